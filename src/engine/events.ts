@@ -1,0 +1,101 @@
+/**
+ * Run events: every change of a run as it happens. Sync runs deliver them to `onEvent` and to
+ * engine subscribers; the server's live views build on them.
+ */
+import type { LogEntry, Progress, RunResult } from '../task/context.js'
+
+interface EventBase {
+  readonly runId: string
+  readonly task: string
+  readonly time: Date
+}
+
+/** The handler started (an attempt began). */
+export interface RunStartedEvent extends EventBase {
+  readonly type: 'started'
+  readonly label: string
+  readonly attempt: number
+}
+
+/** A log line was written. */
+export interface RunLogEvent extends EventBase {
+  readonly type: 'log'
+  readonly entry: LogEntry
+}
+
+/** Progress was reported (the merged state). */
+export interface RunProgressEvent extends EventBase {
+  readonly type: 'progress'
+  readonly progress: Progress
+}
+
+/** Tags were added (the full set). */
+export interface RunTagsEvent extends EventBase {
+  readonly type: 'tags'
+  readonly tags: readonly string[]
+}
+
+/** The run finished; `type` is its status. */
+export interface RunFinishedEvent extends EventBase {
+  readonly type: 'succeeded' | 'failed' | 'cancelled'
+  readonly result: RunResult
+}
+
+/** Every event a run emits. */
+export type RunEvent = RunStartedEvent | RunLogEvent | RunProgressEvent | RunTagsEvent | RunFinishedEvent
+
+/** Receives run events. Must not throw; errors are reported, never passed back to the run. */
+export type RunEventListener = (event: RunEvent) => void
+
+/** Which events a subscription receives; omitted properties match everything. */
+export interface RunEventFilter {
+  readonly runId?: string
+  readonly task?: string
+}
+
+interface Subscription {
+  readonly listener: RunEventListener
+  readonly filter: RunEventFilter | undefined
+}
+
+/** Fan-out of run events to subscribers. A throwing listener is reported and does not disturb others. */
+export class EventBus {
+  readonly #subs = new Set<Subscription>()
+  readonly #onListenerError: (error: unknown) => void
+
+  constructor(onListenerError: (error: unknown) => void) {
+    this.#onListenerError = onListenerError
+  }
+
+  /** Whether anyone listens (callers skip building events otherwise). */
+  get active(): boolean {
+    return this.#subs.size > 0
+  }
+
+  subscribe(listener: RunEventListener, filter?: RunEventFilter): () => void {
+    const sub: Subscription = { listener, filter }
+    this.#subs.add(sub)
+    return () => {
+      this.#subs.delete(sub)
+    }
+  }
+
+  emit(event: RunEvent): void {
+    for (const { listener, filter } of this.#subs) {
+      if (filter !== undefined) {
+        if (filter.runId !== undefined && filter.runId !== event.runId) continue
+        if (filter.task !== undefined && filter.task !== event.task) continue
+      }
+      deliver(listener, event, this.#onListenerError)
+    }
+  }
+}
+
+/** Calls a listener, routing a throw to `onError` so one bad listener cannot break a run. */
+export function deliver(listener: RunEventListener, event: RunEvent, onError: (error: unknown) => void): void {
+  try {
+    listener(event)
+  } catch (error) {
+    onError(error)
+  }
+}

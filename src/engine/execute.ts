@@ -1,0 +1,322 @@
+/**
+ * Executes one attempt of a run in this process: builds the handler's context, enforces the
+ * time limit and cancellation, classifies the outcome, runs the hooks and assembles the result.
+ *
+ * Invariants:
+ * - The returned promise never rejects because of the handler or a hook.
+ * - Once the signal fires (cancel, timeout) the result settles at once, even if the handler
+ *   ignores its signal; anything the abandoned handler does afterwards is ignored (the run is
+ *   sealed).
+ */
+import { format } from 'node:util'
+import { CancelledError, TimeoutError, coerceError } from '../errors.js'
+import type { AnyTask } from '../task/define.js'
+import type { LogEntry, LogFunction, LogLevel, Progress, ProgressUpdate, RunContext, RunError, RunResult, RunStatus } from '../task/context.js'
+import type { RunEvent } from './events.js'
+
+/** Limits on what one in-process run keeps in memory. */
+export interface LogLimits {
+  /** Lines kept; past it the oldest are dropped and counted in `droppedLogs`. */
+  readonly maxLines: number
+  /** Characters kept of one line; the rest is cut with a marker. */
+  readonly maxLineLength: number
+}
+
+/** What one execution needs. `args` are already validated. */
+export interface ExecuteRequest {
+  readonly task: AnyTask
+  readonly args: Record<string, unknown>
+  readonly id: string
+  readonly label: string
+  readonly attempt: number
+  readonly tags: readonly string[]
+  readonly timeoutMs: number | undefined
+  readonly signal: AbortSignal | undefined
+  readonly hookTimeoutMs: number
+  readonly logLimits: LogLimits
+  /** Receives every event, or `undefined` when nobody listens (then none are built). */
+  readonly emit: ((event: RunEvent) => void) | undefined
+}
+
+const NO_LOGS: readonly LogEntry[] = Object.freeze([])
+const NO_TAGS: readonly string[] = Object.freeze([])
+
+/** Runs the task's handler once and resolves to its result. Never rejects. */
+export function executeRun<R>(request: ExecuteRequest): Promise<RunResult<R>> {
+  return new ActiveRun(request).execute() as Promise<RunResult<R>>
+}
+
+/** The state of one executing run; it is also the handler's context. */
+class ActiveRun implements RunContext {
+  readonly #req: ExecuteRequest
+  #logs: LogEntry[] | undefined
+  #seq = 0
+  #dropped = 0
+  #tags: string[] | undefined
+  #progress: Progress | undefined
+  #controller: AbortController | undefined
+  #abortReason: Error | undefined
+  #interrupt: ((reason: Error) => void) | undefined
+  #sealed = false
+  #log: LogFunction | undefined
+
+  constructor(request: ExecuteRequest) {
+    this.#req = request
+  }
+
+  get args(): Record<string, unknown> {
+    return this.#req.args
+  }
+  get runId(): string {
+    return this.#req.id
+  }
+  get task(): string {
+    return this.#req.task.key
+  }
+  get label(): string {
+    return this.#req.label
+  }
+  get attempt(): number {
+    return this.#req.attempt
+  }
+
+  // Created on first use: most handlers never look at it, and an AbortController per run is
+  // the largest fixed cost of a no-op run.
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController()
+      if (this.#abortReason !== undefined) this.#controller.abort(this.#abortReason)
+    }
+    return this.#controller.signal
+  }
+
+  get log(): LogFunction {
+    if (this.#log === undefined) {
+      const write = (level: LogLevel, parts: unknown[]): void => {
+        this.#write(level, parts)
+      }
+      const log = ((...parts: unknown[]) => write('info', parts)) as LogFunction
+      log.debug = (...parts) => write('debug', parts)
+      log.info = (...parts) => write('info', parts)
+      log.warn = (...parts) => write('warn', parts)
+      log.error = (...parts) => write('error', parts)
+      this.#log = log
+    }
+    return this.#log
+  }
+
+  progress(update: ProgressUpdate): void {
+    if (this.#sealed) return
+    this.#progress = mergeProgress(this.#progress, update)
+    const emit = this.#req.emit
+    if (emit !== undefined) emit({ type: 'progress', runId: this.#req.id, task: this.#req.task.key, time: new Date(), progress: this.#progress })
+  }
+
+  addTags(...tags: string[]): void {
+    if (this.#sealed) return
+    const current = (this.#tags ??= [...this.#req.tags])
+    let changed = false
+    for (const tag of tags) {
+      if (typeof tag !== 'string' || tag === '') throw new TypeError(`addTags() takes non-empty strings, got ${String(tag)}`)
+      if (!current.includes(tag)) {
+        current.push(tag)
+        changed = true
+      }
+    }
+    const emit = this.#req.emit
+    if (changed && emit !== undefined) emit({ type: 'tags', runId: this.#req.id, task: this.#req.task.key, time: new Date(), tags: [...current] })
+  }
+
+  async execute(): Promise<RunResult> {
+    const req = this.#req
+    const startedAt = Date.now()
+    if (req.emit !== undefined) {
+      req.emit({ type: 'started', runId: req.id, task: req.task.key, time: new Date(startedAt), label: req.label, attempt: req.attempt })
+    }
+    let status: RunStatus
+    let data: unknown
+    let error: RunError | undefined
+    if (req.signal?.aborted === true) {
+      const reason = cancelReason(req.signal.reason)
+      this.#abortReason = reason
+      status = 'cancelled'
+      error = toRunError(reason)
+    } else {
+      try {
+        data = await this.#invoke()
+        status = 'succeeded'
+      } catch (thrown) {
+        const err = this.#abortReason ?? coerceError(thrown)
+        status = err instanceof CancelledError ? 'cancelled' : 'failed'
+        error = toRunError(err)
+        data = undefined
+      }
+    }
+    const finishedAt = Date.now()
+    const result: { -readonly [K in keyof RunResult]: RunResult[K] } = {
+      id: req.id,
+      task: req.task.key,
+      label: req.label,
+      args: req.args,
+      status,
+      data,
+      error,
+      logs: NO_LOGS,
+      droppedLogs: 0,
+      tags: NO_TAGS,
+      progress: undefined,
+      startedAt: new Date(startedAt),
+      finishedAt: new Date(finishedAt),
+      durationMs: finishedAt - startedAt,
+    }
+    const { task } = req
+    if (task.onSuccess !== undefined && status === 'succeeded') await this.#hook('onSuccess', () => task.onSuccess!(this, data))
+    if (task.onFailure !== undefined && status === 'failed') await this.#hook('onFailure', () => task.onFailure!(this, error!))
+    if (task.onSettled !== undefined) {
+      this.#fill(result)
+      await this.#hook('onSettled', () => task.onSettled!(this, result))
+    }
+    this.#sealed = true
+    this.#fill(result)
+    if (req.emit !== undefined) req.emit({ type: status, runId: req.id, task: req.task.key, time: result.finishedAt, result })
+    return result
+  }
+
+  /** Copies what the handler accumulated onto the result. */
+  #fill(result: { logs: readonly LogEntry[]; droppedLogs: number; tags: readonly string[]; progress: Progress | undefined }): void {
+    result.logs = this.#logs ?? NO_LOGS
+    result.droppedLogs = this.#dropped
+    result.tags = this.#tags ?? this.#req.tags
+    result.progress = this.#progress
+  }
+
+  /** Calls the handler; with a time limit or an outside signal, races it against them. */
+  #invoke(): unknown {
+    const { task, timeoutMs, signal } = this.#req
+    if (timeoutMs === undefined && signal === undefined) return task.run(this)
+    return new Promise((resolve, reject) => {
+      this.#interrupt = reject
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => this.#abort(new TimeoutError(timeoutMs)), timeoutMs)
+      const onAbort = (): void => this.#abort(cancelReason(signal?.reason))
+      signal?.addEventListener('abort', onAbort, { once: true })
+      const cleanup = (): void => {
+        if (timer !== undefined) clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+      }
+      try {
+        Promise.resolve(task.run(this)).then(
+          (value) => {
+            cleanup()
+            resolve(value)
+          },
+          (thrown: unknown) => {
+            cleanup()
+            reject(coerceError(thrown))
+          },
+        )
+      } catch (thrown) {
+        cleanup()
+        reject(coerceError(thrown))
+      }
+    })
+  }
+
+  #abort(reason: Error): void {
+    if (this.#abortReason !== undefined) return
+    this.#abortReason = reason
+    this.#controller?.abort(reason)
+    this.#interrupt?.(reason)
+  }
+
+  /** Runs a hook; a throw, rejection or overrun is logged on the run, never lost and never thrown. */
+  async #hook(name: string, call: () => unknown): Promise<void> {
+    const limit = this.#req.hookTimeoutMs
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await Promise.race([
+        Promise.resolve().then(call),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new TimeoutError(limit)), limit)
+        }),
+      ])
+    } catch (thrown) {
+      const err = coerceError(thrown)
+      const what = err instanceof TimeoutError ? `did not finish within ${limit} ms` : `failed: ${err.stack ?? err.message}`
+      this.#write('error', [`${name} hook ${what}`])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  #write(level: LogLevel, parts: unknown[]): void {
+    if (this.#sealed) return
+    let message = parts.length === 1 && typeof parts[0] === 'string' ? parts[0] : format(...parts)
+    const { maxLines, maxLineLength } = this.#req.logLimits
+    if (message.length > maxLineLength) message = `${message.slice(0, maxLineLength)}… [${message.length - maxLineLength} characters cut]`
+    const entry: LogEntry = { seq: ++this.#seq, time: new Date(), level, message }
+    const logs = (this.#logs ??= [])
+    logs.push(entry)
+    if (logs.length > maxLines) {
+      // Drop in chunks so a chatty handler does not pay a shift per line.
+      const drop = Math.max(1, Math.floor(maxLines / 10))
+      logs.splice(0, drop)
+      this.#dropped += drop
+    }
+    const emit = this.#req.emit
+    if (emit !== undefined) emit({ type: 'log', runId: this.#req.id, task: this.#req.task.key, time: entry.time, entry })
+  }
+}
+
+/** The cancel reason as an error: a `CancelledError`, keeping the signal's reason as cause. */
+export function cancelReason(reason: unknown): Error {
+  if (reason instanceof CancelledError || reason instanceof TimeoutError) return reason
+  if (reason instanceof Error && reason.name !== 'AbortError') return new CancelledError(`cancelled: ${reason.message}`, { cause: reason })
+  if (typeof reason === 'string' && reason !== '') return new CancelledError(`cancelled: ${reason}`)
+  return new CancelledError('cancelled', { cause: reason })
+}
+
+/** An error as plain data for a result: message, code, class name, stack with causes. */
+export function toRunError(err: Error): RunError {
+  const code = (err as { code?: unknown }).code
+  let stack = err.stack
+  let cause = err.cause
+  for (let depth = 0; cause instanceof Error && depth < 5; depth++) {
+    stack = `${stack ?? err.message}\nCaused by: ${cause.stack ?? cause.message}`
+    cause = cause.cause
+  }
+  const out: { -readonly [K in keyof RunError]: RunError[K] } = {
+    message: err.message,
+    code: typeof code === 'string' && code !== '' ? code : 'ERR_HANDLER',
+    name: err.name,
+  }
+  if (stack !== undefined) out.stack = stack
+  return out
+}
+
+/**
+ * Merges a progress report into the previous one. `percent` is clamped to 0–100 and derived
+ * from `step`/`steps` when the report does not give it.
+ */
+export function mergeProgress(previous: Progress | undefined, update: ProgressUpdate): Progress {
+  if (typeof update !== 'object' || update === null) throw new TypeError(`progress() takes an object, got ${String(update)}`)
+  const next: { -readonly [K in keyof Progress]: Progress[K] } = { ...previous }
+  for (const key of ['step', 'steps'] as const) {
+    const value = update[key]
+    if (value === undefined) continue
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TypeError(`progress ${key} must be a number >= 0, got ${String(value)}`)
+    next[key] = value
+  }
+  for (const key of ['message', 'dest'] as const) {
+    const value = update[key]
+    if (value === undefined) continue
+    if (typeof value !== 'string') throw new TypeError(`progress ${key} must be a string, got ${String(value)}`)
+    next[key] = value
+  }
+  if (update.percent !== undefined) {
+    if (typeof update.percent !== 'number' || Number.isNaN(update.percent)) throw new TypeError(`progress percent must be a number, got ${String(update.percent)}`)
+    next.percent = Math.min(100, Math.max(0, update.percent))
+  } else if ((update.step !== undefined || update.steps !== undefined) && next.steps !== undefined && next.steps > 0 && next.step !== undefined) {
+    next.percent = Math.min(100, (next.step / next.steps) * 100)
+  }
+  return next
+}

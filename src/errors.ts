@@ -1,0 +1,170 @@
+/**
+ * The error catalog. Every error the engine raises on purpose is one of these classes and
+ * carries a stable `code`, so callers (and the HTTP API) can branch on it without parsing
+ * messages. Handlers may throw {@link UnrecoverableError} or {@link RetryLaterError} to steer
+ * retries, and {@link CancelledError} to end a run as cancelled.
+ */
+
+/** Stable codes of the engine's errors. */
+export type ErrorCode =
+  | 'ERR_VALIDATION'
+  | 'ERR_TASK_DEFINITION'
+  | 'ERR_NOT_FOUND'
+  | 'ERR_CONFLICT'
+  | 'ERR_FORBIDDEN'
+  | 'ERR_CANCELLED'
+  | 'ERR_TIMEOUT'
+  | 'ERR_UNRECOVERABLE'
+  | 'ERR_RETRY_LATER'
+  | 'ERR_HANDLER'
+
+/** Base class of every error the engine raises deliberately. */
+export class TaskEngineError extends Error {
+  /** Stable machine-readable code, e.g. `ERR_VALIDATION`. */
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** One problem with one input value: which key, what was expected, what was given. */
+export interface FieldIssue {
+  /** The field key (for batches: `[index].key`). */
+  key: string
+  /** What the field accepts, e.g. `int`, `one of "sql", "tar"`. */
+  expected: string
+  /** A short rendering of the value that was given (`"abc" (string)`), or `undefined` when missing. */
+  received: string | undefined
+  /** The whole sentence, e.g. `count: expected int, got "abc" (string)`. */
+  message: string
+}
+
+/** Input did not match a task's fields (or an option was invalid). Lists every bad field at once. */
+export class ValidationError extends TaskEngineError {
+  /** Every problem found, in field order. */
+  readonly fields: readonly FieldIssue[]
+
+  constructor(message: string, fields: readonly FieldIssue[] = []) {
+    super('ERR_VALIDATION', fields.length > 0 ? `${message}: ${fields.map((f) => f.message).join('; ')}` : message)
+    this.fields = fields
+  }
+}
+
+/** A task definition is malformed (bad key, bad field, bad default). Raised by `defineTask`/`register`. */
+export class TaskDefinitionError extends TaskEngineError {
+  constructor(message: string) {
+    super('ERR_TASK_DEFINITION', message)
+  }
+}
+
+/** A task, run or other named thing does not exist. */
+export class NotFoundError extends TaskEngineError {
+  constructor(message: string) {
+    super('ERR_NOT_FOUND', message)
+  }
+}
+
+/** The request conflicts with current state: a duplicate key, an invalid status transition. */
+export class ConflictError extends TaskEngineError {
+  constructor(message: string) {
+    super('ERR_CONFLICT', message)
+  }
+}
+
+/** The caller may not do this. */
+export class ForbiddenError extends TaskEngineError {
+  constructor(message: string) {
+    super('ERR_FORBIDDEN', message)
+  }
+}
+
+/**
+ * The run was cancelled. The engine uses it as the abort reason of a cancelled run's signal;
+ * a handler may throw it to end its own run as `cancelled`.
+ */
+export class CancelledError extends TaskEngineError {
+  constructor(message = 'cancelled', options?: ErrorOptions) {
+    super('ERR_CANCELLED', message, options)
+  }
+}
+
+/** The run exceeded its time limit. The abort reason of a timed-out run's signal. */
+export class TimeoutError extends TaskEngineError {
+  /** The limit that was exceeded, in milliseconds. */
+  readonly timeoutMs: number
+
+  constructor(timeoutMs: number) {
+    super('ERR_TIMEOUT', `timed out after ${timeoutMs} ms`)
+    this.timeoutMs = timeoutMs
+  }
+}
+
+/** Thrown by a handler: fail now and do not retry, whatever attempts are left. */
+export class UnrecoverableError extends TaskEngineError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_UNRECOVERABLE', message, options)
+  }
+}
+
+/** Thrown by a handler: this attempt did not finish; try again after `delayMs`. */
+export class RetryLaterError extends TaskEngineError {
+  /** How long to wait before the next attempt, in milliseconds. */
+  readonly delayMs: number
+
+  constructor(delayMs: number, message = `retry requested in ${delayMs} ms`) {
+    super('ERR_RETRY_LATER', message)
+    this.delayMs = delayMs
+  }
+}
+
+/**
+ * Turns anything thrown into an `Error`. Non-errors (strings, objects, `undefined`) are wrapped
+ * with the original kept as `cause`, so nothing thrown is ever lost or mistaken for success.
+ */
+export function coerceError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown
+  let message: string
+  if (typeof thrown === 'string') message = thrown
+  else if (thrown === undefined || thrown === null) message = `non-error thrown: ${String(thrown)}`
+  else {
+    try {
+      message = `non-error thrown: ${safeJson(thrown)}`
+    } catch {
+      message = `non-error thrown: ${Object.prototype.toString.call(thrown)}`
+    }
+  }
+  return new Error(message, { cause: thrown })
+}
+
+/** Renders a value for an error message: strings quoted, others with their type, long ones cut. */
+export function describeValue(value: unknown): string {
+  let shown: string
+  let kind: string = typeof value
+  if (value === null) {
+    shown = 'null'
+    kind = 'null'
+  } else if (Array.isArray(value)) {
+    kind = 'array'
+    shown = safeJson(value)
+  } else if (value instanceof Date) {
+    kind = 'Date'
+    shown = Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
+  } else if (typeof value === 'string') shown = JSON.stringify(value)
+  else if (typeof value === 'object') shown = safeJson(value)
+  else if (typeof value === 'function') shown = `[function ${value.name || 'anonymous'}]`
+  else if (typeof value === 'symbol') shown = value.toString()
+  else shown = `${value as number | bigint | boolean | undefined}`
+  if (shown.length > 80) shown = `${shown.slice(0, 77)}...`
+  return `${shown} (${kind})`
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? Object.prototype.toString.call(value)
+  } catch {
+    return Object.prototype.toString.call(value)
+  }
+}

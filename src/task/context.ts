@@ -1,0 +1,107 @@
+/**
+ * What a handler sees (the run context) and what a run ends with (the result). Types only:
+ * the engine implements them.
+ */
+
+/** Log severity, lowest first. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+
+/** The log levels, lowest first. */
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error']
+
+/** One log line of a run. */
+export interface LogEntry {
+  /** Position in the run's log, from 1; a cursor for incremental reads. */
+  readonly seq: number
+  readonly time: Date
+  readonly level: LogLevel
+  readonly message: string
+}
+
+/**
+ * How far a run has come. `percent` (0–100) is derived from `step`/`steps` when not given.
+ * `dest` is where to send a user when done (a URL or path).
+ */
+export interface Progress {
+  readonly percent?: number
+  readonly step?: number
+  readonly steps?: number
+  readonly message?: string
+  readonly dest?: string
+}
+
+/** A progress report from a handler; merged into the previous one. */
+export type ProgressUpdate = Progress
+
+/**
+ * Writes a log line on the run. Call it directly for `info`, or use a level:
+ * `ctx.log('copied', n, 'rows')`, `ctx.log.warn('slow disk')`. Several arguments are joined as
+ * `console.log` would.
+ */
+export interface LogFunction {
+  (...message: unknown[]): void
+  debug(...message: unknown[]): void
+  info(...message: unknown[]): void
+  warn(...message: unknown[]): void
+  error(...message: unknown[]): void
+}
+
+/** The handler's view of its run. */
+export interface RunContext<A = Record<string, unknown>> {
+  /** The arguments, coerced and validated by the task's fields. */
+  readonly args: A
+  /** The run's id. */
+  readonly runId: string
+  /** The task key. */
+  readonly task: string
+  /** The run label (default `ad-hoc`). */
+  readonly label: string
+  /** The attempt number, from 1. In-process runs have one attempt. */
+  readonly attempt: number
+  /**
+   * Fires when the run should stop: cancelled (`CancelledError`), timed out (`TimeoutError`) or
+   * the engine is shutting down. Pass it to anything that accepts a signal.
+   */
+  readonly signal: AbortSignal
+  /** Writes a log line (see {@link LogFunction}). */
+  readonly log: LogFunction
+  /** Reports progress; merged into the previous report and streamed to watchers. */
+  progress(update: ProgressUpdate): void
+  /** Adds tags to the run's result. */
+  addTags(...tags: string[]): void
+}
+
+/** The outcome of a finished run. */
+export type RunStatus = 'succeeded' | 'failed' | 'cancelled'
+
+/** An error as recorded on a run: plain data, safe to serialize. */
+export interface RunError {
+  readonly message: string
+  /** A stable code: `ERR_TIMEOUT`, `ERR_CANCELLED`, the thrown error's own string `code`, or `ERR_HANDLER`. */
+  readonly code: string
+  /** The error's class name. */
+  readonly name: string
+  readonly stack?: string
+}
+
+/** What a run ends with. */
+export interface RunResult<T = unknown> {
+  readonly id: string
+  readonly task: string
+  readonly label: string
+  /** The arguments after coercion and defaults. */
+  readonly args: Readonly<Record<string, unknown>>
+  readonly status: RunStatus
+  /** The handler's return value, when it succeeded. */
+  readonly data: T | undefined
+  /** Why it failed or was cancelled. */
+  readonly error: RunError | undefined
+  readonly logs: readonly LogEntry[]
+  /** Log lines dropped because the run logged more than the in-memory limit (oldest first). */
+  readonly droppedLogs: number
+  readonly tags: readonly string[]
+  readonly progress: Progress | undefined
+  readonly startedAt: Date
+  readonly finishedAt: Date
+  readonly durationMs: number
+}

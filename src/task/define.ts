@@ -1,0 +1,190 @@
+/**
+ * Task definitions: metadata, typed fields and a handler, checked once at definition time.
+ */
+import { TaskDefinitionError, describeValue } from '../errors.js'
+import type { RunContext, RunError, RunResult } from './context.js'
+import { checkFields, titleCase, type ArgsOf, type Field } from './fields.js'
+
+/** Marks task objects, so a module's exports can be scanned for tasks (works across copies of the package). */
+export const TASK_BRAND: unique symbol = Symbol.for('taskengine.task') as never
+
+/** Default icon name of a task. */
+export const DEFAULT_ICON = 'cog'
+/** Default category of a task. */
+export const DEFAULT_CATEGORY = 'general'
+
+/** A handler hook's return value is awaited and otherwise ignored. */
+type HookResult = void | Promise<void>
+
+/** What `defineTask` accepts. `Fs` (the fields) drives the type of `ctx.args`. */
+export interface TaskOptions<Fs extends readonly Field[], R> {
+  /** Unique key: letters, digits, `.`, `_`, `-`; starts with a letter or digit; at most 100. */
+  readonly key: string
+  /** Human title. Default: the key in title case (`db-backup` → `Db Backup`). */
+  readonly title?: string
+  /** Grouping in lists. Default: `general`. */
+  readonly category?: string
+  /** Icon name for the admin UI. Default: `cog`. */
+  readonly icon?: string
+  readonly description?: string
+  readonly tags?: readonly string[]
+  /** A warning shown before running (the UI asks for confirmation). */
+  readonly dangerous?: string
+  /** Marks the task as costly to run (a badge in the UI). Default: `false`. */
+  readonly expensive?: boolean
+  /** Where the task's page lives. Default: `/admin/task/{key}`. */
+  readonly webUrl?: string
+  /**
+   * Concurrency of `runAll` for this task (and the per-task worker limit for durable runs):
+   * a positive number; `0` = the machine's available parallelism; `-1` = 128. Default: `0`.
+   */
+  readonly maxConcurrent?: number
+  /** The typed inputs. Default: none. */
+  readonly fields?: Fs
+  /** Time limit of one run, in milliseconds. Default: none. */
+  readonly timeoutMs?: number
+  /** The handler. Its return value becomes the result's `data`. */
+  readonly run: (ctx: RunContext<ArgsOf<Fs>>) => R | Promise<R>
+  /** After a successful run (the seeds' post-action). Errors are logged on the run. */
+  readonly onSuccess?: (ctx: RunContext<ArgsOf<Fs>>, data: Awaited<R>) => HookResult
+  /** After a failed run, not a cancelled one (the seeds' error cleanup). Errors are logged on the run. */
+  readonly onFailure?: (ctx: RunContext<ArgsOf<Fs>>, error: RunError) => HookResult
+  /** After every run, whatever its status (the seeds' cleanup). Errors are logged on the run. */
+  readonly onSettled?: (ctx: RunContext<ArgsOf<Fs>>, result: RunResult<Awaited<R>>) => HookResult
+}
+
+/** A checked, normalized task definition. `A` is its argument type, `R` its result data type. */
+export interface Task<A = Record<string, unknown>, R = unknown> {
+  readonly [TASK_BRAND]: true
+  readonly key: string
+  readonly title: string
+  readonly category: string
+  readonly icon: string
+  readonly description: string
+  readonly tags: readonly string[]
+  readonly dangerous: string | undefined
+  readonly expensive: boolean
+  readonly webUrl: string
+  readonly maxConcurrent: number
+  readonly fields: readonly Field[]
+  readonly timeoutMs: number | undefined
+  readonly run: (ctx: RunContext<A>) => R | Promise<R>
+  readonly onSuccess: Hook<A, R> | undefined
+  readonly onFailure: Hook<A, RunError> | undefined
+  readonly onSettled: Hook<A, RunResult<R>> | undefined
+}
+
+/**
+ * A hook's type, declared as a method so it is bivariant in its value: a task whose handler
+ * never returns (`R = never`) is still an {@link AnyTask}.
+ */
+type Hook<A, T> = { bivarianceHack(ctx: RunContext<A>, value: T): HookResult }['bivarianceHack']
+
+/** Any task, whatever its argument and result types. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlers are contravariant in their args; `any` is the only top type that accepts every task.
+export type AnyTask = Task<any, any>
+
+/** The argument type of a task. */
+export type TaskArgs<T> = T extends Task<infer A, unknown> ? A : never
+/** The result data type of a task. */
+export type TaskData<T> = T extends Task<never, infer R> ? R : never
+
+const TASK_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
+/** `-1` in `maxConcurrent` means this many. */
+export const UNLIMITED_CONCURRENCY = 128
+
+/**
+ * Defines a task. Checks everything at once and throws a {@link TaskDefinitionError} naming the
+ * task and the bad property. The handler's `ctx.args` type is inferred from `fields`.
+ *
+ * @example
+ * const greet = defineTask({
+ *   key: 'greet',
+ *   fields: [{ key: 'name', type: 'string', default: 'world' }],
+ *   run: (ctx) => `hello ${ctx.args.name}`,
+ * })
+ */
+export function defineTask<const Fs extends readonly Field[] = readonly [], R = unknown>(
+  options: TaskOptions<Fs, R>,
+): Task<ArgsOf<Fs>, Awaited<R>> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TaskDefinitionError(`a task definition must be an object, got ${describeValue(options)}`)
+  }
+  const { key } = options
+  if (typeof key !== 'string' || !TASK_KEY.test(key)) {
+    throw new TaskDefinitionError(
+      `invalid task key ${describeValue(key)}: use letters, digits, ".", "_" and "-", starting with a letter or digit (at most 100)`,
+    )
+  }
+  const where = `task "${key}"`
+  if (typeof options.run !== 'function') throw new TaskDefinitionError(`${where}: run must be a function, got ${describeValue(options.run)}`)
+  for (const hook of ['onSuccess', 'onFailure', 'onSettled'] as const) {
+    if (options[hook] !== undefined && typeof options[hook] !== 'function') {
+      throw new TaskDefinitionError(`${where}: ${hook} must be a function, got ${describeValue(options[hook])}`)
+    }
+  }
+  for (const prop of ['title', 'category', 'icon', 'description', 'dangerous', 'webUrl'] as const) {
+    const value = options[prop]
+    if (value !== undefined && typeof value !== 'string') {
+      throw new TaskDefinitionError(`${where}: ${prop} must be a string, got ${describeValue(value)}`)
+    }
+  }
+  if (options.expensive !== undefined && typeof options.expensive !== 'boolean') {
+    throw new TaskDefinitionError(`${where}: expensive must be a boolean, got ${describeValue(options.expensive)}`)
+  }
+  const tags: readonly string[] = options.tags ?? []
+  const tagList: unknown = tags
+  if (!Array.isArray(tagList) || !tags.every((t) => typeof t === 'string' && t !== '')) {
+    throw new TaskDefinitionError(`${where}: tags must be an array of non-empty strings, got ${describeValue(tags)}`)
+  }
+  const maxConcurrent = options.maxConcurrent ?? 0
+  checkConcurrency(maxConcurrent, `${where}: maxConcurrent`, TaskDefinitionError)
+  if (options.timeoutMs !== undefined) checkPositiveMs(options.timeoutMs, `${where}: timeoutMs`)
+  const fields = options.fields ?? []
+  checkFields(key, fields)
+
+  const task: Task<ArgsOf<Fs>, Awaited<R>> = {
+    [TASK_BRAND]: true,
+    key,
+    title: options.title ?? titleCase(key),
+    category: options.category ?? DEFAULT_CATEGORY,
+    icon: options.icon ?? DEFAULT_ICON,
+    description: options.description ?? '',
+    tags: Object.freeze([...tags]),
+    dangerous: options.dangerous,
+    expensive: options.expensive ?? false,
+    webUrl: options.webUrl ?? `/admin/task/${encodeURIComponent(key)}`,
+    maxConcurrent,
+    fields: Object.freeze(fields.map((f) => Object.freeze({ ...f }))),
+    timeoutMs: options.timeoutMs,
+    // R and Awaited<R> differ only in that the engine awaits the handler before using its value.
+    run: options.run as Task<ArgsOf<Fs>, Awaited<R>>['run'],
+    onSuccess: options.onSuccess,
+    onFailure: options.onFailure,
+    onSettled: options.onSettled,
+  }
+  return Object.freeze(task)
+}
+
+/** Whether a value is a task made by {@link defineTask}. */
+export function isTask(value: unknown): value is AnyTask {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TASK_BRAND] === true
+}
+
+/**
+ * Checks a concurrency setting: a positive integer, `0` (available parallelism) or `-1` (128).
+ * Throws `ErrorClass` quoting the value otherwise.
+ */
+export function checkConcurrency(value: unknown, what: string, ErrorClass: new (message: string) => Error): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < -1) {
+    throw new ErrorClass(
+      `${what}: expected a positive integer, 0 (available parallelism) or -1 (${UNLIMITED_CONCURRENCY}), got ${describeValue(value)}`,
+    )
+  }
+}
+
+function checkPositiveMs(value: unknown, what: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new TaskDefinitionError(`${what}: expected a positive number of milliseconds, got ${describeValue(value)}`)
+  }
+}
