@@ -18,6 +18,8 @@ export type {
   StringListField,
   TimeField,
 } from './task/fields.js'
+export { fieldInfo, taskInfo } from './task/describe.js'
+export type { FieldInfo, TaskInfo } from './task/describe.js'
 export { TaskRegistry } from './task/registry.js'
 export type { TaskCategory } from './task/registry.js'
 export { LOG_LEVELS } from './task/context.js'

@@ -9,7 +9,7 @@ import { UNLIMITED_CONCURRENCY, checkConcurrency, type AnyTask, type Task } from
 import { parseArgs, type ArgsInput } from '../task/fields.js'
 import { TaskRegistry, type TaskCategory } from '../task/registry.js'
 import { EventBus, deliver, type RunEvent, type RunEventFilter, type RunEventListener } from './events.js'
-import { executeRun, type ExecuteRequest, type LogLimits } from './execute.js'
+import { executeRun, type LogLimits, type RunSpec } from './execute.js'
 import { newId } from './ids.js'
 import { RunBatch } from './run-batch.js'
 
@@ -116,7 +116,7 @@ export class Engine {
     const task = this.#resolve(taskOrKey)
     checkRunOptions(options)
     const parsed = parseArgs(task.fields, args)
-    return executeRun(this.#request(task, parsed, options.label ?? DEFAULT_LABEL, options))
+    return executeRun(this.#spec(task, options.label ?? DEFAULT_LABEL, options), newId(), parsed)
   }
 
   /**
@@ -154,7 +154,8 @@ export class Engine {
       }
     }
     if (issues !== undefined) throw new ValidationError('invalid arguments in batch', issues)
-    return new RunBatch(parsed.length, concurrency, (index) => executeRun(this.#request(task, parsed[index]!, label, options)))
+    const spec = this.#spec(task, label, options)
+    return new RunBatch(parsed.length, concurrency, (index) => executeRun(spec, newId(), parsed[index]!))
   }
 
   /**
@@ -173,11 +174,9 @@ export class Engine {
     return registered
   }
 
-  #request(task: AnyTask, args: Record<string, unknown>, label: string, options: RunOptions): ExecuteRequest {
+  #spec(task: AnyTask, label: string, options: RunOptions): RunSpec {
     return {
       task,
-      args,
-      id: newId(),
       label,
       attempt: 1,
       tags: options.tags ?? [],

@@ -22,11 +22,12 @@ export interface LogLimits {
   readonly maxLineLength: number
 }
 
-/** What one execution needs. `args` are already validated. */
-export interface ExecuteRequest {
+/**
+ * How to execute runs of one task: everything but the run's id and arguments, so a batch
+ * shares one spec between all its runs.
+ */
+export interface RunSpec {
   readonly task: AnyTask
-  readonly args: Record<string, unknown>
-  readonly id: string
   readonly label: string
   readonly attempt: number
   readonly tags: readonly string[]
@@ -41,14 +42,16 @@ export interface ExecuteRequest {
 const NO_LOGS: readonly LogEntry[] = Object.freeze([])
 const NO_TAGS: readonly string[] = Object.freeze([])
 
-/** Runs the task's handler once and resolves to its result. Never rejects. */
-export function executeRun<R>(request: ExecuteRequest): Promise<RunResult<R>> {
-  return new ActiveRun(request).execute() as Promise<RunResult<R>>
+/** Runs the task's handler once with validated `args` and resolves to its result. Never rejects. */
+export function executeRun<R>(spec: RunSpec, id: string, args: Record<string, unknown>): Promise<RunResult<R>> {
+  return new ActiveRun(spec, id, args).execute() as Promise<RunResult<R>>
 }
 
 /** The state of one executing run; it is also the handler's context. */
 class ActiveRun implements RunContext {
-  readonly #req: ExecuteRequest
+  readonly #req: RunSpec
+  readonly #id: string
+  readonly #args: Record<string, unknown>
   #logs: LogEntry[] | undefined
   #seq = 0
   #dropped = 0
@@ -60,15 +63,17 @@ class ActiveRun implements RunContext {
   #sealed = false
   #log: LogFunction | undefined
 
-  constructor(request: ExecuteRequest) {
-    this.#req = request
+  constructor(spec: RunSpec, id: string, args: Record<string, unknown>) {
+    this.#req = spec
+    this.#id = id
+    this.#args = args
   }
 
   get args(): Record<string, unknown> {
-    return this.#req.args
+    return this.#args
   }
   get runId(): string {
-    return this.#req.id
+    return this.#id
   }
   get task(): string {
     return this.#req.task.key
@@ -109,7 +114,7 @@ class ActiveRun implements RunContext {
     if (this.#sealed) return
     this.#progress = mergeProgress(this.#progress, update)
     const emit = this.#req.emit
-    if (emit !== undefined) emit({ type: 'progress', runId: this.#req.id, task: this.#req.task.key, time: new Date(), progress: this.#progress })
+    if (emit !== undefined) emit({ type: 'progress', runId: this.#id, task: this.#req.task.key, time: new Date(), progress: this.#progress })
   }
 
   addTags(...tags: string[]): void {
@@ -124,14 +129,14 @@ class ActiveRun implements RunContext {
       }
     }
     const emit = this.#req.emit
-    if (changed && emit !== undefined) emit({ type: 'tags', runId: this.#req.id, task: this.#req.task.key, time: new Date(), tags: [...current] })
+    if (changed && emit !== undefined) emit({ type: 'tags', runId: this.#id, task: this.#req.task.key, time: new Date(), tags: [...current] })
   }
 
   async execute(): Promise<RunResult> {
     const req = this.#req
     const startedAt = Date.now()
     if (req.emit !== undefined) {
-      req.emit({ type: 'started', runId: req.id, task: req.task.key, time: new Date(startedAt), label: req.label, attempt: req.attempt })
+      req.emit({ type: 'started', runId: this.#id, task: req.task.key, time: new Date(startedAt), label: req.label, attempt: req.attempt })
     }
     let status: RunStatus
     let data: unknown
@@ -154,10 +159,10 @@ class ActiveRun implements RunContext {
     }
     const finishedAt = Date.now()
     const result: { -readonly [K in keyof RunResult]: RunResult[K] } = {
-      id: req.id,
+      id: this.#id,
       task: req.task.key,
       label: req.label,
-      args: req.args,
+      args: this.#args,
       status,
       data,
       error,
@@ -178,7 +183,7 @@ class ActiveRun implements RunContext {
     }
     this.#sealed = true
     this.#fill(result)
-    if (req.emit !== undefined) req.emit({ type: status, runId: req.id, task: req.task.key, time: result.finishedAt, result })
+    if (req.emit !== undefined) req.emit({ type: status, runId: this.#id, task: req.task.key, time: result.finishedAt, result })
     return result
   }
 
@@ -263,7 +268,7 @@ class ActiveRun implements RunContext {
       this.#dropped += drop
     }
     const emit = this.#req.emit
-    if (emit !== undefined) emit({ type: 'log', runId: this.#req.id, task: this.#req.task.key, time: entry.time, entry })
+    if (emit !== undefined) emit({ type: 'log', runId: this.#id, task: this.#req.task.key, time: entry.time, entry })
   }
 }
 

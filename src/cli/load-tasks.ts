@@ -1,0 +1,72 @@
+/**
+ * Where the CLI's tasks come from, in order: `--tasks <module>` (or `TASKENGINE_TASKS`), a
+ * `taskengine.config.{ts,mts,js,mjs}` in the working directory, else the built-in examples.
+ */
+import { existsSync } from 'node:fs'
+import { extname, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { exampleTasks } from '../examples/tasks.js'
+import { TaskDefinitionError, coerceError } from '../errors.js'
+import { isTask, type AnyTask } from '../task/define.js'
+
+/** Config file names looked for in the working directory, first match wins. */
+export const CONFIG_FILES = ['taskengine.config.ts', 'taskengine.config.mts', 'taskengine.config.js', 'taskengine.config.mjs']
+
+/** The tasks and where they were found. */
+export interface LoadedTasks {
+  readonly tasks: readonly AnyTask[]
+  /** `examples`, or the path of the module or config file. */
+  readonly source: string
+}
+
+/** Loads tasks from the module given, else the config file in `cwd`, else the examples. */
+export async function loadTasks(options: { readonly module?: string | undefined; readonly cwd: string }): Promise<LoadedTasks> {
+  if (options.module !== undefined && options.module !== '') {
+    const path = resolve(options.cwd, options.module)
+    if (!existsSync(path)) throw new TaskDefinitionError(`tasks module not found: ${path}`)
+    return { tasks: tasksOf(await importModule(path), path), source: path }
+  }
+  for (const name of CONFIG_FILES) {
+    const path = resolve(options.cwd, name)
+    if (existsSync(path)) return { tasks: tasksOf(await importModule(path), path), source: path }
+  }
+  return { tasks: exampleTasks, source: 'examples' }
+}
+
+/** Imports JavaScript natively and TypeScript through jiti (Node 20 cannot load `.ts` itself). */
+async function importModule(path: string): Promise<Record<string, unknown>> {
+  try {
+    if (['.ts', '.mts', '.cts', '.tsx'].includes(extname(path))) {
+      const { createJiti } = await import('jiti')
+      const jiti = createJiti(import.meta.url, { interopDefault: false })
+      return await jiti.import<Record<string, unknown>>(path)
+    }
+    return (await import(pathToFileURL(path).href)) as Record<string, unknown>
+  } catch (error) {
+    const cause = coerceError(error)
+    throw new TaskDefinitionError(`could not load ${path}: ${cause.message}`)
+  }
+}
+
+/**
+ * Collects the tasks a module exports: a config object as default export (`{ tasks: [...] }`),
+ * tasks or arrays of tasks as default or named exports. Each task once, in export order.
+ */
+export function tasksOf(module: Record<string, unknown>, path: string): AnyTask[] {
+  const found = new Set<AnyTask>()
+  const take = (value: unknown): void => {
+    if (isTask(value)) found.add(value)
+    else if (Array.isArray(value)) for (const item of value) if (isTask(item)) found.add(item)
+  }
+  const fallback = module.default
+  if (typeof fallback === 'object' && fallback !== null && !Array.isArray(fallback) && !isTask(fallback) && 'tasks' in fallback) {
+    take(fallback.tasks)
+  } else {
+    take(fallback)
+  }
+  for (const [name, value] of Object.entries(module)) if (name !== 'default') take(value)
+  if (found.size === 0) {
+    throw new TaskDefinitionError(`${path} exports no tasks: export tasks made by defineTask() (named, as an array, or as default { tasks: [...] })`)
+  }
+  return [...found]
+}

@@ -1,0 +1,69 @@
+/**
+ * A task as plain, JSON-safe data: what the API, the CLI and the admin form show.
+ */
+import type { AnyTask } from './define.js'
+import type { Field, FieldType } from './fields.js'
+import { titleCase } from './fields.js'
+
+/** One field as data. Time defaults are ISO strings. */
+export interface FieldInfo {
+  readonly key: string
+  readonly title: string
+  readonly description: string
+  readonly type: FieldType
+  readonly required: boolean
+  readonly default?: string | number | boolean | readonly string[]
+  readonly choices?: readonly (string | number)[]
+  readonly min?: number
+  readonly max?: number
+}
+
+/** A task's metadata and fields as data. */
+export interface TaskInfo {
+  readonly key: string
+  readonly title: string
+  readonly category: string
+  readonly icon: string
+  readonly description: string
+  readonly tags: readonly string[]
+  readonly dangerous: string | null
+  readonly expensive: boolean
+  readonly webUrl: string
+  readonly maxConcurrent: number
+  readonly timeoutMs: number | null
+  readonly fields: readonly FieldInfo[]
+}
+
+/** Describes a field as data. */
+export function fieldInfo(field: Field): FieldInfo {
+  const info: { -readonly [K in keyof FieldInfo]: FieldInfo[K] } = {
+    key: field.key,
+    title: field.title ?? titleCase(field.key),
+    description: field.description ?? '',
+    type: field.type,
+    required: field.required === true,
+  }
+  if (field.default !== undefined) info.default = field.default instanceof Date ? field.default.toISOString() : field.default
+  if ('choices' in field && field.choices !== undefined) info.choices = field.choices
+  if ((field.type === 'int' || field.type === 'float') && field.min !== undefined) info.min = field.min
+  if ((field.type === 'int' || field.type === 'float') && field.max !== undefined) info.max = field.max
+  return info
+}
+
+/** Describes a task as data. */
+export function taskInfo(task: AnyTask): TaskInfo {
+  return {
+    key: task.key,
+    title: task.title,
+    category: task.category,
+    icon: task.icon,
+    description: task.description,
+    tags: task.tags,
+    dangerous: task.dangerous ?? null,
+    expensive: task.expensive,
+    webUrl: task.webUrl,
+    maxConcurrent: task.maxConcurrent,
+    timeoutMs: task.timeoutMs ?? null,
+    fields: task.fields.map(fieldInfo),
+  }
+}
