@@ -59,7 +59,7 @@ describe('taskengine run', () => {
     expect(code).toBe(0)
     const result = parseResult(stdout)
     expect(result).toMatchObject({ task: 'hello', status: 'succeeded', label: 'ad-hoc', args: { name: 'Ada', shout: true }, data: { greeting: 'HELLO, ADA!' } })
-    expect(stderr).toMatch(/^\d\d:\d\d:\d\d\.\d{3} info  greeting Ada$/m)
+    expect(stderr).toMatch(/^\d\d:\d\d:\d\d\.\d{3} info {2}greeting Ada$/m)
     expect(stderr).toMatch(/✔ hello succeeded in \d+ ms/)
   })
 
@@ -112,7 +112,7 @@ describe('taskengine run', () => {
     const result = parseResult(stdout)
     expect(result.status).toBe('failed')
     expect(result.error).toMatchObject({ message: 'disk on fire', code: 'E_EXAMPLE', name: 'ExampleFailure' })
-    expect(stderr).toMatch(/warn  about to fail/)
+    expect(stderr).toMatch(/warn {2}about to fail/)
     expect(stderr).toMatch(/✖ always-fails failed in \d+ ms: disk on fire\n\s+ExampleFailure: disk on fire\n\s+at /)
   })
 
