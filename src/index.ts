@@ -23,19 +23,75 @@ export type { FieldInfo, TaskInfo } from './task/describe.js'
 export { TaskRegistry } from './task/registry.js'
 export type { TaskCategory } from './task/registry.js'
 export { LOG_LEVELS } from './task/context.js'
-export type { LogEntry, LogFunction, LogLevel, Progress, ProgressUpdate, RunContext, RunError, RunResult, RunStatus } from './task/context.js'
-export { Engine, createEngine, resolveConcurrency, DEFAULT_LABEL } from './engine/engine.js'
-export type { ArgsInputOf, EngineOptions, RunAllOptions, RunOptions } from './engine/engine.js'
-export { RunBatch } from './engine/run-batch.js'
 export type {
+  LogEntry,
+  LogFunction,
+  LogLevel,
+  PoolOptions,
+  PoolStatus,
+  Progress,
+  ProgressUpdate,
+  QueuedRun,
+  RunArtifact,
+  RunContext,
+  RunError,
+  RunPool,
+  RunResult,
+  RunStatus,
+} from './task/context.js'
+export { Engine, resolveConcurrency, DEFAULT_LABEL } from './engine/engine.js'
+export type { ArgsInputOf, EngineOptions, PoolReport, RunAllOptions, RunOptions, StopOptions } from './engine/engine.js'
+export { createEngine } from './create-engine.js'
+export type { EnqueueOptions } from './engine/enqueue.js'
+export type { QueueSelection, WorkerOptions } from './engine/worker.js'
+export { PoolHandle } from './engine/pool.js'
+export { DEFAULT_BACKOFF, backoffDelay } from './task/backoff.js'
+export type { BackoffFunction, BackoffPolicy, BackoffSpec } from './task/backoff.js'
+export { ACTIVE_STATES, FINAL_STATES, RUN_STATES } from './store/types.js'
+export type {
+  Artifact,
+  ArtifactContent,
+  Attempt,
+  CancelOutcome,
+  ClaimRequest,
+  ClaimedRun,
+  Completion,
+  FlushOutcome,
+  InsertOutcome,
+  Lease,
+  NewLogLine,
+  NewRun,
+  Pool,
+  PoolCounts,
+  ProgressWrite,
+  RenewOutcome,
+  Run,
+  RunCategory,
+  RunFilter,
+  RunPage,
+  RunState,
+  Store,
+  WaitWrite,
+  WakeListener,
+  WorkerInfo,
+  WriteBatch,
+} from './store/types.js'
+export { RunBatch } from './engine/run-batch.js'
+export { RUN_EVENT_TYPES } from './engine/events.js'
+export type {
+  RunCreatedEvent,
+  RunDeletedEvent,
   RunEvent,
   RunEventFilter,
   RunEventListener,
   RunFinishedEvent,
   RunLogEvent,
   RunProgressEvent,
+  RunRetriedEvent,
+  RunRetryingEvent,
   RunStartedEvent,
   RunTagsEvent,
+  RunWaitingEvent,
 } from './engine/events.js'
 export {
   CancelledError,

@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander'
 import { createRequire } from 'node:module'
-import { createEngine } from '../engine/engine.js'
+import { createEngine } from '../create-engine.js'
 import { CancelledError, TaskEngineError, ValidationError, coerceError, describeValue } from '../errors.js'
 import type { RunResult } from '../task/context.js'
 import type { AnyTask } from '../task/define.js'

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { CancelledError, NotFoundError, UnrecoverableError, ValidationError } from '../errors.js'
 import { defineTask } from '../task/define.js'
 import type { RunEvent } from './events.js'
-import { createEngine } from './engine.js'
+import { createEngine } from '../create-engine.js'
 
 afterEach(() => {
   vi.useRealTimers()

@@ -1,31 +1,55 @@
 /**
- * The engine: a task registry plus the ways to execute runs. This file holds the in-process
- * part (`run`, `runAll`) and the event subscription.
+ * The engine: a task registry plus every way to execute and steer runs — in-process (`run`,
+ * `runAll`), durable (`enqueue`, workers, `cancel`/`retry`/`delete`, pools) — and one event
+ * subscription for all of them.
  */
 import { availableParallelism } from 'node:os'
-import { NotFoundError, ValidationError, coerceError, describeValue, type FieldIssue } from '../errors.js'
-import type { RunResult } from '../task/context.js'
+import { CancelledError, ConflictError, NotFoundError, ValidationError, coerceError, describeValue, type FieldIssue } from '../errors.js'
+import type { LogEntry, PoolOptions, PoolStatus, RunResult } from '../task/context.js'
 import { UNLIMITED_CONCURRENCY, checkConcurrency, type AnyTask, type Task } from '../task/define.js'
 import { parseArgs, type ArgsInput } from '../task/fields.js'
 import { TaskRegistry, type TaskCategory } from '../task/registry.js'
+import { RUN_STATES, type ArtifactContent, type Artifact, type NewRun, type Pool, type PoolCounts, type Run, type RunFilter, type RunPage, type Store, type WorkerInfo } from '../store/types.js'
+import { checkEnqueueOptions, hashArgs, newRunRow, type EnqueueOptions } from './enqueue.js'
 import { EventBus, deliver, type RunEvent, type RunEventFilter, type RunEventListener } from './events.js'
-import { executeRun, type LogLimits, type RunSpec } from './execute.js'
+import { executeRun, type LogLimits, type PoolOpener, type RunSpec } from './execute.js'
 import { newId } from './ids.js'
+import { PoolHandle, poolStatus, type PoolEngine } from './pool.js'
 import { RunBatch } from './run-batch.js'
+import { Worker, type WorkerOptions } from './worker.js'
 
 /** Options of {@link createEngine}. */
 export interface EngineOptions {
   /** Tasks to register at once. */
   readonly tasks?: readonly AnyTask[]
+  /**
+   * Where durable runs live: a store, or a function that makes one on first use.
+   * Default (`createEngine`): a private in-memory SQLite store.
+   */
+  readonly store?: Store | (() => Store)
+  /** How long a claimed run's lease lasts without a heartbeat, in ms. Default: 30 000. */
+  readonly leaseMs?: number
+  /** How often workers renew leases (and hear of cancels from other processes), in ms. Default: `leaseMs / 3`. */
+  readonly heartbeatMs?: number
+  /** How often an idle worker looks for runs nobody woke it for, in ms. Default: 250. */
+  readonly pollIntervalMs?: number
+  /** At most one progress write per run per this many ms (every update still streams live). Default: 250. */
+  readonly progressIntervalMs?: number
+  /** Attempts of a durable run when neither the enqueue nor the task says. Default: 3. */
+  readonly defaultMaxAttempts?: number
+  /** Largest artifact a run may store, in bytes. Default: 10 MiB. */
+  readonly maxArtifactBytes?: number
   /** How long an `onSuccess`/`onFailure`/`onSettled` hook may take before it is logged as overrun. Default: 30 000 ms. */
   readonly hookTimeoutMs?: number
   /** Log lines one in-process run keeps in memory; past it the oldest are dropped and counted. Default: 10 000. */
   readonly maxLogLines?: number
   /** Characters kept of one log line. Default: 65 536. */
   readonly maxLogLineLength?: number
+  /** The clock durable runs are scheduled by, in epoch ms. Default: `Date.now`. */
+  readonly clock?: () => number
   /**
-   * Receives errors the engine cannot hand to anyone else (a throwing event listener).
-   * Default: print to stderr.
+   * Receives errors the engine cannot hand to anyone else (a throwing event listener, a failed
+   * background write that will be retried). Default: print to stderr.
    */
   readonly onError?: (error: Error) => void
 }
@@ -50,6 +74,22 @@ export interface RunAllOptions extends Omit<RunOptions, 'label'> {
   readonly concurrency?: number
 }
 
+/** Options of {@link Engine.stop}. */
+export interface StopOptions {
+  /** How long running handlers may take to finish before they are aborted and their runs returned to pending. Default: 10 000 ms. */
+  readonly graceMs?: number
+}
+
+/** A pool with its aggregate status, as {@link Engine.getPool} reports it. */
+export interface PoolReport {
+  readonly pool: Pool
+  readonly status: PoolStatus
+  /** The pool's own runs (newest first, up to 1000). */
+  readonly runs: readonly Run[]
+  /** Pools nested directly below this one (opened by its runs). */
+  readonly children: readonly Pool[]
+}
+
 /** Arguments for a known task: its fields' types, or text to be coerced. */
 export type ArgsInputOf<A> = { readonly [K in keyof A]?: A[K] | string | readonly string[] | number | boolean | null }
 
@@ -63,6 +103,18 @@ export class Engine {
   readonly #hookTimeoutMs: number
   readonly #logLimits: LogLimits
   readonly #onError: (error: Error) => void
+  readonly #storeOption: Store | (() => Store) | undefined
+  #store: Store | undefined
+  #storeReady: Promise<Store> | undefined
+  readonly #leaseMs: number
+  readonly #heartbeatMs: number
+  readonly #pollIntervalMs: number
+  readonly #progressIntervalMs: number
+  readonly #defaultMaxAttempts: number
+  readonly #maxArtifactBytes: number
+  readonly #clock: () => number
+  #worker: Worker | undefined
+  readonly #openPool: PoolOpener
 
   constructor(options: EngineOptions = {}) {
     this.#onError = options.onError ?? ((error) => console.error('[taskengine]', error))
@@ -72,12 +124,26 @@ export class Engine {
       maxLines: positiveInt(options.maxLogLines, 10_000, 'maxLogLines'),
       maxLineLength: positiveInt(options.maxLogLineLength, 65_536, 'maxLogLineLength'),
     }
+    this.#storeOption = options.store
+    this.#leaseMs = positiveInt(options.leaseMs, 30_000, 'leaseMs')
+    this.#heartbeatMs = positiveInt(options.heartbeatMs, Math.max(1, Math.floor(this.#leaseMs / 3)), 'heartbeatMs')
+    if (this.#heartbeatMs >= this.#leaseMs) throw new ValidationError(`heartbeatMs (${this.#heartbeatMs}) must be shorter than leaseMs (${this.#leaseMs})`)
+    this.#pollIntervalMs = positiveInt(options.pollIntervalMs, 250, 'pollIntervalMs')
+    this.#progressIntervalMs = positiveInt(options.progressIntervalMs, 250, 'progressIntervalMs')
+    this.#defaultMaxAttempts = positiveInt(options.defaultMaxAttempts, 3, 'defaultMaxAttempts')
+    this.#maxArtifactBytes = positiveInt(options.maxArtifactBytes, 10 * 1024 * 1024, 'maxArtifactBytes')
+    if (options.clock !== undefined && typeof options.clock !== 'function') throw new ValidationError(`clock: expected a function, got ${describeValue(options.clock)}`)
+    this.#clock = options.clock ?? Date.now
+    this.#openPool = (poolOptions, parent) => new PoolHandle(this.#poolEngine(), poolOptions, parent)
     if (options.tasks !== undefined) this.register(...options.tasks)
   }
+
+  // ─── Registry ───────────────────────────────────────────────────────────────
 
   /** Registers tasks. A duplicate or malformed key is an error naming it; nothing is registered then. */
   register(...tasks: AnyTask[]): this {
     this.#registry.register(...tasks)
+    this.#worker?.wake()
     return this
   }
 
@@ -100,6 +166,8 @@ export class Engine {
   categories(): TaskCategory[] {
     return this.#registry.categories()
   }
+
+  // ─── In-process runs ────────────────────────────────────────────────────────
 
   /**
    * Executes a task now, in this process, and resolves to its result. Invalid arguments or an
@@ -138,10 +206,324 @@ export class Engine {
   runAll(taskOrKey: AnyTask | string, label: string, argsList: readonly ArgsInput[], options: RunAllOptions = {}): RunBatch {
     const task = this.#resolve(taskOrKey)
     checkRunOptions({ ...options, label })
+    const concurrency = resolveConcurrency(
+      options.concurrency ?? task.maxConcurrent ?? 0,
+      options.concurrency === undefined ? `task "${task.key}": maxConcurrent` : 'concurrency',
+    )
+    const parsed = this.#parseBatch(task, argsList)
+    const spec = this.#spec(task, label, options)
+    return new RunBatch(parsed.length, concurrency, (index) => executeRun(spec, newId(), parsed[index]!))
+  }
+
+  // ─── Durable runs ───────────────────────────────────────────────────────────
+
+  /** The store durable runs live in (created on first use when the engine was given a factory). */
+  async store(): Promise<Store> {
+    return this.#ready()
+  }
+
+  /**
+   * Stores a durable run for a worker to execute. The arguments are validated by the task's
+   * fields first (a `ValidationError` naming each bad field; nothing stored). Resolves to the
+   * stored run — or to the existing one when its `uniqueKey` is held by an active run, or to a
+   * recent identical success when the task reuses results.
+   *
+   * @example
+   * const run = await engine.enqueue('backup', { format: 'tar' }, { delayMs: 60_000, maxAttempts: 5 })
+   */
+  enqueue<A, R>(task: Task<A, R>, args?: ArgsInputOf<A>, options?: EnqueueOptions): Promise<Run>
+  enqueue(key: string, args?: ArgsInput, options?: EnqueueOptions): Promise<Run>
+  async enqueue(taskOrKey: AnyTask | string, args?: ArgsInput, options: EnqueueOptions = {}): Promise<Run> {
+    const [run] = await this.#enqueue(taskOrKey, [args], options)
+    return run!
+  }
+
+  /** Stores one durable run per argument object, in one statement. All are validated first; if any is invalid nothing is stored. */
+  enqueueMany<A, R>(task: Task<A, R>, argsList: readonly ArgsInputOf<A>[], options?: EnqueueOptions): Promise<Run[]>
+  enqueueMany(key: string, argsList: readonly ArgsInput[], options?: EnqueueOptions): Promise<Run[]>
+  async enqueueMany(taskOrKey: AnyTask | string, argsList: readonly ArgsInput[], options: EnqueueOptions = {}): Promise<Run[]> {
+    return this.#enqueue(taskOrKey, argsList, options)
+  }
+
+  async #enqueue(taskOrKey: AnyTask | string, argsList: readonly ArgsInput[], options: EnqueueOptions): Promise<Run[]> {
+    const task = this.#resolve(taskOrKey)
+    checkEnqueueOptions(options)
+    const parsed = argsList.length === 1 ? [parseArgs(task.fields, argsList[0])] : this.#parseBatch(task, argsList)
+    const store = await this.#ready()
+    const now = this.#clock()
+    const defaults = { maxAttempts: this.#defaultMaxAttempts, label: DEFAULT_LABEL }
+    const results = new Array<Run | undefined>(parsed.length)
+    const rows: NewRun[] = []
+    const slots: number[] = []
+    for (let i = 0; i < parsed.length; i++) {
+      if (task.reuseResultMs !== undefined) {
+        const reusable = await store.findReusable(task.key, hashArgs(JSON.parse(JSON.stringify(parsed[i])) as unknown), now - task.reuseResultMs)
+        if (reusable !== undefined) {
+          results[i] = reusable
+          continue
+        }
+      }
+      rows.push(newRunRow(task, parsed[i]!, options, defaults, now))
+      slots.push(i)
+    }
+    const outcomes = await store.insertRuns(rows)
+    outcomes.forEach((outcome, j) => {
+      results[slots[j]!] = outcome.run
+      if (outcome.created && this.#bus.active) {
+        this.#bus.emit({ type: 'created', runId: outcome.run.id, task: task.key, poolId: outcome.run.poolId, time: outcome.run.createdAt, run: outcome.run })
+      }
+    })
+    return results as Run[]
+  }
+
+  /**
+   * Starts a worker in this process: it claims durable runs and executes them, at most
+   * `concurrency` at once (default 10). Resolves once the worker is registered.
+   */
+  async start(options: WorkerOptions = {}): Promise<void> {
+    if (this.#worker !== undefined) throw new ConflictError('a worker is already running in this engine; stop() it first')
+    const concurrency = positiveInt(options.concurrency, 10, 'concurrency')
+    if (options.queues !== undefined) checkQueues(options.queues)
+    const pollIntervalMs = positiveInt(options.pollIntervalMs, this.#pollIntervalMs, 'pollIntervalMs')
+    const store = await this.#ready()
+    const worker = new Worker(
+      {
+        store,
+        registry: this.#registry,
+        now: this.#clock,
+        emit: (event) => {
+          if (this.#bus.active) this.#bus.emit(event)
+        },
+        onError: this.#onError,
+        leaseMs: this.#leaseMs,
+        heartbeatMs: this.#heartbeatMs,
+        maintenanceMs: Math.max(1, Math.floor(this.#leaseMs / 2)),
+        progressIntervalMs: this.#progressIntervalMs,
+        hookTimeoutMs: this.#hookTimeoutMs,
+        logLimits: this.#logLimits,
+        maxArtifactBytes: this.#maxArtifactBytes,
+        openPool: this.#openPool,
+      },
+      concurrency,
+      options.queues,
+      pollIntervalMs,
+    )
+    this.#worker = worker
+    await worker.start()
+  }
+
+  /** Whether a worker runs in this engine. */
+  get started(): boolean {
+    return this.#worker !== undefined
+  }
+
+  /** The worker's id in this process, if started. */
+  get workerId(): string | undefined {
+    return this.#worker?.id
+  }
+
+  /**
+   * Stops the worker: no more claims; running handlers get `graceMs` (default 10 s) to finish,
+   * then their signals fire and their runs go back to `pending` — nothing is lost.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
+    const worker = this.#worker
+    if (worker === undefined) return
+    const graceMs = options.graceMs ?? 10_000
+    if (typeof graceMs !== 'number' || !Number.isFinite(graceMs) || graceMs < 0) throw new ValidationError(`graceMs: expected a non-negative number, got ${describeValue(graceMs)}`)
+    await worker.stop(graceMs)
+    this.#worker = undefined
+  }
+
+  /** Stops the worker (if any) and closes the store. */
+  async close(options: StopOptions = {}): Promise<void> {
+    await this.stop(options)
+    const store = this.#store
+    this.#store = undefined
+    this.#storeReady = undefined
+    await store?.close()
+  }
+
+  /** A durable run with its attempts, progress, result and error; `undefined` if unknown (or deleted). */
+  async getRun(id: string): Promise<Run | undefined> {
+    checkId(id)
+    return (await this.#ready()).getRun(id)
+  }
+
+  /** A page of durable runs, newest first. */
+  async listRuns(filter: RunFilter = {}): Promise<RunPage> {
+    checkFilter(filter)
+    return (await this.#ready()).listRuns(filter)
+  }
+
+  /** Log lines of a durable run after position `after` (default 0), oldest first, at most `limit` (default 1000). */
+  async getLogs(id: string, options: { readonly after?: number; readonly limit?: number } = {}): Promise<LogEntry[]> {
+    checkId(id)
+    const after = options.after ?? 0
+    const limit = options.limit ?? 1000
+    if (!Number.isSafeInteger(after) || after < 0) throw new ValidationError(`after: expected an integer >= 0, got ${describeValue(after)}`)
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) throw new ValidationError(`limit: expected an integer from 1 to 10000, got ${describeValue(limit)}`)
+    return (await this.#ready()).getLogs(id, after, limit)
+  }
+
+  /**
+   * Cancels a durable run: a pending one at once; a running one by firing its handler's signal
+   * (in this process at once, in another within one heartbeat), after which it ends
+   * `cancelled`. Cancels every run in the pools it opened, too. A finished run is a
+   * `ConflictError`.
+   */
+  async cancel(id: string, reason = 'cancelled by request'): Promise<Run> {
+    checkId(id)
+    const store = await this.#ready()
+    const run = await store.getRun(id)
+    if (run === undefined) throw new NotFoundError(`unknown run "${id}"`)
+    if (run.status !== 'pending' && run.status !== 'running' && run.status !== 'waiting') {
+      throw new ConflictError(`run ${id} is already ${run.status}; only pending, running or waiting runs can be cancelled`)
+    }
+    const poolIds = await this.#descendantPools(store, id)
+    await this.#cancelSelection(store, { ids: [id], poolIds }, reason)
+    return (await store.getRun(id, { includeDeleted: true }))!
+  }
+
+  /** Failed or cancelled → pending again, with a fresh attempt budget and the cancel request cleared. */
+  async retry(id: string): Promise<Run> {
+    checkId(id)
+    const store = await this.#ready()
+    const run = await store.retryRun(id, this.#clock())
+    if (run === undefined) {
+      const current = await store.getRun(id)
+      if (current === undefined) throw new NotFoundError(`unknown run "${id}"`)
+      throw new ConflictError(`run ${id} is ${current.status}; only failed or cancelled runs can be retried`)
+    }
+    this.#emit({ type: 'retried', runId: run.id, task: run.task, poolId: run.poolId, time: new Date(this.#clock()), run })
+    return run
+  }
+
+  /** Soft-deletes a durable run. A pending run never executes; a running one is cancelled first. */
+  async delete(id: string): Promise<Run> {
+    checkId(id)
+    const store = await this.#ready()
+    const run = await store.deleteRun(id, this.#clock())
+    if (run === undefined) throw new NotFoundError(`unknown run "${id}"`)
+    if (run.status === 'running' || run.status === 'waiting') this.#worker?.abort(id, new CancelledError('cancelled: deleted'))
+    this.#emit({ type: 'deleted', runId: run.id, task: run.task, poolId: run.poolId, time: new Date(this.#clock()) })
+    return run
+  }
+
+  /** An artifact a durable run stored, with its bytes. */
+  async getArtifact(runId: string, name: string): Promise<ArtifactContent | undefined> {
+    checkId(runId)
+    return (await this.#ready()).getArtifact(runId, name)
+  }
+
+  /** The artifacts a durable run stored (without bytes). */
+  async listArtifacts(runId: string): Promise<Artifact[]> {
+    checkId(runId)
+    return (await this.#ready()).listArtifacts(runId)
+  }
+
+  /** Opens a pool of durable runs outside any run. */
+  pool(options: PoolOptions = {}): PoolHandle {
+    return new PoolHandle(this.#poolEngine(), options, { runId: null, poolId: null, onWait: undefined })
+  }
+
+  /** A pool with its aggregate status (over the whole tree below it), its runs and the pools nested in it. */
+  async getPool(id: string): Promise<PoolReport | undefined> {
+    checkId(id)
+    const store = await this.#ready()
+    const pool = await store.getPool(id)
+    if (pool === undefined) return undefined
+    const [counts, page] = await Promise.all([store.poolCounts(id, { tree: true }), store.listRuns({ poolId: id, pageSize: 1000 })])
+    const children: Pool[] = []
+    for (const run of page.data) children.push(...(await store.poolsOfRun(run.id)))
+    return { pool, status: poolStatus(pool, counts, this.#clock()), runs: page.data, children }
+  }
+
+  /** Live worker processes sharing the store (heartbeat within three heartbeat intervals). */
+  async workers(): Promise<WorkerInfo[]> {
+    const store = await this.#ready()
+    return store.listWorkers(this.#clock() - this.#heartbeatMs * 3)
+  }
+
+  /**
+   * Subscribes to run events of every run (or those matching `filter`): in-process runs and
+   * durable runs created, executed or changed through this engine. In-process runs started while
+   * nobody listens emit nothing, so subscribe before starting them. Returns the unsubscribe
+   * function.
+   */
+  subscribe(listener: RunEventListener, filter?: RunEventFilter): () => void {
+    return this.#bus.subscribe(listener, filter)
+  }
+
+  // ─── Internals ──────────────────────────────────────────────────────────────
+
+  #ready(): Promise<Store> {
+    if (this.#storeReady === undefined) {
+      const option = this.#storeOption
+      if (option === undefined) throw new ConflictError('this engine has no store: pass createEngine({ store }) for durable runs')
+      const store = typeof option === 'function' ? option() : option
+      this.#store = store
+      this.#storeReady = store.ready().then(() => store)
+    }
+    return this.#storeReady
+  }
+
+  #emit(event: RunEvent): void {
+    if (this.#bus.active) this.#bus.emit(event)
+  }
+
+  async #descendantPools(store: Store, runId: string): Promise<string[]> {
+    const pools: string[] = []
+    for (const pool of await store.poolsOfRun(runId)) pools.push(...(await store.poolTree(pool.id)))
+    return pools
+  }
+
+  async #cancelSelection(store: Store, selection: { ids?: readonly string[]; poolIds?: readonly string[] }, reason: string): Promise<void> {
+    const outcome = await store.cancelRuns(selection, reason, this.#clock())
+    for (const run of outcome.requested) this.#worker?.abort(run.id, new CancelledError(`cancelled: ${reason}`))
+    for (const run of outcome.cancelled) {
+      this.#emit({ type: 'cancelled', runId: run.id, task: run.task, poolId: run.poolId, time: new Date(this.#clock()), error: run.error, run })
+    }
+  }
+
+  #poolEngine(): PoolEngine {
+    return {
+      enqueue: (task, args, options) => this.enqueue(task as string, args, options),
+      enqueueMany: (task, argsList, options) => this.enqueueMany(task as string, argsList, options),
+      createPool: async (pool) => (await this.#ready()).createPool({ ...pool, now: this.#clock() }),
+      closePool: async (id) => (await this.#ready()).closePool(id, this.#clock()),
+      getPool: async (id) => (await this.#ready()).getPool(id),
+      poolCounts: async (id): Promise<PoolCounts> => (await this.#ready()).poolCounts(id, { tree: true }),
+      cancelPool: async (id, reason) => {
+        const store = await this.#ready()
+        await this.#cancelSelection(store, { poolIds: await store.poolTree(id) }, reason)
+      },
+      poolChanged: (id) => this.#poolChanged(id),
+      now: this.#clock,
+    }
+  }
+
+  /** Resolves when a run of the pool tree settles here, or after the poll interval (runs elsewhere). */
+  async #poolChanged(id: string): Promise<void> {
+    const store = await this.#ready()
+    const tree = new Set(await store.poolTree(id))
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(finish, this.#pollIntervalMs)
+      const unsubscribe = this.#bus.subscribe((event) => {
+        if (event.poolId !== undefined && event.poolId !== null && tree.has(event.poolId) && SETTLING.has(event.type)) finish()
+      })
+      function finish(): void {
+        clearTimeout(timer)
+        unsubscribe()
+        resolve()
+      }
+    })
+  }
+
+  #parseBatch(task: AnyTask, argsList: readonly ArgsInput[]): Record<string, unknown>[] {
     const list: unknown = argsList
-    if (!Array.isArray(list)) throw new ValidationError(`runAll() takes an array of argument objects, got ${describeValue(argsList)}`)
-    const concurrency = resolveConcurrency(options.concurrency ?? task.maxConcurrent, options.concurrency === undefined ? `task "${task.key}": maxConcurrent` : 'concurrency')
-    const parsed: Record<string, unknown>[] = new Array<Record<string, unknown>>(argsList.length)
+    if (!Array.isArray(list)) throw new ValidationError(`expected an array of argument objects, got ${describeValue(argsList)}`)
+    const parsed = new Array<Record<string, unknown>>(argsList.length)
     let issues: FieldIssue[] | undefined
     for (let i = 0; i < argsList.length; i++) {
       try {
@@ -154,17 +536,7 @@ export class Engine {
       }
     }
     if (issues !== undefined) throw new ValidationError('invalid arguments in batch', issues)
-    const spec = this.#spec(task, label, options)
-    return new RunBatch(parsed.length, concurrency, (index) => executeRun(spec, newId(), parsed[index]!))
-  }
-
-  /**
-   * Subscribes to run events of every run (or those matching `filter`). Runs started while
-   * nobody listens emit nothing, so subscribe before starting the runs you want to watch.
-   * Returns the function that unsubscribes.
-   */
-  subscribe(listener: RunEventListener, filter?: RunEventFilter): () => void {
-    return this.#bus.subscribe(listener, filter)
+    return parsed
   }
 
   #resolve(taskOrKey: AnyTask | string): AnyTask {
@@ -185,6 +557,14 @@ export class Engine {
       hookTimeoutMs: this.#hookTimeoutMs,
       logLimits: this.#logLimits,
       emit: this.#emitter(options.onEvent),
+      emitFinal: true,
+      retainLogs: true,
+      logSeqStart: 0,
+      sink: undefined,
+      poolId: null,
+      durable: false,
+      maxArtifactBytes: this.#maxArtifactBytes,
+      openPool: this.#openPool,
     }
   }
 
@@ -200,10 +580,7 @@ export class Engine {
   }
 }
 
-/** Creates an engine. */
-export function createEngine(options?: EngineOptions): Engine {
-  return new Engine(options)
-}
+const SETTLING = new Set<RunEvent['type']>(['succeeded', 'failed', 'cancelled', 'retrying', 'deleted'])
 
 /** The parallelism a `maxConcurrent` value means: `0` → available parallelism, `-1` → 128. */
 export function resolveConcurrency(value: number, what = 'concurrency'): number {
@@ -226,6 +603,39 @@ function checkRunOptions(options: RunOptions): void {
   if (onEvent !== undefined && typeof onEvent !== 'function') throw new ValidationError(`onEvent: expected a function, got ${describeValue(onEvent)}`)
   if (tags !== undefined && (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string' && t !== ''))) {
     throw new ValidationError(`tags: expected an array of non-empty strings, got ${describeValue(tags)}`)
+  }
+}
+
+function checkQueues(queues: unknown): void {
+  if (Array.isArray(queues)) {
+    if (queues.length === 0 || !queues.every((q) => typeof q === 'string' && q !== '')) throw new ValidationError(`queues: expected queue names, got ${describeValue(queues)}`)
+    return
+  }
+  if (typeof queues !== 'object' || queues === null) throw new ValidationError(`queues: expected a list of names or { name: concurrency }, got ${describeValue(queues)}`)
+  const entries = Object.entries(queues)
+  if (entries.length === 0) throw new ValidationError('queues: expected at least one queue')
+  for (const [name, limit] of entries) {
+    if (!Number.isSafeInteger(limit) || (limit as number) < 0) throw new ValidationError(`queues.${name}: expected a concurrency >= 0 (0 = no queue limit), got ${describeValue(limit)}`)
+  }
+}
+
+function checkId(id: unknown): asserts id is string {
+  if (typeof id !== 'string' || id === '' || id.length > 100) throw new ValidationError(`run id: expected a non-empty string, got ${describeValue(id)}`)
+}
+
+function checkFilter(filter: RunFilter): void {
+  if (typeof filter !== 'object' || filter === null) throw new ValidationError(`filter: expected an object, got ${describeValue(filter)}`)
+  const statuses = filter.status === undefined ? [] : typeof filter.status === 'string' ? [filter.status] : filter.status
+  for (const status of statuses) {
+    if (!RUN_STATES.includes(status)) throw new ValidationError(`status: expected one of ${RUN_STATES.join(', ')}, got ${describeValue(status)}`)
+  }
+  if (filter.page !== undefined && (!Number.isSafeInteger(filter.page) || filter.page < 1)) throw new ValidationError(`page: expected an integer >= 1, got ${describeValue(filter.page)}`)
+  if (filter.pageSize !== undefined && (!Number.isSafeInteger(filter.pageSize) || filter.pageSize < 1 || filter.pageSize > 1000)) {
+    throw new ValidationError(`pageSize: expected an integer from 1 to 1000, got ${describeValue(filter.pageSize)}`)
+  }
+  for (const key of ['from', 'to'] as const) {
+    const value = filter[key]
+    if (value !== undefined && !(value instanceof Date && !Number.isNaN(value.getTime()))) throw new ValidationError(`${key}: expected a valid Date, got ${describeValue(value)}`)
   }
 }
 

@@ -2,12 +2,45 @@
  * Run events: every change of a run as it happens. Sync runs deliver them to `onEvent` and to
  * engine subscribers; the server's live views build on them.
  */
-import type { LogEntry, Progress, RunResult } from '../task/context.js'
+import type { LogEntry, Progress, RunError, RunResult } from '../task/context.js'
+import type { Run } from '../store/types.js'
 
 interface EventBase {
   readonly runId: string
   readonly task: string
   readonly time: Date
+  /** The pool the run belongs to (durable runs in a pool). */
+  readonly poolId?: string | null
+}
+
+/** A durable run was stored. */
+export interface RunCreatedEvent extends EventBase {
+  readonly type: 'created'
+  readonly run: Run
+}
+
+/** A failed or cancelled durable run was put back to pending by `retry`. */
+export interface RunRetriedEvent extends EventBase {
+  readonly type: 'retried'
+  readonly run: Run
+}
+
+/** A durable run's attempt ended and the run will be tried again at `runAt`. */
+export interface RunRetryingEvent extends EventBase {
+  readonly type: 'retrying'
+  readonly attempt: number
+  readonly runAt: Date
+  readonly error: RunError | null
+}
+
+/** A durable run parked on a pool (`waiting`) or resumed after it (`resumed`). */
+export interface RunWaitingEvent extends EventBase {
+  readonly type: 'waiting' | 'resumed'
+}
+
+/** A durable run was soft-deleted. */
+export interface RunDeletedEvent extends EventBase {
+  readonly type: 'deleted'
 }
 
 /** The handler started (an attempt began). */
@@ -35,14 +68,46 @@ export interface RunTagsEvent extends EventBase {
   readonly tags: readonly string[]
 }
 
-/** The run finished; `type` is its status. */
+/**
+ * The run finished; `type` is its status. In-process runs carry their `result`; durable runs
+ * carry the stored `run`.
+ */
 export interface RunFinishedEvent extends EventBase {
   readonly type: 'succeeded' | 'failed' | 'cancelled'
-  readonly result: RunResult
+  readonly error: RunError | null
+  readonly result?: RunResult
+  readonly run?: Run
 }
 
 /** Every event a run emits. */
-export type RunEvent = RunStartedEvent | RunLogEvent | RunProgressEvent | RunTagsEvent | RunFinishedEvent
+export type RunEvent =
+  | RunCreatedEvent
+  | RunStartedEvent
+  | RunLogEvent
+  | RunProgressEvent
+  | RunTagsEvent
+  | RunWaitingEvent
+  | RunRetryingEvent
+  | RunRetriedEvent
+  | RunDeletedEvent
+  | RunFinishedEvent
+
+/** The event types, for validating subscriptions. */
+export const RUN_EVENT_TYPES: readonly RunEvent['type'][] = [
+  'created',
+  'started',
+  'log',
+  'progress',
+  'tags',
+  'waiting',
+  'resumed',
+  'retrying',
+  'retried',
+  'deleted',
+  'succeeded',
+  'failed',
+  'cancelled',
+]
 
 /** Receives run events. Must not throw; errors are reported, never passed back to the run. */
 export type RunEventListener = (event: RunEvent) => void
@@ -51,6 +116,8 @@ export type RunEventListener = (event: RunEvent) => void
 export interface RunEventFilter {
   readonly runId?: string
   readonly task?: string
+  /** Only events of runs in this pool (durable runs; the pool id is read from the event's run context). */
+  readonly poolId?: string
 }
 
 interface Subscription {
@@ -85,6 +152,7 @@ export class EventBus {
       if (filter !== undefined) {
         if (filter.runId !== undefined && filter.runId !== event.runId) continue
         if (filter.task !== undefined && filter.task !== event.task) continue
+        if (filter.poolId !== undefined && filter.poolId !== event.poolId) continue
       }
       deliver(listener, event, this.#onListenerError)
     }

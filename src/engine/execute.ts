@@ -9,9 +9,22 @@
  *   sealed).
  */
 import { format } from 'node:util'
-import { CancelledError, TimeoutError, coerceError } from '../errors.js'
+import { CancelledError, TimeoutError, ValidationError, coerceError, describeValue } from '../errors.js'
 import type { AnyTask } from '../task/define.js'
-import type { LogEntry, LogFunction, LogLevel, Progress, ProgressUpdate, RunContext, RunError, RunResult, RunStatus } from '../task/context.js'
+import type {
+  LogEntry,
+  LogFunction,
+  LogLevel,
+  PoolOptions,
+  Progress,
+  ProgressUpdate,
+  RunArtifact,
+  RunContext,
+  RunError,
+  RunPool,
+  RunResult,
+  RunStatus,
+} from '../task/context.js'
 import type { RunEvent } from './events.js'
 
 /** Limits on what one in-process run keeps in memory. */
@@ -21,6 +34,22 @@ export interface LogLimits {
   /** Characters kept of one line; the rest is cut with a marker. */
   readonly maxLineLength: number
 }
+
+/**
+ * Where a durable run's output goes as it happens (the worker's write buffer). In-process runs
+ * have none: their output stays on the result.
+ */
+export interface RunSink {
+  log(entry: LogEntry): void
+  /** Progress or tags changed; both are passed so one write saves both. */
+  state(progress: Progress | undefined, tags: readonly string[]): void
+  artifact(name: string, data: Buffer, contentType: string): Promise<void>
+  /** The handler started (`true`) or stopped (`false`) waiting on a pool. */
+  waiting(waiting: boolean): void
+}
+
+/** Opens a pool for a handler; `onWait` is told when the handler waits on it. */
+export type PoolOpener = (options: PoolOptions, parent: { readonly runId: string | null; readonly poolId: string | null; readonly onWait: ((waiting: boolean) => void) | undefined }) => RunPool
 
 /**
  * How to execute runs of one task: everything but the run's id and arguments, so a batch
@@ -37,18 +66,36 @@ export interface RunSpec {
   readonly logLimits: LogLimits
   /** Receives every event, or `undefined` when nobody listens (then none are built). */
   readonly emit: ((event: RunEvent) => void) | undefined
+  /** Emit the final status event (durable runs emit it themselves once stored). */
+  readonly emitFinal: boolean
+  /** Keep log lines on the result (in-process runs) rather than only in the sink. */
+  readonly retainLogs: boolean
+  /** Log lines already stored for the run (earlier attempts); numbering continues after them. */
+  readonly logSeqStart: number
+  readonly sink: RunSink | undefined
+  /** The pool the run belongs to (durable runs). */
+  readonly poolId: string | null
+  /** Whether the run is stored (its id can be a pool's parent). */
+  readonly durable: boolean
+  readonly maxArtifactBytes: number
+  readonly openPool: PoolOpener
 }
 
 const NO_LOGS: readonly LogEntry[] = Object.freeze([])
 const NO_TAGS: readonly string[] = Object.freeze([])
+const NO_ARTIFACTS: readonly RunArtifact[] = Object.freeze([])
 
 /** Runs the task's handler once with validated `args` and resolves to its result. Never rejects. */
 export function executeRun<R>(spec: RunSpec, id: string, args: Record<string, unknown>): Promise<RunResult<R>> {
   return new ActiveRun(spec, id, args).execute() as Promise<RunResult<R>>
 }
 
+// Printable characters only (no control characters), no path separators.
+const ARTIFACT_NAME = /^[^/\\]{1,200}$/
+const hasControl = (text: string): boolean => [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
+
 /** The state of one executing run; it is also the handler's context. */
-class ActiveRun implements RunContext {
+export class ActiveRun implements RunContext {
   readonly #req: RunSpec
   readonly #id: string
   readonly #args: Record<string, unknown>
@@ -62,6 +109,8 @@ class ActiveRun implements RunContext {
   #interrupt: ((reason: Error) => void) | undefined
   #sealed = false
   #log: LogFunction | undefined
+  #thrown: Error | undefined
+  #artifacts: RunArtifact[] | undefined
 
   constructor(spec: RunSpec, id: string, args: Record<string, unknown>) {
     this.#req = spec
@@ -110,11 +159,49 @@ class ActiveRun implements RunContext {
     return this.#log
   }
 
+  /** What the handler threw (or the abort reason), once the run settled; `undefined` when it returned. */
+  get thrown(): Error | undefined {
+    return this.#thrown
+  }
+
   progress(update: ProgressUpdate): void {
     if (this.#sealed) return
     this.#progress = mergeProgress(this.#progress, update)
+    this.#req.sink?.state(this.#progress, this.#tags ?? this.#req.tags)
     const emit = this.#req.emit
-    if (emit !== undefined) emit({ type: 'progress', runId: this.#id, task: this.#req.task.key, time: new Date(), progress: this.#progress })
+    if (emit !== undefined) emit({ type: 'progress', runId: this.#id, task: this.#req.task.key, poolId: this.#req.poolId, time: new Date(), progress: this.#progress })
+  }
+
+  async artifact(name: string, data: string | Uint8Array, contentType = 'application/octet-stream'): Promise<void> {
+    if (typeof name !== 'string' || !ARTIFACT_NAME.test(name) || hasControl(name)) {
+      throw new ValidationError(`artifact name: expected 1–200 characters without "/", "\\" or control characters, got ${describeValue(name)}`)
+    }
+    if (typeof contentType !== 'string' || contentType === '') throw new ValidationError(`artifact contentType: expected a media type, got ${describeValue(contentType)}`)
+    if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw new ValidationError(`artifact data: expected a string or bytes, got ${describeValue(data)}`)
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+    if (bytes.length > this.#req.maxArtifactBytes) {
+      throw new ValidationError(`artifact "${name}" is ${bytes.length} bytes; the limit is ${this.#req.maxArtifactBytes} (maxArtifactBytes)`)
+    }
+    if (this.#sealed) return
+    const sink = this.#req.sink
+    if (sink !== undefined) {
+      await sink.artifact(name, Buffer.from(bytes), contentType)
+      return
+    }
+    const list = (this.#artifacts ??= [])
+    const at = list.findIndex((a) => a.name === name)
+    const artifact: RunArtifact = { name, contentType, size: bytes.length, data: Buffer.from(bytes) }
+    if (at === -1) list.push(artifact)
+    else list[at] = artifact
+  }
+
+  pool(options: PoolOptions = {}): RunPool {
+    const sink = this.#req.sink
+    return this.#req.openPool(options, {
+      runId: this.#req.durable ? this.#id : null,
+      poolId: this.#req.poolId,
+      onWait: sink === undefined ? undefined : (waiting) => sink.waiting(waiting),
+    })
   }
 
   addTags(...tags: string[]): void {
@@ -128,15 +215,17 @@ class ActiveRun implements RunContext {
         changed = true
       }
     }
+    if (!changed) return
+    this.#req.sink?.state(this.#progress, current)
     const emit = this.#req.emit
-    if (changed && emit !== undefined) emit({ type: 'tags', runId: this.#id, task: this.#req.task.key, time: new Date(), tags: [...current] })
+    if (emit !== undefined) emit({ type: 'tags', runId: this.#id, task: this.#req.task.key, poolId: this.#req.poolId, time: new Date(), tags: [...current] })
   }
 
   async execute(): Promise<RunResult> {
     const req = this.#req
     const startedAt = Date.now()
     if (req.emit !== undefined) {
-      req.emit({ type: 'started', runId: this.#id, task: req.task.key, time: new Date(startedAt), label: req.label, attempt: req.attempt })
+      req.emit({ type: 'started', runId: this.#id, task: req.task.key, poolId: req.poolId, time: new Date(startedAt), label: req.label, attempt: req.attempt })
     }
     let status: RunStatus
     let data: unknown
@@ -144,6 +233,7 @@ class ActiveRun implements RunContext {
     if (req.signal?.aborted === true) {
       const reason = cancelReason(req.signal.reason)
       this.#abortReason = reason
+      this.#thrown = reason
       status = 'cancelled'
       error = toRunError(reason)
     } else {
@@ -152,6 +242,7 @@ class ActiveRun implements RunContext {
         status = 'succeeded'
       } catch (thrown) {
         const err = this.#abortReason ?? coerceError(thrown)
+        this.#thrown = err
         status = err instanceof CancelledError ? 'cancelled' : 'failed'
         error = toRunError(err)
         data = undefined
@@ -170,6 +261,7 @@ class ActiveRun implements RunContext {
       droppedLogs: 0,
       tags: NO_TAGS,
       progress: undefined,
+      artifacts: NO_ARTIFACTS,
       startedAt: new Date(startedAt),
       finishedAt: new Date(finishedAt),
       durationMs: finishedAt - startedAt,
@@ -183,16 +275,17 @@ class ActiveRun implements RunContext {
     }
     this.#sealed = true
     this.#fill(result)
-    if (req.emit !== undefined) req.emit({ type: status, runId: this.#id, task: req.task.key, time: result.finishedAt, result })
+    if (req.emitFinal && req.emit !== undefined) req.emit({ type: status, runId: this.#id, task: req.task.key, poolId: req.poolId, time: result.finishedAt, error: error ?? null, result })
     return result
   }
 
   /** Copies what the handler accumulated onto the result. */
-  #fill(result: { logs: readonly LogEntry[]; droppedLogs: number; tags: readonly string[]; progress: Progress | undefined }): void {
+  #fill(result: { logs: readonly LogEntry[]; droppedLogs: number; tags: readonly string[]; progress: Progress | undefined; artifacts: readonly RunArtifact[] }): void {
     result.logs = this.#logs ?? NO_LOGS
     result.droppedLogs = this.#dropped
     result.tags = this.#tags ?? this.#req.tags
     result.progress = this.#progress
+    result.artifacts = this.#artifacts ?? NO_ARTIFACTS
   }
 
   /** Calls the handler; with a time limit or an outside signal, races it against them. */
@@ -258,17 +351,20 @@ class ActiveRun implements RunContext {
     let message = parts.length === 1 && typeof parts[0] === 'string' ? parts[0] : format(...parts)
     const { maxLines, maxLineLength } = this.#req.logLimits
     if (message.length > maxLineLength) message = `${message.slice(0, maxLineLength)}… [${message.length - maxLineLength} characters cut]`
-    const entry: LogEntry = { seq: ++this.#seq, time: new Date(), level, message }
-    const logs = (this.#logs ??= [])
-    logs.push(entry)
-    if (logs.length > maxLines) {
-      // Drop in chunks so a chatty handler does not pay a shift per line.
-      const drop = Math.max(1, Math.floor(maxLines / 10))
-      logs.splice(0, drop)
-      this.#dropped += drop
+    const entry: LogEntry = { seq: this.#req.logSeqStart + ++this.#seq, time: new Date(), level, message }
+    this.#req.sink?.log(entry)
+    if (this.#req.retainLogs) {
+      const logs = (this.#logs ??= [])
+      logs.push(entry)
+      if (logs.length > maxLines) {
+        // Drop in chunks so a chatty handler does not pay a shift per line.
+        const drop = Math.max(1, Math.floor(maxLines / 10))
+        logs.splice(0, drop)
+        this.#dropped += drop
+      }
     }
     const emit = this.#req.emit
-    if (emit !== undefined) emit({ type: 'log', runId: this.#id, task: this.#req.task.key, time: entry.time, entry })
+    if (emit !== undefined) emit({ type: 'log', runId: this.#id, task: this.#req.task.key, poolId: this.#req.poolId, time: entry.time, entry })
   }
 }
 

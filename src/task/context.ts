@@ -46,6 +46,66 @@ export interface LogFunction {
   error(...message: unknown[]): void
 }
 
+/** A run as a pool reports it after adding it. */
+export interface QueuedRun {
+  readonly id: string
+  readonly task: string
+  readonly status: string
+}
+
+/** Aggregate status of a pool (with every pool nested below it). */
+export interface PoolStatus {
+  readonly id: string
+  /** Runs added so far. */
+  readonly total: number
+  /** Finished runs: succeeded + failed + cancelled. */
+  readonly complete: number
+  readonly succeeded: number
+  readonly failed: number
+  readonly cancelled: number
+  readonly pending: number
+  readonly running: number
+  readonly waiting: number
+  /** 0–100: finished runs count fully, unfinished ones by their own progress. */
+  readonly progress: number
+  /** Time since the pool opened (until its last run finished, once done). */
+  readonly runtimeMs: number
+  /** All runs have been added (`close()` or `wait()` was called). */
+  readonly closed: boolean
+  /** Closed and every run finished. */
+  readonly done: boolean
+}
+
+/** Options of a pool. */
+export interface PoolOptions {
+  /** A label shown with the pool. */
+  readonly label?: string
+}
+
+/** Options of a run added to a pool (the enqueue options). */
+export type PoolAddOptions = Readonly<Record<string, unknown>>
+
+/**
+ * A group of durable runs with an aggregate status. A handler opens one with `ctx.pool()`, adds
+ * runs, and waits; while it waits its worker slot is lent out, so a parent waiting on its
+ * children never deadlocks the worker.
+ */
+export interface RunPool {
+  readonly id: string
+  /** Enqueues a run of `task` into the pool. */
+  add(task: string | { readonly key: string }, args?: Readonly<Record<string, unknown>>, options?: PoolAddOptions): Promise<QueuedRun>
+  /** Enqueues one run per argument object into the pool. */
+  addMany(task: string | { readonly key: string }, argsList: readonly Readonly<Record<string, unknown>>[], options?: PoolAddOptions): Promise<QueuedRun[]>
+  /** Marks that every run has been added. */
+  close(): Promise<void>
+  /** Closes the pool and resolves once every run in it (and in pools below it) has finished. */
+  wait(): Promise<PoolStatus>
+  /** The aggregate status now. */
+  status(): Promise<PoolStatus>
+  /** Cancels every unfinished run in the pool and below it. */
+  cancel(reason?: string): Promise<void>
+}
+
 /** The handler's view of its run. */
 export interface RunContext<A = Record<string, unknown>> {
   /** The arguments, coerced and validated by the task's fields. */
@@ -69,6 +129,22 @@ export interface RunContext<A = Record<string, unknown>> {
   progress(update: ProgressUpdate): void
   /** Adds tags to the run's result. */
   addTags(...tags: string[]): void
+  /**
+   * Stores a file for the run, readable back by name (durable runs: in the store; in-process
+   * runs: on the result). Size-limited (`maxArtifactBytes`, default 10 MiB). Same name replaces.
+   */
+  artifact(name: string, data: string | Uint8Array, contentType?: string): Promise<void>
+  /** Opens a pool of child runs whose parent is this run. */
+  pool(options?: PoolOptions): RunPool
+}
+
+/** A file a run stored. */
+export interface RunArtifact {
+  readonly name: string
+  readonly contentType: string
+  readonly size: number
+  /** The bytes (in-process runs keep them on the result). */
+  readonly data: Buffer
 }
 
 /** The outcome of a finished run. */
@@ -101,6 +177,8 @@ export interface RunResult<T = unknown> {
   readonly droppedLogs: number
   readonly tags: readonly string[]
   readonly progress: Progress | undefined
+  /** Files the run stored with `ctx.artifact` (in-process runs). */
+  readonly artifacts: readonly RunArtifact[]
   readonly startedAt: Date
   readonly finishedAt: Date
   readonly durationMs: number

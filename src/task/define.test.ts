@@ -18,7 +18,7 @@ describe('defineTask', () => {
       dangerous: undefined,
       expensive: false,
       webUrl: '/admin/task/db-backup',
-      maxConcurrent: 0,
+      maxConcurrent: undefined,
       fields: [],
       timeoutMs: undefined,
     })

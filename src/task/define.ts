@@ -2,6 +2,7 @@
  * Task definitions: metadata, typed fields and a handler, checked once at definition time.
  */
 import { TaskDefinitionError, describeValue } from '../errors.js'
+import { checkBackoff, type BackoffPolicy } from './backoff.js'
 import type { RunContext, RunError, RunResult } from './context.js'
 import { checkFields, titleCase, type ArgsOf, type Field } from './fields.js'
 
@@ -35,14 +36,33 @@ export interface TaskOptions<Fs extends readonly Field[], R> {
   /** Where the task's page lives. Default: `/admin/task/{key}`. */
   readonly webUrl?: string
   /**
-   * Concurrency of `runAll` for this task (and the per-task worker limit for durable runs):
-   * a positive number; `0` = the machine's available parallelism; `-1` = 128. Default: `0`.
+   * How many runs of this task may execute at once: the concurrency of `runAll`, and, when
+   * set, the limit per worker process for durable runs. A positive number; `0` = the machine's
+   * available parallelism; `-1` = 128. Default: `0` for `runAll`, no per-task limit for workers.
    */
   readonly maxConcurrent?: number
   /** The typed inputs. Default: none. */
   readonly fields?: Fs
-  /** Time limit of one run, in milliseconds. Default: none. */
+  /** Time limit of one run (of each attempt, for durable runs), in milliseconds. Default: none. */
   readonly timeoutMs?: number
+  /** Default queue of durable runs. Default: `default`. */
+  readonly queue?: string
+  /** Default priority of durable runs; higher runs first. Default: `0`. */
+  readonly priority?: number
+  /** Default attempts of a durable run (the engine's default when unset: 3). */
+  readonly maxAttempts?: number
+  /** Delay between attempts: `{ type: 'exponential' | 'fixed', delayMs, ... }` or a function `(attempt, error) => ms`. */
+  readonly backoff?: BackoffPolicy
+  /**
+   * Derives a unique key from the arguments: while a run with that key is pending or running,
+   * enqueueing another returns it instead. Return `undefined` for no key.
+   */
+  readonly uniqueKey?: (args: ArgsOf<Fs>) => string | undefined
+  /**
+   * Result reuse: an identical run (same task and canonical arguments) that succeeded within
+   * this many milliseconds is returned by `enqueue` instead of running again.
+   */
+  readonly reuseResultMs?: number
   /** The handler. Its return value becomes the result's `data`. */
   readonly run: (ctx: RunContext<ArgsOf<Fs>>) => R | Promise<R>
   /** After a successful run (the seeds' post-action). Errors are logged on the run. */
@@ -65,9 +85,16 @@ export interface Task<A = Record<string, unknown>, R = unknown> {
   readonly dangerous: string | undefined
   readonly expensive: boolean
   readonly webUrl: string
-  readonly maxConcurrent: number
+  /** As given; `undefined` when not set (see {@link TaskOptions.maxConcurrent}). */
+  readonly maxConcurrent: number | undefined
   readonly fields: readonly Field[]
   readonly timeoutMs: number | undefined
+  readonly queue: string | undefined
+  readonly priority: number | undefined
+  readonly maxAttempts: number | undefined
+  readonly backoff: BackoffPolicy | undefined
+  readonly uniqueKey: ((args: A) => string | undefined) | undefined
+  readonly reuseResultMs: number | undefined
   readonly run: (ctx: RunContext<A>) => R | Promise<R>
   readonly onSuccess: Hook<A, R> | undefined
   readonly onFailure: Hook<A, RunError> | undefined
@@ -137,9 +164,20 @@ export function defineTask<const Fs extends readonly Field[] = readonly [], R = 
   if (!Array.isArray(tagList) || !tags.every((t) => typeof t === 'string' && t !== '')) {
     throw new TaskDefinitionError(`${where}: tags must be an array of non-empty strings, got ${describeValue(tags)}`)
   }
-  const maxConcurrent = options.maxConcurrent ?? 0
-  checkConcurrency(maxConcurrent, `${where}: maxConcurrent`, TaskDefinitionError)
+  if (options.maxConcurrent !== undefined) checkConcurrency(options.maxConcurrent, `${where}: maxConcurrent`, TaskDefinitionError)
   if (options.timeoutMs !== undefined) checkPositiveMs(options.timeoutMs, `${where}: timeoutMs`)
+  if (options.reuseResultMs !== undefined) checkPositiveMs(options.reuseResultMs, `${where}: reuseResultMs`)
+  if (options.queue !== undefined) checkQueueName(options.queue, `${where}: queue`, TaskDefinitionError)
+  if (options.priority !== undefined && !Number.isSafeInteger(options.priority)) {
+    throw new TaskDefinitionError(`${where}: priority must be an integer, got ${describeValue(options.priority)}`)
+  }
+  if (options.maxAttempts !== undefined && (!Number.isSafeInteger(options.maxAttempts) || options.maxAttempts < 1)) {
+    throw new TaskDefinitionError(`${where}: maxAttempts must be an integer >= 1, got ${describeValue(options.maxAttempts)}`)
+  }
+  if (options.backoff !== undefined) checkBackoff(options.backoff, `${where}: backoff`, true, TaskDefinitionError)
+  if (options.uniqueKey !== undefined && typeof options.uniqueKey !== 'function') {
+    throw new TaskDefinitionError(`${where}: uniqueKey must be a function of the arguments, got ${describeValue(options.uniqueKey)}`)
+  }
   const fields = options.fields ?? []
   checkFields(key, fields)
 
@@ -154,9 +192,15 @@ export function defineTask<const Fs extends readonly Field[] = readonly [], R = 
     dangerous: options.dangerous,
     expensive: options.expensive ?? false,
     webUrl: options.webUrl ?? `/admin/task/${encodeURIComponent(key)}`,
-    maxConcurrent,
+    maxConcurrent: options.maxConcurrent,
     fields: Object.freeze(fields.map((f) => Object.freeze({ ...f }))),
     timeoutMs: options.timeoutMs,
+    queue: options.queue,
+    priority: options.priority,
+    maxAttempts: options.maxAttempts,
+    backoff: options.backoff,
+    uniqueKey: options.uniqueKey,
+    reuseResultMs: options.reuseResultMs,
     // R and Awaited<R> differ only in that the engine awaits the handler before using its value.
     run: options.run as Task<ArgsOf<Fs>, Awaited<R>>['run'],
     onSuccess: options.onSuccess,
@@ -180,6 +224,15 @@ export function checkConcurrency(value: unknown, what: string, ErrorClass: new (
     throw new ErrorClass(
       `${what}: expected a positive integer, 0 (available parallelism) or -1 (${UNLIMITED_CONCURRENCY}), got ${describeValue(value)}`,
     )
+  }
+}
+
+const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/
+
+/** Checks a queue name: letters, digits, `.`, `_`, `:`, `-`, at most 100. */
+export function checkQueueName(value: unknown, what: string, ErrorClass: new (message: string) => Error): asserts value is string {
+  if (typeof value !== 'string' || !QUEUE_NAME.test(value)) {
+    throw new ErrorClass(`${what}: expected a queue name (letters, digits, ".", "_", ":", "-"; at most 100), got ${describeValue(value)}`)
   }
 }
 

@@ -29,8 +29,15 @@ export interface TaskInfo {
   readonly dangerous: string | null
   readonly expensive: boolean
   readonly webUrl: string
-  readonly maxConcurrent: number
+  /** `null` when not set. */
+  readonly maxConcurrent: number | null
   readonly timeoutMs: number | null
+  /** Default queue of durable runs. */
+  readonly queue: string
+  readonly priority: number
+  /** `null`: the engine's default. */
+  readonly maxAttempts: number | null
+  readonly reuseResultMs: number | null
   readonly fields: readonly FieldInfo[]
 }
 
@@ -62,8 +69,12 @@ export function taskInfo(task: AnyTask): TaskInfo {
     dangerous: task.dangerous ?? null,
     expensive: task.expensive,
     webUrl: task.webUrl,
-    maxConcurrent: task.maxConcurrent,
+    maxConcurrent: task.maxConcurrent ?? null,
     timeoutMs: task.timeoutMs ?? null,
+    queue: task.queue ?? 'default',
+    priority: task.priority ?? 0,
+    maxAttempts: task.maxAttempts ?? null,
+    reuseResultMs: task.reuseResultMs ?? null,
     fields: task.fields.map(fieldInfo),
   }
 }

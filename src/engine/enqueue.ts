@@ -1,0 +1,165 @@
+/**
+ * Enqueue options: checking them and turning validated arguments into rows to store.
+ */
+import { createHash } from 'node:crypto'
+import { ValidationError, describeValue } from '../errors.js'
+import { DEFAULT_BACKOFF, checkBackoff, type BackoffSpec } from '../task/backoff.js'
+import { checkQueueName, type AnyTask } from '../task/define.js'
+import type { NewRun, RunCategory } from '../store/types.js'
+import { newId } from './ids.js'
+
+/** Options of `engine.enqueue` / `enqueueMany`. Task definitions give defaults for queue, priority, attempts, backoff, time limit and unique key. */
+export interface EnqueueOptions {
+  /** Run label. Default: `ad-hoc`. */
+  readonly label?: string
+  /** Queue. Default: the task's, else `default`. */
+  readonly queue?: string
+  /** Higher runs first. Default: the task's, else 0. */
+  readonly priority?: number
+  /** Earliest start (a Date or epoch ms). */
+  readonly runAt?: Date | number
+  /** Earliest start, relative to now. */
+  readonly delayMs?: number
+  /** Attempts allowed. Default: the task's, else the engine's `defaultMaxAttempts` (3). */
+  readonly maxAttempts?: number
+  /** Delay between attempts. Default: the task's, else exponential from 1 s with jitter. */
+  readonly backoff?: BackoffSpec
+  /** Time limit of each attempt in ms. Default: the task's. */
+  readonly timeoutMs?: number
+  /** While a run with this key is pending or running, enqueue returns that run instead. */
+  readonly uniqueKey?: string
+  /** Expires (`cancelled`) if not started by then. */
+  readonly notAfter?: Date | number
+  /** Who asked for the run (a user id). */
+  readonly createdBy?: string
+  /** `user` (default) or `system`. */
+  readonly category?: RunCategory
+  readonly tags?: readonly string[]
+  /** Put the run in this pool (pools set this themselves). */
+  readonly poolId?: string
+  /** The run that created this one (pools set this themselves). */
+  readonly parentId?: string
+  /** The schedule that enqueued the run. */
+  readonly scheduleId?: string
+}
+
+const OPTION_KEYS = new Set<string>([
+  'label',
+  'queue',
+  'priority',
+  'runAt',
+  'delayMs',
+  'maxAttempts',
+  'backoff',
+  'timeoutMs',
+  'uniqueKey',
+  'notAfter',
+  'createdBy',
+  'category',
+  'tags',
+  'poolId',
+  'parentId',
+  'scheduleId',
+])
+
+/** Checks every enqueue option at once; throws a `ValidationError` listing each bad one. */
+export function checkEnqueueOptions(options: EnqueueOptions): void {
+  if (typeof options !== 'object' || options === null) throw new ValidationError(`enqueue options must be an object, got ${describeValue(options)}`)
+  const problems: string[] = []
+  const fail = (message: string): void => void problems.push(message)
+  const check = (fn: () => void): void => {
+    try {
+      fn()
+    } catch (error) {
+      fail((error as Error).message)
+    }
+  }
+  for (const key of Object.keys(options)) if (!OPTION_KEYS.has(key)) fail(`${key}: unknown option (known: ${[...OPTION_KEYS].join(', ')})`)
+  const o = options as Record<string, unknown>
+  for (const key of ['label', 'uniqueKey', 'createdBy', 'poolId', 'parentId', 'scheduleId']) {
+    if (o[key] !== undefined && (typeof o[key] !== 'string' || o[key] === '')) fail(`${key}: expected a non-empty string, got ${describeValue(o[key])}`)
+  }
+  if (o.queue !== undefined) check(() => checkQueueName(o.queue, 'queue', ValidationError))
+  if (o.priority !== undefined && !Number.isSafeInteger(o.priority)) fail(`priority: expected an integer, got ${describeValue(o.priority)}`)
+  if (o.maxAttempts !== undefined && (!Number.isSafeInteger(o.maxAttempts) || (o.maxAttempts as number) < 1)) fail(`maxAttempts: expected an integer >= 1, got ${describeValue(o.maxAttempts)}`)
+  for (const key of ['delayMs', 'timeoutMs']) {
+    const value = o[key]
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < (key === 'timeoutMs' ? 1 : 0))) {
+      fail(`${key}: expected a ${key === 'timeoutMs' ? 'positive' : 'non-negative'} number of milliseconds, got ${describeValue(value)}`)
+    }
+  }
+  for (const key of ['runAt', 'notAfter']) {
+    const value = o[key]
+    if (value !== undefined && !(value instanceof Date && !Number.isNaN(value.getTime())) && !(typeof value === 'number' && Number.isFinite(value))) {
+      fail(`${key}: expected a Date or epoch milliseconds, got ${describeValue(value)}`)
+    }
+  }
+  if (o.runAt !== undefined && o.delayMs !== undefined) fail('runAt and delayMs: give one of them, not both')
+  if (o.category !== undefined && o.category !== 'user' && o.category !== 'system') fail(`category: expected "user" or "system", got ${describeValue(o.category)}`)
+  if (o.tags !== undefined && (!Array.isArray(o.tags) || !o.tags.every((t) => typeof t === 'string' && t !== ''))) {
+    fail(`tags: expected an array of non-empty strings, got ${describeValue(o.tags)}`)
+  }
+  if (o.backoff !== undefined) check(() => checkBackoff(o.backoff, 'backoff', false))
+  if (problems.length > 0) throw new ValidationError(`invalid enqueue options: ${problems.join('; ')}`)
+}
+
+/** Defaults the engine adds to every run. */
+export interface EnqueueDefaults {
+  readonly maxAttempts: number
+  readonly label: string
+}
+
+/** Builds the row to store for one validated argument object. */
+export function newRunRow(task: AnyTask, args: Record<string, unknown>, options: EnqueueOptions, defaults: EnqueueDefaults, now: number): NewRun {
+  const argsJson = JSON.stringify(args)
+  const runAt = options.runAt !== undefined ? toMs(options.runAt) : now + (options.delayMs ?? 0)
+  const taskBackoff = typeof task.backoff === 'function' ? undefined : task.backoff
+  let uniqueKey = options.uniqueKey ?? null
+  if (uniqueKey === null && task.uniqueKey !== undefined) {
+    const derived = task.uniqueKey(args)
+    if (derived !== undefined && (typeof derived !== 'string' || derived === '')) {
+      throw new ValidationError(`task "${task.key}": uniqueKey() must return a non-empty string or undefined, got ${describeValue(derived)}`)
+    }
+    uniqueKey = derived ?? null
+  }
+  return {
+    id: newId(),
+    task: task.key,
+    label: options.label ?? defaults.label,
+    queue: options.queue ?? task.queue ?? 'default',
+    priority: options.priority ?? task.priority ?? 0,
+    args: argsJson,
+    argsHash: task.reuseResultMs === undefined ? null : hashArgs(args),
+    tags: options.tags ?? [],
+    category: options.category ?? 'user',
+    createdBy: options.createdBy ?? null,
+    uniqueKey,
+    parentId: options.parentId ?? null,
+    poolId: options.poolId ?? null,
+    scheduleId: options.scheduleId ?? null,
+    maxAttempts: options.maxAttempts ?? task.maxAttempts ?? defaults.maxAttempts,
+    // A task's backoff function stays with the task definition; the row keeps the default spec.
+    backoff: options.backoff ?? taskBackoff ?? DEFAULT_BACKOFF,
+    timeoutMs: options.timeoutMs ?? task.timeoutMs ?? null,
+    runAt,
+    notAfter: options.notAfter === undefined ? null : toMs(options.notAfter),
+    createdAt: now,
+  }
+}
+
+function toMs(value: Date | number): number {
+  return value instanceof Date ? value.getTime() : value
+}
+
+/** Hash of the canonical JSON of the arguments (keys sorted at every level). */
+export function hashArgs(args: unknown): string {
+  return createHash('sha256').update(canonicalJson(args)).digest('base64url')
+}
+
+/** JSON with object keys sorted at every level, so equal arguments give equal text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+  })
+}

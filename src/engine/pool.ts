@@ -1,0 +1,132 @@
+/**
+ * Pools: groups of durable runs with an aggregate status (the seeds' nested task pools).
+ *
+ * A pool is created in the store when opened; runs join it through `add`. `wait()` closes it and
+ * resolves when every run in it and in the pools below it has finished. Waiting from inside a
+ * handler tells the worker (through `onWait`), which lends the handler's slot to other runs, so
+ * a parent waiting on its children completes even at concurrency 1.
+ */
+import { coerceError } from '../errors.js'
+import type { PoolOptions, PoolStatus, QueuedRun, RunPool } from '../task/context.js'
+import type { AnyTask } from '../task/define.js'
+import type { ArgsInput } from '../task/fields.js'
+import type { Pool, PoolCounts, Run } from '../store/types.js'
+import type { EnqueueOptions } from './enqueue.js'
+import { newId } from './ids.js'
+
+/** What a pool needs from the engine. */
+export interface PoolEngine {
+  enqueue(task: AnyTask | string, args: ArgsInput, options: EnqueueOptions): Promise<Run>
+  enqueueMany(task: AnyTask | string, argsList: readonly ArgsInput[], options: EnqueueOptions): Promise<Run[]>
+  createPool(pool: { id: string; parentRunId: string | null; parentPoolId: string | null; label: string | null }): Promise<Pool>
+  closePool(id: string): Promise<void>
+  getPool(id: string): Promise<Pool | undefined>
+  poolCounts(id: string): Promise<PoolCounts>
+  cancelPool(id: string, reason: string): Promise<void>
+  /** Resolves at the next sign of change in the pool tree (a run in it finished), or after the poll interval. */
+  poolChanged(id: string): Promise<void>
+  now(): number
+}
+
+/** Computes a pool's aggregate status from its counts. */
+export function poolStatus(pool: Pool, counts: PoolCounts, now: number): PoolStatus {
+  const complete = counts.succeeded + counts.failed + counts.cancelled
+  const active = counts.pending + counts.running + counts.waiting
+  const closed = pool.closedAt !== null
+  const done = closed && active === 0
+  const progress = counts.total === 0 ? (done ? 100 : 0) : Math.min(100, (complete * 100 + counts.progressSum) / counts.total)
+  const end = done ? (counts.lastFinishedAt?.getTime() ?? now) : now
+  return {
+    id: pool.id,
+    total: counts.total,
+    complete,
+    succeeded: counts.succeeded,
+    failed: counts.failed,
+    cancelled: counts.cancelled,
+    pending: counts.pending,
+    running: counts.running,
+    waiting: counts.waiting,
+    progress,
+    runtimeMs: Math.max(0, end - pool.createdAt.getTime()),
+    closed,
+    done,
+  }
+}
+
+/** A pool handle: what `engine.pool()` and `ctx.pool()` return. */
+export class PoolHandle implements RunPool {
+  readonly id: string
+  readonly #engine: PoolEngine
+  readonly #parentRunId: string | null
+  readonly #onWait: ((waiting: boolean) => void) | undefined
+  readonly #created: Promise<Pool>
+
+  constructor(
+    engine: PoolEngine,
+    options: PoolOptions,
+    parent: { readonly runId: string | null; readonly poolId: string | null; readonly onWait: ((waiting: boolean) => void) | undefined },
+  ) {
+    this.id = newId()
+    this.#engine = engine
+    this.#parentRunId = parent.runId
+    this.#onWait = parent.onWait
+    this.#created = engine.createPool({ id: this.id, parentRunId: parent.runId, parentPoolId: parent.poolId, label: options.label ?? null })
+    // Every method awaits creation and reports its failure; do not also raise an unhandled rejection.
+    this.#created.catch(() => undefined)
+  }
+
+  /** The run that opened the pool, if any. */
+  get parentRunId(): string | null {
+    return this.#parentRunId
+  }
+
+  async add(task: string | AnyTask | { readonly key: string }, args?: Readonly<Record<string, unknown>>, options: EnqueueOptions = {}): Promise<Run & QueuedRun> {
+    await this.#created
+    return this.#engine.enqueue(taskRef(task), args, this.#joined(options))
+  }
+
+  async addMany(task: string | AnyTask | { readonly key: string }, argsList: readonly Readonly<Record<string, unknown>>[], options: EnqueueOptions = {}): Promise<Run[]> {
+    await this.#created
+    return this.#engine.enqueueMany(taskRef(task), argsList, this.#joined(options))
+  }
+
+  async close(): Promise<void> {
+    await this.#created
+    await this.#engine.closePool(this.id)
+  }
+
+  async status(): Promise<PoolStatus> {
+    const pool = await this.#created
+    const [current, counts] = await Promise.all([this.#engine.getPool(this.id), this.#engine.poolCounts(this.id)])
+    return poolStatus(current ?? pool, counts, this.#engine.now())
+  }
+
+  async wait(): Promise<PoolStatus> {
+    await this.close()
+    this.#onWait?.(true)
+    try {
+      for (;;) {
+        const status = await this.status()
+        if (status.done) return status
+        await this.#engine.poolChanged(this.id)
+      }
+    } finally {
+      this.#onWait?.(false)
+    }
+  }
+
+  async cancel(reason = 'pool cancelled'): Promise<void> {
+    await this.#created
+    await this.#engine.cancelPool(this.id, reason)
+  }
+
+  #joined(options: EnqueueOptions): EnqueueOptions {
+    return { ...options, poolId: this.id, ...(this.#parentRunId === null ? {} : { parentId: this.#parentRunId }) }
+  }
+}
+
+function taskRef(task: string | AnyTask | { readonly key: string }): string | AnyTask {
+  if (typeof task === 'string') return task
+  if (typeof task === 'object' && task !== null && typeof task.key === 'string') return task.key
+  throw coerceError(new TypeError('pool.add() takes a task key or a task'))
+}

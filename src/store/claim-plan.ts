@@ -1,0 +1,102 @@
+/**
+ * Claiming under per-task and per-queue limits, shared by the SQL backends.
+ *
+ * The common case has no binding limit and is one statement in the backend. When a limit
+ * binds, claiming goes in rounds inside one transaction: select candidates in claim order,
+ * accept them while limits allow, take the accepted ones, and exclude the tasks and queues that
+ * filled up from the next round. Each round fills the request or fills up at least one more
+ * task or queue, so rounds are few, and a task at its limit never starves the others.
+ *
+ * Backends drive a {@link ClaimPlan} with their own (synchronous or asynchronous) queries:
+ *
+ * ```ts
+ * const plan = new ClaimPlan(request)
+ * for (let round = plan.next(); round; round = plan.next()) {
+ *   const accepted = plan.accept(select(round))
+ *   if (accepted.length > 0) claimed.push(...take(accepted))
+ * }
+ * ```
+ */
+import type { ClaimRequest } from './types.js'
+
+/** A pending run considered for a claim. */
+export interface ClaimCandidate {
+  readonly task: string
+  readonly queue: string
+}
+
+/** One round's query: up to `count` candidates outside the full tasks and queues. */
+export interface ClaimRound {
+  readonly count: number
+  readonly fullTasks: readonly string[]
+  readonly fullQueues: readonly string[]
+}
+
+/** Whether any limit is smaller than the request (so a single-statement claim could exceed it). */
+export function limitsBind(request: ClaimRequest): boolean {
+  for (const free of request.taskCaps.values()) if (free < request.limit) return true
+  for (const free of request.queueCaps.values()) if (free < request.limit) return true
+  return false
+}
+
+/** The state of a claim under limits; see the module comment. */
+export class ClaimPlan {
+  readonly #request: ClaimRequest
+  readonly #taskFree: Map<string, number>
+  readonly #queueFree: Map<string, number>
+  readonly #fullTasks: Set<string>
+  readonly #fullQueues: Set<string>
+  #remaining: number
+  #rounds = 0
+  #done = false
+  #want = 0
+
+  constructor(request: ClaimRequest) {
+    this.#request = request
+    this.#taskFree = new Map(request.taskCaps)
+    this.#queueFree = new Map(request.queueCaps)
+    this.#fullTasks = new Set([...this.#taskFree].filter(([, free]) => free <= 0).map(([task]) => task))
+    this.#fullQueues = new Set([...this.#queueFree].filter(([, free]) => free <= 0).map(([queue]) => queue))
+    this.#remaining = request.limit
+  }
+
+  /** The next round's query, or `undefined` when the claim is complete. */
+  next(): ClaimRound | undefined {
+    // Each blocked round fills up one more task or queue, so the bound is never reached by a
+    // correct backend; it keeps a broken one from spinning.
+    const maxRounds = this.#taskFree.size + this.#queueFree.size + 2
+    if (this.#done || this.#remaining <= 0 || this.#rounds >= maxRounds) return undefined
+    if (this.#request.tasks.every((t) => this.#fullTasks.has(t))) return undefined
+    this.#rounds++
+    this.#want = this.#remaining * 2 + 8
+    return { count: this.#want, fullTasks: [...this.#fullTasks], fullQueues: [...this.#fullQueues] }
+  }
+
+  /** Accepts candidates (in claim order) within the limits; returns those to take. */
+  accept<C extends ClaimCandidate>(candidates: readonly C[]): C[] {
+    const accepted: C[] = []
+    let blocked = false
+    for (const candidate of candidates) {
+      if (accepted.length >= this.#remaining) break
+      const taskLeft = this.#taskFree.get(candidate.task)
+      const queueLeft = this.#queueFree.get(candidate.queue)
+      if ((taskLeft !== undefined && taskLeft <= 0) || (queueLeft !== undefined && queueLeft <= 0)) {
+        blocked = true
+        continue
+      }
+      accepted.push(candidate)
+      if (taskLeft !== undefined) {
+        this.#taskFree.set(candidate.task, taskLeft - 1)
+        if (taskLeft <= 1) this.#fullTasks.add(candidate.task)
+      }
+      if (queueLeft !== undefined) {
+        this.#queueFree.set(candidate.queue, queueLeft - 1)
+        if (queueLeft <= 1) this.#fullQueues.add(candidate.queue)
+      }
+    }
+    this.#remaining -= accepted.length
+    // Nothing held back by a limit: either the request is filled or no more runs wait.
+    if (!blocked && (accepted.length === 0 || candidates.length < this.#want)) this.#done = true
+    return accepted
+  }
+}

@@ -1,0 +1,5 @@
+/**
+ * taskengine/sqlite — the embedded SQLite store.
+ */
+export { SqliteStore, sqliteStore } from './store.js'
+export type { SqliteStoreOptions } from './store.js'

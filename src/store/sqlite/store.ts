@@ -1,0 +1,618 @@
+/* eslint-disable @typescript-eslint/require-await -- the Store contract is asynchronous (PostgreSQL); here the work is synchronous, and `async` turns its throws into rejections. */
+/**
+ * The embedded store: one SQLite file (or memory) through better-sqlite3.
+ *
+ * better-sqlite3 is synchronous, so every method does its work at once and returns a settled
+ * promise. Write transactions are IMMEDIATE: they take the write lock up front, so processes
+ * sharing one file queue on `busy_timeout` instead of failing on a lock upgrade, and a claim is
+ * atomic across them.
+ */
+import Database, { SqliteError } from 'better-sqlite3'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { ConflictError } from '../../errors.js'
+import type { LogEntry } from '../../task/context.js'
+import { ClaimPlan, limitsBind } from '../claim-plan.js'
+import { runFromNew } from '../new-run.js'
+import {
+  EXPIRED_ERROR,
+  attemptJson,
+  cancelledError,
+  toArtifact,
+  toLogEntry,
+  toPool,
+  toRun,
+  toWorker,
+  workerLostError,
+  type ArtifactRow,
+  type LogRow,
+  type PoolRow,
+  type RunRow,
+  type WorkerRow,
+} from '../rows.js'
+import type {
+  Artifact,
+  ArtifactContent,
+  CancelOutcome,
+  ClaimRequest,
+  ClaimedRun,
+  FlushOutcome,
+  InsertOutcome,
+  Lease,
+  NewRun,
+  Pool,
+  PoolCounts,
+  RenewOutcome,
+  Run,
+  RunFilter,
+  RunPage,
+  Store,
+  WakeListener,
+  WorkerInfo,
+  WriteBatch,
+} from '../types.js'
+import { SQLITE_MIGRATIONS } from './migrations.js'
+
+/** Options of {@link sqliteStore}. */
+export interface SqliteStoreOptions {
+  /**
+   * `normal` (default): with WAL, a committed transaction survives a process kill; a power loss
+   * may lose the last transactions before the OS wrote them out, never corrupting the file.
+   * `full`: fsync at every commit; survives power loss too, at a cost in write speed.
+   */
+  readonly synchronous?: 'normal' | 'full'
+  /** How long a write waits for another process holding the lock, in ms. Default: 5000. */
+  readonly busyTimeoutMs?: number
+}
+
+type Row = Record<string, unknown>
+type ClaimRow = RunRow & { seq: number; lease_token: string }
+
+const ACTIVE = `('pending', 'running', 'waiting')`
+const CLAIM_ORDER = 'ORDER BY priority DESC, run_at, seq'
+const CLAIM_SET = `status = 'running', attempt = attempt + 1, started_at = @now, updated_at = @now, worker_id = @worker,
+  lease_token = lower(hex(randomblob(8))), lease_expires_at = @leaseUntil`
+const CLAIMABLE = `status = 'pending' AND run_at <= @now AND (not_after IS NULL OR not_after > @now)
+  AND task IN (SELECT value FROM json_each(@tasks))`
+
+/** Opens (creating if needed) a SQLite store at `path`; `:memory:` for a private in-memory one. */
+export function sqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+  return new SqliteStore(path, options)
+}
+
+/** The SQLite implementation of {@link Store}. */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite'
+  /** The file path, or `:memory:`. */
+  readonly path: string
+  readonly #db: Database.Database
+  readonly #wake = new Set<WakeListener>()
+  readonly #statements = new Map<string, Database.Statement>()
+  #closed = false
+
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    this.path = path
+    if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true })
+    this.#db = new Database(path)
+    this.#db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`)
+    if (path !== ':memory:') this.#db.pragma('journal_mode = WAL')
+    this.#db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
+    this.#db.pragma('temp_store = MEMORY')
+    this.#db.pragma('cache_size = -32000')
+    this.#migrate()
+  }
+
+  async ready(): Promise<void> {
+    return
+  }
+
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true
+      this.#db.close()
+    }
+    return
+  }
+
+  /** The underlying better-sqlite3 handle (for tests and diagnostics). */
+  get database(): Database.Database {
+    return this.#db
+  }
+
+  #migrate(): void {
+    this.#db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
+    this.#db
+      .transaction(() => {
+        const applied = new Set((this.#db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version))
+        for (const migration of SQLITE_MIGRATIONS) {
+          if (applied.has(migration.version)) continue
+          this.#db.exec(migration.sql)
+          this.#db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, Date.now())
+        }
+      })
+      .immediate()
+  }
+
+  #stmt(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql)
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql)
+      this.#statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  #write<T>(fn: () => T): T {
+    return this.#db.transaction(fn).immediate()
+  }
+
+  #notify(): void {
+    if (this.#wake.size === 0) return
+    queueMicrotask(() => {
+      for (const listener of this.#wake) listener()
+    })
+  }
+
+  onRunsAvailable(listener: WakeListener): () => void {
+    this.#wake.add(listener)
+    return () => {
+      this.#wake.delete(listener)
+    }
+  }
+
+  async insertRuns(runs: readonly NewRun[]): Promise<InsertOutcome[]> {
+    if (runs.length === 0) return []
+    const rows = runs.map((r) => [
+      r.id,
+      r.task,
+      r.label,
+      r.queue,
+      r.priority,
+      r.args,
+      r.argsHash,
+      JSON.stringify(r.tags),
+      r.category,
+      r.createdBy,
+      r.uniqueKey,
+      r.parentId,
+      r.poolId,
+      r.scheduleId,
+      r.maxAttempts,
+      r.backoff === null ? null : JSON.stringify(r.backoff),
+      r.timeoutMs,
+      r.runAt,
+      r.notAfter,
+      r.createdAt,
+    ])
+    const columns = `id, task, label, queue, priority, status, args, args_hash, tags, category, created_by, unique_key, parent_id, pool_id,
+      schedule_id, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, enqueued_at, updated_at`
+    const values = `v.value->>0, v.value->>1, v.value->>2, v.value->>3, v.value->>4, 'pending', v.value->>5, v.value->>6, v.value->>7,
+      v.value->>8, v.value->>9, v.value->>10, v.value->>11, v.value->>12, v.value->>13, v.value->>14, v.value->>15, v.value->>16,
+      v.value->>17, v.value->>18, v.value->>19, v.value->>19, v.value->>19`
+    const hasUnique = runs.some((r) => r.uniqueKey !== null)
+    const outcomes = this.#write(() => {
+      // One statement for the whole batch: the rows travel as one JSON array.
+      const sql = `INSERT INTO runs (${columns}) SELECT ${values} FROM json_each(?) v WHERE true ON CONFLICT DO NOTHING`
+      if (!hasUnique) {
+        this.#stmt(sql).run(JSON.stringify(rows))
+        return runs.map((r) => ({ run: runFromNew(r), created: true }))
+      }
+      const inserted = new Set((this.#stmt(`${sql} RETURNING id`).all(JSON.stringify(rows)) as { id: string }[]).map((r) => r.id))
+      const byKey = this.#stmt(`SELECT * FROM runs WHERE unique_key = ? AND status IN ${ACTIVE}`)
+      return runs.map((r) => {
+        if (inserted.has(r.id)) return { run: runFromNew(r), created: true }
+        const holder = byKey.get(r.uniqueKey) as RunRow | undefined
+        if (holder === undefined) throw new ConflictError(`run ${r.id} was not inserted and no active run holds unique key ${String(r.uniqueKey)}`)
+        return { run: toRun(holder), created: false }
+      })
+    })
+    if (outcomes.some((o) => o.created)) this.#notify()
+    return outcomes
+  }
+
+  async findReusable(task: string, argsHash: string, since: number): Promise<Run | undefined> {
+    const row = this.#stmt(
+      `SELECT * FROM runs WHERE task = ? AND args_hash = ? AND status = 'succeeded' AND finished_at >= ? AND deleted_at IS NULL
+       ORDER BY finished_at DESC LIMIT 1`,
+    ).get(task, argsHash, since) as RunRow | undefined
+    return row === undefined ? undefined : toRun(row)
+  }
+
+  async claimRuns(request: ClaimRequest): Promise<ClaimedRun[]> {
+    if (request.limit <= 0 || request.tasks.length === 0) return []
+    const params = {
+      now: request.now,
+      leaseUntil: request.leaseUntil,
+      worker: request.workerId,
+      tasks: JSON.stringify(request.tasks),
+      queues: request.queues === undefined ? null : JSON.stringify(request.queues),
+    }
+    const queueFilter = request.queues === undefined ? '' : 'AND queue IN (SELECT value FROM json_each(@queues))'
+    const claimed = this.#write((): ClaimRow[] => {
+      if (!limitsBind(request)) {
+        return this.#stmt(
+          `UPDATE runs SET ${CLAIM_SET} WHERE seq IN (SELECT seq FROM runs WHERE ${CLAIMABLE} ${queueFilter} ${CLAIM_ORDER} LIMIT @limit) RETURNING *`,
+        ).all({ ...params, limit: request.limit }) as ClaimRow[]
+      }
+      const select = this.#stmt(
+        `SELECT seq, task, queue FROM runs WHERE ${CLAIMABLE} ${queueFilter}
+           AND task NOT IN (SELECT value FROM json_each(@fullTasks)) AND queue NOT IN (SELECT value FROM json_each(@fullQueues))
+         ${CLAIM_ORDER} LIMIT @limit`,
+      )
+      const take = this.#stmt(`UPDATE runs SET ${CLAIM_SET} WHERE seq IN (SELECT value FROM json_each(@seqs)) AND status = 'pending' RETURNING *`)
+      const plan = new ClaimPlan(request)
+      const claimedRows: ClaimRow[] = []
+      for (let round = plan.next(); round !== undefined; round = plan.next()) {
+        const candidates = select.all({ ...params, limit: round.count, fullTasks: JSON.stringify(round.fullTasks), fullQueues: JSON.stringify(round.fullQueues) }) as {
+          seq: number
+          task: string
+          queue: string
+        }[]
+        const accepted = plan.accept(candidates)
+        if (accepted.length > 0) claimedRows.push(...(take.all({ ...params, seqs: JSON.stringify(accepted.map((c) => c.seq)) }) as ClaimRow[]))
+      }
+      return claimedRows
+    })
+    claimed.sort((a, b) => Number(b.priority) - Number(a.priority) || Number(a.run_at) - Number(b.run_at) || a.seq - b.seq)
+    return claimed.map((row) => ({ run: toRun(row), token: row.lease_token }))
+  }
+
+  async flush(batch: WriteBatch): Promise<FlushOutcome> {
+    const fenced = new Set<string>()
+    if (batch.logs.length + batch.progress.length + batch.waits.length + batch.completions.length === 0) return { fenced: [] }
+    this.#write(() => {
+      if (batch.logs.length > 0) {
+        this.#stmt(
+          `INSERT OR IGNORE INTO logs (run_id, seq, time, level, message)
+           SELECT v.value->>0, v.value->>1, v.value->>2, v.value->>3, v.value->>4 FROM json_each(?) v
+           JOIN runs r ON r.id = v.value->>0 AND r.lease_token = v.value->>5`,
+        ).run(JSON.stringify(batch.logs.map((l) => [l.runId, l.seq, l.time, l.level, l.message, l.token])))
+        const count = this.#stmt('UPDATE runs SET log_count = (SELECT coalesce(max(seq), 0) FROM logs WHERE run_id = ?) WHERE id = ?')
+        for (const id of new Set(batch.logs.map((l) => l.runId))) count.run(id, id)
+      }
+      if (batch.progress.length > 0) {
+        const save = this.#stmt('UPDATE runs SET progress = ?, tags = ?, updated_at = ? WHERE id = ? AND lease_token = ?')
+        const now = Date.now()
+        for (const p of batch.progress) if (save.run(JSON.stringify(p.progress), JSON.stringify(p.tags), now, p.id, p.token).changes === 0) fenced.add(p.id)
+      }
+      if (batch.waits.length > 0) {
+        const wait = this.#stmt(`UPDATE runs SET status = ?, updated_at = ? WHERE id = ? AND lease_token = ? AND status IN ('running', 'waiting')`)
+        const now = Date.now()
+        for (const w of batch.waits) if (wait.run(w.waiting ? 'waiting' : 'running', now, w.id, w.token).changes === 0) fenced.add(w.id)
+      }
+      if (batch.completions.length > 0) {
+        // A cancel requested elsewhere wins over a retry the worker decided before it heard of it.
+        const complete = this.#stmt(
+          `UPDATE runs SET
+             status = CASE WHEN @status = 'pending' AND cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE @status END,
+             finished_at = CASE WHEN @status = 'pending' AND cancel_requested_at IS NULL THEN NULL ELSE @finishedAt END,
+             error = CASE WHEN @status = 'pending' AND cancel_requested_at IS NOT NULL THEN @cancelError ELSE @error END,
+             run_at = coalesce(@runAt, run_at),
+             data = @data, progress = @progress, tags = @tags,
+             attempts = json_insert(attempts, '$[#]', json(@attempt)),
+             attempt_base = attempt_base + @refund,
+             lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = @finishedAt
+           WHERE id = @id AND lease_token = @token`,
+        )
+        for (const c of batch.completions) {
+          const changes = complete.run({
+            status: c.status,
+            finishedAt: c.finishedAt,
+            error: c.error === null ? null : JSON.stringify(c.error),
+            cancelError: JSON.stringify(cancelledError(null)),
+            runAt: c.runAt ?? null,
+            data: c.data ?? null,
+            progress: c.progress === null ? null : JSON.stringify(c.progress),
+            tags: JSON.stringify(c.tags),
+            attempt: attemptJson(c.attempt),
+            refund: c.refundAttempt === true ? 1 : 0,
+            id: c.id,
+            token: c.token,
+          }).changes
+          if (changes === 0) fenced.add(c.id)
+        }
+      }
+    })
+    if (batch.completions.some((c) => c.status === 'pending')) this.#notify()
+    return { fenced: [...fenced] }
+  }
+
+  async renewLeases(_workerId: string, leases: readonly Lease[], leaseUntil: number): Promise<RenewOutcome> {
+    const cancelRequested: { id: string; reason: string | null }[] = []
+    const lost: string[] = []
+    if (leases.length === 0) return { cancelRequested, lost }
+    const renew = this.#stmt(
+      `UPDATE runs SET lease_expires_at = ? WHERE id = ? AND lease_token = ? AND status IN ('running', 'waiting')
+       RETURNING cancel_requested_at, cancel_reason`,
+    )
+    this.#write(() => {
+      for (const lease of leases) {
+        const row = renew.get(leaseUntil, lease.id, lease.token) as { cancel_requested_at: number | null; cancel_reason: string | null } | undefined
+        if (row === undefined) lost.push(lease.id)
+        else if (row.cancel_requested_at !== null) cancelRequested.push({ id: lease.id, reason: row.cancel_reason })
+      }
+    })
+    return { cancelRequested, lost }
+  }
+
+  async rescueExpired(now: number): Promise<Run[]> {
+    const rows = this.#write(
+      () =>
+        this.#stmt(
+          `UPDATE runs SET
+             status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
+                           WHEN attempt - attempt_base < max_attempts THEN 'pending' ELSE 'failed' END,
+             error = CASE WHEN cancel_requested_at IS NOT NULL THEN @cancelError ELSE @lostError END,
+             finished_at = CASE WHEN cancel_requested_at IS NULL AND attempt - attempt_base < max_attempts THEN NULL ELSE @now END,
+             run_at = @now,
+             attempts = json_insert(attempts, '$[#]', json_object('number', attempt, 'workerId', worker_id, 'startedAt', started_at,
+               'finishedAt', @now, 'outcome', CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
+                 WHEN attempt - attempt_base < max_attempts THEN 'retry' ELSE 'failed' END, 'error', json(@lostError))),
+             lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = @now
+           WHERE status IN ('running', 'waiting') AND lease_expires_at < @now
+           RETURNING *`,
+        ).all({ now, lostError: JSON.stringify(workerLostError(null)), cancelError: JSON.stringify(cancelledError('worker lost while cancelling')) }) as RunRow[],
+    )
+    const runs = rows.map((row) => withLostWorker(toRun(row)))
+    if (runs.some((r) => r.status === 'pending')) this.#notify()
+    return runs
+  }
+
+  async expireOverdue(now: number): Promise<Run[]> {
+    const rows = this.#write(
+      () =>
+        this.#stmt(
+          `UPDATE runs SET status = 'cancelled', finished_at = @now, updated_at = @now, error = @error, cancel_reason = 'expired'
+           WHERE status = 'pending' AND not_after IS NOT NULL AND not_after <= @now RETURNING *`,
+        ).all({ now, error: JSON.stringify(EXPIRED_ERROR) }) as RunRow[],
+    )
+    return rows.map(toRun)
+  }
+
+  async getRun(id: string, options: { readonly includeDeleted?: boolean } = {}): Promise<Run | undefined> {
+    const row = this.#stmt('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined
+    if (row === undefined || (row.deleted_at !== null && options.includeDeleted !== true)) return undefined
+    return toRun(row)
+  }
+
+  async listRuns(filter: RunFilter): Promise<RunPage> {
+    const where: string[] = []
+    const params: Row = {}
+    if (filter.includeDeleted !== true) where.push('deleted_at IS NULL')
+    if (filter.status !== undefined) {
+      const statuses = typeof filter.status === 'string' ? [filter.status] : filter.status
+      where.push('status IN (SELECT value FROM json_each(@statuses))')
+      params.statuses = JSON.stringify(statuses)
+    }
+    for (const [key, column] of [
+      ['task', 'task'],
+      ['queue', 'queue'],
+      ['label', 'label'],
+      ['poolId', 'pool_id'],
+      ['parentId', 'parent_id'],
+      ['scheduleId', 'schedule_id'],
+      ['createdBy', 'created_by'],
+      ['category', 'category'],
+    ] as const) {
+      const value = filter[key]
+      if (value !== undefined) {
+        where.push(`${column} = @${key}`)
+        params[key] = value
+      }
+    }
+    if (filter.tag !== undefined) {
+      where.push('EXISTS (SELECT 1 FROM json_each(runs.tags) t WHERE t.value = @tag)')
+      params.tag = filter.tag
+    }
+    if (filter.from !== undefined) {
+      where.push('created_at >= @from')
+      params.from = filter.from.getTime()
+    }
+    if (filter.to !== undefined) {
+      where.push('created_at < @to')
+      params.to = filter.to.getTime()
+    }
+    if (filter.search !== undefined && filter.search !== '') {
+      where.push(`(id LIKE @search ESCAPE '\\' OR task LIKE @search ESCAPE '\\' OR label LIKE @search ESCAPE '\\' OR args LIKE @search ESCAPE '\\')`)
+      params.search = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''
+    const page = Math.max(1, Math.floor(filter.page ?? 1))
+    const pageSize = Math.min(1000, Math.max(1, Math.floor(filter.pageSize ?? 50)))
+    const total = (this.#stmt(`SELECT count(*) AS n FROM runs ${clause}`).get(params) as { n: number }).n
+    const rows = this.#stmt(`SELECT * FROM runs ${clause} ORDER BY seq DESC LIMIT @limit OFFSET @offset`).all({
+      ...params,
+      limit: pageSize,
+      offset: (page - 1) * pageSize,
+    }) as RunRow[]
+    return { data: rows.map(toRun), total, page, pageSize }
+  }
+
+  async getLogs(runId: string, after: number, limit: number): Promise<LogEntry[]> {
+    const rows = this.#stmt('SELECT seq, time, level, message FROM logs WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(runId, after, limit) as LogRow[]
+    return rows.map(toLogEntry)
+  }
+
+  async cancelRuns(selection: { readonly ids?: readonly string[]; readonly poolIds?: readonly string[] }, reason: string, now: number): Promise<CancelOutcome> {
+    const ids = JSON.stringify(selection.ids ?? [])
+    const pools = JSON.stringify(selection.poolIds ?? [])
+    const match = `(id IN (SELECT value FROM json_each(@ids)) OR pool_id IN (SELECT value FROM json_each(@pools)))`
+    const result = this.#write(() => {
+      const cancelled = this.#stmt(
+        `UPDATE runs SET status = 'cancelled', finished_at = @now, updated_at = @now, error = @error, cancel_requested_at = @now, cancel_reason = @reason
+         WHERE status = 'pending' AND ${match} RETURNING *`,
+      ).all({ ids, pools, now, reason, error: JSON.stringify(cancelledError(reason)) }) as RunRow[]
+      const requested = this.#stmt(
+        `UPDATE runs SET cancel_requested_at = @now, cancel_reason = @reason, updated_at = @now
+         WHERE status IN ('running', 'waiting') AND cancel_requested_at IS NULL AND ${match} RETURNING *`,
+      ).all({ ids, pools, now, reason }) as RunRow[]
+      return { cancelled: cancelled.map(toRun), requested: requested.map(toRun) }
+    })
+    return result
+  }
+
+  async retryRun(id: string, now: number): Promise<Run | undefined> {
+    try {
+      const row = this.#write(
+        () =>
+          this.#stmt(
+            `UPDATE runs SET status = 'pending', attempt_base = attempt, run_at = @now, enqueued_at = @now, updated_at = @now,
+               finished_at = NULL, error = NULL, data = NULL, progress = NULL, cancel_requested_at = NULL, cancel_reason = NULL,
+               lease_token = NULL, lease_expires_at = NULL, worker_id = NULL
+             WHERE id = @id AND status IN ('failed', 'cancelled') AND deleted_at IS NULL RETURNING *`,
+          ).get({ id, now }) as RunRow | undefined,
+      )
+      if (row !== undefined) this.#notify()
+      return row === undefined ? undefined : toRun(row)
+    } catch (error) {
+      if (error instanceof SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw new ConflictError(`cannot retry run ${id}: another active run holds its unique key`)
+      }
+      throw error
+    }
+  }
+
+  async deleteRun(id: string, now: number): Promise<Run | undefined> {
+    const row = this.#write(
+      () =>
+        this.#stmt(
+          `UPDATE runs SET deleted_at = @now, updated_at = @now,
+             finished_at = CASE WHEN status = 'pending' THEN @now ELSE finished_at END,
+             error = CASE WHEN status = 'pending' THEN @error ELSE error END,
+             cancel_requested_at = CASE WHEN status IN ${ACTIVE} THEN coalesce(cancel_requested_at, @now) ELSE cancel_requested_at END,
+             cancel_reason = CASE WHEN status IN ${ACTIVE} THEN coalesce(cancel_reason, 'deleted') ELSE cancel_reason END,
+             status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END
+           WHERE id = @id AND deleted_at IS NULL RETURNING *`,
+        ).get({ id, now, error: JSON.stringify(cancelledError('deleted')) }) as RunRow | undefined,
+    )
+    return row === undefined ? undefined : toRun(row)
+  }
+
+  async putArtifact(artifact: { readonly runId: string; readonly name: string; readonly contentType: string; readonly data: Buffer; readonly now: number }): Promise<void> {
+    this.#stmt('INSERT OR REPLACE INTO artifacts (run_id, name, content_type, size, data, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      artifact.runId,
+      artifact.name,
+      artifact.contentType,
+      artifact.data.length,
+      artifact.data,
+      artifact.now,
+    )
+    return
+  }
+
+  async getArtifact(runId: string, name: string): Promise<ArtifactContent | undefined> {
+    const row = this.#stmt('SELECT * FROM artifacts WHERE run_id = ? AND name = ?').get(runId, name) as (ArtifactRow & { data: Buffer }) | undefined
+    return row === undefined ? undefined : { ...toArtifact(row), data: row.data }
+  }
+
+  async listArtifacts(runId: string): Promise<Artifact[]> {
+    const rows = this.#stmt('SELECT run_id, name, content_type, size, created_at FROM artifacts WHERE run_id = ? ORDER BY name').all(runId) as ArtifactRow[]
+    return rows.map(toArtifact)
+  }
+
+  async createPool(pool: { readonly id: string; readonly parentRunId: string | null; readonly parentPoolId: string | null; readonly label: string | null; readonly now: number }): Promise<Pool> {
+    const row = this.#write(() => {
+      const parent = pool.parentPoolId === null ? undefined : (this.#stmt('SELECT root_id FROM pools WHERE id = ?').get(pool.parentPoolId) as { root_id: string } | undefined)
+      return this.#stmt('INSERT INTO pools (id, parent_run_id, parent_pool_id, root_id, label, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *').get(
+        pool.id,
+        pool.parentRunId,
+        pool.parentPoolId,
+        parent?.root_id ?? pool.id,
+        pool.label,
+        pool.now,
+      ) as PoolRow
+    })
+    return toPool(row)
+  }
+
+  async closePool(id: string, now: number): Promise<void> {
+    this.#stmt('UPDATE pools SET closed_at = coalesce(closed_at, ?) WHERE id = ?').run(now, id)
+    return
+  }
+
+  async getPool(id: string): Promise<Pool | undefined> {
+    const row = this.#stmt('SELECT * FROM pools WHERE id = ?').get(id) as PoolRow | undefined
+    return row === undefined ? undefined : toPool(row)
+  }
+
+  async poolsOfRun(runId: string): Promise<Pool[]> {
+    const rows = this.#stmt('SELECT * FROM pools WHERE parent_run_id = ? ORDER BY created_at').all(runId) as PoolRow[]
+    return rows.map(toPool)
+  }
+
+  async poolTree(id: string): Promise<string[]> {
+    return this.#poolTree(id)
+  }
+
+  #poolTree(id: string): string[] {
+    const rows = this.#stmt(
+      `WITH RECURSIVE tree(id) AS (SELECT id FROM pools WHERE id = ? UNION SELECT p.id FROM pools p JOIN tree t ON p.parent_pool_id = t.id)
+       SELECT id FROM tree`,
+    ).all(id) as { id: string }[]
+    return rows.map((r) => r.id)
+  }
+
+  async poolCounts(id: string, options: { readonly tree?: boolean } = {}): Promise<PoolCounts> {
+    const ids = options.tree === true ? this.#poolTree(id) : [id]
+    const rows = this.#stmt(
+      `SELECT status, count(*) AS n, sum(coalesce(json_extract(progress, '$.percent'), 0)) AS progress, min(created_at) AS first, max(finished_at) AS last
+       FROM runs WHERE pool_id IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL GROUP BY status`,
+    ).all(JSON.stringify(ids)) as { status: string; n: number; progress: number; first: number | null; last: number | null }[]
+    return countsFrom(rows)
+  }
+
+  async saveWorker(worker: Omit<WorkerInfo, 'startedAt' | 'heartbeatAt'> & { readonly startedAt: number; readonly heartbeatAt: number }): Promise<void> {
+    this.#stmt(
+      `INSERT INTO workers (id, host, pid, concurrency, busy, queues, tasks, running, started_at, heartbeat_at)
+       VALUES (@id, @host, @pid, @concurrency, @busy, @queues, @tasks, @running, @startedAt, @heartbeatAt)
+       ON CONFLICT (id) DO UPDATE SET concurrency = excluded.concurrency, busy = excluded.busy, queues = excluded.queues,
+         tasks = excluded.tasks, running = excluded.running, heartbeat_at = excluded.heartbeat_at`,
+    ).run({
+      id: worker.id,
+      host: worker.host,
+      pid: worker.pid,
+      concurrency: worker.concurrency,
+      busy: worker.busy,
+      queues: worker.queues === null ? null : JSON.stringify(worker.queues),
+      tasks: JSON.stringify(worker.tasks),
+      running: JSON.stringify(worker.running),
+      startedAt: worker.startedAt,
+      heartbeatAt: worker.heartbeatAt,
+    })
+    return
+  }
+
+  async removeWorker(id: string): Promise<void> {
+    this.#stmt('DELETE FROM workers WHERE id = ?').run(id)
+    return
+  }
+
+  async listWorkers(since: number): Promise<WorkerInfo[]> {
+    const rows = this.#stmt('SELECT * FROM workers WHERE heartbeat_at >= ? ORDER BY started_at').all(since) as WorkerRow[]
+    return rows.map(toWorker)
+  }
+}
+
+/** The rescued run's error and last attempt name the worker that was lost. */
+function withLostWorker(run: Run): Run {
+  const last = run.attempts.at(-1)
+  if (last === undefined || run.error?.code !== 'ERR_WORKER_LOST') return run
+  const error = workerLostError(last.workerId)
+  return { ...run, error, attempts: [...run.attempts.slice(0, -1), { ...last, error }] }
+}
+
+/** Folds per-status counts into {@link PoolCounts}. */
+export function countsFrom(rows: readonly { status: string; n: number | string; progress: number | string | null; first: number | string | null; last: number | string | null }[]): PoolCounts {
+  const counts = { total: 0, pending: 0, running: 0, waiting: 0, succeeded: 0, failed: 0, cancelled: 0, progressSum: 0 }
+  let first: number | null = null
+  let last: number | null = null
+  for (const row of rows) {
+    const n = Number(row.n)
+    counts.total += n
+    if (row.status in counts) counts[row.status as 'pending'] += n
+    if (row.status === 'pending' || row.status === 'running' || row.status === 'waiting') counts.progressSum += Number(row.progress ?? 0)
+    if (row.first !== null) first = first === null ? Number(row.first) : Math.min(first, Number(row.first))
+    if (row.last !== null) last = last === null ? Number(row.last) : Math.max(last, Number(row.last))
+  }
+  return { ...counts, firstCreatedAt: first === null ? null : new Date(first), lastFinishedAt: last === null ? null : new Date(last) }
+}

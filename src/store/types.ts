@@ -1,0 +1,391 @@
+/**
+ * The persistence contract every store backend implements (SQLite, PostgreSQL). The engine
+ * depends on this file only; backends live in `store/sqlite/` and `store/postgres/` and pass
+ * the same conformance suite (`test/store-conformance.ts`).
+ *
+ * Times are epoch milliseconds from the engine's clock; ids are UUIDv7 strings made by the
+ * engine. Every write a worker makes to a run it executes is fenced by the run's lease token:
+ * when the token no longer matches (the run was rescued, cancelled and retried, deleted), the
+ * write changes nothing and the run is reported back as fenced.
+ */
+import type { BackoffSpec } from '../task/backoff.js'
+import type { LogEntry, LogLevel, Progress, RunError } from '../task/context.js'
+
+export type { BackoffSpec }
+
+/** Every state of a durable run. */
+export type RunState = 'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled'
+
+/** The states a run can still change from (it may execute). */
+export const ACTIVE_STATES: readonly RunState[] = ['pending', 'running', 'waiting']
+/** The states a run ends in. */
+export const FINAL_STATES: readonly RunState[] = ['succeeded', 'failed', 'cancelled']
+/** Every state, in lifecycle order. */
+export const RUN_STATES: readonly RunState[] = ['pending', 'running', 'waiting', 'succeeded', 'failed', 'cancelled']
+
+/** Who a run is for: `user` runs are started by people, `system` runs by schedules and maintenance. */
+export type RunCategory = 'user' | 'system'
+
+/** One try of a run, as recorded when it ended. */
+export interface Attempt {
+  /** The attempt number, from 1, over the run's whole life (retries continue counting). */
+  readonly number: number
+  readonly workerId: string | null
+  readonly startedAt: Date
+  readonly finishedAt: Date
+  /** How the attempt ended; `pending` means it will be tried again. */
+  readonly outcome: 'succeeded' | 'failed' | 'cancelled' | 'retry' | 'interrupted'
+  readonly error: RunError | null
+}
+
+/** A durable run as stored. */
+export interface Run {
+  readonly id: string
+  readonly task: string
+  readonly label: string
+  readonly queue: string
+  readonly priority: number
+  readonly status: RunState
+  /** Arguments as stored (JSON values; times as ISO strings). Validated again before each attempt. */
+  readonly args: Readonly<Record<string, unknown>>
+  readonly tags: readonly string[]
+  readonly category: RunCategory
+  readonly createdBy: string | null
+  readonly uniqueKey: string | null
+  /** The run that created this one through a pool. */
+  readonly parentId: string | null
+  /** The pool this run belongs to. */
+  readonly poolId: string | null
+  /** The schedule that enqueued this run. */
+  readonly scheduleId: string | null
+  /** Attempts started so far (over the run's whole life). */
+  readonly attempt: number
+  /** Attempts allowed since the last manual retry. */
+  readonly maxAttempts: number
+  /** Attempts started before the last manual retry (they do not count against `maxAttempts`). */
+  readonly attemptBase: number
+  readonly backoff: BackoffSpec | null
+  readonly timeoutMs: number | null
+  /** Earliest start. */
+  readonly runAt: Date
+  /** Expires (cancelled) if not started by then. */
+  readonly notAfter: Date | null
+  readonly createdAt: Date
+  /** When it last became pending (created or retried). */
+  readonly enqueuedAt: Date
+  /** When the latest attempt started. */
+  readonly startedAt: Date | null
+  readonly finishedAt: Date | null
+  readonly updatedAt: Date
+  readonly workerId: string | null
+  readonly leaseExpiresAt: Date | null
+  readonly cancelRequestedAt: Date | null
+  readonly cancelReason: string | null
+  readonly progress: Progress | null
+  /** The handler's return value (JSON). */
+  readonly data: unknown
+  readonly error: RunError | null
+  readonly attempts: readonly Attempt[]
+  /** Log lines stored so far. */
+  readonly logCount: number
+  readonly deletedAt: Date | null
+}
+
+/** A run to insert. The engine fills every value. */
+export interface NewRun {
+  readonly id: string
+  readonly task: string
+  readonly label: string
+  readonly queue: string
+  readonly priority: number
+  /** JSON text of the validated arguments. */
+  readonly args: string
+  /** Hash of the canonical arguments, when the task reuses results. */
+  readonly argsHash: string | null
+  readonly tags: readonly string[]
+  readonly category: RunCategory
+  readonly createdBy: string | null
+  readonly uniqueKey: string | null
+  readonly parentId: string | null
+  readonly poolId: string | null
+  readonly scheduleId: string | null
+  readonly maxAttempts: number
+  readonly backoff: BackoffSpec | null
+  readonly timeoutMs: number | null
+  readonly runAt: number
+  readonly notAfter: number | null
+  readonly createdAt: number
+}
+
+/** What an insert did with one new run. */
+export interface InsertOutcome {
+  /** The stored run: the new one, or the active run holding the same unique key. */
+  readonly run: Run
+  /** `false` when an active run with the same unique key was returned instead. */
+  readonly created: boolean
+}
+
+/** A claim request from a worker with free slots. */
+export interface ClaimRequest {
+  readonly workerId: string
+  /** At most this many runs. */
+  readonly limit: number
+  readonly now: number
+  /** The lease expiry to set. */
+  readonly leaseUntil: number
+  /** Only runs of these tasks (the ones this worker knows and has room for). */
+  readonly tasks: readonly string[]
+  /** Only runs in these queues; `undefined` means any queue. */
+  readonly queues: readonly string[] | undefined
+  /** Free slots per task with a limit; tasks not listed are only bound by `limit`. */
+  readonly taskCaps: ReadonlyMap<string, number>
+  /** Free slots per queue with a limit; queues not listed are only bound by `limit`. */
+  readonly queueCaps: ReadonlyMap<string, number>
+}
+
+/** A run handed to a worker: the run plus the lease token that fences its writes. */
+export interface ClaimedRun {
+  readonly run: Run
+  readonly token: string
+}
+
+/** How a worker ends one attempt. */
+export interface Completion {
+  readonly id: string
+  readonly token: string
+  /** `pending` retries the run at `runAt`. */
+  readonly status: 'pending' | 'succeeded' | 'failed' | 'cancelled'
+  readonly finishedAt: number
+  /** For `pending`: when to try again. */
+  readonly runAt?: number
+  /** JSON text of the result data, for `succeeded`. */
+  readonly data?: string
+  readonly error: RunError | null
+  readonly progress: Progress | null
+  readonly tags: readonly string[]
+  readonly attempt: Attempt
+  /** Add this to the attempt base (an attempt that must not count against the budget: shutdown, retry-later). */
+  readonly refundAttempt?: boolean
+}
+
+/** A log line to append (fenced: written only while the token holds the run). */
+export interface NewLogLine {
+  readonly runId: string
+  readonly token: string
+  readonly seq: number
+  readonly time: number
+  readonly level: LogLevel
+  readonly message: string
+}
+
+/** A progress snapshot to save (fenced). */
+export interface ProgressWrite {
+  readonly id: string
+  readonly token: string
+  readonly progress: Progress
+  readonly tags: readonly string[]
+}
+
+/** A waiting-state change of a run parked on a pool (fenced). */
+export interface WaitWrite {
+  readonly id: string
+  readonly token: string
+  readonly waiting: boolean
+}
+
+/** Everything a worker writes at once (one transaction where the backend allows). */
+export interface WriteBatch {
+  readonly logs: readonly NewLogLine[]
+  readonly progress: readonly ProgressWrite[]
+  readonly waits: readonly WaitWrite[]
+  readonly completions: readonly Completion[]
+}
+
+/** What a batch write did. */
+export interface FlushOutcome {
+  /** Ids whose token no longer matched: nothing was written for them. */
+  readonly fenced: readonly string[]
+}
+
+/** A lease to renew. */
+export interface Lease {
+  readonly id: string
+  readonly token: string
+}
+
+/** What renewing leases found. */
+export interface RenewOutcome {
+  /** Runs whose cancellation was requested (by any process). */
+  readonly cancelRequested: readonly { readonly id: string; readonly reason: string | null }[]
+  /** Runs this worker no longer holds (rescued, retried, deleted): stop them, write nothing. */
+  readonly lost: readonly string[]
+}
+
+/** Filters and paging of run lists. Every filter is optional; lists are newest first. */
+export interface RunFilter {
+  readonly status?: RunState | readonly RunState[]
+  readonly task?: string
+  readonly queue?: string
+  readonly label?: string
+  readonly tag?: string
+  readonly poolId?: string
+  readonly parentId?: string
+  readonly scheduleId?: string
+  readonly createdBy?: string
+  readonly category?: RunCategory
+  /** Created at or after. */
+  readonly from?: Date
+  /** Created before. */
+  readonly to?: Date
+  /** Text search in id, task, label and args. */
+  readonly search?: string
+  /** Include soft-deleted runs. Default: false. */
+  readonly includeDeleted?: boolean
+  /** Page number from 1. Default: 1. */
+  readonly page?: number
+  /** Runs per page, 1–1000. Default: 50. */
+  readonly pageSize?: number
+}
+
+/** One page of runs. */
+export interface RunPage {
+  readonly data: readonly Run[]
+  readonly total: number
+  readonly page: number
+  readonly pageSize: number
+}
+
+/** Result of a cancel request. */
+export interface CancelOutcome {
+  /** Runs now `cancelled` (they were pending). */
+  readonly cancelled: readonly Run[]
+  /** Runs executing now, asked to stop; they end `cancelled` when their handler stops. */
+  readonly requested: readonly Run[]
+}
+
+/** A stored artifact. */
+export interface Artifact {
+  readonly runId: string
+  readonly name: string
+  readonly contentType: string
+  readonly size: number
+  readonly createdAt: Date
+}
+
+/** A stored artifact with its bytes. */
+export interface ArtifactContent extends Artifact {
+  readonly data: Buffer
+}
+
+/** A pool of runs. */
+export interface Pool {
+  readonly id: string
+  /** The run that opened it, if any. */
+  readonly parentRunId: string | null
+  /** The pool at the top of the tree this pool belongs to (itself for a root). */
+  readonly rootId: string
+  readonly label: string | null
+  readonly createdAt: Date
+  /** Set when all runs have been added (`close()`). */
+  readonly closedAt: Date | null
+}
+
+/** Counts of runs in a pool (or a whole pool tree). */
+export interface PoolCounts {
+  readonly total: number
+  readonly pending: number
+  readonly running: number
+  readonly waiting: number
+  readonly succeeded: number
+  readonly failed: number
+  readonly cancelled: number
+  /** Sum of the progress percent of unfinished runs (for aggregate progress). */
+  readonly progressSum: number
+  readonly firstCreatedAt: Date | null
+  readonly lastFinishedAt: Date | null
+}
+
+/** A live worker process as registered in the store. */
+export interface WorkerInfo {
+  readonly id: string
+  readonly host: string
+  readonly pid: number
+  readonly concurrency: number
+  readonly busy: number
+  readonly queues: readonly string[] | null
+  readonly tasks: readonly string[]
+  readonly startedAt: Date
+  readonly heartbeatAt: Date
+  /** Ids of the runs it executes now. */
+  readonly running: readonly string[]
+}
+
+/** Tells a worker that runs may be available; see {@link Store.onRunsAvailable}. */
+export type WakeListener = () => void
+
+/** The persistence contract. */
+export interface Store {
+  /** `sqlite` or `postgres`. */
+  readonly kind: string
+  /** Resolves when migrations have run and the store is usable. */
+  ready(): Promise<void>
+  close(): Promise<void>
+
+  /** Inserts runs in one statement. Runs with a unique key held by an active run return that run. */
+  insertRuns(runs: readonly NewRun[]): Promise<InsertOutcome[]>
+  /** The newest run of `task` with `argsHash` that succeeded at or after `since`. */
+  findReusable(task: string, argsHash: string, since: number): Promise<Run | undefined>
+  /** Atomically takes pending runs for a worker: `running`, attempt +1, a fresh lease token. */
+  claimRuns(request: ClaimRequest): Promise<ClaimedRun[]>
+  /** Writes logs, progress, waiting changes and completions, fenced by lease tokens. */
+  flush(batch: WriteBatch): Promise<FlushOutcome>
+  /** Extends the leases a worker holds; reports cancellations requested elsewhere and lost leases. */
+  renewLeases(workerId: string, leases: readonly Lease[], leaseUntil: number): Promise<RenewOutcome>
+  /**
+   * Runs whose lease expired (their worker died): back to `pending` when attempts are left,
+   * else `failed` with a worker-lost error; `cancelled` when a cancel had been requested.
+   */
+  rescueExpired(now: number): Promise<Run[]>
+  /** Pending runs past their `notAfter`: `cancelled` as expired. */
+  expireOverdue(now: number): Promise<Run[]>
+
+  getRun(id: string, options?: { readonly includeDeleted?: boolean }): Promise<Run | undefined>
+  listRuns(filter: RunFilter): Promise<RunPage>
+  /** Log lines of a run with `seq > after`, oldest first. */
+  getLogs(runId: string, after: number, limit: number): Promise<LogEntry[]>
+  /**
+   * Cancels runs: pending (or scheduled) ones at once, running and waiting ones by request.
+   * `ids` selects runs; `poolIds` adds every active run in those pools.
+   */
+  cancelRuns(selection: { readonly ids?: readonly string[]; readonly poolIds?: readonly string[] }, reason: string, now: number): Promise<CancelOutcome>
+  /**
+   * Failed or cancelled → pending with a fresh attempt budget and no cancel request.
+   * Returns the run, or `undefined` when it is not in a retryable state.
+   */
+  retryRun(id: string, now: number): Promise<Run | undefined>
+  /** Soft-deletes a run (a pending one is cancelled so it never executes). Returns it, or `undefined` if unknown. */
+  deleteRun(id: string, now: number): Promise<Run | undefined>
+
+  putArtifact(artifact: { readonly runId: string; readonly name: string; readonly contentType: string; readonly data: Buffer; readonly now: number }): Promise<void>
+  getArtifact(runId: string, name: string): Promise<ArtifactContent | undefined>
+  listArtifacts(runId: string): Promise<Artifact[]>
+
+  createPool(pool: { readonly id: string; readonly parentRunId: string | null; readonly parentPoolId: string | null; readonly label: string | null; readonly now: number }): Promise<Pool>
+  closePool(id: string, now: number): Promise<void>
+  getPool(id: string): Promise<Pool | undefined>
+  /** Pools opened by a run (its children's pools). */
+  poolsOfRun(runId: string): Promise<Pool[]>
+  /** Counts of the pool's own runs, or with `tree` of every run in pools below it too. */
+  poolCounts(id: string, options?: { readonly tree?: boolean }): Promise<PoolCounts>
+  /** Ids of the pool and every pool below it. */
+  poolTree(id: string): Promise<string[]>
+
+  /** Registers or refreshes a worker process. */
+  saveWorker(worker: Omit<WorkerInfo, 'startedAt' | 'heartbeatAt'> & { readonly startedAt: number; readonly heartbeatAt: number }): Promise<void>
+  removeWorker(id: string): Promise<void>
+  /** Workers with a heartbeat at or after `since`. */
+  listWorkers(since: number): Promise<WorkerInfo[]>
+
+  /** Calls `listener` when runs were inserted or became pending through this store object (push wake-up). */
+  onRunsAvailable(listener: WakeListener): () => void
+}

@@ -1,0 +1,462 @@
+/**
+ * The Store conformance suite: the behaviour every backend (SQLite, PostgreSQL) must have.
+ * Call `describeStoreConformance(name, open)` from a backend's test file; `open` gives a fresh,
+ * empty store for each test.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ConflictError } from '../src/errors.js'
+import { newId } from '../src/engine/ids.js'
+import type { Attempt, ClaimRequest, Completion, NewRun, Run, Store } from '../src/store/types.js'
+
+const T0 = Date.UTC(2026, 10, 23, 12, 0, 0)
+
+/** A new run row with sensible defaults. */
+export function newRun(overrides: Partial<NewRun> = {}): NewRun {
+  return {
+    id: newId(),
+    task: 'work',
+    label: 'test',
+    queue: 'default',
+    priority: 0,
+    args: '{"n":1}',
+    argsHash: null,
+    tags: [],
+    category: 'user',
+    createdBy: null,
+    uniqueKey: null,
+    parentId: null,
+    poolId: null,
+    scheduleId: null,
+    maxAttempts: 3,
+    backoff: { type: 'fixed', delayMs: 1000 },
+    timeoutMs: null,
+    runAt: T0,
+    notAfter: null,
+    createdAt: T0,
+    ...overrides,
+  }
+}
+
+function claimRequest(overrides: Partial<ClaimRequest> = {}): ClaimRequest {
+  return {
+    workerId: 'worker-a',
+    limit: 10,
+    now: T0,
+    leaseUntil: T0 + 30_000,
+    tasks: ['work', 'other'],
+    queues: undefined,
+    taskCaps: new Map(),
+    queueCaps: new Map(),
+    ...overrides,
+  }
+}
+
+function attempt(run: Run, outcome: Attempt['outcome'] = 'succeeded'): Attempt {
+  return { number: run.attempt, workerId: 'worker-a', startedAt: new Date(T0), finishedAt: new Date(T0 + 5), outcome, error: null }
+}
+
+/** A completion; an override of `undefined` removes that property (e.g. `data` for a failure). */
+function completion(run: Run, token: string, overrides: { [K in keyof Completion]?: Completion[K] | undefined } = {}): Completion {
+  const merged: Record<string, unknown> = { id: run.id, token, status: 'succeeded', finishedAt: T0 + 5, data: '{"ok":true}', error: null, progress: null, tags: run.tags, attempt: attempt(run), ...overrides }
+  for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key]
+  return merged as unknown as Completion
+}
+
+const EMPTY = { logs: [], progress: [], waits: [], completions: [] }
+
+export function describeStoreConformance(name: string, open: () => Promise<Store>): void {
+  describe(`Store conformance: ${name}`, () => {
+    let store: Store
+
+    beforeEach(async () => {
+      store = await open()
+      await store.ready()
+    })
+
+    afterEach(async () => {
+      await store.close()
+    })
+
+    async function claimOne(overrides: Partial<ClaimRequest> = {}): Promise<{ run: Run; token: string }> {
+      const [claimed] = await store.claimRuns(claimRequest({ limit: 1, ...overrides }))
+      if (claimed === undefined) throw new Error('nothing claimed')
+      return claimed
+    }
+
+    describe('insert and read', () => {
+      it('stores runs and reads them back', async () => {
+        const row = newRun({ tags: ['a', 'b'], createdBy: 'ada', uniqueKey: null, notAfter: T0 + 60_000, timeoutMs: 500, priority: 3, category: 'system' })
+        const [outcome] = await store.insertRuns([row])
+        expect(outcome?.created).toBe(true)
+        const run = await store.getRun(row.id)
+        expect(run).toMatchObject({
+          id: row.id,
+          task: 'work',
+          label: 'test',
+          queue: 'default',
+          priority: 3,
+          status: 'pending',
+          args: { n: 1 },
+          tags: ['a', 'b'],
+          category: 'system',
+          createdBy: 'ada',
+          attempt: 0,
+          attemptBase: 0,
+          maxAttempts: 3,
+          backoff: { type: 'fixed', delayMs: 1000 },
+          timeoutMs: 500,
+          runAt: new Date(T0),
+          notAfter: new Date(T0 + 60_000),
+          createdAt: new Date(T0),
+          startedAt: null,
+          finishedAt: null,
+          attempts: [],
+          logCount: 0,
+          deletedAt: null,
+        })
+        expect(outcome?.run).toEqual(run)
+        expect(await store.getRun('no-such-id')).toBeUndefined()
+      })
+
+      it('inserts a large batch in one call', async () => {
+        const rows = Array.from({ length: 5000 }, (_, i) => newRun({ args: JSON.stringify({ i }) }))
+        const outcomes = await store.insertRuns(rows)
+        expect(outcomes.map((o) => o.run.id)).toEqual(rows.map((r) => r.id))
+        expect((await store.listRuns({ pageSize: 1 })).total).toBe(5000)
+      })
+
+      it('returns the active run holding a unique key instead of adding another, also within one batch', async () => {
+        const first = newRun({ uniqueKey: 'k1' })
+        const [a] = await store.insertRuns([first])
+        const [b, c] = await store.insertRuns([newRun({ uniqueKey: 'k1' }), newRun({ uniqueKey: 'k2' })])
+        expect(a?.created).toBe(true)
+        expect(b).toMatchObject({ created: false, run: { id: first.id } })
+        expect(c?.created).toBe(true)
+        const [d, e] = await store.insertRuns([newRun({ uniqueKey: 'k3' }), newRun({ uniqueKey: 'k3' })])
+        expect(d?.created).toBe(true)
+        expect(e).toMatchObject({ created: false, run: { id: d?.run.id } })
+        // Once the holder has finished, the key is free again.
+        const { token } = await claimOne()
+        await store.flush({ ...EMPTY, completions: [completion((await store.getRun(first.id))!, token)] })
+        const [again] = await store.insertRuns([newRun({ uniqueKey: 'k1' })])
+        expect(again?.created).toBe(true)
+      })
+
+      it('finds a recent success with the same arguments for reuse', async () => {
+        const row = newRun({ argsHash: 'h1' })
+        await store.insertRuns([row])
+        expect(await store.findReusable('work', 'h1', T0 - 1000)).toBeUndefined()
+        const { run, token } = await claimOne()
+        await store.flush({ ...EMPTY, completions: [completion(run, token, { finishedAt: T0 + 100 })] })
+        expect((await store.findReusable('work', 'h1', T0))?.id).toBe(row.id)
+        expect(await store.findReusable('work', 'h1', T0 + 200)).toBeUndefined()
+        expect(await store.findReusable('work', 'h2', T0)).toBeUndefined()
+      })
+
+      it('wakes listeners when runs arrive', async () => {
+        let woken = 0
+        const off = store.onRunsAvailable(() => woken++)
+        await store.insertRuns([newRun()])
+        await new Promise((r) => setTimeout(r, 10))
+        expect(woken).toBeGreaterThan(0)
+        off()
+      })
+    })
+
+    describe('claim', () => {
+      it('takes due runs by priority then time, marks them running with a fresh token and attempt', async () => {
+        const low = newRun({ priority: 0, runAt: T0 - 100 })
+        const high = newRun({ priority: 5, runAt: T0 })
+        const later = newRun({ priority: 9, runAt: T0 + 1000 })
+        await store.insertRuns([low, high, later])
+        const claimed = await store.claimRuns(claimRequest())
+        expect(claimed.map((c) => c.run.id)).toEqual([high.id, low.id])
+        for (const c of claimed) {
+          expect(c.run).toMatchObject({ status: 'running', attempt: 1, workerId: 'worker-a', startedAt: new Date(T0), leaseExpiresAt: new Date(T0 + 30_000) })
+          expect(c.token).toMatch(/\S{8,}/)
+        }
+        expect(claimed[0]?.token).not.toBe(claimed[1]?.token)
+        expect(await store.claimRuns(claimRequest())).toEqual([])
+        expect((await store.claimRuns(claimRequest({ now: T0 + 1000 }))).map((c) => c.run.id)).toEqual([later.id])
+      })
+
+      it('takes only the tasks and queues asked for, up to the limit', async () => {
+        await store.insertRuns([newRun({ task: 'work' }), newRun({ task: 'unknown' }), newRun({ queue: 'mail' }), newRun({ queue: 'mail' })])
+        expect(await store.claimRuns(claimRequest({ tasks: ['nothing'] }))).toEqual([])
+        const mail = await store.claimRuns(claimRequest({ queues: ['mail'], limit: 1 }))
+        expect(mail.map((c) => c.run.queue)).toEqual(['mail'])
+        const rest = await store.claimRuns(claimRequest())
+        expect(rest.map((c) => [c.run.task, c.run.queue]).sort()).toEqual([
+          ['work', 'default'],
+          ['work', 'mail'],
+        ])
+      })
+
+      it('never claims an expired run', async () => {
+        await store.insertRuns([newRun({ notAfter: T0 - 1 })])
+        expect(await store.claimRuns(claimRequest())).toEqual([])
+      })
+
+      it('respects per-task and per-queue limits without starving other tasks', async () => {
+        const capped = Array.from({ length: 6 }, () => newRun({ task: 'work', priority: 5 }))
+        const others = Array.from({ length: 3 }, () => newRun({ task: 'other' }))
+        await store.insertRuns([...capped, ...others])
+        const claimed = await store.claimRuns(claimRequest({ limit: 5, taskCaps: new Map([['work', 2]]) }))
+        const byTask = claimed.reduce<Record<string, number>>((acc, c) => ({ ...acc, [c.run.task]: (acc[c.run.task] ?? 0) + 1 }), {})
+        expect(byTask).toEqual({ work: 2, other: 3 })
+        await store.insertRuns([newRun({ task: 'other', queue: 'slow' }), newRun({ task: 'other', queue: 'slow' }), newRun({ task: 'other', queue: 'fast' })])
+        const queued = await store.claimRuns(claimRequest({ limit: 3, tasks: ['other'], queueCaps: new Map([['slow', 1]]) }))
+        expect(queued.map((c) => c.run.queue).sort()).toEqual(['fast', 'slow'])
+      })
+
+      it('gives each run to one claimer only', async () => {
+        await store.insertRuns(Array.from({ length: 50 }, () => newRun()))
+        const results = await Promise.all(Array.from({ length: 5 }, (_, i) => store.claimRuns(claimRequest({ workerId: `w${i}`, limit: 20 }))))
+        const ids = results.flat().map((c) => c.run.id)
+        expect(ids).toHaveLength(50)
+        expect(new Set(ids).size).toBe(50)
+      })
+    })
+
+    describe('flush (fenced writes)', () => {
+      it('appends logs, saves progress, completes; a stale token writes nothing', async () => {
+        const row = newRun()
+        await store.insertRuns([row])
+        const { run, token } = await claimOne()
+        const lines = [1, 2, 3].map((seq) => ({ runId: run.id, token, seq, time: T0 + seq, level: 'info' as const, message: `line ${seq}` }))
+        const stale = { runId: run.id, token: 'stale', seq: 4, time: T0, level: 'warn' as const, message: 'stale' }
+        let outcome = await store.flush({ ...EMPTY, logs: [...lines, stale], progress: [{ id: run.id, token, progress: { percent: 40, message: 'going' }, tags: ['x'] }] })
+        expect(outcome.fenced).toEqual([])
+        expect((await store.getLogs(run.id, 0, 100)).map((l) => [l.seq, l.level, l.message])).toEqual([
+          [1, 'info', 'line 1'],
+          [2, 'info', 'line 2'],
+          [3, 'info', 'line 3'],
+        ])
+        expect((await store.getLogs(run.id, 2, 100)).map((l) => l.seq)).toEqual([3])
+        expect((await store.getLogs(run.id, 0, 2)).map((l) => l.seq)).toEqual([1, 2])
+        expect(await store.getRun(run.id)).toMatchObject({ progress: { percent: 40, message: 'going' }, tags: ['x'], logCount: 3 })
+        outcome = await store.flush({ ...EMPTY, completions: [completion(run, 'stale')] })
+        expect(outcome.fenced).toEqual([run.id])
+        expect((await store.getRun(run.id))?.status).toBe('running')
+        outcome = await store.flush({ ...EMPTY, completions: [completion(run, token, { progress: { percent: 100 } })] })
+        expect(outcome.fenced).toEqual([])
+        expect(await store.getRun(run.id)).toMatchObject({
+          status: 'succeeded',
+          data: { ok: true },
+          finishedAt: new Date(T0 + 5),
+          progress: { percent: 100 },
+          workerId: null,
+          leaseExpiresAt: null,
+          attempts: [{ number: 1, workerId: 'worker-a', outcome: 'succeeded', error: null }],
+        })
+        // The token died with the completion.
+        expect((await store.flush({ ...EMPTY, completions: [completion(run, token)] })).fenced).toEqual([run.id])
+      })
+
+      it('marks waiting and back, fenced', async () => {
+        await store.insertRuns([newRun()])
+        const { run, token } = await claimOne()
+        await store.flush({ ...EMPTY, waits: [{ id: run.id, token, waiting: true }] })
+        expect((await store.getRun(run.id))?.status).toBe('waiting')
+        expect((await store.flush({ ...EMPTY, waits: [{ id: run.id, token: 'stale', waiting: false }] })).fenced).toEqual([run.id])
+        await store.flush({ ...EMPTY, waits: [{ id: run.id, token, waiting: false }] })
+        expect((await store.getRun(run.id))?.status).toBe('running')
+      })
+
+      it('puts a retried attempt back to pending at its time, keeping the attempt history', async () => {
+        await store.insertRuns([newRun()])
+        const { run, token } = await claimOne()
+        const error = { message: 'boom', code: 'ERR_HANDLER', name: 'Error' }
+        await store.flush({ ...EMPTY, completions: [completion(run, token, { status: 'pending', runAt: T0 + 2000, error, data: undefined, attempt: { ...attempt(run, 'retry'), error } })] })
+        expect(await store.getRun(run.id)).toMatchObject({ status: 'pending', runAt: new Date(T0 + 2000), finishedAt: null, error, attempts: [{ number: 1, outcome: 'retry', error }] })
+        expect(await store.claimRuns(claimRequest({ now: T0 + 1999 }))).toEqual([])
+        const again = await claimOne({ now: T0 + 2000 })
+        expect(again.run).toMatchObject({ attempt: 2, attemptBase: 0 })
+        await store.flush({ ...EMPTY, completions: [completion(again.run, again.token, { status: 'pending', runAt: T0 + 2000, refundAttempt: true, data: undefined })] })
+        expect(await store.getRun(run.id)).toMatchObject({ attempt: 2, attemptBase: 1 })
+      })
+
+      it('lets a cancel requested meanwhile win over a retry', async () => {
+        await store.insertRuns([newRun()])
+        const { run, token } = await claimOne()
+        await store.cancelRuns({ ids: [run.id] }, 'stop it', T0 + 1)
+        await store.flush({ ...EMPTY, completions: [completion(run, token, { status: 'pending', runAt: T0, data: undefined })] })
+        expect(await store.getRun(run.id)).toMatchObject({ status: 'cancelled', error: { code: 'ERR_CANCELLED' } })
+      })
+    })
+
+    describe('leases', () => {
+      it('renews held leases, reports cancel requests and lost leases', async () => {
+        await store.insertRuns([newRun(), newRun()])
+        const [a, b] = await store.claimRuns(claimRequest())
+        await store.cancelRuns({ ids: [b!.run.id] }, 'operator', T0 + 1)
+        const outcome = await store.renewLeases('worker-a', [{ id: a!.run.id, token: a!.token }, { id: b!.run.id, token: b!.token }, { id: a!.run.id, token: 'stale' }], T0 + 60_000)
+        expect(outcome.cancelRequested).toEqual([{ id: b!.run.id, reason: 'operator' }])
+        expect(outcome.lost).toEqual([a!.run.id])
+        expect((await store.getRun(a!.run.id))?.leaseExpiresAt).toEqual(new Date(T0 + 60_000))
+      })
+
+      it('rescues expired leases: retry while attempts are left, else fail as worker lost; cancel if asked', async () => {
+        await store.insertRuns([newRun({ maxAttempts: 2 }), newRun({ maxAttempts: 1 }), newRun({ maxAttempts: 5 })])
+        const [retryable, spent, cancelling] = await store.claimRuns(claimRequest({ leaseUntil: T0 + 100 }))
+        await store.cancelRuns({ ids: [cancelling!.run.id] }, 'operator', T0 + 1)
+        expect(await store.rescueExpired(T0 + 100)).toEqual([])
+        const rescued = await store.rescueExpired(T0 + 101)
+        const byId = new Map(rescued.map((r) => [r.id, r]))
+        expect(byId.get(retryable!.run.id)).toMatchObject({ status: 'pending', workerId: null, attempts: [{ number: 1, outcome: 'retry', error: { code: 'ERR_WORKER_LOST' } }] })
+        expect(byId.get(spent!.run.id)).toMatchObject({ status: 'failed', finishedAt: new Date(T0 + 101), error: { code: 'ERR_WORKER_LOST', message: expect.stringContaining('worker-a') as string } })
+        expect(byId.get(cancelling!.run.id)).toMatchObject({ status: 'cancelled', error: { code: 'ERR_CANCELLED' } })
+        // The dead worker's late writes are fenced.
+        expect((await store.flush({ ...EMPTY, completions: [completion(retryable!.run, retryable!.token)] })).fenced).toEqual([retryable!.run.id])
+        const again = await claimOne({ now: T0 + 200 })
+        expect(again.run).toMatchObject({ id: retryable!.run.id, attempt: 2 })
+      })
+
+      it('expires pending runs past notAfter', async () => {
+        const row = newRun({ notAfter: T0 + 10 })
+        await store.insertRuns([row, newRun()])
+        expect(await store.expireOverdue(T0 + 9)).toEqual([])
+        const expired = await store.expireOverdue(T0 + 10)
+        expect(expired.map((r) => [r.id, r.status, r.error?.code])).toEqual([[row.id, 'cancelled', 'ERR_EXPIRED']])
+      })
+    })
+
+    describe('control', () => {
+      it('cancels pending runs at once and asks running ones, also by pool', async () => {
+        const pool = await store.createPool({ id: newId(), parentRunId: null, parentPoolId: null, label: null, now: T0 })
+        const running = newRun()
+        const pending = newRun({ runAt: T0 + 100_000 })
+        const inPool = newRun({ poolId: pool.id, runAt: T0 + 100_000 })
+        await store.insertRuns([running])
+        await claimOne()
+        await store.insertRuns([pending, inPool])
+        const outcome = await store.cancelRuns({ ids: [running.id, pending.id], poolIds: [pool.id] }, 'enough', T0 + 5)
+        expect(outcome.cancelled.map((r) => r.id).sort()).toEqual([pending.id, inPool.id].sort())
+        expect(outcome.requested.map((r) => r.id)).toEqual([running.id])
+        expect(await store.getRun(pending.id)).toMatchObject({ status: 'cancelled', finishedAt: new Date(T0 + 5), cancelReason: 'enough', error: { code: 'ERR_CANCELLED', message: 'cancelled: enough' } })
+        expect(await store.getRun(running.id)).toMatchObject({ status: 'running', cancelRequestedAt: new Date(T0 + 5), cancelReason: 'enough' })
+        // Asking twice changes nothing.
+        expect(await store.cancelRuns({ ids: [running.id, pending.id] }, 'again', T0 + 6)).toEqual({ cancelled: [], requested: [] })
+      })
+
+      it('retries failed and cancelled runs with a fresh budget; refuses others', async () => {
+        await store.insertRuns([newRun({ maxAttempts: 1 })])
+        const { run, token } = await claimOne()
+        await store.cancelRuns({ ids: [run.id] }, 'stop', T0 + 1)
+        expect(await store.retryRun(run.id, T0 + 2)).toBeUndefined()
+        await store.flush({ ...EMPTY, completions: [completion(run, token, { status: 'cancelled', error: { message: 'cancelled', code: 'ERR_CANCELLED', name: 'CancelledError' }, data: undefined })] })
+        const retried = await store.retryRun(run.id, T0 + 3)
+        expect(retried).toMatchObject({ status: 'pending', attempt: 1, attemptBase: 1, cancelRequestedAt: null, cancelReason: null, error: null, finishedAt: null, runAt: new Date(T0 + 3) })
+        expect(await store.retryRun(run.id, T0 + 4)).toBeUndefined()
+        expect(await store.retryRun('missing', T0)).toBeUndefined()
+      })
+
+      it('refuses to retry a run whose unique key another active run holds', async () => {
+        await store.insertRuns([newRun({ uniqueKey: 'only' })])
+        const { run, token } = await claimOne()
+        await store.flush({ ...EMPTY, completions: [completion(run, token, { status: 'failed', data: undefined, error: { message: 'x', code: 'E', name: 'Error' } })] })
+        await store.insertRuns([newRun({ uniqueKey: 'only' })])
+        await expect(store.retryRun(run.id, T0 + 1)).rejects.toThrow(ConflictError)
+      })
+
+      it('soft-deletes: a pending run is cancelled and hidden; a running one gets a cancel request', async () => {
+        const pending = newRun({ runAt: T0 + 10_000 })
+        const running = newRun()
+        await store.insertRuns([running])
+        await claimOne()
+        await store.insertRuns([pending])
+        expect(await store.deleteRun(pending.id, T0 + 1)).toMatchObject({ status: 'cancelled', deletedAt: new Date(T0 + 1) })
+        expect(await store.getRun(pending.id)).toBeUndefined()
+        expect(await store.getRun(pending.id, { includeDeleted: true })).toMatchObject({ status: 'cancelled' })
+        expect(await store.claimRuns(claimRequest({ now: T0 + 20_000 }))).toEqual([])
+        expect(await store.deleteRun(running.id, T0 + 2)).toMatchObject({ status: 'running', cancelRequestedAt: new Date(T0 + 2) })
+        expect(await store.deleteRun(running.id, T0 + 3)).toBeUndefined()
+        expect((await store.listRuns({})).total).toBe(0)
+        expect((await store.listRuns({ includeDeleted: true })).total).toBe(2)
+      })
+    })
+
+    describe('lists', () => {
+      it('filters, searches and pages, newest first', async () => {
+        const rows = [
+          newRun({ task: 'work', label: 'nightly', tags: ['db'], createdAt: T0, args: '{"file":"alpha.sql"}' }),
+          newRun({ task: 'work', label: 'adhoc', queue: 'mail', createdAt: T0 + 1, createdBy: 'ada' }),
+          newRun({ task: 'other', label: 'nightly', tags: ['db', 'big'], createdAt: T0 + 2, category: 'system' }),
+          newRun({ task: 'other', label: '100%_done', createdAt: T0 + 3 }),
+        ]
+        for (const row of rows) await store.insertRuns([row])
+        const ids = async (filter: Parameters<Store['listRuns']>[0]) => (await store.listRuns(filter)).data.map((r) => rows.findIndex((x) => x.id === r.id))
+        expect(await ids({})).toEqual([3, 2, 1, 0])
+        expect(await ids({ task: 'work' })).toEqual([1, 0])
+        expect(await ids({ label: 'nightly' })).toEqual([2, 0])
+        expect(await ids({ queue: 'mail' })).toEqual([1])
+        expect(await ids({ tag: 'db' })).toEqual([2, 0])
+        expect(await ids({ tag: 'big' })).toEqual([2])
+        expect(await ids({ createdBy: 'ada' })).toEqual([1])
+        expect(await ids({ category: 'system' })).toEqual([2])
+        expect(await ids({ from: new Date(T0 + 1), to: new Date(T0 + 3) })).toEqual([2, 1])
+        expect(await ids({ search: 'alpha' })).toEqual([0])
+        expect(await ids({ search: 'OTHER' })).toEqual([3, 2])
+        expect(await ids({ search: '%_' })).toEqual([3])
+        expect(await ids({ search: rows[1]!.id })).toEqual([1])
+        expect(await ids({ status: 'pending', task: 'other' })).toEqual([3, 2])
+        expect(await ids({ status: ['succeeded'] })).toEqual([])
+        const page = await store.listRuns({ page: 2, pageSize: 3 })
+        expect(page).toMatchObject({ total: 4, page: 2, pageSize: 3 })
+        expect(page.data.map((r) => r.id)).toEqual([rows[0]!.id])
+      })
+    })
+
+    describe('artifacts', () => {
+      it('stores, lists, replaces and reads artifacts', async () => {
+        await store.putArtifact({ runId: 'r1', name: 'report.csv', contentType: 'text/csv', data: Buffer.from('a,b\n1,2\n'), now: T0 })
+        await store.putArtifact({ runId: 'r1', name: 'blob.bin', contentType: 'application/octet-stream', data: Buffer.from([0, 255, 1]), now: T0 })
+        await store.putArtifact({ runId: 'r1', name: 'report.csv', contentType: 'text/csv', data: Buffer.from('x\n'), now: T0 + 1 })
+        expect((await store.listArtifacts('r1')).map((a) => [a.name, a.size])).toEqual([
+          ['blob.bin', 3],
+          ['report.csv', 2],
+        ])
+        const blob = await store.getArtifact('r1', 'blob.bin')
+        expect([...blob!.data]).toEqual([0, 255, 1])
+        expect((await store.getArtifact('r1', 'report.csv'))?.data.toString()).toBe('x\n')
+        expect(await store.getArtifact('r1', 'nope')).toBeUndefined()
+      })
+    })
+
+    describe('pools', () => {
+      it('builds trees and counts runs in a pool or the whole tree', async () => {
+        const root = await store.createPool({ id: newId(), parentRunId: null, parentPoolId: null, label: 'root', now: T0 })
+        const parent = newRun({ poolId: root.id })
+        await store.insertRuns([parent, newRun({ poolId: root.id, runAt: T0 + 1e6 })])
+        const child = await store.createPool({ id: newId(), parentRunId: parent.id, parentPoolId: root.id, label: null, now: T0 + 1 })
+        const grandchild = await store.createPool({ id: newId(), parentRunId: null, parentPoolId: child.id, label: null, now: T0 + 2 })
+        expect(child.rootId).toBe(root.id)
+        expect(grandchild.rootId).toBe(root.id)
+        await store.insertRuns([newRun({ poolId: child.id, runAt: T0 + 1e6 }), newRun({ poolId: grandchild.id, runAt: T0 + 1e6 })])
+        const { run, token } = await claimOne()
+        await store.flush({ ...EMPTY, progress: [{ id: run.id, token, progress: { percent: 50 }, tags: [] }] })
+        expect((await store.poolTree(root.id)).sort()).toEqual([root.id, child.id, grandchild.id].sort())
+        expect(await store.poolTree(grandchild.id)).toEqual([grandchild.id])
+        expect(await store.poolCounts(root.id)).toMatchObject({ total: 2, pending: 1, running: 1, progressSum: 50 })
+        expect(await store.poolCounts(root.id, { tree: true })).toMatchObject({ total: 4, pending: 3, running: 1 })
+        expect((await store.poolsOfRun(parent.id)).map((p) => p.id)).toEqual([child.id])
+        expect((await store.getPool(root.id))?.closedAt).toBeNull()
+        await store.closePool(root.id, T0 + 9)
+        expect((await store.getPool(root.id))?.closedAt).toEqual(new Date(T0 + 9))
+      })
+    })
+
+    describe('workers', () => {
+      it('registers, refreshes, lists live ones and removes workers', async () => {
+        const worker = { id: 'w1', host: 'h', pid: 1, concurrency: 4, busy: 1, queues: null, tasks: ['work'], running: ['r1'], startedAt: T0, heartbeatAt: T0 }
+        await store.saveWorker(worker)
+        await store.saveWorker({ ...worker, busy: 2, heartbeatAt: T0 + 10, startedAt: T0 + 10 })
+        await store.saveWorker({ ...worker, id: 'w2', heartbeatAt: T0 - 1_000_000 })
+        const live = await store.listWorkers(T0)
+        expect(live).toEqual([{ ...worker, busy: 2, startedAt: new Date(T0), heartbeatAt: new Date(T0 + 10) }])
+        await store.removeWorker('w1')
+        expect(await store.listWorkers(T0)).toEqual([])
+      })
+    })
+  })
+}
