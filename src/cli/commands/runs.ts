@@ -1,0 +1,187 @@
+/**
+ * `taskengine runs …`: list, inspect, follow and steer durable runs in a store.
+ */
+import type { Command, Option } from 'commander'
+import { Engine } from '../../engine/engine.js'
+import { NotFoundError, ValidationError, describeValue } from '../../errors.js'
+import { FINAL_STATES, RUN_STATES, type Run, type RunFilter, type RunState } from '../../store/types.js'
+import type { LogEntry } from '../../task/context.js'
+import { EXIT, interrupted, renderTable, type CliIo } from '../io.js'
+import { formatDuration } from '../live-output.js'
+import { openStore } from '../store-option.js'
+import { intOption } from '../task-input.js'
+
+interface ListFlags {
+  store?: string
+  status?: string
+  task?: string
+  queue?: string
+  label?: string
+  tag?: string
+  createdBy?: string
+  search?: string
+  from?: string
+  to?: string
+  page?: string
+  pageSize?: string
+  json?: boolean
+}
+
+export function runsCommand(program: Command, io: CliIo, setExit: (code: number) => void, storeOption: () => Option): void {
+  const runs = program.command('runs').description('list, inspect and steer durable runs')
+  const act =
+    <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
+    async (...args: A): Promise<void> => {
+      setExit(await fn(...args))
+    }
+
+  runs
+    .command('list', { isDefault: true })
+    .description('list runs, newest first')
+    .addOption(storeOption())
+    .option('--status <list>', `comma-separated: ${RUN_STATES.join(', ')}`)
+    .option('--task <key>', 'only this task')
+    .option('--queue <name>', 'only this queue')
+    .option('--label <label>', 'only this label')
+    .option('--tag <tag>', 'only runs with this tag')
+    .option('--created-by <user>', 'only runs created by this user')
+    .option('--search <text>', 'text in id, task, label or arguments')
+    .option('--from <time>', 'created at or after (ISO time)')
+    .option('--to <time>', 'created before (ISO time)')
+    .option('--page <n>', 'page number', '1')
+    .option('--page-size <n>', 'runs per page (1–1000)', '20')
+    .option('--json', 'print the page as JSON')
+    .action(act((flags: ListFlags) => list(flags, io)))
+
+  runs
+    .command('show')
+    .description('print a run with its attempts, progress, result and error as JSON')
+    .argument('<id>', 'run id')
+    .addOption(storeOption())
+    .action(act((id: string, flags: { store?: string }) => withEngine(flags.store, io, async (engine) => {
+      io.stdout.write(`${JSON.stringify(await found(engine, id), null, 2)}\n`)
+      return EXIT.ok
+    })))
+
+  runs
+    .command('logs')
+    .description('print a run\'s log lines; with --follow, keep printing until the run finishes')
+    .argument('<id>', 'run id')
+    .addOption(storeOption())
+    .option('-f, --follow', 'wait for new lines until the run finishes')
+    .option('--after <seq>', 'only lines after this position', '0')
+    .option('--interval <ms>', 'with --follow, how often to look for new lines', '200')
+    .action(act((id: string, flags: { store?: string; follow?: boolean; after?: string; interval?: string }) => logs(id, flags, io)))
+
+  for (const [name, description] of [
+    ['cancel', 'cancel a run: pending at once, running through its handler\'s signal'],
+    ['retry', 'put a failed or cancelled run back to pending with a fresh attempt budget'],
+    ['delete', 'soft-delete a run (a pending one never executes; a running one is cancelled)'],
+  ] as const) {
+    runs
+      .command(name)
+      .description(description)
+      .argument('<id>', 'run id')
+      .addOption(storeOption())
+      .action(act((id: string, flags: { store?: string }) => withEngine(flags.store, io, async (engine) => {
+        const run = name === 'cancel' ? await engine.cancel(id, 'cancelled from the command line') : name === 'retry' ? await engine.retry(id) : await engine.delete(id)
+        io.stderr.write(`run ${run.id}: ${name === 'delete' ? 'deleted' : name === 'retry' ? 'pending again' : run.status === 'cancelled' ? 'cancelled' : 'cancel requested'}\n`)
+        io.stdout.write(`${JSON.stringify(run, null, 2)}\n`)
+        return EXIT.ok
+      })))
+  }
+}
+
+async function withEngine(store: string | undefined, io: CliIo, fn: (engine: Engine) => Promise<number>): Promise<number> {
+  const engine = new Engine({ store: await openStore(store, io.cwd) })
+  try {
+    return await fn(engine)
+  } finally {
+    await engine.close()
+  }
+}
+
+async function found(engine: Engine, id: string): Promise<Run> {
+  const run = await engine.getRun(id)
+  if (run === undefined) throw new NotFoundError(`unknown run "${id}"`)
+  return run
+}
+
+async function list(flags: ListFlags, io: CliIo): Promise<number> {
+  const filter: { -readonly [K in keyof RunFilter]: RunFilter[K] } = {
+    page: intOption(flags.page, '--page') ?? 1,
+    pageSize: intOption(flags.pageSize, '--page-size') ?? 20,
+  }
+  if (flags.status !== undefined) {
+    const statuses = flags.status.split(',').map((s) => s.trim())
+    for (const s of statuses) if (!RUN_STATES.includes(s as RunState)) throw new ValidationError(`--status: expected ${RUN_STATES.join(', ')}, got ${describeValue(s)}`)
+    filter.status = statuses as RunState[]
+  }
+  for (const key of ['task', 'queue', 'label', 'tag', 'createdBy', 'search'] as const) if (flags[key] !== undefined) filter[key] = flags[key]
+  for (const key of ['from', 'to'] as const) {
+    const text = flags[key]
+    if (text === undefined) continue
+    const date = new Date(text)
+    if (Number.isNaN(date.getTime())) throw new ValidationError(`--${key}: expected an ISO time, got ${describeValue(text)}`)
+    filter[key] = date
+  }
+  return withEngine(flags.store, io, async (engine) => {
+    const page = await engine.listRuns(filter)
+    if (flags.json === true) {
+      io.stdout.write(`${JSON.stringify(page, null, 2)}\n`)
+      return EXIT.ok
+    }
+    if (page.data.length === 0) {
+      io.stdout.write(page.total === 0 ? 'no runs\n' : `no runs on page ${page.page} (${page.total} in all)\n`)
+      return EXIT.ok
+    }
+    const rows = page.data.map((r) => [
+      r.id,
+      r.task,
+      r.status,
+      r.label,
+      r.queue,
+      `${r.attempt}/${r.maxAttempts + r.attemptBase}`,
+      r.createdAt.toISOString().replace('T', ' ').slice(0, 19),
+      r.startedAt !== null && r.finishedAt !== null ? formatDuration(r.finishedAt.getTime() - r.startedAt.getTime()) : '',
+      r.error?.message.split('\n')[0]?.slice(0, 60) ?? '',
+    ])
+    io.stdout.write(renderTable(['ID', 'TASK', 'STATUS', 'LABEL', 'QUEUE', 'ATTEMPT', 'CREATED (UTC)', 'TOOK', 'ERROR'], rows))
+    const pages = Math.max(1, Math.ceil(page.total / page.pageSize))
+    io.stdout.write(`page ${page.page} of ${pages} (${page.total} runs)\n`)
+    return EXIT.ok
+  })
+}
+
+async function logs(id: string, flags: { store?: string; follow?: boolean; after?: string; interval?: string }, io: CliIo): Promise<number> {
+  let after = intOption(flags.after, '--after', 0) ?? 0
+  const intervalMs = intOption(flags.interval, '--interval') ?? 200
+  return withEngine(flags.store, io, async (engine) => {
+    await found(engine, id)
+    const print = (lines: readonly LogEntry[]): void => {
+      for (const line of lines) io.stdout.write(`${line.time.toISOString()} ${line.level.padEnd(5)} ${line.message}\n`)
+      if (lines.length > 0) after = lines.at(-1)!.seq
+    }
+    const drain = async (): Promise<void> => {
+      for (;;) {
+        const lines = await engine.getLogs(id, { after, limit: 1000 })
+        print(lines)
+        if (lines.length < 1000) return
+      }
+    }
+    await drain()
+    if (flags.follow !== true) return EXIT.ok
+    let stop = false
+    void interrupted(io).then(() => (stop = true))
+    for (;;) {
+      const run = await found(engine, id)
+      await drain()
+      if (FINAL_STATES.includes(run.status)) {
+        io.stderr.write(`run ${id} ${run.status}${run.error === null ? '' : `: ${run.error.message}`}\n`)
+        return run.status === 'succeeded' ? EXIT.ok : EXIT.failed
+      }
+      if (stop) return EXIT.interrupted
+      await new Promise((resolve) => setTimeout(resolve, intervalMs))
+    }
+  })
+}

@@ -1,0 +1,91 @@
+/**
+ * `taskengine worker`: a worker process. Claims and executes durable runs until SIGINT/SIGTERM,
+ * then stops gracefully: running handlers get the grace period, the rest go back to pending.
+ */
+import type { Command, Option } from 'commander'
+import { Engine } from '../../engine/engine.js'
+import type { QueueSelection } from '../../engine/worker.js'
+import { ValidationError, describeValue } from '../../errors.js'
+import { EXIT, interrupted, type CliIo } from '../io.js'
+import { formatDuration } from '../live-output.js'
+import { loadTasks } from '../load-tasks.js'
+import { describeStore, openStore } from '../store-option.js'
+import { intOption } from '../task-input.js'
+
+interface WorkerFlags {
+  tasks?: string
+  store?: string
+  concurrency?: string
+  queues?: string
+  grace?: string
+  leaseMs?: string
+  pollMs?: string
+  quiet?: boolean
+}
+
+export function workerCommand(program: Command, io: CliIo, setExit: (code: number) => void, tasksOption: () => Option, storeOption: () => Option): void {
+  program
+    .command('worker')
+    .description('run a worker: claim and execute durable runs until stopped (SIGINT/SIGTERM stop it gracefully)')
+    .addOption(tasksOption())
+    .addOption(storeOption())
+    .option('-c, --concurrency <n>', 'runs executing at once', '10')
+    .option('--queues <list>', 'serve only these queues, optionally with limits: "default,mail=2"')
+    .option('--grace <ms>', 'on stop, how long running handlers may take before they are aborted', '10000')
+    .option('--lease-ms <ms>', 'lease of a claimed run without heartbeat', '30000')
+    .option('--poll-ms <ms>', 'how often an idle worker looks for runs', '250')
+    .option('-q, --quiet', 'no line per finished run')
+    .action(async (flags: WorkerFlags) => {
+      setExit(await worker(flags, io))
+    })
+}
+
+async function worker(flags: WorkerFlags, io: CliIo): Promise<number> {
+  const err = (text: string): void => void io.stderr.write(text)
+  const { tasks, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
+  const concurrency = intOption(flags.concurrency, '--concurrency') ?? 10
+  const graceMs = intOption(flags.grace, '--grace', 0) ?? 10_000
+  const leaseMs = intOption(flags.leaseMs, '--lease-ms') ?? 30_000
+  const pollIntervalMs = intOption(flags.pollMs, '--poll-ms') ?? 250
+  const queues = parseQueues(flags.queues)
+  const engine = new Engine({ tasks: [...tasks], store: await openStore(flags.store, io.cwd), leaseMs, pollIntervalMs, onError: (e) => err(`taskengine: ${e.message}\n`) })
+  if (flags.quiet !== true) {
+    engine.subscribe((event) => {
+      if (event.type === 'succeeded' || event.type === 'failed' || event.type === 'cancelled' || event.type === 'retrying') {
+        const took = event.type !== 'retrying' && event.run?.startedAt !== null && event.run?.startedAt !== undefined && event.run.finishedAt !== null ? ` in ${formatDuration(event.run.finishedAt.getTime() - event.run.startedAt.getTime())}` : ''
+        const why = event.error === null || event.error === undefined ? '' : `: ${event.error.message}`
+        err(`${event.time.toISOString()} ${event.type.padEnd(9)} ${event.task} ${event.runId}${took}${why}\n`)
+      }
+    })
+  }
+  const stopSignal = interrupted(io)
+  // The engine's timers do not hold the process open (a library must not); a worker process must.
+  const keepAlive = setInterval(() => undefined, 1 << 30)
+  await engine.start({ concurrency, ...(queues === undefined ? {} : { queues }) })
+  err(
+    `taskengine worker ${engine.workerId ?? ''} started: store ${describeStore(flags.store, io.cwd)}, ` +
+      `concurrency ${concurrency}, tasks from ${source} (${tasks.map((t) => t.key).join(', ')})` +
+      `${queues === undefined ? '' : `, queues ${flags.queues ?? ''}`}\n`,
+  )
+  const signal = await stopSignal
+  err(`taskengine worker: ${signal}: stopping (grace ${graceMs} ms; again to force quit)\n`)
+  await engine.close({ graceMs })
+  clearInterval(keepAlive)
+  err('taskengine worker: stopped\n')
+  return EXIT.ok
+}
+
+/** `"default,mail=2"` → `{ default: 0, mail: 2 }`; a plain list → the names. */
+export function parseQueues(text: string | undefined): QueueSelection | undefined {
+  if (text === undefined || text.trim() === '') return undefined
+  const parts = text.split(',').map((p) => p.trim()).filter((p) => p !== '')
+  if (!parts.some((p) => p.includes('='))) return parts
+  const limits: Record<string, number> = {}
+  for (const part of parts) {
+    const [name, limit] = part.split('=') as [string, string | undefined]
+    const n = limit === undefined ? 0 : Number(limit)
+    if (!Number.isSafeInteger(n) || n < 0) throw new ValidationError(`--queues: expected name or name=limit, got ${describeValue(part)}`)
+    limits[name] = n
+  }
+  return limits
+}

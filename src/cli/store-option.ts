@@ -1,0 +1,41 @@
+/**
+ * `--store`: a SQLite file path (default `./data/taskengine.db`) or a `postgres://` URL.
+ */
+import { resolve } from 'node:path'
+import { ValidationError } from '../errors.js'
+import { sqliteStore } from '../store/sqlite/store.js'
+import type { Store } from '../store/types.js'
+
+/** The default store file of the CLI and server, relative to the working directory. */
+export const DEFAULT_STORE_FILE = './data/taskengine.db'
+
+/** Opens the store a `--store` value names. */
+export async function openStore(spec: string | undefined, cwd: string): Promise<Store> {
+  const value = spec === undefined || spec === '' ? DEFAULT_STORE_FILE : spec
+  if (/^postgres(ql)?:\/\//i.test(value)) {
+    const modulePath = '../store/postgres/index.js'
+    let postgres: { postgresStore: (options: { connectionString: string }) => Store }
+    try {
+      postgres = (await import(modulePath)) as typeof postgres
+    } catch {
+      throw new ValidationError('--store: the PostgreSQL store is not available in this build')
+    }
+    return postgres.postgresStore({ connectionString: value })
+  }
+  if (value.includes('://')) throw new ValidationError(`--store: expected a file path or a postgres:// URL, got "${value}"`)
+  return sqliteStore(value === ':memory:' ? value : resolve(cwd, value))
+}
+
+/** A store description for messages (no credentials). */
+export function describeStore(spec: string | undefined, cwd: string): string {
+  const value = spec === undefined || spec === '' ? DEFAULT_STORE_FILE : spec
+  if (/^postgres(ql)?:\/\//i.test(value)) {
+    try {
+      const url = new URL(value)
+      return `postgres://${url.host}${url.pathname}`
+    } catch {
+      return 'postgres'
+    }
+  }
+  return value === ':memory:' ? value : resolve(cwd, value)
+}
