@@ -59,7 +59,7 @@ describe('CLI: enqueue, worker, runs', () => {
     await waitForOutput(child.stderr, 'started')
     const logs = await followed
     expect(logs.code).toBe(0)
-    expect(logs.stdout).toMatch(/^\S+Z info  pid \d+ attempt 1$/m)
+    expect(logs.stdout).toMatch(/^\S+Z info {2}pid \d+ attempt 1$/m)
     expect(logs.stderr).toBe(`run ${run.id} succeeded\n`)
     const shown = JSON.parse((await runBin(['runs', 'show', run.id, '--store', store])).stdout) as Run
     expect(shown).toMatchObject({ status: 'succeeded', attempt: 1, attempts: [{ outcome: 'succeeded' }] })
