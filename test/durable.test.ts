@@ -527,7 +527,7 @@ describe('artifacts and events', () => {
     await vi.waitFor(() => expect(events.at(-1)?.type).toBe('succeeded'))
     expect(events.filter((e) => e.runId === run.id).map((e) => e.type)).toEqual(['created', 'started', 'log', 'progress', 'succeeded'])
     const final = events.at(-1)
-    expect(final?.type === 'succeeded' && final.run?.data).toEqual({ text: 'x', at: null, attempt: 1 })
+    expect(final).toMatchObject({ type: 'succeeded', runId: run.id, attempt: 1, error: null, durationMs: expect.any(Number) as number })
   })
 
   it('lists runs with filters and pages', async () => {
@@ -554,5 +554,67 @@ describe('in-process runs can be cancelled by the engine signal', () => {
     await engine.start()
     const run = await engine.enqueue(quitter, {})
     expect((await waitForStatus(engine, run.id, 'cancelled')).error).toMatchObject({ message: 'nothing to do' })
+  })
+})
+
+describe('prefetch (runs claimed ahead of free slots)', () => {
+  function scenario() {
+    const started: string[] = []
+    const quick = defineTask({ key: 'quick', run: () => 'ok' })
+    const blocking = defineTask({
+      key: 'blocking',
+      run: (ctx) =>
+        new Promise((_, reject) => {
+          started.push(ctx.runId)
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))
+        }),
+    })
+    return { started, quick, blocking }
+  }
+
+  async function aheadOf(engine: Engine): Promise<Run[]> {
+    // Claimed runs show running; those not started are the ones held ahead.
+    return (await engine.listRuns({ task: 'blocking', status: 'running' })).data
+  }
+
+  it('holds runs ahead only after fast completions, cancels them at once, returns them unspent on stop', async () => {
+    const { started, quick, blocking } = scenario()
+    const engine = engineWith({ tasks: [quick, blocking] })
+    await engine.enqueueMany(quick, Array.from({ length: 50 }, () => ({})), { priority: 1 })
+    await engine.enqueueMany(blocking, Array.from({ length: 6 }, () => ({})))
+    await engine.start({ concurrency: 1, prefetch: 4 })
+    await vi.waitFor(async () => expect((await aheadOf(engine)).length).toBe(5))
+    expect(started).toHaveLength(1)
+    const held = (await aheadOf(engine)).filter((r) => !started.includes(r.id))
+    expect(held).toHaveLength(4)
+    await engine.cancel(held[0]!.id)
+    await waitForStatus(engine, held[0]!.id, 'cancelled')
+    await engine.stop({ graceMs: 0 })
+    expect(started).toHaveLength(1)
+    for (const run of held.slice(1)) expect(await engine.getRun(run.id)).toMatchObject({ status: 'pending', attempt: 1, attemptBase: 1 })
+    expect(await engine.getRun(started[0]!)).toMatchObject({ status: 'pending', attempt: 1, attemptBase: 1 })
+    expect((await engine.getRun(held[0]!.id))?.attempts.map((a) => a.outcome)).toEqual(['cancelled'])
+  })
+
+  it('gives back runs it could not start within a second, so other workers can take them', async () => {
+    const { started, quick, blocking } = scenario()
+    const engine = engineWith({ tasks: [quick, blocking] })
+    await engine.enqueueMany(quick, Array.from({ length: 50 }, () => ({})), { priority: 1 })
+    await engine.enqueueMany(blocking, Array.from({ length: 4 }, () => ({})))
+    await engine.start({ concurrency: 1, prefetch: 3 })
+    await vi.waitFor(async () => expect((await aheadOf(engine)).length).toBe(4))
+    await vi.waitFor(async () => expect((await engine.listRuns({ task: 'blocking', status: 'pending' })).total).toBe(3), { timeout: 3000 })
+    expect(started).toHaveLength(1)
+  })
+
+  it('never holds runs ahead with prefetch 0', async () => {
+    const { started, quick, blocking } = scenario()
+    const engine = engineWith({ tasks: [quick, blocking] })
+    await engine.enqueueMany(quick, Array.from({ length: 50 }, () => ({})), { priority: 1 })
+    await engine.enqueueMany(blocking, Array.from({ length: 4 }, () => ({})))
+    await engine.start({ concurrency: 1, prefetch: 0 })
+    await vi.waitFor(() => expect(started).toHaveLength(1))
+    await sleep(100)
+    expect((await aheadOf(engine)).length).toBe(1)
   })
 })

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ConflictError } from '../src/errors.js'
 import { newId } from '../src/engine/ids.js'
-import type { Attempt, ClaimRequest, Completion, NewRun, Run, Store } from '../src/store/types.js'
+import type { Attempt, ClaimRequest, ClaimedRun, Completion, NewRun, Store } from '../src/store/types.js'
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0)
 
@@ -51,12 +51,14 @@ function claimRequest(overrides: Partial<ClaimRequest> = {}): ClaimRequest {
   }
 }
 
-function attempt(run: Run, outcome: Attempt['outcome'] = 'succeeded'): Attempt {
+type RunRef = Pick<ClaimedRun, 'id' | 'tags' | 'attempt'>
+
+function attempt(run: RunRef, outcome: Attempt['outcome'] = 'succeeded'): Attempt {
   return { number: run.attempt, workerId: 'worker-a', startedAt: new Date(T0), finishedAt: new Date(T0 + 5), outcome, error: null }
 }
 
 /** A completion; an override of `undefined` removes that property (e.g. `data` for a failure). */
-function completion(run: Run, token: string, overrides: { [K in keyof Completion]?: Completion[K] | undefined } = {}): Completion {
+function completion(run: RunRef, token: string, overrides: { [K in keyof Completion]?: Completion[K] | undefined } = {}): Completion {
   const merged: Record<string, unknown> = { id: run.id, token, status: 'succeeded', finishedAt: T0 + 5, data: '{"ok":true}', error: null, progress: null, tags: run.tags, attempt: attempt(run), ...overrides }
   for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key]
   return merged as unknown as Completion
@@ -77,10 +79,10 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       await store.close()
     })
 
-    async function claimOne(overrides: Partial<ClaimRequest> = {}): Promise<{ run: Run; token: string }> {
+    async function claimOne(overrides: Partial<ClaimRequest> = {}): Promise<{ run: ClaimedRun; token: string }> {
       const [claimed] = await store.claimRuns(claimRequest({ limit: 1, ...overrides }))
       if (claimed === undefined) throw new Error('nothing claimed')
-      return claimed
+      return { run: claimed, token: claimed.token }
     }
 
     describe('insert and read', () => {
@@ -169,24 +171,31 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         const high = newRun({ priority: 5, runAt: T0 })
         const later = newRun({ priority: 9, runAt: T0 + 1000 })
         await store.insertRuns([low, high, later])
-        const claimed = await store.claimRuns(claimRequest())
-        expect(claimed.map((c) => c.run.id)).toEqual([high.id, low.id])
+        // One at a time, the order shows: priority first, then time.
+        const first = await store.claimRuns(claimRequest({ limit: 1 }))
+        expect(first.map((c) => c.id)).toEqual([high.id])
+        const claimed = [...first, ...(await store.claimRuns(claimRequest()))]
+        expect(claimed.map((c) => c.id)).toEqual([high.id, low.id])
         for (const c of claimed) {
-          expect(c.run).toMatchObject({ status: 'running', attempt: 1, workerId: 'worker-a', startedAt: new Date(T0), leaseExpiresAt: new Date(T0 + 30_000) })
+          expect(await store.getRun(c.id)).toMatchObject({ status: 'running', attempt: 1, workerId: 'worker-a', startedAt: new Date(T0), leaseExpiresAt: new Date(T0 + 30_000) })
           expect(c.token).toMatch(/\S{8,}/)
         }
-        expect(claimed[0]?.token).not.toBe(claimed[1]?.token)
+        // A later claim gets another token; a claim hands over what executing needs.
+        await store.insertRuns([newRun({ tags: ['x'], timeoutMs: 250 })])
+        const next = await claimOne()
+        expect(next.run).toMatchObject({ task: 'work', label: 'test', queue: 'default', args: { n: 1 }, tags: ['x'], attempt: 1, attemptBase: 0, maxAttempts: 3, timeoutMs: 250, logCount: 0, poolId: null })
+        expect(new Set([first[0]?.token, claimed[1]?.token, next.token]).size).toBe(3)
         expect(await store.claimRuns(claimRequest())).toEqual([])
-        expect((await store.claimRuns(claimRequest({ now: T0 + 1000 }))).map((c) => c.run.id)).toEqual([later.id])
+        expect((await store.claimRuns(claimRequest({ now: T0 + 1000 }))).map((c) => c.id)).toEqual([later.id])
       })
 
       it('takes only the tasks and queues asked for, up to the limit', async () => {
         await store.insertRuns([newRun({ task: 'work' }), newRun({ task: 'unknown' }), newRun({ queue: 'mail' }), newRun({ queue: 'mail' })])
         expect(await store.claimRuns(claimRequest({ tasks: ['nothing'] }))).toEqual([])
         const mail = await store.claimRuns(claimRequest({ queues: ['mail'], limit: 1 }))
-        expect(mail.map((c) => c.run.queue)).toEqual(['mail'])
+        expect(mail.map((c) => c.queue)).toEqual(['mail'])
         const rest = await store.claimRuns(claimRequest())
-        expect(rest.map((c) => [c.run.task, c.run.queue]).sort()).toEqual([
+        expect(rest.map((c) => [c.task, c.queue]).sort()).toEqual([
           ['work', 'default'],
           ['work', 'mail'],
         ])
@@ -202,17 +211,17 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         const others = Array.from({ length: 3 }, () => newRun({ task: 'other' }))
         await store.insertRuns([...capped, ...others])
         const claimed = await store.claimRuns(claimRequest({ limit: 5, taskCaps: new Map([['work', 2]]) }))
-        const byTask = claimed.reduce<Record<string, number>>((acc, c) => ({ ...acc, [c.run.task]: (acc[c.run.task] ?? 0) + 1 }), {})
+        const byTask = claimed.reduce<Record<string, number>>((acc, c) => ({ ...acc, [c.task]: (acc[c.task] ?? 0) + 1 }), {})
         expect(byTask).toEqual({ work: 2, other: 3 })
         await store.insertRuns([newRun({ task: 'other', queue: 'slow' }), newRun({ task: 'other', queue: 'slow' }), newRun({ task: 'other', queue: 'fast' })])
         const queued = await store.claimRuns(claimRequest({ limit: 3, tasks: ['other'], queueCaps: new Map([['slow', 1]]) }))
-        expect(queued.map((c) => c.run.queue).sort()).toEqual(['fast', 'slow'])
+        expect(queued.map((c) => c.queue).sort()).toEqual(['fast', 'slow'])
       })
 
       it('gives each run to one claimer only', async () => {
         await store.insertRuns(Array.from({ length: 50 }, () => newRun()))
         const results = await Promise.all(Array.from({ length: 5 }, (_, i) => store.claimRuns(claimRequest({ workerId: `w${i}`, limit: 20 }))))
-        const ids = results.flat().map((c) => c.run.id)
+        const ids = results.flat().map((c) => c.id)
         expect(ids).toHaveLength(50)
         expect(new Set(ids).size).toBe(50)
       })
@@ -245,7 +254,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
           data: { ok: true },
           finishedAt: new Date(T0 + 5),
           progress: { percent: 100 },
-          workerId: null,
+          workerId: 'worker-a',
           leaseExpiresAt: null,
           attempts: [{ number: 1, workerId: 'worker-a', outcome: 'succeeded', error: null }],
         })
@@ -289,27 +298,27 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       it('renews held leases, reports cancel requests and lost leases', async () => {
         await store.insertRuns([newRun(), newRun()])
         const [a, b] = await store.claimRuns(claimRequest())
-        await store.cancelRuns({ ids: [b!.run.id] }, 'operator', T0 + 1)
-        const outcome = await store.renewLeases('worker-a', [{ id: a!.run.id, token: a!.token }, { id: b!.run.id, token: b!.token }, { id: a!.run.id, token: 'stale' }], T0 + 60_000)
-        expect(outcome.cancelRequested).toEqual([{ id: b!.run.id, reason: 'operator' }])
-        expect(outcome.lost).toEqual([a!.run.id])
-        expect((await store.getRun(a!.run.id))?.leaseExpiresAt).toEqual(new Date(T0 + 60_000))
+        await store.cancelRuns({ ids: [b!.id] }, 'operator', T0 + 1)
+        const outcome = await store.renewLeases('worker-a', [{ id: a!.id, token: a!.token }, { id: b!.id, token: b!.token }, { id: a!.id, token: 'stale' }], T0 + 60_000)
+        expect(outcome.cancelRequested).toEqual([{ id: b!.id, reason: 'operator' }])
+        expect(outcome.lost).toEqual([a!.id])
+        expect((await store.getRun(a!.id))?.leaseExpiresAt).toEqual(new Date(T0 + 60_000))
       })
 
       it('rescues expired leases: retry while attempts are left, else fail as worker lost; cancel if asked', async () => {
         await store.insertRuns([newRun({ maxAttempts: 2 }), newRun({ maxAttempts: 1 }), newRun({ maxAttempts: 5 })])
         const [retryable, spent, cancelling] = await store.claimRuns(claimRequest({ leaseUntil: T0 + 100 }))
-        await store.cancelRuns({ ids: [cancelling!.run.id] }, 'operator', T0 + 1)
+        await store.cancelRuns({ ids: [cancelling!.id] }, 'operator', T0 + 1)
         expect(await store.rescueExpired(T0 + 100)).toEqual([])
         const rescued = await store.rescueExpired(T0 + 101)
         const byId = new Map(rescued.map((r) => [r.id, r]))
-        expect(byId.get(retryable!.run.id)).toMatchObject({ status: 'pending', workerId: null, attempts: [{ number: 1, outcome: 'retry', error: { code: 'ERR_WORKER_LOST' } }] })
-        expect(byId.get(spent!.run.id)).toMatchObject({ status: 'failed', finishedAt: new Date(T0 + 101), error: { code: 'ERR_WORKER_LOST', message: expect.stringContaining('worker-a') as string } })
-        expect(byId.get(cancelling!.run.id)).toMatchObject({ status: 'cancelled', error: { code: 'ERR_CANCELLED' } })
+        expect(byId.get(retryable!.id)).toMatchObject({ status: 'pending', workerId: null, attempts: [{ number: 1, outcome: 'retry', error: { code: 'ERR_WORKER_LOST' } }] })
+        expect(byId.get(spent!.id)).toMatchObject({ status: 'failed', finishedAt: new Date(T0 + 101), error: { code: 'ERR_WORKER_LOST', message: expect.stringContaining('worker-a') as string } })
+        expect(byId.get(cancelling!.id)).toMatchObject({ status: 'cancelled', error: { code: 'ERR_CANCELLED' } })
         // The dead worker's late writes are fenced.
-        expect((await store.flush({ ...EMPTY, completions: [completion(retryable!.run, retryable!.token)] })).fenced).toEqual([retryable!.run.id])
+        expect((await store.flush({ ...EMPTY, completions: [completion(retryable!, retryable!.token)] })).fenced).toEqual([retryable!.id])
         const again = await claimOne({ now: T0 + 200 })
-        expect(again.run).toMatchObject({ id: retryable!.run.id, attempt: 2 })
+        expect(again.run).toMatchObject({ id: retryable!.id, attempt: 2 })
       })
 
       it('expires pending runs past notAfter', async () => {

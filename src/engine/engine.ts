@@ -285,6 +285,8 @@ export class Engine {
     const concurrency = positiveInt(options.concurrency, 10, 'concurrency')
     if (options.queues !== undefined) checkQueues(options.queues)
     const pollIntervalMs = positiveInt(options.pollIntervalMs, this.#pollIntervalMs, 'pollIntervalMs')
+    const prefetch = options.prefetch ?? concurrency
+    if (!Number.isSafeInteger(prefetch) || prefetch < 0) throw new ValidationError(`prefetch: expected an integer >= 0, got ${describeValue(prefetch)}`)
     const store = await this.#ready()
     const worker = new Worker(
       {
@@ -294,6 +296,7 @@ export class Engine {
         emit: (event) => {
           if (this.#bus.active) this.#bus.emit(event)
         },
+        listening: () => this.#bus.active,
         onError: this.#onError,
         leaseMs: this.#leaseMs,
         heartbeatMs: this.#heartbeatMs,
@@ -307,6 +310,7 @@ export class Engine {
       concurrency,
       options.queues,
       pollIntervalMs,
+      prefetch,
     )
     this.#worker = worker
     await worker.start()
@@ -554,6 +558,7 @@ export class Engine {
       tags: options.tags ?? [],
       timeoutMs: options.timeoutMs ?? task.timeoutMs,
       signal: options.signal,
+      interruptible: false,
       hookTimeoutMs: this.#hookTimeoutMs,
       logLimits: this.#logLimits,
       emit: this.#emitter(options.onEvent),

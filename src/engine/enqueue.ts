@@ -3,7 +3,7 @@
  */
 import { createHash } from 'node:crypto'
 import { ValidationError, describeValue } from '../errors.js'
-import { DEFAULT_BACKOFF, checkBackoff, type BackoffSpec } from '../task/backoff.js'
+import { checkBackoff, type BackoffSpec } from '../task/backoff.js'
 import { checkQueueName, type AnyTask } from '../task/define.js'
 import type { NewRun, RunCategory } from '../store/types.js'
 import { newId } from './ids.js'
@@ -138,8 +138,8 @@ export function newRunRow(task: AnyTask, args: Record<string, unknown>, options:
     poolId: options.poolId ?? null,
     scheduleId: options.scheduleId ?? null,
     maxAttempts: options.maxAttempts ?? task.maxAttempts ?? defaults.maxAttempts,
-    // A task's backoff function stays with the task definition; the row keeps the default spec.
-    backoff: options.backoff ?? taskBackoff ?? DEFAULT_BACKOFF,
+    // null: the engine default. A task's backoff function stays with the task definition.
+    backoff: options.backoff ?? taskBackoff ?? null,
     timeoutMs: options.timeoutMs ?? task.timeoutMs ?? null,
     runAt,
     notAfter: options.notAfter === undefined ? null : toMs(options.notAfter),

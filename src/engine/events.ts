@@ -68,15 +68,17 @@ export interface RunTagsEvent extends EventBase {
   readonly tags: readonly string[]
 }
 
-/**
- * The run finished; `type` is its status. In-process runs carry their `result`; durable runs
- * carry the stored `run`.
- */
+/** The run finished; `type` is its status. */
 export interface RunFinishedEvent extends EventBase {
   readonly type: 'succeeded' | 'failed' | 'cancelled'
   readonly error: RunError | null
+  /** In-process runs: the whole result. */
   readonly result?: RunResult
+  /** Durable runs finished without a worker (cancelled before starting, rescued, expired): the stored run. */
   readonly run?: Run
+  /** Durable runs finished by a worker: the attempt number and how long it took. */
+  readonly attempt?: number
+  readonly durationMs?: number
 }
 
 /** Every event a run emits. */

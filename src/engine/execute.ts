@@ -62,6 +62,8 @@ export interface RunSpec {
   readonly tags: readonly string[]
   readonly timeoutMs: number | undefined
   readonly signal: AbortSignal | undefined
+  /** Race the handler so that `abort()` settles the run at once, even without a signal or time limit (durable runs). */
+  readonly interruptible: boolean
   readonly hookTimeoutMs: number
   readonly logLimits: LogLimits
   /** Receives every event, or `undefined` when nobody listens (then none are built). */
@@ -291,7 +293,7 @@ export class ActiveRun implements RunContext {
   /** Calls the handler; with a time limit or an outside signal, races it against them. */
   #invoke(): unknown {
     const { task, timeoutMs, signal } = this.#req
-    if (timeoutMs === undefined && signal === undefined) return task.run(this)
+    if (timeoutMs === undefined && signal === undefined && !this.#req.interruptible) return task.run(this)
     return new Promise((resolve, reject) => {
       this.#interrupt = reject
       const timer = timeoutMs === undefined ? undefined : setTimeout(() => this.#abort(new TimeoutError(timeoutMs)), timeoutMs)
@@ -317,6 +319,14 @@ export class ActiveRun implements RunContext {
         reject(coerceError(thrown))
       }
     })
+  }
+
+  /**
+   * Stops the run: its signal fires with `reason` and the result settles at once (a
+   * `CancelledError` → cancelled; anything else → failed). The first reason wins.
+   */
+  abort(reason: Error): void {
+    this.#abort(reason)
   }
 
   #abort(reason: Error): void {

@@ -19,7 +19,7 @@ import type { LogEntry, Progress, RunError, RunResult } from '../task/context.js
 import type { AnyTask } from '../task/define.js'
 import { parseArgs } from '../task/fields.js'
 import type { TaskRegistry } from '../task/registry.js'
-import type { Attempt, ClaimRequest, ClaimedRun, Completion, Run, Store } from '../store/types.js'
+import type { Attempt, ClaimRequest, ClaimedRun, Completion, Store } from '../store/types.js'
 import type { RunEvent } from './events.js'
 import { ActiveRun, toRunError, type LogLimits, type PoolOpener, type RunSink } from './execute.js'
 import { newId } from './ids.js'
@@ -36,6 +36,15 @@ export interface WorkerOptions {
   readonly queues?: QueueSelection
   /** How often to look for runs when nothing woke the worker, in ms. Default: the engine's `pollIntervalMs`. */
   readonly pollIntervalMs?: number
+  /**
+   * At most this many runs claimed ahead of free slots and held locally, so a finishing run is
+   * replaced at once without waiting on the store. The worker only claims ahead as many runs
+   * as it finished in the last ~50 ms (so long tasks are never hoarded away from other
+   * workers), and gives back any it could not start within a second. They hold leases (shown
+   * `running`) until they start; a stop returns them to pending unspent. Default: the
+   * concurrency; `0` turns prefetching off.
+   */
+  readonly prefetch?: number
 }
 
 /** The engine services a worker uses. */
@@ -43,8 +52,10 @@ export interface WorkerEngine {
   readonly store: Store
   readonly registry: TaskRegistry
   now(): number
-  /** Emits an event to subscribers (checks at call time whether anyone listens). */
+  /** Emits an event to subscribers. */
   emit(event: RunEvent): void
+  /** Whether anyone listens (events are not built otherwise). */
+  listening(): boolean
   onError(error: Error): void
   readonly leaseMs: number
   readonly heartbeatMs: number
@@ -71,11 +82,11 @@ export class LeaseLostError extends CancelledError {
 }
 
 interface Execution {
-  readonly run: Run
+  readonly run: ClaimedRun
   readonly token: string
-  readonly task: AnyTask
-  readonly controller: AbortController
-  readonly active: ActiveRun
+  readonly task: AnyTask | undefined
+  /** Set right after the run starts; aborting before then is not possible (nothing else runs in between). */
+  active: ActiveRun | undefined
   readonly startedAt: number
   waiting: boolean
   lost: boolean
@@ -86,6 +97,11 @@ interface Execution {
   stateTimer: NodeJS.Timeout | undefined
   readonly done: Promise<void>
 }
+
+/** Prefetch sizing looks at completions over windows of this length. */
+const RATE_WINDOW_MS = 50
+/** Runs held ahead longer than this are given back. */
+const LOCAL_TTL_MS = 1000
 
 export class Worker {
   /** `host:pid:random` */
@@ -101,6 +117,14 @@ export class Worker {
   readonly #queueRunning = new Map<string, number>()
   readonly #startedAt: number
   #busy = 0
+  readonly #prefetch: number
+  /** Claimed runs waiting for a slot (see `prefetch`), with when they were claimed. */
+  #local: ClaimedRun[] = []
+  #localSince = new Map<string, number>()
+  /** Completions in the current and the previous rate window (for prefetch sizing). */
+  #rateWindowStart = 0
+  #rateNow = 0
+  #ratePrevious = 0
   #claiming = false
   #again = false
   #stopping = false
@@ -109,8 +133,9 @@ export class Worker {
   #unsubscribe: (() => void) | undefined
   #idle: (() => void)[] = []
 
-  constructor(engine: WorkerEngine, concurrency: number, queues: QueueSelection | undefined, pollIntervalMs: number) {
+  constructor(engine: WorkerEngine, concurrency: number, queues: QueueSelection | undefined, pollIntervalMs: number, prefetch = concurrency) {
     this.#engine = engine
+    this.#prefetch = prefetch
     this.id = `${hostname()}:${process.pid}:${newId().slice(-8)}`
     this.#concurrency = concurrency
     if (queues === undefined) {
@@ -125,7 +150,27 @@ export class Worker {
       this.#queueLimits = new Map(Object.entries(limits).filter(([, limit]) => limit > 0))
     }
     this.#pollIntervalMs = pollIntervalMs
-    this.#buffer = new WriteBuffer(engine.store, (error) => engine.onError(error))
+    this.#buffer = new WriteBuffer(
+      engine.store,
+      (error) => engine.onError(error),
+      {
+        request: () => {
+          if (this.#stopping || this.#claiming) return undefined
+          const want = this.#wanted()
+          const request = want > 0 ? this.#claimRequest(want) : undefined
+          if (request !== undefined) this.#claiming = true
+          return request
+        },
+        claimed: (runs, request) => {
+          this.#claiming = false
+          this.#accept(runs)
+          if (runs.length === request.limit || this.#again) this.wake()
+        },
+        failed: () => {
+          this.#claiming = false
+        },
+      },
+    )
     this.#startedAt = engine.now()
   }
 
@@ -138,20 +183,25 @@ export class Worker {
     return this.#concurrency
   }
 
-  /** Ids of the runs executing here. */
+  /** Ids of the runs this worker holds: executing, then claimed ahead. */
   runningIds(): string[] {
-    return [...this.#executions.keys()]
+    return [...this.#executions.keys(), ...this.#local.map((r) => r.id)]
   }
 
-  /** Whether this worker executes the run now. */
+  /** Whether this worker holds the run now. */
   has(runId: string): boolean {
-    return this.#executions.has(runId)
+    return this.#executions.has(runId) || this.#local.some((r) => r.id === runId)
   }
 
   async start(): Promise<void> {
     await this.#saveWorker()
     this.#unsubscribe = this.#engine.store.onRunsAvailable(() => this.wake())
-    this.#timers.push(setInterval(() => this.wake(), this.#pollIntervalMs))
+    this.#timers.push(
+      setInterval(() => {
+        this.#expireLocal()
+        this.wake()
+      }, this.#pollIntervalMs),
+    )
     this.#timers.push(setInterval(() => void this.#heartbeat(), this.#engine.heartbeatMs))
     this.#timers.push(setInterval(() => void this.maintain(), this.#engine.maintenanceMs))
     for (const timer of this.#timers) timer.unref()
@@ -164,9 +214,15 @@ export class Worker {
     void this.#fill()
   }
 
-  /** Aborts a run executing here (a local cancel). */
+  /** Aborts a run held here (a local cancel): an executing one through its signal, a claimed-ahead one at once. */
   abort(runId: string, reason: Error): void {
-    this.#executions.get(runId)?.controller.abort(reason)
+    const execution = this.#executions.get(runId)
+    if (execution !== undefined) {
+      execution.active?.abort(reason)
+      return
+    }
+    const ahead = this.#takeLocal(runId)
+    if (ahead !== undefined) this.#releaseUnstarted(ahead, 'cancelled', reason)
   }
 
   /** Stops claiming; waits up to `graceMs` for handlers, then aborts them and returns their runs to pending. */
@@ -174,6 +230,9 @@ export class Worker {
     if (this.#stopped) return
     this.#stopping = true
     this.#unsubscribe?.()
+    // Runs claimed ahead never started: back to pending at once, unspent, for other workers.
+    for (const run of this.#local.splice(0)) this.#releaseUnstarted(run, 'pending', new ShutdownError())
+    this.#localSince.clear()
     // Keep renewing leases while handlers finish; stop polling and maintenance.
     for (const timer of this.#timers.splice(0)) clearInterval(timer)
     const heartbeat = setInterval(() => void this.#heartbeat(), this.#engine.heartbeatMs)
@@ -186,7 +245,7 @@ export class Worker {
       }
       for (const execution of this.#executions.values()) {
         execution.stopping = true
-        execution.controller.abort(new ShutdownError())
+        execution.active?.abort(new ShutdownError())
       }
       await this.#allDone()
       await this.#buffer.drain()
@@ -212,20 +271,108 @@ export class Worker {
     try {
       do {
         this.#again = false
-        const free = this.#concurrency - this.#busy
-        if (free <= 0) break
-        const request = this.#claimRequest(free)
+        const want = this.#wanted()
+        if (want <= 0) break
+        const request = this.#claimRequest(want)
         if (request === undefined) break
         const claimed = await this.#engine.store.claimRuns(request)
-        for (const c of claimed) this.#begin(c)
+        this.#accept(claimed)
         // A full batch means more may be waiting.
-        if (claimed.length > 0 && claimed.length === free) this.#again = true
+        if (claimed.length > 0 && claimed.length === want) this.#again = true
       } while (this.#again && !this.#stopping)
     } catch (error) {
       this.#engine.onError(new Error(`claiming runs failed: ${coerceError(error).message}`, { cause: error }))
     } finally {
       this.#claiming = false
     }
+  }
+
+  /** How many runs to claim: the free slots plus room in the local buffer. */
+  #wanted(): number {
+    const free = Math.max(0, this.#concurrency - this.#busy)
+    return free + Math.max(0, this.#aheadLimit() - this.#local.length)
+  }
+
+  /** How many runs to hold ahead: as many as finished in the last rate window, up to `prefetch`. */
+  #aheadLimit(): number {
+    if (this.#prefetch === 0) return 0
+    this.#rollRate(this.#engine.now())
+    return Math.min(this.#prefetch, this.#rateNow + this.#ratePrevious)
+  }
+
+  #rollRate(now: number): void {
+    if (now - this.#rateWindowStart < RATE_WINDOW_MS) return
+    this.#ratePrevious = now - this.#rateWindowStart < 2 * RATE_WINDOW_MS ? this.#rateNow : 0
+    this.#rateNow = 0
+    this.#rateWindowStart = now
+  }
+
+  /** Gives back runs held ahead too long (the rate dropped: they would wait for a slot here while another worker idles). */
+  #expireLocal(): void {
+    if (this.#local.length === 0) return
+    const cutoff = this.#engine.now() - LOCAL_TTL_MS
+    for (const run of [...this.#local]) {
+      if ((this.#localSince.get(run.id) ?? 0) <= cutoff) {
+        this.#takeLocal(run.id)
+        this.#releaseUnstarted(run, 'pending', new Error('given back: held ahead without a free slot'))
+      }
+    }
+  }
+
+  /** Takes claimed runs: starts them while slots are free, keeps the rest for later. */
+  #accept(runs: readonly ClaimedRun[]): void {
+    for (const run of runs) {
+      this.#count(run, 1)
+      if (this.#busy < this.#concurrency && !this.#stopping) this.#begin(run)
+      else {
+        this.#local.push(run)
+        this.#localSince.set(run.id, this.#engine.now())
+      }
+    }
+    if (this.#stopping) {
+      for (const run of this.#local.splice(0)) this.#releaseUnstarted(run, 'pending', new ShutdownError())
+      this.#localSince.clear()
+    }
+  }
+
+  /** Starts claimed-ahead runs while slots are free. Limits were counted when they were claimed. */
+  #startLocal(): void {
+    while (this.#busy < this.#concurrency && this.#local.length > 0 && !this.#stopping) {
+      const run = this.#local.shift()!
+      this.#localSince.delete(run.id)
+      this.#begin(run)
+    }
+  }
+
+  #takeLocal(runId: string): ClaimedRun | undefined {
+    const at = this.#local.findIndex((r) => r.id === runId)
+    if (at === -1) return undefined
+    this.#localSince.delete(runId)
+    return this.#local.splice(at, 1)[0]
+  }
+
+  /** Gives back a run claimed ahead that never started: `pending` (unspent) or `cancelled`. */
+  #releaseUnstarted(run: ClaimedRun, status: 'pending' | 'cancelled', reason: Error): void {
+    this.#count(run, -1)
+    const now = this.#engine.now()
+    const error = toRunError(reason)
+    const completion: Completion = {
+      id: run.id,
+      token: run.token,
+      status,
+      finishedAt: now,
+      ...(status === 'pending' ? { runAt: now, refundAttempt: true } : {}),
+      error,
+      progress: null,
+      tags: run.tags,
+      attempt: { number: run.attempt, workerId: this.id, startedAt: new Date(now), finishedAt: new Date(now), outcome: status === 'pending' ? 'interrupted' : 'cancelled', error },
+    }
+    void this.#buffer
+      .complete(completion)
+      .then((fenced) => {
+        if (!fenced) this.#emitCompletion(run, completion)
+      })
+      .catch((error: unknown) => this.#engine.onError(coerceError(error)))
   }
 
   #claimRequest(free: number): ClaimRequest | undefined {
@@ -259,17 +406,26 @@ export class Worker {
     return { workerId: this.id, limit: free, now, leaseUntil: now + this.#engine.leaseMs, tasks, queues, taskCaps, queueCaps }
   }
 
-  #begin(claimed: ClaimedRun): void {
-    const { run, token } = claimed
+  #begin(run: ClaimedRun): void {
     const task = this.#engine.registry.get(run.task)
-    const controller = new AbortController()
     let resolveDone!: () => void
     const done = new Promise<void>((resolve) => (resolveDone = resolve))
-    const execution = { run, token, task, controller, waiting: false, lost: false, stopping: false, progress: run.progress ?? undefined, tags: run.tags, lastStateWrite: 0, stateTimer: undefined, done, startedAt: this.#engine.now() } as Omit<Execution, 'active'> & {
-      active: ActiveRun
+    const execution: Execution = {
+      run,
+      token: run.token,
+      task,
+      active: undefined,
+      waiting: false,
+      lost: false,
+      stopping: false,
+      progress: undefined,
+      tags: run.tags,
+      lastStateWrite: 0,
+      stateTimer: undefined,
+      done,
+      startedAt: this.#engine.now(),
     }
     this.#busy++
-    this.#count(run, 1)
     this.#executions.set(run.id, execution)
     let args: Record<string, unknown> | undefined
     let invalid: Error | undefined
@@ -283,7 +439,7 @@ export class Worker {
       }
     }
     if (task === undefined || args === undefined) {
-      this.#finishInvalid(execution, invalid ?? new UnrecoverableError('invalid run'), resolveDone)
+      void this.#complete(execution, { status: 'failed', error: toRunError(invalid ?? new UnrecoverableError('invalid run')), data: undefined, finishedAt: this.#engine.now(), outcome: 'failed' }).finally(resolveDone)
       return
     }
     const active = new ActiveRun(
@@ -293,10 +449,12 @@ export class Worker {
         attempt: run.attempt,
         tags: run.tags,
         timeoutMs: run.timeoutMs ?? task.timeoutMs,
-        signal: controller.signal,
+        signal: undefined,
+        interruptible: true,
         hookTimeoutMs: this.#engine.hookTimeoutMs,
         logLimits: this.#engine.logLimits,
-        emit: (event) => this.#engine.emit(event),
+        // Decided at start, like in-process runs: events are only built when someone listens.
+        emit: this.#engine.listening() ? (event) => this.#engine.emit(event) : undefined,
         emitFinal: false,
         retainLogs: false,
         logSeqStart: run.logCount,
@@ -310,10 +468,10 @@ export class Worker {
       args,
     )
     execution.active = active
-    void active.execute().then((result) => this.#finish(execution, result, resolveDone))
+    void active.execute().then((result) => this.#finish(execution, active, task, result, resolveDone))
   }
 
-  #sink(execution: Omit<Execution, 'active'>): RunSink {
+  #sink(execution: Execution): RunSink {
     const { run, token } = execution
     return {
       log: (entry: LogEntry) => {
@@ -333,15 +491,16 @@ export class Worker {
         // A waiting run lends its slot out; resuming takes it back even if that oversubscribes
         // for a while (the handler never stopped; only the accounting did).
         this.#busy += waiting ? -1 : 1
+        if (waiting) this.#startLocal()
         this.#buffer.wait({ id: run.id, token, waiting })
-        this.#engine.emit({ type: waiting ? 'waiting' : 'resumed', runId: run.id, task: run.task, poolId: run.poolId, time: new Date(this.#engine.now()) })
+        if (this.#engine.listening()) this.#engine.emit({ type: waiting ? 'waiting' : 'resumed', runId: run.id, task: run.task, poolId: run.poolId, time: new Date(this.#engine.now()) })
         if (waiting) this.wake()
       },
     }
   }
 
   /** Progress and tags reach subscribers at once; the store gets at most one write per interval per run. */
-  #writeStateThrottled(execution: Omit<Execution, 'active'>): void {
+  #writeStateThrottled(execution: Execution): void {
     const now = this.#engine.now()
     const wait = execution.lastStateWrite + this.#engine.progressIntervalMs - now
     if (wait <= 0) {
@@ -352,7 +511,7 @@ export class Worker {
     }
   }
 
-  #writeState(execution: Omit<Execution, 'active'>, now: number): void {
+  #writeState(execution: Execution, now: number): void {
     clearTimeout(execution.stateTimer)
     execution.stateTimer = undefined
     if (!this.#executions.has(execution.run.id) || execution.progress === undefined) {
@@ -365,21 +524,9 @@ export class Worker {
     this.#buffer.progress({ id: execution.run.id, token: execution.token, progress: execution.progress, tags: execution.tags })
   }
 
-  #finishInvalid(execution: Omit<Execution, 'active'>, error: Error, resolveDone: () => void): void {
-    const now = this.#engine.now()
-    const runError = toRunError(error)
-    void this.#complete(execution, {
-      status: 'failed',
-      error: runError,
-      data: undefined,
-      finishedAt: now,
-      outcome: 'failed',
-    }).finally(resolveDone)
-  }
-
-  #finish(execution: Execution, result: RunResult, resolveDone: () => void): void {
+  #finish(execution: Execution, active: ActiveRun, task: AnyTask, result: RunResult, resolveDone: () => void): void {
     const { run } = execution
-    const thrown = execution.active.thrown
+    const thrown = active.thrown
     const now = this.#engine.now()
     let decision: Decision
     if (execution.lost) {
@@ -399,13 +546,13 @@ export class Worker {
     } else if (result.status === 'cancelled') {
       decision = { status: 'cancelled', error: result.error ?? null, data: undefined, finishedAt: now, outcome: 'cancelled' }
     } else {
-      decision = this.#afterFailure(run, execution.task, thrown, result.error ?? null, now)
+      decision = this.#afterFailure(run, task, thrown, result.error ?? null, now)
     }
     void this.#complete(execution, decision, result.progress, result.tags).finally(resolveDone)
   }
 
   /** A failed attempt: retry later (with backoff, or when asked), or fail for good. */
-  #afterFailure(run: Run, task: AnyTask, thrown: Error | undefined, error: RunError | null, now: number): Decision {
+  #afterFailure(run: ClaimedRun, task: AnyTask, thrown: Error | undefined, error: RunError | null, now: number): Decision {
     const base = { error, data: undefined, finishedAt: now }
     if (thrown instanceof RetryLaterError) return { ...base, status: 'pending', runAt: now + thrown.delayMs, refund: true, outcome: 'retry' }
     if (thrown instanceof UnrecoverableError || thrown instanceof ValidationError) return { ...base, status: 'failed', outcome: 'failed' }
@@ -416,12 +563,16 @@ export class Worker {
     return { ...base, status: 'pending', runAt: now + delay, outcome: 'retry' }
   }
 
-  async #complete(execution: Omit<Execution, 'active'>, decision: Decision, progress?: Progress, tags?: readonly string[]): Promise<void> {
+  async #complete(execution: Execution, decision: Decision, progress?: Progress, tags?: readonly string[]): Promise<void> {
     const { run, token } = execution
     clearTimeout(execution.stateTimer)
     this.#executions.delete(run.id)
     if (!execution.waiting) this.#busy--
     this.#count(run, -1)
+    this.#rollRate(this.#engine.now())
+    this.#rateNow++
+    // Refill the slot from the local buffer now, before the write is even flushed.
+    this.#startLocal()
     if (this.#executions.size === 0) for (const resolve of this.#idle.splice(0)) resolve()
     try {
       if (decision.status === 'lost') return
@@ -455,47 +606,36 @@ export class Worker {
     }
   }
 
-  #emitCompletion(run: Run, completion: Completion): void {
+  #emitCompletion(run: ClaimedRun, completion: Completion): void {
+    if (!this.#engine.listening()) return
     const time = new Date(completion.finishedAt)
     const base = { runId: run.id, task: run.task, poolId: run.poolId, time }
     if (completion.status === 'pending') {
       this.#engine.emit({ ...base, type: 'retrying', attempt: run.attempt, runAt: new Date(completion.runAt ?? completion.finishedAt), error: completion.error })
-      return
+    } else {
+      const durationMs = completion.finishedAt - completion.attempt.startedAt.getTime()
+      this.#engine.emit({ ...base, type: completion.status, error: completion.error, attempt: run.attempt, durationMs })
     }
-    const finished: Run = {
-      ...run,
-      status: completion.status,
-      finishedAt: time,
-      updatedAt: time,
-      data: completion.data === undefined ? null : (JSON.parse(completion.data) as unknown),
-      error: completion.error,
-      progress: completion.progress,
-      tags: completion.tags,
-      attempts: [...run.attempts, completion.attempt],
-      workerId: null,
-      leaseExpiresAt: null,
-    }
-    this.#engine.emit({ ...base, type: completion.status, error: completion.error, run: finished })
   }
 
-  #count(run: Run, delta: number): void {
+  #count(run: ClaimedRun, delta: number): void {
     this.#taskRunning.set(run.task, (this.#taskRunning.get(run.task) ?? 0) + delta)
     this.#queueRunning.set(run.queue, (this.#queueRunning.get(run.queue) ?? 0) + delta)
   }
 
   async #heartbeat(): Promise<void> {
     try {
-      const leases = [...this.#executions.values()].map((e) => ({ id: e.run.id, token: e.token }))
+      const leases = [...this.#executions.values()].map((e) => ({ id: e.run.id, token: e.token })).concat(this.#local.map((r) => ({ id: r.id, token: r.token })))
       const now = this.#engine.now()
       const outcome = await this.#engine.store.renewLeases(this.id, leases, now + this.#engine.leaseMs)
-      for (const { id, reason } of outcome.cancelRequested) {
-        this.#executions.get(id)?.controller.abort(new CancelledError(reason === null || reason === '' ? 'cancelled' : `cancelled: ${reason}`))
-      }
+      for (const { id, reason } of outcome.cancelRequested) this.abort(id, new CancelledError(reason === null || reason === '' ? 'cancelled' : `cancelled: ${reason}`))
       for (const id of outcome.lost) {
+        const ahead = this.#takeLocal(id)
+        if (ahead !== undefined) this.#count(ahead, -1)
         const execution = this.#executions.get(id)
         if (execution === undefined) continue
         execution.lost = true
-        execution.controller.abort(new LeaseLostError())
+        execution.active?.abort(new LeaseLostError())
       }
       await this.#saveWorker()
     } catch (error) {

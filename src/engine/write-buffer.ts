@@ -6,7 +6,20 @@
  * A failed write (store down, connection lost) is retried with backoff; nothing is dropped.
  */
 import { coerceError } from '../errors.js'
-import type { Completion, NewLogLine, ProgressWrite, Store, WaitWrite } from '../store/types.js'
+import type { ClaimRequest, ClaimedRun, Completion, NewLogLine, ProgressWrite, Store, WaitWrite } from '../store/types.js'
+
+/**
+ * Lets the worker claim in the same transaction that writes completions: the slots those
+ * completions free are refilled without a second commit.
+ */
+export interface BatchClaimer {
+  /** The claim to make with this batch, or `undefined` (called when the batch is built). */
+  request(): ClaimRequest | undefined
+  /** The claim's runs (called before the batch's completions resolve). */
+  claimed(runs: readonly ClaimedRun[], request: ClaimRequest): void
+  /** The batch failed; the claim did not happen. */
+  failed(): void
+}
 
 /** Flush at once when this many log lines wait, rather than at the end of the turn. */
 const MAX_PENDING_LOGS = 2000
@@ -27,9 +40,12 @@ export class WriteBuffer {
   #inFlight: Promise<void> | undefined
   #failures = 0
 
-  constructor(store: Store, onError: (error: Error) => void) {
+  readonly #claimer: BatchClaimer | undefined
+
+  constructor(store: Store, onError: (error: Error) => void, claimer?: BatchClaimer) {
     this.#store = store
     this.#onError = onError
+    this.#claimer = claimer
   }
 
   log(line: NewLogLine): void {
@@ -94,13 +110,17 @@ export class WriteBuffer {
     this.#progress = new Map()
     this.#waits = []
     this.#completions = []
-    const flight = this.#store.flush({ logs, progress, waits, completions: completions.map((c) => c.completion) }).then(
+    const claim = completions.length > 0 ? this.#claimer?.request() : undefined
+    const batch = { logs, progress, waits, completions: completions.map((c) => c.completion) }
+    const flight = this.#store.flush(claim === undefined ? batch : { ...batch, claim }).then(
       (outcome) => {
         this.#failures = 0
+        if (claim !== undefined) this.#claimer?.claimed(outcome.claimed ?? [], claim)
         const fenced = new Set(outcome.fenced)
         for (const { completion, resolve } of completions) resolve(fenced.has(completion.id))
       },
       async (error: unknown) => {
+        if (claim !== undefined) this.#claimer?.failed()
         // Put the batch back in front of what arrived since, then try again after a pause.
         this.#failures++
         this.#onError(new Error(`write to the store failed (attempt ${this.#failures}), retrying: ${coerceError(error).message}`, { cause: error }))

@@ -92,10 +92,32 @@ export function toRun(row: RunRow): Run {
     progress: fromJson(row.progress) as Progress | null,
     data: fromJson(row.data),
     error: fromJson(row.error) as RunError | null,
-    attempts: ((fromJson(row.attempts) ?? []) as StoredAttempt[]).map(toAttempt),
+    attempts: attemptsOf(row),
     logCount: num(row.log_count),
     deletedAt: maybeDate(row.deleted_at),
   }
+}
+
+/**
+ * The run's attempts. Stores record an attempt in the JSON list when it does not end the run
+ * (a retry, an interruption, a lost worker); the attempt that ended the run is read from the
+ * run's own columns, so finishing a run writes no JSON.
+ */
+function attemptsOf(row: RunRow): Attempt[] {
+  const stored = ((fromJson(row.attempts) ?? []) as StoredAttempt[]).map(toAttempt)
+  const attempt = num(row.attempt)
+  const final = row.status === 'succeeded' || row.status === 'failed' || row.status === 'cancelled'
+  if (final && stored.length < attempt && row.started_at !== null && row.finished_at !== null) {
+    stored.push({
+      number: attempt,
+      workerId: row.worker_id,
+      startedAt: date(row.started_at),
+      finishedAt: date(row.finished_at),
+      outcome: row.status as Attempt['outcome'],
+      error: fromJson(row.error) as RunError | null,
+    })
+  }
+  return stored
 }
 
 /** An attempt as stored in the `attempts` JSON array (times in ms). */

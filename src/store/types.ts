@@ -64,6 +64,7 @@ export interface Run {
   readonly maxAttempts: number
   /** Attempts started before the last manual retry (they do not count against `maxAttempts`). */
   readonly attemptBase: number
+  /** `null`: the engine's default (exponential from 1 s with jitter), or the task's own function. */
   readonly backoff: BackoffSpec | null
   readonly timeoutMs: number | null
   /** Earliest start. */
@@ -77,6 +78,7 @@ export interface Run {
   readonly startedAt: Date | null
   readonly finishedAt: Date | null
   readonly updatedAt: Date
+  /** The worker executing the run now, or the one that executed its final attempt. */
   readonly workerId: string | null
   readonly leaseExpiresAt: Date | null
   readonly cancelRequestedAt: Date | null
@@ -143,9 +145,27 @@ export interface ClaimRequest {
   readonly queueCaps: ReadonlyMap<string, number>
 }
 
-/** A run handed to a worker: the run plus the lease token that fences its writes. */
+/**
+ * A run handed to a worker: what executing it needs (not the whole stored run: claims are the
+ * hot path), plus the lease token that fences the worker's writes.
+ */
 export interface ClaimedRun {
-  readonly run: Run
+  readonly id: string
+  readonly task: string
+  readonly label: string
+  readonly queue: string
+  readonly poolId: string | null
+  /** Arguments as stored; validated again before the attempt. */
+  readonly args: Readonly<Record<string, unknown>>
+  readonly tags: readonly string[]
+  /** This attempt's number (attempts started so far, this one included). */
+  readonly attempt: number
+  readonly attemptBase: number
+  readonly maxAttempts: number
+  readonly backoff: BackoffSpec | null
+  readonly timeoutMs: number | null
+  /** Log lines already stored (numbering continues after them). */
+  readonly logCount: number
   readonly token: string
 }
 
@@ -199,10 +219,14 @@ export interface WriteBatch {
   readonly progress: readonly ProgressWrite[]
   readonly waits: readonly WaitWrite[]
   readonly completions: readonly Completion[]
+  /** Claim more runs in the same transaction, after the writes (group commit of completions and the next claim). */
+  readonly claim?: ClaimRequest
 }
 
 /** What a batch write did. */
 export interface FlushOutcome {
+  /** The runs claimed when the batch asked for a claim. */
+  readonly claimed?: readonly ClaimedRun[]
   /** Ids whose token no longer matched: nothing was written for them. */
   readonly fenced: readonly string[]
 }

@@ -37,7 +37,7 @@ describe('sqlite store specifics', () => {
     const seen: string[] = []
     for (let i = 0; i < 40; i++) {
       const [x, y] = await Promise.all([a.claimRuns(request('a')), b.claimRuns(request('b'))])
-      seen.push(...x.map((c) => c.run.id), ...y.map((c) => c.run.id))
+      seen.push(...x.map((c) => c.id), ...y.map((c) => c.id))
     }
     expect(seen).toHaveLength(200)
     expect(new Set(seen).size).toBe(200)

@@ -52,7 +52,7 @@ async function worker(flags: WorkerFlags, io: CliIo): Promise<number> {
   if (flags.quiet !== true) {
     engine.subscribe((event) => {
       if (event.type === 'succeeded' || event.type === 'failed' || event.type === 'cancelled' || event.type === 'retrying') {
-        const took = event.type !== 'retrying' && event.run?.startedAt !== null && event.run?.startedAt !== undefined && event.run.finishedAt !== null ? ` in ${formatDuration(event.run.finishedAt.getTime() - event.run.startedAt.getTime())}` : ''
+        const took = event.type !== 'retrying' && event.durationMs !== undefined ? ` in ${formatDuration(event.durationMs)}` : ''
         const why = event.error === null || event.error === undefined ? '' : `: ${event.error.message}`
         err(`${event.time.toISOString()} ${event.type.padEnd(9)} ${event.task} ${event.runId}${took}${why}\n`)
       }

@@ -65,14 +65,13 @@ CREATE INDEX runs_leased ON runs (lease_expires_at) WHERE status IN ('running', 
 CREATE INDEX runs_not_after ON runs (not_after) WHERE status = 'pending' AND not_after IS NOT NULL;
 -- Result reuse.
 CREATE INDEX runs_reuse ON runs (task, args_hash, finished_at) WHERE status = 'succeeded' AND args_hash IS NOT NULL;
--- Lists (newest first = highest seq) by the common filters.
-CREATE INDEX runs_status ON runs (status, seq);
+-- Lists (newest first = highest seq) by the common filters. No index on status: every run
+-- changes status several times, and lists by status read few pages of a table scanned in seq order.
 CREATE INDEX runs_task ON runs (task, seq);
 CREATE INDEX runs_pool ON runs (pool_id, status) WHERE pool_id IS NOT NULL;
 CREATE INDEX runs_parent ON runs (parent_id) WHERE parent_id IS NOT NULL;
 CREATE INDEX runs_schedule ON runs (schedule_id, seq) WHERE schedule_id IS NOT NULL;
 CREATE INDEX runs_created_by ON runs (created_by, seq) WHERE created_by IS NOT NULL;
-CREATE INDEX runs_created_at ON runs (created_at);
 
 CREATE TABLE logs (
   run_id TEXT NOT NULL,

@@ -8,6 +8,7 @@
  * atomic across them.
  */
 import Database, { SqliteError } from 'better-sqlite3'
+import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { ConflictError } from '../../errors.js'
@@ -32,6 +33,7 @@ import {
 } from '../rows.js'
 import type {
   Artifact,
+  BackoffSpec,
   ArtifactContent,
   CancelOutcome,
   ClaimRequest,
@@ -66,12 +68,39 @@ export interface SqliteStoreOptions {
 }
 
 type Row = Record<string, unknown>
-type ClaimRow = RunRow & { seq: number; lease_token: string }
+/** A claimed row in raw mode: the columns of CLAIM_RETURNING, in order. */
+type ClaimRow = [
+  id: string,
+  task: string,
+  label: string,
+  queue: string,
+  poolId: string | null,
+  args: string,
+  tags: string,
+  attempt: number,
+  attemptBase: number,
+  maxAttempts: number,
+  backoff: string | null,
+  timeoutMs: number | null,
+  logCount: number,
+]
 
 const ACTIVE = `('pending', 'running', 'waiting')`
+// Claims walk the partial index of pending runs in claim order; without the hint the planner
+// prefers runs_status and sorts every pending run on each claim.
 const CLAIM_ORDER = 'ORDER BY priority DESC, run_at, seq'
+// One token per claim: a run is in one claim at a time, so the claim's token fences its writes.
 const CLAIM_SET = `status = 'running', attempt = attempt + 1, started_at = @now, updated_at = @now, worker_id = @worker,
-  lease_token = lower(hex(randomblob(8))), lease_expires_at = @leaseUntil`
+  lease_token = @token, lease_expires_at = @leaseUntil`
+// Claims return rows as arrays (better-sqlite3's raw mode): building an object per row costs
+// more than the update itself. The order here is the order of ClaimRow.
+const CLAIM_RETURNING = 'id, task, label, queue, pool_id, args, tags, attempt, attempt_base, max_attempts, backoff, timeout_ms, log_count'
+const CANCELLED_ERROR_JSON = JSON.stringify(cancelledError(null))
+/** SQL appending a JSON object (text) to the `attempts` array without parsing it. */
+const APPEND_ATTEMPT = (value: string): string =>
+  `CASE WHEN attempts = '[]' THEN '[' || ${value} || ']' ELSE substr(attempts, 1, length(attempts) - 1) || ',' || ${value} || ']' END`
+/** The run's current attempt as a stored attempt object (SQL), for when it must join the list. */
+const CURRENT_ATTEMPT_JSON = `json_object('number', attempt, 'workerId', worker_id, 'startedAt', started_at, 'finishedAt', finished_at, 'outcome', status, 'error', json(error))`
 const CLAIMABLE = `status = 'pending' AND run_at <= @now AND (not_after IS NULL OR not_after > @now)
   AND task IN (SELECT value FROM json_each(@tasks))`
 
@@ -142,6 +171,17 @@ export class SqliteStore implements Store {
     return statement
   }
 
+  /** A cached statement in raw mode (rows as arrays). */
+  #raw(sql: string): Database.Statement {
+    const key = `raw:${sql}`
+    let statement = this.#statements.get(key)
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql).raw(true)
+      this.#statements.set(key, statement)
+    }
+    return statement
+  }
+
   #write<T>(fn: () => T): T {
     return this.#db.transaction(fn).immediate()
   }
@@ -162,51 +202,59 @@ export class SqliteStore implements Store {
 
   async insertRuns(runs: readonly NewRun[]): Promise<InsertOutcome[]> {
     if (runs.length === 0) return []
-    const rows = runs.map((r) => [
-      r.id,
-      r.task,
-      r.label,
-      r.queue,
-      r.priority,
-      r.args,
-      r.argsHash,
-      JSON.stringify(r.tags),
-      r.category,
-      r.createdBy,
-      r.uniqueKey,
-      r.parentId,
-      r.poolId,
-      r.scheduleId,
-      r.maxAttempts,
-      r.backoff === null ? null : JSON.stringify(r.backoff),
-      r.timeoutMs,
-      r.runAt,
-      r.notAfter,
-      r.createdAt,
-    ])
-    const columns = `id, task, label, queue, priority, status, args, args_hash, tags, category, created_by, unique_key, parent_id, pool_id,
-      schedule_id, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, enqueued_at, updated_at`
-    const values = `v.value->>0, v.value->>1, v.value->>2, v.value->>3, v.value->>4, 'pending', v.value->>5, v.value->>6, v.value->>7,
-      v.value->>8, v.value->>9, v.value->>10, v.value->>11, v.value->>12, v.value->>13, v.value->>14, v.value->>15, v.value->>16,
-      v.value->>17, v.value->>18, v.value->>19, v.value->>19, v.value->>19`
+    // Rows of one enqueueMany share everything but id, arguments and keys: send the shared
+    // values once as parameters and only the varying ones through one JSON array.
+    const groups = new Map<string, { shared: NewRun; rows: NewRun[] }>()
+    for (const run of runs) {
+      const key = JSON.stringify([run.task, run.label, run.queue, run.priority, run.tags, run.category, run.createdBy, run.parentId, run.poolId, run.scheduleId, run.maxAttempts, run.backoff, run.timeoutMs, run.runAt, run.notAfter, run.createdAt])
+      const group = groups.get(key)
+      if (group === undefined) groups.set(key, { shared: run, rows: [run] })
+      else group.rows.push(run)
+    }
     const hasUnique = runs.some((r) => r.uniqueKey !== null)
-    const outcomes = this.#write(() => {
-      // One statement for the whole batch: the rows travel as one JSON array.
-      const sql = `INSERT INTO runs (${columns}) SELECT ${values} FROM json_each(?) v WHERE true ON CONFLICT DO NOTHING`
-      if (!hasUnique) {
-        this.#stmt(sql).run(JSON.stringify(rows))
-        return runs.map((r) => ({ run: runFromNew(r), created: true }))
+    const sql = `INSERT INTO runs (id, args, args_hash, unique_key, status, task, label, queue, priority, tags, category, created_by, parent_id, pool_id,
+        schedule_id, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, enqueued_at, updated_at)
+      SELECT v.value->>0, v.value->>1, v.value->>2, v.value->>3, 'pending', @task, @label, @queue, @priority, @tags, @category, @createdBy, @parentId,
+        @poolId, @scheduleId, @maxAttempts, @backoff, @timeoutMs, @runAt, @notAfter, @createdAt, @createdAt, @createdAt
+      FROM json_each(@rows) v WHERE true ON CONFLICT DO NOTHING`
+    const inserted = new Set<string>()
+    this.#write(() => {
+      for (const { shared, rows } of groups.values()) {
+        const params = {
+          task: shared.task,
+          label: shared.label,
+          queue: shared.queue,
+          priority: shared.priority,
+          tags: JSON.stringify(shared.tags),
+          category: shared.category,
+          createdBy: shared.createdBy,
+          parentId: shared.parentId,
+          poolId: shared.poolId,
+          scheduleId: shared.scheduleId,
+          maxAttempts: shared.maxAttempts,
+          backoff: shared.backoff === null ? null : JSON.stringify(shared.backoff),
+          timeoutMs: shared.timeoutMs,
+          runAt: shared.runAt,
+          notAfter: shared.notAfter,
+          createdAt: shared.createdAt,
+          rows: JSON.stringify(rows.map((r) => [r.id, r.args, r.argsHash, r.uniqueKey])),
+        }
+        if (hasUnique) for (const id of this.#stmt(`${sql} RETURNING id`).pluck().all(params) as string[]) inserted.add(id)
+        else this.#stmt(sql).run(params)
       }
-      const inserted = new Set((this.#stmt(`${sql} RETURNING id`).all(JSON.stringify(rows)) as { id: string }[]).map((r) => r.id))
-      const byKey = this.#stmt(`SELECT * FROM runs WHERE unique_key = ? AND status IN ${ACTIVE}`)
-      return runs.map((r) => {
-        if (inserted.has(r.id)) return { run: runFromNew(r), created: true }
-        const holder = byKey.get(r.uniqueKey) as RunRow | undefined
-        if (holder === undefined) throw new ConflictError(`run ${r.id} was not inserted and no active run holds unique key ${String(r.uniqueKey)}`)
-        return { run: toRun(holder), created: false }
-      })
     })
-    if (outcomes.some((o) => o.created)) this.#notify()
+    if (!hasUnique) {
+      this.#notify()
+      return runs.map((r) => ({ run: runFromNew(r), created: true }))
+    }
+    const byKey = this.#stmt(`SELECT * FROM runs WHERE unique_key = ? AND status IN ${ACTIVE}`)
+    const outcomes = runs.map((r) => {
+      if (inserted.has(r.id)) return { run: runFromNew(r), created: true }
+      const holder = byKey.get(r.uniqueKey) as RunRow | undefined
+      if (holder === undefined) throw new ConflictError(`run ${r.id} was not inserted and no active run holds unique key ${String(r.uniqueKey)}`)
+      return { run: toRun(holder), created: false }
+    })
+    if (inserted.size > 0) this.#notify()
     return outcomes
   }
 
@@ -220,28 +268,35 @@ export class SqliteStore implements Store {
 
   async claimRuns(request: ClaimRequest): Promise<ClaimedRun[]> {
     if (request.limit <= 0 || request.tasks.length === 0) return []
+    return this.#write(() => this.#claim(request))
+  }
+
+  /** Claims inside the current transaction. */
+  #claim(request: ClaimRequest): ClaimedRun[] {
+    if (request.limit <= 0 || request.tasks.length === 0) return []
     const params = {
       now: request.now,
       leaseUntil: request.leaseUntil,
       worker: request.workerId,
+      token: randomUUID(),
       tasks: JSON.stringify(request.tasks),
       queues: request.queues === undefined ? null : JSON.stringify(request.queues),
     }
     const queueFilter = request.queues === undefined ? '' : 'AND queue IN (SELECT value FROM json_each(@queues))'
-    const claimed = this.#write((): ClaimRow[] => {
-      if (!limitsBind(request)) {
-        return this.#stmt(
-          `UPDATE runs SET ${CLAIM_SET} WHERE seq IN (SELECT seq FROM runs WHERE ${CLAIMABLE} ${queueFilter} ${CLAIM_ORDER} LIMIT @limit) RETURNING *`,
-        ).all({ ...params, limit: request.limit }) as ClaimRow[]
-      }
+    let claimed: ClaimRow[]
+    if (!limitsBind(request)) {
+      claimed = this.#raw(
+        `UPDATE runs SET ${CLAIM_SET} WHERE seq IN (SELECT seq FROM runs INDEXED BY runs_pending WHERE ${CLAIMABLE} ${queueFilter} ${CLAIM_ORDER} LIMIT @limit) RETURNING ${CLAIM_RETURNING}`,
+      ).all({ ...params, limit: request.limit }) as ClaimRow[]
+    } else {
       const select = this.#stmt(
-        `SELECT seq, task, queue FROM runs WHERE ${CLAIMABLE} ${queueFilter}
+        `SELECT seq, task, queue FROM runs INDEXED BY runs_pending WHERE ${CLAIMABLE} ${queueFilter}
            AND task NOT IN (SELECT value FROM json_each(@fullTasks)) AND queue NOT IN (SELECT value FROM json_each(@fullQueues))
          ${CLAIM_ORDER} LIMIT @limit`,
       )
-      const take = this.#stmt(`UPDATE runs SET ${CLAIM_SET} WHERE seq IN (SELECT value FROM json_each(@seqs)) AND status = 'pending' RETURNING *`)
+      const take = this.#raw(`UPDATE runs SET ${CLAIM_SET} WHERE seq IN (SELECT value FROM json_each(@seqs)) AND status = 'pending' RETURNING ${CLAIM_RETURNING}`)
       const plan = new ClaimPlan(request)
-      const claimedRows: ClaimRow[] = []
+      claimed = []
       for (let round = plan.next(); round !== undefined; round = plan.next()) {
         const candidates = select.all({ ...params, limit: round.count, fullTasks: JSON.stringify(round.fullTasks), fullQueues: JSON.stringify(round.fullQueues) }) as {
           seq: number
@@ -249,17 +304,16 @@ export class SqliteStore implements Store {
           queue: string
         }[]
         const accepted = plan.accept(candidates)
-        if (accepted.length > 0) claimedRows.push(...(take.all({ ...params, seqs: JSON.stringify(accepted.map((c) => c.seq)) }) as ClaimRow[]))
+        if (accepted.length > 0) claimed.push(...(take.all({ ...params, seqs: JSON.stringify(accepted.map((c) => c.seq)) }) as ClaimRow[]))
       }
-      return claimedRows
-    })
-    claimed.sort((a, b) => Number(b.priority) - Number(a.priority) || Number(a.run_at) - Number(b.run_at) || a.seq - b.seq)
-    return claimed.map((row) => ({ run: toRun(row), token: row.lease_token }))
+    }
+    // All runs of one claim start at once, so their order among themselves does not matter.
+    return claimed.map((row) => toClaimedRun(row, params.token))
   }
 
   async flush(batch: WriteBatch): Promise<FlushOutcome> {
     const fenced = new Set<string>()
-    if (batch.logs.length + batch.progress.length + batch.waits.length + batch.completions.length === 0) return { fenced: [] }
+    let claimed: ClaimedRun[] | undefined
     this.#write(() => {
       if (batch.logs.length > 0) {
         this.#stmt(
@@ -281,40 +335,51 @@ export class SqliteStore implements Store {
         for (const w of batch.waits) if (wait.run(w.waiting ? 'waiting' : 'running', now, w.id, w.token).changes === 0) fenced.add(w.id)
       }
       if (batch.completions.length > 0) {
+        // Final outcomes leave the attempt list alone: the last attempt is read from the run's
+        // own columns (see rows.ts), which keeps the hot path free of JSON work.
+        const finish = this.#stmt(
+          `UPDATE runs SET status = ?, finished_at = ?, updated_at = ?, data = ?, error = ?, progress = ?, tags = ?,
+             lease_token = NULL, lease_expires_at = NULL
+           WHERE id = ? AND lease_token = ?`,
+        )
         // A cancel requested elsewhere wins over a retry the worker decided before it heard of it.
-        const complete = this.#stmt(
+        const retry = this.#stmt(
           `UPDATE runs SET
-             status = CASE WHEN @status = 'pending' AND cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE @status END,
-             finished_at = CASE WHEN @status = 'pending' AND cancel_requested_at IS NULL THEN NULL ELSE @finishedAt END,
-             error = CASE WHEN @status = 'pending' AND cancel_requested_at IS NOT NULL THEN @cancelError ELSE @error END,
-             run_at = coalesce(@runAt, run_at),
-             data = @data, progress = @progress, tags = @tags,
-             attempts = json_insert(attempts, '$[#]', json(@attempt)),
+             status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'pending' END,
+             finished_at = CASE WHEN cancel_requested_at IS NOT NULL THEN @finishedAt END,
+             error = CASE WHEN cancel_requested_at IS NOT NULL THEN @cancelError ELSE @error END,
+             run_at = @runAt, progress = @progress, tags = @tags,
+             attempts = ${APPEND_ATTEMPT('@attempt')},
              attempt_base = attempt_base + @refund,
              lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = @finishedAt
            WHERE id = @id AND lease_token = @token`,
         )
         for (const c of batch.completions) {
-          const changes = complete.run({
-            status: c.status,
-            finishedAt: c.finishedAt,
-            error: c.error === null ? null : JSON.stringify(c.error),
-            cancelError: JSON.stringify(cancelledError(null)),
-            runAt: c.runAt ?? null,
-            data: c.data ?? null,
-            progress: c.progress === null ? null : JSON.stringify(c.progress),
-            tags: JSON.stringify(c.tags),
-            attempt: attemptJson(c.attempt),
-            refund: c.refundAttempt === true ? 1 : 0,
-            id: c.id,
-            token: c.token,
-          }).changes
+          const progress = c.progress === null ? null : JSON.stringify(c.progress)
+          const tags = c.tags.length === 0 ? '[]' : JSON.stringify(c.tags)
+          const error = c.error === null ? null : JSON.stringify(c.error)
+          const changes =
+            c.status === 'pending'
+              ? retry.run({
+                  finishedAt: c.finishedAt,
+                  cancelError: CANCELLED_ERROR_JSON,
+                  error,
+                  runAt: c.runAt ?? c.finishedAt,
+                  progress,
+                  tags,
+                  attempt: attemptJson(c.attempt),
+                  refund: c.refundAttempt === true ? 1 : 0,
+                  id: c.id,
+                  token: c.token,
+                }).changes
+              : finish.run(c.status, c.finishedAt, c.finishedAt, c.data ?? null, error, progress, tags, c.id, c.token).changes
           if (changes === 0) fenced.add(c.id)
         }
       }
+      if (batch.claim !== undefined) claimed = this.#claim(batch.claim)
     })
     if (batch.completions.some((c) => c.status === 'pending')) this.#notify()
-    return { fenced: [...fenced] }
+    return claimed === undefined ? { fenced: [...fenced] } : { fenced: [...fenced], claimed }
   }
 
   async renewLeases(_workerId: string, leases: readonly Lease[], leaseUntil: number): Promise<RenewOutcome> {
@@ -345,9 +410,9 @@ export class SqliteStore implements Store {
              error = CASE WHEN cancel_requested_at IS NOT NULL THEN @cancelError ELSE @lostError END,
              finished_at = CASE WHEN cancel_requested_at IS NULL AND attempt - attempt_base < max_attempts THEN NULL ELSE @now END,
              run_at = @now,
-             attempts = json_insert(attempts, '$[#]', json_object('number', attempt, 'workerId', worker_id, 'startedAt', started_at,
+             attempts = ${APPEND_ATTEMPT(`json_object('number', attempt, 'workerId', worker_id, 'startedAt', started_at,
                'finishedAt', @now, 'outcome', CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
-                 WHEN attempt - attempt_base < max_attempts THEN 'retry' ELSE 'failed' END, 'error', json(@lostError))),
+                 WHEN attempt - attempt_base < max_attempts THEN 'retry' ELSE 'failed' END, 'error', json(@lostError))`)},
              lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = @now
            WHERE status IN ('running', 'waiting') AND lease_expires_at < @now
            RETURNING *`,
@@ -457,6 +522,7 @@ export class SqliteStore implements Store {
         () =>
           this.#stmt(
             `UPDATE runs SET status = 'pending', attempt_base = attempt, run_at = @now, enqueued_at = @now, updated_at = @now,
+               attempts = CASE WHEN started_at IS NOT NULL AND json_array_length(attempts) < attempt THEN ${APPEND_ATTEMPT(CURRENT_ATTEMPT_JSON)} ELSE attempts END,
                finished_at = NULL, error = NULL, data = NULL, progress = NULL, cancel_requested_at = NULL, cancel_reason = NULL,
                lease_token = NULL, lease_expires_at = NULL, worker_id = NULL
              WHERE id = @id AND status IN ('failed', 'cancelled') AND deleted_at IS NULL RETURNING *`,
@@ -590,6 +656,26 @@ export class SqliteStore implements Store {
   async listWorkers(since: number): Promise<WorkerInfo[]> {
     const rows = this.#stmt('SELECT * FROM workers WHERE heartbeat_at >= ? ORDER BY started_at').all(since) as WorkerRow[]
     return rows.map(toWorker)
+  }
+}
+
+function toClaimedRun(row: ClaimRow, token: string): ClaimedRun {
+  const [id, task, label, queue, poolId, args, tags, attempt, attemptBase, maxAttempts, backoff, timeoutMs, logCount] = row
+  return {
+    id,
+    task,
+    label,
+    queue,
+    poolId,
+    args: args === '{}' ? {} : (JSON.parse(args) as Record<string, unknown>),
+    tags: tags === '[]' ? [] : (JSON.parse(tags) as string[]),
+    attempt,
+    attemptBase,
+    maxAttempts,
+    backoff: backoff === null ? null : (JSON.parse(backoff) as BackoffSpec),
+    timeoutMs,
+    logCount,
+    token,
   }
 }
 

@@ -1,0 +1,122 @@
+/**
+ * Durable runs on the embedded SQLite store (a real file, WAL, synchronous=NORMAL), no-op
+ * handlers:
+ *
+ * - bulk enqueue of N runs (`enqueueMany`, one statement);
+ * - processing N queued runs at concurrency 10 and at a higher setting;
+ * - latency from `enqueue()` to handler start over sequential runs (p50 / p95 / p99).
+ *
+ * Processing is timed from `start()` until the store shows every run succeeded.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Engine, defineTask, type AnyTask } from '../src/index.js'
+import { sqliteStore } from '../src/store/sqlite/store.js'
+import { percentile, type Row } from './table.js'
+
+export const N = Number(process.env.BENCH_RUNS ?? 100_000)
+export const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 1000)
+export const CONCURRENCIES = [10, Number(process.env.BENCH_BEST_CONCURRENCY ?? 100)]
+
+export interface DurableFigures {
+  readonly system: string
+  readonly enqueuePerSec: number
+  readonly processPerSec: ReadonlyMap<number, number>
+  readonly latencyMs: { readonly p50: number; readonly p95: number; readonly p99: number }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'taskengine-bench-'))
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+let fileNo = 0
+
+function freshEngine(task: AnyTask): Engine {
+  return new Engine({ tasks: [task], store: sqliteStore(join(dir, `bench-${++fileNo}.db`)), onError: (e) => console.error(e) })
+}
+
+/** Waits until the handler ran `count` times, stops the worker (which writes everything out), and checks the store agrees. */
+async function processAll(engine: Engine, executed: () => number, count: number): Promise<void> {
+  while (executed() < count) await new Promise((r) => setTimeout(r, 2))
+  await engine.stop()
+  const { total } = await engine.listRuns({ status: 'succeeded', pageSize: 1 })
+  if (total !== count) throw new Error(`expected ${count} succeeded runs in the store, found ${total}`)
+}
+
+export async function benchTaskengineSqlite(): Promise<DurableFigures> {
+  let executed = 0
+  const noop = defineTask({
+    key: 'noop',
+    run: () => {
+      executed++
+    },
+  })
+  const argsList = Array.from({ length: N }, () => ({}))
+
+  // Bulk enqueue.
+  let engine = freshEngine(noop)
+  await engine.enqueueMany(noop, argsList.slice(0, 1000)) // warm-up (statements, pages)
+  let start = performance.now()
+  await engine.enqueueMany(noop, argsList)
+  const enqueueMs = performance.now() - start
+  await engine.close()
+
+  // Processing at each concurrency.
+  const processPerSec = new Map<number, number>()
+  for (const concurrency of CONCURRENCIES) {
+    engine = freshEngine(noop)
+    await engine.enqueueMany(noop, argsList)
+    executed = 0
+    start = performance.now()
+    await engine.start({ concurrency })
+    await processAll(engine, () => executed, N)
+    processPerSec.set(concurrency, N / ((performance.now() - start) / 1000))
+    await engine.close()
+  }
+
+  // Latency: enqueue → handler start, one run at a time.
+  let startedAt = 0
+  let finish: () => void = () => undefined
+  const probe = defineTask({
+    key: 'probe',
+    run: () => {
+      startedAt = performance.now()
+      finish()
+    },
+  })
+  engine = freshEngine(probe)
+  await engine.start({ concurrency: 10 })
+  const samples: number[] = []
+  for (let i = 0; i < LATENCY_RUNS + 50; i++) {
+    const done = new Promise<void>((resolve) => (finish = resolve))
+    const t0 = performance.now()
+    await engine.enqueue(probe, {})
+    await done
+    if (i >= 50) samples.push(startedAt - t0)
+  }
+  await engine.close()
+  samples.sort((a, b) => a - b)
+  return {
+    system: 'taskengine (SQLite)',
+    enqueuePerSec: N / (enqueueMs / 1000),
+    processPerSec,
+    latencyMs: { p50: percentile(samples, 50), p95: percentile(samples, 95), p99: percentile(samples, 99) },
+  }
+}
+
+/** Rows of a comparison table, with ratios against the first system. */
+export function durableRows(figures: readonly DurableFigures[]): Row[] {
+  const base = figures[0]!
+  return figures.map((f) => {
+    const row: Row = { system: f.system, 'enqueue runs/s': Math.round(f.enqueuePerSec) }
+    for (const c of CONCURRENCIES) row[`process/s @${c}`] = Math.round(f.processPerSec.get(c) ?? NaN)
+    row['latency p50 ms'] = f.latencyMs.p50
+    row['p95 ms'] = f.latencyMs.p95
+    row['p99 ms'] = f.latencyMs.p99
+    if (f !== base) {
+      row['taskengine ÷ this (enqueue)'] = base.enqueuePerSec / f.enqueuePerSec
+      row['(process @10)'] = (base.processPerSec.get(CONCURRENCIES[0]!) ?? NaN) / (f.processPerSec.get(CONCURRENCIES[0]!) ?? NaN)
+      row['(process best)'] = Math.max(...base.processPerSec.values()) / Math.max(...f.processPerSec.values())
+    }
+    return row
+  })
+}
