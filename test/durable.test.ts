@@ -572,7 +572,7 @@ describe('prefetch (runs claimed ahead of free slots)', () => {
     return { started, quick, blocking }
   }
 
-  async function aheadOf(engine: Engine): Promise<Run[]> {
+  async function aheadOf(engine: Engine): Promise<readonly Run[]> {
     // Claimed runs show running; those not started are the ones held ahead.
     return (await engine.listRuns({ task: 'blocking', status: 'running' })).data
   }
