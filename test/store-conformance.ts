@@ -127,6 +127,16 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect((await store.listRuns({ pageSize: 1 })).total).toBe(5000)
       })
 
+      it('inserts a batch whose rows differ in every column', async () => {
+        const rows = Array.from({ length: 30 }, (_, i) =>
+          newRun({ priority: i % 12, queue: `q${i % 3}`, label: `l${i}`, tags: i % 2 === 0 ? ['even'] : [], runAt: T0 + i, createdBy: i % 5 === 0 ? 'ada' : null, maxAttempts: 1 + (i % 4) }),
+        )
+        await store.insertRuns(rows)
+        for (const row of rows) {
+          expect(await store.getRun(row.id)).toMatchObject({ priority: row.priority, queue: row.queue, label: row.label, tags: row.tags, runAt: new Date(row.runAt), createdBy: row.createdBy, maxAttempts: row.maxAttempts })
+        }
+      })
+
       it('returns the active run holding a unique key instead of adding another, also within one batch', async () => {
         const first = newRun({ uniqueKey: 'k1' })
         const [a] = await store.insertRuns([first])

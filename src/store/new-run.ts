@@ -13,7 +13,7 @@ export function runFromNew(row: NewRun): Run {
     queue: row.queue,
     priority: row.priority,
     status: 'pending',
-    args: JSON.parse(row.args) as Record<string, unknown>,
+    args: row.args === '{}' ? {} : (JSON.parse(row.args) as Record<string, unknown>),
     tags: row.tags,
     category: row.category,
     createdBy: row.createdBy,

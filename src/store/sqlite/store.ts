@@ -204,12 +204,21 @@ export class SqliteStore implements Store {
     if (runs.length === 0) return []
     // Rows of one enqueueMany share everything but id, arguments and keys: send the shared
     // values once as parameters and only the varying ones through one JSON array.
-    const groups = new Map<string, { shared: NewRun; rows: NewRun[] }>()
+    const groups: { shared: NewRun; rows: NewRun[] }[] = []
+    const keyed = new Map<string, { shared: NewRun; rows: NewRun[] }>()
     for (const run of runs) {
-      const key = JSON.stringify([run.task, run.label, run.queue, run.priority, run.tags, run.category, run.createdBy, run.parentId, run.poolId, run.scheduleId, run.maxAttempts, run.backoff, run.timeoutMs, run.runAt, run.notAfter, run.createdAt])
-      const group = groups.get(key)
-      if (group === undefined) groups.set(key, { shared: run, rows: [run] })
-      else group.rows.push(run)
+      // Usually one group (one enqueueMany): compare with the last; many distinct groups fall back to a keyed map.
+      let group = groups.at(-1)
+      if (group === undefined || !sharesColumns(group.shared, run)) {
+        const key = groups.length < 8 ? undefined : sharedKey(run)
+        group = key === undefined ? groups.find((g) => sharesColumns(g.shared, run)) : keyed.get(key)
+        if (group === undefined) {
+          group = { shared: run, rows: [] }
+          groups.push(group)
+          if (key !== undefined) keyed.set(key, group)
+        }
+      }
+      group.rows.push(run)
     }
     const hasUnique = runs.some((r) => r.uniqueKey !== null)
     const sql = `INSERT INTO runs (id, args, args_hash, unique_key, status, task, label, queue, priority, tags, category, created_by, parent_id, pool_id,
@@ -219,7 +228,7 @@ export class SqliteStore implements Store {
       FROM json_each(@rows) v WHERE true ON CONFLICT DO NOTHING`
     const inserted = new Set<string>()
     this.#write(() => {
-      for (const { shared, rows } of groups.values()) {
+      for (const { shared, rows } of groups) {
         const params = {
           task: shared.task,
           label: shared.label,
@@ -657,6 +666,32 @@ export class SqliteStore implements Store {
     const rows = this.#stmt('SELECT * FROM workers WHERE heartbeat_at >= ? ORDER BY started_at').all(since) as WorkerRow[]
     return rows.map(toWorker)
   }
+}
+
+function sharedKey(r: NewRun): string {
+  return JSON.stringify([r.task, r.label, r.queue, r.priority, r.tags, r.category, r.createdBy, r.parentId, r.poolId, r.scheduleId, r.maxAttempts, r.backoff, r.timeoutMs, r.runAt, r.notAfter, r.createdAt])
+}
+
+/** Whether two new runs agree on every column but id, arguments and keys (so they insert as one group). */
+function sharesColumns(a: NewRun, b: NewRun): boolean {
+  return (
+    a.task === b.task &&
+    a.label === b.label &&
+    a.queue === b.queue &&
+    a.priority === b.priority &&
+    a.category === b.category &&
+    a.createdBy === b.createdBy &&
+    a.parentId === b.parentId &&
+    a.poolId === b.poolId &&
+    a.scheduleId === b.scheduleId &&
+    a.maxAttempts === b.maxAttempts &&
+    a.timeoutMs === b.timeoutMs &&
+    a.runAt === b.runAt &&
+    a.notAfter === b.notAfter &&
+    a.createdAt === b.createdAt &&
+    (a.backoff === b.backoff || JSON.stringify(a.backoff) === JSON.stringify(b.backoff)) &&
+    (a.tags === b.tags || (a.tags.length === b.tags.length && a.tags.every((t, i) => t === b.tags[i])))
+  )
 }
 
 function toClaimedRun(row: ClaimRow, token: string): ClaimedRun {
