@@ -285,7 +285,7 @@ export class Engine {
     const concurrency = positiveInt(options.concurrency, 10, 'concurrency')
     if (options.queues !== undefined) checkQueues(options.queues)
     const pollIntervalMs = positiveInt(options.pollIntervalMs, this.#pollIntervalMs, 'pollIntervalMs')
-    const prefetch = options.prefetch ?? concurrency
+    const prefetch = options.prefetch ?? Math.max(concurrency, 100)
     if (!Number.isSafeInteger(prefetch) || prefetch < 0) throw new ValidationError(`prefetch: expected an integer >= 0, got ${describeValue(prefetch)}`)
     const store = await this.#ready()
     const worker = new Worker(

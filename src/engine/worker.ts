@@ -42,7 +42,7 @@ export interface WorkerOptions {
    * as it finished in the last ~50 ms (so long tasks are never hoarded away from other
    * workers), and gives back any it could not start within a second. They hold leases (shown
    * `running`) until they start; a stop returns them to pending unspent. Default: the
-   * concurrency; `0` turns prefetching off.
+   * concurrency, at least 100; `0` turns prefetching off.
    */
   readonly prefetch?: number
 }
@@ -81,6 +81,36 @@ export class LeaseLostError extends CancelledError {
   }
 }
 
+/** The worker's side of every execution's sink. */
+interface SinkHost {
+  log(execution: Execution, entry: LogEntry): void
+  state(execution: Execution, progress: Progress | undefined, tags: readonly string[]): void
+  artifact(execution: Execution, name: string, data: Buffer, contentType: string): Promise<void>
+  waiting(execution: Execution, waiting: boolean): void
+}
+
+/** Where one execution's output goes. */
+class ExecutionSink implements RunSink {
+  readonly #host: SinkHost
+  readonly #execution: Execution
+  constructor(host: SinkHost, execution: Execution) {
+    this.#host = host
+    this.#execution = execution
+  }
+  log(entry: LogEntry): void {
+    this.#host.log(this.#execution, entry)
+  }
+  state(progress: Progress | undefined, tags: readonly string[]): void {
+    this.#host.state(this.#execution, progress, tags)
+  }
+  artifact(name: string, data: Buffer, contentType: string): Promise<void> {
+    return this.#host.artifact(this.#execution, name, data, contentType)
+  }
+  waiting(waiting: boolean): void {
+    this.#host.waiting(this.#execution, waiting)
+  }
+}
+
 interface Execution {
   readonly run: ClaimedRun
   readonly token: string
@@ -95,7 +125,6 @@ interface Execution {
   tags: readonly string[]
   lastStateWrite: number
   stateTimer: NodeJS.Timeout | undefined
-  readonly done: Promise<void>
 }
 
 /** Prefetch sizing looks at completions over windows of this length. */
@@ -133,7 +162,7 @@ export class Worker {
   #unsubscribe: (() => void) | undefined
   #idle: (() => void)[] = []
 
-  constructor(engine: WorkerEngine, concurrency: number, queues: QueueSelection | undefined, pollIntervalMs: number, prefetch = concurrency) {
+  constructor(engine: WorkerEngine, concurrency: number, queues: QueueSelection | undefined, pollIntervalMs: number, prefetch = Math.max(concurrency, 100)) {
     this.#engine = engine
     this.#prefetch = prefetch
     this.id = `${hostname()}:${process.pid}:${newId().slice(-8)}`
@@ -408,8 +437,6 @@ export class Worker {
 
   #begin(run: ClaimedRun): void {
     const task = this.#engine.registry.get(run.task)
-    let resolveDone!: () => void
-    const done = new Promise<void>((resolve) => (resolveDone = resolve))
     const execution: Execution = {
       run,
       token: run.token,
@@ -422,7 +449,6 @@ export class Worker {
       tags: run.tags,
       lastStateWrite: 0,
       stateTimer: undefined,
-      done,
       startedAt: this.#engine.now(),
     }
     this.#busy++
@@ -439,7 +465,7 @@ export class Worker {
       }
     }
     if (task === undefined || args === undefined) {
-      void this.#complete(execution, { status: 'failed', error: toRunError(invalid ?? new UnrecoverableError('invalid run')), data: undefined, finishedAt: this.#engine.now(), outcome: 'failed' }).finally(resolveDone)
+      void this.#complete(execution, { status: 'failed', error: toRunError(invalid ?? new UnrecoverableError('invalid run')), data: undefined, finishedAt: this.#engine.now(), outcome: 'failed' })
       return
     }
     const active = new ActiveRun(
@@ -458,7 +484,7 @@ export class Worker {
         emitFinal: false,
         retainLogs: false,
         logSeqStart: run.logCount,
-        sink: this.#sink(execution),
+        sink: new ExecutionSink(this.#sinkHost, execution),
         poolId: run.poolId,
         durable: true,
         maxArtifactBytes: this.#engine.maxArtifactBytes,
@@ -468,35 +494,34 @@ export class Worker {
       args,
     )
     execution.active = active
-    void active.execute().then((result) => this.#finish(execution, active, task, result, resolveDone))
+    void active.execute().then((result) => this.#finish(execution, active, task, result))
   }
 
-  #sink(execution: Execution): RunSink {
-    const { run, token } = execution
-    return {
-      log: (entry: LogEntry) => {
-        this.#buffer.log({ runId: run.id, token, seq: entry.seq, time: entry.time.getTime(), level: entry.level, message: entry.message })
-      },
-      state: (progress, tags) => {
-        execution.progress = progress
-        execution.tags = tags
-        this.#writeStateThrottled(execution)
-      },
-      artifact: async (name, data, contentType) => {
-        await this.#engine.store.putArtifact({ runId: run.id, name, contentType, data, now: this.#engine.now() })
-      },
-      waiting: (waiting) => {
-        if (execution.waiting === waiting || !this.#executions.has(run.id)) return
-        execution.waiting = waiting
-        // A waiting run lends its slot out; resuming takes it back even if that oversubscribes
-        // for a while (the handler never stopped; only the accounting did).
-        this.#busy += waiting ? -1 : 1
-        if (waiting) this.#startLocal()
-        this.#buffer.wait({ id: run.id, token, waiting })
-        if (this.#engine.listening()) this.#engine.emit({ type: waiting ? 'waiting' : 'resumed', runId: run.id, task: run.task, poolId: run.poolId, time: new Date(this.#engine.now()) })
-        if (waiting) this.wake()
-      },
-    }
+  /** What an execution's sink calls back into (one object per worker, not closures per run). */
+  readonly #sinkHost: SinkHost = {
+    log: (execution, entry) => {
+      this.#buffer.log({ runId: execution.run.id, token: execution.token, seq: entry.seq, time: entry.time.getTime(), level: entry.level, message: entry.message })
+    },
+    state: (execution, progress, tags) => {
+      execution.progress = progress
+      execution.tags = tags
+      this.#writeStateThrottled(execution)
+    },
+    artifact: async (execution, name, data, contentType) => {
+      await this.#engine.store.putArtifact({ runId: execution.run.id, name, contentType, data, now: this.#engine.now() })
+    },
+    waiting: (execution, waiting) => {
+      const { run, token } = execution
+      if (execution.waiting === waiting || !this.#executions.has(run.id)) return
+      execution.waiting = waiting
+      // A waiting run lends its slot out; resuming takes it back even if that oversubscribes
+      // for a while (the handler never stopped; only the accounting did).
+      this.#busy += waiting ? -1 : 1
+      if (waiting) this.#startLocal()
+      this.#buffer.wait({ id: run.id, token, waiting })
+      if (this.#engine.listening()) this.#engine.emit({ type: waiting ? 'waiting' : 'resumed', runId: run.id, task: run.task, poolId: run.poolId, time: new Date(this.#engine.now()) })
+      if (waiting) this.wake()
+    },
   }
 
   /** Progress and tags reach subscribers at once; the store gets at most one write per interval per run. */
@@ -524,7 +549,7 @@ export class Worker {
     this.#buffer.progress({ id: execution.run.id, token: execution.token, progress: execution.progress, tags: execution.tags })
   }
 
-  #finish(execution: Execution, active: ActiveRun, task: AnyTask, result: RunResult, resolveDone: () => void): void {
+  #finish(execution: Execution, active: ActiveRun, task: AnyTask, result: RunResult): void {
     const { run } = execution
     const thrown = active.thrown
     const now = this.#engine.now()
@@ -548,7 +573,7 @@ export class Worker {
     } else {
       decision = this.#afterFailure(run, task, thrown, result.error ?? null, now)
     }
-    void this.#complete(execution, decision, result.progress, result.tags).finally(resolveDone)
+    void this.#complete(execution, decision, result.progress, result.tags)
   }
 
   /** A failed attempt: retry later (with backoff, or when asked), or fail for good. */
