@@ -57,6 +57,7 @@ export type {
   ClaimedRun,
   Completion,
   FlushOutcome,
+  InsertOptions,
   InsertOutcome,
   Lease,
   NewLogLine,

@@ -119,6 +119,16 @@ export interface NewRun {
   readonly createdAt: number
 }
 
+/** Options of {@link Store.insertRuns}. */
+export interface InsertOptions {
+  /**
+   * A backend connection to insert through, inside the caller's own transaction (PostgreSQL: a
+   * `pg` client between the caller's BEGIN and COMMIT), so a rolled-back transaction leaves no
+   * run behind. Backends without such connections reject it.
+   */
+  readonly client?: unknown
+}
+
 /** What an insert did with one new run. */
 export interface InsertOutcome {
   /** The stored run: the new one, or the active run holding the same unique key. */
@@ -356,7 +366,7 @@ export interface Store {
   close(): Promise<void>
 
   /** Inserts runs in one statement. Runs with a unique key held by an active run return that run. */
-  insertRuns(runs: readonly NewRun[]): Promise<InsertOutcome[]>
+  insertRuns(runs: readonly NewRun[], options?: InsertOptions): Promise<InsertOutcome[]>
   /** The newest run of `task` with `argsHash` that succeeded at or after `since`. */
   findReusable(task: string, argsHash: string, since: number): Promise<Run | undefined>
   /** Atomically takes pending runs for a worker: `running`, attempt +1, a fresh lease token. */

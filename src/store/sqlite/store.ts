@@ -11,7 +11,7 @@ import Database, { SqliteError } from 'better-sqlite3'
 import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { ConflictError } from '../../errors.js'
+import { ConflictError, ValidationError } from '../../errors.js'
 import type { LogEntry } from '../../task/context.js'
 import { ClaimPlan, limitsBind } from '../claim-plan.js'
 import { runFromNew } from '../new-run.js'
@@ -39,6 +39,7 @@ import type {
   ClaimRequest,
   ClaimedRun,
   FlushOutcome,
+  InsertOptions,
   InsertOutcome,
   Lease,
   NewRun,
@@ -204,7 +205,8 @@ export class SqliteStore implements Store {
     }
   }
 
-  async insertRuns(runs: readonly NewRun[]): Promise<InsertOutcome[]> {
+  async insertRuns(runs: readonly NewRun[], options: InsertOptions = {}): Promise<InsertOutcome[]> {
+    if (options.client !== undefined) throw new ValidationError('client: the SQLite store has no client connections; enqueue without `client`')
     if (runs.length === 0) return []
     // Rows of one enqueueMany share everything but id, arguments and keys: send the shared
     // values once as parameters and only the varying ones through one JSON array.
