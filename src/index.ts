@@ -72,6 +72,8 @@ export type {
   RunPage,
   RunState,
   Store,
+  StoreStats,
+  ThroughputBucket,
   WaitWrite,
   WakeListener,
   WorkerInfo,

@@ -465,6 +465,29 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       })
     })
 
+    describe('stats', () => {
+      it('counts runs by status and queue, with the oldest due pending run, and finished runs per bucket', async () => {
+        await store.insertRuns([newRun({ queue: 'a', runAt: T0 - 5000 }), newRun({ queue: 'a', runAt: T0 + 1e6 }), newRun({ queue: 'b', runAt: T0 - 100 })])
+        const claimed = await store.claimRuns(claimRequest({ limit: 1, queues: ['b'] }))
+        await store.insertRuns([newRun({ queue: 'b' }), newRun({ queue: 'c' })])
+        const [done] = await store.claimRuns(claimRequest({ limit: 1, queues: ['c'] }))
+        await store.flush({ ...EMPTY, completions: [completion(done!, done!.token, { finishedAt: T0 + 90_000 })] })
+        const stats = await store.stats(T0)
+        expect(stats.statuses).toEqual({ pending: 3, running: 1, waiting: 0, succeeded: 1, failed: 0, cancelled: 0 })
+        expect(stats.queues).toEqual([
+          { queue: 'a', pending: 2, running: 0, oldestPendingAt: new Date(T0 - 5000) },
+          { queue: 'b', pending: 1, running: 1, oldestPendingAt: new Date(T0) },
+        ])
+        expect(claimed).toHaveLength(1)
+        const buckets = await store.throughput(T0, T0 + 180_000, 60_000)
+        expect(buckets).toEqual([
+          { start: new Date(T0), succeeded: 0, failed: 0, cancelled: 0 },
+          { start: new Date(T0 + 60_000), succeeded: 1, failed: 0, cancelled: 0 },
+          { start: new Date(T0 + 120_000), succeeded: 0, failed: 0, cancelled: 0 },
+        ])
+      })
+    })
+
     describe('workers', () => {
       it('registers, refreshes, lists live ones and removes workers', async () => {
         const worker = { id: 'w1', host: 'h', pid: 1, concurrency: 4, busy: 1, queues: null, tasks: ['work'], running: ['r1'], startedAt: T0, heartbeatAt: T0 }

@@ -9,7 +9,21 @@ import type { LogEntry, PoolOptions, PoolStatus, RunResult } from '../task/conte
 import { UNLIMITED_CONCURRENCY, checkConcurrency, type AnyTask, type Task } from '../task/define.js'
 import { parseArgs, type ArgsInput } from '../task/fields.js'
 import { TaskRegistry, type TaskCategory } from '../task/registry.js'
-import { RUN_STATES, type ArtifactContent, type Artifact, type NewRun, type Pool, type PoolCounts, type Run, type RunFilter, type RunPage, type Store, type WorkerInfo } from '../store/types.js'
+import {
+  RUN_STATES,
+  type Artifact,
+  type ArtifactContent,
+  type NewRun,
+  type Pool,
+  type PoolCounts,
+  type Run,
+  type RunFilter,
+  type RunPage,
+  type Store,
+  type StoreStats,
+  type ThroughputBucket,
+  type WorkerInfo,
+} from '../store/types.js'
 import { checkEnqueueOptions, hashArgs, newRunRow, type EnqueueOptions } from './enqueue.js'
 import { EventBus, deliver, type RunEvent, type RunEventFilter, type RunEventListener } from './events.js'
 import { executeRun, type LogLimits, type PoolOpener, type RunSpec } from './execute.js'
@@ -441,6 +455,21 @@ export class Engine {
     const children: Pool[] = []
     for (const run of page.data) children.push(...(await store.poolsOfRun(run.id)))
     return { pool, status: poolStatus(pool, counts, this.#clock()), runs: page.data, children }
+  }
+
+  /** Run counts by status and by queue (depth, running, oldest pending). */
+  async stats(): Promise<StoreStats> {
+    return (await this.#ready()).stats(this.#clock())
+  }
+
+  /** Finished runs per bucket over the last `windowMs` (default: an hour in 60 buckets of a minute). */
+  async throughput(windowMs = 3_600_000, bucketMs = 60_000): Promise<ThroughputBucket[]> {
+    if (!Number.isSafeInteger(windowMs) || windowMs <= 0 || !Number.isSafeInteger(bucketMs) || bucketMs <= 0 || windowMs / bucketMs > 10_000) {
+      throw new ValidationError(`throughput: expected a positive window and bucket (at most 10000 buckets), got ${describeValue(windowMs)} / ${describeValue(bucketMs)}`)
+    }
+    const now = this.#clock()
+    const until = Math.ceil((now + 1) / bucketMs) * bucketMs
+    return (await this.#ready()).throughput(until - windowMs, until, bucketMs)
   }
 
   /** Live worker processes sharing the store (heartbeat within three heartbeat intervals). */

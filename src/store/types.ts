@@ -354,6 +354,29 @@ export interface WorkerInfo {
   readonly running: readonly string[]
 }
 
+/** Counts for dashboards and metrics. Deleted runs are not counted. */
+export interface StoreStats {
+  /** Runs by status. */
+  readonly statuses: Readonly<Record<RunState, number>>
+  /** Queues with pending or running runs. */
+  readonly queues: readonly {
+    readonly queue: string
+    readonly pending: number
+    /** Running or waiting. */
+    readonly running: number
+    /** When the longest-waiting pending run became due (`null` without pending runs due). */
+    readonly oldestPendingAt: Date | null
+  }[]
+}
+
+/** Finished runs per time bucket. */
+export interface ThroughputBucket {
+  readonly start: Date
+  readonly succeeded: number
+  readonly failed: number
+  readonly cancelled: number
+}
+
 /** Tells a worker that runs may be available; see {@link Store.onRunsAvailable}. */
 export type WakeListener = () => void
 
@@ -413,6 +436,11 @@ export interface Store {
   poolCounts(id: string, options?: { readonly tree?: boolean }): Promise<PoolCounts>
   /** Ids of the pool and every pool below it. */
   poolTree(id: string): Promise<string[]>
+
+  /** Run counts by status and by queue. `now` decides which pending runs are due. */
+  stats(now: number): Promise<StoreStats>
+  /** Runs finished since `since`, counted per `bucketMs`, oldest bucket first, empty buckets included. */
+  throughput(since: number, until: number, bucketMs: number): Promise<ThroughputBucket[]>
 
   /** Registers or refreshes a worker process. */
   saveWorker(worker: Omit<WorkerInfo, 'startedAt' | 'heartbeatAt'> & { readonly startedAt: number; readonly heartbeatAt: number }): Promise<void>

@@ -49,11 +49,15 @@ import type {
   Run,
   RunFilter,
   RunPage,
+  RunState,
   Store,
+  StoreStats,
+  ThroughputBucket,
   WakeListener,
   WorkerInfo,
   WriteBatch,
 } from '../types.js'
+import { RUN_STATES } from '../types.js'
 import { SQLITE_MIGRATIONS } from './migrations.js'
 
 /** Options of {@link sqliteStore}. */
@@ -642,6 +646,38 @@ export class SqliteStore implements Store {
     return countsFrom(rows)
   }
 
+  async stats(now: number): Promise<StoreStats> {
+    const statuses = Object.fromEntries(RUN_STATES.map((state) => [state, 0])) as Record<RunState, number>
+    for (const row of this.#stmt('SELECT status, count(*) AS n FROM runs WHERE deleted_at IS NULL GROUP BY status').all() as { status: RunState; n: number }[]) {
+      statuses[row.status] = row.n
+    }
+    const queues = new Map<string, { queue: string; pending: number; running: number; oldestPendingAt: Date | null }>()
+    const entry = (queue: string) => {
+      let q = queues.get(queue)
+      if (q === undefined) queues.set(queue, (q = { queue, pending: 0, running: 0, oldestPendingAt: null }))
+      return q
+    }
+    const pending = this.#stmt(
+      `SELECT queue, count(*) AS n, min(CASE WHEN run_at <= ? THEN run_at END) AS oldest FROM runs INDEXED BY runs_pending WHERE status = 'pending' GROUP BY queue`,
+    ).all(now) as { queue: string; n: number; oldest: number | null }[]
+    for (const row of pending) {
+      const q = entry(row.queue)
+      q.pending = row.n
+      q.oldestPendingAt = row.oldest === null ? null : new Date(row.oldest)
+    }
+    const running = this.#stmt(`SELECT queue, count(*) AS n FROM runs INDEXED BY runs_leased WHERE status IN ('running', 'waiting') GROUP BY queue`).all() as { queue: string; n: number }[]
+    for (const row of running) entry(row.queue).running = row.n
+    return { statuses, queues: [...queues.values()].sort((a, b) => (a.queue < b.queue ? -1 : 1)) }
+  }
+
+  async throughput(since: number, until: number, bucketMs: number): Promise<ThroughputBucket[]> {
+    const rows = this.#stmt(
+      `SELECT (finished_at - @since) / @bucket AS b, status, count(*) AS n FROM runs
+       WHERE finished_at >= @since AND finished_at < @until AND status IN ('succeeded', 'failed', 'cancelled') GROUP BY b, status`,
+    ).all({ since, until, bucket: bucketMs }) as { b: number; status: 'succeeded' | 'failed' | 'cancelled'; n: number }[]
+    return bucketsFrom(rows, since, until, bucketMs)
+  }
+
   async saveWorker(worker: Omit<WorkerInfo, 'startedAt' | 'heartbeatAt'> & { readonly startedAt: number; readonly heartbeatAt: number }): Promise<void> {
     this.#stmt(
       `INSERT INTO workers (id, host, pid, concurrency, busy, queues, tasks, running, started_at, heartbeat_at)
@@ -726,6 +762,17 @@ function withLostWorker(run: Run): Run {
   if (last === undefined || run.error?.code !== 'ERR_WORKER_LOST') return run
   const error = workerLostError(last.workerId)
   return { ...run, error, attempts: [...run.attempts.slice(0, -1), { ...last, error }] }
+}
+
+/** Per-bucket counts (bucket index, status, count) into every bucket from `since` to `until`. */
+export function bucketsFrom(rows: readonly { b: number | string; status: string; n: number | string }[], since: number, until: number, bucketMs: number): ThroughputBucket[] {
+  const count = Math.max(0, Math.ceil((until - since) / bucketMs))
+  const buckets = Array.from({ length: count }, (_, i) => ({ start: new Date(since + i * bucketMs), succeeded: 0, failed: 0, cancelled: 0 }))
+  for (const row of rows) {
+    const bucket = buckets[Math.floor(Number(row.b))]
+    if (bucket !== undefined && (row.status === 'succeeded' || row.status === 'failed' || row.status === 'cancelled')) bucket[row.status] += Number(row.n)
+  }
+  return buckets
 }
 
 /** Folds per-status counts into {@link PoolCounts}. */

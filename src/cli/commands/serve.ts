@@ -1,0 +1,66 @@
+/**
+ * `taskengine serve`: the whole product in one process — the store, a worker, and the HTTP
+ * server (API, live streams, metrics, admin UI) on 127.0.0.1:8080 by default.
+ */
+import { Option, type Command } from 'commander'
+import { Engine } from '../../engine/engine.js'
+import { serve } from '../../server/serve.js'
+import { EXIT, interrupted, type CliIo } from '../io.js'
+import { loadTasks } from '../load-tasks.js'
+import { describeStore, openStore } from '../store-option.js'
+import { intOption } from '../task-input.js'
+
+interface ServeFlags {
+  tasks?: string
+  store?: string
+  port?: string
+  host?: string
+  concurrency?: string
+  token?: string
+  grace?: string
+}
+
+export function serveCommand(program: Command, io: CliIo, setExit: (code: number) => void, tasksOption: () => Option, storeOption: () => Option, env: (option: Option, name: string) => Option): void {
+  program
+    .command('serve')
+    .description('run the store, a worker and the HTTP server (API, live streams, metrics, admin UI)')
+    .addOption(tasksOption())
+    .addOption(storeOption())
+    .addOption(env(new Option('-p, --port <port>', 'port to listen on').default('8080'), 'TASKENGINE_PORT'))
+    .addOption(env(new Option('--host <host>', 'address to listen on (anything but loopback needs --token)').default('127.0.0.1'), 'TASKENGINE_HOST'))
+    .addOption(env(new Option('-c, --concurrency <n>', 'runs executing at once in this process (0: no worker)').default('10'), 'TASKENGINE_CONCURRENCY'))
+    .addOption(env(new Option('--token <token>', 'require Authorization: Bearer <token> on every request'), 'TASKENGINE_TOKEN'))
+    .option('--grace <ms>', 'on stop, how long running handlers may take before they are aborted', '10000')
+    .action(async (flags: ServeFlags) => {
+      setExit(await run(flags, io))
+    })
+}
+
+async function run(flags: ServeFlags, io: CliIo): Promise<number> {
+  const err = (text: string): void => void io.stderr.write(text)
+  const { tasks, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
+  const port = intOption(flags.port, '--port', 0) ?? 8080
+  const concurrency = intOption(flags.concurrency, '--concurrency', 0) ?? 10
+  const graceMs = intOption(flags.grace, '--grace', 0) ?? 10_000
+  const engine = new Engine({ tasks: [...tasks], store: await openStore(flags.store, io.cwd), onError: (e) => err(`taskengine: ${e.message}\n`) })
+  const stopSignal = interrupted(io)
+  let server: Awaited<ReturnType<typeof serve>>
+  try {
+    server = await serve(engine, { host: flags.host ?? '127.0.0.1', port, ...(flags.token === undefined ? {} : { token: flags.token }), onError: (e) => err(`taskengine server: ${e.stack ?? e.message}\n`) })
+  } catch (error) {
+    await engine.close()
+    throw error
+  }
+  if (concurrency > 0) await engine.start({ concurrency })
+  err(
+    `taskengine serving ${server.url}/admin\n` +
+      `  store ${describeStore(flags.store, io.cwd)}; ${concurrency > 0 ? `worker concurrency ${concurrency}` : 'no worker'}; tasks from ${source} (${tasks.length})\n` +
+      `  API ${server.url}/api  metrics ${server.url}/metrics${flags.token === undefined ? '' : '  (token required)'}\n`,
+  )
+  const signal = await stopSignal
+  err(`taskengine: ${signal}: stopping (grace ${graceMs} ms; again to force quit)\n`)
+  await server.close()
+  await engine.close({ graceMs })
+  err('taskengine: stopped\n')
+  return EXIT.ok
+}

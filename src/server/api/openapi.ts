@@ -1,0 +1,201 @@
+/**
+ * The OpenAPI 3.1 description of the JSON API. A test checks that it lists exactly the routes
+ * the app serves.
+ */
+
+const json = (schema: object) => ({ 'application/json': { schema } })
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+const error = (description: string) => ({ description, content: json(ref('Error')) })
+const FORMAT_PARAMS = [
+  { name: 'format', in: 'query', description: 'Output format (or use the Accept header)', schema: { type: 'string', enum: ['json', 'csv', 'xml', 'yaml', 'debug'] } },
+  { name: 'download', in: 'query', description: 'Answer as a file download', schema: { type: 'boolean' } },
+]
+const idParam = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } })
+const ERRORS = {
+  '400': error('Invalid input: every bad field is listed'),
+  '401': error('Not authenticated'),
+  '403': error('Not allowed'),
+}
+
+/** The OpenAPI document; `basePath` is where the API is mounted. */
+export function openApiDocument(basePath: string, version: string): Record<string, unknown> {
+  const get = (summary: string, schema: object, params: object[] = [], extra: Record<string, unknown> = {}) => ({
+    get: { summary, parameters: [...params, ...FORMAT_PARAMS], responses: { '200': { description: 'OK', content: json(schema) }, ...ERRORS, ...extra } },
+  })
+  return {
+    openapi: '3.1.0',
+    info: { title: 'taskengine API', version, description: 'Tasks are definitions; runs are executions. Errors: { error: { code, message, fields? } }.' },
+    servers: [{ url: basePath === '' ? '/' : basePath }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Required when the server has a token (always off loopback)' } },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: {
+                code: { type: 'string', examples: ['ERR_VALIDATION'] },
+                message: { type: 'string' },
+                fields: { type: 'array', items: { type: 'object', properties: { key: { type: 'string' }, expected: { type: 'string' }, received: { type: ['string', 'null'] }, message: { type: 'string' } } } },
+              },
+            },
+          },
+        },
+        Field: {
+          type: 'object',
+          properties: {
+            key: { type: 'string' },
+            title: { type: 'string' },
+            description: { type: 'string' },
+            type: { type: 'string', enum: ['string', 'int', 'float', 'bool', 'string[]', 'time'] },
+            required: { type: 'boolean' },
+            default: {},
+            choices: { type: 'array' },
+            min: { type: 'number' },
+            max: { type: 'number' },
+          },
+        },
+        Task: {
+          type: 'object',
+          properties: {
+            key: { type: 'string' },
+            title: { type: 'string' },
+            category: { type: 'string' },
+            icon: { type: 'string' },
+            description: { type: 'string' },
+            tags: { type: 'array', items: { type: 'string' } },
+            dangerous: { type: ['string', 'null'] },
+            expensive: { type: 'boolean' },
+            webUrl: { type: 'string' },
+            maxConcurrent: { type: ['integer', 'null'] },
+            timeoutMs: { type: ['integer', 'null'] },
+            queue: { type: 'string' },
+            fields: { type: 'array', items: ref('Field') },
+          },
+        },
+        RunResult: { type: 'object', description: 'Result of an in-process run: id, task, label, args, status, data, error, logs, tags, progress, artifacts, startedAt, finishedAt, durationMs' },
+        Run: {
+          type: 'object',
+          description: 'A durable run',
+          properties: {
+            id: { type: 'string' },
+            task: { type: 'string' },
+            label: { type: 'string' },
+            queue: { type: 'string' },
+            status: { type: 'string', enum: ['pending', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'] },
+            args: { type: 'object' },
+            progress: { type: ['object', 'null'] },
+            data: {},
+            error: { type: ['object', 'null'] },
+            attempts: { type: 'array' },
+            createdAt: { type: 'string', format: 'date-time' },
+            startedAt: { type: ['string', 'null'], format: 'date-time' },
+            finishedAt: { type: ['string', 'null'], format: 'date-time' },
+          },
+        },
+        RunPage: { type: 'object', properties: { data: { type: 'array', items: ref('Run') }, total: { type: 'integer' }, page: { type: 'integer' }, pageSize: { type: 'integer' } } },
+        EnqueueRequest: {
+          type: 'object',
+          required: ['task'],
+          properties: {
+            task: { type: 'string' },
+            args: { type: 'object' },
+            options: {
+              type: 'object',
+              properties: {
+                label: { type: 'string' },
+                queue: { type: 'string' },
+                priority: { type: 'integer' },
+                runAt: { type: 'string', format: 'date-time' },
+                delayMs: { type: 'integer' },
+                maxAttempts: { type: 'integer' },
+                backoff: { type: 'object' },
+                timeoutMs: { type: 'integer' },
+                uniqueKey: { type: 'string' },
+                notAfter: { type: 'string', format: 'date-time' },
+                category: { type: 'string', enum: ['user', 'system'] },
+                tags: { type: 'array', items: { type: 'string' } },
+              },
+            },
+          },
+        },
+      },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/api/tasks': get('List tasks', { type: 'array', items: ref('Task') }),
+      '/api/tasks/{key}': get('Describe a task: metadata and fields', ref('Task'), [idParam('key', 'Task key')], { '404': error('Unknown task') }),
+      '/api/tasks/{key}/run': {
+        post: {
+          summary: 'Run a task now (synchronously, with a time limit) and answer with its result',
+          parameters: [idParam('key', 'Task key')],
+          requestBody: { content: json({ type: 'object', properties: { args: { type: 'object' }, options: { type: 'object', properties: { label: { type: 'string' }, timeoutMs: { type: 'integer' } } } } }) },
+          responses: { '200': { description: 'The result (status may be failed)', content: json(ref('RunResult')) }, ...ERRORS, '404': error('Unknown task'), '413': error('Body too large'), '415': error('Not JSON') },
+        },
+      },
+      '/api/runs': {
+        post: {
+          summary: 'Enqueue a durable run',
+          requestBody: { required: true, content: json(ref('EnqueueRequest')) },
+          responses: { '201': { description: 'The stored run', content: json(ref('Run')) }, ...ERRORS, '404': error('Unknown task'), '413': error('Body too large'), '415': error('Not JSON') },
+        },
+        ...get('List runs, newest first', ref('RunPage'), [
+          { name: 'page', in: 'query', schema: { type: 'integer', minimum: 1 } },
+          { name: 'pageSize', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } },
+          { name: 'search', in: 'query', description: 'Text in id, task, label or arguments', schema: { type: 'string' } },
+          ...['task', 'queue', 'label', 'tag', 'createdBy', 'pool'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+          { name: 'status', in: 'query', description: 'Comma-separated statuses', schema: { type: 'string' } },
+          { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
+          { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+        ]),
+      },
+      '/api/runs/{id}': {
+        ...get('A run with attempts, progress, result and error', ref('Run'), [idParam('id', 'Run id')], { '404': error('Unknown run') }),
+        delete: { summary: 'Soft-delete a run (cancels it first if running)', parameters: [idParam('id', 'Run id')], responses: { '200': { description: 'The deleted run', content: json(ref('Run')) }, ...ERRORS, '404': error('Unknown run') } },
+      },
+      '/api/runs/{id}/logs': get(
+        'Log lines after a position',
+        { type: 'object', properties: { runId: { type: 'string' }, after: { type: 'integer' }, next: { type: 'integer' }, logs: { type: 'array' } } },
+        [idParam('id', 'Run id'), { name: 'after', in: 'query', schema: { type: 'integer' } }, { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 10000 } }],
+        { '404': error('Unknown run') },
+      ),
+      '/api/runs/{id}/artifacts': get('Artifacts of a run', { type: 'array' }, [idParam('id', 'Run id')], { '404': error('Unknown run') }),
+      '/api/runs/{id}/artifacts/{name}': {
+        get: {
+          summary: 'Download an artifact',
+          parameters: [idParam('id', 'Run id'), idParam('name', 'Artifact name')],
+          responses: { '200': { description: 'The bytes, with their content type' }, ...ERRORS, '404': error('Unknown run or artifact') },
+        },
+      },
+      '/api/runs/{id}/cancel': {
+        post: {
+          summary: 'Cancel a run: pending at once, running through its handler signal',
+          parameters: [idParam('id', 'Run id')],
+          requestBody: { content: json({ type: 'object', properties: { reason: { type: 'string' } } }) },
+          responses: { '200': { description: 'The run', content: json(ref('Run')) }, ...ERRORS, '404': error('Unknown run'), '409': error('Already finished') },
+        },
+      },
+      '/api/runs/{id}/retry': {
+        post: {
+          summary: 'Retry a failed or cancelled run',
+          parameters: [idParam('id', 'Run id')],
+          responses: { '200': { description: 'The run, pending again', content: json(ref('Run')) }, ...ERRORS, '404': error('Unknown run'), '409': error('Not failed or cancelled') },
+        },
+      },
+      '/api/pools/{id}': get('A pool: aggregate status over its tree, its runs and nested pools', { type: 'object' }, [idParam('id', 'Pool id')], { '404': error('Unknown pool') }),
+      '/api/me/runs': get('The caller\'s active and recent runs', { type: 'object' }),
+      '/api/workers': get('Live worker processes', { type: 'array' }),
+      '/api/stats': get('Run counts by status and queue, and throughput over the last hour', { type: 'object' }),
+      '/api/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } } },
+      '/api/stream': {
+        get: {
+          summary: 'WebSocket: live run events with resume (see the README for the protocol)',
+          responses: { '101': { description: 'Switching protocols' }, '401': error('Not authenticated'), '403': error('Origin not allowed') },
+        },
+      },
+    },
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Runs are executions: enqueue, list, read, steer.
+ */
+import { Hono } from 'hono'
+import type { EnqueueOptions } from '../../engine/enqueue.js'
+import { ValidationError, describeValue } from '../../errors.js'
+import { RUN_STATES, type Run, type RunFilter, type RunState } from '../../store/types.js'
+import { QueryReader, identity, jsonBody, readScope, requirePermission, type RouteDeps, type ServerContext, type ServerEnv } from '../context.js'
+import { respond } from '../formats.js'
+import { notFound } from '../http-errors.js'
+import { splitBody } from './tasks.js'
+
+/** Enqueue options a client may set (pool, parent and schedule wiring stay internal). */
+const CLIENT_OPTIONS = ['label', 'queue', 'priority', 'runAt', 'delayMs', 'maxAttempts', 'backoff', 'timeoutMs', 'uniqueKey', 'notAfter', 'category', 'tags'] as const
+
+export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
+  const { engine } = deps
+  const routes = new Hono<ServerEnv>()
+
+  routes.post('/runs', async (c) => {
+    const who = requirePermission(c, 'runs:write')
+    const body = await jsonBody(c)
+    const task = body.task
+    if (typeof task !== 'string' || task === '') throw new ValidationError(`task: expected a task key, got ${describeValue(task)}`)
+    if (engine.get(task) === undefined) throw notFound(`unknown task "${task}"`)
+    const { args, options } = splitBody(body)
+    const run = await engine.enqueue(task, args, { ...enqueueOptions(options), createdBy: who.id })
+    return c.json(run, 201)
+  })
+
+  routes.get('/runs', async (c) => {
+    const filter = runFilter(c)
+    const page = await engine.listRuns(filter)
+    return respond(c, page, { name: 'runs', rows: (p) => (p as { data: Run[] }).data.map(runRow) })
+  })
+
+  routes.get('/runs/:id', async (c) => {
+    const run = await visibleRun(c, deps)
+    return respond(c, run, { name: `run-${run.id}` })
+  })
+
+  routes.get('/runs/:id/logs', async (c) => {
+    const run = await visibleRun(c, deps)
+    const query = new QueryReader(c)
+    const after = query.int('after', 0, Number.MAX_SAFE_INTEGER) ?? 0
+    const limit = query.int('limit', 1, 10_000) ?? 1000
+    query.done()
+    const logs = await engine.getLogs(run.id, { after, limit })
+    return respond(c, { runId: run.id, after, logs, next: logs.at(-1)?.seq ?? after }, { name: `logs-${run.id}`, rows: (d) => (d as { logs: unknown[] }).logs })
+  })
+
+  routes.get('/runs/:id/artifacts', async (c) => {
+    const run = await visibleRun(c, deps)
+    return respond(c, await engine.listArtifacts(run.id), { name: `artifacts-${run.id}` })
+  })
+
+  routes.get('/runs/:id/artifacts/:name', async (c) => {
+    const run = await visibleRun(c, deps)
+    const name = c.req.param('name')
+    const artifact = await engine.getArtifact(run.id, name)
+    if (artifact === undefined) throw notFound(`run ${run.id} has no artifact "${name}"`)
+    return c.body(new Uint8Array(artifact.data), 200, {
+      'content-type': artifact.contentType,
+      'content-length': String(artifact.size),
+      // Always a download: an artifact is whatever a handler stored and must never render as a page of ours.
+      'content-disposition': `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`,
+    })
+  })
+
+  routes.post('/runs/:id/cancel', async (c) => {
+    requirePermission(c, 'runs:write')
+    const body = await jsonBody(c)
+    const reason = body.reason
+    if (reason !== undefined && (typeof reason !== 'string' || reason === '')) throw new ValidationError(`reason: expected a non-empty string, got ${describeValue(reason)}`)
+    const run = await visibleRun(c, deps)
+    return c.json(await engine.cancel(run.id, reason ?? `cancelled by ${identity(c).id}`))
+  })
+
+  routes.post('/runs/:id/retry', async (c) => {
+    requirePermission(c, 'runs:write')
+    const run = await visibleRun(c, deps)
+    return c.json(await engine.retry(run.id))
+  })
+
+  routes.delete('/runs/:id', async (c) => {
+    requirePermission(c, 'runs:write')
+    const run = await visibleRun(c, deps)
+    return c.json(await engine.delete(run.id))
+  })
+
+  return routes
+}
+
+/** The run named in the path, if the caller may see it (404 otherwise: others' runs do not exist for them). */
+export async function visibleRun(c: ServerContext, deps: RouteDeps): Promise<Run> {
+  const scope = readScope(c)
+  const id = c.req.param('id') ?? ''
+  const run = await deps.engine.getRun(id)
+  if (run === undefined || (!scope.all && run.createdBy !== scope.id)) throw notFound(`unknown run "${id}"`)
+  return run
+}
+
+/** The list filter from the query: page, pageSize (1–100), search, task, status, queue, label, tag, createdBy, from, to, pool. */
+export function runFilter(c: ServerContext): RunFilter {
+  const scope = readScope(c)
+  const query = new QueryReader(c)
+  const filter: { -readonly [K in keyof RunFilter]: RunFilter[K] } = {
+    page: query.int('page', 1, 1_000_000) ?? 1,
+    pageSize: query.int('pageSize', 1, 100) ?? 20,
+  }
+  const status = query.list<RunState>('status', RUN_STATES)
+  if (status !== undefined) filter.status = status
+  for (const [param, key] of [
+    ['task', 'task'],
+    ['queue', 'queue'],
+    ['label', 'label'],
+    ['tag', 'tag'],
+    ['createdBy', 'createdBy'],
+    ['search', 'search'],
+    ['pool', 'poolId'],
+  ] as const) {
+    const value = query.string(param)
+    if (value !== undefined) filter[key] = value
+  }
+  const from = query.time('from')
+  const to = query.time('to')
+  if (from !== undefined) filter.from = from
+  if (to !== undefined) filter.to = to
+  query.done()
+  if (!scope.all) filter.createdBy = scope.id
+  return filter
+}
+
+function enqueueOptions(options: Record<string, unknown>): EnqueueOptions {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(options)) {
+    if (!(CLIENT_OPTIONS as readonly string[]).includes(key)) throw new ValidationError(`options.${key}: unknown option (known: ${CLIENT_OPTIONS.join(', ')})`)
+    if ((key === 'runAt' || key === 'notAfter') && typeof value === 'string') {
+      const date = new Date(value)
+      if (Number.isNaN(date.getTime())) throw new ValidationError(`options.${key}: expected an ISO 8601 time or epoch ms, got ${describeValue(value)}`)
+      out[key] = date
+    } else out[key] = value
+  }
+  return out
+}
+
+/** A run as one flat CSV row. */
+export function runRow(run: Run): Record<string, unknown> {
+  return {
+    id: run.id,
+    task: run.task,
+    label: run.label,
+    status: run.status,
+    queue: run.queue,
+    priority: run.priority,
+    attempt: run.attempt,
+    maxAttempts: run.maxAttempts,
+    createdAt: run.createdAt,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    durationMs: run.startedAt !== null && run.finishedAt !== null ? run.finishedAt.getTime() - run.startedAt.getTime() : null,
+    createdBy: run.createdBy,
+    category: run.category,
+    tags: run.tags.join('; '),
+    progress: run.progress?.percent ?? null,
+    args: JSON.stringify(run.args),
+    errorCode: run.error?.code ?? null,
+    errorMessage: run.error?.message ?? null,
+    poolId: run.poolId,
+    parentId: run.parentId,
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Pools, the caller's own runs (for a header menu), and live workers.
+ */
+import { Hono } from 'hono'
+import { ACTIVE_STATES } from '../../store/types.js'
+import { identity, readScope, requirePermission, type RouteDeps, type ServerEnv } from '../context.js'
+import { respond } from '../formats.js'
+import { notFound } from '../http-errors.js'
+import { runRow } from './runs.js'
+
+export function systemRoutes(deps: RouteDeps): Hono<ServerEnv> {
+  const { engine } = deps
+  const routes = new Hono<ServerEnv>()
+
+  routes.get('/pools/:id', async (c) => {
+    const scope = readScope(c)
+    const report = await engine.getPool(c.req.param('id'))
+    if (report === undefined) throw notFound(`unknown pool "${c.req.param('id')}"`)
+    const runs = scope.all ? report.runs : report.runs.filter((r) => r.createdBy === scope.id)
+    return respond(c, { ...report, runs }, { name: `pool-${report.pool.id}`, rows: () => runs.map(runRow) })
+  })
+
+  routes.get('/me/runs', async (c) => {
+    const me = identity(c)
+    readScope(c)
+    const [active, recent] = await Promise.all([
+      engine.listRuns({ createdBy: me.id, status: [...ACTIVE_STATES], pageSize: 20 }),
+      engine.listRuns({ createdBy: me.id, pageSize: 10 }),
+    ])
+    return respond(c, { user: me.id, active: active.data, activeTotal: active.total, recent: recent.data }, { name: 'my-runs', rows: (d) => [...(d as { active: never[] }).active, ...(d as { recent: never[] }).recent].map(runRow) })
+  })
+
+  routes.get('/workers', async (c) => {
+    requirePermission(c, 'workers:read')
+    return respond(c, await engine.workers(), { name: 'workers' })
+  })
+
+  return routes
+}

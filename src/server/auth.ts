@@ -1,0 +1,69 @@
+/**
+ * Who is calling. `createServer` takes an `auth` resolver, `(request) => identity | null`; the
+ * built-in one checks a bearer token when one is configured and lets everyone in otherwise
+ * (the standalone server only allows that on loopback).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto'
+
+/** Permissions: `*` (everything) or any of these. */
+export const PERMISSIONS = ['tasks:read', 'tasks:run', 'runs:read', 'runs:read:own', 'runs:write', 'workers:read', 'metrics:read'] as const
+export type Permission = (typeof PERMISSIONS)[number]
+
+/** The caller. */
+export interface Identity {
+  /** Recorded as `createdBy` on runs the caller enqueues. */
+  readonly id: string
+  /** What the caller may do; `['*']` for everything. */
+  readonly permissions: readonly (Permission | '*')[]
+}
+
+/** Resolves the caller of a request; `null` means not authenticated (401). */
+export type AuthResolver = (request: Request) => Identity | null | Promise<Identity | null>
+
+/** Whether the identity may do `permission`. */
+export function can(identity: Identity, permission: Permission): boolean {
+  return identity.permissions.includes('*') || identity.permissions.includes(permission)
+}
+
+/** Options of {@link tokenAuth}. */
+export interface TokenAuthOptions {
+  /** The shared secret; `undefined` or empty lets every caller in as `local`. */
+  readonly token?: string | undefined
+  /** The identity of an authenticated caller. Default: `{ id: 'token', permissions: ['*'] }`. */
+  readonly identity?: Identity
+}
+
+/** Where a token may come from: `Authorization: Bearer …`, the `taskengine_token` cookie, or `?access_token=` (WebSocket upgrades from browsers cannot set headers). */
+export function requestToken(request: Request): string | undefined {
+  const header = request.headers.get('authorization')
+  if (header !== null) {
+    const match = /^Bearer\s+(.+)$/i.exec(header.trim())
+    return match?.[1]?.trim()
+  }
+  const cookie = request.headers.get('cookie')
+  if (cookie !== null) {
+    for (const part of cookie.split(';')) {
+      const [name, ...rest] = part.trim().split('=')
+      if (name === 'taskengine_token') return decodeURIComponent(rest.join('='))
+    }
+  }
+  return new URL(request.url).searchParams.get('access_token') ?? undefined
+}
+
+/** The built-in resolver: a shared bearer token, compared in constant time. */
+export function tokenAuth(options: TokenAuthOptions = {}): AuthResolver {
+  const expected = options.token === undefined || options.token === '' ? undefined : digest(options.token)
+  const identity = options.identity ?? { id: 'token', permissions: ['*'] }
+  const local: Identity = { id: 'local', permissions: ['*'] }
+  return (request) => {
+    if (expected === undefined) return local
+    const given = requestToken(request)
+    if (given === undefined) return null
+    // Compare fixed-length digests so neither the content nor the length of the token leaks through timing.
+    return timingSafeEqual(digest(given), expected) ? identity : null
+  }
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest()
+}

@@ -1,0 +1,127 @@
+/**
+ * What route handlers share: the Hono environment (the caller's identity), body reading with
+ * clear errors, query parsing, permission checks.
+ */
+import type { Context } from 'hono'
+import { describeValue, type FieldIssue } from '../errors.js'
+import type { Engine } from '../engine/engine.js'
+import { can, type Identity, type Permission } from './auth.js'
+import { HttpError } from './http-errors.js'
+
+/** Hono environment of the server's routes. */
+export interface ServerEnv {
+  Variables: {
+    identity: Identity
+  }
+}
+
+export type ServerContext = Context<ServerEnv>
+
+/** What the routes need from `createServer`. */
+export interface RouteDeps {
+  readonly engine: Engine
+  /** Longest a synchronous run over HTTP may take, in ms. */
+  readonly syncRunTimeoutMs: number
+  /** Reports errors that are the server's fault (500s). */
+  readonly report: (error: Error) => void
+}
+
+/** The caller; routes behind the auth middleware always have one. */
+export function identity(c: ServerContext): Identity {
+  return c.get('identity')
+}
+
+/** Throws 403 unless the caller may do `permission`. */
+export function requirePermission(c: ServerContext, permission: Permission): Identity {
+  const who = identity(c)
+  if (!can(who, permission)) throw new HttpError(403, 'ERR_FORBIDDEN', `forbidden: "${who.id}" lacks the "${permission}" permission`)
+  return who
+}
+
+/** Whether the caller reads every run (`runs:read`) or only its own (`runs:read:own`); 403 when neither. */
+export function readScope(c: ServerContext): { all: boolean; id: string } {
+  const who = identity(c)
+  if (can(who, 'runs:read')) return { all: true, id: who.id }
+  if (can(who, 'runs:read:own')) return { all: false, id: who.id }
+  throw new HttpError(403, 'ERR_FORBIDDEN', `forbidden: "${who.id}" lacks the "runs:read" permission`)
+}
+
+/**
+ * The JSON body of a request as an object. An empty body is `{}`; any other body must be
+ * `application/json` (415) and well-formed (400 naming the problem).
+ */
+export async function jsonBody(c: ServerContext): Promise<Record<string, unknown>> {
+  const text = await c.req.text()
+  if (text.trim() === '') return {}
+  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
+  if (type !== 'application/json') {
+    throw new HttpError(415, 'ERR_UNSUPPORTED_MEDIA_TYPE', `expected a JSON body (Content-Type: application/json), got ${type === '' ? 'no content type' : `"${type}"`}`)
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (error) {
+    throw new HttpError(400, 'ERR_MALFORMED_JSON', `malformed JSON body: ${(error as Error).message}`)
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new HttpError(400, 'ERR_VALIDATION', `expected a JSON object as body, got ${describeValue(parsed)}`)
+  }
+  return parsed as Record<string, unknown>
+}
+
+/** Collects query problems and reports them all at once as one 400. */
+export class QueryReader {
+  readonly #c: ServerContext
+  readonly #issues: FieldIssue[] = []
+
+  constructor(c: ServerContext) {
+    this.#c = c
+  }
+
+  string(name: string): string | undefined {
+    const value = this.#c.req.query(name)
+    return value === undefined || value === '' ? undefined : value
+  }
+
+  int(name: string, min: number, max: number): number | undefined {
+    const text = this.string(name)
+    if (text === undefined) return undefined
+    const n = Number(text)
+    if (!/^-?\d+$/.test(text) || n < min || n > max) {
+      this.#issue(name, `int from ${min} to ${max}`, text)
+      return undefined
+    }
+    return n
+  }
+
+  time(name: string): Date | undefined {
+    const text = this.string(name)
+    if (text === undefined) return undefined
+    const date = new Date(text)
+    if (Number.isNaN(date.getTime())) {
+      this.#issue(name, 'an ISO 8601 time', text)
+      return undefined
+    }
+    return date
+  }
+
+  list<T extends string>(name: string, allowed: readonly T[]): T[] | undefined {
+    const text = this.string(name)
+    if (text === undefined) return undefined
+    const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '')
+    const bad = items.filter((item) => !(allowed as readonly string[]).includes(item))
+    if (bad.length > 0) this.#issue(name, `a comma-separated list of ${allowed.join(', ')}`, text)
+    return items as T[]
+  }
+
+  /** Throws one 400 listing every bad parameter. */
+  done(): void {
+    if (this.#issues.length > 0) {
+      throw new HttpError(400, 'ERR_VALIDATION', `invalid query: ${this.#issues.map((i) => i.message).join('; ')}`, this.#issues)
+    }
+  }
+
+  #issue(key: string, expected: string, value: string): void {
+    this.#issues.push({ key, expected, received: describeValue(value), message: `${key}: expected ${expected}, got ${describeValue(value)}` })
+  }
+}

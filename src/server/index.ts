@@ -1,0 +1,14 @@
+/**
+ * taskengine/server — the HTTP API, WebSocket streams, metrics and (to come) the admin UI.
+ */
+export { createServer } from './server.js'
+export type { ServerOptions, TaskEngineServer } from './server.js'
+export { serve, isLoopback } from './serve.js'
+export type { RunningServer, ServeOptions } from './serve.js'
+export { tokenAuth, can, requestToken, PERMISSIONS } from './auth.js'
+export type { AuthResolver, Identity, Permission, TokenAuthOptions } from './auth.js'
+export { FORMATS, serialize, toCsv } from './formats.js'
+export type { Format } from './formats.js'
+export { HttpError } from './http-errors.js'
+export type { ErrorBody } from './http-errors.js'
+export { openApiDocument } from './api/openapi.js'

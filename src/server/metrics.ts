@@ -1,0 +1,93 @@
+/**
+ * Prometheus metrics (`GET /metrics`) on a registry of the server's own: runs created, started
+ * and completed by task and status, queue length by queue, running runs, run duration, worker
+ * count, and clients dropped for overflowing their buffers. Counters follow the engine's events
+ * in this process; gauges are read from the store at scrape time (so they count every process).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Engine } from '../engine/engine.js'
+import type { RunEvent } from '../engine/events.js'
+
+export class ServerMetrics {
+  readonly registry = new Registry()
+  readonly #created: Counter<'task'>
+  readonly #started: Counter<'task'>
+  readonly #completed: Counter<'task' | 'status'>
+  readonly #duration: Histogram<'task' | 'status'>
+  readonly overflow: Counter<'stream'>
+
+  constructor(engine: Engine) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'taskengine_process_' })
+    this.#created = new Counter({ name: 'taskengine_runs_created_total', help: 'Durable runs created through this process', labelNames: ['task'], registers: [this.registry] })
+    this.#started = new Counter({ name: 'taskengine_runs_started_total', help: 'Attempts started in this process (durable and in-process runs)', labelNames: ['task'], registers: [this.registry] })
+    this.#completed = new Counter({
+      name: 'taskengine_runs_completed_total',
+      help: 'Runs finished in this process, by final status',
+      labelNames: ['task', 'status'],
+      registers: [this.registry],
+    })
+    this.#duration = new Histogram({
+      name: 'taskengine_run_duration_seconds',
+      help: 'Duration of finished attempts',
+      labelNames: ['task', 'status'],
+      buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 1, 5, 30, 120, 600],
+      registers: [this.registry],
+    })
+    this.overflow = new Counter({
+      name: 'taskengine_stream_overflow_total',
+      help: 'Live-view clients dropped because their send buffer overflowed',
+      labelNames: ['stream'],
+      registers: [this.registry],
+    })
+    new Gauge({
+      name: 'taskengine_queue_length',
+      help: 'Pending runs by queue (all processes)',
+      labelNames: ['queue'],
+      registers: [this.registry],
+      async collect() {
+        this.reset()
+        const stats = await engine.stats()
+        for (const queue of stats.queues) this.set({ queue: queue.queue }, queue.pending)
+      },
+    })
+    new Gauge({
+      name: 'taskengine_runs_running',
+      help: 'Runs executing now (all processes; waiting runs included)',
+      registers: [this.registry],
+      async collect() {
+        const stats = await engine.stats()
+        this.set((stats.statuses.running ?? 0) + (stats.statuses.waiting ?? 0))
+      },
+    })
+    new Gauge({
+      name: 'taskengine_workers',
+      help: 'Live worker processes sharing the store',
+      registers: [this.registry],
+      async collect() {
+        this.set((await engine.workers()).length)
+      },
+    })
+  }
+
+  /** Counts one engine event. */
+  observe(event: RunEvent): void {
+    switch (event.type) {
+      case 'created':
+        this.#created.inc({ task: event.task })
+        break
+      case 'started':
+        this.#started.inc({ task: event.task })
+        break
+      case 'succeeded':
+      case 'failed':
+      case 'cancelled': {
+        this.#completed.inc({ task: event.task, status: event.type })
+        const ms = event.result?.durationMs ?? event.durationMs
+        if (ms !== undefined) this.#duration.observe({ task: event.task, status: event.type }, ms / 1000)
+        break
+      }
+      default:
+        break
+    }
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * `createServer(engine, options)`: the HTTP/WebSocket surface of an engine as a Hono app,
+ * standalone or mounted in a host application under any base path.
+ */
+import { getRequestListener } from '@hono/node-server'
+import { createNodeWebSocket } from '@hono/node-ws'
+import { Hono, type MiddlewareHandler } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { createRequire } from 'node:module'
+import type { Engine } from '../engine/engine.js'
+import { coerceError } from '../errors.js'
+import { openApiDocument } from './api/openapi.js'
+import { runRoutes } from './api/runs.js'
+import { systemRoutes } from './api/system.js'
+import { taskRoutes } from './api/tasks.js'
+import { tokenAuth, type AuthResolver } from './auth.js'
+import { readScope, requirePermission, type RouteDeps, type ServerContext, type ServerEnv } from './context.js'
+import { respond } from './formats.js'
+import { HttpError, errorResponse } from './http-errors.js'
+import { ServerMetrics } from './metrics.js'
+import { EventLog, StreamClient } from './stream.js'
+import { taskStartSocket } from './task-start.js'
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
+
+/** Options of {@link createServer}. */
+export interface ServerOptions {
+  /** Where the app lives, e.g. `/ops/tasks`. Default: `` (the root). */
+  readonly basePath?: string
+  /** Who is calling. Default: `tokenAuth({ token })`, which lets everyone in when no token is set. */
+  readonly auth?: AuthResolver
+  /** Shared secret for the default resolver. */
+  readonly token?: string
+  /** Largest request body, in bytes. Default: 1 MiB. */
+  readonly maxBodyBytes?: number
+  /** Longest synchronous run over HTTP or the live task view, in ms. Default: 60 000. */
+  readonly syncRunTimeoutMs?: number
+  /** Events kept for clients resuming a stream. Default: 10 000. */
+  readonly streamBufferEvents?: number
+  /** Bytes a stream client may have waiting before it is dropped. Default: 4 MiB. */
+  readonly streamMaxBufferedBytes?: number
+  /**
+   * Origins allowed to open WebSockets, besides the server's own (`Origin` host = `Host`).
+   * Requests without an `Origin` (not from a browser) are allowed.
+   */
+  readonly allowedOrigins?: readonly string[]
+  /** Receives the server's own errors (500s, failing listeners). Default: stderr. */
+  readonly onError?: (error: Error) => void
+}
+
+/** What {@link createServer} returns. */
+export interface TaskEngineServer {
+  /** The Hono app (mount it in a Hono host with `host.route('/', server.app)`, with the same base path). */
+  readonly app: Hono<ServerEnv>
+  /** The Fetch handler. */
+  readonly fetch: (request: Request) => Response | Promise<Response>
+  /** A Node `http` request listener, for `http.createServer` or Fastify (`reply.raw`). */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void
+  /** Express/Connect middleware: handles requests under the base path, passes the rest on. */
+  readonly middleware: (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void
+  /** Routes WebSocket upgrades of a Node HTTP server to this app (live streams need it). */
+  injectWebSocket(server: Server): void
+  /** Stops streaming: closes every WebSocket and the engine subscription. The engine stays. */
+  close(): void
+  readonly basePath: string
+  readonly metrics: ServerMetrics
+}
+
+/** Builds the server for an engine. */
+export function createServer(engine: Engine, options: ServerOptions = {}): TaskEngineServer {
+  const basePath = normalizeBasePath(options.basePath ?? '')
+  const report = options.onError ?? ((error: Error) => console.error('[taskengine server]', error))
+  const auth = options.auth ?? tokenAuth({ token: options.token })
+  const deps: RouteDeps = { engine, syncRunTimeoutMs: options.syncRunTimeoutMs ?? 60_000, report }
+  const metrics = new ServerMetrics(engine)
+  const log = new EventLog(options.streamBufferEvents ?? 10_000)
+  const unsubscribe = engine.subscribe((event) => {
+    metrics.observe(event)
+    log.append(event)
+  })
+  const clients = new Set<{ close(): void }>()
+
+  const app = new Hono<ServerEnv>().basePath(basePath)
+  const ws = createNodeWebSocket({ app })
+
+  app.use('*', securityHeaders)
+  app.onError((error, c) => errorResponse(c, error, report))
+  app.notFound((c) => errorResponse(c, new HttpError(404, 'ERR_NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), report))
+
+  // Liveness and readiness: no credentials, nothing sensitive.
+  app.get('/healthz', (c) => c.json({ status: 'ok' }))
+  app.get('/readyz', async (c) => {
+    try {
+      await engine.stats()
+      return c.json({ status: 'ready' })
+    } catch (error) {
+      report(coerceError(error))
+      return c.json({ status: 'unavailable', error: 'the store is not reachable' }, 503)
+    }
+  })
+
+  app.use('*', authenticate(auth, options.allowedOrigins ?? []))
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024
+  app.on(
+    ['POST', 'PUT', 'PATCH', 'DELETE'],
+    '*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw new HttpError(413, 'ERR_PAYLOAD_TOO_LARGE', `request body too large: at most ${maxBodyBytes} bytes`)
+      },
+    }),
+  )
+
+  app.get('/metrics', async (c) => {
+    requirePermission(c, 'metrics:read')
+    return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType })
+  })
+
+  app.get('/api/openapi.json', (c) => c.json(openApiDocument(basePath, version)))
+  app.get('/api/stats', async (c) => {
+    readScope(c)
+    const [stats, throughput] = await Promise.all([engine.stats(), engine.throughput()])
+    return respond(c, { ...stats, throughput }, { name: 'stats', rows: () => throughput })
+  })
+  app.get(
+    '/api/stream',
+    ws.upgradeWebSocket((c) => {
+      readScope(c as ServerContext)
+      let client: StreamClient | undefined
+      return {
+        onOpen(_event, socket) {
+          client = new StreamClient(socket, engine, log, { maxBufferedBytes: options.streamMaxBufferedBytes ?? 4 * 1024 * 1024, maxSubscriptions: 100 }, () =>
+            metrics.overflow.inc({ stream: 'api' }),
+          )
+          clients.add(closer(client, socket))
+        },
+        onMessage(event) {
+          client?.receive((event as { data: unknown }).data)
+        },
+        onClose() {
+          client?.close()
+        },
+      }
+    }),
+  )
+  app.get(
+    '/admin/task/:key/start',
+    ws.upgradeWebSocket((c) => {
+      requirePermission(c as ServerContext, 'tasks:run')
+      const events = taskStartSocket(engine, c.req.param('key') ?? '', new URL(c.req.url), report, deps.syncRunTimeoutMs)
+      return {
+        ...events,
+        onOpen(event, socket) {
+          clients.add(closer({ close: () => undefined }, socket))
+          events.onOpen?.(event, socket)
+        },
+      }
+    }),
+  )
+  app.route('/api', taskRoutes(deps))
+  app.route('/api', runRoutes(deps))
+  app.route('/api', systemRoutes(deps))
+
+  const handler = getRequestListener(app.fetch)
+  return {
+    app,
+    fetch: app.fetch,
+    handler: (req, res) => void handler(req, res),
+    middleware(req, res, next) {
+      const path = (req.url ?? '/').split('?')[0]!
+      if (basePath !== '' && path !== basePath && !path.startsWith(`${basePath}/`)) return next()
+      void handler(req, res)
+    },
+    injectWebSocket: (server) => ws.injectWebSocket(server),
+    close() {
+      unsubscribe()
+      for (const client of clients) client.close()
+      clients.clear()
+      ;(ws.wss as unknown as { close(): void }).close()
+    },
+    basePath,
+    metrics,
+  }
+}
+
+function closer(client: { close(): void }, socket: { close(code?: number, reason?: string): void }): { close(): void } {
+  return {
+    close() {
+      client.close()
+      socket.close(1001, 'server shutting down')
+    },
+  }
+}
+
+function normalizeBasePath(path: string): string {
+  if (path === '' || path === '/') return ''
+  const withSlash = path.startsWith('/') ? path : `/${path}`
+  return withSlash.endsWith('/') ? withSlash.slice(0, -1) : withSlash
+}
+
+/** Security headers on every response. The JSON API needs no scripts, frames or styles at all. */
+const securityHeaders: MiddlewareHandler = async (c, next) => {
+  await next()
+  const h = c.res.headers
+  h.set('x-content-type-options', 'nosniff')
+  h.set('x-frame-options', 'DENY')
+  h.set('referrer-policy', 'no-referrer')
+  h.set('cross-origin-opener-policy', 'same-origin')
+  h.set('cross-origin-resource-policy', 'same-origin')
+  if (!h.has('content-security-policy')) h.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'")
+  h.set('cache-control', h.get('cache-control') ?? 'no-store')
+}
+
+/** Resolves the caller (401 otherwise) and, for WebSocket upgrades, checks the Origin. */
+function authenticate(auth: AuthResolver, allowedOrigins: readonly string[]): MiddlewareHandler<ServerEnv> {
+  return async (c, next) => {
+    if (c.req.header('upgrade')?.toLowerCase() === 'websocket') {
+      const origin = c.req.header('origin')
+      if (origin !== undefined && !originAllowed(origin, c.req.header('host'), allowedOrigins)) {
+        throw new HttpError(403, 'ERR_FORBIDDEN', `origin ${origin} may not open WebSockets here`)
+      }
+    }
+    const who = await auth(c.req.raw)
+    if (who === null) {
+      c.header('www-authenticate', 'Bearer realm="taskengine"')
+      throw new HttpError(401, 'ERR_UNAUTHENTICATED', 'authentication required: send Authorization: Bearer <token>')
+    }
+    c.set('identity', who)
+    await next()
+  }
+}
+
+function originAllowed(origin: string, host: string | undefined, allowed: readonly string[]): boolean {
+  if (allowed.includes(origin)) return true
+  try {
+    return host !== undefined && new URL(origin).host === host
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * Live events over WebSocket (`GET /api/stream`).
+ *
+ * The server keeps one subscription to the engine and numbers every event in a ring buffer
+ * (`EventLog`). Clients subscribe with a filter (everything, a task, a pool, one run) and
+ * receive `{type: "event", sub, seq, event}` messages. To resume after a reconnect without gaps
+ * a client sends the last `seq` it saw (with the server's `epoch`): the server replays what it
+ * still holds, or says `gap` when it cannot (restarted, or too far behind) so the client
+ * refetches state. A run subscription may also ask for stored log lines after a position
+ * (`logsAfter`), which survive restarts.
+ *
+ * Protocol (client → server), JSON text messages:
+ *   {"type":"subscribe","id":"s1","filter":{"runId"|"task"|"poolId":"…"} | {},"after":12,"epoch":"…","logsAfter":0}
+ *   {"type":"unsubscribe","id":"s1"}
+ *   {"type":"ping"}
+ * Server → client: hello, subscribed, event, logs, gap, unsubscribed, pong, error.
+ *
+ * A client that cannot keep up (too many bytes waiting to be sent) is closed with code 4008
+ * and a reason, so it never slows the engine or other clients.
+ */
+import { randomUUID } from 'node:crypto'
+import type { WSContext } from 'hono/ws'
+import type { Engine } from '../engine/engine.js'
+import type { RunEvent } from '../engine/events.js'
+import { describeValue } from '../errors.js'
+
+/** An event with its position in the server's stream. */
+export interface StreamEntry {
+  readonly seq: number
+  readonly event: RunEvent
+  /** The event as JSON, serialized once for every client. */
+  readonly json: string
+}
+
+/** What a subscription receives; an empty filter receives everything. */
+export interface StreamFilter {
+  readonly runId?: string
+  readonly task?: string
+  readonly poolId?: string
+}
+
+/** The numbered ring buffer of recent events. */
+export class EventLog {
+  /** Identifies this server process's numbering; a different epoch means numbers restarted. */
+  readonly epoch = randomUUID()
+  readonly #capacity: number
+  readonly #ring: StreamEntry[] = []
+  #seq = 0
+  readonly #listeners = new Set<(entry: StreamEntry) => void>()
+
+  constructor(capacity: number) {
+    this.#capacity = capacity
+  }
+
+  /** The newest position. */
+  get seq(): number {
+    return this.#seq
+  }
+
+  append(event: RunEvent): StreamEntry {
+    const entry: StreamEntry = { seq: ++this.#seq, event, json: JSON.stringify(event) }
+    this.#ring.push(entry)
+    if (this.#ring.length > this.#capacity) this.#ring.splice(0, this.#ring.length - this.#capacity)
+    for (const listener of this.#listeners) listener(entry)
+    return entry
+  }
+
+  /** Entries after `seq`, or `undefined` when some of them are no longer held. */
+  since(seq: number): StreamEntry[] | undefined {
+    if (seq >= this.#seq) return []
+    const oldest = this.#ring[0]?.seq ?? this.#seq + 1
+    if (seq < oldest - 1) return undefined
+    return this.#ring.slice(seq - oldest + 1)
+  }
+
+  listen(listener: (entry: StreamEntry) => void): () => void {
+    this.#listeners.add(listener)
+    return () => {
+      this.#listeners.delete(listener)
+    }
+  }
+}
+
+/** Limits of one stream connection. */
+export interface StreamLimits {
+  /** Bytes waiting to be sent before the client is dropped as too slow. */
+  readonly maxBufferedBytes: number
+  readonly maxSubscriptions: number
+}
+
+interface Subscription {
+  readonly filter: StreamFilter
+  /** Live entries held back while stored logs are being read (so none are lost or doubled). */
+  pending: StreamEntry[] | undefined
+  /** Log lines up to here were sent from the store; live copies are skipped. */
+  logsThrough: number
+}
+
+/** One WebSocket client of `/api/stream`. */
+export class StreamClient {
+  readonly #ws: WSContext
+  readonly #engine: Engine
+  readonly #log: EventLog
+  readonly #limits: StreamLimits
+  readonly #onOverflow: () => void
+  readonly #subs = new Map<string, Subscription>()
+  readonly #unlisten: () => void
+  #closed = false
+
+  constructor(ws: WSContext, engine: Engine, log: EventLog, limits: StreamLimits, onOverflow: () => void) {
+    this.#ws = ws
+    this.#engine = engine
+    this.#log = log
+    this.#limits = limits
+    this.#onOverflow = onOverflow
+    this.#unlisten = log.listen((entry) => this.#deliver(entry))
+    this.#send({ type: 'hello', epoch: log.epoch, seq: log.seq })
+  }
+
+  /** Handles one text message from the client. */
+  receive(data: unknown): void {
+    if (typeof data !== 'string') return this.#error('messages must be JSON text')
+    if (data.length > 64 * 1024) return this.#error('message too large (64 KiB at most)')
+    let message: unknown
+    try {
+      message = JSON.parse(data)
+    } catch (error) {
+      return this.#error(`malformed JSON: ${(error as Error).message}`)
+    }
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) return this.#error(`expected a JSON object, got ${describeValue(message)}`)
+    const m = message as Record<string, unknown>
+    switch (m.type) {
+      case 'ping':
+        return this.#send({ type: 'pong', seq: this.#log.seq })
+      case 'subscribe':
+        return void this.#subscribe(m)
+      case 'unsubscribe': {
+        if (typeof m.id !== 'string') return this.#error('unsubscribe: expected an "id"')
+        this.#subs.delete(m.id)
+        return this.#send({ type: 'unsubscribed', id: m.id })
+      }
+      default:
+        return this.#error(`unknown message type ${describeValue(m.type)} (expected subscribe, unsubscribe or ping)`)
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#unlisten()
+    this.#subs.clear()
+  }
+
+  async #subscribe(m: Record<string, unknown>): Promise<void> {
+    const id = m.id
+    if (typeof id !== 'string' || id === '' || id.length > 100) return this.#error(`subscribe: "id" must be a non-empty string, got ${describeValue(id)}`)
+    if (!this.#subs.has(id) && this.#subs.size >= this.#limits.maxSubscriptions) return this.#error(`subscribe: at most ${this.#limits.maxSubscriptions} subscriptions per connection`, id)
+    const filter = parseFilter(m.filter)
+    if (typeof filter === 'string') return this.#error(`subscribe: ${filter}`, id)
+    const after = m.after
+    if (after !== undefined && (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0)) return this.#error(`subscribe: "after" must be an event position, got ${describeValue(after)}`, id)
+    const logsAfter = m.logsAfter
+    if (logsAfter !== undefined && (filter.runId === undefined || typeof logsAfter !== 'number' || !Number.isSafeInteger(logsAfter) || logsAfter < 0)) {
+      return this.#error('subscribe: "logsAfter" needs a runId filter and a log position >= 0', id)
+    }
+    const sub: Subscription = { filter, pending: logsAfter === undefined ? undefined : [], logsThrough: 0 }
+    this.#subs.set(id, sub)
+    this.#send({ type: 'subscribed', id, epoch: this.#log.epoch, seq: this.#log.seq })
+    if (after !== undefined) {
+      const missed = m.epoch === this.#log.epoch ? this.#log.since(after) : undefined
+      if (missed === undefined) this.#send({ type: 'gap', id, epoch: this.#log.epoch, seq: this.#log.seq })
+      else for (const entry of missed) if (matches(filter, entry.event)) this.#sendEntry(id, entry)
+    }
+    if (logsAfter !== undefined) {
+      try {
+        const logs = await this.#engine.getLogs(filter.runId!, { after: logsAfter, limit: 10_000 })
+        sub.logsThrough = logs.at(-1)?.seq ?? logsAfter
+        this.#send({ type: 'logs', id, runId: filter.runId, logs })
+      } catch (error) {
+        this.#error(`could not read stored logs: ${(error as Error).message}`, id)
+      }
+      const held = sub.pending ?? []
+      sub.pending = undefined
+      for (const entry of held) this.#deliverTo(id, sub, entry)
+    }
+  }
+
+  #deliver(entry: StreamEntry): void {
+    for (const [id, sub] of this.#subs) {
+      if (!matches(sub.filter, entry.event)) continue
+      if (sub.pending !== undefined) sub.pending.push(entry)
+      else this.#deliverTo(id, sub, entry)
+    }
+  }
+
+  #deliverTo(id: string, sub: Subscription, entry: StreamEntry): void {
+    if (entry.event.type === 'log' && entry.event.entry.seq <= sub.logsThrough) return
+    this.#sendEntry(id, entry)
+  }
+
+  #sendEntry(id: string, entry: StreamEntry): void {
+    this.#sendText(`{"type":"event","id":${JSON.stringify(id)},"seq":${entry.seq},"event":${entry.json}}`)
+  }
+
+  #error(message: string, id?: string): void {
+    this.#send({ type: 'error', ...(id === undefined ? {} : { id }), message })
+  }
+
+  #send(message: Record<string, unknown>): void {
+    this.#sendText(JSON.stringify(message))
+  }
+
+  #sendText(text: string): void {
+    if (this.#closed) return
+    const buffered = (this.#ws.raw as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0
+    if (buffered + text.length > this.#limits.maxBufferedBytes) {
+      // Drop the slow client rather than buffer without bound or slow anyone else down.
+      this.#onOverflow()
+      this.close()
+      this.#ws.close(4008, 'slow consumer: too many undelivered events; reconnect and resume')
+      return
+    }
+    this.#ws.send(text)
+  }
+}
+
+function parseFilter(value: unknown): StreamFilter | string {
+  if (value === undefined || value === null) return {}
+  if (typeof value !== 'object' || Array.isArray(value)) return `"filter" must be an object, got ${describeValue(value)}`
+  const out: { runId?: string; task?: string; poolId?: string } = {}
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    if (key !== 'runId' && key !== 'task' && key !== 'poolId') return `unknown filter "${key}" (expected runId, task or poolId)`
+    if (typeof v !== 'string' || v === '') return `filter.${key} must be a non-empty string, got ${describeValue(v)}`
+    out[key] = v
+  }
+  return out
+}
+
+function matches(filter: StreamFilter, event: RunEvent): boolean {
+  if (filter.runId !== undefined && filter.runId !== event.runId) return false
+  if (filter.task !== undefined && filter.task !== event.task) return false
+  if (filter.poolId !== undefined && filter.poolId !== event.poolId) return false
+  return true
+}

@@ -1,0 +1,348 @@
+/**
+ * The HTTP API in-process (`app.request`): every route, formats, errors, auth, OpenAPI.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { parse as parseYaml } from 'yaml'
+import { createEngine, defineTask, type Engine, type Run, type RunPage } from '../../src/index.js'
+import { createServer, openApiDocument, type AuthResolver, type TaskEngineServer } from '../../src/server/index.js'
+
+const greet = defineTask({
+  key: 'greet',
+  title: 'Greet',
+  category: 'demo',
+  fields: [
+    { key: 'name', type: 'string', required: true },
+    { key: 'times', type: 'int', default: 1, min: 1, max: 5 },
+  ],
+  async run(ctx) {
+    ctx.log(`hello ${ctx.args.name}`)
+    await ctx.artifact('greeting.txt', `Hello, ${ctx.args.name}!`, 'text/plain')
+    return { greeting: `Hello, ${ctx.args.name}!`.repeat(ctx.args.times) }
+  },
+})
+const hang = defineTask({ key: 'hang', run: () => new Promise(() => undefined) })
+const blocker = defineTask({
+  key: 'blocker',
+  run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))),
+})
+
+const engines: Engine[] = []
+const servers: TaskEngineServer[] = []
+afterEach(async () => {
+  for (const s of servers.splice(0)) s.close()
+  await Promise.all(engines.splice(0).map((e) => e.close({ graceMs: 0 })))
+})
+
+function setup(options: Parameters<typeof createServer>[1] = {}) {
+  const engine = createEngine({ tasks: [greet, hang, blocker], pollIntervalMs: 20 })
+  engines.push(engine)
+  const server = createServer(engine, { syncRunTimeoutMs: 200, onError: () => undefined, ...options })
+  servers.push(server)
+  const call = (path: string, init: RequestInit & { json?: unknown } = {}) => {
+    const { json, ...rest } = init
+    const headers = new Headers(rest.headers)
+    if (json !== undefined) headers.set('content-type', 'application/json')
+    return server.app.request(`${options.basePath ?? ''}${path}`, { ...rest, headers, ...(json === undefined ? {} : { body: JSON.stringify(json) }) })
+  }
+  return { engine, server, call }
+}
+
+async function body<T = Record<string, unknown>>(response: Response): Promise<T> {
+  return (await response.json()) as T
+}
+
+async function waitFor(engine: Engine, id: string, status: string): Promise<Run> {
+  let run: Run | undefined
+  await vi.waitFor(async () => {
+    run = await engine.getRun(id)
+    expect(run?.status).toBe(status)
+  })
+  return run!
+}
+
+describe('tasks', () => {
+  it('lists tasks and describes one, enough to build a form; unknown is 404', async () => {
+    const { call } = setup()
+    const list = await body<{ key: string }[]>(await call('/api/tasks'))
+    expect(list.map((t) => t.key)).toEqual(['blocker', 'greet', 'hang'])
+    const one = await body(await call('/api/tasks/greet'))
+    expect(one).toMatchObject({ key: 'greet', title: 'Greet', category: 'demo', fields: [{ key: 'name', type: 'string', required: true }, { key: 'times', type: 'int', default: 1, min: 1, max: 5 }] })
+    const missing = await call('/api/tasks/nope')
+    expect(missing.status).toBe(404)
+    expect(await body(missing)).toEqual({ error: { code: 'ERR_NOT_FOUND', message: 'unknown task "nope"' } })
+  })
+
+  it('runs a task synchronously and answers with the result', async () => {
+    const { call } = setup()
+    const response = await call('/api/tasks/greet/run', { method: 'POST', json: { args: { name: 'Ada', times: '2' }, options: { label: 'http' } } })
+    expect(response.status).toBe(200)
+    expect(await body(response)).toMatchObject({ task: 'greet', label: 'http', status: 'succeeded', args: { name: 'Ada', times: 2 }, data: { greeting: 'Hello, Ada!Hello, Ada!' }, logs: [{ message: 'hello Ada' }] })
+  })
+
+  it('bounds a synchronous run by the server\'s time limit', async () => {
+    const { call } = setup()
+    const result = await body(await call('/api/tasks/hang/run', { method: 'POST', json: { options: { timeoutMs: 60_000 } } }))
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'ERR_TIMEOUT', message: 'timed out after 200 ms' } })
+  })
+
+  it('refuses invalid arguments with every bad field, and runs nothing', async () => {
+    const { call } = setup()
+    const response = await call('/api/tasks/greet/run', { method: 'POST', json: { args: { times: 9, extra: true } } })
+    expect(response.status).toBe(400)
+    const { error } = await body<{ error: { code: string; fields: { key: string }[] } }>(response)
+    expect(error.code).toBe('ERR_VALIDATION')
+    expect(error.fields.map((f) => f.key)).toEqual(['name', 'times', 'extra'])
+  })
+})
+
+describe('runs', () => {
+  it('enqueues a durable run recording who asked, lists, reads, logs and artifacts', async () => {
+    const { engine, call } = setup()
+    const created = await call('/api/runs', { method: 'POST', json: { task: 'greet', args: { name: 'Bob' }, options: { label: 'api', tags: ['x'], priority: 3 } } })
+    expect(created.status).toBe(201)
+    const run = await body<Run>(created)
+    expect(run).toMatchObject({ task: 'greet', status: 'pending', label: 'api', tags: ['x'], priority: 3, createdBy: 'local' })
+    await engine.start()
+    await waitFor(engine, run.id, 'succeeded')
+    expect(await body(await call(`/api/runs/${run.id}`))).toMatchObject({ id: run.id, status: 'succeeded', data: { greeting: 'Hello, Bob!' } })
+    const logs = await body<{ logs: { seq: number; message: string }[]; next: number }>(await call(`/api/runs/${run.id}/logs`))
+    expect(logs.logs.map((l) => l.message)).toEqual(['hello Bob'])
+    expect(logs.next).toBe(1)
+    expect((await body<{ logs: unknown[] }>(await call(`/api/runs/${run.id}/logs?after=1`))).logs).toEqual([])
+    expect(await body(await call(`/api/runs/${run.id}/artifacts`))).toMatchObject([{ name: 'greeting.txt', contentType: 'text/plain', size: 11 }])
+    const file = await call(`/api/runs/${run.id}/artifacts/greeting.txt`)
+    expect(file.headers.get('content-type')).toBe('text/plain')
+    expect(file.headers.get('content-disposition')).toMatch(/^attachment; filename="greeting.txt"/)
+    expect(await file.text()).toBe('Hello, Bob!')
+    expect((await call(`/api/runs/${run.id}/artifacts/missing.txt`)).status).toBe(404)
+    expect((await call('/api/runs/00000000-0000-7000-8000-000000000000')).status).toBe(404)
+  })
+
+  it('pages and filters the run list, newest first', async () => {
+    const { engine, call } = setup()
+    await engine.enqueueMany(greet, Array.from({ length: 25 }, (_, i) => ({ name: `n${i}` })), { label: 'bulk', tags: ['many'] })
+    await engine.enqueue(greet, { name: 'needle' }, { label: 'single', queue: 'special' })
+    const page = await body<RunPage>(await call('/api/runs?page=2&pageSize=10'))
+    expect(page).toMatchObject({ total: 26, page: 2, pageSize: 10 })
+    expect(page.data).toHaveLength(10)
+    expect((await body<RunPage>(await call('/api/runs?search=needle'))).data.map((r) => r.label)).toEqual(['single'])
+    expect((await body<RunPage>(await call('/api/runs?queue=special&status=pending'))).total).toBe(1)
+    expect((await body<RunPage>(await call('/api/runs?tag=many&label=bulk'))).total).toBe(25)
+    expect((await body<RunPage>(await call(`/api/runs?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`))).total).toBe(0)
+    const bad = await call('/api/runs?pageSize=101&status=done&from=yesterday')
+    expect(bad.status).toBe(400)
+    const { error } = await body<{ error: { fields: { key: string }[]; message: string } }>(bad)
+    expect(error.fields.map((f) => f.key)).toEqual(['pageSize', 'status', 'from'])
+    expect(error.message).toMatch(/^invalid query: pageSize: expected int from 1 to 100, got "101"/)
+  })
+
+  it('cancels, retries and deletes, with 409 for invalid transitions', async () => {
+    const { engine, call } = setup()
+    await engine.start()
+    const run = await body<Run>(await call('/api/runs', { method: 'POST', json: { task: 'blocker' } }))
+    await waitFor(engine, run.id, 'running')
+    expect((await call(`/api/runs/${run.id}/retry`, { method: 'POST' })).status).toBe(409)
+    const cancel = await call(`/api/runs/${run.id}/cancel`, { method: 'POST', json: { reason: 'enough' } })
+    expect(cancel.status).toBe(200)
+    await waitFor(engine, run.id, 'cancelled')
+    const again = await call(`/api/runs/${run.id}/cancel`, { method: 'POST' })
+    expect(again.status).toBe(409)
+    expect((await body<{ error: { code: string } }>(again)).error.code).toBe('ERR_CONFLICT')
+    expect(await body(await call(`/api/runs/${run.id}/retry`, { method: 'POST' }))).toMatchObject({ status: 'pending', cancelRequestedAt: null })
+    await waitFor(engine, run.id, 'running')
+    expect((await call(`/api/runs/${run.id}`, { method: 'DELETE' })).status).toBe(200)
+    expect((await call(`/api/runs/${run.id}`)).status).toBe(404)
+  })
+
+  it('answers bad bodies with clear errors and stores nothing', async () => {
+    const { engine, call, server } = setup({ maxBodyBytes: 1000 })
+    const post = (init: RequestInit) => server.app.request('/api/runs', { method: 'POST', ...init })
+    const cases: [RequestInit, number, string][] = [
+      [{ body: '{"task":', headers: { 'content-type': 'application/json' } }, 400, 'ERR_MALFORMED_JSON'],
+      [{ body: '[1,2]', headers: { 'content-type': 'application/json' } }, 400, 'ERR_VALIDATION'],
+      [{ body: 'task=greet', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'ERR_UNSUPPORTED_MEDIA_TYPE'],
+      [{ body: JSON.stringify({ task: 'greet', args: { name: 'x'.repeat(2000) } }), headers: { 'content-type': 'application/json' } }, 413, 'ERR_PAYLOAD_TOO_LARGE'],
+      [{ body: JSON.stringify({ task: 'nope' }), headers: { 'content-type': 'application/json' } }, 404, 'ERR_NOT_FOUND'],
+      [{ body: JSON.stringify({ task: 'greet', args: { name: 'x' }, options: { poolId: 'p' } }), headers: { 'content-type': 'application/json' } }, 400, 'ERR_VALIDATION'],
+      [{ body: JSON.stringify({ task: 'greet', args: [] }), headers: { 'content-type': 'application/json' } }, 400, 'ERR_VALIDATION'],
+      [{ body: JSON.stringify({ task: 'greet', args: { name: 'x' }, colour: 1 }), headers: { 'content-type': 'application/json' } }, 400, 'ERR_VALIDATION'],
+    ]
+    for (const [init, status, code] of cases) {
+      const response = await post(init)
+      expect(response.status, JSON.stringify(init.body)).toBe(status)
+      const { error } = await body<{ error: { code: string; message: string; stack?: unknown } }>(response)
+      expect(error.code).toBe(code)
+      expect(error.message.length).toBeGreaterThan(5)
+      expect(error).not.toHaveProperty('stack')
+    }
+    expect((await engine.listRuns()).total).toBe(0)
+    const unknown = await call('/api/nothing-here')
+    expect(unknown.status).toBe(404)
+    expect(await body(unknown)).toEqual({ error: { code: 'ERR_NOT_FOUND', message: 'no route for GET /api/nothing-here' } })
+  })
+})
+
+describe('formats', () => {
+  it('answers every GET in json, csv, xml, yaml and debug, by query or Accept, and as a download', async () => {
+    const { engine, call } = setup()
+    const run = await engine.enqueue(greet, { name: '=cmd|hostile' }, { tags: ['a', 'b'] })
+    const csv = await call('/api/runs?format=csv')
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8')
+    const [header, row] = (await csv.text()).trim().split('\n')
+    expect(header).toMatch(/^id,task,label,status,queue,priority,attempt,maxAttempts,createdAt,startedAt,finishedAt,durationMs,createdBy,category,tags,progress,args,errorCode/)
+    expect(row).toContain(`${run.id},greet,ad-hoc,pending,default,0,0,3,`)
+    expect(row).toContain(',a; b,')
+    const xml = await (await call(`/api/runs/${run.id}?format=xml`)).text()
+    expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<run-[^>]+>/)
+    expect(xml).toContain(`<id>${run.id}</id>`)
+    expect(xml).toContain('<tags>')
+    const yaml = parseYaml(await (await call('/api/tasks/greet', { headers: { accept: 'application/yaml' } })).text()) as { key: string }
+    expect(yaml.key).toBe('greet')
+    const debug = await call('/api/tasks?format=debug')
+    expect(debug.headers.get('content-type')).toBe('text/plain; charset=utf-8')
+    expect(await debug.text()).toMatch(/key: 'greet'/)
+    const download = await call('/api/runs?format=csv&download=true')
+    expect(download.headers.get('content-disposition')).toBe('attachment; filename="runs.csv"')
+    const bad = await call('/api/runs?format=pdf')
+    expect(bad.status).toBe(400)
+    for (const path of ['/api/tasks', `/api/runs/${run.id}/logs`, '/api/workers', '/api/me/runs', '/api/stats']) {
+      for (const format of ['csv', 'xml', 'yaml', 'debug']) expect((await call(`${path}?format=${format}`)).status, `${path} ${format}`).toBe(200)
+    }
+  })
+
+  it('defuses spreadsheet formulas in CSV cells', async () => {
+    const { engine, call } = setup()
+    await engine.enqueue(greet, { name: 'x' }, { label: '=HYPERLINK("http://evil")' })
+    expect(await (await call('/api/runs?format=csv')).text()).toContain(`"'=HYPERLINK(""http://evil"")"`)
+  })
+})
+
+describe('pools, me, workers, stats, health, metrics', () => {
+  it('reports pools, the caller\'s runs, workers and stats', async () => {
+    const { engine, call } = setup()
+    await engine.start()
+    const pool = engine.pool({ label: 'p' })
+    await pool.addMany(greet, [{ name: 'a' }, { name: 'b' }])
+    await pool.wait()
+    const report = await body<{ status: { total: number; done: boolean }; runs: unknown[] }>(await call(`/api/pools/${pool.id}`))
+    expect(report.status).toMatchObject({ total: 2, done: true })
+    expect(report.runs).toHaveLength(2)
+    expect((await call('/api/pools/nope')).status).toBe(404)
+    await call('/api/runs', { method: 'POST', json: { task: 'blocker' } })
+    const me = await body<{ user: string; active: Run[]; recent: Run[] }>(await call('/api/me/runs'))
+    expect(me.user).toBe('local')
+    await vi.waitFor(async () => expect((await body<{ active: Run[] }>(await call('/api/me/runs'))).active.map((r) => r.task)).toEqual(['blocker']))
+    expect(me.recent.map((r) => r.task)).toEqual(['blocker'])
+    const workers = await body<{ id: string; concurrency: number }[]>(await call('/api/workers'))
+    expect(workers).toMatchObject([{ id: engine.workerId, concurrency: 10 }])
+    const stats = await body<{ statuses: Record<string, number>; throughput: unknown[] }>(await call('/api/stats'))
+    expect(stats.statuses.succeeded).toBe(2)
+    expect(stats.throughput).toHaveLength(60)
+  })
+
+  it('serves health, readiness and Prometheus metrics', async () => {
+    const { engine, call } = setup()
+    expect(await body(await call('/healthz'))).toEqual({ status: 'ok' })
+    expect(await body(await call('/readyz'))).toEqual({ status: 'ready' })
+    await engine.start()
+    const run = await engine.enqueue(greet, { name: 'm' })
+    await waitFor(engine, run.id, 'succeeded')
+    await vi.waitFor(async () => expect(await (await call('/metrics')).text()).toMatch(/taskengine_runs_completed_total\{task="greet",status="succeeded"\} 1/))
+    const text = await (await call('/metrics')).text()
+    expect(text).toMatch(/taskengine_runs_created_total\{task="greet"\} 1/)
+    expect(text).toMatch(/taskengine_run_duration_seconds_count\{task="greet",status="succeeded"\} 1/)
+    expect(text).toMatch(/taskengine_workers 1/)
+    expect(text).toMatch(/# TYPE taskengine_queue_length gauge/)
+  })
+
+  it('reports a store it cannot reach as not ready', async () => {
+    const { engine, call } = setup()
+    await engine.stats()
+    await (await engine.store()).close()
+    const response = await call('/readyz')
+    expect(response.status).toBe(503)
+    expect(await body(response)).toEqual({ status: 'unavailable', error: 'the store is not reachable' })
+  })
+})
+
+describe('auth and safety', () => {
+  it('with a token, requires it (401 without or wrong; Bearer works), but not for health checks', async () => {
+    const { call } = setup({ token: 's3cret' })
+    const none = await call('/api/tasks')
+    expect(none.status).toBe(401)
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="taskengine"')
+    expect((await body<{ error: { code: string } }>(none)).error.code).toBe('ERR_UNAUTHENTICATED')
+    expect((await call('/api/tasks', { headers: { authorization: 'Bearer wrong' } })).status).toBe(401)
+    expect((await call('/api/tasks', { headers: { authorization: 'Bearer s3cret' } })).status).toBe(200)
+    expect((await call('/api/tasks', { headers: { cookie: 'taskengine_token=s3cret' } })).status).toBe(200)
+    expect((await call('/metrics')).status).toBe(401)
+    expect((await call('/healthz')).status).toBe(200)
+  })
+
+  it('records createdBy from a custom resolver, forbids what permissions do not allow, and hides others\' runs', async () => {
+    const users: Record<string, { id: string; permissions: ('runs:read:own' | 'runs:write' | 'tasks:read')[] }> = {
+      ada: { id: 'ada', permissions: ['runs:read:own', 'runs:write', 'tasks:read'] },
+      bob: { id: 'bob', permissions: ['runs:read:own', 'runs:write'] },
+    }
+    const auth: AuthResolver = (request) => users[request.headers.get('x-user') ?? ''] ?? null
+    const { call } = setup({ auth })
+    const as = (user: string) => ({ headers: { 'x-user': user } })
+    const adas = await body<Run>(await call('/api/runs', { method: 'POST', json: { task: 'greet', args: { name: 'a' } }, ...as('ada') }))
+    expect(adas.createdBy).toBe('ada')
+    await call('/api/runs', { method: 'POST', json: { task: 'greet', args: { name: 'b' } }, ...as('bob') })
+    expect((await body<RunPage>(await call('/api/runs', as('ada')))).data.map((r) => r.createdBy)).toEqual(['ada'])
+    expect((await call(`/api/runs/${adas.id}`, as('bob'))).status).toBe(404)
+    expect((await call(`/api/runs/${adas.id}/cancel`, { method: 'POST', ...as('bob') })).status).toBe(404)
+    const forbidden = await call('/api/tasks', as('bob'))
+    expect(forbidden.status).toBe(403)
+    expect((await body<{ error: { message: string } }>(forbidden)).error.message).toBe('forbidden: "bob" lacks the "tasks:read" permission')
+    expect((await call('/api/tasks/greet/run', { method: 'POST', json: { args: { name: 'x' } }, ...as('ada') })).status).toBe(403)
+    expect((await call('/api/workers', as('ada'))).status).toBe(403)
+    expect((await call('/api/tasks', as('eve'))).status).toBe(401)
+  })
+
+  it('sets security headers on every response', async () => {
+    const { call } = setup()
+    for (const response of [await call('/api/tasks'), await call('/api/nope'), await call('/healthz')]) {
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff')
+      expect(response.headers.get('x-frame-options')).toBe('DENY')
+      expect(response.headers.get('content-security-policy')).toContain("default-src 'none'")
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer')
+    }
+  })
+
+  it('never leaks an internal error: 500 with a generic message, reported to onError', async () => {
+    const reported: Error[] = []
+    const { engine, call } = setup({ onError: (e) => reported.push(e) })
+    vi.spyOn(engine, 'listRuns').mockRejectedValue(new Error('disk on fire at /secret/path'))
+    const response = await call('/api/runs')
+    expect(response.status).toBe(500)
+    expect(await body(response)).toEqual({ error: { code: 'ERR_INTERNAL', message: 'internal server error' } })
+    expect(reported[0]?.message).toBe('disk on fire at /secret/path')
+  })
+})
+
+describe('OpenAPI', () => {
+  it('describes exactly the routes the app serves', async () => {
+    const { server, call } = setup()
+    const doc = await body<{ openapi: string; paths: Record<string, Record<string, unknown>> }>(await call('/api/openapi.json'))
+    expect(doc.openapi).toBe('3.1.0')
+    const served = new Set(
+      server.app.routes
+        .filter((r) => r.path.startsWith('/api/') && r.method !== 'ALL')
+        .map((r) => `${r.method} ${r.path.replace(/:([A-Za-z]+)/g, '{$1}')}`),
+    )
+    const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`)))
+    expect([...documented].sort()).toEqual([...served].sort())
+    expect(openApiDocument('/base', '1').servers).toEqual([{ url: '/base' }])
+  })
+})
+
+describe('base path', () => {
+  it('serves everything under the base path and nothing outside it', async () => {
+    const { server } = setup({ basePath: '/ops/tasks/' })
+    expect(server.basePath).toBe('/ops/tasks')
+    expect((await server.app.request('/ops/tasks/api/tasks')).status).toBe(200)
+    expect((await server.app.request('/api/tasks')).status).toBe(404)
+  })
+})

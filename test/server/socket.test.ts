@@ -1,0 +1,322 @@
+/**
+ * The server over real sockets: standalone serving and its safe defaults, mounting in host
+ * applications, WebSocket streams with resume, slow clients, the live task view.
+ */
+import { Hono } from 'hono'
+import { createServer as createHttpServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import WebSocket from 'ws'
+import { createEngine, defineTask, type Engine, type RunEvent } from '../../src/index.js'
+import { createServer, serve, type RunningServer, type TaskEngineServer } from '../../src/server/index.js'
+
+const chatty = defineTask({
+  key: 'chatty',
+  fields: [
+    { key: 'lines', type: 'int', default: 3 },
+    { key: 'delayMs', type: 'int', default: 0 },
+    { key: 'padding', type: 'int', default: 0 },
+  ],
+  async run(ctx) {
+    for (let i = 1; i <= ctx.args.lines; i++) {
+      if (ctx.args.delayMs > 0) await new Promise((r) => setTimeout(r, ctx.args.delayMs))
+      ctx.log(`line ${i}${' '.repeat(ctx.args.padding)}`)
+      ctx.progress({ step: i, steps: ctx.args.lines })
+    }
+    return { lines: ctx.args.lines }
+  },
+})
+const hostile = defineTask({ key: 'hostile', run: (ctx) => ctx.log('<img src=x onerror=alert(1)>') })
+const waitsForAbort = defineTask({
+  key: 'waits',
+  run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))),
+})
+
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+function newEngine(): Engine {
+  const engine = createEngine({ tasks: [chatty, hostile, waitsForAbort], pollIntervalMs: 20 })
+  cleanups.push(() => engine.close({ graceMs: 0 }))
+  return engine
+}
+
+async function started(engine: Engine, options: Parameters<typeof serve>[1] = {}): Promise<RunningServer> {
+  const running = await serve(engine, { port: 0, onError: () => undefined, ...options })
+  cleanups.push(() => running.close())
+  return running
+}
+
+/** A WebSocket client collecting JSON messages. */
+class Client {
+  readonly messages: Record<string, unknown>[] = []
+  readonly socket: WebSocket
+  closed: { code: number; reason: string } | undefined
+  readonly opened: Promise<void>
+
+  constructor(url: string, headers: Record<string, string> = {}) {
+    this.socket = new WebSocket(url, { headers })
+    this.socket.on('message', (data: Buffer) => this.messages.push(JSON.parse(data.toString()) as Record<string, unknown>))
+    this.socket.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }))
+    this.opened = new Promise((resolve, reject) => {
+      this.socket.once('open', () => resolve())
+      this.socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)))
+      this.socket.once('error', reject)
+    })
+    cleanups.push(() => this.socket.terminate())
+  }
+
+  send(message: unknown): void {
+    this.socket.send(JSON.stringify(message))
+  }
+
+  of(type: string): Record<string, unknown>[] {
+    return this.messages.filter((m) => m.type === type)
+  }
+
+  events(): { seq: number; event: RunEvent }[] {
+    return this.of('event') as unknown as { seq: number; event: RunEvent }[]
+  }
+}
+
+describe('standalone serving', () => {
+  it('listens on loopback without credentials, and refuses another address without a token', async () => {
+    const engine = newEngine()
+    const running = await started(engine)
+    expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect((await fetch(`${running.url}/api/tasks`)).status).toBe(200)
+    await expect(serve(engine, { host: '0.0.0.0', port: 0 })).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without a token/)
+    const guarded = await started(engine, { host: '0.0.0.0', token: 'abc' })
+    const url = `http://127.0.0.1:${guarded.port}`
+    expect((await fetch(`${url}/api/tasks`)).status).toBe(401)
+    expect((await fetch(`${url}/api/tasks`, { headers: { authorization: 'Bearer abc' } })).status).toBe(200)
+  })
+})
+
+describe('mounting', () => {
+  it('mounts in a plain Node http server under a base path, passing other requests on', async () => {
+    const engine = newEngine()
+    const app = createServer(engine, { basePath: '/ops' })
+    cleanups.push(() => app.close())
+    const host: Server = createHttpServer((req, res) =>
+      app.middleware(req, res, () => {
+        res.writeHead(200, { 'content-type': 'text/plain' })
+        res.end('host app')
+      }),
+    )
+    app.injectWebSocket(host)
+    await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve))
+    cleanups.push(() => new Promise<void>((resolve) => host.close(() => resolve())))
+    const base = `http://127.0.0.1:${(host.address() as AddressInfo).port}`
+    const tasks = (await (await fetch(`${base}/ops/api/tasks`)).json()) as { key: string }[]
+    expect(tasks.map((t) => t.key)).toEqual(['chatty', 'hostile', 'waits'])
+    expect(await (await fetch(`${base}/elsewhere`)).text()).toBe('host app')
+    const client = new Client(`${base.replace('http', 'ws')}/ops/api/stream`)
+    await client.opened
+    await vi.waitFor(() => expect(client.of('hello')).toHaveLength(1))
+  })
+
+  it('mounts as a Hono app inside a Hono host', async () => {
+    const engine = newEngine()
+    const server: TaskEngineServer = createServer(engine, { basePath: '/te' })
+    cleanups.push(() => server.close())
+    const host = new Hono()
+    host.get('/', (c) => c.text('home'))
+    host.route('/', server.app)
+    expect(await (await host.request('/')).text()).toBe('home')
+    const response = await host.request('/te/api/tasks/chatty')
+    expect(response.status).toBe(200)
+    expect(((await response.json()) as { key: string }).key).toBe('chatty')
+  })
+})
+
+describe('GET /api/stream', () => {
+  it('streams every event of a run as it happens, numbered', async () => {
+    const engine = newEngine()
+    const running = await started(engine)
+    await engine.start()
+    const client = new Client(`${running.url.replace('http', 'ws')}/api/stream`)
+    await client.opened
+    client.send({ type: 'subscribe', id: 'all' })
+    await vi.waitFor(() => expect(client.of('subscribed')).toHaveLength(1))
+    const run = await engine.enqueue(chatty, { lines: 2 })
+    await vi.waitFor(() => expect(client.events().at(-1)?.event.type).toBe('succeeded'))
+    const mine = client.events().filter((e) => e.event.runId === run.id)
+    expect(mine.map((e) => e.event.type)).toEqual(['created', 'started', 'log', 'progress', 'log', 'progress', 'succeeded'])
+    const seqs = mine.map((e) => e.seq)
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
+    expect(new Set(seqs).size).toBe(seqs.length)
+  })
+
+  it('filters by run, task or pool', async () => {
+    const engine = newEngine()
+    const running = await started(engine)
+    await engine.start()
+    const client = new Client(`${running.url.replace('http', 'ws')}/api/stream`)
+    await client.opened
+    const pool = engine.pool()
+    client.send({ type: 'subscribe', id: 'task', filter: { task: 'hostile' } })
+    client.send({ type: 'subscribe', id: 'pool', filter: { poolId: pool.id } })
+    await vi.waitFor(() => expect(client.of('subscribed')).toHaveLength(2))
+    await engine.enqueue(chatty, { lines: 1 })
+    const inPool = await pool.add(chatty, { lines: 1 })
+    const h = await engine.enqueue(hostile, {})
+    await vi.waitFor(() => expect(client.events().filter((e) => e.event.type === 'succeeded')).toHaveLength(2))
+    const byId = (id: string) => new Set(client.events().filter((m) => (m as unknown as { id: string }).id === id).map((e) => e.event.runId))
+    expect([...byId('task')]).toEqual([h.id])
+    expect([...byId('pool')]).toEqual([inPool.id])
+  })
+
+  it('resumes without gaps or duplicates after a reconnect, and says "gap" when it cannot', async () => {
+    const engine = newEngine()
+    const running = await started(engine)
+    await engine.start()
+    const url = `${running.url.replace('http', 'ws')}/api/stream`
+    const first = new Client(url)
+    await first.opened
+    first.send({ type: 'subscribe', id: 's' })
+    await vi.waitFor(() => expect(first.of('subscribed')).toHaveLength(1))
+    const epoch = first.of('subscribed')[0]!.epoch
+    const a = await engine.enqueue(chatty, { lines: 2 })
+    await vi.waitFor(() => expect(first.events().some((e) => e.event.type === 'succeeded' && e.event.runId === a.id)).toBe(true))
+    const lastSeen = first.events().at(-1)!.seq
+    first.socket.terminate()
+    // Events happen while the client is away.
+    const b = await engine.enqueue(chatty, { lines: 2 })
+    await vi.waitFor(async () => expect((await engine.getRun(b.id))?.status).toBe('succeeded'))
+    const second = new Client(url)
+    await second.opened
+    second.send({ type: 'subscribe', id: 's', after: lastSeen, epoch })
+    await vi.waitFor(() => expect(second.events().some((e) => e.event.type === 'succeeded' && e.event.runId === b.id)).toBe(true))
+    const replayed = second.events()
+    expect(replayed[0]!.seq).toBe(lastSeen + 1)
+    expect(replayed.every((e) => e.event.runId === b.id)).toBe(true)
+    expect(replayed.map((e) => e.event.type)).toEqual(['created', 'started', 'log', 'progress', 'log', 'progress', 'succeeded'])
+    // A resume from another server process (another epoch) cannot be served from memory.
+    second.send({ type: 'subscribe', id: 'old', after: 3, epoch: 'another-process' })
+    await vi.waitFor(() => expect(second.of('gap')).toMatchObject([{ id: 'old' }]))
+  })
+
+  it('replays stored log lines of a run after a position, then live ones, without doubles', async () => {
+    const engine = newEngine()
+    const running = await started(engine)
+    await engine.start()
+    const run = await engine.enqueue(chatty, { lines: 6, delayMs: 40 })
+    await vi.waitFor(async () => expect((await engine.getLogs(run.id)).length).toBeGreaterThanOrEqual(2))
+    const client = new Client(`${running.url.replace('http', 'ws')}/api/stream`)
+    await client.opened
+    client.send({ type: 'subscribe', id: 'r', filter: { runId: run.id }, logsAfter: 1 })
+    await vi.waitFor(() => expect(client.events().some((e) => e.event.type === 'succeeded')).toBe(true), { timeout: 5000 })
+    const stored = (client.of('logs')[0]!.logs as { seq: number }[]).map((l) => l.seq)
+    const live = client.events().flatMap((e) => (e.event.type === 'log' ? [e.event.entry.seq] : []))
+    expect(stored[0]).toBe(2)
+    expect([...stored, ...live]).toEqual([2, 3, 4, 5, 6].slice(0, stored.length + live.length))
+    expect(stored.length + live.length).toBe(5)
+  })
+
+  it('answers bad messages with errors and keeps the connection', async () => {
+    const engine = newEngine()
+    const running = await started(engine)
+    const client = new Client(`${running.url.replace('http', 'ws')}/api/stream`)
+    await client.opened
+    client.socket.send('{not json')
+    client.send([1, 2])
+    client.send({ type: 'dance' })
+    client.send({ type: 'subscribe', id: 'x', filter: { colour: 'red' } })
+    client.send({ type: 'subscribe', id: 'y', logsAfter: 3 })
+    client.send({ type: 'ping' })
+    await vi.waitFor(() => expect(client.of('pong')).toHaveLength(1))
+    expect(client.of('error').map((m) => m.message)).toEqual([
+      expect.stringMatching(/^malformed JSON/) as string,
+      'expected a JSON object, got [1,2] (array)',
+      'unknown message type "dance" (string) (expected subscribe, unsubscribe or ping)',
+      'subscribe: unknown filter "colour" (expected runId, task or poolId)',
+      'subscribe: "logsAfter" needs a runId filter and a log position >= 0',
+    ])
+    expect(client.closed).toBeUndefined()
+  })
+
+  it('drops a client that cannot keep up, with a reason, without slowing the engine or other clients', async () => {
+    const engine = newEngine()
+    const running = await started(engine, { streamMaxBufferedBytes: 1024 * 1024 })
+    await engine.start()
+    const url = `${running.url.replace('http', 'ws')}/api/stream`
+    const slow = new Client(url)
+    const healthy = new Client(url)
+    await Promise.all([slow.opened, healthy.opened])
+    slow.send({ type: 'subscribe', id: 's' })
+    healthy.send({ type: 'subscribe', id: 'h' })
+    await vi.waitFor(() => expect(slow.of('subscribed').length + healthy.of('subscribed').length).toBe(2))
+    // The slow client stops reading: its socket buffers fill up.
+    slow.socket.pause()
+    ;(slow.socket as unknown as { _socket: { pause(): void } })._socket.pause()
+    // 24 MB of log lines, a line every few ms: more than the kernel's socket buffers can hold
+    // for the paused client, while the reading client keeps its buffer empty.
+    const run = await engine.enqueue(chatty, { lines: 400, padding: 60_000, delayMs: 2 })
+    await vi.waitFor(async () => expect((await engine.getRun(run.id))?.status).toBe('succeeded'), { timeout: 20_000 })
+    await vi.waitFor(() => expect(healthy.events().some((e) => e.event.type === 'succeeded')).toBe(true), { timeout: 20_000 })
+    expect(healthy.events().filter((e) => e.event.type === 'log')).toHaveLength(400)
+    slow.socket.resume()
+    ;(slow.socket as unknown as { _socket: { resume(): void } })._socket.resume()
+    await vi.waitFor(() => expect(slow.closed).toEqual({ code: 4008, reason: 'slow consumer: too many undelivered events; reconnect and resume' }), { timeout: 20_000 })
+    expect(await (await fetch(`${running.url}/metrics`)).text()).toMatch(/taskengine_stream_overflow_total\{stream="api"\} 1/)
+  })
+
+  it('checks the token and the Origin of WebSocket upgrades', async () => {
+    const engine = newEngine()
+    const running = await started(engine, { token: 'tok' })
+    const url = `${running.url.replace('http', 'ws')}/api/stream`
+    await expect(new Client(url).opened).rejects.toThrow('HTTP 401')
+    await new Client(`${url}?access_token=tok`).opened
+    await new Client(url, { authorization: 'Bearer tok' }).opened
+    await expect(new Client(url, { authorization: 'Bearer tok', origin: 'https://evil.example' }).opened).rejects.toThrow('HTTP 403')
+    const host = new URL(running.url).host
+    await new Client(url, { authorization: 'Bearer tok', origin: `http://${host}` }).opened
+  })
+})
+
+describe('GET /admin/task/:key/start (live task view)', () => {
+  it('streams output lines, then the result, then close-connection; HTML is escaped', async () => {
+    const engine = newEngine()
+    const running = await started(engine)
+    const base = running.url.replace('http', 'ws')
+    const client = new Client(`${base}/admin/task/chatty/start?lines=2&label=live`)
+    await client.opened
+    await vi.waitFor(() => expect(client.closed).toBeDefined())
+    const cmds = client.messages.map((m) => m.cmd)
+    expect(cmds).toEqual(['started', 'output', 'progress', 'output', 'progress', 'complete', 'close-connection'])
+    expect(client.messages[1]).toMatchObject({ channel: 'task:chatty', cmd: 'output', param: { msg: 'line 1', level: 'info' } })
+    expect(client.messages[5]).toMatchObject({ cmd: 'complete', param: { result: { status: 'succeeded', label: 'live', data: { lines: 2 } } } })
+    const xss = new Client(`${base}/admin/task/hostile/start`)
+    await xss.opened
+    await vi.waitFor(() => expect(xss.closed).toBeDefined())
+    const output = xss.messages.find((m) => m.cmd === 'output') as { param: { msg: string; html: string } }
+    expect(output.param.msg).toBe('<img src=x onerror=alert(1)>')
+    expect(output.param.html).toContain('&lt;img src=x onerror=alert(1)&gt;')
+    expect(output.param.html).not.toContain('<img')
+  })
+
+  it('reports invalid arguments and an unknown task, and cancels the run when the viewer leaves', async () => {
+    const engine = newEngine()
+    const running = await started(engine)
+    const base = running.url.replace('http', 'ws')
+    const bad = new Client(`${base}/admin/task/chatty/start?lines=many`)
+    await bad.opened
+    await vi.waitFor(() => expect(bad.closed?.code).toBe(4000))
+    expect(bad.messages[0]).toMatchObject({ cmd: 'error', param: { fields: [{ key: 'lines' }] } })
+    const unknown = new Client(`${base}/admin/task/nope/start`)
+    await unknown.opened
+    await vi.waitFor(() => expect(unknown.closed?.code).toBe(4004))
+    const cancelled: string[] = []
+    engine.subscribe((event) => {
+      if (event.type === 'cancelled') cancelled.push(event.runId)
+    })
+    const watcher = new Client(`${base}/admin/task/waits/start`)
+    await watcher.opened
+    await vi.waitFor(() => expect(watcher.messages.some((m) => m.cmd === 'started')).toBe(true))
+    watcher.socket.close()
+    await vi.waitFor(() => expect(cancelled).toHaveLength(1))
+  })
+})
