@@ -320,3 +320,46 @@ describe('GET /admin/task/:key/start (live task view)', () => {
     await vi.waitFor(() => expect(cancelled).toHaveLength(1))
   })
 })
+
+describe('every route over a real socket', () => {
+  it('answers each route of the API through HTTP', async () => {
+    const engine = newEngine()
+    const running = await started(engine)
+    await engine.start()
+    const url = running.url
+    const json = (method: string, body?: unknown): RequestInit => ({ method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
+    const run = (await (await fetch(`${url}/api/runs`, json('POST', { task: 'chatty', args: { lines: 1 } }))).json()) as { id: string }
+    await vi.waitFor(async () => expect((await engine.getRun(run.id))?.status).toBe('succeeded'))
+    const blocked = (await (await fetch(`${url}/api/runs`, json('POST', { task: 'waits' }))).json()) as { id: string }
+    await vi.waitFor(async () => expect((await engine.getRun(blocked.id))?.status).toBe('running'))
+    const pool = engine.pool()
+    await pool.add(chatty, { lines: 1 })
+    const checks: [string, string, RequestInit | undefined, number][] = [
+      ['GET', '/api/tasks', undefined, 200],
+      ['GET', '/api/tasks/chatty', undefined, 200],
+      ['POST', '/api/tasks/chatty/run', json('POST', { args: { lines: 1 } }), 200],
+      ['GET', '/api/runs?pageSize=5', undefined, 200],
+      ['GET', `/api/runs/${run.id}`, undefined, 200],
+      ['GET', `/api/runs/${run.id}/logs?after=0`, undefined, 200],
+      ['GET', `/api/runs/${run.id}/artifacts`, undefined, 200],
+      ['GET', `/api/runs/${run.id}/artifacts/none`, undefined, 404],
+      ['POST', `/api/runs/${blocked.id}/cancel`, json('POST'), 200],
+      ['POST', `/api/runs/${run.id}/retry`, json('POST'), 409],
+      ['DELETE', `/api/runs/${run.id}`, json('DELETE'), 200],
+      ['GET', `/api/pools/${pool.id}`, undefined, 200],
+      ['GET', '/api/me/runs', undefined, 200],
+      ['GET', '/api/workers', undefined, 200],
+      ['GET', '/api/stats?format=csv', undefined, 200],
+      ['GET', '/api/openapi.json', undefined, 200],
+      ['GET', '/metrics', undefined, 200],
+      ['GET', '/healthz', undefined, 200],
+      ['GET', '/readyz', undefined, 200],
+      ['GET', '/api/stream', undefined, 404],
+    ]
+    for (const [method, path, init, status] of checks) {
+      const response = await fetch(`${url}${path}`, init ?? { method })
+      expect(response.status, `${method} ${path}`).toBe(status)
+      await response.arrayBuffer()
+    }
+  })
+})
