@@ -159,6 +159,8 @@ export class Worker {
   #stopping = false
   #stopped = false
   #timers: NodeJS.Timeout[] = []
+  /** A pending save of this worker's row (busy slots, running runs), at most one per second. */
+  #saveTimer: NodeJS.Timeout | undefined
   #unsubscribe: (() => void) | undefined
   #idle: (() => void)[] = []
 
@@ -280,6 +282,7 @@ export class Worker {
       await this.#buffer.drain()
     } finally {
       clearInterval(heartbeat)
+      clearTimeout(this.#saveTimer)
       this.#stopped = true
       await this.#engine.store.removeWorker(this.id).catch((error: unknown) => this.#engine.onError(coerceError(error)))
     }
@@ -453,6 +456,7 @@ export class Worker {
     }
     this.#busy++
     this.#executions.set(run.id, execution)
+    this.#saveWorkerSoon()
     let args: Record<string, unknown> | undefined
     let invalid: Error | undefined
     if (task === undefined) invalid = new UnrecoverableError(`task "${run.task}" is not registered in this process`)
@@ -598,6 +602,7 @@ export class Worker {
     this.#rateNow++
     // Refill the slot from the local buffer now, before the write is even flushed.
     this.#startLocal()
+    this.#saveWorkerSoon()
     if (this.#executions.size === 0) for (const resolve of this.#idle.splice(0)) resolve()
     try {
       if (decision.status === 'lost') return
@@ -666,6 +671,16 @@ export class Worker {
     } catch (error) {
       this.#engine.onError(new Error(`heartbeat failed: ${coerceError(error).message}`, { cause: error }))
     }
+  }
+
+  /** Keeps the worker's row (what it runs now) current for operators, without a write per run. */
+  #saveWorkerSoon(): void {
+    if (this.#saveTimer !== undefined || this.#stopped) return
+    this.#saveTimer = setTimeout(() => {
+      this.#saveTimer = undefined
+      if (!this.#stopped) this.#saveWorker().catch((error: unknown) => this.#engine.onError(coerceError(error)))
+    }, 1000)
+    this.#saveTimer.unref()
   }
 
   async #saveWorker(): Promise<void> {

@@ -52,14 +52,18 @@ export interface RespondOptions {
   /** The CSV rows; default: the list itself, a page's `data`, or the object as one row. */
   readonly rows?: (data: unknown) => readonly unknown[]
   readonly status?: 200 | 201
+  /** Use this format whatever the request asks. */
+  readonly format?: Format
+  /** Answer as a file download whatever the request asks. */
+  readonly download?: boolean
 }
 
 /** Answers with `data` in the format the client asked for. */
 export function respond(c: Context, data: unknown, options: RespondOptions): Response {
-  const format = pickFormat(c)
+  const format = options.format ?? pickFormat(c)
   const body = serialize(data, format, options)
   const headers: Record<string, string> = { 'content-type': CONTENT_TYPES[format] }
-  if (c.req.query('download') === 'true') headers['content-disposition'] = `attachment; filename="${safeFileName(options.name)}.${format === 'debug' ? 'txt' : format}"`
+  if (options.download === true || c.req.query('download') === 'true') headers['content-disposition'] = `attachment; filename="${safeFileName(options.name)}.${format === 'debug' ? 'txt' : format}"`
   return c.body(body, options.status ?? 200, headers)
 }
 

@@ -17,6 +17,7 @@ import { taskRoutes } from './api/tasks.js'
 import { tokenAuth, type AuthResolver } from './auth.js'
 import { readScope, requirePermission, type RouteDeps, type ServerContext, type ServerEnv } from './context.js'
 import { respond } from './formats.js'
+import { adminRoutes } from './admin/routes.js'
 import { HttpError, errorResponse } from './http-errors.js'
 import { ServerMetrics } from './metrics.js'
 import { EventLog, StreamClient } from './stream.js'
@@ -100,7 +101,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
     }
   })
 
-  app.use('*', authenticate(auth, options.allowedOrigins ?? []))
+  app.use('*', authenticate(auth, options.allowedOrigins ?? [], `${basePath}/admin`))
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024
   app.on(
     ['POST', 'PUT', 'PATCH', 'DELETE'],
@@ -159,6 +160,8 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
       }
     }),
   )
+  app.route('/admin', adminRoutes({ engine, base: basePath, auth, syncRunTimeoutMs: deps.syncRunTimeoutMs }))
+  app.get('/', (c) => c.redirect(`${basePath}/admin`, 302))
   app.route('/api', taskRoutes(deps))
   app.route('/api', runRoutes(deps))
   app.route('/api', systemRoutes(deps))
@@ -213,9 +216,15 @@ const securityHeaders: MiddlewareHandler = async (c, next) => {
   h.set('cache-control', h.get('cache-control') ?? 'no-store')
 }
 
-/** Resolves the caller (401 otherwise) and, for WebSocket upgrades, checks the Origin. */
-function authenticate(auth: AuthResolver, allowedOrigins: readonly string[]): MiddlewareHandler<ServerEnv> {
+/**
+ * Resolves the caller (401 otherwise) and, for WebSocket upgrades, checks the Origin. The admin
+ * UI's sign-in page and static files need no identity; an admin page asked for without one
+ * sends the browser to sign in.
+ */
+function authenticate(auth: AuthResolver, allowedOrigins: readonly string[], admin: string): MiddlewareHandler<ServerEnv> {
   return async (c, next) => {
+    const path = new URL(c.req.url).pathname
+    if (path === `${admin}/login` || path.startsWith(`${admin}/assets/`)) return next()
     if (c.req.header('upgrade')?.toLowerCase() === 'websocket') {
       const origin = c.req.header('origin')
       if (origin !== undefined && !originAllowed(origin, c.req.header('host'), allowedOrigins)) {
@@ -223,6 +232,9 @@ function authenticate(auth: AuthResolver, allowedOrigins: readonly string[]): Mi
       }
     }
     const who = await auth(c.req.raw)
+    if (who === null && c.req.method === 'GET' && (path === admin || path.startsWith(`${admin}/`)) && (c.req.header('accept') ?? '').includes('text/html')) {
+      return c.redirect(`${admin}/login?next=${encodeURIComponent(path + new URL(c.req.url).search)}`, 303)
+    }
     if (who === null) {
       c.header('www-authenticate', 'Bearer realm="taskengine"')
       throw new HttpError(401, 'ERR_UNAUTHENTICATED', 'authentication required: send Authorization: Bearer <token>')

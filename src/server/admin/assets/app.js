@@ -1,0 +1,408 @@
+// taskengine admin — the one client script. Pages work without it; it adds live updates,
+// keyboard shortcuts, the theme switch, confirmations and small conveniences.
+// Everything from the server is inserted as text (textContent), never as HTML.
+'use strict'
+;(() => {
+  const $ = (selector, root = document) => root.querySelector(selector)
+  const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector))
+  const meta = (name) => $(`meta[name="${name}"]`)?.getAttribute('content') ?? ''
+  const base = meta('te-base')
+  const admin = meta('te-admin')
+  const el = (tag, className, text) => {
+    const node = document.createElement(tag)
+    if (className) node.className = className
+    if (text !== undefined) node.textContent = text
+    return node
+  }
+
+  // ─── Theme ──────────────────────────────────────────────────────────────
+  const storedTheme = localStorage.getItem('te-theme')
+  if (storedTheme === 'dark' || storedTheme === 'light') document.documentElement.dataset.theme = storedTheme
+  $('#theme-toggle')?.addEventListener('click', () => {
+    const dark = document.documentElement.dataset.theme === 'dark' || (!document.documentElement.dataset.theme && matchMedia('(prefers-color-scheme: dark)').matches)
+    const next = dark ? 'light' : 'dark'
+    document.documentElement.dataset.theme = next
+    localStorage.setItem('te-theme', next)
+  })
+
+  // ─── Keyboard ───────────────────────────────────────────────────────────
+  let pendingG = false
+  document.addEventListener('keydown', (event) => {
+    const target = event.target
+    if (event.ctrlKey || event.metaKey || event.altKey) return
+    if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement || target?.isContentEditable) {
+      if (event.key === 'Escape') target.blur()
+      return
+    }
+    if (pendingG) {
+      pendingG = false
+      const link = $(`[data-key="g ${event.key}"]`)
+      if (link) {
+        event.preventDefault()
+        link.click()
+      }
+      return
+    }
+    if (event.key === 'g') {
+      pendingG = true
+      setTimeout(() => (pendingG = false), 1200)
+    } else if (event.key === '/') {
+      const search = $('[data-key="/"]')
+      if (search) {
+        event.preventDefault()
+        search.focus()
+        search.select?.()
+      }
+    } else if (event.key === '[' || event.key === ']') {
+      $(`[data-key="${event.key}"]`)?.click()
+    }
+  })
+
+  // ─── Relative times ─────────────────────────────────────────────────────
+  const relative = (date) => {
+    const seconds = Math.round((date.getTime() - Date.now()) / 1000)
+    const abs = Math.abs(seconds)
+    if (abs < 2) return 'just now'
+    const [n, unit] = abs < 60 ? [abs, 's'] : abs < 3600 ? [Math.round(abs / 60), 'min'] : abs < 86400 ? [Math.round(abs / 3600), 'h'] : [Math.round(abs / 86400), 'd']
+    return seconds < 0 ? `${n} ${unit} ago` : `in ${n} ${unit}`
+  }
+  const refreshTimes = () => {
+    for (const node of $$('time[data-relative]')) node.textContent = relative(new Date(node.getAttribute('datetime')))
+  }
+  setInterval(refreshTimes, 15000)
+
+  // ─── Copy, confirm, select ─────────────────────────────────────────────
+  for (const button of $$('[data-copy]')) {
+    button.addEventListener('click', async () => {
+      const source = document.getElementById(button.dataset.copy)
+      try {
+        await navigator.clipboard.writeText(source?.textContent ?? '')
+        button.lastChild.textContent = ' Copied'
+      } catch {
+        button.lastChild.textContent = ' Copy failed'
+      }
+      setTimeout(() => (button.lastChild.textContent = ' Copy'), 1500)
+    })
+  }
+
+  for (const form of $$('form')) {
+    form.addEventListener('submit', (event) => {
+      const question = event.submitter?.dataset.confirm ?? form.dataset.confirm
+      if (!question) return
+      if (!window.confirm(question)) {
+        event.preventDefault()
+        return
+      }
+      // Confirmed here: the server need not ask again.
+      if (form.id === 'bulk-form' && !$('input[name="te:confirm"]', form)) {
+        const confirmed = el('input')
+        confirmed.type = 'hidden'
+        confirmed.name = 'te:confirm'
+        confirmed.value = 'yes'
+        form.append(confirmed)
+      }
+    })
+  }
+
+  const selectAll = $('#select-all')
+  const boxes = () => $$('#runs-table tbody input[type="checkbox"][name="id"]')
+  const updateSelection = () => {
+    const chosen = boxes().filter((box) => box.checked)
+    const count = $('#selected-count')
+    if (count) count.textContent = `${chosen.length} selected`
+    for (const box of boxes()) box.closest('tr')?.classList.toggle('selected', box.checked)
+  }
+  selectAll?.addEventListener('change', () => {
+    for (const box of boxes()) box.checked = selectAll.checked
+    updateSelection()
+  })
+  for (const box of boxes()) box.addEventListener('change', updateSelection)
+
+  const cardFilter = $('[data-filter-cards]')
+  cardFilter?.addEventListener('input', () => {
+    const q = cardFilter.value.trim().toLowerCase()
+    for (const card of $$(cardFilter.dataset.filterCards)) card.hidden = q !== '' && !(card.dataset.search ?? '').includes(q)
+    for (const section of $$('.task-groups > section')) section.hidden = $$('.task-card', section).every((card) => card.hidden)
+  })
+
+  // ─── Rendering helpers ─────────────────────────────────────────────────
+  const statusPill = (status) => {
+    const pill = el('span', `status status-${status}`, status)
+    pill.dataset.status = status
+    return pill
+  }
+  const appendLog = (terminal, entry) => {
+    const last = Number(terminal.dataset.lastSeq || '0')
+    if (entry.seq <= last) return false
+    terminal.dataset.lastSeq = String(entry.seq)
+    const line = el('div', 'line')
+    line.dataset.seq = String(entry.seq)
+    const time = typeof entry.time === 'string' ? entry.time : new Date(entry.time).toISOString()
+    const t = el('span', 't', time.slice(11, 19))
+    t.title = time
+    line.append(t, el('span', `lv lv-${entry.level}`, entry.level), el('span', 'msg', entry.message))
+    terminal.append(line)
+    while (terminal.childElementCount > 10000) terminal.firstElementChild.remove()
+    const counter = terminal.parentElement?.querySelector('[data-log-count]')
+    if (counter) counter.textContent = String(terminal.childElementCount)
+    const follow = $(`[data-follow="${terminal.id}"]`)
+    if (!follow || follow.checked) terminal.scrollTop = terminal.scrollHeight
+    return true
+  }
+  const setProgress = (container, progress) => {
+    if (!container || !progress) return
+    const bar = $('progress', container)
+    if (bar && typeof progress.percent === 'number') {
+      bar.value = Math.round(progress.percent)
+      bar.textContent = `${Math.round(progress.percent)}%`
+    }
+    const part = (name, text) => {
+      const node = $(`[data-part="${name}"]`, container)
+      if (node) node.textContent = text
+    }
+    part('percent', typeof progress.percent === 'number' ? `${Math.floor(progress.percent)}%` : '')
+    part('steps', progress.step !== undefined && progress.steps !== undefined ? `${progress.step}/${progress.steps}` : '')
+    part('message', progress.message ?? '')
+  }
+  for (const terminal of $$('.terminal')) terminal.scrollTop = terminal.scrollHeight
+
+  // ─── Live stream (GET /api/stream) ──────────────────────────────────────
+  const liveState = $('#live-state')
+  const setLive = (state, text) => {
+    if (!liveState) return
+    liveState.dataset.state = state
+    liveState.textContent = text
+  }
+
+  /** One connection with resumable subscriptions: reconnects with backoff and catches up. */
+  const stream = (() => {
+    const subs = new Map()
+    let socket
+    let epoch
+    let delay = 500
+    let opened = false
+    const url = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${base}/api/stream`
+    const send = (message) => {
+      if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message))
+    }
+    const subscribe = (id, sub) => {
+      const message = { type: 'subscribe', id, filter: sub.filter }
+      if (sub.lastSeq !== undefined && epoch !== undefined) Object.assign(message, { after: sub.lastSeq, epoch })
+      if (sub.logsAfter !== undefined) message.logsAfter = sub.logsAfter()
+      send(message)
+    }
+    const connect = () => {
+      socket = new WebSocket(url())
+      socket.addEventListener('open', () => {
+        opened = true
+        delay = 500
+        setLive('live', 'live')
+      })
+      socket.addEventListener('message', (message) => {
+        let data
+        try {
+          data = JSON.parse(message.data)
+        } catch {
+          return
+        }
+        if (data.type === 'hello') {
+          for (const [id, sub] of subs) subscribe(id, sub)
+          epoch = data.epoch
+          return
+        }
+        const sub = subs.get(data.id)
+        if (!sub) return
+        if (data.type === 'event') {
+          sub.lastSeq = data.seq
+          sub.onEvent(data.event)
+        } else if (data.type === 'logs') sub.onLogs?.(data.logs)
+        else if (data.type === 'gap') sub.onGap?.()
+        else if (data.type === 'subscribed' && sub.lastSeq === undefined) sub.lastSeq = data.seq
+      })
+      socket.addEventListener('close', (event) => {
+        setLive('stale', event.code === 4008 ? 'behind — reconnecting' : opened ? 'reconnecting…' : 'offline')
+        setTimeout(connect, delay)
+        delay = Math.min(10000, delay * 2)
+      })
+    }
+    return {
+      add(id, sub) {
+        subs.set(id, sub)
+        if (!socket) connect()
+        else subscribe(id, sub)
+      },
+    }
+  })()
+
+  // Run rows anywhere on the page: keep status and progress current.
+  const rows = $$('tr[data-run-id]')
+  const newRuns = $('#new-runs')
+  if (rows.length > 0 || newRuns) {
+    stream.add('rows', {
+      filter: {},
+      onEvent(event) {
+        if (event.type === 'created' && newRuns) {
+          newRuns.dataset.count = String(Number(newRuns.dataset.count || '0') + 1)
+          return
+        }
+        for (const row of $$(`tr[data-run-id="${event.runId}"]`)) {
+          const statusCell = $('[data-cell="status"]', row)
+          const status =
+            event.type === 'started' || event.type === 'resumed' ? 'running' : event.type === 'waiting' ? 'waiting' : event.type === 'retrying' || event.type === 'retried' ? 'pending' : ['succeeded', 'failed', 'cancelled'].includes(event.type) ? event.type : undefined
+          if (statusCell && status) statusCell.replaceChildren(statusPill(status))
+          const progressCell = $('[data-cell="progress"]', row)
+          if (progressCell && event.type === 'progress' && typeof event.progress.percent === 'number') {
+            const bar = el('progress')
+            bar.max = 100
+            bar.value = Math.round(event.progress.percent)
+            progressCell.replaceChildren(bar)
+          }
+        }
+      },
+    })
+  }
+
+  // The run page: live log tail with follow, progress, status.
+  const runPage = $('#run-page')
+  if (runPage) {
+    const runId = runPage.dataset.runId
+    const terminal = $('#run-log')
+    const statusCell = $('[data-cell="status"]', runPage)
+    let reloading = false
+    const finish = (status) => {
+      if (reloading || status === runPage.dataset.status) return
+      reloading = true
+      // The final state (result, attempts, timeline) is rendered by the server.
+      setTimeout(() => location.reload(), 400)
+    }
+    stream.add('run', {
+      filter: { runId },
+      logsAfter: () => Number(terminal?.dataset.lastSeq || '0'),
+      onLogs(logs) {
+        for (const entry of logs) appendLog(terminal, entry)
+      },
+      onGap() {},
+      onEvent(event) {
+        if (event.type === 'log') appendLog(terminal, event.entry)
+        else if (event.type === 'progress') setProgress($('#run-progress'), event.progress)
+        else if (event.type === 'started' || event.type === 'resumed') statusCell?.replaceChildren(statusPill('running'))
+        else if (event.type === 'waiting') statusCell?.replaceChildren(statusPill('waiting'))
+        else if (['succeeded', 'failed', 'cancelled'].includes(event.type)) {
+          statusCell?.replaceChildren(statusPill(event.type))
+          finish(event.type)
+        } else if (event.type === 'retrying') {
+          statusCell?.replaceChildren(statusPill('pending'))
+          finish('pending')
+        }
+      },
+    })
+  }
+
+  // The overview's counts.
+  const liveStats = $('[data-live-stats]')
+  if (liveStats) {
+    const update = async () => {
+      try {
+        const response = await fetch(liveStats.dataset.liveStats, { headers: { accept: 'application/json' } })
+        if (!response.ok) throw new Error(String(response.status))
+        const stats = await response.json()
+        for (const [status, count] of Object.entries(stats.statuses)) {
+          const node = $(`[data-stat="${status}"]`, liveStats)
+          if (node) node.textContent = String(count)
+        }
+        setLive('live', 'live')
+      } catch {
+        setLive('stale', 'stale')
+      }
+    }
+    setInterval(update, 5000)
+  }
+
+  // Pages that refresh as a whole (workers).
+  const refresh = $('[data-refresh]')
+  if (refresh) {
+    setInterval(() => {
+      if (document.visibilityState === 'visible' && !document.activeElement?.matches('input, select, textarea')) location.reload()
+    }, Number(refresh.dataset.refresh) || 10000)
+  }
+
+  // The header menu: the user's active and recent runs.
+  const menu = $('#my-runs')
+  if (menu) {
+    const panel = $('.menu-panel', menu)
+    const fill = (list, runs) => {
+      list.replaceChildren()
+      if (runs.length === 0) list.append(el('li', 'faint', 'none'))
+      for (const run of runs) {
+        const link = el('a')
+        link.href = `${admin}/runs/${run.id}`
+        link.append(statusPill(run.status), el('span', '', `${run.task} · ${run.label}`))
+        const item = el('li')
+        item.append(link)
+        list.append(item)
+      }
+    }
+    const load = async () => {
+      try {
+        const response = await fetch(panel.dataset.src, { headers: { accept: 'application/json' } })
+        if (!response.ok) return
+        const data = await response.json()
+        fill($('[data-list="active"]', panel), data.active)
+        fill($('[data-list="recent"]', panel), data.recent)
+        const badge = $('#my-active-count')
+        badge.textContent = String(data.activeTotal)
+        badge.dataset.count = String(data.activeTotal)
+      } catch {
+        // The menu is a convenience; the runs page has the same information.
+      }
+    }
+    void load()
+    setInterval(load, 15000)
+    menu.addEventListener('toggle', () => menu.open && void load())
+  }
+
+  // ─── Live task view (GET /admin/task/:key/start over WebSocket) ─────────
+  const live = $('#live-run')
+  if (live) {
+    const terminal = $('#live-log')
+    const status = $('#live-status')
+    const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${live.dataset.socket}`)
+    let done = false
+    setLive('live', 'live')
+    socket.addEventListener('message', (message) => {
+      const data = JSON.parse(message.data)
+      if (data.cmd === 'started') {
+        status.textContent = 'running'
+        live.dataset.runId = data.param.runId
+      } else if (data.cmd === 'output') appendLog(terminal, { seq: data.param.seq, level: data.param.level, message: data.param.msg, time: data.param.time })
+      else if (data.cmd === 'progress') setProgress($('#live-progress'), data.param)
+      else if (data.cmd === 'complete') {
+        done = true
+        const result = data.param.result
+        status.replaceWith(statusPill(result.status))
+        setProgress($('#live-progress'), result.progress)
+        $('#live-result').hidden = false
+        $('#live-data').textContent = JSON.stringify(result.data ?? null, null, 2)
+        if (result.error) {
+          const card = $('#live-error')
+          card.hidden = false
+          $('.message', card).textContent = `${result.error.code}: ${result.error.message}`
+        }
+        setLive('off', 'finished')
+      } else if (data.cmd === 'error') {
+        done = true
+        status.replaceWith(statusPill('failed'))
+        $('#live-result').hidden = false
+        const card = $('#live-error')
+        card.hidden = false
+        $('.message', card).textContent = data.param.message
+      }
+    })
+    socket.addEventListener('close', () => {
+      if (!done) {
+        setLive('stale', 'disconnected')
+        status.textContent = 'disconnected'
+      }
+    })
+  }
+})()

@@ -1,0 +1,100 @@
+/**
+ * The page shell: header with navigation, the live-connection state, the user's runs menu,
+ * the theme switch, notices; the stylesheet and the one client script (no inline scripts or
+ * styles: the Content-Security-Policy forbids them).
+ */
+import type { Child } from 'hono/jsx'
+import { Icon } from './ui.js'
+
+export type NavKey = 'overview' | 'tasks' | 'runs' | 'workers' | 'none'
+
+/** A message shown on top of a page after an action. */
+export interface Notice {
+  readonly kind: 'ok' | 'warn' | 'bad'
+  readonly text: string
+}
+
+/** What every page knows about its request. */
+export interface PageContext {
+  /** The admin UI's path, e.g. `/admin` or `/ops/admin`. */
+  readonly admin: string
+  /** The server's base path (for API and stream URLs). */
+  readonly base: string
+  readonly csrf: string
+  readonly user: string
+  readonly now: number
+  readonly notice: Notice | undefined
+}
+
+const NAV: readonly [NavKey, string, string][] = [
+  ['overview', '', 'Overview'],
+  ['tasks', '/task', 'Tasks'],
+  ['runs', '/runs', 'Runs'],
+  ['workers', '/workers', 'Workers'],
+]
+
+export function Layout({ page, title, nav, children }: { page: PageContext; title: string; nav: NavKey; children: Child }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="te-base" content={page.base} />
+        <meta name="te-admin" content={page.admin} />
+        <title>{`${title} · taskengine`}</title>
+        <link rel="icon" href="data:," />
+        <link rel="stylesheet" href={`${page.admin}/assets/app.css`} />
+        <script src={`${page.admin}/assets/app.js`} defer />
+      </head>
+      <body>
+        <header class="topbar">
+          <a class="brand" href={page.admin === '' ? '/' : page.admin} data-key="g o">
+            <Icon name="bolt" /> taskengine
+          </a>
+          <nav class="nav" aria-label="sections">
+            {NAV.map(([key, path, label]) => (
+              <a href={`${page.admin}${path}`} aria-current={key === nav ? 'page' : undefined} data-key={`g ${label[0]!.toLowerCase()}`}>
+                {label}
+              </a>
+            ))}
+          </nav>
+          <span class="spacer" />
+          <span class="live-state" id="live-state" data-state="off" title="Live updates">
+            static
+          </span>
+          <details class="menu" id="my-runs">
+            <summary title="Your recent and active runs">
+              <Icon name="user" /> {page.user} <span class="count-badge" data-count="0" id="my-active-count">0</span>
+            </summary>
+            <div class="menu-panel" data-src={`${page.base}/api/me/runs`}>
+              <h3>Active</h3>
+              <ul data-list="active">
+                <li class="faint">Loading…</li>
+              </ul>
+              <h3>Recent</h3>
+              <ul data-list="recent" />
+              <p>
+                <a href={`${page.admin}/runs?createdBy=${encodeURIComponent(page.user)}`}>All my runs →</a>
+              </p>
+            </div>
+          </details>
+          <button type="button" class="small" id="theme-toggle" title="Switch light / dark theme">
+            <Icon name="theme" /> Theme
+          </button>
+        </header>
+        <main>
+          {page.notice === undefined ? null : (
+            <div class={`notice notice-${page.notice.kind}`} role="status">
+              {page.notice.text}
+            </div>
+          )}
+          {children}
+          <p class="hint">
+            Keys: <span class="kbd">/</span> search · <span class="kbd">g</span> then <span class="kbd">o</span> <span class="kbd">t</span> <span class="kbd">r</span>{' '}
+            <span class="kbd">w</span> to go to a section · <span class="kbd">[</span> <span class="kbd">]</span> pages
+          </p>
+        </main>
+      </body>
+    </html>
+  )
+}
