@@ -41,6 +41,8 @@ export interface ServerOptions {
   readonly streamBufferEvents?: number
   /** Bytes a stream client may have waiting before it is dropped. Default: 4 MiB. */
   readonly streamMaxBufferedBytes?: number
+  /** How often a run subscription reads the store for progress made in other processes. Default: 500 ms. */
+  readonly streamPollIntervalMs?: number
   /**
    * Origins allowed to open WebSockets, besides the server's own (`Origin` host = `Host`).
    * Requests without an `Origin` (not from a browser) are allowed.
@@ -132,7 +134,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
       let client: StreamClient | undefined
       return {
         onOpen(_event, socket) {
-          client = new StreamClient(socket, engine, log, { maxBufferedBytes: options.streamMaxBufferedBytes ?? 4 * 1024 * 1024, maxSubscriptions: 100 }, () =>
+          client = new StreamClient(socket, engine, log, { maxBufferedBytes: options.streamMaxBufferedBytes ?? 4 * 1024 * 1024, maxSubscriptions: 100, pollIntervalMs: options.streamPollIntervalMs ?? 500 }, () =>
             metrics.overflow.inc({ stream: 'api' }),
           )
           clients.add(closer(client, socket))

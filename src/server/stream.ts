@@ -9,11 +9,16 @@
  * refetches state. A run subscription may also ask for stored log lines after a position
  * (`logsAfter`), which survive restarts.
  *
+ * A run subscription with `logsAfter` also follows the run in the store (every
+ * `pollIntervalMs`): stored log lines it has not sent yet arrive as `logs` messages and state
+ * changes as `run` snapshots, so a run executed by a worker in another process (or on another
+ * machine) streams too, and nothing is doubled.
+ *
  * Protocol (client → server), JSON text messages:
  *   {"type":"subscribe","id":"s1","filter":{"runId"|"task"|"poolId":"…"} | {},"after":12,"epoch":"…","logsAfter":0}
  *   {"type":"unsubscribe","id":"s1"}
  *   {"type":"ping"}
- * Server → client: hello, subscribed, event, logs, gap, unsubscribed, pong, error.
+ * Server → client: hello, subscribed, event, logs, run, gap, unsubscribed, pong, error.
  *
  * A client that cannot keep up (too many bytes waiting to be sent) is closed with code 4008
  * and a reason, so it never slows the engine or other clients.
@@ -86,14 +91,20 @@ export interface StreamLimits {
   /** Bytes waiting to be sent before the client is dropped as too slow. */
   readonly maxBufferedBytes: number
   readonly maxSubscriptions: number
+  /** How often a run subscription reads the store for lines and changes made elsewhere. */
+  readonly pollIntervalMs: number
 }
 
 interface Subscription {
   readonly filter: StreamFilter
   /** Live entries held back while stored logs are being read (so none are lost or doubled). */
   pending: StreamEntry[] | undefined
-  /** Log lines up to here were sent from the store; live copies are skipped. */
+  /** Log lines up to here were sent (from the store or live); later copies are skipped. */
   logsThrough: number
+  /** Following the run in the store (runId subscriptions with logsAfter). */
+  poll: NodeJS.Timeout | undefined
+  /** The run's `updatedAt` last sent, to send a snapshot only on change. */
+  runVersion: number
 }
 
 /** One WebSocket client of `/api/stream`. */
@@ -136,6 +147,7 @@ export class StreamClient {
         return void this.#subscribe(m)
       case 'unsubscribe': {
         if (typeof m.id !== 'string') return this.#error('unsubscribe: expected an "id"')
+        clearTimeout(this.#subs.get(m.id)?.poll)
         this.#subs.delete(m.id)
         return this.#send({ type: 'unsubscribed', id: m.id })
       }
@@ -148,6 +160,7 @@ export class StreamClient {
     if (this.#closed) return
     this.#closed = true
     this.#unlisten()
+    for (const sub of this.#subs.values()) clearTimeout(sub.poll)
     this.#subs.clear()
   }
 
@@ -163,7 +176,8 @@ export class StreamClient {
     if (logsAfter !== undefined && (filter.runId === undefined || typeof logsAfter !== 'number' || !Number.isSafeInteger(logsAfter) || logsAfter < 0)) {
       return this.#error('subscribe: "logsAfter" needs a runId filter and a log position >= 0', id)
     }
-    const sub: Subscription = { filter, pending: logsAfter === undefined ? undefined : [], logsThrough: 0 }
+    const sub: Subscription = { filter, pending: logsAfter === undefined ? undefined : [], logsThrough: 0, poll: undefined, runVersion: 0 }
+    clearTimeout(this.#subs.get(id)?.poll)
     this.#subs.set(id, sub)
     this.#send({ type: 'subscribed', id, epoch: this.#log.epoch, seq: this.#log.seq })
     if (after !== undefined) {
@@ -182,7 +196,38 @@ export class StreamClient {
       const held = sub.pending ?? []
       sub.pending = undefined
       for (const entry of held) this.#deliverTo(id, sub, entry)
+      this.#follow(id, sub)
     }
+  }
+
+  /** Reads the run's new log lines and state from the store, sends what changed, and comes back while the run is active. */
+  #follow(id: string, sub: Subscription): void {
+    sub.poll = setTimeout(() => {
+      void (async () => {
+        if (this.#closed || this.#subs.get(id) !== sub) return
+        try {
+          const runId = sub.filter.runId!
+          const run = await this.#engine.getRun(runId)
+          const logs = await this.#engine.getLogs(runId, { after: sub.logsThrough, limit: 10_000 })
+          if (this.#closed || this.#subs.get(id) !== sub) return
+          const fresh = logs.filter((l) => l.seq > sub.logsThrough)
+          if (fresh.length > 0) {
+            sub.logsThrough = fresh.at(-1)!.seq
+            this.#send({ type: 'logs', id, runId, logs: fresh })
+          }
+          if (run !== undefined && run.updatedAt.getTime() !== sub.runVersion) {
+            const first = sub.runVersion === 0
+            sub.runVersion = run.updatedAt.getTime()
+            if (!first) this.#send({ type: 'run', id, run })
+          }
+          if (run === undefined || run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') return
+        } catch {
+          // The store is unreachable for now; try again on the next round.
+        }
+        this.#follow(id, sub)
+      })()
+    }, this.#limits.pollIntervalMs)
+    sub.poll.unref()
   }
 
   #deliver(entry: StreamEntry): void {
@@ -194,7 +239,10 @@ export class StreamClient {
   }
 
   #deliverTo(id: string, sub: Subscription, entry: StreamEntry): void {
-    if (entry.event.type === 'log' && entry.event.entry.seq <= sub.logsThrough) return
+    if (entry.event.type === 'log') {
+      if (entry.event.entry.seq <= sub.logsThrough) return
+      if (sub.poll !== undefined) sub.logsThrough = entry.event.entry.seq
+    }
     this.#sendEntry(id, entry)
   }
 

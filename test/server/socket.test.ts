@@ -3,12 +3,16 @@
  * applications, WebSocket streams with resume, slow clients, the live task view.
  */
 import { Hono } from 'hono'
+import { mkdtempSync } from 'node:fs'
 import { createServer as createHttpServer, type Server } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import { createEngine, defineTask, type Engine, type RunEvent } from '../../src/index.js'
 import { createServer, serve, type RunningServer, type TaskEngineServer } from '../../src/server/index.js'
+import { sqliteStore } from '../../src/store/sqlite/store.js'
 
 const chatty = defineTask({
   key: 'chatty',
@@ -214,6 +218,24 @@ describe('GET /api/stream', () => {
     expect(stored[0]).toBe(2)
     expect([...stored, ...live]).toEqual([2, 3, 4, 5, 6].slice(0, stored.length + live.length))
     expect(stored.length + live.length).toBe(5)
+  })
+
+  it('follows a run executed by a worker in another process through the store', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'taskengine-follow-')), 'shared.db')
+    const serverEngine = createEngine({ tasks: [chatty], store: sqliteStore(file) })
+    const workerEngine = createEngine({ tasks: [chatty], store: sqliteStore(file), pollIntervalMs: 20 })
+    cleanups.push(() => serverEngine.close(), () => workerEngine.close({ graceMs: 0 }))
+    const running = await started(serverEngine, { streamPollIntervalMs: 50 })
+    const run = await serverEngine.enqueue(chatty, { lines: 5, delayMs: 60 })
+    const client = new Client(`${running.url.replace('http', 'ws')}/api/stream`)
+    await client.opened
+    client.send({ type: 'subscribe', id: 'r', filter: { runId: run.id }, logsAfter: 0 })
+    await vi.waitFor(() => expect(client.of('subscribed')).toHaveLength(1))
+    await workerEngine.start()
+    await vi.waitFor(() => expect(client.of('run').some((m) => (m.run as { status: string }).status === 'succeeded')).toBe(true), { timeout: 5000 })
+    const seqs = client.of('logs').flatMap((m) => (m.logs as { seq: number }[]).map((l) => l.seq))
+    expect(seqs).toEqual([1, 2, 3, 4, 5])
+    expect(client.events()).toEqual([])
   })
 
   it('answers bad messages with errors and keeps the connection', async () => {

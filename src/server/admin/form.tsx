@@ -203,7 +203,7 @@ function FieldInput({ field, value, issue }: { field: Field; value: string | rea
       )}
       {input}
       <div class="help" id={describedBy}>
-        {[info.description, field.type === 'time' ? 'UTC' : '', info.choices === undefined && info.min !== undefined ? `min ${info.min}` : '', info.max !== undefined ? `max ${info.max}` : '']
+        {[info.description, field.type === 'time' && !/UTC/.test(info.description) ? 'times without a zone are UTC' : '', info.choices === undefined && info.min !== undefined ? `min ${info.min}` : '', info.max !== undefined ? `max ${info.max}` : '']
           .filter((s) => s !== '')
           .join(' · ')}
       </div>

@@ -129,6 +129,11 @@ export function Duration({ from, to }: { from: Date | null; to: Date | null }) {
   return <span class="nowrap">{formatDuration(to.getTime() - from.getTime())}</span>
 }
 
+/** `1 item`, `2 items`. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`
+}
+
 export function ProgressBar({ progress, id }: { progress: Progress | null | undefined; id?: string }) {
   const percent = progress?.percent
   return (
@@ -185,7 +190,7 @@ export function LogTerminal({ logs, id, follow }: { logs: readonly LogEntry[]; i
     <div>
       <div class="terminal-bar">
         <span>
-          <span data-log-count="">{logs.length}</span> lines
+          <span data-log-count="">{logs.length}</span> {logs.length === 1 ? 'line' : 'lines'}
         </span>
         {follow === true ? (
           <label class="checkbox-label">
@@ -234,7 +239,7 @@ function JsonNode({ value, depth, name }: { value: unknown; depth: number; name?
     <details open={depth < 2}>
       <summary>
         {key}
-        {open} <span class="faint">{Array.isArray(value) ? `${entries.length} items` : `${entries.length} keys`}</span>
+        {open} <span class="faint">{plural(entries.length, Array.isArray(value) ? 'item' : 'key')}</span>
       </summary>
       {entries.map(([k, v]) => (
         <JsonNode value={v} depth={depth + 1} {...(k === undefined ? {} : { name: k })} />

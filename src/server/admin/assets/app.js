@@ -93,8 +93,9 @@
         event.preventDefault()
         return
       }
-      // Confirmed here: the server need not ask again.
-      if (form.id === 'bulk-form' && !$('input[name="te:confirm"]', form)) {
+      // Confirmed here: the server need not ask again. (getAttribute: the form has inputs
+      // named "id", which shadow form.id.)
+      if (form.getAttribute('id') === 'bulk-form' && !$('input[name="te:confirm"]', form)) {
         const confirmed = el('input')
         confirmed.type = 'hidden'
         confirmed.name = 'te:confirm'
@@ -144,7 +145,10 @@
     terminal.append(line)
     while (terminal.childElementCount > 10000) terminal.firstElementChild.remove()
     const counter = terminal.parentElement?.querySelector('[data-log-count]')
-    if (counter) counter.textContent = String(terminal.childElementCount)
+    if (counter) {
+      counter.textContent = String(terminal.childElementCount)
+      if (counter.nextSibling) counter.nextSibling.textContent = terminal.childElementCount === 1 ? ' line' : ' lines'
+    }
     const follow = $(`[data-follow="${terminal.id}"]`)
     if (!follow || follow.checked) terminal.scrollTop = terminal.scrollHeight
     return true
@@ -216,6 +220,7 @@
           sub.lastSeq = data.seq
           sub.onEvent(data.event)
         } else if (data.type === 'logs') sub.onLogs?.(data.logs)
+        else if (data.type === 'run') sub.onRun?.(data.run)
         else if (data.type === 'gap') sub.onGap?.()
         else if (data.type === 'subscribed' && sub.lastSeq === undefined) sub.lastSeq = data.seq
       })
@@ -282,6 +287,12 @@
         for (const entry of logs) appendLog(terminal, entry)
       },
       onGap() {},
+      onRun(run) {
+        // A snapshot from the store (the run executes in another process).
+        setProgress($('#run-progress'), run.progress)
+        statusCell?.replaceChildren(statusPill(run.status))
+        if (['succeeded', 'failed', 'cancelled'].includes(run.status) || run.status !== runPage.dataset.status) finish(run.status)
+      },
       onEvent(event) {
         if (event.type === 'log') appendLog(terminal, event.entry)
         else if (event.type === 'progress') setProgress($('#run-progress'), event.progress)
@@ -315,6 +326,7 @@
         setLive('stale', 'stale')
       }
     }
+    void update()
     setInterval(update, 5000)
   }
 

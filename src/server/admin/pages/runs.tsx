@@ -233,6 +233,7 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
         <section class="panel">
           <h2>Progress</h2>
           <ProgressBar progress={run.progress} id="run-progress" />
+          {run.progress === null && !active ? <p class="faint">No progress was reported.</p> : null}
           <h3>Timeline</h3>
           <Timeline run={run} now={page.now} />
         </section>

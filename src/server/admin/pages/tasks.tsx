@@ -220,9 +220,7 @@ export function ResultPage({ page, task, result }: { page: PageContext; task: An
             <dt>Tags</dt>
             <dd>{result.tags.length === 0 ? <span class="faint">none</span> : result.tags.map((t) => <span class="tag">{t}</span>)}</dd>
             <dt>Progress</dt>
-            <dd>
-              <ProgressBar progress={result.progress} />
-            </dd>
+            <dd>{result.progress === undefined ? <span class="faint">none reported</span> : <ProgressBar progress={result.progress} />}</dd>
           </dl>
           <h3>Arguments</h3>
           <JsonView value={result.args} id="result-args" />

@@ -1,0 +1,328 @@
+/**
+ * The admin UI in real Chromium: forms, live views, run actions, bulk actions, edit & retry,
+ * hostile strings, a server restart under a live view. Screenshots of every page go to
+ * test-results/ui/.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer as createNetServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { exampleTasks } from '../../src/examples/tasks.js'
+import { createEngine, defineTask, type Engine, type Run, type RunState } from '../../src/index.js'
+import { serve, type RunningServer } from '../../src/server/index.js'
+import { sqliteStore } from '../../src/store/sqlite/store.js'
+import { browserAvailable, launchBrowser } from '../helpers/browser.js'
+
+const HOSTILE = '<img src=x onerror="window.__xss=1;alert(1)">'
+const SHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'ui')
+
+const hostile = defineTask({
+  key: 'hostile',
+  title: 'Hostile Strings',
+  description: `Shows ${HOSTILE} as text`,
+  fields: [{ key: 'note', type: 'string', default: HOSTILE }],
+  run(ctx) {
+    ctx.log(HOSTILE)
+    ctx.log.error(`${ctx.args.note} again`)
+    return { html: HOSTILE }
+  },
+})
+const dangerous = defineTask({
+  key: 'danger',
+  title: 'Drop Everything',
+  dangerous: 'Deletes all the things',
+  run: () => 'dropped',
+})
+const failing = defineTask({
+  key: 'flaky',
+  fields: [{ key: 'mode', type: 'string', default: 'fail', choices: ['fail', 'pass'] }],
+  maxAttempts: 1,
+  run(ctx) {
+    if (ctx.args.mode === 'fail') throw new Error('flaky failed on purpose')
+    return { mode: ctx.args.mode }
+  },
+})
+
+const run = browserAvailable() ? describe : describe.skip
+
+run('admin UI in Chromium', () => {
+  let dir: string
+  let engine: Engine
+  let server: RunningServer
+  let browser: Browser
+  let port: number
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true })
+    dir = mkdtempSync(join(tmpdir(), 'taskengine-ui-'))
+    engine = createEngine({ tasks: [...exampleTasks, hostile, dangerous, failing], store: sqliteStore(join(dir, 'ui.db')), pollIntervalMs: 20, progressIntervalMs: 50 })
+    await engine.start({ concurrency: 4 })
+    port = await freePort()
+    server = await serve(engine, { port, onError: () => undefined, streamPollIntervalMs: 100 })
+    browser = await launchBrowser()
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+    await engine?.close({ graceMs: 0 })
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const url = (path: string): string => `${server.url}${path}`
+
+  async function openPage(): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+    const context = await browser.newContext({ viewport: { width: 1360, height: 900 } })
+    const page = await context.newPage()
+    const problems: string[] = []
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`)
+    })
+    page.on('dialog', (dialog) => {
+      if (dialog.type() === 'alert') problems.push(`alert: ${dialog.message()}`)
+      void dialog.accept()
+    })
+    return { context, page, problems }
+  }
+
+  async function waitForStatus(id: string, status: RunState): Promise<Run> {
+    let found: Run | undefined
+    await vi.waitFor(
+      async () => {
+        found = await engine.getRun(id)
+        expect(found?.status).toBe(status)
+      },
+      { timeout: 10_000, interval: 25 },
+    )
+    return found!
+  }
+
+  it('fills a task form, shows field errors, runs it and shows the result', async () => {
+    const { context, page, problems } = await openPage()
+    await page.goto(url('/admin/task/all-fields'))
+    await page.screenshot({ path: join(SHOTS, 'task-form.png'), fullPage: true })
+    await page.fill('#f-count', '1000')
+    await page.click('button[formaction$="/run"]')
+    await expect.poll(() => page.locator('[data-field="count"] .error').textContent()).toContain('Expected int from 0 to 100, got "1000" (string)')
+    expect(await page.locator('[data-field="text"] .error').textContent()).toBe('Required.')
+    await page.screenshot({ path: join(SHOTS, 'task-form-errors.png'), fullPage: true })
+    await page.fill('#f-text', 'from the browser')
+    await page.selectOption('#f-format', 'tar')
+    await page.fill('#f-count', '7')
+    await page.uncheck('#f-enabled')
+    await page.fill('#f-labels', 'alpha\nbeta')
+    await page.fill('#f-at', '2026-01-02T03:04')
+    await page.click('button[formaction$="/run"]')
+    await page.waitForSelector('main .status-succeeded')
+    const data = JSON.parse((await page.locator('#result-data').textContent()) ?? 'null') as Record<string, unknown>
+    expect(data).toEqual({ text: 'from the browser', format: 'tar', count: 7, ratio: 0.5, enabled: false, labels: ['alpha', 'beta'], at: '2026-01-02T03:04:00.000Z' })
+    await page.screenshot({ path: join(SHOTS, 'result.png'), fullPage: true })
+    // The form answered with its errors as a 400, which the browser reports; nothing else.
+    expect(problems.filter((p) => !p.includes('status of 400'))).toEqual([])
+    await context.close()
+  })
+
+  it('asks for confirmation before a dangerous task runs', async () => {
+    const { context, page } = await openPage()
+    await page.goto(url('/admin/task/danger'))
+    await page.click('button[formaction$="/run"]')
+    await expect.poll(() => page.locator('.danger-box .error').textContent()).toBe('Tick the box to confirm this dangerous task.')
+    await page.check('input[name="te:confirm"]')
+    await page.click('button[formaction$="/run"]')
+    await page.waitForSelector('main .status-succeeded')
+    expect(await page.locator('#result-data').textContent()).toBe('"dropped"')
+    await context.close()
+  })
+
+  it('starts a run live: log lines and progress arrive before it finishes', async () => {
+    const { context, page, problems } = await openPage()
+    await page.goto(url('/admin/task/countdown'))
+    await page.fill('#f-steps', '6')
+    await page.fill('#f-delayMs', '250')
+    await page.click('button[formaction$="/start"]')
+    await page.waitForSelector('#live-log .line')
+    // The first line is on screen while the run is still going.
+    expect(await page.locator('#live-result').isHidden()).toBe(true)
+    expect(await page.locator('#live-log .line').first().textContent()).toContain('step 1 of 6')
+    await expect.poll(() => page.locator('#live-progress progress').getAttribute('value')).not.toBeNull()
+    expect(Number(await page.locator('#live-progress progress').evaluate((p) => (p as unknown as { value: number }).value))).toBeGreaterThan(0)
+    await page.screenshot({ path: join(SHOTS, 'live.png'), fullPage: true })
+    await page.waitForSelector('#live-result:not([hidden])', { timeout: 10_000 })
+    expect(await page.locator('#live-log .line').count()).toBe(6)
+    expect(await page.locator('main .status-succeeded').count()).toBe(1)
+    expect(JSON.parse((await page.locator('#live-data').textContent()) ?? 'null')).toEqual({ steps: 6 })
+    expect(problems).toEqual([])
+    await context.close()
+  })
+
+  it('cancels a running run from its page', async () => {
+    const started = await engine.enqueue('countdown', { steps: 200, delayMs: 100 }, { label: 'to-cancel' })
+    await waitForStatus(started.id, 'running')
+    const { context, page, problems } = await openPage()
+    await page.goto(url(`/admin/runs/${started.id}`))
+    await page.waitForSelector('#run-log .line')
+    await page.screenshot({ path: join(SHOTS, 'run-running.png'), fullPage: true })
+    await page.click('form[action$="/cancel"] button')
+    await waitForStatus(started.id, 'cancelled')
+    await page.waitForSelector('h1 .status-cancelled', { timeout: 10_000 })
+    expect(await page.locator('.error-card .message').textContent()).toMatch(/cancelled/)
+    expect(problems).toEqual([])
+    await context.close()
+  })
+
+  it('retries a failed run', async () => {
+    const failed = await engine.enqueue('flaky', {})
+    await waitForStatus(failed.id, 'failed')
+    const { context, page } = await openPage()
+    await page.goto(url(`/admin/runs/${failed.id}`))
+    expect(await page.locator('.error-card .message').textContent()).toBe('flaky failed on purpose')
+    await page.screenshot({ path: join(SHOTS, 'run-failed.png'), fullPage: true })
+    await page.click('form[action$="/retry"] button')
+    await page.waitForSelector('.notice-ok')
+    expect(await page.locator('.notice-ok').textContent()).toMatch(/retried/)
+    await vi.waitFor(async () => expect((await engine.getRun(failed.id))?.attempt).toBe(2), { timeout: 10_000 })
+    await context.close()
+  })
+
+  it('filters runs and retries a selection in bulk', async () => {
+    const failures = await engine.enqueueMany('flaky', [{}, {}, {}], { label: 'bulk-x' })
+    await engine.enqueueMany('flaky', [{ mode: 'pass' }, { mode: 'pass' }], { label: 'bulk-x' })
+    for (const f of failures) await waitForStatus(f.id, 'failed')
+    const { context, page, problems } = await openPage()
+    await page.goto(url('/admin/runs'))
+    await page.fill('#f-label', 'bulk-x')
+    await page.selectOption('#f-status', 'failed')
+    await page.click('form[role="search"] button[type="submit"]')
+    await page.waitForURL(/label=bulk-x/)
+    expect(page.url()).toMatch(/status=failed/)
+    expect(await page.locator('#runs-table tbody tr').count()).toBe(3)
+    await page.check('#select-all')
+    expect(await page.locator('#selected-count').textContent()).toBe('3 selected')
+    await page.screenshot({ path: join(SHOTS, 'runs-selected.png'), fullPage: true })
+    await page.click('button[value="retry"]')
+    await page.waitForSelector('.notice')
+    expect(await page.locator('.notice').first().textContent()).toBe('retry: 3 done, 0 skipped (not in a state that allows it).')
+    for (const f of failures) await vi.waitFor(async () => expect((await engine.getRun(f.id))?.attempt).toBe(2), { timeout: 10_000 })
+    const csv = await page.request.get(url('/admin/runs/export?label=bulk-x&format=csv'))
+    expect(csv.headers()['content-disposition']).toBe('attachment; filename="runs.csv"')
+    expect((await csv.text()).trim().split('\n')).toHaveLength(6)
+    expect(problems).toEqual([])
+    await context.close()
+  })
+
+  it('edits and retries: the task form comes pre-filled with the run\'s arguments', async () => {
+    const original = await engine.enqueue('all-fields', { text: 'first try', count: 4, labels: ['x', 'y'], enabled: false }, { label: 'edit-me' })
+    await waitForStatus(original.id, 'succeeded')
+    const { context, page } = await openPage()
+    await page.goto(url(`/admin/runs/${original.id}`))
+    await page.click('a:has-text("Edit & retry")')
+    await page.waitForURL(/\/admin\/task\/all-fields\?/)
+    expect(await page.inputValue('#f-text')).toBe('first try')
+    expect(await page.inputValue('#f-count')).toBe('4')
+    expect(await page.inputValue('#f-labels')).toBe('x\ny')
+    expect(await page.isChecked('#f-enabled')).toBe(false)
+    await page.fill('#f-text', 'second try')
+    await page.click('button[formaction$="/enqueue"]')
+    await page.waitForURL(/\/admin\/runs\/[0-9a-f-]{36}\?notice=enqueued/)
+    const id = /runs\/([0-9a-f-]{36})/.exec(page.url())![1]!
+    expect(id).not.toBe(original.id)
+    const second = await waitForStatus(id, 'succeeded')
+    expect(second.args).toMatchObject({ text: 'second try', count: 4, labels: ['x', 'y'], enabled: false })
+    await context.close()
+  })
+
+  it('shows hostile strings as text and runs none of them', async () => {
+    const stored = await engine.enqueue('hostile', { note: HOSTILE }, { label: HOSTILE, tags: [HOSTILE] })
+    await waitForStatus(stored.id, 'succeeded')
+    const { context, page, problems } = await openPage()
+    for (const path of [`/admin/runs/${stored.id}`, '/admin/runs', '/admin/task', '/admin/task/hostile', '/admin']) {
+      await page.goto(url(path))
+      expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined()
+      expect(await page.locator('img').count()).toBe(0)
+    }
+    await page.goto(url(`/admin/runs/${stored.id}`))
+    expect(await page.locator('#run-log .msg').first().textContent()).toBe(HOSTILE)
+    await page.screenshot({ path: join(SHOTS, 'run-hostile.png'), fullPage: true })
+    // The live view and the synchronous result page too.
+    await page.goto(url('/admin/task/hostile/run?async=true'))
+    await page.waitForSelector('#live-result:not([hidden])')
+    expect(await page.locator('#live-log .msg').first().textContent()).toBe(HOSTILE)
+    await page.goto(url('/admin/task/hostile'))
+    await page.click('button[formaction$="/run"]')
+    await page.waitForSelector('main .status-succeeded')
+    expect(await page.locator('.terminal .msg').first().textContent()).toBe(HOSTILE)
+    expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined()
+    expect(problems).toEqual([])
+    const response = await page.request.get(url('/admin'))
+    expect(response.headers()['content-security-policy']).toContain("script-src 'self'")
+    expect(await response.text()).not.toMatch(/<script>/)
+    await context.close()
+  })
+
+  it('keeps a live log through a server restart: shows it is stale, reconnects, no line twice or lost', async () => {
+    const long = await engine.enqueue('countdown', { steps: 30, delayMs: 100 }, { label: 'restart' })
+    await waitForStatus(long.id, 'running')
+    const { context, page } = await openPage()
+    await page.goto(url(`/admin/runs/${long.id}`))
+    await page.waitForSelector('#live-state[data-state="live"]')
+    await page.waitForSelector('#run-log .line >> nth=2')
+    await server.close()
+    await page.waitForSelector('#live-state[data-state="stale"]', { timeout: 10_000 })
+    await page.screenshot({ path: join(SHOTS, 'run-stale.png'), fullPage: true })
+    await new Promise((resolve) => setTimeout(resolve, 700))
+    server = await serve(engine, { port, onError: () => undefined, streamPollIntervalMs: 100 })
+    await page.waitForSelector('#live-state[data-state="live"]', { timeout: 15_000 })
+    await waitForStatus(long.id, 'succeeded')
+    await page.waitForSelector('h1 .status-succeeded', { timeout: 15_000 })
+    const seqs = await page.locator('#run-log .line').evaluateAll((lines) => lines.map((l) => Number((l as unknown as { dataset: { seq: string } }).dataset.seq)))
+    expect(seqs).toEqual(Array.from({ length: 30 }, (_, i) => i + 1))
+    await context.close()
+  })
+
+  it('navigates by keyboard, switches to dark mode, lists workers, and saves a screenshot of every page', async () => {
+    const { context, page, problems } = await openPage()
+    await page.goto(url('/admin'))
+    await page.keyboard.press('g')
+    await page.keyboard.press('r')
+    await page.waitForURL(/\/admin\/runs/)
+    await page.keyboard.press('/')
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id)).toBe('q')
+    await page.click('#theme-toggle')
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { dataset: { theme?: string } } } }).document.documentElement.dataset.theme)).toBe('dark')
+    await page.goto(url('/admin/workers'))
+    expect(await page.locator('tbody tr').count()).toBe(1)
+    expect(await page.locator('tbody tr td').first().textContent()).toBe(engine.workerId)
+    for (const [path, name] of [
+      ['/admin', 'overview'],
+      ['/admin/task', 'tasks'],
+      ['/admin/task/countdown', 'task'],
+      ['/admin/runs', 'runs'],
+      ['/admin/workers', 'workers'],
+      ['/admin/task/countdown/remove', 'remove-task'],
+    ] as const) {
+      await page.goto(url(path))
+      await page.screenshot({ path: join(SHOTS, `${name}-dark.png`), fullPage: true })
+    }
+    await page.click('#theme-toggle')
+    await page.goto(url('/admin'))
+    await page.click('#my-runs summary')
+    await page.waitForSelector('#my-runs [data-list="recent"] a')
+    await page.screenshot({ path: join(SHOTS, 'overview-menu.png'), fullPage: true })
+    expect(problems).toEqual([])
+    await context.close()
+  })
+})
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => resolve(port))
+    })
+  })
+}
