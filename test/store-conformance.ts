@@ -490,12 +490,17 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
 
     describe('workers', () => {
       it('registers, refreshes, lists live ones and removes workers', async () => {
-        const worker = { id: 'w1', host: 'h', pid: 1, concurrency: 4, busy: 1, queues: null, tasks: ['work'], running: ['r1'], startedAt: T0, heartbeatAt: T0 }
+        const worker = { id: 'w1', host: 'h', pid: 1, concurrency: 4, busy: 1, queues: null, tasks: ['work'], running: ['r1'], startedAt: T0, heartbeatAt: T0, observer: false }
         await store.saveWorker(worker)
         await store.saveWorker({ ...worker, busy: 2, heartbeatAt: T0 + 10, startedAt: T0 + 10 })
         await store.saveWorker({ ...worker, id: 'w2', heartbeatAt: T0 - 1_000_000 })
+        await store.saveWorker({ ...worker, id: 'server', concurrency: 0, busy: 0, running: [], startedAt: T0 + 5, heartbeatAt: T0 + 5, observer: true })
         const live = await store.listWorkers(T0)
-        expect(live).toEqual([{ ...worker, busy: 2, startedAt: new Date(T0), heartbeatAt: new Date(T0 + 10) }])
+        expect(live).toEqual([
+          { ...worker, busy: 2, startedAt: new Date(T0), heartbeatAt: new Date(T0 + 10) },
+          { ...worker, id: 'server', concurrency: 0, busy: 0, running: [], startedAt: new Date(T0 + 5), heartbeatAt: new Date(T0 + 5), observer: true },
+        ])
+        await store.removeWorker('server')
         await store.removeWorker('w1')
         expect(await store.listWorkers(T0)).toEqual([])
       })

@@ -13,14 +13,11 @@ export const DEFAULT_STORE_FILE = './data/taskengine.db'
 export async function openStore(spec: string | undefined, cwd: string): Promise<Store> {
   const value = spec === undefined || spec === '' ? DEFAULT_STORE_FILE : spec
   if (/^postgres(ql)?:\/\//i.test(value)) {
-    const modulePath = '../store/postgres/index.js'
-    let postgres: { postgresStore: (options: { connectionString: string }) => Store }
-    try {
-      postgres = (await import(modulePath)) as typeof postgres
-    } catch {
-      throw new ValidationError('--store: the PostgreSQL store is not available in this build')
-    }
-    return postgres.postgresStore({ connectionString: value })
+    // Loaded only when asked for: SQLite users never load the PostgreSQL driver.
+    const { postgresStore } = await import('../store/postgres/index.js')
+    const store = postgresStore({ connectionString: value })
+    await store.ready()
+    return store
   }
   if (value.includes('://')) throw new ValidationError(`--store: expected a file path or a postgres:// URL, got "${value}"`)
   return sqliteStore(value === ':memory:' ? value : resolve(cwd, value))

@@ -3,7 +3,7 @@
  * `runAll`), durable (`enqueue`, workers, `cancel`/`retry`/`delete`, pools) — and one event
  * subscription for all of them.
  */
-import { availableParallelism } from 'node:os'
+import { availableParallelism, hostname } from 'node:os'
 import { CancelledError, ConflictError, NotFoundError, ValidationError, coerceError, describeValue, type FieldIssue } from '../errors.js'
 import type { LogEntry, PoolOptions, PoolStatus, RunResult } from '../task/context.js'
 import { UNLIMITED_CONCURRENCY, checkConcurrency, type AnyTask, type Task } from '../task/define.js'
@@ -129,6 +129,15 @@ export class Engine {
   readonly #clock: () => number
   #worker: Worker | undefined
   readonly #openPool: PoolOpener
+  /** This process, as other processes sharing the store see it. */
+  readonly #processId = `${hostname()}:${process.pid}:${newId().slice(-8)}`
+  /** Live views in this process that want other processes' events (see {@link Engine.observe}). */
+  #observers = 0
+  #stopObserving: (() => void) | undefined
+  /** Whether another process serves live views, so this one shares its run events through the store. */
+  #shareEvents = false
+  #outbox: RunEvent[] = []
+  #outboxTimer: NodeJS.Timeout | undefined
 
   constructor(options: EngineOptions = {}) {
     this.#onError = options.onError ?? ((error) => console.error('[taskengine]', error))
@@ -280,10 +289,11 @@ export class Engine {
       rows.push(newRunRow(task, parsed[i]!, options, defaults, now))
       slots.push(i)
     }
-    const outcomes = await store.insertRuns(rows)
+    const client = options.client
+    const outcomes = await store.insertRuns(rows, client === undefined ? undefined : { client })
     outcomes.forEach((outcome, j) => {
       results[slots[j]!] = outcome.run
-      if (outcome.created && this.#bus.active) {
+      if (outcome.created && client === undefined && this.#bus.active) {
         this.#bus.emit({ type: 'created', runId: outcome.run.id, task: task.key, poolId: outcome.run.poolId, time: outcome.run.createdAt, run: outcome.run })
       }
     })
@@ -307,10 +317,13 @@ export class Engine {
         store,
         registry: this.#registry,
         now: this.#clock,
-        emit: (event) => {
-          if (this.#bus.active) this.#bus.emit(event)
+        emit: (event) => this.#emit(event),
+        listening: () => this.#bus.active || this.#shareEvents,
+        observing: () => this.#observers > 0,
+        peers: (workers) => {
+          const self = `${hostname()}:${process.pid}:`
+          this.#shareEvents = workers.some((w) => w.observer && !w.id.startsWith(self))
         },
-        listening: () => this.#bus.active,
         onError: this.#onError,
         leaseMs: this.#leaseMs,
         heartbeatMs: this.#heartbeatMs,
@@ -356,6 +369,10 @@ export class Engine {
   /** Stops the worker (if any) and closes the store. */
   async close(options: StopOptions = {}): Promise<void> {
     await this.stop(options)
+    this.#stopObserving?.()
+    this.#stopObserving = undefined
+    clearTimeout(this.#outboxTimer)
+    this.#sendOutbox()
     const store = this.#store
     this.#store = undefined
     this.#storeReady = undefined
@@ -472,10 +489,14 @@ export class Engine {
     return (await this.#ready()).throughput(until - windowMs, until, bucketMs)
   }
 
-  /** Live worker processes sharing the store (heartbeat within three heartbeat intervals). */
+  /**
+   * Live worker processes sharing the store (heartbeat within three heartbeat intervals). Processes
+   * that only serve live views (see {@link Engine.observe}) are left out.
+   */
   async workers(): Promise<WorkerInfo[]> {
     const store = await this.#ready()
-    return store.listWorkers(this.#clock() - this.#heartbeatMs * 3)
+    const live = await store.listWorkers(this.#clock() - this.#heartbeatMs * 3)
+    return live.filter((worker) => !(worker.observer && worker.concurrency === 0))
   }
 
   /**
@@ -503,6 +524,84 @@ export class Engine {
 
   #emit(event: RunEvent): void {
     if (this.#bus.active) this.#bus.emit(event)
+    if (this.#shareEvents && event.remote !== true && event.type !== 'log') this.#share(event)
+  }
+
+  /** Queues an event for other processes' live views; sent in batches, progress coalesced per run. */
+  #share(event: RunEvent): void {
+    if (event.type === 'progress') {
+      const at = this.#outbox.findIndex((e) => e.type === 'progress' && e.runId === event.runId)
+      if (at !== -1) this.#outbox.splice(at, 1)
+    }
+    const { run: _run, result: _result, ...light } = event as RunEvent & { run?: unknown; result?: unknown }
+    this.#outbox.push(light as RunEvent)
+    this.#outboxTimer ??= setTimeout(() => this.#sendOutbox(), 200)
+    this.#outboxTimer.unref()
+  }
+
+  #sendOutbox(): void {
+    this.#outboxTimer = undefined
+    const events = this.#outbox
+    this.#outbox = []
+    const store = this.#store
+    if (events.length === 0 || store?.signal === undefined) return
+    store.signal({ type: 'events', origin: this.#processId, events: JSON.parse(JSON.stringify(events)) as unknown[] }).catch((error: unknown) => this.#onError(coerceError(error)))
+  }
+
+  /**
+   * Marks this process as serving live views (the server calls it): other processes sharing a
+   * store that can push (PostgreSQL) send it their run events, which subscribers here receive
+   * with `remote: true`. The process announces itself in the store's worker table so that workers
+   * know someone listens (it is not listed by {@link Engine.workers} unless it runs a worker). Returns the function that stops observing.
+   */
+  observe(): () => void {
+    this.#observers++
+    if (this.#observers === 1) this.#stopObserving = this.#startObserving()
+    let stopped = false
+    return () => {
+      if (stopped) return
+      stopped = true
+      this.#observers--
+      if (this.#observers === 0) {
+        this.#stopObserving?.()
+        this.#stopObserving = undefined
+      }
+    }
+  }
+
+  #startObserving(): () => void {
+    let unsubscribe: (() => void) | undefined
+    let closed = false
+    const presenceId = `${this.#processId}:server`
+    const startedAt = this.#clock()
+    const announce = async (): Promise<void> => {
+      // A worker in this process announces for both; otherwise the server announces itself.
+      if (this.#worker !== undefined) return
+      const store = await this.#ready()
+      await store.saveWorker({ id: presenceId, host: hostname(), pid: process.pid, concurrency: 0, busy: 0, queues: null, tasks: this.list().map((t) => t.key), running: [], startedAt, heartbeatAt: this.#clock(), observer: true })
+    }
+    const timer = setInterval(() => void announce().catch((error: unknown) => this.#onError(coerceError(error))), this.#heartbeatMs)
+    timer.unref()
+    void (async () => {
+      try {
+        const store = await this.#ready()
+        if (closed) return
+        await announce()
+        unsubscribe = store.onSignal?.('events', (message) => {
+          if (message.type !== 'events' || message.origin === this.#processId || !this.#bus.active) return
+          for (const raw of message.events) this.#bus.emit(reviveEvent(raw))
+        })
+      } catch (error) {
+        this.#onError(coerceError(error))
+      }
+    })()
+    return () => {
+      closed = true
+      clearInterval(timer)
+      unsubscribe?.()
+      const store = this.#store
+      if (store !== undefined) store.removeWorker(presenceId).catch(() => undefined)
+    }
   }
 
   async #descendantPools(store: Store, runId: string): Promise<string[]> {
@@ -514,6 +613,9 @@ export class Engine {
   async #cancelSelection(store: Store, selection: { ids?: readonly string[]; poolIds?: readonly string[] }, reason: string): Promise<void> {
     const outcome = await store.cancelRuns(selection, reason, this.#clock())
     for (const run of outcome.requested) this.#worker?.abort(run.id, new CancelledError(`cancelled: ${reason}`))
+    // Runs executing in other processes hear of it at once where the store can push.
+    const elsewhere = outcome.requested.filter((run) => this.#worker?.has(run.id) !== true).map((run) => run.id)
+    if (elsewhere.length > 0 && store.signal !== undefined) await store.signal({ type: 'cancel', ids: elsewhere, reason })
     for (const run of outcome.cancelled) {
       this.#emit({ type: 'cancelled', runId: run.id, task: run.task, poolId: run.poolId, time: new Date(this.#clock()), error: run.error, run })
     }
@@ -615,6 +717,16 @@ export class Engine {
 }
 
 const SETTLING = new Set<RunEvent['type']>(['succeeded', 'failed', 'cancelled', 'retrying', 'deleted'])
+
+/** An event received from another process: times back to Dates, marked remote. */
+function reviveEvent(raw: unknown): RunEvent {
+  const event: Record<string, unknown> = { ...(raw as Record<string, unknown>), remote: true }
+  for (const key of ['time', 'runAt']) {
+    const value = event[key]
+    if (typeof value === 'string') event[key] = new Date(value)
+  }
+  return event as unknown as RunEvent
+}
 
 /** The parallelism a `maxConcurrent` value means: `0` → available parallelism, `-1` → 128. */
 export function resolveConcurrency(value: number, what = 'concurrency'): number {

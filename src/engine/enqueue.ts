@@ -41,6 +41,13 @@ export interface EnqueueOptions {
   readonly parentId?: string
   /** The schedule that enqueued the run. */
   readonly scheduleId?: string
+  /**
+   * Insert through this connection, inside the caller's own transaction (PostgreSQL: a `pg`
+   * client between BEGIN and COMMIT): a rolled-back transaction leaves no run behind, and
+   * workers see the run when the caller commits. No `created` event is sent for such runs (the
+   * engine cannot know whether the transaction commits).
+   */
+  readonly client?: unknown
 }
 
 const OPTION_KEYS = new Set<string>([
@@ -60,6 +67,7 @@ const OPTION_KEYS = new Set<string>([
   'poolId',
   'parentId',
   'scheduleId',
+  'client',
 ])
 
 /** Checks every enqueue option at once; throws a `ValidationError` listing each bad one. */
@@ -76,6 +84,9 @@ export function checkEnqueueOptions(options: EnqueueOptions): void {
   }
   for (const key of Object.keys(options)) if (!OPTION_KEYS.has(key)) fail(`${key}: unknown option (known: ${[...OPTION_KEYS].join(', ')})`)
   const o = options as Record<string, unknown>
+  if (o.client !== undefined && (typeof o.client !== 'object' || o.client === null || typeof (o.client as { query?: unknown }).query !== 'function')) {
+    fail(`client: expected a database client with a query() method, got ${describeValue(o.client)}`)
+  }
   for (const key of ['label', 'uniqueKey', 'createdBy', 'poolId', 'parentId', 'scheduleId']) {
     if (o[key] !== undefined && (typeof o[key] !== 'string' || o[key] === '')) fail(`${key}: expected a non-empty string, got ${describeValue(o[key])}`)
   }

@@ -11,6 +11,8 @@ interface EventBase {
   readonly time: Date
   /** The pool the run belongs to (durable runs in a pool). */
   readonly poolId?: string | null
+  /** The event happened in another process sharing the store (received through it). */
+  readonly remote?: boolean
 }
 
 /** A durable run was stored. */

@@ -19,7 +19,7 @@ import type { LogEntry, Progress, RunError, RunResult } from '../task/context.js
 import type { AnyTask } from '../task/define.js'
 import { parseArgs } from '../task/fields.js'
 import type { TaskRegistry } from '../task/registry.js'
-import type { Attempt, ClaimRequest, ClaimedRun, Completion, Store } from '../store/types.js'
+import type { Attempt, ClaimRequest, ClaimedRun, Completion, Store, WorkerInfo } from '../store/types.js'
 import type { RunEvent } from './events.js'
 import { ActiveRun, toRunError, type LogLimits, type PoolOpener, type RunSink } from './execute.js'
 import { newId } from './ids.js'
@@ -56,6 +56,10 @@ export interface WorkerEngine {
   emit(event: RunEvent): void
   /** Whether anyone listens (events are not built otherwise). */
   listening(): boolean
+  /** Whether this process also serves live views (it says so in its worker row). */
+  observing(): boolean
+  /** Learns, at each heartbeat, the live processes sharing the store (to decide whether to share events). */
+  peers(workers: readonly WorkerInfo[]): void
   onError(error: Error): void
   readonly leaseMs: number
   readonly heartbeatMs: number
@@ -226,7 +230,15 @@ export class Worker {
 
   async start(): Promise<void> {
     await this.#saveWorker()
-    this.#unsubscribe = this.#engine.store.onRunsAvailable(() => this.wake())
+    const unsubscribeWake = this.#engine.store.onRunsAvailable(() => this.wake())
+    // Cancels requested in other processes arrive at once where the store can push them.
+    const unsubscribeCancel = this.#engine.store.onSignal?.('cancel', (message) => {
+      if (message.type === 'cancel') for (const id of message.ids) this.abort(id, new CancelledError(message.reason === '' ? 'cancelled' : `cancelled: ${message.reason}`))
+    })
+    this.#unsubscribe = () => {
+      unsubscribeWake()
+      unsubscribeCancel?.()
+    }
     this.#timers.push(
       setInterval(() => {
         this.#expireLocal()
@@ -668,6 +680,7 @@ export class Worker {
         execution.active?.abort(new LeaseLostError())
       }
       await this.#saveWorker()
+      if (this.#engine.store.signal !== undefined) this.#engine.peers(await this.#engine.store.listWorkers(now - this.#engine.heartbeatMs * 3))
     } catch (error) {
       this.#engine.onError(new Error(`heartbeat failed: ${coerceError(error).message}`, { cause: error }))
     }
@@ -696,12 +709,15 @@ export class Worker {
       running: this.runningIds(),
       startedAt: this.#startedAt,
       heartbeatAt: now,
+      observer: this.#engine.observing(),
     })
   }
 
   /** Rescues runs whose worker died and expires runs past `notAfter`; emits their events. */
   async maintain(): Promise<void> {
     try {
+      // Where the store elects a leader, only the leader maintains; the others stand by.
+      if (this.#engine.store.lead !== undefined && !(await this.#engine.store.lead())) return
       const now = this.#engine.now()
       const rescued = await this.#engine.store.rescueExpired(now)
       const expired = await this.#engine.store.expireOverdue(now)

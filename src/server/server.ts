@@ -79,9 +79,11 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
   const metrics = new ServerMetrics(engine)
   const log = new EventLog(options.streamBufferEvents ?? 10_000)
   const unsubscribe = engine.subscribe((event) => {
-    metrics.observe(event)
+    if (event.remote !== true) metrics.observe(event)
     log.append(event)
   })
+  // Live views here want the runs executing in other processes too.
+  const stopObserving = engine.observe()
   const clients = new Set<{ close(): void }>()
 
   const app = new Hono<ServerEnv>().basePath(basePath)
@@ -181,6 +183,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
     injectWebSocket: (server) => ws.injectWebSocket(server),
     close() {
       unsubscribe()
+      stopObserving()
       for (const client of clients) client.close()
       clients.clear()
       ;(ws.wss as unknown as { close(): void }).close()

@@ -198,6 +198,7 @@ export interface WorkerRow {
   running: unknown
   started_at: number | string
   heartbeat_at: number | string
+  observer: number | boolean
 }
 
 export function toWorker(row: WorkerRow): WorkerInfo {
@@ -212,6 +213,7 @@ export function toWorker(row: WorkerRow): WorkerInfo {
     running: (fromJson(row.running) ?? []) as string[],
     startedAt: date(row.started_at),
     heartbeatAt: date(row.heartbeat_at),
+    observer: row.observer === true || row.observer === 1,
   }
 }
 

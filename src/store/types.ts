@@ -352,7 +352,19 @@ export interface WorkerInfo {
   readonly heartbeatAt: Date
   /** Ids of the runs it executes now. */
   readonly running: readonly string[]
+  /**
+   * The process serves live views and wants run events from the others (see
+   * {@link Store.signal}). A process that only observes has concurrency 0.
+   */
+  readonly observer: boolean
 }
+
+/** A message between processes sharing a store. */
+export type StoreSignal =
+  /** Stop these runs wherever they execute. */
+  | { readonly type: 'cancel'; readonly ids: readonly string[]; readonly reason: string }
+  /** Run events from the process `origin` (JSON-safe: times as ISO strings). */
+  | { readonly type: 'events'; readonly origin: string; readonly events: readonly unknown[] }
 
 /** Counts for dashboards and metrics. Deleted runs are not counted. */
 export interface StoreStats {
@@ -450,4 +462,19 @@ export interface Store {
 
   /** Calls `listener` when runs were inserted or became pending through this store object (push wake-up). */
   onRunsAvailable(listener: WakeListener): () => void
+
+  /**
+   * Sends a signal to every process sharing the store, this one included (PostgreSQL:
+   * NOTIFY). Absent when the backend has no push between processes: cancels then travel with
+   * heartbeats, and other processes' events are not seen live.
+   */
+  signal?(message: StoreSignal): Promise<void>
+  /** Receives signals of one kind from every process; see {@link Store.signal}. */
+  onSignal?(type: StoreSignal['type'], listener: (message: StoreSignal) => void): () => void
+  /**
+   * Whether this process leads periodic maintenance now (PostgreSQL: it holds an advisory
+   * lock on a connection; when it dies another process takes over). Absent: every process
+   * maintains (safe where maintenance statements are atomic, as in SQLite).
+   */
+  lead?(): Promise<boolean>
 }

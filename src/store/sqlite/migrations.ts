@@ -115,7 +115,8 @@ CREATE TABLE workers (
   tasks TEXT NOT NULL,
   running TEXT NOT NULL,
   started_at INTEGER NOT NULL,
-  heartbeat_at INTEGER NOT NULL
+  heartbeat_at INTEGER NOT NULL,
+  observer INTEGER NOT NULL DEFAULT 0
 );
 `,
   },

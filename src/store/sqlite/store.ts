@@ -14,6 +14,7 @@ import { dirname } from 'node:path'
 import { ConflictError, ValidationError } from '../../errors.js'
 import type { LogEntry } from '../../task/context.js'
 import { ClaimPlan, limitsBind } from '../claim-plan.js'
+import { bucketsFrom, countsFrom, groupRuns, toClaimedRun, withLostWorker, type ClaimRow } from '../shared.js'
 import { runFromNew } from '../new-run.js'
 import {
   EXPIRED_ERROR,
@@ -33,7 +34,6 @@ import {
 } from '../rows.js'
 import type {
   Artifact,
-  BackoffSpec,
   ArtifactContent,
   CancelOutcome,
   ClaimRequest,
@@ -73,22 +73,6 @@ export interface SqliteStoreOptions {
 }
 
 type Row = Record<string, unknown>
-/** A claimed row in raw mode: the columns of CLAIM_RETURNING, in order. */
-type ClaimRow = [
-  id: string,
-  task: string,
-  label: string,
-  queue: string,
-  poolId: string | null,
-  args: string,
-  tags: string,
-  attempt: number,
-  attemptBase: number,
-  maxAttempts: number,
-  backoff: string | null,
-  timeoutMs: number | null,
-  logCount: number,
-]
 
 const ACTIVE = `('pending', 'running', 'waiting')`
 // Claims walk the partial index of pending runs in claim order; without the hint the planner
@@ -214,22 +198,7 @@ export class SqliteStore implements Store {
     if (runs.length === 0) return []
     // Rows of one enqueueMany share everything but id, arguments and keys: send the shared
     // values once as parameters and only the varying ones through one JSON array.
-    const groups: { shared: NewRun; rows: NewRun[] }[] = []
-    const keyed = new Map<string, { shared: NewRun; rows: NewRun[] }>()
-    for (const run of runs) {
-      // Usually one group (one enqueueMany): compare with the last; many distinct groups fall back to a keyed map.
-      let group = groups.at(-1)
-      if (group === undefined || !sharesColumns(group.shared, run)) {
-        const key = groups.length < 8 ? undefined : sharedKey(run)
-        group = key === undefined ? groups.find((g) => sharesColumns(g.shared, run)) : keyed.get(key)
-        if (group === undefined) {
-          group = { shared: run, rows: [] }
-          groups.push(group)
-          if (key !== undefined) keyed.set(key, group)
-        }
-      }
-      group.rows.push(run)
-    }
+    const groups = groupRuns(runs)
     const hasUnique = runs.some((r) => r.uniqueKey !== null)
     const sql = `INSERT INTO runs (id, args, args_hash, unique_key, status, task, label, queue, priority, tags, category, created_by, parent_id, pool_id,
         schedule_id, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, enqueued_at, updated_at)
@@ -680,10 +649,10 @@ export class SqliteStore implements Store {
 
   async saveWorker(worker: Omit<WorkerInfo, 'startedAt' | 'heartbeatAt'> & { readonly startedAt: number; readonly heartbeatAt: number }): Promise<void> {
     this.#stmt(
-      `INSERT INTO workers (id, host, pid, concurrency, busy, queues, tasks, running, started_at, heartbeat_at)
-       VALUES (@id, @host, @pid, @concurrency, @busy, @queues, @tasks, @running, @startedAt, @heartbeatAt)
+      `INSERT INTO workers (id, host, pid, concurrency, busy, queues, tasks, running, started_at, heartbeat_at, observer)
+       VALUES (@id, @host, @pid, @concurrency, @busy, @queues, @tasks, @running, @startedAt, @heartbeatAt, @observer)
        ON CONFLICT (id) DO UPDATE SET concurrency = excluded.concurrency, busy = excluded.busy, queues = excluded.queues,
-         tasks = excluded.tasks, running = excluded.running, heartbeat_at = excluded.heartbeat_at`,
+         tasks = excluded.tasks, running = excluded.running, heartbeat_at = excluded.heartbeat_at, observer = excluded.observer`,
     ).run({
       id: worker.id,
       host: worker.host,
@@ -695,6 +664,7 @@ export class SqliteStore implements Store {
       running: JSON.stringify(worker.running),
       startedAt: worker.startedAt,
       heartbeatAt: worker.heartbeatAt,
+      observer: worker.observer ? 1 : 0,
     })
     return
   }
@@ -708,85 +678,4 @@ export class SqliteStore implements Store {
     const rows = this.#stmt('SELECT * FROM workers WHERE heartbeat_at >= ? ORDER BY started_at').all(since) as WorkerRow[]
     return rows.map(toWorker)
   }
-}
-
-function sharedKey(r: NewRun): string {
-  return JSON.stringify([r.task, r.label, r.queue, r.priority, r.tags, r.category, r.createdBy, r.parentId, r.poolId, r.scheduleId, r.maxAttempts, r.backoff, r.timeoutMs, r.runAt, r.notAfter, r.createdAt])
-}
-
-/** Whether two new runs agree on every column but id, arguments and keys (so they insert as one group). */
-function sharesColumns(a: NewRun, b: NewRun): boolean {
-  return (
-    a.task === b.task &&
-    a.label === b.label &&
-    a.queue === b.queue &&
-    a.priority === b.priority &&
-    a.category === b.category &&
-    a.createdBy === b.createdBy &&
-    a.parentId === b.parentId &&
-    a.poolId === b.poolId &&
-    a.scheduleId === b.scheduleId &&
-    a.maxAttempts === b.maxAttempts &&
-    a.timeoutMs === b.timeoutMs &&
-    a.runAt === b.runAt &&
-    a.notAfter === b.notAfter &&
-    a.createdAt === b.createdAt &&
-    (a.backoff === b.backoff || JSON.stringify(a.backoff) === JSON.stringify(b.backoff)) &&
-    (a.tags === b.tags || (a.tags.length === b.tags.length && a.tags.every((t, i) => t === b.tags[i])))
-  )
-}
-
-function toClaimedRun(row: ClaimRow, token: string): ClaimedRun {
-  const [id, task, label, queue, poolId, args, tags, attempt, attemptBase, maxAttempts, backoff, timeoutMs, logCount] = row
-  return {
-    id,
-    task,
-    label,
-    queue,
-    poolId,
-    args: args === '{}' ? {} : (JSON.parse(args) as Record<string, unknown>),
-    tags: tags === '[]' ? [] : (JSON.parse(tags) as string[]),
-    attempt,
-    attemptBase,
-    maxAttempts,
-    backoff: backoff === null ? null : (JSON.parse(backoff) as BackoffSpec),
-    timeoutMs,
-    logCount,
-    token,
-  }
-}
-
-/** The rescued run's error and last attempt name the worker that was lost. */
-function withLostWorker(run: Run): Run {
-  const last = run.attempts.at(-1)
-  if (last === undefined || run.error?.code !== 'ERR_WORKER_LOST') return run
-  const error = workerLostError(last.workerId)
-  return { ...run, error, attempts: [...run.attempts.slice(0, -1), { ...last, error }] }
-}
-
-/** Per-bucket counts (bucket index, status, count) into every bucket from `since` to `until`. */
-export function bucketsFrom(rows: readonly { b: number | string; status: string; n: number | string }[], since: number, until: number, bucketMs: number): ThroughputBucket[] {
-  const count = Math.max(0, Math.ceil((until - since) / bucketMs))
-  const buckets = Array.from({ length: count }, (_, i) => ({ start: new Date(since + i * bucketMs), succeeded: 0, failed: 0, cancelled: 0 }))
-  for (const row of rows) {
-    const bucket = buckets[Math.floor(Number(row.b))]
-    if (bucket !== undefined && (row.status === 'succeeded' || row.status === 'failed' || row.status === 'cancelled')) bucket[row.status] += Number(row.n)
-  }
-  return buckets
-}
-
-/** Folds per-status counts into {@link PoolCounts}. */
-export function countsFrom(rows: readonly { status: string; n: number | string; progress: number | string | null; first: number | string | null; last: number | string | null }[]): PoolCounts {
-  const counts = { total: 0, pending: 0, running: 0, waiting: 0, succeeded: 0, failed: 0, cancelled: 0, progressSum: 0 }
-  let first: number | null = null
-  let last: number | null = null
-  for (const row of rows) {
-    const n = Number(row.n)
-    counts.total += n
-    if (row.status in counts) counts[row.status as 'pending'] += n
-    if (row.status === 'pending' || row.status === 'running' || row.status === 'waiting') counts.progressSum += Number(row.progress ?? 0)
-    if (row.first !== null) first = first === null ? Number(row.first) : Math.min(first, Number(row.first))
-    if (row.last !== null) last = last === null ? Number(row.last) : Math.max(last, Number(row.last))
-  }
-  return { ...counts, firstCreatedAt: first === null ? null : new Date(first), lastFinishedAt: last === null ? null : new Date(last) }
 }

@@ -1,0 +1,80 @@
+/**
+ * The bulk insert of new runs: one statement for any batch, however large.
+ *
+ * Rows of one enqueueMany share everything but id, arguments and keys, so the shared columns
+ * travel once per group and only the varying ones per row, all as parallel arrays expanded by
+ * `unnest` (arrays of text, not one JSON document: JSON functions reject a `\u0000` escape that
+ * the arguments may legitimately hold). The statement also NOTIFYs the store's channel, so the
+ * wake-up belongs to the insert's transaction and fires on its commit.
+ */
+import { groupRuns } from '../shared.js'
+import type { NewRun } from '../types.js'
+
+/** Options of {@link insertStatement}. */
+export interface InsertStatementOptions {
+  /** Return the ids actually inserted (needed with unique keys, where some may be skipped). */
+  readonly returnIds: boolean
+  /** The NOTIFY channel. */
+  readonly channel: string
+  /** The NOTIFY payload. */
+  readonly payload: string
+}
+
+/** The INSERT of `runs` into `table` (a quoted, schema-qualified name), with its parameters. */
+export function insertStatement(table: string, runs: readonly NewRun[], options: InsertStatementOptions): { text: string; values: unknown[] } {
+  const grouped = groupRuns(runs)
+  const groups = grouped.map((g) => g.shared)
+  const groupIndex = new Map(grouped.flatMap((g, i) => g.rows.map((r) => [r, i + 1] as const)))
+  const groupOf = runs.map((r) => groupIndex.get(r)!)
+  const columns = `id, args, args_hash, unique_key, status, task, label, queue, priority, tags, category, created_by, parent_id, pool_id,
+    schedule_id, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, enqueued_at, updated_at`
+  const shared = `g.task, g.label, g.queue, g.priority, g.tags::json, g.category, g.created_by, g.parent_id, g.pool_id, g.schedule_id,
+    g.max_attempts, g.backoff::json, g.timeout_ms, g.run_at, g.not_after, g.created_at, g.created_at, g.created_at`
+  const groupColumns = (value: (r: NewRun) => unknown): unknown[] => groups.map(value)
+  const values: unknown[] = [
+    runs.map((r) => r.id),
+    runs.map((r) => r.args),
+    runs.map((r) => r.argsHash),
+    runs.map((r) => r.uniqueKey),
+    groupColumns((r) => r.task),
+    groupColumns((r) => r.label),
+    groupColumns((r) => r.queue),
+    groupColumns((r) => r.priority),
+    groupColumns((r) => JSON.stringify(r.tags)),
+    groupColumns((r) => r.category),
+    groupColumns((r) => r.createdBy),
+    groupColumns((r) => r.parentId),
+    groupColumns((r) => r.poolId),
+    groupColumns((r) => r.scheduleId),
+    groupColumns((r) => r.maxAttempts),
+    groupColumns((r) => (r.backoff === null ? null : JSON.stringify(r.backoff))),
+    groupColumns((r) => r.timeoutMs),
+    groupColumns((r) => r.runAt),
+    groupColumns((r) => r.notAfter),
+    groupColumns((r) => r.createdAt),
+    options.channel,
+    options.payload,
+  ]
+  const g = `unnest($5::text[], $6::text[], $7::text[], $8::int8[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
+      $15::int8[], $16::text[], $17::int8[], $18::int8[], $19::int8[], $20::int8[])
+    WITH ORDINALITY AS g(task, label, queue, priority, tags, category, created_by, parent_id, pool_id, schedule_id, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, n)`
+  // One group: a cross join with its single row. Several: a join on the group number.
+  let select: string
+  if (groups.length === 1) {
+    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, 'pending', ${shared}
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS v(id, args, args_hash, unique_key), ${g}`
+  } else {
+    values.push(groupOf)
+    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, 'pending', ${shared}
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $23::int4[]) AS v(id, args, args_hash, unique_key, grp)
+      JOIN ${g} ON g.n = v.grp`
+  }
+  // The NOTIFY is part of the statement, so it belongs to the same transaction as the insert:
+  // listeners hear it on commit (the caller's commit, when inserting through their client).
+  const text = options.returnIds
+    ? `WITH ins AS (INSERT INTO ${table} (${columns}) ${select} ON CONFLICT DO NOTHING RETURNING id),
+         wake AS MATERIALIZED (SELECT pg_notify($21, $22) FROM (SELECT 1 FROM ins LIMIT 1) one)
+       SELECT ins.id FROM ins LEFT JOIN wake ON true`
+    : `WITH ins AS (INSERT INTO ${table} (${columns}) ${select} ON CONFLICT DO NOTHING) SELECT pg_notify($21, $22)::text AS id`
+  return { text, values }
+}
