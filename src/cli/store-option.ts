@@ -1,5 +1,6 @@
 /**
- * `--store`: a SQLite file path (default `./data/taskengine.db`) or a `postgres://` URL.
+ * `--store`: a SQLite file path (default `./data/taskengine.db`) or a `postgres://` URL, whose
+ * optional `schema` query parameter picks the schema (default `taskengine`).
  */
 import { resolve } from 'node:path'
 import { ValidationError } from '../errors.js'
@@ -15,7 +16,8 @@ export async function openStore(spec: string | undefined, cwd: string): Promise<
   if (/^postgres(ql)?:\/\//i.test(value)) {
     // Loaded only when asked for: SQLite users never load the PostgreSQL driver.
     const { postgresStore } = await import('../store/postgres/index.js')
-    const store = postgresStore({ connectionString: value })
+    const { connectionString, schema } = splitSchema(value)
+    const store = postgresStore(schema === undefined ? { connectionString } : { connectionString, schema })
     await store.ready()
     return store
   }
@@ -29,10 +31,24 @@ export function describeStore(spec: string | undefined, cwd: string): string {
   if (/^postgres(ql)?:\/\//i.test(value)) {
     try {
       const url = new URL(value)
-      return `postgres://${url.host}${url.pathname}`
+      const schema = url.searchParams.get('schema')
+      return `postgres://${url.host}${url.pathname}${schema === null ? '' : ` (schema ${schema})`}`
     } catch {
       return 'postgres'
     }
   }
   return value === ':memory:' ? value : resolve(cwd, value)
+}
+
+/** Takes the `schema` parameter out of a PostgreSQL URL (the driver does not know it). */
+function splitSchema(value: string): { connectionString: string; schema: string | undefined } {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new ValidationError(`--store: not a valid URL: "${value.replace(/:[^:@/]*@/, ':***@')}"`)
+  }
+  const schema = url.searchParams.get('schema') ?? undefined
+  url.searchParams.delete('schema')
+  return { connectionString: url.toString(), schema }
 }

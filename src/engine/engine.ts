@@ -137,6 +137,8 @@ export class Engine {
   /** Whether another process serves live views, so this one shares its run events through the store. */
   #shareEvents = false
   #outbox: RunEvent[] = []
+  #outboxLogs = 0
+  #presenceSince = 0
   #outboxTimer: NodeJS.Timeout | undefined
 
   constructor(options: EngineOptions = {}) {
@@ -321,8 +323,8 @@ export class Engine {
         listening: () => this.#bus.active || this.#shareEvents,
         observing: () => this.#observers > 0,
         peers: (workers) => {
-          const self = `${hostname()}:${process.pid}:`
-          this.#shareEvents = workers.some((w) => w.observer && !w.id.startsWith(self))
+          const own = this.#worker?.id
+          this.#shareEvents = workers.some((w) => w.observer && w.id !== own && !w.id.startsWith(this.#processId))
         },
         onError: this.#onError,
         leaseMs: this.#leaseMs,
@@ -341,6 +343,8 @@ export class Engine {
     )
     this.#worker = worker
     await worker.start()
+    // The worker's row now says this process serves live views; the server's own row goes.
+    if (this.#observers > 0) await store.removeWorker(this.#presenceId).catch((error: unknown) => this.#onError(coerceError(error)))
   }
 
   /** Whether a worker runs in this engine. */
@@ -364,6 +368,8 @@ export class Engine {
     if (typeof graceMs !== 'number' || !Number.isFinite(graceMs) || graceMs < 0) throw new ValidationError(`graceMs: expected a non-negative number, got ${describeValue(graceMs)}`)
     await worker.stop(graceMs)
     this.#worker = undefined
+    // Still serving live views: say so without the worker's row.
+    if (this.#observers > 0) await this.#announcePresence().catch((error: unknown) => this.#onError(coerceError(error)))
   }
 
   /** Stops the worker (if any) and closes the store. */
@@ -372,7 +378,7 @@ export class Engine {
     this.#stopObserving?.()
     this.#stopObserving = undefined
     clearTimeout(this.#outboxTimer)
-    this.#sendOutbox()
+    await this.#sendOutbox()
     const store = this.#store
     this.#store = undefined
     this.#storeReady = undefined
@@ -490,13 +496,12 @@ export class Engine {
   }
 
   /**
-   * Live worker processes sharing the store (heartbeat within three heartbeat intervals). Processes
-   * that only serve live views (see {@link Engine.observe}) are left out.
+   * Live processes sharing the store (heartbeat within three heartbeat intervals): workers, and
+   * servers that only serve live views (`observer: true`, concurrency 0; see {@link Engine.observe}).
    */
   async workers(): Promise<WorkerInfo[]> {
     const store = await this.#ready()
-    const live = await store.listWorkers(this.#clock() - this.#heartbeatMs * 3)
-    return live.filter((worker) => !(worker.observer && worker.concurrency === 0))
+    return store.listWorkers(this.#clock() - this.#heartbeatMs * 3)
   }
 
   /**
@@ -524,35 +529,43 @@ export class Engine {
 
   #emit(event: RunEvent): void {
     if (this.#bus.active) this.#bus.emit(event)
-    if (this.#shareEvents && event.remote !== true && event.type !== 'log') this.#share(event)
+    if (this.#shareEvents && event.remote !== true) this.#share(event)
   }
 
-  /** Queues an event for other processes' live views; sent in batches, progress coalesced per run. */
+  /**
+   * Queues an event for other processes' live views; sent in batches, progress coalesced per run.
+   * Log lines beyond {@link MAX_SHARED_LOGS} per batch are not pushed (views following a run read
+   * them from the store); state changes always are.
+   */
   #share(event: RunEvent): void {
-    if (event.type === 'progress') {
+    if (event.type === 'log') {
+      if (this.#outboxLogs >= MAX_SHARED_LOGS) return
+      this.#outboxLogs++
+    } else if (event.type === 'progress') {
       const at = this.#outbox.findIndex((e) => e.type === 'progress' && e.runId === event.runId)
       if (at !== -1) this.#outbox.splice(at, 1)
     }
     const { run: _run, result: _result, ...light } = event as RunEvent & { run?: unknown; result?: unknown }
     this.#outbox.push(light as RunEvent)
-    this.#outboxTimer ??= setTimeout(() => this.#sendOutbox(), 200)
+    this.#outboxTimer ??= setTimeout(() => void this.#sendOutbox(), 200)
     this.#outboxTimer.unref()
   }
 
-  #sendOutbox(): void {
+  async #sendOutbox(): Promise<void> {
     this.#outboxTimer = undefined
     const events = this.#outbox
     this.#outbox = []
+    this.#outboxLogs = 0
     const store = this.#store
     if (events.length === 0 || store?.signal === undefined) return
-    store.signal({ type: 'events', origin: this.#processId, events: JSON.parse(JSON.stringify(events)) as unknown[] }).catch((error: unknown) => this.#onError(coerceError(error)))
+    await store.signal({ type: 'events', origin: this.#processId, events: JSON.parse(JSON.stringify(events)) as unknown[] }).catch((error: unknown) => this.#onError(coerceError(error)))
   }
 
   /**
    * Marks this process as serving live views (the server calls it): other processes sharing a
    * store that can push (PostgreSQL) send it their run events, which subscribers here receive
    * with `remote: true`. The process announces itself in the store's worker table so that workers
-   * know someone listens (it is not listed by {@link Engine.workers} unless it runs a worker). Returns the function that stops observing.
+   * know someone listens; {@link Engine.workers} lists it with concurrency 0 when it runs no worker. Returns the function that stops observing.
    */
   observe(): () => void {
     this.#observers++
@@ -569,17 +582,23 @@ export class Engine {
     }
   }
 
+  /** The row of this process in the worker table while it serves live views without a worker. */
+  get #presenceId(): string {
+    return `${this.#processId}:server`
+  }
+
+  async #announcePresence(): Promise<void> {
+    // A worker in this process announces for both; otherwise the server announces itself.
+    if (this.#worker !== undefined) return this.#worker.announce()
+    const store = await this.#ready()
+    await store.saveWorker({ id: this.#presenceId, host: hostname(), pid: process.pid, concurrency: 0, busy: 0, queues: null, tasks: this.list().map((t) => t.key), running: [], startedAt: this.#presenceSince, heartbeatAt: this.#clock(), observer: true })
+  }
+
   #startObserving(): () => void {
     let unsubscribe: (() => void) | undefined
     let closed = false
-    const presenceId = `${this.#processId}:server`
-    const startedAt = this.#clock()
-    const announce = async (): Promise<void> => {
-      // A worker in this process announces for both; otherwise the server announces itself.
-      if (this.#worker !== undefined) return
-      const store = await this.#ready()
-      await store.saveWorker({ id: presenceId, host: hostname(), pid: process.pid, concurrency: 0, busy: 0, queues: null, tasks: this.list().map((t) => t.key), running: [], startedAt, heartbeatAt: this.#clock(), observer: true })
-    }
+    this.#presenceSince = this.#clock()
+    const announce = (): Promise<void> => this.#announcePresence()
     const timer = setInterval(() => void announce().catch((error: unknown) => this.#onError(coerceError(error))), this.#heartbeatMs)
     timer.unref()
     void (async () => {
@@ -591,6 +610,9 @@ export class Engine {
           if (message.type !== 'events' || message.origin === this.#processId || !this.#bus.active) return
           for (const raw of message.events) this.#bus.emit(reviveEvent(raw))
         })
+        // Workers elsewhere start sending events now rather than at their next heartbeat.
+        await store.signalsListening?.('events')
+        await store.signal?.({ type: 'observing', origin: this.#processId })
       } catch (error) {
         this.#onError(coerceError(error))
       }
@@ -600,7 +622,7 @@ export class Engine {
       clearInterval(timer)
       unsubscribe?.()
       const store = this.#store
-      if (store !== undefined) store.removeWorker(presenceId).catch(() => undefined)
+      if (store !== undefined) store.removeWorker(this.#presenceId).catch(() => undefined)
     }
   }
 
@@ -715,6 +737,9 @@ export class Engine {
     }
   }
 }
+
+/** Log lines pushed to other processes per 200 ms batch, at most. */
+const MAX_SHARED_LOGS = 500
 
 const SETTLING = new Set<RunEvent['type']>(['succeeded', 'failed', 'cancelled', 'retrying', 'deleted'])
 

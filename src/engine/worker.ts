@@ -159,6 +159,9 @@ export class Worker {
   #rateNow = 0
   #ratePrevious = 0
   #claiming = false
+  /** Claims that failed in a row (store unreachable), and when to try again. */
+  #claimFailures = 0
+  #claimPausedUntil = 0
   #again = false
   #stopping = false
   #stopped = false
@@ -235,10 +238,14 @@ export class Worker {
     const unsubscribeCancel = this.#engine.store.onSignal?.('cancel', (message) => {
       if (message.type === 'cancel') for (const id of message.ids) this.abort(id, new CancelledError(message.reason === '' ? 'cancelled' : `cancelled: ${message.reason}`))
     })
+    // A live view that opens elsewhere gets this worker's events from then on, not from the next heartbeat.
+    const unsubscribeObserving = this.#engine.store.onSignal?.('observing', () => void this.#lookForObservers())
     this.#unsubscribe = () => {
       unsubscribeWake()
       unsubscribeCancel?.()
+      unsubscribeObserving?.()
     }
+    await this.#lookForObservers()
     this.#timers.push(
       setInterval(() => {
         this.#expireLocal()
@@ -306,7 +313,7 @@ export class Worker {
   }
 
   async #fill(): Promise<void> {
-    if (this.#stopping) return
+    if (this.#stopping || (this.#claimFailures > 0 && this.#engine.now() < this.#claimPausedUntil)) return
     if (this.#claiming) {
       this.#again = true
       return
@@ -320,12 +327,17 @@ export class Worker {
         const request = this.#claimRequest(want)
         if (request === undefined) break
         const claimed = await this.#engine.store.claimRuns(request)
+        this.#claimFailures = 0
         this.#accept(claimed)
         // A full batch means more may be waiting.
         if (claimed.length > 0 && claimed.length === want) this.#again = true
       } while (this.#again && !this.#stopping)
     } catch (error) {
-      this.#engine.onError(new Error(`claiming runs failed: ${coerceError(error).message}`, { cause: error }))
+      // The store is unreachable or failing: back off (up to 5 s) instead of hammering it.
+      this.#claimFailures++
+      const pauseMs = Math.min(5000, 100 * 2 ** Math.min(this.#claimFailures - 1, 6))
+      this.#claimPausedUntil = this.#engine.now() + pauseMs
+      this.#engine.onError(new Error(`claiming runs failed (${this.#claimFailures} in a row; next try in ${pauseMs} ms): ${coerceError(error).message}`, { cause: error }))
     } finally {
       this.#claiming = false
     }
@@ -680,9 +692,19 @@ export class Worker {
         execution.active?.abort(new LeaseLostError())
       }
       await this.#saveWorker()
-      if (this.#engine.store.signal !== undefined) this.#engine.peers(await this.#engine.store.listWorkers(now - this.#engine.heartbeatMs * 3))
+      await this.#lookForObservers()
     } catch (error) {
       this.#engine.onError(new Error(`heartbeat failed: ${coerceError(error).message}`, { cause: error }))
+    }
+  }
+
+  /** Tells the engine which processes sharing the store serve live views (where the store can push events). */
+  async #lookForObservers(): Promise<void> {
+    if (this.#engine.store.signal === undefined) return
+    try {
+      this.#engine.peers(await this.#engine.store.listWorkers(this.#engine.now() - this.#engine.heartbeatMs * 3))
+    } catch (error) {
+      this.#engine.onError(new Error(`listing workers failed: ${coerceError(error).message}`, { cause: error }))
     }
   }
 
@@ -694,6 +716,11 @@ export class Worker {
       if (!this.#stopped) this.#saveWorker().catch((error: unknown) => this.#engine.onError(coerceError(error)))
     }, 1000)
     this.#saveTimer.unref()
+  }
+
+  /** Saves the worker's row now (e.g. when the process starts serving live views). */
+  announce(): Promise<void> {
+    return this.#stopped ? Promise.resolve() : this.#saveWorker()
   }
 
   async #saveWorker(): Promise<void> {

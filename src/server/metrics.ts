@@ -64,7 +64,8 @@ export class ServerMetrics {
       help: 'Live worker processes sharing the store',
       registers: [this.registry],
       async collect() {
-        this.set((await engine.workers()).length)
+        // Processes that execute runs; servers that only serve live views have no slots.
+        this.set((await engine.workers()).filter((w) => w.concurrency > 0).length)
       },
     })
   }

@@ -101,7 +101,9 @@ interface Subscription {
   pending: StreamEntry[] | undefined
   /** Log lines up to here were sent (from the store or live); later copies are skipped. */
   logsThrough: number
-  /** Following the run in the store (runId subscriptions with logsAfter). */
+  /** Whether it follows the run in the store (runId subscriptions with logsAfter). */
+  readonly follows: boolean
+  /** The next read of the store, while following. */
   poll: NodeJS.Timeout | undefined
   /** The run's `updatedAt` last sent, to send a snapshot only on change. */
   runVersion: number
@@ -176,7 +178,7 @@ export class StreamClient {
     if (logsAfter !== undefined && (filter.runId === undefined || typeof logsAfter !== 'number' || !Number.isSafeInteger(logsAfter) || logsAfter < 0)) {
       return this.#error('subscribe: "logsAfter" needs a runId filter and a log position >= 0', id)
     }
-    const sub: Subscription = { filter, pending: logsAfter === undefined ? undefined : [], logsThrough: 0, poll: undefined, runVersion: 0 }
+    const sub: Subscription = { filter, pending: logsAfter === undefined ? undefined : [], logsThrough: 0, follows: logsAfter !== undefined, poll: undefined, runVersion: 0 }
     clearTimeout(this.#subs.get(id)?.poll)
     this.#subs.set(id, sub)
     this.#send({ type: 'subscribed', id, epoch: this.#log.epoch, seq: this.#log.seq })
@@ -240,8 +242,14 @@ export class StreamClient {
 
   #deliverTo(id: string, sub: Subscription, entry: StreamEntry): void {
     if (entry.event.type === 'log') {
-      if (entry.event.entry.seq <= sub.logsThrough) return
-      if (sub.poll !== undefined) sub.logsThrough = entry.event.entry.seq
+      const seq = entry.event.entry.seq
+      if (seq <= sub.logsThrough) return
+      if (sub.follows) {
+        // Following the store: lines go out in order. After a line that was not pushed live (a
+        // busy worker elsewhere sends only so many), the next read of the store fills in.
+        if (seq !== sub.logsThrough + 1) return
+        sub.logsThrough = seq
+      }
     }
     this.#sendEntry(id, entry)
   }

@@ -365,6 +365,8 @@ export type StoreSignal =
   | { readonly type: 'cancel'; readonly ids: readonly string[]; readonly reason: string }
   /** Run events from the process `origin` (JSON-safe: times as ISO strings). */
   | { readonly type: 'events'; readonly origin: string; readonly events: readonly unknown[] }
+  /** The process `origin` started serving live views: workers elsewhere start sending it events. */
+  | { readonly type: 'observing'; readonly origin: string }
 
 /** Counts for dashboards and metrics. Deleted runs are not counted. */
 export interface StoreStats {
@@ -471,6 +473,8 @@ export interface Store {
   signal?(message: StoreSignal): Promise<void>
   /** Receives signals of one kind from every process; see {@link Store.signal}. */
   onSignal?(type: StoreSignal['type'], listener: (message: StoreSignal) => void): () => void
+  /** Resolves once signals of this kind are being received (after {@link Store.onSignal}). */
+  signalsListening?(type: StoreSignal['type']): Promise<void>
   /**
    * Whether this process leads periodic maintenance now (PostgreSQL: it holds an advisory
    * lock on a connection; when it dies another process takes over). Absent: every process

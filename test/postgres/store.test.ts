@@ -7,57 +7,16 @@
  * is unreachable the suite is skipped with a warning, except in CI (CI=true), where it fails.
  */
 import { randomUUID } from 'node:crypto'
-import pg from 'pg'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ConflictError, ValidationError } from '../../src/errors.js'
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations.js'
-import { postgresStore, type PostgresStore, type PostgresStoreOptions } from '../../src/store/postgres/index.js'
+import { postgresStore } from '../../src/store/postgres/index.js'
 import type { ClaimRequest, ClaimedRun } from '../../src/store/types.js'
+import { describePostgres } from '../helpers/postgres.js'
 import { describeStoreConformance, newRun } from '../store-conformance.js'
 
-const URL_ = process.env.TASKENGINE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test'
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0)
 const EMPTY = { logs: [], progress: [], waits: [], completions: [] }
-
-/** The server address without credentials, for messages. */
-function redacted(url: string): string {
-  try {
-    const parsed = new URL(url)
-    parsed.password = ''
-    return parsed.toString()
-  } catch {
-    return '(unparsable TASKENGINE_TEST_PG)'
-  }
-}
-
-/** `true`, or why the server cannot be used. */
-async function probe(url: string): Promise<true | string> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 })
-  client.on('error', () => undefined)
-  try {
-    await client.connect()
-    await client.query('SELECT 1')
-    return true
-  } catch (error) {
-    return (error as Error).message
-  } finally {
-    await client.end().catch(() => undefined)
-  }
-}
-
-const reachable = await probe(URL_)
-const schemas: string[] = []
-
-/** A fresh schema name for one test; dropped after the file. */
-function newSchema(): string {
-  const schema = `te_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`
-  schemas.push(schema)
-  return schema
-}
-
-function open(options: Partial<PostgresStoreOptions> = {}): PostgresStore {
-  return postgresStore({ connectionString: URL_, schema: options.schema ?? newSchema(), onError: () => undefined, ...options })
-}
 
 function claimRequest(overrides: Partial<ClaimRequest> = {}): ClaimRequest {
   return { workerId: 'w', limit: 10, now: T0, leaseUntil: T0 + 30_000, tasks: ['work', 'other'], queues: undefined, taskCaps: new Map(), queueCaps: new Map(), ...overrides }
@@ -72,31 +31,7 @@ async function until(fn: () => boolean | Promise<boolean>, ms = 5000, what = 'co
   }
 }
 
-if (reachable !== true) {
-  if (process.env.CI === 'true') {
-    describe('postgres store', () => {
-      it('reaches PostgreSQL (required in CI)', () => {
-        throw new Error(`PostgreSQL at ${redacted(URL_)} is unreachable and CI=true: ${reachable}`)
-      })
-    })
-  } else {
-    console.warn(
-      `\n!!! SKIPPING the PostgreSQL store tests: ${redacted(URL_)} is unreachable (${reachable}).\n` +
-        '!!! Start PostgreSQL or set TASKENGINE_TEST_PG; with CI=true this fails instead of skipping.\n',
-    )
-    describe.skip(`postgres store (SKIPPED: PostgreSQL at ${redacted(URL_)} unreachable)`, () => {
-      it('needs a PostgreSQL server', () => undefined)
-    })
-  }
-} else {
-  const admin = new pg.Pool({ connectionString: URL_, max: 4 })
-  admin.on('error', () => undefined)
-
-  afterAll(async () => {
-    for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-    await admin.end()
-  })
-
+await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ }) => {
   describeStoreConformance('postgres', async () => open())
 
   describe('postgres store specifics', () => {
@@ -315,7 +250,7 @@ if (reachable !== true) {
       await expect(store.getRun('x')).rejects.toThrow(ConflictError)
     })
   })
-}
+})
 
 function succeeded(run: ClaimedRun, data = '{"ok":true}') {
   return {

@@ -184,9 +184,10 @@ export class PostgresStore implements Store {
   readonly #names = new Map<string, string>()
   #listener: ChannelListener | undefined
   /** Signal listeners by kind, each kind on its own channel (workers need cancels, not everyone's events). */
-  readonly #signals = new Map<StoreSignal['type'], { listener: ChannelListener; receivers: Set<(message: StoreSignal) => void> }>()
+  readonly #signals = new Map<SignalChannel, { listener: ChannelListener; receivers: Set<(message: StoreSignal) => void> }>()
   /** The connection holding the maintenance lock while this process leads. */
   #leader: pg.PoolClient | undefined
+  #leading: Promise<boolean> | undefined
   #migration: Promise<void> | undefined
   #migrated = false
   #closed = false
@@ -328,22 +329,16 @@ export class PostgresStore implements Store {
     }
   }
 
-  /**
-   * BEGIN, `fn`, COMMIT on one connection. `fn` may queue statements without awaiting each:
-   * the connection runs them in order, and one that fails aborts the transaction.
-   */
+  /** BEGIN, `fn`, COMMIT on one connection; `fn` awaits each statement before sending the next. */
   async #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     return this.#withClient(async (client) => {
       try {
-        // Both settle before anything else is sent: `fn` must not queue statements behind a ROLLBACK.
-        const [begin, work] = await Promise.allSettled([client.query('BEGIN'), fn(client)])
-        if (begin.status === 'rejected') throw begin.reason
-        if (work.status === 'rejected') throw work.reason
+        await client.query('BEGIN')
+        const value = await fn(client)
         await client.query('COMMIT')
-        return work.value
+        return value
       } catch (error) {
-        // Statements queued behind the failed one have already failed; ROLLBACK ends the
-        // transaction (a failure here means the connection is gone, and it gets destroyed).
+        // ROLLBACK ends the transaction (a failure here means the connection is gone, and it gets destroyed).
         await client.query('ROLLBACK').catch((rollbackError: unknown) => {
           throw new Error(`${coerceError(error).message} (and ROLLBACK failed: ${coerceError(rollbackError).message})`, { cause: error })
         })
@@ -387,18 +382,19 @@ export class PostgresStore implements Store {
 
   async signal(message: StoreSignal): Promise<void> {
     const db = await this.#db()
-    const channel = `${this.schema}_${message.type}`
+    const channel = `${this.schema}_${signalChannel(message.type)}`
     for (const payload of signalPayloads(message)) await this.#query(db, 'SELECT pg_notify($1, $2)', [channel, payload])
   }
 
-  onSignal(type: StoreSignal['type'], receiver: (message: StoreSignal) => void): () => void {
+  onSignal(type: StoreSignal['type'], receive: (message: StoreSignal) => void): () => void {
     if (this.#closed) return () => undefined
-    let entry = this.#signals.get(type)
+    const channel = signalChannel(type)
+    let entry = this.#signals.get(channel)
     if (entry === undefined) {
       const receivers = new Set<(message: StoreSignal) => void>()
       const listener = new ChannelListener({
         pool: this.#pool,
-        channel: `${this.schema}_${type}`,
+        channel: `${this.schema}_${channel}`,
         onNotify: (payload) => {
           let message: StoreSignal
           try {
@@ -412,33 +408,58 @@ export class PostgresStore implements Store {
         onError: this.#onError,
       })
       entry = { listener, receivers }
-      this.#signals.set(type, entry)
+      this.#signals.set(channel, entry)
       listener.start()
+    }
+    // One connection listens per channel; each receiver hears only its kind.
+    const receiver = (message: StoreSignal): void => {
+      if (message.type === type) receive(message)
     }
     entry.receivers.add(receiver)
     const { listener, receivers } = entry
     return () => {
       receivers.delete(receiver)
-      if (receivers.size === 0 && this.#signals.get(type)?.listener === listener) {
+      if (receivers.size === 0 && this.#signals.get(channel)?.listener === listener) {
         listener.close()
-        this.#signals.delete(type)
+        this.#signals.delete(channel)
       }
     }
   }
 
   /** Resolves once signals of this kind are listened for (tests, orderly start-up). */
   async signalsListening(type: StoreSignal['type']): Promise<void> {
-    await this.#signals.get(type)?.listener.listening()
+    await this.#signals.get(signalChannel(type))?.listener.listening()
   }
 
-  async lead(): Promise<boolean> {
+  lead(): Promise<boolean> {
+    // Callers at the same moment share one answer (and one query on the leader's connection).
+    this.#leading ??= this.#lead().finally(() => (this.#leading = undefined))
+    return this.#leading
+  }
+
+  async #lead(): Promise<boolean> {
     if (this.#closed) return false
-    if (this.#leader !== undefined) return true
+    const held = this.#leader
+    if (held !== undefined) {
+      // The lock lives as long as its connection: make sure that is still there.
+      try {
+        await held.query('SELECT 1')
+        return true
+      } catch (error) {
+        if (this.#leader === held) {
+          this.#leader = undefined
+          held.release(true)
+        }
+        this.#onError(new Error(`maintenance leadership lost: ${coerceError(error).message}`, { cause: error }))
+      }
+    }
     await this.#db()
     const client = await this.#pool.connect()
     const onError = (error: Error): void => {
       // The lock went with the connection; another process may lead now.
-      if (this.#leader === client) this.#leader = undefined
+      if (this.#leader !== client) return
+      this.#leader = undefined
+      client.release(true)
       this.#onError(new Error(`maintenance leadership lost: ${error.message}`, { cause: error }))
     }
     client.on('error', onError)
@@ -691,8 +712,8 @@ export class PostgresStore implements Store {
       else if (claim !== undefined) claimed = await this.#claimRuns(db, claim)
     } else if (steps.length > 0 || claim !== undefined) {
       claimed = await this.#transaction(async (client) => {
-        // Queued back to back: the connection sends each as soon as the previous one is done.
-        await Promise.all(steps.map(async (step) => step.done(await this.#query(client, step.text, step.values))))
+        // One after another: pg (from 9.0) refuses queries queued on a busy connection.
+        for (const step of steps) step.done(await this.#query(client, step.text, step.values))
         return claim === undefined ? undefined : limitsBind(claim) ? this.#claimLimited(client, claim, randomUUID()) : this.#claimFast(client, claim, randomUUID())
       })
     }
@@ -1066,10 +1087,21 @@ const MAX_PAYLOAD = 7800
  * A signal as NOTIFY payloads: one normally; events split over several when they do not fit,
  * and an event that cannot fit on its own is left out (watchers catch up from the store).
  */
+/**
+ * The channel (after the schema name) a kind of signal travels on: run events, which can be many,
+ * on their own, so that only live views listen to them; control messages (cancels, observers
+ * arriving), which every worker hears, on one connection.
+ */
+type SignalChannel = 'events' | 'control'
+function signalChannel(type: StoreSignal['type']): SignalChannel {
+  return type === 'events' ? 'events' : 'control'
+}
+
 export function signalPayloads(message: StoreSignal): string[] {
   const whole = JSON.stringify(message)
   if (Buffer.byteLength(whole) <= MAX_PAYLOAD) return [whole]
-  if (message.type !== 'events') {
+  if (message.type === 'observing') return []
+  if (message.type === 'cancel') {
     return message.ids.length <= 1 ? [] : chunk(message.ids).flatMap((ids) => signalPayloads({ ...message, ids }))
   }
   const payloads: string[] = []

@@ -16,7 +16,7 @@ export interface OverviewData {
 
 export async function loadOverview(engine: Engine): Promise<OverviewData> {
   const [stats, throughput, workers, failures] = await Promise.all([engine.stats(), engine.throughput(3_600_000, 60_000), engine.workers(), engine.listRuns({ status: 'failed', pageSize: 10 })])
-  return { stats, throughput, workers, recentFailures: failures.data }
+  return { stats, throughput, workers: workers.filter((w) => w.concurrency > 0), recentFailures: failures.data }
 }
 
 export function OverviewPage({ page, data }: { page: PageContext; data: OverviewData }) {

@@ -415,17 +415,18 @@ export function WorkersPage({ page, workers }: { page: PageContext; workers: rea
       <div class="page-head">
         <div>
           <h1>Workers</h1>
-          <p class="sub">Processes that heartbeat into the store, on any machine.</p>
+          <p class="sub">Processes that heartbeat into the store, on any machine: workers that execute runs, and servers that serve live views.</p>
         </div>
       </div>
       <section class="panel" data-refresh="10000">
         {workers.length === 0 ? (
-          <p class="empty">No live workers.</p>
+          <p class="empty">No live processes.</p>
         ) : (
           <table>
             <thead>
               <tr>
-                <th>Worker</th>
+                <th>Process</th>
+                <th>Role</th>
                 <th>Host</th>
                 <th class="num">PID</th>
                 <th class="num">Busy / slots</th>
@@ -439,11 +440,10 @@ export function WorkersPage({ page, workers }: { page: PageContext; workers: rea
               {workers.map((w) => (
                 <tr>
                   <td class="mono">{w.id}</td>
+                  <td>{w.concurrency === 0 ? 'server' : w.observer ? 'worker + server' : 'worker'}</td>
                   <td>{w.host}</td>
                   <td class="num">{w.pid}</td>
-                  <td class="num">
-                    {w.busy} / {w.concurrency}
-                  </td>
+                  <td class="num">{w.concurrency === 0 ? <span class="faint">—</span> : `${w.busy} / ${w.concurrency}`}</td>
                   <td>{w.queues === null ? <span class="faint">all</span> : w.queues.join(', ')}</td>
                   <td>
                     <Time date={w.heartbeatAt} now={page.now} />

@@ -1,0 +1,623 @@
+/**
+ * Durable runs end to end, the same suite for every store: enqueue, workers, the lifecycle,
+ * control, pools. Real stores, real timers kept short. Run by test/sqlite/durable.test.ts and
+ * test/postgres/durable.test.ts.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import {
+  CancelledError,
+  ConflictError,
+  NotFoundError,
+  RetryLaterError,
+  UnrecoverableError,
+  ValidationError,
+  createEngine,
+  defineTask,
+  type Engine,
+  type EngineOptions,
+  type Run,
+  type RunEvent,
+  type RunState,
+} from '../src/index.js'
+import type { Store } from '../src/store/types.js'
+
+/** A kind of store the suite runs against. */
+export interface DurableBackend {
+  /** A store on a fresh database of its own. */
+  store(): Store
+  /** A fresh database; each call of the returned function opens another store on it (another "process"). */
+  database(): () => Store
+}
+
+export function describeDurable(backend: DurableBackend): void {
+  const engines: Engine[] = []
+  afterEach(async () => {
+    await Promise.all(engines.splice(0).map((e) => e.close({ graceMs: 0 })))
+  })
+
+  function engineWith(options: EngineOptions = {}): Engine {
+    const engine = createEngine({ pollIntervalMs: 20, leaseMs: 3000, store: options.store ?? backend.store(), ...options })
+    engines.push(engine)
+    return engine
+  }
+
+  async function waitForStatus(engine: Engine, id: string, status: RunState, timeout = 5000): Promise<Run> {
+    let run: Run | undefined
+    await vi.waitFor(
+      async () => {
+        run = await engine.getRun(id)
+        expect(run?.status).toBe(status)
+      },
+      { timeout, interval: 10 },
+    )
+    return run!
+  }
+
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+  const echo = defineTask({
+    key: 'echo',
+    fields: [
+      { key: 'text', type: 'string', required: true },
+      { key: 'times', type: 'int', default: 1 },
+      { key: 'at', type: 'time' },
+    ],
+    async run(ctx) {
+      ctx.log(`echo ${ctx.args.text}`)
+      ctx.progress({ step: 1, steps: 1, message: 'done' })
+      await Promise.resolve()
+      return { text: ctx.args.text.repeat(ctx.args.times), at: ctx.args.at?.toISOString() ?? null, attempt: ctx.attempt }
+    },
+  })
+
+  describe('enqueue', () => {
+    it('stores a validated run and a worker executes it: data, logs, progress, attempts', async () => {
+      const engine = engineWith({ tasks: [echo] })
+      const run = await engine.enqueue(echo, { text: 'hi', times: '2', at: '2026-01-02T03:04:05Z' }, { label: 'greeting', tags: ['t1'], createdBy: 'ada' })
+      expect(run).toMatchObject({ task: 'echo', status: 'pending', label: 'greeting', queue: 'default', args: { text: 'hi', times: 2, at: '2026-01-02T03:04:05.000Z' }, tags: ['t1'], createdBy: 'ada', category: 'user', maxAttempts: 3 })
+      await engine.start({ concurrency: 2 })
+      const done = await waitForStatus(engine, run.id, 'succeeded')
+      expect(done).toMatchObject({ data: { text: 'hihi', at: '2026-01-02T03:04:05.000Z', attempt: 1 }, attempt: 1, progress: { percent: 100, message: 'done' }, error: null, logCount: 1 })
+      expect(done.startedAt).not.toBeNull()
+      expect(done.finishedAt!.getTime()).toBeGreaterThanOrEqual(done.startedAt!.getTime())
+      expect(done.attempts).toMatchObject([{ number: 1, outcome: 'succeeded', error: null, workerId: engine.workerId }])
+      expect((await engine.getLogs(run.id)).map((l) => [l.seq, l.level, l.message])).toEqual([[1, 'info', 'echo hi']])
+    })
+
+    it('refuses invalid arguments and options, naming each problem, and stores nothing', async () => {
+      const engine = engineWith({ tasks: [echo] })
+      const error = await engine.enqueue(echo, { times: 'x' } as never).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ValidationError)
+      expect((error as ValidationError).fields.map((f) => f.key)).toEqual(['text', 'times'])
+      await expect(engine.enqueueMany(echo, [{ text: 'ok' }, { text: 5 }])).rejects.toThrow(/\[1\]\.text: expected string, got 5/)
+      await expect(engine.enqueue(echo, { text: 'a' }, { priority: 1.5, queue: 'bad queue', delayMs: -1, colour: 'red' } as never)).rejects.toThrow(
+        /invalid enqueue options: colour: unknown option .*; queue: expected a queue name .*, got "bad queue" \(string\); priority: expected an integer, got 1.5 \(number\); delayMs: expected a non-negative number of milliseconds, got -1/,
+      )
+      await expect(engine.enqueue(echo, { text: 'a' }, { backoff: (() => 1) as never })).rejects.toThrow(/a backoff function can only be set on the task definition/)
+      await expect(engine.enqueue('nope', {})).rejects.toThrow(NotFoundError)
+      expect((await engine.listRuns()).total).toBe(0)
+    })
+
+    it('enqueues many in one call, in order', async () => {
+      const engine = engineWith({ tasks: [echo] })
+      const runs = await engine.enqueueMany(echo, [{ text: 'a' }, { text: 'b' }, { text: 'c' }], { queue: 'letters' })
+      expect(runs.map((r) => r.args.text)).toEqual(['a', 'b', 'c'])
+      expect(new Set(runs.map((r) => r.id)).size).toBe(3)
+      expect((await engine.listRuns({ queue: 'letters' })).total).toBe(3)
+    })
+
+    it('returns the active run for a unique key, from the option or the task', async () => {
+      const keyed = defineTask({ key: 'keyed', fields: [{ key: 'user', type: 'string', required: true }], uniqueKey: (args) => `sync:${args.user}`, run: () => 1 })
+      const engine = engineWith({ tasks: [echo, keyed] })
+      const a = await engine.enqueue(echo, { text: 'x' }, { uniqueKey: 'only-one' })
+      const b = await engine.enqueue(echo, { text: 'y' }, { uniqueKey: 'only-one' })
+      expect(b.id).toBe(a.id)
+      const c = await engine.enqueue(keyed, { user: 'ada' })
+      const d = await engine.enqueue(keyed, { user: 'ada' })
+      const e = await engine.enqueue(keyed, { user: 'bob' })
+      expect(d.id).toBe(c.id)
+      expect(e.id).not.toBe(c.id)
+      expect(c.uniqueKey).toBe('sync:ada')
+    })
+
+    it('reuses a recent identical success when the task asks for it', async () => {
+      let executions = 0
+      const reusing = defineTask({
+        key: 'expensive',
+        fields: [{ key: 'n', type: 'int', required: true }],
+        reuseResultMs: 60_000,
+        run: (ctx) => {
+          executions++
+          return ctx.args.n * 2
+        },
+      })
+      const engine = engineWith({ tasks: [reusing] })
+      await engine.start()
+      const first = await engine.enqueue(reusing, { n: 21 })
+      await waitForStatus(engine, first.id, 'succeeded')
+      const second = await engine.enqueue(reusing, { n: '21' })
+      expect(second).toMatchObject({ id: first.id, status: 'succeeded', data: 42 })
+      const other = await engine.enqueue(reusing, { n: 1 })
+      expect(other.id).not.toBe(first.id)
+      await waitForStatus(engine, other.id, 'succeeded')
+      expect(executions).toBe(2)
+    })
+
+    it('starts delayed runs when due and expires runs not started by notAfter', async () => {
+      const engine = engineWith({ tasks: [echo] })
+      await engine.start()
+      const delayed = await engine.enqueue(echo, { text: 'later' }, { delayMs: 150 })
+      const expired = await engine.enqueue(echo, { text: 'never' }, { runAt: Date.now() + 10_000, notAfter: Date.now() + 50 })
+      await sleep(60)
+      expect((await engine.getRun(delayed.id))?.status).toBe('pending')
+      await waitForStatus(engine, delayed.id, 'succeeded')
+      // Expiry runs with maintenance (every leaseMs / 2).
+      const engine2 = engineWith({ tasks: [echo], store: (await engine.store()) as never, leaseMs: 200 })
+      await engine2.start()
+      const cancelled = await waitForStatus(engine2, expired.id, 'cancelled')
+      expect(cancelled.error).toMatchObject({ code: 'ERR_EXPIRED' })
+    })
+  })
+
+  describe('retries, timeouts, errors', () => {
+    it('retries a failing run with backoff until it succeeds, recording every attempt', async () => {
+      let calls = 0
+      const flaky = defineTask({
+        key: 'flaky',
+        backoff: { type: 'fixed', delayMs: 30 },
+        run(ctx) {
+          calls++
+          ctx.log(`attempt ${ctx.attempt}`)
+          if (ctx.attempt < 3) throw new Error(`boom ${ctx.attempt}`)
+          return 'finally'
+        },
+      })
+      const engine = engineWith({ tasks: [flaky] })
+      const events: string[] = []
+      engine.subscribe((e) => events.push(e.type), { task: 'flaky' })
+      await engine.start()
+      const run = await engine.enqueue(flaky, {})
+      const done = await waitForStatus(engine, run.id, 'succeeded')
+      expect(calls).toBe(3)
+      expect(done.attempts.map((a) => [a.number, a.outcome, a.error?.message ?? null])).toEqual([
+        [1, 'retry', 'boom 1'],
+        [2, 'retry', 'boom 2'],
+        [3, 'succeeded', null],
+      ])
+      expect((await engine.getLogs(run.id)).map((l) => l.message)).toEqual(['attempt 1', 'attempt 2', 'attempt 3'])
+      expect(events.filter((t) => t === 'retrying')).toHaveLength(2)
+      expect(events.at(-1)).toBe('succeeded')
+    })
+
+    it('fails for good once attempts are spent, or at once for an unrecoverable error', async () => {
+      const failing = defineTask({
+        key: 'failing',
+        fields: [{ key: 'fatal', type: 'bool' }],
+        maxAttempts: 2,
+        backoff: { type: 'fixed', delayMs: 1 },
+        run(ctx) {
+          throw ctx.args.fatal ? new UnrecoverableError('bad input') : new Error('transient')
+        },
+      })
+      const engine = engineWith({ tasks: [failing] })
+      await engine.start()
+      const spent = await engine.enqueue(failing, {})
+      const fatal = await engine.enqueue(failing, { fatal: true })
+      const a = await waitForStatus(engine, spent.id, 'failed')
+      const b = await waitForStatus(engine, fatal.id, 'failed')
+      expect(a.attempts).toHaveLength(2)
+      expect(a.error).toMatchObject({ message: 'transient', code: 'ERR_HANDLER' })
+      expect(b.attempts).toHaveLength(1)
+      expect(b.error).toMatchObject({ code: 'ERR_UNRECOVERABLE', message: 'bad input' })
+    })
+
+    it('fails an attempt that exceeds its time limit with a timeout error, and retries it', async () => {
+      let calls = 0
+      const slow = defineTask({
+        key: 'slow',
+        timeoutMs: 50,
+        backoff: { type: 'fixed', delayMs: 1 },
+        async run(ctx) {
+          calls++
+          if (ctx.attempt === 1) await new Promise(() => undefined)
+          return 'ok'
+        },
+      })
+      const engine = engineWith({ tasks: [slow] })
+      await engine.start()
+      const run = await engine.enqueue(slow, {})
+      const done = await waitForStatus(engine, run.id, 'succeeded')
+      expect(calls).toBe(2)
+      expect(done.attempts[0]).toMatchObject({ outcome: 'retry', error: { code: 'ERR_TIMEOUT', message: 'timed out after 50 ms' } })
+    })
+
+    it('tries again later without spending an attempt on RetryLaterError', async () => {
+      const later = defineTask({
+        key: 'later',
+        maxAttempts: 1,
+        run(ctx) {
+          if (ctx.attempt === 1) throw new RetryLaterError(20)
+          return ctx.attempt
+        },
+      })
+      const engine = engineWith({ tasks: [later] })
+      await engine.start()
+      const run = await engine.enqueue(later, {})
+      const done = await waitForStatus(engine, run.id, 'succeeded')
+      expect(done).toMatchObject({ data: 2, attempt: 2, attemptBase: 1 })
+    })
+
+    it('fails a run whose stored arguments no longer match the fields', async () => {
+      const engine = engineWith({ tasks: [echo] })
+      const store = await engine.store()
+      const [outcome] = await store.insertRuns([{ ...(await import('./store-conformance.js')).newRun({ task: 'echo', args: '{"times":"many"}', runAt: Date.now(), createdAt: Date.now() }) }])
+      await engine.start()
+      const failed = await waitForStatus(engine, outcome!.run.id, 'failed')
+      expect(failed.error).toMatchObject({ code: 'ERR_UNRECOVERABLE', message: expect.stringContaining('stored arguments no longer match') as string })
+    })
+  })
+
+  describe('control', () => {
+    const blocking = () => {
+      const started: string[] = []
+      const aborted: string[] = []
+      const task = defineTask({
+        key: 'blocking',
+        run: (ctx) =>
+          new Promise((_, reject) => {
+            started.push(ctx.runId)
+            ctx.signal.addEventListener('abort', () => {
+              aborted.push(ctx.runId)
+              reject(ctx.signal.reason as Error)
+            })
+          }),
+      })
+      return { task, started, aborted }
+    }
+
+    it('cancels a pending run at once and a running one through its signal', async () => {
+      const { task, started, aborted } = blocking()
+      const engine = engineWith({ tasks: [task] })
+      const pending = await engine.enqueue(task, {}, { delayMs: 60_000 })
+      expect(await engine.cancel(pending.id, 'not needed')).toMatchObject({ status: 'cancelled', cancelReason: 'not needed' })
+      await engine.start()
+      const running = await engine.enqueue(task, {})
+      await vi.waitFor(() => expect(started).toContain(running.id))
+      expect((await engine.cancel(running.id)).cancelRequestedAt).not.toBeNull()
+      const done = await waitForStatus(engine, running.id, 'cancelled')
+      expect(aborted).toEqual([running.id])
+      expect(done.error).toMatchObject({ code: 'ERR_CANCELLED' })
+      await expect(engine.cancel(running.id)).rejects.toThrow(ConflictError)
+      await expect(engine.cancel('missing')).rejects.toThrow(NotFoundError)
+    })
+
+    it('retries a run cancelled while running without cancelling it again', async () => {
+      let calls = 0
+      const task = defineTask({
+        key: 'cancel-then-retry',
+        run: (ctx) =>
+          new Promise((resolve, reject) => {
+            calls++
+            if (ctx.attempt > 1) return resolve('second time lucky')
+            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))
+          }),
+      })
+      const engine = engineWith({ tasks: [task] })
+      await engine.start()
+      const run = await engine.enqueue(task, {})
+      await vi.waitFor(() => expect(calls).toBe(1))
+      await engine.cancel(run.id)
+      await waitForStatus(engine, run.id, 'cancelled')
+      const retried = await engine.retry(run.id)
+      expect(retried).toMatchObject({ status: 'pending', cancelRequestedAt: null })
+      const done = await waitForStatus(engine, run.id, 'succeeded')
+      expect(done.data).toBe('second time lucky')
+      expect(done.attempts.map((a) => a.outcome)).toEqual(['cancelled', 'succeeded'])
+      await expect(engine.retry(run.id)).rejects.toThrow(/is succeeded; only failed or cancelled runs can be retried/)
+    })
+
+    it('never executes a deleted pending run, and cancels a deleted running one', async () => {
+      const { task, started } = blocking()
+      const engine = engineWith({ tasks: [task] })
+      const pending = await engine.enqueue(task, {})
+      await engine.delete(pending.id)
+      expect(await engine.getRun(pending.id)).toBeUndefined()
+      await engine.start()
+      const running = await engine.enqueue(task, {})
+      await vi.waitFor(() => expect(started).toContain(running.id))
+      await engine.delete(running.id)
+      await sleep(100)
+      expect(started).toEqual([running.id])
+      const store = await engine.store()
+      await vi.waitFor(async () => expect((await store.getRun(running.id, { includeDeleted: true }))?.status).toBe('cancelled'))
+      await expect(engine.delete(pending.id)).rejects.toThrow(NotFoundError)
+    })
+
+    it('a cancel requested from another process sharing the store reaches the handler within a heartbeat', async () => {
+      const open = backend.database()
+      const { task, aborted, started } = blocking()
+      const worker = engineWith({ tasks: [task], store: open(), leaseMs: 600 })
+      const operator = engineWith({ tasks: [task], store: open() })
+      await worker.start()
+      const run = await operator.enqueue(task, {})
+      await vi.waitFor(() => expect(started).toContain(run.id), { timeout: 3000 })
+      const asked = Date.now()
+      await operator.cancel(run.id)
+      await vi.waitFor(() => expect(aborted).toContain(run.id), { timeout: 3000, interval: 5 })
+      expect(Date.now() - asked).toBeLessThanOrEqual(200 + 100)
+      await waitForStatus(operator, run.id, 'cancelled')
+    })
+
+    it('stops gracefully: handlers that finish in time complete; the rest go back to pending without spending an attempt', async () => {
+      const open = backend.database()
+      const quick = defineTask({ key: 'quick', run: () => sleep(20).then(() => 'quick done') })
+      const stuck = defineTask({ key: 'stuck', maxAttempts: 1, run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))) })
+      const engine = engineWith({ tasks: [quick, stuck], store: open() })
+      await engine.start()
+      const a = await engine.enqueue(quick, {})
+      const b = await engine.enqueue(stuck, {})
+      await vi.waitFor(async () => expect((await engine.getRun(b.id))?.status).toBe('running'))
+      await engine.stop({ graceMs: 100 })
+      expect((await engine.getRun(a.id))?.status).toBe('succeeded')
+      const back = await engine.getRun(b.id)
+      expect(back).toMatchObject({ status: 'pending', attempt: 1, attemptBase: 1, workerId: null })
+      expect(back?.attempts[0]).toMatchObject({ outcome: 'interrupted' })
+      // A new worker picks it up again with its attempt budget intact.
+      const resumed = engineWith({ tasks: [quick, defineTask({ key: 'stuck', maxAttempts: 1, run: () => 'resumed' })], store: open() })
+      await resumed.start()
+      expect((await waitForStatus(resumed, b.id, 'succeeded')).data).toBe('resumed')
+    })
+  })
+
+  describe('limits', () => {
+    it('honours per-task maxConcurrent and per-queue concurrency in the process', async () => {
+      let active = 0
+      let peak = 0
+      const peaks = new Map<string, number>()
+      const activeBy = new Map<string, number>()
+      const track = (key: string) => async () => {
+        active++
+        activeBy.set(key, (activeBy.get(key) ?? 0) + 1)
+        peak = Math.max(peak, active)
+        peaks.set(key, Math.max(peaks.get(key) ?? 0, activeBy.get(key)!))
+        await sleep(15)
+        activeBy.set(key, activeBy.get(key)! - 1)
+        active--
+      }
+      const limited = defineTask({ key: 'limited', maxConcurrent: 2, run: track('limited') })
+      const free = defineTask({ key: 'free', run: track('free') })
+      const engine = engineWith({ tasks: [limited, free] })
+      await engine.enqueueMany(limited, Array.from({ length: 12 }, () => ({})))
+      await engine.enqueueMany(free, Array.from({ length: 12 }, () => ({})), { queue: 'narrow' })
+      await engine.start({ concurrency: 6, queues: { default: 0, narrow: 3 } })
+      await vi.waitFor(async () => expect((await engine.listRuns({ status: 'succeeded' })).total).toBe(24), { timeout: 10_000 })
+      expect(peaks.get('limited')).toBe(2)
+      expect(peaks.get('free')).toBe(3)
+      expect(peak).toBeLessThanOrEqual(5)
+    })
+
+    it('serves only the queues it was given', async () => {
+      const engine = engineWith({ tasks: [echo] })
+      const other = await engine.enqueue(echo, { text: 'x' }, { queue: 'elsewhere' })
+      const mine = await engine.enqueue(echo, { text: 'y' }, { queue: 'mine' })
+      await engine.start({ queues: ['mine'] })
+      await waitForStatus(engine, mine.id, 'succeeded')
+      expect((await engine.getRun(other.id))?.status).toBe('pending')
+    })
+  })
+
+  describe('pools', () => {
+    it('a parent waiting on three children completes at concurrency 1', async () => {
+      const child = defineTask({ key: 'child', fields: [{ key: 'n', type: 'int', required: true }], run: (ctx) => ctx.args.n * 10 })
+      const parent = defineTask({
+        key: 'parent',
+        async run(ctx) {
+          const pool = ctx.pool({ label: 'children' })
+          await pool.addMany('child', [{ n: 1 }, { n: 2 }, { n: 3 }])
+          const status = await pool.wait()
+          return { poolId: pool.id, total: status.total, succeeded: status.succeeded, done: status.done }
+        },
+      })
+      const engine = engineWith({ tasks: [child, parent] })
+      const events: RunEvent['type'][] = []
+      engine.subscribe((e) => {
+        if (e.task === 'parent') events.push(e.type)
+      })
+      await engine.start({ concurrency: 1 })
+      const run = await engine.enqueue(parent, {})
+      const done = await waitForStatus(engine, run.id, 'succeeded', 10_000)
+      const data = done.data as { poolId: string; total: number; succeeded: number; done: boolean }
+      expect(data).toMatchObject({ total: 3, succeeded: 3, done: true })
+      expect(events).toContain('waiting')
+      expect(events).toContain('resumed')
+      const report = await engine.getPool(data.poolId)
+      expect(report?.pool).toMatchObject({ parentRunId: run.id, label: 'children' })
+      expect(report?.status).toMatchObject({ total: 3, complete: 3, progress: 100, done: true })
+      expect(report?.runs.map((r) => [r.parentId, r.data]).sort()).toEqual([
+        [run.id, 10],
+        [run.id, 20],
+        [run.id, 30],
+      ])
+    })
+
+    it('nests pools, rolls their counts up to the root, and cancelling the parent cascades to every descendant', async () => {
+      const started: string[] = []
+      const leaf = defineTask({
+        key: 'leaf',
+        run: (ctx) =>
+          new Promise((_, reject) => {
+            started.push(ctx.runId)
+            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))
+          }),
+      })
+      const middle = defineTask({
+        key: 'middle',
+        async run(ctx) {
+          const pool = ctx.pool()
+          await pool.addMany('leaf', [{}, {}])
+          return pool.wait()
+        },
+      })
+      const top = defineTask({
+        key: 'top',
+        async run(ctx) {
+          const pool = ctx.pool()
+          await pool.addMany('middle', [{}, {}])
+          return pool.wait()
+        },
+      })
+      const engine = engineWith({ tasks: [leaf, middle, top] })
+      await engine.start({ concurrency: 2 })
+      const run = await engine.enqueue(top, {})
+      await vi.waitFor(() => expect(started.length).toBe(2), { timeout: 5000 })
+      const [rootPool] = await (await engine.store()).poolsOfRun(run.id)
+      const report = await engine.getPool(rootPool!.id)
+      expect(report?.status).toMatchObject({ total: 6, done: false })
+      expect(report?.children).toHaveLength(2)
+      await engine.cancel(run.id, 'operator')
+      await waitForStatus(engine, run.id, 'cancelled', 5000)
+      await vi.waitFor(async () => expect((await engine.listRuns({ status: ['pending', 'running', 'waiting'] })).total).toBe(0), { timeout: 5000 })
+      expect((await engine.listRuns({ task: 'leaf', status: 'cancelled' })).total).toBe(4)
+    })
+
+    it('opens pools from outside a run and waits on them', async () => {
+      const engine = engineWith({ tasks: [echo] })
+      await engine.start({ concurrency: 4 })
+      const pool = engine.pool({ label: 'batch' })
+      await pool.addMany(echo, [{ text: 'a' }, { text: 'b' }])
+      await pool.add(echo, { text: 'c' })
+      const status = await pool.wait()
+      expect(status).toMatchObject({ total: 3, succeeded: 3, failed: 0, closed: true, done: true, progress: 100 })
+    })
+  })
+
+  describe('artifacts and events', () => {
+    it('stores artifacts for a run, size-limited', async () => {
+      const producer = defineTask({
+        key: 'producer',
+        async run(ctx) {
+          await ctx.artifact('report.csv', 'a,b\n1,2\n', 'text/csv')
+          await ctx.artifact('raw.bin', new Uint8Array([1, 2, 3]))
+          await ctx.artifact('too-big.txt', 'x'.repeat(2000)).catch((e: unknown) => ctx.log.warn((e as Error).message))
+        },
+      })
+      const engine = engineWith({ tasks: [producer], maxArtifactBytes: 1000 })
+      await engine.start()
+      const run = await engine.enqueue(producer, {})
+      await waitForStatus(engine, run.id, 'succeeded')
+      expect((await engine.listArtifacts(run.id)).map((a) => [a.name, a.contentType, a.size])).toEqual([
+        ['raw.bin', 'application/octet-stream', 3],
+        ['report.csv', 'text/csv', 8],
+      ])
+      expect((await engine.getArtifact(run.id, 'report.csv'))?.data.toString()).toBe('a,b\n1,2\n')
+      expect((await engine.getLogs(run.id))[0]?.message).toBe('artifact "too-big.txt" is 2000 bytes; the limit is 1000 (maxArtifactBytes)')
+    })
+
+    it('keeps in-process artifacts on the result', async () => {
+      const engine = engineWith({ tasks: [defineTask({ key: 'inline', run: (ctx) => ctx.artifact('a.txt', 'hello', 'text/plain') })] })
+      const result = await engine.run('inline')
+      expect(result.artifacts.map((a) => [a.name, a.contentType, a.data.toString()])).toEqual([['a.txt', 'text/plain', 'hello']])
+    })
+
+    it('emits one typed stream of every change: created, started, log, progress, succeeded', async () => {
+      const engine = engineWith({ tasks: [echo] })
+      const events: RunEvent[] = []
+      engine.subscribe((e) => events.push(e))
+      await engine.start()
+      const run = await engine.enqueue(echo, { text: 'x' })
+      await waitForStatus(engine, run.id, 'succeeded')
+      await vi.waitFor(() => expect(events.at(-1)?.type).toBe('succeeded'))
+      expect(events.filter((e) => e.runId === run.id).map((e) => e.type)).toEqual(['created', 'started', 'log', 'progress', 'succeeded'])
+      const final = events.at(-1)
+      expect(final).toMatchObject({ type: 'succeeded', runId: run.id, attempt: 1, error: null, durationMs: expect.any(Number) as number })
+    })
+
+    it('lists runs with filters and pages', async () => {
+      const engine = engineWith({ tasks: [echo] })
+      await engine.enqueueMany(echo, Array.from({ length: 7 }, (_, i) => ({ text: `t${i}` })), { label: 'many', tags: ['bulk'] })
+      await engine.enqueue(echo, { text: 'needle' }, { label: 'one' })
+      expect((await engine.listRuns({ label: 'many', pageSize: 5 })).data).toHaveLength(5)
+      expect((await engine.listRuns({ tag: 'bulk' })).total).toBe(7)
+      expect((await engine.listRuns({ search: 'needle' })).data.map((r) => r.label)).toEqual(['one'])
+      await expect(engine.listRuns({ status: 'done' as never })).rejects.toThrow(/status: expected one of pending, running, waiting, succeeded, failed, cancelled, got "done"/)
+      await expect(engine.listRuns({ pageSize: 5000 })).rejects.toThrow(/pageSize: expected an integer from 1 to 1000/)
+    })
+  })
+
+  describe('in-process runs can be cancelled by the engine signal', () => {
+    it('still treats a CancelledError the same in durable runs', async () => {
+      const quitter = defineTask({
+        key: 'quitter',
+        run() {
+          throw new CancelledError('nothing to do')
+        },
+      })
+      const engine = engineWith({ tasks: [quitter] })
+      await engine.start()
+      const run = await engine.enqueue(quitter, {})
+      expect((await waitForStatus(engine, run.id, 'cancelled')).error).toMatchObject({ message: 'nothing to do' })
+    })
+  })
+
+  describe('prefetch (runs claimed ahead of free slots)', () => {
+    function scenario() {
+      const started: string[] = []
+      const quick = defineTask({ key: 'quick', run: () => 'ok' })
+      const blocking = defineTask({
+        key: 'blocking',
+        run: (ctx) =>
+          new Promise((_, reject) => {
+            started.push(ctx.runId)
+            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))
+          }),
+      })
+      return { started, quick, blocking }
+    }
+
+    async function aheadOf(engine: Engine): Promise<readonly Run[]> {
+      // Claimed runs show running; those not started are the ones held ahead.
+      return (await engine.listRuns({ task: 'blocking', status: 'running' })).data
+    }
+
+    it('holds runs ahead only after fast completions, cancels them at once, returns them unspent on stop', async () => {
+      const { started, quick, blocking } = scenario()
+      const engine = engineWith({ tasks: [quick, blocking] })
+      await engine.enqueueMany(quick, Array.from({ length: 50 }, () => ({})), { priority: 1 })
+      await engine.enqueueMany(blocking, Array.from({ length: 6 }, () => ({})))
+      await engine.start({ concurrency: 1, prefetch: 4 })
+      await vi.waitFor(async () => expect((await aheadOf(engine)).length).toBe(5))
+      expect(started).toHaveLength(1)
+      const held = (await aheadOf(engine)).filter((r) => !started.includes(r.id))
+      expect(held).toHaveLength(4)
+      await engine.cancel(held[0]!.id)
+      await waitForStatus(engine, held[0]!.id, 'cancelled')
+      await engine.stop({ graceMs: 0 })
+      expect(started).toHaveLength(1)
+      for (const run of held.slice(1)) expect(await engine.getRun(run.id)).toMatchObject({ status: 'pending', attempt: 1, attemptBase: 1 })
+      expect(await engine.getRun(started[0]!)).toMatchObject({ status: 'pending', attempt: 1, attemptBase: 1 })
+      expect((await engine.getRun(held[0]!.id))?.attempts.map((a) => a.outcome)).toEqual(['cancelled'])
+    })
+
+    it('gives back runs it could not start within a second, so other workers can take them', async () => {
+      const { started, quick, blocking } = scenario()
+      const engine = engineWith({ tasks: [quick, blocking] })
+      await engine.enqueueMany(quick, Array.from({ length: 50 }, () => ({})), { priority: 1 })
+      await engine.enqueueMany(blocking, Array.from({ length: 4 }, () => ({})))
+      await engine.start({ concurrency: 1, prefetch: 3 })
+      await vi.waitFor(async () => expect((await aheadOf(engine)).length).toBe(4))
+      await vi.waitFor(async () => expect((await engine.listRuns({ task: 'blocking', status: 'pending' })).total).toBe(3), { timeout: 3000 })
+      expect(started).toHaveLength(1)
+    })
+
+    it('never holds runs ahead with prefetch 0', async () => {
+      const { started, quick, blocking } = scenario()
+      const engine = engineWith({ tasks: [quick, blocking] })
+      await engine.enqueueMany(quick, Array.from({ length: 50 }, () => ({})), { priority: 1 })
+      await engine.enqueueMany(blocking, Array.from({ length: 4 }, () => ({})))
+      await engine.start({ concurrency: 1, prefetch: 0 })
+      await vi.waitFor(() => expect(started).toHaveLength(1))
+      await sleep(100)
+      expect((await aheadOf(engine)).length).toBe(1)
+    })
+  })
+}
