@@ -4,12 +4,14 @@
  *
  *   core    in-process runs: runAll overhead against a bare semaphore, run() latency
  *   sqlite  durable runs on SQLite against BullMQ on the local Redis, same workload, one run
+ *   pg      durable runs on PostgreSQL against graphile-worker and pg-boss (`npm run bench:pg`)
  *
- * Sizes: BENCH_CORE_RUNS (1,000,000), BENCH_RUNS (100,000), BENCH_LATENCY_RUNS, BENCH_REPEATS.
+ * Without arguments: core and sqlite. Sizes: BENCH_CORE_RUNS (1,000,000), BENCH_RUNS (100,000), BENCH_LATENCY_RUNS, BENCH_REPEATS.
  */
 import { benchCore } from './core.js'
 import { benchBullmq } from './bullmq.js'
 import { CONCURRENCIES, LATENCY_RUNS, N, benchTaskengineSqlite, durableRows, type DurableFigures } from './sqlite.js'
+import { PG_LATENCY_RUNS, PG_RUNS, PG_URL, benchPostgres } from './postgres.js'
 import { printTable } from './table.js'
 
 async function benchSqlite(): Promise<void> {
@@ -27,9 +29,22 @@ async function benchSqlite(): Promise<void> {
   )
 }
 
-const suites: Record<string, () => Promise<void>> = { core: benchCore, sqlite: benchSqlite }
+async function benchPg(): Promise<void> {
+  const url = new URL(PG_URL)
+  url.password = ''
+  console.log(`\nPostgreSQL at ${url.toString()} (BENCH_PG)`)
+  const { rows, targets } = await benchPostgres()
+  printTable(
+    `Durable runs on PostgreSQL, no-op handlers: enqueue ${PG_RUNS.toLocaleString('en-US')} in one call; process ${PG_RUNS.toLocaleString('en-US')} queued ` +
+      `(until the database shows all done); latency enqueue → handler start over ${PG_LATENCY_RUNS} sequential runs. Ratios: taskengine ÷ that system (latency: lower is better).`,
+    rows,
+  )
+  console.log(targets)
+}
+
+const suites: Record<string, () => Promise<void>> = { core: benchCore, sqlite: benchSqlite, pg: benchPg }
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
-const selected = wanted.length > 0 ? wanted : Object.keys(suites)
+const selected = wanted.length > 0 ? wanted : ['core', 'sqlite']
 for (const name of selected) {
   if (suites[name] === undefined) {
     console.error(`unknown suite "${name}"; known: ${Object.keys(suites).join(', ')}`)

@@ -159,6 +159,9 @@ export class Worker {
   #rateNow = 0
   #ratePrevious = 0
   #claiming = false
+  readonly #parallelWrites: number
+  /** Runs asked for by claims riding on write batches, not answered yet. */
+  #requested = 0
   /** Claims that failed in a row (store unreachable), and when to try again. */
   #claimFailures = 0
   #claimPausedUntil = 0
@@ -188,26 +191,35 @@ export class Worker {
       this.#queueLimits = new Map(Object.entries(limits).filter(([, limit]) => limit > 0))
     }
     this.#pollIntervalMs = pollIntervalMs
+    this.#parallelWrites = Math.max(1, engine.store.parallelWrites ?? 1)
     this.#buffer = new WriteBuffer(
       engine.store,
       (error) => engine.onError(error),
       {
         request: () => {
+          // A claim of its own may be on the way (#fill); claims riding on batches may overlap.
           if (this.#stopping || this.#claiming) return undefined
-          const want = this.#wanted()
+          // With batches in parallel, each claims its share of the capacity: the runs then finish
+          // in waves that ride on different batches, and the store works on several at once.
+          const share = Math.ceil((this.#concurrency + this.#aheadLimit()) / this.#parallelWrites)
+          const want = Math.min(share, this.#wanted() - this.#requested)
           const request = want > 0 ? this.#claimRequest(want) : undefined
-          if (request !== undefined) this.#claiming = true
+          if (request === undefined) return undefined
+          // Limits are counted from the runs held here: with a claim still out, they could be exceeded.
+          if (this.#requested > 0 && (request.taskCaps.size > 0 || request.queueCaps.size > 0)) return undefined
+          this.#requested += request.limit
           return request
         },
         claimed: (runs, request) => {
-          this.#claiming = false
+          this.#requested -= request.limit
           this.#accept(runs)
           if (runs.length === request.limit || this.#again) this.wake()
         },
-        failed: () => {
-          this.#claiming = false
+        failed: (request) => {
+          this.#requested -= request.limit
         },
       },
+      this.#parallelWrites,
     )
     this.#startedAt = engine.now()
   }
@@ -322,10 +334,19 @@ export class Worker {
     try {
       do {
         this.#again = false
-        const want = this.#wanted()
-        if (want <= 0) break
+        // Claims riding on write batches may be out: claim what they do not cover (runs just
+        // announced must not wait for them), unless limits are counted (see the batch claimer).
+        const want = Math.min(this.#wanted() - this.#requested, Math.ceil((this.#concurrency + this.#aheadLimit()) / this.#parallelWrites))
+        if (want <= 0) {
+          if (this.#requested > 0) this.#again = true
+          break
+        }
         const request = this.#claimRequest(want)
         if (request === undefined) break
+        if (this.#requested > 0 && (request.taskCaps.size > 0 || request.queueCaps.size > 0)) {
+          this.#again = true
+          break
+        }
         const claimed = await this.#engine.store.claimRuns(request)
         this.#claimFailures = 0
         this.#accept(claimed)

@@ -1,7 +1,10 @@
 /**
  * Group commit for a worker's writes: log lines, progress snapshots, waiting changes and
  * completions made in one turn of the event loop go to the store as one batch (one
- * transaction). One batch is in flight at a time; what arrives meanwhile forms the next.
+ * transaction). What arrives while a batch is in flight forms the next. Stores that take
+ * writes in parallel (PostgreSQL: one connection each) get up to `parallel` batches at once;
+ * the writes of one run stay in order, as a run with writes in flight waits for them before
+ * its next ones leave.
  *
  * A failed write (store down, connection lost) is retried with backoff; nothing is dropped.
  */
@@ -18,7 +21,7 @@ export interface BatchClaimer {
   /** The claim's runs (called before the batch's completions resolve). */
   claimed(runs: readonly ClaimedRun[], request: ClaimRequest): void
   /** The batch failed; the claim did not happen. */
-  failed(): void
+  failed(request: ClaimRequest): void
 }
 
 /** Flush at once when this many log lines wait, rather than at the end of the turn. */
@@ -32,20 +35,25 @@ interface PendingCompletion {
 export class WriteBuffer {
   readonly #store: Store
   readonly #onError: (error: Error) => void
+  readonly #parallel: number
   #logs: NewLogLine[] = []
   #progress = new Map<string, ProgressWrite>()
   #waits: WaitWrite[] = []
   #completions: PendingCompletion[] = []
   #scheduled = false
-  #inFlight: Promise<void> | undefined
+  /** Batches in flight, and how many of them carry writes of each run. */
+  readonly #inFlight = new Set<Promise<void>>()
+  readonly #busyRuns = new Map<string, number>()
   #failures = 0
+  #pause: Promise<void> | undefined
 
   readonly #claimer: BatchClaimer | undefined
 
-  constructor(store: Store, onError: (error: Error) => void, claimer?: BatchClaimer) {
+  constructor(store: Store, onError: (error: Error) => void, claimer?: BatchClaimer, parallel = 1) {
     this.#store = store
     this.#onError = onError
     this.#claimer = claimer
+    this.#parallel = Math.max(1, Math.floor(parallel))
   }
 
   log(line: NewLogLine): void {
@@ -76,8 +84,8 @@ export class WriteBuffer {
 
   /** Resolves when everything queued so far is written. */
   async drain(): Promise<void> {
-    while (this.#inFlight !== undefined || this.#hasWork()) {
-      if (this.#inFlight !== undefined) await this.#inFlight
+    while (this.#inFlight.size > 0 || this.#hasWork()) {
+      if (this.#inFlight.size > 0) await Promise.race(this.#inFlight)
       else await this.#flush()
     }
   }
@@ -87,7 +95,7 @@ export class WriteBuffer {
   }
 
   #schedule(now: boolean): void {
-    if (now && this.#inFlight === undefined) {
+    if (now && this.#inFlight.size < this.#parallel) {
       void this.#flush()
       return
     }
@@ -95,32 +103,67 @@ export class WriteBuffer {
     this.#scheduled = true
     setImmediate(() => {
       this.#scheduled = false
-      if (this.#inFlight === undefined) void this.#flush()
+      if (this.#inFlight.size < this.#parallel) void this.#flush()
     })
   }
 
+  /** Takes what may leave now: everything, except writes of runs that have writes in flight. */
+  #take(): { logs: NewLogLine[]; progress: ProgressWrite[]; waits: WaitWrite[]; completions: PendingCompletion[] } {
+    const busy = this.#busyRuns
+    if (busy.size === 0) {
+      const taken = { logs: this.#logs, progress: [...this.#progress.values()], waits: this.#waits, completions: this.#completions }
+      this.#logs = []
+      this.#progress = new Map()
+      this.#waits = []
+      this.#completions = []
+      return taken
+    }
+    const free = (id: string): boolean => !busy.has(id)
+    const logs = this.#logs.filter((l) => free(l.runId))
+    const waits = this.#waits.filter((w) => free(w.id))
+    const completions = this.#completions.filter((c) => free(c.completion.id))
+    const progress: ProgressWrite[] = []
+    for (const [id, write] of this.#progress) if (free(id)) progress.push(write)
+    if (logs.length > 0) this.#logs = this.#logs.filter((l) => !free(l.runId))
+    if (waits.length > 0) this.#waits = this.#waits.filter((w) => !free(w.id))
+    if (completions.length > 0) this.#completions = this.#completions.filter((c) => !free(c.completion.id))
+    for (const write of progress) this.#progress.delete(write.id)
+    return { logs, progress, waits, completions }
+  }
+
+  #mark(ids: Iterable<string>, delta: 1 | -1): void {
+    for (const id of ids) {
+      const n = (this.#busyRuns.get(id) ?? 0) + delta
+      if (n <= 0) this.#busyRuns.delete(id)
+      else this.#busyRuns.set(id, n)
+    }
+  }
+
   #flush(): Promise<void> {
-    if (this.#inFlight !== undefined) return this.#inFlight
+    if (this.#pause !== undefined) return this.#pause
+    if (this.#inFlight.size >= this.#parallel) return Promise.race(this.#inFlight)
     if (!this.#hasWork()) return Promise.resolve()
-    const logs = this.#logs
-    const progress = [...this.#progress.values()]
-    const waits = this.#waits
-    const completions = this.#completions
-    this.#logs = []
-    this.#progress = new Map()
-    this.#waits = []
-    this.#completions = []
+    const { logs, progress, waits, completions } = this.#take()
+    if (logs.length + progress.length + waits.length + completions.length === 0) return Promise.race(this.#inFlight)
+    const runs = new Set<string>()
+    for (const l of logs) runs.add(l.runId)
+    for (const w of progress) runs.add(w.id)
+    for (const w of waits) runs.add(w.id)
+    for (const c of completions) runs.add(c.completion.id)
+    this.#mark(runs, 1)
     const claim = completions.length > 0 ? this.#claimer?.request() : undefined
     const batch = { logs, progress, waits, completions: completions.map((c) => c.completion) }
     const flight = this.#store.flush(claim === undefined ? batch : { ...batch, claim }).then(
       (outcome) => {
         this.#failures = 0
+        this.#mark(runs, -1)
         if (claim !== undefined) this.#claimer?.claimed(outcome.claimed ?? [], claim)
         const fenced = new Set(outcome.fenced)
         for (const { completion, resolve } of completions) resolve(fenced.has(completion.id))
       },
       async (error: unknown) => {
-        if (claim !== undefined) this.#claimer?.failed()
+        this.#mark(runs, -1)
+        if (claim !== undefined) this.#claimer?.failed(claim)
         // Put the batch back in front of what arrived since, then try again after a pause.
         this.#failures++
         this.#onError(new Error(`write to the store failed (attempt ${this.#failures}), retrying: ${coerceError(error).message}`, { cause: error }))
@@ -128,13 +171,17 @@ export class WriteBuffer {
         for (const write of progress) if (!this.#progress.has(write.id)) this.#progress.set(write.id, write)
         this.#waits = [...waits, ...this.#waits]
         this.#completions = [...completions, ...this.#completions]
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 50 * 2 ** Math.min(this.#failures, 7))))
+        this.#pause ??= new Promise<void>((resolve) => setTimeout(resolve, Math.min(5000, 50 * 2 ** Math.min(this.#failures, 7)))).finally(() => {
+          this.#pause = undefined
+        })
+        await this.#pause
       },
     )
-    this.#inFlight = flight.finally(() => {
-      this.#inFlight = undefined
+    const tracked: Promise<void> = flight.finally(() => {
+      this.#inFlight.delete(tracked)
       if (this.#hasWork()) this.#schedule(false)
     })
-    return this.#inFlight
+    this.#inFlight.add(tracked)
+    return tracked
   }
 }

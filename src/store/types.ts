@@ -471,6 +471,11 @@ export interface Store {
    * heartbeats, and other processes' events are not seen live.
    */
   signal?(message: StoreSignal): Promise<void>
+  /**
+   * How many write batches ({@link Store.flush}) a worker may have in flight at once: stores that
+   * write in parallel (PostgreSQL, one connection each) keep more than one core busy. Default 1.
+   */
+  readonly parallelWrites?: number
   /** Receives signals of one kind from every process; see {@link Store.signal}. */
   onSignal?(type: StoreSignal['type'], listener: (message: StoreSignal) => void): () => void
   /** Resolves once signals of this kind are being received (after {@link Store.onSignal}). */

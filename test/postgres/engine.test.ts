@@ -102,7 +102,7 @@ await describePostgres('engines sharing a PostgreSQL schema', ({ admin, newSchem
     } finally {
       client.release()
     }
-    await expect(app.engine.enqueue(work, {}, { client: { nope: true } as never })).rejects.toThrow(/client: expected a database client with a query\(\) method/)
+    await expect(app.engine.enqueue(work, {}, { client: { nope: true } })).rejects.toThrow(/client: expected a database client with a query\(\) method/)
   })
 
   it('pushes a cancel to the machine running the run, long before its next heartbeat', async () => {

@@ -174,6 +174,8 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres'
   /** The schema holding the tables; also the NOTIFY channel. */
   readonly schema: string
+  /** Write batches a worker keeps in flight: each on its own connection, so the server works on several at once. */
+  readonly parallelWrites = 2
   readonly #pool: pg.Pool
   readonly #ownsPool: boolean
   readonly #onError: (error: Error) => void

@@ -1,0 +1,96 @@
+/**
+ * The write buffer against a store whose flushes the test completes by hand: group commit, batches
+ * in parallel where the store allows, one run's writes kept in order, retries after failures.
+ */
+import { describe, expect, it } from 'vitest'
+import type { Completion, FlushOutcome, NewLogLine, Store, WriteBatch } from '../store/types.js'
+import { WriteBuffer } from './write-buffer.js'
+
+interface Pending {
+  readonly batch: WriteBatch
+  resolve(outcome: FlushOutcome): void
+  reject(error: Error): void
+}
+
+/** A store that records each flush and leaves it open until the test settles it. */
+function manualStore(): { store: Store; flushes: Pending[] } {
+  const flushes: Pending[] = []
+  const store = {
+    flush: (batch: WriteBatch) => new Promise<FlushOutcome>((resolve, reject) => flushes.push({ batch, resolve, reject })),
+  } as unknown as Store
+  return { store, flushes }
+}
+
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
+
+function line(runId: string, seq: number): NewLogLine {
+  return { runId, token: 't', seq, time: 0, level: 'info', message: `${runId}:${seq}` }
+}
+
+function completion(id: string): Completion {
+  return { id, token: 't', status: 'succeeded', finishedAt: 1, error: null, progress: null, tags: [], attempt: { number: 1, workerId: 'w', startedAt: new Date(0), finishedAt: new Date(1), outcome: 'succeeded', error: null } }
+}
+
+describe('WriteBuffer', () => {
+  it('sends what arrives in one turn as one batch, and what arrives meanwhile as the next', async () => {
+    const { store, flushes } = manualStore()
+    const buffer = new WriteBuffer(store, () => undefined)
+    buffer.log(line('a', 1))
+    buffer.log(line('b', 1))
+    const doneA = buffer.complete(completion('a'))
+    await turn()
+    expect(flushes).toHaveLength(1)
+    expect(flushes[0]!.batch.logs.map((l) => l.message)).toEqual(['a:1', 'b:1'])
+    buffer.log(line('b', 2))
+    await turn()
+    expect(flushes).toHaveLength(1) // one at a time by default
+    flushes[0]!.resolve({ fenced: [] })
+    expect(await doneA).toBe(false)
+    await turn()
+    await turn()
+    expect(flushes).toHaveLength(2)
+    expect(flushes[1]!.batch.logs.map((l) => l.message)).toEqual(['b:2'])
+  })
+
+  it('keeps batches in parallel where the store allows, holding back writes of runs already in flight', async () => {
+    const { store, flushes } = manualStore()
+    const buffer = new WriteBuffer(store, () => undefined, undefined, 2)
+    buffer.log(line('a', 1))
+    await turn()
+    expect(flushes).toHaveLength(1)
+    // a's completion must wait for a's log line; b's may leave at once.
+    const doneA = buffer.complete(completion('a'))
+    const doneB = buffer.complete(completion('b'))
+    await turn()
+    expect(flushes).toHaveLength(2)
+    expect(flushes[1]!.batch.completions.map((c) => c.id)).toEqual(['b'])
+    flushes[1]!.resolve({ fenced: ['b'] })
+    expect(await doneB).toBe(true)
+    await turn()
+    expect(flushes).toHaveLength(2) // a still waits for its first batch
+    flushes[0]!.resolve({ fenced: [] })
+    await turn()
+    await turn()
+    expect(flushes).toHaveLength(3)
+    expect(flushes[2]!.batch.completions.map((c) => c.id)).toEqual(['a'])
+    flushes[2]!.resolve({ fenced: [] })
+    expect(await doneA).toBe(false)
+    await buffer.drain()
+  })
+
+  it('puts a failed batch back in order, reports it, and writes it again after a pause', async () => {
+    const { store, flushes } = manualStore()
+    const errors: string[] = []
+    const buffer = new WriteBuffer(store, (e) => errors.push(e.message), undefined, 2)
+    buffer.log(line('a', 1))
+    await turn()
+    buffer.log(line('a', 2))
+    flushes[0]!.reject(new Error('connection lost'))
+    await new Promise((r) => setTimeout(r, 150))
+    expect(errors).toEqual(['write to the store failed (attempt 1), retrying: connection lost'])
+    expect(flushes).toHaveLength(2)
+    expect(flushes[1]!.batch.logs.map((l) => l.message)).toEqual(['a:1', 'a:2'])
+    flushes[1]!.resolve({ fenced: [] })
+    await buffer.drain()
+  })
+})
