@@ -505,5 +505,114 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect(await store.listWorkers(T0)).toEqual([])
       })
     })
+
+    describe('schedules', () => {
+      it('records a schedule once; a known one keeps its state', async () => {
+        const first = await store.initSchedule({ id: 'nightly', enabled: true, since: T0, nextTickAt: T0 + 60_000, now: T0 })
+        expect(first).toEqual({ id: 'nightly', enabled: true, lastTickAt: T0, lastRunId: null, nextTickAt: T0 + 60_000, updatedAt: T0 })
+        await store.setScheduleEnabled('nightly', false, T0 + 1)
+        const again = await store.initSchedule({ id: 'nightly', enabled: true, since: T0 + 500, nextTickAt: T0 + 60_000, now: T0 + 500 })
+        expect(again).toMatchObject({ enabled: false, lastTickAt: T0 })
+        await store.initSchedule({ id: 'hourly', enabled: false, since: T0, nextTickAt: null, now: T0 })
+        expect((await store.listSchedules()).map((s) => [s.id, s.enabled])).toEqual([
+          ['hourly', false],
+          ['nightly', false],
+        ])
+        expect(await store.setScheduleEnabled('missing', true, T0)).toBeUndefined()
+      })
+
+      it('takes each tick once, inserting its run in the same step; earlier ticks are refused', async () => {
+        await store.initSchedule({ id: 's', enabled: true, since: T0, nextTickAt: T0 + 1000, now: T0 })
+        const run = newRun({ scheduleId: 's', category: 'system' })
+        const fired = await store.fireSchedule({ id: 's', tickAt: T0 + 1000, nextTickAt: T0 + 2000, run, now: T0 + 1000 })
+        expect(fired).toMatchObject({ fired: true, insert: { created: true, run: { id: run.id, scheduleId: 's', category: 'system' } } })
+        // Another process with the same tick: nothing happens, no second run.
+        const twin = newRun({ scheduleId: 's' })
+        expect(await store.fireSchedule({ id: 's', tickAt: T0 + 1000, nextTickAt: T0 + 2000, run: twin, now: T0 + 1001 })).toEqual({ fired: false })
+        expect(await store.getRun(twin.id)).toBeUndefined()
+        expect(await store.fireSchedule({ id: 's', tickAt: T0 + 500, nextTickAt: T0 + 2000, run: null, now: T0 + 1001 })).toEqual({ fired: false })
+        // A skipped tick moves on without a run.
+        expect(await store.fireSchedule({ id: 's', tickAt: T0 + 2000, nextTickAt: T0 + 3000, run: null, now: T0 + 2000 })).toEqual({ fired: true })
+        expect((await store.listSchedules())[0]).toMatchObject({ lastTickAt: T0 + 2000, lastRunId: run.id, nextTickAt: T0 + 3000 })
+        expect((await store.listRuns({ scheduleId: 's' })).data.map((r) => r.id)).toEqual([run.id])
+        // Unknown schedules have no ticks to take.
+        expect(await store.fireSchedule({ id: 'nope', tickAt: T0, nextTickAt: null, run: null, now: T0 })).toEqual({ fired: false })
+      })
+
+      it('gives a tick to exactly one of many concurrent callers', async () => {
+        await store.initSchedule({ id: 'race', enabled: true, since: T0, nextTickAt: null, now: T0 })
+        const runs = Array.from({ length: 8 }, () => newRun({ scheduleId: 'race' }))
+        const outcomes = await Promise.all(runs.map((run) => store.fireSchedule({ id: 'race', tickAt: T0 + 10, nextTickAt: null, run, now: T0 + 10 })))
+        expect(outcomes.filter((o) => o.fired)).toHaveLength(1)
+        expect((await store.listRuns({ scheduleId: 'race' })).total).toBe(1)
+      })
+
+      it('counts ticks up to now as handled when turned back on', async () => {
+        await store.initSchedule({ id: 'toggle', enabled: true, since: T0, nextTickAt: null, now: T0 })
+        expect(await store.setScheduleEnabled('toggle', false, T0 + 10)).toMatchObject({ enabled: false, lastTickAt: T0 })
+        expect(await store.setScheduleEnabled('toggle', true, T0 + 5000)).toMatchObject({ enabled: true, lastTickAt: T0 + 5000, updatedAt: T0 + 5000 })
+        // Already on: turning it on again changes nothing about ticks.
+        expect(await store.setScheduleEnabled('toggle', true, T0 + 9000)).toMatchObject({ lastTickAt: T0 + 5000 })
+      })
+    })
+
+    describe('settings', () => {
+      it('stores JSON values by key, replacing them', async () => {
+        expect(await store.getSettings()).toEqual({})
+        await store.saveSettings({ workerConcurrency: 8, logBackend: 'store', note: { a: [1, 'x'] }, off: null }, T0)
+        await store.saveSettings({ workerConcurrency: 12 }, T0 + 1)
+        expect(await store.getSettings()).toEqual({ workerConcurrency: 12, logBackend: 'store', note: { a: [1, 'x'] }, off: null })
+      })
+    })
+
+    describe('retention', () => {
+      it('purges finished and deleted runs older than the cut-off with their logs and artifacts, oldest first, in batches', async () => {
+        const old = [newRun(), newRun(), newRun()]
+        const active = newRun({ runAt: T0 + 10_000_000 })
+        await store.insertRuns([...old, active])
+        for (let i = 0; i < 3; i++) {
+          const { run, token } = await claimOne()
+          const lines = [1, 2].map((seq) => ({ runId: run.id, token, seq, time: T0, level: 'info' as const, message: `l${seq}` }))
+          await store.flush({ ...EMPTY, logs: lines })
+          await store.putArtifact({ runId: run.id, name: 'a.txt', contentType: 'text/plain', data: Buffer.from('x'), now: T0 })
+          await store.flush({ ...EMPTY, completions: [completion(run, token, { finishedAt: T0 + 10 + i })] })
+        }
+        const recent = newRun()
+        await store.insertRuns([recent])
+        const { run: late, token: lateToken } = await claimOne()
+        await store.flush({ ...EMPTY, completions: [completion(late, lateToken, { finishedAt: T0 + 100_000 })] })
+
+        // Logs first: lines of runs finished before the cut-off go, the runs stay.
+        expect(await store.purgeLogs(T0 + 1000, 3)).toBe(3)
+        expect(await store.purgeLogs(T0 + 1000, 100)).toBe(3)
+        expect(await store.purgeLogs(T0 + 1000, 100)).toBe(0)
+        expect((await store.getRun(old[0]!.id))?.status).toBe('succeeded')
+
+        expect(await store.purgeRuns(T0 + 1000, 2)).toEqual([old[0]!.id, old[1]!.id])
+        expect(await store.purgeRuns(T0 + 1000, 10)).toEqual([old[2]!.id])
+        expect(await store.purgeRuns(T0 + 1000, 10)).toEqual([])
+        for (const run of old) {
+          expect(await store.getRun(run.id, { includeDeleted: true })).toBeUndefined()
+          expect(await store.listArtifacts(run.id)).toEqual([])
+          expect(await store.getLogs(run.id, 0, 10)).toEqual([])
+        }
+        // The pending run and the recently finished one stay; a deleted one goes once old enough.
+        expect((await store.getRun(active.id))?.status).toBe('pending')
+        expect((await store.getRun(late.id))?.status).toBe('succeeded')
+        await store.deleteRun(active.id, T0 + 50)
+        expect(await store.purgeRuns(T0 + 1000, 10)).toEqual([active.id])
+      })
+    })
+
+    describe('log counts from other log backends', () => {
+      it('raises the log count of runs whose lines live elsewhere, fenced by token', async () => {
+        await store.insertRuns([newRun()])
+        const { run, token } = await claimOne()
+        await store.flush({ ...EMPTY, logCounts: [{ id: run.id, token, count: 7 }, { id: run.id, token: 'stale', count: 99 }] })
+        await store.flush({ ...EMPTY, logCounts: [{ id: run.id, token, count: 5 }] })
+        expect(await store.getRun(run.id)).toMatchObject({ logCount: 7 })
+        expect(await store.getLogs(run.id, 0, 10)).toEqual([])
+      })
+    })
   })
 }

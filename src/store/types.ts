@@ -231,6 +231,18 @@ export interface WriteBatch {
   readonly completions: readonly Completion[]
   /** Claim more runs in the same transaction, after the writes (group commit of completions and the next claim). */
   readonly claim?: ClaimRequest
+  /**
+   * Log positions of runs whose lines went to a log backend outside the store: the runs'
+   * `logCount` rises to them (fenced by token like every write), and no line is stored.
+   */
+  readonly logCounts?: readonly LogCount[]
+}
+
+/** How many log lines a run has written through a log backend outside the store. */
+export interface LogCount {
+  readonly id: string
+  readonly token: string
+  readonly count: number
 }
 
 /** What a batch write did. */
@@ -359,6 +371,47 @@ export interface WorkerInfo {
   readonly observer: boolean
 }
 
+/** What the store keeps of a schedule (the definition itself lives in code). */
+export interface ScheduleState {
+  readonly id: string
+  readonly enabled: boolean
+  /** The last tick handled (fired or skipped), epoch ms; `null` before the first. */
+  readonly lastTickAt: number | null
+  /** The run of the last tick that fired. */
+  readonly lastRunId: string | null
+  /** The next tick, as the process that handled the last one computed it. */
+  readonly nextTickAt: number | null
+  readonly updatedAt: number
+}
+
+/** See {@link Store.initSchedule}. */
+export interface ScheduleInit {
+  readonly id: string
+  readonly enabled: boolean
+  /** Ticks up to here count as handled (a new schedule does not catch up on the past). */
+  readonly since: number
+  readonly nextTickAt: number | null
+  readonly now: number
+}
+
+/** See {@link Store.fireSchedule}. */
+export interface ScheduleFire {
+  readonly id: string
+  readonly tickAt: number
+  readonly nextTickAt: number | null
+  /** The tick's run; `null` when the tick is skipped (overlap, disabled, missed). */
+  readonly run: NewRun | null
+  readonly now: number
+}
+
+/** What {@link Store.fireSchedule} did. */
+export interface FireOutcome {
+  /** Whether this call took the tick. */
+  readonly fired: boolean
+  /** The insert of the tick's run, when this call took the tick and had one. */
+  readonly insert?: InsertOutcome
+}
+
 /** A message between processes sharing a store. */
 export type StoreSignal =
   /** Stop these runs wherever they execute. */
@@ -461,6 +514,39 @@ export interface Store {
   removeWorker(id: string): Promise<void>
   /** Workers with a heartbeat at or after `since`. */
   listWorkers(since: number): Promise<WorkerInfo[]>
+
+  /**
+   * Records a schedule the first time any process registers it (enabled as given, ticks handled
+   * up to `since`); a known schedule keeps its state. Returns the stored state.
+   */
+  initSchedule(init: ScheduleInit): Promise<ScheduleState>
+  /** Every schedule the store knows. */
+  listSchedules(): Promise<ScheduleState[]>
+  /**
+   * Turns a schedule on or off. Turning it on counts the ticks up to `now` as handled: ticks
+   * missed while it was off are never caught up.
+   */
+  setScheduleEnabled(id: string, enabled: boolean, now: number): Promise<ScheduleState | undefined>
+  /**
+   * Takes one tick of a schedule, atomically: when the tick is later than the last one handled,
+   * it becomes the last one, and `run` (if any) is inserted in the same transaction. When another
+   * process took the tick first (or a later one), nothing changes and `fired` is `false`.
+   */
+  fireSchedule(fire: ScheduleFire): Promise<FireOutcome>
+
+  /** The stored runtime settings (JSON values by key). */
+  getSettings(): Promise<Record<string, unknown>>
+  /** Stores settings (JSON values by key), replacing those keys. */
+  saveSettings(values: Readonly<Record<string, unknown>>, now: number): Promise<void>
+
+  /**
+   * Deletes up to `limit` finished runs (succeeded, failed, cancelled) that finished before
+   * `before`, and deleted runs deleted before it, oldest first, with their log lines and
+   * artifacts. Returns their ids.
+   */
+  purgeRuns(before: number, limit: number): Promise<string[]>
+  /** Deletes up to `limit` stored log lines of runs that finished before `before`; returns how many. */
+  purgeLogs(before: number, limit: number): Promise<number>
 
   /** Calls `listener` when runs were inserted or became pending through this store object (push wake-up). */
   onRunsAvailable(listener: WakeListener): () => void

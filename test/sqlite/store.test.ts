@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { sqliteStore } from '../../src/store/sqlite/store.js'
+import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js'
 import { describeStoreConformance, newRun } from '../store-conformance.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'taskengine-sqlite-'))
@@ -24,7 +25,7 @@ describe('sqlite store specifics', () => {
     const second = sqliteStore(path, { synchronous: 'full' })
     expect(second.database.pragma('synchronous', { simple: true })).toBe(2)
     expect((await second.getRun(row.id))?.id).toBe(row.id)
-    expect(second.database.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 1 })
+    expect(second.database.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: SQLITE_MIGRATIONS.length })
     await second.close()
   })
 

@@ -192,6 +192,31 @@ CREATE TABLE workers (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'schedules, settings',
+    sql: `
+-- What the engine remembers of each schedule defined in code: whether it is on, and the last
+-- tick handled (fired or skipped). Moving last_tick_at forward under the row lock is how one
+-- process, and only one, takes a tick.
+CREATE TABLE schedules (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  enabled BOOLEAN NOT NULL,
+  last_tick_at BIGINT,
+  last_run_id TEXT COLLATE "C",
+  next_tick_at BIGINT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+
+-- Runtime settings changed by operators (JSON values by key).
+CREATE TABLE settings (
+  key TEXT COLLATE "C" PRIMARY KEY,
+  value JSON NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+`,
+  },
 ]
 
 /** First key of the migration lock (`'task'` in ASCII); the second is a hash of the schema name. */

@@ -47,6 +47,7 @@ import type {
   ClaimRequest,
   ClaimedRun,
   Completion,
+  FireOutcome,
   FlushOutcome,
   InsertOptions,
   InsertOutcome,
@@ -59,6 +60,9 @@ import type {
   RunFilter,
   RunPage,
   RunState,
+  ScheduleFire,
+  ScheduleInit,
+  ScheduleState,
   Store,
   StoreSignal,
   StoreStats,
@@ -179,7 +183,7 @@ export class PostgresStore implements Store {
   readonly #pool: pg.Pool
   readonly #ownsPool: boolean
   readonly #onError: (error: Error) => void
-  readonly #t: { runs: string; logs: string; artifacts: string; pools: string; workers: string; claimRuns: string; claimCandidates: string }
+  readonly #t: { runs: string; logs: string; artifacts: string; pools: string; workers: string; schedules: string; settings: string; claimRuns: string; claimCandidates: string }
   readonly #wake = new Set<WakeListener>()
   /** Payload of this store's own NOTIFYs: its listener skips them, having woken locally already. */
   readonly #instance = randomUUID()
@@ -230,6 +234,8 @@ export class PostgresStore implements Store {
       artifacts: `${s}.artifacts`,
       pools: `${s}.pools`,
       workers: `${s}.workers`,
+      schedules: `${s}.schedules`,
+      settings: `${s}.settings`,
       claimRuns: `${s}.claim_runs`,
       claimCandidates: `${s}.claim_candidates`,
     }
@@ -613,6 +619,16 @@ export class PostgresStore implements Store {
           logs.map((l) => l.level),
           logs.map((l) => withoutNul(l.message)),
         ],
+        done: () => undefined,
+      })
+    }
+    const logCounts = batch.logCounts ?? []
+    if (logCounts.length > 0) {
+      steps.push({
+        text: `UPDATE ${t.runs} r SET log_count = greatest(r.log_count, c.count)
+          FROM (SELECT id, token, max(count) AS count FROM unnest($1::text[], $2::text[], $3::int4[]) AS u(id, token, count) GROUP BY id, token) c
+          WHERE r.id = c.id AND r.lease_token = c.token`,
+        values: [logCounts.map((c) => c.id), logCounts.map((c) => c.token), logCounts.map((c) => c.count)],
         done: () => undefined,
       })
     }
@@ -1078,6 +1094,128 @@ export class PostgresStore implements Store {
     const rows = await this.#query<WorkerRow>(db, `SELECT ${WORKER_COLUMNS} FROM ${this.#t.workers} WHERE heartbeat_at >= $1 ORDER BY started_at`, [since])
     return rows.map(toWorker)
   }
+
+  async initSchedule(init: ScheduleInit): Promise<ScheduleState> {
+    const db = await this.#db()
+    const t = this.#t.schedules
+    const [row] = await this.#query<ScheduleRow>(
+      db,
+      `WITH ins AS (
+         INSERT INTO ${t} (id, enabled, last_tick_at, next_tick_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
+         ON CONFLICT (id) DO NOTHING RETURNING ${SCHEDULE_COLUMNS}
+       )
+       SELECT * FROM ins UNION ALL SELECT ${SCHEDULE_COLUMNS} FROM ${t} WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
+      [init.id, init.enabled, init.since, init.nextTickAt, init.now],
+    )
+    return toScheduleState(row!)
+  }
+
+  async listSchedules(): Promise<ScheduleState[]> {
+    const db = await this.#db()
+    return (await this.#query<ScheduleRow>(db, `SELECT ${SCHEDULE_COLUMNS} FROM ${this.#t.schedules} ORDER BY id`, [])).map(toScheduleState)
+  }
+
+  async setScheduleEnabled(id: string, enabled: boolean, now: number): Promise<ScheduleState | undefined> {
+    const db = await this.#db()
+    const [row] = await this.#query<ScheduleRow>(
+      db,
+      `UPDATE ${this.#t.schedules} SET enabled = $2, updated_at = $3,
+         last_tick_at = CASE WHEN $2 AND NOT enabled THEN greatest(coalesce(last_tick_at, 0), $3) ELSE last_tick_at END
+       WHERE id = $1 RETURNING ${SCHEDULE_COLUMNS}`,
+      [id, enabled, now],
+    )
+    return row === undefined ? undefined : toScheduleState(row)
+  }
+
+  async fireSchedule(fire: ScheduleFire): Promise<FireOutcome> {
+    await this.#db()
+    const run = fire.run
+    const outcome = await this.#transaction(async (client) => {
+      // The row lock orders processes taking the same tick: the second sees the first's tick.
+      const { rowCount } = await client.query({
+        text: `UPDATE ${this.#t.schedules} SET last_tick_at = $2, next_tick_at = $3, updated_at = $4, last_run_id = coalesce($5, last_run_id)
+          WHERE id = $1 AND (last_tick_at IS NULL OR last_tick_at < $2)`,
+        values: [fire.id, fire.tickAt, fire.nextTickAt, fire.now, run?.id ?? null],
+      })
+      if (rowCount === 0) return { fired: false }
+      if (run === null) return { fired: true }
+      const [insert] = await this.insertRuns([run], { client })
+      return { fired: true, insert: insert! }
+    })
+    if (outcome.insert?.created === true) this.#notify()
+    return outcome
+  }
+
+  async getSettings(): Promise<Record<string, unknown>> {
+    const db = await this.#db()
+    const rows = await this.#query<{ key: string; value: string }>(db, `SELECT key, value FROM ${this.#t.settings}`, [])
+    return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown]))
+  }
+
+  async saveSettings(values: Readonly<Record<string, unknown>>, now: number): Promise<void> {
+    const db = await this.#db()
+    const entries = Object.entries(values)
+    if (entries.length === 0) return
+    await this.#query(
+      db,
+      `INSERT INTO ${this.#t.settings} (key, value, updated_at) SELECT k, v::json, $3 FROM unnest($1::text[], $2::text[]) AS u(k, v)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      [entries.map(([k]) => k), entries.map(([, v]) => JSON.stringify(v)), now],
+    )
+  }
+
+  async purgeRuns(before: number, limit: number): Promise<string[]> {
+    await this.#db()
+    const t = this.#t
+    return this.#transaction(async (client) => {
+      // Oldest first by id (ids sort by creation time): old finished runs come first.
+      const { rows } = await client.query<{ id: string }>({
+        text: `DELETE FROM ${t.runs} WHERE id IN (
+            SELECT id FROM ${t.runs}
+            WHERE (status IN ('succeeded', 'failed', 'cancelled') AND finished_at < $1) OR deleted_at < $1
+            ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+          RETURNING id`,
+        values: [before, limit],
+      })
+      const ids = rows.map((r) => r.id)
+      if (ids.length > 0) {
+        await client.query({ text: `DELETE FROM ${t.logs} WHERE run_id = ANY($1::text[])`, values: [ids] })
+        await client.query({ text: `DELETE FROM ${t.artifacts} WHERE run_id = ANY($1::text[])`, values: [ids] })
+      }
+      return ids
+    })
+  }
+
+  async purgeLogs(before: number, limit: number): Promise<number> {
+    const db = await this.#db()
+    const t = this.#t
+    const rows = await this.#query<{ n: number }>(
+      db,
+      `WITH gone AS (
+         DELETE FROM ${t.logs} WHERE (run_id, seq) IN (
+           SELECT l.run_id, l.seq FROM ${t.runs} r JOIN ${t.logs} l ON l.run_id = r.id
+           WHERE r.status IN ('succeeded', 'failed', 'cancelled') AND r.finished_at < $1 LIMIT $2)
+         RETURNING 1)
+       SELECT count(*) AS n FROM gone`,
+      [before, limit],
+    )
+    return Number(rows[0]?.n ?? 0)
+  }
+}
+
+const SCHEDULE_COLUMNS = 'id, enabled, last_tick_at, last_run_id, next_tick_at, updated_at'
+
+interface ScheduleRow {
+  id: string
+  enabled: boolean
+  last_tick_at: number | null
+  last_run_id: string | null
+  next_tick_at: number | null
+  updated_at: number
+}
+
+function toScheduleState(row: ScheduleRow): ScheduleState {
+  return { id: row.id, enabled: row.enabled, lastTickAt: row.last_tick_at, lastRunId: row.last_run_id, nextTickAt: row.next_tick_at, updatedAt: row.updated_at }
 }
 
 /** First key of the maintenance leader lock (`'lead'` in ASCII); the second is a hash of the schema name. */

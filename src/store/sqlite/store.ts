@@ -38,6 +38,7 @@ import type {
   CancelOutcome,
   ClaimRequest,
   ClaimedRun,
+  FireOutcome,
   FlushOutcome,
   InsertOptions,
   InsertOutcome,
@@ -50,6 +51,9 @@ import type {
   RunFilter,
   RunPage,
   RunState,
+  ScheduleFire,
+  ScheduleInit,
+  ScheduleState,
   Store,
   StoreStats,
   ThroughputBucket,
@@ -196,9 +200,14 @@ export class SqliteStore implements Store {
   async insertRuns(runs: readonly NewRun[], options: InsertOptions = {}): Promise<InsertOutcome[]> {
     if (options.client !== undefined) throw new ValidationError('client: the SQLite store has no client connections; enqueue without `client`')
     if (runs.length === 0) return []
+    const inserted = this.#write(() => this.#insert(runs))
+    return this.#inserted(runs, inserted)
+  }
+
+  /** Inserts rows (inside a transaction); returns the ids inserted, or `undefined` when no row has a unique key (all were). */
+  #insert(runs: readonly NewRun[]): Set<string> | undefined {
     // Rows of one enqueueMany share everything but id, arguments and keys: send the shared
     // values once as parameters and only the varying ones through one JSON array.
-    const groups = groupRuns(runs)
     const hasUnique = runs.some((r) => r.uniqueKey !== null)
     const sql = `INSERT INTO runs (id, args, args_hash, unique_key, status, task, label, queue, priority, tags, category, created_by, parent_id, pool_id,
         schedule_id, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, enqueued_at, updated_at)
@@ -206,32 +215,35 @@ export class SqliteStore implements Store {
         @poolId, @scheduleId, @maxAttempts, @backoff, @timeoutMs, @runAt, @notAfter, @createdAt, @createdAt, @createdAt
       FROM json_each(@rows) v WHERE true ON CONFLICT DO NOTHING`
     const inserted = new Set<string>()
-    this.#write(() => {
-      for (const { shared, rows } of groups) {
-        const params = {
-          task: shared.task,
-          label: shared.label,
-          queue: shared.queue,
-          priority: shared.priority,
-          tags: JSON.stringify(shared.tags),
-          category: shared.category,
-          createdBy: shared.createdBy,
-          parentId: shared.parentId,
-          poolId: shared.poolId,
-          scheduleId: shared.scheduleId,
-          maxAttempts: shared.maxAttempts,
-          backoff: shared.backoff === null ? null : JSON.stringify(shared.backoff),
-          timeoutMs: shared.timeoutMs,
-          runAt: shared.runAt,
-          notAfter: shared.notAfter,
-          createdAt: shared.createdAt,
-          rows: JSON.stringify(rows.map((r) => [r.id, r.args, r.argsHash, r.uniqueKey])),
-        }
-        if (hasUnique) for (const id of this.#stmt(`${sql} RETURNING id`).pluck().all(params) as string[]) inserted.add(id)
-        else this.#stmt(sql).run(params)
+    for (const { shared, rows } of groupRuns(runs)) {
+      const params = {
+        task: shared.task,
+        label: shared.label,
+        queue: shared.queue,
+        priority: shared.priority,
+        tags: JSON.stringify(shared.tags),
+        category: shared.category,
+        createdBy: shared.createdBy,
+        parentId: shared.parentId,
+        poolId: shared.poolId,
+        scheduleId: shared.scheduleId,
+        maxAttempts: shared.maxAttempts,
+        backoff: shared.backoff === null ? null : JSON.stringify(shared.backoff),
+        timeoutMs: shared.timeoutMs,
+        runAt: shared.runAt,
+        notAfter: shared.notAfter,
+        createdAt: shared.createdAt,
+        rows: JSON.stringify(rows.map((r) => [r.id, r.args, r.argsHash, r.uniqueKey])),
       }
-    })
-    if (!hasUnique) {
+      if (hasUnique) for (const id of this.#stmt(`${sql} RETURNING id`).pluck().all(params) as string[]) inserted.add(id)
+      else this.#stmt(sql).run(params)
+    }
+    return hasUnique ? inserted : undefined
+  }
+
+  /** The outcomes of an insert (after its transaction), waking workers when runs were added. */
+  #inserted(runs: readonly NewRun[], inserted: Set<string> | undefined): InsertOutcome[] {
+    if (inserted === undefined) {
       this.#notify()
       return runs.map((r) => ({ run: runFromNew(r), created: true }))
     }
@@ -311,6 +323,10 @@ export class SqliteStore implements Store {
         ).run(JSON.stringify(batch.logs.map((l) => [l.runId, l.seq, l.time, l.level, l.message, l.token])))
         const count = this.#stmt('UPDATE runs SET log_count = (SELECT coalesce(max(seq), 0) FROM logs WHERE run_id = ?) WHERE id = ?')
         for (const id of new Set(batch.logs.map((l) => l.runId))) count.run(id, id)
+      }
+      if (batch.logCounts !== undefined && batch.logCounts.length > 0) {
+        const count = this.#stmt('UPDATE runs SET log_count = max(log_count, ?) WHERE id = ? AND lease_token = ?')
+        for (const c of batch.logCounts) count.run(c.count, c.id, c.token)
       }
       if (batch.progress.length > 0) {
         const save = this.#stmt('UPDATE runs SET progress = ?, tags = ?, updated_at = ? WHERE id = ? AND lease_token = ?')
@@ -678,4 +694,97 @@ export class SqliteStore implements Store {
     const rows = this.#stmt('SELECT * FROM workers WHERE heartbeat_at >= ? ORDER BY started_at').all(since) as WorkerRow[]
     return rows.map(toWorker)
   }
+
+  async initSchedule(init: ScheduleInit): Promise<ScheduleState> {
+    const row = this.#write(() => {
+      this.#stmt(
+        `INSERT INTO schedules (id, enabled, last_tick_at, next_tick_at, created_at, updated_at) VALUES (@id, @enabled, @since, @next, @now, @now)
+         ON CONFLICT (id) DO NOTHING`,
+      ).run({ id: init.id, enabled: init.enabled ? 1 : 0, since: init.since, next: init.nextTickAt, now: init.now })
+      return this.#stmt('SELECT * FROM schedules WHERE id = ?').get(init.id) as ScheduleRow
+    })
+    return toScheduleState(row)
+  }
+
+  async listSchedules(): Promise<ScheduleState[]> {
+    return (this.#stmt('SELECT * FROM schedules ORDER BY id').all() as ScheduleRow[]).map(toScheduleState)
+  }
+
+  async setScheduleEnabled(id: string, enabled: boolean, now: number): Promise<ScheduleState | undefined> {
+    const row = this.#stmt(
+      `UPDATE schedules SET enabled = @enabled, updated_at = @now,
+         last_tick_at = CASE WHEN @enabled = 1 AND enabled = 0 THEN max(coalesce(last_tick_at, 0), @now) ELSE last_tick_at END
+       WHERE id = @id RETURNING *`,
+    ).get({ id, enabled: enabled ? 1 : 0, now }) as ScheduleRow | undefined
+    return row === undefined ? undefined : toScheduleState(row)
+  }
+
+  async fireSchedule(fire: ScheduleFire): Promise<FireOutcome> {
+    const result = this.#write(() => {
+      const taken = this.#stmt(
+        `UPDATE schedules SET last_tick_at = @tick, next_tick_at = @next, updated_at = @now,
+           last_run_id = coalesce(@runId, last_run_id)
+         WHERE id = @id AND (last_tick_at IS NULL OR last_tick_at < @tick)`,
+      ).run({ id: fire.id, tick: fire.tickAt, next: fire.nextTickAt, now: fire.now, runId: fire.run?.id ?? null }).changes
+      if (taken === 0) return { fired: false as const }
+      return { fired: true as const, inserted: fire.run === null ? undefined : this.#insert([fire.run]) }
+    })
+    if (!result.fired || fire.run === null) return { fired: result.fired }
+    return { fired: true, insert: this.#inserted([fire.run], result.inserted)[0]! }
+  }
+
+  async getSettings(): Promise<Record<string, unknown>> {
+    const rows = this.#stmt('SELECT key, value FROM settings').all() as { key: string; value: string }[]
+    return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown]))
+  }
+
+  async saveSettings(values: Readonly<Record<string, unknown>>, now: number): Promise<void> {
+    const save = this.#stmt('INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
+    this.#write(() => {
+      for (const [key, value] of Object.entries(values)) save.run(key, JSON.stringify(value), now)
+    })
+    return
+  }
+
+  async purgeRuns(before: number, limit: number): Promise<string[]> {
+    return this.#write(() => {
+      // Oldest first in insertion order: old finished runs sit at the start of the table.
+      const ids = this.#stmt(
+        `SELECT id FROM runs WHERE (status IN ('succeeded', 'failed', 'cancelled') AND finished_at < @before) OR deleted_at < @before
+         ORDER BY seq LIMIT @limit`,
+      )
+        .pluck()
+        .all({ before, limit }) as string[]
+      if (ids.length === 0) return ids
+      const list = JSON.stringify(ids)
+      this.#stmt('DELETE FROM logs WHERE run_id IN (SELECT value FROM json_each(?))').run(list)
+      this.#stmt('DELETE FROM artifacts WHERE run_id IN (SELECT value FROM json_each(?))').run(list)
+      this.#stmt('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))').run(list)
+      return ids
+    })
+  }
+
+  async purgeLogs(before: number, limit: number): Promise<number> {
+    return this.#write(
+      () =>
+        this.#stmt(
+          `DELETE FROM logs WHERE (run_id, seq) IN (
+             SELECT l.run_id, l.seq FROM runs r JOIN logs l ON l.run_id = r.id
+             WHERE r.status IN ('succeeded', 'failed', 'cancelled') AND r.finished_at < @before LIMIT @limit)`,
+        ).run({ before, limit }).changes,
+    )
+  }
+}
+
+interface ScheduleRow {
+  id: string
+  enabled: number
+  last_tick_at: number | null
+  last_run_id: string | null
+  next_tick_at: number | null
+  updated_at: number
+}
+
+function toScheduleState(row: ScheduleRow): ScheduleState {
+  return { id: row.id, enabled: row.enabled === 1, lastTickAt: row.last_tick_at, lastRunId: row.last_run_id, nextTickAt: row.next_tick_at, updatedAt: row.updated_at }
 }

@@ -1,0 +1,182 @@
+/**
+ * Schedule definitions: a cron expression (with optional seconds) in a time zone that enqueues
+ * runs of a task, checked once at definition time. The engine fires them (engine/scheduler.ts).
+ */
+import { Cron } from 'croner'
+import { TaskDefinitionError, describeValue } from '../errors.js'
+import type { AnyTask, Task } from './define.js'
+import { isTask } from './define.js'
+import type { ArgsInput } from './fields.js'
+
+/** Marks schedule objects, so a module's exports can be scanned for schedules. */
+export const SCHEDULE_BRAND: unique symbol = Symbol.for('taskengine.schedule') as never
+
+/** What an `argsBuilder` learns about the tick it builds arguments for. */
+export interface ScheduleTick {
+  readonly scheduleId: string
+  /** The tick's time (when the cron expression said to run). */
+  readonly scheduledAt: Date
+}
+
+/** Enqueue options a schedule may set on its runs. */
+export interface ScheduleRunOptions {
+  readonly label?: string
+  readonly queue?: string
+  readonly priority?: number
+  readonly maxAttempts?: number
+  readonly timeoutMs?: number
+  readonly tags?: readonly string[]
+}
+
+/** What `defineSchedule` accepts. */
+export interface ScheduleOptions<A = Record<string, unknown>> {
+  /** Unique id: letters, digits, `.`, `_`, `-`, `:`; starts with a letter or digit; at most 100. */
+  readonly id: string
+  /** Human name. Default: the id. */
+  readonly name?: string
+  readonly description?: string
+  /**
+   * When to run: 5 fields (minute hour day month weekday) or 6 with seconds first, as croner
+   * reads them (`L`, `W`, `#`, names, `@daily` and friends included). Day of month and day of
+   * week combine with OR, as in classic cron.
+   */
+  readonly cron: string
+  /** IANA time zone the expression is read in, e.g. `Europe/Berlin`. Default: `UTC`. */
+  readonly timezone?: string
+  /** The task to enqueue (a definition or a registered key). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly task: Task<A, any> | string
+  /** Arguments of every run (validated by the task's fields when the tick fires). */
+  readonly args?: Partial<A> | ArgsInput
+  /** Arguments computed per tick instead (e.g. "yesterday" for a daily report). */
+  readonly argsBuilder?: (tick: ScheduleTick) => Partial<A> | ArgsInput | Promise<Partial<A> | ArgsInput>
+  /** Options of every run. Runs are always `category: 'system'` and carry the schedule's id. */
+  readonly options?: ScheduleRunOptions
+  /** Run a tick while the previous run of this schedule is still pending or running. Default: `true`. */
+  readonly overlap?: boolean
+  /** A tick's run expires (`cancelled`) if it has not started by the next tick. Default: `true`. */
+  readonly expireAtNextTick?: boolean
+  /** Ticks missed while no process ran the schedule: enqueue the last this many (default 0: skip them). */
+  readonly catchUp?: number
+  /** Whether a schedule the store has never seen starts enabled. Default: `true`. */
+  readonly enabled?: boolean
+}
+
+/** A checked schedule definition. */
+export interface Schedule {
+  readonly [SCHEDULE_BRAND]: true
+  readonly id: string
+  readonly name: string
+  readonly description: string
+  readonly cron: string
+  readonly timezone: string
+  /** The task's key. */
+  readonly task: string
+  /** The task definition, when one was given (the engine registers it if missing). */
+  readonly taskDefinition: AnyTask | undefined
+  readonly args: ArgsInput | undefined
+  readonly argsBuilder: ((tick: ScheduleTick) => ArgsInput | Promise<ArgsInput>) | undefined
+  readonly options: ScheduleRunOptions
+  readonly overlap: boolean
+  readonly expireAtNextTick: boolean
+  readonly catchUp: number
+  readonly enabled: boolean
+  /** The first tick strictly after `after`, or `null` when the expression never fires again. */
+  nextTick(after: Date): Date | null
+}
+
+const SCHEDULE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/
+const RUN_OPTION_KEYS = new Set(['label', 'queue', 'priority', 'maxAttempts', 'timeoutMs', 'tags'])
+const OPTION_KEYS = new Set(['id', 'name', 'description', 'cron', 'timezone', 'task', 'args', 'argsBuilder', 'options', 'overlap', 'expireAtNextTick', 'catchUp', 'enabled'])
+
+/** Whether `value` names a time zone this runtime knows (IANA names, `UTC`). */
+export function isTimeZone(value: unknown): value is string {
+  if (typeof value !== 'string' || value === '') return false
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Defines a cron schedule. Register it with `createEngine({ schedules: [...] })` or
+ * `engine.registerSchedule()`; a tasks module given to the CLI may export schedules too.
+ *
+ * @example
+ * export const nightly = defineSchedule({
+ *   id: 'nightly-backup',
+ *   cron: '30 2 * * *',
+ *   timezone: 'Europe/Berlin',
+ *   task: backup,
+ *   args: { format: 'tar' },
+ *   overlap: false,
+ * })
+ */
+export function defineSchedule<A = Record<string, unknown>>(options: ScheduleOptions<A>): Schedule {
+  if (typeof options !== 'object' || options === null) throw new TaskDefinitionError(`a schedule definition must be an object, got ${describeValue(options)}`)
+  const { id } = options
+  if (typeof id !== 'string' || !SCHEDULE_ID.test(id)) {
+    throw new TaskDefinitionError(`invalid schedule id ${describeValue(id)}: use letters, digits, ".", "_", "-" and ":", starting with a letter or digit (at most 100)`)
+  }
+  const where = `schedule "${id}"`
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) throw new TaskDefinitionError(`${where}: unknown option "${key}" (known: ${[...OPTION_KEYS].join(', ')})`)
+  }
+  for (const prop of ['name', 'description'] as const) {
+    if (options[prop] !== undefined && typeof options[prop] !== 'string') throw new TaskDefinitionError(`${where}: ${prop} must be a string, got ${describeValue(options[prop])}`)
+  }
+  const timezone = options.timezone ?? 'UTC'
+  if (!isTimeZone(timezone)) throw new TaskDefinitionError(`${where}: unknown time zone ${describeValue(options.timezone)} (use an IANA name such as "Europe/Berlin", or "UTC")`)
+  if (typeof options.cron !== 'string' || options.cron.trim() === '') throw new TaskDefinitionError(`${where}: cron must be a cron expression, got ${describeValue(options.cron)}`)
+  const cron = options.cron.trim()
+  let pattern: Cron
+  try {
+    pattern = new Cron(cron, { timezone, paused: true, mode: '5-or-6-parts' })
+  } catch (error) {
+    throw new TaskDefinitionError(`${where}: invalid cron expression "${cron}": ${(error as Error).message.replace(/^CronPattern: /, '')}`)
+  }
+  const task = options.task
+  if (!isTask(task) && (typeof task !== 'string' || task === '')) throw new TaskDefinitionError(`${where}: task must be a task definition or a task key, got ${describeValue(task)}`)
+  if (options.args !== undefined && options.argsBuilder !== undefined) throw new TaskDefinitionError(`${where}: give args or argsBuilder, not both`)
+  if (options.args !== undefined && (typeof options.args !== 'object' || options.args === null || Array.isArray(options.args))) {
+    throw new TaskDefinitionError(`${where}: args must be an object, got ${describeValue(options.args)}`)
+  }
+  if (options.argsBuilder !== undefined && typeof options.argsBuilder !== 'function') throw new TaskDefinitionError(`${where}: argsBuilder must be a function, got ${describeValue(options.argsBuilder)}`)
+  const runOptions = options.options ?? {}
+  if (typeof runOptions !== 'object' || runOptions === null) throw new TaskDefinitionError(`${where}: options must be an object, got ${describeValue(runOptions)}`)
+  for (const key of Object.keys(runOptions)) {
+    if (!RUN_OPTION_KEYS.has(key)) throw new TaskDefinitionError(`${where}: options.${key} is not an option of scheduled runs (known: ${[...RUN_OPTION_KEYS].join(', ')})`)
+  }
+  for (const flag of ['overlap', 'expireAtNextTick', 'enabled'] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw new TaskDefinitionError(`${where}: ${flag} must be a boolean, got ${describeValue(options[flag])}`)
+  }
+  const catchUp = options.catchUp ?? 0
+  if (!Number.isSafeInteger(catchUp) || catchUp < 0 || catchUp > 1000) throw new TaskDefinitionError(`${where}: catchUp must be an integer from 0 to 1000, got ${describeValue(options.catchUp)}`)
+  if (pattern.nextRun(new Date()) === null) throw new TaskDefinitionError(`${where}: cron expression "${cron}" never fires again`)
+
+  return Object.freeze({
+    [SCHEDULE_BRAND]: true as const,
+    id,
+    name: options.name ?? id,
+    description: options.description ?? '',
+    cron,
+    timezone,
+    task: typeof task === 'string' ? task : (task as AnyTask).key,
+    taskDefinition: typeof task === 'string' ? undefined : (task as AnyTask),
+    args: options.args as ArgsInput | undefined,
+    argsBuilder: options.argsBuilder as Schedule['argsBuilder'],
+    options: Object.freeze({ ...runOptions }),
+    overlap: options.overlap ?? true,
+    expireAtNextTick: options.expireAtNextTick ?? true,
+    catchUp,
+    enabled: options.enabled ?? true,
+    nextTick: (after: Date) => pattern.nextRun(after),
+  })
+}
+
+/** Whether `value` is a schedule made by {@link defineSchedule}. */
+export function isSchedule(value: unknown): value is Schedule {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[SCHEDULE_BRAND] === true
+}
