@@ -18,6 +18,15 @@ export type {
   StringListField,
   TimeField,
 } from './task/fields.js'
+export { defineSchedule, isSchedule, isTimeZone } from './task/schedule.js'
+export type { Schedule, ScheduleOptions, ScheduleRunOptions, ScheduleTick } from './task/schedule.js'
+export type { ScheduleInfo } from './engine/scheduler.js'
+export { SETTING_KEYS } from './engine/settings.js'
+export type { SettingInfo, SettingKey, Settings } from './engine/settings.js'
+export { filesLogBackend, STORE_LOG_BACKEND } from './engine/log-backends.js'
+export type { LogBackend, LogBackendInfo, LogLine } from './engine/log-backends.js'
+export { RETENTION_ID } from './engine/retention.js'
+export type { RetentionOptions, RetentionReport } from './engine/retention.js'
 export { fieldInfo, taskInfo } from './task/describe.js'
 export type { FieldInfo, TaskInfo } from './task/describe.js'
 export { TaskRegistry } from './task/registry.js'
@@ -57,8 +66,10 @@ export type {
   ClaimedRun,
   Completion,
   FlushOutcome,
+  FireOutcome,
   InsertOptions,
   InsertOutcome,
+  LogCount,
   Lease,
   NewLogLine,
   NewRun,
@@ -71,7 +82,11 @@ export type {
   RunFilter,
   RunPage,
   RunState,
+  ScheduleFire,
+  ScheduleInit,
+  ScheduleState,
   Store,
+  StoreSignal,
   StoreStats,
   ThroughputBucket,
   WaitWrite,

@@ -9,6 +9,7 @@ import type { LogEntry, PoolOptions, PoolStatus, RunResult } from '../task/conte
 import { UNLIMITED_CONCURRENCY, checkConcurrency, type AnyTask, type Task } from '../task/define.js'
 import { parseArgs, type ArgsInput } from '../task/fields.js'
 import { TaskRegistry, type TaskCategory } from '../task/registry.js'
+import { isSchedule, type Schedule } from '../task/schedule.js'
 import {
   RUN_STATES,
   type Artifact,
@@ -28,8 +29,12 @@ import { checkEnqueueOptions, hashArgs, newRunRow, type EnqueueOptions } from '.
 import { EventBus, deliver, type RunEvent, type RunEventFilter, type RunEventListener } from './events.js'
 import { executeRun, type LogLimits, type PoolOpener, type RunSpec } from './execute.js'
 import { newId } from './ids.js'
+import { STORE_LOG_BACKEND, checkLogBackend, type LogBackend, type LogBackendInfo } from './log-backends.js'
 import { PoolHandle, poolStatus, type PoolEngine } from './pool.js'
+import { RETENTION_ID, retentionSchedule, retentionTask, type RetentionOptions } from './retention.js'
 import { RunBatch } from './run-batch.js'
+import { ScheduleRegistry, Scheduler, type ScheduleInfo } from './scheduler.js'
+import { SETTING_KEYS, checkSettingsPatch, defaultSettings, describeSettings, mergeSettings, type SettingInfo, type Settings } from './settings.js'
 import { Worker, type WorkerOptions } from './worker.js'
 
 /** Options of {@link createEngine}. */
@@ -61,6 +66,15 @@ export interface EngineOptions {
   readonly maxLogLineLength?: number
   /** The clock durable runs are scheduled by, in epoch ms. Default: `Date.now`. */
   readonly clock?: () => number
+  /** Cron schedules to register at once (see `defineSchedule`). */
+  readonly schedules?: readonly Schedule[]
+  /** Log backends besides the store, chosen with the `logBackend` setting (see `filesLogBackend`). */
+  readonly logBackends?: readonly LogBackend[]
+  /**
+   * The built-in retention task and its schedule (daily at 03:15 UTC by default), which delete
+   * what the retention settings say. `false` leaves both out.
+   */
+  readonly retention?: false | RetentionOptions
   /**
    * Receives errors the engine cannot hand to anyone else (a throwing event listener, a failed
    * background write that will be retried). Default: print to stderr.
@@ -140,6 +154,12 @@ export class Engine {
   #outboxLogs = 0
   #presenceSince = 0
   #outboxTimer: NodeJS.Timeout | undefined
+  readonly #schedules = new ScheduleRegistry()
+  #scheduler: Scheduler | undefined
+  readonly #logBackends = new Map<string, LogBackend>()
+  /** The shared settings as last read from the store (undefined until first needed). */
+  #settings: Settings | undefined
+  #settingsLoad: Promise<Settings> | undefined
 
   constructor(options: EngineOptions = {}) {
     this.#onError = options.onError ?? ((error) => console.error('[taskengine]', error))
@@ -161,6 +181,19 @@ export class Engine {
     this.#clock = options.clock ?? Date.now
     this.#openPool = (poolOptions, parent) => new PoolHandle(this.#poolEngine(), poolOptions, parent)
     if (options.tasks !== undefined) this.register(...options.tasks)
+    for (const backend of options.logBackends ?? []) this.registerLogBackend(backend)
+    if (options.retention !== false) {
+      this.register(
+        retentionTask({
+          store: () => this.#ready(),
+          settings: () => this.#loadSettings(true),
+          logBackends: () => [...this.#logBackends.values()],
+          now: () => this.#clock(),
+        }),
+      )
+      this.registerSchedule(retentionSchedule(options.retention ?? {}))
+    }
+    if (options.schedules !== undefined) this.registerSchedule(...options.schedules)
   }
 
   // ─── Registry ───────────────────────────────────────────────────────────────
@@ -276,7 +309,7 @@ export class Engine {
     const parsed = argsList.length === 1 ? [parseArgs(task.fields, argsList[0])] : this.#parseBatch(task, argsList)
     const store = await this.#ready()
     const now = this.#clock()
-    const defaults = { maxAttempts: this.#defaultMaxAttempts, label: DEFAULT_LABEL }
+    const defaults = { maxAttempts: (this.#settings ?? (await this.#loadSettings())).defaultMaxAttempts, label: DEFAULT_LABEL }
     const results = new Array<Run | undefined>(parsed.length)
     const rows: NewRun[] = []
     const slots: number[] = []
@@ -314,6 +347,7 @@ export class Engine {
     const prefetch = options.prefetch ?? Math.max(concurrency, 100)
     if (!Number.isSafeInteger(prefetch) || prefetch < 0) throw new ValidationError(`prefetch: expected an integer >= 0, got ${describeValue(prefetch)}`)
     const store = await this.#ready()
+    const settings = await this.#loadSettings(true)
     const worker = new Worker(
       {
         store,
@@ -326,6 +360,11 @@ export class Engine {
           const own = this.#worker?.id
           this.#shareEvents = workers.some((w) => w.observer && w.id !== own && !w.id.startsWith(this.#processId))
         },
+        logBackend: () => {
+          const name = this.#settings?.logBackend ?? STORE_LOG_BACKEND.name
+          return name === STORE_LOG_BACKEND.name ? undefined : this.#logBackends.get(name)
+        },
+        refreshSettings: async () => void (await this.#loadSettings(true)),
         onError: this.#onError,
         leaseMs: this.#leaseMs,
         heartbeatMs: this.#heartbeatMs,
@@ -341,8 +380,10 @@ export class Engine {
       pollIntervalMs,
       prefetch,
     )
+    worker.setConcurrency(settings.workerConcurrency)
     this.#worker = worker
     await worker.start()
+    if (options.schedules !== false) await this.#schedulerOf(store).start()
     // The worker's row now says this process serves live views; the server's own row goes.
     if (this.#observers > 0) await store.removeWorker(this.#presenceId).catch((error: unknown) => this.#onError(coerceError(error)))
   }
@@ -366,6 +407,7 @@ export class Engine {
     if (worker === undefined) return
     const graceMs = options.graceMs ?? 10_000
     if (typeof graceMs !== 'number' || !Number.isFinite(graceMs) || graceMs < 0) throw new ValidationError(`graceMs: expected a non-negative number, got ${describeValue(graceMs)}`)
+    await this.#scheduler?.stop()
     await worker.stop(graceMs)
     this.#worker = undefined
     // Still serving live views: say so without the worker's row.
@@ -404,7 +446,17 @@ export class Engine {
     const limit = options.limit ?? 1000
     if (!Number.isSafeInteger(after) || after < 0) throw new ValidationError(`after: expected an integer >= 0, got ${describeValue(after)}`)
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) throw new ValidationError(`limit: expected an integer from 1 to 10000, got ${describeValue(limit)}`)
-    return (await this.#ready()).getLogs(id, after, limit)
+    const store = await this.#ready()
+    if (this.#logBackends.size === 0) return store.getLogs(id, after, limit)
+    // Lines live where the worker wrote them: the current backend first, then the others.
+    const current = (this.#settings ?? (await this.#loadSettings())).logBackend
+    const order = [current, ...this.#backendNames().filter((name) => name !== current)]
+    for (const name of order) {
+      const backend = this.#logBackends.get(name)
+      const lines = backend === undefined ? await store.getLogs(id, after, limit) : await backend.read(id, after, limit)
+      if (lines.length > 0) return lines
+    }
+    return []
   }
 
   /**
@@ -512,6 +564,179 @@ export class Engine {
    */
   subscribe(listener: RunEventListener, filter?: RunEventFilter): () => void {
     return this.#bus.subscribe(listener, filter)
+  }
+
+  // ─── Schedules ──────────────────────────────────────────────────────────────
+
+  /**
+   * Registers cron schedules (see `defineSchedule`). A duplicate id is an error; so is a task
+   * that is neither registered nor given as a definition (a definition is registered with it).
+   * Engines that run a worker fire them; any number of engines may share a store and still
+   * enqueue one run per tick.
+   */
+  registerSchedule(...schedules: Schedule[]): this {
+    for (const schedule of schedules) {
+      if (!isSchedule(schedule)) throw new ValidationError(`registerSchedule: expected a schedule made by defineSchedule(), got ${describeValue(schedule)}`)
+      if (this.#schedules.has(schedule.id)) throw new ConflictError(`a schedule with id "${schedule.id}" is already registered`)
+      if (!this.#registry.has(schedule.task)) {
+        if (schedule.taskDefinition === undefined) throw new NotFoundError(`schedule "${schedule.id}": unknown task "${schedule.task}"; register the task first, or give its definition`)
+        this.register(schedule.taskDefinition)
+      }
+    }
+    for (const schedule of schedules) this.#schedules.add(schedule)
+    void this.#scheduler?.wake()
+    return this
+  }
+
+  /** Every registered schedule with its state: enabled, next and last tick, newest run. */
+  async schedules(): Promise<ScheduleInfo[]> {
+    const store = await this.#ready()
+    const states = await this.#schedulerOf(store).states()
+    const now = this.#clock()
+    return Promise.all(
+      this.#schedules.list().map(async (schedule) => {
+        const state = states.get(schedule.id)
+        const enabled = state?.enabled ?? schedule.enabled
+        const [lastRun] = (await store.listRuns({ scheduleId: schedule.id, pageSize: 1 })).data
+        return {
+          id: schedule.id,
+          name: schedule.name,
+          description: schedule.description,
+          cron: schedule.cron,
+          timezone: schedule.timezone,
+          task: schedule.task,
+          enabled,
+          overlap: schedule.overlap,
+          catchUp: schedule.catchUp,
+          expireAtNextTick: schedule.expireAtNextTick,
+          nextRunAt: enabled ? schedule.nextTick(new Date(now)) : null,
+          lastTickAt: state?.lastTickAt === null || state === undefined ? null : new Date(state.lastTickAt),
+          lastRun: lastRun ?? null,
+        }
+      }),
+    )
+  }
+
+  /** One schedule with its state; `NotFoundError` for an unknown id. */
+  async getSchedule(id: string): Promise<ScheduleInfo> {
+    this.#schedules.get(id)
+    return (await this.schedules()).find((s) => s.id === id)!
+  }
+
+  /** Turns a schedule on or off, for every process sharing the store. Ticks missed while off are not caught up. */
+  async toggleSchedule(id: string, enabled: boolean): Promise<ScheduleInfo> {
+    if (typeof enabled !== 'boolean') throw new ValidationError(`enabled: expected true or false, got ${describeValue(enabled)}`)
+    await this.#schedulerOf(await this.#ready()).toggle(id, enabled)
+    return this.getSchedule(id)
+  }
+
+  /** Enqueues a run of the schedule now (besides its ticks). A disabled schedule is a `ConflictError`. */
+  async triggerSchedule(id: string, options: { readonly createdBy?: string } = {}): Promise<Run> {
+    return this.#schedulerOf(await this.#ready()).trigger(id, options.createdBy ?? null)
+  }
+
+  /** Runs of a schedule, newest first (its history). */
+  async scheduleRuns(id: string, filter: Omit<RunFilter, 'scheduleId'> = {}): Promise<RunPage> {
+    this.#schedules.get(id)
+    return this.listRuns({ ...filter, scheduleId: id })
+  }
+
+  #schedulerOf(store: Store): Scheduler {
+    this.#scheduler ??= new Scheduler(
+      {
+        store,
+        now: () => this.#clock(),
+        prepare: async (schedule, tickAt, notAfter, createdBy) => {
+          const task = this.#registry.get(schedule.task)
+          if (task === undefined) throw new NotFoundError(`unknown task "${schedule.task}"`)
+          const input = schedule.argsBuilder === undefined ? (schedule.args ?? {}) : await schedule.argsBuilder({ scheduleId: schedule.id, scheduledAt: new Date(tickAt ?? this.#clock()) })
+          const args = parseArgs(task.fields, input)
+          const settings = await this.#loadSettings()
+          const options: EnqueueOptions = {
+            ...schedule.options,
+            label: schedule.options.label ?? schedule.name,
+            category: 'system',
+            scheduleId: schedule.id,
+            ...(tickAt === null ? {} : { runAt: tickAt }),
+            ...(notAfter === null ? {} : { notAfter }),
+            ...(createdBy === null ? {} : { createdBy }),
+          }
+          checkEnqueueOptions(options)
+          return newRunRow(task, args, options, { maxAttempts: settings.defaultMaxAttempts, label: DEFAULT_LABEL }, this.#clock())
+        },
+        hasActiveRun: async (scheduleId) => (await store.listRuns({ scheduleId, status: ['pending', 'running', 'waiting'], pageSize: 1 })).total > 0,
+        created: (run) => {
+          if (this.#bus.active) this.#bus.emit({ type: 'created', runId: run.id, task: run.task, poolId: run.poolId, time: run.createdAt, run })
+        },
+        onError: this.#onError,
+      },
+      this.#schedules,
+    )
+    return this.#scheduler
+  }
+
+  // ─── Settings and log backends ──────────────────────────────────────────────
+
+  /**
+   * Runtime settings, shared by every process on the store: worker concurrency (applied to
+   * running workers), retention days, default attempts, log storage.
+   *
+   * @example
+   * await engine.settings.update({ workerConcurrency: 20, runRetentionDays: 7 })
+   */
+  readonly settings = {
+    /** The current settings (read from the store). */
+    get: (): Promise<Settings> => this.#loadSettings(true),
+    /** Changes some settings; unknown keys and bad values are a `ValidationError` naming each, and change nothing. */
+    update: async (patch: Partial<Settings>): Promise<Settings> => {
+      const change = checkSettingsPatch(patch, this.#backendNames())
+      const store = await this.#ready()
+      await store.saveSettings(change, this.#clock())
+      const settings = await this.#loadSettings(true)
+      await store.signal?.({ type: 'settings' }).catch((error: unknown) => this.#onError(coerceError(error)))
+      return settings
+    },
+    /** Every setting with its title, description, constraints, default and value (for forms). */
+    describe: async (): Promise<SettingInfo[]> => describeSettings(await this.#loadSettings(true), this.#defaultSettings(), this.logBackends()),
+    /** The setting keys. */
+    keys: (): readonly string[] => SETTING_KEYS,
+  }
+
+  /** Adds a place for log lines, chosen with the `logBackend` setting. A duplicate name is an error. */
+  registerLogBackend(backend: LogBackend): this {
+    checkLogBackend(backend)
+    if (this.#logBackends.has(backend.name)) throw new ConflictError(`a log backend named "${backend.name}" is already registered`)
+    this.#logBackends.set(backend.name, backend)
+    return this
+  }
+
+  /** The log backends to choose from: the store, then the registered ones. */
+  logBackends(): LogBackendInfo[] {
+    return [STORE_LOG_BACKEND, ...[...this.#logBackends.values()].map((b) => ({ name: b.name, title: b.title, description: b.description }))]
+  }
+
+  #backendNames(): string[] {
+    return [STORE_LOG_BACKEND.name, ...this.#logBackends.keys()]
+  }
+
+  #defaultSettings(): Settings {
+    return defaultSettings(this.#defaultMaxAttempts)
+  }
+
+  /** The settings: cached, or read from the store (`fresh`); applies a changed worker concurrency. */
+  #loadSettings(fresh = false): Promise<Settings> {
+    if (!fresh && this.#settings !== undefined) return Promise.resolve(this.#settings)
+    this.#settingsLoad ??= (async () => {
+      const store = await this.#ready()
+      const settings = mergeSettings(this.#defaultSettings(), await store.getSettings(), this.#backendNames())
+      const before = this.#settings
+      this.#settings = settings
+      if (this.#worker !== undefined && before?.workerConcurrency !== settings.workerConcurrency) this.#worker.setConcurrency(settings.workerConcurrency)
+      return settings
+    })().finally(() => {
+      this.#settingsLoad = undefined
+    })
+    return this.#settingsLoad
   }
 
   // ─── Internals ──────────────────────────────────────────────────────────────

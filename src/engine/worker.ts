@@ -23,6 +23,7 @@ import type { Attempt, ClaimRequest, ClaimedRun, Completion, Store, WorkerInfo }
 import type { RunEvent } from './events.js'
 import { ActiveRun, toRunError, type LogLimits, type PoolOpener, type RunSink } from './execute.js'
 import { newId } from './ids.js'
+import type { LogBackend } from './log-backends.js'
 import { WriteBuffer } from './write-buffer.js'
 
 /** Per-queue limits: a map of queue name → concurrency, or a list of queue names (no per-queue limit). */
@@ -45,6 +46,8 @@ export interface WorkerOptions {
    * concurrency, at least 100; `0` turns prefetching off.
    */
   readonly prefetch?: number
+  /** Fire the engine's cron schedules from this process. Default: `true`. */
+  readonly schedules?: boolean
 }
 
 /** The engine services a worker uses. */
@@ -60,6 +63,10 @@ export interface WorkerEngine {
   observing(): boolean
   /** Learns, at each heartbeat, the live processes sharing the store (to decide whether to share events). */
   peers(workers: readonly WorkerInfo[]): void
+  /** Where log lines go now: `undefined` for the store, else a registered backend. */
+  logBackend(): LogBackend | undefined
+  /** Re-reads shared settings (at each heartbeat). */
+  refreshSettings(): Promise<void>
   onError(error: Error): void
   readonly leaseMs: number
   readonly heartbeatMs: number
@@ -140,7 +147,9 @@ export class Worker {
   /** `host:pid:random` */
   readonly id: string
   readonly #engine: WorkerEngine
-  readonly #concurrency: number
+  #concurrency: number
+  /** The concurrency the worker was started with (the setting may override it). */
+  readonly #startConcurrency: number
   readonly #queueLimits: ReadonlyMap<string, number>
   readonly #queues: readonly string[] | undefined
   readonly #pollIntervalMs: number
@@ -179,6 +188,7 @@ export class Worker {
     this.#prefetch = prefetch
     this.id = `${hostname()}:${process.pid}:${newId().slice(-8)}`
     this.#concurrency = concurrency
+    this.#startConcurrency = concurrency
     if (queues === undefined) {
       this.#queues = undefined
       this.#queueLimits = new Map()
@@ -252,10 +262,15 @@ export class Worker {
     })
     // A live view that opens elsewhere gets this worker's events from then on, not from the next heartbeat.
     const unsubscribeObserving = this.#engine.store.onSignal?.('observing', () => void this.#lookForObservers())
+    // Settings changed elsewhere apply at once (else at the next heartbeat).
+    const unsubscribeSettings = this.#engine.store.onSignal?.('settings', () => {
+      this.#engine.refreshSettings().catch((error: unknown) => this.#engine.onError(coerceError(error)))
+    })
     this.#unsubscribe = () => {
       unsubscribeWake()
       unsubscribeCancel?.()
       unsubscribeObserving?.()
+      unsubscribeSettings?.()
     }
     await this.#lookForObservers()
     this.#timers.push(
@@ -549,7 +564,10 @@ export class Worker {
   /** What an execution's sink calls back into (one object per worker, not closures per run). */
   readonly #sinkHost: SinkHost = {
     log: (execution, entry) => {
-      this.#buffer.log({ runId: execution.run.id, token: execution.token, seq: entry.seq, time: entry.time.getTime(), level: entry.level, message: entry.message })
+      this.#buffer.log(
+        { runId: execution.run.id, token: execution.token, seq: entry.seq, time: entry.time.getTime(), level: entry.level, message: entry.message },
+        this.#engine.logBackend(),
+      )
     },
     state: (execution, progress, tags) => {
       execution.progress = progress
@@ -698,7 +716,25 @@ export class Worker {
     this.#queueRunning.set(run.queue, (this.#queueRunning.get(run.queue) ?? 0) + delta)
   }
 
+  /**
+   * Changes how many runs execute at once, live: more slots are filled at once; with fewer, runs
+   * already executing finish and no new ones start until the count is below the new limit.
+   * `null` goes back to the concurrency the worker was started with.
+   */
+  setConcurrency(concurrency: number | null): void {
+    const next = concurrency ?? this.#startConcurrency
+    if (!Number.isSafeInteger(next) || next < 1) throw new ValidationError(`concurrency: expected a positive integer, got ${String(concurrency)}`)
+    if (next === this.#concurrency) return
+    this.#concurrency = next
+    if (this.#timers.length === 0) return // not started yet: the new value is simply the one it starts with
+    this.#saveWorkerSoon()
+    this.#startLocal()
+    this.wake()
+  }
+
   async #heartbeat(): Promise<void> {
+    // Settings are read beside the lease renewal, never in front of it.
+    void this.#engine.refreshSettings().catch((error: unknown) => this.#engine.onError(new Error(`reading settings failed: ${coerceError(error).message}`, { cause: error })))
     try {
       const leases = [...this.#executions.values()].map((e) => ({ id: e.run.id, token: e.token })).concat(this.#local.map((r) => ({ id: r.id, token: r.token })))
       const now = this.#engine.now()

@@ -9,7 +9,8 @@
  * A failed write (store down, connection lost) is retried with backoff; nothing is dropped.
  */
 import { coerceError } from '../errors.js'
-import type { ClaimRequest, ClaimedRun, Completion, NewLogLine, ProgressWrite, Store, WaitWrite } from '../store/types.js'
+import type { ClaimRequest, ClaimedRun, Completion, LogCount, NewLogLine, ProgressWrite, Store, WaitWrite } from '../store/types.js'
+import type { LogBackend } from './log-backends.js'
 
 /**
  * Lets the worker claim in the same transaction that writes completions: the slots those
@@ -27,6 +28,12 @@ export interface BatchClaimer {
 /** Flush at once when this many log lines wait, rather than at the end of the turn. */
 const MAX_PENDING_LOGS = 2000
 
+/** A log line bound for a backend outside the store. */
+interface ExternalLine {
+  readonly line: NewLogLine
+  readonly backend: LogBackend
+}
+
 interface PendingCompletion {
   readonly completion: Completion
   readonly resolve: (fenced: boolean) => void
@@ -37,6 +44,7 @@ export class WriteBuffer {
   readonly #onError: (error: Error) => void
   readonly #parallel: number
   #logs: NewLogLine[] = []
+  #external: ExternalLine[] = []
   #progress = new Map<string, ProgressWrite>()
   #waits: WaitWrite[] = []
   #completions: PendingCompletion[] = []
@@ -56,9 +64,11 @@ export class WriteBuffer {
     this.#parallel = Math.max(1, Math.floor(parallel))
   }
 
-  log(line: NewLogLine): void {
-    this.#logs.push(line)
-    this.#schedule(this.#logs.length >= MAX_PENDING_LOGS)
+  /** Queues a log line for the store, or for `backend` (the store then records only the run's log count). */
+  log(line: NewLogLine, backend?: LogBackend): void {
+    if (backend === undefined) this.#logs.push(line)
+    else this.#external.push({ line, backend })
+    this.#schedule(this.#logs.length + this.#external.length >= MAX_PENDING_LOGS)
   }
 
   /** Saves a progress snapshot (the newest per run wins). */
@@ -91,7 +101,7 @@ export class WriteBuffer {
   }
 
   #hasWork(): boolean {
-    return this.#logs.length + this.#progress.size + this.#waits.length + this.#completions.length > 0
+    return this.#logs.length + this.#external.length + this.#progress.size + this.#waits.length + this.#completions.length > 0
   }
 
   #schedule(now: boolean): void {
@@ -108,11 +118,12 @@ export class WriteBuffer {
   }
 
   /** Takes what may leave now: everything, except writes of runs that have writes in flight. */
-  #take(): { logs: NewLogLine[]; progress: ProgressWrite[]; waits: WaitWrite[]; completions: PendingCompletion[] } {
+  #take(): { logs: NewLogLine[]; external: ExternalLine[]; progress: ProgressWrite[]; waits: WaitWrite[]; completions: PendingCompletion[] } {
     const busy = this.#busyRuns
     if (busy.size === 0) {
-      const taken = { logs: this.#logs, progress: [...this.#progress.values()], waits: this.#waits, completions: this.#completions }
+      const taken = { logs: this.#logs, external: this.#external, progress: [...this.#progress.values()], waits: this.#waits, completions: this.#completions }
       this.#logs = []
+      this.#external = []
       this.#progress = new Map()
       this.#waits = []
       this.#completions = []
@@ -120,6 +131,8 @@ export class WriteBuffer {
     }
     const free = (id: string): boolean => !busy.has(id)
     const logs = this.#logs.filter((l) => free(l.runId))
+    const external = this.#external.filter((e) => free(e.line.runId))
+    if (external.length > 0) this.#external = this.#external.filter((e) => !free(e.line.runId))
     const waits = this.#waits.filter((w) => free(w.id))
     const completions = this.#completions.filter((c) => free(c.completion.id))
     const progress: ProgressWrite[] = []
@@ -128,7 +141,7 @@ export class WriteBuffer {
     if (waits.length > 0) this.#waits = this.#waits.filter((w) => !free(w.id))
     if (completions.length > 0) this.#completions = this.#completions.filter((c) => !free(c.completion.id))
     for (const write of progress) this.#progress.delete(write.id)
-    return { logs, progress, waits, completions }
+    return { logs, external, progress, waits, completions }
   }
 
   #mark(ids: Iterable<string>, delta: 1 | -1): void {
@@ -143,17 +156,21 @@ export class WriteBuffer {
     if (this.#pause !== undefined) return this.#pause
     if (this.#inFlight.size >= this.#parallel) return Promise.race(this.#inFlight)
     if (!this.#hasWork()) return Promise.resolve()
-    const { logs, progress, waits, completions } = this.#take()
-    if (logs.length + progress.length + waits.length + completions.length === 0) return Promise.race(this.#inFlight)
+    const { logs, external, progress, waits, completions } = this.#take()
+    if (logs.length + external.length + progress.length + waits.length + completions.length === 0) return Promise.race(this.#inFlight)
     const runs = new Set<string>()
     for (const l of logs) runs.add(l.runId)
+    for (const e of external) runs.add(e.line.runId)
     for (const w of progress) runs.add(w.id)
     for (const w of waits) runs.add(w.id)
     for (const c of completions) runs.add(c.completion.id)
     this.#mark(runs, 1)
     const claim = completions.length > 0 ? this.#claimer?.request() : undefined
-    const batch = { logs, progress, waits, completions: completions.map((c) => c.completion) }
-    const flight = this.#store.flush(claim === undefined ? batch : { ...batch, claim }).then(
+    const logCounts = external.length === 0 ? undefined : countLines(external)
+    const batch = { logs, progress, waits, completions: completions.map((c) => c.completion), ...(logCounts === undefined ? {} : { logCounts }) }
+    // Lines for other backends are written first: the store's log count never runs ahead of them.
+    const written = external.length === 0 ? Promise.resolve() : appendExternal(external)
+    const flight = written.then(() => this.#store.flush(claim === undefined ? batch : { ...batch, claim })).then(
       (outcome) => {
         this.#failures = 0
         this.#mark(runs, -1)
@@ -168,6 +185,7 @@ export class WriteBuffer {
         this.#failures++
         this.#onError(new Error(`write to the store failed (attempt ${this.#failures}), retrying: ${coerceError(error).message}`, { cause: error }))
         this.#logs = [...logs, ...this.#logs]
+        this.#external = [...external, ...this.#external]
         for (const write of progress) if (!this.#progress.has(write.id)) this.#progress.set(write.id, write)
         this.#waits = [...waits, ...this.#waits]
         this.#completions = [...completions, ...this.#completions]
@@ -184,4 +202,28 @@ export class WriteBuffer {
     this.#inFlight.add(tracked)
     return tracked
   }
+}
+
+/** The highest line per run and token, for the store's log counts. */
+function countLines(external: readonly ExternalLine[]): LogCount[] {
+  const top = new Map<string, LogCount>()
+  for (const { line } of external) {
+    const key = `${line.runId}\u0000${line.token}`
+    const seen = top.get(key)
+    if (seen === undefined || seen.count < line.seq) top.set(key, { id: line.runId, token: line.token, count: line.seq })
+  }
+  return [...top.values()]
+}
+
+/** Appends lines to their backends, grouped per backend. */
+async function appendExternal(external: readonly ExternalLine[]): Promise<void> {
+  const byBackend = new Map<LogBackend, ExternalLine['line'][]>()
+  for (const { line, backend } of external) {
+    const list = byBackend.get(backend)
+    if (list === undefined) byBackend.set(backend, [line])
+    else list.push(line)
+  }
+  await Promise.all(
+    [...byBackend].map(([backend, lines]) => backend.append(lines.map((l) => ({ runId: l.runId, seq: l.seq, time: l.time, level: l.level, message: l.message })))),
+  )
 }

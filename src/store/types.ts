@@ -420,6 +420,8 @@ export type StoreSignal =
   | { readonly type: 'events'; readonly origin: string; readonly events: readonly unknown[] }
   /** The process `origin` started serving live views: workers elsewhere start sending it events. */
   | { readonly type: 'observing'; readonly origin: string }
+  /** Settings changed: every process reads them again. */
+  | { readonly type: 'settings' }
 
 /** Counts for dashboards and metrics. Deleted runs are not counted. */
 export interface StoreStats {

@@ -70,7 +70,7 @@ describe('inferred types', () => {
 
   it('rejects arguments of the wrong type and unknown keys at compile time for task objects', () => {
     const task = defineTask({ key: 'typed-run', fields: [{ key: 'count', type: 'int', default: 1 }], run: (ctx) => ctx.args.count * 2 })
-    const engine = createEngine().register(task)
+    const engine = createEngine({ retention: false }).register(task)
     // Strings are accepted: they are coerced like query parameters.
     void engine.run(task, { count: '2' })
     // @ts-expect-error -- unknown field

@@ -49,7 +49,7 @@ await describePostgres('worker processes sharing one PostgreSQL schema', ({ newS
     for (let i = 0; i < RUNS; i += 5000) await engine.enqueueMany('tick', Array.from({ length: 5000 }, () => args))
     const workers = Array.from({ length: 4 }, (_, i) => {
       const log = join(dir, `${schema}-${i}.log`)
-      const child = startCli(['worker', '--store', storeUrl(schema), '--tasks', TASKS, '--concurrency', '16', '--lease-ms', '1000', '--grace', '2000'], { env: { TASKENGINE_EXEC_LOG: log } })
+      const child = startCli(['worker', '--store', storeUrl(schema), '--tasks', TASKS, '--concurrency', '16', '--lease-ms', '2000', '--grace', '2000'], { env: { TASKENGINE_EXEC_LOG: log } })
       children.push(child)
       return { child, done: finished(child), log }
     })

@@ -64,7 +64,7 @@ describe('tasks', () => {
   it('lists tasks and describes one, enough to build a form; unknown is 404', async () => {
     const { call } = setup()
     const list = await body<{ key: string }[]>(await call('/api/tasks'))
-    expect(list.map((t) => t.key)).toEqual(['blocker', 'greet', 'hang'])
+    expect(list.map((t) => t.key)).toEqual(['blocker', 'greet', 'hang', 'taskengine.retention'])
     const one = await body(await call('/api/tasks/greet'))
     expect(one).toMatchObject({ key: 'greet', title: 'Greet', category: 'demo', fields: [{ key: 'name', type: 'string', required: true }, { key: 'times', type: 'int', default: 1, min: 1, max: 5 }] })
     const missing = await call('/api/tasks/nope')

@@ -115,7 +115,7 @@ describe('mounting', () => {
     cleanups.push(() => new Promise<void>((resolve) => host.close(() => resolve())))
     const base = `http://127.0.0.1:${(host.address() as AddressInfo).port}`
     const tasks = (await (await fetch(`${base}/ops/api/tasks`)).json()) as { key: string }[]
-    expect(tasks.map((t) => t.key)).toEqual(['chatty', 'hostile', 'waits'])
+    expect(tasks.map((t) => t.key)).toEqual(['chatty', 'hostile', 'taskengine.retention', 'waits'])
     expect(await (await fetch(`${base}/elsewhere`)).text()).toBe('host app')
     const client = new Client(`${base.replace('http', 'ws')}/ops/api/stream`)
     await client.opened

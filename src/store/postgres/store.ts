@@ -1240,7 +1240,7 @@ function signalChannel(type: StoreSignal['type']): SignalChannel {
 export function signalPayloads(message: StoreSignal): string[] {
   const whole = JSON.stringify(message)
   if (Buffer.byteLength(whole) <= MAX_PAYLOAD) return [whole]
-  if (message.type === 'observing') return []
+  if (message.type === 'observing' || message.type === 'settings') return []
   if (message.type === 'cancel') {
     return message.ids.length <= 1 ? [] : chunk(message.ids).flatMap((ids) => signalPayloads({ ...message, ids }))
   }

@@ -1,0 +1,119 @@
+/**
+ * Retention: a built-in task and a daily schedule that delete finished runs (with their logs and
+ * artifacts) and old log lines, so a store does not grow without bound. How old is "old" comes
+ * from the `runRetentionDays` and `logRetentionDays` settings (0 keeps everything).
+ */
+import { defineTask, type Task } from '../task/define.js'
+import { defineSchedule, type Schedule } from '../task/schedule.js'
+import type { Store } from '../store/types.js'
+import type { LogBackend } from './log-backends.js'
+import type { Settings } from './settings.js'
+
+/** The key of the retention task, and the id of its schedule. */
+export const RETENTION_ID = 'taskengine.retention'
+/** Runs (and log lines) deleted per statement. */
+const BATCH = 1000
+const DAY_MS = 86_400_000
+
+/** Where the retention task finds what it works on. */
+export interface RetentionHost {
+  store(): Promise<Store>
+  settings(): Promise<Settings>
+  logBackends(): readonly LogBackend[]
+  now(): number
+}
+
+/** What one retention run deleted. */
+export interface RetentionReport {
+  readonly runsDeleted: number
+  readonly logLinesDeleted: number
+  readonly logFilesDeleted: number
+  readonly runsBefore: string | null
+  readonly logsBefore: string | null
+}
+
+/** Options of the built-in retention schedule (`createEngine({ retention })`). */
+export interface RetentionOptions {
+  /** When to run. Default: `15 3 * * *` (daily at 03:15). */
+  readonly cron?: string
+  /** Default: `UTC`. */
+  readonly timezone?: string
+}
+
+export function retentionTask(host: RetentionHost): Task<{ runRetentionDays?: number; logRetentionDays?: number }, RetentionReport> {
+  return defineTask({
+    key: RETENTION_ID,
+    title: 'Retention',
+    category: 'system',
+    icon: 'trash',
+    description: 'Deletes finished runs, their logs and artifacts older than the retention settings, in batches.',
+    tags: ['maintenance'],
+    fields: [
+      { key: 'runRetentionDays', type: 'int', description: 'Override the run retention setting for this run (days; 0 keeps runs).' },
+      { key: 'logRetentionDays', type: 'int', description: 'Override the log retention setting for this run (days; 0 keeps logs).' },
+    ],
+    maxAttempts: 3,
+    async run(ctx) {
+      const settings = await host.settings()
+      const runDays = ctx.args.runRetentionDays ?? settings.runRetentionDays
+      const logDays = ctx.args.logRetentionDays ?? settings.logRetentionDays
+      if (runDays < 0 || logDays < 0) throw new Error('retention days must be >= 0')
+      const store = await host.store()
+      const now = host.now()
+      let runsDeleted = 0
+      let logLinesDeleted = 0
+      let logFilesDeleted = 0
+      const runsBefore = runDays > 0 ? now - runDays * DAY_MS : null
+      const logsBefore = logDays > 0 ? now - logDays * DAY_MS : null
+      const steps = (runsBefore === null ? 0 : 1) + (logsBefore === null ? 0 : 1)
+      let step = 0
+      if (runsBefore !== null) {
+        step++
+        ctx.log(`deleting runs finished before ${new Date(runsBefore).toISOString()}`)
+        for (;;) {
+          ctx.signal.throwIfAborted()
+          const ids = await store.purgeRuns(runsBefore, BATCH)
+          if (ids.length > 0) await Promise.all(host.logBackends().map((b) => b.remove(ids)))
+          runsDeleted += ids.length
+          ctx.progress({ step, steps, message: `${runsDeleted} runs deleted` })
+          if (ids.length < BATCH) break
+        }
+        ctx.log(`${runsDeleted} runs deleted`)
+      }
+      if (logsBefore !== null) {
+        step++
+        ctx.log(`deleting log lines of runs finished before ${new Date(logsBefore).toISOString()}`)
+        for (;;) {
+          ctx.signal.throwIfAborted()
+          const n = await store.purgeLogs(logsBefore, BATCH * 10)
+          logLinesDeleted += n
+          ctx.progress({ step, steps, message: `${logLinesDeleted} log lines deleted` })
+          if (n < BATCH * 10) break
+        }
+        for (const backend of host.logBackends()) if (backend.purge !== undefined) logFilesDeleted += await backend.purge(logsBefore)
+        ctx.log(`${logLinesDeleted} log lines deleted${logFilesDeleted > 0 ? `, ${logFilesDeleted} log files` : ''}`)
+      }
+      if (steps === 0) ctx.log('retention is off (both settings are 0): nothing to delete')
+      ctx.progress({ percent: 100, message: 'done' })
+      return {
+        runsDeleted,
+        logLinesDeleted,
+        logFilesDeleted,
+        runsBefore: runsBefore === null ? null : new Date(runsBefore).toISOString(),
+        logsBefore: logsBefore === null ? null : new Date(logsBefore).toISOString(),
+      }
+    },
+  })
+}
+
+export function retentionSchedule(options: RetentionOptions = {}): Schedule {
+  return defineSchedule({
+    id: RETENTION_ID,
+    name: 'Retention',
+    description: 'Deletes finished runs and old log lines as the retention settings say.',
+    cron: options.cron ?? '15 3 * * *',
+    timezone: options.timezone ?? 'UTC',
+    task: RETENTION_ID,
+    overlap: false,
+  })
+}

@@ -1,0 +1,144 @@
+/**
+ * Runtime settings: values operators change while the engine runs (from the API, the admin UI or
+ * code), stored in the store so every process sharing it uses the same ones.
+ */
+import { ValidationError, describeValue } from '../errors.js'
+
+/** The settings and their current values. */
+export interface Settings {
+  /**
+   * How many runs each worker process executes at once; `null` lets every worker keep the
+   * concurrency it was started with. Changes apply to running workers, without a restart.
+   */
+  readonly workerConcurrency: number | null
+  /** Finished runs (with their logs and artifacts) older than this many days are deleted; 0 keeps them. */
+  readonly runRetentionDays: number
+  /** Log lines of runs finished more than this many days ago are deleted; 0 keeps them. */
+  readonly logRetentionDays: number
+  /** Attempts of a durable run when neither its task nor the enqueue call says. */
+  readonly defaultMaxAttempts: number
+  /** Where workers write log lines: `store`, or a registered log backend such as `files`. */
+  readonly logBackend: string
+}
+
+export type SettingKey = keyof Settings
+
+/** How a setting is shown and checked (the admin UI builds its form from these). */
+export interface SettingInfo {
+  readonly key: SettingKey
+  readonly title: string
+  readonly description: string
+  readonly type: 'int' | 'choice'
+  /** For `int`: the smallest and largest value; `null` allowed when `nullable`. */
+  readonly min?: number
+  readonly max?: number
+  readonly nullable?: boolean
+  /** For `choice`: the allowed values. */
+  readonly choices?: readonly { readonly value: string; readonly title: string; readonly description: string }[]
+  readonly default: number | string | null
+  readonly value: number | string | null
+}
+
+interface Spec {
+  readonly title: string
+  readonly description: string
+  readonly type: 'int' | 'choice'
+  readonly min?: number
+  readonly max?: number
+  readonly nullable?: boolean
+}
+
+const SPECS: Readonly<Record<SettingKey, Spec>> = {
+  workerConcurrency: {
+    title: 'Worker concurrency',
+    description: 'Runs each worker process executes at once. Empty: every worker keeps the concurrency it was started with. Applies to running workers at once.',
+    type: 'int',
+    min: 1,
+    max: 10_000,
+    nullable: true,
+  },
+  runRetentionDays: {
+    title: 'Run retention (days)',
+    description: 'Finished runs older than this, with their logs and artifacts, are deleted by the daily retention run. 0 keeps them forever.',
+    type: 'int',
+    min: 0,
+    max: 36_500,
+  },
+  logRetentionDays: {
+    title: 'Log retention (days)',
+    description: 'Log lines of runs finished longer ago than this are deleted by the retention run; the runs stay. 0 keeps them.',
+    type: 'int',
+    min: 0,
+    max: 36_500,
+  },
+  defaultMaxAttempts: {
+    title: 'Default attempts',
+    description: 'Attempts of a durable run when neither its task nor the enqueue call sets maxAttempts.',
+    type: 'int',
+    min: 1,
+    max: 1000,
+  },
+  logBackend: {
+    title: 'Log storage',
+    description: 'Where workers write the log lines of runs. Lines already written stay where they are and remain readable.',
+    type: 'choice',
+  },
+}
+
+export const SETTING_KEYS = Object.keys(SPECS) as SettingKey[]
+
+/** The defaults, given the engine's own `defaultMaxAttempts`. */
+export function defaultSettings(defaultMaxAttempts: number): Settings {
+  return { workerConcurrency: null, runRetentionDays: 30, logRetentionDays: 14, defaultMaxAttempts, logBackend: 'store' }
+}
+
+/**
+ * Checks a change to settings: an object of known keys with valid values. Throws a
+ * `ValidationError` naming every bad key; returns the change.
+ */
+export function checkSettingsPatch(patch: unknown, backends: readonly string[]): Partial<Settings> {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new ValidationError(`settings: expected an object of settings, got ${describeValue(patch)}`)
+  const problems: string[] = []
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(patch)) {
+    const spec = (SPECS as Record<string, Spec | undefined>)[key]
+    if (spec === undefined) {
+      problems.push(`${key}: unknown setting (known: ${SETTING_KEYS.join(', ')})`)
+      continue
+    }
+    if (spec.type === 'int') {
+      if (value === null && spec.nullable === true) out[key] = null
+      else if (!Number.isSafeInteger(value) || (value as number) < spec.min! || (value as number) > spec.max!) {
+        problems.push(`${key}: expected an integer from ${spec.min} to ${spec.max}${spec.nullable === true ? ' or null' : ''}, got ${describeValue(value)}`)
+      } else out[key] = value
+    } else if (typeof value !== 'string' || !backends.includes(value)) {
+      problems.push(`${key}: expected one of ${backends.join(', ')}, got ${describeValue(value)}`)
+    } else out[key] = value
+  }
+  if (problems.length > 0) throw new ValidationError(`invalid settings: ${problems.join('; ')}`)
+  return out as Partial<Settings>
+}
+
+/** Stored values over the defaults; stored values that no longer check out (a backend gone) fall back to the default. */
+export function mergeSettings(defaults: Settings, stored: Readonly<Record<string, unknown>>, backends: readonly string[]): Settings {
+  const merged: Record<string, unknown> = { ...defaults }
+  for (const key of SETTING_KEYS) {
+    if (!(key in stored)) continue
+    try {
+      Object.assign(merged, checkSettingsPatch({ [key]: stored[key] }, backends))
+    } catch {
+      // Keep the default.
+    }
+  }
+  return merged as unknown as Settings
+}
+
+/** The settings with their descriptions, for forms. */
+export function describeSettings(values: Settings, defaults: Settings, backends: readonly { readonly name: string; readonly title: string; readonly description: string }[]): SettingInfo[] {
+  return SETTING_KEYS.map((key) => {
+    const spec = SPECS[key]
+    const base = { key, title: spec.title, description: spec.description, type: spec.type, default: defaults[key], value: values[key] }
+    if (spec.type === 'choice') return { ...base, choices: backends.map((b) => ({ value: b.name, title: b.title, description: b.description })) }
+    return { ...base, min: spec.min!, max: spec.max!, ...(spec.nullable === true ? { nullable: true } : {}) }
+  })
+}
