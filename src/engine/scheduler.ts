@@ -7,16 +7,20 @@
  * tick exactly one enqueues it. Enabled state lives in the store, read on every wake-up, so a
  * toggle in one process holds for all.
  *
- * Ticks missed while no scheduler ran (or while a wake-up came late) are skipped, except the
- * last `catchUp` of them. A tick counts as on time while it is at most a minute late (and not
- * later than its successor).
+ * Ticks missed while no scheduler ran are skipped, except the last `catchUp` of them. A tick
+ * counts as on time while it is late by at most a tenth of the time to the next tick (at least
+ * a second, at most a minute): timers that fire late on a busy process still fire their tick.
  */
 import { ConflictError, NotFoundError, TaskDefinitionError, coerceError } from '../errors.js'
 import type { Schedule } from '../task/schedule.js'
 import type { NewRun, Run, ScheduleState, Store } from '../store/types.js'
 
-/** How late a tick may fire and still count as on time (capped by the time to the next tick). */
+/**
+ * How late a tick may fire and still count as on time: a tenth of the time to the next tick,
+ * at least a second and at most a minute (a timer delayed by a busy event loop is not an outage).
+ */
 const ON_TIME_MS = 60_000
+const ON_TIME_MIN_MS = 1000
 /** The scheduler looks at the store at least this often (toggles elsewhere, clock changes). */
 const MAX_SLEEP_MS = 60_000
 /** Ticks looked at per schedule and wake-up, at most (a per-second cron after a long outage). */
@@ -187,7 +191,8 @@ export class Scheduler {
     if (due.length > 0) {
       const latest = due.at(-1)!
       const successor = after(latest)
-      const onTime = now - latest <= Math.min(ON_TIME_MS, successor === null ? ON_TIME_MS : successor - latest)
+      const period = successor === null ? ON_TIME_MS : successor - latest
+      const onTime = now - latest <= Math.min(period, Math.max(ON_TIME_MIN_MS, Math.min(ON_TIME_MS, period / 10)))
       const missed = onTime ? due.slice(0, -1) : due
       const catchUp = missed.slice(Math.max(0, missed.length - schedule.catchUp))
       const skipped = missed.slice(0, missed.length - catchUp.length)

@@ -1,0 +1,189 @@
+/**
+ * Runtime settings (validated, shared through the store, applied live), log backends (the store,
+ * files, custom ones) and the retention task, on real SQLite files.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
+import { RETENTION_ID, ValidationError, createEngine, defineTask, filesLogBackend, type Engine, type EngineOptions, type LogBackend, type RetentionReport } from '../src/index.js'
+import { sqliteStore } from '../src/store/sqlite/store.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'taskengine-settings-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+let n = 0
+const dbFile = (): string => join(dir, `settings-${++n}.db`)
+
+const engines: Engine[] = []
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((e) => e.close({ graceMs: 0 })))
+})
+
+function engineWith(options: EngineOptions = {}): Engine {
+  const engine = createEngine({ pollIntervalMs: 20, onError: () => undefined, ...options })
+  engines.push(engine)
+  return engine
+}
+
+const chatty = defineTask({
+  key: 'chatty',
+  fields: [{ key: 'lines', type: 'int', default: 3 }],
+  run: (ctx) => {
+    for (let i = 1; i <= ctx.args.lines; i++) ctx.log(`line ${i}`)
+    return ctx.args.lines
+  },
+})
+
+describe('settings', () => {
+  it('has defaults, validates changes naming each bad key, and changes nothing on error', async () => {
+    const engine = engineWith({ defaultMaxAttempts: 4 })
+    expect(await engine.settings.get()).toEqual({ workerConcurrency: null, runRetentionDays: 30, logRetentionDays: 14, defaultMaxAttempts: 4, logBackend: 'store' })
+    const error = await engine.settings.update({ workerConcurrency: 0, runRetentionDays: 1.5, logBackend: 'ftp', colour: 'red' } as never).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ValidationError)
+    expect((error as Error).message).toBe(
+      'invalid settings: workerConcurrency: expected an integer from 1 to 10000 or null, got 0 (number); runRetentionDays: expected an integer from 0 to 36500, got 1.5 (number); ' +
+        'logBackend: expected one of store, got "ftp" (string); colour: unknown setting (known: workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend)',
+    )
+    await expect(engine.settings.update({ runRetentionDays: 7, defaultMaxAttempts: 'x' } as never)).rejects.toThrow(/defaultMaxAttempts/)
+    expect((await engine.settings.get()).runRetentionDays).toBe(30)
+    expect(await engine.settings.update({ runRetentionDays: 7, workerConcurrency: 5 })).toMatchObject({ runRetentionDays: 7, workerConcurrency: 5 })
+    const described = await engine.settings.describe()
+    expect(described.find((s) => s.key === 'workerConcurrency')).toMatchObject({ type: 'int', min: 1, nullable: true, value: 5, default: null })
+    expect(described.find((s) => s.key === 'logBackend')).toMatchObject({ type: 'choice', choices: [{ value: 'store' }] })
+  })
+
+  it('is shared by every engine on the store, and sets the default attempts of new runs', async () => {
+    const file = dbFile()
+    const a = engineWith({ tasks: [chatty], store: sqliteStore(file) })
+    const b = engineWith({ tasks: [chatty], store: sqliteStore(file) })
+    await a.settings.update({ defaultMaxAttempts: 9 })
+    expect((await b.settings.get()).defaultMaxAttempts).toBe(9)
+    expect((await b.enqueue(chatty, {})).maxAttempts).toBe(9)
+  })
+
+  it('applies worker concurrency to a running worker without a restart, and back', async () => {
+    let active = 0
+    let peak = 0
+    let release: () => void = () => undefined
+    let gate = new Promise<void>((r) => (release = r))
+    const held = defineTask({
+      key: 'held',
+      run: async () => {
+        active++
+        peak = Math.max(peak, active)
+        await gate
+        active--
+      },
+    })
+    const engine = engineWith({ tasks: [held] })
+    await engine.start({ concurrency: 2, prefetch: 0 })
+    await engine.enqueueMany(held, Array.from({ length: 10 }, () => ({})))
+    await vi.waitFor(() => expect(active).toBe(2))
+    await engine.settings.update({ workerConcurrency: 5 })
+    await vi.waitFor(() => expect(active).toBe(5))
+    // Operators see it too (the worker row is saved within a second).
+    await vi.waitFor(async () => expect((await engine.workers())[0]?.concurrency).toBe(5), { timeout: 3000 })
+    release()
+    gate = new Promise<void>((r) => (release = r))
+    await engine.settings.update({ workerConcurrency: null })
+    await vi.waitFor(async () => expect((await engine.listRuns({ status: 'succeeded' })).total).toBeGreaterThanOrEqual(5))
+    await vi.waitFor(() => expect(active).toBe(2))
+    expect(peak).toBe(5)
+    release()
+  })
+})
+
+describe('log backends', () => {
+  it('writes log lines to files when chosen, reads them back, and keeps older store lines readable', async () => {
+    const logs = join(dir, `logs-${++n}`)
+    const engine = engineWith({ tasks: [chatty], logBackends: [filesLogBackend({ dir: logs })] })
+    expect(engine.logBackends().map((b) => b.name)).toEqual(['store', 'files'])
+    await engine.start()
+    const inStore = await engine.enqueue(chatty, { lines: 2 })
+    await vi.waitFor(async () => expect((await engine.getRun(inStore.id))?.status).toBe('succeeded'))
+    await engine.settings.update({ logBackend: 'files' })
+    const inFiles = await engine.enqueue(chatty, { lines: 3 })
+    await vi.waitFor(async () => expect((await engine.getRun(inFiles.id))?.status).toBe('succeeded'))
+    expect(readdirSync(logs)).toEqual([`${inFiles.id}.jsonl`])
+    expect(readFileSync(join(logs, `${inFiles.id}.jsonl`), 'utf8').split('\n').filter(Boolean)).toHaveLength(3)
+    expect((await engine.getLogs(inFiles.id)).map((l) => l.message)).toEqual(['line 1', 'line 2', 'line 3'])
+    expect((await engine.getLogs(inFiles.id, { after: 1, limit: 1 })).map((l) => l.seq)).toEqual([2])
+    expect((await engine.getRun(inFiles.id))?.logCount).toBe(3)
+    // Lines written to the store before the switch stay readable.
+    expect((await engine.getLogs(inStore.id)).map((l) => l.message)).toEqual(['line 1', 'line 2'])
+    expect(await (await engine.store()).getLogs(inFiles.id, 0, 10)).toEqual([])
+  })
+
+  it('takes custom backends, refusing malformed ones and duplicate names', () => {
+    const engine = engineWith()
+    const memory: LogBackend = { name: 'memory', title: 'Memory', description: 'for tests', append: async () => undefined, read: async () => [], remove: async () => undefined }
+    engine.registerLogBackend(memory)
+    expect(() => engine.registerLogBackend(memory)).toThrow(/already registered/)
+    expect(() => engine.registerLogBackend({ ...memory, name: 'store' })).toThrow(/built-in/)
+    expect(() => engine.registerLogBackend({ ...memory, name: 'x', read: undefined } as never)).toThrow(/read must be a function/)
+    expect(() => filesLogBackend({ dir: '' })).toThrow(/dir must be a directory path/)
+  })
+
+  it('never turns a run id into a path outside the directory', async () => {
+    const backend = filesLogBackend({ dir: join(dir, 'safe') })
+    await expect(backend.read('../../etc/passwd', 0, 10)).rejects.toThrow(/not a valid id/)
+  })
+})
+
+describe('retention', () => {
+  it('deletes finished runs older than the setting with logs and artifacts, and old log lines, reporting progress', async () => {
+    let now = Date.UTC(2026, 0, 1)
+    const logs = join(dir, `retention-logs-${++n}`)
+    const engine = engineWith({ tasks: [chatty], clock: () => now, logBackends: [filesLogBackend({ dir: logs })] })
+    await engine.start()
+    const finish = async (lines = 2): Promise<string> => {
+      const run = await engine.enqueue(chatty, { lines })
+      await vi.waitFor(async () => expect((await engine.getRun(run.id))?.status).toBe('succeeded'))
+      return run.id
+    }
+    const veryOld = await finish() // 1 Jan: gone after 30 days
+    await (await engine.store()).putArtifact({ runId: veryOld, name: 'out.txt', contentType: 'text/plain', data: Buffer.from('x'), now })
+    await engine.settings.update({ logBackend: 'files' })
+    const oldInFiles = await finish()
+    utimesSync(join(logs, `${oldInFiles}.jsonl`), new Date(now), new Date(now))
+    await engine.settings.update({ logBackend: 'store' })
+    now += 20 * 86_400_000 // 21 Jan: kept, but its logs go after 14 days
+    const middle = await finish()
+    now += 15 * 86_400_000 // 5 Feb
+    const fresh = await finish()
+    const pending = await engine.enqueue(chatty, {}, { runAt: now + 86_400_000 })
+
+    const retention = await engine.enqueue(RETENTION_ID, {})
+    let done = retention
+    await vi.waitFor(async () => {
+      done = (await engine.getRun(retention.id))!
+      expect(done.status).toBe('succeeded')
+    })
+    expect(done.data as RetentionReport).toMatchObject({ runsDeleted: 2, logLinesDeleted: 2, logFilesDeleted: 0, runsBefore: '2026-01-06T00:00:00.000Z', logsBefore: '2026-01-22T00:00:00.000Z' })
+    expect(done.progress).toMatchObject({ percent: 100 })
+    expect((await engine.getLogs(retention.id)).map((l) => l.message)).toContain('2 runs deleted')
+    expect(await engine.getRun(veryOld)).toBeUndefined()
+    expect(await engine.getRun(oldInFiles)).toBeUndefined()
+    expect(readdirSync(logs)).toEqual([])
+    expect(await (await engine.store()).listArtifacts(veryOld)).toEqual([])
+    expect((await engine.getRun(middle))?.status).toBe('succeeded')
+    expect(await engine.getLogs(middle)).toEqual([])
+    expect((await engine.getLogs(fresh)).map((l) => l.message)).toEqual(['line 1', 'line 2'])
+    expect((await engine.getRun(pending.id))?.status).toBe('pending')
+    // Off means off.
+    await engine.settings.update({ runRetentionDays: 0, logRetentionDays: 0 })
+    const idle = await engine.enqueue(RETENTION_ID, {})
+    await vi.waitFor(async () => expect((await engine.getRun(idle.id))?.data).toMatchObject({ runsDeleted: 0, logLinesDeleted: 0, runsBefore: null }))
+    expect((await engine.getRun(middle))?.status).toBe('succeeded')
+  })
+
+  it('registers a daily retention schedule unless turned off', async () => {
+    const engine = engineWith()
+    expect((await engine.schedules()).map((s) => [s.id, s.cron, s.timezone, s.overlap])).toEqual([[RETENTION_ID, '15 3 * * *', 'UTC', false]])
+    const custom = engineWith({ retention: { cron: '0 4 * * 0', timezone: 'Europe/Paris' } })
+    expect((await custom.schedules())[0]).toMatchObject({ cron: '0 4 * * 0', timezone: 'Europe/Paris' })
+    const off = engineWith({ retention: false })
+    expect(await off.schedules()).toEqual([])
+    expect(off.get(RETENTION_ID)).toBeUndefined()
+  })
+})
