@@ -31,7 +31,7 @@ import { executeRun, type LogLimits, type PoolOpener, type RunSpec } from './exe
 import { newId } from './ids.js'
 import { STORE_LOG_BACKEND, checkLogBackend, type LogBackend, type LogBackendInfo } from './log-backends.js'
 import { PoolHandle, poolStatus, type PoolEngine } from './pool.js'
-import { RETENTION_ID, retentionSchedule, retentionTask, type RetentionOptions } from './retention.js'
+import { retentionSchedule, retentionTask, type RetentionOptions } from './retention.js'
 import { RunBatch } from './run-batch.js'
 import { ScheduleRegistry, Scheduler, type ScheduleInfo } from './scheduler.js'
 import { SETTING_KEYS, checkSettingsPatch, defaultSettings, describeSettings, mergeSettings, type SettingInfo, type Settings } from './settings.js'

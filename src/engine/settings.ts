@@ -116,7 +116,7 @@ export function checkSettingsPatch(patch: unknown, backends: readonly string[]):
     } else out[key] = value
   }
   if (problems.length > 0) throw new ValidationError(`invalid settings: ${problems.join('; ')}`)
-  return out as Partial<Settings>
+  return out
 }
 
 /** Stored values over the defaults; stored values that no longer check out (a backend gone) fall back to the default. */
