@@ -6,7 +6,19 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 
 /** Permissions: `*` (everything) or any of these. */
-export const PERMISSIONS = ['tasks:read', 'tasks:run', 'runs:read', 'runs:read:own', 'runs:write', 'workers:read', 'metrics:read'] as const
+export const PERMISSIONS = [
+  'tasks:read',
+  'tasks:run',
+  'runs:read',
+  'runs:read:own',
+  'runs:write',
+  'workers:read',
+  'metrics:read',
+  'schedules:read',
+  'schedules:write',
+  'settings:read',
+  'settings:write',
+] as const
 export type Permission = (typeof PERMISSIONS)[number]
 
 /** The caller. */

@@ -12,6 +12,7 @@ import type { Engine } from '../engine/engine.js'
 import { coerceError } from '../errors.js'
 import { openApiDocument } from './api/openapi.js'
 import { runRoutes } from './api/runs.js'
+import { scheduleRoutes } from './api/schedules.js'
 import { systemRoutes } from './api/system.js'
 import { taskRoutes } from './api/tasks.js'
 import { tokenAuth, type AuthResolver } from './auth.js'
@@ -169,6 +170,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
   app.route('/api', taskRoutes(deps))
   app.route('/api', runRoutes(deps))
   app.route('/api', systemRoutes(deps))
+  app.route('/api', scheduleRoutes(deps))
 
   const handler = getRequestListener(app.fetch)
   return {

@@ -3,7 +3,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { parse as parseYaml } from 'yaml'
-import { createEngine, defineTask, type Engine, type Run, type RunPage } from '../../src/index.js'
+import { createEngine, defineSchedule, defineTask, type Engine, type Run, type RunPage, type ScheduleInfo, type SettingInfo, type Settings } from '../../src/index.js'
 import { createServer, openApiDocument, type AuthResolver, type TaskEngineServer } from '../../src/server/index.js'
 
 const greet = defineTask({
@@ -33,8 +33,10 @@ afterEach(async () => {
   await Promise.all(engines.splice(0).map((e) => e.close({ graceMs: 0 })))
 })
 
+const nightly = defineSchedule({ id: 'nightly-greet', name: 'Nightly greeting', cron: '0 2 * * *', timezone: 'Europe/Berlin', task: greet, args: { name: 'night' } })
+
 function setup(options: Parameters<typeof createServer>[1] = {}) {
-  const engine = createEngine({ tasks: [greet, hang, blocker], pollIntervalMs: 20 })
+  const engine = createEngine({ tasks: [greet, hang, blocker], schedules: [nightly], pollIntervalMs: 20 })
   engines.push(engine)
   const server = createServer(engine, { syncRunTimeoutMs: 200, onError: () => undefined, ...options })
   servers.push(server)
@@ -335,6 +337,89 @@ describe('OpenAPI', () => {
     const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`)))
     expect([...documented].sort()).toEqual([...served].sort())
     expect(openApiDocument('/base', '1').servers).toEqual([{ url: '/base' }])
+  })
+})
+
+describe('schedules', () => {
+  it('lists schedules with their state, toggles, triggers (refused while disabled), and pages history', async () => {
+    const { call, engine } = setup()
+    const list = await body<ScheduleInfo[]>(await call('/api/schedules'))
+    expect(list.map((s) => s.id)).toEqual(['nightly-greet', 'taskengine.retention'])
+    expect(list[0]).toMatchObject({ name: 'Nightly greeting', cron: '0 2 * * *', timezone: 'Europe/Berlin', task: 'greet', enabled: true, lastRun: null })
+    expect(new Date(list[0]!.nextRunAt as unknown as string).getTime()).toBeGreaterThan(Date.now())
+    const csv = await (await call('/api/schedules?format=csv')).text()
+    expect(csv.split('\n')[0]).toBe('id,name,cron,timezone,task,enabled,nextRunAt,lastTickAt,lastRunId,lastRunStatus')
+
+    const off = await call('/api/schedules/nightly-greet/toggle', { method: 'POST', json: { enabled: false } })
+    expect(off.status).toBe(200)
+    expect(await body(off)).toMatchObject({ id: 'nightly-greet', enabled: false, nextRunAt: null })
+    const refused = await call('/api/schedules/nightly-greet/trigger', { method: 'POST' })
+    expect(refused.status).toBe(409)
+    expect((await body<{ error: { message: string } }>(refused)).error.message).toBe('schedule "nightly-greet" is disabled; enable it before triggering it')
+    expect((await body<RunPage>(await call('/api/schedules/nightly-greet/runs'))).total).toBe(0)
+
+    await call('/api/schedules/nightly-greet/toggle', { method: 'POST', json: { enabled: true } })
+    const triggered = await call('/api/schedules/nightly-greet/trigger', { method: 'POST' })
+    expect(triggered.status).toBe(201)
+    const run = await body<Run>(triggered)
+    expect(run).toMatchObject({ task: 'greet', scheduleId: 'nightly-greet', category: 'system', createdBy: 'local', args: { name: 'night' }, label: 'Nightly greeting' })
+    await engine.start()
+    await waitFor(engine, run.id, 'succeeded')
+    const history = await body<RunPage>(await call('/api/schedules/nightly-greet/runs?pageSize=5'))
+    expect(history).toMatchObject({ total: 1, page: 1, pageSize: 5 })
+    expect(history.data[0]!.id).toBe(run.id)
+    expect(await body(await call('/api/schedules/nightly-greet'))).toMatchObject({ lastRun: { id: run.id, status: 'succeeded' } })
+  })
+
+  it('answers bad requests with errors that name the problem, and changes nothing', async () => {
+    const { call } = setup()
+    const missing = await call('/api/schedules/nope/toggle', { method: 'POST', json: { enabled: false } })
+    expect(missing.status).toBe(404)
+    expect((await body<{ error: { message: string } }>(missing)).error.message).toBe('unknown schedule "nope"')
+    expect((await call('/api/schedules/nope/trigger', { method: 'POST' })).status).toBe(404)
+    expect((await call('/api/schedules/nope/runs')).status).toBe(404)
+    const notBool = await call('/api/schedules/nightly-greet/toggle', { method: 'POST', json: { enabled: 'no' } })
+    expect(notBool.status).toBe(400)
+    expect((await body<{ error: { message: string } }>(notBool)).error.message).toBe('enabled: expected true or false, got "no" (string)')
+    expect((await call('/api/schedules/nightly-greet/toggle', { method: 'POST', json: { enabled: false, extra: 1 } })).status).toBe(400)
+    const malformed = await call('/api/schedules/nightly-greet/toggle', { method: 'POST', body: '{"enabled":', headers: { 'content-type': 'application/json' } })
+    expect(malformed.status).toBe(400)
+    expect((await call('/api/schedules/nightly-greet/trigger', { method: 'POST', json: { args: { name: 'x' } } })).status).toBe(400)
+    expect((await body<ScheduleInfo[]>(await call('/api/schedules'))).find((s) => s.id === 'nightly-greet')?.enabled).toBe(true)
+  })
+})
+
+describe('settings', () => {
+  it('reads, describes and changes settings; refuses unknown keys and bad values, changing nothing', async () => {
+    const { call, engine } = setup()
+    expect(await body(await call('/api/settings'))).toEqual({ workerConcurrency: null, runRetentionDays: 30, logRetentionDays: 14, defaultMaxAttempts: 3, logBackend: 'store' })
+    const described = await body<SettingInfo[]>(await call('/api/settings?describe=true'))
+    expect(described.map((s) => s.key)).toEqual(['workerConcurrency', 'runRetentionDays', 'logRetentionDays', 'defaultMaxAttempts', 'logBackend'])
+    expect(await body(await call('/api/settings/log-backends'))).toEqual([{ name: 'store', title: 'Store', description: expect.stringContaining('store') as unknown }])
+
+    const bad = await call('/api/settings', { method: 'PUT', json: { runRetentionDays: -1, shoeSize: 44 } })
+    expect(bad.status).toBe(400)
+    expect((await body<{ error: { message: string } }>(bad)).error.message).toBe(
+      'invalid settings: runRetentionDays: expected an integer from 0 to 36500, got -1 (number); shoeSize: unknown setting (known: workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend)',
+    )
+    expect((await call('/api/settings', { method: 'PUT', body: 'runRetentionDays=5', headers: { 'content-type': 'text/plain' } })).status).toBe(415)
+    expect((await engine.settings.get()).runRetentionDays).toBe(30)
+
+    const changed = await call('/api/settings', { method: 'PUT', json: { runRetentionDays: 7, workerConcurrency: 4 } })
+    expect(changed.status).toBe(200)
+    expect(await body<Settings>(changed)).toMatchObject({ runRetentionDays: 7, workerConcurrency: 4 })
+    expect((await engine.settings.get()).runRetentionDays).toBe(7)
+  })
+
+  it('keeps schedules and settings behind their permissions', async () => {
+    const auth: AuthResolver = (request) => (request.headers.get('x-user') === 'viewer' ? { id: 'viewer', permissions: ['schedules:read', 'settings:read'] } : null)
+    const { call } = setup({ auth })
+    const as = { headers: { 'x-user': 'viewer' } }
+    expect((await call('/api/schedules', as)).status).toBe(200)
+    expect((await call('/api/settings', as)).status).toBe(200)
+    expect((await call('/api/schedules/nightly-greet/toggle', { method: 'POST', json: { enabled: false }, ...as })).status).toBe(403)
+    expect((await call('/api/schedules/nightly-greet/trigger', { method: 'POST', ...as })).status).toBe(403)
+    expect((await call('/api/settings', { method: 'PUT', json: { runRetentionDays: 1 }, ...as })).status).toBe(403)
   })
 })
 

@@ -97,6 +97,35 @@ export function openApiDocument(basePath: string, version: string): Record<strin
           },
         },
         RunPage: { type: 'object', properties: { data: { type: 'array', items: ref('Run') }, total: { type: 'integer' }, page: { type: 'integer' }, pageSize: { type: 'integer' } } },
+        Schedule: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            name: { type: 'string' },
+            description: { type: 'string' },
+            cron: { type: 'string' },
+            timezone: { type: 'string' },
+            task: { type: 'string' },
+            enabled: { type: 'boolean' },
+            overlap: { type: 'boolean' },
+            catchUp: { type: 'integer' },
+            expireAtNextTick: { type: 'boolean' },
+            nextRunAt: { type: ['string', 'null'], format: 'date-time' },
+            lastTickAt: { type: ['string', 'null'], format: 'date-time' },
+            lastRun: { oneOf: [ref('Run'), { type: 'null' }] },
+          },
+        },
+        Settings: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            workerConcurrency: { type: ['integer', 'null'], minimum: 1, maximum: 10000 },
+            runRetentionDays: { type: 'integer', minimum: 0, maximum: 36500 },
+            logRetentionDays: { type: 'integer', minimum: 0, maximum: 36500 },
+            defaultMaxAttempts: { type: 'integer', minimum: 1, maximum: 1000 },
+            logBackend: { type: 'string' },
+          },
+        },
         EnqueueRequest: {
           type: 'object',
           required: ['task'],
@@ -188,6 +217,37 @@ export function openApiDocument(basePath: string, version: string): Record<strin
       '/api/pools/{id}': get('A pool: aggregate status over its tree, its runs and nested pools', { type: 'object' }, [idParam('id', 'Pool id')], { '404': error('Unknown pool') }),
       '/api/me/runs': get('The caller\'s active and recent runs', { type: 'object' }),
       '/api/workers': get('Live worker processes', { type: 'array' }),
+      '/api/schedules': get('Cron schedules with their state: enabled, next run, last tick and run', { type: 'array', items: ref('Schedule') }),
+      '/api/schedules/{id}': get('One schedule', ref('Schedule'), [idParam('id', 'Schedule id')], { '404': error('Unknown schedule') }),
+      '/api/schedules/{id}/toggle': {
+        post: {
+          summary: 'Enable or disable a schedule for every process (ticks missed while disabled are not caught up)',
+          parameters: [idParam('id', 'Schedule id')],
+          requestBody: { required: true, content: json({ type: 'object', required: ['enabled'], properties: { enabled: { type: 'boolean' } } }) },
+          responses: { '200': { description: 'The schedule', content: json(ref('Schedule')) }, ...ERRORS, '404': error('Unknown schedule') },
+        },
+      },
+      '/api/schedules/{id}/trigger': {
+        post: {
+          summary: 'Enqueue a run of the schedule now',
+          parameters: [idParam('id', 'Schedule id')],
+          responses: { '201': { description: 'The run', content: json(ref('Run')) }, ...ERRORS, '404': error('Unknown schedule'), '409': error('The schedule is disabled') },
+        },
+      },
+      '/api/schedules/{id}/runs': get('Runs of a schedule, newest first', ref('RunPage'), [
+        idParam('id', 'Schedule id'),
+        { name: 'page', in: 'query', schema: { type: 'integer', minimum: 1 } },
+        { name: 'pageSize', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } },
+      ]),
+      '/api/settings': {
+        ...get('Runtime settings (with ?describe=true: titles, constraints, defaults)', ref('Settings')),
+        put: {
+          summary: 'Change some settings; unknown keys and bad values are refused and change nothing',
+          requestBody: { required: true, content: json(ref('Settings')) },
+          responses: { '200': { description: 'All settings after the change', content: json(ref('Settings')) }, ...ERRORS, '415': error('Not JSON') },
+        },
+      },
+      '/api/settings/log-backends': get('Where log lines can be stored', { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, title: { type: 'string' }, description: { type: 'string' } } } }),
       '/api/stats': get('Run counts by status and queue, and throughput over the last hour', { type: 'object' }),
       '/api/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } } },
       '/api/stream': {

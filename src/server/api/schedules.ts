@@ -1,0 +1,83 @@
+/**
+ * Cron schedules (list, toggle, trigger, history) and runtime settings (read, change, log
+ * backends).
+ */
+import { Hono } from 'hono'
+import { ValidationError, describeValue } from '../../errors.js'
+import type { ScheduleInfo } from '../../engine/scheduler.js'
+import type { Run } from '../../store/types.js'
+import { jsonBody, requirePermission, type RouteDeps, type ServerEnv } from '../context.js'
+import { respond } from '../formats.js'
+import { runFilter, runRow } from './runs.js'
+
+export function scheduleRoutes(deps: RouteDeps): Hono<ServerEnv> {
+  const { engine } = deps
+  const routes = new Hono<ServerEnv>()
+
+  routes.get('/schedules', async (c) => {
+    requirePermission(c, 'schedules:read')
+    return respond(c, await engine.schedules(), { name: 'schedules', rows: (list) => (list as ScheduleInfo[]).map(scheduleRow) })
+  })
+
+  routes.get('/schedules/:id', async (c) => {
+    requirePermission(c, 'schedules:read')
+    const schedule = await engine.getSchedule(c.req.param('id'))
+    return respond(c, schedule, { name: `schedule-${schedule.id}` })
+  })
+
+  routes.post('/schedules/:id/toggle', async (c) => {
+    requirePermission(c, 'schedules:write')
+    const body = await jsonBody(c)
+    for (const key of Object.keys(body)) if (key !== 'enabled') throw new ValidationError(`${key}: unknown field (the body is {"enabled": true|false})`)
+    if (typeof body.enabled !== 'boolean') throw new ValidationError(`enabled: expected true or false, got ${describeValue(body.enabled)}`)
+    return c.json(await engine.toggleSchedule(c.req.param('id'), body.enabled))
+  })
+
+  routes.post('/schedules/:id/trigger', async (c) => {
+    const who = requirePermission(c, 'schedules:write')
+    const body = await jsonBody(c)
+    if (Object.keys(body).length > 0) throw new ValidationError('trigger takes no body: the run uses the schedule\'s arguments and options')
+    return c.json(await engine.triggerSchedule(c.req.param('id'), { createdBy: who.id }), 201)
+  })
+
+  routes.get('/schedules/:id/runs', async (c) => {
+    requirePermission(c, 'schedules:read')
+    const { page, pageSize, status } = runFilter(c)
+    const history = await engine.scheduleRuns(c.req.param('id'), { page: page ?? 1, pageSize: pageSize ?? 20, ...(status === undefined ? {} : { status }) })
+    return respond(c, history, { name: `schedule-${c.req.param('id')}-runs`, rows: (p) => (p as { data: Run[] }).data.map(runRow) })
+  })
+
+  routes.get('/settings', async (c) => {
+    requirePermission(c, 'settings:read')
+    const wantDescribed = c.req.query('describe') === 'true'
+    return respond(c, wantDescribed ? await engine.settings.describe() : await engine.settings.get(), { name: 'settings' })
+  })
+
+  routes.put('/settings', async (c) => {
+    requirePermission(c, 'settings:write')
+    return c.json(await engine.settings.update(await jsonBody(c)))
+  })
+
+  routes.get('/settings/log-backends', async (c) => {
+    requirePermission(c, 'settings:read')
+    return respond(c, engine.logBackends(), { name: 'log-backends' })
+  })
+
+  return routes
+}
+
+/** A schedule as one flat row (CSV). */
+function scheduleRow(s: ScheduleInfo): Record<string, unknown> {
+  return {
+    id: s.id,
+    name: s.name,
+    cron: s.cron,
+    timezone: s.timezone,
+    task: s.task,
+    enabled: s.enabled,
+    nextRunAt: s.nextRunAt?.toISOString() ?? '',
+    lastTickAt: s.lastTickAt?.toISOString() ?? '',
+    lastRunId: s.lastRun?.id ?? '',
+    lastRunStatus: s.lastRun?.status ?? '',
+  }
+}
