@@ -2,11 +2,14 @@
  * The shape of `taskengine.config.{js,mjs,ts}`: what the CLI loads from the working directory.
  */
 import type { AnyTask } from './task/define.js'
+import type { Schedule } from './task/schedule.js'
 
 /** What a config file exports as default. */
 export interface TaskEngineConfig {
   /** The tasks to register. */
   readonly tasks?: readonly AnyTask[]
+  /** Cron schedules to register (see `defineSchedule`). */
+  readonly schedules?: readonly Schedule[]
 }
 
 /**
@@ -14,7 +17,7 @@ export interface TaskEngineConfig {
  *
  * @example
  * // taskengine.config.ts
- * export default defineConfig({ tasks: [backup, report] })
+ * export default defineConfig({ tasks: [backup, report], schedules: [nightlyBackup] })
  */
 export function defineConfig(config: TaskEngineConfig): TaskEngineConfig {
   return config

@@ -140,3 +140,36 @@ describe('worker processes sharing one SQLite file', () => {
     await store.close()
   })
 })
+
+describe('CLI: schedules and settings', () => {
+  it('lists schedules from a tasks module, toggles them, triggers one, shows its runs, and changes settings', async () => {
+    const store = join(dir, `schedules-${++n}.db`)
+    const tasks = join(FIXTURES, 'scheduled-tasks.mjs')
+    const listed = await runBin(['schedules', '--tasks', tasks, '--store', store])
+    expect(listed.stderr).toBe('')
+    expect(listed.stdout).toMatch(/^ID\s+CRON\s+WHEN\s+ZONE\s+ENABLED\s+NEXT RUN \(UTC\)\s+LAST RUN$/m)
+    expect(listed.stdout).toMatch(/^weekday-report\s+0 6 \* \* 1-5\s+At 06:00, Monday through Friday\s+Europe\/Berlin\s+on\s+\d{4}-\d\d-\d\d (04|05):00:00\s*$/m)
+    expect(listed.stdout).toMatch(/^taskengine\.retention\s+15 3 \* \* \*/m)
+
+    expect((await runBin(['schedules', 'toggle', 'weekday-report', 'off', '--tasks', tasks, '--store', store])).stderr).toBe('schedule weekday-report: off\n')
+    const refused = await runBin(['schedules', 'trigger', 'weekday-report', '--tasks', tasks, '--store', store])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toBe('taskengine: schedule "weekday-report" is disabled; enable it before triggering it\n')
+    expect((await runBin(['schedules', 'toggle', 'weekday-report', 'on', '--tasks', tasks, '--store', store])).stderr).toMatch(/^schedule weekday-report: on, next run \d{4}-/)
+    const triggered = await runBin(['schedules', 'trigger', 'weekday-report', '--tasks', tasks, '--store', store], { env: { USER: 'ada' } })
+    const run = JSON.parse(triggered.stdout) as Run
+    expect(run).toMatchObject({ task: 'report', scheduleId: 'weekday-report', category: 'system', createdBy: 'ada', args: { scope: 'sales' } })
+    const history = await runBin(['schedules', 'runs', 'weekday-report', '--tasks', tasks, '--store', store])
+    expect(history.stdout).toMatch(new RegExp(`^${run.id}\\s+pending\\s+\\S+ \\S+\\s+ada`, 'm'))
+    expect(history.stdout).toMatch(/page 1 of 1 \(1 run\)/)
+    const unknown = await runBin(['schedules', 'toggle', 'nope', 'on', '--tasks', tasks, '--store', store])
+    expect(unknown.stderr).toBe('taskengine: unknown schedule "nope"\n')
+
+    const bad = await runBin(['settings', 'set', 'workerConcurrency=0', '--store', store])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/invalid settings: workerConcurrency: expected an integer from 1 to 10000 or null, got 0/)
+    const set = await runBin(['settings', 'set', 'workerConcurrency=6', 'runRetentionDays=9', '--store', store])
+    expect(JSON.parse(set.stdout)).toMatchObject({ workerConcurrency: 6, runRetentionDays: 9 })
+    expect((await runBin(['settings', '--store', store])).stdout).toMatch(/^runRetentionDays\s+9\s+30\s+Run retention \(days\)$/m)
+  })
+})

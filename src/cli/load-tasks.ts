@@ -5,16 +5,18 @@
 import { existsSync } from 'node:fs'
 import { extname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { exampleTasks } from '../examples/tasks.js'
+import { exampleSchedules, exampleTasks } from '../examples/tasks.js'
 import { TaskDefinitionError, coerceError } from '../errors.js'
 import { isTask, type AnyTask } from '../task/define.js'
+import { isSchedule, type Schedule } from '../task/schedule.js'
 
 /** Config file names looked for in the working directory, first match wins. */
 export const CONFIG_FILES = ['taskengine.config.ts', 'taskengine.config.mts', 'taskengine.config.js', 'taskengine.config.mjs']
 
-/** The tasks and where they were found. */
+/** The tasks (and cron schedules) and where they were found. */
 export interface LoadedTasks {
   readonly tasks: readonly AnyTask[]
+  readonly schedules: readonly Schedule[]
   /** `examples`, or the path of the module or config file. */
   readonly source: string
 }
@@ -24,13 +26,13 @@ export async function loadTasks(options: { readonly module?: string | undefined;
   if (options.module !== undefined && options.module !== '') {
     const path = resolve(options.cwd, options.module)
     if (!existsSync(path)) throw new TaskDefinitionError(`tasks module not found: ${path}`)
-    return { tasks: tasksOf(await importModule(path), path), source: path }
+    return { ...contentsOf(await importModule(path), path), source: path }
   }
   for (const name of CONFIG_FILES) {
     const path = resolve(options.cwd, name)
-    if (existsSync(path)) return { tasks: tasksOf(await importModule(path), path), source: path }
+    if (existsSync(path)) return { ...contentsOf(await importModule(path), path), source: path }
   }
-  return { tasks: exampleTasks, source: 'examples' }
+  return { tasks: exampleTasks, schedules: exampleSchedules, source: 'examples' }
 }
 
 /** Imports JavaScript natively and TypeScript through jiti (Node 20 cannot load `.ts` itself). */
@@ -49,24 +51,33 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
 }
 
 /**
- * Collects the tasks a module exports: a config object as default export (`{ tasks: [...] }`),
- * tasks or arrays of tasks as default or named exports. Each task once, in export order.
+ * Collects the tasks and schedules a module exports: a config object as default export
+ * (`{ tasks: [...], schedules: [...] }`), tasks, schedules or arrays of them as default or named
+ * exports. Each once, in export order.
  */
-export function tasksOf(module: Record<string, unknown>, path: string): AnyTask[] {
-  const found = new Set<AnyTask>()
+export function contentsOf(module: Record<string, unknown>, path: string): { tasks: AnyTask[]; schedules: Schedule[] } {
+  const tasks = new Set<AnyTask>()
+  const schedules = new Set<Schedule>()
   const take = (value: unknown): void => {
-    if (isTask(value)) found.add(value)
-    else if (Array.isArray(value)) for (const item of value) if (isTask(item)) found.add(item)
+    if (isTask(value)) tasks.add(value)
+    else if (isSchedule(value)) schedules.add(value)
+    else if (Array.isArray(value)) for (const item of value) take(item)
   }
   const fallback = module.default
-  if (typeof fallback === 'object' && fallback !== null && !Array.isArray(fallback) && !isTask(fallback) && 'tasks' in fallback) {
-    take(fallback.tasks)
+  if (typeof fallback === 'object' && fallback !== null && !Array.isArray(fallback) && !isTask(fallback) && !isSchedule(fallback) && ('tasks' in fallback || 'schedules' in fallback)) {
+    take((fallback as { tasks?: unknown }).tasks)
+    take((fallback as { schedules?: unknown }).schedules)
   } else {
     take(fallback)
   }
   for (const [name, value] of Object.entries(module)) if (name !== 'default') take(value)
-  if (found.size === 0) {
+  if (tasks.size === 0) {
     throw new TaskDefinitionError(`${path} exports no tasks: export tasks made by defineTask() (named, as an array, or as default { tasks: [...] })`)
   }
-  return [...found]
+  return { tasks: [...tasks], schedules: [...schedules] }
+}
+
+/** The tasks a module exports (see {@link contentsOf}). */
+export function tasksOf(module: Record<string, unknown>, path: string): AnyTask[] {
+  return contentsOf(module, path).tasks
 }

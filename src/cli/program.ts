@@ -7,6 +7,7 @@ import { createRequire } from 'node:module'
 import { enqueueCommand } from './commands/enqueue.js'
 import { runCommand } from './commands/run.js'
 import { runsCommand } from './commands/runs.js'
+import { schedulesCommand } from './commands/schedules.js'
 import { serveCommand } from './commands/serve.js'
 import { tasksCommand } from './commands/tasks.js'
 import { workerCommand } from './commands/worker.js'
@@ -43,6 +44,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   enqueueCommand(program, io, setExit, tasksOption, storeOption)
   workerCommand(program, io, setExit, tasksOption, storeOption)
   runsCommand(program, io, setExit, storeOption)
+  schedulesCommand(program, io, setExit, tasksOption, storeOption)
   serveCommand(program, io, setExit, tasksOption, storeOption, (option, name) => withEnv(option, name, io))
   // Every subcommand reports through ours, not process.exit.
   for (const command of program.commands) applyOverrides(command, out, err)

@@ -9,7 +9,7 @@ import type { LogEntry, PoolOptions, PoolStatus, RunResult } from '../task/conte
 import { UNLIMITED_CONCURRENCY, checkConcurrency, type AnyTask, type Task } from '../task/define.js'
 import { parseArgs, type ArgsInput } from '../task/fields.js'
 import { TaskRegistry, type TaskCategory } from '../task/registry.js'
-import { isSchedule, type Schedule } from '../task/schedule.js'
+import { describeCron, isSchedule, type Schedule } from '../task/schedule.js'
 import {
   RUN_STATES,
   type Artifact,
@@ -603,6 +603,7 @@ export class Engine {
           name: schedule.name,
           description: schedule.description,
           cron: schedule.cron,
+          cronText: describeCron(schedule.cron),
           timezone: schedule.timezone,
           task: schedule.task,
           enabled,

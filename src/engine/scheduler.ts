@@ -45,6 +45,8 @@ export interface ScheduleInfo {
   readonly name: string
   readonly description: string
   readonly cron: string
+  /** The cron expression in words, e.g. "At 02:30". */
+  readonly cronText: string
   readonly timezone: string
   readonly task: string
   readonly enabled: boolean

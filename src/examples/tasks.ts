@@ -4,6 +4,7 @@
  * fails, one that takes every field type.
  */
 import { defineTask } from '../task/define.js'
+import { defineSchedule } from '../task/schedule.js'
 
 /** Quick: greets someone. */
 export const hello = defineTask({
@@ -109,3 +110,16 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /** All example tasks. */
 export const exampleTasks = [hello, countdown, alwaysFails, allFields]
+
+/** A schedule to see ticks happen: a short countdown every five minutes. */
+export const exampleSchedules = [
+  defineSchedule({
+    id: 'countdown-every-5-minutes',
+    name: 'Countdown every 5 minutes',
+    description: 'A short countdown on the hour and every five minutes after, to watch schedules fire.',
+    cron: '*/5 * * * *',
+    task: countdown,
+    args: { steps: 5, delayMs: 200 },
+    overlap: false,
+  }),
+]

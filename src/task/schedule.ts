@@ -3,6 +3,7 @@
  * runs of a task, checked once at definition time. The engine fires them (engine/scheduler.ts).
  */
 import { Cron } from 'croner'
+import cronstrue from 'cronstrue'
 import { TaskDefinitionError, describeValue } from '../errors.js'
 import type { AnyTask, Task } from './define.js'
 import { isTask } from './define.js'
@@ -179,4 +180,13 @@ export function defineSchedule<A = Record<string, unknown>>(options: ScheduleOpt
 /** Whether `value` is a schedule made by {@link defineSchedule}. */
 export function isSchedule(value: unknown): value is Schedule {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[SCHEDULE_BRAND] === true
+}
+
+/** A cron expression in English words (`0 6 * * 1-5` → "At 06:00, Monday through Friday"); the expression itself if it cannot be put in words. */
+export function describeCron(cron: string): string {
+  try {
+    return cronstrue.toString(cron, { use24HourTimeFormat: true, throwExceptionOnParseError: true, verbose: false })
+  } catch {
+    return cron
+  }
 }

@@ -148,7 +148,7 @@ async function list(flags: ListFlags, io: CliIo): Promise<number> {
     ])
     io.stdout.write(renderTable(['ID', 'TASK', 'STATUS', 'LABEL', 'QUEUE', 'ATTEMPT', 'CREATED (UTC)', 'TOOK', 'ERROR'], rows))
     const pages = Math.max(1, Math.ceil(page.total / page.pageSize))
-    io.stdout.write(`page ${page.page} of ${pages} (${page.total} runs)\n`)
+    io.stdout.write(`page ${page.page} of ${pages} (${page.total} run${page.total === 1 ? '' : 's'})\n`)
     return EXIT.ok
   })
 }

@@ -38,11 +38,11 @@ export function serveCommand(program: Command, io: CliIo, setExit: (code: number
 
 async function run(flags: ServeFlags, io: CliIo): Promise<number> {
   const err = (text: string): void => void io.stderr.write(text)
-  const { tasks, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
+  const { tasks, schedules, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
   const port = intOption(flags.port, '--port', 0) ?? 8080
   const concurrency = intOption(flags.concurrency, '--concurrency', 0) ?? 10
   const graceMs = intOption(flags.grace, '--grace', 0) ?? 10_000
-  const engine = new Engine({ tasks: [...tasks], store: await openStore(flags.store, io.cwd), onError: (e) => err(`taskengine: ${e.message}\n`) })
+  const engine = new Engine({ tasks: [...tasks], schedules: [...schedules], store: await openStore(flags.store, io.cwd), onError: (e) => err(`taskengine: ${e.message}\n`) })
   const stopSignal = interrupted(io)
   let server: Awaited<ReturnType<typeof serve>>
   try {

@@ -42,13 +42,13 @@ export function workerCommand(program: Command, io: CliIo, setExit: (code: numbe
 
 async function worker(flags: WorkerFlags, io: CliIo): Promise<number> {
   const err = (text: string): void => void io.stderr.write(text)
-  const { tasks, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
+  const { tasks, schedules, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
   const concurrency = intOption(flags.concurrency, '--concurrency') ?? 10
   const graceMs = intOption(flags.grace, '--grace', 0) ?? 10_000
   const leaseMs = intOption(flags.leaseMs, '--lease-ms') ?? 30_000
   const pollIntervalMs = intOption(flags.pollMs, '--poll-ms') ?? 250
   const queues = parseQueues(flags.queues)
-  const engine = new Engine({ tasks: [...tasks], store: await openStore(flags.store, io.cwd), leaseMs, pollIntervalMs, onError: (e) => err(`taskengine: ${e.message}\n`) })
+  const engine = new Engine({ tasks: [...tasks], schedules: [...schedules], store: await openStore(flags.store, io.cwd), leaseMs, pollIntervalMs, onError: (e) => err(`taskengine: ${e.message}\n`) })
   if (flags.quiet !== true) {
     engine.subscribe((event) => {
       if (event.type === 'succeeded' || event.type === 'failed' || event.type === 'cancelled' || event.type === 'retrying') {
