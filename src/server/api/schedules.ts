@@ -58,7 +58,7 @@ export function scheduleRoutes(deps: RouteDeps): Hono<ServerEnv> {
     return c.json(await engine.settings.update(await jsonBody(c)))
   })
 
-  routes.get('/settings/log-backends', async (c) => {
+  routes.get('/settings/log-backends', (c) => {
     requirePermission(c, 'settings:read')
     return respond(c, engine.logBackends(), { name: 'log-backends' })
   })
