@@ -9,6 +9,8 @@ import type { Store } from '../store/types.js'
 
 /** The default store file of the CLI and server, relative to the working directory. */
 export const DEFAULT_STORE_FILE = './data/taskengine.db'
+/** The default directory of the "files" log backend. */
+export const DEFAULT_LOG_DIR = './data/logs'
 
 /** Opens the store a `--store` value names. */
 export async function openStore(spec: string | undefined, cwd: string): Promise<Store> {

@@ -55,7 +55,7 @@ export interface ScheduleInfo {
   readonly expireAtNextTick: boolean
   /** The next tick (when enabled). */
   readonly nextRunAt: Date | null
-  /** The last tick handled (fired or skipped). */
+  /** Ticks up to here are handled (fired or skipped; when first seen or re-enabled, the time of that). */
   readonly lastTickAt: Date | null
   /** The schedule's newest run (from a tick or a trigger). */
   readonly lastRun: Run | null

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { exampleTasks } from '../../src/examples/tasks.js'
-import { createEngine, defineTask, type Engine, type Run, type RunState } from '../../src/index.js'
+import { createEngine, defineSchedule, defineTask, type Engine, type Run, type RunState } from '../../src/index.js'
 import { serve, type RunningServer } from '../../src/server/index.js'
 import { sqliteStore } from '../../src/store/sqlite/store.js'
 import { browserAvailable, launchBrowser } from '../helpers/browser.js'
@@ -57,7 +57,13 @@ run('admin UI in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true })
     dir = mkdtempSync(join(tmpdir(), 'taskengine-ui-'))
-    engine = createEngine({ tasks: [...exampleTasks, hostile, dangerous, failing], store: sqliteStore(join(dir, 'ui.db')), pollIntervalMs: 20, progressIntervalMs: 50 })
+    engine = createEngine({
+      tasks: [...exampleTasks, hostile, dangerous, failing],
+      schedules: [defineSchedule({ id: 'nightly-hello', name: 'Nightly hello', description: `Greets ${HOSTILE}`, cron: '30 2 * * *', timezone: 'Europe/Berlin', task: 'hello', args: { name: 'night' } })],
+      store: sqliteStore(join(dir, 'ui.db')),
+      pollIntervalMs: 20,
+      progressIntervalMs: 50,
+    })
     await engine.start({ concurrency: 4 })
     port = await freePort()
     server = await serve(engine, { port, onError: () => undefined, streamPollIntervalMs: 100 })
@@ -279,6 +285,72 @@ run('admin UI in Chromium', () => {
     await page.waitForSelector('h1 .status-succeeded', { timeout: 15_000 })
     const seqs = await page.locator('#run-log .line').evaluateAll((lines) => lines.map((l) => Number((l as unknown as { dataset: { seq: string } }).dataset.seq)))
     expect(seqs).toEqual(Array.from({ length: 30 }, (_, i) => i + 1))
+    await context.close()
+  })
+
+  it('lists schedules; switches one off and on; refuses to trigger it while off; triggers it and shows its history', async () => {
+    const { context, page, problems } = await openPage()
+    await page.goto(url('/admin/schedules'))
+    const row = page.locator('tr[data-schedule="nightly-hello"]')
+    await expect.poll(() => row.textContent()).toContain('Nightly hello')
+    expect(await row.textContent()).toContain('At 02:30')
+    expect(await row.textContent()).toContain('Europe/Berlin')
+    expect(await row.locator('[data-cell="next"] time').getAttribute('datetime')).toMatch(/T0[01]:30:00\.000Z$/)
+    expect(await row.textContent()).toContain(HOSTILE) // the description, as text
+    await page.screenshot({ path: join(SHOTS, 'schedules.png'), fullPage: true })
+
+    await row.locator('button[role="switch"]').click()
+    await page.waitForURL(/notice=schedule-off/)
+    expect(await page.locator('.notice').textContent()).toContain('disabled for every process')
+    expect(await page.locator('tr[data-schedule="nightly-hello"] button[role="switch"]').getAttribute('aria-checked')).toBe('false')
+    expect((await engine.getSchedule('nightly-hello')).enabled).toBe(false)
+    expect(await page.locator('tr[data-schedule="nightly-hello"] button:has-text("Run now")').isDisabled()).toBe(true)
+
+    await page.locator('tr[data-schedule="nightly-hello"] button[role="switch"]').click()
+    await page.waitForURL(/notice=schedule-on/)
+    await page.locator('tr[data-schedule="nightly-hello"] button:has-text("Run now")').click()
+    await page.waitForURL(/\/admin\/runs\/[0-9a-f-]{36}\?notice=triggered/)
+    const runId = /runs\/([0-9a-f-]{36})/.exec(page.url())![1]!
+    const triggered = await waitForStatus(runId, 'succeeded')
+    expect(triggered).toMatchObject({ scheduleId: 'nightly-hello', category: 'system', args: { name: 'night' } })
+
+    await page.goto(url('/admin/schedules/nightly-hello'))
+    expect(await page.locator('h1').textContent()).toBe('Nightly hello')
+    await expect.poll(() => page.locator(`tr[data-run-id="${runId}"]`).count()).toBe(1)
+    await page.screenshot({ path: join(SHOTS, 'schedule.png'), fullPage: true })
+    const missing = await page.goto(url('/admin/schedules/nope'))
+    expect(missing?.status()).toBe(404)
+    // The browser logs the 404 we asked for; nothing else may go wrong.
+    expect(problems.filter((p) => !p.includes('status of 404'))).toEqual([])
+    await context.close()
+  })
+
+  it('changes settings in a form, shows what is wrong with bad values, and applies them', async () => {
+    const { context, page, problems } = await openPage()
+    await page.goto(url('/admin/settings'))
+    await page.fill('#setting-runRetentionDays', '-3')
+    await page.fill('#setting-workerConcurrency', '6')
+    // Past the browser's own range check, to see the server's answer.
+    await page.locator('#setting-runRetentionDays').evaluate((el: { removeAttribute(name: string): void }) => el.removeAttribute('min'))
+    await page.click('button:has-text("Save settings")')
+    expect(await page.locator('.notice-bad').textContent()).toContain('runRetentionDays: expected an integer from 0 to 36500, got -3')
+    expect(await page.inputValue('#setting-runRetentionDays')).toBe('-3')
+    expect((await engine.settings.get()).workerConcurrency).toBeNull()
+    await page.screenshot({ path: join(SHOTS, 'settings-error.png'), fullPage: true })
+
+    await page.fill('#setting-runRetentionDays', '21')
+    await page.click('button:has-text("Save settings")')
+    await page.waitForURL(/notice=settings-saved/)
+    expect(await engine.settings.get()).toMatchObject({ runRetentionDays: 21, workerConcurrency: 6 })
+    await vi.waitFor(async () => expect((await engine.workers()).find((w) => w.concurrency > 0)?.concurrency).toBe(6), { timeout: 5000 })
+    expect(await page.inputValue('#setting-workerConcurrency')).toBe('6')
+    await page.fill('#setting-workerConcurrency', '')
+    await page.click('button:has-text("Save settings")')
+    await page.waitForURL(/notice=settings-saved/)
+    expect((await engine.settings.get()).workerConcurrency).toBeNull()
+    await page.screenshot({ path: join(SHOTS, 'settings.png'), fullPage: true })
+    // The browser logs the 400 the bad values earned; nothing else may go wrong.
+    expect(problems.filter((p) => !p.includes('status of 400'))).toEqual([])
     await context.close()
   })
 

@@ -3,16 +3,19 @@
  * server (API, live streams, metrics, admin UI) on 127.0.0.1:8080 by default.
  */
 import { Option, type Command } from 'commander'
+import { resolve } from 'node:path'
 import { Engine } from '../../engine/engine.js'
+import { filesLogBackend } from '../../engine/log-backends.js'
 import { serve } from '../../server/serve.js'
 import { EXIT, interrupted, type CliIo } from '../io.js'
 import { loadTasks } from '../load-tasks.js'
-import { describeStore, openStore } from '../store-option.js'
+import { DEFAULT_LOG_DIR, describeStore, openStore } from '../store-option.js'
 import { intOption } from '../task-input.js'
 
 interface ServeFlags {
   tasks?: string
   store?: string
+  logDir?: string
   port?: string
   host?: string
   concurrency?: string
@@ -26,6 +29,7 @@ export function serveCommand(program: Command, io: CliIo, setExit: (code: number
     .description('run the store, a worker and the HTTP server (API, live streams, metrics, admin UI)')
     .addOption(tasksOption())
     .addOption(storeOption())
+    .option('--log-dir <dir>', 'directory of the "files" log backend (chosen with the logBackend setting)', DEFAULT_LOG_DIR)
     .addOption(env(new Option('-p, --port <port>', 'port to listen on').default('8080'), 'TASKENGINE_PORT'))
     .addOption(env(new Option('--host <host>', 'address to listen on (anything but loopback needs --token)').default('127.0.0.1'), 'TASKENGINE_HOST'))
     .addOption(env(new Option('-c, --concurrency <n>', 'runs executing at once in this process (0: no worker)').default('10'), 'TASKENGINE_CONCURRENCY'))
@@ -42,7 +46,7 @@ async function run(flags: ServeFlags, io: CliIo): Promise<number> {
   const port = intOption(flags.port, '--port', 0) ?? 8080
   const concurrency = intOption(flags.concurrency, '--concurrency', 0) ?? 10
   const graceMs = intOption(flags.grace, '--grace', 0) ?? 10_000
-  const engine = new Engine({ tasks: [...tasks], schedules: [...schedules], store: await openStore(flags.store, io.cwd), onError: (e) => err(`taskengine: ${e.message}\n`) })
+  const engine = new Engine({ tasks: [...tasks], schedules: [...schedules], logBackends: [filesLogBackend({ dir: resolve(io.cwd, flags.logDir ?? DEFAULT_LOG_DIR) })], store: await openStore(flags.store, io.cwd), onError: (e) => err(`taskengine: ${e.message}\n`) })
   const stopSignal = interrupted(io)
   let server: Awaited<ReturnType<typeof serve>>
   try {

@@ -2,19 +2,22 @@
  * `taskengine worker`: a worker process. Claims and executes durable runs until SIGINT/SIGTERM,
  * then stops gracefully: running handlers get the grace period, the rest go back to pending.
  */
+import { resolve } from 'node:path'
 import type { Command, Option } from 'commander'
 import { Engine } from '../../engine/engine.js'
+import { filesLogBackend } from '../../engine/log-backends.js'
 import type { QueueSelection } from '../../engine/worker.js'
 import { ValidationError, describeValue } from '../../errors.js'
 import { EXIT, interrupted, type CliIo } from '../io.js'
 import { formatDuration } from '../live-output.js'
 import { loadTasks } from '../load-tasks.js'
-import { describeStore, openStore } from '../store-option.js'
+import { DEFAULT_LOG_DIR, describeStore, openStore } from '../store-option.js'
 import { intOption } from '../task-input.js'
 
 interface WorkerFlags {
   tasks?: string
   store?: string
+  logDir?: string
   concurrency?: string
   queues?: string
   grace?: string
@@ -29,6 +32,7 @@ export function workerCommand(program: Command, io: CliIo, setExit: (code: numbe
     .description('run a worker: claim and execute durable runs until stopped (SIGINT/SIGTERM stop it gracefully)')
     .addOption(tasksOption())
     .addOption(storeOption())
+    .option('--log-dir <dir>', 'directory of the "files" log backend (chosen with the logBackend setting)', DEFAULT_LOG_DIR)
     .option('-c, --concurrency <n>', 'runs executing at once', '10')
     .option('--queues <list>', 'serve only these queues, optionally with limits: "default,mail=2"')
     .option('--grace <ms>', 'on stop, how long running handlers may take before they are aborted', '10000')
@@ -48,7 +52,7 @@ async function worker(flags: WorkerFlags, io: CliIo): Promise<number> {
   const leaseMs = intOption(flags.leaseMs, '--lease-ms') ?? 30_000
   const pollIntervalMs = intOption(flags.pollMs, '--poll-ms') ?? 250
   const queues = parseQueues(flags.queues)
-  const engine = new Engine({ tasks: [...tasks], schedules: [...schedules], store: await openStore(flags.store, io.cwd), leaseMs, pollIntervalMs, onError: (e) => err(`taskengine: ${e.message}\n`) })
+  const engine = new Engine({ tasks: [...tasks], schedules: [...schedules], logBackends: [filesLogBackend({ dir: resolve(io.cwd, flags.logDir ?? DEFAULT_LOG_DIR) })], store: await openStore(flags.store, io.cwd), leaseMs, pollIntervalMs, onError: (e) => err(`taskengine: ${e.message}\n`) })
   if (flags.quiet !== true) {
     engine.subscribe((event) => {
       if (event.type === 'succeeded' || event.type === 'failed' || event.type === 'cancelled' || event.type === 'retrying') {

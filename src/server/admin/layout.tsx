@@ -6,7 +6,7 @@
 import type { Child } from 'hono/jsx'
 import { Icon } from './ui.js'
 
-export type NavKey = 'overview' | 'tasks' | 'runs' | 'workers' | 'none'
+export type NavKey = 'overview' | 'tasks' | 'runs' | 'schedules' | 'workers' | 'settings' | 'none'
 
 /** A message shown on top of a page after an action. */
 export interface Notice {
@@ -26,11 +26,14 @@ export interface PageContext {
   readonly notice: Notice | undefined
 }
 
-const NAV: readonly [NavKey, string, string][] = [
-  ['overview', '', 'Overview'],
-  ['tasks', '/task', 'Tasks'],
-  ['runs', '/runs', 'Runs'],
-  ['workers', '/workers', 'Workers'],
+/** Sections: key, path, label, and the letter after "g" that jumps there. */
+const NAV: readonly [NavKey, string, string, string][] = [
+  ['overview', '', 'Overview', 'o'],
+  ['tasks', '/task', 'Tasks', 't'],
+  ['runs', '/runs', 'Runs', 'r'],
+  ['schedules', '/schedules', 'Schedules', 'c'],
+  ['workers', '/workers', 'Workers', 'w'],
+  ['settings', '/settings', 'Settings', 's'],
 ]
 
 export function Layout({ page, title, nav, children }: { page: PageContext; title: string; nav: NavKey; children: Child }) {
@@ -52,8 +55,8 @@ export function Layout({ page, title, nav, children }: { page: PageContext; titl
             <Icon name="bolt" /> taskengine
           </a>
           <nav class="nav" aria-label="sections">
-            {NAV.map(([key, path, label]) => (
-              <a href={`${page.admin}${path}`} aria-current={key === nav ? 'page' : undefined} data-key={`g ${label[0]!.toLowerCase()}`}>
+            {NAV.map(([key, path, label, letter]) => (
+              <a href={`${page.admin}${path}`} aria-current={key === nav ? 'page' : undefined} data-key={`g ${letter}`} title={`${label} (g ${letter})`}>
                 {label}
               </a>
             ))}
@@ -90,8 +93,13 @@ export function Layout({ page, title, nav, children }: { page: PageContext; titl
           )}
           {children}
           <p class="hint">
-            Keys: <span class="kbd">/</span> search · <span class="kbd">g</span> then <span class="kbd">o</span> <span class="kbd">t</span> <span class="kbd">r</span>{' '}
-            <span class="kbd">w</span> to go to a section · <span class="kbd">[</span> <span class="kbd">]</span> pages
+            Keys: <span class="kbd">/</span> search · <span class="kbd">g</span> then{' '}
+            {NAV.map(([, , , letter]) => (
+              <>
+                <span class="kbd">{letter}</span>{' '}
+              </>
+            ))}
+            to go to a section (hover a section for its letter) · <span class="kbd">[</span> <span class="kbd">]</span> pages
           </p>
         </main>
       </body>

@@ -14,7 +14,7 @@ import { extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Engine } from '../../engine/engine.js'
 import type { EnqueueOptions } from '../../engine/enqueue.js'
-import { ConflictError, TaskEngineError, type FieldIssue } from '../../errors.js'
+import { ConflictError, TaskEngineError, ValidationError, type FieldIssue } from '../../errors.js'
 import type { Run } from '../../store/types.js'
 import type { AnyTask } from '../../task/define.js'
 import { taskInfo } from '../../task/describe.js'
@@ -28,6 +28,7 @@ import type { Notice, PageContext } from './layout.js'
 import { OverviewPage, loadOverview } from './pages/overview.js'
 import { BulkConfirmPage, FILTER_PARAMS, LoginPage, RunPage, RunsPage, WorkersPage, filterFromParams, type FilterParams, type RunDetail } from './pages/runs.js'
 import { ConfirmRunPage, LivePage, RemoveTaskPage, ResultPage, TaskPage, TasksPage } from './pages/tasks.js'
+import { SchedulePage, SchedulesPage, SettingsPage } from './pages/schedules.js'
 
 const ASSETS = join(fileURLToPath(new URL('.', import.meta.url)), 'assets')
 const ASSET_TYPES: Readonly<Record<string, string>> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8' }
@@ -287,6 +288,75 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
     return render(c, <WorkersPage page={pageContext(c, deps)} workers={workers} />)
   })
 
+  routes.get('/schedules', async (c) => {
+    requirePermission(c, 'schedules:read')
+    const schedules = await engine.schedules()
+    if (wantsData(c)) return respond(c, schedules, { name: 'schedules' })
+    return render(c, <SchedulesPage page={pageContext(c, deps)} schedules={schedules} />)
+  })
+
+  routes.get('/schedules/:id', async (c) => {
+    requirePermission(c, 'schedules:read')
+    const schedule = await engine.getSchedule(c.req.param('id'))
+    const runs = await engine.scheduleRuns(schedule.id, { page: positive(c.req.query('page'), 1), pageSize: 20 })
+    if (wantsData(c)) return respond(c, { schedule, runs }, { name: `schedule-${schedule.id}`, rows: () => runs.data.map(runRow) })
+    return render(c, <SchedulePage page={pageContext(c, deps)} schedule={schedule} runs={runs} />)
+  })
+
+  routes.post('/schedules/:id/toggle', async (c) => {
+    requirePermission(c, 'schedules:write')
+    const body = await c.req.parseBody()
+    checkCsrf(c, body)
+    const enabled = body.enabled === 'true' ? true : body.enabled === 'false' ? false : undefined
+    if (enabled === undefined) throw new ValidationError('enabled: expected "true" or "false"')
+    const schedule = await engine.toggleSchedule(c.req.param('id'), enabled)
+    return c.redirect(withNotice(backTo(c, `${admin}/schedules`), enabled ? 'schedule-on' : 'schedule-off', { name: schedule.name }), 303)
+  })
+
+  routes.post('/schedules/:id/trigger', async (c) => {
+    const who = requirePermission(c, 'schedules:write')
+    checkCsrf(c, await c.req.parseBody())
+    try {
+      const run = await engine.triggerSchedule(c.req.param('id'), { createdBy: who.id })
+      return c.redirect(withNotice(`${admin}/runs/${run.id}`, 'triggered'), 303)
+    } catch (error) {
+      if (error instanceof ConflictError) return c.redirect(withNotice(backTo(c, `${admin}/schedules`), 'conflict', { message: error.message }), 303)
+      throw error
+    }
+  })
+
+  routes.get('/settings', async (c) => {
+    requirePermission(c, 'settings:read')
+    const settings = await engine.settings.describe()
+    if (wantsData(c)) return respond(c, settings, { name: 'settings' })
+    return render(c, <SettingsPage page={pageContext(c, deps)} settings={settings} backends={engine.logBackends()} />)
+  })
+
+  routes.post('/settings', async (c) => {
+    requirePermission(c, 'settings:write')
+    const body = await c.req.parseBody()
+    checkCsrf(c, body)
+    const described = await engine.settings.describe()
+    const patch: Record<string, unknown> = {}
+    for (const setting of described) {
+      const raw = body[setting.key]
+      if (typeof raw !== 'string') continue
+      const text = raw.trim()
+      if (setting.type === 'choice') patch[setting.key] = text
+      else if (text === '') patch[setting.key] = setting.nullable === true ? null : text
+      else patch[setting.key] = /^-?\d+$/.test(text) ? Number(text) : text
+    }
+    try {
+      await engine.settings.update(patch)
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error
+      // Show what was typed, with the reason, and change nothing.
+      const typed = described.map((s) => (s.key in patch ? { ...s, value: patch[s.key] as never } : s))
+      return render(c, <SettingsPage page={pageContext(c, deps)} settings={typed} backends={engine.logBackends()} errors={error.message} />, 400)
+    }
+    return c.redirect(withNotice(`${admin}/settings`, 'settings-saved'), 303)
+  })
+
   return routes
 }
 
@@ -339,6 +409,10 @@ const NOTICES: Readonly<Record<string, (q: URLSearchParams) => Notice>> = {
   retried: () => ({ kind: 'ok', text: 'Run retried: pending again with a fresh attempt budget.' }),
   deleted: () => ({ kind: 'ok', text: 'Run deleted.' }),
   conflict: (q) => ({ kind: 'warn', text: q.get('message') ?? 'That change is not possible in the run\'s current state.' }),
+  'schedule-on': (q) => ({ kind: 'ok', text: `Schedule "${q.get('name') ?? ''}" enabled for every process.` }),
+  'schedule-off': (q) => ({ kind: 'ok', text: `Schedule "${q.get('name') ?? ''}" disabled for every process: no more ticks until it is enabled.` }),
+  triggered: () => ({ kind: 'ok', text: 'Schedule triggered: this run was enqueued now.' }),
+  'settings-saved': () => ({ kind: 'ok', text: 'Settings saved. Every process on the store uses them from now on.' }),
   'task-removed': (q) => ({ kind: 'ok', text: `Task "${q.get('key') ?? ''}" removed from this server.` }),
   'none-selected': () => ({ kind: 'warn', text: 'Select runs first.' }),
   bulk: (q) => ({ kind: q.get('skipped') === '0' ? 'ok' : 'warn', text: `${q.get('action') ?? ''}: ${q.get('done') ?? 0} done, ${q.get('skipped') ?? 0} skipped (not in a state that allows it).` }),
@@ -355,6 +429,19 @@ function withNotice(path: string, code: string, extra: Record<string, string> = 
   url.searchParams.set('notice', code)
   for (const [k, v] of Object.entries(extra)) url.searchParams.set(k, v)
   return `${url.pathname}${url.search}`
+}
+
+/** Where a form came from (its Referer, when it is one of our admin pages), else `fallback`. */
+function backTo(c: AdminContext, fallback: string): string {
+  const referer = c.req.header('referer')
+  if (referer === undefined) return fallback
+  try {
+    const url = new URL(referer)
+    const admin = new URL(fallback, 'http://x').pathname.replace(/\/schedules$/, '')
+    return url.host === c.req.header('host') && url.pathname.startsWith(admin) ? url.pathname : fallback
+  } catch {
+    return fallback
+  }
 }
 
 /** Only same-site paths under the admin UI; anything else goes to the admin home. */
