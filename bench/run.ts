@@ -5,9 +5,11 @@
  *   core    in-process runs: runAll overhead against a bare semaphore, run() latency
  *   sqlite  durable runs on SQLite against BullMQ on the local Redis, same workload, one run
  *   pg      durable runs on PostgreSQL against graphile-worker and pg-boss (`npm run bench:pg`)
+ *   admin   admin pages and the runs API over a socket with 100,000 runs in the store (`npm run bench:admin`)
  *
  * Without arguments: core and sqlite. Sizes: BENCH_CORE_RUNS (1,000,000), BENCH_RUNS (100,000), BENCH_LATENCY_RUNS, BENCH_REPEATS.
  */
+import { ADMIN_RUNS, benchAdmin } from './admin.js'
 import { benchCore } from './core.js'
 import { benchBullmq } from './bullmq.js'
 import { CONCURRENCIES, LATENCY_RUNS, N, benchTaskengineSqlite, durableRows, type DurableFigures } from './sqlite.js'
@@ -42,7 +44,16 @@ async function benchPg(): Promise<void> {
   console.log(targets)
 }
 
-const suites: Record<string, () => Promise<void>> = { core: benchCore, sqlite: benchSqlite, pg: benchPg }
+async function benchAdminPages(): Promise<void> {
+  const { rows, seedMs } = await benchAdmin()
+  printTable(
+    `Admin pages over a socket, ${ADMIN_RUNS.toLocaleString('en-US')} runs in one SQLite file (filled in ${(seedMs / 1000).toFixed(1)} s): time to the last byte. ` +
+      'Target: list and overview pages under 200 ms.',
+    rows,
+  )
+}
+
+const suites: Record<string, () => Promise<void>> = { core: benchCore, sqlite: benchSqlite, pg: benchPg, admin: benchAdminPages }
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 const selected = wanted.length > 0 ? wanted : ['core', 'sqlite']
 for (const name of selected) {

@@ -3,7 +3,6 @@
  * as arguments, so tests can drive it in-process as well as through the real binary.
  */
 import { Command, CommanderError, Option } from 'commander'
-import { createRequire } from 'node:module'
 import { enqueueCommand } from './commands/enqueue.js'
 import { runCommand } from './commands/run.js'
 import { runsCommand } from './commands/runs.js'
@@ -13,10 +12,10 @@ import { tasksCommand } from './commands/tasks.js'
 import { workerCommand } from './commands/worker.js'
 import { EXIT, reportError, writer, type CliIo } from './io.js'
 import { DEFAULT_STORE_FILE } from './store-option.js'
+import { VERSION as version } from '../version.js'
 
 export { EXIT, type CliIo } from './io.js'
 
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
 
 /** Runs the CLI with `argv` (without `node` and the script) and resolves to the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {

@@ -7,7 +7,6 @@ import { createNodeWebSocket } from '@hono/node-ws'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import { createRequire } from 'node:module'
 import type { Engine } from '../engine/engine.js'
 import { coerceError } from '../errors.js'
 import { openApiDocument } from './api/openapi.js'
@@ -23,8 +22,8 @@ import { HttpError, errorResponse } from './http-errors.js'
 import { ServerMetrics } from './metrics.js'
 import { EventLog, StreamClient } from './stream.js'
 import { taskStartSocket } from './task-start.js'
+import { VERSION as version } from '../version.js'
 
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
