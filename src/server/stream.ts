@@ -27,7 +27,7 @@ import { randomUUID } from 'node:crypto'
 import type { WSContext } from 'hono/ws'
 import type { Engine } from '../engine/engine.js'
 import type { RunEvent } from '../engine/events.js'
-import { describeValue } from '../errors.js'
+import { ValidationError, describeValue } from '../errors.js'
 
 /** An event with its position in the server's stream. */
 export interface StreamEntry {
@@ -44,17 +44,24 @@ export interface StreamFilter {
   readonly poolId?: string
 }
 
-/** The numbered ring buffer of recent events. */
+/**
+ * The numbered ring buffer of recent events. Appending is O(1) whatever the capacity (it runs on
+ * the engine's synchronous event path); the entry numbered `seq` lives at slot
+ * `(seq - 1) % capacity` while it is among the newest `capacity` ones.
+ */
 export class EventLog {
   /** Identifies this server process's numbering; a different epoch means numbers restarted. */
   readonly epoch = randomUUID()
   readonly #capacity: number
-  readonly #ring: StreamEntry[] = []
+  readonly #ring: (StreamEntry | undefined)[]
   #seq = 0
   readonly #listeners = new Set<(entry: StreamEntry) => void>()
 
+  /** @param capacity - events kept for resuming clients; `0` keeps none (every resume is a gap). */
   constructor(capacity: number) {
+    if (!Number.isSafeInteger(capacity) || capacity < 0) throw new ValidationError(`streamBufferEvents: expected an integer >= 0, got ${describeValue(capacity)}`)
     this.#capacity = capacity
+    this.#ring = new Array<StreamEntry | undefined>(capacity)
   }
 
   /** The newest position. */
@@ -64,18 +71,19 @@ export class EventLog {
 
   append(event: RunEvent): StreamEntry {
     const entry: StreamEntry = { seq: ++this.#seq, event, json: JSON.stringify(event) }
-    this.#ring.push(entry)
-    if (this.#ring.length > this.#capacity) this.#ring.splice(0, this.#ring.length - this.#capacity)
+    if (this.#capacity > 0) this.#ring[(entry.seq - 1) % this.#capacity] = entry
     for (const listener of this.#listeners) listener(entry)
     return entry
   }
 
-  /** Entries after `seq`, or `undefined` when some of them are no longer held. */
+  /** Entries after `seq`, oldest first, or `undefined` when some of them are no longer held. */
   since(seq: number): StreamEntry[] | undefined {
     if (seq >= this.#seq) return []
-    const oldest = this.#ring[0]?.seq ?? this.#seq + 1
+    const oldest = Math.max(1, this.#seq - this.#capacity + 1)
     if (seq < oldest - 1) return undefined
-    return this.#ring.slice(seq - oldest + 1)
+    const out: StreamEntry[] = []
+    for (let s = seq + 1; s <= this.#seq; s++) out.push(this.#ring[(s - 1) % this.#capacity]!)
+    return out
   }
 
   listen(listener: (entry: StreamEntry) => void): () => void {

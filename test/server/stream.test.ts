@@ -1,0 +1,126 @@
+/**
+ * The live event stream: the numbered ring buffer and resuming across its wrap-around, and
+ * what a caller who may read only its own runs receives.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import WebSocket from 'ws'
+import { createEngine, defineTask, type Engine, type RunEvent } from '../../src/index.js'
+import { serve, type RunningServer } from '../../src/server/index.js'
+import { EventLog } from '../../src/server/stream.js'
+
+const chatty = defineTask({
+  key: 'chatty',
+  fields: [{ key: 'lines', type: 'int', default: 1 }],
+  run(ctx) {
+    for (let i = 1; i <= ctx.args.lines; i++) {
+      ctx.log(`line ${i}`)
+      ctx.progress({ step: i, steps: ctx.args.lines })
+    }
+    return { lines: ctx.args.lines }
+  },
+})
+
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+function newEngine(): Engine {
+  const engine = createEngine({ tasks: [chatty], pollIntervalMs: 20 })
+  cleanups.push(() => engine.close({ graceMs: 0 }))
+  return engine
+}
+
+async function started(engine: Engine, options: Parameters<typeof serve>[1] = {}): Promise<RunningServer> {
+  const running = await serve(engine, { port: 0, onError: () => undefined, ...options })
+  cleanups.push(() => running.close())
+  return running
+}
+
+/** A WebSocket client collecting JSON messages. */
+class Client {
+  readonly messages: Record<string, unknown>[] = []
+  readonly socket: WebSocket
+  readonly opened: Promise<void>
+
+  constructor(url: string, headers: Record<string, string> = {}) {
+    this.socket = new WebSocket(url, { headers })
+    this.socket.on('message', (data: Buffer) => this.messages.push(JSON.parse(data.toString()) as Record<string, unknown>))
+    this.opened = new Promise((resolve, reject) => {
+      this.socket.once('open', () => resolve())
+      this.socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)))
+      this.socket.once('error', reject)
+    })
+    cleanups.push(() => this.socket.terminate())
+  }
+
+  send(message: unknown): void {
+    this.socket.send(JSON.stringify(message))
+  }
+
+  of(type: string): Record<string, unknown>[] {
+    return this.messages.filter((m) => m.type === type)
+  }
+
+  /** Events received for one subscription. */
+  events(id: string): { seq: number; event: RunEvent }[] {
+    return this.of('event').filter((m) => m.id === id) as unknown as { seq: number; event: RunEvent }[]
+  }
+}
+
+const event = (n: number): RunEvent => ({ type: 'log', runId: `r${n}`, task: 't', time: new Date(0), entry: { seq: n, time: new Date(0), level: 'info', message: `m${n}` } })
+
+describe('EventLog', () => {
+  it('keeps the newest events across wrap-around and replays after any position it still holds', () => {
+    const log = new EventLog(3)
+    for (let n = 1; n <= 10; n++) log.append(event(n))
+    expect(log.seq).toBe(10)
+    expect(log.since(7)?.map((e) => e.seq)).toEqual([8, 9, 10])
+    expect(log.since(8)?.map((e) => e.event.runId)).toEqual(['r9', 'r10'])
+    expect(log.since(10)).toEqual([])
+    expect(log.since(12)).toEqual([])
+    // Event 7 was overwritten: a client that saw only up to 6 cannot be served without a gap.
+    expect(log.since(6)).toBeUndefined()
+    expect(log.since(0)).toBeUndefined()
+  })
+
+  it('replays from the start before it is full, and holds nothing with capacity 0', () => {
+    const log = new EventLog(5)
+    for (let n = 1; n <= 3; n++) log.append(event(n))
+    expect(log.since(0)?.map((e) => e.seq)).toEqual([1, 2, 3])
+    const none = new EventLog(0)
+    none.append(event(1))
+    expect(none.since(0)).toBeUndefined()
+    expect(none.since(1)).toEqual([])
+    expect(() => new EventLog(-1)).toThrow('streamBufferEvents: expected an integer >= 0, got -1 (number)')
+  })
+})
+
+describe('resuming the stream', () => {
+  it('replays exactly what was missed after the ring wrapped, and says "gap" one event too far back', async () => {
+    const engine = newEngine()
+    // Each in-process run of one line emits 4 events: started, log, progress, succeeded.
+    const running = await started(engine, { streamBufferEvents: 8 })
+    const url = `${running.url.replace('http', 'ws')}/api/stream`
+    for (let i = 0; i < 3; i++) await engine.run(chatty, { lines: 1 })
+    const client = new Client(url)
+    await client.opened
+    await vi.waitFor(() => expect(client.of('hello')).toHaveLength(1))
+    const { epoch, seq } = client.of('hello')[0] as { epoch: string; seq: number }
+    expect(seq).toBe(12)
+    client.send({ type: 'subscribe', id: 'from6', after: 6, epoch })
+    client.send({ type: 'subscribe', id: 'from4', after: 4, epoch })
+    client.send({ type: 'subscribe', id: 'from3', after: 3, epoch })
+    await vi.waitFor(() => expect(client.of('gap')).toHaveLength(1))
+    await vi.waitFor(() => expect(client.events('from4')).toHaveLength(8))
+    expect(client.events('from6').map((e) => e.seq)).toEqual([7, 8, 9, 10, 11, 12])
+    expect(client.events('from6').map((e) => e.event.type)).toEqual(['progress', 'succeeded', 'started', 'log', 'progress', 'succeeded'])
+    expect(client.events('from4').map((e) => e.seq)).toEqual([5, 6, 7, 8, 9, 10, 11, 12])
+    expect(client.of('gap')).toMatchObject([{ id: 'from3', epoch, seq: 12 }])
+    expect(client.events('from3')).toEqual([])
+    // Live events continue after the replay, numbered on.
+    await engine.run(chatty, { lines: 1 })
+    await vi.waitFor(() => expect(client.events('from6').at(-1)?.seq).toBe(16))
+    expect(client.events('from6').map((e) => e.seq)).toEqual([7, 8, 9, 10, 11, 12, 13, 14, 15, 16])
+  })
+})
