@@ -132,13 +132,13 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
   app.get(
     '/api/stream',
     ws.upgradeWebSocket((c) => {
-      readScope(c as ServerContext)
+      // Callers who may read only their own runs get only those runs' events and logs.
+      const scope = readScope(c as ServerContext)
       let client: StreamClient | undefined
       return {
         onOpen(_event, socket) {
-          client = new StreamClient(socket, engine, log, { maxBufferedBytes: options.streamMaxBufferedBytes ?? 4 * 1024 * 1024, maxSubscriptions: 100, pollIntervalMs: options.streamPollIntervalMs ?? 500 }, () =>
-            metrics.overflow.inc({ stream: 'api' }),
-          )
+          const limits = { maxBufferedBytes: options.streamMaxBufferedBytes ?? 4 * 1024 * 1024, maxSubscriptions: 100, pollIntervalMs: options.streamPollIntervalMs ?? 500 }
+          client = new StreamClient(socket, engine, log, limits, scope, () => metrics.overflow.inc({ stream: 'api' }))
           clients.add(closer(client, socket))
         },
         onMessage(event) {

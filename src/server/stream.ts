@@ -103,9 +103,18 @@ export interface StreamLimits {
   readonly pollIntervalMs: number
 }
 
+/** Whose runs a client may see: every run (`runs:read`), or only those it created (`runs:read:own`). */
+export interface StreamScope {
+  readonly all: boolean
+  /** The caller, compared with a run's `createdBy` when `all` is false. */
+  readonly id: string
+}
+
 interface Subscription {
   readonly filter: StreamFilter
-  /** Live entries held back while stored logs are being read (so none are lost or doubled). */
+  /** Live entries after this position are for it; older ones come only from a replay. */
+  readonly from: number
+  /** Live entries held back while a replay or stored logs are being read (so none are lost or doubled). */
   pending: StreamEntry[] | undefined
   /** Log lines up to here were sent (from the store or live); later copies are skipped. */
   logsThrough: number
@@ -126,15 +135,24 @@ export class StreamClient {
   readonly #onOverflow: () => void
   readonly #subs = new Map<string, Subscription>()
   readonly #unlisten: () => void
+  /** Decides which runs an own-runs-only client sees; absent when it sees every run. */
+  readonly #owners: OwnerGate | undefined
   #closed = false
 
-  constructor(ws: WSContext, engine: Engine, log: EventLog, limits: StreamLimits, onOverflow: () => void) {
+  constructor(ws: WSContext, engine: Engine, log: EventLog, limits: StreamLimits, scope: StreamScope, onOverflow: () => void) {
     this.#ws = ws
     this.#engine = engine
     this.#log = log
     this.#limits = limits
     this.#onOverflow = onOverflow
-    this.#unlisten = log.listen((entry) => this.#deliver(entry))
+    if (scope.all) {
+      this.#owners = undefined
+      this.#unlisten = log.listen((entry) => this.#deliver(entry))
+    } else {
+      const owners = new OwnerGate(engine, scope.id, (entry) => this.#deliver(entry), () => this.#overflow())
+      this.#owners = owners
+      this.#unlisten = log.listen((entry) => owners.admit(entry))
+    }
     this.#send({ type: 'hello', epoch: log.epoch, seq: log.seq })
   }
 
@@ -170,6 +188,7 @@ export class StreamClient {
     if (this.#closed) return
     this.#closed = true
     this.#unlisten()
+    this.#owners?.close()
     for (const sub of this.#subs.values()) clearTimeout(sub.poll)
     this.#subs.clear()
   }
@@ -186,28 +205,45 @@ export class StreamClient {
     if (logsAfter !== undefined && (filter.runId === undefined || typeof logsAfter !== 'number' || !Number.isSafeInteger(logsAfter) || logsAfter < 0)) {
       return this.#error('subscribe: "logsAfter" needs a runId filter and a log position >= 0', id)
     }
-    const sub: Subscription = { filter, pending: logsAfter === undefined ? undefined : [], logsThrough: 0, follows: logsAfter !== undefined, poll: undefined, runVersion: 0 }
+    // From here on, live entries wait in `pending` until the replay, the owner check and the
+    // stored logs are through; the replay is taken now, before anything can await.
+    const from = this.#log.seq
+    const sub: Subscription = { filter, from, pending: [], logsThrough: 0, follows: logsAfter !== undefined, poll: undefined, runVersion: 0 }
     clearTimeout(this.#subs.get(id)?.poll)
     this.#subs.set(id, sub)
-    this.#send({ type: 'subscribed', id, epoch: this.#log.epoch, seq: this.#log.seq })
-    if (after !== undefined) {
-      const missed = m.epoch === this.#log.epoch ? this.#log.since(after) : undefined
-      if (missed === undefined) this.#send({ type: 'gap', id, epoch: this.#log.epoch, seq: this.#log.seq })
-      else for (const entry of missed) if (matches(filter, entry.event)) this.#sendEntry(id, entry)
+    const missed = after === undefined ? [] : m.epoch === this.#log.epoch ? this.#log.since(after) : undefined
+    const current = (): boolean => !this.#closed && this.#subs.get(id) === sub
+    const owners = this.#owners
+    if (owners !== undefined && filter.runId !== undefined && !(await owners.visible(filter.runId))) {
+      // Someone else's run does not exist for this caller: no events, no stored lines.
+      if (!current()) return
+      this.#subs.delete(id)
+      return this.#error(`subscribe: unknown run "${filter.runId}"`, id)
+    }
+    if (!current()) return
+    this.#send({ type: 'subscribed', id, epoch: this.#log.epoch, seq: from })
+    if (missed === undefined) this.#send({ type: 'gap', id, epoch: this.#log.epoch, seq: from })
+    else {
+      const wanted = missed.filter((entry) => matches(filter, entry.event))
+      if (owners !== undefined) await owners.resolve(wanted)
+      if (!current()) return
+      for (const entry of wanted) if (owners === undefined || owners.known(entry) === true) this.#sendEntry(id, entry)
     }
     if (logsAfter !== undefined) {
       try {
         const logs = await this.#engine.getLogs(filter.runId!, { after: logsAfter, limit: 10_000 })
+        if (!current()) return
         sub.logsThrough = logs.at(-1)?.seq ?? logsAfter
         this.#send({ type: 'logs', id, runId: filter.runId, logs })
       } catch (error) {
         this.#error(`could not read stored logs: ${(error as Error).message}`, id)
       }
-      const held = sub.pending ?? []
-      sub.pending = undefined
-      for (const entry of held) this.#deliverTo(id, sub, entry)
-      this.#follow(id, sub)
     }
+    if (!current()) return
+    const held = sub.pending ?? []
+    sub.pending = undefined
+    for (const entry of held) this.#deliverTo(id, sub, entry)
+    if (sub.follows) this.#follow(id, sub)
   }
 
   /** Reads the run's new log lines and state from the store, sends what changed, and comes back while the run is active. */
@@ -242,7 +278,7 @@ export class StreamClient {
 
   #deliver(entry: StreamEntry): void {
     for (const [id, sub] of this.#subs) {
-      if (!matches(sub.filter, entry.event)) continue
+      if (entry.seq <= sub.from || !matches(sub.filter, entry.event)) continue
       if (sub.pending !== undefined) sub.pending.push(entry)
       else this.#deliverTo(id, sub, entry)
     }
@@ -277,14 +313,118 @@ export class StreamClient {
   #sendText(text: string): void {
     if (this.#closed) return
     const buffered = (this.#ws.raw as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0
-    if (buffered + text.length > this.#limits.maxBufferedBytes) {
-      // Drop the slow client rather than buffer without bound or slow anyone else down.
-      this.#onOverflow()
-      this.close()
-      this.#ws.close(4008, 'slow consumer: too many undelivered events; reconnect and resume')
-      return
-    }
+    if (buffered + text.length > this.#limits.maxBufferedBytes) return this.#overflow()
     this.#ws.send(text)
+  }
+
+  /** Drops the slow client rather than buffer without bound or slow anyone else down. */
+  #overflow(): void {
+    if (this.#closed) return
+    this.#onOverflow()
+    this.close()
+    this.#ws.close(4008, 'slow consumer: too many undelivered events; reconnect and resume')
+  }
+}
+
+/** Runs whose owner an own-runs-only client remembers (the oldest are forgotten and read again if needed). */
+const OWNERS_KEPT = 10_000
+/** Entries an own-runs-only client may have waiting for owner lookups before it is dropped as too slow. */
+const OWNER_QUEUE_LIMIT = 10_000
+
+/**
+ * Lets through, in stream order, the entries of runs the caller created. Events do not carry
+ * the run's creator: it is learned from events that carry the run (`created`, `retried`) or
+ * read from the store once per run; while a read is pending, later entries wait behind it so
+ * the client still receives them in order. Runs the store does not know (in-process runs) are
+ * nobody's.
+ */
+class OwnerGate {
+  readonly #engine: Engine
+  readonly #caller: string
+  readonly #deliver: (entry: StreamEntry) => void
+  readonly #onOverflow: () => void
+  /** Run id → whether the caller created it. */
+  readonly #owned = new Map<string, boolean>()
+  readonly #queue: StreamEntry[] = []
+  #waiting = false
+  #closed = false
+
+  constructor(engine: Engine, caller: string, deliver: (entry: StreamEntry) => void, onOverflow: () => void) {
+    this.#engine = engine
+    this.#caller = caller
+    this.#deliver = deliver
+    this.#onOverflow = onOverflow
+  }
+
+  /** Takes a live entry; it is delivered once its run's owner is known, if it is the caller. */
+  admit(entry: StreamEntry): void {
+    if (this.#closed) return
+    if (this.#queue.length === 0 && !this.#waiting) {
+      const owned = this.known(entry)
+      if (owned !== undefined) {
+        if (owned) this.#deliver(entry)
+        return
+      }
+    }
+    if (this.#queue.length >= OWNER_QUEUE_LIMIT) return this.#onOverflow()
+    this.#queue.push(entry)
+    if (!this.#waiting) this.#drain()
+  }
+
+  /** Whether the caller created the entry's run, when that is known without reading the store. */
+  known(entry: StreamEntry): boolean | undefined {
+    const carried = (entry.event as { run?: { createdBy?: unknown } }).run
+    if (carried !== undefined && carried !== null && 'createdBy' in carried) this.#remember(entry.event.runId, carried.createdBy === this.#caller)
+    return this.#owned.get(entry.event.runId)
+  }
+
+  /** Whether the caller created the run (read from the store when not known yet). */
+  async visible(runId: string): Promise<boolean> {
+    const owned = this.#owned.get(runId)
+    if (owned !== undefined) return owned
+    let run: Awaited<ReturnType<Engine['getRun']>>
+    try {
+      run = await this.#engine.getRun(runId)
+    } catch {
+      // Unknown owner: show nothing rather than someone else's run.
+      return false
+    }
+    const mine = run !== undefined && run.createdBy === this.#caller
+    this.#remember(runId, mine)
+    return mine
+  }
+
+  /** Learns the owners of the entries' runs, so that {@link known} answers for each. */
+  async resolve(entries: readonly StreamEntry[]): Promise<void> {
+    for (const entry of entries) if (this.known(entry) === undefined) await this.visible(entry.event.runId)
+  }
+
+  close(): void {
+    this.#closed = true
+    this.#queue.length = 0
+  }
+
+  #drain(): void {
+    while (this.#queue.length > 0 && !this.#closed) {
+      const entry = this.#queue[0]!
+      const owned = this.known(entry)
+      if (owned === undefined) {
+        this.#waiting = true
+        void this.visible(entry.event.runId).then(() => {
+          this.#waiting = false
+          this.#drain()
+        })
+        return
+      }
+      this.#queue.shift()
+      if (owned) this.#deliver(entry)
+    }
+  }
+
+  #remember(runId: string, owned: boolean): void {
+    this.#owned.delete(runId)
+    this.#owned.set(runId, owned)
+    if (this.#owned.size > OWNERS_KEPT) this.#owned.delete(this.#owned.keys().next().value!)
   }
 }
 
