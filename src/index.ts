@@ -60,6 +60,7 @@ export { ACTIVE_STATES, FINAL_STATES, RUN_STATES } from './store/types.js'
 export type {
   Artifact,
   ArtifactContent,
+  ArtifactWrite,
   Attempt,
   CancelOutcome,
   ClaimRequest,

@@ -27,9 +27,13 @@ function engineWith(options: EngineOptions = {}): Engine {
 
 const chatty = defineTask({
   key: 'chatty',
-  fields: [{ key: 'lines', type: 'int', default: 3 }],
-  run: (ctx) => {
+  fields: [
+    { key: 'lines', type: 'int', default: 3 },
+    { key: 'artifact', type: 'bool' },
+  ],
+  run: async (ctx) => {
     for (let i = 1; i <= ctx.args.lines; i++) ctx.log(`line ${i}`)
+    if (ctx.args.artifact) await ctx.artifact('out.txt', 'x', 'text/plain')
     return ctx.args.lines
   },
 })
@@ -136,13 +140,13 @@ describe('retention', () => {
     const logs = join(dir, `retention-logs-${++n}`)
     const engine = engineWith({ tasks: [chatty], clock: () => now, logBackends: [filesLogBackend({ dir: logs })] })
     await engine.start()
-    const finish = async (lines = 2): Promise<string> => {
-      const run = await engine.enqueue(chatty, { lines })
+    const finish = async (lines = 2, artifact = false): Promise<string> => {
+      const run = await engine.enqueue(chatty, { lines, artifact })
       await vi.waitFor(async () => expect((await engine.getRun(run.id))?.status).toBe('succeeded'))
       return run.id
     }
-    const veryOld = await finish() // 1 Jan: gone after 30 days
-    await (await engine.store()).putArtifact({ runId: veryOld, name: 'out.txt', contentType: 'text/plain', data: Buffer.from('x'), now })
+    const veryOld = await finish(2, true) // 1 Jan: gone after 30 days
+    expect((await engine.listArtifacts(veryOld)).map((a) => a.name)).toEqual(['out.txt'])
     await engine.settings.update({ logBackend: 'files' })
     const oldInFiles = await finish()
     utimesSync(join(logs, `${oldInFiles}.jsonl`), new Date(now), new Date(now))

@@ -427,18 +427,45 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     })
 
     describe('artifacts', () => {
-      it('stores, lists, replaces and reads artifacts', async () => {
-        await store.putArtifact({ runId: 'r1', name: 'report.csv', contentType: 'text/csv', data: Buffer.from('a,b\n1,2\n'), now: T0 })
-        await store.putArtifact({ runId: 'r1', name: 'blob.bin', contentType: 'application/octet-stream', data: Buffer.from([0, 255, 1]), now: T0 })
-        await store.putArtifact({ runId: 'r1', name: 'report.csv', contentType: 'text/csv', data: Buffer.from('x\n'), now: T0 + 1 })
-        expect((await store.listArtifacts('r1')).map((a) => [a.name, a.size])).toEqual([
+      it('stores, lists, replaces and reads artifacts of a run its token holds', async () => {
+        await store.insertRuns([newRun()])
+        const { run, token } = await claimOne()
+        const put = (name: string, data: Buffer, contentType = 'application/octet-stream', now = T0) => store.putArtifact({ runId: run.id, token, name, contentType, data, now })
+        expect(await put('report.csv', Buffer.from('a,b\n1,2\n'), 'text/csv')).toBe(true)
+        expect(await put('blob.bin', Buffer.from([0, 255, 1]))).toBe(true)
+        expect(await put('report.csv', Buffer.from('x\n'), 'text/csv', T0 + 1)).toBe(true)
+        expect((await store.listArtifacts(run.id)).map((a) => [a.name, a.size])).toEqual([
           ['blob.bin', 3],
           ['report.csv', 2],
         ])
-        const blob = await store.getArtifact('r1', 'blob.bin')
+        const blob = await store.getArtifact(run.id, 'blob.bin')
         expect([...blob!.data]).toEqual([0, 255, 1])
-        expect((await store.getArtifact('r1', 'report.csv'))?.data.toString()).toBe('x\n')
-        expect(await store.getArtifact('r1', 'nope')).toBeUndefined()
+        expect(await store.getArtifact(run.id, 'report.csv')).toMatchObject({ contentType: 'text/csv', size: 2, createdAt: new Date(T0 + 1) })
+        expect((await store.getArtifact(run.id, 'report.csv'))?.data.toString()).toBe('x\n')
+        expect(await store.getArtifact(run.id, 'nope')).toBeUndefined()
+      })
+
+      it('fences artifact writes by the lease token: a stale worker cannot overwrite the rescued attempt\'s artifact', async () => {
+        await store.insertRuns([newRun()])
+        const stale = await claimOne({ leaseUntil: T0 + 100 })
+        expect(await store.putArtifact({ runId: stale.run.id, token: 'not-the-token', name: 'out.txt', contentType: 'text/plain', data: Buffer.from('forged'), now: T0 })).toBe(false)
+        expect(await store.listArtifacts(stale.run.id)).toEqual([])
+        expect(await store.putArtifact({ runId: 'no-such-run', token: stale.token, name: 'out.txt', contentType: 'text/plain', data: Buffer.from('x'), now: T0 })).toBe(false)
+        // The worker goes quiet, its run is rescued and claimed again by another worker.
+        expect((await store.rescueExpired(T0 + 101)).map((r) => r.status)).toEqual(['pending'])
+        const fresh = await claimOne({ workerId: 'worker-b', now: T0 + 200 })
+        expect(fresh.run.id).toBe(stale.run.id)
+        expect(await store.putArtifact({ runId: fresh.run.id, token: fresh.token, name: 'out.txt', contentType: 'text/plain', data: Buffer.from('second attempt'), now: T0 + 201 })).toBe(true)
+        // The first worker comes back and writes under its old token: nothing changes.
+        expect(await store.putArtifact({ runId: stale.run.id, token: stale.token, name: 'out.txt', contentType: 'text/html', data: Buffer.from('stale'), now: T0 + 300 })).toBe(false)
+        expect(await store.putArtifact({ runId: stale.run.id, token: stale.token, name: 'other.txt', contentType: 'text/plain', data: Buffer.from('stale'), now: T0 + 300 })).toBe(false)
+        const stored = await store.getArtifact(fresh.run.id, 'out.txt')
+        expect([stored?.contentType, stored?.data.toString()]).toEqual(['text/plain', 'second attempt'])
+        expect((await store.listArtifacts(fresh.run.id)).map((a) => a.name)).toEqual(['out.txt'])
+        // Once the attempt completed, its token writes nothing either.
+        await store.flush({ ...EMPTY, completions: [completion(fresh.run, fresh.token)] })
+        expect(await store.putArtifact({ runId: fresh.run.id, token: fresh.token, name: 'late.txt', contentType: 'text/plain', data: Buffer.from('late'), now: T0 + 400 })).toBe(false)
+        expect((await store.listArtifacts(fresh.run.id)).map((a) => a.name)).toEqual(['out.txt'])
       })
     })
 
@@ -574,7 +601,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
           const { run, token } = await claimOne()
           const lines = [1, 2].map((seq) => ({ runId: run.id, token, seq, time: T0, level: 'info' as const, message: `l${seq}` }))
           await store.flush({ ...EMPTY, logs: lines })
-          await store.putArtifact({ runId: run.id, name: 'a.txt', contentType: 'text/plain', data: Buffer.from('x'), now: T0 })
+          expect(await store.putArtifact({ runId: run.id, token, name: 'a.txt', contentType: 'text/plain', data: Buffer.from('x'), now: T0 })).toBe(true)
           await store.flush({ ...EMPTY, completions: [completion(run, token, { finishedAt: T0 + 10 + i })] })
         }
         const recent = newRun()

@@ -575,7 +575,15 @@ export class Worker {
       this.#writeStateThrottled(execution)
     },
     artifact: async (execution, name, data, contentType) => {
-      await this.#engine.store.putArtifact({ runId: execution.run.id, name, contentType, data, now: this.#engine.now() })
+      const stored = await this.#engine.store.putArtifact({ runId: execution.run.id, token: execution.token, name, contentType, data, now: this.#engine.now() })
+      if (stored) return
+      // The run is no longer ours (rescued, retried, deleted): stop the handler, write nothing more.
+      const lost = new LeaseLostError()
+      if (this.#executions.get(execution.run.id) === execution) {
+        execution.lost = true
+        execution.active?.abort(lost)
+      }
+      throw lost
     },
     waiting: (execution, waiting) => {
       const { run, token } = execution

@@ -309,6 +309,16 @@ export interface CancelOutcome {
   readonly requested: readonly Run[]
 }
 
+/** An artifact to store (fenced by the lease token of the attempt writing it). */
+export interface ArtifactWrite {
+  readonly runId: string
+  readonly token: string
+  readonly name: string
+  readonly contentType: string
+  readonly data: Buffer
+  readonly now: number
+}
+
 /** A stored artifact. */
 export interface Artifact {
   readonly runId: string
@@ -492,7 +502,12 @@ export interface Store {
   /** Soft-deletes a run (a pending one is cancelled so it never executes). Returns it, or `undefined` if unknown. */
   deleteRun(id: string, now: number): Promise<Run | undefined>
 
-  putArtifact(artifact: { readonly runId: string; readonly name: string; readonly contentType: string; readonly data: Buffer; readonly now: number }): Promise<void>
+  /**
+   * Stores (or replaces) an artifact of a run, fenced like every worker write: only while
+   * `token` is the run's lease token. Resolves to `false`, writing nothing, when it is not (the
+   * run was rescued, retried, finished or deleted meanwhile).
+   */
+  putArtifact(artifact: ArtifactWrite): Promise<boolean>
   getArtifact(runId: string, name: string): Promise<ArtifactContent | undefined>
   listArtifacts(runId: string): Promise<Artifact[]>
 

@@ -132,6 +132,9 @@ export interface RunContext<A = Record<string, unknown>> {
   /**
    * Stores a file for the run, readable back by name (durable runs: in the store; in-process
    * runs: on the result). Size-limited (`maxArtifactBytes`, default 10 MiB). Same name replaces.
+   * A durable run's artifact is written only while its attempt still holds the run: when the run
+   * was rescued, retried or deleted meanwhile, nothing is stored, the call rejects with a
+   * `LeaseLostError` and the handler's signal fires with it.
    */
   artifact(name: string, data: string | Uint8Array, contentType?: string): Promise<void>
   /** Opens a pool of child runs whose parent is this run. */

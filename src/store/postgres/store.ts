@@ -43,6 +43,7 @@ import {
 import type {
   Artifact,
   ArtifactContent,
+  ArtifactWrite,
   CancelOutcome,
   ClaimRequest,
   ClaimedRun,
@@ -941,14 +942,19 @@ export class PostgresStore implements Store {
     return row === undefined ? undefined : toRun(row)
   }
 
-  async putArtifact(artifact: { readonly runId: string; readonly name: string; readonly contentType: string; readonly data: Buffer; readonly now: number }): Promise<void> {
+  async putArtifact(artifact: ArtifactWrite): Promise<boolean> {
     const db = await this.#db()
-    await this.#query(
+    // FOR SHARE waits for a rescue or completion racing this write and re-checks the token on
+    // the row's newest version: a stale worker stores nothing.
+    const rows = await this.#query(
       db,
-      `INSERT INTO ${this.#t.artifacts} (run_id, name, content_type, size, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (run_id, name) DO UPDATE SET content_type = excluded.content_type, size = excluded.size, data = excluded.data, created_at = excluded.created_at`,
-      [artifact.runId, artifact.name, artifact.contentType, artifact.data.length, artifact.data, artifact.now],
+      `INSERT INTO ${this.#t.artifacts} (run_id, name, content_type, size, data, created_at)
+       SELECT $1, $2, $3, $4, $5, $6 FROM ${this.#t.runs} WHERE id = $1 AND lease_token = $7 FOR SHARE
+       ON CONFLICT (run_id, name) DO UPDATE SET content_type = excluded.content_type, size = excluded.size, data = excluded.data, created_at = excluded.created_at
+       RETURNING run_id`,
+      [artifact.runId, artifact.name, artifact.contentType, artifact.data.length, artifact.data, artifact.now, artifact.token],
     )
+    return rows.length > 0
   }
 
   async getArtifact(runId: string, name: string): Promise<ArtifactContent | undefined> {

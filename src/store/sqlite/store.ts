@@ -35,6 +35,7 @@ import {
 import type {
   Artifact,
   ArtifactContent,
+  ArtifactWrite,
   CancelOutcome,
   ClaimRequest,
   ClaimedRun,
@@ -558,16 +559,14 @@ export class SqliteStore implements Store {
     return row === undefined ? undefined : toRun(row)
   }
 
-  async putArtifact(artifact: { readonly runId: string; readonly name: string; readonly contentType: string; readonly data: Buffer; readonly now: number }): Promise<void> {
-    this.#stmt('INSERT OR REPLACE INTO artifacts (run_id, name, content_type, size, data, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
-      artifact.runId,
-      artifact.name,
-      artifact.contentType,
-      artifact.data.length,
-      artifact.data,
-      artifact.now,
-    )
-    return
+  async putArtifact(artifact: ArtifactWrite): Promise<boolean> {
+    // One statement: the token check and the write happen under the same write lock.
+    const changes = this.#stmt(
+      `INSERT INTO artifacts (run_id, name, content_type, size, data, created_at)
+       SELECT @runId, @name, @contentType, @size, @data, @now WHERE EXISTS (SELECT 1 FROM runs WHERE id = @runId AND lease_token = @token)
+       ON CONFLICT (run_id, name) DO UPDATE SET content_type = excluded.content_type, size = excluded.size, data = excluded.data, created_at = excluded.created_at`,
+    ).run({ runId: artifact.runId, token: artifact.token, name: artifact.name, contentType: artifact.contentType, size: artifact.data.length, data: artifact.data, now: artifact.now }).changes
+    return changes > 0
   }
 
   async getArtifact(runId: string, name: string): Promise<ArtifactContent | undefined> {
