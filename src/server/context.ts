@@ -3,7 +3,7 @@
  * clear errors, query parsing, permission checks.
  */
 import type { Context } from 'hono'
-import { describeValue, type FieldIssue } from '../errors.js'
+import { ValidationError, describeValue, type FieldIssue } from '../errors.js'
 import type { Engine } from '../engine/engine.js'
 import { can, type Identity, type Permission } from './auth.js'
 import { HttpError } from './http-errors.js'
@@ -123,5 +123,52 @@ export class QueryReader {
 
   #issue(key: string, expected: string, value: string): void {
     this.#issues.push({ key, expected, received: describeValue(value), message: `${key}: expected ${expected}, got ${describeValue(value)}` })
+  }
+}
+
+/**
+ * Collects problems with a request body so that one 400 lists every bad field at once
+ * (`ValidationError` with `fields`), instead of the client fixing them one round trip at a time.
+ */
+export class IssueList {
+  readonly #issues: FieldIssue[] = []
+
+  /** How many problems were found. */
+  get size(): number {
+    return this.#issues.length
+  }
+
+  /** `key` holds `value`, which is not `expected`. */
+  bad(key: string, expected: string, value: unknown): void {
+    const received = value === undefined ? undefined : describeValue(value)
+    this.#issues.push({ key, expected, received, message: `${key}: expected ${expected}, got ${received ?? 'nothing'}` })
+  }
+
+  /** `key` is not one of `known` (`what` names the kind of thing, e.g. `option`). */
+  unknown(key: string, known: readonly string[], what: string, value: unknown): void {
+    this.#issues.push({ key, expected: `a known ${what} (${known.join(', ')})`, received: describeValue(value), message: `${key}: unknown ${what} (known: ${known.join(', ')})` })
+  }
+
+  /**
+   * Runs a check that throws a `ValidationError` and records its problems, keys prefixed with
+   * `prefix` (e.g. `options.`); other errors pass through.
+   */
+  collect(check: () => void, prefix = ''): void {
+    try {
+      check()
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error
+      if (error.fields.length === 0) {
+        const key = prefix.replace(/\.$/, '')
+        this.#issues.push({ key, expected: 'valid values', received: undefined, message: error.message })
+        return
+      }
+      for (const issue of error.fields) this.#issues.push({ ...issue, key: `${prefix}${issue.key}`, message: `${prefix}${issue.message}` })
+    }
+  }
+
+  /** Throws one `ValidationError` (400) listing every problem, if there are any. */
+  throwIfAny(message: string): void {
+    if (this.#issues.length > 0) throw new ValidationError(message, this.#issues)
   }
 }

@@ -95,6 +95,17 @@ describe('tasks', () => {
     expect(error.code).toBe('ERR_VALIDATION')
     expect(error.fields.map((f) => f.key)).toEqual(['name', 'times', 'extra'])
   })
+  it('lists every problem of a run request at once, and refuses options it does not know', async () => {
+    const { call } = setup()
+    const response = await call('/api/tasks/greet/run', { method: 'POST', json: { args: { times: 9 }, options: { queue: 'q', label: '' }, extra: 1 } })
+    expect(response.status).toBe(400)
+    const { error } = await body<{ error: { code: string; message: string; fields: { key: string }[] } }>(response)
+    expect(error.fields.map((f) => f.key)).toEqual(['extra', 'options.queue', 'options.label', 'name', 'times'])
+    expect(error.message).toContain('options.queue: unknown option (known: label, timeoutMs)')
+    const unknownOnly = await call('/api/tasks/greet/run', { method: 'POST', json: { args: { name: 'x' }, options: { queue: 'q' } } })
+    expect(unknownOnly.status).toBe(400)
+    expect((await body<{ error: { fields: { key: string }[] } }>(unknownOnly)).error.fields.map((f) => f.key)).toEqual(['options.queue'])
+  })
 })
 
 describe('runs', () => {
@@ -136,6 +147,28 @@ describe('runs', () => {
     const { error } = await body<{ error: { fields: { key: string }[]; message: string } }>(bad)
     expect(error.fields.map((f) => f.key)).toEqual(['pageSize', 'status', 'from'])
     expect(error.message).toMatch(/^invalid query: pageSize: expected int from 1 to 100, got "101"/)
+  })
+
+  it('lists every bad option and argument of an enqueue at once, and stores nothing', async () => {
+    const { engine, call } = setup()
+    const response = await call('/api/runs', { method: 'POST', json: { task: 'greet', args: { times: 9 }, options: { runAt: 'garbage', bogus: 1, priority: 'high' } } })
+    expect(response.status).toBe(400)
+    const { error } = await body<{ error: { code: string; message: string; fields: { key: string; message: string }[] } }>(response)
+    expect(error.code).toBe('ERR_VALIDATION')
+    const keys = error.fields.map((f) => f.key)
+    expect(keys.slice(0, 2)).toEqual(['options.runAt', 'options.bogus'])
+    expect(keys.slice(-2)).toEqual(['name', 'times'])
+    // The engine's own check of the options is part of the same answer.
+    expect(keys).toContainEqual(expect.stringMatching(/^options(\.priority)?$/))
+    expect(error.message).toMatch(/options\.runAt: expected an ISO 8601 time or epoch ms, got "garbage" \(string\)/)
+    expect(error.message).toMatch(/priority: expected an integer, got "high"/)
+    const onlyTwo = await body<{ error: { fields: { key: string }[] } }>(await call('/api/runs', { method: 'POST', json: { task: 'greet', args: { name: 'x' }, options: { runAt: 'garbage', bogus: 1 } } }))
+    expect(onlyTwo.error.fields.map((f) => f.key)).toEqual(['options.runAt', 'options.bogus'])
+    expect((await engine.listRuns()).total).toBe(0)
+    // Well-formed times in text are taken.
+    const later = new Date(Date.now() + 3_600_000)
+    const scheduled = await body<Run>(await call('/api/runs', { method: 'POST', json: { task: 'greet', args: { name: 'x' }, options: { runAt: later.toISOString() } } }))
+    expect(new Date(scheduled.runAt).getTime()).toBe(later.getTime())
   })
 
   it('cancels, retries and deletes, with 409 for invalid transitions', async () => {

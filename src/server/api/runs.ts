@@ -2,10 +2,11 @@
  * Runs are executions: enqueue, list, read, steer.
  */
 import { Hono } from 'hono'
-import type { EnqueueOptions } from '../../engine/enqueue.js'
+import { checkEnqueueOptions, type EnqueueOptions } from '../../engine/enqueue.js'
 import { ValidationError, describeValue } from '../../errors.js'
+import { parseArgs } from '../../task/fields.js'
 import { RUN_STATES, type Run, type RunFilter, type RunState } from '../../store/types.js'
-import { QueryReader, identity, jsonBody, readScope, requirePermission, type RouteDeps, type ServerContext, type ServerEnv } from '../context.js'
+import { IssueList, QueryReader, identity, jsonBody, readScope, requirePermission, type RouteDeps, type ServerContext, type ServerEnv } from '../context.js'
 import { respond } from '../formats.js'
 import { notFound } from '../http-errors.js'
 import { splitBody } from './tasks.js'
@@ -20,11 +21,16 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
   routes.post('/runs', async (c) => {
     const who = requirePermission(c, 'runs:write')
     const body = await jsonBody(c)
-    const task = body.task
-    if (typeof task !== 'string' || task === '') throw new ValidationError(`task: expected a task key, got ${describeValue(task)}`)
-    if (engine.get(task) === undefined) throw notFound(`unknown task "${task}"`)
-    const { args, options } = splitBody(body)
-    const run = await engine.enqueue(task, args, { ...enqueueOptions(options), createdBy: who.id })
+    const issues = new IssueList()
+    const key = body.task
+    const task = typeof key === 'string' && key !== '' ? engine.get(key) : undefined
+    if (typeof key !== 'string' || key === '') issues.bad('task', 'a task key', key)
+    else if (task === undefined) throw notFound(`unknown task "${key}"`)
+    const { args, options } = splitBody(body, issues, ['task', 'args', 'options'])
+    const enqueue = enqueueOptions(options, issues)
+    if (task !== undefined) issues.collect(() => parseArgs(task.fields, args))
+    issues.throwIfAny('invalid request')
+    const run = await engine.enqueue(task!, args, { ...enqueue, createdBy: who.id })
     return c.json(run, 201)
   })
 
@@ -131,16 +137,22 @@ export function runFilter(c: ServerContext): RunFilter {
   return filter
 }
 
-function enqueueOptions(options: Record<string, unknown>): EnqueueOptions {
+/**
+ * The enqueue options of a request: times given as ISO 8601 text become Dates; unknown keys
+ * and bad values are recorded in `issues` (keys `options.<name>`), together with whatever the
+ * engine's own check of the options finds.
+ */
+function enqueueOptions(options: Record<string, unknown>, issues: IssueList): EnqueueOptions {
   const out: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(options)) {
-    if (!(CLIENT_OPTIONS as readonly string[]).includes(key)) throw new ValidationError(`options.${key}: unknown option (known: ${CLIENT_OPTIONS.join(', ')})`)
-    if ((key === 'runAt' || key === 'notAfter') && typeof value === 'string') {
-      const date = new Date(value)
-      if (Number.isNaN(date.getTime())) throw new ValidationError(`options.${key}: expected an ISO 8601 time or epoch ms, got ${describeValue(value)}`)
-      out[key] = date
+    if (!(CLIENT_OPTIONS as readonly string[]).includes(key)) issues.unknown(`options.${key}`, CLIENT_OPTIONS, 'option', value)
+    else if (key === 'runAt' || key === 'notAfter') {
+      const date = typeof value === 'string' ? new Date(value) : typeof value === 'number' ? new Date(value) : undefined
+      if (date === undefined || Number.isNaN(date.getTime())) issues.bad(`options.${key}`, 'an ISO 8601 time or epoch ms', value)
+      else out[key] = date
     } else out[key] = value
   }
+  issues.collect(() => checkEnqueueOptions(out), 'options.')
   return out
 }
 

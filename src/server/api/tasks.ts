@@ -2,9 +2,9 @@
  * Tasks are definitions: list them, describe one (enough to build a form), run one now.
  */
 import { Hono } from 'hono'
-import { ValidationError, describeValue } from '../../errors.js'
 import { taskInfo } from '../../task/describe.js'
-import { jsonBody, requirePermission, type RouteDeps, type ServerEnv } from '../context.js'
+import { parseArgs } from '../../task/fields.js'
+import { IssueList, jsonBody, requirePermission, type RouteDeps, type ServerEnv } from '../context.js'
 import { respond } from '../formats.js'
 import { notFound } from '../http-errors.js'
 
@@ -29,19 +29,21 @@ export function taskRoutes(deps: RouteDeps): Hono<ServerEnv> {
     const task = engine.get(c.req.param('key'))
     if (task === undefined) throw notFound(`unknown task "${c.req.param('key')}"`)
     const body = await jsonBody(c)
-    const { args, options } = splitBody(body)
+    const issues = new IssueList()
+    const { args, options } = splitBody(body, issues, ['args', 'options'])
+    for (const [key, value] of Object.entries(options)) if (!(SYNC_OPTIONS as readonly string[]).includes(key)) issues.unknown(`options.${key}`, SYNC_OPTIONS, 'option', value)
     const label = options.label
-    if (label !== undefined && (typeof label !== 'string' || label === '')) throw new ValidationError(`options.label: expected a non-empty string, got ${describeValue(label)}`)
+    if (label !== undefined && (typeof label !== 'string' || label === '')) issues.bad('options.label', 'a non-empty string', label)
     const asked = options.timeoutMs
-    if (asked !== undefined && (typeof asked !== 'number' || !Number.isFinite(asked) || asked <= 0)) {
-      throw new ValidationError(`options.timeoutMs: expected a positive number of milliseconds, got ${describeValue(asked)}`)
-    }
+    if (asked !== undefined && (typeof asked !== 'number' || !Number.isFinite(asked) || asked <= 0)) issues.bad('options.timeoutMs', 'a positive number of milliseconds', asked)
+    issues.collect(() => parseArgs(task.fields, args))
+    issues.throwIfAny('invalid request')
     // A synchronous run over HTTP never outlives the server's limit, nor the client's connection.
-    const timeoutMs = Math.min(asked ?? task.timeoutMs ?? deps.syncRunTimeoutMs, deps.syncRunTimeoutMs)
+    const timeoutMs = Math.min((asked as number | undefined) ?? task.timeoutMs ?? deps.syncRunTimeoutMs, deps.syncRunTimeoutMs)
     const result = await engine.run(task, args, {
       timeoutMs,
       signal: c.req.raw.signal,
-      ...(label === undefined ? {} : { label }),
+      ...(label === undefined ? {} : { label: label as string }),
     })
     return c.json(result)
   })
@@ -49,16 +51,21 @@ export function taskRoutes(deps: RouteDeps): Hono<ServerEnv> {
   return routes
 }
 
-/** `{ args, options }` from a body; unknown top-level keys are an error. */
-export function splitBody(body: Record<string, unknown>): { args: Record<string, unknown>; options: Record<string, unknown> } {
-  for (const key of Object.keys(body)) {
-    if (key !== 'args' && key !== 'options' && key !== 'task') throw new ValidationError(`body: unknown property "${key}" (expected args and options)`)
-  }
+/** Options of a synchronous run over HTTP. */
+const SYNC_OPTIONS = ['label', 'timeoutMs'] as const
+
+/**
+ * `{ args, options }` from a body, recording unknown top-level keys (`known` lists the allowed
+ * ones) and malformed `args` or `options` in `issues`; what is malformed reads as `{}`.
+ */
+export function splitBody(body: Record<string, unknown>, issues: IssueList, known: readonly string[]): { args: Record<string, unknown>; options: Record<string, unknown> } {
+  for (const [key, value] of Object.entries(body)) if (!known.includes(key)) issues.unknown(key, known, 'property', value)
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
   const args = body.args ?? {}
   const options = body.options ?? {}
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new ValidationError(`args: expected an object of field values, got ${describeValue(args)}`)
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new ValidationError(`options: expected an object, got ${describeValue(options)}`)
-  return { args: args as Record<string, unknown>, options: options as Record<string, unknown> }
+  if (!isObject(args)) issues.bad('args', 'an object of field values', args)
+  if (!isObject(options)) issues.bad('options', 'an object', options)
+  return { args: isObject(args) ? args : {}, options: isObject(options) ? options : {} }
 }
 
 function taskRow(task: ReturnType<typeof taskInfo>): Record<string, unknown> {
