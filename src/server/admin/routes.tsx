@@ -23,6 +23,7 @@ import { identity, readScope, requirePermission, type ServerEnv } from '../conte
 import { respond } from '../formats.js'
 import { HttpError, notFound } from '../http-errors.js'
 import { runRow } from '../api/runs.js'
+import { issueStartTicket } from '../task-start.js'
 import { OWN, formValues, parseForm, splitForm } from './form.js'
 import type { Notice, PageContext } from './layout.js'
 import { OverviewPage, loadOverview } from './pages/overview.js'
@@ -135,32 +136,30 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
     return render(c, <ResultPage page={pageContext(c, deps)} task={task} result={result} />)
   })
 
+  // The live view: the posted (CSRF-checked, confirmed) form earns a one-time start ticket,
+  // which the page's socket redeems. Rendered in answer to the POST, so no GET starts anything.
   routes.post('/task/:key/start', async (c) => {
     requirePermission(c, 'tasks:run')
     const task = taskOf(engine, c.req.param('key'))
     const form = await readTaskForm(c, task)
     if (form instanceof Response) return form
-    const query = argsQuery(form.args)
     const label = form.own[OWN.label]?.trim()
-    if (label !== undefined && label !== '') query.set('label', label)
-    query.set('async', 'true')
-    return c.redirect(`${admin}/task/${encodeURIComponent(task.key)}/run?${query.toString()}`, 303)
+    const ticket = issueStartTicket(engine, task.key, form.args, label === '' ? undefined : label)
+    return render(c, <LivePage page={pageContext(c, deps)} task={task} ticket={ticket} args={form.args} label={label ?? ''} />)
   })
 
+  // A link to a run (sync, or live with ?async=true) only shows what would run: starting needs the POST.
   routes.get('/task/:key/run', (c) => {
     requirePermission(c, 'tasks:run')
     const task = taskOf(engine, c.req.param('key'))
-    const url = new URL(c.req.url)
-    const query = new URLSearchParams(url.searchParams)
+    const query = new URL(c.req.url).searchParams
     const live = query.get('async') === 'true'
-    query.delete('async')
-    if (live) return render(c, <LivePage page={pageContext(c, deps)} task={task} query={query.toString()} />)
-    const args = new URLSearchParams(query)
-    args.delete('label')
-    args.delete('category')
+    const label = query.get('label') ?? ''
+    const args = new URLSearchParams()
+    for (const [name, value] of query) if (!['async', 'label', 'category', 'format', 'access_token'].includes(name)) args.append(name, value)
     const parsed = parseForm(task, Object.fromEntries([...new Set(args.keys())].map((k) => [k, args.getAll(k).length === 1 ? args.get(k)! : args.getAll(k)])))
     const error = 'issues' in parsed ? [...parsed.issues.values()].map((i) => i.message).join('; ') : undefined
-    return render(c, <ConfirmRunPage page={pageContext(c, deps)} task={task} args={'args' in parsed ? parsed.args : undefined} error={error} />)
+    return render(c, <ConfirmRunPage page={pageContext(c, deps)} task={task} args={'args' in parsed ? parsed.args : undefined} error={error} live={live} label={label} />)
   })
 
   routes.post('/task/:key/enqueue', async (c) => {
@@ -483,13 +482,4 @@ function toFormValues(values: Record<string, unknown>): Record<string, string | 
     else out[k] = String(v)
   }
   return out
-}
-
-/** Arguments as query parameters (for the live page's socket URL). */
-function argsQuery(args: Readonly<Record<string, unknown>>): URLSearchParams {
-  const query = new URLSearchParams()
-  for (const [key, value] of Object.entries(args)) {
-    for (const v of Array.isArray(value) ? value : [value]) query.append(key, v instanceof Date ? v.toISOString() : String(v as string))
-  }
-  return query
 }

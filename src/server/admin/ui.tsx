@@ -226,6 +226,22 @@ export function JsonView({ value, id }: { value: unknown; id: string }) {
   )
 }
 
+/** An empty {@link JsonView} the client script fills (`data-json-tree` gets the tree, the `<pre>` the raw text). */
+export function JsonShell({ id }: { id: string }) {
+  return (
+    <div class="json">
+      <div class="split">
+        <span />
+        <button type="button" class="small" data-copy={id} title="Copy as JSON">
+          <Icon name="copy" /> Copy
+        </button>
+      </div>
+      <pre hidden id={id} />
+      <div data-json-tree={id} />
+    </div>
+  )
+}
+
 function JsonNode({ value, depth, name }: { value: unknown; depth: number; name?: string }): Child {
   const key = name === undefined ? null : <span class="k">{JSON.stringify(name)}: </span>
   if (value === null) return <div class="row">{key}<span class="z">null</span></div>

@@ -72,18 +72,19 @@
   setInterval(refreshTimes, 15000)
 
   // ─── Copy, confirm, select ─────────────────────────────────────────────
-  for (const button of $$('[data-copy]')) {
-    button.addEventListener('click', async () => {
-      const source = document.getElementById(button.dataset.copy)
-      try {
-        await navigator.clipboard.writeText(source?.textContent ?? '')
-        button.lastChild.textContent = ' Copied'
-      } catch {
-        button.lastChild.textContent = ' Copy failed'
-      }
-      setTimeout(() => (button.lastChild.textContent = ' Copy'), 1500)
-    })
-  }
+  // Delegated, so copy buttons the script adds later work too.
+  document.addEventListener('click', async (event) => {
+    const button = typeof event.target?.closest === 'function' ? event.target.closest('[data-copy]') : null
+    if (!button) return
+    const source = document.getElementById(button.dataset.copy)
+    try {
+      await navigator.clipboard.writeText(source?.textContent ?? '')
+      button.lastChild.textContent = ' Copied'
+    } catch {
+      button.lastChild.textContent = ' Copy failed'
+    }
+    setTimeout(() => (button.lastChild.textContent = ' Copy'), 1500)
+  })
 
   for (const form of $$('form')) {
     form.addEventListener('submit', (event) => {
@@ -131,6 +132,42 @@
     const pill = el('span', `status status-${status}`, status)
     pill.dataset.status = status
     return pill
+  }
+  const formatDuration = (ms) => {
+    if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`
+    if (ms < 60000) return `${(ms / 1000).toFixed(1)} s`
+    if (ms < 3600000) return `${Math.floor(ms / 60000)} min ${Math.round((ms % 60000) / 1000)} s`
+    return `${Math.floor(ms / 3600000)} h ${Math.round((ms % 3600000) / 60000)} min`
+  }
+  /** JSON as a collapsible tree, like the server's JsonView (text nodes only). */
+  const jsonNode = (value, depth, name) => {
+    const key = () => (name === undefined ? [] : [el('span', 'k', `${JSON.stringify(name)}: `)])
+    const row = (className, text) => {
+      const node = el('div', 'row')
+      node.append(...key(), el('span', className, text))
+      return node
+    }
+    if (value === null) return row('z', 'null')
+    if (typeof value === 'string') return row('s', JSON.stringify(value))
+    if (typeof value === 'number') return row('n', String(value))
+    if (typeof value === 'boolean') return row('b', String(value))
+    const array = Array.isArray(value)
+    const entries = array ? value.map((v) => [undefined, v]) : Object.entries(value)
+    const [open, close] = array ? ['[', ']'] : ['{', '}']
+    if (entries.length === 0) return row('z', open + close)
+    const details = el('details')
+    details.open = depth < 2
+    const summary = el('summary')
+    const noun = array ? 'item' : 'key'
+    summary.append(...key(), `${open} `, el('span', 'faint', `${entries.length} ${noun}${entries.length === 1 ? '' : 's'}`))
+    details.append(summary, ...entries.map(([k, v]) => jsonNode(v, depth + 1, k)), el('div', 'row', close))
+    return details
+  }
+  const fillJson = (id, value) => {
+    const text = JSON.stringify(value ?? null, null, 2) ?? 'null'
+    const pre = document.getElementById(id)
+    if (pre) pre.textContent = text
+    $(`[data-json-tree="${id}"]`)?.replaceChildren(jsonNode(JSON.parse(text), 0))
   }
   const appendLog = (terminal, entry) => {
     const last = Number(terminal.dataset.lastSeq || '0')
@@ -377,10 +414,29 @@
   const live = $('#live-run')
   if (live) {
     const terminal = $('#live-log')
-    const status = $('#live-status')
+    let status = $('#live-status')
+    const setStatus = (text, state) => {
+      const pill = statusPill(state)
+      pill.textContent = text
+      pill.id = 'live-status'
+      status.replaceWith(pill)
+      status = pill
+    }
     const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${live.dataset.socket}`)
     let done = false
-    setLive('live', 'live')
+    const showError = (error) => {
+      const card = $('#live-error')
+      card.hidden = false
+      $('[data-part="message"]', card).textContent = error.message
+      $('[data-part="code"]', card).textContent = error.code ?? ''
+      const stack = $('[data-part="stack"]', card)
+      stack.hidden = !error.stack
+      if (error.stack) {
+        $('[data-part="name"]', card).textContent = error.name ?? 'Error'
+        $('[data-part="stack-text"]', card).textContent = error.stack
+      }
+    }
+    socket.addEventListener('open', () => setLive('live', 'live'))
     socket.addEventListener('message', (message) => {
       const data = JSON.parse(message.data)
       if (data.cmd === 'started') {
@@ -391,30 +447,45 @@
       else if (data.cmd === 'complete') {
         done = true
         const result = data.param.result
-        status.replaceWith(statusPill(result.status))
-        setProgress($('#live-progress'), result.progress)
-        $('#live-result').hidden = false
-        $('#live-data').textContent = JSON.stringify(result.data ?? null, null, 2)
-        if (result.error) {
-          const card = $('#live-error')
-          card.hidden = false
-          $('.message', card).textContent = `${result.error.code}: ${result.error.message}`
-        }
+        setStatus(result.status, result.status)
+        if (result.progress) setProgress($('#live-progress'), result.progress)
+        else $('#live-progress').hidden = true
+        const box = $('#live-result')
+        box.hidden = false
+        const part = (name, ...nodes) => $(`[data-part="${name}"]`, box).replaceChildren(...nodes)
+        part('status', statusPill(result.status))
+        part('id', el('span', '', result.id))
+        part('label', el('span', '', result.label))
+        const started = el('time', '', relative(new Date(result.startedAt)))
+        started.dateTime = result.startedAt
+        started.dataset.relative = ''
+        started.title = result.startedAt
+        part('started', started, el('span', 'faint', ` ${result.startedAt}`))
+        part('duration', el('span', '', formatDuration(result.durationMs)))
+        part('tags', ...(result.tags.length === 0 ? [el('span', 'faint', 'none')] : result.tags.map((tag) => el('span', 'tag', tag))))
+        if (result.data === undefined && result.status !== 'succeeded') {
+          $('[data-json-tree="live-data"]').closest('.json').replaceWith(el('p', 'empty', `No result: the run ${result.status}.`))
+        } else fillJson('live-data', result.data ?? null)
+        if (result.error) showError(result.error)
+        $('#live-actions').hidden = false
         setLive('off', 'finished')
       } else if (data.cmd === 'error') {
         done = true
-        status.replaceWith(statusPill('failed'))
+        setStatus(data.param.code === 'ERR_TICKET' || data.param.code === 'ERR_CONFIRMATION_REQUIRED' ? 'not started' : 'failed', 'failed')
         $('#live-result').hidden = false
-        const card = $('#live-error')
-        card.hidden = false
-        $('.message', card).textContent = data.param.message
+        $('.grid', $('#live-result')).hidden = true
+        showError({ message: data.param.message, code: data.param.code ?? 'ERR_START' })
+        setLive('off', 'not started')
       }
     })
     socket.addEventListener('close', () => {
-      if (!done) {
-        setLive('stale', 'disconnected')
-        status.textContent = 'disconnected'
-      }
+      if (done) return
+      // The run lives in the server process and is cancelled with its socket: there is nothing
+      // to reconnect to. Say so plainly instead of pretending to wait.
+      setLive('stale', 'disconnected')
+      setStatus('interrupted', 'cancelled')
+      $('#live-interrupted').hidden = false
+      $('#live-actions').hidden = false
     })
   }
 })()

@@ -9,7 +9,7 @@ import type { AnyTask } from '../../../task/define.js'
 import type { TaskCategory } from '../../../task/registry.js'
 import { TaskForm, type FormValues } from '../form.js'
 import { Layout, type PageContext } from '../layout.js'
-import { Csrf, ErrorCard, Icon, JsonView, LogTerminal, ProgressBar, StatusPill, Time, formatDuration } from '../ui.js'
+import { Csrf, ErrorCard, Icon, JsonShell, JsonView, LogTerminal, ProgressBar, StatusPill, Time, formatDuration } from '../ui.js'
 
 function TaskBadges({ task }: { task: AnyTask }) {
   return (
@@ -202,7 +202,7 @@ export function ResultPage({ page, task, result }: { page: PageContext; task: An
       <div class="grid grid-2">
         <section class="panel">
           <h2>Result</h2>
-          <JsonView value={result.data ?? null} id="result-data" />
+          {result.data === undefined && result.status !== 'succeeded' ? <p class="empty">No result: the run {result.status}.</p> : <JsonView value={result.data ?? null} id="result-data" />}
         </section>
         <section class="panel">
           <h2>Details</h2>
@@ -235,62 +235,156 @@ export function ResultPage({ page, task, result }: { page: PageContext; task: An
   )
 }
 
-/** The live view: the client script starts the run over WebSocket and streams it here. */
-export function LivePage({ page, task, query }: { page: PageContext; task: AnyTask; query: string }) {
-  const socket = `${page.admin}/task/${encodeURIComponent(task.key)}/start?${query}`
+/** Hidden inputs that post `args` back as a task form (the same parser reads them). */
+function ArgsInputs({ args }: { args: Readonly<Record<string, unknown>> }) {
+  return (
+    <>
+      {Object.entries(args).map(([key, value]) =>
+        (Array.isArray(value) ? value : [value]).map((v) => (v === undefined || v === null ? null : <input type="hidden" name={key} value={v instanceof Date ? v.toISOString() : String(v as string)} />)),
+      )}
+    </>
+  )
+}
+
+/**
+ * The live view, in answer to the posted form: the client script opens the start socket with
+ * the one-time `ticket` the POST earned, and streams the run here.
+ */
+export function LivePage({ page, task, ticket, args, label }: { page: PageContext; task: AnyTask; ticket: string; args: Readonly<Record<string, unknown>>; label: string }) {
+  const base = `${page.admin}/task/${encodeURIComponent(task.key)}`
   return (
     <Layout page={page} title={`${task.title} (live)`} nav="tasks">
       <div class="page-head">
         <div>
           <h1>
-            <a href={`${page.admin}/task/${encodeURIComponent(task.key)}`}>{task.title}</a>{' '}
+            <a href={base}>{task.title}</a>{' '}
             <span class="status status-running" id="live-status" data-status="running">
               starting
             </span>
           </h1>
-          <p class="sub">Live: log lines and progress arrive as the run writes them. Leaving this page cancels the run.</p>
+          <p class="sub">Live: log lines and progress arrive as the run writes them. The run executes in this server process: leaving this page cancels it.</p>
+        </div>
+        <div class="actions" id="live-actions" hidden>
+          <a class="button primary" href={`${base}?${prefillQuery(args)}`}>
+            <Icon name="refresh" /> Edit &amp; run again
+          </a>
         </div>
       </div>
       <noscript>
         <div class="notice notice-warn">
-          The live view needs JavaScript.{' '}
-          <a href={`${page.admin}/task/${encodeURIComponent(task.key)}/run?${query}`}>Run it without streaming instead.</a>
+          The live view needs JavaScript.
+          <form method="post" action={`${base}/run`} class="inline">
+            <Csrf token={page.csrf} />
+            <ArgsInputs args={args} />
+            {label === '' ? null : <input type="hidden" name="te:label" value={label} />}
+            {task.dangerous === undefined ? null : <input type="hidden" name="te:confirm" value="yes" />}{' '}
+            <button type="submit" class="small">
+              Run it without streaming instead
+            </button>
+          </form>
         </div>
       </noscript>
-      <section class="panel" id="live-run" data-socket={socket}>
+      <div id="live-interrupted" class="notice notice-bad" role="alert" hidden>
+        <strong>Connection lost: the run was interrupted.</strong> A run started here executes in the server process and is cancelled when this page loses its connection (the server
+        restarted, or the network dropped); it was not stored. <a href={`${page.admin}/runs?task=${encodeURIComponent(task.key)}`}>See the task's stored runs</a> ·{' '}
+        <a href={`${base}?${prefillQuery(args)}`}>start it again</a> (or enqueue it, to get a durable run that survives restarts).
+      </div>
+      <div id="live-result" hidden>
+        <div id="live-error" class="error-card" role="alert" hidden>
+          <div class="split">
+            <span class="message" data-part="message" />
+            <span class="badge badge-danger mono" data-part="code" />
+          </div>
+          <details class="stack" data-part="stack" hidden>
+            <summary>
+              Stack trace (<span data-part="name" />)
+            </summary>
+            <pre class="stack" data-part="stack-text" />
+          </details>
+        </div>
+        <div class="grid grid-2">
+          <section class="panel">
+            <h2>Result</h2>
+            <JsonShell id="live-data" />
+          </section>
+          <section class="panel">
+            <h2>Details</h2>
+            <dl class="kv">
+              <dt>Status</dt>
+              <dd data-part="status" />
+              <dt>Run</dt>
+              <dd class="mono" data-part="id" />
+              <dt>Label</dt>
+              <dd data-part="label" />
+              <dt>Started</dt>
+              <dd data-part="started" />
+              <dt>Duration</dt>
+              <dd data-part="duration" />
+              <dt>Tags</dt>
+              <dd data-part="tags" />
+            </dl>
+            <h3>Arguments</h3>
+            <JsonView value={args} id="live-args" />
+          </section>
+        </div>
+      </div>
+      <section class="panel" id="live-run" data-socket={`${base}/start?ticket=${encodeURIComponent(ticket)}`} data-task={task.key} data-runs={`${page.admin}/runs`}>
         <ProgressBar progress={undefined} id="live-progress" />
         <h3>Log</h3>
         <LogTerminal logs={[]} id="live-log" follow />
-        <div id="live-result" hidden>
-          <h3>Result</h3>
-          <div id="live-error" class="error-card" hidden>
-            <span class="message" />
-          </div>
-          <pre class="json" id="live-data" />
-        </div>
       </section>
     </Layout>
   )
 }
 
-/** GET /admin/task/:key/run?<args>: shows what would run and asks for a POST (GET never changes state). */
-export function ConfirmRunPage({ page, task, args, error }: { page: PageContext; task: AnyTask; args: Readonly<Record<string, unknown>> | undefined; error: string | undefined }) {
+/** GET /admin/task/:key/run?<args>: shows what would run and asks for a POST (a GET never changes state). */
+export function ConfirmRunPage({
+  page,
+  task,
+  args,
+  error,
+  live,
+  label,
+}: {
+  page: PageContext
+  task: AnyTask
+  args: Readonly<Record<string, unknown>> | undefined
+  error: string | undefined
+  live: boolean
+  label: string
+}) {
+  const base = `${page.admin}/task/${encodeURIComponent(task.key)}`
   return (
     <Layout page={page} title={`Run ${task.title}?`} nav="tasks">
-      <h1>Run {task.title}?</h1>
+      <h1>
+        {live ? 'Start' : 'Run'} {task.title}? <TaskBadges task={task} />
+      </h1>
       {error === undefined ? null : <div class="notice notice-bad">{error}</div>}
-      <section class="panel">
-        <p>These arguments came with the link. Running changes state, so it needs a click:</p>
+      <section class="panel" id="confirm-run">
+        <p>These arguments came with the link. Running a task changes state, so it takes a click here{task.dangerous === undefined ? '' : ' and your confirmation'}:</p>
         {args === undefined ? null : <JsonView value={args} id="confirm-args" />}
-        {args === undefined ? null : (
-          <form method="post" action={`${page.admin}/task/${encodeURIComponent(task.key)}/run`} data-dangerous={task.dangerous ?? undefined}>
+        {label === '' ? null : (
+          <p>
+            Label: <span class="mono">{label}</span>
+          </p>
+        )}
+        {args === undefined ? (
+          <p>
+            <a class="button" href={base}>
+              Open the form
+            </a>
+          </p>
+        ) : (
+          <form method="post" action={`${base}/${live ? 'start' : 'run'}`} data-dangerous={task.dangerous ?? undefined}>
             <Csrf token={page.csrf} />
-            {Object.entries(args).map(([key, value]) =>
-              (Array.isArray(value) ? value : [value]).map((v) => <input type="hidden" name={key} value={v instanceof Date ? v.toISOString() : String(v as string)} />),
-            )}
+            <ArgsInputs args={args} />
+            {label === '' ? null : <input type="hidden" name="te:label" value={label} />}
             {task.dangerous === undefined ? null : (
               <div class="danger-box">
-                <strong>Dangerous:</strong> {task.dangerous}
+                <strong>
+                  <Icon name="alert" /> Dangerous:
+                </strong>{' '}
+                {task.dangerous}
                 <label class="checkbox-label">
                   <input type="checkbox" name="te:confirm" value="yes" /> I understand; run it anyway
                 </label>
@@ -298,9 +392,9 @@ export function ConfirmRunPage({ page, task, args, error }: { page: PageContext;
             )}
             <div class="actions">
               <button type="submit" class="primary">
-                <Icon name="play" /> Run
+                <Icon name={live ? 'timer' : 'play'} /> {live ? 'Start and watch live' : 'Run'}
               </button>
-              <a class="button" href={`${page.admin}/task/${encodeURIComponent(task.key)}`}>
+              <a class="button" href={`${base}?${prefillQuery(args)}`}>
                 Edit first
               </a>
             </div>
