@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
-import { createEngine, defineTask, type Engine, type RunEvent } from '../../src/index.js'
+import { createEngine, defineSchedule, defineTask, type Engine, type RunEvent } from '../../src/index.js'
 import { serve, type RunningServer } from '../../src/server/index.js'
 import { sqliteStore } from '../../src/store/sqlite/store.js'
 
@@ -95,7 +95,12 @@ describe('admin UI over HTTP', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'taskengine-admin-http-'))
-    engine = createEngine({ tasks: [danger, greet], store: sqliteStore(join(dir, 'admin.db')), pollIntervalMs: 20 })
+    engine = createEngine({
+      tasks: [danger, greet],
+      schedules: [defineSchedule({ id: 'nightly', name: 'Nightly', cron: '0 3 * * *', task: 'greet', args: { name: 'night' } })],
+      store: sqliteStore(join(dir, 'admin.db')),
+      pollIntervalMs: 20,
+    })
     engine.subscribe((event) => {
       if (event.type === 'started') started.push(event)
     })
@@ -155,6 +160,46 @@ describe('admin UI over HTTP', () => {
       const ok = await session.post('/admin/task/greet/run', { _csrf: session.csrf, name: 'x' }, { origin: server.url })
       expect(ok.status).toBe(200)
       expect(await ok.text()).toContain('Hello, x!')
+    })
+  })
+
+  describe('going back after a schedule action', () => {
+    const toggle = async (back: string | undefined, enabled: boolean): Promise<string> => {
+      await session.page('/admin/schedules')
+      const response = await session.post('/admin/schedules/nightly/toggle', { _csrf: session.csrf, enabled: String(enabled), ...(back === undefined ? {} : { back }) })
+      expect(response.status).toBe(303)
+      return response.headers.get('location')!
+    }
+
+    it('returns to the page named by the form\'s back field, with a fresh notice', async () => {
+      expect(await toggle('/admin/schedules/nightly', false)).toBe('/admin/schedules/nightly?notice=schedule-off&name=Nightly')
+      expect(await toggle('/admin/schedules/nightly?page=2&notice=schedule-off&name=Old', true)).toBe('/admin/schedules/nightly?page=2&notice=schedule-on&name=Nightly')
+      expect(await toggle(undefined, true)).toBe('/admin/schedules?notice=schedule-on&name=Nightly')
+    })
+
+    it('never sends you outside the admin UI', async () => {
+      for (const back of ['https://evil.example/admin', '//evil.example/admin', '/\\evil.example/admin', '/admin/../api/runs', '/api/runs', 'admin/schedules', '/administrator']) {
+        expect(await toggle(back, true)).toBe('/admin/schedules?notice=schedule-on&name=Nightly')
+      }
+    })
+
+    it('a refused trigger goes back too, saying why', async () => {
+      await toggle(undefined, false)
+      await session.page('/admin/schedules/nightly')
+      const response = await session.post('/admin/schedules/nightly/trigger', { _csrf: session.csrf, back: '/admin/schedules/nightly' })
+      const location = new URL(response.headers.get('location')!, server.url)
+      expect(location.pathname).toBe('/admin/schedules/nightly')
+      expect(location.searchParams.get('notice')).toBe('conflict')
+      expect(location.searchParams.get('message')).toMatch(/disabled/)
+      await toggle(undefined, true)
+    })
+
+    it('rejects a toggle without a clear state, naming the bad value', async () => {
+      await session.page('/admin/schedules')
+      const response = await session.post('/admin/schedules/nightly/toggle', { _csrf: session.csrf, enabled: 'maybe' }, { accept: 'application/json' })
+      expect(response.status).toBe(400)
+      expect(await response.text()).toContain('enabled: expected \\"true\\" or \\"false\\", got \\"maybe\\"')
+      expect((await engine.getSchedule('nightly')).enabled).toBe(true)
     })
   })
 

@@ -366,6 +366,13 @@ run('admin UI in Chromium', () => {
     expect(await page.locator('h1').textContent()).toBe('Nightly hello')
     await expect.poll(() => page.locator(`tr[data-run-id="${runId}"]`).count()).toBe(1)
     await page.screenshot({ path: join(SHOTS, 'schedule.png'), fullPage: true })
+    // The switch on the schedule's own page keeps you there.
+    await page.click('.page-head button[role="switch"]')
+    await page.waitForURL(/\/admin\/schedules\/nightly-hello\?notice=schedule-off/)
+    expect(await page.locator('.page-head button[role="switch"]').getAttribute('aria-checked')).toBe('false')
+    await page.click('.page-head button[role="switch"]')
+    await page.waitForURL(/\/admin\/schedules\/nightly-hello\?notice=schedule-on/)
+    expect((await engine.getSchedule('nightly-hello')).enabled).toBe(true)
     const missing = await page.goto(url('/admin/schedules/nope'))
     expect(missing?.status()).toBe(404)
     // The browser logs the 404 we asked for; nothing else may go wrong.

@@ -14,7 +14,7 @@ import { extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Engine } from '../../engine/engine.js'
 import type { EnqueueOptions } from '../../engine/enqueue.js'
-import { ConflictError, TaskEngineError, ValidationError, type FieldIssue } from '../../errors.js'
+import { ConflictError, TaskEngineError, ValidationError, describeValue, type FieldIssue } from '../../errors.js'
 import type { Run } from '../../store/types.js'
 import type { AnyTask } from '../../task/define.js'
 import { taskInfo } from '../../task/describe.js'
@@ -307,19 +307,20 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
     const body = await c.req.parseBody()
     checkCsrf(c, body)
     const enabled = body.enabled === 'true' ? true : body.enabled === 'false' ? false : undefined
-    if (enabled === undefined) throw new ValidationError('enabled: expected "true" or "false"')
+    if (enabled === undefined) throw new ValidationError(`enabled: expected "true" or "false", got ${describeValue(body.enabled)}`)
     const schedule = await engine.toggleSchedule(c.req.param('id'), enabled)
-    return c.redirect(withNotice(backTo(c, `${admin}/schedules`), enabled ? 'schedule-on' : 'schedule-off', { name: schedule.name }), 303)
+    return c.redirect(withNotice(backTo(body, admin, `${admin}/schedules`), enabled ? 'schedule-on' : 'schedule-off', { name: schedule.name }), 303)
   })
 
   routes.post('/schedules/:id/trigger', async (c) => {
     const who = requirePermission(c, 'schedules:write')
-    checkCsrf(c, await c.req.parseBody())
+    const body = await c.req.parseBody()
+    checkCsrf(c, body)
     try {
       const run = await engine.triggerSchedule(c.req.param('id'), { createdBy: who.id })
       return c.redirect(withNotice(`${admin}/runs/${run.id}`, 'triggered'), 303)
     } catch (error) {
-      if (error instanceof ConflictError) return c.redirect(withNotice(backTo(c, `${admin}/schedules`), 'conflict', { message: error.message }), 303)
+      if (error instanceof ConflictError) return c.redirect(withNotice(backTo(body, admin, `${admin}/schedules`), 'conflict', { message: error.message }), 303)
       throw error
     }
   })
@@ -430,17 +431,26 @@ function withNotice(path: string, code: string, extra: Record<string, string> = 
   return `${url.pathname}${url.search}`
 }
 
-/** Where a form came from (its Referer, when it is one of our admin pages), else `fallback`. */
-function backTo(c: AdminContext, fallback: string): string {
-  const referer = c.req.header('referer')
-  if (referer === undefined) return fallback
+/** Parameters a notice adds to the page it sends you back to (dropped before adding a new one). */
+const NOTICE_PARAMS = ['notice', 'name', 'message', 'key', 'action', 'done', 'skipped']
+
+/**
+ * Where a form wants to go back to: its `back` field, when that is a path of the admin UI
+ * (so no redirect leaves it), else `fallback`. A field rather than the Referer header, which
+ * the server's own `referrer-policy: no-referrer` keeps browsers from sending.
+ */
+function backTo(body: Readonly<Record<string, unknown>>, admin: string, fallback: string): string {
+  const back = body.back
+  if (typeof back !== 'string' || !back.startsWith('/') || back.startsWith('//') || back.includes('\\')) return fallback
+  let url: URL
   try {
-    const url = new URL(referer)
-    const admin = new URL(fallback, 'http://x').pathname.replace(/\/schedules$/, '')
-    return url.host === c.req.header('host') && url.pathname.startsWith(admin) ? url.pathname : fallback
+    url = new URL(back, 'http://x')
   } catch {
     return fallback
   }
+  if (url.host !== 'x' || !(url.pathname === admin || url.pathname.startsWith(`${admin}/`))) return fallback
+  for (const name of NOTICE_PARAMS) url.searchParams.delete(name)
+  return `${url.pathname}${url.search}`
 }
 
 /** Only same-site paths under the admin UI; anything else goes to the admin home. */

@@ -21,10 +21,11 @@ function When({ date, now }: { date: Date | null; now: number }) {
 }
 
 /** The on/off switch: a form posting the opposite state (works without the script). */
-function Switch({ page, schedule }: { page: PageContext; schedule: ScheduleInfo }) {
+function Switch({ page, schedule, back }: { page: PageContext; schedule: ScheduleInfo; back: string }) {
   return (
     <form method="post" action={`${page.admin}/schedules/${encodeURIComponent(schedule.id)}/toggle`} class="inline">
       <Csrf token={page.csrf} />
+      <input type="hidden" name="back" value={back} />
       <input type="hidden" name="enabled" value={schedule.enabled ? 'false' : 'true'} />
       <button
         type="submit"
@@ -41,10 +42,11 @@ function Switch({ page, schedule }: { page: PageContext; schedule: ScheduleInfo 
   )
 }
 
-function TriggerButton({ page, schedule }: { page: PageContext; schedule: ScheduleInfo }) {
+function TriggerButton({ page, schedule, back }: { page: PageContext; schedule: ScheduleInfo; back: string }) {
   return (
     <form method="post" action={`${page.admin}/schedules/${encodeURIComponent(schedule.id)}/trigger`} class="inline">
       <Csrf token={page.csrf} />
+      <input type="hidden" name="back" value={back} />
       <button type="submit" class="small" disabled={!schedule.enabled} title={schedule.enabled ? 'Enqueue a run now' : 'Enable the schedule to trigger it'}>
         <Icon name="play" /> Run now
       </button>
@@ -109,14 +111,14 @@ export function SchedulesPage({ page, schedules }: { page: PageContext; schedule
                     </td>
                     <td>{s.timezone}</td>
                     <td>
-                      <Switch page={page} schedule={s} />
+                      <Switch page={page} schedule={s} back={`${page.admin}/schedules`} />
                     </td>
                     <td data-cell="next">{s.enabled ? <When date={s.nextRunAt} now={page.now} /> : <span class="faint">off</span>}</td>
                     <td data-cell="last">
                       <LastRun page={page} schedule={s} />
                     </td>
                     <td class="num">
-                      <TriggerButton page={page} schedule={s} />
+                      <TriggerButton page={page} schedule={s} back={`${page.admin}/schedules`} />
                     </td>
                   </tr>
                 ))}
@@ -142,8 +144,8 @@ export function SchedulePage({ page, schedule, runs }: { page: PageContext; sche
           {schedule.description === '' ? null : <p class="sub">{schedule.description}</p>}
         </div>
         <div class="actions">
-          <Switch page={page} schedule={schedule} />
-          <TriggerButton page={page} schedule={schedule} />
+          <Switch page={page} schedule={schedule} back={base} />
+          <TriggerButton page={page} schedule={schedule} back={base} />
         </div>
       </div>
       <section class="panel">
