@@ -1,6 +1,6 @@
 /**
- * Output formats: every GET that returns data answers `?format=json|csv|xml|yaml|debug` (or the
- * `Accept` header), and `download=true` adds `Content-Disposition`. CSV turns lists into one row
+ * Output formats: every GET that returns data answers `?format=json|csv|xml|yaml|debug` (any
+ * case) or the `Accept` header (with q-values), and `download=true` adds `Content-Disposition`. CSV turns lists into one row
  * per item with flat columns.
  */
 import { stringify as csvStringify } from 'csv-stringify/sync'
@@ -21,28 +21,108 @@ const CONTENT_TYPES: Readonly<Record<Format, string>> = {
   debug: 'text/plain; charset=utf-8',
 }
 
-const ACCEPT: readonly [RegExp, Format][] = [
-  [/^application\/json$/, 'json'],
-  [/^text\/csv$/, 'csv'],
-  [/^(application|text)\/xml$/, 'xml'],
-  [/^(application|text)\/(x-)?yaml$/, 'yaml'],
-  [/^text\/plain$/, 'debug'],
-]
+/** The media types each format answers to in an `Accept` header. */
+const MEDIA_TYPES: Readonly<Record<Format, readonly string[]>> = {
+  json: ['application/json'],
+  csv: ['text/csv'],
+  xml: ['application/xml', 'text/xml'],
+  yaml: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'],
+  debug: ['text/plain'],
+}
 
-/** The format asked for: `?format=` first, then the first `Accept` type we know, else JSON. */
-export function pickFormat(c: Context): Format {
+/**
+ * The format asked for: `?format=` (any case) first, else negotiated from the `Accept` header
+ * (see {@link negotiateFormat}), else JSON. `offered` are the formats the route answers in.
+ */
+export function pickFormat(c: Context, offered: readonly Format[] = FORMATS): Format {
   const asked = c.req.query('format')
   if (asked !== undefined && asked !== '') {
-    if (!(FORMATS as readonly string[]).includes(asked)) {
-      throw new HttpError(400, 'ERR_VALIDATION', `format: expected one of ${FORMATS.join(', ')}, got "${asked}"`)
+    const format = asked.toLowerCase()
+    if (!(offered as readonly string[]).includes(format)) {
+      throw new HttpError(400, 'ERR_VALIDATION', `format: expected one of ${offered.join(', ')}, got "${asked}"`, [
+        { key: 'format', expected: `one of ${offered.join(', ')}`, received: `"${asked}" (string)`, message: `format: expected one of ${offered.join(', ')}, got "${asked}"` },
+      ])
     }
-    return asked as Format
+    return format as Format
   }
-  for (const part of (c.req.header('accept') ?? '').split(',')) {
-    const type = part.split(';')[0]!.trim().toLowerCase()
-    for (const [pattern, format] of ACCEPT) if (pattern.test(type)) return format
+  const format = negotiateFormat(c.req.header('accept'), offered)
+  if (format === undefined) {
+    throw new HttpError(406, 'ERR_NOT_ACCEPTABLE', `none of the formats this route answers in (${offered.join(', ')}) is acceptable to the Accept header; ask with ?format=`)
   }
-  return 'json'
+  return format
+}
+
+interface MediaRange {
+  readonly type: string
+  readonly subtype: string
+  readonly q: number
+  /** Position in the header, for ties. */
+  readonly index: number
+}
+
+/**
+ * Content negotiation with q-values. JSON, the API's default, is the answer unless the
+ * client's most preferred media type (highest q) names another format explicitly: a browser's
+ * `text/html, …, application/xml;q=0.9` (anything else at 0.8) prefers a page, not XML, and gets JSON;
+ * `application/json;q=0.1, text/csv;q=0.9` gets CSV. Among formats named at the same q the
+ * first listed wins. When JSON is refused (`q=0`), the best other acceptable format is used;
+ * `undefined` when none is.
+ */
+export function negotiateFormat(accept: string | undefined, offered: readonly Format[] = FORMATS): Format | undefined {
+  const fallback: Format = offered.includes('json') ? 'json' : offered[0]!
+  const ranges = parseAccept(accept ?? '')
+  if (ranges.length === 0) return fallback
+  const top = Math.max(...ranges.map((r) => r.q))
+  if (top > 0) {
+    let best: { format: Format; index: number } | undefined
+    for (const format of offered) {
+      for (const range of ranges) {
+        if (range.q === top && MEDIA_TYPES[format].includes(`${range.type}/${range.subtype}`) && (best === undefined || range.index < best.index)) best = { format, index: range.index }
+      }
+    }
+    if (best !== undefined) return best.format
+  }
+  if (quality(fallback, ranges) !== 0) return fallback
+  // The default is refused: the most acceptable of the others, wildcards included.
+  let other: { format: Format; q: number } | undefined
+  for (const format of offered) {
+    const q = quality(format, ranges) ?? 0
+    if (q > 0 && (other === undefined || q > other.q)) other = { format, q }
+  }
+  return other?.format
+}
+
+/** A format's q from the most specific range matching it (RFC 9110, 12.5.1); `undefined` when none does. */
+function quality(format: Format, ranges: readonly MediaRange[]): number | undefined {
+  let found: { q: number; specificity: number } | undefined
+  for (const range of ranges) {
+    for (const media of MEDIA_TYPES[format]) {
+      const [type, subtype] = media.split('/') as [string, string]
+      const specificity = range.type === type && range.subtype === subtype ? 2 : range.type === type && range.subtype === '*' ? 1 : range.type === '*' && range.subtype === '*' ? 0 : -1
+      if (specificity >= 0 && (found === undefined || specificity > found.specificity)) found = { q: range.q, specificity }
+    }
+  }
+  return found?.q
+}
+
+function parseAccept(header: string): MediaRange[] {
+  const ranges: MediaRange[] = []
+  header.split(',').forEach((part, index) => {
+    const [media, ...params] = part.split(';')
+    const [type, subtype] = (media ?? '').trim().toLowerCase().split('/')
+    if (type === undefined || type === '' || subtype === undefined || subtype === '') return
+    let q = 1
+    for (const param of params) {
+      const [name, value] = param.split('=').map((x) => x.trim())
+      if (name?.toLowerCase() === 'q') {
+        const n = Number(value)
+        // A malformed q is read as the default rather than refusing the request.
+        q = Number.isFinite(n) && n >= 0 && n <= 1 ? n : 1
+      }
+    }
+    ranges.push({ type, subtype, q, index })
+  })
+  return ranges
 }
 
 /** Options of {@link respond}. */
@@ -54,13 +134,17 @@ export interface RespondOptions {
   readonly status?: 200 | 201
   /** Use this format whatever the request asks. */
   readonly format?: Format
+  /** The formats this route answers in. Default: all of {@link FORMATS}. */
+  readonly formats?: readonly Format[]
+  /** CSV columns, first and in this order: the header row even of an empty list. */
+  readonly columns?: readonly string[]
   /** Answer as a file download whatever the request asks. */
   readonly download?: boolean
 }
 
 /** Answers with `data` in the format the client asked for. */
 export function respond(c: Context, data: unknown, options: RespondOptions): Response {
-  const format = options.format ?? pickFormat(c)
+  const format = options.format ?? pickFormat(c, options.formats)
   const body = serialize(data, format, options)
   const headers: Record<string, string> = { 'content-type': CONTENT_TYPES[format] }
   if (options.download === true || c.req.query('download') === 'true') headers['content-disposition'] = `attachment; filename="${safeFileName(options.name)}.${format === 'debug' ? 'txt' : format}"`
@@ -79,7 +163,7 @@ export function serialize(data: unknown, format: Format, options: RespondOptions
     case 'xml':
       return toXml(data, options.name)
     case 'csv':
-      return toCsv((options.rows ?? defaultRows)(data))
+      return toCsv((options.rows ?? defaultRows)(data), options.columns)
   }
 }
 
@@ -94,23 +178,29 @@ export function plain(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value ?? null, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as unknown
 }
 
-/** Rows with flat columns: nested objects become `a.b` columns, lists of scalars `x; y`, anything deeper JSON. */
-export function toCsv(rows: readonly unknown[]): string {
+/**
+ * Rows with flat columns: nested objects become `a.b` columns, lists of scalars `x; y`, anything
+ * deeper JSON. `columns` come first, in order, and make the header of an empty list; other
+ * keys found in the rows follow. Without either, an empty list is an empty text.
+ */
+export function toCsv(rows: readonly unknown[], columns: readonly string[] = []): string {
   const flat = rows.map((row) => flatten(plain(row)))
-  const columns: string[] = []
-  const seen = new Set<string>()
+  const header: string[] = [...columns]
+  const seen = new Set<string>(columns)
   for (const row of flat) {
     for (const key of Object.keys(row)) {
       if (!seen.has(key)) {
         seen.add(key)
-        columns.push(key)
+        header.push(key)
       }
     }
   }
-  if (columns.length === 0) return ''
+  if (header.length === 0) return ''
+  // csv-stringify writes no header for no records.
+  if (flat.length === 0) return csvStringify([header])
   return csvStringify(
-    flat.map((row) => columns.map((c) => defuse(row[c]))),
-    { header: true, columns },
+    flat.map((row) => header.map((c) => defuse(row[c]))),
+    { header: true, columns: header },
   )
 }
 

@@ -123,11 +123,12 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
     return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType })
   })
 
-  app.get('/api/openapi.json', (c) => c.json(openApiDocument(basePath, version)))
+  // JSON, or YAML with ?format=yaml or Accept: application/yaml.
+  app.get('/api/openapi.json', (c) => respond(c, openApiDocument(basePath, version), { name: 'openapi', formats: ['json', 'yaml'] }))
   app.get('/api/stats', async (c) => {
     readScope(c)
     const [stats, throughput] = await Promise.all([engine.stats(), engine.throughput()])
-    return respond(c, { ...stats, throughput }, { name: 'stats', rows: () => throughput })
+    return respond(c, { ...stats, throughput }, { name: 'stats', rows: () => throughput, columns: ['start', 'succeeded', 'failed', 'cancelled'] })
   })
   app.get(
     '/api/stream',

@@ -2,6 +2,7 @@
  * The HTTP API in-process (`app.request`): every route, formats, errors, auth, OpenAPI.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { parse as parseYaml } from 'yaml'
 import { createEngine, defineSchedule, defineTask, type Engine, type Run, type RunPage, type ScheduleInfo, type SettingInfo, type Settings } from '../../src/index.js'
 import { createServer, openApiDocument, type AuthResolver, type TaskEngineServer } from '../../src/server/index.js'
@@ -240,9 +241,103 @@ describe('formats', () => {
     expect(download.headers.get('content-disposition')).toBe('attachment; filename="runs.csv"')
     const bad = await call('/api/runs?format=pdf')
     expect(bad.status).toBe(400)
-    for (const path of ['/api/tasks', `/api/runs/${run.id}/logs`, '/api/workers', '/api/me/runs', '/api/stats']) {
-      for (const format of ['csv', 'xml', 'yaml', 'debug']) expect((await call(`${path}?format=${format}`)).status, `${path} ${format}`).toBe(200)
+    expect((await body<{ error: { fields: { key: string }[] } }>(bad)).error.fields.map((f) => f.key)).toEqual(['format'])
+  })
+
+  it('answers each data route in the format asked for: the content type and the body are CSV, XML, YAML or a dump', async () => {
+    const { engine, call } = setup()
+    await engine.start()
+    const run = await engine.enqueue(greet, { name: 'fmt' }, { createdBy: 'local' })
+    await waitFor(engine, run.id, 'succeeded')
+    const csvHeaders: Record<string, string> = {
+      '/api/tasks': 'key,title,category,description,tags,dangerous,expensive,queue,fields',
+      [`/api/runs/${run.id}/logs`]: 'seq,time,level,message',
+      [`/api/runs/${run.id}/artifacts`]: 'runId,name,contentType,size,createdAt',
+      '/api/workers': 'id,host,pid,concurrency,busy,queues,tasks,startedAt,heartbeatAt,running,observer',
+      '/api/me/runs': 'id,task,label,status,queue,priority,attempt,maxAttempts,createdAt,startedAt,finishedAt,durationMs,createdBy,category,tags,progress,args,errorCode,errorMessage,poolId,parentId',
+      '/api/stats': 'start,succeeded,failed,cancelled',
+      '/api/schedules': 'id,name,cron,timezone,task,enabled,nextRunAt,lastTickAt,lastRunId,lastRunStatus',
     }
+    const xml = new XMLParser()
+    for (const [path, header] of Object.entries(csvHeaders)) {
+      const json: unknown = await (await call(path)).json()
+      const csv = await call(`${path}?format=csv`)
+      expect(csv.headers.get('content-type'), path).toBe('text/csv; charset=utf-8')
+      const lines = (await csv.text()).trim().split('\n')
+      expect(lines[0], path).toBe(header)
+      expect(lines.length, path).toBeGreaterThan(1)
+      const yaml = await call(`${path}?format=yaml`)
+      expect(yaml.headers.get('content-type'), path).toBe('application/yaml; charset=utf-8')
+      expect(parseYaml(await yaml.text()), path).toEqual(json)
+      const x = await call(`${path}?format=xml`)
+      expect(x.headers.get('content-type'), path).toBe('application/xml; charset=utf-8')
+      const text = await x.text()
+      expect(text, path).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n</)
+      expect(XMLValidator.validate(text), path).toBe(true)
+      expect(Object.keys(xml.parse(text) as object).filter((k) => k !== '?xml'), path).toHaveLength(1)
+      const debug = await call(`${path}?format=debug`)
+      expect(debug.headers.get('content-type'), path).toBe('text/plain; charset=utf-8')
+      expect(await debug.text(), path).toMatch(/^[[{]/)
+    }
+    expect(await (await call(`/api/runs/${run.id}/logs?format=csv`)).text()).toMatch(/^seq,time,level,message\n1,[^,]+,info,hello fmt\n$/)
+  })
+
+  it('takes the format name in any case', async () => {
+    const { call } = setup()
+    for (const format of ['CSV', 'Csv']) expect((await call(`/api/tasks?format=${format}`)).headers.get('content-type')).toBe('text/csv; charset=utf-8')
+    expect((await call('/api/tasks/greet?format=YAML')).headers.get('content-type')).toBe('application/yaml; charset=utf-8')
+  })
+
+  it('negotiates the Accept header by q-value, answering JSON unless a data type is preferred', async () => {
+    const { call } = setup()
+    const typeFor = async (accept: string) => (await call('/api/tasks/greet', { headers: { accept } })).headers.get('content-type')
+    // What a browser sends when you open the URL: it wants a page, and gets the API's default.
+    expect(await typeFor('text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8')).toBe('application/json; charset=utf-8')
+    expect(await typeFor('application/json;q=0.1, text/csv;q=0.9')).toBe('text/csv; charset=utf-8')
+    expect(await typeFor('text/plain;q=0.2, application/x-yaml')).toBe('application/yaml; charset=utf-8')
+    expect(await typeFor('application/xml, application/json')).toBe('application/xml; charset=utf-8')
+    expect(await typeFor('*/*')).toBe('application/json; charset=utf-8')
+    expect(await typeFor('text/*')).toBe('application/json; charset=utf-8')
+    expect(await typeFor('application/json;q=0, text/csv;q=0.3')).toBe('text/csv; charset=utf-8')
+    expect(await typeFor('application/json;q=0, text/*;q=0.5')).toBe('text/csv; charset=utf-8')
+    const refused = await call('/api/tasks/greet', { headers: { accept: 'application/json;q=0' } })
+    expect(refused.status).toBe(406)
+    expect((await body<{ error: { code: string; message: string } }>(refused)).error).toEqual({
+      code: 'ERR_NOT_ACCEPTABLE',
+      message: 'none of the formats this route answers in (json, csv, xml, yaml, debug) is acceptable to the Accept header; ask with ?format=',
+    })
+    // ?format= wins over the header.
+    expect((await call('/api/tasks/greet?format=json', { headers: { accept: 'text/csv' } })).headers.get('content-type')).toBe('application/json; charset=utf-8')
+  })
+
+  it('writes the header row of an empty CSV list, and lists each of the caller\'s runs once', async () => {
+    const { engine, call } = setup()
+    const runHeader = 'id,task,label,status,queue,priority,attempt,maxAttempts,createdAt,startedAt,finishedAt,durationMs,createdBy,category,tags,progress,args,errorCode,errorMessage,poolId,parentId'
+    expect(await (await call('/api/runs?format=csv')).text()).toBe(`${runHeader}\n`)
+    expect(await (await call('/api/me/runs?format=csv')).text()).toBe(`${runHeader}\n`)
+    expect(await (await call('/api/schedules/nightly-greet/runs?format=csv')).text()).toBe(`${runHeader}\n`)
+    const pending = await body<Run>(await call('/api/runs', { method: 'POST', json: { task: 'greet', args: { name: 'p' } } }))
+    expect(await (await call(`/api/runs/${pending.id}/logs?format=csv`)).text()).toBe('seq,time,level,message\n')
+    expect(await (await call(`/api/runs/${pending.id}/artifacts?format=csv`)).text()).toBe('runId,name,contentType,size,createdAt\n')
+    await call('/api/runs', { method: 'POST', json: { task: 'greet', args: { name: 'q' } } })
+    // Both runs are active and recent: one row each.
+    const mine = (await (await call('/api/me/runs?format=csv')).text()).trim().split('\n')
+    expect(mine).toHaveLength(3)
+    expect(new Set(mine.slice(1).map((line) => line.split(',')[0]))).toHaveProperty('size', 2)
+    expect((await engine.listRuns()).total).toBe(2)
+  })
+
+  it('answers the OpenAPI document in JSON or YAML, and refuses other formats', async () => {
+    const { call } = setup()
+    const yaml = await call('/api/openapi.json?format=yaml')
+    expect(yaml.headers.get('content-type')).toBe('application/yaml; charset=utf-8')
+    const doc = parseYaml(await yaml.text()) as { openapi: string; paths: Record<string, unknown> }
+    expect(doc.openapi).toBe('3.1.0')
+    expect(doc).toEqual(await (await call('/api/openapi.json')).json())
+    expect((await call('/api/openapi.json', { headers: { accept: 'application/yaml' } })).headers.get('content-type')).toBe('application/yaml; charset=utf-8')
+    const csv = await call('/api/openapi.json?format=csv')
+    expect(csv.status).toBe(400)
+    expect((await body<{ error: { message: string } }>(csv)).error.message).toBe('format: expected one of json, yaml, got "csv"')
   })
 
   it('defuses spreadsheet formulas in CSV cells', async () => {

@@ -37,7 +37,7 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
   routes.get('/runs', async (c) => {
     const filter = runFilter(c)
     const page = await engine.listRuns(filter)
-    return respond(c, page, { name: 'runs', rows: (p) => (p as { data: Run[] }).data.map(runRow) })
+    return respond(c, page, { name: 'runs', rows: (p) => (p as { data: Run[] }).data.map(runRow), columns: RUN_COLUMNS })
   })
 
   routes.get('/runs/:id', async (c) => {
@@ -52,12 +52,12 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
     const limit = query.int('limit', 1, 10_000) ?? 1000
     query.done()
     const logs = await engine.getLogs(run.id, { after, limit })
-    return respond(c, { runId: run.id, after, logs, next: logs.at(-1)?.seq ?? after }, { name: `logs-${run.id}`, rows: (d) => (d as { logs: unknown[] }).logs })
+    return respond(c, { runId: run.id, after, logs, next: logs.at(-1)?.seq ?? after }, { name: `logs-${run.id}`, rows: (d) => (d as { logs: unknown[] }).logs, columns: LOG_COLUMNS })
   })
 
   routes.get('/runs/:id/artifacts', async (c) => {
     const run = await visibleRun(c, deps)
-    return respond(c, await engine.listArtifacts(run.id), { name: `artifacts-${run.id}` })
+    return respond(c, await engine.listArtifacts(run.id), { name: `artifacts-${run.id}`, columns: ARTIFACT_COLUMNS })
   })
 
   routes.get('/runs/:id/artifacts/:name', async (c) => {
@@ -156,8 +156,37 @@ function enqueueOptions(options: Record<string, unknown>, issues: IssueList): En
   return out
 }
 
+/** The CSV columns of a run, as {@link runRow} fills them. */
+export const RUN_COLUMNS = [
+  'id',
+  'task',
+  'label',
+  'status',
+  'queue',
+  'priority',
+  'attempt',
+  'maxAttempts',
+  'createdAt',
+  'startedAt',
+  'finishedAt',
+  'durationMs',
+  'createdBy',
+  'category',
+  'tags',
+  'progress',
+  'args',
+  'errorCode',
+  'errorMessage',
+  'poolId',
+  'parentId',
+] as const
+/** The CSV columns of log lines. */
+const LOG_COLUMNS = ['seq', 'time', 'level', 'message'] as const
+/** The CSV columns of artifacts. */
+const ARTIFACT_COLUMNS = ['runId', 'name', 'contentType', 'size', 'createdAt'] as const
+
 /** A run as one flat CSV row. */
-export function runRow(run: Run): Record<string, unknown> {
+export function runRow(run: Run): Record<(typeof RUN_COLUMNS)[number], unknown> {
   return {
     id: run.id,
     task: run.task,

@@ -8,7 +8,7 @@ import type { ScheduleInfo } from '../../engine/scheduler.js'
 import type { Run } from '../../store/types.js'
 import { jsonBody, requirePermission, type RouteDeps, type ServerEnv } from '../context.js'
 import { respond } from '../formats.js'
-import { runFilter, runRow } from './runs.js'
+import { RUN_COLUMNS, runFilter, runRow } from './runs.js'
 
 export function scheduleRoutes(deps: RouteDeps): Hono<ServerEnv> {
   const { engine } = deps
@@ -16,7 +16,7 @@ export function scheduleRoutes(deps: RouteDeps): Hono<ServerEnv> {
 
   routes.get('/schedules', async (c) => {
     requirePermission(c, 'schedules:read')
-    return respond(c, await engine.schedules(), { name: 'schedules', rows: (list) => (list as ScheduleInfo[]).map(scheduleRow) })
+    return respond(c, await engine.schedules(), { name: 'schedules', rows: (list) => (list as ScheduleInfo[]).map(scheduleRow), columns: SCHEDULE_COLUMNS })
   })
 
   routes.get('/schedules/:id', async (c) => {
@@ -44,7 +44,7 @@ export function scheduleRoutes(deps: RouteDeps): Hono<ServerEnv> {
     requirePermission(c, 'schedules:read')
     const { page, pageSize, status } = runFilter(c)
     const history = await engine.scheduleRuns(c.req.param('id'), { page: page ?? 1, pageSize: pageSize ?? 20, ...(status === undefined ? {} : { status }) })
-    return respond(c, history, { name: `schedule-${c.req.param('id')}-runs`, rows: (p) => (p as { data: Run[] }).data.map(runRow) })
+    return respond(c, history, { name: `schedule-${c.req.param('id')}-runs`, rows: (p) => (p as { data: Run[] }).data.map(runRow), columns: RUN_COLUMNS })
   })
 
   routes.get('/settings', async (c) => {
@@ -66,8 +66,10 @@ export function scheduleRoutes(deps: RouteDeps): Hono<ServerEnv> {
   return routes
 }
 
+const SCHEDULE_COLUMNS = ['id', 'name', 'cron', 'timezone', 'task', 'enabled', 'nextRunAt', 'lastTickAt', 'lastRunId', 'lastRunStatus'] as const
+
 /** A schedule as one flat row (CSV). */
-function scheduleRow(s: ScheduleInfo): Record<string, unknown> {
+function scheduleRow(s: ScheduleInfo): Record<(typeof SCHEDULE_COLUMNS)[number], unknown> {
   return {
     id: s.id,
     name: s.name,

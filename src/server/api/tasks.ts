@@ -14,7 +14,7 @@ export function taskRoutes(deps: RouteDeps): Hono<ServerEnv> {
 
   routes.get('/tasks', (c) => {
     requirePermission(c, 'tasks:read')
-    return respond(c, engine.list().map(taskInfo), { name: 'tasks', rows: (tasks) => (tasks as ReturnType<typeof taskInfo>[]).map(taskRow) })
+    return respond(c, engine.list().map(taskInfo), { name: 'tasks', rows: (tasks) => (tasks as ReturnType<typeof taskInfo>[]).map(taskRow), columns: TASK_COLUMNS })
   })
 
   routes.get('/tasks/:key', (c) => {
@@ -68,7 +68,9 @@ export function splitBody(body: Record<string, unknown>, issues: IssueList, know
   return { args: isObject(args) ? args : {}, options: isObject(options) ? options : {} }
 }
 
-function taskRow(task: ReturnType<typeof taskInfo>): Record<string, unknown> {
+const TASK_COLUMNS = ['key', 'title', 'category', 'description', 'tags', 'dangerous', 'expensive', 'queue', 'fields'] as const
+
+function taskRow(task: ReturnType<typeof taskInfo>): Record<(typeof TASK_COLUMNS)[number], unknown> {
   return {
     key: task.key,
     title: task.title,
