@@ -7,6 +7,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Engine } from '../engine/engine.js'
 import type { RunEvent } from '../engine/events.js'
+import type { StoreStats } from '../store/types.js'
 
 export class ServerMetrics {
   readonly registry = new Registry()
@@ -15,8 +16,13 @@ export class ServerMetrics {
   readonly #completed: Counter<'task' | 'status'>
   readonly #duration: Histogram<'task' | 'status'>
   readonly overflow: Counter<'stream'>
+  readonly #engine: Engine
+  /** The run counts of the scrape in progress, shared by the gauges that need them. */
+  #stats: Promise<StoreStats> | undefined
 
   constructor(engine: Engine) {
+    this.#engine = engine
+    const scrapeStats = (): Promise<StoreStats> => this.#scrapeStats()
     collectDefaultMetrics({ register: this.registry, prefix: 'taskengine_process_' })
     this.#created = new Counter({ name: 'taskengine_runs_created_total', help: 'Durable runs created through this process', labelNames: ['task'], registers: [this.registry] })
     this.#started = new Counter({ name: 'taskengine_runs_started_total', help: 'Attempts started in this process (durable and in-process runs)', labelNames: ['task'], registers: [this.registry] })
@@ -46,7 +52,7 @@ export class ServerMetrics {
       registers: [this.registry],
       async collect() {
         this.reset()
-        const stats = await engine.stats()
+        const stats = await scrapeStats()
         for (const queue of stats.queues) this.set({ queue: queue.queue }, queue.pending)
       },
     })
@@ -55,7 +61,7 @@ export class ServerMetrics {
       help: 'Runs executing now (all processes; waiting runs included)',
       registers: [this.registry],
       async collect() {
-        const stats = await engine.stats()
+        const stats = await scrapeStats()
         this.set((stats.statuses.running ?? 0) + (stats.statuses.waiting ?? 0))
       },
     })
@@ -68,6 +74,17 @@ export class ServerMetrics {
         this.set((await engine.workers()).filter((w) => w.concurrency > 0).length)
       },
     })
+  }
+
+  /**
+   * The store's run counts, read once per scrape: the registry collects every gauge at the
+   * same time, so gauges asking while a read is in flight share it.
+   */
+  #scrapeStats(): Promise<StoreStats> {
+    this.#stats ??= this.#engine.stats().finally(() => {
+      this.#stats = undefined
+    })
+    return this.#stats
   }
 
   /** Counts one engine event. */

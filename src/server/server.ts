@@ -93,17 +93,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
   app.onError((error, c) => errorResponse(c, error, report))
   app.notFound((c) => errorResponse(c, new HttpError(404, 'ERR_NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), report))
 
-  // Liveness and readiness: no credentials, nothing sensitive.
-  app.get('/healthz', (c) => c.json({ status: 'ok' }))
-  app.get('/readyz', async (c) => {
-    try {
-      await engine.stats()
-      return c.json({ status: 'ready' })
-    } catch (error) {
-      report(coerceError(error))
-      return c.json({ status: 'unavailable', error: 'the store is not reachable' }, 503)
-    }
-  })
+  healthRoutes(app, engine, report)
 
   app.use('*', authenticate(auth, options.allowedOrigins ?? [], `${basePath}/admin`))
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024
@@ -193,6 +183,24 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
     basePath,
     metrics,
   }
+}
+
+/**
+ * Liveness and readiness, always JSON: no credentials, nothing sensitive. Readiness reads the
+ * settings (one small row set), not the run counts: probes come often, and counting runs on a
+ * large PostgreSQL table is not cheap.
+ */
+export function healthRoutes(app: Hono<ServerEnv>, engine: Engine, report: (error: Error) => void): void {
+  app.get('/healthz', (c) => c.json({ status: 'ok' }))
+  app.get('/readyz', async (c) => {
+    try {
+      await (await engine.store()).getSettings()
+      return c.json({ status: 'ready' })
+    } catch (error) {
+      report(coerceError(error))
+      return c.json({ status: 'unavailable', error: 'the store is not reachable' }, 503)
+    }
+  })
 }
 
 function closer(client: { close(): void }, socket: { close(code?: number, reason?: string): void }): { close(): void } {

@@ -385,6 +385,21 @@ describe('pools, me, workers, stats, health, metrics', () => {
     expect(text).toMatch(/# TYPE taskengine_queue_length gauge/)
   })
 
+  it('checks readiness with a cheap store read, not run counts, and reads the counts once per scrape', async () => {
+    const { engine, call } = setup()
+    const store = await engine.store()
+    const counts = vi.spyOn(store, 'stats')
+    const settings = vi.spyOn(store, 'getSettings')
+    expect((await call('/readyz')).status).toBe(200)
+    expect(counts).not.toHaveBeenCalled()
+    expect(settings).toHaveBeenCalledTimes(1)
+    const scrape = await call('/metrics')
+    expect(await scrape.text()).toMatch(/taskengine_runs_running 0/)
+    expect(counts).toHaveBeenCalledTimes(1)
+    await call('/metrics')
+    expect(counts).toHaveBeenCalledTimes(2)
+  })
+
   it('reports a store it cannot reach as not ready', async () => {
     const { engine, call } = setup()
     await engine.stats()
