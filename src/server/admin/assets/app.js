@@ -277,28 +277,100 @@
   })()
 
   // Run rows anywhere on the page: keep status and progress current.
-  const rows = $$('tr[data-run-id]')
+  /** Run objects anywhere in a page's JSON (runs lists, recent runs, pools), by id. */
+  const collectRuns = (value, out = new Map(), depth = 0) => {
+    if (depth > 8 || value === null || typeof value !== 'object') return out
+    if (!Array.isArray(value) && typeof value.id === 'string' && typeof value.status === 'string' && typeof value.task === 'string' && Array.isArray(value.attempts)) out.set(value.id, value)
+    for (const child of Array.isArray(value) ? value : Object.values(value)) collectRuns(child, out, depth + 1)
+    return out
+  }
+  const setRowProgress = (row, percent) => {
+    const cell = $('[data-cell="progress"]', row)
+    if (!cell || typeof percent !== 'number') return
+    const bar = el('progress')
+    bar.max = 100
+    bar.value = Math.round(percent)
+    cell.replaceChildren(bar)
+  }
+  const updateRow = (row, run) => {
+    $('[data-cell="status"]', row)?.replaceChildren(statusPill(run.status))
+    setRowProgress(row, run.progress?.percent)
+    const attempt = $('[data-cell="attempt"]', row)
+    if (attempt) attempt.textContent = `${run.attempt}/${run.maxAttempts + run.attemptBase}`
+    const took = $('[data-cell="took"]', row)
+    if (took) took.textContent = run.startedAt && run.finishedAt ? formatDuration(new Date(run.finishedAt).getTime() - new Date(run.startedAt).getTime()) : ''
+    const error = $('[data-cell="error"]', row)
+    if (error) {
+      error.textContent = run.error?.message ?? ''
+      error.title = run.error?.message ?? ''
+    }
+  }
+  const asData = (href) => {
+    const url = new window.URL(href, location.href)
+    url.searchParams.set('format', 'json')
+    return url
+  }
+  /** After a gap in the stream (the server restarted, or we fell behind): read the rows' state again. */
+  const reloadRows = async () => {
+    try {
+      const response = await fetch(asData(location.href), { headers: { accept: 'application/json' } })
+      if (!response.ok) return
+      const runs = collectRuns(await response.json())
+      for (const row of $$('tr[data-run-id]')) {
+        const run = runs.get(row.dataset.runId)
+        if (run) updateRow(row, run)
+      }
+    } catch {
+      // Offline again: the next reconnect brings another gap and another try.
+    }
+  }
+
+  // The runs list's banner counts only new runs that match the page's filter.
   const newRuns = $('#new-runs')
+  const pageFilter = newRuns ? JSON.parse(newRuns.dataset.filter || '{}') : {}
+  const STATUS_AFTER = { started: 'running', resumed: 'running', waiting: 'waiting', retrying: 'pending', retried: 'pending', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled' }
+  let countTimer
+  const countNewRuns = async () => {
+    try {
+      const response = await fetch(newRuns.dataset.src, { headers: { accept: 'application/json' } })
+      if (!response.ok) return
+      const found = await response.json()
+      const shown = new Set($$('tr[data-run-id]').map((row) => row.dataset.runId))
+      const fresh = Math.max(0, found.total - found.data.filter((run) => shown.has(run.id)).length)
+      newRuns.dataset.count = String(fresh)
+      $('[data-part="text"]', newRuns).textContent = fresh === 1 ? '1 new run matches this page.' : `${fresh} new runs match this page.`
+    } catch {
+      // The banner is a hint; the page's own reload shows the same.
+    }
+  }
+  /** Whether an event may add a run to this page's filter; the server's count then decides. */
+  const mayBeNew = (event) => {
+    const f = pageFilter
+    if ((f.task && event.task !== f.task) || (f.pool && event.poolId !== f.pool)) return false
+    if (event.type === 'created') {
+      const run = event.run
+      return (!f.status || run.status === f.status) && (!f.queue || run.queue === f.queue) && (!f.label || run.label === f.label) && (!f.tag || run.tags.includes(f.tag)) && (!f.createdBy || run.createdBy === f.createdBy)
+    }
+    return Boolean(f.status) && STATUS_AFTER[event.type] === f.status
+  }
+  const rows = $$('tr[data-run-id]')
   if (rows.length > 0 || newRuns) {
     stream.add('rows', {
-      filter: {},
+      // The page's task or pool filter holds for its rows too, so the server may filter.
+      filter: pageFilter.task ? { task: pageFilter.task } : pageFilter.pool ? { poolId: pageFilter.pool } : {},
+      onGap() {
+        void reloadRows()
+        if (newRuns) void countNewRuns()
+      },
       onEvent(event) {
-        if (event.type === 'created' && newRuns) {
-          newRuns.dataset.count = String(Number(newRuns.dataset.count || '0') + 1)
-          return
+        if (newRuns && mayBeNew(event)) {
+          window.clearTimeout(countTimer)
+          countTimer = setTimeout(countNewRuns, 250)
         }
         for (const row of $$(`tr[data-run-id="${event.runId}"]`)) {
-          const statusCell = $('[data-cell="status"]', row)
-          const status =
-            event.type === 'started' || event.type === 'resumed' ? 'running' : event.type === 'waiting' ? 'waiting' : event.type === 'retrying' || event.type === 'retried' ? 'pending' : ['succeeded', 'failed', 'cancelled'].includes(event.type) ? event.type : undefined
-          if (statusCell && status) statusCell.replaceChildren(statusPill(status))
-          const progressCell = $('[data-cell="progress"]', row)
-          if (progressCell && event.type === 'progress' && typeof event.progress.percent === 'number') {
-            const bar = el('progress')
-            bar.max = 100
-            bar.value = Math.round(event.progress.percent)
-            progressCell.replaceChildren(bar)
-          }
+          const status = event.type === 'created' ? undefined : STATUS_AFTER[event.type]
+          if (status) $('[data-cell="status"]', row)?.replaceChildren(statusPill(status))
+          if (event.type === 'progress') setRowProgress(row, event.progress.percent)
         }
       },
     })
@@ -323,7 +395,19 @@
       onLogs(logs) {
         for (const entry of logs) appendLog(terminal, entry)
       },
-      onGap() {},
+      onGap() {
+        // Events were missed (the server restarted): the stored run says where it is now.
+        void (async () => {
+          try {
+            const response = await fetch(`${base}/api/runs/${encodeURIComponent(runId)}`, { headers: { accept: 'application/json' } })
+            if (!response.ok) return
+            const run = await response.json()
+            if (run.status !== runPage.dataset.status) finish(run.status)
+          } catch {
+            // Offline again: the next reconnect tries again.
+          }
+        })()
+      },
       onRun(run) {
         // A snapshot from the store (the run executes in another process).
         setProgress($('#run-progress'), run.progress)

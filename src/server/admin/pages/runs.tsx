@@ -93,8 +93,8 @@ export function RunsPage({ page, runs, params, tasks }: { page: PageContext; run
           Clear
         </a>
       </form>
-      <div class="notice new-runs" id="new-runs" data-count="0">
-        New runs arrived. <a href={`${page.admin}/runs?${query({ page: '1' })}`}>Show them</a>
+      <div class="notice new-runs" id="new-runs" data-count="0" data-src={newRunsSource(page, params)} data-filter={JSON.stringify(params)}>
+        <span data-part="text">New runs arrived.</span> <a href={`${page.admin}/runs?${query({ page: '1' })}`}>Show them</a>
       </div>
       <form method="post" action={`${page.admin}/runs/bulk`} class="panel" id="bulk-form" data-live-runs="">
         <Csrf token={page.csrf} />
@@ -148,16 +148,16 @@ export function RunsPage({ page, runs, params, tasks }: { page: PageContext; run
                     </td>
                     <td data-cell="progress">{run.progress?.percent === undefined ? <span class="faint">—</span> : <progress max="100" value={String(Math.round(run.progress.percent))} />}</td>
                     <td>{run.queue}</td>
-                    <td class="num">
+                    <td class="num" data-cell="attempt">
                       {run.attempt}/{run.maxAttempts + run.attemptBase}
                     </td>
                     <td class="nowrap">
                       <Time date={run.createdAt} now={page.now} />
                     </td>
-                    <td class="num">
+                    <td class="num" data-cell="took">
                       <Duration from={run.startedAt} to={run.finishedAt} />
                     </td>
-                    <td class="truncate muted" title={run.error?.message}>
+                    <td class="truncate muted" title={run.error?.message} data-cell="error">
                       {run.error?.message ?? ''}
                     </td>
                   </tr>
@@ -170,6 +170,21 @@ export function RunsPage({ page, runs, params, tasks }: { page: PageContext; run
       </form>
     </Layout>
   )
+}
+
+/**
+ * Where the script counts runs matching the page's filter that were created after the page was
+ * rendered (the "new runs arrived" banner): the same filter, from the page's time on, as JSON.
+ */
+function newRunsSource(page: PageContext, params: FilterParams): string {
+  const query = new URLSearchParams()
+  for (const [k, v] of Object.entries(params)) if (k !== 'from') query.set(k, v)
+  const from = filterFromParams(params, 1, 1).from
+  const since = new Date(Math.max(page.now, from?.getTime() ?? 0))
+  query.set('from', since.toISOString())
+  query.set('pageSize', '100')
+  query.set('format', 'json')
+  return `${page.admin}/runs?${query.toString()}`
 }
 
 /** Everything about one run. */

@@ -171,7 +171,9 @@ export function RunsTable({ runs, page, showTask }: { runs: readonly Run[]; page
               <td>
                 <Time date={run.createdAt} now={page.now} />
               </td>
-              <td class="num">{run.startedAt !== null && run.finishedAt !== null ? formatDuration(run.finishedAt.getTime() - run.startedAt.getTime()) : ''}</td>
+              <td class="num" data-cell="took">
+                {run.startedAt !== null && run.finishedAt !== null ? formatDuration(run.finishedAt.getTime() - run.startedAt.getTime()) : ''}
+              </td>
             </tr>
           ))}
         </tbody>
