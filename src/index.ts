@@ -90,6 +90,7 @@ export type {
   StoreSignal,
   StoreStats,
   ThroughputBucket,
+  StartWrite,
   WaitWrite,
   WakeListener,
   WorkerInfo,

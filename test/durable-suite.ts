@@ -19,7 +19,7 @@ import {
   type RunEvent,
   type RunState,
 } from '../src/index.js'
-import type { Store } from '../src/store/types.js'
+import type { Store, WriteBatch } from '../src/store/types.js'
 
 /** A kind of store the suite runs against. */
 export interface DurableBackend {
@@ -27,6 +27,45 @@ export interface DurableBackend {
   store(): Store
   /** A fresh database; each call of the returned function opens another store on it (another "process"). */
   database(): () => Store
+}
+
+/**
+ * A store an engine can be cut off from, as if its process died: once severed, its writes land
+ * nowhere (reported fenced), its leases are reported lost, it claims and maintains nothing, and
+ * its connections close. What the others see in the store is what a dead process leaves behind.
+ */
+export function severable(store: Store): { store: Store; sever(): void } {
+  let severed = false
+  const dead: Partial<Record<keyof Store, (...args: never[]) => unknown>> = {
+    flush: async (batch: WriteBatch) => ({
+      fenced: [...new Set([...batch.progress, ...batch.waits, ...(batch.starts ?? []), ...batch.completions].map((w) => w.id))],
+      ...(batch.claim === undefined ? {} : { claimed: [] }),
+    }),
+    claimRuns: async () => [],
+    renewLeases: async (_worker: string, leases: readonly { id: string }[]) => ({ cancelRequested: [], lost: leases.map((l) => l.id) }),
+    putArtifact: async () => false,
+    rescueExpired: async () => [],
+    expireOverdue: async () => [],
+    saveWorker: async () => undefined,
+    removeWorker: async () => undefined,
+    lead: async () => false,
+    signal: async () => undefined,
+  }
+  const proxy = new Proxy(store, {
+    get(target, key, receiver) {
+      if (severed && typeof key === 'string' && key in dead) return dead[key as keyof Store]
+      const value: unknown = Reflect.get(target, key, receiver)
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+    },
+  })
+  return {
+    store: proxy,
+    sever: () => {
+      severed = true
+      // Its connections go with it (on PostgreSQL, with them the maintenance leadership).
+      void store.close()
+    },
+  }
 }
 
 export function describeDurable(backend: DurableBackend): void {
@@ -606,6 +645,48 @@ export function describeDurable(backend: DurableBackend): void {
       await engine.start({ concurrency: 1, prefetch: 3 })
       await vi.waitFor(async () => expect((await aheadOf(engine)).length).toBe(4))
       await vi.waitFor(async () => expect((await engine.listRuns({ task: 'blocking', status: 'pending' })).total).toBe(3), { timeout: 3000 })
+      expect(started).toHaveLength(1)
+    })
+
+    it('a worker that dies holding runs ahead leaves them pending with their attempt unspent; the run it executed spends its attempt', async () => {
+      const open = backend.database()
+      const started: string[] = []
+      const quick = defineTask({ key: 'quick', run: () => 'ok' })
+      const once = defineTask({
+        key: 'once',
+        maxAttempts: 1,
+        run: (ctx) =>
+          new Promise((_, reject) => {
+            started.push(ctx.runId)
+            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))
+          }),
+      })
+      const dying = severable(open())
+      const victim = engineWith({ tasks: [quick, once], store: dying.store, leaseMs: 400, onError: () => undefined })
+      await victim.enqueueMany(quick, Array.from({ length: 50 }, () => ({})), { priority: 1 })
+      const runs = await victim.enqueueMany(once, Array.from({ length: 5 }, () => ({})))
+      await victim.start({ concurrency: 1, prefetch: 4 })
+      // One executes (its start stored), four wait in the victim's buffer, claimed ahead.
+      // (Held runs are given back after a second: the victim dies well before.)
+      await vi.waitFor(
+        async () => {
+          expect((await victim.listRuns({ task: 'once', status: 'running' })).total).toBe(5)
+          expect((await victim.getRun(started[0] ?? ''))?.startedAt).not.toBeNull()
+        },
+        { interval: 5 },
+      )
+      dying.sever()
+      // Another process notices the expired leases.
+      const survivor = engineWith({ tasks: [quick, once], store: open(), leaseMs: 200 })
+      const ahead = runs.map((r) => r.id).filter((id) => id !== started[0])
+      for (const id of ahead) expect((await survivor.getRun(id))?.startedAt).toBeNull()
+      await survivor.start({ queues: ['nothing-here'] })
+      const executed = await waitForStatus(survivor, started[0]!, 'failed')
+      expect(executed.error).toMatchObject({ code: 'ERR_WORKER_LOST' })
+      for (const id of ahead) {
+        const run = await waitForStatus(survivor, id, 'pending')
+        expect(run).toMatchObject({ attempt: 1, attemptBase: 1, attempts: [{ outcome: 'interrupted', error: { code: 'ERR_WORKER_LOST' } }] })
+      }
       expect(started).toHaveLength(1)
     })
 

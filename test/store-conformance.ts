@@ -187,7 +187,8 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         const claimed = [...first, ...(await store.claimRuns(claimRequest()))]
         expect(claimed.map((c) => c.id)).toEqual([high.id, low.id])
         for (const c of claimed) {
-          expect(await store.getRun(c.id)).toMatchObject({ status: 'running', attempt: 1, workerId: 'worker-a', startedAt: new Date(T0), leaseExpiresAt: new Date(T0 + 30_000) })
+          // The start time is the worker's to record, when the handler begins.
+          expect(await store.getRun(c.id)).toMatchObject({ status: 'running', attempt: 1, workerId: 'worker-a', startedAt: null, leaseExpiresAt: new Date(T0 + 30_000) })
           expect(c.token).toMatch(/\S{8,}/)
         }
         // A later claim gets another token; a claim hands over what executing needs.
@@ -318,6 +319,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       it('rescues expired leases: retry while attempts are left, else fail as worker lost; cancel if asked', async () => {
         await store.insertRuns([newRun({ maxAttempts: 2 }), newRun({ maxAttempts: 1 }), newRun({ maxAttempts: 5 })])
         const [retryable, spent, cancelling] = await store.claimRuns(claimRequest({ leaseUntil: T0 + 100 }))
+        await store.flush({ ...EMPTY, starts: [retryable!, spent!, cancelling!].map((r) => ({ id: r.id, token: r.token, startedAt: T0 })) })
         await store.cancelRuns({ ids: [cancelling!.id] }, 'operator', T0 + 1)
         expect(await store.rescueExpired(T0 + 100)).toEqual([])
         const rescued = await store.rescueExpired(T0 + 101)
@@ -329,6 +331,54 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect((await store.flush({ ...EMPTY, completions: [completion(retryable!, retryable!.token)] })).fenced).toEqual([retryable!.id])
         const again = await claimOne({ now: T0 + 200 })
         expect(again.run).toMatchObject({ id: retryable!.id, attempt: 2 })
+      })
+
+      it('records when a claimed run\'s handler starts, fenced; a completion records its attempt\'s start itself', async () => {
+        await store.insertRuns([newRun(), newRun()])
+        const [a, b] = await store.claimRuns(claimRequest())
+        let outcome = await store.flush({ ...EMPTY, starts: [{ id: a!.id, token: a!.token, startedAt: T0 + 7 }, { id: b!.id, token: 'stale', startedAt: T0 + 7 }] })
+        expect(outcome.fenced).toEqual([b!.id])
+        expect((await store.getRun(a!.id))?.startedAt).toEqual(new Date(T0 + 7))
+        expect((await store.getRun(b!.id))?.startedAt).toBeNull()
+        outcome = await store.flush({ ...EMPTY, completions: [completion(b!, b!.token, { attempt: { ...attempt(b!), startedAt: new Date(T0 + 3) } })] })
+        expect(outcome.fenced).toEqual([])
+        expect(await store.getRun(b!.id)).toMatchObject({ status: 'succeeded', startedAt: new Date(T0 + 3), attempts: [{ number: 1, startedAt: new Date(T0 + 3), outcome: 'succeeded' }] })
+      })
+
+      it('rescues a claimed run that never started without spending an attempt; a started one spends it', async () => {
+        await store.insertRuns([newRun({ maxAttempts: 1 }), newRun({ maxAttempts: 1 })])
+        const [started, ahead] = await store.claimRuns(claimRequest({ leaseUntil: T0 + 100 }))
+        await store.flush({ ...EMPTY, starts: [{ id: started!.id, token: started!.token, startedAt: T0 + 1 }] })
+        const rescued = new Map((await store.rescueExpired(T0 + 101)).map((r) => [r.id, r]))
+        expect(rescued.get(started!.id)).toMatchObject({ status: 'failed', error: { code: 'ERR_WORKER_LOST' }, attempts: [{ number: 1, outcome: 'failed', startedAt: new Date(T0 + 1) }] })
+        expect(rescued.get(ahead!.id)).toMatchObject({
+          status: 'pending',
+          attempt: 1,
+          attemptBase: 1,
+          finishedAt: null,
+          startedAt: null,
+          attempts: [{ number: 1, outcome: 'interrupted', startedAt: new Date(T0), finishedAt: new Date(T0 + 101), error: { code: 'ERR_WORKER_LOST' } }],
+        })
+        // Its budget is intact: the next worker executes it.
+        const again = await claimOne({ now: T0 + 200 })
+        expect(again.run).toMatchObject({ id: ahead!.id, attempt: 2, attemptBase: 1, maxAttempts: 1 })
+      })
+
+      it('refunds never-started rescues at most maxAttempts times, so a handler that hangs before its start is stored cannot loop forever', async () => {
+        await store.insertRuns([newRun({ maxAttempts: 2 })])
+        let now = T0
+        const statuses: string[] = []
+        for (let i = 0; i < 4; i++) {
+          const claimed = await store.claimRuns(claimRequest({ now, leaseUntil: now + 100 }))
+          if (claimed.length === 0) break
+          const [rescued] = await store.rescueExpired(now + 101)
+          statuses.push(`${rescued!.status}:${rescued!.attempt - rescued!.attemptBase}`)
+          now += 1000
+        }
+        // Two refunds (maxAttempts), then the attempts count: one left, then none.
+        expect(statuses).toEqual(['pending:0', 'pending:0', 'pending:1', 'failed:2'])
+        const run = (await store.listRuns({})).data[0]!
+        expect(run.attempts.map((a) => a.outcome)).toEqual(['interrupted', 'interrupted', 'retry', 'failed'])
       })
 
       it('expires pending runs past notAfter', async () => {

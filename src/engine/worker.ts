@@ -11,6 +11,8 @@
  * - A handler waiting on a pool lends its slot out; the run shows `waiting`.
  * - `stop()` stops claiming, lets handlers finish within the grace period, then aborts them and
  *   puts their runs back to `pending` without spending an attempt.
+ * - A run counts as started once the worker stores its start (with the next batch, or with its
+ *   completion): a run claimed ahead that never started is rescued without spending an attempt.
  */
 import { hostname } from 'node:os'
 import { CancelledError, RetryLaterError, UnrecoverableError, ValidationError, coerceError } from '../errors.js'
@@ -42,7 +44,8 @@ export interface WorkerOptions {
    * replaced at once without waiting on the store. The worker only claims ahead as many runs
    * as it finished in the last ~50 ms (so long tasks are never hoarded away from other
    * workers), and gives back any it could not start within a second. They hold leases (shown
-   * `running`) until they start; a stop returns them to pending unspent. Default: the
+   * `running`, without a start time) until they start; a stop returns them to pending unspent,
+   * and so does the rescue when the worker dies before starting them. Default: the
    * concurrency, at least 100; `0` turns prefetching off.
    */
   readonly prefetch?: number
@@ -558,6 +561,8 @@ export class Worker {
       args,
     )
     execution.active = active
+    // Until the start is stored, a rescue treats the run as never started (its attempt is refunded).
+    this.#buffer.start({ id: run.id, token: execution.token, startedAt: execution.startedAt })
     void active.execute().then((result) => this.#finish(execution, active, task, result))
   }
 

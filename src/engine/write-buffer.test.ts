@@ -78,6 +78,26 @@ describe('WriteBuffer', () => {
     await buffer.drain()
   })
 
+  it('sends a handler start only when the run did not complete in the same batch', async () => {
+    const { store, flushes } = manualStore()
+    const buffer = new WriteBuffer(store, () => undefined)
+    buffer.start({ id: 'quick', token: 't', startedAt: 5 })
+    buffer.start({ id: 'slow', token: 't', startedAt: 5 })
+    void buffer.complete(completion('quick'))
+    await turn()
+    expect(flushes[0]!.batch.starts).toEqual([{ id: 'slow', token: 't', startedAt: 5 }])
+    expect(flushes[0]!.batch.completions.map((c) => c.id)).toEqual(['quick'])
+    flushes[0]!.resolve({ fenced: [] })
+    // Its completion comes later, in a batch of its own.
+    void buffer.complete(completion('slow'))
+    await turn()
+    await turn()
+    expect(flushes[1]!.batch.starts).toBeUndefined()
+    expect(flushes[1]!.batch.completions.map((c) => c.id)).toEqual(['slow'])
+    flushes[1]!.resolve({ fenced: [] })
+    await buffer.drain()
+  })
+
   it('puts a failed batch back in order, reports it, and writes it again after a pause', async () => {
     const { store, flushes } = manualStore()
     const errors: string[] = []

@@ -1,6 +1,6 @@
 /**
- * Group commit for a worker's writes: log lines, progress snapshots, waiting changes and
- * completions made in one turn of the event loop go to the store as one batch (one
+ * Group commit for a worker's writes: log lines, progress snapshots, handler starts, waiting
+ * changes and completions made in one turn of the event loop go to the store as one batch (one
  * transaction). What arrives while a batch is in flight forms the next. Stores that take
  * writes in parallel (PostgreSQL: one connection each) get up to `parallel` batches at once;
  * the writes of one run stay in order, as a run with writes in flight waits for them before
@@ -9,7 +9,7 @@
  * A failed write (store down, connection lost) is retried with backoff; nothing is dropped.
  */
 import { coerceError } from '../errors.js'
-import type { ClaimRequest, ClaimedRun, Completion, LogCount, NewLogLine, ProgressWrite, Store, WaitWrite } from '../store/types.js'
+import type { ClaimRequest, ClaimedRun, Completion, LogCount, NewLogLine, ProgressWrite, StartWrite, Store, WaitWrite } from '../store/types.js'
 import type { LogBackend } from './log-backends.js'
 
 /**
@@ -47,6 +47,7 @@ export class WriteBuffer {
   #external: ExternalLine[] = []
   #progress = new Map<string, ProgressWrite>()
   #waits: WaitWrite[] = []
+  #starts: StartWrite[] = []
   #completions: PendingCompletion[] = []
   #scheduled = false
   /** Batches in flight, and how many of them carry writes of each run. */
@@ -77,6 +78,15 @@ export class WriteBuffer {
     this.#schedule(false)
   }
 
+  /**
+   * Records that a run's handler started. A run that completes before the batch leaves needs no
+   * separate write: its completion records the start.
+   */
+  start(write: StartWrite): void {
+    this.#starts.push(write)
+    this.#schedule(false)
+  }
+
   wait(write: WaitWrite): void {
     this.#waits.push(write)
     this.#schedule(false)
@@ -101,7 +111,7 @@ export class WriteBuffer {
   }
 
   #hasWork(): boolean {
-    return this.#logs.length + this.#external.length + this.#progress.size + this.#waits.length + this.#completions.length > 0
+    return this.#logs.length + this.#external.length + this.#progress.size + this.#waits.length + this.#starts.length + this.#completions.length > 0
   }
 
   #schedule(now: boolean): void {
@@ -118,30 +128,40 @@ export class WriteBuffer {
   }
 
   /** Takes what may leave now: everything, except writes of runs that have writes in flight. */
-  #take(): { logs: NewLogLine[]; external: ExternalLine[]; progress: ProgressWrite[]; waits: WaitWrite[]; completions: PendingCompletion[] } {
+  #take(): { logs: NewLogLine[]; external: ExternalLine[]; progress: ProgressWrite[]; waits: WaitWrite[]; starts: StartWrite[]; completions: PendingCompletion[] } {
     const busy = this.#busyRuns
+    let taken: { logs: NewLogLine[]; external: ExternalLine[]; progress: ProgressWrite[]; waits: WaitWrite[]; starts: StartWrite[]; completions: PendingCompletion[] }
     if (busy.size === 0) {
-      const taken = { logs: this.#logs, external: this.#external, progress: [...this.#progress.values()], waits: this.#waits, completions: this.#completions }
+      taken = { logs: this.#logs, external: this.#external, progress: [...this.#progress.values()], waits: this.#waits, starts: this.#starts, completions: this.#completions }
       this.#logs = []
       this.#external = []
       this.#progress = new Map()
       this.#waits = []
+      this.#starts = []
       this.#completions = []
-      return taken
+    } else {
+      const free = (id: string): boolean => !busy.has(id)
+      const logs = this.#logs.filter((l) => free(l.runId))
+      const external = this.#external.filter((e) => free(e.line.runId))
+      if (external.length > 0) this.#external = this.#external.filter((e) => !free(e.line.runId))
+      const waits = this.#waits.filter((w) => free(w.id))
+      const starts = this.#starts.filter((w) => free(w.id))
+      const completions = this.#completions.filter((c) => free(c.completion.id))
+      const progress: ProgressWrite[] = []
+      for (const [id, write] of this.#progress) if (free(id)) progress.push(write)
+      if (logs.length > 0) this.#logs = this.#logs.filter((l) => !free(l.runId))
+      if (waits.length > 0) this.#waits = this.#waits.filter((w) => !free(w.id))
+      if (starts.length > 0) this.#starts = this.#starts.filter((w) => !free(w.id))
+      if (completions.length > 0) this.#completions = this.#completions.filter((c) => !free(c.completion.id))
+      for (const write of progress) this.#progress.delete(write.id)
+      taken = { logs, external, progress, waits, starts, completions }
     }
-    const free = (id: string): boolean => !busy.has(id)
-    const logs = this.#logs.filter((l) => free(l.runId))
-    const external = this.#external.filter((e) => free(e.line.runId))
-    if (external.length > 0) this.#external = this.#external.filter((e) => !free(e.line.runId))
-    const waits = this.#waits.filter((w) => free(w.id))
-    const completions = this.#completions.filter((c) => free(c.completion.id))
-    const progress: ProgressWrite[] = []
-    for (const [id, write] of this.#progress) if (free(id)) progress.push(write)
-    if (logs.length > 0) this.#logs = this.#logs.filter((l) => !free(l.runId))
-    if (waits.length > 0) this.#waits = this.#waits.filter((w) => !free(w.id))
-    if (completions.length > 0) this.#completions = this.#completions.filter((c) => !free(c.completion.id))
-    for (const write of progress) this.#progress.delete(write.id)
-    return { logs, external, progress, waits, completions }
+    // A run that started and finished within the batch: its completion carries the start.
+    if (taken.starts.length > 0 && taken.completions.length > 0) {
+      const completed = new Set(taken.completions.map((c) => `${c.completion.id}\u0000${c.completion.token}`))
+      taken.starts = taken.starts.filter((w) => !completed.has(`${w.id}\u0000${w.token}`))
+    }
+    return taken
   }
 
   #mark(ids: Iterable<string>, delta: 1 | -1): void {
@@ -156,18 +176,26 @@ export class WriteBuffer {
     if (this.#pause !== undefined) return this.#pause
     if (this.#inFlight.size >= this.#parallel) return Promise.race(this.#inFlight)
     if (!this.#hasWork()) return Promise.resolve()
-    const { logs, external, progress, waits, completions } = this.#take()
-    if (logs.length + external.length + progress.length + waits.length + completions.length === 0) return Promise.race(this.#inFlight)
+    const { logs, external, progress, waits, starts, completions } = this.#take()
+    if (logs.length + external.length + progress.length + waits.length + starts.length + completions.length === 0) return Promise.race(this.#inFlight)
     const runs = new Set<string>()
     for (const l of logs) runs.add(l.runId)
     for (const e of external) runs.add(e.line.runId)
     for (const w of progress) runs.add(w.id)
     for (const w of waits) runs.add(w.id)
+    for (const w of starts) runs.add(w.id)
     for (const c of completions) runs.add(c.completion.id)
     this.#mark(runs, 1)
     const claim = completions.length > 0 ? this.#claimer?.request() : undefined
     const logCounts = external.length === 0 ? undefined : countLines(external)
-    const batch = { logs, progress, waits, completions: completions.map((c) => c.completion), ...(logCounts === undefined ? {} : { logCounts }) }
+    const batch = {
+      logs,
+      progress,
+      waits,
+      completions: completions.map((c) => c.completion),
+      ...(starts.length === 0 ? {} : { starts }),
+      ...(logCounts === undefined ? {} : { logCounts }),
+    }
     // Lines for other backends are written first: the store's log count never runs ahead of them.
     const written = external.length === 0 ? Promise.resolve() : appendExternal(external)
     const flight = written.then(() => this.#store.flush(claim === undefined ? batch : { ...batch, claim })).then(
@@ -188,6 +216,7 @@ export class WriteBuffer {
         this.#external = [...external, ...this.#external]
         for (const write of progress) if (!this.#progress.has(write.id)) this.#progress.set(write.id, write)
         this.#waits = [...waits, ...this.#waits]
+        this.#starts = [...starts, ...this.#starts]
         this.#completions = [...completions, ...this.#completions]
         this.#pause ??= new Promise<void>((resolve) => setTimeout(resolve, Math.min(5000, 50 * 2 ** Math.min(this.#failures, 7)))).finally(() => {
           this.#pause = undefined

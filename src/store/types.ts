@@ -74,7 +74,11 @@ export interface Run {
   readonly createdAt: Date
   /** When it last became pending (created or retried). */
   readonly enqueuedAt: Date
-  /** When the latest attempt started. */
+  /**
+   * When the latest attempt's handler started. `null` while a claimed run waits in its worker's
+   * local buffer (claimed ahead, see the worker's `prefetch`): such a run, when its worker dies,
+   * goes back to `pending` without spending an attempt.
+   */
   readonly startedAt: Date | null
   readonly finishedAt: Date | null
   readonly updatedAt: Date
@@ -216,6 +220,16 @@ export interface ProgressWrite {
   readonly tags: readonly string[]
 }
 
+/**
+ * The handler of a claimed run started (fenced). Until this is stored, the run counts as claimed
+ * but not started: a rescue returns it to `pending` without spending an attempt.
+ */
+export interface StartWrite {
+  readonly id: string
+  readonly token: string
+  readonly startedAt: number
+}
+
 /** A waiting-state change of a run parked on a pool (fenced). */
 export interface WaitWrite {
   readonly id: string
@@ -229,6 +243,11 @@ export interface WriteBatch {
   readonly progress: readonly ProgressWrite[]
   readonly waits: readonly WaitWrite[]
   readonly completions: readonly Completion[]
+  /**
+   * Handlers that started. A completion records its attempt's start itself, so a start whose
+   * completion travels in the same batch need not be sent.
+   */
+  readonly starts?: readonly StartWrite[]
   /** Claim more runs in the same transaction, after the writes (group commit of completions and the next claim). */
   readonly claim?: ClaimRequest
   /**
@@ -471,7 +490,10 @@ export interface Store {
   insertRuns(runs: readonly NewRun[], options?: InsertOptions): Promise<InsertOutcome[]>
   /** The newest run of `task` with `argsHash` that succeeded at or after `since`. */
   findReusable(task: string, argsHash: string, since: number): Promise<Run | undefined>
-  /** Atomically takes pending runs for a worker: `running`, attempt +1, a fresh lease token. */
+  /**
+   * Atomically takes pending runs for a worker: `running`, attempt +1, a fresh lease token, no
+   * start time yet (the worker records the start when the handler begins, see {@link StartWrite}).
+   */
   claimRuns(request: ClaimRequest): Promise<ClaimedRun[]>
   /** Writes logs, progress, waiting changes and completions, fenced by lease tokens. */
   flush(batch: WriteBatch): Promise<FlushOutcome>
@@ -479,7 +501,10 @@ export interface Store {
   renewLeases(workerId: string, leases: readonly Lease[], leaseUntil: number): Promise<RenewOutcome>
   /**
    * Runs whose lease expired (their worker died): back to `pending` when attempts are left,
-   * else `failed` with a worker-lost error; `cancelled` when a cancel had been requested.
+   * else `failed` with a worker-lost error; `cancelled` when a cancel had been requested. A run
+   * whose start was never recorded (claimed ahead, never executed) goes back to `pending` with
+   * its attempt refunded (recorded as `interrupted`), at most `maxAttempts` times: a handler
+   * that hangs or kills its process before its start is stored cannot loop forever.
    */
   rescueExpired(now: number): Promise<Run[]>
   /** Pending runs past their `notAfter`: `cancelled` as expired. */

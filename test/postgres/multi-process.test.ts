@@ -115,7 +115,9 @@ await describePostgres('worker processes sharing one PostgreSQL schema', ({ newS
         const first = run.attempts[0]!
         if (first.error?.code === 'ERR_WORKER_LOST') {
           expect(first.workerId).toContain(victimId)
-          expect(run.attempts.map((a) => a.outcome)).toEqual(['retry', 'succeeded'])
+          // Executing on the victim: the attempt counts. Claimed ahead, never started: it does not.
+          expect(run.attempts.map((a) => a.outcome)).toEqual([first.outcome === 'interrupted' ? 'interrupted' : 'retry', 'succeeded'])
+          expect(run.attemptBase).toBe(first.outcome === 'interrupted' ? 1 : 0)
           lost.push(run.id)
         } else {
           expect(run.attempts.map((a) => a.outcome)).toEqual(['succeeded'])

@@ -217,6 +217,38 @@ CREATE TABLE settings (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'claims leave the start time to the worker',
+    sql: `
+-- A claimed run has no start time until its worker starts the handler (a run claimed ahead may
+-- wait in the worker's buffer); a rescue refunds the attempt of a run that never started.
+CREATE OR REPLACE FUNCTION claim_runs(p_now BIGINT, p_tasks TEXT[], p_queues TEXT[], p_limit INTEGER, p_worker TEXT, p_token TEXT, p_lease_until BIGINT)
+RETURNS TABLE (id TEXT, task TEXT, label TEXT, queue TEXT, pool_id TEXT, args JSON, tags JSON, attempt INTEGER, attempt_base INTEGER,
+  max_attempts BIGINT, backoff JSON, timeout_ms BIGINT, log_count INTEGER)
+LANGUAGE plpgsql VOLATILE
+SET search_path FROM CURRENT
+SET enable_sort = off
+AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
+  WITH picked AS MATERIALIZED (
+    SELECT r.id FROM runs r
+    WHERE r.status = 'pending' AND r.run_at <= p_now AND (r.not_after IS NULL OR r.not_after > p_now)
+      AND r.task = ANY (p_tasks) AND (p_queues IS NULL OR r.queue = ANY (p_queues))
+    ORDER BY r.priority DESC, r.run_at, r.id
+    LIMIT p_limit
+    FOR UPDATE SKIP LOCKED
+  )
+  UPDATE runs r SET status = 'running', attempt = r.attempt + 1, started_at = NULL, updated_at = p_now, worker_id = p_worker,
+    lease_token = p_token, lease_expires_at = p_lease_until
+  FROM picked WHERE r.id = picked.id
+  RETURNING r.id, r.task, r.label, r.queue, r.pool_id, r.args, r.tags, r.attempt, r.attempt_base, r.max_attempts, r.backoff, r.timeout_ms, r.log_count;
+END
+$$;
+`,
+  },
 ]
 
 /** First key of the migration lock (`'task'` in ASCII); the second is a hash of the schema name. */

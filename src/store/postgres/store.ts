@@ -560,7 +560,7 @@ export class PostgresStore implements Store {
   /** A claim under binding limits: {@link ClaimPlan} rounds inside the caller's transaction. */
   async #claimLimited(client: pg.ClientBase, request: ClaimRequest, token: string): Promise<ClaimedRun[]> {
     const select = `SELECT id, task, queue FROM ${this.#t.claimCandidates}($1, $2, $3, $4, $5, $6)`
-    const take = `UPDATE ${this.#t.runs} r SET status = 'running', attempt = r.attempt + 1, started_at = $2, updated_at = $2, worker_id = $3,
+    const take = `UPDATE ${this.#t.runs} r SET status = 'running', attempt = r.attempt + 1, started_at = NULL, updated_at = $2, worker_id = $3,
         lease_token = $4, lease_expires_at = $5
       WHERE r.id = ANY($1::text[]) AND r.status = 'pending'
       RETURNING ${CLAIM_RETURNING}`
@@ -645,6 +645,18 @@ export class PostgresStore implements Store {
         done: collect,
       })
     }
+    // Starts whose completion is in this batch are not sent (the completion records the start).
+    const starts = lastPerKey(batch.starts ?? []).sort(byId)
+    if (starts.length > 0) {
+      steps.push({
+        text: `UPDATE ${t.runs} r SET started_at = s.started_at
+          FROM unnest($1::text[], $2::text[], $3::int8[]) AS s(id, token, started_at)
+          WHERE r.id = s.id AND r.lease_token = s.token
+          RETURNING s.id, s.token`,
+        values: [starts.map((st) => st.id), starts.map((st) => st.token), starts.map((st) => st.startedAt)],
+        done: collect,
+      })
+    }
     const waits = lastPerKey(batch.waits).sort(byId)
     if (waits.length > 0) {
       steps.push({
@@ -664,10 +676,10 @@ export class PostgresStore implements Store {
       // Final outcomes leave the attempt list alone: the last attempt is read from the run's own
       // columns (see rows.ts), which keeps the hot path free of JSON work.
       steps.push({
-        text: `UPDATE ${t.runs} r SET status = c.status, finished_at = c.finished_at, updated_at = c.finished_at, data = c.data::json,
+        text: `UPDATE ${t.runs} r SET status = c.status, started_at = c.started_at, finished_at = c.finished_at, updated_at = c.finished_at, data = c.data::json,
             error = c.error::json, progress = c.progress::json, tags = c.tags::json, lease_token = NULL, lease_expires_at = NULL
-          FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[])
-            AS c(id, token, status, finished_at, data, error, progress, tags)
+          FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int8[])
+            AS c(id, token, status, finished_at, data, error, progress, tags, started_at)
           WHERE r.id = c.id AND r.lease_token = c.token
           RETURNING c.id, c.token`,
         values: [
@@ -679,6 +691,7 @@ export class PostgresStore implements Store {
           finals.map((c) => jsonOrNull(c.error)),
           finals.map((c) => jsonOrNull(c.progress)),
           finals.map((c) => tagsJson(c.tags)),
+          finals.map((c) => c.attempt.startedAt.getTime()),
         ],
         done: collect,
       })
@@ -691,12 +704,12 @@ export class PostgresStore implements Store {
               status = CASE WHEN r.cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'pending' END,
               finished_at = CASE WHEN r.cancel_requested_at IS NOT NULL THEN c.finished_at END,
               error = CASE WHEN r.cancel_requested_at IS NOT NULL THEN $10::json ELSE c.error::json END,
-              run_at = c.run_at, progress = c.progress::json, tags = c.tags::json,
+              run_at = c.run_at, started_at = c.started_at, progress = c.progress::json, tags = c.tags::json,
               attempts = ${appendAttempt('r.attempts', 'c.attempt')},
               attempt_base = r.attempt_base + c.refund,
               lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = c.finished_at
-            FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int4[])
-              AS c(id, token, finished_at, run_at, error, progress, tags, attempt, refund)
+            FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int4[], $13::int8[])
+              AS c(id, token, finished_at, run_at, error, progress, tags, attempt, refund, started_at)
             WHERE r.id = c.id AND r.lease_token = c.token
             RETURNING c.id, c.token, r.status
           ), wake AS MATERIALIZED (SELECT pg_notify($11, $12) FROM up WHERE status = 'pending' LIMIT 1)
@@ -714,6 +727,7 @@ export class PostgresStore implements Store {
           CANCELLED_ERROR_JSON,
           this.schema,
           this.#instance,
+          retries.map((c) => c.attempt.startedAt.getTime()),
         ],
         done: (rows) => {
           collect(rows)
@@ -739,7 +753,7 @@ export class PostgresStore implements Store {
     if (woke) this.#notify()
 
     const fenced = new Set<string>()
-    for (const write of [...batch.progress, ...batch.waits]) if (!held.has(keyOf(write))) fenced.add(write.id)
+    for (const write of [...batch.progress, ...batch.waits, ...(batch.starts ?? [])]) if (!held.has(keyOf(write))) fenced.add(write.id)
     const seen = new Set<string>()
     for (const c of batch.completions) {
       const key = keyOf(c)
@@ -781,19 +795,27 @@ export class PostgresStore implements Store {
 
   async rescueExpired(now: number): Promise<Run[]> {
     const db = await this.#db()
-    const outcome = `CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN attempt - attempt_base < max_attempts THEN 'retry' ELSE 'failed' END`
+    // A run whose handler never started (claimed ahead by a worker that died) gets its attempt
+    // back, unless it was rescued that way max_attempts times already (a handler that hangs or
+    // kills its process before its start is stored must not be retried forever).
+    const neverStarted = `(cancel_requested_at IS NULL AND started_at IS NULL AND (SELECT count(*) FROM json_array_elements(attempts) a
+      WHERE a->>'outcome' = 'interrupted' AND a->'error'->>'code' = 'ERR_WORKER_LOST') < max_attempts)`
+    const outcome = `CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN ${neverStarted} THEN 'interrupted'
+      WHEN attempt - attempt_base < max_attempts THEN 'retry' ELSE 'failed' END`
+    const retried = `(${neverStarted} OR attempt - attempt_base < max_attempts)`
     const rows = await this.#query<RunRow>(
       db,
+      // Every expression reads the row as it was before the update.
       `WITH up AS (
          UPDATE ${this.#t.runs} SET
-           status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
-                         WHEN attempt - attempt_base < max_attempts THEN 'pending' ELSE 'failed' END,
+           status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN ${retried} THEN 'pending' ELSE 'failed' END,
            error = CASE WHEN cancel_requested_at IS NOT NULL THEN $2::json ELSE $3::json END,
-           finished_at = CASE WHEN cancel_requested_at IS NULL AND attempt - attempt_base < max_attempts THEN NULL ELSE $1::int8 END,
+           finished_at = CASE WHEN cancel_requested_at IS NULL AND ${retried} THEN NULL ELSE $1::int8 END,
            run_at = $1::int8,
+           attempt_base = attempt_base + CASE WHEN ${neverStarted} THEN 1 ELSE 0 END,
            attempts = ${appendAttempt(
              'attempts',
-             `json_build_object('number', attempt, 'workerId', worker_id, 'startedAt', started_at, 'finishedAt', $1::int8, 'outcome', ${outcome}, 'error', $3::json)::text`,
+             `json_build_object('number', attempt, 'workerId', worker_id, 'startedAt', coalesce(started_at, updated_at), 'finishedAt', $1::int8, 'outcome', ${outcome}, 'error', $3::json)::text`,
            )},
            lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = $1::int8
          WHERE status IN ('running', 'waiting') AND lease_expires_at < $1::int8

@@ -84,7 +84,8 @@ const ACTIVE = `('pending', 'running', 'waiting')`
 // prefers runs_status and sorts every pending run on each claim.
 const CLAIM_ORDER = 'ORDER BY priority DESC, run_at, seq'
 // One token per claim: a run is in one claim at a time, so the claim's token fences its writes.
-const CLAIM_SET = `status = 'running', attempt = attempt + 1, started_at = @now, updated_at = @now, worker_id = @worker,
+// No start time: the worker records it when the handler begins (a run claimed ahead may wait).
+const CLAIM_SET = `status = 'running', attempt = attempt + 1, started_at = NULL, updated_at = @now, worker_id = @worker,
   lease_token = @token, lease_expires_at = @leaseUntil`
 // Claims return rows as arrays (better-sqlite3's raw mode): building an object per row costs
 // more than the update itself. The order here is the order of ClaimRow.
@@ -95,6 +96,13 @@ const APPEND_ATTEMPT = (value: string): string =>
   `CASE WHEN attempts = '[]' THEN '[' || ${value} || ']' ELSE substr(attempts, 1, length(attempts) - 1) || ',' || ${value} || ']' END`
 /** The run's current attempt as a stored attempt object (SQL), for when it must join the list. */
 const CURRENT_ATTEMPT_JSON = `json_object('number', attempt, 'workerId', worker_id, 'startedAt', started_at, 'finishedAt', finished_at, 'outcome', status, 'error', json(error))`
+/**
+ * A rescued run whose handler never started (claimed ahead by a worker that died): its attempt
+ * is refunded, unless it was rescued that way `max_attempts` times already (a handler that hangs
+ * or kills its process before its start is stored must not be retried forever).
+ */
+const NEVER_STARTED = `(cancel_requested_at IS NULL AND started_at IS NULL AND (SELECT count(*) FROM json_each(runs.attempts) a
+  WHERE a.value->>'outcome' = 'interrupted' AND a.value->'error'->>'code' = 'ERR_WORKER_LOST') < max_attempts)`
 const CLAIMABLE = `status = 'pending' AND run_at <= @now AND (not_after IS NULL OR not_after > @now)
   AND task IN (SELECT value FROM json_each(@tasks))`
 
@@ -334,6 +342,10 @@ export class SqliteStore implements Store {
         const now = Date.now()
         for (const p of batch.progress) if (save.run(JSON.stringify(p.progress), JSON.stringify(p.tags), now, p.id, p.token).changes === 0) fenced.add(p.id)
       }
+      if (batch.starts !== undefined && batch.starts.length > 0) {
+        const start = this.#stmt('UPDATE runs SET started_at = ? WHERE id = ? AND lease_token = ?')
+        for (const st of batch.starts) if (start.run(st.startedAt, st.id, st.token).changes === 0) fenced.add(st.id)
+      }
       if (batch.waits.length > 0) {
         const wait = this.#stmt(`UPDATE runs SET status = ?, updated_at = ? WHERE id = ? AND lease_token = ? AND status IN ('running', 'waiting')`)
         const now = Date.now()
@@ -343,7 +355,7 @@ export class SqliteStore implements Store {
         // Final outcomes leave the attempt list alone: the last attempt is read from the run's
         // own columns (see rows.ts), which keeps the hot path free of JSON work.
         const finish = this.#stmt(
-          `UPDATE runs SET status = ?, finished_at = ?, updated_at = ?, data = ?, error = ?, progress = ?, tags = ?,
+          `UPDATE runs SET status = ?, started_at = ?, finished_at = ?, updated_at = ?, data = ?, error = ?, progress = ?, tags = ?,
              lease_token = NULL, lease_expires_at = NULL
            WHERE id = ? AND lease_token = ?`,
         )
@@ -353,7 +365,7 @@ export class SqliteStore implements Store {
              status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'pending' END,
              finished_at = CASE WHEN cancel_requested_at IS NOT NULL THEN @finishedAt END,
              error = CASE WHEN cancel_requested_at IS NOT NULL THEN @cancelError ELSE @error END,
-             run_at = @runAt, progress = @progress, tags = @tags,
+             run_at = @runAt, started_at = @startedAt, progress = @progress, tags = @tags,
              attempts = ${APPEND_ATTEMPT('@attempt')},
              attempt_base = attempt_base + @refund,
              lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = @finishedAt
@@ -370,6 +382,7 @@ export class SqliteStore implements Store {
                   cancelError: CANCELLED_ERROR_JSON,
                   error,
                   runAt: c.runAt ?? c.finishedAt,
+                  startedAt: c.attempt.startedAt.getTime(),
                   progress,
                   tags,
                   attempt: attemptJson(c.attempt),
@@ -377,7 +390,7 @@ export class SqliteStore implements Store {
                   id: c.id,
                   token: c.token,
                 }).changes
-              : finish.run(c.status, c.finishedAt, c.finishedAt, c.data ?? null, error, progress, tags, c.id, c.token).changes
+              : finish.run(c.status, c.attempt.startedAt.getTime(), c.finishedAt, c.finishedAt, c.data ?? null, error, progress, tags, c.id, c.token).changes
           if (changes === 0) fenced.add(c.id)
         }
       }
@@ -409,14 +422,16 @@ export class SqliteStore implements Store {
     const rows = this.#write(
       () =>
         this.#stmt(
+          // Every expression reads the row as it was before the update.
           `UPDATE runs SET
              status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
-                           WHEN attempt - attempt_base < max_attempts THEN 'pending' ELSE 'failed' END,
+                           WHEN ${NEVER_STARTED} OR attempt - attempt_base < max_attempts THEN 'pending' ELSE 'failed' END,
              error = CASE WHEN cancel_requested_at IS NOT NULL THEN @cancelError ELSE @lostError END,
-             finished_at = CASE WHEN cancel_requested_at IS NULL AND attempt - attempt_base < max_attempts THEN NULL ELSE @now END,
+             finished_at = CASE WHEN cancel_requested_at IS NULL AND (${NEVER_STARTED} OR attempt - attempt_base < max_attempts) THEN NULL ELSE @now END,
              run_at = @now,
-             attempts = ${APPEND_ATTEMPT(`json_object('number', attempt, 'workerId', worker_id, 'startedAt', started_at,
-               'finishedAt', @now, 'outcome', CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
+             attempt_base = attempt_base + CASE WHEN ${NEVER_STARTED} THEN 1 ELSE 0 END,
+             attempts = ${APPEND_ATTEMPT(`json_object('number', attempt, 'workerId', worker_id, 'startedAt', coalesce(started_at, updated_at),
+               'finishedAt', @now, 'outcome', CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN ${NEVER_STARTED} THEN 'interrupted'
                  WHEN attempt - attempt_base < max_attempts THEN 'retry' ELSE 'failed' END, 'error', json(@lostError))`)},
              lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = @now
            WHERE status IN ('running', 'waiting') AND lease_expires_at < @now
