@@ -375,6 +375,26 @@ run('admin UI in Chromium', () => {
     await context.close()
   })
 
+  it('keeps the header menu of my runs live: an enqueued run appears, and leaves "active" when it ends, without a reload', async () => {
+    const { context, page, problems } = await openPage()
+    await page.goto(url('/admin/task'))
+    await page.waitForSelector('#live-state[data-state="live"]')
+    const badge = page.locator('#my-active-count')
+    await expect.poll(() => badge.getAttribute('data-count')).not.toBeNull()
+    const before = Number(await badge.getAttribute('data-count'))
+    await page.click('#my-runs summary')
+    const mine = await engine.enqueue('hello', { name: 'menu' }, { label: 'menu-run', createdBy: 'local', delayMs: 3_600_000 })
+    await expect.poll(() => badge.getAttribute('data-count'), { timeout: 5_000 }).toBe(String(before + 1))
+    const item = page.locator(`#my-runs [data-list="active"] a[href="/admin/runs/${mine.id}"]`)
+    expect(await item.textContent()).toContain('hello · menu-run')
+    await engine.cancel(mine.id)
+    await expect.poll(() => badge.getAttribute('data-count'), { timeout: 5_000 }).toBe(String(before))
+    expect(await page.locator(`#my-runs [data-list="recent"] a[href="/admin/runs/${mine.id}"] .status-cancelled`).count()).toBe(1)
+    expect(await item.count()).toBe(0)
+    expect(problems).toEqual([])
+    await context.close()
+  })
+
   it('lists schedules; switches one off and on; refuses to trigger it while off; triggers it and shows its history', async () => {
     const { context, page, problems } = await openPage()
     await page.goto(url('/admin/schedules'))

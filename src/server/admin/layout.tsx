@@ -65,7 +65,7 @@ export function Layout({ page, title, nav, children }: { page: PageContext; titl
           <span class="live-state" id="live-state" data-state="off" title="Live updates">
             static
           </span>
-          <details class="menu" id="my-runs">
+          <details class="menu" id="my-runs" data-user={page.user}>
             <summary title="Your recent and active runs">
               <Icon name="user" /> {page.user} <span class="count-badge" data-count="0" id="my-active-count">0</span>
             </summary>

@@ -475,6 +475,8 @@
         list.append(item)
       }
     }
+    /** My runs' ids in the menu: changes to them (not only new runs) refresh it. */
+    let mine = new Set()
     const load = async () => {
       try {
         const response = await fetch(panel.dataset.src, { headers: { accept: 'application/json' } })
@@ -485,12 +487,31 @@
         const badge = $('#my-active-count')
         badge.textContent = String(data.activeTotal)
         badge.dataset.count = String(data.activeTotal)
+        mine = new Set([...data.active, ...data.recent].map((run) => run.id))
       } catch {
         // The menu is a convenience; the runs page has the same information.
       }
     }
+    // Live: the stream says when one of my runs is created, starts or finishes. Only when the
+    // stream is down does a slow poll stand in for it.
+    const user = menu.dataset.user
+    let soonTimer
+    const soon = () => {
+      window.clearTimeout(soonTimer)
+      soonTimer = setTimeout(() => void load(), 250)
+    }
+    const CHANGES = new Set(['started', 'waiting', 'resumed', 'retrying', 'retried', 'deleted', 'succeeded', 'failed', 'cancelled'])
+    stream.add('mine', {
+      filter: {},
+      onGap: soon,
+      onEvent(event) {
+        if (event.type === 'created' ? event.run.createdBy === user : CHANGES.has(event.type) && mine.has(event.runId)) soon()
+      },
+    })
     void load()
-    setInterval(load, 15000)
+    setInterval(() => {
+      if (liveState?.dataset.state !== 'live') void load()
+    }, 60000)
     menu.addEventListener('toggle', () => menu.open && void load())
   }
 
