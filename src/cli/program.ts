@@ -41,7 +41,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   tasksCommand(program, io, tasksOption)
   runCommand(program, io, setExit, tasksOption)
   enqueueCommand(program, io, setExit, tasksOption, storeOption)
-  workerCommand(program, io, setExit, tasksOption, storeOption)
+  workerCommand(program, io, setExit, tasksOption, storeOption, (option, name) => withEnv(option, name, io))
   runsCommand(program, io, setExit, storeOption)
   schedulesCommand(program, io, setExit, tasksOption, storeOption)
   serveCommand(program, io, setExit, tasksOption, storeOption, (option, name) => withEnv(option, name, io))

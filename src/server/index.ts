@@ -3,8 +3,9 @@
  */
 export { createServer } from './server.js'
 export type { ServerOptions, TaskEngineServer } from './server.js'
-export { serve, isLoopback } from './serve.js'
-export type { RunningServer, ServeOptions } from './serve.js'
+export { serve, serveMetrics, isLoopback } from './serve.js'
+export type { MetricsServeOptions, RunningMetrics, RunningServer, ServeOptions } from './serve.js'
+export type { ServerMetrics } from './metrics.js'
 export { tokenAuth, can, requestToken, PERMISSIONS } from './auth.js'
 export type { AuthResolver, Identity, Permission, TokenAuthOptions } from './auth.js'
 export { FORMATS, serialize, toCsv } from './formats.js'

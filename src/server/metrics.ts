@@ -1,14 +1,17 @@
 /**
  * Prometheus metrics (`GET /metrics`) on a registry of the server's own: runs created, started
  * and completed by task and status, queue length by queue, running runs, run duration, worker
- * count, and clients dropped for overflowing their buffers. Counters follow the engine's events
- * in this process; gauges are read from the store at scrape time (so they count every process).
+ * count, and what local buffers dropped (stream clients that fell behind, log lines of
+ * in-process runs past the in-memory limit). Counters follow the engine's events in this
+ * process; gauges are read from the store at scrape time (so they count every process). A
+ * worker process serves its own (`taskengine worker --metrics-port`).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Engine } from '../engine/engine.js'
 import type { RunEvent } from '../engine/events.js'
 import type { StoreStats } from '../store/types.js'
 
+/** The metrics of one engine in this process, on a registry of their own (`registry.metrics()` is the scrape). */
 export class ServerMetrics {
   readonly registry = new Registry()
   readonly #created: Counter<'task'>
@@ -16,6 +19,7 @@ export class ServerMetrics {
   readonly #completed: Counter<'task' | 'status'>
   readonly #duration: Histogram<'task' | 'status'>
   readonly overflow: Counter<'stream'>
+  readonly #droppedLogs: Counter<'task'>
   readonly #engine: Engine
   /** The run counts of the scrape in progress, shared by the gauges that need them. */
   #stats: Promise<StoreStats> | undefined
@@ -43,6 +47,12 @@ export class ServerMetrics {
       name: 'taskengine_stream_overflow_total',
       help: 'Live-view clients dropped because their send buffer overflowed',
       labelNames: ['stream'],
+      registers: [this.registry],
+    })
+    this.#droppedLogs = new Counter({
+      name: 'taskengine_logs_dropped_total',
+      help: 'Log lines of in-process runs dropped from memory past the engine\'s maxLogLines (oldest first)',
+      labelNames: ['task'],
       registers: [this.registry],
     })
     new Gauge({
@@ -102,6 +112,8 @@ export class ServerMetrics {
         this.#completed.inc({ task: event.task, status: event.type })
         const ms = event.result?.durationMs ?? event.durationMs
         if (ms !== undefined) this.#duration.observe({ task: event.task, status: event.type }, ms / 1000)
+        const dropped = event.result?.droppedLogs ?? 0
+        if (dropped > 0) this.#droppedLogs.inc({ task: event.task }, dropped)
         break
       }
       default:

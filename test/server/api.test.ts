@@ -400,6 +400,18 @@ describe('pools, me, workers, stats, health, metrics', () => {
     expect(counts).toHaveBeenCalledTimes(2)
   })
 
+  it('counts log lines dropped from memory by in-process runs', async () => {
+    const verbose = defineTask({ key: 'verbose', run: (ctx) => { for (let i = 0; i < 50; i++) ctx.log(`line ${i}`) } })
+    const engine = createEngine({ tasks: [verbose], maxLogLines: 20 })
+    engines.push(engine)
+    const server = createServer(engine, { onError: () => undefined })
+    servers.push(server)
+    const result = await engine.run(verbose, {})
+    expect(result.droppedLogs).toBeGreaterThan(0)
+    const text = await (await server.app.request('/metrics')).text()
+    expect(text).toContain(`taskengine_logs_dropped_total{task="verbose"} ${result.droppedLogs}`)
+  })
+
   it('reports a store it cannot reach as not ready', async () => {
     const { engine, call } = setup()
     await engine.stats()

@@ -3,11 +3,12 @@
  * then stops gracefully: running handlers get the grace period, the rest go back to pending.
  */
 import { resolve } from 'node:path'
-import type { Command, Option } from 'commander'
+import { Option, type Command } from 'commander'
 import { Engine } from '../../engine/engine.js'
 import { filesLogBackend } from '../../engine/log-backends.js'
 import type { QueueSelection } from '../../engine/worker.js'
 import { ValidationError, describeValue } from '../../errors.js'
+import { serveMetrics, type RunningMetrics } from '../../server/serve.js'
 import { EXIT, interrupted, type CliIo } from '../io.js'
 import { formatDuration } from '../live-output.js'
 import { loadTasks } from '../load-tasks.js'
@@ -23,10 +24,11 @@ interface WorkerFlags {
   grace?: string
   leaseMs?: string
   pollMs?: string
+  metricsPort?: string
   quiet?: boolean
 }
 
-export function workerCommand(program: Command, io: CliIo, setExit: (code: number) => void, tasksOption: () => Option, storeOption: () => Option): void {
+export function workerCommand(program: Command, io: CliIo, setExit: (code: number) => void, tasksOption: () => Option, storeOption: () => Option, env: (option: Option, name: string) => Option): void {
   program
     .command('worker')
     .description('run a worker: claim and execute durable runs until stopped (SIGINT/SIGTERM stop it gracefully)')
@@ -38,6 +40,7 @@ export function workerCommand(program: Command, io: CliIo, setExit: (code: numbe
     .option('--grace <ms>', 'on stop, how long running handlers may take before they are aborted', '10000')
     .option('--lease-ms <ms>', 'lease of a claimed run without heartbeat', '30000')
     .option('--poll-ms <ms>', 'how often an idle worker looks for runs', '250')
+    .addOption(env(new Option('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on 127.0.0.1:<port> (0 picks a free port)'), 'TASKENGINE_METRICS_PORT'))
     .option('-q, --quiet', 'no line per finished run')
     .action(async (flags: WorkerFlags) => {
       setExit(await worker(flags, io))
@@ -52,6 +55,7 @@ async function worker(flags: WorkerFlags, io: CliIo): Promise<number> {
   const leaseMs = intOption(flags.leaseMs, '--lease-ms') ?? 30_000
   const pollIntervalMs = intOption(flags.pollMs, '--poll-ms') ?? 250
   const queues = parseQueues(flags.queues)
+  const metricsPort = intOption(flags.metricsPort, '--metrics-port', 0)
   const engine = new Engine({ tasks: [...tasks], schedules: [...schedules], logBackends: [filesLogBackend({ dir: resolve(io.cwd, flags.logDir ?? DEFAULT_LOG_DIR) })], store: await openStore(flags.store, io.cwd), leaseMs, pollIntervalMs, onError: (e) => err(`taskengine: ${e.message}\n`) })
   if (flags.quiet !== true) {
     engine.subscribe((event) => {
@@ -62,6 +66,16 @@ async function worker(flags: WorkerFlags, io: CliIo): Promise<number> {
       }
     })
   }
+  let metrics: RunningMetrics | undefined
+  if (metricsPort !== undefined) {
+    try {
+      // Before the worker starts, so that every run it executes is counted.
+      metrics = await serveMetrics(engine, { port: metricsPort, onError: (e) => err(`taskengine metrics: ${e.stack ?? e.message}\n`) })
+    } catch (error) {
+      await engine.close()
+      throw error
+    }
+  }
   const stopSignal = interrupted(io)
   // The engine's timers do not hold the process open (a library must not); a worker process must.
   const keepAlive = setInterval(() => undefined, 1 << 30)
@@ -69,11 +83,13 @@ async function worker(flags: WorkerFlags, io: CliIo): Promise<number> {
   err(
     `taskengine worker ${engine.workerId ?? ''} started: store ${describeStore(flags.store, io.cwd)}, ` +
       `concurrency ${concurrency}, tasks from ${source} (${tasks.map((t) => t.key).join(', ')})` +
-      `${queues === undefined ? '' : `, queues ${flags.queues ?? ''}`}\n`,
+      `${queues === undefined ? '' : `, queues ${flags.queues ?? ''}`}` +
+      `${metrics === undefined ? '' : `; metrics ${metrics.url}/metrics`}\n`,
   )
   const signal = await stopSignal
   err(`taskengine worker: ${signal}: stopping (grace ${graceMs} ms; again to force quit)\n`)
   await engine.close({ graceMs })
+  await metrics?.close()
   clearInterval(keepAlive)
   err('taskengine worker: stopped\n')
   return EXIT.ok
