@@ -6,7 +6,9 @@ import { getRequestListener } from '@hono/node-server'
 import { createNodeWebSocket } from '@hono/node-ws'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { EventEmitter } from 'node:events'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { Engine } from '../engine/engine.js'
 import { coerceError } from '../errors.js'
 import { openApiDocument } from './api/openapi.js'
@@ -60,9 +62,18 @@ export interface TaskEngineServer {
   readonly fetch: (request: Request) => Response | Promise<Response>
   /** A Node `http` request listener, for `http.createServer` or Fastify (`reply.raw`). */
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void
-  /** Express/Connect middleware: handles requests under the base path, passes the rest on. */
+  /**
+   * Express/Connect middleware: handles requests under the base path, passes the rest on.
+   * Mounted with a path (`app.use('/ops', te.middleware)`, base path `/ops`) it routes on
+   * Express's `req.originalUrl`. Mount it before body parsers (`express.json()`): the app reads
+   * the body itself, and answers 500 saying so when a parser consumed it first.
+   */
   readonly middleware: (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void
-  /** Routes WebSocket upgrades of a Node HTTP server to this app (live streams need it). */
+  /**
+   * Routes WebSocket upgrades of a Node HTTP server to this app (live streams need it): those
+   * under the base path, or with no base path this app's own WebSocket routes; other upgrades
+   * are left to the host's own listeners.
+   */
   injectWebSocket(server: Server): void
   /** Stops streaming: closes every WebSocket and the engine subscription. The engine stays. */
   close(): void
@@ -163,16 +174,44 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
   app.route('/api', scheduleRoutes(deps))
 
   const handler = getRequestListener(app.fetch)
+  const underBase = (url: string | undefined): boolean => {
+    const path = (url ?? '/').split('?')[0]!
+    return basePath === '' || path === basePath || path.startsWith(`${basePath}/`)
+  }
+  const ownUpgrade = (url: string | undefined): boolean => {
+    if (basePath !== '') return underBase(url)
+    const path = (url ?? '/').split('?')[0]!
+    return path === '/api/stream' || /^\/admin\/task\/[^/]+\/start$/.test(path)
+  }
   return {
     app,
     fetch: app.fetch,
     handler: (req, res) => void handler(req, res),
     middleware(req, res, next) {
-      const path = (req.url ?? '/').split('?')[0]!
-      if (basePath !== '' && path !== basePath && !path.startsWith(`${basePath}/`)) return next()
+      // Express strips its mount path from req.url (app.use('/ops', …)); the app routes on the full path.
+      const original = (req as { originalUrl?: unknown }).originalUrl
+      const url = basePath !== '' && typeof original === 'string' && underBase(original) ? original : req.url
+      if (!underBase(url)) return next()
+      req.url = url ?? '/'
+      if (req.method !== 'GET' && req.method !== 'HEAD' && req.readableEnded) {
+        // A body parser of the host read the body already; reading it again would see nothing.
+        report(new Error(`${req.method} ${req.url}: the request body was read before taskengine got it; mount te.middleware before body parsers such as express.json()`))
+        res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' })
+        res.end(JSON.stringify({ error: { code: 'ERR_BODY_CONSUMED', message: 'the request body was read by the host application before taskengine got it: mount taskengine before body parsers' } }))
+        return
+      }
       void handler(req, res)
     },
-    injectWebSocket: (server) => ws.injectWebSocket(server),
+    injectWebSocket(server) {
+      // @hono/node-ws answers every upgrade it sees (404 for paths it does not serve), so it
+      // only sees ours: the host's own WebSockets on the same server keep working.
+      const ours = new EventEmitter()
+      ws.injectWebSocket(ours as unknown as Server)
+      server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+        // Alone on the server, it answers every upgrade (a 404 rather than a socket left hanging).
+        if (ownUpgrade(request.url) || server.listenerCount('upgrade') === 1) ours.emit('upgrade', request, socket, head)
+      })
+    },
     close() {
       unsubscribe()
       stopObserving()
