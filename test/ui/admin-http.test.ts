@@ -31,6 +31,60 @@ const greet = defineTask({
   run: (ctx) => ({ greeting: `Hello, ${ctx.args.name}!` }),
 })
 
+const echo = defineTask({
+  key: 'echo',
+  title: 'Echo',
+  fields: [{ key: 'name', type: 'string', default: 'x' }],
+  async run(ctx) {
+    ctx.progress({ percent: 100 })
+    await ctx.artifact('echo.txt', `echo ${ctx.args.name}`, 'text/plain')
+    return { echoed: ctx.args.name }
+  },
+})
+const fanout = defineTask({
+  key: 'fanout',
+  title: 'Fan out',
+  fields: [{ key: 'names', type: 'string[]', default: ['a', 'b'] }],
+  async run(ctx) {
+    const pool = ctx.pool({ label: 'greetings' })
+    for (const name of ctx.args.names) await pool.add('echo', { name })
+    const status = await pool.wait()
+    return { done: status.complete }
+  },
+})
+const flaky = defineTask({
+  key: 'flaky',
+  maxAttempts: 2,
+  backoff: { type: 'fixed', delayMs: 1 },
+  run(ctx) {
+    throw new FlakyError(`attempt ${ctx.attempt} broke`)
+  },
+})
+const block = defineTask({
+  key: 'block',
+  run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))),
+})
+const temp = defineTask({ key: 'temp', title: 'Temporary', run: () => 'temp' })
+const searchable = defineTask({ key: 'invoice-export', title: 'Export Invoices', category: 'billing', tags: ['csv'], run: () => 'ok' })
+
+class FlakyError extends Error {
+  override readonly name = 'FlakyError'
+}
+
+/** The text of an HTML page (tags out, entities decoded, spaces collapsed), to read it like a user. */
+function text(html: string): string {
+  return html
+    .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/g, ' ')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ')
+    .trim()
+}
+
 /** A browser-like session: keeps the CSRF cookie and reads the form token from pages. */
 class Session {
   cookie = ''
@@ -96,14 +150,15 @@ describe('admin UI over HTTP', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'taskengine-admin-http-'))
     engine = createEngine({
-      tasks: [danger, greet],
+      tasks: [danger, greet, echo, fanout, flaky, block, temp, searchable],
       schedules: [defineSchedule({ id: 'nightly', name: 'Nightly', cron: '0 3 * * *', task: 'greet', args: { name: 'night' } })],
       store: sqliteStore(join(dir, 'admin.db')),
       pollIntervalMs: 20,
     })
     engine.subscribe((event) => {
-      if (event.type === 'started') started.push(event)
+      if (event.type === 'started' && (event.task === 'danger' || event.task === 'greet')) started.push(event)
     })
+    await engine.start({ concurrency: 3 })
     server = await serve(engine, { port: 0, onError: () => undefined })
     session = new Session(server.url)
     await session.page('/admin')
@@ -200,6 +255,180 @@ describe('admin UI over HTTP', () => {
       expect(response.status).toBe(400)
       expect(await response.text()).toContain('enabled: expected \\"true\\" or \\"false\\", got \\"maybe\\"')
       expect((await engine.getSchedule('nightly')).enabled).toBe(true)
+    })
+  })
+
+  const waitForStatus = async (id: string, status: string): Promise<void> => {
+    await vi.waitFor(async () => expect((await engine.getRun(id))?.status).toBe(status), { timeout: 10_000, interval: 20 })
+  }
+
+  describe('run pages', () => {
+    it('a run cancelled while pending: a final "cancelled" entry, no empty progress bar, "No log lines."', async () => {
+      const run = await engine.enqueue('echo', { name: 'later' }, { delayMs: 3_600_000 })
+      await engine.cancel(run.id, 'not needed after all')
+      const html = await session.page(`/admin/runs/${run.id}`)
+      const timeline = text(/<ol class="timeline"[\s\S]*?<\/ol>/.exec(html)![0])
+      expect(timeline).toMatch(/^created .* cancel requested: not needed after all .* cancelled — cancelled: not needed after all/)
+      expect(html).toMatch(/<div class="progress" id="run-progress" data-progress="" hidden="">/)
+      expect(text(html)).toContain('No progress was reported.')
+      expect(html).toContain('class="terminal terminal-done" id="run-log"')
+    })
+
+    it('a pool\'s parent shows the tree: children by task and arguments, aggregate progress, waiting and resuming', async () => {
+      const parent = await engine.enqueue('fanout', { names: ['ann', 'bob', 'cy'] })
+      await waitForStatus(parent.id, 'succeeded')
+      const html = await session.page(`/admin/runs/${parent.id}`)
+      const tree = text(html.slice(html.indexOf('<h2>Pool tree</h2>')))
+      expect(tree).toContain('Opened pool greetings')
+      expect(tree).toContain('3 of 3 done · 0 failed · 0 running · done')
+      expect(html).toMatch(/<progress max="100" value="100" aria-label="progress">100%<\/progress>/)
+      for (const name of ['ann', 'bob', 'cy']) expect(tree).toContain(`echo name=${name}`)
+      expect(tree).not.toContain('ad-hoc')
+      const timeline = text(/<ol class="timeline"[\s\S]*?<\/ol>/.exec(html)![0])
+      expect(timeline).toContain('opened pool "greetings"')
+      expect(timeline).toContain('resumed: pool "greetings" done (3 succeeded, 0 failed, 0 cancelled)')
+      // A child names its pool and parent.
+      const child = (await engine.listRuns({ task: 'echo', search: 'ann' })).data[0]!
+      const childPage = text(await session.page(`/admin/runs/${child.id}`))
+      expect(childPage).toContain('Parent run: fanout succeeded')
+      expect(childPage).toContain('In pool greetings')
+    })
+
+    it('lists every attempt with its stack trace', async () => {
+      const run = await engine.enqueue('flaky', {})
+      await waitForStatus(run.id, 'failed')
+      const html = await session.page(`/admin/runs/${run.id}`)
+      const attempts = html.slice(html.indexOf('<h2>Attempts</h2>'))
+      expect(text(attempts)).toMatch(/1 retry .* attempt 1 broke .* 2 failed .* attempt 2 broke/)
+      const stacks = [...attempts.matchAll(/<pre class="stack">([^<]*)<\/pre>/g)].map((m) => m[1]!)
+      expect(stacks).toHaveLength(2)
+      expect(stacks[0]).toMatch(/^FlakyError: attempt 1 broke\n\s+at /)
+      expect(text(html)).toContain('Stack trace (FlakyError)')
+    })
+
+    it('links the run\'s artifacts for download', async () => {
+      const run = await engine.enqueue('echo', { name: 'file' })
+      await waitForStatus(run.id, 'succeeded')
+      const html = await session.page(`/admin/runs/${run.id}`)
+      const link = new RegExp(`<a href="(/api/runs/${run.id}/artifacts/echo\\.txt)" download="echo.txt">`).exec(html)
+      expect(link).not.toBeNull()
+      expect(text(html)).toContain('text/plain 9 bytes')
+      const file = await session.get(link![1]!)
+      expect(file.status).toBe(200)
+      expect(await file.text()).toBe('echo file')
+    })
+  })
+
+  describe('runs list', () => {
+    it('pages through runs: 25 a page, newer and older links, counts', async () => {
+      await engine.enqueueMany('echo', Array.from({ length: 30 }, (_, i) => ({ name: `p${i}` })), { label: 'paged', delayMs: 3_600_000 })
+      const first = await session.page('/admin/runs?label=paged')
+      expect((first.match(/<tr data-run-id=/g) ?? []).length).toBe(25)
+      expect(text(first)).toContain('1–25 of 30 page 1 of 2 Older →')
+      expect(first).toContain('href="/admin/runs?label=paged&amp;page=2" rel="next"')
+      const second = await session.page('/admin/runs?label=paged&page=2')
+      expect((second.match(/<tr data-run-id=/g) ?? []).length).toBe(5)
+      expect(text(second)).toContain('26–30 of 30 ← Newer page 2 of 2')
+      // The same rows as data: page two holds the five oldest.
+      const data = (await (await session.get('/admin/runs?label=paged&page=2&format=json')).json()) as { data: { args: { name: string } }[]; total: number }
+      expect(data.total).toBe(30)
+      expect(data.data.map((r) => r.args.name)).toEqual(['p4', 'p3', 'p2', 'p1', 'p0'])
+    })
+
+    it('bulk cancel asks first (without the script), then cancels and reports skipped runs', async () => {
+      const runs = await engine.enqueueMany('echo', [{ name: 'b1' }, { name: 'b2' }, { name: 'b3' }], { label: 'bulk', delayMs: 3_600_000 })
+      await engine.cancel(runs[2]!.id)
+      await session.page('/admin/runs?label=bulk')
+      const ids = runs.map((r) => r.id)
+      const ask = await session.post('/admin/runs/bulk', { _csrf: session.csrf, action: 'cancel', id: ids, 'te:return': '/admin/runs?label=bulk' })
+      expect(ask.status).toBe(200)
+      const question = await ask.text()
+      expect(text(question)).toContain('Cancel 3 runs?')
+      for (const id of ids) expect(question).toContain(`value="${id}"`)
+      expect((await engine.getRun(ids[0]!))?.status).toBe('pending')
+      const done = await session.post('/admin/runs/bulk', { _csrf: session.csrf, action: 'cancel', id: ids, 'te:confirm': 'yes', 'te:return': '/admin/runs?label=bulk' })
+      expect(done.status).toBe(303)
+      const location = done.headers.get('location')!
+      expect(location).toBe('/admin/runs?label=bulk&notice=bulk&action=cancel&done=2&skipped=1')
+      expect(text(await session.page(location))).toContain('cancel: 2 done, 1 skipped (not in a state that allows it).')
+      for (const id of ids) expect((await engine.getRun(id))?.status).toBe('cancelled')
+    })
+
+    it('bulk delete removes the runs from the list', async () => {
+      const runs = await engine.enqueueMany('echo', [{ name: 'd1' }, { name: 'd2' }], { label: 'bulk-delete', delayMs: 3_600_000 })
+      await session.page('/admin/runs?label=bulk-delete')
+      const done = await session.post('/admin/runs/bulk', { _csrf: session.csrf, action: 'delete', id: runs.map((r) => r.id), 'te:confirm': 'yes', 'te:return': '/admin/runs?label=bulk-delete' })
+      expect(done.headers.get('location')).toBe('/admin/runs?label=bulk-delete&notice=bulk&action=delete&done=2&skipped=0')
+      for (const run of runs) expect(await engine.getRun(run.id)).toBeUndefined()
+      expect(text(await session.page('/admin/runs?label=bulk-delete'))).toContain('No runs match.')
+    })
+
+    it('exports the filtered runs as a JSON download', async () => {
+      await engine.enqueueMany('echo', [{ name: 'e1' }, { name: 'e2' }], { label: 'export-me', delayMs: 3_600_000 })
+      const response = await session.get('/admin/runs/export?label=export-me&format=json')
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/)
+      expect(response.headers.get('content-disposition')).toBe('attachment; filename="runs.json"')
+      const runs = (await response.json()) as { label: string; args: { name: string } }[]
+      expect(runs.map((r) => r.args.name).sort()).toEqual(['e1', 'e2'])
+      expect(runs.every((r) => r.label === 'export-me')).toBe(true)
+    })
+  })
+
+  describe('pages as data', () => {
+    it('answers ?format=json|csv|yaml (and an Accept header) with the page\'s data', async () => {
+      const tasks = await session.get('/admin/task?format=json')
+      expect(tasks.headers.get('content-type')).toMatch(/^application\/json/)
+      expect(((await tasks.json()) as { key: string }[]).map((t) => t.key)).toContain('greet')
+      const runs = await session.get('/admin/runs?label=paged&format=csv')
+      expect(runs.headers.get('content-type')).toMatch(/^text\/csv/)
+      const lines = (await runs.text()).trim().split('\n')
+      expect(lines[0]).toMatch(/^id,/)
+      expect(lines).toHaveLength(26)
+      const schedules = await session.get('/admin/schedules?format=yaml')
+      expect(schedules.headers.get('content-type')).toMatch(/yaml/)
+      expect(await schedules.text()).toContain('id: nightly')
+      const overview = await session.get('/admin', { accept: 'application/json' })
+      expect(Object.keys((await overview.json()) as object).sort()).toEqual(expect.arrayContaining(['stats', 'throughput', 'workers', 'recentFailures']))
+      const settings = (await (await session.get('/admin/settings?format=json')).json()) as { key: string }[]
+      expect(settings.map((x) => x.key)).toContain('runRetentionDays')
+    })
+  })
+
+  describe('tasks', () => {
+    it('searches tasks by key, title, category or tag', async () => {
+      const cards = (html: string) => [...html.matchAll(/<a class="task-card" href="\/admin\/task\/([^"]+)"/g)].map((m) => m[1])
+      expect(cards(await session.page('/admin/task?q=invoice'))).toEqual(['invoice-export'])
+      expect(cards(await session.page('/admin/task?q=BILLING'))).toEqual(['invoice-export'])
+      expect(cards(await session.page('/admin/task?q=csv'))).toEqual(['invoice-export'])
+      expect(cards(await session.page('/admin/task?q=nothing-like-this'))).toEqual([])
+      expect(cards(await session.page('/admin/task')).sort()).toEqual(engine.list().map((t) => t.key).sort())
+    })
+
+    it('GET /remove asks; the POST removes the task and says so', async () => {
+      const ask = await session.page('/admin/task/temp/remove')
+      expect(text(ask)).toContain('Remove Temporary?')
+      expect(engine.get('temp')).toBeDefined()
+      const removed = await session.post('/admin/task/temp/remove', { _csrf: session.csrf })
+      expect(removed.status).toBe(303)
+      expect(removed.headers.get('location')).toBe('/admin/task?notice=task-removed&key=temp')
+      expect(engine.get('temp')).toBeUndefined()
+      const list = await session.page(removed.headers.get('location')!)
+      expect(text(list)).toContain('Task "temp" removed from this server.')
+      expect(list).not.toContain('href="/admin/task/temp"')
+      expect((await session.get('/admin/task/temp')).status).toBe(404)
+    })
+  })
+
+  describe('workers', () => {
+    it('shows what each worker is running now', async () => {
+      const run = await engine.enqueue('block', {})
+      await waitForStatus(run.id, 'running')
+      await vi.waitFor(async () => expect(text(await session.page('/admin/workers'))).toContain(run.id.slice(-8)), { timeout: 10_000 })
+      const html = await session.page('/admin/workers')
+      expect(html).toContain(`href="/admin/runs/${run.id}"`)
+      expect(text(html)).toMatch(/worker .* 1 \/ 3/)
+      await engine.cancel(run.id)
+      await waitForStatus(run.id, 'cancelled')
     })
   })
 

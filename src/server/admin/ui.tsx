@@ -134,10 +134,11 @@ export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`
 }
 
+/** A progress bar with its caption; hidden until something was reported (the script shows it then). */
 export function ProgressBar({ progress, id }: { progress: Progress | null | undefined; id?: string }) {
   const percent = progress?.percent
   return (
-    <div class="progress" id={id} data-progress="">
+    <div class="progress" id={id} data-progress="" hidden={progress === null || progress === undefined}>
       <progress max="100" value={percent === undefined ? undefined : String(Math.round(percent))} aria-label="progress">
         {percent === undefined ? '' : `${Math.round(percent)}%`}
       </progress>
@@ -185,7 +186,8 @@ export function LogLine({ entry }: { entry: LogEntry }) {
   )
 }
 
-export function LogTerminal({ logs, id, follow }: { logs: readonly LogEntry[]; id: string; follow?: boolean }) {
+/** Log lines in a terminal; `finished` (no more lines will come) changes what an empty one says. */
+export function LogTerminal({ logs, id, follow, finished }: { logs: readonly LogEntry[]; id: string; follow?: boolean; finished?: boolean }) {
   return (
     <div>
       <div class="terminal-bar">
@@ -198,7 +200,7 @@ export function LogTerminal({ logs, id, follow }: { logs: readonly LogEntry[]; i
           </label>
         ) : null}
       </div>
-      <div class="terminal" id={id} data-last-seq={String(logs.at(-1)?.seq ?? 0)} tabindex={0} aria-label="log lines">
+      <div class={finished === true ? 'terminal terminal-done' : 'terminal'} id={id} data-last-seq={String(logs.at(-1)?.seq ?? 0)} tabindex={0} aria-label="log lines">
         {logs.map((entry) => (
           <LogLine entry={entry} />
         ))}

@@ -192,6 +192,8 @@
   }
   const setProgress = (container, progress) => {
     if (!container || !progress) return
+    container.hidden = false
+    for (const note of $$('[data-no-progress]', container.parentElement)) note.hidden = true
     const bar = $('progress', container)
     if (bar && typeof progress.percent === 'number') {
       bar.value = Math.round(progress.percent)
@@ -415,6 +417,16 @@
         if (['succeeded', 'failed', 'cancelled'].includes(run.status) || run.status !== runPage.dataset.status) finish(run.status)
       },
       onEvent(event) {
+        if (event.type === 'waiting' || event.type === 'resumed') {
+          const item = el('li', event.type === 'waiting' ? 'wait' : 'run')
+          const when = el('div', 'when')
+          const time = el('time', '', relative(new Date(event.time)))
+          time.dateTime = event.time
+          time.dataset.relative = ''
+          when.append(time, ` · ${String(event.time).replace('T', ' ').slice(0, 23)} UTC`)
+          item.append(el('div', '', event.type === 'waiting' ? 'waiting on its pool' : 'resumed'), when)
+          $('#run-timeline')?.append(item)
+        }
         if (event.type === 'log') appendLog(terminal, event.entry)
         else if (event.type === 'progress') setProgress($('#run-progress'), event.progress)
         else if (event.type === 'started' || event.type === 'resumed') statusCell?.replaceChildren(statusPill('running'))
@@ -554,7 +566,7 @@
         const result = data.param.result
         setStatus(result.status, result.status)
         if (result.progress) setProgress($('#live-progress'), result.progress)
-        else $('#live-progress').hidden = true
+        terminal.classList.add('terminal-done')
         const box = $('#live-result')
         box.hidden = false
         const part = (name, ...nodes) => $(`[data-part="${name}"]`, box).replaceChildren(...nodes)

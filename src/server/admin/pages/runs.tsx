@@ -248,9 +248,13 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
         <section class="panel">
           <h2>Progress</h2>
           <ProgressBar progress={run.progress} id="run-progress" />
-          {run.progress === null && !active ? <p class="faint">No progress was reported.</p> : null}
+          {run.progress === null ? (
+            <p class="faint" data-no-progress="">
+              {active ? 'No progress reported yet.' : 'No progress was reported.'}
+            </p>
+          ) : null}
           <h3>Timeline</h3>
-          <Timeline run={run} now={page.now} />
+          <Timeline run={run} pools={detail.children} now={page.now} />
         </section>
         <section class="panel">
           <h2>Details</h2>
@@ -290,7 +294,7 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
       </div>
       <section class="panel">
         <h2>Log</h2>
-        <LogTerminal logs={detail.logs} id="run-log" follow={active} />
+        <LogTerminal logs={detail.logs} id="run-log" follow={active} finished={!active} />
       </section>
       <div class="grid grid-2">
         <section class="panel">
@@ -390,13 +394,14 @@ function PoolSummary({ title, report, page }: { title: string; report: PoolRepor
         {title} {report.pool.label ?? ''} <span class="faint mono">{report.pool.id.slice(-8)}</span>
       </h3>
       <ProgressBar progress={{ percent: s.progress, message: `${s.complete} of ${s.total} done · ${s.failed} failed · ${s.running + s.waiting} running${s.done ? ' · done' : ''}` }} />
-      <RunsTable runs={report.runs.slice(0, 50)} page={page} showTask />
+      <RunsTable runs={report.runs.slice(0, 50)} page={page} showTask={false} describe />
       {report.runs.length > 50 ? <a href={`${page.admin}/runs?pool=${report.pool.id}`}>All {report.runs.length} runs of the pool →</a> : null}
     </div>
   )
 }
 
-function Timeline({ run, now }: { run: Run; now: number }) {
+/** What happened to the run, oldest first: from its attempts, its pools and its final state. */
+function Timeline({ run, pools, now }: { run: Run; pools: readonly PoolReport[]; now: number }) {
   const items: { when: Date; text: string; kind: string }[] = [{ when: run.createdAt, text: 'created', kind: '' }]
   if (run.enqueuedAt.getTime() !== run.createdAt.getTime()) items.push({ when: run.enqueuedAt, text: 'pending again (retried)', kind: 'warn' })
   for (const a of run.attempts) {
@@ -405,13 +410,28 @@ function Timeline({ run, now }: { run: Run; now: number }) {
   }
   const current = run.attempts.at(-1)?.number ?? 0
   if ((run.status === 'running' || run.status === 'waiting') && run.startedAt !== null && run.attempt > current) {
-    items.push({ when: run.startedAt, text: `attempt ${run.attempt} ${run.status}`, kind: 'run' })
+    items.push({ when: run.startedAt, text: `attempt ${run.attempt} started`, kind: 'run' })
+  }
+  // A run waits while a pool it opened has runs to finish, and resumes when the pool is done.
+  for (const { pool, status } of pools) {
+    const name = pool.label === null ? `pool ${pool.id.slice(-8)}` : `pool "${pool.label}"`
+    items.push({ when: pool.createdAt, text: `opened ${name}`, kind: '' })
+    if (run.status === 'waiting' && !status.done) {
+      items.push({ when: pool.closedAt ?? pool.createdAt, text: `waiting on ${name}: ${status.complete} of ${status.total} done`, kind: 'wait' })
+    } else if (status.done) {
+      items.push({ when: new Date(pool.createdAt.getTime() + status.runtimeMs), text: `resumed: ${name} done (${status.succeeded} succeeded, ${status.failed} failed, ${status.cancelled} cancelled)`, kind: 'run' })
+    }
   }
   if (run.status === 'pending' && run.runAt.getTime() > now) items.push({ when: run.runAt, text: 'due', kind: '' })
   if (run.cancelRequestedAt !== null) items.push({ when: run.cancelRequestedAt, text: `cancel requested${run.cancelReason === null ? '' : `: ${run.cancelReason}`}`, kind: 'warn' })
+  // The end, unless its last attempt already says it (a run cancelled or expired while pending has none).
+  const last = run.attempts.at(-1)
+  if ((run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') && run.finishedAt !== null && last?.outcome !== run.status) {
+    items.push({ when: run.finishedAt, text: `${run.status}${run.error === null ? '' : ` — ${run.error.message}`}`, kind: run.status === 'succeeded' ? 'ok' : run.status === 'failed' ? 'bad' : 'warn' })
+  }
   items.sort((a, b) => a.when.getTime() - b.when.getTime())
   return (
-    <ol class="timeline">
+    <ol class="timeline" id="run-timeline">
       {items.map((item) => (
         <li class={item.kind}>
           <div>{item.text}</div>

@@ -139,8 +139,24 @@ export function TaskPage({
   )
 }
 
-/** A compact table of runs (task page, pools). */
-export function RunsTable({ runs, page, showTask }: { runs: readonly Run[]; page: PageContext; showTask: boolean }) {
+/** `name=world, count=3`: a run's arguments in one short line (a pool's runs differ by them). */
+export function argsSummary(args: Readonly<Record<string, unknown>>, max = 60): string {
+  const short = (value: unknown): string => {
+    const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)
+    return text.length > 24 ? `${text.slice(0, 23)}…` : text
+  }
+  const text = Object.entries(args)
+    .filter(([, v]) => v !== undefined && v !== null)
+    .map(([k, v]) => `${k}=${short(v)}`)
+    .join(', ')
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text
+}
+
+/**
+ * A compact table of runs (task page, schedule history, pools). `describe` names each run by
+ * its task and arguments (a pool's runs share one label), with the label only when it says more.
+ */
+export function RunsTable({ runs, page, showTask, describe = false }: { runs: readonly Run[]; page: PageContext; showTask: boolean; describe?: boolean }) {
   if (runs.length === 0) return <p class="empty">No runs yet.</p>
   return (
     <div class="table-wrap">
@@ -158,9 +174,16 @@ export function RunsTable({ runs, page, showTask }: { runs: readonly Run[]; page
         <tbody>
           {runs.map((run) => (
             <tr data-run-id={run.id}>
-              <td class="mono">
-                <a href={`${page.admin}/runs/${run.id}`}>{run.label}</a> <span class="faint">{run.id.slice(-8)}</span>
-              </td>
+              {describe ? (
+                <td>
+                  <a href={`${page.admin}/runs/${run.id}`}>{run.task}</a> <span class="mono muted small">{argsSummary(run.args)}</span>
+                  {run.label === 'ad-hoc' ? null : <span class="tag">{run.label}</span>} <span class="faint mono small">{run.id.slice(-8)}</span>
+                </td>
+              ) : (
+                <td class="mono">
+                  <a href={`${page.admin}/runs/${run.id}`}>{run.label}</a> <span class="faint">{run.id.slice(-8)}</span>
+                </td>
+              )}
               {showTask ? <td>{run.task}</td> : null}
               <td data-cell="status">
                 <StatusPill status={run.status} />
@@ -230,7 +253,7 @@ export function ResultPage({ page, task, result }: { page: PageContext; task: An
       </div>
       <section class="panel">
         <h2>Log</h2>
-        <LogTerminal logs={result.logs} id="result-log" />
+        <LogTerminal logs={result.logs} id="result-log" finished />
         {result.droppedLogs > 0 ? <p class="faint">{result.droppedLogs} earlier lines were dropped.</p> : null}
       </section>
     </Layout>
