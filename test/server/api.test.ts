@@ -150,6 +150,38 @@ describe('runs', () => {
     expect(error.message).toMatch(/^invalid query: pageSize: expected int from 1 to 100, got "101"/)
   })
 
+  it('filters the run list by task, creator, pool, time range and text in the arguments, newest first', async () => {
+    let now = Date.parse('2026-03-01T10:00:00Z')
+    const engine = createEngine({ tasks: [greet, blocker], clock: () => now })
+    engines.push(engine)
+    const server = createServer(engine, { onError: () => undefined })
+    servers.push(server)
+    const list = async (query: string) => (await (await server.app.request(`/api/runs?${query}`)).json()) as RunPage
+    const at = async (iso: string, enqueue: () => Promise<Run>): Promise<Run> => {
+      now = Date.parse(iso)
+      return enqueue()
+    }
+    const first = await at('2026-03-01T10:00:00Z', () => engine.enqueue(greet, { name: 'zebra-42' }, { createdBy: 'ada' }))
+    const second = await at('2026-03-01T11:00:00Z', () => engine.enqueue(blocker, {}, { createdBy: 'bob' }))
+    const pool = engine.pool({ label: 'batch' })
+    const third = await at('2026-03-01T12:00:00Z', () => pool.add(greet, { name: 'lion' }))
+    const fourth = await at('2026-03-01T13:00:00Z', () => engine.enqueue(greet, { name: 'tiger' }, { createdBy: 'ada' }))
+    const ids = (page: RunPage) => page.data.map((r) => r.id)
+    expect(ids(await list(''))).toEqual([fourth.id, third.id, second.id, first.id])
+    expect(ids(await list('task=blocker'))).toEqual([second.id])
+    expect(ids(await list('task=greet'))).toEqual([fourth.id, third.id, first.id])
+    expect(ids(await list('createdBy=ada'))).toEqual([fourth.id, first.id])
+    expect(ids(await list(`pool=${pool.id}`))).toEqual([third.id])
+    // `to` is exclusive: runs created before it.
+    expect(ids(await list(`to=${encodeURIComponent('2026-03-01T12:00:00Z')}`))).toEqual([second.id, first.id])
+    expect(ids(await list(`from=${encodeURIComponent('2026-03-01T11:00:00Z')}&to=${encodeURIComponent('2026-03-01T13:00:00Z')}`))).toEqual([third.id, second.id])
+    // Search finds text inside the arguments (the label is the default "ad-hoc").
+    expect(ids(await list('search=zebra'))).toEqual([first.id])
+    expect(ids(await list('search=ebra-4'))).toEqual([first.id])
+    expect(ids(await list('task=greet&createdBy=ada&search=tiger'))).toEqual([fourth.id])
+    expect((await list('createdBy=nobody')).total).toBe(0)
+  })
+
   it('lists every bad option and argument of an enqueue at once, and stores nothing', async () => {
     const { engine, call } = setup()
     const response = await call('/api/runs', { method: 'POST', json: { task: 'greet', args: { times: 9 }, options: { runAt: 'garbage', bogus: 1, priority: 'high' } } })

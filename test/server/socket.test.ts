@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono'
 import { mkdtempSync } from 'node:fs'
-import { createServer as createHttpServer, type Server } from 'node:http'
+import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
@@ -31,6 +31,13 @@ const chatty = defineTask({
   },
 })
 const hostile = defineTask({ key: 'hostile', run: (ctx) => ctx.log('<img src=x onerror=alert(1)>') })
+const report = defineTask({
+  key: 'report',
+  async run(ctx) {
+    await ctx.artifact('report.csv', 'a,b\n1,2\n', 'text/csv')
+    await ctx.artifact('weird name ä.bin', Buffer.from([0, 1, 2, 255]), 'application/octet-stream')
+  },
+})
 const waitsForAbort = defineTask({
   key: 'waits',
   run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))),
@@ -42,7 +49,7 @@ afterEach(async () => {
 })
 
 function newEngine(): Engine {
-  const engine = createEngine({ tasks: [chatty, hostile, waitsForAbort], pollIntervalMs: 20 })
+  const engine = createEngine({ tasks: [chatty, hostile, waitsForAbort, report], pollIntervalMs: 20 })
   cleanups.push(() => engine.close({ graceMs: 0 }))
   return engine
 }
@@ -115,7 +122,7 @@ describe('mounting', () => {
     cleanups.push(() => new Promise<void>((resolve) => host.close(() => resolve())))
     const base = `http://127.0.0.1:${(host.address() as AddressInfo).port}`
     const tasks = (await (await fetch(`${base}/ops/api/tasks`)).json()) as { key: string }[]
-    expect(tasks.map((t) => t.key)).toEqual(['chatty', 'hostile', 'taskengine.retention', 'waits'])
+    expect(tasks.map((t) => t.key)).toEqual(['chatty', 'hostile', 'report', 'taskengine.retention', 'waits'])
     expect(await (await fetch(`${base}/elsewhere`)).text()).toBe('host app')
     const client = new Client(`${base.replace('http', 'ws')}/ops/api/stream`)
     await client.opened
@@ -383,5 +390,114 @@ describe('every route over a real socket', () => {
       expect(response.status, `${method} ${path}`).toBe(status)
       await response.arrayBuffer()
     }
+  })
+})
+
+/** Sends a body in chunks (Transfer-Encoding: chunked, no Content-Length) and reads the answer. */
+function postChunked(url: string, chunks: readonly string[]): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    // The server may answer and close before every chunk is sent.
+    req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error)))
+    for (const chunk of chunks) req.write(chunk)
+    req.end()
+  })
+}
+
+describe('bad requests over a real socket', () => {
+  it('answers malformed JSON 400, another content type 415, and an oversized body 413 (with or without Content-Length), storing nothing', async () => {
+    const engine = newEngine()
+    const running = await started(engine, { maxBodyBytes: 1000 })
+    const url = `${running.url}/api/runs`
+    const post = async (body: string, type: string) => {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': type }, body })
+      return { status: response.status, error: ((await response.json()) as { error: { code: string; message: string } }).error }
+    }
+    expect(await post('{"task":', 'application/json')).toMatchObject({ status: 400, error: { code: 'ERR_MALFORMED_JSON', message: expect.stringMatching(/^malformed JSON body: /) as string } })
+    expect(await post('task=chatty', 'application/x-www-form-urlencoded')).toEqual({
+      status: 415,
+      error: { code: 'ERR_UNSUPPORTED_MEDIA_TYPE', message: 'expected a JSON body (Content-Type: application/json), got "application/x-www-form-urlencoded"' },
+    })
+    const big = JSON.stringify({ task: 'chatty', args: { lines: 1 }, options: { label: 'x'.repeat(5000) } })
+    expect(await post(big, 'application/json')).toEqual({ status: 413, error: { code: 'ERR_PAYLOAD_TOO_LARGE', message: 'request body too large: at most 1000 bytes' } })
+    const chunked = await postChunked(url, Array.from({ length: 50 }, (_, i) => (i === 0 ? '{"task":"chatty","args":{},"options":{"label":"' : 'y'.repeat(200))))
+    expect(chunked.status).toBe(413)
+    expect(JSON.parse(chunked.body)).toEqual({ error: { code: 'ERR_PAYLOAD_TOO_LARGE', message: 'request body too large: at most 1000 bytes' } })
+    // A small chunked body is fine.
+    const small = await postChunked(url, ['{"task":"chatty",', '"args":{"lines":1}}'])
+    expect(small.status).toBe(201)
+    expect((await engine.listRuns()).data.map((r) => r.args)).toEqual([{ lines: 1, delayMs: 0, padding: 0 }])
+  })
+
+  it('answers bad query values with one 400 listing every bad parameter', async () => {
+    const engine = newEngine()
+    const running = await started(engine)
+    const response = await fetch(`${running.url}/api/runs?page=0&pageSize=abc&status=pending,done&from=yesterday&to=2026-13-45`)
+    expect(response.status).toBe(400)
+    const { error } = (await response.json()) as { error: { code: string; message: string; fields: { key: string; received: string }[] } }
+    expect(error.code).toBe('ERR_VALIDATION')
+    expect(error.fields.map((f) => [f.key, f.received])).toEqual([
+      ['page', '"0" (string)'],
+      ['pageSize', '"abc" (string)'],
+      ['status', '"pending,done" (string)'],
+      ['from', '"yesterday" (string)'],
+      ['to', '"2026-13-45" (string)'],
+    ])
+    expect(error.message).toMatch(/^invalid query: page: expected int from 1 to 1000000, got "0" \(string\); pageSize: /)
+    const logs = await fetch(`${running.url}/api/runs/00000000-0000-7000-8000-000000000000/logs?after=-1`)
+    expect(logs.status).toBe(404)
+  })
+
+  it('downloads an artifact with its content type, length and a safe file name', async () => {
+    const engine = newEngine()
+    const running = await started(engine)
+    await engine.start()
+    const run = await engine.enqueue(report, {})
+    await vi.waitFor(async () => expect((await engine.getRun(run.id))?.status).toBe('succeeded'))
+    const csv = await fetch(`${running.url}/api/runs/${run.id}/artifacts/report.csv`)
+    expect(csv.status).toBe(200)
+    expect(csv.headers.get('content-type')).toBe('text/csv')
+    expect(csv.headers.get('content-length')).toBe('8')
+    expect(csv.headers.get('content-disposition')).toBe(`attachment; filename="report.csv"; filename*=UTF-8''report.csv`)
+    expect(csv.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(await csv.text()).toBe('a,b\n1,2\n')
+    const binary = await fetch(`${running.url}/api/runs/${run.id}/artifacts/${encodeURIComponent('weird name ä.bin')}`)
+    expect(binary.headers.get('content-type')).toBe('application/octet-stream')
+    expect(binary.headers.get('content-disposition')).toBe(`attachment; filename="weird_name__.bin"; filename*=UTF-8''weird%20name%20%C3%A4.bin`)
+    expect([...new Uint8Array(await binary.arrayBuffer())]).toEqual([0, 1, 2, 255])
+    const missing = await fetch(`${running.url}/api/runs/${run.id}/artifacts/nope.txt`)
+    expect(missing.status).toBe(404)
+    expect(await missing.json()).toEqual({ error: { code: 'ERR_NOT_FOUND', message: `run ${run.id} has no artifact "nope.txt"` } })
+  })
+
+  it('checks the token and the Origin before opening the live task view', async () => {
+    const engine = newEngine()
+    const running = await started(engine, { token: 'tok' })
+    const url = `${running.url.replace('http', 'ws')}/admin/task/chatty/start?lines=1`
+    await expect(new Client(url).opened).rejects.toThrow('HTTP 401')
+    await expect(new Client(`${url}&access_token=wrong`).opened).rejects.toThrow('HTTP 401')
+    await expect(new Client(`${url}&access_token=tok`, { origin: 'https://evil.example' }).opened).rejects.toThrow('HTTP 403')
+    await expect(new Client(url, { authorization: 'Bearer tok', origin: 'null' }).opened).rejects.toThrow('HTTP 403')
+    const allowed = new Client(url, { authorization: 'Bearer tok', origin: `http://${new URL(running.url).host}` })
+    await allowed.opened
+    await vi.waitFor(() => expect(allowed.messages.map((m) => m.cmd)).toContain('complete'))
+    const cookie = new Client(`${url}`, { cookie: 'taskengine_token=tok' })
+    await cookie.opened
+    await vi.waitFor(() => expect(cookie.messages.map((m) => m.cmd)).toContain('close-connection'))
+  })
+
+  it('admits other origins to the stream only when allowed, and still asks them for the token', async () => {
+    const engine = newEngine()
+    const running = await started(engine, { token: 'tok', allowedOrigins: ['https://ops.example'] })
+    const url = `${running.url.replace('http', 'ws')}/api/stream`
+    await expect(new Client(url, { origin: 'https://ops.example' }).opened).rejects.toThrow('HTTP 401')
+    await expect(new Client(url, { authorization: 'Bearer tok', origin: 'https://other.example' }).opened).rejects.toThrow('HTTP 403')
+    const ok = new Client(url, { authorization: 'Bearer tok', origin: 'https://ops.example' })
+    await ok.opened
+    await vi.waitFor(() => expect(ok.of('hello')).toHaveLength(1))
   })
 })
