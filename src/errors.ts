@@ -91,6 +91,28 @@ export class CancelledError extends TaskEngineError {
   }
 }
 
+/**
+ * The engine is shutting down: the abort reason of a run's signal when `engine.close()` (or, for
+ * durable runs, `engine.stop()`) ends it after the grace period. An in-process run ends
+ * `cancelled`; a durable run goes back to `pending` without spending an attempt.
+ */
+export class ShutdownError extends CancelledError {
+  constructor(message = 'shutting down') {
+    super(message)
+  }
+}
+
+/**
+ * The worker lost a durable run it was executing (its lease expired and the run was rescued,
+ * retried or deleted elsewhere): the abort reason of the handler's signal. Nothing the handler
+ * writes afterwards is stored.
+ */
+export class LeaseLostError extends CancelledError {
+  constructor() {
+    super('lease lost: the run was rescued, retried or deleted elsewhere')
+  }
+}
+
 /** The run exceeded its time limit. The abort reason of a timed-out run's signal. */
 export class TimeoutError extends TaskEngineError {
   /** The limit that was exceeded, in milliseconds. */

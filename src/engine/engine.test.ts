@@ -553,3 +553,72 @@ describe('engine.runAll', () => {
     expect(await engine.runAll('backup', 'b', [])).toEqual([])
   })
 })
+
+describe('engine.close and in-process runs', () => {
+  /** A handler that waits for its signal and rejects with its reason. */
+  const waiting = (started: string[] = []) =>
+    defineTask({
+      key: 'waiting',
+      run: (ctx) =>
+        new Promise((_, reject) => {
+          started.push(ctx.runId)
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))
+        }),
+    })
+
+  it('fires the signal of in-process runs with a ShutdownError once the grace period is over; they end cancelled', async () => {
+    const engine = createEngine({ tasks: [waiting()] })
+    const pending = engine.run('waiting')
+    const timed = engine.run('waiting', {}, { timeoutMs: 60_000 })
+    await engine.close({ graceMs: 0 })
+    for (const result of [await pending, await timed]) {
+      expect(result).toMatchObject({ status: 'cancelled', error: { code: 'ERR_CANCELLED', name: 'ShutdownError', message: 'engine shutting down' } })
+    }
+  })
+
+  it('gives in-process runs the grace period to finish, and waits for them', async () => {
+    let finish: (value: string) => void = () => undefined
+    const engine = createEngine({ tasks: [defineTask({ key: 'finishing', run: () => new Promise<string>((resolve) => (finish = resolve)) })] })
+    const pending = engine.run('finishing')
+    let closed = false
+    const closing = engine.close({ graceMs: 60_000 }).then(() => (closed = true))
+    await new Promise((r) => setImmediate(r))
+    expect(closed).toBe(false)
+    finish('done in time')
+    await closing
+    expect(await pending).toMatchObject({ status: 'succeeded', data: 'done in time' })
+  })
+
+  it('settles at once a run with a time limit whose handler ignores its signal, and does not wait forever for one without', async () => {
+    let seen: unknown
+    const deaf = defineTask({
+      key: 'deaf',
+      run: (ctx) => {
+        ctx.signal.addEventListener('abort', () => {
+          seen = ctx.signal.reason as unknown
+        })
+        return new Promise(() => undefined)
+      },
+    })
+    const engine = createEngine({ tasks: [deaf] })
+    const raced = engine.run('deaf', {}, { timeoutMs: 60_000 })
+    void engine.run('deaf')
+    await engine.close({ graceMs: 0 })
+    expect((await raced).status).toBe('cancelled')
+    expect((seen as Error).name).toBe('ShutdownError')
+  })
+
+  it('stops a batch: running items are cancelled and the rest never start', async () => {
+    const started: string[] = []
+    const task = waiting(started)
+    const engine = createEngine({ tasks: [task, backup] })
+    const batch = engine.runAll(task, 'b', Array.from({ length: 5 }, () => ({})), { concurrency: 2 })
+    await vi.waitFor(() => expect(started).toHaveLength(2))
+    await engine.close({ graceMs: 0 })
+    const results = await batch
+    expect(started).toHaveLength(2)
+    expect(results.map((r) => [r.status, r.error?.name])).toEqual(Array(5).fill(['cancelled', 'ShutdownError']))
+    // The engine still runs what it is asked to after closing.
+    expect((await engine.run(backup)).status).toBe('succeeded')
+  })
+})

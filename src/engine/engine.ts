@@ -4,7 +4,7 @@
  * subscription for all of them.
  */
 import { availableParallelism, hostname } from 'node:os'
-import { CancelledError, ConflictError, NotFoundError, ValidationError, coerceError, describeValue, type FieldIssue } from '../errors.js'
+import { CancelledError, ConflictError, NotFoundError, ShutdownError, ValidationError, coerceError, describeValue, type FieldIssue } from '../errors.js'
 import type { LogEntry, PoolOptions, PoolStatus, RunResult } from '../task/context.js'
 import { UNLIMITED_CONCURRENCY, checkConcurrency, type AnyTask, type Task } from '../task/define.js'
 import { parseArgs, type ArgsInput } from '../task/fields.js'
@@ -27,7 +27,7 @@ import {
 } from '../store/types.js'
 import { checkEnqueueOptions, hashArgs, newRunRow, type EnqueueOptions } from './enqueue.js'
 import { EventBus, deliver, type RunEvent, type RunEventFilter, type RunEventListener } from './events.js'
-import { executeRun, type LogLimits, type PoolOpener, type RunSpec } from './execute.js'
+import { RunTracker, executeRun, type LogLimits, type PoolOpener, type RunSpec } from './execute.js'
 import { newId } from './ids.js'
 import { STORE_LOG_BACKEND, checkLogBackend, type LogBackend, type LogBackendInfo } from './log-backends.js'
 import { PoolHandle, poolStatus, type PoolEngine } from './pool.js'
@@ -142,6 +142,8 @@ export class Engine {
   readonly #maxArtifactBytes: number
   readonly #clock: () => number
   #worker: Worker | undefined
+  /** In-process runs executing now (`run`, `runAll`), ended by {@link Engine.close}. */
+  readonly #inProcess = new RunTracker()
   readonly #openPool: PoolOpener
   /** This process, as other processes sharing the store see it. */
   readonly #processId = `${hostname()}:${process.pid}:${newId().slice(-8)}`
@@ -404,9 +406,8 @@ export class Engine {
    */
   async stop(options: StopOptions = {}): Promise<void> {
     const worker = this.#worker
+    const graceMs = checkGrace(options.graceMs)
     if (worker === undefined) return
-    const graceMs = options.graceMs ?? 10_000
-    if (typeof graceMs !== 'number' || !Number.isFinite(graceMs) || graceMs < 0) throw new ValidationError(`graceMs: expected a non-negative number, got ${describeValue(graceMs)}`)
     await this.#scheduler?.stop()
     await worker.stop(graceMs)
     this.#worker = undefined
@@ -414,9 +415,18 @@ export class Engine {
     if (this.#observers > 0) await this.#announcePresence().catch((error: unknown) => this.#onError(coerceError(error)))
   }
 
-  /** Stops the worker (if any) and closes the store. */
+  /**
+   * Stops the worker (if any), ends in-process runs, and closes the store. Running handlers, durable
+   * and in-process alike, get `graceMs` (default 10 s) to finish; then their signals fire with a
+   * `ShutdownError`: durable runs go back to `pending` (see {@link Engine.stop}), in-process runs
+   * end `cancelled` (at once when they have a time limit or an outside signal, else when their
+   * handler stops), and items of a `runAll` batch that had not started yet end `cancelled`
+   * without starting. The engine runs in-process runs started after `close()` as usual, and
+   * opens its store again when a durable method is called.
+   */
   async close(options: StopOptions = {}): Promise<void> {
-    await this.stop(options)
+    const graceMs = checkGrace(options.graceMs)
+    await Promise.all([this.stop(options), this.#endInProcess(graceMs)])
     this.#stopObserving?.()
     this.#stopObserving = undefined
     clearTimeout(this.#outboxTimer)
@@ -425,6 +435,19 @@ export class Engine {
     this.#store = undefined
     this.#storeReady = undefined
     await store?.close()
+  }
+
+  /** Waits up to `graceMs` for in-process runs, then ends the rest with a `ShutdownError`. */
+  async #endInProcess(graceMs: number): Promise<void> {
+    const runs = this.#inProcess
+    if (runs.size > 0 && graceMs > 0) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([runs.whenIdle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))])
+      clearTimeout(timer)
+    }
+    runs.shutdown(new ShutdownError('engine shutting down'))
+    // Handlers that stop when their signal fires settle within this turn; others are not waited for.
+    if (runs.size > 0) await new Promise<void>((resolve) => setImmediate(resolve))
   }
 
   /** A durable run with its attempts, progress, result and error; `undefined` if unknown (or deleted). */
@@ -949,6 +972,8 @@ export class Engine {
       durable: false,
       maxArtifactBytes: this.#maxArtifactBytes,
       openPool: this.#openPool,
+      tracker: this.#inProcess,
+      epoch: this.#inProcess.epoch,
     }
   }
 
@@ -1034,6 +1059,12 @@ function checkFilter(filter: RunFilter): void {
     const value = filter[key]
     if (value !== undefined && !(value instanceof Date && !Number.isNaN(value.getTime()))) throw new ValidationError(`${key}: expected a valid Date, got ${describeValue(value)}`)
   }
+}
+
+function checkGrace(value: unknown): number {
+  if (value === undefined) return 10_000
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new ValidationError(`graceMs: expected a non-negative number, got ${describeValue(value)}`)
+  return value
 }
 
 function positiveInt(value: number | undefined, fallback: number, name: string): number {

@@ -15,7 +15,7 @@
  *   completion): a run claimed ahead that never started is rescued without spending an attempt.
  */
 import { hostname } from 'node:os'
-import { CancelledError, RetryLaterError, UnrecoverableError, ValidationError, coerceError } from '../errors.js'
+import { CancelledError, LeaseLostError, RetryLaterError, ShutdownError, UnrecoverableError, ValidationError, coerceError } from '../errors.js'
 import { backoffDelay, DEFAULT_BACKOFF } from '../task/backoff.js'
 import type { LogEntry, Progress, RunError, RunResult } from '../task/context.js'
 import type { AnyTask } from '../task/define.js'
@@ -79,20 +79,6 @@ export interface WorkerEngine {
   readonly logLimits: LogLimits
   readonly maxArtifactBytes: number
   readonly openPool: PoolOpener
-}
-
-/** Thrown into a handler's signal when the worker shuts down. */
-export class ShutdownError extends CancelledError {
-  constructor() {
-    super('worker shutting down')
-  }
-}
-
-/** Thrown into a handler's signal when its lease was lost (the run was taken over). */
-export class LeaseLostError extends CancelledError {
-  constructor() {
-    super('lease lost: the run was rescued, retried or deleted elsewhere')
-  }
 }
 
 /** The worker's side of every execution's sink. */
@@ -311,7 +297,7 @@ export class Worker {
     this.#stopping = true
     this.#unsubscribe?.()
     // Runs claimed ahead never started: back to pending at once, unspent, for other workers.
-    for (const run of this.#local.splice(0)) this.#releaseUnstarted(run, 'pending', new ShutdownError())
+    for (const run of this.#local.splice(0)) this.#releaseUnstarted(run, 'pending', new ShutdownError('worker shutting down'))
     this.#localSince.clear()
     // Keep renewing leases while handlers finish; stop polling and maintenance.
     for (const timer of this.#timers.splice(0)) clearInterval(timer)
@@ -325,7 +311,7 @@ export class Worker {
       }
       for (const execution of this.#executions.values()) {
         execution.stopping = true
-        execution.active?.abort(new ShutdownError())
+        execution.active?.abort(new ShutdownError('worker shutting down'))
       }
       await this.#allDone()
       await this.#buffer.drain()
@@ -425,7 +411,7 @@ export class Worker {
       }
     }
     if (this.#stopping) {
-      for (const run of this.#local.splice(0)) this.#releaseUnstarted(run, 'pending', new ShutdownError())
+      for (const run of this.#local.splice(0)) this.#releaseUnstarted(run, 'pending', new ShutdownError('worker shutting down'))
       this.#localSince.clear()
     }
   }
@@ -556,6 +542,9 @@ export class Worker {
         durable: true,
         maxArtifactBytes: this.#engine.maxArtifactBytes,
         openPool: this.#engine.openPool,
+        // The worker ends its own runs on stop.
+        tracker: undefined,
+        epoch: 0,
       },
       run.id,
       args,
@@ -638,7 +627,7 @@ export class Worker {
       decision = { status: 'lost', error: result.error ?? null, data: undefined, finishedAt: now, outcome: 'interrupted' }
     } else if (execution.stopping && result.status !== 'succeeded') {
       // Shut down mid-run: back to pending, and the attempt does not count.
-      decision = { status: 'pending', runAt: now, refund: true, error: toRunError(new ShutdownError()), data: undefined, finishedAt: now, outcome: 'interrupted' }
+      decision = { status: 'pending', runAt: now, refund: true, error: toRunError(new ShutdownError('worker shutting down')), data: undefined, finishedAt: now, outcome: 'interrupted' }
     } else if (result.status === 'succeeded') {
       let data: string | undefined
       try {

@@ -119,8 +119,10 @@ export interface RunContext<A = Record<string, unknown>> {
   /** The attempt number, from 1. In-process runs have one attempt. */
   readonly attempt: number
   /**
-   * Fires when the run should stop: cancelled (`CancelledError`), timed out (`TimeoutError`) or
-   * the engine is shutting down. Pass it to anything that accepts a signal.
+   * Fires when the run should stop: cancelled (`CancelledError`), timed out (`TimeoutError`), its
+   * durable run lost to another worker (`LeaseLostError`), or the engine shutting down
+   * (`ShutdownError`, after the grace period of `engine.stop()` / `engine.close()`). Pass it to
+   * anything that accepts a signal.
    */
   readonly signal: AbortSignal
   /** Writes a log line (see {@link LogFunction}). */
