@@ -3,6 +3,7 @@
  * control, pools. Real stores, real timers kept short. Run by test/sqlite/durable.test.ts and
  * test/postgres/durable.test.ts.
  */
+import { availableParallelism } from 'node:os'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   CancelledError,
@@ -433,6 +434,38 @@ export function describeDurable(backend: DurableBackend): void {
       expect(peaks.get('limited')).toBe(2)
       expect(peaks.get('free')).toBe(3)
       expect(peak).toBeLessThanOrEqual(5)
+    })
+
+    it('reads maxConcurrent 0 as the available parallelism and -1 as 128, as runAll does', async () => {
+      const cpus = availableParallelism()
+      const started = new Map<string, string[]>()
+      const held = (key: string, maxConcurrent: number) =>
+        defineTask({
+          key,
+          maxConcurrent,
+          run: (ctx) =>
+            new Promise((resolve) => {
+              started.set(key, [...(started.get(key) ?? []), ctx.runId])
+              ctx.signal.addEventListener('abort', () => resolve('stopped'))
+            }),
+        })
+      const zero = held('zero', 0)
+      const many = held('many', -1)
+      const engine = engineWith({ tasks: [zero, many] })
+      await engine.enqueueMany(zero, Array.from({ length: cpus + 2 }, () => ({})))
+      await engine.enqueueMany(many, Array.from({ length: 130 }, () => ({})))
+      // One claim takes every run a limit lets through, so a missing limit shows at once.
+      await engine.start({ concurrency: cpus + 140, prefetch: 0 })
+      await vi.waitFor(() => expect((started.get('zero') ?? []).length).toBeGreaterThanOrEqual(cpus))
+      await vi.waitFor(() => expect((started.get('many') ?? []).length).toBeGreaterThanOrEqual(128))
+      expect(started.get('zero')).toHaveLength(cpus)
+      expect(started.get('many')).toHaveLength(128)
+      expect((await engine.listRuns({ task: 'zero', status: 'pending' })).total).toBe(2)
+      expect((await engine.listRuns({ task: 'many', status: 'pending' })).total).toBe(2)
+      // A slot of the task freed: exactly one more of its runs starts.
+      await engine.cancel(started.get('zero')![0]!)
+      await vi.waitFor(() => expect(started.get('zero')).toHaveLength(cpus + 1))
+      expect((await engine.listRuns({ task: 'zero', status: 'pending' })).total).toBe(1)
     })
 
     it('serves only the queues it was given', async () => {

@@ -3,10 +3,10 @@
  * `runAll`), durable (`enqueue`, workers, `cancel`/`retry`/`delete`, pools) — and one event
  * subscription for all of them.
  */
-import { availableParallelism, hostname } from 'node:os'
+import { hostname } from 'node:os'
 import { CancelledError, ConflictError, NotFoundError, ShutdownError, ValidationError, coerceError, describeValue, type FieldIssue } from '../errors.js'
 import type { LogEntry, PoolOptions, PoolStatus, RunResult } from '../task/context.js'
-import { UNLIMITED_CONCURRENCY, checkConcurrency, type AnyTask, type Task } from '../task/define.js'
+import { checkConcurrency, concurrencyOf, type AnyTask, type Task } from '../task/define.js'
 import { parseArgs, type ArgsInput } from '../task/fields.js'
 import { TaskRegistry, type TaskCategory } from '../task/registry.js'
 import { describeCron, isSchedule, type Schedule } from '../task/schedule.js'
@@ -1007,9 +1007,7 @@ function reviveEvent(raw: unknown): RunEvent {
 /** The parallelism a `maxConcurrent` value means: `0` → available parallelism, `-1` → 128. */
 export function resolveConcurrency(value: number, what = 'concurrency'): number {
   checkConcurrency(value, what, ValidationError)
-  if (value === 0) return availableParallelism()
-  if (value === -1) return UNLIMITED_CONCURRENCY
-  return value
+  return concurrencyOf(value)
 }
 
 function checkRunOptions(options: RunOptions): void {

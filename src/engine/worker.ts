@@ -18,7 +18,7 @@ import { hostname } from 'node:os'
 import { CancelledError, LeaseLostError, RetryLaterError, ShutdownError, UnrecoverableError, ValidationError, coerceError } from '../errors.js'
 import { backoffDelay, DEFAULT_BACKOFF } from '../task/backoff.js'
 import type { LogEntry, Progress, RunError, RunResult } from '../task/context.js'
-import type { AnyTask } from '../task/define.js'
+import { concurrencyOf, type AnyTask } from '../task/define.js'
 import { parseArgs } from '../task/fields.js'
 import type { TaskRegistry } from '../task/registry.js'
 import type { Attempt, ClaimRequest, ClaimedRun, Completion, Store, WorkerInfo } from '../store/types.js'
@@ -464,7 +464,7 @@ export class Worker {
         tasks.push(task.key)
         continue
       }
-      const limit = task.maxConcurrent === 0 ? Number.MAX_SAFE_INTEGER : task.maxConcurrent === -1 ? 128 : task.maxConcurrent
+      const limit = concurrencyOf(task.maxConcurrent)
       const left = limit - (this.#taskRunning.get(task.key) ?? 0)
       if (left <= 0) continue
       tasks.push(task.key)

@@ -1,6 +1,7 @@
 /**
  * Task definitions: metadata, typed fields and a handler, checked once at definition time.
  */
+import { availableParallelism } from 'node:os'
 import { TaskDefinitionError, describeValue } from '../errors.js'
 import { checkBackoff, type BackoffPolicy } from './backoff.js'
 import type { RunContext, RunError, RunResult } from './context.js'
@@ -37,8 +38,9 @@ export interface TaskOptions<Fs extends readonly Field[], R> {
   readonly webUrl?: string
   /**
    * How many runs of this task may execute at once: the concurrency of `runAll`, and, when
-   * set, the limit per worker process for durable runs. A positive number; `0` = the machine's
-   * available parallelism; `-1` = 128. Default: `0` for `runAll`, no per-task limit for workers.
+   * set, the limit per worker process for durable runs (same meaning in both). A positive
+   * number; `0` = the machine's available parallelism; `-1` = 128. Default: `0` for `runAll`,
+   * no per-task limit for workers (only the worker's `concurrency`).
    */
   readonly maxConcurrent?: number
   /** The typed inputs. Default: none. */
@@ -225,6 +227,17 @@ export function checkConcurrency(value: unknown, what: string, ErrorClass: new (
       `${what}: expected a positive integer, 0 (available parallelism) or -1 (${UNLIMITED_CONCURRENCY}), got ${describeValue(value)}`,
     )
   }
+}
+
+/**
+ * The number a concurrency setting stands for: `0` → the machine's available parallelism, `-1`
+ * → {@link UNLIMITED_CONCURRENCY} (128), anything else itself. The value must have passed
+ * {@link checkConcurrency}.
+ */
+export function concurrencyOf(value: number): number {
+  if (value === 0) return availableParallelism()
+  if (value === -1) return UNLIMITED_CONCURRENCY
+  return value
 }
 
 const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/
