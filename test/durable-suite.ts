@@ -552,6 +552,46 @@ export function describeDurable(backend: DurableBackend): void {
       expect((await engine.listRuns({ task: 'leaf', status: 'cancelled' })).total).toBe(4)
     })
 
+    it('deleting a parent that waits on its pool cancels every run below it, as cancelling does', async () => {
+      const started: string[] = []
+      const leaf = defineTask({
+        key: 'leaf',
+        run: (ctx) =>
+          new Promise((_, reject) => {
+            started.push(ctx.runId)
+            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))
+          }),
+      })
+      const middle = defineTask({
+        key: 'middle',
+        async run(ctx) {
+          const pool = ctx.pool()
+          await pool.addMany('leaf', [{}, {}])
+          return pool.wait()
+        },
+      })
+      const top = defineTask({
+        key: 'top',
+        async run(ctx) {
+          const pool = ctx.pool()
+          await pool.add('middle', {})
+          await pool.add('leaf', {}, { delayMs: 60_000 })
+          return pool.wait()
+        },
+      })
+      const engine = engineWith({ tasks: [leaf, middle, top] })
+      await engine.start({ concurrency: 2 })
+      const run = await engine.enqueue(top, {})
+      await vi.waitFor(() => expect(started).toHaveLength(2), { timeout: 5000 })
+      expect((await engine.delete(run.id)).deletedAt).not.toBeNull()
+      const store = await engine.store()
+      await vi.waitFor(async () => expect((await store.getRun(run.id, { includeDeleted: true }))?.status).toBe('cancelled'), { timeout: 5000 })
+      await vi.waitFor(async () => expect((await engine.listRuns({ status: ['pending', 'running', 'waiting'] })).total).toBe(0), { timeout: 5000 })
+      const below = await engine.listRuns({ status: 'cancelled' })
+      expect(below.data.map((r) => r.task).sort()).toEqual(['leaf', 'leaf', 'leaf', 'middle'])
+      expect(started).toHaveLength(2)
+    })
+
     it('opens pools from outside a run and waits on them', async () => {
       const engine = engineWith({ tasks: [echo] })
       await engine.start({ concurrency: 4 })

@@ -515,13 +515,21 @@ export class Engine {
     return run
   }
 
-  /** Soft-deletes a durable run. A pending run never executes; a running one is cancelled first. */
+  /**
+   * Soft-deletes a durable run. A pending run never executes; a running one is cancelled first.
+   * Like {@link Engine.cancel}, it cancels every run in the pools it opened, and below them.
+   */
   async delete(id: string): Promise<Run> {
     checkId(id)
     const store = await this.#ready()
     const run = await store.deleteRun(id, this.#clock())
     if (run === undefined) throw new NotFoundError(`unknown run "${id}"`)
-    if (run.status === 'running' || run.status === 'waiting') this.#worker?.abort(id, new CancelledError('cancelled: deleted'))
+    if (run.status === 'running' || run.status === 'waiting') {
+      if (this.#worker?.has(id) === true) this.#worker.abort(id, new CancelledError('cancelled: deleted'))
+      else if (store.signal !== undefined) await store.signal({ type: 'cancel', ids: [id], reason: 'deleted' })
+    }
+    const poolIds = await this.#descendantPools(store, id)
+    if (poolIds.length > 0) await this.#cancelSelection(store, { poolIds }, 'parent run deleted')
     this.#emit({ type: 'deleted', runId: run.id, task: run.task, poolId: run.poolId, time: new Date(this.#clock()) })
     return run
   }
