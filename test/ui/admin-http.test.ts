@@ -394,6 +394,31 @@ describe('admin UI over HTTP', () => {
     })
   })
 
+  describe('overview', () => {
+    it('draws the last hour with clock times, counts and a legend; lists queues (next due), workers and failures', async () => {
+      await engine.enqueue('echo', { name: 'soon' }, { queue: 'later', delayMs: 600_000 })
+      const failed = await engine.enqueue('flaky', {}, { label: 'for-overview' })
+      await waitForStatus(failed.id, 'failed')
+      const html = await session.page('/admin')
+      const chart = /<svg class="chart"[\s\S]*?<\/svg>/.exec(html)![0]
+      expect(chart).not.toContain('preserveAspectRatio')
+      const times = [...chart.matchAll(/<text class="label" x="[\d.]+%" y="194" text-anchor="\w+">(\d\d:\d\d)<\/text>/g)].map((m) => m[1]!)
+      expect(times).toHaveLength(4)
+      for (const t of times) expect(Number(t.slice(3)) % 15).toBe(0)
+      expect(chart).toMatch(/<text class="label" x="3" y="\d+">\d+ runs\/min<\/text>/)
+      expect((chart.match(/<line class="grid"/g) ?? []).length).toBeGreaterThanOrEqual(5)
+      // Failures are hatched (a pattern), not only red.
+      expect(chart).toContain('<pattern id="hatch-failed"')
+      expect(chart).toMatch(/<rect class="bad" x=/)
+      expect(text(html)).toContain('succeeded failed (hatched)')
+      const queue = text(/<tr data-queue="later">[\s\S]*?<\/tr>/.exec(html)![0])
+      expect(queue).toMatch(/^later 1 0 next due in (9 min \d+ s|10 min 0 s)$/)
+      expect(text(/<tr data-failed-run="[^"]+">[\s\S]*?<\/tr>/.exec(html)![0])).toMatch(/^flaky attempt 2 broke (just now|\d+ s ago)$/)
+      expect(html).toContain(`data-failed-run="${failed.id}"`)
+      expect(text(html)).toContain(`${engine.workerId} 0 / 3`)
+    })
+  })
+
   describe('tasks', () => {
     it('searches tasks by key, title, category or tag', async () => {
       const cards = (html: string) => [...html.matchAll(/<a class="task-card" href="\/admin\/task\/([^"]+)"/g)].map((m) => m[1])

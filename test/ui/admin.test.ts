@@ -395,6 +395,22 @@ run('admin UI in Chromium', () => {
     await context.close()
   })
 
+  it('refreshes the overview in place: counts, chart and failures follow new runs without a reload', async () => {
+    const { context, page, problems } = await openPage()
+    await page.goto(url('/admin'))
+    const failedCard = page.locator('[data-stat="failed"]')
+    const before = Number(await failedCard.textContent())
+    await page.evaluate(() => ((globalThis as unknown as { __samePage: number }).__samePage = 1))
+    const failed = await engine.enqueue('flaky', {}, { label: 'overview-live' })
+    await waitForStatus(failed.id, 'failed')
+    await expect.poll(() => failedCard.textContent(), { timeout: 10_000 }).toBe(String(before + 1))
+    await page.waitForSelector(`[data-failed-run="${failed.id}"]`)
+    expect(await page.locator('.chart rect.bad').count()).toBeGreaterThan(0)
+    expect(await page.evaluate(() => (globalThis as unknown as { __samePage?: number }).__samePage)).toBe(1)
+    expect(problems).toEqual([])
+    await context.close()
+  })
+
   it('lists schedules; switches one off and on; refuses to trigger it while off; triggers it and shows its history', async () => {
     const { context, page, problems } = await openPage()
     await page.goto(url('/admin/schedules'))

@@ -442,25 +442,47 @@
     })
   }
 
-  // The overview's counts.
-  const liveStats = $('[data-live-stats]')
-  if (liveStats) {
-    const update = async () => {
+  // Parts of a page that refresh in place (the overview's counts, chart, queues, workers,
+  // failures): the page is fetched again and each part swapped for its new self. The markup is
+  // the server's own page, escaped by construction, the same as a reload would show.
+  const regions = $$('[data-live-region]')
+  if (regions.length > 0) {
+    const every = Number(regions[0].dataset.liveEvery) || 10000
+    const refreshRegions = async () => {
+      if (document.visibilityState !== 'visible') return
       try {
-        const response = await fetch(liveStats.dataset.liveStats, { headers: { accept: 'application/json' } })
+        const response = await fetch(location.href, { headers: { accept: 'text/html' } })
         if (!response.ok) throw new Error(String(response.status))
-        const stats = await response.json()
-        for (const [status, count] of Object.entries(stats.statuses)) {
-          const node = $(`[data-stat="${status}"]`, liveStats)
-          if (node) node.textContent = String(count)
+        const fresh = new window.DOMParser().parseFromString(await response.text(), 'text/html')
+        for (const region of $$('[data-live-region]')) {
+          const next = $(`[data-live-region="${region.dataset.liveRegion}"]`, fresh)
+          if (next) region.replaceWith(document.importNode(next, true))
+          else region.classList.remove('stale')
         }
-        setLive('live', 'live')
+        refreshTimes()
       } catch {
-        setLive('stale', 'stale')
+        for (const region of $$('[data-live-region]')) region.classList.add('stale')
       }
     }
-    void update()
-    setInterval(update, 5000)
+    // Soon after runs are created or finish (at most about once a second), and every few
+    // seconds anyway for what has no event (heartbeats, due times).
+    let regionTimer
+    const refreshSoon = () => {
+      if (regionTimer !== undefined) return
+      regionTimer = setTimeout(() => {
+        regionTimer = undefined
+        void refreshRegions()
+      }, 700)
+    }
+    const REFRESH_ON = new Set(['created', 'started', 'succeeded', 'failed', 'cancelled', 'deleted', 'retried'])
+    stream.add('regions', {
+      filter: {},
+      onGap: refreshSoon,
+      onEvent(event) {
+        if (REFRESH_ON.has(event.type)) refreshSoon()
+      },
+    })
+    setInterval(refreshRegions, every)
   }
 
   // Pages that refresh as a whole (workers).

@@ -12,11 +12,29 @@ export interface OverviewData {
   readonly throughput: readonly ThroughputBucket[]
   readonly workers: readonly WorkerInfo[]
   readonly recentFailures: readonly Run[]
+  /**
+   * For queues whose pending runs are all due later: when the first of them is due. `exact` is
+   * false when the queue holds more pending runs than were read (the true time is then no later).
+   */
+  readonly nextDue: Readonly<Record<string, { readonly at: Date; readonly exact: boolean }>>
 }
+
+/** Pending runs read per queue to find the next one due (stats count them but do not say when). */
+const NEXT_DUE_SAMPLE = 1000
 
 export async function loadOverview(engine: Engine): Promise<OverviewData> {
   const [stats, throughput, workers, failures] = await Promise.all([engine.stats(), engine.throughput(3_600_000, 60_000), engine.workers(), engine.listRuns({ status: 'failed', pageSize: 10 })])
-  return { stats, throughput, workers: workers.filter((w) => w.concurrency > 0), recentFailures: failures.data }
+  const nextDue: Record<string, { at: Date; exact: boolean }> = {}
+  await Promise.all(
+    stats.queues
+      .filter((q) => q.pending > 0 && q.oldestPendingAt === null)
+      .map(async (q) => {
+        const pending = await engine.listRuns({ queue: q.queue, status: 'pending', pageSize: NEXT_DUE_SAMPLE })
+        const first = Math.min(...pending.data.map((r) => r.runAt.getTime()))
+        if (Number.isFinite(first)) nextDue[q.queue] = { at: new Date(first), exact: pending.total <= NEXT_DUE_SAMPLE }
+      }),
+  )
+  return { stats, throughput, workers: workers.filter((w) => w.concurrency > 0), recentFailures: failures.data, nextDue }
 }
 
 export function OverviewPage({ page, data }: { page: PageContext; data: OverviewData }) {
@@ -27,12 +45,12 @@ export function OverviewPage({ page, data }: { page: PageContext; data: Overview
       <div class="page-head">
         <div>
           <h1>Overview</h1>
-          <p class="sub">
+          <p class="sub" data-live-region="summary">
             {finished} runs finished in the last hour, {failed} failed.
           </p>
         </div>
       </div>
-      <div class="cards" data-live-stats={`${page.base}/api/stats`}>
+      <div class="cards" data-live-region="cards">
         {RUN_STATES.map((status) => (
           <a class="card" href={`${page.admin}/runs?status=${status}`}>
             <div class="num" data-stat={status}>
@@ -44,101 +62,116 @@ export function OverviewPage({ page, data }: { page: PageContext; data: Overview
           </a>
         ))}
       </div>
-      <div class="grid grid-2">
-        <section class="panel">
-          <div class="split">
-            <h2>Last hour</h2>
-            <span class="legend">
-              <span>
-                <span class="sw sw-ok" />
-                succeeded
-              </span>
-              <span>
-                <span class="sw sw-bad" />
-                failed
-              </span>
+      <section class="panel" data-live-region="chart">
+        <div class="split">
+          <h2>Last hour</h2>
+          <span class="legend" aria-hidden="true">
+            <span>
+              <svg class="sw" viewBox="0 0 10 10">
+                <rect class="ok" width="10" height="10" />
+              </svg>
+              succeeded
             </span>
-          </div>
-          <ThroughputChart buckets={data.throughput} />
-        </section>
-        <section class="panel">
+            <span>
+              <svg class="sw" viewBox="0 0 10 10">
+                <rect class="bad" width="10" height="10" />
+              </svg>
+              failed (hatched)
+            </span>
+          </span>
+        </div>
+        <ThroughputChart buckets={data.throughput} />
+        <p class="faint small">
+          Runs finished per minute; times in UTC; updates live.
+        </p>
+      </section>
+      <div class="grid grid-2">
+        <section class="panel" data-live-region="queues">
           <h2>Queues</h2>
           {data.stats.queues.length === 0 ? (
             <p class="empty">No pending or running runs.</p>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th>Queue</th>
-                  <th class="num">Pending</th>
-                  <th class="num">Running</th>
-                  <th>Oldest due</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.stats.queues.map((q) => (
+            <div class="table-wrap">
+              <table>
+                <thead>
                   <tr>
-                    <td>
-                      <a href={`${page.admin}/runs?queue=${encodeURIComponent(q.queue)}&status=pending`}>{q.queue}</a>
-                    </td>
-                    <td class="num">{q.pending}</td>
-                    <td class="num">{q.running}</td>
-                    <td>{q.oldestPendingAt === null ? <span class="faint">—</span> : <span title={q.oldestPendingAt.toISOString()}>waiting {formatDuration(page.now - q.oldestPendingAt.getTime())}</span>}</td>
+                    <th>Queue</th>
+                    <th class="num">Pending</th>
+                    <th class="num">Running</th>
+                    <th>Oldest due</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {data.stats.queues.map((q) => (
+                    <tr data-queue={q.queue}>
+                      <td>
+                        <a href={`${page.admin}/runs?queue=${encodeURIComponent(q.queue)}&status=pending`}>{q.queue}</a>
+                      </td>
+                      <td class="num">{q.pending}</td>
+                      <td class="num">{q.running}</td>
+                      <td class="nowrap">
+                        <QueueDue oldest={q.oldestPendingAt} next={data.nextDue[q.queue]} now={page.now} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </section>
-        <section class="panel">
+        <section class="panel" data-live-region="workers">
           <h2>Workers</h2>
           {data.workers.length === 0 ? (
             <p class="empty">No live workers. Start one with <code>taskengine worker</code> or <code>taskengine serve</code>.</p>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th>Worker</th>
-                  <th class="num">Busy / slots</th>
-                  <th>Heartbeat</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.workers.map((w) => (
+            <div class="table-wrap">
+              <table>
+                <thead>
                   <tr>
-                    <td class="mono truncate">{w.id}</td>
-                    <td class="num">
-                      {w.busy} / {w.concurrency}
-                    </td>
-                    <td>
-                      <Time date={w.heartbeatAt} now={page.now} />
-                    </td>
+                    <th>Worker</th>
+                    <th class="num">Busy / slots</th>
+                    <th>Heartbeat</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {data.workers.map((w) => (
+                    <tr>
+                      <td class="mono truncate">{w.id}</td>
+                      <td class="num">
+                        {w.busy} / {w.concurrency}
+                      </td>
+                      <td>
+                        <Time date={w.heartbeatAt} now={page.now} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </section>
-        <section class="panel">
+        <section class="panel" data-live-region="failures">
           <h2>Recent failures</h2>
           {data.recentFailures.length === 0 ? (
             <p class="empty">No failed runs.</p>
           ) : (
-            <table>
-              <tbody>
-                {data.recentFailures.map((run) => (
-                  <tr>
-                    <td>
-                      <a href={`${page.admin}/runs/${run.id}`}>{run.task}</a>
-                    </td>
-                    <td class="truncate muted">{run.error?.message ?? ''}</td>
-                    <td class="nowrap">
-                      <Time date={run.finishedAt} now={page.now} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <div class="table-wrap">
+              <table>
+                <tbody>
+                  {data.recentFailures.map((run) => (
+                    <tr data-failed-run={run.id}>
+                      <td>
+                        <a href={`${page.admin}/runs/${run.id}`}>{run.task}</a>
+                      </td>
+                      <td class="truncate muted">{run.error?.message ?? ''}</td>
+                      <td class="nowrap">
+                        <Time date={run.finishedAt} now={page.now} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </section>
       </div>
@@ -146,36 +179,82 @@ export function OverviewPage({ page, data }: { page: PageContext; data: Overview
   )
 }
 
-/** Stacked bars per minute: succeeded below, failed above. SVG attributes, no inline styles. */
-function ThroughputChart({ buckets }: { buckets: readonly ThroughputBucket[] }) {
-  const width = 600
-  const height = 120
-  const max = Math.max(1, ...buckets.map((b) => b.succeeded + b.failed))
-  const barWidth = width / Math.max(1, buckets.length)
+/** "waiting 3 min" for a queue with runs due; "next due in 5 min" when they are all due later. */
+function QueueDue({ oldest, next, now }: { oldest: Date | null; next: { at: Date; exact: boolean } | undefined; now: number }) {
+  if (oldest !== null) return <span title={oldest.toISOString()}>waiting {formatDuration(now - oldest.getTime())}</span>
+  if (next === undefined) return <span class="faint">—</span>
   return (
-    <svg class="chart" viewBox={`0 0 ${width} ${height + 16}`} preserveAspectRatio="none" role="img" aria-label="runs finished per minute over the last hour">
-      <line class="axis" x1="0" y1={String(height)} x2={String(width)} y2={String(height)} />
+    <span class="muted" title={next.at.toISOString()}>
+      next due {next.exact ? 'in' : 'within'} {formatDuration(Math.max(0, next.at.getTime() - now))}
+    </span>
+  )
+}
+
+/** 1, 2, 5, 10, 20, 50, …: the smallest such number at least `n`. */
+function niceCeiling(n: number): number {
+  if (n <= 1) return 1
+  const power = 10 ** Math.floor(Math.log10(n))
+  for (const step of [1, 2, 5, 10]) if (step * power >= n) return step * power
+  return 10 * power
+}
+
+/** A fraction of the chart's width as an SVG length. */
+const pct = (fraction: number): string => `${(fraction * 100).toFixed(3)}%`
+
+/**
+ * Stacked bars per minute (succeeded below, failed above and hatched, so they differ without
+ * colour), with count gridlines and clock times every 15 minutes. Horizontal positions are
+ * percentages of the width and vertical ones pixels of a fixed height, so the chart fills any
+ * width while its text keeps its size. SVG attributes and classes only: no inline styles.
+ */
+function ThroughputChart({ buckets }: { buckets: readonly ThroughputBucket[] }) {
+  const height = 200
+  const [top, bottom] = [16, 178]
+  const max = niceCeiling(Math.max(1, ...buckets.map((b) => b.succeeded + b.failed)))
+  const ticks = max === 1 ? [0, 1] : [0, max / 2, max]
+  const n = Math.max(1, buckets.length)
+  const y = (count: number): number => bottom - (count / max) * (bottom - top)
+  const total = buckets.reduce((sum, b) => sum + b.succeeded + b.failed, 0)
+  return (
+    <svg class="chart" width="100%" height={String(height)} role="img" aria-label={`Runs finished per minute over the last hour: ${total} in all, at most ${max} a minute`}>
+      <defs>
+        <pattern id="hatch-failed" width="5" height="5" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+          <rect class="hatch-bg" width="5" height="5" />
+          <line class="hatch-line" x1="0" y1="0" x2="0" y2="5" />
+        </pattern>
+      </defs>
+      {buckets.map((b, i) =>
+        b.start.getUTCMinutes() % 15 === 0 ? (
+          <g class="x-tick">
+            <line class="grid" x1={pct(i / n)} y1={String(top)} x2={pct(i / n)} y2={String(bottom)} />
+            <text class="label" x={pct(i / n)} y={String(height - 6)} text-anchor={i / n < 0.04 ? 'start' : i / n > 0.96 ? 'end' : 'middle'}>
+              {b.start.toISOString().slice(11, 16)}
+            </text>
+          </g>
+        ) : null,
+      )}
+      {ticks.map((tick) => (
+        <g class="y-tick">
+          <line class={tick === 0 ? 'axis' : 'grid'} x1="0" y1={String(y(tick))} x2="100%" y2={String(y(tick))} />
+          {tick === 0 ? null : (
+            <text class="label" x="3" y={String(y(tick) - 4)}>
+              {tick === max ? `${tick} runs/min` : String(tick)}
+            </text>
+          )}
+        </g>
+      ))}
       {buckets.map((b, i) => {
-        const ok = (b.succeeded / max) * height
-        const bad = (b.failed / max) * height
-        const x = i * barWidth + 1
+        const x = pct((i + 0.15) / n)
+        const w = pct(0.7 / n)
         return (
           <g>
-            <title>{`${b.start.toISOString().slice(11, 16)} UTC: ${b.succeeded} succeeded, ${b.failed} failed`}</title>
-            <rect class="ok" x={String(x)} y={String(height - ok)} width={String(Math.max(1, barWidth - 2))} height={String(ok)} />
-            <rect class="bad" x={String(x)} y={String(height - ok - bad)} width={String(Math.max(1, barWidth - 2))} height={String(bad)} />
+            <title>{`${b.start.toISOString().slice(11, 16)} UTC: ${b.succeeded} succeeded, ${b.failed} failed, ${b.cancelled} cancelled`}</title>
+            <rect class="slot" x={pct(i / n)} y={String(top)} width={pct(1 / n)} height={String(bottom - top)} />
+            {b.succeeded === 0 ? null : <rect class="ok" x={x} y={String(y(b.succeeded))} width={w} height={String(bottom - y(b.succeeded))} />}
+            {b.failed === 0 ? null : <rect class="bad" x={x} y={String(y(b.succeeded + b.failed))} width={w} height={String(y(b.succeeded) - y(b.succeeded + b.failed))} />}
           </g>
         )
       })}
-      <text x="0" y={String(height + 13)}>
-        −60 min
-      </text>
-      <text x={String(width - 24)} y={String(height + 13)}>
-        now
-      </text>
-      <text x="2" y="10">
-        {String(max)}/min
-      </text>
     </svg>
   )
 }
