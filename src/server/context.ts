@@ -69,16 +69,25 @@ export async function jsonBody(c: ServerContext): Promise<Record<string, unknown
   return parsed as Record<string, unknown>
 }
 
-/** Collects query problems and reports them all at once as one 400. */
+/** Query parameters every data route takes; `access_token` (for clients that cannot send headers) is accepted too, unlisted. */
+const COMMON_QUERY = ['format', 'download'] as const
+
+/**
+ * Reads the query of a list route: collects bad values, and parameters the route does not read
+ * (a typo like `?stauts=failed` would otherwise list everything), and reports them all at once
+ * as one 400 from {@link QueryReader.done}.
+ */
 export class QueryReader {
   readonly #c: ServerContext
   readonly #issues: FieldIssue[] = []
+  readonly #read = new Set<string>()
 
   constructor(c: ServerContext) {
     this.#c = c
   }
 
   string(name: string): string | undefined {
+    this.#read.add(name)
     const value = this.#c.req.query(name)
     return value === undefined || value === '' ? undefined : value
   }
@@ -114,8 +123,25 @@ export class QueryReader {
     return items as T[]
   }
 
-  /** Throws one 400 listing every bad parameter. */
+  /** `true` or `false`; absent is `undefined`. */
+  bool(name: string): boolean | undefined {
+    const text = this.string(name)
+    if (text === undefined) return undefined
+    if (text !== 'true' && text !== 'false') {
+      this.#issue(name, 'true or false', text)
+      return undefined
+    }
+    return text === 'true'
+  }
+
+  /** Throws one 400 listing every bad parameter, and every parameter the route did not read. */
   done(): void {
+    const known = [...this.#read, ...COMMON_QUERY]
+    for (const name of new Set(new URL(this.#c.req.url).searchParams.keys())) {
+      if (known.includes(name) || name === 'access_token') continue
+      const value = this.#c.req.query(name) ?? ''
+      this.#issues.push({ key: name, expected: `a known query parameter (${known.join(', ')})`, received: describeValue(value), message: `${name}: unknown query parameter (known: ${known.join(', ')})` })
+    }
     if (this.#issues.length > 0) {
       throw new HttpError(400, 'ERR_VALIDATION', `invalid query: ${this.#issues.map((i) => i.message).join('; ')}`, this.#issues)
     }

@@ -1,5 +1,5 @@
 /**
- * taskengine/server — the HTTP API, WebSocket streams, metrics and (to come) the admin UI.
+ * taskengine/server — the HTTP API, WebSocket streams, metrics, health checks and the admin UI.
  */
 export { createServer } from './server.js'
 export type { ServerOptions, TaskEngineServer } from './server.js'

@@ -512,18 +512,47 @@ describe('auth and safety', () => {
 })
 
 describe('OpenAPI', () => {
-  it('describes exactly the routes the app serves', async () => {
+  it('describes exactly the routes the app serves, health checks and metrics included', async () => {
     const { server, call } = setup()
     const doc = await body<{ openapi: string; paths: Record<string, Record<string, unknown>> }>(await call('/api/openapi.json'))
     expect(doc.openapi).toBe('3.1.0')
     const served = new Set(
       server.app.routes
-        .filter((r) => r.path.startsWith('/api/') && r.method !== 'ALL')
+        .filter((r) => (r.path.startsWith('/api/') || ['/healthz', '/readyz', '/metrics'].includes(r.path)) && r.method !== 'ALL')
         .map((r) => `${r.method} ${r.path.replace(/:([A-Za-z]+)/g, '{$1}')}`),
     )
+    expect(served).toContain('GET /readyz')
     const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`)))
     expect([...documented].sort()).toEqual([...served].sort())
     expect(openApiDocument('/base', '1').servers).toEqual([{ url: '/base' }])
+  })
+
+  it('documents exactly the query parameters each list route reads, which refuses any other', async () => {
+    const { engine, call } = setup()
+    const run = await engine.enqueue(greet, { name: 'q' })
+    const doc = await body<{ paths: Record<string, { get?: { parameters?: { name: string; in: string }[] } }> }>(await call('/api/openapi.json'))
+    const checked: string[] = []
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      const query = (ops.get?.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name)
+      if (query.every((name) => name === 'format' || name === 'download')) continue
+      const url = path.replace('{id}', path.startsWith('/api/schedules/') ? 'nightly-greet' : run.id).replace('{key}', 'greet')
+      const response = await call(`${url}?zz_unknown=1`)
+      expect(response.status, path).toBe(400)
+      const { error } = await body<{ error: { fields: { key: string; expected: string }[]; message: string } }>(response)
+      expect(error.fields.map((f) => f.key), path).toEqual(['zz_unknown'])
+      const known = /^a known query parameter \((.*)\)$/.exec(error.fields[0]!.expected)?.[1]?.split(', ')
+      expect(new Set(known), path).toEqual(new Set(query))
+      checked.push(path)
+    }
+    expect(checked.sort()).toEqual(['/api/runs', '/api/runs/{id}/logs', '/api/schedules/{id}/runs', '/api/settings'])
+    // A typo is an error naming it, not a silently unfiltered list.
+    const typo = await call('/api/runs?stauts=failed')
+    expect(typo.status).toBe(400)
+    expect((await body<{ error: { message: string } }>(typo)).error.message).toBe(
+      'invalid query: stauts: unknown query parameter (known: page, pageSize, status, task, queue, label, tag, createdBy, search, pool, from, to, format, download)',
+    )
+    expect((await call('/api/runs?access_token=x&format=json&download=false')).status).toBe(200)
+    expect((await call('/api/settings?describe=maybe')).status).toBe(400)
   })
 })
 

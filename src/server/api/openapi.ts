@@ -1,6 +1,7 @@
 /**
- * The OpenAPI 3.1 description of the JSON API. A test checks that it lists exactly the routes
- * the app serves.
+ * The OpenAPI 3.1 description of the JSON API, health checks and metrics. A test checks that it
+ * lists exactly the routes the app serves, and for list routes exactly the query parameters
+ * they read.
  */
 
 const json = (schema: object) => ({ 'application/json': { schema } })
@@ -238,9 +239,12 @@ export function openApiDocument(basePath: string, version: string): Record<strin
         idParam('id', 'Schedule id'),
         { name: 'page', in: 'query', schema: { type: 'integer', minimum: 1 } },
         { name: 'pageSize', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } },
+        { name: 'status', in: 'query', description: 'Comma-separated statuses', schema: { type: 'string' } },
       ]),
       '/api/settings': {
-        ...get('Runtime settings (with ?describe=true: titles, constraints, defaults)', ref('Settings')),
+        ...get('Runtime settings (with describe=true: every setting with title, constraints, default and value)', ref('Settings'), [
+          { name: 'describe', in: 'query', schema: { type: 'boolean' } },
+        ]),
         put: {
           summary: 'Change some settings; unknown keys and bad values are refused and change nothing',
           requestBody: { required: true, content: json(ref('Settings')) },
@@ -249,7 +253,36 @@ export function openApiDocument(basePath: string, version: string): Record<strin
       },
       '/api/settings/log-backends': get('Where log lines can be stored', { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, title: { type: 'string' }, description: { type: 'string' } } } }),
       '/api/stats': get('Run counts by status and queue, and throughput over the last hour', { type: 'object' }),
-      '/api/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } } },
+      '/api/openapi.json': {
+        get: {
+          summary: 'This document (JSON, or YAML with format=yaml or Accept: application/yaml)',
+          parameters: [{ ...FORMAT_PARAMS[0], schema: { type: 'string', enum: ['json', 'yaml'] } }, FORMAT_PARAMS[1]],
+          responses: { '200': { description: 'OpenAPI 3.1', content: { ...json({ type: 'object' }), 'application/yaml': { schema: { type: 'object' } } } }, '400': error('A format other than json or yaml') },
+        },
+      },
+      '/healthz': {
+        get: {
+          summary: 'Liveness: the process answers. Always JSON (format is ignored); no credentials needed',
+          security: [],
+          responses: { '200': { description: 'Alive', content: json({ type: 'object', properties: { status: { const: 'ok' } } }) } },
+        },
+      },
+      '/readyz': {
+        get: {
+          summary: 'Readiness: the store answers (a cheap read, not run counts). Always JSON (format is ignored); no credentials needed',
+          security: [],
+          responses: {
+            '200': { description: 'Ready', content: json({ type: 'object', properties: { status: { const: 'ready' } } }) },
+            '503': { description: 'The store is not reachable', content: json({ type: 'object', properties: { status: { const: 'unavailable' }, error: { type: 'string' } } }) },
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics of this process (needs metrics:read): runs created, started, completed, durations, dropped log lines and stream clients; queue length, running runs and workers of every process',
+          responses: { '200': { description: 'Prometheus text exposition format', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } } }, '401': error('Not authenticated'), '403': error('Not allowed') },
+        },
+      },
       '/api/stream': {
         get: {
           summary: 'WebSocket: live run events with resume (see the README for the protocol)',

@@ -5,10 +5,10 @@
 import { Hono } from 'hono'
 import { ValidationError, describeValue } from '../../errors.js'
 import type { ScheduleInfo } from '../../engine/scheduler.js'
-import type { Run } from '../../store/types.js'
-import { jsonBody, requirePermission, type RouteDeps, type ServerEnv } from '../context.js'
+import { RUN_STATES, type Run, type RunState } from '../../store/types.js'
+import { QueryReader, jsonBody, requirePermission, type RouteDeps, type ServerEnv } from '../context.js'
 import { respond } from '../formats.js'
-import { RUN_COLUMNS, runFilter, runRow } from './runs.js'
+import { RUN_COLUMNS, runRow } from './runs.js'
 
 export function scheduleRoutes(deps: RouteDeps): Hono<ServerEnv> {
   const { engine } = deps
@@ -42,14 +42,20 @@ export function scheduleRoutes(deps: RouteDeps): Hono<ServerEnv> {
 
   routes.get('/schedules/:id/runs', async (c) => {
     requirePermission(c, 'schedules:read')
-    const { page, pageSize, status } = runFilter(c)
-    const history = await engine.scheduleRuns(c.req.param('id'), { page: page ?? 1, pageSize: pageSize ?? 20, ...(status === undefined ? {} : { status }) })
+    const query = new QueryReader(c)
+    const page = query.int('page', 1, 1_000_000) ?? 1
+    const pageSize = query.int('pageSize', 1, 100) ?? 20
+    const status = query.list<RunState>('status', RUN_STATES)
+    query.done()
+    const history = await engine.scheduleRuns(c.req.param('id'), { page, pageSize, ...(status === undefined ? {} : { status }) })
     return respond(c, history, { name: `schedule-${c.req.param('id')}-runs`, rows: (p) => (p as { data: Run[] }).data.map(runRow), columns: RUN_COLUMNS })
   })
 
   routes.get('/settings', async (c) => {
     requirePermission(c, 'settings:read')
-    const wantDescribed = c.req.query('describe') === 'true'
+    const query = new QueryReader(c)
+    const wantDescribed = query.bool('describe') ?? false
+    query.done()
     return respond(c, wantDescribed ? await engine.settings.describe() : await engine.settings.get(), { name: 'settings' })
   })
 
