@@ -2,7 +2,7 @@
  * taskengine — the core: task definitions, typed fields, the engine and its in-process runs.
  */
 export { defineTask, isTask, DEFAULT_CATEGORY, DEFAULT_ICON, UNLIMITED_CONCURRENCY } from './task/define.js'
-export type { AnyTask, Task, TaskArgs, TaskData, TaskOptions } from './task/define.js'
+export type { AnyTask, Task, TaskArgs, TaskData, TaskOptions, TaskRunDefaults } from './task/define.js'
 export { parseArgs, titleCase, FIELD_TYPES } from './task/fields.js'
 export type {
   ArgsInput,

@@ -138,6 +138,32 @@ export function describeDurable(backend: DurableBackend): void {
       expect((await engine.listRuns()).total).toBe(0)
     })
 
+    it('takes label, start delay, expiry, creator, category and tags from the task\'s defaults; the enqueue wins', async () => {
+      const now = Date.UTC(2026, 5, 1, 12)
+      const digest = defineTask({
+        key: 'digest',
+        defaults: { label: 'daily digest', delayMs: 60_000, notAfterMs: 3_600_000, createdBy: 'cron', category: 'system', tags: ['mail'] },
+        run: (ctx) => ({ label: ctx.label }),
+      })
+      const engine = engineWith({ tasks: [digest], clock: () => now })
+      const run = await engine.enqueue(digest, {})
+      expect(run).toMatchObject({ label: 'daily digest', runAt: new Date(now + 60_000), notAfter: new Date(now + 60_000 + 3_600_000), createdBy: 'cron', category: 'system', tags: ['mail'] })
+      expect(await engine.getRun(run.id)).toMatchObject({ label: 'daily digest', runAt: new Date(now + 60_000), notAfter: new Date(now + 3_660_000), createdBy: 'cron', category: 'system', tags: ['mail'] })
+      const own = await engine.enqueue(digest, {}, { label: 'mine', delayMs: 5, createdBy: 'ada', category: 'user', tags: ['x'] })
+      // The expiry counts from the run's own start.
+      expect(own).toMatchObject({ label: 'mine', runAt: new Date(now + 5), notAfter: new Date(now + 5 + 3_600_000), createdBy: 'ada', category: 'user', tags: ['x'] })
+      const at = await engine.enqueue(digest, {}, { runAt: now + 10, notAfter: now + 20 })
+      expect(at).toMatchObject({ runAt: new Date(now + 10), notAfter: new Date(now + 20) })
+      const many = await engine.enqueueMany(digest, [{}, {}])
+      expect(many.map((r) => [r.label, r.category, r.tags])).toEqual([
+        ['daily digest', 'system', ['mail']],
+        ['daily digest', 'system', ['mail']],
+      ])
+      // In-process runs take the label and tags.
+      expect(await engine.run(digest)).toMatchObject({ label: 'daily digest', tags: ['mail'], data: { label: 'daily digest' } })
+      expect(await engine.run(digest, {}, { label: 'now', tags: [] })).toMatchObject({ label: 'now', tags: [] })
+    })
+
     it('enqueues many in one call, in order', async () => {
       const engine = engineWith({ tasks: [echo] })
       const runs = await engine.enqueueMany(echo, [{ text: 'a' }, { text: 'b' }, { text: 'c' }], { queue: 'letters' })

@@ -84,7 +84,7 @@ export interface EngineOptions {
 
 /** Options of one in-process run. */
 export interface RunOptions {
-  /** The run label. Default: `ad-hoc`. */
+  /** The run label. Default: the task's `defaults.label`, else `ad-hoc`. */
   readonly label?: string
   /** Time limit in milliseconds; overrides the task's `timeoutMs`. */
   readonly timeoutMs?: number
@@ -92,7 +92,7 @@ export interface RunOptions {
   readonly signal?: AbortSignal
   /** Receives every event of this run (started, log, progress, tags, then the final status) as it happens. */
   readonly onEvent?: RunEventListener
-  /** Tags the run starts with. */
+  /** Tags the run starts with. Default: the task's `defaults.tags`, else none. */
   readonly tags?: readonly string[]
 }
 
@@ -244,7 +244,7 @@ export class Engine {
     const task = this.#resolve(taskOrKey)
     checkRunOptions(options)
     const parsed = parseArgs(task.fields, args)
-    return executeRun(this.#spec(task, options.label ?? DEFAULT_LABEL, options), newId(), parsed)
+    return executeRun(this.#spec(task, options.label ?? task.defaults.label ?? DEFAULT_LABEL, options), newId(), parsed)
   }
 
   /**
@@ -965,7 +965,7 @@ export class Engine {
       task,
       label,
       attempt: 1,
-      tags: options.tags ?? [],
+      tags: options.tags ?? task.defaults.tags ?? [],
       timeoutMs: options.timeoutMs ?? task.timeoutMs,
       signal: options.signal,
       interruptible: false,

@@ -8,9 +8,13 @@ import { checkQueueName, type AnyTask } from '../task/define.js'
 import type { NewRun, RunCategory } from '../store/types.js'
 import { newId } from './ids.js'
 
-/** Options of `engine.enqueue` / `enqueueMany`. Task definitions give defaults for queue, priority, attempts, backoff, time limit and unique key. */
+/**
+ * Options of `engine.enqueue` / `enqueueMany`. Task definitions give defaults for queue,
+ * priority, attempts, backoff, time limit and unique key, and (in `defaults`) for label, start
+ * delay, expiry, creator, category and tags; what the enqueue gives wins.
+ */
 export interface EnqueueOptions {
-  /** Run label. Default: `ad-hoc`. */
+  /** Run label. Default: the task's `defaults.label`, else `ad-hoc`. */
   readonly label?: string
   /** Queue. Default: the task's, else `default`. */
   readonly queue?: string
@@ -18,7 +22,7 @@ export interface EnqueueOptions {
   readonly priority?: number
   /** Earliest start (a Date or epoch ms). */
   readonly runAt?: Date | number
-  /** Earliest start, relative to now. */
+  /** Earliest start, relative to now. Default (without `runAt`): the task's `defaults.delayMs`, else now. */
   readonly delayMs?: number
   /** Attempts allowed. Default: the task's, else the engine's `defaultMaxAttempts` (3). */
   readonly maxAttempts?: number
@@ -28,12 +32,13 @@ export interface EnqueueOptions {
   readonly timeoutMs?: number
   /** While a run with this key is pending or running, enqueue returns that run instead. */
   readonly uniqueKey?: string
-  /** Expires (`cancelled`) if not started by then. */
+  /** Expires (`cancelled`) if not started by then. Default: `runAt` + the task's `defaults.notAfterMs`, else never. */
   readonly notAfter?: Date | number
-  /** Who asked for the run (a user id). */
+  /** Who asked for the run (a user id). Default: the task's `defaults.createdBy`. */
   readonly createdBy?: string
-  /** `user` (default) or `system`. */
+  /** `user` or `system`. Default: the task's `defaults.category`, else `user`. */
   readonly category?: RunCategory
+  /** Tags the run starts with. Default: the task's `defaults.tags`, else none. */
   readonly tags?: readonly string[]
   /** Put the run in this pool (pools set this themselves). */
   readonly poolId?: string
@@ -123,7 +128,8 @@ export interface EnqueueDefaults {
 /** Builds the row to store for one validated argument object. */
 export function newRunRow(task: AnyTask, args: Record<string, unknown>, options: EnqueueOptions, defaults: EnqueueDefaults, now: number): NewRun {
   const argsJson = JSON.stringify(args)
-  const runAt = options.runAt !== undefined ? toMs(options.runAt) : now + (options.delayMs ?? 0)
+  const taskDefaults = task.defaults
+  const runAt = options.runAt !== undefined ? toMs(options.runAt) : now + (options.delayMs ?? taskDefaults.delayMs ?? 0)
   const taskBackoff = typeof task.backoff === 'function' ? undefined : task.backoff
   let uniqueKey = options.uniqueKey ?? null
   if (uniqueKey === null && task.uniqueKey !== undefined) {
@@ -136,14 +142,14 @@ export function newRunRow(task: AnyTask, args: Record<string, unknown>, options:
   return {
     id: newId(),
     task: task.key,
-    label: options.label ?? defaults.label,
+    label: options.label ?? taskDefaults.label ?? defaults.label,
     queue: options.queue ?? task.queue ?? 'default',
     priority: options.priority ?? task.priority ?? 0,
     args: argsJson,
     argsHash: task.reuseResultMs === undefined ? null : hashArgs(args),
-    tags: options.tags ?? [],
-    category: options.category ?? 'user',
-    createdBy: options.createdBy ?? null,
+    tags: options.tags ?? taskDefaults.tags ?? [],
+    category: options.category ?? taskDefaults.category ?? 'user',
+    createdBy: options.createdBy ?? taskDefaults.createdBy ?? null,
     uniqueKey,
     parentId: options.parentId ?? null,
     poolId: options.poolId ?? null,
@@ -153,7 +159,7 @@ export function newRunRow(task: AnyTask, args: Record<string, unknown>, options:
     backoff: options.backoff ?? taskBackoff ?? null,
     timeoutMs: options.timeoutMs ?? task.timeoutMs ?? null,
     runAt,
-    notAfter: options.notAfter === undefined ? null : toMs(options.notAfter),
+    notAfter: options.notAfter !== undefined ? toMs(options.notAfter) : taskDefaults.notAfterMs === undefined ? null : runAt + taskDefaults.notAfterMs,
     createdAt: now,
   }
 }

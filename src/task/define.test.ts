@@ -72,6 +72,22 @@ describe('defineTask', () => {
     expect(define({ key: 'k', fields: [{ key: 'f', type: 'int', default: 'x' }] })).toThrow(/task "k", field "f" \(string\): default "x" \(string\) is invalid: int/)
   })
 
+  it('keeps run defaults frozen, and rejects malformed or misplaced ones naming the property', () => {
+    expect(defineTask({ key: 'plain', run: noop }).defaults).toEqual({})
+    const task = defineTask({ key: 'digest', defaults: { label: 'daily', delayMs: 0, notAfterMs: 60_000, createdBy: 'cron', category: 'system', tags: ['mail'] }, run: noop })
+    expect(task.defaults).toEqual({ label: 'daily', delayMs: 0, notAfterMs: 60_000, createdBy: 'cron', category: 'system', tags: ['mail'] })
+    expect(Object.isFrozen(task.defaults) && Object.isFrozen(task.defaults.tags)).toBe(true)
+    const define = (defaults: unknown) => () => defineTask({ key: 'k', run: noop, defaults } as never)
+    expect(define('daily')).toThrow(/task "k": defaults must be an object, got "daily" \(string\)/)
+    expect(define({ queue: 'mail' })).toThrow(/task "k": defaults.queue is not a run default \(known: label, delayMs, notAfterMs, createdBy, category, tags; queue, priority, .* are set on the task itself\)/)
+    expect(define({ label: '' })).toThrow(/task "k": defaults.label must be a non-empty string, got "" \(string\)/)
+    expect(define({ createdBy: 7 })).toThrow(/defaults.createdBy must be a non-empty string, got 7 \(number\)/)
+    expect(define({ delayMs: -1 })).toThrow(/task "k": defaults.delayMs: expected a non-negative number of milliseconds, got -1 \(number\)/)
+    expect(define({ notAfterMs: 0 })).toThrow(/task "k": defaults.notAfterMs: expected a positive number of milliseconds, got 0 \(number\)/)
+    expect(define({ category: 'admin' })).toThrow(/defaults.category must be "user" or "system", got "admin" \(string\)/)
+    expect(define({ tags: ['ok', ''] })).toThrow(/defaults.tags must be an array of non-empty strings/)
+  })
+
   it('accepts -1 and 0 for maxConcurrent', () => {
     expect(defineTask({ key: 'a', maxConcurrent: -1, run: noop }).maxConcurrent).toBe(-1)
     expect(defineTask({ key: 'b', maxConcurrent: 0, run: noop }).maxConcurrent).toBe(0)

@@ -18,6 +18,34 @@ export const DEFAULT_CATEGORY = 'general'
 /** A handler hook's return value is awaited and otherwise ignored. */
 type HookResult = void | Promise<void>
 
+/**
+ * Defaults for the options of this task's runs, beside the task's own `queue`, `priority`,
+ * `maxAttempts`, `backoff`, `timeoutMs` and `uniqueKey`. What an enqueue (or run) gives wins.
+ * Times are relative: a task cannot know the date of its runs.
+ *
+ * @example
+ * defineTask({ key: 'digest', defaults: { label: 'daily digest', delayMs: 60_000, notAfterMs: 3_600_000, tags: ['mail'] }, run })
+ */
+export interface TaskRunDefaults {
+  /** Label of runs enqueued (or run in-process) without one. Default: `ad-hoc`. */
+  readonly label?: string
+  /** Durable runs start this long after they are enqueued, unless the enqueue gives `runAt` or `delayMs`. Default: at once. */
+  readonly delayMs?: number
+  /**
+   * Durable runs not started within this many ms of their earliest start (`runAt`) expire:
+   * `cancelled` with `ERR_EXPIRED`. The enqueue's `notAfter` wins. Default: never.
+   */
+  readonly notAfterMs?: number
+  /** Who runs are recorded as created by, when the enqueue does not say. Default: nobody (`null`). */
+  readonly createdBy?: string
+  /** `user` or `system` (e.g. maintenance tasks), when the enqueue does not say. Default: `user`. */
+  readonly category?: 'user' | 'system'
+  /** Tags runs start with, when the enqueue (or run) gives none. Not the task's own `tags`, which describe the task. Default: none. */
+  readonly tags?: readonly string[]
+}
+
+const RUN_DEFAULT_KEYS: readonly string[] = ['label', 'delayMs', 'notAfterMs', 'createdBy', 'category', 'tags']
+
 /** What `defineTask` accepts. `Fs` (the fields) drives the type of `ctx.args`. */
 export interface TaskOptions<Fs extends readonly Field[], R> {
   /** Unique key: letters, digits, `.`, `_`, `-`; starts with a letter or digit; at most 100. */
@@ -65,6 +93,8 @@ export interface TaskOptions<Fs extends readonly Field[], R> {
    * this many milliseconds is returned by `enqueue` instead of running again.
    */
   readonly reuseResultMs?: number
+  /** Defaults for the label, start delay, expiry, creator, category and tags of runs (see {@link TaskRunDefaults}). */
+  readonly defaults?: TaskRunDefaults
   /** The handler. Its return value becomes the result's `data`. */
   readonly run: (ctx: RunContext<ArgsOf<Fs>>) => R | Promise<R>
   /** After a successful run (the seeds' post-action). Errors are logged on the run. */
@@ -97,6 +127,8 @@ export interface Task<A = Record<string, unknown>, R = unknown> {
   readonly backoff: BackoffPolicy | undefined
   readonly uniqueKey: ((args: A) => string | undefined) | undefined
   readonly reuseResultMs: number | undefined
+  /** Defaults of its runs' options (an empty object when none are set). */
+  readonly defaults: TaskRunDefaults
   readonly run: (ctx: RunContext<A>) => R | Promise<R>
   readonly onSuccess: Hook<A, R> | undefined
   readonly onFailure: Hook<A, RunError> | undefined
@@ -180,6 +212,7 @@ export function defineTask<const Fs extends readonly Field[] = readonly [], R = 
   if (options.uniqueKey !== undefined && typeof options.uniqueKey !== 'function') {
     throw new TaskDefinitionError(`${where}: uniqueKey must be a function of the arguments, got ${describeValue(options.uniqueKey)}`)
   }
+  const defaults = checkRunDefaults(options.defaults, where)
   const fields = options.fields ?? []
   checkFields(key, fields)
 
@@ -203,6 +236,7 @@ export function defineTask<const Fs extends readonly Field[] = readonly [], R = 
     backoff: options.backoff,
     uniqueKey: options.uniqueKey,
     reuseResultMs: options.reuseResultMs,
+    defaults,
     // R and Awaited<R> differ only in that the engine awaits the handler before using its value.
     run: options.run as Task<ArgsOf<Fs>, Awaited<R>>['run'],
     onSuccess: options.onSuccess,
@@ -248,6 +282,38 @@ export function checkQueueName(value: unknown, what: string, ErrorClass: new (me
     throw new ErrorClass(`${what}: expected a queue name (letters, digits, ".", "_", ":", "-"; at most 100), got ${describeValue(value)}`)
   }
 }
+
+/** Checks a task's run defaults; returns them frozen (an empty object when none are given). */
+function checkRunDefaults(value: unknown, where: string): TaskRunDefaults {
+  if (value === undefined) return EMPTY_DEFAULTS
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TaskDefinitionError(`${where}: defaults must be an object, got ${describeValue(value)}`)
+  }
+  const d = value as Record<string, unknown>
+  for (const key of Object.keys(d)) {
+    if (!RUN_DEFAULT_KEYS.includes(key)) {
+      throw new TaskDefinitionError(`${where}: defaults.${key} is not a run default (known: ${RUN_DEFAULT_KEYS.join(', ')}; queue, priority, maxAttempts, backoff, timeoutMs and uniqueKey are set on the task itself)`)
+    }
+  }
+  for (const key of ['label', 'createdBy'] as const) {
+    if (d[key] !== undefined && (typeof d[key] !== 'string' || d[key] === '')) throw new TaskDefinitionError(`${where}: defaults.${key} must be a non-empty string, got ${describeValue(d[key])}`)
+  }
+  if (d.delayMs !== undefined && (typeof d.delayMs !== 'number' || !Number.isFinite(d.delayMs) || d.delayMs < 0)) {
+    throw new TaskDefinitionError(`${where}: defaults.delayMs: expected a non-negative number of milliseconds, got ${describeValue(d.delayMs)}`)
+  }
+  if (d.notAfterMs !== undefined) checkPositiveMs(d.notAfterMs, `${where}: defaults.notAfterMs`)
+  if (d.category !== undefined && d.category !== 'user' && d.category !== 'system') {
+    throw new TaskDefinitionError(`${where}: defaults.category must be "user" or "system", got ${describeValue(d.category)}`)
+  }
+  if (d.tags !== undefined && (!Array.isArray(d.tags) || !d.tags.every((t) => typeof t === 'string' && t !== ''))) {
+    throw new TaskDefinitionError(`${where}: defaults.tags must be an array of non-empty strings, got ${describeValue(d.tags)}`)
+  }
+  const copy: Record<string, unknown> = { ...d }
+  if (Array.isArray(d.tags)) copy.tags = Object.freeze([...(d.tags as string[])])
+  return Object.freeze(copy) as TaskRunDefaults
+}
+
+const EMPTY_DEFAULTS: TaskRunDefaults = Object.freeze({})
 
 function checkPositiveMs(value: unknown, what: string): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {

@@ -95,6 +95,19 @@ describe('inferred types', () => {
     ).toThrow(/unknown type "integer"/)
   })
 
+  it('types run defaults: a category is user or system, tags are strings', () => {
+    const task = defineTask({ key: 'typed-defaults', defaults: { category: 'system', tags: ['a'], notAfterMs: 1000 }, run: () => undefined })
+    expectTypeOf(task.defaults.category).toEqualTypeOf<'user' | 'system' | undefined>()
+    expect(() =>
+      // @ts-expect-error -- a run category is user or system
+      defineTask({ key: 'bad-category', defaults: { category: 'admin' }, run: () => undefined }),
+    ).toThrow(/defaults.category must be "user" or "system"/)
+    expect(() =>
+      // @ts-expect-error -- the queue is set on the task itself, not in defaults
+      defineTask({ key: 'bad-default-key', defaults: { queue: 'mail' }, run: () => undefined }),
+    ).toThrow(/defaults.queue is not a run default/)
+  })
+
   it('gives Record<string, unknown> for fields not known at compile time', () => {
     type DynamicFields = { key: string; type: 'string' }[]
     expectTypeOf<ArgsOf<DynamicFields>>().toEqualTypeOf<Record<string, unknown>>()
