@@ -310,7 +310,7 @@ function checkRunDefaults(value: unknown, where: string): TaskRunDefaults {
   }
   const copy: Record<string, unknown> = { ...d }
   if (Array.isArray(d.tags)) copy.tags = Object.freeze([...(d.tags as string[])])
-  return Object.freeze(copy) as TaskRunDefaults
+  return Object.freeze(copy)
 }
 
 const EMPTY_DEFAULTS: TaskRunDefaults = Object.freeze({})
