@@ -151,7 +151,10 @@ describe('admin UI over HTTP', () => {
     dir = mkdtempSync(join(tmpdir(), 'taskengine-admin-http-'))
     engine = createEngine({
       tasks: [danger, greet, echo, fanout, flaky, block, temp, searchable],
-      schedules: [defineSchedule({ id: 'nightly', name: 'Nightly', cron: '0 3 * * *', task: 'greet', args: { name: 'night' } })],
+      schedules: [
+        defineSchedule({ id: 'nightly', name: 'Nightly', cron: '0 3 * * *', task: 'greet', args: { name: 'night' } }),
+        defineSchedule({ id: 'new-york', name: 'New York, to the second', cron: '0 0 3 * * *', timezone: 'America/New_York', task: 'greet', args: { name: 'ny' } }),
+      ],
       store: sqliteStore(join(dir, 'admin.db')),
       pollIntervalMs: 20,
     })
@@ -454,6 +457,19 @@ describe('admin UI over HTTP', () => {
       expect(text(html)).toMatch(/worker .* 1 \/ 3/)
       await engine.cancel(run.id)
       await waitForStatus(run.id, 'cancelled')
+    })
+  })
+
+  describe('schedules', () => {
+    it('shows the next run in the schedule\'s own zone, to the second when the cron has seconds, UTC in the tooltip', async () => {
+      const html = await session.page('/admin/schedules')
+      const row = (id: string) => /<tr data-schedule="[^"]+">[\s\S]*?<\/tr>/g.exec(html.slice(html.indexOf(`<tr data-schedule="${id}"`)))![0]
+      const ny = row('new-york')
+      expect(ny).toMatch(/title="\d{4}-\d\d-\d\d 0[78]:00:00 UTC">\d{4}-\d\d-\d\d 03:00:00 E[SD]T<\/span>/)
+      expect(ny).toMatch(/<time datetime="[^"]+T0[78]:00:00\.000Z"/)
+      const utc = row('nightly')
+      expect(utc).toMatch(/title="\d{4}-\d\d-\d\d 03:00 UTC">\d{4}-\d\d-\d\d 03:00 UTC<\/span>/)
+      expect(html).not.toContain('data-refresh')
     })
   })
 

@@ -420,6 +420,10 @@ run('admin UI in Chromium', () => {
     expect(await row.textContent()).toContain('Europe/Berlin')
     expect(await row.locator('[data-cell="next"] time').getAttribute('datetime')).toMatch(/T0[01]:30:00\.000Z$/)
     expect(await row.textContent()).toContain(HOSTILE) // the description, as text
+    // In the schedule's zone (minutes: the cron has no seconds), the viewer's own time in the tooltip.
+    const absolute = row.locator('[data-cell="next"] .abs')
+    expect(await absolute.textContent()).toMatch(/^\d{4}-\d\d-\d\d 02:30 GMT\+[12]$/)
+    expect(await absolute.getAttribute('title')).toMatch(/^\d{4}-\d\d-\d\d 0[01]:30 UTC · your time: \d{4}-\d\d-\d\d \d\d:30 \(UTC[+-]\d\d:\d\d\)$/)
     await page.screenshot({ path: join(SHOTS, 'schedules.png'), fullPage: true })
 
     await row.locator('button[role="switch"]').click()
@@ -440,6 +444,8 @@ run('admin UI in Chromium', () => {
     await page.goto(url('/admin/schedules/nightly-hello'))
     expect(await page.locator('h1').textContent()).toBe('Nightly hello')
     await expect.poll(() => page.locator(`tr[data-run-id="${runId}"]`).count()).toBe(1)
+    // Relative times tick: "just now" turns into seconds ago without a reload.
+    await expect.poll(() => page.locator(`tr[data-run-id="${runId}"] time`).textContent(), { timeout: 8_000 }).toMatch(/^\d+ s ago$/)
     await page.screenshot({ path: join(SHOTS, 'schedule.png'), fullPage: true })
     // The switch on the schedule's own page keeps you there.
     await page.click('.page-head button[role="switch"]')

@@ -67,9 +67,31 @@
     return seconds < 0 ? `${n} ${unit} ago` : `in ${n} ${unit}`
   }
   const refreshTimes = () => {
-    for (const node of $$('time[data-relative]')) node.textContent = relative(new Date(node.getAttribute('datetime')))
+    for (const node of $$('time[data-relative]')) {
+      const text = relative(new Date(node.getAttribute('datetime')))
+      if (node.textContent !== text) node.textContent = text
+    }
   }
-  setInterval(refreshTimes, 15000)
+  // Every second, so "in 5 s" counts down and "just now" becomes "3 s ago" as it should.
+  setInterval(refreshTimes, 1000)
+
+  /** `2026-03-01 02:30:15 (UTC+01:00)`: a time as the viewer's clock shows it. */
+  const localTime = (date, seconds) => {
+    const pad = (n) => String(n).padStart(2, '0')
+    const offset = -date.getTimezoneOffset()
+    const sign = offset < 0 ? '-' : '+'
+    const zone = `UTC${sign}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`
+    const clock = `${pad(date.getHours())}:${pad(date.getMinutes())}${seconds ? `:${pad(date.getSeconds())}` : ''}`
+    return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${clock} (${zone})`
+  }
+  const localTitles = () => {
+    for (const node of $$('[data-local-title]')) {
+      if (node.dataset.localDone) continue
+      node.dataset.localDone = '1'
+      node.title = `${node.title} · your time: ${localTime(new Date(node.dataset.localTitle), node.dataset.seconds === 'true')}`
+    }
+  }
+  localTitles()
 
   // ─── Copy, confirm, select ─────────────────────────────────────────────
   // Delegated, so copy buttons the script adds later work too.
@@ -455,11 +477,14 @@
         if (!response.ok) throw new Error(String(response.status))
         const fresh = new window.DOMParser().parseFromString(await response.text(), 'text/html')
         for (const region of $$('[data-live-region]')) {
+          // Not under the user's hands: a focused switch or field stays as it is until next time.
+          if (region.contains(document.activeElement) && document.activeElement !== document.body) continue
           const next = $(`[data-live-region="${region.dataset.liveRegion}"]`, fresh)
           if (next) region.replaceWith(document.importNode(next, true))
           else region.classList.remove('stale')
         }
         refreshTimes()
+        localTitles()
       } catch {
         for (const region of $$('[data-live-region]')) region.classList.add('stale')
       }
@@ -483,14 +508,6 @@
       },
     })
     setInterval(refreshRegions, every)
-  }
-
-  // Pages that refresh as a whole (workers).
-  const refresh = $('[data-refresh]')
-  if (refresh) {
-    setInterval(() => {
-      if (document.visibilityState === 'visible' && !document.activeElement?.matches('input, select, textarea')) location.reload()
-    }, Number(refresh.dataset.refresh) || 10000)
   }
 
   // The header menu: the user's active and recent runs.

@@ -453,7 +453,7 @@ export function WorkersPage({ page, workers }: { page: PageContext; workers: rea
           <p class="sub">Processes that heartbeat into the store, on any machine: workers that execute runs, and servers that serve live views.</p>
         </div>
       </div>
-      <section class="panel" data-refresh="10000">
+      <section class="panel" data-live-region="workers" data-live-every="10000">
         {workers.length === 0 ? (
           <p class="empty">No live processes.</p>
         ) : (

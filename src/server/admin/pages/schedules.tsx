@@ -10,12 +10,42 @@ import { Layout, type PageContext } from '../layout.js'
 import { Csrf, Icon, Pagination, StatusPill, Time } from '../ui.js'
 import { RunsTable } from './tasks.js'
 
-/** A time both ways: relative, then the absolute UTC time. */
-function When({ date, now }: { date: Date | null; now: number }) {
+/** Whether a cron expression has a seconds field (six or seven fields, not a nickname like `@daily`). */
+function hasSeconds(cron: string): boolean {
+  return cron.trim().split(/\s+/).length >= 6
+}
+
+/** `2026-03-01 02:30` (or with `:15` seconds) and the zone's short name, as the schedule's zone tells time. */
+export function inZone(date: Date, timezone: string, seconds: boolean): string {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: timezone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: seconds ? '2-digit' : undefined,
+    hourCycle: 'h23',
+    timeZoneName: 'short',
+  }).formatToParts(date)
+  const part = (type: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === type)?.value ?? ''
+  return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')}${seconds ? `:${part('second')}` : ''} ${part('timeZoneName')}`
+}
+
+/**
+ * A schedule's time both ways: relative (ticking, in the script), then absolute in the
+ * schedule's own zone, to the second when its cron has seconds. The tooltip gives UTC, and the
+ * script adds the viewer's own time and offset.
+ */
+function When({ date, now, schedule }: { date: Date | null; now: number; schedule: ScheduleInfo }) {
   if (date === null) return <span class="faint">—</span>
+  const seconds = hasSeconds(schedule.cron)
   return (
-    <span class="when">
-      <Time date={date} now={now} /> <span class="faint mono">{date.toISOString().slice(0, 16).replace('T', ' ')} UTC</span>
+    <span class="when-both">
+      <Time date={date} now={now} />
+      <span class="faint mono small abs" data-local-title={date.toISOString()} data-seconds={seconds ? 'true' : undefined} title={`${date.toISOString().slice(0, seconds ? 19 : 16).replace('T', ' ')} UTC`}>
+        {inZone(date, schedule.timezone, seconds)}
+      </span>
     </span>
   )
 }
@@ -76,7 +106,7 @@ export function SchedulesPage({ page, schedules }: { page: PageContext; schedule
           <p class="sub">Cron schedules defined in code. Turning one off holds for every process; ticks missed while off are not caught up.</p>
         </div>
       </div>
-      <section class="panel" data-refresh="15000">
+      <section class="panel" data-live-region="schedules" data-live-every="15000">
         {schedules.length === 0 ? (
           <p class="empty">
             No schedules. Define them with <code>defineSchedule()</code> and export them beside your tasks.
@@ -105,7 +135,7 @@ export function SchedulesPage({ page, schedules }: { page: PageContext; schedule
                         {s.description === '' ? null : <> · {s.description}</>}
                       </div>
                     </td>
-                    <td>
+                    <td class="cron">
                       <div>{s.cronText}</div>
                       <code class="faint">{s.cron}</code>
                     </td>
@@ -113,7 +143,7 @@ export function SchedulesPage({ page, schedules }: { page: PageContext; schedule
                     <td>
                       <Switch page={page} schedule={s} back={`${page.admin}/schedules`} />
                     </td>
-                    <td data-cell="next">{s.enabled ? <When date={s.nextRunAt} now={page.now} /> : <span class="faint">off</span>}</td>
+                    <td data-cell="next">{s.enabled ? <When date={s.nextRunAt} now={page.now} schedule={s} /> : <span class="faint">off</span>}</td>
                     <td data-cell="last">
                       <LastRun page={page} schedule={s} />
                     </td>
@@ -163,7 +193,7 @@ export function SchedulePage({ page, schedule, runs }: { page: PageContext; sche
             <a href={`${page.admin}/task/${encodeURIComponent(schedule.task)}`}>{schedule.task}</a>
           </dd>
           <dt>Next run</dt>
-          <dd>{schedule.enabled ? <When date={schedule.nextRunAt} now={page.now} /> : <span class="faint">off</span>}</dd>
+          <dd>{schedule.enabled ? <When date={schedule.nextRunAt} now={page.now} schedule={schedule} /> : <span class="faint">off</span>}</dd>
           <dt>Last run</dt>
           <dd>
             <LastRun page={page} schedule={schedule} />
