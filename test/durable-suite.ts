@@ -131,11 +131,45 @@ export function describeDurable(backend: DurableBackend): void {
       expect((error as ValidationError).fields.map((f) => f.key)).toEqual(['text', 'times'])
       await expect(engine.enqueueMany(echo, [{ text: 'ok' }, { text: 5 }])).rejects.toThrow(/\[1\]\.text: expected string, got 5/)
       await expect(engine.enqueue(echo, { text: 'a' }, { priority: 1.5, queue: 'bad queue', delayMs: -1, colour: 'red' } as never)).rejects.toThrow(
-        /invalid enqueue options: colour: unknown option .*; queue: expected a queue name .*, got "bad queue" \(string\); priority: expected an integer, got 1.5 \(number\); delayMs: expected a non-negative number of milliseconds, got -1/,
+        /invalid enqueue options: options.colour: unknown option .*; options.queue: expected a queue name .*, got "bad queue" \(string\); options.priority: expected an integer, got 1.5 \(number\); options.delayMs: expected a non-negative number of milliseconds, got -1/,
       )
-      await expect(engine.enqueue(echo, { text: 'a' }, { backoff: (() => 1) as never })).rejects.toThrow(/a backoff function can only be set on the task definition/)
+      await expect(engine.enqueue(echo, { text: 'a' }, { backoff: (() => 1) as never })).rejects.toThrow(/options.backoff: a backoff function can only be set on the task definition/)
       await expect(engine.enqueue('nope', {})).rejects.toThrow(NotFoundError)
       expect((await engine.listRuns()).total).toBe(0)
+    })
+
+    it('reports every bad argument and every bad option at once, in fields, for enqueue, enqueueMany and run', async () => {
+      const engine = engineWith({ tasks: [echo] })
+      const keys = async (call: Promise<unknown>): Promise<string[]> => {
+        const error = await call.then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        expect(error).toBeInstanceOf(ValidationError)
+        return (error as ValidationError).fields.map((f) => f.key)
+      }
+      // JSON straight from a client: wrong types and a name that is no option.
+      const options = JSON.parse('{"priority":"high","maxAttempts":0,"tags":"a,b","category":"admin","notAfter":"tomorrow","colour":"red","runAt":1,"delayMs":5}') as never
+      expect(await keys(engine.enqueue(echo, { times: 'x', extra: 1 } as never, options))).toEqual([
+        'text',
+        'times',
+        'extra',
+        'options.colour',
+        'options.priority',
+        'options.maxAttempts',
+        'options.notAfter',
+        'options.delayMs',
+        'options.category',
+        'options.tags',
+      ])
+      const error = (await engine.enqueue(echo, { text: 'ok' }, { timeoutMs: 0 }).catch((e: unknown) => e)) as ValidationError
+      expect(error.fields).toEqual([{ key: 'options.timeoutMs', expected: 'a positive number of milliseconds', received: '0 (number)', message: 'options.timeoutMs: expected a positive number of milliseconds, got 0 (number)' }])
+      expect(await keys(engine.enqueueMany(echo, [{ text: 'ok' }, { text: 5 }], { queue: '' }))).toEqual(['[1].text', 'options.queue'])
+      expect(await keys(engine.enqueue(echo, { text: 'ok' }, 'fast' as never))).toEqual(['options'])
+      expect(await keys(engine.run(echo, { times: 'x' } as never, { timeoutMs: -1, label: '', speed: 2 } as never))).toEqual(['text', 'times', 'options.speed', 'options.label', 'options.timeoutMs'])
+      // runAll throws at once (it returns a batch, not a promise).
+      expect(await keys((async () => engine.runAll(echo, '', [{ text: 'a' }], { concurrency: -3, label: 'x' } as never))())).toEqual(['label', 'options.label', 'options.concurrency'])
+      expect((await engine.listRuns({ includeDeleted: true })).total).toBe(0)
     })
 
     it('takes label, start delay, expiry, creator, category and tags from the task\'s defaults; the enqueue wins', async () => {

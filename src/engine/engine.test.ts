@@ -85,9 +85,9 @@ describe('engine.run', () => {
 
   it('checks run options eagerly, quoting the bad value', async () => {
     const engine = createEngine({ tasks: [backup] })
-    await expect(engine.run('backup', {}, { timeoutMs: -5 })).rejects.toThrow('timeoutMs: expected a positive number of milliseconds, got -5 (number)')
-    await expect(engine.run('backup', {}, { label: '' })).rejects.toThrow('label: expected a non-empty string, got "" (string)')
-    await expect(engine.run('backup', {}, { tags: [''] })).rejects.toThrow(/tags: expected an array of non-empty strings/)
+    await expect(engine.run('backup', {}, { timeoutMs: -5 })).rejects.toThrow('options.timeoutMs: expected a positive number of milliseconds, got -5 (number)')
+    await expect(engine.run('backup', {}, { label: '' })).rejects.toThrow('options.label: expected a non-empty string, got "" (string)')
+    await expect(engine.run('backup', {}, { tags: [''] })).rejects.toThrow(/options.tags: expected an array of non-empty strings/)
   })
 
   it('turns a thrown error into a failed result with message, code and stack; never rejects', async () => {

@@ -25,7 +25,7 @@ import {
   type ThroughputBucket,
   type WorkerInfo,
 } from '../store/types.js'
-import { checkEnqueueOptions, hashArgs, newRunRow, type EnqueueOptions } from './enqueue.js'
+import { checkEnqueueOptions, enqueueOptionIssues, hashArgs, newRunRow, type EnqueueOptions } from './enqueue.js'
 import { EventBus, deliver, type RunEvent, type RunEventFilter, type RunEventListener } from './events.js'
 import { RunTracker, executeRun, type LogLimits, type PoolOpener, type RunSpec } from './execute.js'
 import { newId } from './ids.js'
@@ -242,8 +242,7 @@ export class Engine {
   run(key: string, args?: ArgsInput, options?: RunOptions): Promise<RunResult>
   async run(taskOrKey: AnyTask | string, args?: ArgsInput, options: RunOptions = {}): Promise<RunResult> {
     const task = this.#resolve(taskOrKey)
-    checkRunOptions(options)
-    const parsed = parseArgs(task.fields, args)
+    const parsed = withOptionIssues(runOptionIssues(options, RUN_OPTION_KEYS), 'invalid run options', () => parseArgs(task.fields, args))
     return executeRun(this.#spec(task, options.label ?? task.defaults.label ?? DEFAULT_LABEL, options), newId(), parsed)
   }
 
@@ -265,12 +264,13 @@ export class Engine {
   runAll(key: string, label: string, argsList: readonly ArgsInput[], options?: RunAllOptions): RunBatch
   runAll(taskOrKey: AnyTask | string, label: string, argsList: readonly ArgsInput[], options: RunAllOptions = {}): RunBatch {
     const task = this.#resolve(taskOrKey)
-    checkRunOptions({ ...options, label })
+    const issues = runOptionIssues(options, RUN_ALL_OPTION_KEYS)
+    if (typeof label !== 'string' || label === '') issues.unshift(optionIssue('label', 'a non-empty string', label, 'label'))
+    const parsed = withOptionIssues(issues, 'invalid run options', () => this.#parseBatch(task, argsList))
     const concurrency = resolveConcurrency(
       options.concurrency ?? task.maxConcurrent ?? 0,
       options.concurrency === undefined ? `task "${task.key}": maxConcurrent` : 'concurrency',
     )
-    const parsed = this.#parseBatch(task, argsList)
     const spec = this.#spec(task, label, options)
     return new RunBatch(parsed.length, concurrency, (index) => executeRun(spec, newId(), parsed[index]!))
   }
@@ -307,8 +307,11 @@ export class Engine {
 
   async #enqueue(taskOrKey: AnyTask | string, argsList: readonly ArgsInput[], options: EnqueueOptions): Promise<Run[]> {
     const task = this.#resolve(taskOrKey)
-    checkEnqueueOptions(options)
-    const parsed = argsList.length === 1 ? [parseArgs(task.fields, argsList[0])] : this.#parseBatch(task, argsList)
+    // Every bad argument and every bad option, in one error; nothing is stored.
+    const optionIssues = enqueueOptionIssues(options)
+    const parsed = withOptionIssues(optionIssues, 'invalid enqueue options', () =>
+      argsList.length === 1 ? [parseArgs(task.fields, argsList[0])] : this.#parseBatch(task, argsList),
+    )
     const store = await this.#ready()
     const now = this.#clock()
     const defaults = { maxAttempts: (this.#settings ?? (await this.#loadSettings())).defaultMaxAttempts, label: DEFAULT_LABEL }
@@ -1018,20 +1021,58 @@ export function resolveConcurrency(value: number, what = 'concurrency'): number 
   return concurrencyOf(value)
 }
 
-function checkRunOptions(options: RunOptions): void {
-  if (typeof options !== 'object' || options === null) throw new ValidationError(`run options must be an object, got ${describeValue(options)}`)
-  const { label, timeoutMs, signal, onEvent, tags } = options
-  if (label !== undefined && (typeof label !== 'string' || label === '')) {
-    throw new ValidationError(`label: expected a non-empty string, got ${describeValue(label)}`)
+const RUN_OPTION_KEYS: readonly string[] = ['label', 'timeoutMs', 'signal', 'onEvent', 'tags']
+const RUN_ALL_OPTION_KEYS: readonly string[] = ['timeoutMs', 'signal', 'onEvent', 'tags', 'concurrency']
+
+/** One bad option as a field issue, keyed `options.<name>` (or `key` when given). */
+function optionIssue(name: string, expected: string, value: unknown, key = `options.${name}`): FieldIssue {
+  const received = describeValue(value)
+  return { key, expected, received, message: `${key}: expected ${expected}, got ${received}` }
+}
+
+/** Every problem with run options (unknown names included), as field issues. */
+function runOptionIssues(options: unknown, known: readonly string[]): FieldIssue[] {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) return [optionIssue('options', 'an object of run options', options, 'options')]
+  const issues: FieldIssue[] = []
+  const o = options as Record<string, unknown>
+  for (const key of Object.keys(o)) {
+    if (!known.includes(key)) {
+      issues.push({ key: `options.${key}`, expected: `a known option (${known.join(', ')})`, received: describeValue(o[key]), message: `options.${key}: unknown option (known: ${known.join(', ')})` })
+    }
   }
-  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)) {
-    throw new ValidationError(`timeoutMs: expected a positive number of milliseconds, got ${describeValue(timeoutMs)}`)
+  const { label, timeoutMs, signal, onEvent, tags, concurrency } = o
+  if (known.includes('label') && label !== undefined && (typeof label !== 'string' || label === '')) issues.push(optionIssue('label', 'a non-empty string', label))
+  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)) issues.push(optionIssue('timeoutMs', 'a positive number of milliseconds', timeoutMs))
+  if (signal !== undefined && !(signal instanceof AbortSignal)) issues.push(optionIssue('signal', 'an AbortSignal', signal))
+  if (onEvent !== undefined && typeof onEvent !== 'function') issues.push(optionIssue('onEvent', 'a function', onEvent))
+  if (tags !== undefined && (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string' && t !== ''))) issues.push(optionIssue('tags', 'an array of non-empty strings', tags))
+  if (known.includes('concurrency') && concurrency !== undefined) {
+    try {
+      checkConcurrency(concurrency, 'concurrency', ValidationError)
+    } catch {
+      issues.push(optionIssue('concurrency', 'a positive integer, 0 (available parallelism) or -1 (128)', concurrency))
+    }
   }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ValidationError(`signal: expected an AbortSignal, got ${describeValue(signal)}`)
-  if (onEvent !== undefined && typeof onEvent !== 'function') throw new ValidationError(`onEvent: expected a function, got ${describeValue(onEvent)}`)
-  if (tags !== undefined && (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string' && t !== ''))) {
-    throw new ValidationError(`tags: expected an array of non-empty strings, got ${describeValue(tags)}`)
+  return issues
+}
+
+/**
+ * Parses arguments with `parse`, and throws one `ValidationError` listing every bad argument
+ * (as `parse` reports them) followed by every bad option; `parse`'s own error when only the
+ * arguments are wrong.
+ */
+function withOptionIssues<T>(optionIssues: readonly FieldIssue[], message: string, parse: () => T): T {
+  let parsed: T
+  try {
+    parsed = parse()
+  } catch (error) {
+    if (!(error instanceof ValidationError) || optionIssues.length === 0) throw error
+    const argIssues: FieldIssue[] =
+      error.fields.length > 0 ? [...error.fields] : [{ key: 'args', expected: 'an object of field values', received: undefined, message: error.message }]
+    throw new ValidationError('invalid arguments and options', [...argIssues, ...optionIssues])
   }
+  if (optionIssues.length > 0) throw new ValidationError(message, optionIssues)
+  return parsed
 }
 
 function checkQueues(queues: unknown): void {

@@ -2,7 +2,7 @@
  * Enqueue options: checking them and turning validated arguments into rows to store.
  */
 import { createHash } from 'node:crypto'
-import { ValidationError, describeValue } from '../errors.js'
+import { ValidationError, describeValue, type FieldIssue } from '../errors.js'
 import { checkBackoff, type BackoffSpec } from '../task/backoff.js'
 import { checkQueueName, type AnyTask } from '../task/define.js'
 import type { NewRun, RunCategory } from '../store/types.js'
@@ -75,48 +75,76 @@ const OPTION_KEYS = new Set<string>([
   'client',
 ])
 
-/** Checks every enqueue option at once; throws a `ValidationError` listing each bad one. */
-export function checkEnqueueOptions(options: EnqueueOptions): void {
-  if (typeof options !== 'object' || options === null) throw new ValidationError(`enqueue options must be an object, got ${describeValue(options)}`)
-  const problems: string[] = []
-  const fail = (message: string): void => void problems.push(message)
-  const check = (fn: () => void): void => {
-    try {
-      fn()
-    } catch (error) {
-      fail((error as Error).message)
-    }
+/**
+ * Every problem with enqueue options, each as a field issue keyed `<prefix><name>` (default
+ * `options.priority` and so on; unknown names included: options may come straight from JSON).
+ * Empty when all is well.
+ */
+export function enqueueOptionIssues(options: unknown, prefix = 'options.'): FieldIssue[] {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    const key = prefix === '' ? 'options' : prefix.replace(/\.$/, '')
+    return [{ key, expected: 'an object of enqueue options', received: describeValue(options), message: `${key}: expected an object of enqueue options, got ${describeValue(options)}` }]
   }
-  for (const key of Object.keys(options)) if (!OPTION_KEYS.has(key)) fail(`${key}: unknown option (known: ${[...OPTION_KEYS].join(', ')})`)
+  const issues: FieldIssue[] = []
   const o = options as Record<string, unknown>
+  const bad = (key: string, expected: string): void => {
+    const received = describeValue(o[key])
+    issues.push({ key: `${prefix}${key}`, expected, received, message: `${prefix}${key}: expected ${expected}, got ${received}` })
+  }
+  for (const key of Object.keys(o)) {
+    if (OPTION_KEYS.has(key)) continue
+    const known = [...OPTION_KEYS].join(', ')
+    issues.push({ key: `${prefix}${key}`, expected: `a known option (${known})`, received: describeValue(o[key]), message: `${prefix}${key}: unknown option (known: ${known})` })
+  }
   if (o.client !== undefined && (typeof o.client !== 'object' || o.client === null || typeof (o.client as { query?: unknown }).query !== 'function')) {
-    fail(`client: expected a database client with a query() method, got ${describeValue(o.client)}`)
+    bad('client', 'a database client with a query() method')
   }
   for (const key of ['label', 'uniqueKey', 'createdBy', 'poolId', 'parentId', 'scheduleId']) {
-    if (o[key] !== undefined && (typeof o[key] !== 'string' || o[key] === '')) fail(`${key}: expected a non-empty string, got ${describeValue(o[key])}`)
+    if (o[key] !== undefined && (typeof o[key] !== 'string' || o[key] === '')) bad(key, 'a non-empty string')
   }
-  if (o.queue !== undefined) check(() => checkQueueName(o.queue, 'queue', ValidationError))
-  if (o.priority !== undefined && !Number.isSafeInteger(o.priority)) fail(`priority: expected an integer, got ${describeValue(o.priority)}`)
-  if (o.maxAttempts !== undefined && (!Number.isSafeInteger(o.maxAttempts) || (o.maxAttempts as number) < 1)) fail(`maxAttempts: expected an integer >= 1, got ${describeValue(o.maxAttempts)}`)
-  for (const key of ['delayMs', 'timeoutMs']) {
-    const value = o[key]
-    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < (key === 'timeoutMs' ? 1 : 0))) {
-      fail(`${key}: expected a ${key === 'timeoutMs' ? 'positive' : 'non-negative'} number of milliseconds, got ${describeValue(value)}`)
+  if (o.queue !== undefined) {
+    try {
+      checkQueueName(o.queue, 'queue', ValidationError)
+    } catch {
+      bad('queue', 'a queue name (letters, digits, ".", "_", ":", "-"; at most 100)')
     }
   }
+  if (o.priority !== undefined && !Number.isSafeInteger(o.priority)) bad('priority', 'an integer')
+  if (o.maxAttempts !== undefined && (!Number.isSafeInteger(o.maxAttempts) || (o.maxAttempts as number) < 1)) bad('maxAttempts', 'an integer >= 1')
+  const ms = (value: unknown, min: number): boolean => typeof value === 'number' && Number.isFinite(value) && value >= min
+  if (o.delayMs !== undefined && !ms(o.delayMs, 0)) bad('delayMs', 'a non-negative number of milliseconds')
+  if (o.timeoutMs !== undefined && !ms(o.timeoutMs, 1)) bad('timeoutMs', 'a positive number of milliseconds')
   for (const key of ['runAt', 'notAfter']) {
     const value = o[key]
     if (value !== undefined && !(value instanceof Date && !Number.isNaN(value.getTime())) && !(typeof value === 'number' && Number.isFinite(value))) {
-      fail(`${key}: expected a Date or epoch milliseconds, got ${describeValue(value)}`)
+      bad(key, 'a Date or epoch milliseconds')
     }
   }
-  if (o.runAt !== undefined && o.delayMs !== undefined) fail('runAt and delayMs: give one of them, not both')
-  if (o.category !== undefined && o.category !== 'user' && o.category !== 'system') fail(`category: expected "user" or "system", got ${describeValue(o.category)}`)
-  if (o.tags !== undefined && (!Array.isArray(o.tags) || !o.tags.every((t) => typeof t === 'string' && t !== ''))) {
-    fail(`tags: expected an array of non-empty strings, got ${describeValue(o.tags)}`)
+  if (o.runAt !== undefined && o.delayMs !== undefined) {
+    issues.push({ key: `${prefix}delayMs`, expected: 'runAt or delayMs, not both', received: describeValue(o.delayMs), message: `${prefix}runAt and ${prefix}delayMs: give one of them, not both` })
   }
-  if (o.backoff !== undefined) check(() => checkBackoff(o.backoff, 'backoff', false))
-  if (problems.length > 0) throw new ValidationError(`invalid enqueue options: ${problems.join('; ')}`)
+  if (o.category !== undefined && o.category !== 'user' && o.category !== 'system') bad('category', '"user" or "system"')
+  if (o.tags !== undefined && (!Array.isArray(o.tags) || !o.tags.every((t) => typeof t === 'string' && t !== ''))) bad('tags', 'an array of non-empty strings')
+  if (o.backoff !== undefined) {
+    try {
+      checkBackoff(o.backoff, 'backoff', false)
+    } catch (error) {
+      const received = describeValue(o.backoff)
+      const expected = typeof o.backoff === 'function' ? 'a stored policy, not a function (functions only on the task definition)' : "{ type: 'exponential' | 'fixed', delayMs, ... }"
+      issues.push({ key: `${prefix}backoff`, expected, received, message: `${prefix}${(error as Error).message}` })
+    }
+  }
+  return issues
+}
+
+/**
+ * Checks every enqueue option at once; throws a `ValidationError` whose `fields` list each bad
+ * one, keyed by the option's name (`priority`: callers add their own prefix, as the HTTP API
+ * does; `engine.enqueue` reports `options.priority`).
+ */
+export function checkEnqueueOptions(options: EnqueueOptions): void {
+  const issues = enqueueOptionIssues(options, '')
+  if (issues.length > 0) throw new ValidationError('invalid enqueue options', issues)
 }
 
 /** Defaults the engine adds to every run. */
