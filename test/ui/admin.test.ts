@@ -45,6 +45,17 @@ const failing = defineTask({
   },
 })
 
+const fanout = defineTask({
+  key: 'fanout',
+  title: 'Fan Out',
+  fields: [{ key: 'names', type: 'string[]', default: ['a', 'b'] }],
+  async run(ctx) {
+    const pool = ctx.pool({ label: 'greetings' })
+    for (const name of ctx.args.names) await pool.add('hello', { name })
+    return (await pool.wait()).complete
+  },
+})
+
 const run = browserAvailable() ? describe : describe.skip
 
 run('admin UI in Chromium', () => {
@@ -58,7 +69,7 @@ run('admin UI in Chromium', () => {
     mkdirSync(SHOTS, { recursive: true })
     dir = mkdtempSync(join(tmpdir(), 'taskengine-ui-'))
     engine = createEngine({
-      tasks: [...exampleTasks, hostile, dangerous, failing],
+      tasks: [...exampleTasks, hostile, dangerous, failing, fanout],
       schedules: [defineSchedule({ id: 'nightly-hello', name: 'Nightly hello', description: `Greets ${HOSTILE}`, cron: '30 2 * * *', timezone: 'Europe/Berlin', task: 'hello', args: { name: 'night' } })],
       store: sqliteStore(join(dir, 'ui.db')),
       pollIntervalMs: 20,
@@ -490,6 +501,49 @@ run('admin UI in Chromium', () => {
     await context.close()
   })
 
+  /** Every kind of page, with data to show: [path, screenshot name]. */
+  async function everyPage(): Promise<[string, string][]> {
+    const failedRun = (await engine.listRuns({ task: 'flaky', status: 'failed', pageSize: 1 })).data[0] ?? (await engine.enqueue('flaky', {}))
+    await waitForStatus(failedRun.id, 'failed')
+    const parent = (await engine.listRuns({ task: 'fanout', pageSize: 1 })).data[0] ?? (await engine.enqueue('fanout', { names: ['ann', 'bob', 'cy'] }))
+    await waitForStatus(parent.id, 'succeeded')
+    return [
+      ['/admin', 'overview'],
+      ['/admin/task', 'tasks'],
+      ['/admin/task/countdown', 'task'],
+      ['/admin/task/countdown/run?async=true&steps=3', 'confirm-run'],
+      ['/admin/task/countdown/remove', 'remove-task'],
+      ['/admin/runs', 'runs'],
+      [`/admin/runs/${failedRun.id}`, 'run-failed-attempts'],
+      [`/admin/runs/${parent.id}`, 'run-pool'],
+      ['/admin/schedules', 'schedules-list'],
+      ['/admin/schedules/nightly-hello', 'schedule-page'],
+      ['/admin/workers', 'workers'],
+      ['/admin/settings', 'settings-page'],
+      ['/admin/login', 'login'],
+    ]
+  }
+
+  it('fits a 400 px screen: no page is wider than the screen, the header wraps, wide tables scroll in their panel', async () => {
+    const context = await browser.newContext({ viewport: { width: 400, height: 860 } })
+    const page = await context.newPage()
+    for (const [path, name] of await everyPage()) {
+      await page.goto(url(path))
+      expect({ path, width: await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth) }).toEqual({ path, width: 400 })
+      if (name !== 'login') {
+        const theme = await page.locator('#theme-toggle').boundingBox()
+        expect(theme!.x + theme!.width).toBeLessThanOrEqual(400)
+        const settings = await page.locator('.nav a[href="/admin/settings"]').boundingBox()
+        expect(settings!.x + settings!.width).toBeLessThanOrEqual(400)
+      }
+      await page.screenshot({ path: join(SHOTS, `${name}-400.jpg`), type: 'jpeg', quality: 80 })
+    }
+    await page.goto(url('/admin/runs'))
+    const wrap = page.locator('#runs-table').locator('xpath=..')
+    expect(await wrap.evaluate((el) => (el as unknown as { scrollWidth: number; clientWidth: number }).scrollWidth > (el as unknown as { clientWidth: number }).clientWidth)).toBe(true)
+    await context.close()
+  }, 40_000)
+
   it('navigates by keyboard, switches to dark mode, lists workers, and saves a screenshot of every page', async () => {
     const { context, page, problems } = await openPage()
     await page.goto(url('/admin'))
@@ -503,25 +557,29 @@ run('admin UI in Chromium', () => {
     await page.goto(url('/admin/workers'))
     expect(await page.locator('tbody tr').count()).toBe(1)
     expect(await page.locator('tbody tr td').first().textContent()).toBe(engine.workerId)
-    for (const [path, name] of [
-      ['/admin', 'overview'],
-      ['/admin/task', 'tasks'],
-      ['/admin/task/countdown', 'task'],
-      ['/admin/runs', 'runs'],
-      ['/admin/workers', 'workers'],
-      ['/admin/task/countdown/remove', 'remove-task'],
-    ] as const) {
-      await page.goto(url(path))
-      await page.screenshot({ path: join(SHOTS, `${name}-dark.png`), fullPage: true })
-    }
     await page.click('#theme-toggle')
+    for (const [path, name] of await everyPage()) {
+      await page.goto(url(path))
+      await page.screenshot({ path: join(SHOTS, `${name}.jpg`), fullPage: true, type: 'jpeg', quality: 80 })
+    }
     await page.goto(url('/admin'))
+    await page.click('#theme-toggle')
+    // The sign-in page has no script (and so no stored theme): it follows the system's.
+    await page.emulateMedia({ colorScheme: 'dark' })
+    for (const [path, name] of await everyPage()) {
+      await page.goto(url(path))
+      await page.screenshot({ path: join(SHOTS, `${name}-dark.jpg`), fullPage: true, type: 'jpeg', quality: 80 })
+    }
+    await page.emulateMedia({ colorScheme: 'light' })
+    await engine.enqueue('hello', { name: 'menu' }, { createdBy: 'local' })
+    await page.goto(url('/admin'))
+    await page.click('#theme-toggle')
     await page.click('#my-runs summary')
     await page.waitForSelector('#my-runs [data-list="recent"] a')
     await page.screenshot({ path: join(SHOTS, 'overview-menu.png'), fullPage: true })
     expect(problems).toEqual([])
     await context.close()
-  })
+  }, 60_000)
 })
 
 function freePort(): Promise<number> {

@@ -81,8 +81,8 @@ export function Layout({ page, title, nav, children }: { page: PageContext; titl
               </p>
             </div>
           </details>
-          <button type="button" class="small" id="theme-toggle" title="Switch light / dark theme">
-            <Icon name="theme" /> Theme
+          <button type="button" class="small" id="theme-toggle" title="Switch light / dark theme" aria-label="Switch light / dark theme">
+            <Icon name="theme" /> <span class="wide-only">Theme</span>
           </button>
         </header>
         <main>

@@ -117,7 +117,7 @@ export function RunsPage({ page, runs, params, tasks }: { page: PageContext; run
           <p class="empty">No runs match.</p>
         ) : (
           <div class="table-wrap">
-            <table id="runs-table">
+            <table id="runs-table" class="wide">
               <thead>
                 <tr>
                   <th>
@@ -309,63 +309,67 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
       {run.attempts.length === 0 ? null : (
         <section class="panel">
           <h2>Attempts</h2>
-          <table>
-            <thead>
-              <tr>
-                <th>#</th>
-                <th>Outcome</th>
-                <th>Worker</th>
-                <th>Started</th>
-                <th class="num">Took</th>
-                <th>Error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {run.attempts.map((a) => (
+          <div class="table-wrap">
+            <table class="wide">
+              <thead>
                 <tr>
-                  <td class="num">{a.number}</td>
-                  <td>{a.outcome}</td>
-                  <td class="mono truncate">{a.workerId ?? ''}</td>
-                  <td>
-                    <Time date={a.startedAt} now={page.now} />
-                  </td>
-                  <td class="num">{formatDuration(a.finishedAt.getTime() - a.startedAt.getTime())}</td>
-                  <td>
-                    {a.error === null ? (
-                      <span class="faint">—</span>
-                    ) : (
-                      <details>
-                        <summary>
-                          <span class="mono">{a.error.code}</span> {a.error.message}
-                        </summary>
-                        {a.error.stack === undefined ? null : <pre class="stack">{a.error.stack}</pre>}
-                      </details>
-                    )}
-                  </td>
+                  <th>#</th>
+                  <th>Outcome</th>
+                  <th>Worker</th>
+                  <th>Started</th>
+                  <th class="num">Took</th>
+                  <th>Error</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {run.attempts.map((a) => (
+                  <tr>
+                    <td class="num">{a.number}</td>
+                    <td>{a.outcome}</td>
+                    <td class="mono truncate">{a.workerId ?? ''}</td>
+                    <td>
+                      <Time date={a.startedAt} now={page.now} />
+                    </td>
+                    <td class="num">{formatDuration(a.finishedAt.getTime() - a.startedAt.getTime())}</td>
+                    <td>
+                      {a.error === null ? (
+                        <span class="faint">—</span>
+                      ) : (
+                        <details>
+                          <summary>
+                            <span class="mono">{a.error.code}</span> {a.error.message}
+                          </summary>
+                          {a.error.stack === undefined ? null : <pre class="stack">{a.error.stack}</pre>}
+                        </details>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </section>
       )}
       {detail.artifacts.length === 0 ? null : (
         <section class="panel">
           <h2>Artifacts</h2>
-          <table>
-            <tbody>
-              {detail.artifacts.map((a) => (
-                <tr>
-                  <td>
-                    <a href={`${page.base}/api/runs/${run.id}/artifacts/${encodeURIComponent(a.name)}`} download={a.name}>
-                      <Icon name="download" /> {a.name}
-                    </a>
-                  </td>
-                  <td class="muted">{a.contentType}</td>
-                  <td class="num">{a.size.toLocaleString('en-US')} bytes</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <div class="table-wrap">
+            <table>
+              <tbody>
+                {detail.artifacts.map((a) => (
+                  <tr>
+                    <td>
+                      <a href={`${page.base}/api/runs/${run.id}/artifacts/${encodeURIComponent(a.name)}`} download={a.name}>
+                        <Icon name="download" /> {a.name}
+                      </a>
+                    </td>
+                    <td class="muted">{a.contentType}</td>
+                    <td class="num">{a.size.toLocaleString('en-US')} bytes</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </section>
       )}
       {detail.parent === undefined && detail.pool === undefined && detail.children.length === 0 ? null : (
@@ -457,51 +461,53 @@ export function WorkersPage({ page, workers }: { page: PageContext; workers: rea
         {workers.length === 0 ? (
           <p class="empty">No live processes.</p>
         ) : (
-          <table>
-            <thead>
-              <tr>
-                <th>Process</th>
-                <th>Role</th>
-                <th>Host</th>
-                <th class="num">PID</th>
-                <th class="num">Busy / slots</th>
-                <th>Queues</th>
-                <th>Heartbeat</th>
-                <th>Started</th>
-                <th>Running now</th>
-              </tr>
-            </thead>
-            <tbody>
-              {workers.map((w) => (
+          <div class="table-wrap">
+            <table class="wide">
+              <thead>
                 <tr>
-                  <td class="mono">{w.id}</td>
-                  <td>{w.concurrency === 0 ? 'server' : w.observer ? 'worker + server' : 'worker'}</td>
-                  <td>{w.host}</td>
-                  <td class="num">{w.pid}</td>
-                  <td class="num">{w.concurrency === 0 ? <span class="faint">—</span> : `${w.busy} / ${w.concurrency}`}</td>
-                  <td>{w.queues === null ? <span class="faint">all</span> : w.queues.join(', ')}</td>
-                  <td>
-                    <Time date={w.heartbeatAt} now={page.now} />
-                  </td>
-                  <td>
-                    <Time date={w.startedAt} now={page.now} />
-                  </td>
-                  <td>
-                    {w.running.length === 0 ? (
-                      <span class="faint">idle</span>
-                    ) : (
-                      w.running.slice(0, 10).map((id) => (
-                        <a class="mono tag" href={`${page.admin}/runs/${id}`}>
-                          {id.slice(-8)}
-                        </a>
-                      ))
-                    )}
-                    {w.running.length > 10 ? <span class="faint">+{w.running.length - 10}</span> : null}
-                  </td>
+                  <th>Process</th>
+                  <th>Role</th>
+                  <th>Host</th>
+                  <th class="num">PID</th>
+                  <th class="num">Busy / slots</th>
+                  <th>Queues</th>
+                  <th>Heartbeat</th>
+                  <th>Started</th>
+                  <th>Running now</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {workers.map((w) => (
+                  <tr>
+                    <td class="mono">{w.id}</td>
+                    <td>{w.concurrency === 0 ? 'server' : w.observer ? 'worker + server' : 'worker'}</td>
+                    <td>{w.host}</td>
+                    <td class="num">{w.pid}</td>
+                    <td class="num">{w.concurrency === 0 ? <span class="faint">—</span> : `${w.busy} / ${w.concurrency}`}</td>
+                    <td>{w.queues === null ? <span class="faint">all</span> : w.queues.join(', ')}</td>
+                    <td>
+                      <Time date={w.heartbeatAt} now={page.now} />
+                    </td>
+                    <td>
+                      <Time date={w.startedAt} now={page.now} />
+                    </td>
+                    <td>
+                      {w.running.length === 0 ? (
+                        <span class="faint">idle</span>
+                      ) : (
+                        w.running.slice(0, 10).map((id) => (
+                          <a class="mono tag" href={`${page.admin}/runs/${id}`}>
+                            {id.slice(-8)}
+                          </a>
+                        ))
+                      )}
+                      {w.running.length > 10 ? <span class="faint">+{w.running.length - 10}</span> : null}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </section>
     </Layout>

@@ -113,7 +113,7 @@ export function SchedulesPage({ page, schedules }: { page: PageContext; schedule
           </p>
         ) : (
           <div class="table-wrap">
-            <table>
+            <table class="wide">
               <thead>
                 <tr>
                   <th>Schedule</th>
