@@ -138,7 +138,12 @@ describe('retention', () => {
   it('deletes finished runs older than the setting with logs and artifacts, and old log lines, reporting progress', async () => {
     let now = Date.UTC(2026, 0, 1)
     const logs = join(dir, `retention-logs-${++n}`)
-    const engine = engineWith({ tasks: [chatty], clock: () => now, logBackends: [filesLogBackend({ dir: logs })] })
+    // One run per transaction, so progress shows each step.
+    const engine = engineWith({ tasks: [chatty], clock: () => now, logBackends: [filesLogBackend({ dir: logs })], retention: { batchSize: 1 } })
+    const percents: number[] = []
+    engine.subscribe((event) => {
+      if (event.type === 'progress') percents.push(event.progress.percent ?? -1)
+    }, { task: RETENTION_ID })
     await engine.start()
     const finish = async (lines = 2, artifact = false): Promise<string> => {
       const run = await engine.enqueue(chatty, { lines, artifact })
@@ -147,6 +152,9 @@ describe('retention', () => {
     }
     const veryOld = await finish(2, true) // 1 Jan: gone after 30 days
     expect((await engine.listArtifacts(veryOld)).map((a) => a.name)).toEqual(['out.txt'])
+    const pool = engine.pool({ label: 'old batch' })
+    await pool.add(chatty, { lines: 0 })
+    await pool.wait()
     await engine.settings.update({ logBackend: 'files' })
     const oldInFiles = await finish()
     utimesSync(join(logs, `${oldInFiles}.jsonl`), new Date(now), new Date(now))
@@ -163,9 +171,14 @@ describe('retention', () => {
       done = (await engine.getRun(retention.id))!
       expect(done.status).toBe('succeeded')
     })
-    expect(done.data as RetentionReport).toMatchObject({ runsDeleted: 2, logLinesDeleted: 2, logFilesDeleted: 0, runsBefore: '2026-01-06T00:00:00.000Z', logsBefore: '2026-01-22T00:00:00.000Z' })
+    expect(done.data as RetentionReport).toMatchObject({ runsDeleted: 3, logLinesDeleted: 2, poolsDeleted: 1, logFilesDeleted: 0, runsBefore: '2026-01-06T00:00:00.000Z', logsBefore: '2026-01-22T00:00:00.000Z' })
     expect(done.progress).toMatchObject({ percent: 100 })
-    expect((await engine.getLogs(retention.id)).map((l) => l.message)).toContain('2 runs deleted')
+    // Three runs and two lines of a kept run to delete, one run per batch: 20, 40, 60 … 100.
+    expect(percents.slice(0, 3)).toEqual([20, 40, 60])
+    expect(percents.at(-1)).toBe(100)
+    expect(percents.every((p, i) => i === 0 || p >= percents[i - 1]!)).toBe(true)
+    expect(await engine.getPool(pool.id)).toBeUndefined()
+    expect((await engine.getLogs(retention.id)).map((l) => l.message)).toContain('3 runs deleted, 1 pool')
     expect(await engine.getRun(veryOld)).toBeUndefined()
     expect(await engine.getRun(oldInFiles)).toBeUndefined()
     expect(readdirSync(logs)).toEqual([])
@@ -177,7 +190,7 @@ describe('retention', () => {
     // Off means off.
     await engine.settings.update({ runRetentionDays: 0, logRetentionDays: 0 })
     const idle = await engine.enqueue(RETENTION_ID, {})
-    await vi.waitFor(async () => expect((await engine.getRun(idle.id))?.data).toMatchObject({ runsDeleted: 0, logLinesDeleted: 0, runsBefore: null }))
+    await vi.waitFor(async () => expect((await engine.getRun(idle.id))?.data).toMatchObject({ runsDeleted: 0, logLinesDeleted: 0, poolsDeleted: 0, runsBefore: null }))
     expect((await engine.getRun(middle))?.status).toBe('succeeded')
   })
 
@@ -186,6 +199,7 @@ describe('retention', () => {
     expect((await engine.schedules()).map((s) => [s.id, s.cron, s.timezone, s.overlap])).toEqual([[RETENTION_ID, '15 3 * * *', 'UTC', false]])
     const custom = engineWith({ retention: { cron: '0 4 * * 0', timezone: 'Europe/Paris' } })
     expect((await custom.schedules())[0]).toMatchObject({ cron: '0 4 * * 0', timezone: 'Europe/Paris' })
+    expect(() => engineWith({ retention: { batchSize: 0 } })).toThrow('retention.batchSize: expected a positive integer, got 0 (number)')
     const off = engineWith({ retention: false })
     expect(await off.schedules()).toEqual([])
     expect(off.get(RETENTION_ID)).toBeUndefined()

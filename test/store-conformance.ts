@@ -681,6 +681,44 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       })
     })
 
+    describe('retention of pools', () => {
+      it('deletes pools left without runs, leaves of a tree first, and counts what retention would delete', async () => {
+        const pool = (parentPoolId: string | null, now = T0) => store.createPool({ id: newId(), parentRunId: null, parentPoolId, label: null, now })
+        const root = await pool(null)
+        const child = await pool(root.id)
+        const busy = await pool(null)
+        const fresh = await pool(null, T0 + 5000)
+        const inChild = newRun({ poolId: child.id })
+        const inRoot = newRun({ poolId: root.id })
+        const kept = newRun()
+        await store.insertRuns([inChild, inRoot, kept])
+        for (let i = 0; i < 3; i++) {
+          const { run, token } = await claimOne()
+          const lines = run.id === kept.id ? 3 : 2
+          await store.flush({ ...EMPTY, logs: Array.from({ length: lines }, (_, seq) => ({ runId: run.id, token, seq: seq + 1, time: T0, level: 'info' as const, message: `l${seq}` })) })
+          await store.flush({ ...EMPTY, completions: [completion(run, token, { finishedAt: run.id === kept.id ? T0 + 100_000 : T0 + 10 })] })
+        }
+        await store.insertRuns([newRun({ poolId: busy.id, runAt: T0 + 1e9 })])
+        // Runs finished before the run cut-off go with their lines; lines of runs kept count apart.
+        expect(await store.countPurgeable(T0 + 1000, T0 + 200_000)).toEqual({ runs: 2, logLines: 3 })
+        expect(await store.countPurgeable(null, T0 + 200_000)).toEqual({ runs: 0, logLines: 7 })
+        expect(await store.countPurgeable(T0 + 1000, null)).toEqual({ runs: 2, logLines: 0 })
+        // While their runs exist, pools stay.
+        expect(await store.purgePools(T0 + 1000, 10)).toBe(0)
+        expect((await store.purgeRuns(T0 + 1000, 10)).sort()).toEqual([inChild.id, inRoot.id].sort())
+        expect(await store.purgePools(T0 + 1000, 10)).toBe(1)
+        expect(await store.getPool(child.id)).toBeUndefined()
+        expect(await store.getPool(root.id)).toBeDefined()
+        expect(await store.purgePools(T0 + 1000, 10)).toBe(1)
+        expect(await store.getPool(root.id)).toBeUndefined()
+        expect(await store.purgePools(T0 + 1000, 10)).toBe(0)
+        // A pool with a run, and one created after the cut-off (runs may still be added), stay.
+        expect(await store.getPool(busy.id)).toBeDefined()
+        expect(await store.getPool(fresh.id)).toBeDefined()
+        expect(await store.countPurgeable(T0 + 1000, T0 + 200_000)).toEqual({ runs: 0, logLines: 3 })
+      })
+    })
+
     describe('log counts from other log backends', () => {
       it('raises the log count of runs whose lines live elsewhere, fenced by token', async () => {
         await store.insertRuns([newRun()])

@@ -191,7 +191,7 @@ export class Engine {
           settings: () => this.#loadSettings(true),
           logBackends: () => [...this.#logBackends.values()],
           now: () => this.#clock(),
-        }),
+        }, options.retention ?? {}),
       )
       this.registerSchedule(retentionSchedule(options.retention ?? {}))
     }

@@ -1,8 +1,10 @@
 /**
- * Retention: a built-in task and a daily schedule that delete finished runs (with their logs and
- * artifacts) and old log lines, so a store does not grow without bound. How old is "old" comes
- * from the `runRetentionDays` and `logRetentionDays` settings (0 keeps everything).
+ * Retention: a built-in task and a daily schedule that delete finished runs (with their logs,
+ * artifacts and emptied pools) and old log lines, so a store does not grow without bound. How
+ * old is "old" comes from the `runRetentionDays` and `logRetentionDays` settings (0 keeps
+ * everything). Progress reports the share deleted so far of what there was to delete.
  */
+import { ValidationError, describeValue } from '../errors.js'
 import { defineTask, type Task } from '../task/define.js'
 import { defineSchedule, type Schedule } from '../task/schedule.js'
 import type { Store } from '../store/types.js'
@@ -11,7 +13,7 @@ import type { Settings } from './settings.js'
 
 /** The key of the retention task, and the id of its schedule. */
 export const RETENTION_ID = 'taskengine.retention'
-/** Runs (and log lines) deleted per statement. */
+/** Runs (and ten times as many log lines) deleted per statement, by default. */
 const BATCH = 1000
 const DAY_MS = 86_400_000
 
@@ -27,6 +29,8 @@ export interface RetentionHost {
 export interface RetentionReport {
   readonly runsDeleted: number
   readonly logLinesDeleted: number
+  /** Pools left without runs by the deleted runs (and older empty ones). */
+  readonly poolsDeleted: number
   readonly logFilesDeleted: number
   readonly runsBefore: string | null
   readonly logsBefore: string | null
@@ -38,15 +42,19 @@ export interface RetentionOptions {
   readonly cron?: string
   /** Default: `UTC`. */
   readonly timezone?: string
+  /** Runs deleted per transaction (log lines: ten times as many). Smaller batches hold the store's write lock for shorter. Default: 1000. */
+  readonly batchSize?: number
 }
 
-export function retentionTask(host: RetentionHost): Task<{ runRetentionDays?: number; logRetentionDays?: number }, RetentionReport> {
+export function retentionTask(host: RetentionHost, options: RetentionOptions = {}): Task<{ runRetentionDays?: number; logRetentionDays?: number }, RetentionReport> {
+  const batch = options.batchSize ?? BATCH
+  if (!Number.isSafeInteger(batch) || batch < 1) throw new ValidationError(`retention.batchSize: expected a positive integer, got ${describeValue(batch)}`)
   return defineTask({
     key: RETENTION_ID,
     title: 'Retention',
     category: 'system',
     icon: 'trash',
-    description: 'Deletes finished runs, their logs and artifacts older than the retention settings, in batches.',
+    description: 'Deletes finished runs, their logs, artifacts and emptied pools older than the retention settings, in batches.',
     tags: ['maintenance'],
     fields: [
       { key: 'runRetentionDays', type: 'int', description: 'Override the run retention setting for this run (days; 0 keeps runs).' },
@@ -63,32 +71,48 @@ export function retentionTask(host: RetentionHost): Task<{ runRetentionDays?: nu
       let runsDeleted = 0
       let logLinesDeleted = 0
       let logFilesDeleted = 0
+      let poolsDeleted = 0
       const runsBefore = runDays > 0 ? now - runDays * DAY_MS : null
       const logsBefore = logDays > 0 ? now - logDays * DAY_MS : null
       const steps = (runsBefore === null ? 0 : 1) + (logsBefore === null ? 0 : 1)
       let step = 0
+      // Percent as it goes: the share of what there was to delete when the run began.
+      const todo = await store.countPurgeable(runsBefore, logsBefore)
+      const total = todo.runs + todo.logLines
+      const report = (message: string): void => {
+        const percent = total === 0 ? 99 : Math.min(99, Math.floor(((runsDeleted + logLinesDeleted) * 100) / total))
+        ctx.progress({ percent, step, steps, message })
+      }
+      ctx.log(`to delete: ${todo.runs} runs, ${todo.logLines} log lines of runs kept`)
       if (runsBefore !== null) {
         step++
         ctx.log(`deleting runs finished before ${new Date(runsBefore).toISOString()}`)
         for (;;) {
           ctx.signal.throwIfAborted()
-          const ids = await store.purgeRuns(runsBefore, BATCH)
+          const ids = await store.purgeRuns(runsBefore, batch)
           if (ids.length > 0) await Promise.all(host.logBackends().map((b) => b.remove(ids)))
           runsDeleted += ids.length
-          ctx.progress({ step, steps, message: `${runsDeleted} runs deleted` })
-          if (ids.length < BATCH) break
+          report(`${runsDeleted} runs deleted`)
+          if (ids.length < batch) break
         }
-        ctx.log(`${runsDeleted} runs deleted`)
+        // Pools of the deleted runs, leaves of a tree first: one level per round.
+        for (;;) {
+          ctx.signal.throwIfAborted()
+          const n = await store.purgePools(runsBefore, batch)
+          poolsDeleted += n
+          if (n === 0) break
+        }
+        ctx.log(`${runsDeleted} runs deleted${poolsDeleted > 0 ? `, ${poolsDeleted} pool${poolsDeleted === 1 ? '' : 's'}` : ''}`)
       }
       if (logsBefore !== null) {
         step++
         ctx.log(`deleting log lines of runs finished before ${new Date(logsBefore).toISOString()}`)
         for (;;) {
           ctx.signal.throwIfAborted()
-          const n = await store.purgeLogs(logsBefore, BATCH * 10)
+          const n = await store.purgeLogs(logsBefore, batch * 10)
           logLinesDeleted += n
-          ctx.progress({ step, steps, message: `${logLinesDeleted} log lines deleted` })
-          if (n < BATCH * 10) break
+          report(`${logLinesDeleted} log lines deleted`)
+          if (n < batch * 10) break
         }
         for (const backend of host.logBackends()) if (backend.purge !== undefined) logFilesDeleted += await backend.purge(logsBefore)
         ctx.log(`${logLinesDeleted} log lines deleted${logFilesDeleted > 0 ? `, ${logFilesDeleted} log files` : ''}`)
@@ -98,6 +122,7 @@ export function retentionTask(host: RetentionHost): Task<{ runRetentionDays?: nu
       return {
         runsDeleted,
         logLinesDeleted,
+        poolsDeleted,
         logFilesDeleted,
         runsBefore: runsBefore === null ? null : new Date(runsBefore).toISOString(),
         logsBefore: logsBefore === null ? null : new Date(logsBefore).toISOString(),

@@ -589,6 +589,17 @@ export interface Store {
   purgeRuns(before: number, limit: number): Promise<string[]>
   /** Deletes up to `limit` stored log lines of runs that finished before `before`; returns how many. */
   purgeLogs(before: number, limit: number): Promise<number>
+  /**
+   * Deletes up to `limit` pools created before `before` that hold no runs (any more) and have no
+   * pools below them; returns how many. Pools of a tree go leaves first, one level per call.
+   */
+  purgePools(before: number, limit: number): Promise<number>
+  /**
+   * What {@link Store.purgeRuns} and {@link Store.purgeLogs} would delete now: runs purgeable at
+   * `runsBefore`, and log lines purgeable at `logsBefore` that do not go with those runs (`null`:
+   * that kind is not purged). For retention's progress.
+   */
+  countPurgeable(runsBefore: number | null, logsBefore: number | null): Promise<{ readonly runs: number; readonly logLines: number }>
 
   /** Calls `listener` when runs were inserted or became pending through this store object (push wake-up). */
   onRunsAvailable(listener: WakeListener): () => void

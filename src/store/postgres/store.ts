@@ -1214,6 +1214,43 @@ export class PostgresStore implements Store {
     })
   }
 
+  async purgePools(before: number, limit: number): Promise<number> {
+    const db = await this.#db()
+    const t = this.#t
+    const rows = await this.#query<{ n: number }>(
+      db,
+      `WITH gone AS (
+         DELETE FROM ${t.pools} WHERE id IN (
+           SELECT p.id FROM ${t.pools} p WHERE p.created_at < $1
+             AND NOT EXISTS (SELECT 1 FROM ${t.runs} r WHERE r.pool_id = p.id)
+             AND NOT EXISTS (SELECT 1 FROM ${t.pools} c WHERE c.parent_pool_id = p.id)
+           LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING 1)
+       SELECT count(*) AS n FROM gone`,
+      [before, limit],
+    )
+    return Number(rows[0]?.n ?? 0)
+  }
+
+  async countPurgeable(runsBefore: number | null, logsBefore: number | null): Promise<{ runs: number; logLines: number }> {
+    const db = await this.#db()
+    const t = this.#t
+    const [runs, logs] = await Promise.all([
+      runsBefore === null
+        ? undefined
+        : this.#query<{ n: number }>(db, `SELECT count(*) AS n FROM ${t.runs} WHERE (status IN ('succeeded', 'failed', 'cancelled') AND finished_at < $1) OR deleted_at < $1`, [runsBefore]),
+      logsBefore === null
+        ? undefined
+        : this.#query<{ n: number }>(
+            db,
+            `SELECT count(*) AS n FROM ${t.runs} r JOIN ${t.logs} l ON l.run_id = r.id
+             WHERE r.status IN ('succeeded', 'failed', 'cancelled') AND r.finished_at < $1 AND ($2::int8 IS NULL OR r.finished_at >= $2::int8)`,
+            [logsBefore, runsBefore],
+          ),
+    ])
+    return { runs: Number(runs?.[0]?.n ?? 0), logLines: Number(logs?.[0]?.n ?? 0) }
+  }
+
   async purgeLogs(before: number, limit: number): Promise<number> {
     const db = await this.#db()
     const t = this.#t

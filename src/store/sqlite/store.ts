@@ -778,6 +778,38 @@ export class SqliteStore implements Store {
     })
   }
 
+  async purgePools(before: number, limit: number): Promise<number> {
+    return this.#write(
+      () =>
+        this.#stmt(
+          `DELETE FROM pools WHERE id IN (
+             SELECT p.id FROM pools p WHERE p.created_at < @before
+               AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.pool_id = p.id)
+               AND NOT EXISTS (SELECT 1 FROM pools c WHERE c.parent_pool_id = p.id)
+             LIMIT @limit)`,
+        ).run({ before, limit }).changes,
+    )
+  }
+
+  async countPurgeable(runsBefore: number | null, logsBefore: number | null): Promise<{ runs: number; logLines: number }> {
+    const runs =
+      runsBefore === null
+        ? 0
+        : (this.#stmt(`SELECT count(*) FROM runs WHERE (status IN ('succeeded', 'failed', 'cancelled') AND finished_at < @before) OR deleted_at < @before`)
+            .pluck()
+            .get({ before: runsBefore }) as number)
+    const logLines =
+      logsBefore === null
+        ? 0
+        : (this.#stmt(
+            `SELECT count(*) FROM runs r JOIN logs l ON l.run_id = r.id
+             WHERE r.status IN ('succeeded', 'failed', 'cancelled') AND r.finished_at < @logs AND (@runs IS NULL OR r.finished_at >= @runs)`,
+          )
+            .pluck()
+            .get({ logs: logsBefore, runs: runsBefore }) as number)
+    return { runs, logLines }
+  }
+
   async purgeLogs(before: number, limit: number): Promise<number> {
     return this.#write(
       () =>
