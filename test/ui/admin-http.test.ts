@@ -524,4 +524,51 @@ describe('admin UI over HTTP', () => {
   })
 })
 
-void vi
+
+
+describe('signing in to a server with a token', () => {
+  let engine: Engine
+  let server: RunningServer
+
+  beforeAll(async () => {
+    engine = createEngine({ tasks: [greet] })
+    server = await serve(engine, { port: 0, token: 'open sesame', onError: () => undefined })
+  })
+
+  afterAll(async () => {
+    await server?.close()
+    await engine?.close({ graceMs: 0 })
+  })
+
+  it('sends a browser to the sign-in page, refuses a wrong token, and signs in with the right one', async () => {
+    const browser = new Session(server.url)
+    const away = await browser.get('/admin/runs?status=failed')
+    expect(away.status).toBe(303)
+    expect(away.headers.get('location')).toBe('/admin/login?next=%2Fadmin%2Fruns%3Fstatus%3Dfailed')
+    const login = await browser.page('/admin/login?next=%2Fadmin%2Fruns%3Fstatus%3Dfailed')
+    expect(text(login)).toContain('This server requires its access token.')
+    expect(login).toContain('<input type="hidden" name="next" value="/admin/runs?status=failed"/>')
+    expect(login).toContain('<input type="password" id="token" name="token" autocomplete="current-password" required=""/>')
+
+    const wrong = await browser.post('/admin/login', { token: 'guess', next: '/admin/runs?status=failed' })
+    expect(wrong.status).toBe(401)
+    expect(text(await wrong.text())).toContain('That token is not valid.')
+    expect(browser.cookie).not.toContain('taskengine_token')
+
+    const right = await browser.post('/admin/login', { token: 'open sesame', next: '/admin/runs?status=failed' })
+    expect(right.status).toBe(303)
+    expect(right.headers.get('location')).toBe('/admin/runs?status=failed')
+    expect(right.headers.getSetCookie().find((c) => c.startsWith('taskengine_token='))).toMatch(/HttpOnly; SameSite=Strict/)
+    const runs = await browser.get('/admin/runs?status=failed')
+    expect(runs.status).toBe(200)
+    expect(text(await runs.text())).toContain('Runs 0 matching')
+  })
+
+  it('never sends you elsewhere after signing in', async () => {
+    const browser = new Session(server.url)
+    for (const next of ['https://evil.example/admin', '//evil.example/admin', '/api/runs']) {
+      const response = await browser.post('/admin/login', { token: 'open sesame', next })
+      expect(response.headers.get('location')).toBe('/admin')
+    }
+  })
+})
