@@ -536,7 +536,7 @@ run('admin UI in Chromium', () => {
         const settings = await page.locator('.nav a[href="/admin/settings"]').boundingBox()
         expect(settings!.x + settings!.width).toBeLessThanOrEqual(400)
       }
-      await page.screenshot({ path: join(SHOTS, `${name}-400.jpg`), type: 'jpeg', quality: 80 })
+      await page.screenshot({ path: join(SHOTS, `${name}-400.png`) })
     }
     await page.goto(url('/admin/runs'))
     const wrap = page.locator('#runs-table').locator('xpath=..')
@@ -560,7 +560,7 @@ run('admin UI in Chromium', () => {
     await page.click('#theme-toggle')
     for (const [path, name] of await everyPage()) {
       await page.goto(url(path))
-      await page.screenshot({ path: join(SHOTS, `${name}.jpg`), fullPage: true, type: 'jpeg', quality: 80 })
+      await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
     }
     await page.goto(url('/admin'))
     await page.click('#theme-toggle')
@@ -568,7 +568,7 @@ run('admin UI in Chromium', () => {
     await page.emulateMedia({ colorScheme: 'dark' })
     for (const [path, name] of await everyPage()) {
       await page.goto(url(path))
-      await page.screenshot({ path: join(SHOTS, `${name}-dark.jpg`), fullPage: true, type: 'jpeg', quality: 80 })
+      await page.screenshot({ path: join(SHOTS, `${name}-dark.png`), fullPage: true })
     }
     await page.emulateMedia({ colorScheme: 'light' })
     await engine.enqueue('hello', { name: 'menu' }, { createdBy: 'local' })
