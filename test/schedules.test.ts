@@ -107,7 +107,12 @@ describe('ticks under a fake clock', () => {
     for (const engine of trio) await scheduling(engine)
     await vi.advanceTimersByTimeAsync(10 * 60_000)
     const runs = await runsOf(trio[0]!, 'every-minute')
-    expect(iso(runs)).toEqual(Array.from({ length: 10 }, (_, i) => new Date(Date.UTC(2026, 5, 1, 0, i + 1)).toISOString()))
+    const minutes = Array.from({ length: 10 }, (_, i) => new Date(Date.UTC(2026, 5, 1, 0, i + 1)).toISOString())
+    expect(iso(runs)).toEqual(minutes)
+    // Each run names its tick; the store keeps fire keys unique.
+    expect(runs.map((r) => r.fireKey)).toEqual(minutes.map((m) => `every-minute@${m}`))
+    // A trigger is no tick: it has no fire key.
+    expect((await trio[1]!.triggerSchedule('every-minute')).fireKey).toBeNull()
   })
 
   it('skips a tick while the previous run is active when overlap is off', async () => {
@@ -161,8 +166,15 @@ describe('ticks under a fake clock', () => {
     await vi.advanceTimersByTimeAsync(5 * 60_000)
     const [expiring] = await runsOf(engine, 'expiring')
     const [lasting] = await runsOf(engine, 'lasting')
-    expect(expiring).toMatchObject({ runAt: new Date('2026-06-01T00:05:00Z'), notAfter: new Date('2026-06-01T00:10:00Z') })
+    expect(expiring).toMatchObject({ runAt: new Date('2026-06-01T00:05:00Z'), notAfter: new Date('2026-06-01T00:10:00Z'), status: 'pending' })
     expect(lasting!.notAfter).toBeNull()
+    // Maintenance (every leaseMs / 2 = 30 minutes here) finds the first run unstarted past the next tick.
+    await vi.advanceTimersByTimeAsync(26 * 60_000) // 00:31, maintenance ran at 00:30:30
+    const expired = await runsOf(engine, 'expiring')
+    expect(expired[0]).toMatchObject({ id: expiring!.id, status: 'cancelled', cancelReason: 'expired', error: { code: 'ERR_EXPIRED' }, startedAt: null })
+    // The 00:30 tick's run still has until 00:35.
+    expect(expired.at(-1)).toMatchObject({ runAt: new Date('2026-06-01T00:30:00Z'), status: 'pending' })
+    expect((await runsOf(engine, 'lasting')).every((r) => r.status === 'pending')).toBe(true)
   })
 
   it('persists toggles for every engine on the store, refuses to trigger a disabled schedule, and keeps history', async () => {

@@ -115,6 +115,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
           attempts: [],
           logCount: 0,
           deletedAt: null,
+          fireKey: null,
         })
         expect(outcome?.run).toEqual(run)
         expect(await store.getRun('no-such-id')).toBeUndefined()
@@ -614,6 +615,24 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect((await store.listRuns({ scheduleId: 's' })).data.map((r) => r.id)).toEqual([run.id])
         // Unknown schedules have no ticks to take.
         expect(await store.fireSchedule({ id: 'nope', tickAt: T0, nextTickAt: null, run: null, now: T0 })).toEqual({ fired: false })
+      })
+
+      it('keeps a tick\'s fire key unique among all runs: a repeat returns the run that holds it, finished or not', async () => {
+        const first = newRun({ scheduleId: 's', fireKey: 's@2026-11-23T12:01:00.000Z' })
+        const [a] = await store.insertRuns([first])
+        expect(a).toMatchObject({ created: true, run: { fireKey: 's@2026-11-23T12:01:00.000Z' } })
+        expect((await store.getRun(first.id))?.fireKey).toBe('s@2026-11-23T12:01:00.000Z')
+        const { run, token } = await claimOne()
+        await store.flush({ ...EMPTY, completions: [completion(run, token)] })
+        // Unlike a unique key, a fire key stays taken once its run finished.
+        const [again, other] = await store.insertRuns([newRun({ scheduleId: 's', fireKey: 's@2026-11-23T12:01:00.000Z' }), newRun({ scheduleId: 's', fireKey: 's@2026-11-23T12:02:00.000Z' })])
+        expect(again).toMatchObject({ created: false, run: { id: first.id, status: 'succeeded' } })
+        expect(other?.created).toBe(true)
+        // Even when the schedule's state was lost: the tick's run is not inserted twice.
+        await store.initSchedule({ id: 's', enabled: true, since: T0, nextTickAt: null, now: T0 })
+        const repeat = newRun({ scheduleId: 's', fireKey: 's@2026-11-23T12:01:00.000Z' })
+        expect(await store.fireSchedule({ id: 's', tickAt: T0 + 60_000, nextTickAt: null, run: repeat, now: T0 + 60_000 })).toMatchObject({ fired: true, insert: { created: false, run: { id: first.id } } })
+        expect((await store.listRuns({ scheduleId: 's' })).total).toBe(2)
       })
 
       it('gives a tick to exactly one of many concurrent callers', async () => {

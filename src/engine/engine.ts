@@ -33,7 +33,7 @@ import { STORE_LOG_BACKEND, checkLogBackend, type LogBackend, type LogBackendInf
 import { PoolHandle, poolStatus, type PoolEngine } from './pool.js'
 import { retentionSchedule, retentionTask, type RetentionOptions } from './retention.js'
 import { RunBatch } from './run-batch.js'
-import { ScheduleRegistry, Scheduler, type ScheduleInfo } from './scheduler.js'
+import { ScheduleRegistry, Scheduler, fireKeyOf, type ScheduleInfo } from './scheduler.js'
 import { SETTING_KEYS, checkSettingsPatch, defaultSettings, describeSettings, mergeSettings, type SettingInfo, type Settings } from './settings.js'
 import { Worker, type WorkerOptions } from './worker.js'
 
@@ -697,7 +697,8 @@ export class Engine {
             ...(createdBy === null ? {} : { createdBy }),
           }
           checkEnqueueOptions(options)
-          return newRunRow(task, args, options, { maxAttempts: settings.defaultMaxAttempts, label: DEFAULT_LABEL }, this.#clock())
+          const row = newRunRow(task, args, options, { maxAttempts: settings.defaultMaxAttempts, label: DEFAULT_LABEL }, this.#clock())
+          return tickAt === null ? row : { ...row, fireKey: fireKeyOf(schedule.id, tickAt) }
         },
         hasActiveRun: async (scheduleId) => (await store.listRuns({ scheduleId, status: ['pending', 'running', 'waiting'], pageSize: 1 })).total > 0,
         created: (run) => {

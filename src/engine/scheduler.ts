@@ -4,8 +4,10 @@
  * Every engine that runs a worker runs a scheduler; any number may share a store. A tick becomes
  * a run through {@link Store.fireSchedule}, which moves the schedule's last handled tick forward
  * under a lock and inserts the run in the same step, so of all the processes that wake up for a
- * tick exactly one enqueues it. Enabled state lives in the store, read on every wake-up, so a
- * toggle in one process holds for all.
+ * tick exactly one enqueues it; the run carries the tick's fire key (see {@link fireKeyOf}),
+ * unique among all runs, as a second lock and so that each run says which tick it is for.
+ * Enabled state lives in the store, read on every wake-up, so a toggle in one process holds for
+ * all.
  *
  * Ticks missed while no scheduler ran are skipped, except the last `catchUp` of them. A tick
  * counts as on time while it is late by at most a tenth of the time to the next tick (at least
@@ -59,6 +61,14 @@ export interface ScheduleInfo {
   readonly lastTickAt: Date | null
   /** The schedule's newest run (from a tick or a trigger). */
   readonly lastRun: Run | null
+}
+
+/**
+ * The fire key of a schedule's tick: `<schedule id>@<tick time, ISO 8601>`. Stored with the tick's
+ * run and unique among all runs, so a tick never has two runs, and each run says which tick it is.
+ */
+export function fireKeyOf(scheduleId: string, tickAt: number): string {
+  return `${scheduleId}@${new Date(tickAt).toISOString()}`
 }
 
 /** The schedules registered on an engine. */

@@ -21,6 +21,7 @@ export function runFromNew(row: NewRun): Run {
     parentId: row.parentId,
     poolId: row.poolId,
     scheduleId: row.scheduleId,
+    fireKey: row.fireKey ?? null,
     attempt: 0,
     attemptBase: 0,
     maxAttempts: row.maxAttempts,

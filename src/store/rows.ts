@@ -22,6 +22,7 @@ export interface RunRow {
   parent_id: string | null
   pool_id: string | null
   schedule_id: string | null
+  fire_key: string | null
   attempt: number | string
   attempt_base: number | string
   max_attempts: number | string
@@ -73,6 +74,7 @@ export function toRun(row: RunRow): Run {
     parentId: row.parent_id,
     poolId: row.pool_id,
     scheduleId: row.schedule_id,
+    fireKey: row.fire_key,
     attempt: num(row.attempt),
     attemptBase: num(row.attempt_base),
     maxAttempts: num(row.max_attempts),

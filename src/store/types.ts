@@ -58,6 +58,11 @@ export interface Run {
   readonly poolId: string | null
   /** The schedule that enqueued this run. */
   readonly scheduleId: string | null
+  /**
+   * The schedule tick this run is for (`<schedule id>@<tick time, ISO 8601>`), unique among all
+   * runs: a tick can never get two runs. `null` for runs not enqueued by a tick.
+   */
+  readonly fireKey: string | null
   /** Attempts started so far (over the run's whole life). */
   readonly attempt: number
   /** Attempts allowed since the last manual retry. */
@@ -115,6 +120,8 @@ export interface NewRun {
   readonly parentId: string | null
   readonly poolId: string | null
   readonly scheduleId: string | null
+  /** The schedule tick the run is for; unique among all runs (an insert that repeats one returns the run holding it). */
+  readonly fireKey?: string | null
   readonly maxAttempts: number
   readonly backoff: BackoffSpec | null
   readonly timeoutMs: number | null

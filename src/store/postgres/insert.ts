@@ -26,7 +26,7 @@ export function insertStatement(table: string, runs: readonly NewRun[], options:
   const groups = grouped.map((g) => g.shared)
   const groupIndex = new Map(grouped.flatMap((g, i) => g.rows.map((r) => [r, i + 1] as const)))
   const groupOf = runs.map((r) => groupIndex.get(r)!)
-  const columns = `id, args, args_hash, unique_key, status, task, label, queue, priority, tags, category, created_by, parent_id, pool_id,
+  const columns = `id, args, args_hash, unique_key, fire_key, status, task, label, queue, priority, tags, category, created_by, parent_id, pool_id,
     schedule_id, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, enqueued_at, updated_at`
   const shared = `g.task, g.label, g.queue, g.priority, g.tags::json, g.category, g.created_by, g.parent_id, g.pool_id, g.schedule_id,
     g.max_attempts, g.backoff::json, g.timeout_ms, g.run_at, g.not_after, g.created_at, g.created_at, g.created_at`
@@ -54,6 +54,7 @@ export function insertStatement(table: string, runs: readonly NewRun[], options:
     groupColumns((r) => r.createdAt),
     options.channel,
     options.payload,
+    runs.map((r) => r.fireKey ?? null),
   ]
   const g = `unnest($5::text[], $6::text[], $7::text[], $8::int8[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
       $15::int8[], $16::text[], $17::int8[], $18::int8[], $19::int8[], $20::int8[])
@@ -61,12 +62,12 @@ export function insertStatement(table: string, runs: readonly NewRun[], options:
   // One group: a cross join with its single row. Several: a join on the group number.
   let select: string
   if (groups.length === 1) {
-    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, 'pending', ${shared}
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS v(id, args, args_hash, unique_key), ${g}`
+    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, v.fire_key, 'pending', ${shared}
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $23::text[]) AS v(id, args, args_hash, unique_key, fire_key), ${g}`
   } else {
     values.push(groupOf)
-    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, 'pending', ${shared}
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $23::int4[]) AS v(id, args, args_hash, unique_key, grp)
+    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, v.fire_key, 'pending', ${shared}
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $23::text[], $24::int4[]) AS v(id, args, args_hash, unique_key, fire_key, grp)
       JOIN ${g} ON g.n = v.grp`
   }
   // The NOTIFY is part of the statement, so it belongs to the same transaction as the insert:

@@ -219,8 +219,14 @@ CREATE TABLE settings (
   },
   {
     version: 3,
-    name: 'claims leave the start time to the worker',
+    name: 'claims leave the start time to the worker; schedule fire keys',
     sql: `
+-- The schedule tick a run is for ("<schedule id>@<tick time>"). Taking a tick (schedules.last_tick_at)
+-- already admits one run per tick; the key makes that visible on the run and holds even if the
+-- schedule's row is reset.
+ALTER TABLE runs ADD COLUMN fire_key TEXT COLLATE "C";
+CREATE UNIQUE INDEX runs_fire_key ON runs (fire_key) WHERE fire_key IS NOT NULL;
+
 -- A claimed run has no start time until its worker starts the handler (a run claimed ahead may
 -- wait in the worker's buffer); a rescue refunds the attempt of a run that never started.
 CREATE OR REPLACE FUNCTION claim_runs(p_now BIGINT, p_tasks TEXT[], p_queues TEXT[], p_limit INTEGER, p_worker TEXT, p_token TEXT, p_lease_until BIGINT)

@@ -147,7 +147,7 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/
 // `SELECT *` fails ("cached plan must not change result type") once a later migration adds a
 // column while older processes still run.
 /** The columns of {@link RunRow}. */
-const RUN_COLUMNS = `id, task, label, queue, priority, status, args, tags, category, created_by, unique_key, parent_id, pool_id, schedule_id,
+const RUN_COLUMNS = `id, task, label, queue, priority, status, args, tags, category, created_by, unique_key, parent_id, pool_id, schedule_id, fire_key,
   attempt, attempt_base, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, enqueued_at, started_at, finished_at, updated_at,
   worker_id, lease_expires_at, cancel_requested_at, cancel_reason, progress, data, error, attempts, log_count, deleted_at`
 const POOL_COLUMNS = 'id, parent_run_id, root_id, label, created_at, closed_at'
@@ -500,7 +500,7 @@ export class PostgresStore implements Store {
     // wake its workers itself at the right moment.
     const db = (client as pg.ClientBase | undefined) ?? pool
     const payload = client === undefined ? this.#instance : ''
-    const hasUnique = runs.some((r) => r.uniqueKey !== null)
+    const hasUnique = runs.some((r) => r.uniqueKey !== null || (r.fireKey ?? null) !== null)
     const { text, values } = insertStatement(this.#t.runs, runs, { returnIds: hasUnique, channel: this.schema, payload })
     const rows = await this.#query<{ id: string | null }>(db, text, values)
     if (!hasUnique) {
@@ -508,17 +508,23 @@ export class PostgresStore implements Store {
       return runs.map((r) => ({ run: runFromNew(r), created: true }))
     }
     const inserted = new Set(rows.map((r) => r.id))
-    const lost = [...new Set(runs.filter((r) => !inserted.has(r.id)).map((r) => r.uniqueKey))]
+    const skipped = runs.filter((r) => !inserted.has(r.id))
+    const lost = [...new Set(skipped.map((r) => r.uniqueKey).filter((k) => k !== null))]
+    const lostTicks = [...new Set(skipped.map((r) => r.fireKey ?? null).filter((k) => k !== null))]
     const holders = new Map<string | null, RunRow>()
+    const tickHolders = new Map<string | null, RunRow>()
     if (lost.length > 0) {
       for (const row of await this.#query<RunRow>(db, `SELECT ${RUN_COLUMNS} FROM ${this.#t.runs} WHERE unique_key = ANY($1::text[]) AND status IN ${ACTIVE}`, [lost])) {
         holders.set(row.unique_key, row)
       }
     }
+    if (lostTicks.length > 0) {
+      for (const row of await this.#query<RunRow>(db, `SELECT ${RUN_COLUMNS} FROM ${this.#t.runs} WHERE fire_key = ANY($1::text[])`, [lostTicks])) tickHolders.set(row.fire_key, row)
+    }
     const outcomes = runs.map((r) => {
       if (inserted.has(r.id)) return { run: runFromNew(r), created: true }
-      const holder = holders.get(r.uniqueKey)
-      if (holder === undefined) throw new ConflictError(`run ${r.id} was not inserted and no active run holds unique key ${describeValue(r.uniqueKey)}`)
+      const holder = tickHolders.get(r.fireKey ?? null) ?? holders.get(r.uniqueKey)
+      if (holder === undefined) throw new ConflictError(`run ${r.id} was not inserted and no run holds its fire key or unique key ${describeValue(r.uniqueKey)}`)
       return { run: toRun(holder), created: false }
     })
     if (inserted.size > 0 && client === undefined) this.#notify()

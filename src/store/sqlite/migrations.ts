@@ -145,4 +145,15 @@ CREATE TABLE settings (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'schedule fire keys',
+    sql: `
+-- The schedule tick a run is for ("<schedule id>@<tick time>"). Taking a tick (schedules.last_tick_at)
+-- already admits one run per tick; the key makes that visible on the run and holds even if the
+-- schedule's row is reset.
+ALTER TABLE runs ADD COLUMN fire_key TEXT;
+CREATE UNIQUE INDEX runs_fire_key ON runs (fire_key) WHERE fire_key IS NOT NULL;
+`,
+  },
 ]

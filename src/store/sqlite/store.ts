@@ -217,10 +217,10 @@ export class SqliteStore implements Store {
   #insert(runs: readonly NewRun[]): Set<string> | undefined {
     // Rows of one enqueueMany share everything but id, arguments and keys: send the shared
     // values once as parameters and only the varying ones through one JSON array.
-    const hasUnique = runs.some((r) => r.uniqueKey !== null)
-    const sql = `INSERT INTO runs (id, args, args_hash, unique_key, status, task, label, queue, priority, tags, category, created_by, parent_id, pool_id,
+    const hasUnique = runs.some((r) => r.uniqueKey !== null || (r.fireKey ?? null) !== null)
+    const sql = `INSERT INTO runs (id, args, args_hash, unique_key, fire_key, status, task, label, queue, priority, tags, category, created_by, parent_id, pool_id,
         schedule_id, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, enqueued_at, updated_at)
-      SELECT v.value->>0, v.value->>1, v.value->>2, v.value->>3, 'pending', @task, @label, @queue, @priority, @tags, @category, @createdBy, @parentId,
+      SELECT v.value->>0, v.value->>1, v.value->>2, v.value->>3, v.value->>4, 'pending', @task, @label, @queue, @priority, @tags, @category, @createdBy, @parentId,
         @poolId, @scheduleId, @maxAttempts, @backoff, @timeoutMs, @runAt, @notAfter, @createdAt, @createdAt, @createdAt
       FROM json_each(@rows) v WHERE true ON CONFLICT DO NOTHING`
     const inserted = new Set<string>()
@@ -242,7 +242,7 @@ export class SqliteStore implements Store {
         runAt: shared.runAt,
         notAfter: shared.notAfter,
         createdAt: shared.createdAt,
-        rows: JSON.stringify(rows.map((r) => [r.id, r.args, r.argsHash, r.uniqueKey])),
+        rows: JSON.stringify(rows.map((r) => [r.id, r.args, r.argsHash, r.uniqueKey, r.fireKey ?? null])),
       }
       if (hasUnique) for (const id of this.#stmt(`${sql} RETURNING id`).pluck().all(params) as string[]) inserted.add(id)
       else this.#stmt(sql).run(params)
@@ -257,11 +257,12 @@ export class SqliteStore implements Store {
       return runs.map((r) => ({ run: runFromNew(r), created: true }))
     }
     const byKey = this.#stmt(`SELECT * FROM runs WHERE unique_key = ? AND status IN ${ACTIVE}`)
+    const byFireKey = this.#stmt('SELECT * FROM runs WHERE fire_key = ?')
     const outcomes = runs.map((r) => {
       if (inserted.has(r.id)) return { run: runFromNew(r), created: true }
-      const holder = byKey.get(r.uniqueKey) as RunRow | undefined
-      if (holder === undefined) throw new ConflictError(`run ${r.id} was not inserted and no active run holds unique key ${String(r.uniqueKey)}`)
-      return { run: toRun(holder), created: false }
+      const holder = ((r.fireKey ?? null) === null ? undefined : byFireKey.get(r.fireKey)) ?? byKey.get(r.uniqueKey)
+      if (holder === undefined) throw new ConflictError(`run ${r.id} was not inserted and no run holds its fire key or unique key ${String(r.uniqueKey)}`)
+      return { run: toRun(holder as RunRow), created: false }
     })
     if (inserted.size > 0) this.#notify()
     return outcomes
