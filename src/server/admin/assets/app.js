@@ -330,7 +330,7 @@
     }
   }
   const asData = (href) => {
-    const url = new window.URL(href, location.href)
+    const url = new URL(href, location.href)
     url.searchParams.set('format', 'json')
     return url
   }
@@ -388,7 +388,7 @@
       },
       onEvent(event) {
         if (newRuns && mayBeNew(event)) {
-          window.clearTimeout(countTimer)
+          clearTimeout(countTimer)
           countTimer = setTimeout(countNewRuns, 250)
         }
         for (const row of $$(`tr[data-run-id="${event.runId}"]`)) {
@@ -475,7 +475,7 @@
       try {
         const response = await fetch(location.href, { headers: { accept: 'text/html' } })
         if (!response.ok) throw new Error(String(response.status))
-        const fresh = new window.DOMParser().parseFromString(await response.text(), 'text/html')
+        const fresh = new DOMParser().parseFromString(await response.text(), 'text/html')
         for (const region of $$('[data-live-region]')) {
           // Not under the user's hands: a focused switch or field stays as it is until next time.
           if (region.contains(document.activeElement) && document.activeElement !== document.body) continue
@@ -548,7 +548,7 @@
     const user = menu.dataset.user
     let soonTimer
     const soon = () => {
-      window.clearTimeout(soonTimer)
+      clearTimeout(soonTimer)
       soonTimer = setTimeout(() => void load(), 250)
     }
     const CHANGES = new Set(['started', 'waiting', 'resumed', 'retrying', 'retried', 'deleted', 'succeeded', 'failed', 'cancelled'])
