@@ -566,6 +566,43 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       })
     })
 
+    describe('stats of finished runs', () => {
+      it('counts every status, leaves deleted runs out of counts and throughput, and buckets each finished run once', async () => {
+        const rows = Array.from({ length: 8 }, () => newRun())
+        await store.insertRuns(rows)
+        const claimed = await store.claimRuns(claimRequest({ limit: 8 }))
+        const outcomes: [Completion['status'], number][] = [
+          ['succeeded', T0 + 10],
+          ['succeeded', T0 + 59_999],
+          ['failed', T0 + 60_000],
+          ['cancelled', T0 + 61_000],
+          ['succeeded', T0 + 150_000],
+          ['succeeded', T0 + 10],
+        ]
+        await store.flush({
+          ...EMPTY,
+          completions: outcomes.map(([status, finishedAt], i) =>
+            completion(claimed[i]!, claimed[i]!.token, status === 'succeeded' ? { status, finishedAt } : { status, finishedAt, data: undefined, error: { message: 'x', code: 'E', name: 'Error' } }),
+          ),
+        })
+        // One still runs, one waits on a pool, one finished run is deleted.
+        await store.flush({ ...EMPTY, waits: [{ id: claimed[7]!.id, token: claimed[7]!.token, waiting: true }] })
+        await store.deleteRun(claimed[5]!.id, T0 + 20)
+        await store.insertRuns([newRun({ runAt: T0 + 1e9 })])
+        const stats = await store.stats(T0)
+        expect(stats.statuses).toEqual({ pending: 1, running: 1, waiting: 1, succeeded: 3, failed: 1, cancelled: 1 })
+        expect(stats.queues).toEqual([{ queue: 'default', pending: 1, running: 2, oldestPendingAt: null }])
+        expect(await store.throughput(T0, T0 + 150_000, 60_000)).toEqual([
+          { start: new Date(T0), succeeded: 2, failed: 0, cancelled: 0 },
+          { start: new Date(T0 + 60_000), succeeded: 0, failed: 1, cancelled: 1 },
+          // The last bucket ends at `until`: a run finished at `until` is not in it.
+          { start: new Date(T0 + 120_000), succeeded: 0, failed: 0, cancelled: 0 },
+        ])
+        expect(await store.throughput(T0 + 60_000, T0 + 60_000, 60_000)).toEqual([])
+        expect((await store.throughput(T0 - 600_000, T0 + 600_000, 1000)).reduce((n, b) => n + b.succeeded + b.failed + b.cancelled, 0)).toBe(5)
+      })
+    })
+
     describe('workers', () => {
       it('registers, refreshes, lists live ones and removes workers', async () => {
         const worker = { id: 'w1', host: 'h', pid: 1, concurrency: 4, busy: 1, queues: null, tasks: ['work'], running: ['r1'], startedAt: T0, heartbeatAt: T0, observer: false }

@@ -555,7 +555,7 @@ export interface Store {
 
   /** Run counts by status and by queue. `now` decides which pending runs are due. */
   stats(now: number): Promise<StoreStats>
-  /** Runs finished since `since`, counted per `bucketMs`, oldest bucket first, empty buckets included. */
+  /** Runs finished since `since` (and not deleted), counted per `bucketMs`, oldest bucket first, empty buckets included. */
   throughput(since: number, until: number, bucketMs: number): Promise<ThroughputBucket[]>
 
   /** Registers or refreshes a worker process. */
