@@ -624,6 +624,8 @@
         } else fillJson('live-data', result.data ?? null)
         if (result.error) showError(result.error)
         $('#live-actions').hidden = false
+        const sub = $('#live-sub')
+        if (sub) sub.textContent = `The run ${result.status} after ${formatDuration(result.durationMs)}. It executed in this server process, so it is not kept in the runs list.`
         setLive('off', 'finished')
       } else if (data.cmd === 'error') {
         done = true

@@ -156,15 +156,15 @@ export function OverviewPage({ page, data }: { page: PageContext; data: Overview
             <p class="empty">No failed runs.</p>
           ) : (
             <div class="table-wrap">
-              <table>
+              <table class="fit">
                 <tbody>
                   {data.recentFailures.map((run) => (
                     <tr data-failed-run={run.id}>
-                      <td>
-                        <a href={`${page.admin}/runs/${run.id}`}>{run.task}</a>
+                      <td class="what">
+                        <a href={`${page.admin}/runs/${run.id}`} title={run.task}>{run.task}</a>
                       </td>
-                      <td class="truncate muted">{run.error?.message ?? ''}</td>
-                      <td class="nowrap">
+                      <td class="truncate muted" title={run.error?.message ?? ''}>{run.error?.message ?? ''}</td>
+                      <td class="nowrap when">
                         <Time date={run.finishedAt} now={page.now} />
                       </td>
                     </tr>

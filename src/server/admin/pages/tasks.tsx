@@ -287,7 +287,7 @@ export function LivePage({ page, task, ticket, args, label }: { page: PageContex
               starting
             </span>
           </h1>
-          <p class="sub">Live: log lines and progress arrive as the run writes them. The run executes in this server process: leaving this page cancels it.</p>
+          <p class="sub" id="live-sub">Live: log lines and progress arrive as the run writes them. The run executes in this server process: leaving this page cancels it.</p>
         </div>
         <div class="actions" id="live-actions" hidden>
           <a class="button primary" href={`${base}?${prefillQuery(args)}`}>
