@@ -14,7 +14,6 @@ import {
   RUN_STATES,
   type Artifact,
   type ArtifactContent,
-  type NewRun,
   type Pool,
   type PoolCounts,
   type Run,
@@ -25,7 +24,7 @@ import {
   type ThroughputBucket,
   type WorkerInfo,
 } from '../store/types.js'
-import { checkEnqueueOptions, enqueueOptionIssues, hashArgs, newRunRow, type EnqueueOptions } from './enqueue.js'
+import { checkEnqueueOptions, enqueueOptionIssues, hashArgs, newRunRow, newRunRows, type EnqueueOptions } from './enqueue.js'
 import { EventBus, deliver, type RunEvent, type RunEventFilter, type RunEventListener } from './events.js'
 import { RunTracker, executeRun, type LogLimits, type PoolOpener, type RunSpec } from './execute.js'
 import { newId } from './ids.js'
@@ -315,29 +314,28 @@ export class Engine {
     const store = await this.#ready()
     const now = this.#clock()
     const defaults = { maxAttempts: (this.#settings ?? (await this.#loadSettings())).defaultMaxAttempts, label: DEFAULT_LABEL }
-    const results = new Array<Run | undefined>(parsed.length)
-    const rows: NewRun[] = []
-    const slots: number[] = []
-    for (let i = 0; i < parsed.length; i++) {
-      if (task.reuseResultMs !== undefined) {
+    // Arguments with a recent identical success get that run instead (tasks that reuse results).
+    let fresh = parsed
+    let reused: Map<number, Run> | undefined
+    if (task.reuseResultMs !== undefined) {
+      fresh = []
+      for (let i = 0; i < parsed.length; i++) {
         const reusable = await store.findReusable(task.key, hashArgs(JSON.parse(JSON.stringify(parsed[i])) as unknown), now - task.reuseResultMs)
-        if (reusable !== undefined) {
-          results[i] = reusable
-          continue
-        }
+        if (reusable === undefined) fresh.push(parsed[i]!)
+        else (reused ??= new Map()).set(i, reusable)
       }
-      rows.push(newRunRow(task, parsed[i]!, options, defaults, now))
-      slots.push(i)
     }
+    const rows = newRunRows(task, fresh, options, defaults, now)
     const client = options.client
     const outcomes = await store.insertRuns(rows, client === undefined ? undefined : { client })
-    outcomes.forEach((outcome, j) => {
-      results[slots[j]!] = outcome.run
-      if (outcome.created && client === undefined && this.#bus.active) {
-        this.#bus.emit({ type: 'created', runId: outcome.run.id, task: task.key, poolId: outcome.run.poolId, time: outcome.run.createdAt, run: outcome.run })
+    const results = new Array<Run>(parsed.length)
+    for (let i = 0, j = 0; i < parsed.length; i++) results[i] = reused?.get(i) ?? outcomes[j++]!.run
+    if (client === undefined && this.#bus.active) {
+      for (const outcome of outcomes) {
+        if (outcome.created) this.#bus.emit({ type: 'created', runId: outcome.run.id, task: task.key, poolId: outcome.run.poolId, time: outcome.run.createdAt, run: outcome.run })
       }
-    })
-    return results as Run[]
+    }
+    return results
   }
 
   /**

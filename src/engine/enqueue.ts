@@ -155,41 +155,75 @@ export interface EnqueueDefaults {
 
 /** Builds the row to store for one validated argument object. */
 export function newRunRow(task: AnyTask, args: Record<string, unknown>, options: EnqueueOptions, defaults: EnqueueDefaults, now: number): NewRun {
-  const argsJson = JSON.stringify(args)
+  return newRunRows(task, [args], options, defaults, now)[0]!
+}
+
+const NO_TAGS: readonly string[] = Object.freeze([])
+
+/**
+ * Builds the rows to store for validated argument objects, all with the same options: what they
+ * share is worked out once, and every row holds the same values (the store sends them once).
+ */
+export function newRunRows(task: AnyTask, argsList: readonly Record<string, unknown>[], options: EnqueueOptions, defaults: EnqueueDefaults, now: number): NewRun[] {
   const taskDefaults = task.defaults
   const runAt = options.runAt !== undefined ? toMs(options.runAt) : now + (options.delayMs ?? taskDefaults.delayMs ?? 0)
   const taskBackoff = typeof task.backoff === 'function' ? undefined : task.backoff
-  let uniqueKey = options.uniqueKey ?? null
-  if (uniqueKey === null && task.uniqueKey !== undefined) {
-    const derived = task.uniqueKey(args)
-    if (derived !== undefined && (typeof derived !== 'string' || derived === '')) {
-      throw new ValidationError(`task "${task.key}": uniqueKey() must return a non-empty string or undefined, got ${describeValue(derived)}`)
+  const label = options.label ?? taskDefaults.label ?? defaults.label
+  const queue = options.queue ?? task.queue ?? 'default'
+  const priority = options.priority ?? task.priority ?? 0
+  const tags = options.tags ?? taskDefaults.tags ?? NO_TAGS
+  const category = options.category ?? taskDefaults.category ?? 'user'
+  const createdBy = options.createdBy ?? taskDefaults.createdBy ?? null
+  const parentId = options.parentId ?? null
+  const poolId = options.poolId ?? null
+  const scheduleId = options.scheduleId ?? null
+  const maxAttempts = options.maxAttempts ?? task.maxAttempts ?? defaults.maxAttempts
+  // null: the engine default. A task's backoff function stays with the task definition.
+  const backoff = options.backoff ?? taskBackoff ?? null
+  const timeoutMs = options.timeoutMs ?? task.timeoutMs ?? null
+  const notAfter = options.notAfter !== undefined ? toMs(options.notAfter) : taskDefaults.notAfterMs === undefined ? null : runAt + taskDefaults.notAfterMs
+  const hashed = task.reuseResultMs !== undefined
+  const rows = new Array<NewRun>(argsList.length)
+  for (let i = 0; i < argsList.length; i++) {
+    const args = argsList[i]!
+    let uniqueKey = options.uniqueKey ?? null
+    if (uniqueKey === null && task.uniqueKey !== undefined) {
+      const derived = task.uniqueKey(args)
+      if (derived !== undefined && (typeof derived !== 'string' || derived === '')) {
+        throw new ValidationError(`task "${task.key}": uniqueKey() must return a non-empty string or undefined, got ${describeValue(derived)}`)
+      }
+      uniqueKey = derived ?? null
     }
-    uniqueKey = derived ?? null
+    rows[i] = {
+      id: newId(),
+      task: task.key,
+      label,
+      queue,
+      priority,
+      args: hasKeys(args) ? JSON.stringify(args) : '{}',
+      argsHash: hashed ? hashArgs(args) : null,
+      tags,
+      category,
+      createdBy,
+      uniqueKey,
+      parentId,
+      poolId,
+      scheduleId,
+      maxAttempts,
+      backoff,
+      timeoutMs,
+      runAt,
+      notAfter,
+      createdAt: now,
+    }
   }
-  return {
-    id: newId(),
-    task: task.key,
-    label: options.label ?? taskDefaults.label ?? defaults.label,
-    queue: options.queue ?? task.queue ?? 'default',
-    priority: options.priority ?? task.priority ?? 0,
-    args: argsJson,
-    argsHash: task.reuseResultMs === undefined ? null : hashArgs(args),
-    tags: options.tags ?? taskDefaults.tags ?? [],
-    category: options.category ?? taskDefaults.category ?? 'user',
-    createdBy: options.createdBy ?? taskDefaults.createdBy ?? null,
-    uniqueKey,
-    parentId: options.parentId ?? null,
-    poolId: options.poolId ?? null,
-    scheduleId: options.scheduleId ?? null,
-    maxAttempts: options.maxAttempts ?? task.maxAttempts ?? defaults.maxAttempts,
-    // null: the engine default. A task's backoff function stays with the task definition.
-    backoff: options.backoff ?? taskBackoff ?? null,
-    timeoutMs: options.timeoutMs ?? task.timeoutMs ?? null,
-    runAt,
-    notAfter: options.notAfter !== undefined ? toMs(options.notAfter) : taskDefaults.notAfterMs === undefined ? null : runAt + taskDefaults.notAfterMs,
-    createdAt: now,
-  }
+  return rows
+}
+
+/** Whether an argument object has any field (most batches of no-argument tasks have none: no JSON to make). */
+function hasKeys(args: Record<string, unknown>): boolean {
+  for (const key in args) if (Object.hasOwn(args, key)) return true
+  return false
 }
 
 function toMs(value: Date | number): number {

@@ -5,7 +5,36 @@
 import type { NewRun, Run } from './types.js'
 
 export function runFromNew(row: NewRun): Run {
-  const createdAt = new Date(row.createdAt)
+  return runsFromNew([row])[0]!
+}
+
+const EMPTY_ARGS: Readonly<Record<string, unknown>> = Object.freeze({})
+
+/**
+ * The stored views of many inserted runs. Runs of one batch share what they have in common: one
+ * `Date` per distinct time (runs are read-only values; a batch usually has one creation time)
+ * and one frozen empty argument object. A batch of 100,000 runs then costs 100,000 objects, not
+ * 300,000 (measured: a third of the time of a large enqueueMany went to allocating them).
+ */
+export function runsFromNew(rows: readonly NewRun[]): Run[] {
+  const dates = new Map<number, Date>()
+  let lastMs = Number.NaN
+  let last: Date | undefined
+  const dateOf = (ms: number): Date => {
+    if (ms === lastMs) return last!
+    let date = dates.get(ms)
+    if (date === undefined) dates.set(ms, (date = new Date(ms)))
+    lastMs = ms
+    last = date
+    return date
+  }
+  const runs = new Array<Run>(rows.length)
+  for (let i = 0; i < rows.length; i++) runs[i] = fromNew(rows[i]!, dateOf)
+  return runs
+}
+
+function fromNew(row: NewRun, dateOf: (ms: number) => Date): Run {
+  const createdAt = dateOf(row.createdAt)
   return {
     id: row.id,
     task: row.task,
@@ -13,7 +42,7 @@ export function runFromNew(row: NewRun): Run {
     queue: row.queue,
     priority: row.priority,
     status: 'pending',
-    args: row.args === '{}' ? {} : (JSON.parse(row.args) as Record<string, unknown>),
+    args: row.args === '{}' ? EMPTY_ARGS : (JSON.parse(row.args) as Record<string, unknown>),
     tags: row.tags,
     category: row.category,
     createdBy: row.createdBy,
@@ -27,8 +56,8 @@ export function runFromNew(row: NewRun): Run {
     maxAttempts: row.maxAttempts,
     backoff: row.backoff,
     timeoutMs: row.timeoutMs,
-    runAt: new Date(row.runAt),
-    notAfter: row.notAfter === null ? null : new Date(row.notAfter),
+    runAt: dateOf(row.runAt),
+    notAfter: row.notAfter === null ? null : dateOf(row.notAfter),
     createdAt,
     enqueuedAt: createdAt,
     startedAt: null,

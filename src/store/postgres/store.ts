@@ -23,7 +23,7 @@ import { ConflictError, ValidationError, coerceError, describeValue } from '../.
 import type { LogEntry } from '../../task/context.js'
 import { ClaimPlan, limitsBind } from '../claim-plan.js'
 import { bucketsFrom, countsFrom, toClaimedRun, withLostWorker, type ClaimRow } from '../shared.js'
-import { runFromNew } from '../new-run.js'
+import { runFromNew, runsFromNew } from '../new-run.js'
 import {
   EXPIRED_ERROR,
   attemptJson,
@@ -505,7 +505,7 @@ export class PostgresStore implements Store {
     const rows = await this.#query<{ id: string | null }>(db, text, values)
     if (!hasUnique) {
       if (client === undefined) this.#notify()
-      return runs.map((r) => ({ run: runFromNew(r), created: true }))
+      return runsFromNew(runs).map((run) => ({ run, created: true }))
     }
     const inserted = new Set(rows.map((r) => r.id))
     const skipped = runs.filter((r) => !inserted.has(r.id))
