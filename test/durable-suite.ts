@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   CancelledError,
   ConflictError,
+  LeaseLostError,
   NotFoundError,
   RetryLaterError,
   UnrecoverableError,
@@ -69,6 +70,24 @@ export function severable(store: Store): { store: Store; sever(): void } {
   }
 }
 
+/** A store that counts the calls of each method and keeps the batches written (to observe a worker). */
+export function observed(store: Store): { store: Store; calls: Map<string, number>; batches: WriteBatch[] } {
+  const calls = new Map<string, number>()
+  const batches: WriteBatch[] = []
+  const proxy = new Proxy(store, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver)
+      if (typeof value !== 'function' || typeof key !== 'string') return value
+      return (...args: unknown[]) => {
+        calls.set(key, (calls.get(key) ?? 0) + 1)
+        if (key === 'flush') batches.push(args[0] as WriteBatch)
+        return (value as (...a: unknown[]) => unknown).apply(target, args)
+      }
+    },
+  })
+  return { store: proxy, calls, batches }
+}
+
 export function describeDurable(backend: DurableBackend): void {
   const engines: Engine[] = []
   afterEach(async () => {
@@ -109,6 +128,24 @@ export function describeDurable(backend: DurableBackend): void {
       return { text: ctx.args.text.repeat(ctx.args.times), at: ctx.args.at?.toISOString() ?? null, attempt: ctx.attempt }
     },
   })
+
+  /** A task whose runs wait for their signal, recording which started and which were aborted. */
+  const blocking = () => {
+    const started: string[] = []
+    const aborted: string[] = []
+    const task = defineTask({
+      key: 'blocking',
+      run: (ctx) =>
+        new Promise((_, reject) => {
+          started.push(ctx.runId)
+          ctx.signal.addEventListener('abort', () => {
+            aborted.push(ctx.runId)
+            reject(ctx.signal.reason as Error)
+          })
+        }),
+    })
+    return { task, started, aborted }
+  }
 
   describe('enqueue', () => {
     it('stores a validated run and a worker executes it: data, logs, progress, attempts', async () => {
@@ -259,6 +296,210 @@ export function describeDurable(backend: DurableBackend): void {
     })
   })
 
+  describe('backoff under a fake clock', () => {
+    /** An engine whose clock only moves when the test moves it. */
+    function clocked(tasks: Parameters<typeof defineTask>[0][] | ReturnType<typeof defineTask>[]) {
+      const clock = { now: Date.UTC(2026, 0, 1) }
+      const watched = observed(backend.store())
+      const engine = engineWith({ tasks: tasks as never, clock: () => clock.now, store: watched.store })
+      /** Resolves once the worker has looked for runs `n` more times. */
+      const polls = async (n: number): Promise<void> => {
+        const before = watched.calls.get('claimRuns') ?? 0
+        await vi.waitFor(() => expect(watched.calls.get('claimRuns') ?? 0).toBeGreaterThanOrEqual(before + n))
+      }
+      return { engine, clock, polls }
+    }
+
+    it('waits between attempts per the default policy: exponential from 1 s, doubling, with jitter between half and all of it', async () => {
+      let calls = 0
+      const flaky = defineTask({
+        key: 'flaky-default',
+        maxAttempts: 3,
+        run() {
+          calls++
+          throw new Error('not yet')
+        },
+      })
+      const { engine, clock, polls } = clocked([flaky])
+      const runs = await engine.enqueueMany(flaky, Array.from({ length: 20 }, () => ({})))
+      await engine.start({ concurrency: 20 })
+      const delays = async (attempt: number): Promise<number[]> => {
+        const out: number[] = []
+        for (const run of runs) {
+          let stored: Run | undefined
+          await vi.waitFor(async () => {
+            stored = await engine.getRun(run.id)
+            expect(stored?.attempts).toHaveLength(attempt)
+          })
+          expect(stored).toMatchObject({ status: 'pending' })
+          out.push(stored!.runAt.getTime() - stored!.attempts[attempt - 1]!.finishedAt.getTime())
+        }
+        return out
+      }
+      const first = await delays(1)
+      expect(first.every((d) => d >= 500 && d <= 1000)).toBe(true)
+      expect(new Set(first).size).toBeGreaterThan(1)
+      // Nothing runs before it is due; at the due time the next attempt runs.
+      clock.now += 499
+      await polls(3)
+      expect(calls).toBe(20)
+      clock.now += 501
+      const second = await delays(2)
+      expect(second.every((d) => d >= 1000 && d <= 2000)).toBe(true)
+      clock.now += 2000
+      for (const run of runs) expect((await waitForStatus(engine, run.id, 'failed')).attempts).toHaveLength(3)
+      expect(calls).toBe(60)
+    })
+
+    it("waits as a task's backoff function says, given the attempt and its error", async () => {
+      const seen: [number, string][] = []
+      const custom = defineTask({
+        key: 'custom-backoff',
+        maxAttempts: 3,
+        backoff: (attempt, error) => {
+          seen.push([attempt, error.message])
+          return attempt * 7000
+        },
+        run(ctx) {
+          if (ctx.attempt < 3) throw new Error(`failure ${ctx.attempt}`)
+          return 'third time'
+        },
+      })
+      const { engine, clock, polls } = clocked([custom])
+      const run = await engine.enqueue(custom, {})
+      await engine.start()
+      const start = clock.now
+      await vi.waitFor(async () => expect((await engine.getRun(run.id))?.attempts).toHaveLength(1))
+      expect((await engine.getRun(run.id))?.runAt).toEqual(new Date(start + 7000))
+      clock.now += 6999
+      await polls(3) // the worker looked three times: not due yet
+      expect((await engine.getRun(run.id))?.attempts).toHaveLength(1)
+      clock.now += 1
+      await vi.waitFor(async () => expect((await engine.getRun(run.id))?.attempts).toHaveLength(2))
+      expect((await engine.getRun(run.id))?.runAt).toEqual(new Date(clock.now + 14_000))
+      clock.now += 14_000
+      expect((await waitForStatus(engine, run.id, 'succeeded')).data).toBe('third time')
+      expect(seen).toEqual([
+        [1, 'failure 1'],
+        [2, 'failure 2'],
+      ])
+    })
+  })
+
+  describe('what a running handler sees and writes', () => {
+    it('streams every progress update live but writes it to the store at most once per interval', async () => {
+      let release: () => void = () => undefined
+      const steps = defineTask({
+        key: 'steps',
+        async run(ctx) {
+          // One update per turn of the event loop, so only the worker's throttle can merge them.
+          for (let step = 1; step <= 50; step++) {
+            ctx.progress({ step, steps: 50 })
+            await new Promise((r) => setImmediate(r))
+          }
+          await new Promise<void>((r) => (release = r))
+          return ctx.label
+        },
+      })
+      const watched = observed(backend.store())
+      // A clock that stands still: the interval can only pass by the throttle's own timer.
+      const engine = engineWith({ tasks: [steps], store: watched.store, progressIntervalMs: 1000, clock: () => Date.UTC(2026, 0, 1) })
+      const live: number[] = []
+      engine.subscribe((e) => {
+        if (e.type === 'progress') live.push(e.progress.step ?? -1)
+      })
+      await engine.start()
+      const run = await engine.enqueue(steps, {}, { label: 'my label' })
+      await vi.waitFor(() => expect(live).toHaveLength(50))
+      expect(live).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
+      // The trailing write lands once the interval is over: the first update, then the last.
+      await vi.waitFor(async () => expect((await engine.getRun(run.id))?.progress).toMatchObject({ step: 50, percent: 100 }), { timeout: 3000 })
+      const written = watched.batches.flatMap((b) => b.progress.filter((p) => p.id === run.id).map((p) => p.progress.step))
+      expect(written).toEqual([1, 50])
+      release()
+      expect((await waitForStatus(engine, run.id, 'succeeded')).data).toBe('my label')
+    })
+
+    it('logs a failing hook of a durable run on the run, and keeps its status', async () => {
+      const hooked = defineTask({
+        key: 'hooked',
+        run: (ctx) => ({ label: ctx.label }),
+        onSuccess() {
+          throw new Error('post-action broke')
+        },
+        onSettled: () => Promise.reject(new Error('cleanup broke')),
+      })
+      const engine = engineWith({ tasks: [hooked] })
+      await engine.start()
+      const run = await engine.enqueue(hooked, {}, { label: 'nightly' })
+      const done = await waitForStatus(engine, run.id, 'succeeded')
+      expect(done.data).toEqual({ label: 'nightly' })
+      await vi.waitFor(async () => expect(await engine.getLogs(run.id)).toHaveLength(2))
+      const logs = await engine.getLogs(run.id)
+      expect(logs.map((l) => [l.level, l.message.split('\n')[0]])).toEqual([
+        ['error', 'onSuccess hook failed: Error: post-action broke'],
+        ['error', 'onSettled hook failed: Error: cleanup broke'],
+      ])
+    })
+
+    it('aborts a handler whose lease was taken over with LeaseLostError; what it writes afterwards is not stored', async () => {
+      const open = backend.database()
+      const seen: unknown[] = []
+      const taken = defineTask({
+        key: 'taken',
+        run: (ctx) =>
+          new Promise((_, reject) => {
+            ctx.signal.addEventListener('abort', () => {
+              seen.push(ctx.signal.reason)
+              // Late output of a handler that no longer holds its run.
+              ctx.log('written after the lease was lost')
+              ctx.progress({ percent: 99, message: 'stale' })
+              ctx.artifact('stale.txt', 'stale').then(
+                () => seen.push('artifact stored'),
+                (error: unknown) => seen.push(error),
+              )
+              reject(ctx.signal.reason as Error)
+            })
+          }),
+      })
+      const engine = engineWith({ tasks: [taken], store: open(), leaseMs: 600 })
+      await engine.start()
+      const run = await engine.enqueue(taken, {})
+      await waitForStatus(engine, run.id, 'running')
+      await vi.waitFor(async () => expect((await engine.getRun(run.id))?.startedAt).not.toBeNull())
+      // Another process finds the lease expired (as if this worker had hung), and another worker takes the run.
+      const other = open()
+      try {
+        const rescued = await other.rescueExpired(Date.now() + 60_000)
+        expect(rescued.map((r) => [r.id, r.status])).toEqual([[run.id, 'pending']])
+        const [claimed] = await other.claimRuns({ workerId: 'elsewhere', limit: 1, now: Date.now() + 60_000, leaseUntil: Date.now() + 120_000, tasks: ['taken'], queues: undefined, taskCaps: new Map(), queueCaps: new Map() })
+        expect(claimed?.id).toBe(run.id)
+        // At its next heartbeat the first worker learns it lost the run.
+        await vi.waitFor(() => expect(seen.length).toBeGreaterThanOrEqual(2), { timeout: 3000 })
+        expect(seen[0]).toBeInstanceOf(LeaseLostError)
+        expect(seen[1]).toBeInstanceOf(LeaseLostError)
+        // The run is the other worker's: nothing of the first attempt's late output is there.
+        const now = await engine.getRun(run.id)
+        expect(now).toMatchObject({ status: 'running', workerId: 'elsewhere', attempt: 2 })
+        expect(now?.progress).toBeNull()
+        expect((await engine.getLogs(run.id)).map((l) => l.message)).not.toContain('written after the lease was lost')
+        expect(await engine.listArtifacts(run.id)).toEqual([])
+      } finally {
+        await other.close()
+      }
+    })
+
+    it('keeps a handler that runs longer than its lease, renewing the lease by heartbeat', async () => {
+      const long = defineTask({ key: 'long', run: () => sleep(900).then(() => 'outlived its lease three times') })
+      const engine = engineWith({ tasks: [long], leaseMs: 300 })
+      await engine.start()
+      const run = await engine.enqueue(long, {})
+      const done = await waitForStatus(engine, run.id, 'succeeded')
+      expect(done).toMatchObject({ data: 'outlived its lease three times', attempt: 1 })
+      expect(done.attempts.map((a) => [a.outcome, a.error])).toEqual([['succeeded', null]])
+    })
+  })
+
   describe('retries, timeouts, errors', () => {
     it('retries a failing run with backoff until it succeeds, recording every attempt', async () => {
       let calls = 0
@@ -358,22 +599,6 @@ export function describeDurable(backend: DurableBackend): void {
   })
 
   describe('control', () => {
-    const blocking = () => {
-      const started: string[] = []
-      const aborted: string[] = []
-      const task = defineTask({
-        key: 'blocking',
-        run: (ctx) =>
-          new Promise((_, reject) => {
-            started.push(ctx.runId)
-            ctx.signal.addEventListener('abort', () => {
-              aborted.push(ctx.runId)
-              reject(ctx.signal.reason as Error)
-            })
-          }),
-      })
-      return { task, started, aborted }
-    }
 
     it('cancels a pending run at once and a running one through its signal', async () => {
       const { task, started, aborted } = blocking()
@@ -702,6 +927,46 @@ export function describeDurable(backend: DurableBackend): void {
       expect(events.filter((e) => e.runId === run.id).map((e) => e.type)).toEqual(['created', 'started', 'log', 'progress', 'succeeded'])
       const final = events.at(-1)
       expect(final).toMatchObject({ type: 'succeeded', runId: run.id, attempt: 1, error: null, durationMs: expect.any(Number) as number })
+    })
+
+    it('emits failed, cancelled, retried and deleted events of durable runs to subscribers', async () => {
+      const { task: waits, started } = blocking()
+      const broken = defineTask({
+        key: 'broken',
+        run() {
+          throw new UnrecoverableError('cannot work')
+        },
+      })
+      const engine = engineWith({ tasks: [waits, broken] })
+      const events: RunEvent[] = []
+      engine.subscribe((e) => {
+        if (e.type !== 'log' && e.type !== 'progress') events.push(e)
+      })
+      await engine.start()
+      const failing = await engine.enqueue(broken, {})
+      await waitForStatus(engine, failing.id, 'failed')
+      await vi.waitFor(() => expect(events.some((e) => e.type === 'failed')).toBe(true))
+      expect(events.find((e) => e.type === 'failed')).toMatchObject({ runId: failing.id, task: 'broken', attempt: 1, error: { code: 'ERR_UNRECOVERABLE', message: 'cannot work' } })
+
+      const pending = await engine.enqueue(waits, {}, { delayMs: 60_000 })
+      await engine.cancel(pending.id, 'not today')
+      expect(events.find((e) => e.type === 'cancelled' && e.runId === pending.id)).toMatchObject({ error: { code: 'ERR_CANCELLED', message: 'cancelled: not today' }, run: { id: pending.id, status: 'cancelled' } })
+      const running = await engine.enqueue(waits, {})
+      await vi.waitFor(() => expect(started).toContain(running.id))
+      await engine.cancel(running.id, 'stop')
+      await vi.waitFor(() => expect(events.some((e) => e.type === 'cancelled' && e.runId === running.id)).toBe(true))
+      expect(events.find((e) => e.type === 'cancelled' && e.runId === running.id)).toMatchObject({ task: 'blocking', attempt: 1, error: { code: 'ERR_CANCELLED' } })
+
+      const retried = await engine.retry(failing.id)
+      expect(events.find((e) => e.type === 'retried')).toMatchObject({ runId: failing.id, task: 'broken', run: { id: failing.id, status: 'pending' } })
+      expect(retried.status).toBe('pending')
+      await engine.delete(pending.id)
+      expect(events.find((e) => e.type === 'deleted')).toMatchObject({ runId: pending.id, task: 'blocking' })
+      // In the order they happened, for each run.
+      const typesOf = (id: string) => events.filter((e) => e.runId === id).map((e) => e.type)
+      expect(typesOf(pending.id)).toEqual(['created', 'cancelled', 'deleted'])
+      expect(typesOf(running.id)).toEqual(['created', 'started', 'cancelled'])
+      expect(typesOf(failing.id).slice(0, 4)).toEqual(['created', 'started', 'failed', 'retried'])
     })
 
     it('lists runs with filters and pages', async () => {
