@@ -70,10 +70,14 @@ export function severable(store: Store): { store: Store; sever(): void } {
   }
 }
 
-/** A store that counts the calls of each method and keeps the batches written (to observe a worker). */
-export function observed(store: Store): { store: Store; calls: Map<string, number>; batches: WriteBatch[] } {
+/**
+ * A store that counts the calls of each method, keeps the batches written and the leases renewed
+ * (to observe a worker: its polls, heartbeats and writes).
+ */
+export function observed(store: Store): { store: Store; calls: Map<string, number>; batches: WriteBatch[]; renewals: (readonly { id: string }[])[] } {
   const calls = new Map<string, number>()
   const batches: WriteBatch[] = []
+  const renewals: (readonly { id: string }[])[] = []
   const proxy = new Proxy(store, {
     get(target, key, receiver) {
       const value: unknown = Reflect.get(target, key, receiver)
@@ -81,11 +85,18 @@ export function observed(store: Store): { store: Store; calls: Map<string, numbe
       return (...args: unknown[]) => {
         calls.set(key, (calls.get(key) ?? 0) + 1)
         if (key === 'flush') batches.push(args[0] as WriteBatch)
+        if (key === 'renewLeases') renewals.push(args[1] as { id: string }[])
         return (value as (...a: unknown[]) => unknown).apply(target, args)
       }
     },
   })
-  return { store: proxy, calls, batches }
+  return { store: proxy, calls, batches, renewals }
+}
+
+/** Resolves once `store` has seen `n` more calls of `method` than now. */
+async function moreCalls(watched: { calls: Map<string, number> }, method: string, n: number): Promise<void> {
+  const before = watched.calls.get(method) ?? 0
+  await vi.waitFor(() => expect(watched.calls.get(method) ?? 0).toBeGreaterThanOrEqual(before + n), { timeout: 5000, interval: 5 })
 }
 
 export function describeDurable(backend: DurableBackend): void {
@@ -281,18 +292,27 @@ export function describeDurable(backend: DurableBackend): void {
     })
 
     it('starts delayed runs when due and expires runs not started by notAfter', async () => {
-      const engine = engineWith({ tasks: [echo] })
+      const clock = { now: Date.UTC(2026, 0, 1) }
+      const watched = observed(backend.store())
+      // Maintenance (which expires runs) every leaseMs / 2 = 100 ms.
+      const engine = engineWith({ tasks: [echo], store: watched.store, clock: () => clock.now, leaseMs: 200 })
       await engine.start()
       const delayed = await engine.enqueue(echo, { text: 'later' }, { delayMs: 150 })
-      const expired = await engine.enqueue(echo, { text: 'never' }, { runAt: Date.now() + 10_000, notAfter: Date.now() + 50 })
-      await sleep(60)
+      const expired = await engine.enqueue(echo, { text: 'never' }, { runAt: clock.now + 10_000, notAfter: clock.now + 50 })
+      // Before notAfter: the worker looked three times and maintained once; both wait.
+      clock.now += 49
+      await moreCalls(watched, 'claimRuns', 3)
+      await moreCalls(watched, 'expireOverdue', 1)
       expect((await engine.getRun(delayed.id))?.status).toBe('pending')
+      expect((await engine.getRun(expired.id))?.status).toBe('pending')
+      // At notAfter the one expires; the delayed one still waits for its time.
+      clock.now += 1
+      const cancelled = await waitForStatus(engine, expired.id, 'cancelled')
+      expect(cancelled).toMatchObject({ cancelReason: 'expired', error: { code: 'ERR_EXPIRED' }, startedAt: null, attempt: 0 })
+      await moreCalls(watched, 'claimRuns', 3)
+      expect((await engine.getRun(delayed.id))?.status).toBe('pending')
+      clock.now += 100
       await waitForStatus(engine, delayed.id, 'succeeded')
-      // Expiry runs with maintenance (every leaseMs / 2).
-      const engine2 = engineWith({ tasks: [echo], store: (await engine.store()) as never, leaseMs: 200 })
-      await engine2.start()
-      const cancelled = await waitForStatus(engine2, expired.id, 'cancelled')
-      expect(cancelled.error).toMatchObject({ code: 'ERR_EXPIRED' })
     })
   })
 
@@ -618,16 +638,22 @@ export function describeDurable(backend: DurableBackend): void {
 
     it('retries a run cancelled while running without cancelling it again', async () => {
       let calls = 0
+      let abortedAgain = false
+      const watched = observed(backend.store())
       const task = defineTask({
         key: 'cancel-then-retry',
         run: (ctx) =>
           new Promise((resolve, reject) => {
             calls++
-            if (ctx.attempt > 1) return resolve('second time lucky')
-            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))
+            ctx.signal.addEventListener('abort', () => {
+              if (ctx.attempt > 1) abortedAgain = true
+              reject(ctx.signal.reason as Error)
+            })
+            // The second attempt lives through two heartbeats, which would carry a stale cancel request.
+            if (ctx.attempt > 1) void moreCalls(watched, 'renewLeases', 2).then(() => resolve('second time lucky'))
           }),
       })
-      const engine = engineWith({ tasks: [task] })
+      const engine = engineWith({ tasks: [task], store: watched.store, leaseMs: 300 })
       await engine.start()
       const run = await engine.enqueue(task, {})
       await vi.waitFor(() => expect(calls).toBe(1))
@@ -637,21 +663,24 @@ export function describeDurable(backend: DurableBackend): void {
       expect(retried).toMatchObject({ status: 'pending', cancelRequestedAt: null })
       const done = await waitForStatus(engine, run.id, 'succeeded')
       expect(done.data).toBe('second time lucky')
+      expect(abortedAgain).toBe(false)
       expect(done.attempts.map((a) => a.outcome)).toEqual(['cancelled', 'succeeded'])
       await expect(engine.retry(run.id)).rejects.toThrow(/is succeeded; only failed or cancelled runs can be retried/)
     })
 
     it('never executes a deleted pending run, and cancels a deleted running one', async () => {
       const { task, started } = blocking()
-      const engine = engineWith({ tasks: [task] })
+      const watched = observed(backend.store())
+      const engine = engineWith({ tasks: [task], store: watched.store })
       const pending = await engine.enqueue(task, {})
       await engine.delete(pending.id)
       expect(await engine.getRun(pending.id)).toBeUndefined()
-      await engine.start()
+      await engine.start({ concurrency: 2 })
       const running = await engine.enqueue(task, {})
       await vi.waitFor(() => expect(started).toContain(running.id))
       await engine.delete(running.id)
-      await sleep(100)
+      // With a slot free, the worker looks for runs three more times: the deleted one is not among them.
+      await moreCalls(watched, 'claimRuns', 3)
       expect(started).toEqual([running.id])
       const store = await engine.store()
       await vi.waitFor(async () => expect((await store.getRun(running.id, { includeDeleted: true }))?.status).toBe('cancelled'))
@@ -661,28 +690,36 @@ export function describeDurable(backend: DurableBackend): void {
     it('a cancel requested from another process sharing the store reaches the handler within a heartbeat', async () => {
       const open = backend.database()
       const { task, aborted, started } = blocking()
-      const worker = engineWith({ tasks: [task], store: open(), leaseMs: 600 })
+      const watched = observed(open())
+      const worker = engineWith({ tasks: [task], store: watched.store, leaseMs: 600 })
       const operator = engineWith({ tasks: [task], store: open() })
       await worker.start()
       const run = await operator.enqueue(task, {})
       await vi.waitFor(() => expect(started).toContain(run.id), { timeout: 3000 })
-      const asked = Date.now()
+      const heartbeatsBefore = watched.calls.get('renewLeases') ?? 0
       await operator.cancel(run.id)
       await vi.waitFor(() => expect(aborted).toContain(run.id), { timeout: 3000, interval: 5 })
-      expect(Date.now() - asked).toBeLessThanOrEqual(200 + 100)
+      // Pushed (PostgreSQL) it needs no heartbeat; else the next one brings it (the one under way
+      // when the cancel was asked may have read the run before it).
+      expect((watched.calls.get('renewLeases') ?? 0) - heartbeatsBefore).toBeLessThanOrEqual(backend.store().signal === undefined ? 2 : 1)
       await waitForStatus(operator, run.id, 'cancelled')
     })
 
     it('stops gracefully: handlers that finish in time complete; the rest go back to pending without spending an attempt', async () => {
       const open = backend.database()
-      const quick = defineTask({ key: 'quick', run: () => sleep(20).then(() => 'quick done') })
+      let finishQuick: (value: string) => void = () => undefined
+      const quick = defineTask({ key: 'quick', run: () => new Promise<string>((resolve) => (finishQuick = resolve)) })
       const stuck = defineTask({ key: 'stuck', maxAttempts: 1, run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))) })
       const engine = engineWith({ tasks: [quick, stuck], store: open() })
       await engine.start()
       const a = await engine.enqueue(quick, {})
       const b = await engine.enqueue(stuck, {})
+      await vi.waitFor(async () => expect((await engine.getRun(a.id))?.status).toBe('running'))
       await vi.waitFor(async () => expect((await engine.getRun(b.id))?.status).toBe('running'))
-      await engine.stop({ graceMs: 100 })
+      // The quick handler finishes once the stop began, well within the grace period.
+      const stopping = engine.stop({ graceMs: 1000 })
+      finishQuick('quick done')
+      await stopping
       expect((await engine.getRun(a.id))?.status).toBe('succeeded')
       const back = await engine.getRun(b.id)
       expect(back).toMatchObject({ status: 'pending', attempt: 1, attemptBase: 1, workerId: null })
@@ -1090,12 +1127,18 @@ export function describeDurable(backend: DurableBackend): void {
 
     it('never holds runs ahead with prefetch 0', async () => {
       const { started, quick, blocking } = scenario()
-      const engine = engineWith({ tasks: [quick, blocking] })
+      const watched = observed(backend.store())
+      const engine = engineWith({ tasks: [quick, blocking], store: watched.store, leaseMs: 300 })
       await engine.enqueueMany(quick, Array.from({ length: 50 }, () => ({})), { priority: 1 })
       await engine.enqueueMany(blocking, Array.from({ length: 4 }, () => ({})))
       await engine.start({ concurrency: 1, prefetch: 0 })
       await vi.waitFor(() => expect(started).toHaveLength(1))
-      await sleep(100)
+      // Three heartbeats later the worker still holds just the run it executes.
+      const from = watched.renewals.length
+      await moreCalls(watched, 'renewLeases', 3)
+      const held = watched.renewals.slice(from).map((leases) => leases.map((l) => l.id))
+      expect(held.length).toBeGreaterThanOrEqual(3)
+      for (const ids of held) expect(ids).toEqual(started)
       expect((await aheadOf(engine)).length).toBe(1)
     })
   })
