@@ -553,8 +553,8 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         const stats = await store.stats(T0)
         expect(stats.statuses).toEqual({ pending: 3, running: 1, waiting: 0, succeeded: 1, failed: 0, cancelled: 0 })
         expect(stats.queues).toEqual([
-          { queue: 'a', pending: 2, running: 0, oldestPendingAt: new Date(T0 - 5000) },
-          { queue: 'b', pending: 1, running: 1, oldestPendingAt: new Date(T0) },
+          { queue: 'a', pending: 2, running: 0, oldestPendingAt: new Date(T0 - 5000), nextDueAt: new Date(T0 - 5000) },
+          { queue: 'b', pending: 1, running: 1, oldestPendingAt: new Date(T0), nextDueAt: new Date(T0) },
         ])
         expect(claimed).toHaveLength(1)
         const buckets = await store.throughput(T0, T0 + 180_000, 60_000)
@@ -591,7 +591,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         await store.insertRuns([newRun({ runAt: T0 + 1e9 })])
         const stats = await store.stats(T0)
         expect(stats.statuses).toEqual({ pending: 1, running: 1, waiting: 1, succeeded: 3, failed: 1, cancelled: 1 })
-        expect(stats.queues).toEqual([{ queue: 'default', pending: 1, running: 2, oldestPendingAt: null }])
+        expect(stats.queues).toEqual([{ queue: 'default', pending: 1, running: 2, oldestPendingAt: null, nextDueAt: new Date(T0 + 1e9) }])
         expect(await store.throughput(T0, T0 + 150_000, 60_000)).toEqual([
           { start: new Date(T0), succeeded: 2, failed: 0, cancelled: 0 },
           { start: new Date(T0 + 60_000), succeeded: 0, failed: 1, cancelled: 1 },

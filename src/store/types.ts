@@ -471,6 +471,8 @@ export interface StoreStats {
     readonly running: number
     /** When the longest-waiting pending run became due (`null` without pending runs due). */
     readonly oldestPendingAt: Date | null
+    /** The earliest `runAt` of its pending runs, due or not (`null` without pending runs). */
+    readonly nextDueAt: Date | null
   }[]
 }
 

@@ -1059,9 +1059,9 @@ export class PostgresStore implements Store {
     // Index reads instead of a scan of every run: pending runs (never deleted: deleting a pending
     // run cancels it), running and waiting ones, and an index-only scan of the finished ones.
     const [pending, running, finished] = await Promise.all([
-      this.#query<{ queue: string; n: number; oldest: number | null }>(
+      this.#query<{ queue: string; n: number; oldest: number | null; next: number | null }>(
         db,
-        `SELECT queue, count(*) AS n, min(CASE WHEN run_at <= $1 THEN run_at END) AS oldest FROM ${t.runs} WHERE status = 'pending' GROUP BY queue`,
+        `SELECT queue, count(*) AS n, min(CASE WHEN run_at <= $1 THEN run_at END) AS oldest, min(run_at) AS next FROM ${t.runs} WHERE status = 'pending' GROUP BY queue`,
         [now],
       ),
       this.#query<{ queue: string; status: 'running' | 'waiting'; live: boolean; n: number }>(
@@ -1078,16 +1078,17 @@ export class PostgresStore implements Store {
       ),
     ])
     const statuses = Object.fromEntries(RUN_STATES.map((state) => [state, 0])) as Record<RunState, number>
-    const queues = new Map<string, { queue: string; pending: number; running: number; oldestPendingAt: Date | null }>()
-    const entry = (queue: string): { queue: string; pending: number; running: number; oldestPendingAt: Date | null } => {
+    const queues = new Map<string, { queue: string; pending: number; running: number; oldestPendingAt: Date | null; nextDueAt: Date | null }>()
+    const entry = (queue: string): { queue: string; pending: number; running: number; oldestPendingAt: Date | null; nextDueAt: Date | null } => {
       let q = queues.get(queue)
-      if (q === undefined) queues.set(queue, (q = { queue, pending: 0, running: 0, oldestPendingAt: null }))
+      if (q === undefined) queues.set(queue, (q = { queue, pending: 0, running: 0, oldestPendingAt: null, nextDueAt: null }))
       return q
     }
     for (const row of pending) {
       const q = entry(row.queue)
       q.pending = row.n
       q.oldestPendingAt = row.oldest === null ? null : new Date(row.oldest)
+      q.nextDueAt = row.next === null ? null : new Date(row.next)
       statuses.pending += row.n
     }
     for (const row of running) {

@@ -681,19 +681,20 @@ export class SqliteStore implements Store {
     // Three index reads instead of a scan of every run: pending runs (never deleted: deleting a
     // pending run cancels it), running and waiting ones, and the finished ones by status.
     const statuses = Object.fromEntries(RUN_STATES.map((state) => [state, 0])) as Record<RunState, number>
-    const queues = new Map<string, { queue: string; pending: number; running: number; oldestPendingAt: Date | null }>()
+    const queues = new Map<string, { queue: string; pending: number; running: number; oldestPendingAt: Date | null; nextDueAt: Date | null }>()
     const entry = (queue: string) => {
       let q = queues.get(queue)
-      if (q === undefined) queues.set(queue, (q = { queue, pending: 0, running: 0, oldestPendingAt: null }))
+      if (q === undefined) queues.set(queue, (q = { queue, pending: 0, running: 0, oldestPendingAt: null, nextDueAt: null }))
       return q
     }
     const pending = this.#stmt(
-      `SELECT queue, count(*) AS n, min(CASE WHEN run_at <= ? THEN run_at END) AS oldest FROM runs INDEXED BY runs_pending WHERE status = 'pending' GROUP BY queue`,
-    ).all(now) as { queue: string; n: number; oldest: number | null }[]
+      `SELECT queue, count(*) AS n, min(CASE WHEN run_at <= ? THEN run_at END) AS oldest, min(run_at) AS next FROM runs INDEXED BY runs_pending WHERE status = 'pending' GROUP BY queue`,
+    ).all(now) as { queue: string; n: number; oldest: number | null; next: number | null }[]
     for (const row of pending) {
       const q = entry(row.queue)
       q.pending = row.n
       q.oldestPendingAt = row.oldest === null ? null : new Date(row.oldest)
+      q.nextDueAt = row.next === null ? null : new Date(row.next)
       statuses.pending += row.n
     }
     const running = this.#stmt(

@@ -12,29 +12,11 @@ export interface OverviewData {
   readonly throughput: readonly ThroughputBucket[]
   readonly workers: readonly WorkerInfo[]
   readonly recentFailures: readonly Run[]
-  /**
-   * For queues whose pending runs are all due later: when the first of them is due. `exact` is
-   * false when the queue holds more pending runs than were read (the true time is then no later).
-   */
-  readonly nextDue: Readonly<Record<string, { readonly at: Date; readonly exact: boolean }>>
 }
-
-/** Pending runs read per queue to find the next one due (stats count them but do not say when). */
-const NEXT_DUE_SAMPLE = 1000
 
 export async function loadOverview(engine: Engine): Promise<OverviewData> {
   const [stats, throughput, workers, failures] = await Promise.all([engine.stats(), engine.throughput(3_600_000, 60_000), engine.workers(), engine.listRuns({ status: 'failed', pageSize: 10 })])
-  const nextDue: Record<string, { at: Date; exact: boolean }> = {}
-  await Promise.all(
-    stats.queues
-      .filter((q) => q.pending > 0 && q.oldestPendingAt === null)
-      .map(async (q) => {
-        const pending = await engine.listRuns({ queue: q.queue, status: 'pending', pageSize: NEXT_DUE_SAMPLE })
-        const first = Math.min(...pending.data.map((r) => r.runAt.getTime()))
-        if (Number.isFinite(first)) nextDue[q.queue] = { at: new Date(first), exact: pending.total <= NEXT_DUE_SAMPLE }
-      }),
-  )
-  return { stats, throughput, workers: workers.filter((w) => w.concurrency > 0), recentFailures: failures.data, nextDue }
+  return { stats, throughput, workers: workers.filter((w) => w.concurrency > 0), recentFailures: failures.data }
 }
 
 export function OverviewPage({ page, data }: { page: PageContext; data: OverviewData }) {
@@ -110,7 +92,7 @@ export function OverviewPage({ page, data }: { page: PageContext; data: Overview
                       <td class="num">{q.pending}</td>
                       <td class="num">{q.running}</td>
                       <td class="nowrap">
-                        <QueueDue oldest={q.oldestPendingAt} next={data.nextDue[q.queue]} now={page.now} />
+                        <QueueDue oldest={q.oldestPendingAt} next={q.nextDueAt} now={page.now} />
                       </td>
                     </tr>
                   ))}
@@ -180,12 +162,12 @@ export function OverviewPage({ page, data }: { page: PageContext; data: Overview
 }
 
 /** "waiting 3 min" for a queue with runs due; "next due in 5 min" when they are all due later. */
-function QueueDue({ oldest, next, now }: { oldest: Date | null; next: { at: Date; exact: boolean } | undefined; now: number }) {
+function QueueDue({ oldest, next, now }: { oldest: Date | null; next: Date | null; now: number }) {
   if (oldest !== null) return <span title={oldest.toISOString()}>waiting {formatDuration(now - oldest.getTime())}</span>
-  if (next === undefined) return <span class="faint">—</span>
+  if (next === null) return <span class="faint">—</span>
   return (
-    <span class="muted" title={next.at.toISOString()}>
-      next due {next.exact ? 'in' : 'within'} {formatDuration(Math.max(0, next.at.getTime() - now))}
+    <span class="muted" title={next.toISOString()}>
+      next due in {formatDuration(Math.max(0, next.getTime() - now))}
     </span>
   )
 }
