@@ -63,6 +63,10 @@ export async function benchAdmin(): Promise<{ rows: Row[]; seedMs: number }> {
     ['run page', `/admin/runs/${some.id}`],
     ['task page', `/admin/task/${TASKS[0]}`],
     ['workers', '/admin/workers'],
+    ['schedules', '/admin/schedules'],
+    ['retention history', '/admin/schedules/taskengine.retention'],
+    ['settings', '/admin/settings'],
+    ['export: every run (CSV)', '/admin/runs/export?format=csv'],
     ['API runs (JSON)', '/api/runs?pageSize=100'],
     ['API runs (CSV)', '/api/runs?pageSize=100&format=csv'],
   ]

@@ -475,6 +475,26 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect(page).toMatchObject({ total: 4, page: 2, pageSize: 3 })
         expect(page.data.map((r) => r.id)).toEqual([rows[0]!.id])
       })
+
+      it('walks a list page by page after a given run, with or without counting', async () => {
+        const rows = Array.from({ length: 7 }, (_, i) => newRun({ task: i % 2 === 0 ? 'even' : 'odd', createdAt: T0 + i }))
+        for (const row of rows) await store.insertRuns([row])
+        const newestFirst = [...rows].reverse().map((r) => r.id)
+        const seen: string[] = []
+        let before: string | undefined
+        for (;;) {
+          const page = await store.listRuns({ pageSize: 3, count: false, ...(before === undefined ? {} : { before }) })
+          expect(page.total).toBe(-1)
+          seen.push(...page.data.map((r) => r.id))
+          if (page.data.length < 3) break
+          before = page.data.at(-1)!.id
+        }
+        expect(seen).toEqual(newestFirst)
+        // Filters still apply, and the total counts every match, not only those after the cursor.
+        const odd = await store.listRuns({ task: 'odd', before: rows[5]!.id })
+        expect(odd.data.map((r) => r.id)).toEqual([rows[3]!.id, rows[1]!.id])
+        expect(odd.total).toBe(3)
+      })
     })
 
     describe('artifacts', () => {

@@ -1087,8 +1087,8 @@ function checkQueues(queues: unknown): void {
   }
 }
 
-function checkId(id: unknown): asserts id is string {
-  if (typeof id !== 'string' || id === '' || id.length > 100) throw new ValidationError(`run id: expected a non-empty string, got ${describeValue(id)}`)
+function checkId(id: unknown, name = 'run id'): asserts id is string {
+  if (typeof id !== 'string' || id === '' || id.length > 100) throw new ValidationError(`${name}: expected a non-empty string, got ${describeValue(id)}`)
 }
 
 function checkFilter(filter: RunFilter): void {
@@ -1105,6 +1105,8 @@ function checkFilter(filter: RunFilter): void {
     const value = filter[key]
     if (value !== undefined && !(value instanceof Date && !Number.isNaN(value.getTime()))) throw new ValidationError(`${key}: expected a valid Date, got ${describeValue(value)}`)
   }
+  if (filter.before !== undefined) checkId(filter.before, 'before')
+  if (filter.count !== undefined && typeof filter.count !== 'boolean') throw new ValidationError(`count: expected true or false, got ${describeValue(filter.count)}`)
 }
 
 function checkGrace(value: unknown): number {

@@ -317,6 +317,13 @@ export interface RunFilter {
   readonly page?: number
   /** Runs per page, 1–1000. Default: 50. */
   readonly pageSize?: number
+  /**
+   * Only runs older than this run (by creation order), for walking a long list page by page
+   * without an offset: pass the id of the last run of the previous page (and leave `page` at 1).
+   */
+  readonly before?: string
+  /** Count every matching run for `total`. Default: `true`; `false` skips that query and reports `total` as -1. */
+  readonly count?: boolean
 }
 
 /** One page of runs. */

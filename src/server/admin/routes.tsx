@@ -205,9 +205,11 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
     const scope = readScope(c)
     const params = filterParams(c)
     const all: Run[] = []
-    // Every matching run, newest first, up to 100,000 (a page at a time, to bound memory per query).
-    for (let page = 1; all.length < 100_000; page++) {
-      const filter = filterFromParams(params, page, 1000)
+    // Every matching run, newest first, up to 100,000: a thousand at a time, each page starting
+    // after the last run of the one before (no offset to skip, no count to repeat).
+    const base = filterFromParams(params, 1, 1000)
+    while (all.length < 100_000) {
+      const filter = { ...base, count: false, ...(all.length > 0 ? { before: all[all.length - 1]!.id } : {}) }
       const batch = await engine.listRuns(scope.all ? filter : { ...filter, createdBy: scope.id })
       all.push(...batch.data)
       if (batch.data.length < 1000) break

@@ -889,14 +889,18 @@ export class PostgresStore implements Store {
       const search = param(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
       where.push(`(id ILIKE ${search} OR task ILIKE ${search} OR label ILIKE ${search} OR args::text ILIKE ${search})`)
     }
+    const counted = where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''
+    const countValues = [...values]
+    // Ids are UUIDv7, so id order is creation order.
+    if (filter.before !== undefined) where.push(`id < ${param(filter.before)}`)
     const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''
     const page = Math.max(1, Math.floor(filter.page ?? 1))
     const pageSize = Math.min(1000, Math.max(1, Math.floor(filter.pageSize ?? 50)))
     const [count, rows] = await Promise.all([
-      db.query<{ n: number }>({ text: `SELECT count(*) AS n FROM ${this.#t.runs} ${clause}`, values, types: TYPES }),
+      filter.count === false ? undefined : db.query<{ n: number }>({ text: `SELECT count(*) AS n FROM ${this.#t.runs} ${counted}`, values: countValues, types: TYPES }),
       db.query<RunRow>({ text: `SELECT ${RUN_COLUMNS} FROM ${this.#t.runs} ${clause} ORDER BY id DESC LIMIT ${pageSize} OFFSET ${(page - 1) * pageSize}`, values, types: TYPES }),
     ])
-    return { data: rows.rows.map(toRun), total: Number(count.rows[0]?.n ?? 0), page, pageSize }
+    return { data: rows.rows.map(toRun), total: count === undefined ? -1 : Number(count.rows[0]?.n ?? 0), page, pageSize }
   }
 
   async getLogs(runId: string, after: number, limit: number): Promise<LogEntry[]> {

@@ -533,10 +533,16 @@ export class SqliteStore implements Store {
       where.push(`(id LIKE @search ESCAPE '\\' OR task LIKE @search ESCAPE '\\' OR label LIKE @search ESCAPE '\\' OR args LIKE @search ESCAPE '\\')`)
       params.search = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
     }
+    const counted = where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''
+    if (filter.before !== undefined) {
+      where.push('seq < coalesce((SELECT seq FROM runs WHERE id = @before), -1)')
+      params.before = filter.before
+    }
     const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''
     const page = Math.max(1, Math.floor(filter.page ?? 1))
     const pageSize = Math.min(1000, Math.max(1, Math.floor(filter.pageSize ?? 50)))
-    const total = (this.#stmt(`SELECT count(*) AS n FROM runs ${clause}`).get(params) as { n: number }).n
+    const { before: _before, ...countParams } = params
+    const total = filter.count === false ? -1 : (this.#stmt(`SELECT count(*) AS n FROM runs ${counted}`).get(countParams) as { n: number }).n
     const rows = this.#stmt(`SELECT * FROM runs ${clause} ORDER BY seq DESC LIMIT @limit OFFSET @offset`).all({
       ...params,
       limit: pageSize,
