@@ -172,6 +172,13 @@ describe('taskengine run', () => {
     expect(parseResult(after.stdout).data).toEqual({ square: '2.25' })
   })
 
+  it("labels a run with the task's default label unless --label says otherwise", async () => {
+    const plain = await runBin(['run', 'labelled', '--tasks', 'test/fixtures/tasks.ts', '-q'])
+    expect(parseResult(plain.stdout)).toMatchObject({ label: 'nightly report', tags: ['report'] })
+    const named = await runBin(['run', 'labelled', '--label', 'by hand', '--tasks', 'test/fixtures/tasks.ts', '-q'])
+    expect(parseResult(named.stdout)).toMatchObject({ label: 'by hand' })
+  })
+
   it('prints a task\'s fields with run <task> --help', async () => {
     const { code, stdout } = await runBin(['run', 'all-fields', '--help'])
     expect(code).toBe(0)

@@ -108,7 +108,7 @@ export function taskStartSocket(engine: Engine, key: string, url: URL, report: (
       const label = ticket !== undefined ? (ticket.label ?? '') : (url.searchParams.get('label') ?? url.searchParams.get('category') ?? '')
       engine
         .run(task, args, {
-          label: label === '' ? 'ad-hoc' : label,
+          ...(label === '' ? {} : { label }),
           signal: controller.signal,
           timeoutMs: Math.min(task.timeoutMs ?? timeoutMs, timeoutMs),
           onEvent: (event) => {

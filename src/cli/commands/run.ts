@@ -26,7 +26,7 @@ export function runCommand(program: Command, io: CliIo, setExit: (code: number) 
     .argument('<task>', 'task key')
     .argument('[values...]', 'field values: --name value, --flag, --no-flag, or name=value')
     .addOption(tasksOption())
-    .option('--label <label>', 'run label', 'ad-hoc')
+    .option('--label <label>', 'run label (default: the task\'s default label, else ad-hoc)')
     .option('--timeout <ms>', 'time limit in milliseconds')
     .option('--args <json>', 'field values as a JSON object (flags override it)')
     .option('-q, --quiet', 'no live output on stderr')
@@ -61,7 +61,7 @@ async function run(key: string, words: readonly string[], initial: Readonly<Reco
   let result: RunResult
   try {
     result = await engine.run(task, args, {
-      label: String(option('label') ?? 'ad-hoc'),
+      ...(option('label') === undefined ? {} : { label: String(option('label')) }),
       signal: controller.signal,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(live === undefined ? {} : { onEvent: (event) => live.onEvent(event) }),

@@ -85,7 +85,7 @@ export function TaskForm({
         <div class="grid grid-3">
           <div class="field">
             <label for="opt-label">Label</label>
-            <input type="text" id="opt-label" name={OWN.label} value={own[OWN.label] ?? ''} placeholder="ad-hoc" maxlength={200} />
+            <input type="text" id="opt-label" name={OWN.label} value={own[OWN.label] ?? ''} placeholder={task.defaults.label ?? 'ad-hoc'} maxlength={200} />
           </div>
           <div class="field">
             <label for="opt-queue">Queue (enqueue)</label>
