@@ -451,6 +451,9 @@ run('admin UI in Chromium', () => {
     const runId = /runs\/([0-9a-f-]{36})/.exec(page.url())![1]!
     const triggered = await waitForStatus(runId, 'succeeded')
     expect(triggered).toMatchObject({ scheduleId: 'nightly-hello', category: 'system', args: { name: 'night' } })
+    // The run page names its schedule; a run triggered by hand has no tick, so no fire key.
+    await page.reload()
+    expect(await page.locator('dl.kv dd:has(a[href$="/schedules/nightly-hello"])').textContent()).toBe('nightly-hello (triggered by hand)')
 
     await page.goto(url('/admin/schedules/nightly-hello'))
     expect(await page.locator('h1').textContent()).toBe('Nightly hello')

@@ -275,6 +275,21 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
             <dd>{run.timeoutMs === null ? <span class="faint">none</span> : formatDuration(run.timeoutMs)}</dd>
             <dt>Worker</dt>
             <dd class="mono">{run.workerId ?? <span class="faint">—</span>}</dd>
+            {run.scheduleId === null ? null : (
+              <>
+                <dt>Schedule</dt>
+                <dd>
+                  <a href={`${page.admin}/schedules/${encodeURIComponent(run.scheduleId)}`}>{run.scheduleId}</a>
+                  {run.fireKey === null ? (
+                    <span class="faint"> (triggered by hand)</span>
+                  ) : (
+                    <div class="mono small faint" title="fire key: one run per tick, whatever the number of processes">
+                      {run.fireKey}
+                    </div>
+                  )}
+                </dd>
+              </>
+            )}
             {run.uniqueKey === null ? null : (
               <>
                 <dt>Unique key</dt>
