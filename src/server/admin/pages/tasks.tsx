@@ -106,7 +106,10 @@ export function TaskPage({
           <p class="sub">
             <span class="mono">{task.key}</span> · {task.category}
             {task.tags.map((tag) => (
-              <span class="tag">{tag}</span>
+              <>
+                {' '}
+                <span class="tag">{tag}</span>
+              </>
             ))}
           </p>
           {task.description === '' ? null : <p>{task.description}</p>}
