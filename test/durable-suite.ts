@@ -737,12 +737,16 @@ export function describeDurable(backend: DurableBackend): void {
       let peak = 0
       const peaks = new Map<string, number>()
       const activeBy = new Map<string, number>()
+      // Handlers hold until released, so the limits are reached for sure, then are never passed.
+      let release: () => void = () => undefined
+      const released = new Promise<void>((resolve) => (release = resolve))
       const track = (key: string) => async () => {
         active++
         activeBy.set(key, (activeBy.get(key) ?? 0) + 1)
         peak = Math.max(peak, active)
         peaks.set(key, Math.max(peaks.get(key) ?? 0, activeBy.get(key)!))
-        await sleep(15)
+        await released
+        await sleep(2)
         activeBy.set(key, activeBy.get(key)! - 1)
         active--
       }
@@ -752,6 +756,8 @@ export function describeDurable(backend: DurableBackend): void {
       await engine.enqueueMany(limited, Array.from({ length: 12 }, () => ({})))
       await engine.enqueueMany(free, Array.from({ length: 12 }, () => ({})), { queue: 'narrow' })
       await engine.start({ concurrency: 6, queues: { default: 0, narrow: 3 } })
+      await vi.waitFor(() => expect([activeBy.get('limited'), activeBy.get('free')]).toEqual([2, 3]), { timeout: 10_000 })
+      release()
       await vi.waitFor(async () => expect((await engine.listRuns({ status: 'succeeded' })).total).toBe(24), { timeout: 10_000 })
       expect(peaks.get('limited')).toBe(2)
       expect(peaks.get('free')).toBe(3)
@@ -1059,7 +1065,7 @@ export function describeDurable(backend: DurableBackend): void {
       await engine.enqueueMany(quick, Array.from({ length: 50 }, () => ({})), { priority: 1 })
       await engine.enqueueMany(blocking, Array.from({ length: 6 }, () => ({})))
       await engine.start({ concurrency: 1, prefetch: 4 })
-      await vi.waitFor(async () => expect((await aheadOf(engine)).length).toBe(5))
+      await vi.waitFor(async () => expect((await aheadOf(engine)).length).toBe(5), { timeout: 5000 })
       expect(started).toHaveLength(1)
       const held = (await aheadOf(engine)).filter((r) => !started.includes(r.id))
       expect(held).toHaveLength(4)
@@ -1078,7 +1084,7 @@ export function describeDurable(backend: DurableBackend): void {
       await engine.enqueueMany(quick, Array.from({ length: 50 }, () => ({})), { priority: 1 })
       await engine.enqueueMany(blocking, Array.from({ length: 4 }, () => ({})))
       await engine.start({ concurrency: 1, prefetch: 3 })
-      await vi.waitFor(async () => expect((await aheadOf(engine)).length).toBe(4))
+      await vi.waitFor(async () => expect((await aheadOf(engine)).length).toBe(4), { timeout: 5000 })
       await vi.waitFor(async () => expect((await engine.listRuns({ task: 'blocking', status: 'pending' })).total).toBe(3), { timeout: 3000 })
       expect(started).toHaveLength(1)
     })
