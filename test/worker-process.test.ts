@@ -164,6 +164,10 @@ describe('CLI: schedules and settings', () => {
     const history = await runBin(['schedules', 'runs', 'weekday-report', '--tasks', tasks, '--store', store])
     expect(history.stdout).toMatch(new RegExp(`^${run.id}\\s+pending\\s+\\S+ \\S+\\s+ada`, 'm'))
     expect(history.stdout).toMatch(/page 1 of 1 \(1 run\)/)
+    const bySchedule = JSON.parse((await runBin(['runs', '--store', store, '--schedule', 'weekday-report', '--category', 'system', '--json'])).stdout) as RunPage
+    expect(bySchedule.data.map((r) => r.id)).toEqual([run.id])
+    expect(JSON.parse((await runBin(['runs', '--store', store, '--category', 'user', '--json'])).stdout)).toMatchObject({ total: 0 })
+    expect((await runBin(['runs', '--store', store, '--category', 'robots'])).stderr).toBe('taskengine: --category: expected user or system, got "robots" (string)\n')
     const unknown = await runBin(['schedules', 'toggle', 'nope', 'on', '--tasks', tasks, '--store', store])
     expect(unknown.stderr).toBe('taskengine: unknown schedule "nope"\n')
 

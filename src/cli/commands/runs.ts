@@ -19,6 +19,10 @@ interface ListFlags {
   label?: string
   tag?: string
   createdBy?: string
+  pool?: string
+  parent?: string
+  schedule?: string
+  category?: string
   search?: string
   from?: string
   to?: string
@@ -45,6 +49,10 @@ export function runsCommand(program: Command, io: CliIo, setExit: (code: number)
     .option('--label <label>', 'only this label')
     .option('--tag <tag>', 'only runs with this tag')
     .option('--created-by <user>', 'only runs created by this user')
+    .option('--pool <id>', 'only runs of this pool')
+    .option('--parent <id>', 'only children of this run')
+    .option('--schedule <id>', 'only runs of this schedule')
+    .option('--category <category>', 'user or system')
     .option('--search <text>', 'text in id, task, label or arguments')
     .option('--from <time>', 'created at or after (ISO time)')
     .option('--to <time>', 'created before (ISO time)')
@@ -118,6 +126,13 @@ async function list(flags: ListFlags, io: CliIo): Promise<number> {
     filter.status = statuses as RunState[]
   }
   for (const key of ['task', 'queue', 'label', 'tag', 'createdBy', 'search'] as const) if (flags[key] !== undefined) filter[key] = flags[key]
+  if (flags.pool !== undefined) filter.poolId = flags.pool
+  if (flags.parent !== undefined) filter.parentId = flags.parent
+  if (flags.schedule !== undefined) filter.scheduleId = flags.schedule
+  if (flags.category !== undefined) {
+    if (flags.category !== 'user' && flags.category !== 'system') throw new ValidationError(`--category: expected user or system, got ${describeValue(flags.category)}`)
+    filter.category = flags.category
+  }
   for (const key of ['from', 'to'] as const) {
     const text = flags[key]
     if (text === undefined) continue
