@@ -126,13 +126,11 @@ await describePostgres('worker processes sharing one PostgreSQL schema', ({ newS
       if (data.length < 1000) break
     }
     expect(lost.length).toBeGreaterThan(0)
-    // Executed twice ⇒ started on the victim and taken from it when it died.
+    // Executed twice ⇒ started on the victim and taken from it when it died: runs it was
+    // executing, or had finished but not yet written (completions are committed in groups).
     for (const id of twice) {
       expect(byVictim.has(id)).toBe(true)
       expect(lost).toContain(id)
     }
-    // Held by the victim when it died: runs executing, claimed ahead, or finished but not yet
-    // written (completions are committed in groups) — never the runs it had completed.
-    expect(twice.length).toBeLessThanOrEqual(lost.length)
   })
 })
