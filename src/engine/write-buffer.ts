@@ -47,7 +47,8 @@ export class WriteBuffer {
   #external: ExternalLine[] = []
   #progress = new Map<string, ProgressWrite>()
   #waits: WaitWrite[] = []
-  #starts: StartWrite[] = []
+  /** Starts not written yet, by run: a completion queued meanwhile takes the start's place. */
+  #starts = new Map<string, StartWrite>()
   #completions: PendingCompletion[] = []
   #scheduled = false
   /** Batches in flight, and how many of them carry writes of each run. */
@@ -83,7 +84,7 @@ export class WriteBuffer {
    * separate write: its completion records the start.
    */
   start(write: StartWrite): void {
-    this.#starts.push(write)
+    this.#starts.set(write.id, write)
     this.#schedule(false)
   }
 
@@ -95,8 +96,10 @@ export class WriteBuffer {
   /** Queues a completion; resolves once written, with `true` if it was fenced (changed nothing). */
   complete(completion: Completion): Promise<boolean> {
     return new Promise((resolve) => {
-      // The run's own pending progress is part of the completion.
+      // The run's own pending progress is part of the completion, and so is its start (a
+      // completion always writes started_at), unless that start belongs to another claim.
       this.#progress.delete(completion.id)
+      if (this.#starts.get(completion.id)?.token === completion.token) this.#starts.delete(completion.id)
       this.#completions.push({ completion, resolve })
       this.#schedule(false)
     })
@@ -111,7 +114,7 @@ export class WriteBuffer {
   }
 
   #hasWork(): boolean {
-    return this.#logs.length + this.#external.length + this.#progress.size + this.#waits.length + this.#starts.length + this.#completions.length > 0
+    return this.#logs.length + this.#external.length + this.#progress.size + this.#waits.length + this.#starts.size + this.#completions.length > 0
   }
 
   #schedule(now: boolean): void {
@@ -132,12 +135,12 @@ export class WriteBuffer {
     const busy = this.#busyRuns
     let taken: { logs: NewLogLine[]; external: ExternalLine[]; progress: ProgressWrite[]; waits: WaitWrite[]; starts: StartWrite[]; completions: PendingCompletion[] }
     if (busy.size === 0) {
-      taken = { logs: this.#logs, external: this.#external, progress: [...this.#progress.values()], waits: this.#waits, starts: this.#starts, completions: this.#completions }
+      taken = { logs: this.#logs, external: this.#external, progress: [...this.#progress.values()], waits: this.#waits, starts: [...this.#starts.values()], completions: this.#completions }
       this.#logs = []
       this.#external = []
       this.#progress = new Map()
       this.#waits = []
-      this.#starts = []
+      this.#starts = new Map()
       this.#completions = []
     } else {
       const free = (id: string): boolean => !busy.has(id)
@@ -145,21 +148,16 @@ export class WriteBuffer {
       const external = this.#external.filter((e) => free(e.line.runId))
       if (external.length > 0) this.#external = this.#external.filter((e) => !free(e.line.runId))
       const waits = this.#waits.filter((w) => free(w.id))
-      const starts = this.#starts.filter((w) => free(w.id))
+      const starts = [...this.#starts.values()].filter((w) => free(w.id))
       const completions = this.#completions.filter((c) => free(c.completion.id))
       const progress: ProgressWrite[] = []
       for (const [id, write] of this.#progress) if (free(id)) progress.push(write)
       if (logs.length > 0) this.#logs = this.#logs.filter((l) => !free(l.runId))
       if (waits.length > 0) this.#waits = this.#waits.filter((w) => !free(w.id))
-      if (starts.length > 0) this.#starts = this.#starts.filter((w) => !free(w.id))
+      for (const write of starts) this.#starts.delete(write.id)
       if (completions.length > 0) this.#completions = this.#completions.filter((c) => !free(c.completion.id))
       for (const write of progress) this.#progress.delete(write.id)
       taken = { logs, external, progress, waits, starts, completions }
-    }
-    // A run that started and finished within the batch: its completion carries the start.
-    if (taken.starts.length > 0 && taken.completions.length > 0) {
-      const completed = new Set(taken.completions.map((c) => `${c.completion.id}\u0000${c.completion.token}`))
-      taken.starts = taken.starts.filter((w) => !completed.has(`${w.id}\u0000${w.token}`))
     }
     return taken
   }
@@ -216,7 +214,7 @@ export class WriteBuffer {
         this.#external = [...external, ...this.#external]
         for (const write of progress) if (!this.#progress.has(write.id)) this.#progress.set(write.id, write)
         this.#waits = [...waits, ...this.#waits]
-        this.#starts = [...starts, ...this.#starts]
+        for (const write of starts) if (!this.#starts.has(write.id)) this.#starts.set(write.id, write)
         this.#completions = [...completions, ...this.#completions]
         this.#pause ??= new Promise<void>((resolve) => setTimeout(resolve, Math.min(5000, 50 * 2 ** Math.min(this.#failures, 7)))).finally(() => {
           this.#pause = undefined
