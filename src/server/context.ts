@@ -5,6 +5,7 @@
 import type { Context } from 'hono'
 import { ValidationError, describeValue, type FieldIssue } from '../errors.js'
 import type { Engine } from '../engine/engine.js'
+import type { Run } from '../store/types.js'
 import { can, type Identity, type Permission } from './auth.js'
 import { HttpError } from './http-errors.js'
 
@@ -40,10 +41,28 @@ export function requirePermission(c: ServerContext, permission: Permission): Ide
 
 /** Whether the caller reads every run (`runs:read`) or only its own (`runs:read:own`); 403 when neither. */
 export function readScope(c: ServerContext): { all: boolean; id: string } {
+  const scope = runScope(c)
+  if (scope === null) throw new HttpError(403, 'ERR_FORBIDDEN', `forbidden: "${identity(c).id}" lacks the "runs:read" permission`)
+  return scope
+}
+
+/** Which runs the caller may read: all, only its own, or none (`null`). */
+export function runScope(c: ServerContext): { all: boolean; id: string } | null {
   const who = identity(c)
   if (can(who, 'runs:read')) return { all: true, id: who.id }
   if (can(who, 'runs:read:own')) return { all: false, id: who.id }
-  throw new HttpError(403, 'ERR_FORBIDDEN', `forbidden: "${who.id}" lacks the "runs:read" permission`)
+  return null
+}
+
+/**
+ * A schedule as the caller may see it: its last run only when the caller may read that run
+ * (schedules:read alone shows the definitions and their state, not other people's runs).
+ */
+export function scheduleForCaller<S extends { readonly lastRun: Run | null }>(c: ServerContext, schedule: S): S {
+  const run = schedule.lastRun
+  if (run === null) return schedule
+  const scope = runScope(c)
+  return scope !== null && (scope.all || run.createdBy === scope.id) ? schedule : { ...schedule, lastRun: null }
 }
 
 /**

@@ -490,6 +490,34 @@ describe('auth and safety', () => {
     expect((await call('/api/tasks', as('eve'))).status).toBe(401)
   })
 
+  it("shows schedules' runs only to callers who may read them: all, their own, or none", async () => {
+    type Perm = 'runs:read' | 'runs:read:own' | 'schedules:read' | 'schedules:write'
+    const users: Record<string, { id: string; permissions: Perm[] }> = {
+      ops: { id: 'ops', permissions: ['runs:read', 'schedules:read', 'schedules:write'] },
+      ada: { id: 'ada', permissions: ['runs:read:own', 'schedules:read', 'schedules:write'] },
+      viewer: { id: 'viewer', permissions: ['schedules:read'] },
+    }
+    const auth: AuthResolver = (request) => users[request.headers.get('x-user') ?? ''] ?? null
+    const { call } = setup({ auth })
+    const as = (user: string) => ({ headers: { 'x-user': user } })
+    const byOps = await body<Run>(await call('/api/schedules/nightly-greet/trigger', { method: 'POST', ...as('ops') }))
+    const history = async (user: string) => (await body<RunPage>(await call('/api/schedules/nightly-greet/runs', as(user)))).data.map((r) => r.id)
+    const lastRun = async (user: string) => (await body<{ lastRun: Run | null }>(await call('/api/schedules/nightly-greet', as(user)))).lastRun?.id ?? null
+    expect(await history('ops')).toEqual([byOps.id])
+    expect(await history('ada')).toEqual([])
+    expect((await call('/api/schedules/nightly-greet/runs', as('viewer'))).status).toBe(403)
+    expect([await lastRun('ops'), await lastRun('ada'), await lastRun('viewer')]).toEqual([byOps.id, null, null])
+    const listed = await body<{ id: string; lastRun: Run | null }[]>(await call('/api/schedules', as('viewer')))
+    expect(listed.find((s) => s.id === 'nightly-greet')?.lastRun).toBeNull()
+    // The admin pages follow the same rule.
+    const page = await body<{ runs: RunPage; schedule: { lastRun: Run | null } }>(await call('/admin/schedules/nightly-greet?format=json', as('ada')))
+    expect([page.runs.total, page.schedule.lastRun]).toEqual([0, null])
+    const byAda = await body<Run>(await call('/api/schedules/nightly-greet/trigger', { method: 'POST', ...as('ada') }))
+    expect(await history('ada')).toEqual([byAda.id])
+    expect(await history('ops')).toEqual([byAda.id, byOps.id])
+    expect(await lastRun('ada')).toBe(byAda.id)
+  })
+
   it('sets security headers on every response', async () => {
     const { call } = setup()
     for (const response of [await call('/api/tasks'), await call('/api/nope'), await call('/healthz')]) {

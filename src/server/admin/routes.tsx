@@ -19,7 +19,7 @@ import type { Run } from '../../store/types.js'
 import type { AnyTask } from '../../task/define.js'
 import { taskInfo } from '../../task/describe.js'
 import type { AuthResolver } from '../auth.js'
-import { identity, readScope, requirePermission, type ServerEnv } from '../context.js'
+import { identity, readScope, requirePermission, runScope, scheduleForCaller, type ServerEnv } from '../context.js'
 import { respond } from '../formats.js'
 import { HttpError, notFound } from '../http-errors.js'
 import { runRow } from '../api/runs.js'
@@ -81,8 +81,8 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
   })
 
   routes.get('/', async (c) => {
-    readScope(c)
-    const data = await loadOverview(engine)
+    const scope = readScope(c)
+    const data = await loadOverview(engine, scope.all ? undefined : scope.id)
     if (wantsData(c)) return respond(c, data, { name: 'overview', rows: () => data.throughput })
     return render(c, <OverviewPage page={pageContext(c, deps)} data={data} />)
   })
@@ -96,7 +96,7 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
   routes.get('/task/:key', async (c) => {
     requirePermission(c, 'tasks:read')
     const task = taskOf(engine, c.req.param('key'))
-    const recent = (await engine.listRuns({ task: task.key, pageSize: 10 })).data
+    const recent = await recentRunsOf(c, engine, task.key)
     if (wantsData(c)) return respond(c, { task: taskInfo(task), recentRuns: recent }, { name: `task-${task.key}`, rows: () => recent.map(runRow) })
     // Prefilled values come as `a.<field>` (edit & retry), so a field named like an output option cannot clash.
     const prefill: Record<string, unknown> = {}
@@ -116,7 +116,7 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
       issues.set(OWN.confirm, { key: OWN.confirm, expected: 'confirmation', received: undefined, message: 'Tick the box to confirm this dangerous task.' })
     }
     if (issues.size > 0 || 'issues' in parsed) {
-      const recent = (await engine.listRuns({ task: task.key, pageSize: 10 })).data
+      const recent = await recentRunsOf(c, engine, task.key)
       return render(c, <TaskPage page={pageContext(c, deps)} task={task} values={values} issues={issues} own={own} recent={recent} />, 400)
     }
     return { args: parsed.args, own }
@@ -291,15 +291,18 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
 
   routes.get('/schedules', async (c) => {
     requirePermission(c, 'schedules:read')
-    const schedules = await engine.schedules()
+    const schedules = (await engine.schedules()).map((s) => scheduleForCaller(c, s))
     if (wantsData(c)) return respond(c, schedules, { name: 'schedules' })
     return render(c, <SchedulesPage page={pageContext(c, deps)} schedules={schedules} />)
   })
 
   routes.get('/schedules/:id', async (c) => {
     requirePermission(c, 'schedules:read')
-    const schedule = await engine.getSchedule(c.req.param('id'))
-    const runs = await engine.scheduleRuns(schedule.id, { page: positive(c.req.query('page'), 1), pageSize: 20 })
+    const schedule = scheduleForCaller(c, await engine.getSchedule(c.req.param('id')))
+    // The history shows the runs the caller may read: all, its own, or none.
+    const scope = runScope(c)
+    const filter = { page: positive(c.req.query('page'), 1), pageSize: 20, ...(scope === null || scope.all ? {} : { createdBy: scope.id }) }
+    const runs = scope === null ? { data: [], total: 0, page: 1, pageSize: 20 } : await engine.scheduleRuns(schedule.id, filter)
     if (wantsData(c)) return respond(c, { schedule, runs }, { name: `schedule-${schedule.id}`, rows: () => runs.data.map(runRow) })
     return render(c, <SchedulePage page={pageContext(c, deps)} schedule={schedule} runs={runs} />)
   })
@@ -494,4 +497,11 @@ function toFormValues(values: Record<string, unknown>): Record<string, string | 
     else out[k] = String(v)
   }
   return out
+}
+
+/** A task's ten newest runs that the caller may read (none without a run-read permission). */
+async function recentRunsOf(c: Context<ServerEnv>, engine: Engine, task: string): Promise<readonly Run[]> {
+  const scope = runScope(c)
+  if (scope === null) return []
+  return (await engine.listRuns({ task, pageSize: 10, ...(scope.all ? {} : { createdBy: scope.id }) })).data
 }

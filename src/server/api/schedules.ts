@@ -6,7 +6,7 @@ import { Hono } from 'hono'
 import { ValidationError, describeValue } from '../../errors.js'
 import type { ScheduleInfo } from '../../engine/scheduler.js'
 import { RUN_STATES, type Run, type RunState } from '../../store/types.js'
-import { QueryReader, jsonBody, requirePermission, type RouteDeps, type ServerEnv } from '../context.js'
+import { QueryReader, jsonBody, readScope, requirePermission, scheduleForCaller, type RouteDeps, type ServerEnv } from '../context.js'
 import { respond } from '../formats.js'
 import { RUN_COLUMNS, runRow } from './runs.js'
 
@@ -16,12 +16,13 @@ export function scheduleRoutes(deps: RouteDeps): Hono<ServerEnv> {
 
   routes.get('/schedules', async (c) => {
     requirePermission(c, 'schedules:read')
-    return respond(c, await engine.schedules(), { name: 'schedules', rows: (list) => (list as ScheduleInfo[]).map(scheduleRow), columns: SCHEDULE_COLUMNS })
+    const schedules = (await engine.schedules()).map((s) => scheduleForCaller(c, s))
+    return respond(c, schedules, { name: 'schedules', rows: (list) => (list as ScheduleInfo[]).map(scheduleRow), columns: SCHEDULE_COLUMNS })
   })
 
   routes.get('/schedules/:id', async (c) => {
     requirePermission(c, 'schedules:read')
-    const schedule = await engine.getSchedule(c.req.param('id'))
+    const schedule = scheduleForCaller(c, await engine.getSchedule(c.req.param('id')))
     return respond(c, schedule, { name: `schedule-${schedule.id}` })
   })
 
@@ -30,7 +31,7 @@ export function scheduleRoutes(deps: RouteDeps): Hono<ServerEnv> {
     const body = await jsonBody(c)
     for (const key of Object.keys(body)) if (key !== 'enabled') throw new ValidationError(`${key}: unknown field (the body is {"enabled": true|false})`)
     if (typeof body.enabled !== 'boolean') throw new ValidationError(`enabled: expected true or false, got ${describeValue(body.enabled)}`)
-    return c.json(await engine.toggleSchedule(c.req.param('id'), body.enabled))
+    return c.json(scheduleForCaller(c, await engine.toggleSchedule(c.req.param('id'), body.enabled)))
   })
 
   routes.post('/schedules/:id/trigger', async (c) => {
@@ -42,12 +43,13 @@ export function scheduleRoutes(deps: RouteDeps): Hono<ServerEnv> {
 
   routes.get('/schedules/:id/runs', async (c) => {
     requirePermission(c, 'schedules:read')
+    const scope = readScope(c)
     const query = new QueryReader(c)
     const page = query.int('page', 1, 1_000_000) ?? 1
     const pageSize = query.int('pageSize', 1, 100) ?? 20
     const status = query.list<RunState>('status', RUN_STATES)
     query.done()
-    const history = await engine.scheduleRuns(c.req.param('id'), { page, pageSize, ...(status === undefined ? {} : { status }) })
+    const history = await engine.scheduleRuns(c.req.param('id'), { page, pageSize, ...(status === undefined ? {} : { status }), ...(scope.all ? {} : { createdBy: scope.id }) })
     return respond(c, history, { name: `schedule-${c.req.param('id')}-runs`, rows: (p) => (p as { data: Run[] }).data.map(runRow), columns: RUN_COLUMNS })
   })
 

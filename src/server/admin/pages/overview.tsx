@@ -14,8 +14,10 @@ export interface OverviewData {
   readonly recentFailures: readonly Run[]
 }
 
-export async function loadOverview(engine: Engine): Promise<OverviewData> {
-  const [stats, throughput, workers, failures] = await Promise.all([engine.stats(), engine.throughput(3_600_000, 60_000), engine.workers(), engine.listRuns({ status: 'failed', pageSize: 10 })])
+/** The overview's data; `ownRunsOf` limits the recent failures to one creator's runs (callers allowed only their own). */
+export async function loadOverview(engine: Engine, ownRunsOf?: string): Promise<OverviewData> {
+  const failed = { status: 'failed', pageSize: 10, ...(ownRunsOf === undefined ? {} : { createdBy: ownRunsOf }) } as const
+  const [stats, throughput, workers, failures] = await Promise.all([engine.stats(), engine.throughput(3_600_000, 60_000), engine.workers(), engine.listRuns(failed)])
   return { stats, throughput, workers: workers.filter((w) => w.concurrency > 0), recentFailures: failures.data }
 }
 
