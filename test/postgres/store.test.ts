@@ -9,11 +9,12 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { ConflictError, ValidationError } from '../../src/errors.js'
-import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations.js'
+import { POSTGRES_MIGRATIONS, migrate } from '../../src/store/postgres/migrations.js'
 import { postgresStore } from '../../src/store/postgres/index.js'
 import type { ClaimRequest, ClaimedRun } from '../../src/store/types.js'
 import { describePostgres } from '../helpers/postgres.js'
 import { describeStoreConformance, newRun } from '../store-conformance.js'
+import { expectUpgradedRows, versionTwoRows } from '../upgrade-fixture.js'
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0)
 const EMPTY = { logs: [], progress: [], waits: [], completions: [] }
@@ -62,6 +63,29 @@ await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ })
         expect((await admin.query(`SELECT * FROM "${schema}".schema_migrations`)).rowCount).toBe(POSTGRES_MIGRATIONS.length)
       } finally {
         await Promise.all(stores.map((s) => s.close()))
+      }
+    })
+
+    it('upgrades a schema of the previous version with runs in it: migration 3 keeps every run working', async () => {
+      const schema = newSchema()
+      const client = await admin.connect()
+      try {
+        await migrate(client, schema, POSTGRES_MIGRATIONS.filter((m) => m.version <= 2))
+        await client.query(versionTwoRows(`"${schema}".runs`))
+      } finally {
+        client.release()
+      }
+      const store = open({ schema })
+      try {
+        await store.ready()
+        const { rows } = await admin.query<{ version: number }>(`SELECT max(version) AS version FROM "${schema}".schema_migrations`)
+        expect(rows[0]?.version).toBe(POSTGRES_MIGRATIONS.at(-1)!.version)
+        // Processes of the previous version keep their claim function during a rolling upgrade.
+        const fns = await admin.query<{ proname: string }>(`SELECT proname FROM pg_proc WHERE pronamespace = $1::regnamespace ORDER BY proname`, [schema])
+        expect(fns.rows.map((r) => r.proname)).toEqual(['claim_candidates', 'claim_runs', 'claim_runs_unstarted'])
+        await expectUpgradedRows(store)
+      } finally {
+        await store.close()
       }
     })
 

@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { sqliteStore } from '../../src/store/sqlite/store.js'
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js'
 import { describeStoreConformance, newRun } from '../store-conformance.js'
+import { expectUpgradedRows, versionTwoRows } from '../upgrade-fixture.js'
+import Database from 'better-sqlite3'
 
 const dir = mkdtempSync(join(tmpdir(), 'taskengine-sqlite-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -28,6 +30,22 @@ describe('sqlite store specifics', () => {
     expect((await second.getRun(row.id))?.id).toBe(row.id)
     expect(second.database.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: SQLITE_MIGRATIONS.length })
     await second.close()
+  })
+
+  it('upgrades a file of the previous version with runs in it: migration 3 keeps every run working', async () => {
+    const path = join(dir, 'upgrade.db')
+    const old = new Database(path)
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
+    for (const migration of SQLITE_MIGRATIONS.filter((m) => m.version <= 2)) {
+      old.exec(migration.sql)
+      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(migration.version, migration.name, 0)
+    }
+    old.exec(versionTwoRows('runs'))
+    old.close()
+    const store = sqliteStore(path)
+    expect((store.database.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number }).v).toBe(SQLITE_MIGRATIONS.at(-1)!.version)
+    await expectUpgradedRows(store)
+    await store.close()
   })
 
   it('gives each run to one claimer only when threads with connections of their own claim from one file at once', { timeout: 30_000 }, async () => {

@@ -233,8 +233,11 @@ CREATE UNIQUE INDEX runs_fire_key ON runs (fire_key) WHERE fire_key IS NOT NULL;
 CREATE INDEX runs_finished ON runs (finished_at, status) WHERE finished_at IS NOT NULL AND deleted_at IS NULL;
 
 -- A claimed run has no start time until its worker starts the handler (a run claimed ahead may
--- wait in the worker's buffer); a rescue refunds the attempt of a run that never started.
-CREATE OR REPLACE FUNCTION claim_runs(p_now BIGINT, p_tasks TEXT[], p_queues TEXT[], p_limit INTEGER, p_worker TEXT, p_token TEXT, p_lease_until BIGINT)
+-- wait in the worker's buffer); a rescue refunds the attempt of a run that never started. A new
+-- function, not a replacement of claim_runs: processes of the previous version, still running
+-- during a rolling upgrade, keep claiming with start times (they never write starts), so their
+-- runs are never taken for unstarted ones.
+CREATE FUNCTION claim_runs_unstarted(p_now BIGINT, p_tasks TEXT[], p_queues TEXT[], p_limit INTEGER, p_worker TEXT, p_token TEXT, p_lease_until BIGINT)
 RETURNS TABLE (id TEXT, task TEXT, label TEXT, queue TEXT, pool_id TEXT, args JSON, tags JSON, attempt INTEGER, attempt_base INTEGER,
   max_attempts BIGINT, backoff JSON, timeout_ms BIGINT, log_count INTEGER)
 LANGUAGE plpgsql VOLATILE

@@ -237,7 +237,7 @@ export class PostgresStore implements Store {
       workers: `${s}.workers`,
       schedules: `${s}.schedules`,
       settings: `${s}.settings`,
-      claimRuns: `${s}.claim_runs`,
+      claimRuns: `${s}.claim_runs_unstarted`,
       claimCandidates: `${s}.claim_candidates`,
     }
     // Start migrating now; callers see a failure through ready() (or the first method they call).
