@@ -494,6 +494,10 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         const odd = await store.listRuns({ task: 'odd', before: rows[5]!.id })
         expect(odd.data.map((r) => r.id)).toEqual([rows[3]!.id, rows[1]!.id])
         expect(odd.total).toBe(3)
+        // A cursor whose run is gone (retention deleted it mid-walk) still marks its place.
+        const gone = newRun({ createdAt: T0 + 3 })
+        expect((await store.listRuns({ before: gone.id, pageSize: 10 })).data.map((r) => r.id)).toEqual(newestFirst)
+        expect((await store.listRuns({ before: rows[0]!.id.replace(/^.{8}/, '00000000'), pageSize: 10 })).data).toEqual([])
       })
     })
 

@@ -612,11 +612,17 @@ describe('engine.close and in-process runs', () => {
     const started: string[] = []
     const task = waiting(started)
     const engine = createEngine({ tasks: [task, backup] })
+    const startedEvents: string[] = []
+    engine.subscribe((event) => {
+      if (event.type === 'started') startedEvents.push(event.runId)
+    })
     const batch = engine.runAll(task, 'b', Array.from({ length: 5 }, () => ({})), { concurrency: 2 })
     await vi.waitFor(() => expect(started).toHaveLength(2))
     await engine.close({ graceMs: 0 })
     const results = await batch
     expect(started).toHaveLength(2)
+    // Items that never started say so in their events too.
+    expect(startedEvents).toHaveLength(2)
     expect(results.map((r) => [r.status, r.error?.name])).toEqual(Array(5).fill(['cancelled', 'ShutdownError']))
     // The engine still runs what it is asked to after closing.
     expect((await engine.run(backup)).status).toBe('succeeded')

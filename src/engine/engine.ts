@@ -698,7 +698,7 @@ export class Engine {
           const row = newRunRow(task, args, options, { maxAttempts: settings.defaultMaxAttempts, label: DEFAULT_LABEL }, this.#clock())
           return tickAt === null ? row : { ...row, fireKey: fireKeyOf(schedule.id, tickAt) }
         },
-        hasActiveRun: async (scheduleId) => (await store.listRuns({ scheduleId, status: ['pending', 'running', 'waiting'], pageSize: 1 })).total > 0,
+        hasActiveRun: async (scheduleId) => (await store.listRuns({ scheduleId, status: ['pending', 'running', 'waiting'], pageSize: 1, count: false })).data.length > 0,
         created: (run) => {
           if (this.#bus.active) this.#bus.emit({ type: 'created', runId: run.id, task: run.task, poolId: run.poolId, time: run.createdAt, run })
         },

@@ -289,15 +289,16 @@ export class ActiveRun implements RunContext {
   async execute(): Promise<RunResult> {
     const req = this.#req
     const startedAt = Date.now()
-    if (req.emit !== undefined) {
+    const tracker = req.tracker
+    // Queued before the engine closed: it never starts (no started event, nothing counted).
+    const stale = tracker !== undefined && tracker.epoch !== req.epoch
+    if (req.emit !== undefined && !stale) {
       req.emit({ type: 'started', runId: this.#id, task: req.task.key, poolId: req.poolId, time: new Date(startedAt), label: req.label, attempt: req.attempt })
     }
     let status: RunStatus
     let data: unknown
     let error: RunError | undefined
-    const tracker = req.tracker
     let tracking: TrackedRun | undefined
-    const stale = tracker !== undefined && tracker.epoch !== req.epoch
     if (req.signal?.aborted === true || stale) {
       const reason = stale ? new ShutdownError('engine shutting down') : cancelReason(req.signal?.reason)
       this.#abortReason = reason

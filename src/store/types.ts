@@ -320,6 +320,7 @@ export interface RunFilter {
   /**
    * Only runs older than this run (by creation order), for walking a long list page by page
    * without an offset: pass the id of the last run of the previous page (and leave `page` at 1).
+   * A run no longer stored (deleted by retention meanwhile) still marks its place, by its id.
    */
   readonly before?: string
   /** Count every matching run for `total`. Default: `true`; `false` skips that query and reports `total` as -1. */

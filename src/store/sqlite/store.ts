@@ -535,7 +535,8 @@ export class SqliteStore implements Store {
     }
     const counted = where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''
     if (filter.before !== undefined) {
-      where.push('seq < coalesce((SELECT seq FROM runs WHERE id = @before), -1)')
+      // Ids are UUIDv7 (creation order): a run deleted meanwhile is placed by its id among the rest.
+      where.push('seq < coalesce((SELECT seq FROM runs WHERE id = @before), (SELECT min(seq) FROM runs WHERE id > @before), 9223372036854775807)')
       params.before = filter.before
     }
     const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''
