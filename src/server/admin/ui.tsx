@@ -209,17 +209,24 @@ export function LogTerminal({ logs, id, follow, finished }: { logs: readonly Log
   )
 }
 
+/** The bar above a JSON view: a button that copies the raw text kept in `<pre id>`. */
+function CopyBar({ id }: { id: string }) {
+  return (
+    <div class="split">
+      <span />
+      <button type="button" class="small" data-copy={id} title="Copy as JSON">
+        <Icon name="copy" /> Copy
+      </button>
+    </div>
+  )
+}
+
 /** JSON as a collapsible tree, with a button that copies the raw text. */
 export function JsonView({ value, id }: { value: unknown; id: string }) {
   const text = JSON.stringify(value ?? null, null, 2) ?? 'null'
   return (
     <div class="json">
-      <div class="split">
-        <span />
-        <button type="button" class="small" data-copy={id} title="Copy as JSON">
-          <Icon name="copy" /> Copy
-        </button>
-      </div>
+      <CopyBar id={id} />
       <pre hidden id={id}>
         {text}
       </pre>
@@ -232,12 +239,7 @@ export function JsonView({ value, id }: { value: unknown; id: string }) {
 export function JsonShell({ id }: { id: string }) {
   return (
     <div class="json">
-      <div class="split">
-        <span />
-        <button type="button" class="small" data-copy={id} title="Copy as JSON">
-          <Icon name="copy" /> Copy
-        </button>
-      </div>
+      <CopyBar id={id} />
       <pre hidden id={id} />
       <div data-json-tree={id} />
     </div>
