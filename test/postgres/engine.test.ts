@@ -6,6 +6,7 @@
  * connection loss.
  */
 import { randomUUID } from 'node:crypto'
+import { createServer as createTcpServer, connect, type AddressInfo, type Socket } from 'node:net'
 import { afterEach, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import { createEngine, defineTask, type Engine, type EngineOptions, type Run, type RunState, type WorkerInfo } from '../../src/index.js'
@@ -241,5 +242,62 @@ await describePostgres('engines sharing a PostgreSQL schema', ({ admin, newSchem
     // The LISTEN connection came back: a new run wakes the worker without polling.
     const late = await engine.enqueue(work, {})
     await waitForStatus(engine, late.id, 'succeeded', 5000)
+  })
+
+  it('rides out a database outage (every connection dropped, new ones refused for a while, as in a restart) and loses no run', { timeout: 60_000 }, async () => {
+    // The engine reaches PostgreSQL through a TCP proxy of the test's own, which can go down and
+    // come back on the same port: what a server restart looks like from the client.
+    const target = new URL(url)
+    const sockets = new Set<Socket>()
+    const proxy = createTcpServer((client) => {
+      const upstream = connect(Number(target.port || 5432), target.hostname)
+      for (const socket of [client, upstream]) {
+        sockets.add(socket)
+        socket.on('close', () => sockets.delete(socket))
+        socket.on('error', () => undefined)
+      }
+      client.pipe(upstream).pipe(client)
+    })
+    const listen = (port: number): Promise<number> =>
+      new Promise((resolve) => proxy.listen(port, '127.0.0.1', () => resolve((proxy.address() as AddressInfo).port)))
+    const port = await listen(0)
+    const viaProxy = new URL(url)
+    viaProxy.hostname = '127.0.0.1'
+    viaProxy.port = String(port)
+    const errors: Error[] = []
+    const report = (e: Error): void => void errors.push(e)
+    // A short lease, so runs claimed in a commit the worker never heard of come back quickly.
+    const { engine } = machine(newSchema(), { leaseMs: 3000, storeOptions: { connectionString: viaProxy.toString(), onError: report }, onError: report })
+    try {
+      await engine.start({ concurrency: 8 })
+      const runs = await engine.enqueueMany(work, Array.from({ length: 300 }, () => ({ ms: 5 })))
+      await vi.waitFor(async () => expect((await engine.listRuns({ status: 'succeeded', pageSize: 1 })).total).toBeGreaterThan(50), { timeout: 10_000 })
+
+      // Down: stop accepting, drop every open connection, refuse new ones for 1.5 s.
+      await new Promise<void>((resolve) => {
+        proxy.close(() => resolve())
+        for (const socket of sockets) socket.destroy()
+      })
+      await sleep(1500)
+      await listen(port)
+
+      await vi.waitFor(async () => expect((await engine.listRuns({ status: 'succeeded', pageSize: 1 })).total).toBe(300), { timeout: 30_000, interval: 100 })
+      expect((await engine.stats()).statuses).toMatchObject({ running: 0, pending: 0, failed: 0, succeeded: 300 })
+      expect(runs.every((r) => (executions.get(r.id) ?? 0) >= 1)).toBe(true)
+      // A claim whose commit the worker never heard of (the connection dropped on the way) leaves
+      // runs it does not know it holds; their lease runs out and they come back unspent: executed
+      // once, in one attempt.
+      const done = await Promise.all(runs.map((r) => engine.getRun(r.id)))
+      for (const run of done) if (run!.attempts.length > 1) expect([executions.get(run!.id), run!.attempts.map((a) => a.outcome).at(-1)]).toEqual([1, 'succeeded'])
+      expect(errors.map((e) => e.message).join('\n')).toMatch(/ECONNREFUSED|terminat|connection|Connection/)
+      // Listening again: a new run wakes the worker at once.
+      const late = await engine.enqueue(work, {})
+      await waitForStatus(engine, late.id, 'succeeded', 5000)
+    } finally {
+      // The engine first: the proxy's close waits for every connection through it to end.
+      await engine.close({ graceMs: 0 })
+      for (const socket of sockets) socket.destroy()
+      await new Promise<void>((resolve) => proxy.close(() => resolve()))
+    }
   })
 })
