@@ -840,7 +840,8 @@ export function describeDurable(backend: DurableBackend): void {
       ])
     })
 
-    it('nests pools, rolls their counts up to the root, and cancelling the parent cascades to every descendant', async () => {
+    /** Tasks of a pool tree: `middle` opens a pool of two `leaf` runs, which hang until their signal fires. */
+    function poolTree() {
       const started: string[] = []
       const leaf = defineTask({
         key: 'leaf',
@@ -858,6 +859,11 @@ export function describeDurable(backend: DurableBackend): void {
           return pool.wait()
         },
       })
+      return { started, leaf, middle }
+    }
+
+    it('nests pools, rolls their counts up to the root, and cancelling the parent cascades to every descendant', async () => {
+      const { started, leaf, middle } = poolTree()
       const top = defineTask({
         key: 'top',
         async run(ctx) {
@@ -881,23 +887,7 @@ export function describeDurable(backend: DurableBackend): void {
     })
 
     it('deleting a parent that waits on its pool cancels every run below it, as cancelling does', async () => {
-      const started: string[] = []
-      const leaf = defineTask({
-        key: 'leaf',
-        run: (ctx) =>
-          new Promise((_, reject) => {
-            started.push(ctx.runId)
-            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))
-          }),
-      })
-      const middle = defineTask({
-        key: 'middle',
-        async run(ctx) {
-          const pool = ctx.pool()
-          await pool.addMany('leaf', [{}, {}])
-          return pool.wait()
-        },
-      })
+      const { started, leaf, middle } = poolTree()
       const top = defineTask({
         key: 'top',
         async run(ctx) {

@@ -18,26 +18,13 @@ afterEach(() => {
 
 describe('taskengine serve', () => {
   it('serves the API with the store, a worker and the examples, and stops gracefully on SIGTERM', async () => {
-    const child = startCli(['serve', '--port', '0', '--store', join(dir, 'serve.db')], { cwd: dir })
-    children.push(child)
-    const done = finished(child)
-    let banner = ''
-    child.stderr.on('data', (chunk: Buffer) => (banner += chunk.toString()))
-    await waitForOutput(child.stderr, 'metrics')
-    const url = /serving (http:\/\/127\.0\.0\.1:\d+)\/admin/.exec(banner)?.[1]
-    expect(url).toBeDefined()
+    const { url, banner, stop } = await startServe(['--store', join(dir, 'serve.db')])
     expect(banner).toMatch(/worker concurrency 10; tasks from examples \(4\)/)
     const created = await fetch(`${url}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: 'hello', args: { name: 'serve' } }) })
     expect(created.status).toBe(201)
     const { id } = (await created.json()) as { id: string }
-    let status = ''
-    for (let i = 0; i < 100 && status !== 'succeeded'; i++) {
-      status = ((await (await fetch(`${url}/api/runs/${id}`)).json()) as { status: string }).status
-      await new Promise((r) => setTimeout(r, 50))
-    }
-    expect(status).toBe('succeeded')
-    child.kill('SIGTERM')
-    const exit = await done
+    await vi.waitFor(async () => expect(((await (await fetch(`${url}/api/runs/${id}`)).json()) as { status: string }).status).toBe('succeeded'), { timeout: 5000, interval: 50 })
+    const exit = await stop()
     expect(exit.code).toBe(0)
     expect(exit.stderr).toMatch(/SIGTERM: stopping/)
   })

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import WebSocket from 'ws'
-import { createEngine, defineTask, type Engine, type RunEvent } from '../../src/index.js'
+import { createEngine, defineTask, type Engine } from '../../src/index.js'
 import { createServer, serve, type RunningServer, type TaskEngineServer } from '../../src/server/index.js'
 import { sqliteStore } from '../../src/store/sqlite/store.js'
+import { WsClient } from '../helpers/ws-client.js'
 
 const chatty = defineTask({
   key: 'chatty',
@@ -60,35 +60,11 @@ async function started(engine: Engine, options: Parameters<typeof serve>[1] = {}
   return running
 }
 
-/** A WebSocket client collecting JSON messages. */
-class Client {
-  readonly messages: Record<string, unknown>[] = []
-  readonly socket: WebSocket
-  closed: { code: number; reason: string } | undefined
-  readonly opened: Promise<void>
-
+/** A WebSocket client collecting JSON messages, closed after each test. */
+class Client extends WsClient {
   constructor(url: string, headers: Record<string, string> = {}) {
-    this.socket = new WebSocket(url, { headers })
-    this.socket.on('message', (data: Buffer) => this.messages.push(JSON.parse(data.toString()) as Record<string, unknown>))
-    this.socket.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }))
-    this.opened = new Promise((resolve, reject) => {
-      this.socket.once('open', () => resolve())
-      this.socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)))
-      this.socket.once('error', reject)
-    })
+    super(url, headers)
     cleanups.push(() => this.socket.terminate())
-  }
-
-  send(message: unknown): void {
-    this.socket.send(JSON.stringify(message))
-  }
-
-  of(type: string): Record<string, unknown>[] {
-    return this.messages.filter((m) => m.type === type)
-  }
-
-  events(): { seq: number; event: RunEvent }[] {
-    return this.of('event') as unknown as { seq: number; event: RunEvent }[]
   }
 }
 

@@ -3,10 +3,10 @@
  * what a caller who may read only its own runs receives.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import WebSocket from 'ws'
 import { createEngine, defineTask, type Engine, type RunEvent } from '../../src/index.js'
 import { serve, type AuthResolver, type Identity, type RunningServer } from '../../src/server/index.js'
 import { EventLog } from '../../src/server/stream.js'
+import { WsClient } from '../helpers/ws-client.js'
 
 const chatty = defineTask({
   key: 'chatty',
@@ -37,34 +37,11 @@ async function started(engine: Engine, options: Parameters<typeof serve>[1] = {}
   return running
 }
 
-/** A WebSocket client collecting JSON messages. */
-class Client {
-  readonly messages: Record<string, unknown>[] = []
-  readonly socket: WebSocket
-  readonly opened: Promise<void>
-
+/** A WebSocket client collecting JSON messages, closed after each test. */
+class Client extends WsClient {
   constructor(url: string, headers: Record<string, string> = {}) {
-    this.socket = new WebSocket(url, { headers })
-    this.socket.on('message', (data: Buffer) => this.messages.push(JSON.parse(data.toString()) as Record<string, unknown>))
-    this.opened = new Promise((resolve, reject) => {
-      this.socket.once('open', () => resolve())
-      this.socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)))
-      this.socket.once('error', reject)
-    })
+    super(url, headers)
     cleanups.push(() => this.socket.terminate())
-  }
-
-  send(message: unknown): void {
-    this.socket.send(JSON.stringify(message))
-  }
-
-  of(type: string): Record<string, unknown>[] {
-    return this.messages.filter((m) => m.type === type)
-  }
-
-  /** Events received for one subscription. */
-  events(id: string): { seq: number; event: RunEvent }[] {
-    return this.of('event').filter((m) => m.id === id) as unknown as { seq: number; event: RunEvent }[]
   }
 }
 
