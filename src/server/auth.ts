@@ -4,6 +4,7 @@
  * (the standalone server only allows that on loopback).
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
+import { ValidationError } from '../errors.js'
 
 /** Permissions: `*` (everything) or any of these. */
 export const PERMISSIONS = [
@@ -39,7 +40,11 @@ export function can(identity: Identity, permission: Permission): boolean {
 
 /** Options of {@link tokenAuth}. */
 export interface TokenAuthOptions {
-  /** The shared secret; `undefined` or empty lets every caller in as `local`. */
+  /**
+   * The shared secret: at least 16 characters, not all blank (e.g. the output of
+   * `openssl rand -hex 32`). Default: `undefined`; `undefined` or `''` lets every caller in as
+   * `local`.
+   */
   readonly token?: string | undefined
   /** The identity of an authenticated caller. Default: `{ id: 'token', permissions: ['*'] }`. */
   readonly identity?: Identity
@@ -62,9 +67,33 @@ export function requestToken(request: Request): string | undefined {
   return new URL(request.url).searchParams.get('access_token') ?? undefined
 }
 
-/** The built-in resolver: a shared bearer token, compared in constant time. */
+/** The shortest token accepted: a token is a password that every request may try. */
+const MIN_TOKEN_LENGTH = 16
+
+/**
+ * Whether a token is set: `undefined` and `''` mean none. Throws a `ValidationError` for a token
+ * that is blank or shorter than 16 characters, which a guess or a stray space in a config file
+ * would satisfy (the message says how long it was, never what it was).
+ */
+export function hasToken(token: string | undefined): token is string {
+  if (token === undefined || token === '') return false
+  if (token.trim() === '' || token.length < MIN_TOKEN_LENGTH) {
+    throw new ValidationError(
+      `token: expected at least ${MIN_TOKEN_LENGTH} characters, not all blank, got ${token.length} character${token.length === 1 ? '' : 's'}${token.trim() === '' ? ' of white space' : ''}: make one with \`openssl rand -hex 32\``,
+    )
+  }
+  return true
+}
+
+/**
+ * The built-in resolver: a shared bearer token, compared in constant time. Throws a
+ * `ValidationError` for a blank token or one shorter than 16 characters.
+ *
+ * @example
+ * createServer(engine, { auth: tokenAuth({ token: process.env.OPS_TOKEN, identity: { id: 'ops', permissions: ['runs:read'] } }) })
+ */
 export function tokenAuth(options: TokenAuthOptions = {}): AuthResolver {
-  const expected = options.token === undefined || options.token === '' ? undefined : digest(options.token)
+  const expected = hasToken(options.token) ? digest(options.token) : undefined
   const identity = options.identity ?? { id: 'token', permissions: ['*'] }
   const local: Identity = { id: 'local', permissions: ['*'] }
   return (request) => {

@@ -67,10 +67,10 @@ export function scheduleForCaller<S extends { readonly lastRun: Run | null }>(c:
 
 /**
  * The JSON body of a request as an object. An empty body is `{}`; any other body must be
- * `application/json` (415) and well-formed (400 naming the problem).
+ * `application/json` (415) and well-formed UTF-8 JSON (400 naming the problem).
  */
 export async function jsonBody(c: ServerContext): Promise<Record<string, unknown>> {
-  const text = await c.req.text()
+  const text = utf8Text(await c.req.arrayBuffer())
   if (text.trim() === '') return {}
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
   if (type !== 'application/json') {
@@ -86,6 +86,18 @@ export async function jsonBody(c: ServerContext): Promise<Record<string, unknown
     throw new HttpError(400, 'ERR_VALIDATION', `expected a JSON object as body, got ${describeValue(parsed)}`)
   }
   return parsed as Record<string, unknown>
+}
+
+/**
+ * Decodes a body strictly: a lenient decoder would turn bytes that are not UTF-8 into U+FFFD
+ * and the run would store text the client never sent.
+ */
+function utf8Text(bytes: ArrayBuffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    throw new HttpError(400, 'ERR_MALFORMED_JSON', 'malformed JSON body: not valid UTF-8 text (JSON bodies must be UTF-8)')
+  }
 }
 
 /** Query parameters every data route takes; `access_token` (for clients that cannot send headers) is accepted too, unlisted. */

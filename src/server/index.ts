@@ -3,7 +3,8 @@
  */
 export { createServer } from './server.js'
 export type { ServerOptions, TaskEngineServer } from './server.js'
-export { serve, serveMetrics, isLoopback } from './serve.js'
+export { serve, serveMetrics } from './serve.js'
+export { isLoopback } from './hosts.js'
 export type { MetricsServeOptions, RunningMetrics, RunningServer, ServeOptions } from './serve.js'
 export type { ServerMetrics } from './metrics.js'
 export { tokenAuth, can, requestToken, PERMISSIONS } from './auth.js'

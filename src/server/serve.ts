@@ -13,6 +13,8 @@ import type { ServerEnv } from './context.js'
 import { HttpError, errorResponse } from './http-errors.js'
 import { ServerMetrics } from './metrics.js'
 import { createServer, healthRoutes, type ServerOptions, type TaskEngineServer } from './server.js'
+import { hasToken } from './auth.js'
+import { isLoopback } from './hosts.js'
 
 /** Options of {@link serve}. */
 export interface ServeOptions extends ServerOptions {
@@ -34,18 +36,12 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
-/** Whether an address is loopback only. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
-}
-
 /** Listens on `host:port` and serves the engine. */
 export async function serve(engine: Engine, options: ServeOptions = {}): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1'
   const port = options.port ?? 8080
   checkPort(port, 'port')
-  const hasToken = options.token !== undefined && options.token !== ''
-  if (!isLoopback(host) && !hasToken && options.auth === undefined) {
+  if (!isLoopback(host) && !hasToken(options.token) && options.auth === undefined) {
     throw new ValidationError(`refusing to listen on ${host} without a token: anyone who can reach it could run tasks. Set --token (or TASKENGINE_TOKEN), or listen on 127.0.0.1`)
   }
   const app = createServer(engine, options)

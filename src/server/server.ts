@@ -16,11 +16,12 @@ import { runRoutes } from './api/runs.js'
 import { scheduleRoutes } from './api/schedules.js'
 import { systemRoutes } from './api/system.js'
 import { taskRoutes } from './api/tasks.js'
-import { tokenAuth, type AuthResolver } from './auth.js'
+import { hasToken, tokenAuth, type AuthResolver } from './auth.js'
 import { readScope, requirePermission, type RouteDeps, type ServerContext, type ServerEnv } from './context.js'
 import { respond } from './formats.js'
 import { adminRoutes } from './admin/routes.js'
 import { HttpError, errorResponse } from './http-errors.js'
+import { guardHosts, hostPolicy } from './hosts.js'
 import { ServerMetrics } from './metrics.js'
 import { EventLog, StreamClient } from './stream.js'
 import { taskStartSocket } from './task-start.js'
@@ -33,8 +34,24 @@ export interface ServerOptions {
   readonly basePath?: string
   /** Who is calling. Default: `tokenAuth({ token })`, which lets everyone in when no token is set. */
   readonly auth?: AuthResolver
-  /** Shared secret for the default resolver. */
+  /**
+   * Shared secret for the default resolver: at least 16 characters, not all blank (make one
+   * with `openssl rand -hex 32`). Default: none (`undefined` or `''`), which lets every caller in.
+   */
   readonly token?: string
+  /**
+   * Host names this server answers besides the loopback names (`localhost`, `127.0.0.1`,
+   * `[::1]`, any port), and whose pages may post and open WebSockets here. Without a `token`
+   * or `auth` resolver, a request for any other `Host` is refused (403): a web page whose
+   * name resolves to 127.0.0.1 (DNS rebinding) must not reach the API. Entries are
+   * `name` (any port), `name:port`, or `.domain` (the domain and its subdomains); no scheme or
+   * path. A host app mounting the server lists the names it is served under.
+   * Default: `[]` (loopback only).
+   *
+   * @example
+   * createServer(engine, { allowedHosts: ['ops.example.com', 'ops.internal:8080'] })
+   */
+  readonly allowedHosts?: readonly string[]
   /** Largest request body, in bytes. Default: 1 MiB. */
   readonly maxBodyBytes?: number
   /** Longest synchronous run over HTTP or the live task view, in ms. Default: 60 000. */
@@ -46,8 +63,13 @@ export interface ServerOptions {
   /** How often a run subscription reads the store for progress made in other processes. Default: 500 ms. */
   readonly streamPollIntervalMs?: number
   /**
-   * Origins allowed to open WebSockets, besides the server's own (`Origin` host = `Host`).
-   * Requests without an `Origin` (not from a browser) are allowed.
+   * Browser origins whose pages may post (POST, PUT, PATCH, DELETE) and open WebSockets here,
+   * besides loopback origins and those on `allowedHosts`. Never compared with `Host`, which
+   * a rebinding page controls. Requests without an `Origin` (programs, not pages) pass;
+   * `Origin: null` is refused. Default: `[]`.
+   *
+   * @example
+   * createServer(engine, { token, allowedOrigins: ['https://dashboard.example.com'] })
    */
   readonly allowedOrigins?: readonly string[]
   /** Receives the server's own errors (500s, failing listeners). Default: stderr. */
@@ -85,7 +107,10 @@ export interface TaskEngineServer {
 export function createServer(engine: Engine, options: ServerOptions = {}): TaskEngineServer {
   const basePath = normalizeBasePath(options.basePath ?? '')
   const report = options.onError ?? ((error: Error) => console.error('[taskengine server]', error))
+  const tokenSet = hasToken(options.token)
   const auth = options.auth ?? tokenAuth({ token: options.token })
+  // Without credentials the name the request was sent to is all that tells a local tool from a rebinding page.
+  const hosts = hostPolicy({ allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins, checkHost: !tokenSet && options.auth === undefined })
   const deps: RouteDeps = { engine, syncRunTimeoutMs: options.syncRunTimeoutMs ?? 60_000, report }
   const metrics = new ServerMetrics(engine)
   const log = new EventLog(options.streamBufferEvents ?? 10_000)
@@ -106,7 +131,8 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
 
   healthRoutes(app, engine, report)
 
-  app.use('*', authenticate(auth, options.allowedOrigins ?? [], `${basePath}/admin`))
+  app.use('*', guardHosts(hosts))
+  app.use('*', authenticate(auth, `${basePath}/admin`))
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024
   app.on(
     ['POST', 'PUT', 'PATCH', 'DELETE'],
@@ -263,7 +289,7 @@ const securityHeaders: MiddlewareHandler = async (c, next) => {
   const h = c.res.headers
   h.set('x-content-type-options', 'nosniff')
   h.set('x-frame-options', 'DENY')
-  h.set('referrer-policy', 'no-referrer')
+  if (!h.has('referrer-policy')) h.set('referrer-policy', 'no-referrer')
   h.set('cross-origin-opener-policy', 'same-origin')
   h.set('cross-origin-resource-policy', 'same-origin')
   if (!h.has('content-security-policy')) h.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'")
@@ -271,20 +297,13 @@ const securityHeaders: MiddlewareHandler = async (c, next) => {
 }
 
 /**
- * Resolves the caller (401 otherwise) and, for WebSocket upgrades, checks the Origin. The admin
- * UI's sign-in page and static files need no identity; an admin page asked for without one
- * sends the browser to sign in.
+ * Resolves the caller (401 otherwise). The admin UI's sign-in page and static files need no
+ * identity; an admin page asked for without one sends the browser to sign in.
  */
-function authenticate(auth: AuthResolver, allowedOrigins: readonly string[], admin: string): MiddlewareHandler<ServerEnv> {
+function authenticate(auth: AuthResolver, admin: string): MiddlewareHandler<ServerEnv> {
   return async (c, next) => {
     const path = new URL(c.req.url).pathname
     if (path === `${admin}/login` || path.startsWith(`${admin}/assets/`)) return next()
-    if (c.req.header('upgrade')?.toLowerCase() === 'websocket') {
-      const origin = c.req.header('origin')
-      if (origin !== undefined && !originAllowed(origin, c.req.header('host'), allowedOrigins)) {
-        throw new HttpError(403, 'ERR_FORBIDDEN', `origin ${origin} may not open WebSockets here`)
-      }
-    }
     const who = await auth(c.req.raw)
     if (who === null && c.req.method === 'GET' && (path === admin || path.startsWith(`${admin}/`)) && (c.req.header('accept') ?? '').includes('text/html')) {
       return c.redirect(`${admin}/login?next=${encodeURIComponent(path + new URL(c.req.url).search)}`, 303)
@@ -295,14 +314,5 @@ function authenticate(auth: AuthResolver, allowedOrigins: readonly string[], adm
     }
     c.set('identity', who)
     await next()
-  }
-}
-
-function originAllowed(origin: string, host: string | undefined, allowed: readonly string[]): boolean {
-  if (allowed.includes(origin)) return true
-  try {
-    return host !== undefined && new URL(origin).host === host
-  } catch {
-    return false
   }
 }

@@ -456,14 +456,14 @@ describe('pools, me, workers, stats, health, metrics', () => {
 
 describe('auth and safety', () => {
   it('with a token, requires it (401 without or wrong; Bearer works), but not for health checks', async () => {
-    const { call } = setup({ token: 's3cret' })
+    const { call } = setup({ token: 's3cret-0123456789abcdef' })
     const none = await call('/api/tasks')
     expect(none.status).toBe(401)
     expect(none.headers.get('www-authenticate')).toBe('Bearer realm="taskengine"')
     expect((await body<{ error: { code: string } }>(none)).error.code).toBe('ERR_UNAUTHENTICATED')
     expect((await call('/api/tasks', { headers: { authorization: 'Bearer wrong' } })).status).toBe(401)
-    expect((await call('/api/tasks', { headers: { authorization: 'Bearer s3cret' } })).status).toBe(200)
-    expect((await call('/api/tasks', { headers: { cookie: 'taskengine_token=s3cret' } })).status).toBe(200)
+    expect((await call('/api/tasks', { headers: { authorization: 'Bearer s3cret-0123456789abcdef' } })).status).toBe(200)
+    expect((await call('/api/tasks', { headers: { cookie: 'taskengine_token=s3cret-0123456789abcdef' } })).status).toBe(200)
     expect((await call('/metrics')).status).toBe(401)
     expect((await call('/healthz')).status).toBe(200)
   })

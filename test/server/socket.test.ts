@@ -75,10 +75,10 @@ describe('standalone serving', () => {
     expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     expect((await fetch(`${running.url}/api/tasks`)).status).toBe(200)
     await expect(serve(engine, { host: '0.0.0.0', port: 0 })).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without a token/)
-    const guarded = await started(engine, { host: '0.0.0.0', token: 'abc' })
+    const guarded = await started(engine, { host: '0.0.0.0', token: 'abc-0123456789abcdef' })
     const url = `http://127.0.0.1:${guarded.port}`
     expect((await fetch(`${url}/api/tasks`)).status).toBe(401)
-    expect((await fetch(`${url}/api/tasks`, { headers: { authorization: 'Bearer abc' } })).status).toBe(200)
+    expect((await fetch(`${url}/api/tasks`, { headers: { authorization: 'Bearer abc-0123456789abcdef' } })).status).toBe(200)
   })
 })
 
@@ -271,14 +271,14 @@ describe('GET /api/stream', () => {
 
   it('checks the token and the Origin of WebSocket upgrades', async () => {
     const engine = newEngine()
-    const running = await started(engine, { token: 'tok' })
+    const running = await started(engine, { token: 'tok-0123456789abcdef' })
     const url = `${running.url.replace('http', 'ws')}/api/stream`
     await expect(new Client(url).opened).rejects.toThrow('HTTP 401')
-    await new Client(`${url}?access_token=tok`).opened
-    await new Client(url, { authorization: 'Bearer tok' }).opened
-    await expect(new Client(url, { authorization: 'Bearer tok', origin: 'https://evil.example' }).opened).rejects.toThrow('HTTP 403')
+    await new Client(`${url}?access_token=tok-0123456789abcdef`).opened
+    await new Client(url, { authorization: 'Bearer tok-0123456789abcdef' }).opened
+    await expect(new Client(url, { authorization: 'Bearer tok-0123456789abcdef', origin: 'https://evil.example' }).opened).rejects.toThrow('HTTP 403')
     const host = new URL(running.url).host
-    await new Client(url, { authorization: 'Bearer tok', origin: `http://${host}` }).opened
+    await new Client(url, { authorization: 'Bearer tok-0123456789abcdef', origin: `http://${host}` }).opened
   })
 })
 
@@ -452,27 +452,27 @@ describe('bad requests over a real socket', () => {
 
   it('checks the token and the Origin before opening the live task view', async () => {
     const engine = newEngine()
-    const running = await started(engine, { token: 'tok' })
+    const running = await started(engine, { token: 'tok-0123456789abcdef' })
     const url = `${running.url.replace('http', 'ws')}/admin/task/chatty/start?lines=1`
     await expect(new Client(url).opened).rejects.toThrow('HTTP 401')
     await expect(new Client(`${url}&access_token=wrong`).opened).rejects.toThrow('HTTP 401')
-    await expect(new Client(`${url}&access_token=tok`, { origin: 'https://evil.example' }).opened).rejects.toThrow('HTTP 403')
-    await expect(new Client(url, { authorization: 'Bearer tok', origin: 'null' }).opened).rejects.toThrow('HTTP 403')
-    const allowed = new Client(url, { authorization: 'Bearer tok', origin: `http://${new URL(running.url).host}` })
+    await expect(new Client(`${url}&access_token=tok-0123456789abcdef`, { origin: 'https://evil.example' }).opened).rejects.toThrow('HTTP 403')
+    await expect(new Client(url, { authorization: 'Bearer tok-0123456789abcdef', origin: 'null' }).opened).rejects.toThrow('HTTP 403')
+    const allowed = new Client(url, { authorization: 'Bearer tok-0123456789abcdef', origin: `http://${new URL(running.url).host}` })
     await allowed.opened
     await vi.waitFor(() => expect(allowed.messages.map((m) => m.cmd)).toContain('complete'))
-    const cookie = new Client(`${url}`, { cookie: 'taskengine_token=tok' })
+    const cookie = new Client(`${url}`, { cookie: 'taskengine_token=tok-0123456789abcdef' })
     await cookie.opened
     await vi.waitFor(() => expect(cookie.messages.map((m) => m.cmd)).toContain('close-connection'))
   })
 
   it('admits other origins to the stream only when allowed, and still asks them for the token', async () => {
     const engine = newEngine()
-    const running = await started(engine, { token: 'tok', allowedOrigins: ['https://ops.example'] })
+    const running = await started(engine, { token: 'tok-0123456789abcdef', allowedOrigins: ['https://ops.example'] })
     const url = `${running.url.replace('http', 'ws')}/api/stream`
     await expect(new Client(url, { origin: 'https://ops.example' }).opened).rejects.toThrow('HTTP 401')
-    await expect(new Client(url, { authorization: 'Bearer tok', origin: 'https://other.example' }).opened).rejects.toThrow('HTTP 403')
-    const ok = new Client(url, { authorization: 'Bearer tok', origin: 'https://ops.example' })
+    await expect(new Client(url, { authorization: 'Bearer tok-0123456789abcdef', origin: 'https://other.example' }).opened).rejects.toThrow('HTTP 403')
+    const ok = new Client(url, { authorization: 'Bearer tok-0123456789abcdef', origin: 'https://ops.example' })
     await ok.opened
     await vi.waitFor(() => expect(ok.of('hello')).toHaveLength(1))
   })
