@@ -85,7 +85,23 @@ export interface TaskEngineServer {
   /** A Node `http` request listener, for `http.createServer` or Fastify (`reply.raw`). */
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void
   /**
-   * Express/Connect middleware: handles requests under the base path, passes the rest on.
+   * Whether a request URL (path and query, as in `req.url`) is this server's: anything under
+   * the base path; without a base path exactly its own routes (`/api` and `/admin` and below,
+   * `/metrics`, `/healthz`, `/readyz`), so `/` and every other path stay the host app's.
+   * For hosts that hand requests over themselves.
+   *
+   * @example
+   * fastify.addHook('onRequest', (request, reply, done) => {
+   *   if (!te.owns(request.raw.url)) return done()
+   *   reply.hijack()
+   *   te.handler(request.raw, reply.raw)
+   * })
+   */
+  owns(url: string | undefined): boolean
+  /**
+   * Express/Connect middleware: handles the requests {@link TaskEngineServer.owns} says are
+   * ours and passes the rest to `next()`, so the host's routes (and their auth) stay the
+   * host's, and a `token` guards only ours.
    * Mounted with a path (`app.use('/ops', te.middleware)`, base path `/ops`) it routes on
    * Express's `req.originalUrl`. Mount it before body parsers (`express.json()`): the app reads
    * the body itself, and answers 500 saying so when a parser consumed it first.
@@ -130,6 +146,8 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
   app.notFound((c) => errorResponse(c, new HttpError(404, 'ERR_NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), report))
 
   healthRoutes(app, engine, report)
+  // Before authentication: a browser sent here without credentials should reach the sign-in page, not a 401.
+  app.get('/', (c) => c.redirect(`${basePath}/admin`, 302))
 
   app.use('*', guardHosts(hosts))
   app.use('*', authenticate(auth, `${basePath}/admin`))
@@ -193,31 +211,28 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
     }),
   )
   app.route('/admin', adminRoutes({ engine, base: basePath, auth, syncRunTimeoutMs: deps.syncRunTimeoutMs }))
-  app.get('/', (c) => c.redirect(`${basePath}/admin`, 302))
   app.route('/api', taskRoutes(deps))
   app.route('/api', runRoutes(deps))
   app.route('/api', systemRoutes(deps))
   app.route('/api', scheduleRoutes(deps))
 
   const handler = getRequestListener(app.fetch)
-  const underBase = (url: string | undefined): boolean => {
-    const path = (url ?? '/').split('?')[0]!
-    return basePath === '' || path === basePath || path.startsWith(`${basePath}/`)
-  }
+  const owns = (url: string | undefined): boolean => ownsPath(basePath, pathOf(url))
   const ownUpgrade = (url: string | undefined): boolean => {
-    if (basePath !== '') return underBase(url)
-    const path = (url ?? '/').split('?')[0]!
+    if (basePath !== '') return owns(url)
+    const path = pathOf(url)
     return path === '/api/stream' || /^\/admin\/task\/[^/]+\/start$/.test(path)
   }
   return {
     app,
     fetch: app.fetch,
     handler: (req, res) => void handler(req, res),
+    owns,
     middleware(req, res, next) {
       // Express strips its mount path from req.url (app.use('/ops', …)); the app routes on the full path.
       const original = (req as { originalUrl?: unknown }).originalUrl
-      const url = basePath !== '' && typeof original === 'string' && underBase(original) ? original : req.url
-      if (!underBase(url)) return next()
+      const url = basePath !== '' && typeof original === 'string' && owns(original) ? original : req.url
+      if (!owns(url)) return next()
       req.url = url ?? '/'
       if (req.method !== 'GET' && req.method !== 'HEAD' && req.readableEnded) {
         // A body parser of the host read the body already; reading it again would see nothing.
@@ -275,6 +290,23 @@ function closer(client: { close(): void }, socket: { close(code?: number, reason
       socket.close(1001, 'server shutting down')
     },
   }
+}
+
+/**
+ * The paths of a server without a base path: its own routes and nothing else, so that a host
+ * app mounting it at the root keeps `/` and every other path of its own.
+ */
+const ROOT_PREFIXES = ['/api', '/admin'] as const
+const ROOT_PATHS = ['/metrics', '/healthz', '/readyz'] as const
+
+/** Whether a path is the server's: under its base path, or (without one) one of its own routes. */
+function ownsPath(basePath: string, path: string): boolean {
+  if (basePath !== '') return path === basePath || path.startsWith(`${basePath}/`)
+  return ROOT_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`)) || (ROOT_PATHS as readonly string[]).includes(path)
+}
+
+function pathOf(url: string | undefined): string {
+  return (url ?? '/').split('?')[0]!
 }
 
 function normalizeBasePath(path: string): string {

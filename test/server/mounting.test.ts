@@ -1,8 +1,8 @@
 /**
- * Mounting the server in real host applications, each over a real socket under a base path:
- * plain Node http, Express (app.use with a mount path) and Fastify (its serverFactory, and an
- * onRequest hook), with the WebSocket stream through the host's own server next to the host's
- * own WebSockets.
+ * Mounting the server in real host applications, each over a real socket: plain Node http,
+ * Express 5 (app.use with and without a mount path) and Fastify 5 (its serverFactory, and an
+ * onRequest hook), with and without a base path and a token, the host's own routes beside ours,
+ * and the WebSocket stream through the host's own server next to the host's own WebSockets.
  */
 import express from 'express'
 import Fastify from 'fastify'
@@ -174,7 +174,7 @@ describe('mounted in Fastify', () => {
     const { engine, te } = mountable('/ops')
     const fastify = Fastify()
     fastify.addHook('onRequest', (request, reply, done) => {
-      if (request.url !== '/ops' && !request.url.startsWith('/ops/')) return done()
+      if (!te.owns(request.raw.url)) return done()
       reply.hijack()
       te.handler(request.raw, reply.raw)
     })
@@ -195,5 +195,119 @@ describe('WebSocket upgrades', () => {
     const base = (await listening(server)).replace('http', 'ws')
     await expect(firstMessage(`${base}/elsewhere`)).rejects.toThrow('HTTP 404')
     await vi.waitFor(async () => expect(await firstMessage(`${base}/ops/api/stream`)).toMatchObject({ type: 'hello' }))
+  })
+})
+
+describe('host routes beside ours', () => {
+  const TOKEN = 'mount-token-0123456789'
+  /** Every mounting: with and without a base path, with and without a token. */
+  const cases = [
+    { basePath: '', token: undefined },
+    { basePath: '', token: TOKEN },
+    { basePath: '/ops', token: undefined },
+    { basePath: '/ops', token: TOKEN },
+  ] as const
+
+  function mountedWith(basePath: string, token: string | undefined): { engine: Engine; te: TaskEngineServer } {
+    const engine = createEngine({ tasks: [greet] })
+    const te = createServer(engine, { basePath, ...(token === undefined ? {} : { token }), onError: () => undefined })
+    cleanups.push(() => engine.close({ graceMs: 0 }), () => te.close())
+    return { engine, te }
+  }
+
+  /**
+   * The host answers its own routes (`/`, `/elsewhere`, a posted JSON body parsed by the host,
+   * names that merely start like ours), without our token; we answer ours, behind the token.
+   */
+  async function checkBeside(base: string, basePath: string, token: string | undefined, host: string): Promise<void> {
+    const bearer: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` }
+    for (const path of ['/', '/elsewhere', '/apis', '/administrator', '/metrics-dashboard']) {
+      const response = await fetch(`${base}${path}`)
+      expect(response.status, path).toBe(200)
+      expect(await response.text(), path).toBe(`${host} ${path}`)
+    }
+    const echoed = await fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ hello: 'host' }) })
+    expect(await echoed.json()).toEqual({ echo: { hello: 'host' } })
+    const tasks = await fetch(`${base}${basePath}/api/tasks/greet`)
+    expect(tasks.status).toBe(token === undefined ? 200 : 401)
+    expect((await fetch(`${base}${basePath}/api/tasks/greet`, { headers: bearer })).status).toBe(200)
+    expect((await fetch(`${base}${basePath}/api/nothing`, { headers: bearer })).status).toBe(404)
+    expect((await fetch(`${base}${basePath}/metrics`)).status).toBe(token === undefined ? 200 : 401)
+    expect((await fetch(`${base}${basePath}/healthz`)).status).toBe(200)
+    const admin = await fetch(`${base}${basePath}/admin/task`, { headers: { ...bearer, accept: 'application/json' } })
+    expect(admin.status).toBe(200)
+    const created = await fetch(`${base}${basePath}/api/runs`, { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ task: 'greet', args: { name: 'host' } }) })
+    expect(created.status).toBe(201)
+    if (basePath !== '') expect((await fetch(`${base}${basePath}`, { redirect: 'manual' })).headers.get('location')).toBe(`${basePath}/admin`)
+    const ws = base.replace('http', 'ws')
+    const stream = `${ws}${basePath}/api/stream${token === undefined ? '' : `?access_token=${token}`}`
+    expect(await firstMessage(stream)).toMatchObject({ type: 'hello' })
+    expect(await talkToHost(`${ws}/host-ws`)).toEqual([{ type: 'host' }, { type: 'echo', text: 'one' }, { type: 'echo', text: 'two' }])
+  }
+
+  for (const { basePath, token } of cases) {
+    const named = `${basePath === '' ? 'without a base path' : `under ${basePath}`}, ${token === undefined ? 'without a token' : 'with a token'}`
+
+    it(`Express 5 (${named})`, async () => {
+      const { te } = mountedWith(basePath, token)
+      const app = express()
+      if (basePath === '') app.use(te.middleware)
+      else app.use(basePath, te.middleware)
+      app.use(express.json())
+      for (const path of ['/', '/elsewhere', '/apis', '/administrator', '/metrics-dashboard']) app.get(path, (_req, res) => void res.send(`express ${path}`))
+      app.post('/echo', (req, res) => void res.json({ echo: req.body }))
+      const server = createHttpServer(app)
+      hostSockets(server)
+      te.injectWebSocket(server)
+      await checkBeside(await listening(server), basePath, token, 'express')
+    })
+
+    it(`Fastify 5 through serverFactory, the README's recipe (${named})`, async () => {
+      const { te } = mountedWith(basePath, token)
+      let server: Server | undefined
+      const fastify = Fastify({
+        serverFactory: (fastifyHandler) => {
+          server = createHttpServer((req, res) => te.middleware(req, res, () => fastifyHandler(req, res)))
+          return server
+        },
+      })
+      for (const path of ['/', '/elsewhere', '/apis', '/administrator', '/metrics-dashboard']) fastify.get(path, () => `fastify ${path}`)
+      fastify.post('/echo', (request) => ({ echo: request.body }))
+      cleanups.push(() => fastify.close())
+      await fastify.ready()
+      hostSockets(server!)
+      te.injectWebSocket(server!)
+      await checkBeside(await listening(server!), basePath, token, 'fastify')
+    })
+
+    it(`Fastify 5 from an onRequest hook asking te.owns (${named})`, async () => {
+      const { te } = mountedWith(basePath, token)
+      const fastify = Fastify()
+      fastify.addHook('onRequest', (request, reply, done) => {
+        if (!te.owns(request.raw.url)) return done()
+        reply.hijack()
+        te.handler(request.raw, reply.raw)
+      })
+      for (const path of ['/', '/elsewhere', '/apis', '/administrator', '/metrics-dashboard']) fastify.get(path, () => `fastify ${path}`)
+      fastify.post('/echo', (request) => ({ echo: request.body }))
+      await fastify.listen({ port: 0, host: '127.0.0.1' })
+      cleanups.push(() => fastify.close())
+      hostSockets(fastify.server)
+      te.injectWebSocket(fastify.server)
+      await checkBeside(`http://127.0.0.1:${(fastify.server.address() as AddressInfo).port}`, basePath, token, 'fastify')
+    })
+  }
+
+  it('owns exactly its routes without a base path, and everything under one with it', () => {
+    const engine = createEngine({ tasks: [greet] })
+    const root = createServer(engine)
+    const ops = createServer(engine, { basePath: '/ops' })
+    cleanups.push(() => engine.close({ graceMs: 0 }), () => root.close(), () => ops.close())
+    const ours = ['/api', '/api/runs?status=failed', '/admin', '/admin/runs/1', '/metrics', '/healthz', '/readyz?x=1']
+    const theirs = ['/', '/?format=json', '/apis', '/administrator', '/metrics/x', '/elsewhere', '/ops', undefined]
+    for (const url of ours) expect(root.owns(url), url).toBe(true)
+    for (const url of theirs) expect(root.owns(url), url).toBe(false)
+    for (const url of ['/ops', '/ops/', '/ops/api/tasks', '/ops/anything', '/ops?x=1']) expect(ops.owns(url), url).toBe(true)
+    for (const url of ['/', '/api/tasks', '/opsx', '/admin']) expect(ops.owns(url), url).toBe(false)
   })
 })
