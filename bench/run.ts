@@ -8,12 +8,15 @@
  *   admin   admin pages and the runs API over a socket with 100,000 runs in the store (`npm run bench:admin`)
  *
  * Without arguments: core and sqlite. Sizes: BENCH_CORE_RUNS (1,000,000), BENCH_RUNS (100,000), BENCH_LATENCY_RUNS, BENCH_REPEATS.
+ *
+ * The suites that compare with peers (BullMQ, graphile-worker, pg-boss) are in peers/, a package of
+ * its own with its own lock file, which the npm scripts install on demand (peers/install.mjs).
  */
 import { ADMIN_RUNS, benchAdmin } from './admin.js'
 import { benchCore } from './core.js'
-import { benchBullmq } from './bullmq.js'
+import { benchBullmq } from './peers/bullmq.js'
 import { CONCURRENCIES, LATENCY_RUNS, N, benchTaskengineSqlite, durableRows, type DurableFigures } from './sqlite.js'
-import { PG_LATENCY_RUNS, PG_RUNS, PG_URL, benchPostgres } from './postgres.js'
+import { PG_LATENCY_RUNS, PG_RUNS, PG_URL, benchPostgres } from './peers/postgres.js'
 import { printTable } from './table.js'
 
 async function benchSqlite(): Promise<void> {

@@ -20,9 +20,9 @@
 import pg from 'pg'
 import { run as runGraphile, makeWorkerUtils, type Runner } from 'graphile-worker'
 import { PgBoss } from 'pg-boss'
-import { Engine, defineTask, type AnyTask } from '../src/index.js'
-import { postgresStore } from '../src/store/postgres/index.js'
-import { percentile, type Row } from './table.js'
+import { Engine, defineTask, type AnyTask } from '../../src/index.js'
+import { postgresStore } from '../../src/store/postgres/index.js'
+import { percentile, type Row } from '../table.js'
 
 export const PG_URL = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test'
 const N = Number(process.env.BENCH_RUNS ?? 100_000)

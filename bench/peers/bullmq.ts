@@ -8,8 +8,8 @@ import { Queue, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { percentile } from './table.js'
-import { CONCURRENCIES, LATENCY_RUNS, N, type DurableFigures } from './sqlite.js'
+import { percentile } from '../table.js'
+import { CONCURRENCIES, LATENCY_RUNS, N, type DurableFigures } from '../sqlite.js'
 
 /** BullMQ wants a constructed client under ESM; workers get their own (blocking) connection. */
 const clients: Redis[] = []
@@ -107,7 +107,8 @@ export async function benchBullmq(): Promise<DurableFigures> {
 
 function bullmqVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../node_modules/bullmq/package.json', import.meta.url), 'utf8')) as { version: string }).version
+    // The compiled suite sits in dist-bench/bench/peers/, where bench/peers/install.mjs links the peers' node_modules.
+    return (JSON.parse(readFileSync(new URL('./node_modules/bullmq/package.json', import.meta.url), 'utf8')) as { version: string }).version
   } catch {
     return ''
   }
