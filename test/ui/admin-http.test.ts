@@ -2,15 +2,20 @@
  * The admin UI over HTTP and WebSocket without a browser: GETs that change nothing, CSRF, the
  * live view's start socket and its confirmation, redirects, formats and the content of pages.
  * One real server on a real socket (so `Host` and `Origin` are what a browser sends).
+ *
+ * The tests share that server and engine: what a test changes (a schedule switched off, a run
+ * left blocking a worker slot, the record of dangerous starts) is put back by a hook or a
+ * `finally`, also when the test fails, so one failure stays one failure.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import { createEngine, defineSchedule, defineTask, type Engine, type RunEvent } from '../../src/index.js'
 import { serve, type RunningServer } from '../../src/server/index.js'
 import { sqliteStore } from '../../src/store/sqlite/store.js'
+import { PATIENCE } from '../helpers/browser.js'
 
 /** Every start of the dangerous task, with its arguments: it must only run when confirmed. */
 const drops: unknown[] = []
@@ -173,6 +178,12 @@ describe('admin UI over HTTP', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
+  // `drops` then holds what ran during this test only: a test that failed before taking its
+  // expected drops out leaves nothing for the next one to trip on.
+  beforeEach(() => {
+    drops.length = 0
+  })
+
   describe('a link never runs a task', () => {
     it('GET /run (live or not) shows a confirmation form and starts nothing', async () => {
       const before = started.length
@@ -222,6 +233,11 @@ describe('admin UI over HTTP', () => {
   })
 
   describe('going back after a schedule action', () => {
+    // Each test leaves the schedule on, also one that failed while it was off.
+    afterEach(async () => {
+      await engine.toggleSchedule('nightly', true)
+    })
+
     const toggle = async (back: string | undefined, enabled: boolean): Promise<string> => {
       await session.page('/admin/schedules')
       const response = await session.post('/admin/schedules/nightly/toggle', { _csrf: session.csrf, enabled: String(enabled), ...(back === undefined ? {} : { back }) })
@@ -262,7 +278,7 @@ describe('admin UI over HTTP', () => {
   })
 
   const waitForStatus = async (id: string, status: string): Promise<void> => {
-    await vi.waitFor(async () => expect((await engine.getRun(id))?.status).toBe(status), { timeout: 10_000, interval: 20 })
+    await vi.waitFor(async () => expect((await engine.getRun(id))?.status).toBe(status), PATIENCE)
   }
 
   describe('run pages', () => {
@@ -379,10 +395,12 @@ describe('admin UI over HTTP', () => {
 
   describe('pages as data', () => {
     it('answers ?format=json|csv|yaml (and an Accept header) with the page\'s data', async () => {
+      // Runs of its own, not another test's: more than a page of them.
+      await engine.enqueueMany('echo', Array.from({ length: 30 }, (_, i) => ({ name: `c${i}` })), { label: 'paged-csv', delayMs: 3_600_000 })
       const tasks = await session.get('/admin/task?format=json')
       expect(tasks.headers.get('content-type')).toMatch(/^application\/json/)
       expect(((await tasks.json()) as { key: string }[]).map((t) => t.key)).toContain('greet')
-      const runs = await session.get('/admin/runs?label=paged&format=csv')
+      const runs = await session.get('/admin/runs?label=paged-csv&format=csv')
       expect(runs.headers.get('content-type')).toMatch(/^text\/csv/)
       const lines = (await runs.text()).trim().split('\n')
       expect(lines[0]).toMatch(/^id,/)
@@ -450,13 +468,17 @@ describe('admin UI over HTTP', () => {
   describe('workers', () => {
     it('shows what each worker is running now', async () => {
       const run = await engine.enqueue('block', {})
-      await waitForStatus(run.id, 'running')
-      await vi.waitFor(async () => expect(text(await session.page('/admin/workers'))).toContain(run.id.slice(-8)), { timeout: 10_000 })
-      const html = await session.page('/admin/workers')
-      expect(html).toContain(`href="/admin/runs/${run.id}"`)
-      expect(text(html)).toMatch(/worker .* 1 \/ 3/)
-      await engine.cancel(run.id)
-      await waitForStatus(run.id, 'cancelled')
+      try {
+        await waitForStatus(run.id, 'running')
+        await vi.waitFor(async () => expect(text(await session.page('/admin/workers'))).toContain(run.id.slice(-8)), PATIENCE)
+        const html = await session.page('/admin/workers')
+        expect(html).toContain(`href="/admin/runs/${run.id}"`)
+        expect(text(html)).toMatch(/worker .* 1 \/ 3/)
+      } finally {
+        // The run blocks a worker slot until cancelled.
+        await engine.cancel(run.id)
+        await waitForStatus(run.id, 'cancelled')
+      }
     })
   })
 
@@ -527,12 +549,13 @@ describe('admin UI over HTTP', () => {
 
 
 describe('signing in to a server with a token', () => {
+  const TOKEN = 'open sesame, open up'
   let engine: Engine
   let server: RunningServer
 
   beforeAll(async () => {
     engine = createEngine({ tasks: [greet] })
-    server = await serve(engine, { port: 0, token: 'open sesame', onError: () => undefined })
+    server = await serve(engine, { port: 0, token: TOKEN, onError: () => undefined })
   })
 
   afterAll(async () => {
@@ -555,7 +578,7 @@ describe('signing in to a server with a token', () => {
     expect(text(await wrong.text())).toContain('That token is not valid.')
     expect(browser.cookie).not.toContain('taskengine_token')
 
-    const right = await browser.post('/admin/login', { token: 'open sesame', next: '/admin/runs?status=failed' })
+    const right = await browser.post('/admin/login', { token: TOKEN, next: '/admin/runs?status=failed' })
     expect(right.status).toBe(303)
     expect(right.headers.get('location')).toBe('/admin/runs?status=failed')
     expect(right.headers.getSetCookie().find((c) => c.startsWith('taskengine_token='))).toMatch(/HttpOnly; SameSite=Strict/)
@@ -567,7 +590,7 @@ describe('signing in to a server with a token', () => {
   it('never sends you elsewhere after signing in', async () => {
     const browser = new Session(server.url)
     for (const next of ['https://evil.example/admin', '//evil.example/admin', '/api/runs']) {
-      const response = await browser.post('/admin/login', { token: 'open sesame', next })
+      const response = await browser.post('/admin/login', { token: TOKEN, next })
       expect(response.headers.get('location')).toBe('/admin')
     }
   })

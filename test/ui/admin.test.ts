@@ -2,18 +2,25 @@
  * The admin UI in real Chromium: forms, live views, run actions, bulk actions, edit & retry,
  * hostile strings, a server restart under a live view. Screenshots of every page go to
  * test-results/ui/.
+ *
+ * The tests share one engine, server and browser. Whatever a test changes (the server stopped,
+ * pages open, runs still going, settings, a schedule switched off) is put back by an
+ * `afterEach` or a `finally`, also when the test fails: one failure stays one failure. Waits are
+ * on conditions with deadlines for a loaded machine, never on time.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { exampleTasks } from '../../src/examples/tasks.js'
-import { createEngine, defineSchedule, defineTask, type Engine, type Run, type RunState } from '../../src/index.js'
+import { ConflictError, createEngine, defineSchedule, defineTask, type Engine, type Run, type RunContext, type RunState } from '../../src/index.js'
 import { serve, type RunningServer } from '../../src/server/index.js'
 import { sqliteStore } from '../../src/store/sqlite/store.js'
-import { browserAvailable, launchBrowser } from '../helpers/browser.js'
+import { Contexts, PATIENCE, browserAvailable, hasHeld, launchBrowser, recordTexts, submit, watchFor } from '../helpers/browser.js'
+
+// expect.poll's own default (1 s) is too short for a page on a loaded machine.
+vi.setConfig({ expect: { poll: PATIENCE } })
 
 const HOSTILE = '<img src=x onerror="window.__xss=1;alert(1)">'
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'ui')
@@ -56,42 +63,112 @@ const fanout = defineTask({
   },
 })
 
+/**
+ * Log lines each `paced` run may have written so far, by run id. The test hands them out, so the
+ * run is surely mid-way when the test acts (stops the server, say) and holds before it ends,
+ * whatever the machine's speed.
+ */
+const allowance = new Map<string, number>()
+const wakers = new Set<() => void>()
+function allow(runId: string, lines: number): void {
+  allowance.set(runId, lines)
+  for (const wake of [...wakers]) wake()
+}
+async function allowed(ctx: RunContext, lines: number): Promise<void> {
+  while ((allowance.get(ctx.runId) ?? 0) < lines) {
+    ctx.signal.throwIfAborted()
+    await new Promise<void>((resolve) => {
+      const wake = (): void => {
+        wakers.delete(wake)
+        ctx.signal.removeEventListener('abort', wake)
+        resolve()
+      }
+      wakers.add(wake)
+      ctx.signal.addEventListener('abort', wake, { once: true })
+    })
+  }
+}
+const paced = defineTask({
+  key: 'paced',
+  fields: [{ key: 'lines', type: 'int', default: 30 }],
+  async run(ctx) {
+    for (let line = 1; line <= ctx.args.lines; line++) {
+      await allowed(ctx, line)
+      ctx.log(`line ${line} of ${ctx.args.lines}`)
+    }
+    await allowed(ctx, ctx.args.lines + 1)
+    return { lines: ctx.args.lines }
+  },
+})
+
+const ACTIVE: RunState[] = ['pending', 'running', 'waiting']
+
 const run = browserAvailable() ? describe : describe.skip
 
-run('admin UI in Chromium', () => {
+run('admin UI in Chromium', { timeout: 60_000 }, () => {
   let dir: string
   let engine: Engine
-  let server: RunningServer
+  /** Undefined while a test has the server stopped; the `afterEach` starts it again. */
+  let server: RunningServer | undefined
   let browser: Browser
   let port: number
+  let base: string
+  const contexts = new Contexts(() => browser)
+
+  const startServer = async (): Promise<void> => {
+    server = await serve(engine, { port, onError: () => undefined, streamPollIntervalMs: 100 })
+  }
+  /** Stops the server. The `afterEach` starts it again, also after a test that failed meanwhile. */
+  const stopServer = async (): Promise<void> => {
+    const running = server
+    server = undefined
+    await running?.close()
+  }
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true })
     dir = mkdtempSync(join(tmpdir(), 'taskengine-ui-'))
     engine = createEngine({
-      tasks: [...exampleTasks, hostile, dangerous, failing, fanout],
+      tasks: [...exampleTasks, hostile, dangerous, failing, fanout, paced],
       schedules: [defineSchedule({ id: 'nightly-hello', name: 'Nightly hello', description: `Greets ${HOSTILE}`, cron: '30 2 * * *', timezone: 'Europe/Berlin', task: 'hello', args: { name: 'night' } })],
       store: sqliteStore(join(dir, 'ui.db')),
       pollIntervalMs: 20,
       progressIntervalMs: 50,
     })
     await engine.start({ concurrency: 4 })
-    port = await freePort()
-    server = await serve(engine, { port, onError: () => undefined, streamPollIntervalMs: 100 })
+    // Port 0 once; restarts reuse the port, so pages reconnect to the same address.
+    server = await serve(engine, { port: 0, onError: () => undefined, streamPollIntervalMs: 100 })
+    port = server.port
+    base = server.url
     browser = await launchBrowser()
-  })
+  }, 60_000)
+
+  afterEach(async () => {
+    // Pages first: their sockets and timers must not act on what is restored below.
+    await contexts.closeAll()
+    if (server === undefined) await startServer()
+    // Runs a test left going hold worker slots (and show in later pages): cancel them and wait
+    // until they have ended.
+    for (const left of (await engine.listRuns({ status: ACTIVE, pageSize: 1000 })).data) {
+      await engine.cancel(left.id, 'left over by a test').catch((error: unknown) => {
+        if (!(error instanceof ConflictError)) throw error // ended meanwhile
+      })
+    }
+    await vi.waitFor(async () => expect((await engine.listRuns({ status: ACTIVE })).total).toBe(0), PATIENCE)
+  }, 60_000)
 
   afterAll(async () => {
+    await contexts.closeAll()
     await browser?.close()
     await server?.close()
     await engine?.close({ graceMs: 0 })
     rmSync(dir, { recursive: true, force: true })
   })
 
-  const url = (path: string): string => `${server.url}${path}`
+  const url = (path: string): string => `${base}${path}`
 
   async function openPage(): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1360, height: 900 } })
+    const context = await contexts.open({ viewport: { width: 1360, height: 900 } })
     const page = await context.newPage()
     const problems: string[] = []
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
@@ -112,7 +189,7 @@ run('admin UI in Chromium', () => {
         found = await engine.getRun(id)
         expect(found?.status).toBe(status)
       },
-      { timeout: 10_000, interval: 25 },
+      PATIENCE,
     )
     return found!
   }
@@ -156,18 +233,24 @@ run('admin UI in Chromium', () => {
 
   it('starts a run live: log lines and progress arrive before it finishes', async () => {
     const { context, page, problems } = await openPage()
+    // The page itself notes whether a line was on screen while the result was still hidden: a
+    // loaded machine may finish the run before a look from here would catch it running.
+    await watchFor(context, 'line-while-running', () => {
+      const document = (globalThis as unknown as { document: { querySelector(s: string): { hidden: boolean } | null } }).document
+      return document.querySelector('#live-log .line') !== null && document.querySelector('#live-result')?.hidden === true
+    })
     await page.goto(url('/admin/task/countdown'))
     await page.fill('#f-steps', '6')
     await page.fill('#f-delayMs', '250')
     await page.click('button[formaction$="/start"]')
     await page.waitForSelector('#live-log .line')
-    // The first line is on screen while the run is still going.
-    expect(await page.locator('#live-result').isHidden()).toBe(true)
+    // The first line was on screen while the run was still going.
+    expect(await hasHeld(page, 'line-while-running')).toBe(true)
     expect(await page.locator('#live-log .line').first().textContent()).toContain('step 1 of 6')
     await expect.poll(() => page.locator('#live-progress progress').getAttribute('value')).not.toBeNull()
     expect(Number(await page.locator('#live-progress progress').evaluate((p) => (p as unknown as { value: number }).value))).toBeGreaterThan(0)
     await page.screenshot({ path: join(SHOTS, 'live.png'), fullPage: true })
-    await page.waitForSelector('#live-result:not([hidden])', { timeout: 10_000 })
+    await page.waitForSelector('#live-result:not([hidden])')
     expect(await page.locator('#live-log .line').count()).toBe(6)
     expect(await page.locator('h1 .status-succeeded').count()).toBe(1)
     expect(JSON.parse((await page.locator('#live-data').textContent()) ?? 'null')).toEqual({ steps: 6 })
@@ -210,13 +293,16 @@ run('admin UI in Chromium', () => {
     await page.fill('#f-delayMs', '100')
     await page.click('button[formaction$="/start"]')
     await page.waitForSelector('#live-log .line')
-    await server.close()
-    await page.waitForSelector('#live-interrupted:not([hidden])', { timeout: 10_000 })
+    // The indicator's texts as the page sets them: two sockets share it here (the live view's
+    // and the header menu's stream), and the stream's "reconnecting…" follows the live view's
+    // "disconnected" by a moment, so a look at the indicator alone would race.
+    const indicator = await recordTexts(page, '#live-state')
+    await stopServer() // the afterEach starts it again
+    await page.waitForSelector('#live-interrupted:not([hidden])')
     expect(await page.locator('#live-status').textContent()).toBe('interrupted')
-    expect(await page.locator('#live-state').textContent()).toBe('disconnected')
+    expect(await indicator()).toContain('disconnected')
     expect(await page.locator('#live-interrupted a').first().getAttribute('href')).toBe('/admin/runs?task=countdown')
     await page.screenshot({ path: join(SHOTS, 'live-interrupted.png'), fullPage: true })
-    server = await serve(engine, { port, onError: () => undefined, streamPollIntervalMs: 100 })
     await context.close()
   })
 
@@ -229,7 +315,9 @@ run('admin UI in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'run-running.png'), fullPage: true })
     await page.click('form[action$="/cancel"] button')
     await waitForStatus(started.id, 'cancelled')
-    await page.waitForSelector('h1 .status-cancelled', { timeout: 10_000 })
+    await page.waitForSelector('h1 .status-cancelled')
+    // The page reloads itself for the final state the server renders.
+    await page.waitForSelector('#run-page[data-status="cancelled"]')
     expect(await page.locator('.error-card .message').textContent()).toMatch(/cancelled/)
     expect(problems).toEqual([])
     await context.close()
@@ -245,7 +333,7 @@ run('admin UI in Chromium', () => {
     await page.click('form[action$="/retry"] button')
     await page.waitForSelector('.notice-ok')
     expect(await page.locator('.notice-ok').textContent()).toMatch(/retried/)
-    await vi.waitFor(async () => expect((await engine.getRun(failed.id))?.attempt).toBe(2), { timeout: 10_000 })
+    await vi.waitFor(async () => expect((await engine.getRun(failed.id))?.attempt).toBe(2), PATIENCE)
     await context.close()
   })
 
@@ -267,7 +355,7 @@ run('admin UI in Chromium', () => {
     await page.click('button[value="retry"]')
     await page.waitForSelector('.notice')
     expect(await page.locator('.notice').first().textContent()).toBe('retry: 3 done, 0 skipped (not in a state that allows it).')
-    for (const f of failures) await vi.waitFor(async () => expect((await engine.getRun(f.id))?.attempt).toBe(2), { timeout: 10_000 })
+    for (const f of failures) await vi.waitFor(async () => expect((await engine.getRun(f.id))?.attempt).toBe(2), PATIENCE)
     const csv = await page.request.get(url('/admin/runs/export?label=bulk-x&format=csv'))
     expect(csv.headers()['content-disposition']).toBe('attachment; filename="runs.csv"')
     expect((await csv.text()).trim().split('\n')).toHaveLength(6)
@@ -328,22 +416,32 @@ run('admin UI in Chromium', () => {
   })
 
   it('keeps a live log through a server restart: shows it is stale, reconnects, no line twice or lost', async () => {
-    const long = await engine.enqueue('countdown', { steps: 30, delayMs: 100 }, { label: 'restart' })
+    // The run writes only the lines it is allowed: 3 before the restart, 17 while the server is
+    // down, 10 after it is back, then it holds until the page has been read.
+    const long = await engine.enqueue('paced', { lines: 30 }, { label: 'restart' })
+    allow(long.id, 3)
     await waitForStatus(long.id, 'running')
     const { context, page } = await openPage()
     await page.goto(url(`/admin/runs/${long.id}`))
     await page.waitForSelector('#live-state[data-state="live"]')
     await page.waitForSelector('#run-log .line >> nth=2')
-    await server.close()
-    await page.waitForSelector('#live-state[data-state="stale"]', { timeout: 10_000 })
+    await stopServer() // the afterEach starts it again if this test fails before it does
+    await page.waitForSelector('#live-state[data-state="stale"]')
     await page.screenshot({ path: join(SHOTS, 'run-stale.png'), fullPage: true })
-    await new Promise((resolve) => setTimeout(resolve, 700))
-    server = await serve(engine, { port, onError: () => undefined, streamPollIntervalMs: 100 })
-    await page.waitForSelector('#live-state[data-state="live"]', { timeout: 15_000 })
-    await waitForStatus(long.id, 'succeeded')
-    await page.waitForSelector('h1 .status-succeeded', { timeout: 15_000 })
+    // Lines the page can only get from the store once it is back.
+    allow(long.id, 20)
+    await vi.waitFor(async () => expect(await engine.getLogs(long.id)).toHaveLength(20), PATIENCE)
+    await startServer()
+    await page.waitForSelector('#live-state[data-state="live"]')
+    await page.waitForSelector('#run-log .line >> nth=19')
+    allow(long.id, 30)
+    await page.waitForSelector('#run-log .line >> nth=29')
+    // Read while the run still holds: once it ends, the page reloads with what the server renders.
     const seqs = await page.locator('#run-log .line').evaluateAll((lines) => lines.map((l) => Number((l as unknown as { dataset: { seq: string } }).dataset.seq)))
     expect(seqs).toEqual(Array.from({ length: 30 }, (_, i) => i + 1))
+    allow(long.id, 31)
+    await waitForStatus(long.id, 'succeeded')
+    await page.waitForSelector('h1 .status-succeeded')
     await context.close()
   })
 
@@ -356,13 +454,13 @@ run('admin UI in Chromium', () => {
     expect(await row.locator('[data-cell="status"]').textContent()).toBe('running')
     await page.waitForSelector('#live-state[data-state="live"]')
     await page.evaluate(() => ((globalThis as unknown as { __samePage: number }).__samePage = 1))
-    await server.close()
-    await page.waitForSelector('#live-state[data-state="stale"]', { timeout: 10_000 })
+    await stopServer() // the afterEach starts it again if this test fails before it does
+    await page.waitForSelector('#live-state[data-state="stale"]')
     // Cancelled while no server was there to tell the page.
     await engine.cancel(long.id, 'cancelled while the server was down')
     await waitForStatus(long.id, 'cancelled')
-    server = await serve(engine, { port, onError: () => undefined, streamPollIntervalMs: 100 })
-    await page.waitForSelector(`tr[data-run-id="${long.id}"] [data-cell="status"] .status-cancelled`, { timeout: 15_000 })
+    await startServer()
+    await page.waitForSelector(`tr[data-run-id="${long.id}"] [data-cell="status"] .status-cancelled`)
     expect(await row.locator('[data-cell="error"]').textContent()).toContain('cancelled while the server was down')
     expect(await page.evaluate(() => (globalThis as unknown as { __samePage?: number }).__samePage)).toBe(1)
     expect(problems.filter((p) => !p.includes('ERR_CONNECTION_REFUSED') && !p.includes('WebSocket'))).toEqual([])
@@ -377,7 +475,7 @@ run('admin UI in Chromium', () => {
     await engine.enqueue('countdown', { steps: 1, delayMs: 0 }, { label: 'banner' })
     await engine.enqueue('hello', {}, { label: 'not-banner' })
     await engine.enqueue('hello', { name: 'banner' }, { label: 'banner' })
-    await expect.poll(() => page.locator('#new-runs').getAttribute('data-count'), { timeout: 10_000 }).toBe('1')
+    await expect.poll(() => page.locator('#new-runs').getAttribute('data-count')).toBe('1')
     expect(await page.locator('#new-runs').isVisible()).toBe(true)
     expect(await page.locator('#new-runs [data-part="text"]').textContent()).toBe('1 new run matches this page.')
     await page.click('#new-runs a')
@@ -395,11 +493,11 @@ run('admin UI in Chromium', () => {
     const before = Number(await badge.getAttribute('data-count'))
     await page.click('#my-runs summary')
     const mine = await engine.enqueue('hello', { name: 'menu' }, { label: 'menu-run', createdBy: 'local', delayMs: 3_600_000 })
-    await expect.poll(() => badge.getAttribute('data-count'), { timeout: 5_000 }).toBe(String(before + 1))
+    await expect.poll(() => badge.getAttribute('data-count')).toBe(String(before + 1))
     const item = page.locator(`#my-runs [data-list="active"] a[href="/admin/runs/${mine.id}"]`)
     expect(await item.textContent()).toContain('hello · menu-run')
     await engine.cancel(mine.id)
-    await expect.poll(() => badge.getAttribute('data-count'), { timeout: 5_000 }).toBe(String(before))
+    await expect.poll(() => badge.getAttribute('data-count')).toBe(String(before))
     expect(await page.locator(`#my-runs [data-list="recent"] a[href="/admin/runs/${mine.id}"] .status-cancelled`).count()).toBe(1)
     expect(await item.count()).toBe(0)
     expect(problems).toEqual([])
@@ -414,7 +512,7 @@ run('admin UI in Chromium', () => {
     await page.evaluate(() => ((globalThis as unknown as { __samePage: number }).__samePage = 1))
     const failed = await engine.enqueue('flaky', {}, { label: 'overview-live' })
     await waitForStatus(failed.id, 'failed')
-    await expect.poll(() => failedCard.textContent(), { timeout: 10_000 }).toBe(String(before + 1))
+    await expect.poll(() => failedCard.textContent()).toBe(String(before + 1))
     await page.waitForSelector(`[data-failed-run="${failed.id}"]`)
     expect(await page.locator('.chart rect.bad').count()).toBeGreaterThan(0)
     expect(await page.evaluate(() => (globalThis as unknown as { __samePage?: number }).__samePage)).toBe(1)
@@ -423,6 +521,10 @@ run('admin UI in Chromium', () => {
   })
 
   it('lists schedules; switches one off and on; refuses to trigger it while off; triggers it and shows its history', async () => {
+    // Switched back on even if the test stops while it is off.
+    onTestFinished(async () => {
+      await engine.toggleSchedule('nightly-hello', true)
+    })
     const { context, page, problems } = await openPage()
     await page.goto(url('/admin/schedules'))
     const row = page.locator('tr[data-schedule="nightly-hello"]')
@@ -459,7 +561,7 @@ run('admin UI in Chromium', () => {
     expect(await page.locator('h1').textContent()).toBe('Nightly hello')
     await expect.poll(() => page.locator(`tr[data-run-id="${runId}"]`).count()).toBe(1)
     // Relative times tick: "just now" turns into seconds ago without a reload.
-    await expect.poll(() => page.locator(`tr[data-run-id="${runId}"] time`).textContent(), { timeout: 8_000 }).toMatch(/^\d+ s ago$/)
+    await expect.poll(() => page.locator(`tr[data-run-id="${runId}"] time`).textContent()).toMatch(/^\d+ s ago$/)
     await page.screenshot({ path: join(SHOTS, 'schedule.png'), fullPage: true })
     // The switch on the schedule's own page keeps you there.
     await page.click('.page-head button[role="switch"]')
@@ -476,6 +578,12 @@ run('admin UI in Chromium', () => {
   })
 
   it('changes settings in a form, shows what is wrong with bad values, and applies them', async () => {
+    // The settings as they were, put back whatever happens (the worker's concurrency with them).
+    const saved = await engine.settings.get()
+    onTestFinished(async () => {
+      await engine.settings.update(saved)
+      await vi.waitFor(async () => expect((await engine.workers()).find((w) => w.concurrency > 0)?.concurrency).toBe(saved.workerConcurrency ?? 4), PATIENCE)
+    })
     const { context, page, problems } = await openPage()
     await page.goto(url('/admin/settings'))
     await page.fill('#setting-runRetentionDays', '-3')
@@ -489,13 +597,14 @@ run('admin UI in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'settings-error.png'), fullPage: true })
 
     await page.fill('#setting-runRetentionDays', '21')
-    await page.click('button:has-text("Save settings")')
+    await submit(page, 'button:has-text("Save settings")')
     await page.waitForURL(/notice=settings-saved/)
     expect(await engine.settings.get()).toMatchObject({ runRetentionDays: 21, workerConcurrency: 6 })
-    await vi.waitFor(async () => expect((await engine.workers()).find((w) => w.concurrency > 0)?.concurrency).toBe(6), { timeout: 5000 })
+    await vi.waitFor(async () => expect((await engine.workers()).find((w) => w.concurrency > 0)?.concurrency).toBe(6), PATIENCE)
     expect(await page.inputValue('#setting-workerConcurrency')).toBe('6')
     await page.fill('#setting-workerConcurrency', '')
-    await page.click('button:has-text("Save settings")')
+    // The page answering this save has the same URL as this one: wait for the new page itself.
+    await submit(page, 'button:has-text("Save settings")')
     await page.waitForURL(/notice=settings-saved/)
     expect((await engine.settings.get()).workerConcurrency).toBeNull()
     await page.screenshot({ path: join(SHOTS, 'settings.png'), fullPage: true })
@@ -508,7 +617,7 @@ run('admin UI in Chromium', () => {
   async function everyPage(): Promise<[string, string][]> {
     const failedRun = (await engine.listRuns({ task: 'flaky', status: 'failed', pageSize: 1 })).data[0] ?? (await engine.enqueue('flaky', {}))
     await waitForStatus(failedRun.id, 'failed')
-    const parent = (await engine.listRuns({ task: 'fanout', pageSize: 1 })).data[0] ?? (await engine.enqueue('fanout', { names: ['ann', 'bob', 'cy'] }))
+    const parent = (await engine.listRuns({ task: 'fanout', status: 'succeeded', pageSize: 1 })).data[0] ?? (await engine.enqueue('fanout', { names: ['ann', 'bob', 'cy'] }))
     await waitForStatus(parent.id, 'succeeded')
     return [
       ['/admin', 'overview'],
@@ -528,7 +637,7 @@ run('admin UI in Chromium', () => {
   }
 
   it('fits a 400 px screen: no page is wider than the screen, the header wraps, wide tables scroll in their panel', async () => {
-    const context = await browser.newContext({ viewport: { width: 400, height: 860 } })
+    const context = await contexts.open({ viewport: { width: 400, height: 860 } })
     const page = await context.newPage()
     for (const [path, name] of await everyPage()) {
       await page.goto(url(path))
@@ -545,7 +654,7 @@ run('admin UI in Chromium', () => {
     const wrap = page.locator('#runs-table').locator('xpath=..')
     expect(await wrap.evaluate((el) => (el as unknown as { scrollWidth: number; clientWidth: number }).scrollWidth > (el as unknown as { clientWidth: number }).clientWidth)).toBe(true)
     await context.close()
-  }, 40_000)
+  }, 120_000)
 
   it('navigates by keyboard, switches to dark mode, lists workers, and saves a screenshot of every page', async () => {
     const { context, page, problems } = await openPage()
@@ -554,9 +663,9 @@ run('admin UI in Chromium', () => {
     await page.keyboard.press('r')
     await page.waitForURL(/\/admin\/runs/)
     await page.keyboard.press('/')
-    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id)).toBe('q')
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id)).toBe('q')
     await page.click('#theme-toggle')
-    expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { dataset: { theme?: string } } } }).document.documentElement.dataset.theme)).toBe('dark')
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as { document: { documentElement: { dataset: { theme?: string } } } }).document.documentElement.dataset.theme)).toBe('dark')
     await page.goto(url('/admin/workers'))
     expect(await page.locator('tbody tr').count()).toBe(1)
     expect(await page.locator('tbody tr td').first().textContent()).toBe(engine.workerId)
@@ -582,16 +691,5 @@ run('admin UI in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'overview-menu.png'), fullPage: true })
     expect(problems).toEqual([])
     await context.close()
-  }, 60_000)
+  }, 120_000)
 })
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-  })
-}
