@@ -48,6 +48,21 @@ describe('settings', () => {
       'invalid settings: workerConcurrency: expected an integer from 1 to 10000 or null, got 0 (number); runRetentionDays: expected an integer from 0 to 36500, got 1.5 (number); ' +
         'logBackend: expected one of store, got "ftp" (string); colour: unknown setting (known: workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend)',
     )
+    // Every bad key in fields, as every other validation error lists them.
+    expect((error as ValidationError).fields).toEqual([
+      { key: 'workerConcurrency', expected: 'an integer from 1 to 10000 or null', received: '0 (number)', message: 'workerConcurrency: expected an integer from 1 to 10000 or null, got 0 (number)' },
+      { key: 'runRetentionDays', expected: 'an integer from 0 to 36500', received: '1.5 (number)', message: 'runRetentionDays: expected an integer from 0 to 36500, got 1.5 (number)' },
+      { key: 'logBackend', expected: 'one of store', received: '"ftp" (string)', message: 'logBackend: expected one of store, got "ftp" (string)' },
+      {
+        key: 'colour',
+        expected: 'a known setting (workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend)',
+        received: '"red" (string)',
+        message: 'colour: unknown setting (known: workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend)',
+      },
+    ])
+    const notAnObject = await engine.settings.update([1] as never).catch((e: unknown) => e)
+    expect((notAnObject as Error).message).toBe('invalid settings: settings: expected an object of settings, got [1] (array)')
+    expect((notAnObject as ValidationError).fields).toEqual([{ key: 'settings', expected: 'an object of settings', received: '[1] (array)', message: 'settings: expected an object of settings, got [1] (array)' }])
     await expect(engine.settings.update({ runRetentionDays: 7, defaultMaxAttempts: 'x' } as never)).rejects.toThrow(/defaultMaxAttempts/)
     expect((await engine.settings.get()).runRetentionDays).toBe(30)
     expect(await engine.settings.update({ runRetentionDays: 7, workerConcurrency: 5 })).toMatchObject({ runRetentionDays: 7, workerConcurrency: 5 })

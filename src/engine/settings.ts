@@ -2,7 +2,7 @@
  * Runtime settings: values operators change while the engine runs (from the API, the admin UI or
  * code), stored in the store so every process sharing it uses the same ones.
  */
-import { ValidationError, describeValue } from '../errors.js'
+import { ValidationError, describeValue, type FieldIssue } from '../errors.js'
 
 /** The settings and their current values. */
 export interface Settings {
@@ -94,29 +94,35 @@ export function defaultSettings(defaultMaxAttempts: number): Settings {
 
 /**
  * Checks a change to settings: an object of known keys with valid values. Throws a
- * `ValidationError` naming every bad key; returns the change.
+ * `ValidationError` whose `fields` name every bad key (as the arguments of a task do); returns
+ * the change.
  */
 export function checkSettingsPatch(patch: unknown, backends: readonly string[]): Partial<Settings> {
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new ValidationError(`settings: expected an object of settings, got ${describeValue(patch)}`)
-  const problems: string[] = []
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new ValidationError('invalid settings', [issue('settings', 'an object of settings', patch)])
+  const issues: FieldIssue[] = []
   const out: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(patch)) {
     const spec = (SPECS as Record<string, Spec | undefined>)[key]
     if (spec === undefined) {
-      problems.push(`${key}: unknown setting (known: ${SETTING_KEYS.join(', ')})`)
+      issues.push({ key, expected: `a known setting (${SETTING_KEYS.join(', ')})`, received: describeValue(value), message: `${key}: unknown setting (known: ${SETTING_KEYS.join(', ')})` })
       continue
     }
     if (spec.type === 'int') {
       if (value === null && spec.nullable === true) out[key] = null
       else if (!Number.isSafeInteger(value) || (value as number) < spec.min! || (value as number) > spec.max!) {
-        problems.push(`${key}: expected an integer from ${spec.min} to ${spec.max}${spec.nullable === true ? ' or null' : ''}, got ${describeValue(value)}`)
+        issues.push(issue(key, `an integer from ${spec.min} to ${spec.max}${spec.nullable === true ? ' or null' : ''}`, value))
       } else out[key] = value
     } else if (typeof value !== 'string' || !backends.includes(value)) {
-      problems.push(`${key}: expected one of ${backends.join(', ')}, got ${describeValue(value)}`)
+      issues.push(issue(key, `one of ${backends.join(', ')}`, value))
     } else out[key] = value
   }
-  if (problems.length > 0) throw new ValidationError(`invalid settings: ${problems.join('; ')}`)
+  if (issues.length > 0) throw new ValidationError('invalid settings', issues)
   return out
+}
+
+function issue(key: string, expected: string, value: unknown): FieldIssue {
+  const received = describeValue(value)
+  return { key, expected, received, message: `${key}: expected ${expected}, got ${received}` }
 }
 
 /** Stored values over the defaults; stored values that no longer check out (a backend gone) fall back to the default. */

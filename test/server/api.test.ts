@@ -643,9 +643,14 @@ describe('settings', () => {
 
     const bad = await call('/api/settings', { method: 'PUT', json: { runRetentionDays: -1, shoeSize: 44 } })
     expect(bad.status).toBe(400)
-    expect((await body<{ error: { message: string } }>(bad)).error.message).toBe(
+    const { error } = await body<{ error: { message: string; fields: { key: string; expected: string; received: string }[] } }>(bad)
+    expect(error.message).toBe(
       'invalid settings: runRetentionDays: expected an integer from 0 to 36500, got -1 (number); shoeSize: unknown setting (known: workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend)',
     )
+    expect(error.fields.map((f) => [f.key, f.received])).toEqual([
+      ['runRetentionDays', '-1 (number)'],
+      ['shoeSize', '44 (number)'],
+    ])
     expect((await call('/api/settings', { method: 'PUT', body: 'runRetentionDays=5', headers: { 'content-type': 'text/plain' } })).status).toBe(415)
     expect((await engine.settings.get()).runRetentionDays).toBe(30)
 
@@ -653,6 +658,25 @@ describe('settings', () => {
     expect(changed.status).toBe(200)
     expect(await body<Settings>(changed)).toMatchObject({ runRetentionDays: 7, workerConcurrency: 4 })
     expect((await engine.settings.get()).runRetentionDays).toBe(7)
+  })
+
+  it('shows what is wrong at each bad field of the admin settings form, changing nothing', async () => {
+    const { call, engine } = setup()
+    const form = await call('/admin/settings', { headers: { accept: 'text/html' } })
+    const csrf = /name="_csrf" value="([0-9a-f-]{36})"/.exec(await form.text())![1]!
+    const cookie = `te_csrf=${csrf}`
+    const posted = await call('/admin/settings', {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: csrf, runRetentionDays: '-3', logRetentionDays: 'soon', defaultMaxAttempts: '2' }).toString(),
+    })
+    expect(posted.status).toBe(400)
+    const page = await posted.text()
+    const invalid = [...page.matchAll(/class="field invalid" data-field="(\w+)"/g)].map((m) => m[1])
+    expect(invalid).toEqual(['runRetentionDays', 'logRetentionDays'])
+    expect(page).toContain('Expected an integer from 0 to 36500, got -3 (number).')
+    expect(page).toContain('Expected an integer from 0 to 36500, got &quot;soon&quot; (string).')
+    expect(await engine.settings.get()).toMatchObject({ runRetentionDays: 30, logRetentionDays: 14, defaultMaxAttempts: 3 })
   })
 
   it('keeps schedules and settings behind their permissions', async () => {

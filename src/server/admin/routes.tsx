@@ -362,7 +362,8 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
       if (!(error instanceof ValidationError)) throw error
       // Show what was typed, with the reason, and change nothing.
       const typed = described.map((s) => (s.key in patch ? { ...s, value: patch[s.key] as never } : s))
-      return render(c, <SettingsPage page={pageContext(c, deps)} settings={typed} backends={engine.logBackends()} errors={error.message} />, 400)
+      const issues = new Map(error.fields.map((f) => [f.key, f]))
+      return render(c, <SettingsPage page={pageContext(c, deps)} settings={typed} backends={engine.logBackends()} errors={error.message} issues={issues} />, 400)
     }
     return c.redirect(withNotice(`${admin}/settings`, 'settings-saved'), 303)
   })

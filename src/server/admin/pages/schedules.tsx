@@ -6,6 +6,7 @@ import type { ScheduleInfo } from '../../../engine/scheduler.js'
 import type { SettingInfo } from '../../../engine/settings.js'
 import type { LogBackendInfo } from '../../../engine/log-backends.js'
 import type { RunPage } from '../../../store/types.js'
+import type { FieldIssue } from '../../../errors.js'
 import { Layout, type PageContext } from '../layout.js'
 import { Csrf, Icon, Pagination, StatusPill, Time } from '../ui.js'
 import { RunsTable } from './tasks.js'
@@ -214,7 +215,20 @@ export function SchedulePage({ page, schedule, runs }: { page: PageContext; sche
   )
 }
 
-export function SettingsPage({ page, settings, backends, errors }: { page: PageContext; settings: readonly SettingInfo[]; backends: readonly LogBackendInfo[]; errors?: string }) {
+export function SettingsPage({
+  page,
+  settings,
+  backends,
+  errors,
+  issues = new Map(),
+}: {
+  page: PageContext
+  settings: readonly SettingInfo[]
+  backends: readonly LogBackendInfo[]
+  errors?: string
+  /** What is wrong with each bad setting, by key, shown at its field. */
+  issues?: ReadonlyMap<string, FieldIssue>
+}) {
   return (
     <Layout page={page} title="Settings" nav="settings">
       <div class="page-head">
@@ -231,7 +245,7 @@ export function SettingsPage({ page, settings, backends, errors }: { page: PageC
       <form method="post" action={`${page.admin}/settings`} class="panel settings-form">
         <Csrf token={page.csrf} />
         {settings.map((s) => (
-          <div class="field">
+          <div class={`field${issues.has(s.key) ? ' invalid' : ''}`} data-field={s.key}>
             <label for={`setting-${s.key}`}>{s.title}</label>
             {s.type === 'choice' ? (
               <select id={`setting-${s.key}`} name={s.key}>
@@ -253,11 +267,17 @@ export function SettingsPage({ page, settings, backends, errors }: { page: PageC
                 value={s.value === null ? '' : String(s.value)}
                 placeholder={s.nullable === true ? 'each worker\'s own' : String(s.default)}
                 required={s.nullable !== true}
+                aria-invalid={issues.has(s.key) ? 'true' : undefined}
               />
             )}
             <p class="help">
               {s.description} <span class="faint">Default: {s.default === null ? 'none' : String(s.default)}.</span>
             </p>
+            {issues.has(s.key) ? (
+              <div class="error" role="alert">
+                Expected {issues.get(s.key)!.expected}, got {issues.get(s.key)!.received}.
+              </div>
+            ) : null}
           </div>
         ))}
         <div class="form-actions">
