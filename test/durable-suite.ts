@@ -705,29 +705,35 @@ export function describeDurable(backend: DurableBackend): void {
       await waitForStatus(operator, run.id, 'cancelled')
     })
 
-    it('stops gracefully: handlers that finish in time complete; the rest go back to pending without spending an attempt', async () => {
+    it('stops gracefully: handlers that finish in time complete; interrupted ones spend their attempt and go back at once, or fail on their last', async () => {
       const open = backend.database()
       let finishQuick: (value: string) => void = () => undefined
       const quick = defineTask({ key: 'quick', run: () => new Promise<string>((resolve) => (finishQuick = resolve)) })
-      const stuck = defineTask({ key: 'stuck', maxAttempts: 1, run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))) })
-      const engine = engineWith({ tasks: [quick, stuck], store: open() })
+      const hang = (ctx: { signal: AbortSignal }) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)))
+      const stuck = defineTask({ key: 'stuck', maxAttempts: 2, run: hang })
+      const once = defineTask({ key: 'once', maxAttempts: 1, run: hang })
+      const engine = engineWith({ tasks: [quick, stuck, once], store: open() })
       await engine.start()
       const a = await engine.enqueue(quick, {})
       const b = await engine.enqueue(stuck, {})
-      await vi.waitFor(async () => expect((await engine.getRun(a.id))?.status).toBe('running'))
-      await vi.waitFor(async () => expect((await engine.getRun(b.id))?.status).toBe('running'))
+      const c = await engine.enqueue(once, {})
+      for (const run of [a, b, c]) await vi.waitFor(async () => expect((await engine.getRun(run.id))?.status).toBe('running'))
       // The quick handler finishes once the stop began, well within the grace period.
       const stopping = engine.stop({ graceMs: 1000 })
       finishQuick('quick done')
       await stopping
       expect((await engine.getRun(a.id))?.status).toBe('succeeded')
+      // Its handler ran, so the attempt counts; the run is not at fault, so no backoff.
       const back = await engine.getRun(b.id)
-      expect(back).toMatchObject({ status: 'pending', attempt: 1, attemptBase: 1, workerId: null })
-      expect(back?.attempts[0]).toMatchObject({ outcome: 'interrupted' })
-      // A new worker picks it up again with its attempt budget intact.
-      const resumed = engineWith({ tasks: [quick, defineTask({ key: 'stuck', maxAttempts: 1, run: () => 'resumed' })], store: open() })
+      expect(back).toMatchObject({ status: 'pending', attempt: 1, attemptBase: 0, workerId: null, error: { code: 'ERR_SHUTDOWN' } })
+      expect(back?.runAt.getTime()).toBeLessThanOrEqual(Date.now())
+      expect(back?.attempts).toMatchObject([{ number: 1, outcome: 'interrupted', error: { code: 'ERR_SHUTDOWN' } }])
+      // At most once means at most once: its only attempt was interrupted.
+      expect(await engine.getRun(c.id)).toMatchObject({ status: 'failed', attempt: 1, error: { code: 'ERR_SHUTDOWN' }, attempts: [{ outcome: 'failed', error: { code: 'ERR_SHUTDOWN' } }] })
+      // A new worker runs the other one's second and last attempt.
+      const resumed = engineWith({ tasks: [quick, defineTask({ key: 'stuck', maxAttempts: 2, run: (ctx) => `resumed at attempt ${ctx.attempt}` }), once], store: open() })
       await resumed.start()
-      expect((await waitForStatus(resumed, b.id, 'succeeded')).data).toBe('resumed')
+      expect((await waitForStatus(resumed, b.id, 'succeeded')).data).toBe('resumed at attempt 2')
     })
   })
 
@@ -1067,9 +1073,10 @@ export function describeDurable(backend: DurableBackend): void {
       await waitForStatus(engine, held[0]!.id, 'cancelled')
       await engine.stop({ graceMs: 0 })
       expect(started).toHaveLength(1)
-      for (const run of held.slice(1)) expect(await engine.getRun(run.id)).toMatchObject({ status: 'pending', attempt: 1, attemptBase: 1 })
-      expect(await engine.getRun(started[0]!)).toMatchObject({ status: 'pending', attempt: 1, attemptBase: 1 })
-      expect((await engine.getRun(held[0]!.id))?.attempts.map((a) => a.outcome)).toEqual(['cancelled'])
+      // Never started: as if never claimed. The one that ran spent its attempt.
+      for (const run of held.slice(1)) expect(await engine.getRun(run.id)).toMatchObject({ status: 'pending', attempt: 0, attemptBase: 0, attempts: [], startedAt: null })
+      expect(await engine.getRun(started[0]!)).toMatchObject({ status: 'pending', attempt: 1, attemptBase: 0, attempts: [{ outcome: 'interrupted' }] })
+      expect(await engine.getRun(held[0]!.id)).toMatchObject({ status: 'cancelled', attempt: 0, attempts: [] })
     })
 
     it('gives back runs it could not start within a second, so other workers can take them', async () => {
@@ -1083,47 +1090,50 @@ export function describeDurable(backend: DurableBackend): void {
       expect(started).toHaveLength(1)
     })
 
-    it('a worker that dies holding runs ahead leaves them pending with their attempt unspent; the run it executed spends its attempt', async () => {
-      const open = backend.database()
-      const started: string[] = []
-      const quick = defineTask({ key: 'quick', run: () => 'ok' })
-      const once = defineTask({
-        key: 'once',
-        maxAttempts: 1,
-        run: (ctx) =>
-          new Promise((_, reject) => {
-            started.push(ctx.runId)
-            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))
-          }),
+    // maxAttempts 1: every claim is a last attempt (no start until the worker stores one);
+    // maxAttempts 3: the claim counts the attempt, and a hold takes it back for the runs held.
+    for (const maxAttempts of [1, 3]) {
+      it(`a worker that dies holding runs ahead leaves them as if never claimed; the run it executed spends its attempt (maxAttempts ${maxAttempts})`, async () => {
+        const open = backend.database()
+        const started: string[] = []
+        const quick = defineTask({ key: 'quick', run: () => 'ok' })
+        const once = defineTask({
+          key: 'once',
+          maxAttempts,
+          run: (ctx) =>
+            new Promise((_, reject) => {
+              started.push(ctx.runId)
+              ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))
+            }),
+        })
+        const dying = severable(open())
+        const victim = engineWith({ tasks: [quick, once], store: dying.store, leaseMs: 400, onError: () => undefined })
+        await victim.enqueueMany(quick, Array.from({ length: 50 }, () => ({})), { priority: 1 })
+        const runs = await victim.enqueueMany(once, Array.from({ length: 5 }, () => ({})))
+        await victim.start({ concurrency: 1, prefetch: 4 })
+        // One executes (its attempt stored as started), four wait in the victim's buffer,
+        // claimed ahead and stored as not started. (Held runs are given back after a second:
+        // the victim dies well before.)
+        await vi.waitFor(
+          async () => {
+            const running = (await victim.listRuns({ task: 'once', status: 'running' })).data
+            expect(running).toHaveLength(5)
+            expect(running.filter((r) => r.startedAt !== null).map((r) => r.id)).toEqual([started[0]])
+          },
+          { interval: 5 },
+        )
+        dying.sever()
+        // Another process notices the expired leases.
+        const survivor = engineWith({ tasks: [quick, once], store: open(), leaseMs: 200 })
+        const ahead = runs.map((r) => r.id).filter((id) => id !== started[0])
+        await survivor.start({ queues: ['nothing-here'] })
+        const executed = await waitForStatus(survivor, started[0]!, maxAttempts === 1 ? 'failed' : 'pending')
+        expect(executed).toMatchObject({ attempt: 1, error: { code: 'ERR_WORKER_LOST' }, attempts: [{ number: 1, error: { code: 'ERR_WORKER_LOST' } }] })
+        // The held runs come back as if never claimed: no attempt spent, none recorded.
+        for (const id of ahead) await vi.waitFor(async () => expect(await survivor.getRun(id)).toMatchObject({ status: 'pending', attempt: 0, attemptBase: 0, attempts: [], workerId: null }))
+        expect(started).toHaveLength(1)
       })
-      const dying = severable(open())
-      const victim = engineWith({ tasks: [quick, once], store: dying.store, leaseMs: 400, onError: () => undefined })
-      await victim.enqueueMany(quick, Array.from({ length: 50 }, () => ({})), { priority: 1 })
-      const runs = await victim.enqueueMany(once, Array.from({ length: 5 }, () => ({})))
-      await victim.start({ concurrency: 1, prefetch: 4 })
-      // One executes (its start stored), four wait in the victim's buffer, claimed ahead.
-      // (Held runs are given back after a second: the victim dies well before.)
-      await vi.waitFor(
-        async () => {
-          expect((await victim.listRuns({ task: 'once', status: 'running' })).total).toBe(5)
-          expect((await victim.getRun(started[0] ?? ''))?.startedAt).not.toBeNull()
-        },
-        { interval: 5 },
-      )
-      dying.sever()
-      // Another process notices the expired leases.
-      const survivor = engineWith({ tasks: [quick, once], store: open(), leaseMs: 200 })
-      const ahead = runs.map((r) => r.id).filter((id) => id !== started[0])
-      for (const id of ahead) expect((await survivor.getRun(id))?.startedAt).toBeNull()
-      await survivor.start({ queues: ['nothing-here'] })
-      const executed = await waitForStatus(survivor, started[0]!, 'failed')
-      expect(executed.error).toMatchObject({ code: 'ERR_WORKER_LOST' })
-      for (const id of ahead) {
-        const run = await waitForStatus(survivor, id, 'pending')
-        expect(run).toMatchObject({ attempt: 1, attemptBase: 1, attempts: [{ outcome: 'interrupted', error: { code: 'ERR_WORKER_LOST' } }] })
-      }
-      expect(started).toHaveLength(1)
-    })
+    }
 
     it('never holds runs ahead with prefetch 0', async () => {
       const { started, quick, blocking } = scenario()

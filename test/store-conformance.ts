@@ -188,14 +188,14 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         const claimed = [...first, ...(await store.claimRuns(claimRequest()))]
         expect(claimed.map((c) => c.id)).toEqual([high.id, low.id])
         for (const c of claimed) {
-          // The start time is the worker's to record, when the handler begins.
-          expect(await store.getRun(c.id)).toMatchObject({ status: 'running', attempt: 1, workerId: 'worker-a', startedAt: null, leaseExpiresAt: new Date(T0 + 30_000) })
+          // With attempts left, the claim counts the attempt as started (see the starts tests).
+          expect(await store.getRun(c.id)).toMatchObject({ status: 'running', attempt: 1, workerId: 'worker-a', startedAt: new Date(T0), leaseExpiresAt: new Date(T0 + 30_000) })
           expect(c.token).toMatch(/\S{8,}/)
         }
         // A later claim gets another token; a claim hands over what executing needs.
         await store.insertRuns([newRun({ tags: ['x'], timeoutMs: 250 })])
         const next = await claimOne()
-        expect(next.run).toMatchObject({ task: 'work', label: 'test', queue: 'default', args: { n: 1 }, tags: ['x'], attempt: 1, attemptBase: 0, maxAttempts: 3, timeoutMs: 250, logCount: 0, poolId: null })
+        expect(next.run).toMatchObject({ task: 'work', label: 'test', queue: 'default', args: { n: 1 }, tags: ['x'], attempt: 1, attemptBase: 0, maxAttempts: 3, timeoutMs: 250, logCount: 0, poolId: null, started: true })
         expect(new Set([first[0]?.token, claimed[1]?.token, next.token]).size).toBe(3)
         expect(await store.claimRuns(claimRequest())).toEqual([])
         expect((await store.claimRuns(claimRequest({ now: T0 + 1000 }))).map((c) => c.id)).toEqual([later.id])
@@ -334,52 +334,82 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect(again.run).toMatchObject({ id: retryable!.id, attempt: 2 })
       })
 
-      it('records when a claimed run\'s handler starts, fenced; a completion records its attempt\'s start itself', async () => {
-        await store.insertRuns([newRun(), newRun()])
-        const [a, b] = await store.claimRuns(claimRequest())
-        let outcome = await store.flush({ ...EMPTY, starts: [{ id: a!.id, token: a!.token, startedAt: T0 + 7 }, { id: b!.id, token: 'stale', startedAt: T0 + 7 }] })
-        expect(outcome.fenced).toEqual([b!.id])
-        expect((await store.getRun(a!.id))?.startedAt).toEqual(new Date(T0 + 7))
-        expect((await store.getRun(b!.id))?.startedAt).toBeNull()
-        outcome = await store.flush({ ...EMPTY, completions: [completion(b!, b!.token, { attempt: { ...attempt(b!), startedAt: new Date(T0 + 3) } })] })
+      it('counts the attempt as started at the claim while attempts are left, not on the last one; starts and holds are fenced', async () => {
+        await store.insertRuns([newRun({ maxAttempts: 2 }), newRun({ maxAttempts: 1 })])
+        const [counted, last] = await store.claimRuns(claimRequest({ now: T0 + 2 }))
+        expect([counted!.started, last!.started]).toEqual([true, false])
+        expect((await store.getRun(counted!.id))?.startedAt).toEqual(new Date(T0 + 2))
+        expect((await store.getRun(last!.id))?.startedAt).toBeNull()
+        let outcome = await store.flush({ ...EMPTY, starts: [{ id: last!.id, token: last!.token, startedAt: T0 + 7 }, { id: counted!.id, token: 'stale', startedAt: T0 + 7 }] })
+        expect(outcome.fenced).toEqual([counted!.id])
+        expect((await store.getRun(last!.id))?.startedAt).toEqual(new Date(T0 + 7))
+        outcome = await store.flush({ ...EMPTY, holds: [{ id: counted!.id, token: counted!.token }, { id: last!.id, token: 'stale' }] })
+        expect(outcome.fenced).toEqual([last!.id])
+        expect((await store.getRun(counted!.id))?.startedAt).toBeNull()
+        // A completion records its attempt's start itself.
+        outcome = await store.flush({ ...EMPTY, completions: [completion(counted!, counted!.token, { attempt: { ...attempt(counted!), startedAt: new Date(T0 + 3) } })] })
         expect(outcome.fenced).toEqual([])
-        expect(await store.getRun(b!.id)).toMatchObject({ status: 'succeeded', startedAt: new Date(T0 + 3), attempts: [{ number: 1, startedAt: new Date(T0 + 3), outcome: 'succeeded' }] })
+        expect(await store.getRun(counted!.id)).toMatchObject({ status: 'succeeded', startedAt: new Date(T0 + 3), attempts: [{ number: 1, startedAt: new Date(T0 + 3), outcome: 'succeeded' }] })
       })
 
-      it('rescues a claimed run that never started without spending an attempt; a started one spends it', async () => {
-        await store.insertRuns([newRun({ maxAttempts: 1 }), newRun({ maxAttempts: 1 })])
-        const [started, ahead] = await store.claimRuns(claimRequest({ leaseUntil: T0 + 100 }))
-        await store.flush({ ...EMPTY, starts: [{ id: started!.id, token: started!.token, startedAt: T0 + 1 }] })
+      it('rescues runs that never reached their handler as if never claimed; runs whose attempt counted spend it', async () => {
+        const previous = { code: 'ERR_HANDLER', message: 'first try failed', name: 'Error' }
+        await store.insertRuns([newRun({ maxAttempts: 1 }), newRun({ maxAttempts: 1 }), newRun({ maxAttempts: 3 }), newRun({ maxAttempts: 3 })])
+        const [started, unstarted, counted, held] = await store.claimRuns(claimRequest({ leaseUntil: T0 + 100 }))
+        await store.flush({ ...EMPTY, starts: [{ id: started!.id, token: started!.token, startedAt: T0 + 1 }], holds: [{ id: held!.id, token: held!.token }] })
+        // The held run had failed once before: its error and history stay as they were.
+        await store.flush({ ...EMPTY, completions: [completion(held!, held!.token, { status: 'pending', runAt: T0 + 50, error: previous, data: undefined, attempt: attempt(held!, 'retry') })] })
+        const [again] = await store.claimRuns(claimRequest({ now: T0 + 50, leaseUntil: T0 + 100 }))
+        expect(again).toMatchObject({ id: held!.id, attempt: 2, started: true })
+        await store.flush({ ...EMPTY, holds: [{ id: again!.id, token: again!.token }] })
         const rescued = new Map((await store.rescueExpired(T0 + 101)).map((r) => [r.id, r]))
         expect(rescued.get(started!.id)).toMatchObject({ status: 'failed', error: { code: 'ERR_WORKER_LOST' }, attempts: [{ number: 1, outcome: 'failed', startedAt: new Date(T0 + 1) }] })
-        expect(rescued.get(ahead!.id)).toMatchObject({
-          status: 'pending',
-          attempt: 1,
-          attemptBase: 1,
-          finishedAt: null,
-          startedAt: null,
-          attempts: [{ number: 1, outcome: 'interrupted', startedAt: new Date(T0), finishedAt: new Date(T0 + 101), error: { code: 'ERR_WORKER_LOST' } }],
-        })
-        // Its budget is intact: the next worker executes it.
-        const again = await claimOne({ now: T0 + 200 })
-        expect(again.run).toMatchObject({ id: ahead!.id, attempt: 2, attemptBase: 1, maxAttempts: 1 })
+        expect(rescued.get(counted!.id)).toMatchObject({ status: 'pending', attempt: 1, error: { code: 'ERR_WORKER_LOST' }, attempts: [{ number: 1, outcome: 'retry', startedAt: new Date(T0) }] })
+        expect(rescued.get(unstarted!.id)).toMatchObject({ status: 'pending', attempt: 0, attemptBase: 0, startedAt: null, finishedAt: null, error: null, attempts: [], runAt: new Date(T0), workerId: null })
+        expect(rescued.get(held!.id)).toMatchObject({ status: 'pending', attempt: 1, startedAt: null, error: previous, attempts: [{ number: 1, outcome: 'retry' }], runAt: new Date(T0 + 50) })
+        // Its budget is intact: the next claim is its first attempt again, on its last attempt.
+        const next = await store.claimRuns(claimRequest({ now: T0 + 200 }))
+        expect(next.find((r) => r.id === unstarted!.id)).toMatchObject({ attempt: 1, attemptBase: 0, maxAttempts: 1, started: false })
       })
 
-      it('refunds never-started rescues at most maxAttempts times, so a handler that hangs before its start is stored cannot loop forever', async () => {
+      it('a run on its last attempt is never counted without a stored start, however often its worker dies first', async () => {
         await store.insertRuns([newRun({ maxAttempts: 2 })])
         let now = T0
-        const statuses: string[] = []
+        const seen: string[] = []
         for (let i = 0; i < 4; i++) {
-          const claimed = await store.claimRuns(claimRequest({ now, leaseUntil: now + 100 }))
-          if (claimed.length === 0) break
+          const [claimed] = await store.claimRuns(claimRequest({ now, leaseUntil: now + 100 }))
+          if (claimed === undefined) break
+          // The first claim counts (attempts are left); the second is the last one: no start until stored.
+          if (claimed.attempt === 2 && i === 3) await store.flush({ ...EMPTY, starts: [{ id: claimed.id, token: claimed.token, startedAt: now + 1 }] })
           const [rescued] = await store.rescueExpired(now + 101)
-          statuses.push(`${rescued!.status}:${rescued!.attempt - rescued!.attemptBase}`)
+          seen.push(`${claimed.attempt}:${String(claimed.started)}->${rescued!.status}:${rescued!.attempt}`)
           now += 1000
         }
-        // Two refunds (maxAttempts), then the attempts count: one left, then none.
-        expect(statuses).toEqual(['pending:0', 'pending:0', 'pending:1', 'failed:2'])
+        expect(seen).toEqual(['1:true->pending:1', '2:false->pending:1', '2:false->pending:1', '2:false->failed:2'])
         const run = (await store.listRuns({})).data[0]!
-        expect(run.attempts.map((a) => a.outcome)).toEqual(['interrupted', 'interrupted', 'retry', 'failed'])
+        expect(run.attempts.map((a) => a.outcome)).toEqual(['retry', 'failed'])
+      })
+
+      it('releases claimed runs unstarted: pending as if never claimed, or cancelled; a cancel requested meanwhile wins; fenced', async () => {
+        await store.insertRuns([newRun(), newRun(), newRun()])
+        const [back, cancel, asked] = await store.claimRuns(claimRequest({ now: T0 + 1 }))
+        await store.cancelRuns({ ids: [asked!.id] }, 'operator', T0 + 2)
+        const reason = { code: 'ERR_CANCELLED', message: 'cancelled: by hand', name: 'CancelledError' }
+        const outcome = await store.flush({
+          ...EMPTY,
+          releases: [
+            { id: back!.id, token: back!.token, status: 'pending', at: T0 + 3, error: null },
+            { id: cancel!.id, token: cancel!.token, status: 'cancelled', at: T0 + 3, error: reason },
+            { id: asked!.id, token: asked!.token, status: 'pending', at: T0 + 3, error: null },
+            { id: back!.id, token: 'stale', status: 'pending', at: T0 + 3, error: null },
+          ],
+        })
+        expect(outcome.fenced).toEqual([back!.id])
+        expect(await store.getRun(back!.id)).toMatchObject({ status: 'pending', attempt: 0, startedAt: null, workerId: null, leaseExpiresAt: null, attempts: [], error: null })
+        expect(await store.getRun(cancel!.id)).toMatchObject({ status: 'cancelled', attempt: 0, finishedAt: new Date(T0 + 3), error: reason, attempts: [] })
+        expect(await store.getRun(asked!.id)).toMatchObject({ status: 'cancelled', attempt: 0, error: { code: 'ERR_CANCELLED' } })
+        expect((await store.flush({ ...EMPTY, completions: [completion(back!, back!.token)] })).fenced).toEqual([back!.id])
+        expect((await claimOne({ now: T0 + 4 })).run).toMatchObject({ id: back!.id, attempt: 1 })
       })
 
       it('expires pending runs past notAfter', async () => {

@@ -9,10 +9,13 @@
  * - Output (logs, progress, completions) goes through a group-commit buffer; every write is
  *   fenced by the run's lease token.
  * - A handler waiting on a pool lends its slot out; the run shows `waiting`.
- * - `stop()` stops claiming, lets handlers finish within the grace period, then aborts them and
- *   puts their runs back to `pending` without spending an attempt.
- * - A run counts as started once the worker stores its start (with the next batch, or with its
- *   completion): a run claimed ahead that never started is rescued without spending an attempt.
+ * - `stop()` stops claiming, lets handlers finish within the grace period, then aborts them: their
+ *   runs go back to `pending` at once while attempts are left (the interrupted attempt counts).
+ * - At most once per attempt: a handler is called only while the store records its attempt as
+ *   started — by the claim itself for runs with attempts left, or by a start the worker stores
+ *   first for a run on its last attempt. A run held in the local buffer has that start taken
+ *   back (a hold write), so a run that never reached its handler goes back unspent, whether the
+ *   worker gives it back or dies holding it.
  */
 import { hostname } from 'node:os'
 import { CancelledError, LeaseLostError, RetryLaterError, ShutdownError, UnrecoverableError, ValidationError, coerceError } from '../errors.js'
@@ -115,8 +118,10 @@ interface Execution {
   readonly run: ClaimedRun
   readonly token: string
   readonly task: AnyTask | undefined
-  /** Set right after the run starts; aborting before then is not possible (nothing else runs in between). */
+  /** Set when the handler is called: at once, or once the run's start is stored (see `#begin`). */
   active: ActiveRun | undefined
+  /** A cancel that arrived while the run's start was being stored: the handler is never called. */
+  abortBeforeStart: Error | undefined
   readonly startedAt: number
   waiting: boolean
   lost: boolean
@@ -126,6 +131,9 @@ interface Execution {
   lastStateWrite: number
   stateTimer: NodeJS.Timeout | undefined
 }
+
+/** The error of an attempt a worker's stop interrupted after the grace period. */
+const INTERRUPTED_BY_STOP: RunError = { name: 'ShutdownError', code: 'ERR_SHUTDOWN', message: 'the worker shut down during this attempt' }
 
 /** Prefetch sizing looks at completions over windows of this length. */
 const RATE_WINDOW_MS = 50
@@ -152,6 +160,8 @@ export class Worker {
   /** Claimed runs waiting for a slot (see `prefetch`), with when they were claimed. */
   #local: ClaimedRun[] = []
   #localSince = new Map<string, number>()
+  /** Runs held in `#local` whose claim recorded a start, taken back by a queued hold write. */
+  readonly #held = new Set<string>()
   /** Completions in the current and the previous rate window (for prefetch sizing). */
   #rateWindowStart = 0
   #rateNow = 0
@@ -284,20 +294,24 @@ export class Worker {
   abort(runId: string, reason: Error): void {
     const execution = this.#executions.get(runId)
     if (execution !== undefined) {
-      execution.active?.abort(reason)
+      if (execution.active === undefined) execution.abortBeforeStart ??= reason
+      else execution.active.abort(reason)
       return
     }
     const ahead = this.#takeLocal(runId)
     if (ahead !== undefined) this.#releaseUnstarted(ahead, 'cancelled', reason)
   }
 
-  /** Stops claiming; waits up to `graceMs` for handlers, then aborts them and returns their runs to pending. */
+  /**
+   * Stops claiming; waits up to `graceMs` for handlers, then aborts them: their runs go back to
+   * pending (or fail, on their last attempt). Runs that never started go back unspent.
+   */
   async stop(graceMs: number): Promise<void> {
     if (this.#stopped) return
     this.#stopping = true
     this.#unsubscribe?.()
     // Runs claimed ahead never started: back to pending at once, unspent, for other workers.
-    for (const run of this.#local.splice(0)) this.#releaseUnstarted(run, 'pending', new ShutdownError('worker shutting down'))
+    for (const run of this.#local.splice(0)) this.#releaseUnstarted(run, 'pending', null)
     this.#localSince.clear()
     // Keep renewing leases while handlers finish; stop polling and maintenance.
     for (const timer of this.#timers.splice(0)) clearInterval(timer)
@@ -395,7 +409,7 @@ export class Worker {
     for (const run of [...this.#local]) {
       if ((this.#localSince.get(run.id) ?? 0) <= cutoff) {
         this.#takeLocal(run.id)
-        this.#releaseUnstarted(run, 'pending', new Error('given back: held ahead without a free slot'))
+        this.#releaseUnstarted(run, 'pending', null)
       }
     }
   }
@@ -408,10 +422,16 @@ export class Worker {
       else {
         this.#local.push(run)
         this.#localSince.set(run.id, this.#engine.now())
+        // Its claim counted it as started: take that back while it waits here. Started before
+        // the hold leaves (a fast chain of runs), it cancels the hold and needs no write at all.
+        if (run.started) {
+          this.#held.add(run.id)
+          this.#buffer.hold({ id: run.id, token: run.token })
+        }
       }
     }
     if (this.#stopping) {
-      for (const run of this.#local.splice(0)) this.#releaseUnstarted(run, 'pending', new ShutdownError('worker shutting down'))
+      for (const run of this.#local.splice(0)) this.#releaseUnstarted(run, 'pending', null)
       this.#localSince.clear()
     }
   }
@@ -432,26 +452,32 @@ export class Worker {
     return this.#local.splice(at, 1)[0]
   }
 
-  /** Gives back a run claimed ahead that never started: `pending` (unspent) or `cancelled`. */
-  #releaseUnstarted(run: ClaimedRun, status: 'pending' | 'cancelled', reason: Error): void {
+  /**
+   * Whether the store records this claim's attempt as started now, so its handler may be called
+   * at once: its claim said so and no hold of it has left since.
+   */
+  #startStands(run: ClaimedRun): boolean {
+    if (!run.started) return false
+    if (!this.#held.delete(run.id)) return true
+    return this.#buffer.unhold(run.id)
+  }
+
+  /** Gives back a run held in the local buffer: `pending` (unspent, as if never claimed) or `cancelled` (`reason`). */
+  #releaseUnstarted(run: ClaimedRun, status: 'pending' | 'cancelled', reason: Error | null): void {
     this.#count(run, -1)
+    this.#held.delete(run.id)
+    this.#handBack(run, status, reason)
+  }
+
+  /** Writes a claimed run back whose handler never ran (see {@link ReleaseWrite}). */
+  #handBack(run: ClaimedRun, status: 'pending' | 'cancelled', reason: Error | null): void {
     const now = this.#engine.now()
-    const error = toRunError(reason)
-    const completion: Completion = {
-      id: run.id,
-      token: run.token,
-      status,
-      finishedAt: now,
-      ...(status === 'pending' ? { runAt: now, refundAttempt: true } : {}),
-      error,
-      progress: null,
-      tags: run.tags,
-      attempt: { number: run.attempt, workerId: this.id, startedAt: new Date(now), finishedAt: new Date(now), outcome: status === 'pending' ? 'interrupted' : 'cancelled', error },
-    }
+    const error = status === 'cancelled' && reason !== null ? toRunError(reason) : null
     void this.#buffer
-      .complete(completion)
+      .release({ id: run.id, token: run.token, status, at: now, error })
       .then((fenced) => {
-        if (!fenced) this.#emitCompletion(run, completion)
+        if (fenced || status !== 'cancelled' || !this.#engine.listening()) return
+        this.#engine.emit({ type: 'cancelled', runId: run.id, task: run.task, poolId: run.poolId, time: new Date(now), error })
       })
       .catch((error: unknown) => this.#engine.onError(coerceError(error)))
   }
@@ -487,13 +513,18 @@ export class Worker {
     return { workerId: this.id, limit: free, now, leaseUntil: now + this.#engine.leaseMs, tasks, queues, taskCaps, queueCaps }
   }
 
+  /**
+   * Takes a slot for a claimed run and calls its handler: at once when the store already records
+   * the attempt as started, else once a start write is stored (a run on its last attempt, or one
+   * whose hold left): a handler is never called while a rescue would take its run for unstarted.
+   */
   #begin(run: ClaimedRun): void {
-    const task = this.#engine.registry.get(run.task)
     const execution: Execution = {
       run,
       token: run.token,
-      task,
+      task: this.#engine.registry.get(run.task),
       active: undefined,
+      abortBeforeStart: undefined,
       waiting: false,
       lost: false,
       stopping: false,
@@ -506,6 +537,28 @@ export class Worker {
     this.#busy++
     this.#executions.set(run.id, execution)
     this.#saveWorkerSoon()
+    if (this.#startStands(run)) {
+      this.#execute(execution)
+      return
+    }
+    this.#buffer.start({ id: run.id, token: run.token, startedAt: execution.startedAt }).then(
+      (fenced) => {
+        if (this.#executions.get(run.id) !== execution) return
+        if (fenced || execution.lost) this.#retire(execution)
+        else if (execution.stopping || execution.abortBeforeStart !== undefined) {
+          // Stored as started, but the handler never ran: hand it back as if never claimed.
+          this.#retire(execution)
+          if (execution.abortBeforeStart !== undefined) this.#handBack(run, 'cancelled', execution.abortBeforeStart)
+          else this.#handBack(run, 'pending', null)
+        } else this.#execute(execution)
+      },
+      (error: unknown) => this.#engine.onError(coerceError(error)),
+    )
+  }
+
+  /** Calls the handler of a run whose attempt the store records as started. */
+  #execute(execution: Execution): void {
+    const { run, task } = execution
     let args: Record<string, unknown> | undefined
     let invalid: Error | undefined
     if (task === undefined) invalid = new UnrecoverableError(`task "${run.task}" is not registered in this process`)
@@ -550,8 +603,6 @@ export class Worker {
       args,
     )
     execution.active = active
-    // Until the start is stored, a rescue treats the run as never started (its attempt is refunded).
-    this.#buffer.start({ id: run.id, token: execution.token, startedAt: execution.startedAt })
     void active.execute().then((result) => this.#finish(execution, active, task, result))
   }
 
@@ -626,8 +677,12 @@ export class Worker {
     if (execution.lost) {
       decision = { status: 'lost', error: result.error ?? null, data: undefined, finishedAt: now, outcome: 'interrupted' }
     } else if (execution.stopping && result.status !== 'succeeded') {
-      // Shut down mid-run: back to pending, and the attempt does not count.
-      decision = { status: 'pending', runAt: now, refund: true, error: toRunError(new ShutdownError('worker shutting down')), data: undefined, finishedAt: now, outcome: 'interrupted' }
+      // Shut down mid-run: the attempt counts (its handler ran), but the run is not at fault, so
+      // it goes back at once while attempts are left.
+      const error = INTERRUPTED_BY_STOP
+      decision = run.attempt - run.attemptBase < run.maxAttempts
+        ? { status: 'pending', runAt: now, error, data: undefined, finishedAt: now, outcome: 'interrupted' }
+        : { status: 'failed', error, data: undefined, finishedAt: now, outcome: 'interrupted' }
     } else if (result.status === 'succeeded') {
       let data: string | undefined
       try {
@@ -657,18 +712,23 @@ export class Worker {
     return { ...base, status: 'pending', runAt: now + delay, outcome: 'retry' }
   }
 
-  async #complete(execution: Execution, decision: Decision, progress?: Progress, tags?: readonly string[]): Promise<void> {
-    const { run, token } = execution
+  /** Frees an execution's slot and refills it from the local buffer at once. */
+  #retire(execution: Execution): void {
     clearTimeout(execution.stateTimer)
-    this.#executions.delete(run.id)
+    this.#executions.delete(execution.run.id)
     if (!execution.waiting) this.#busy--
-    this.#count(run, -1)
-    this.#rollRate(this.#engine.now())
-    this.#rateNow++
-    // Refill the slot from the local buffer now, before the write is even flushed.
+    this.#count(execution.run, -1)
     this.#startLocal()
     this.#saveWorkerSoon()
     if (this.#executions.size === 0) for (const resolve of this.#idle.splice(0)) resolve()
+  }
+
+  async #complete(execution: Execution, decision: Decision, progress?: Progress, tags?: readonly string[]): Promise<void> {
+    const { run, token } = execution
+    this.#rollRate(this.#engine.now())
+    this.#rateNow++
+    // Refill the slot from the local buffer now, before the write is even flushed.
+    this.#retire(execution)
     try {
       if (decision.status === 'lost') return
       const attempt: Attempt = {
@@ -744,7 +804,10 @@ export class Worker {
       for (const { id, reason } of outcome.cancelRequested) this.abort(id, new CancelledError(reason === null || reason === '' ? 'cancelled' : `cancelled: ${reason}`))
       for (const id of outcome.lost) {
         const ahead = this.#takeLocal(id)
-        if (ahead !== undefined) this.#count(ahead, -1)
+        if (ahead !== undefined) {
+          this.#count(ahead, -1)
+          if (this.#held.delete(id)) this.#buffer.unhold(id)
+        }
         const execution = this.#executions.get(id)
         if (execution === undefined) continue
         execution.lost = true

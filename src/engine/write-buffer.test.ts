@@ -2,7 +2,7 @@
  * The write buffer against a store whose flushes the test completes by hand: group commit, batches
  * in parallel where the store allows, one run's writes kept in order, retries after failures.
  */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { Completion, FlushOutcome, NewLogLine, Store, WriteBatch } from '../store/types.js'
 import { WriteBuffer } from './write-buffer.js'
 
@@ -78,24 +78,57 @@ describe('WriteBuffer', () => {
     await buffer.drain()
   })
 
-  it('sends a handler start only when the run did not complete in the same batch', async () => {
+  it('cancels a queued hold when its run starts before the batch leaves; once the hold left, the start is stored before the caller goes on', async () => {
     const { store, flushes } = manualStore()
     const buffer = new WriteBuffer(store, () => undefined)
-    buffer.start({ id: 'quick', token: 't', startedAt: 5 })
-    buffer.start({ id: 'slow', token: 't', startedAt: 5 })
-    void buffer.complete(completion('quick'))
+    buffer.hold({ id: 'quick', token: 't' })
+    buffer.hold({ id: 'slow', token: 't' })
+    expect(buffer.unhold('quick')).toBe(true)
     await turn()
-    expect(flushes[0]!.batch.starts).toEqual([{ id: 'slow', token: 't', startedAt: 5 }])
-    expect(flushes[0]!.batch.completions.map((c) => c.id)).toEqual(['quick'])
+    expect(flushes[0]!.batch.holds).toEqual([{ id: 'slow', token: 't' }])
+    // The hold of 'slow' is on its way: starting it now needs a start of its own, after the hold.
+    expect(buffer.unhold('slow')).toBe(false)
+    let started: boolean | undefined
+    void buffer.start({ id: 'slow', token: 't', startedAt: 5 }).then((fenced) => (started = fenced))
+    await turn()
+    expect(flushes).toHaveLength(1)
     flushes[0]!.resolve({ fenced: [] })
-    // Its completion comes later, in a batch of its own.
-    void buffer.complete(completion('slow'))
     await turn()
     await turn()
-    expect(flushes[1]!.batch.starts).toBeUndefined()
-    expect(flushes[1]!.batch.completions.map((c) => c.id)).toEqual(['slow'])
+    expect(flushes[1]!.batch.starts).toEqual([{ id: 'slow', token: 't', startedAt: 5 }])
+    expect(started).toBeUndefined()
     flushes[1]!.resolve({ fenced: [] })
     await buffer.drain()
+    expect(started).toBe(false)
+  })
+
+  it('resolves starts and releases with whether the store fenced them; a release drops a queued hold of its run', async () => {
+    const { store, flushes } = manualStore()
+    const buffer = new WriteBuffer(store, () => undefined)
+    buffer.hold({ id: 'gone', token: 't' })
+    const released = buffer.release({ id: 'gone', token: 't', status: 'pending', at: 1, error: null })
+    const start = buffer.start({ id: 'stale', token: 'old', startedAt: 1 })
+    await turn()
+    expect(flushes[0]!.batch.holds).toBeUndefined()
+    expect(flushes[0]!.batch.releases).toEqual([{ id: 'gone', token: 't', status: 'pending', at: 1, error: null }])
+    flushes[0]!.resolve({ fenced: ['stale'] })
+    expect(await released).toBe(false)
+    expect(await start).toBe(true)
+  })
+
+  it('writes a hold that failed to leave again, even when its run was started meanwhile, before that start', async () => {
+    const { store, flushes } = manualStore()
+    const buffer = new WriteBuffer(store, () => undefined)
+    buffer.hold({ id: 'a', token: 't' })
+    await turn()
+    expect(buffer.unhold('a')).toBe(false)
+    const start = buffer.start({ id: 'a', token: 't', startedAt: 2 })
+    flushes[0]!.reject(new Error('connection lost'))
+    await vi.waitFor(() => expect(flushes).toHaveLength(2))
+    expect(flushes[1]!.batch.holds).toEqual([{ id: 'a', token: 't' }])
+    expect(flushes[1]!.batch.starts).toEqual([{ id: 'a', token: 't', startedAt: 2 }])
+    flushes[1]!.resolve({ fenced: [] })
+    expect(await start).toBe(false)
   })
 
   it('puts a failed batch back in order, reports it, and writes it again after a pause', async () => {

@@ -1,7 +1,7 @@
 /**
- * Group commit for a worker's writes: log lines, progress snapshots, handler starts, waiting
- * changes and completions made in one turn of the event loop go to the store as one batch (one
- * transaction). What arrives while a batch is in flight forms the next. Stores that take
+ * Group commit for a worker's writes: log lines, progress snapshots, holds, handler starts,
+ * waiting changes, completions and releases made in one turn of the event loop go to the store as
+ * one batch (one transaction). What arrives while a batch is in flight forms the next. Stores that take
  * writes in parallel (PostgreSQL: one connection each) get up to `parallel` batches at once;
  * the writes of one run stay in order, as a run with writes in flight waits for them before
  * its next ones leave.
@@ -9,7 +9,7 @@
  * A failed write (store down, connection lost) is retried with backoff; nothing is dropped.
  */
 import { coerceError } from '../errors.js'
-import type { ClaimRequest, ClaimedRun, Completion, LogCount, NewLogLine, ProgressWrite, StartWrite, Store, WaitWrite } from '../store/types.js'
+import type { ClaimRequest, ClaimedRun, Completion, HoldWrite, LogCount, NewLogLine, ProgressWrite, ReleaseWrite, StartWrite, Store, WaitWrite } from '../store/types.js'
 import type { LogBackend } from './log-backends.js'
 
 /**
@@ -34,9 +34,21 @@ interface ExternalLine {
   readonly backend: LogBackend
 }
 
-interface PendingCompletion {
-  readonly completion: Completion
+/** A write whose caller waits until it is stored; resolved with `true` if it was fenced (changed nothing). */
+interface Awaited<T extends { readonly id: string }> {
+  readonly write: T
   readonly resolve: (fenced: boolean) => void
+}
+
+type Taken = {
+  logs: NewLogLine[]
+  external: ExternalLine[]
+  progress: ProgressWrite[]
+  waits: WaitWrite[]
+  holds: HoldWrite[]
+  starts: Awaited<StartWrite>[]
+  completions: Awaited<Completion>[]
+  releases: Awaited<ReleaseWrite>[]
 }
 
 export class WriteBuffer {
@@ -47,9 +59,11 @@ export class WriteBuffer {
   #external: ExternalLine[] = []
   #progress = new Map<string, ProgressWrite>()
   #waits: WaitWrite[] = []
-  /** Starts not written yet, by run: a completion queued meanwhile takes the start's place. */
-  #starts = new Map<string, StartWrite>()
-  #completions: PendingCompletion[] = []
+  /** Holds not written yet, by run: starting the run before they leave cancels them. */
+  #holds = new Map<string, HoldWrite>()
+  #starts: Awaited<StartWrite>[] = []
+  #completions: Awaited<Completion>[] = []
+  #releases: Awaited<ReleaseWrite>[] = []
   #scheduled = false
   /** Batches in flight, and how many of them carry writes of each run. */
   readonly #inFlight = new Set<Promise<void>>()
@@ -80,12 +94,38 @@ export class WriteBuffer {
   }
 
   /**
-   * Records that a run's handler started. A run that completes before the batch leaves needs no
-   * separate write: its completion records the start.
+   * Takes back the start a claim recorded for a run the worker holds in its buffer (see
+   * {@link HoldWrite}). {@link unhold} cancels it while it has not left.
    */
-  start(write: StartWrite): void {
-    this.#starts.set(write.id, write)
+  hold(write: HoldWrite): void {
+    this.#holds.set(write.id, write)
     this.#schedule(false)
+  }
+
+  /**
+   * Cancels a queued hold of a run that is starting after all. `true` if it had not left: the
+   * start its claim recorded still stands, so the handler may be called at once. `false` if it
+   * left (or never was): the run needs a stored {@link start} first.
+   */
+  unhold(id: string): boolean {
+    return this.#holds.delete(id)
+  }
+
+  /** Stores that a run's handler is about to start; resolves once stored (`true` if fenced: the run is no longer this claim's). */
+  start(write: StartWrite): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.#starts.push({ write, resolve })
+      this.#schedule(false)
+    })
+  }
+
+  /** Hands a claimed run back unstarted (see {@link ReleaseWrite}); resolves once stored, `true` if fenced. */
+  release(write: ReleaseWrite): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.#holds.delete(write.id)
+      this.#releases.push({ write, resolve })
+      this.#schedule(false)
+    })
   }
 
   wait(write: WaitWrite): void {
@@ -96,11 +136,9 @@ export class WriteBuffer {
   /** Queues a completion; resolves once written, with `true` if it was fenced (changed nothing). */
   complete(completion: Completion): Promise<boolean> {
     return new Promise((resolve) => {
-      // The run's own pending progress is part of the completion, and so is its start (a
-      // completion always writes started_at), unless that start belongs to another claim.
+      // The run's own pending progress is part of the completion.
       this.#progress.delete(completion.id)
-      if (this.#starts.get(completion.id)?.token === completion.token) this.#starts.delete(completion.id)
-      this.#completions.push({ completion, resolve })
+      this.#completions.push({ write: completion, resolve })
       this.#schedule(false)
     })
   }
@@ -114,7 +152,7 @@ export class WriteBuffer {
   }
 
   #hasWork(): boolean {
-    return this.#logs.length + this.#external.length + this.#progress.size + this.#waits.length + this.#starts.size + this.#completions.length > 0
+    return this.#logs.length + this.#external.length + this.#progress.size + this.#waits.length + this.#holds.size + this.#starts.length + this.#completions.length + this.#releases.length > 0
   }
 
   #schedule(now: boolean): void {
@@ -131,35 +169,50 @@ export class WriteBuffer {
   }
 
   /** Takes what may leave now: everything, except writes of runs that have writes in flight. */
-  #take(): { logs: NewLogLine[]; external: ExternalLine[]; progress: ProgressWrite[]; waits: WaitWrite[]; starts: StartWrite[]; completions: PendingCompletion[] } {
+  #take(): Taken {
     const busy = this.#busyRuns
-    let taken: { logs: NewLogLine[]; external: ExternalLine[]; progress: ProgressWrite[]; waits: WaitWrite[]; starts: StartWrite[]; completions: PendingCompletion[] }
     if (busy.size === 0) {
-      taken = { logs: this.#logs, external: this.#external, progress: [...this.#progress.values()], waits: this.#waits, starts: [...this.#starts.values()], completions: this.#completions }
+      const taken: Taken = {
+        logs: this.#logs,
+        external: this.#external,
+        progress: [...this.#progress.values()],
+        waits: this.#waits,
+        holds: [...this.#holds.values()],
+        starts: this.#starts,
+        completions: this.#completions,
+        releases: this.#releases,
+      }
       this.#logs = []
       this.#external = []
       this.#progress = new Map()
       this.#waits = []
-      this.#starts = new Map()
+      this.#holds = new Map()
+      this.#starts = []
       this.#completions = []
-    } else {
-      const free = (id: string): boolean => !busy.has(id)
-      const logs = this.#logs.filter((l) => free(l.runId))
-      const external = this.#external.filter((e) => free(e.line.runId))
-      if (external.length > 0) this.#external = this.#external.filter((e) => !free(e.line.runId))
-      const waits = this.#waits.filter((w) => free(w.id))
-      const starts = [...this.#starts.values()].filter((w) => free(w.id))
-      const completions = this.#completions.filter((c) => free(c.completion.id))
-      const progress: ProgressWrite[] = []
-      for (const [id, write] of this.#progress) if (free(id)) progress.push(write)
-      if (logs.length > 0) this.#logs = this.#logs.filter((l) => !free(l.runId))
-      if (waits.length > 0) this.#waits = this.#waits.filter((w) => !free(w.id))
-      for (const write of starts) this.#starts.delete(write.id)
-      if (completions.length > 0) this.#completions = this.#completions.filter((c) => !free(c.completion.id))
-      for (const write of progress) this.#progress.delete(write.id)
-      taken = { logs, external, progress, waits, starts, completions }
+      this.#releases = []
+      return taken
     }
-    return taken
+    const free = (id: string): boolean => !busy.has(id)
+    const split = <T>(list: T[], id: (item: T) => string): [T[], T[]] => {
+      const out: T[] = []
+      const kept: T[] = []
+      for (const item of list) (free(id(item)) ? out : kept).push(item)
+      return [out, kept]
+    }
+    let logs: NewLogLine[], external: ExternalLine[], waits: WaitWrite[], starts: Awaited<StartWrite>[], completions: Awaited<Completion>[], releases: Awaited<ReleaseWrite>[]
+    ;[logs, this.#logs] = split(this.#logs, (l) => l.runId)
+    ;[external, this.#external] = split(this.#external, (e) => e.line.runId)
+    ;[waits, this.#waits] = split(this.#waits, (w) => w.id)
+    ;[starts, this.#starts] = split(this.#starts, (w) => w.write.id)
+    ;[completions, this.#completions] = split(this.#completions, (c) => c.write.id)
+    ;[releases, this.#releases] = split(this.#releases, (r) => r.write.id)
+    const progress: ProgressWrite[] = []
+    for (const [id, write] of this.#progress) if (free(id)) progress.push(write)
+    for (const write of progress) this.#progress.delete(write.id)
+    const holds: HoldWrite[] = []
+    for (const [id, write] of this.#holds) if (free(id)) holds.push(write)
+    for (const write of holds) this.#holds.delete(write.id)
+    return { logs, external, progress, waits, holds, starts, completions, releases }
   }
 
   #mark(ids: Iterable<string>, delta: 1 | -1): void {
@@ -174,15 +227,18 @@ export class WriteBuffer {
     if (this.#pause !== undefined) return this.#pause
     if (this.#inFlight.size >= this.#parallel) return Promise.race(this.#inFlight)
     if (!this.#hasWork()) return Promise.resolve()
-    const { logs, external, progress, waits, starts, completions } = this.#take()
-    if (logs.length + external.length + progress.length + waits.length + starts.length + completions.length === 0) return Promise.race(this.#inFlight)
+    const taken = this.#take()
+    const { logs, external, progress, waits, holds, starts, completions, releases } = taken
     const runs = new Set<string>()
     for (const l of logs) runs.add(l.runId)
     for (const e of external) runs.add(e.line.runId)
     for (const w of progress) runs.add(w.id)
     for (const w of waits) runs.add(w.id)
-    for (const w of starts) runs.add(w.id)
-    for (const c of completions) runs.add(c.completion.id)
+    for (const w of holds) runs.add(w.id)
+    for (const w of starts) runs.add(w.write.id)
+    for (const c of completions) runs.add(c.write.id)
+    for (const r of releases) runs.add(r.write.id)
+    if (runs.size === 0) return Promise.race(this.#inFlight)
     this.#mark(runs, 1)
     const claim = completions.length > 0 ? this.#claimer?.request() : undefined
     const logCounts = external.length === 0 ? undefined : countLines(external)
@@ -190,8 +246,10 @@ export class WriteBuffer {
       logs,
       progress,
       waits,
-      completions: completions.map((c) => c.completion),
-      ...(starts.length === 0 ? {} : { starts }),
+      completions: completions.map((c) => c.write),
+      ...(holds.length === 0 ? {} : { holds }),
+      ...(starts.length === 0 ? {} : { starts: starts.map((s) => s.write) }),
+      ...(releases.length === 0 ? {} : { releases: releases.map((r) => r.write) }),
       ...(logCounts === undefined ? {} : { logCounts }),
     }
     // Lines for other backends are written first: the store's log count never runs ahead of them.
@@ -202,7 +260,7 @@ export class WriteBuffer {
         this.#mark(runs, -1)
         if (claim !== undefined) this.#claimer?.claimed(outcome.claimed ?? [], claim)
         const fenced = new Set(outcome.fenced)
-        for (const { completion, resolve } of completions) resolve(fenced.has(completion.id))
+        for (const list of [starts, completions, releases]) for (const { write, resolve } of list) resolve(fenced.has(write.id))
       },
       async (error: unknown) => {
         this.#mark(runs, -1)
@@ -210,12 +268,7 @@ export class WriteBuffer {
         // Put the batch back in front of what arrived since, then try again after a pause.
         this.#failures++
         this.#onError(new Error(`write to the store failed (attempt ${this.#failures}), retrying: ${coerceError(error).message}`, { cause: error }))
-        this.#logs = [...logs, ...this.#logs]
-        this.#external = [...external, ...this.#external]
-        for (const write of progress) if (!this.#progress.has(write.id)) this.#progress.set(write.id, write)
-        this.#waits = [...waits, ...this.#waits]
-        for (const write of starts) if (!this.#starts.has(write.id)) this.#starts.set(write.id, write)
-        this.#completions = [...completions, ...this.#completions]
+        this.#putBack(taken)
         this.#pause ??= new Promise<void>((resolve) => setTimeout(resolve, Math.min(5000, 50 * 2 ** Math.min(this.#failures, 7)))).finally(() => {
           this.#pause = undefined
         })
@@ -228,6 +281,20 @@ export class WriteBuffer {
     })
     this.#inFlight.add(tracked)
     return tracked
+  }
+
+  /** A failed batch goes back in front of what arrived since (newer progress and holds win). */
+  #putBack(taken: Taken): void {
+    this.#logs = [...taken.logs, ...this.#logs]
+    this.#external = [...taken.external, ...this.#external]
+    for (const write of taken.progress) if (!this.#progress.has(write.id)) this.#progress.set(write.id, write)
+    this.#waits = [...taken.waits, ...this.#waits]
+    // A hold the worker cancelled meanwhile (unhold found nothing to cancel) must still be
+    // written: the run may have started since, and its start write follows this hold.
+    for (const write of taken.holds) if (!this.#holds.has(write.id)) this.#holds.set(write.id, write)
+    this.#starts = [...taken.starts, ...this.#starts]
+    this.#completions = [...taken.completions, ...this.#completions]
+    this.#releases = [...taken.releases, ...this.#releases]
   }
 }
 

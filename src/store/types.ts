@@ -188,6 +188,25 @@ export interface ClaimedRun {
   /** Log lines already stored (numbering continues after them). */
   readonly logCount: number
   readonly token: string
+  /**
+   * Whether the claim itself recorded this attempt as started ({@link attemptCountedAtClaim}):
+   * then the handler may be called at once, and a rescue spends the attempt. Otherwise (the
+   * run is on its last attempt) the handler must not be called before a {@link StartWrite} for
+   * this claim is stored: a run's handler is never called more often than its attempt budget
+   * allows, even when its process dies with writes still buffered.
+   */
+  readonly started: boolean
+}
+
+/**
+ * Whether a claim records the attempt it starts as started (`started_at` = the claim's time):
+ * for every run with attempts left after this one. A run on its last attempt is claimed without
+ * a start; its worker stores the start before calling the handler. Both stores apply this rule in
+ * SQL (`attempt + 1 - attempt_base < max_attempts`, read before the claim's increment); this is
+ * the same rule on a claimed run's new attempt number.
+ */
+export function attemptCountedAtClaim(attempt: number, attemptBase: number, maxAttempts: number): boolean {
+  return attempt - attemptBase < maxAttempts
 }
 
 /** How a worker ends one attempt. */
@@ -228,13 +247,38 @@ export interface ProgressWrite {
 }
 
 /**
- * The handler of a claimed run started (fenced). Until this is stored, the run counts as claimed
- * but not started: a rescue returns it to `pending` without spending an attempt.
+ * The handler of a claimed run is about to start (fenced). Until this is stored, the run counts
+ * as claimed but not started: a rescue returns it to `pending` without spending an attempt, so
+ * the worker calls the handler only once this write is stored.
  */
 export interface StartWrite {
   readonly id: string
   readonly token: string
   readonly startedAt: number
+}
+
+/**
+ * A claimed run waits in the worker's buffer for a slot (fenced): the start its claim recorded is
+ * taken back, so that a rescue returns it unspent if the worker dies before starting it.
+ */
+export interface HoldWrite {
+  readonly id: string
+  readonly token: string
+}
+
+/**
+ * A claimed run handed back without its handler having run (fenced): `pending` again with the
+ * claim's attempt taken back and nothing added to its attempt history (a stop, a run held too
+ * long), or `cancelled` (a cancel reached it before it started). A cancel requested meanwhile
+ * makes a `pending` release `cancelled`.
+ */
+export interface ReleaseWrite {
+  readonly id: string
+  readonly token: string
+  readonly status: 'pending' | 'cancelled'
+  readonly at: number
+  /** The run's error when it ends `cancelled`. */
+  readonly error: RunError | null
 }
 
 /** A waiting-state change of a run parked on a pool (fenced). */
@@ -250,11 +294,15 @@ export interface WriteBatch {
   readonly progress: readonly ProgressWrite[]
   readonly waits: readonly WaitWrite[]
   readonly completions: readonly Completion[]
+  /** Claimed runs held in the worker's buffer (written before `starts`). */
+  readonly holds?: readonly HoldWrite[]
   /**
-   * Handlers that started. A completion records its attempt's start itself, so a start whose
+   * Handlers about to start. A completion records its attempt's start itself, so a start whose
    * completion travels in the same batch need not be sent.
    */
   readonly starts?: readonly StartWrite[]
+  /** Claimed runs handed back unstarted (written after `completions`). */
+  readonly releases?: readonly ReleaseWrite[]
   /** Claim more runs in the same transaction, after the writes (group commit of completions and the next claim). */
   readonly claim?: ClaimRequest
   /**
@@ -508,8 +556,9 @@ export interface Store {
   /** The newest run of `task` with `argsHash` that succeeded at or after `since`. */
   findReusable(task: string, argsHash: string, since: number): Promise<Run | undefined>
   /**
-   * Atomically takes pending runs for a worker: `running`, attempt +1, a fresh lease token, no
-   * start time yet (the worker records the start when the handler begins, see {@link StartWrite}).
+   * Atomically takes pending runs for a worker: `running`, attempt +1, a fresh lease token, and a
+   * start time of `now` for runs with attempts left, none for runs on their last attempt (see
+   * {@link ClaimedRun.started}).
    */
   claimRuns(request: ClaimRequest): Promise<ClaimedRun[]>
   /** Writes logs, progress, waiting changes and completions, fenced by lease tokens. */
@@ -519,9 +568,10 @@ export interface Store {
   /**
    * Runs whose lease expired (their worker died): back to `pending` when attempts are left,
    * else `failed` with a worker-lost error; `cancelled` when a cancel had been requested. A run
-   * whose start was never recorded (claimed ahead, never executed) goes back to `pending` with
-   * its attempt refunded (recorded as `interrupted`), at most `maxAttempts` times: a handler
-   * that hangs or kills its process before its start is stored cannot loop forever.
+   * without a start time never reached its handler (held in a buffer, or on its last attempt
+   * with its start not stored yet): it goes back to `pending` as if never claimed (its attempt
+   * number taken back, nothing added to its history, its error kept), or to `cancelled` when a
+   * cancel had been requested. Returned runs show `startedAt: null` exactly in that case.
    */
   rescueExpired(now: number): Promise<Run[]>
   /** Pending runs past their `notAfter`: `cancelled` as expired. */

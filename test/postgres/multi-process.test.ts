@@ -113,13 +113,15 @@ await describePostgres('worker processes sharing one PostgreSQL schema', ({ newS
       const { data } = await engine.listRuns({ pageSize: 1000, page })
       for (const run of data) {
         const first = run.attempts[0]!
+        // A handler is never called more often than the attempts the run counts.
+        expect(counts.get(run.id)).toBeLessThanOrEqual(run.attempt)
         if (first.error?.code === 'ERR_WORKER_LOST') {
+          // Its attempt counted on the victim (the handler may have run there).
           expect(first.workerId).toContain(victimId)
-          // Executing on the victim: the attempt counts. Claimed ahead, never started: it does not.
-          expect(run.attempts.map((a) => a.outcome)).toEqual([first.outcome === 'interrupted' ? 'interrupted' : 'retry', 'succeeded'])
-          expect(run.attemptBase).toBe(first.outcome === 'interrupted' ? 1 : 0)
+          expect(run.attempts.map((a) => a.outcome)).toEqual(['retry', 'succeeded'])
           lost.push(run.id)
         } else {
+          // Never started on the victim (held ahead), or never taken by it: one attempt.
           expect(run.attempts.map((a) => a.outcome)).toEqual(['succeeded'])
         }
       }

@@ -66,7 +66,7 @@ await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ })
       }
     })
 
-    it('upgrades a schema of the previous version with runs in it: migration 3 keeps every run working', async () => {
+    it('upgrades a version-2 schema with runs in it: migrations 3 and 4 keep every run working', async () => {
       const schema = newSchema()
       const client = await admin.connect()
       try {
@@ -82,7 +82,7 @@ await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ })
         expect(rows[0]?.version).toBe(POSTGRES_MIGRATIONS.at(-1)!.version)
         // Processes of the previous version keep their claim function during a rolling upgrade.
         const fns = await admin.query<{ proname: string }>(`SELECT proname FROM pg_proc WHERE pronamespace = $1::regnamespace ORDER BY proname`, [schema])
-        expect(fns.rows.map((r) => r.proname)).toEqual(['claim_candidates', 'claim_runs', 'claim_runs_unstarted'])
+        expect(fns.rows.map((r) => r.proname)).toEqual(['claim_candidates', 'claim_runs', 'claim_runs_counted', 'claim_runs_unstarted'])
         await expectUpgradedRows(store)
       } finally {
         await store.close()

@@ -47,7 +47,6 @@ import type {
   CancelOutcome,
   ClaimRequest,
   ClaimedRun,
-  Completion,
   FireOutcome,
   FlushOutcome,
   InsertOptions,
@@ -237,7 +236,7 @@ export class PostgresStore implements Store {
       workers: `${s}.workers`,
       schedules: `${s}.schedules`,
       settings: `${s}.settings`,
-      claimRuns: `${s}.claim_runs_unstarted`,
+      claimRuns: `${s}.claim_runs_counted`,
       claimCandidates: `${s}.claim_candidates`,
     }
     // Start migrating now; callers see a failure through ready() (or the first method they call).
@@ -566,7 +565,9 @@ export class PostgresStore implements Store {
   /** A claim under binding limits: {@link ClaimPlan} rounds inside the caller's transaction. */
   async #claimLimited(client: pg.ClientBase, request: ClaimRequest, token: string): Promise<ClaimedRun[]> {
     const select = `SELECT id, task, queue FROM ${this.#t.claimCandidates}($1, $2, $3, $4, $5, $6)`
-    const take = `UPDATE ${this.#t.runs} r SET status = 'running', attempt = r.attempt + 1, started_at = NULL, updated_at = $2, worker_id = $3,
+    // The same start rule as claim_runs_counted (migration 4).
+    const take = `UPDATE ${this.#t.runs} r SET status = 'running', attempt = r.attempt + 1,
+        started_at = CASE WHEN r.attempt + 1 - r.attempt_base < r.max_attempts THEN $2::int8 END, updated_at = $2, worker_id = $3,
         lease_token = $4, lease_expires_at = $5
       WHERE r.id = ANY($1::text[]) AND r.status = 'pending'
       RETURNING ${CLAIM_RETURNING}`
@@ -648,6 +649,17 @@ export class PostgresStore implements Store {
           WHERE r.id = p.id AND r.lease_token = p.token
           RETURNING p.id, p.token`,
         values: [progress.map((p) => p.id), progress.map((p) => p.token), progress.map((p) => JSON.stringify(p.progress)), progress.map((p) => JSON.stringify(p.tags)), now],
+        done: collect,
+      })
+    }
+    const holds = lastPerKey(batch.holds ?? []).sort(byId)
+    if (holds.length > 0) {
+      steps.push({
+        text: `UPDATE ${t.runs} r SET started_at = NULL
+          FROM unnest($1::text[], $2::text[]) AS h(id, token)
+          WHERE r.id = h.id AND r.lease_token = h.token
+          RETURNING h.id, h.token`,
+        values: [holds.map((h) => h.id), holds.map((h) => h.token)],
         done: collect,
       })
     }
@@ -742,6 +754,38 @@ export class PostgresStore implements Store {
       })
     }
 
+    const releases = firstPerKey(batch.releases ?? []).sort(byId)
+    if (releases.length > 0) {
+      // As if never claimed: the attempt number goes back and the history stays as it was.
+      steps.push({
+        text: `WITH up AS (
+            UPDATE ${t.runs} r SET
+              status = CASE WHEN x.cancel OR r.cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'pending' END,
+              finished_at = CASE WHEN x.cancel OR r.cancel_requested_at IS NOT NULL THEN x.at END,
+              error = CASE WHEN x.cancel THEN x.error::json WHEN r.cancel_requested_at IS NOT NULL THEN $6::json ELSE r.error END,
+              attempt = r.attempt - 1, started_at = NULL, lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = x.at
+            FROM unnest($1::text[], $2::text[], $3::bool[], $4::int8[], $5::text[]) AS x(id, token, cancel, at, error)
+            WHERE r.id = x.id AND r.lease_token = x.token
+            RETURNING x.id, x.token, r.status
+          ), wake AS MATERIALIZED (SELECT pg_notify($7, $8) FROM up WHERE status = 'pending' LIMIT 1)
+          SELECT up.id, up.token, up.status FROM up LEFT JOIN wake ON true`,
+        values: [
+          releases.map((r) => r.id),
+          releases.map((r) => r.token),
+          releases.map((r) => r.status === 'cancelled'),
+          releases.map((r) => r.at),
+          releases.map((r) => (r.error === null ? CANCELLED_ERROR_JSON : JSON.stringify(r.error))),
+          CANCELLED_ERROR_JSON,
+          this.schema,
+          this.#instance,
+        ],
+        done: (rows) => {
+          collect(rows)
+          if (rows.some((r) => r.status === 'pending')) woke = true
+        },
+      })
+    }
+
     const claim = batch.claim !== undefined && batch.claim.limit > 0 && batch.claim.tasks.length > 0 ? batch.claim : undefined
     let claimed: ClaimedRun[] | undefined
     if (steps.length + (claim === undefined ? 0 : 1) === 1) {
@@ -759,9 +803,9 @@ export class PostgresStore implements Store {
     if (woke) this.#notify()
 
     const fenced = new Set<string>()
-    for (const write of [...batch.progress, ...batch.waits, ...(batch.starts ?? [])]) if (!held.has(keyOf(write))) fenced.add(write.id)
+    for (const write of [...batch.progress, ...batch.waits, ...(batch.holds ?? []), ...(batch.starts ?? [])]) if (!held.has(keyOf(write))) fenced.add(write.id)
     const seen = new Set<string>()
-    for (const c of batch.completions) {
+    for (const c of [...batch.completions, ...(batch.releases ?? [])]) {
       const key = keyOf(c)
       if (seen.has(key) || !held.has(key)) fenced.add(c.id)
       seen.add(key)
@@ -801,28 +845,23 @@ export class PostgresStore implements Store {
 
   async rescueExpired(now: number): Promise<Run[]> {
     const db = await this.#db()
-    // A run whose handler never started (claimed ahead by a worker that died) gets its attempt
-    // back, unless it was rescued that way max_attempts times already (a handler that hangs or
-    // kills its process before its start is stored must not be retried forever).
-    const neverStarted = `(cancel_requested_at IS NULL AND started_at IS NULL AND (SELECT count(*) FROM json_array_elements(attempts) a
-      WHERE a->>'outcome' = 'interrupted' AND a->'error'->>'code' = 'ERR_WORKER_LOST') < max_attempts)`
-    const outcome = `CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN ${neverStarted} THEN 'interrupted'
-      WHEN attempt - attempt_base < max_attempts THEN 'retry' ELSE 'failed' END`
-    const retried = `(${neverStarted} OR attempt - attempt_base < max_attempts)`
+    // A run without a start time never reached its handler: it goes back as if never claimed
+    // (see the Store contract). Every expression reads the row as it was before the update.
+    const retried = `(started_at IS NULL OR attempt - attempt_base < max_attempts)`
     const rows = await this.#query<RunRow>(
       db,
-      // Every expression reads the row as it was before the update.
       `WITH up AS (
          UPDATE ${this.#t.runs} SET
            status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN ${retried} THEN 'pending' ELSE 'failed' END,
-           error = CASE WHEN cancel_requested_at IS NOT NULL THEN $2::json ELSE $3::json END,
+           error = CASE WHEN cancel_requested_at IS NOT NULL THEN $2::json WHEN started_at IS NULL THEN error ELSE $3::json END,
            finished_at = CASE WHEN cancel_requested_at IS NULL AND ${retried} THEN NULL ELSE $1::int8 END,
-           run_at = $1::int8,
-           attempt_base = attempt_base + CASE WHEN ${neverStarted} THEN 1 ELSE 0 END,
-           attempts = ${appendAttempt(
+           run_at = CASE WHEN started_at IS NULL THEN run_at ELSE $1::int8 END,
+           attempt = CASE WHEN started_at IS NULL THEN attempt - 1 ELSE attempt END,
+           attempts = CASE WHEN started_at IS NULL THEN attempts ELSE ${appendAttempt(
              'attempts',
-             `json_build_object('number', attempt, 'workerId', worker_id, 'startedAt', coalesce(started_at, updated_at), 'finishedAt', $1::int8, 'outcome', ${outcome}, 'error', $3::json)::text`,
-           )},
+             `json_build_object('number', attempt, 'workerId', worker_id, 'startedAt', started_at, 'finishedAt', $1::int8, 'outcome',
+               CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN attempt - attempt_base < max_attempts THEN 'retry' ELSE 'failed' END, 'error', $3::json)::text`,
+           )} END,
            lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = $1::int8
          WHERE status IN ('running', 'waiting') AND lease_expires_at < $1::int8
          RETURNING ${RUN_COLUMNS}
@@ -1399,12 +1438,12 @@ function lastPerKey<T extends Fenced>(writes: readonly T[]): T[] {
   return byKey.size === writes.length ? [...writes] : [...byKey.values()]
 }
 
-/** The first completion per (run, token). */
-function firstPerKey(completions: readonly Completion[]): Completion[] {
-  if (completions.length < 2) return [...completions]
-  const byKey = new Map<string, Completion>()
-  for (const c of completions) if (!byKey.has(keyOf(c))) byKey.set(keyOf(c), c)
-  return byKey.size === completions.length ? [...completions] : [...byKey.values()]
+/** The first write per (run, token): a completion or a release ends the token, so a second one is fenced. */
+function firstPerKey<T extends Fenced>(writes: readonly T[]): T[] {
+  if (writes.length < 2) return [...writes]
+  const byKey = new Map<string, T>()
+  for (const write of writes) if (!byKey.has(keyOf(write))) byKey.set(keyOf(write), write)
+  return byKey.size === writes.length ? [...writes] : [...byKey.values()]
 }
 
 

@@ -84,8 +84,12 @@ const ACTIVE = `('pending', 'running', 'waiting')`
 // prefers runs_status and sorts every pending run on each claim.
 const CLAIM_ORDER = 'ORDER BY priority DESC, run_at, seq'
 // One token per claim: a run is in one claim at a time, so the claim's token fences its writes.
-// No start time: the worker records it when the handler begins (a run claimed ahead may wait).
-const CLAIM_SET = `status = 'running', attempt = attempt + 1, started_at = NULL, updated_at = @now, worker_id = @worker,
+// The claim records the attempt as started for runs with attempts left (the worker may call their
+// handlers at once); a run on its last attempt gets no start time until its worker stores one
+// before calling the handler (see attemptCountedAtClaim in types.ts: the same rule, read here on
+// the row before its attempt goes up).
+const CLAIM_SET = `status = 'running', attempt = attempt + 1,
+  started_at = CASE WHEN attempt + 1 - attempt_base < max_attempts THEN @now END, updated_at = @now, worker_id = @worker,
   lease_token = @token, lease_expires_at = @leaseUntil`
 // Claims return rows as arrays (better-sqlite3's raw mode): building an object per row costs
 // more than the update itself. The order here is the order of ClaimRow.
@@ -96,13 +100,6 @@ const APPEND_ATTEMPT = (value: string): string =>
   `CASE WHEN attempts = '[]' THEN '[' || ${value} || ']' ELSE substr(attempts, 1, length(attempts) - 1) || ',' || ${value} || ']' END`
 /** The run's current attempt as a stored attempt object (SQL), for when it must join the list. */
 const CURRENT_ATTEMPT_JSON = `json_object('number', attempt, 'workerId', worker_id, 'startedAt', started_at, 'finishedAt', finished_at, 'outcome', status, 'error', json(error))`
-/**
- * A rescued run whose handler never started (claimed ahead by a worker that died): its attempt
- * is refunded, unless it was rescued that way `max_attempts` times already (a handler that hangs
- * or kills its process before its start is stored must not be retried forever).
- */
-const NEVER_STARTED = `(cancel_requested_at IS NULL AND started_at IS NULL AND (SELECT count(*) FROM json_each(runs.attempts) a
-  WHERE a.value->>'outcome' = 'interrupted' AND a.value->'error'->>'code' = 'ERR_WORKER_LOST') < max_attempts)`
 const CLAIMABLE = `status = 'pending' AND run_at <= @now AND (not_after IS NULL OR not_after > @now)
   AND task IN (SELECT value FROM json_each(@tasks))`
 
@@ -374,6 +371,10 @@ export class SqliteStore implements Store {
         const now = Date.now()
         for (const p of batch.progress) if (save.run(JSON.stringify(p.progress), JSON.stringify(p.tags), now, p.id, p.token).changes === 0) fenced.add(p.id)
       }
+      if (batch.holds !== undefined && batch.holds.length > 0) {
+        const hold = this.#stmt('UPDATE runs SET started_at = NULL WHERE id = ? AND lease_token = ?')
+        for (const h of batch.holds) if (hold.run(h.id, h.token).changes === 0) fenced.add(h.id)
+      }
       if (batch.starts !== undefined && batch.starts.length > 0) {
         const start = this.#stmt('UPDATE runs SET started_at = ? WHERE id = ? AND lease_token = ?')
         for (const st of batch.starts) if (start.run(st.startedAt, st.id, st.token).changes === 0) fenced.add(st.id)
@@ -426,9 +427,24 @@ export class SqliteStore implements Store {
           if (changes === 0) fenced.add(c.id)
         }
       }
+      if (batch.releases !== undefined && batch.releases.length > 0) {
+        // As if never claimed: the attempt number goes back and the history stays as it was.
+        const release = this.#stmt(
+          `UPDATE runs SET
+             status = CASE WHEN @cancel = 1 OR cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'pending' END,
+             finished_at = CASE WHEN @cancel = 1 OR cancel_requested_at IS NOT NULL THEN @at END,
+             error = CASE WHEN @cancel = 1 THEN @error WHEN cancel_requested_at IS NOT NULL THEN @cancelError ELSE error END,
+             attempt = attempt - 1, started_at = NULL, lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = @at
+           WHERE id = @id AND lease_token = @token`,
+        )
+        for (const r of batch.releases) {
+          const error = r.error === null ? CANCELLED_ERROR_JSON : JSON.stringify(r.error)
+          if (release.run({ cancel: r.status === 'cancelled' ? 1 : 0, at: r.at, error, cancelError: CANCELLED_ERROR_JSON, id: r.id, token: r.token }).changes === 0) fenced.add(r.id)
+        }
+      }
       if (batch.claim !== undefined) claimed = this.#claim(batch.claim)
     })
-    if (batch.completions.some((c) => c.status === 'pending')) this.#notify()
+    if (batch.completions.some((c) => c.status === 'pending') || (batch.releases ?? []).some((r) => r.status === 'pending')) this.#notify()
     return claimed === undefined ? { fenced: [...fenced] } : { fenced: [...fenced], claimed }
   }
 
@@ -454,17 +470,18 @@ export class SqliteStore implements Store {
     const rows = this.#write(
       () =>
         this.#stmt(
-          // Every expression reads the row as it was before the update.
+          // Every expression reads the row as it was before the update. A run without a start time
+          // never reached its handler: it goes back as if never claimed (see the Store contract).
           `UPDATE runs SET
              status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
-                           WHEN ${NEVER_STARTED} OR attempt - attempt_base < max_attempts THEN 'pending' ELSE 'failed' END,
-             error = CASE WHEN cancel_requested_at IS NOT NULL THEN @cancelError ELSE @lostError END,
-             finished_at = CASE WHEN cancel_requested_at IS NULL AND (${NEVER_STARTED} OR attempt - attempt_base < max_attempts) THEN NULL ELSE @now END,
-             run_at = @now,
-             attempt_base = attempt_base + CASE WHEN ${NEVER_STARTED} THEN 1 ELSE 0 END,
-             attempts = ${APPEND_ATTEMPT(`json_object('number', attempt, 'workerId', worker_id, 'startedAt', coalesce(started_at, updated_at),
-               'finishedAt', @now, 'outcome', CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN ${NEVER_STARTED} THEN 'interrupted'
-                 WHEN attempt - attempt_base < max_attempts THEN 'retry' ELSE 'failed' END, 'error', json(@lostError))`)},
+                           WHEN started_at IS NULL OR attempt - attempt_base < max_attempts THEN 'pending' ELSE 'failed' END,
+             error = CASE WHEN cancel_requested_at IS NOT NULL THEN @cancelError WHEN started_at IS NULL THEN error ELSE @lostError END,
+             finished_at = CASE WHEN cancel_requested_at IS NULL AND (started_at IS NULL OR attempt - attempt_base < max_attempts) THEN NULL ELSE @now END,
+             run_at = CASE WHEN started_at IS NULL THEN run_at ELSE @now END,
+             attempt = CASE WHEN started_at IS NULL THEN attempt - 1 ELSE attempt END,
+             attempts = CASE WHEN started_at IS NULL THEN attempts ELSE ${APPEND_ATTEMPT(`json_object('number', attempt, 'workerId', worker_id, 'startedAt', started_at,
+               'finishedAt', @now, 'outcome', CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
+                 WHEN attempt - attempt_base < max_attempts THEN 'retry' ELSE 'failed' END, 'error', json(@lostError))`)} END,
              lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = @now
            WHERE status IN ('running', 'waiting') AND lease_expires_at < @now
            RETURNING *`,
