@@ -17,7 +17,7 @@ import { scheduleRoutes } from './api/schedules.js'
 import { systemRoutes } from './api/system.js'
 import { taskRoutes } from './api/tasks.js'
 import { hasToken, tokenAuth, type AuthResolver } from './auth.js'
-import { readScope, requirePermission, type RouteDeps, type ServerContext, type ServerEnv } from './context.js'
+import { checkQuery, readScope, requirePermission, type RouteDeps, type ServerContext, type ServerEnv } from './context.js'
 import { respond } from './formats.js'
 import { adminRoutes } from './admin/routes.js'
 import { HttpError, errorResponse } from './http-errors.js'
@@ -169,8 +169,12 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
   })
 
   // JSON, or YAML with ?format=yaml or Accept: application/yaml.
-  app.get('/api/openapi.json', (c) => respond(c, openApiDocument(basePath, version), { name: 'openapi', formats: ['json', 'yaml'] }))
+  app.get('/api/openapi.json', (c) => {
+    checkQuery(c)
+    return respond(c, openApiDocument(basePath, version), { name: 'openapi', formats: ['json', 'yaml'] })
+  })
   app.get('/api/stats', async (c) => {
+    checkQuery(c)
     readScope(c)
     const [stats, throughput] = await Promise.all([engine.stats(), engine.throughput()])
     return respond(c, { ...stats, throughput }, { name: 'stats', rows: () => throughput, columns: ['start', 'succeeded', 'failed', 'cancelled'] })
@@ -178,6 +182,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
   app.get(
     '/api/stream',
     ws.upgradeWebSocket((c) => {
+      checkQuery(c as ServerContext, [])
       // Callers who may read only their own runs get only those runs' events and logs.
       const scope = readScope(c as ServerContext)
       let client: StreamClient | undefined

@@ -539,6 +539,84 @@ describe('auth and safety', () => {
   })
 })
 
+describe('query parameters', () => {
+  type Issue = { key: string; expected: string; received: string; message: string }
+  const errorOf = async (response: Response) => (await body<{ error: { code: string; message: string; fields: Issue[] } }>(response)).error
+
+  it('takes a repeated status as a list, validating every value', async () => {
+    const { engine, call } = setup()
+    const cancelled = await engine.enqueue(greet, { name: 'c' })
+    await engine.cancel(cancelled.id, 'test')
+    await engine.enqueue(greet, { name: 'p' })
+    await engine.enqueue(hang, {})
+    expect((await body<RunPage>(await call('/api/runs?status=pending&status=cancelled'))).total).toBe(3)
+    expect((await body<RunPage>(await call('/api/runs?status=cancelled&status=cancelled'))).total).toBe(1)
+    expect((await body<RunPage>(await call('/api/runs?status=pending,succeeded&status=cancelled&task=greet'))).total).toBe(2)
+    const bogus = await call('/api/runs?status=failed&status=bogus')
+    expect(bogus.status).toBe(400)
+    expect((await errorOf(bogus)).fields).toEqual([
+      {
+        key: 'status',
+        expected: 'pending, running, waiting, succeeded, failed, cancelled (comma-separated, or the parameter repeated)',
+        received: '"bogus" (string)',
+        message: 'status: expected pending, running, waiting, succeeded, failed, cancelled (comma-separated, or the parameter repeated), got "bogus" (string)',
+      },
+    ])
+    const history = await call('/api/schedules/nightly-greet/runs?status=pending&status=nope')
+    expect((await errorOf(history)).fields.map((f) => [f.key, f.received])).toEqual([['status', '"nope" (string)']])
+  })
+
+  it('refuses any other repeated parameter with a 400 naming it, on every route', async () => {
+    const { engine, call } = setup()
+    await engine.enqueue(greet, { name: 'a' })
+    const paged = await call('/api/runs?page=1&page=2')
+    expect(paged.status).toBe(400)
+    expect((await errorOf(paged)).fields).toEqual([{ key: 'page', expected: 'one value', received: '["1","2"] (array)', message: 'page: given 2 times, expected one value' }])
+    // task and tag filter by one value each (the store's filter takes one), so a repeat is an error, not the first of them.
+    for (const query of ['task=greet&task=hang', 'tag=a&tag=b', 'from=2020-01-01&from=2021-01-01', 'format=json&format=csv', 'download=true&download=false']) {
+      const response = await call(`/api/runs?${query}`)
+      expect(response.status, query).toBe(400)
+      expect((await errorOf(response)).fields.map((f) => f.key), query).toEqual([query.split('=')[0]])
+    }
+    const tasks = await call('/api/tasks?format=csv&format=json')
+    expect(tasks.status).toBe(400)
+    expect((await errorOf(tasks)).message).toBe('invalid query: format: given 2 times, expected one value')
+    expect((await call('/api/runs?after=1&after=2'.replace('runs', `runs/${(await engine.listRuns()).data[0]!.id}/logs`))).status).toBe(400)
+    expect((await call('/api/settings?describe=true&describe=false')).status).toBe(400)
+  })
+
+  it('answers an unknown parameter with the same 400 on every route, writes included, and changes nothing', async () => {
+    const { engine, call } = setup()
+    const tasks = await call('/api/tasks?stauts=x')
+    expect(tasks.status).toBe(400)
+    expect((await errorOf(tasks)).message).toBe('invalid query: stauts: unknown query parameter (known: format, download)')
+    const posted = await call('/api/runs?dryRun=true', { method: 'POST', json: { task: 'greet', args: { name: 'a' } } })
+    expect(posted.status).toBe(400)
+    expect((await errorOf(posted)).message).toBe('invalid query: dryRun: unknown query parameter (this route takes none)')
+    expect((await engine.listRuns()).total).toBe(0)
+    // access_token is how clients that cannot send headers authenticate: known everywhere, once.
+    expect((await call('/api/tasks?access_token=x')).status).toBe(200)
+    expect((await call('/api/tasks?access_token=x&access_token=y')).status).toBe(400)
+  })
+
+  it('keeps admin pages answering repeated parameters (the first value), never with a 500', async () => {
+    const reported: Error[] = []
+    const { engine, call } = setup({ onError: (e) => reported.push(e) })
+    const run = await engine.enqueue(greet, { name: 'a' })
+    const repeats = 'page=1&page=2&pageSize=5&pageSize=6&status=failed&status=bogus&task=x&task=y&from=a&from=b&q=a&q=b&a.name=x&a.name=y&name=a&name=b&label=a&label=b&async=true&async=false&next=/a&next=/b'
+    const pages = ['/admin', '/admin/task', '/admin/task/greet', '/admin/task/greet/run', '/admin/runs', '/admin/runs/export', `/admin/runs/${run.id}`, '/admin/workers', '/admin/schedules', '/admin/schedules/nightly-greet', '/admin/settings', '/admin/login']
+    for (const path of pages) {
+      for (const query of [repeats, `${repeats}&format=json&format=csv`]) {
+        for (const accept of ['text/html', 'application/json']) {
+          const response = await call(`${path}?${query}`, { headers: { accept } })
+          expect(response.status, `${path} ${accept}`).toBeLessThan(500)
+        }
+      }
+    }
+    expect(reported).toEqual([])
+  })
+})
+
 describe('OpenAPI', () => {
   it('describes exactly the routes the app serves, health checks and metrics included', async () => {
     const { server, call } = setup()
@@ -555,24 +633,31 @@ describe('OpenAPI', () => {
     expect(openApiDocument('/base', '1').servers).toEqual([{ url: '/base' }])
   })
 
-  it('documents exactly the query parameters each list route reads, which refuses any other', async () => {
+  it('documents exactly the query parameters each route reads, and every route refuses any other', async () => {
     const { engine, call } = setup()
     const run = await engine.enqueue(greet, { name: 'q' })
-    const doc = await body<{ paths: Record<string, { get?: { parameters?: { name: string; in: string }[] } }> }>(await call('/api/openapi.json'))
+    await engine.cancel(run.id, 'so that retry and delete would change it')
+    const before = JSON.stringify(await engine.getRun(run.id))
+    type Operation = { parameters?: { name: string; in: string }[] }
+    const doc = await body<{ paths: Record<string, Record<string, Operation>> }>(await call('/api/openapi.json'))
     const checked: string[] = []
     for (const [path, ops] of Object.entries(doc.paths)) {
-      const query = (ops.get?.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name)
-      if (query.every((name) => name === 'format' || name === 'download')) continue
-      const url = path.replace('{id}', path.startsWith('/api/schedules/') ? 'nightly-greet' : run.id).replace('{key}', 'greet')
-      const response = await call(`${url}?zz_unknown=1`)
-      expect(response.status, path).toBe(400)
-      const { error } = await body<{ error: { fields: { key: string; expected: string }[]; message: string } }>(response)
-      expect(error.fields.map((f) => f.key), path).toEqual(['zz_unknown'])
-      const known = /^a known query parameter \((.*)\)$/.exec(error.fields[0]!.expected)?.[1]?.split(', ')
-      expect(new Set(known), path).toEqual(new Set(query))
-      checked.push(path)
+      if (!path.startsWith('/api/') || path === '/api/stream') continue
+      for (const [method, operation] of Object.entries(ops)) {
+        const query = (operation.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name)
+        const url = path.replace('{id}', path.startsWith('/api/schedules/') ? 'nightly-greet' : run.id).replace('{key}', 'greet').replace('{name}', 'greeting.txt')
+        const response = await call(`${url}?zz_unknown=1`, { method: method.toUpperCase() })
+        expect(response.status, `${method} ${path}`).toBe(400)
+        const { error } = await body<{ error: { fields: { key: string; expected: string }[]; message: string } }>(response)
+        expect(error.fields.map((f) => f.key), path).toEqual(['zz_unknown'])
+        const known = /^a known query parameter \((.*)\)$/.exec(error.fields[0]!.expected)?.[1]?.split(', ') ?? []
+        expect(new Set(known), `${method} ${path}`).toEqual(new Set(query))
+        checked.push(`${method} ${path}`)
+      }
     }
-    expect(checked.sort()).toEqual(['/api/runs', '/api/runs/{id}/logs', '/api/schedules/{id}/runs', '/api/settings'])
+    expect(checked).toHaveLength(25)
+    expect(JSON.stringify(await engine.getRun(run.id))).toBe(before)
+    expect((await engine.listRuns()).total).toBe(1)
     // A typo is an error naming it, not a silently unfiltered list.
     const typo = await call('/api/runs?stauts=failed')
     expect(typo.status).toBe(400)

@@ -269,6 +269,17 @@ describe('GET /api/stream', () => {
     expect(await (await fetch(`${running.url}/metrics`)).text()).toMatch(/taskengine_stream_overflow_total\{stream="api"\} 1/)
   })
 
+  it('refuses query parameters it does not take, like every API route', async () => {
+    const engine = newEngine()
+    const running = await started(engine)
+    const url = `${running.url.replace('http', 'ws')}/api/stream`
+    await expect(new Client(`${url}?format=json`).opened).rejects.toThrow('HTTP 400')
+    await expect(new Client(`${url}?access_token=a&access_token=b`).opened).rejects.toThrow('HTTP 400')
+    const ok = new Client(`${url}?access_token=a`)
+    await ok.opened
+    await vi.waitFor(() => expect(ok.of('hello')).toHaveLength(1))
+  })
+
   it('checks the token and the Origin of WebSocket upgrades', async () => {
     const engine = newEngine()
     const running = await started(engine, { token: 'tok-0123456789abcdef' })

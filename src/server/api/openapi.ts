@@ -1,8 +1,9 @@
 /**
  * The OpenAPI 3.1 description of the JSON API, health checks and metrics. A test checks that it
- * lists exactly the routes the app serves, and for list routes exactly the query parameters
- * they read.
+ * lists exactly the routes the app serves, and for every route exactly the query parameters it
+ * reads (any other is a 400).
  */
+import { RUN_STATES } from '../../store/types.js'
 
 const json = (schema: object) => ({ 'application/json': { schema } })
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
@@ -11,6 +12,15 @@ const FORMAT_PARAMS = [
   { name: 'format', in: 'query', description: 'Output format (or use the Accept header)', schema: { type: 'string', enum: ['json', 'csv', 'xml', 'yaml', 'debug'] } },
   { name: 'download', in: 'query', description: 'Answer as a file download', schema: { type: 'boolean' } },
 ]
+/** Statuses, comma-separated or the parameter repeated (`status=failed&status=cancelled`). */
+const STATUS_PARAM = {
+  name: 'status',
+  in: 'query',
+  description: 'Statuses: comma-separated, or the parameter repeated. Every other parameter is taken once; a repeat is a 400.',
+  style: 'form',
+  explode: true,
+  schema: { type: 'array', items: { type: 'string', enum: RUN_STATES } },
+}
 const idParam = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } })
 const ERRORS = {
   '400': error('Invalid input: every bad field is listed'),
@@ -177,7 +187,7 @@ export function openApiDocument(basePath: string, version: string): Record<strin
           { name: 'pageSize', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } },
           { name: 'search', in: 'query', description: 'Text in id, task, label or arguments', schema: { type: 'string' } },
           ...['task', 'queue', 'label', 'tag', 'createdBy', 'pool'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
-          { name: 'status', in: 'query', description: 'Comma-separated statuses', schema: { type: 'string' } },
+          STATUS_PARAM,
           { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
           { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
         ]),
@@ -239,7 +249,7 @@ export function openApiDocument(basePath: string, version: string): Record<strin
         idParam('id', 'Schedule id'),
         { name: 'page', in: 'query', schema: { type: 'integer', minimum: 1 } },
         { name: 'pageSize', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } },
-        { name: 'status', in: 'query', description: 'Comma-separated statuses', schema: { type: 'string' } },
+        STATUS_PARAM,
       ]),
       '/api/settings': {
         ...get('Runtime settings (with describe=true: every setting with title, constraints, default and value)', ref('Settings'), [

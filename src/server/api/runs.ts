@@ -6,7 +6,7 @@ import { checkEnqueueOptions, type EnqueueOptions } from '../../engine/enqueue.j
 import { ValidationError, describeValue } from '../../errors.js'
 import { parseArgs } from '../../task/fields.js'
 import { RUN_STATES, type Run, type RunFilter, type RunState } from '../../store/types.js'
-import { IssueList, QueryReader, identity, jsonBody, readScope, requirePermission, type RouteDeps, type ServerContext, type ServerEnv } from '../context.js'
+import { IssueList, QueryReader, checkQuery, identity, jsonBody, readScope, requirePermission, type RouteDeps, type ServerContext, type ServerEnv } from '../context.js'
 import { respond } from '../formats.js'
 import { notFound } from '../http-errors.js'
 import { splitBody } from './tasks.js'
@@ -19,6 +19,7 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
   const routes = new Hono<ServerEnv>()
 
   routes.post('/runs', async (c) => {
+    checkQuery(c)
     const who = requirePermission(c, 'runs:write')
     const body = await jsonBody(c)
     const issues = new IssueList()
@@ -41,6 +42,7 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
   })
 
   routes.get('/runs/:id', async (c) => {
+    checkQuery(c)
     const run = await visibleRun(c, deps)
     return respond(c, run, { name: `run-${run.id}` })
   })
@@ -56,11 +58,14 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
   })
 
   routes.get('/runs/:id/artifacts', async (c) => {
+    checkQuery(c)
     const run = await visibleRun(c, deps)
     return respond(c, await engine.listArtifacts(run.id), { name: `artifacts-${run.id}`, columns: ARTIFACT_COLUMNS })
   })
 
   routes.get('/runs/:id/artifacts/:name', async (c) => {
+    // The bytes as stored: no format to choose, always a download.
+    checkQuery(c, [])
     const run = await visibleRun(c, deps)
     const name = c.req.param('name')
     const artifact = await engine.getArtifact(run.id, name)
@@ -74,6 +79,7 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
   })
 
   routes.post('/runs/:id/cancel', async (c) => {
+    checkQuery(c)
     requirePermission(c, 'runs:write')
     const body = await jsonBody(c)
     const reason = body.reason
@@ -83,12 +89,14 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
   })
 
   routes.post('/runs/:id/retry', async (c) => {
+    checkQuery(c)
     requirePermission(c, 'runs:write')
     const run = await visibleRun(c, deps)
     return c.json(await engine.retry(run.id))
   })
 
   routes.delete('/runs/:id', async (c) => {
+    checkQuery(c)
     requirePermission(c, 'runs:write')
     const run = await visibleRun(c, deps)
     return c.json(await engine.delete(run.id))

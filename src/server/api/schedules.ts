@@ -6,7 +6,7 @@ import { Hono } from 'hono'
 import { ValidationError, describeValue } from '../../errors.js'
 import type { ScheduleInfo } from '../../engine/scheduler.js'
 import { RUN_STATES, type Run, type RunState } from '../../store/types.js'
-import { QueryReader, jsonBody, readScope, requirePermission, scheduleForCaller, type RouteDeps, type ServerEnv } from '../context.js'
+import { QueryReader, checkQuery, jsonBody, readScope, requirePermission, scheduleForCaller, type RouteDeps, type ServerEnv } from '../context.js'
 import { respond } from '../formats.js'
 import { RUN_COLUMNS, runRow } from './runs.js'
 
@@ -15,18 +15,21 @@ export function scheduleRoutes(deps: RouteDeps): Hono<ServerEnv> {
   const routes = new Hono<ServerEnv>()
 
   routes.get('/schedules', async (c) => {
+    checkQuery(c)
     requirePermission(c, 'schedules:read')
     const schedules = (await engine.schedules()).map((s) => scheduleForCaller(c, s))
     return respond(c, schedules, { name: 'schedules', rows: (list) => (list as ScheduleInfo[]).map(scheduleRow), columns: SCHEDULE_COLUMNS })
   })
 
   routes.get('/schedules/:id', async (c) => {
+    checkQuery(c)
     requirePermission(c, 'schedules:read')
     const schedule = scheduleForCaller(c, await engine.getSchedule(c.req.param('id')))
     return respond(c, schedule, { name: `schedule-${schedule.id}` })
   })
 
   routes.post('/schedules/:id/toggle', async (c) => {
+    checkQuery(c)
     requirePermission(c, 'schedules:write')
     const body = await jsonBody(c)
     for (const key of Object.keys(body)) if (key !== 'enabled') throw new ValidationError(`${key}: unknown field (the body is {"enabled": true|false})`)
@@ -35,6 +38,7 @@ export function scheduleRoutes(deps: RouteDeps): Hono<ServerEnv> {
   })
 
   routes.post('/schedules/:id/trigger', async (c) => {
+    checkQuery(c)
     const who = requirePermission(c, 'schedules:write')
     const body = await jsonBody(c)
     if (Object.keys(body).length > 0) throw new ValidationError('trigger takes no body: the run uses the schedule\'s arguments and options')
@@ -62,11 +66,13 @@ export function scheduleRoutes(deps: RouteDeps): Hono<ServerEnv> {
   })
 
   routes.put('/settings', async (c) => {
+    checkQuery(c)
     requirePermission(c, 'settings:write')
     return c.json(await engine.settings.update(await jsonBody(c)))
   })
 
   routes.get('/settings/log-backends', (c) => {
+    checkQuery(c)
     requirePermission(c, 'settings:read')
     return respond(c, engine.logBackends(), { name: 'log-backends' })
   })

@@ -3,7 +3,7 @@
  */
 import { Hono } from 'hono'
 import { ACTIVE_STATES } from '../../store/types.js'
-import { identity, readScope, requirePermission, type RouteDeps, type ServerEnv } from '../context.js'
+import { checkQuery, identity, readScope, requirePermission, type RouteDeps, type ServerEnv } from '../context.js'
 import { respond } from '../formats.js'
 import { notFound } from '../http-errors.js'
 import { RUN_COLUMNS, runRow } from './runs.js'
@@ -16,6 +16,7 @@ export function systemRoutes(deps: RouteDeps): Hono<ServerEnv> {
   const routes = new Hono<ServerEnv>()
 
   routes.get('/pools/:id', async (c) => {
+    checkQuery(c)
     const scope = readScope(c)
     const report = await engine.getPool(c.req.param('id'))
     if (report === undefined) throw notFound(`unknown pool "${c.req.param('id')}"`)
@@ -24,6 +25,7 @@ export function systemRoutes(deps: RouteDeps): Hono<ServerEnv> {
   })
 
   routes.get('/me/runs', async (c) => {
+    checkQuery(c)
     const me = identity(c)
     readScope(c)
     const [active, recent] = await Promise.all([
@@ -37,6 +39,7 @@ export function systemRoutes(deps: RouteDeps): Hono<ServerEnv> {
   })
 
   routes.get('/workers', async (c) => {
+    checkQuery(c)
     requirePermission(c, 'workers:read')
     return respond(c, await engine.workers(), { name: 'workers', columns: WORKER_COLUMNS })
   })

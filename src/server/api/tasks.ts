@@ -4,7 +4,7 @@
 import { Hono } from 'hono'
 import { taskInfo } from '../../task/describe.js'
 import { parseArgs } from '../../task/fields.js'
-import { IssueList, jsonBody, requirePermission, type RouteDeps, type ServerEnv } from '../context.js'
+import { IssueList, checkQuery, jsonBody, requirePermission, type RouteDeps, type ServerEnv } from '../context.js'
 import { respond } from '../formats.js'
 import { notFound } from '../http-errors.js'
 
@@ -13,11 +13,13 @@ export function taskRoutes(deps: RouteDeps): Hono<ServerEnv> {
   const routes = new Hono<ServerEnv>()
 
   routes.get('/tasks', (c) => {
+    checkQuery(c)
     requirePermission(c, 'tasks:read')
     return respond(c, engine.list().map(taskInfo), { name: 'tasks', rows: (tasks) => (tasks as ReturnType<typeof taskInfo>[]).map(taskRow), columns: TASK_COLUMNS })
   })
 
   routes.get('/tasks/:key', (c) => {
+    checkQuery(c)
     requirePermission(c, 'tasks:read')
     const task = engine.get(c.req.param('key'))
     if (task === undefined) throw notFound(`unknown task "${c.req.param('key')}"`)
@@ -25,6 +27,7 @@ export function taskRoutes(deps: RouteDeps): Hono<ServerEnv> {
   })
 
   routes.post('/tasks/:key/run', async (c) => {
+    checkQuery(c)
     requirePermission(c, 'tasks:run')
     const task = engine.get(c.req.param('key'))
     if (task === undefined) throw notFound(`unknown task "${c.req.param('key')}"`)
