@@ -526,6 +526,10 @@ describe('auth and safety', () => {
       expect(response.headers.get('content-security-policy')).toContain("default-src 'none'")
       expect(response.headers.get('referrer-policy')).toBe('no-referrer')
     }
+    // Pages send no referrer to other sites, but their own form posts carry their real Origin
+    // (no-referrer would make it "null", which the origin check refuses).
+    const page = await call('/admin/settings', { headers: { accept: 'text/html' } })
+    expect(page.headers.get('referrer-policy')).toBe('same-origin')
   })
 
   it('never leaks an internal error: 500 with a generic message, reported to onError', async () => {
