@@ -340,7 +340,8 @@ export class Engine {
 
   /**
    * Starts a worker in this process: it claims durable runs and executes them, at most
-   * `concurrency` at once (default 10). Resolves once the worker is registered.
+   * `concurrency` at once (default 10). Resolves once the worker is registered. The worker keeps
+   * the process alive until {@link stop} or {@link close} (`keepAlive: false` opts out).
    */
   async start(options: WorkerOptions = {}): Promise<void> {
     if (this.#worker !== undefined) throw new ConflictError('a worker is already running in this engine; stop() it first')
@@ -349,6 +350,7 @@ export class Engine {
     const pollIntervalMs = positiveInt(options.pollIntervalMs, this.#pollIntervalMs, 'pollIntervalMs')
     const prefetch = options.prefetch ?? Math.max(concurrency, 100)
     if (!Number.isSafeInteger(prefetch) || prefetch < 0) throw new ValidationError(`prefetch: expected an integer >= 0, got ${describeValue(prefetch)}`)
+    if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') throw new ValidationError(`keepAlive: expected true or false, got ${describeValue(options.keepAlive)}`)
     const store = await this.#ready()
     const settings = await this.#loadSettings(true)
     const worker = new Worker(
@@ -385,7 +387,7 @@ export class Engine {
     )
     worker.setConcurrency(settings.workerConcurrency)
     this.#worker = worker
-    await worker.start()
+    await worker.start(options.keepAlive ?? true)
     if (options.schedules !== false) await this.#schedulerOf(store).start()
     // The worker's row now says this process serves live views; the server's own row goes.
     if (this.#observers > 0) await store.removeWorker(this.#presenceId).catch((error: unknown) => this.#onError(coerceError(error)))

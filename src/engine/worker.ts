@@ -54,6 +54,17 @@ export interface WorkerOptions {
   readonly prefetch?: number
   /** Fire the engine's cron schedules from this process. Default: `true`. */
   readonly schedules?: boolean
+  /**
+   * Keep the process alive while the worker runs, even when the queue is empty: a started worker
+   * is a service, and a process that exited when idle would leave its runs to no one. `stop()`
+   * and `close()` let the process exit again. `false` leaves the process's lifetime to the rest
+   * of the program (the worker then runs only while something else keeps the process up).
+   * Default: `true`.
+   *
+   * @example
+   * await engine.start({ keepAlive: false }) // a script that exits when its own work is done
+   */
+  readonly keepAlive?: boolean
 }
 
 /** The engine services a worker uses. */
@@ -252,7 +263,8 @@ export class Worker {
     return this.#executions.has(runId) || this.#local.some((r) => r.id === runId)
   }
 
-  async start(): Promise<void> {
+  /** Starts claiming; `keepAlive` holds the process open until {@link stop} (see {@link WorkerOptions.keepAlive}). */
+  async start(keepAlive = true): Promise<void> {
     await this.#saveWorker()
     const unsubscribeWake = this.#engine.store.onRunsAvailable(() => this.wake())
     // Cancels requested in other processes arrive at once where the store can push them.
@@ -280,7 +292,8 @@ export class Worker {
     )
     this.#timers.push(setInterval(() => void this.#heartbeat(), this.#engine.heartbeatMs))
     this.#timers.push(setInterval(() => void this.maintain(), this.#engine.maintenanceMs))
-    for (const timer of this.#timers) timer.unref()
+    // The poll timer alone holds the process open (when asked to); the others never do.
+    for (const timer of this.#timers.slice(keepAlive ? 1 : 0)) timer.unref()
     await this.maintain()
     this.wake()
   }
