@@ -11,16 +11,34 @@ import { serveCommand } from './commands/serve.js'
 import { tasksCommand } from './commands/tasks.js'
 import { workerCommand } from './commands/worker.js'
 import { EXIT, reportError, writer, type CliIo } from './io.js'
+import { CONFIG_FILES } from './load-tasks.js'
 import { DEFAULT_STORE_FILE } from './store-option.js'
 import { VERSION as version } from '../version.js'
 
 export { EXIT, type CliIo } from './io.js'
 
 
+/** The environment variables the CLI reads, for `--help` (a test checks that every one read is here). */
+export const ENVIRONMENT: readonly (readonly [name: string, about: string])[] = [
+  ['TASKENGINE_TASKS', '--tasks: module exporting tasks'],
+  ['TASKENGINE_STORE', '--store: SQLite file or postgres:// URL'],
+  ['TASKENGINE_PORT', 'serve --port'],
+  ['TASKENGINE_HOST', 'serve --host'],
+  ['TASKENGINE_CONCURRENCY', 'serve --concurrency'],
+  ['TASKENGINE_TOKEN', 'serve --token'],
+  ['TASKENGINE_ALLOWED_HOSTS', 'serve --allowed-hosts'],
+  ['TASKENGINE_METRICS_PORT', 'worker --metrics-port'],
+  ['USER', 'creator of runs made by enqueue and schedules trigger (else the login name, else "local")'],
+  ['NO_COLOR', 'set: no colours in live output'],
+]
+
 /** Runs the CLI with `argv` (without `node` and the script) and resolves to the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const out = writer(io.stdout)
   const err = writer(io.stderr)
+  // Read before parsing: an error may come before (or without) the command's own options.
+  const end = argv.indexOf('--')
+  const debug = (end === -1 ? argv : argv.slice(0, end)).includes('--debug')
   let exitCode: number = EXIT.ok
   const setExit = (code: number): void => {
     exitCode = code
@@ -32,9 +50,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err })
     .showHelpAfterError('(run with --help for usage)')
+    .option('--debug', 'print the stack of an error (for a bug report)')
+  const configFiles = `taskengine.config.{${CONFIG_FILES.map((f) => f.slice('taskengine.config.'.length)).join(',')}}`
+  program.addHelpText(
+    'after',
+    `\nTasks come from --tasks <module>, else ${configFiles} in the working\n` +
+      'directory, else the built-in examples. The store is --store: a SQLite file (default\n' +
+      `${DEFAULT_STORE_FILE}) or a postgres:// URL. --debug prints the stack of an error.\n` +
+      `\nEnvironment variables (a command-line option wins):\n${ENVIRONMENT.map(([name, about]) => `  ${name.padEnd(25)}${about}`).join('\n')}\n`,
+  )
   // Commander reads options' environment variables from process.env; give it ours.
   const tasksOption = (): Option =>
-    withEnv(new Option('--tasks <module>', 'module exporting tasks (default: taskengine.config.{ts,js} here, else the examples)'), 'TASKENGINE_TASKS', io)
+    withEnv(new Option('--tasks <module>', `module exporting tasks (default: ${configFiles} here, else the examples)`), 'TASKENGINE_TASKS', io)
   const storeOption = (): Option =>
     withEnv(new Option('--store <path|url>', `SQLite file or postgres:// URL (default: ${DEFAULT_STORE_FILE})`), 'TASKENGINE_STORE', io)
 
@@ -55,13 +82,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       // Help and version exit 0; a usage error has been printed already.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage
     }
-    return reportError(error, err)
+    return reportError(error, err, { debug })
   }
   return exitCode
 }
 
 function applyOverrides(command: Command, out: (text: string) => void, err: (text: string) => void): void {
   command.exitOverride().configureOutput({ writeOut: out, writeErr: err })
+  // Accepted after any command, too (runCli reads it from argv).
+  command.option('--debug', 'print the stack of an error (for a bug report)')
   for (const sub of command.commands) applyOverrides(sub, out, err)
 }
 

@@ -76,14 +76,27 @@ function parseJsonArgs(value: string | boolean | undefined): Record<string, unkn
   return parsed as Record<string, unknown>
 }
 
-/** A positive integer option value, or `undefined` when not given. */
-export function intOption(value: string | boolean | undefined, what: string, min = 1): number | undefined {
+/**
+ * An integer option value from `min` (default 1) to `max` (default: the largest safe integer),
+ * or `undefined` when not given.
+ */
+export function intOption(value: string | boolean | undefined, what: string, min = 1, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined
   const text = String(value)
   const n = Number(text)
-  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(n) || n < min) {
-    throw new ValidationError(`${what}: expected ${min === 1 ? 'a positive integer' : `an integer >= ${min}`}, got ${describeValue(text)}`)
+  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max) {
+    const expected = max !== Number.MAX_SAFE_INTEGER || min === Number.MIN_SAFE_INTEGER ? `an integer from ${min} to ${max}` : min === 1 ? 'a positive integer' : `an integer >= ${min}`
+    throw new ValidationError(`${what}: expected ${expected}, got ${describeValue(text)}`)
   }
+  return n
+}
+
+/** A TCP port option value (0 picks a free port), or `undefined` when not given. */
+export function portOption(value: string | boolean | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined
+  const text = String(value)
+  const n = Number(text)
+  if (!/^\d+$/.test(text) || n > 65535) throw new ValidationError(`${what}: expected a port from 0 to 65535 (0 picks a free one), got ${describeValue(text)}`)
   return n
 }
 

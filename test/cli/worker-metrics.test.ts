@@ -70,10 +70,10 @@ describe('taskengine worker --metrics-port', () => {
     await worker.done
     const bad = await runBin(['worker', '--store', join(dir, 'bad.db'), '--metrics-port', 'ninety'])
     expect(bad.code).toBe(2)
-    expect(bad.stderr).toBe('taskengine: --metrics-port: expected an integer >= 0, got "ninety" (string)\n')
+    expect(bad.stderr).toBe('taskengine: --metrics-port: expected a port from 0 to 65535 (0 picks a free one), got "ninety" (string)\n')
     const tooHigh = await runBin(['worker', '--store', join(dir, 'bad.db'), '--metrics-port', '70000'])
     expect(tooHigh.code).toBe(2)
-    expect(tooHigh.stderr).toBe('taskengine: metrics port: expected 0–65535, got 70000 (number)\n')
+    expect(tooHigh.stderr).toBe('taskengine: --metrics-port: expected a port from 0 to 65535 (0 picks a free one), got "70000" (string)\n')
   })
 })
 

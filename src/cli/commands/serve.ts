@@ -6,11 +6,13 @@ import { Option, type Command } from 'commander'
 import { resolve } from 'node:path'
 import { Engine } from '../../engine/engine.js'
 import { filesLogBackend } from '../../engine/log-backends.js'
+import { ValidationError } from '../../errors.js'
 import { serve } from '../../server/serve.js'
+import { listenFailure } from '../failures.js'
 import { EXIT, interrupted, type CliIo } from '../io.js'
 import { loadTasks } from '../load-tasks.js'
 import { DEFAULT_LOG_DIR, describeStore, openStore } from '../store-option.js'
-import { intOption } from '../task-input.js'
+import { intOption, portOption } from '../task-input.js'
 
 interface ServeFlags {
   tasks?: string
@@ -20,6 +22,7 @@ interface ServeFlags {
   host?: string
   concurrency?: string
   token?: string
+  allowedHosts?: string
   grace?: string
 }
 
@@ -33,7 +36,13 @@ export function serveCommand(program: Command, io: CliIo, setExit: (code: number
     .addOption(env(new Option('-p, --port <port>', 'port to listen on').default('8080'), 'TASKENGINE_PORT'))
     .addOption(env(new Option('--host <host>', 'address to listen on (anything but loopback needs --token)').default('127.0.0.1'), 'TASKENGINE_HOST'))
     .addOption(env(new Option('-c, --concurrency <n>', 'runs executing at once in this process (0: no worker)').default('10'), 'TASKENGINE_CONCURRENCY'))
-    .addOption(env(new Option('--token <token>', 'require Authorization: Bearer <token> on every request'), 'TASKENGINE_TOKEN'))
+    .addOption(env(new Option('--token <token>', 'require Authorization: Bearer <token> on every request (16 characters or more: openssl rand -hex 32)'), 'TASKENGINE_TOKEN'))
+    .addOption(
+      env(
+        new Option('--allowed-hosts <list>', 'without a token, host names to answer besides localhost, 127.0.0.1 and [::1], comma-separated: "ops.example,ops.example:8443,.example.com"'),
+        'TASKENGINE_ALLOWED_HOSTS',
+      ),
+    )
     .option('--grace <ms>', 'on stop, how long running handlers may take before they are aborted', '10000')
     .action(async (flags: ServeFlags) => {
       setExit(await run(flags, io))
@@ -43,23 +52,33 @@ export function serveCommand(program: Command, io: CliIo, setExit: (code: number
 async function run(flags: ServeFlags, io: CliIo): Promise<number> {
   const err = (text: string): void => void io.stderr.write(text)
   const { tasks, schedules, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
-  const port = intOption(flags.port, '--port', 0) ?? 8080
+  const port = portOption(flags.port, '--port') ?? 8080
   const concurrency = intOption(flags.concurrency, '--concurrency', 0) ?? 10
   const graceMs = intOption(flags.grace, '--grace', 0) ?? 10_000
   const engine = new Engine({ tasks: [...tasks], schedules: [...schedules], logBackends: [filesLogBackend({ dir: resolve(io.cwd, flags.logDir ?? DEFAULT_LOG_DIR) })], store: await openStore(flags.store, io.cwd), onError: (e) => err(`taskengine: ${e.message}\n`) })
   const stopSignal = interrupted(io)
   let server: Awaited<ReturnType<typeof serve>>
+  const host = flags.host ?? '127.0.0.1'
+  const token = flags.token === '' ? undefined : flags.token
+  const allowedHosts = parseList(flags.allowedHosts)
   try {
-    server = await serve(engine, { host: flags.host ?? '127.0.0.1', port, ...(flags.token === undefined ? {} : { token: flags.token }), onError: (e) => err(`taskengine server: ${e.stack ?? e.message}\n`) })
+    server = await serve(engine, {
+      host,
+      port,
+      ...(token === undefined ? {} : { token }),
+      ...(allowedHosts.length === 0 ? {} : { allowedHosts }),
+      onError: (e) => err(`taskengine server: ${e.stack ?? e.message}\n`),
+    })
   } catch (error) {
     await engine.close()
-    throw error
+    throw inFlagTerms(listenFailure(error, { host, port, portOption: { option: '--port', env: 'TASKENGINE_PORT' }, hostOption: { option: '--host', env: 'TASKENGINE_HOST' } }))
   }
   if (concurrency > 0) await engine.start({ concurrency })
   err(
     `taskengine serving ${server.url}/admin\n` +
       `  store ${describeStore(flags.store, io.cwd)}; ${concurrency > 0 ? `worker concurrency ${concurrency}` : 'no worker'}; tasks from ${source} (${tasks.length})\n` +
-      `  API ${server.url}/api  metrics ${server.url}/metrics${flags.token === undefined ? '' : '  (token required)'}\n`,
+      `  API ${server.url}/api  metrics ${server.url}/metrics${token === undefined ? '' : '  (token required)'}\n` +
+      (allowedHosts.length === 0 ? '' : `  also answers as ${allowedHosts.join(', ')}\n`),
   )
   const signal = await stopSignal
   err(`taskengine: ${signal}: stopping (grace ${graceMs} ms; again to force quit)\n`)
@@ -67,4 +86,25 @@ async function run(flags: ServeFlags, io: CliIo): Promise<number> {
   await engine.close({ graceMs })
   err('taskengine: stopped\n')
   return EXIT.ok
+}
+
+/** `"a.example, b.example,"` → `['a.example', 'b.example']`. */
+function parseList(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+}
+
+/** The server's options, as its messages name them, and the flags that set them here. */
+const FLAGS_OF_OPTIONS: readonly (readonly [RegExp, string])[] = [
+  [/^token:/, '--token (or TASKENGINE_TOKEN):'],
+  [/^allowedHosts\[\d+\]:/, '--allowed-hosts (or TASKENGINE_ALLOWED_HOSTS):'],
+]
+
+/** A server `ValidationError` about one of its options, worded with the flag a CLI user set. */
+function inFlagTerms(error: Error): Error {
+  if (!(error instanceof ValidationError)) return error
+  for (const [option, flag] of FLAGS_OF_OPTIONS) if (option.test(error.message)) return new ValidationError(error.message.replace(option, flag))
+  return error
 }

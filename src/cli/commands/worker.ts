@@ -9,11 +9,12 @@ import { filesLogBackend } from '../../engine/log-backends.js'
 import type { QueueSelection } from '../../engine/worker.js'
 import { ValidationError, describeValue } from '../../errors.js'
 import { serveMetrics, type RunningMetrics } from '../../server/serve.js'
+import { listenFailure } from '../failures.js'
 import { EXIT, interrupted, type CliIo } from '../io.js'
 import { formatDuration } from '../live-output.js'
 import { loadTasks } from '../load-tasks.js'
 import { DEFAULT_LOG_DIR, describeStore, openStore } from '../store-option.js'
-import { intOption } from '../task-input.js'
+import { intOption, portOption } from '../task-input.js'
 
 interface WorkerFlags {
   tasks?: string
@@ -55,7 +56,7 @@ async function worker(flags: WorkerFlags, io: CliIo): Promise<number> {
   const leaseMs = intOption(flags.leaseMs, '--lease-ms') ?? 30_000
   const pollIntervalMs = intOption(flags.pollMs, '--poll-ms') ?? 250
   const queues = parseQueues(flags.queues)
-  const metricsPort = intOption(flags.metricsPort, '--metrics-port', 0)
+  const metricsPort = portOption(flags.metricsPort, '--metrics-port')
   const engine = new Engine({ tasks: [...tasks], schedules: [...schedules], logBackends: [filesLogBackend({ dir: resolve(io.cwd, flags.logDir ?? DEFAULT_LOG_DIR) })], store: await openStore(flags.store, io.cwd), leaseMs, pollIntervalMs, onError: (e) => err(`taskengine: ${e.message}\n`) })
   if (flags.quiet !== true) {
     engine.subscribe((event) => {
@@ -73,7 +74,7 @@ async function worker(flags: WorkerFlags, io: CliIo): Promise<number> {
       metrics = await serveMetrics(engine, { port: metricsPort, onError: (e) => err(`taskengine metrics: ${e.stack ?? e.message}\n`) })
     } catch (error) {
       await engine.close()
-      throw error
+      throw listenFailure(error, { host: '127.0.0.1', port: metricsPort, portOption: { option: '--metrics-port', env: 'TASKENGINE_METRICS_PORT' } })
     }
   }
   const stopSignal = interrupted(io)
