@@ -168,7 +168,7 @@ describe('CLI: schedules and settings', () => {
     expect(JSON.parse((await runBin(['runs', '--store', store, '--category', 'user', '--json'])).stdout)).toMatchObject({ total: 0 })
     expect((await runBin(['runs', '--store', store, '--category', 'robots'])).stderr).toBe('taskengine: --category: expected user or system, got "robots" (string)\n')
     const unknown = await runBin(['schedules', 'toggle', 'nope', 'on', '--tasks', tasks, '--store', store])
-    expect(unknown.stderr).toBe('taskengine: unknown schedule "nope"\n')
+    expect(unknown.stderr).toBe(`taskengine: unknown schedule "nope" (schedules from ${tasks}: weekday-report)\n`)
 
     const bad = await runBin(['settings', 'set', 'workerConcurrency=0', '--store', store])
     expect(bad.code).toBe(2)

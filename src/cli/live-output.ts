@@ -44,12 +44,12 @@ export class LiveOutput {
   /** Clears the bar and prints the summary line. */
   finish(result: RunResult): void {
     this.#clearBar()
-    const { status, durationMs } = result
-    const mark = status === 'succeeded' ? this.#paint('green', '✔') : status === 'cancelled' ? this.#paint('yellow', '■') : this.#paint('red', '✖')
-    let line = `${mark} ${result.task} ${status} in ${formatDuration(durationMs)}`
-    if (result.error !== undefined) line += `: ${result.error.message}`
-    this.#write(`${line}\n`)
-    if (status === 'failed' && result.error?.stack !== undefined) this.#write(`${this.#paint('dim', indent(result.error.stack))}\n`)
+    this.#write(renderSummary(result, { color: this.#options.color }))
+  }
+
+  /** Clears the bar and prints nothing more (the summary goes elsewhere). */
+  end(): void {
+    this.#clearBar()
   }
 
   #log(entry: LogEntry): void {
@@ -100,6 +100,26 @@ export class LiveOutput {
   #paint(color: Paint, text: string): string {
     return this.#options.color ? `${ANSI[color]}${text}${ANSI.reset}` : text
   }
+}
+
+/**
+ * A finished run in a few lines: a mark, the task, status and duration, the error (with its
+ * stack when it failed), and with `data` the handler's result.
+ */
+export function renderSummary(result: RunResult, { color, data = false }: { readonly color: boolean; readonly data?: boolean }): string {
+  const paint = (name: Paint, text: string): string => (color ? `${ANSI[name]}${text}${ANSI.reset}` : text)
+  const { status, durationMs } = result
+  const mark = status === 'succeeded' ? paint('green', '✔') : status === 'cancelled' ? paint('yellow', '■') : paint('red', '✖')
+  let text = `${mark} ${result.task} ${status} in ${formatDuration(durationMs)}`
+  if (result.error !== undefined) text += `: ${result.error.message}`
+  text += '\n'
+  if (status === 'failed' && result.error?.stack !== undefined) text += `${paint('dim', indent(result.error.stack))}\n`
+  if (data && result.data !== undefined) {
+    const compact = JSON.stringify(result.data)
+    // Short data on the line; longer data pretty-printed below it.
+    text += compact.length <= 100 ? `data: ${compact}\n` : `data:\n${indent(JSON.stringify(result.data, null, 2))}\n`
+  }
+  return text
 }
 
 /** `50% (1/2) dumping` */

@@ -6,7 +6,7 @@ import { Engine } from '../../engine/engine.js'
 import type { EnqueueOptions } from '../../engine/enqueue.js'
 import { ValidationError, describeValue } from '../../errors.js'
 import type { ReservedOption } from '../field-argv.js'
-import { EXIT, type CliIo } from '../io.js'
+import { EXIT, cliUser, type CliIo } from '../io.js'
 import { openStore } from '../store-option.js'
 import { intOption, readTaskInput } from '../task-input.js'
 
@@ -24,6 +24,7 @@ const RESERVED: readonly ReservedOption[] = [
   { name: 'tags', kind: 'string' },
   { name: 'created-by', kind: 'string' },
   { name: 'args', kind: 'string' },
+  { name: 'debug', kind: 'bool' },
   { name: 'help', kind: 'bool', short: 'h' },
 ]
 
@@ -44,7 +45,7 @@ export function enqueueCommand(program: Command, io: CliIo, setExit: (code: numb
     .option('--timeout <ms>', 'time limit of each attempt')
     .option('--unique-key <key>', 'while a run with this key is active, return it instead')
     .option('--tags <list>', 'comma-separated tags')
-    .option('--created-by <user>', 'who asks for the run')
+    .option('--created-by <user>', 'who asks for the run (default: $USER, else the login name, else "local")')
     .option('--args <json>', 'field values as a JSON object (flags override it)')
     .allowUnknownOption()
     .passThroughOptions()
@@ -77,7 +78,7 @@ async function enqueue(key: string, words: readonly string[], initial: Readonly<
     maxAttempts: intOption(option('max-attempts'), '--max-attempts'),
     timeoutMs: intOption(option('timeout'), '--timeout'),
     uniqueKey: text('unique-key'),
-    createdBy: text('created-by') ?? io.env.USER,
+    createdBy: text('created-by') ?? cliUser(io),
     tags: text('tags')
       ?.split(',')
       .map((t) => t.trim())

@@ -3,7 +3,7 @@
  */
 import type { Command, Option } from 'commander'
 import { Engine } from '../../engine/engine.js'
-import { NotFoundError, ValidationError, describeValue } from '../../errors.js'
+import { ConflictError, NotFoundError, ValidationError, describeValue } from '../../errors.js'
 import { FINAL_STATES, RUN_STATES, type Run, type RunFilter, type RunState } from '../../store/types.js'
 import type { LogEntry } from '../../task/context.js'
 import { EXIT, interrupted, renderTable, type CliIo } from '../io.js'
@@ -84,19 +84,56 @@ export function runsCommand(program: Command, io: CliIo, setExit: (code: number)
   for (const [name, description] of [
     ['cancel', 'cancel a run: pending at once, running through its handler\'s signal'],
     ['retry', 'put a failed or cancelled run back to pending with a fresh attempt budget'],
-    ['delete', 'soft-delete a run (a pending one never executes; a running one is cancelled)'],
+    ['delete', 'soft-delete a run (a pending one never executes; a running one is cancelled, then deleted)'],
   ] as const) {
     runs
       .command(name)
       .description(description)
       .argument('<id>', 'run id')
       .addOption(storeOption())
-      .action(act((id: string, flags: { store?: string }) => withEngine(flags.store, io, async (engine) => {
-        const run = name === 'cancel' ? await engine.cancel(id, 'cancelled from the command line') : name === 'retry' ? await engine.retry(id) : await engine.delete(id)
-        io.stderr.write(`run ${run.id}: ${name === 'delete' ? 'deleted' : name === 'retry' ? 'pending again' : run.status === 'cancelled' ? 'cancelled' : 'cancel requested'}\n`)
-        io.stdout.write(`${JSON.stringify(run, null, 2)}\n`)
-        return EXIT.ok
-      })))
+      .action(act((id: string, flags: { store?: string }) => withEngine(flags.store, io, (engine) => steer(engine, name, id, io))))
+  }
+}
+
+/** `runs cancel|retry|delete`: the run as JSON on stdout, what happened to it on stderr. */
+async function steer(engine: Engine, action: 'cancel' | 'retry' | 'delete', id: string, io: CliIo): Promise<number> {
+  const before = await found(engine, id)
+  let run: Run
+  let outcome: string
+  if (action === 'cancel') {
+    if (FINAL_STATES.includes(before.status)) throw new ConflictError(`run ${id} ${statusPhrase(before.status)}; only pending, running or waiting runs can be cancelled`)
+    run = await engine.cancel(id, 'cancelled from the command line')
+    outcome = run.status === 'cancelled' ? 'cancelled' : `cancel requested: its handler is asked to stop, and the run ends cancelled`
+  } else if (action === 'retry') {
+    if (before.status !== 'failed' && before.status !== 'cancelled') throw new ConflictError(`run ${id} ${statusPhrase(before.status)}; only failed or cancelled runs can be retried`)
+    run = await engine.retry(id)
+    outcome = 'pending again'
+  } else {
+    run = await engine.delete(id)
+    outcome =
+      run.status === 'running' || run.status === 'waiting'
+        ? `it was ${run.status}: cancel requested (its handler is asked to stop, and the run ends cancelled), then deleted`
+        : before.status === 'pending'
+          ? 'it was pending: cancelled (it will not execute), then deleted'
+          : 'deleted'
+  }
+  io.stderr.write(`run ${run.id}: ${outcome}\n`)
+  io.stdout.write(`${JSON.stringify(run, null, 2)}\n`)
+  return EXIT.ok
+}
+
+/** `has already succeeded`, `is already cancelled`, `is running`: a run's status in a sentence. */
+function statusPhrase(status: RunState): string {
+  switch (status) {
+    case 'succeeded':
+    case 'failed':
+      return `has already ${status}`
+    case 'cancelled':
+      return 'is already cancelled'
+    case 'waiting':
+      return 'is waiting on its child runs'
+    default:
+      return `is ${status}`
   }
 }
 

@@ -5,9 +5,9 @@
  */
 import type { Command, Option } from 'commander'
 import { Engine } from '../../engine/engine.js'
-import { ValidationError, describeValue } from '../../errors.js'
+import { NotFoundError, ValidationError, describeValue } from '../../errors.js'
 import type { ScheduleInfo } from '../../engine/scheduler.js'
-import { EXIT, renderTable, type CliIo } from '../io.js'
+import { EXIT, cliUser, renderTable, type CliIo } from '../io.js'
 import { loadTasks } from '../load-tasks.js'
 import { openStore } from '../store-option.js'
 import { intOption } from '../task-input.js'
@@ -55,7 +55,7 @@ export function schedulesCommand(program: Command, io: CliIo, setExit: (code: nu
     .addOption(storeOption())
     .action(act((id: string, state: string, flags: Flags) => {
       if (state !== 'on' && state !== 'off') throw new ValidationError(`<state>: expected "on" or "off", got ${describeValue(state)}`)
-      return withEngine(flags, io, async (engine) => {
+      return withSchedule(flags, io, id, async (engine) => {
         const schedule = await engine.toggleSchedule(id, state === 'on')
         io.stderr.write(`schedule ${id}: ${schedule.enabled ? `on, next run ${schedule.nextRunAt?.toISOString() ?? 'never'}` : 'off'}\n`)
         return EXIT.ok
@@ -68,8 +68,8 @@ export function schedulesCommand(program: Command, io: CliIo, setExit: (code: nu
     .argument('<id>', 'schedule id')
     .addOption(tasksOption())
     .addOption(storeOption())
-    .action(act((id: string, flags: Flags) => withEngine(flags, io, async (engine) => {
-      const run = await engine.triggerSchedule(id, { createdBy: io.env.USER ?? 'cli' })
+    .action(act((id: string, flags: Flags) => withSchedule(flags, io, id, async (engine) => {
+      const run = await engine.triggerSchedule(id, { createdBy: cliUser(io) })
       io.stderr.write(`schedule ${id}: run ${run.id} enqueued\n`)
       io.stdout.write(`${JSON.stringify(run, null, 2)}\n`)
       return EXIT.ok
@@ -84,7 +84,7 @@ export function schedulesCommand(program: Command, io: CliIo, setExit: (code: nu
     .option('--page <n>', 'page number', '1')
     .option('--page-size <n>', 'runs per page (1–1000)', '20')
     .option('--json', 'print the page as JSON')
-    .action(act((id: string, flags: Flags & { page?: string; pageSize?: string }) => withEngine(flags, io, async (engine) => {
+    .action(act((id: string, flags: Flags & { page?: string; pageSize?: string }) => withSchedule(flags, io, id, async (engine) => {
       const page = await engine.scheduleRuns(id, { page: intOption(flags.page, '--page') ?? 1, pageSize: intOption(flags.pageSize, '--page-size') ?? 20 })
       if (flags.json === true) {
         io.stdout.write(`${JSON.stringify(page, null, 2)}\n`)
@@ -145,6 +145,16 @@ function row(s: ScheduleInfo): string[] {
 /** An engine on the store with the module's tasks and schedules (not started: no worker). */
 async function withEngine(flags: Flags, io: CliIo, fn: (engine: Engine) => Promise<number>): Promise<number> {
   const { tasks, schedules } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
+  return opened(new Engine({ tasks: [...tasks], schedules: [...schedules], store: await openStore(flags.store, io.cwd) }), fn)
+}
+
+/** {@link withEngine} for one schedule, which must be among the module's (checked before the store is opened). */
+async function withSchedule(flags: Flags, io: CliIo, id: string, fn: (engine: Engine) => Promise<number>): Promise<number> {
+  const { tasks, schedules, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
+  if (!schedules.some((s) => s.id === id)) {
+    const known = schedules.map((s) => s.id).sort()
+    throw new NotFoundError(`unknown schedule "${id}" (schedules from ${source}: ${known.join(', ') || 'none'})`)
+  }
   return opened(new Engine({ tasks: [...tasks], schedules: [...schedules], store: await openStore(flags.store, io.cwd) }), fn)
 }
 
