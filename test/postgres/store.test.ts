@@ -89,6 +89,37 @@ await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ })
       }
     })
 
+    it('a flush of several statements and a heartbeat over the same runs queue on each other instead of deadlocking', async () => {
+      const schema = newSchema()
+      const store = open({ schema })
+      const other = await admin.connect()
+      try {
+        await store.insertRuns([newRun(), newRun()])
+        const [low, high] = (await store.claimRuns(claimRequest())).sort((a, b) => (a.id < b.id ? -1 : 1))
+        // Another transaction holds the lower run, so both of the worker's writes queue on it:
+        // first the heartbeat (which, once it has that run, wants the higher one), then a flush
+        // that writes the higher run (a hold) before the lower one (its completion).
+        await other.query('BEGIN')
+        await other.query(`SELECT 1 FROM "${schema}".runs WHERE id = $1 FOR UPDATE`, [low!.id])
+        const waiting = async (n: number): Promise<boolean> =>
+          Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%"${schema}".runs%'`)).rows[0]!.n) >= n
+        const renewed = store.renewLeases('w', [low!, high!].map((r) => ({ id: r.id, token: r.token })), T0 + 60_000)
+        await until(() => waiting(1), 5000, 'the heartbeat to wait')
+        const flushed = store.flush({ ...EMPTY, holds: [{ id: high!.id, token: high!.token }], completions: [{ id: low!.id, token: low!.token, status: 'succeeded', finishedAt: T0 + 5, error: null, progress: null, tags: [], attempt: { number: 1, workerId: 'w', startedAt: new Date(T0), finishedAt: new Date(T0 + 5), outcome: 'succeeded', error: null } }] })
+        await until(() => waiting(2), 5000, 'the flush to wait')
+        await other.query('COMMIT')
+        const [renewal, flush] = await Promise.all([renewed, flushed])
+        expect(flush.fenced).toEqual([])
+        expect(renewal.lost).toEqual([])
+        expect(await store.getRun(low!.id)).toMatchObject({ status: 'succeeded' })
+        expect(await store.getRun(high!.id)).toMatchObject({ status: 'running', startedAt: null })
+      } finally {
+        await other.query('ROLLBACK').catch(() => undefined)
+        other.release()
+        await store.close()
+      }
+    })
+
     it('inserts through a caller client inside their transaction: rollback leaves no run, commit keeps it', async () => {
       const store = open()
       await store.ready()

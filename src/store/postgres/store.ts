@@ -786,6 +786,16 @@ export class PostgresStore implements Store {
       })
     }
 
+    if (steps.length > 1) {
+      // Each statement locks its rows in id order, but one after another they would not: a
+      // heartbeat renewing the same runs (in id order, on another connection) could then hold
+      // a row the second statement needs while waiting for one the first took. Taking every
+      // row of the batch first, in id order, keeps one order for all.
+      const ids = new Set<string>()
+      for (const l of batch.logs) ids.add(l.runId)
+      for (const list of [logCounts, progress, holds, starts, waits, completions, releases]) for (const write of list) ids.add(write.id)
+      steps.unshift({ text: `SELECT 1 FROM ${t.runs} WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, values: [[...ids].sort()], done: () => undefined })
+    }
     const claim = batch.claim !== undefined && batch.claim.limit > 0 && batch.claim.tasks.length > 0 ? batch.claim : undefined
     let claimed: ClaimedRun[] | undefined
     if (steps.length + (claim === undefined ? 0 : 1) === 1) {
@@ -1422,9 +1432,9 @@ function tagsJson(tags: readonly string[]): string {
 }
 
 /**
- * Batches lock their runs in id order (the arrays drive nested-loop joins), so two batches over
- * the same runs, say a heartbeat and a flush of one worker, queue on each other instead of
- * deadlocking.
+ * Batches lock their runs in id order (the arrays drive nested-loop joins; a flush of several
+ * statements locks all its runs first), so two batches over the same runs, say a heartbeat and a
+ * flush of one worker, queue on each other instead of deadlocking.
  */
 function byId(a: Fenced, b: Fenced): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
