@@ -935,6 +935,9 @@ export function describeDurable(backend: DurableBackend): void {
           await ctx.artifact('report.csv', 'a,b\n1,2\n', 'text/csv')
           await ctx.artifact('raw.bin', new Uint8Array([1, 2, 3]))
           await ctx.artifact('too-big.txt', 'x'.repeat(2000)).catch((e: unknown) => ctx.log.warn((e as Error).message))
+          // A content type that is no media type (it would break the download's header) is the handler's error.
+          await ctx.artifact('h.txt', 'x', 'text/plain\r\nX-Injected: 1').catch((e: unknown) => ctx.log.warn((e as Error).message))
+          await ctx.artifact('table.csv', 'a\n', 'text/csv; charset="utf-8"')
         },
       })
       const engine = engineWith({ tasks: [producer], maxArtifactBytes: 1000 })
@@ -944,9 +947,13 @@ export function describeDurable(backend: DurableBackend): void {
       expect((await engine.listArtifacts(run.id)).map((a) => [a.name, a.contentType, a.size])).toEqual([
         ['raw.bin', 'application/octet-stream', 3],
         ['report.csv', 'text/csv', 8],
+        ['table.csv', 'text/csv; charset="utf-8"', 2],
       ])
       expect((await engine.getArtifact(run.id, 'report.csv'))?.data.toString()).toBe('a,b\n1,2\n')
-      expect((await engine.getLogs(run.id))[0]?.message).toBe('artifact "too-big.txt" is 2000 bytes; the limit is 1000 (maxArtifactBytes)')
+      expect((await engine.getLogs(run.id)).map((l) => l.message)).toEqual([
+        'artifact "too-big.txt" is 2000 bytes; the limit is 1000 (maxArtifactBytes)',
+        'artifact contentType: expected a media type such as "text/plain" or "text/csv; charset=utf-8" (at most 255 characters), got "text/plain\\r\\nX-Injected: 1" (string)',
+      ])
     })
 
     it('keeps in-process artifacts on the result', async () => {

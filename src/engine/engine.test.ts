@@ -176,19 +176,53 @@ describe('engine.run', () => {
           key: 'steps',
           run(ctx) {
             ctx.progress({ steps: 4, step: 1, message: 'one' })
+            ctx.progress({ percent: 30 })
+            ctx.progress({ step: 1, dest: '/tmp' })
             ctx.progress({ step: 3 })
+            ctx.progress({ message: 'three' })
+            ctx.progress({ step: 4, message: 'four' })
             ctx.progress({ percent: 120, dest: '/out' })
           },
         }),
       ],
     })
     const result = await engine.run('steps', {}, { onEvent: (e) => e.type === 'progress' && seen.push(e.progress) })
+    // A message belongs to its step: a new step without one clears it; the same step keeps it.
     expect(seen).toEqual([
       { steps: 4, step: 1, message: 'one', percent: 25 },
-      { steps: 4, step: 3, message: 'one', percent: 75 },
-      { steps: 4, step: 3, message: 'one', percent: 100, dest: '/out' },
+      { steps: 4, step: 1, message: 'one', percent: 30 },
+      { steps: 4, step: 1, message: 'one', percent: 25, dest: '/tmp' },
+      { steps: 4, step: 3, percent: 75, dest: '/tmp' },
+      { steps: 4, step: 3, message: 'three', percent: 75, dest: '/tmp' },
+      { steps: 4, step: 4, message: 'four', percent: 100, dest: '/tmp' },
+      { steps: 4, step: 4, message: 'four', percent: 100, dest: '/out' },
     ])
-    expect(result.progress).toEqual({ steps: 4, step: 3, message: 'one', percent: 100, dest: '/out' })
+    expect(result.progress).toEqual({ steps: 4, step: 4, message: 'four', percent: 100, dest: '/out' })
+  })
+
+  it('ends the README example at "100%" without the first step\'s message', async () => {
+    const engine = createEngine({
+      tasks: [
+        defineTask({
+          key: 'dump',
+          run(ctx) {
+            ctx.progress({ step: 1, steps: 2, message: 'dumping' })
+            ctx.progress({ step: 2, steps: 2 })
+          },
+        }),
+      ],
+    })
+    expect((await engine.run('dump')).progress).toEqual({ step: 2, steps: 2, percent: 100 })
+  })
+
+  it('names what is wrong with an overlong run id', async () => {
+    const engine = createEngine({})
+    try {
+      await expect(engine.getRun('x'.repeat(10_000))).rejects.toThrow('run id: expected at most 100 characters, got 10,000 characters')
+      await expect(engine.getRun('')).rejects.toThrow('run id: expected a non-empty string, got "" (string)')
+    } finally {
+      await engine.close()
+    }
   })
 
   it('fails a run whose handler reports malformed progress, naming the problem', async () => {

@@ -1089,8 +1089,12 @@ function checkQueues(queues: unknown): void {
   }
 }
 
+/** The longest id a run or pool can have (generated ids have 36 characters). */
+const MAX_ID_LENGTH = 100
+
 function checkId(id: unknown, name = 'run id'): asserts id is string {
-  if (typeof id !== 'string' || id === '' || id.length > 100) throw new ValidationError(`${name}: expected a non-empty string, got ${describeValue(id)}`)
+  if (typeof id !== 'string' || id === '') throw new ValidationError(`${name}: expected a non-empty string, got ${describeValue(id)}`)
+  if (id.length > MAX_ID_LENGTH) throw new ValidationError(`${name}: expected at most ${MAX_ID_LENGTH} characters, got ${id.length.toLocaleString('en-US')} characters`)
 }
 
 function checkFilter(filter: RunFilter): void {

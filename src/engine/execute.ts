@@ -26,6 +26,7 @@ import type {
   RunStatus,
 } from '../task/context.js'
 import type { RunEvent } from './events.js'
+import { MAX_MEDIA_TYPE_LENGTH, isMediaType } from './media-type.js'
 
 /** Limits on what one in-process run keeps in memory. */
 export interface LogLimits {
@@ -241,7 +242,9 @@ export class ActiveRun implements RunContext {
     if (typeof name !== 'string' || !ARTIFACT_NAME.test(name) || hasControl(name)) {
       throw new ValidationError(`artifact name: expected 1–200 characters without "/", "\\" or control characters, got ${describeValue(name)}`)
     }
-    if (typeof contentType !== 'string' || contentType === '') throw new ValidationError(`artifact contentType: expected a media type, got ${describeValue(contentType)}`)
+    if (!isMediaType(contentType)) {
+      throw new ValidationError(`artifact contentType: expected a media type such as "text/plain" or "text/csv; charset=utf-8" (at most ${MAX_MEDIA_TYPE_LENGTH} characters), got ${describeValue(contentType)}`)
+    }
     if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw new ValidationError(`artifact data: expected a string or bytes, got ${describeValue(data)}`)
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
     if (bytes.length > this.#req.maxArtifactBytes) {
@@ -488,6 +491,8 @@ export function mergeProgress(previous: Progress | undefined, update: ProgressUp
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TypeError(`progress ${key} must be a number >= 0, got ${String(value)}`)
     next[key] = value
   }
+  // A message belongs to its step: a new step without a message of its own clears the old one.
+  if (update.step !== undefined && update.step !== previous?.step && update.message === undefined) delete next.message
   for (const key of ['message', 'dest'] as const) {
     const value = update[key]
     if (value === undefined) continue

@@ -131,6 +131,41 @@ describe('WriteBuffer', () => {
     expect(await start).toBe(false)
   })
 
+  it('sends completions that wait behind busy batch slots longer than the bound in one extra batch, without a claim', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate'] })
+    try {
+      const { store, flushes } = manualStore()
+      const requests: number[] = []
+      const claimer = { request: () => (requests.push(1), { workerId: 'w', limit: 1, now: 0, leaseUntil: 1, tasks: ['t'], queues: undefined, taskCaps: new Map(), queueCaps: new Map() }), claimed: () => undefined, failed: () => undefined }
+      const buffer = new WriteBuffer(store, () => undefined, claimer, 1, 10)
+      void buffer.complete(completion('a'))
+      await vi.advanceTimersByTimeAsync(0)
+      expect(flushes).toHaveLength(1)
+      const doneB = buffer.complete(completion('b'))
+      await vi.advanceTimersByTimeAsync(9)
+      expect(flushes).toHaveLength(1) // the slot is busy, and 'b' has waited less than the bound
+      await vi.advanceTimersByTimeAsync(1)
+      expect(flushes).toHaveLength(2)
+      expect(flushes[1]!.batch.completions.map((c) => c.id)).toEqual(['b'])
+      expect(flushes[1]!.batch.claim).toBeUndefined()
+      expect(requests).toHaveLength(1) // only the regular batch claimed
+      // With the extra batch out too, the next completion waits for a slot to free.
+      void buffer.complete(completion('c'))
+      await vi.advanceTimersByTimeAsync(50)
+      expect(flushes).toHaveLength(2)
+      flushes[1]!.resolve({ fenced: [] })
+      expect(await doneB).toBe(false)
+      await vi.advanceTimersByTimeAsync(10)
+      expect(flushes).toHaveLength(3)
+      expect(flushes[2]!.batch.completions.map((c) => c.id)).toEqual(['c'])
+      flushes[0]!.resolve({ fenced: [] })
+      flushes[2]!.resolve({ fenced: [] })
+      await buffer.drain()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('puts a failed batch back in order, reports it, and writes it again after a pause', async () => {
     const { store, flushes } = manualStore()
     const errors: string[] = []

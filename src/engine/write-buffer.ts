@@ -7,6 +7,12 @@
  * its next ones leave.
  *
  * A failed write (store down, connection lost) is retried with backoff; nothing is dropped.
+ *
+ * A finished run's completion waits in the buffer at most {@link RESULT_WAIT_MS} (unless the
+ * store is failing, or a write of the same run is still in flight): when every batch slot stays
+ * busy that long, one extra batch takes the waiting writes. So a process killed at any moment
+ * runs again only the runs it was executing, those whose completion was being written, and those
+ * finished within that bound.
  */
 import { coerceError } from '../errors.js'
 import type { ClaimRequest, ClaimedRun, Completion, HoldWrite, LogCount, NewLogLine, ProgressWrite, ReleaseWrite, StartWrite, Store, WaitWrite } from '../store/types.js'
@@ -24,6 +30,12 @@ export interface BatchClaimer {
   /** The batch failed; the claim did not happen. */
   failed(request: ClaimRequest): void
 }
+
+/**
+ * The longest a completion waits in the buffer while every batch slot is busy, in ms, before an
+ * extra batch takes it (see the module comment).
+ */
+export const RESULT_WAIT_MS = 10
 
 /** Flush at once when this many log lines wait, rather than at the end of the turn. */
 const MAX_PENDING_LOGS = 2000
@@ -70,14 +82,18 @@ export class WriteBuffer {
   readonly #busyRuns = new Map<string, number>()
   #failures = 0
   #pause: Promise<void> | undefined
+  /** Set while completions wait behind busy batch slots: it sends an extra batch when it fires. */
+  #overdue: NodeJS.Timeout | undefined
+  readonly #resultWaitMs: number
 
   readonly #claimer: BatchClaimer | undefined
 
-  constructor(store: Store, onError: (error: Error) => void, claimer?: BatchClaimer, parallel = 1) {
+  constructor(store: Store, onError: (error: Error) => void, claimer?: BatchClaimer, parallel = 1, resultWaitMs = RESULT_WAIT_MS) {
     this.#store = store
     this.#onError = onError
     this.#claimer = claimer
     this.#parallel = Math.max(1, Math.floor(parallel))
+    this.#resultWaitMs = resultWaitMs
   }
 
   /** Queues a log line for the store, or for `backend` (the store then records only the run's log count). */
@@ -140,6 +156,7 @@ export class WriteBuffer {
       this.#progress.delete(completion.id)
       this.#completions.push({ write: completion, resolve })
       this.#schedule(false)
+      if (this.#inFlight.size >= this.#parallel) this.#watchOverdue()
     })
   }
 
@@ -153,6 +170,17 @@ export class WriteBuffer {
 
   #hasWork(): boolean {
     return this.#logs.length + this.#external.length + this.#progress.size + this.#waits.length + this.#holds.size + this.#starts.length + this.#completions.length + this.#releases.length > 0
+  }
+
+  /** Makes sure completions queued now leave within the bound, even if every slot stays busy. */
+  #watchOverdue(): void {
+    if (this.#overdue !== undefined) return
+    this.#overdue = setTimeout(() => {
+      this.#overdue = undefined
+      // Still waiting behind busy slots (a failing store pauses instead): one extra batch.
+      if (this.#completions.length > 0 && this.#pause === undefined && this.#inFlight.size >= this.#parallel && this.#inFlight.size <= this.#parallel) void this.#flush(true)
+    }, this.#resultWaitMs)
+    this.#overdue.unref()
   }
 
   #schedule(now: boolean): void {
@@ -223,9 +251,10 @@ export class WriteBuffer {
     }
   }
 
-  #flush(): Promise<void> {
+  /** Sends what may leave now as one batch; `extra` lets it take one slot beyond `parallel` (overdue completions, no claim). */
+  #flush(extra = false): Promise<void> {
     if (this.#pause !== undefined) return this.#pause
-    if (this.#inFlight.size >= this.#parallel) return Promise.race(this.#inFlight)
+    if (this.#inFlight.size >= this.#parallel + (extra ? 1 : 0)) return Promise.race(this.#inFlight)
     if (!this.#hasWork()) return Promise.resolve()
     const taken = this.#take()
     const { logs, external, progress, waits, holds, starts, completions, releases } = taken
@@ -240,7 +269,7 @@ export class WriteBuffer {
     for (const r of releases) runs.add(r.write.id)
     if (runs.size === 0) return Promise.race(this.#inFlight)
     this.#mark(runs, 1)
-    const claim = completions.length > 0 ? this.#claimer?.request() : undefined
+    const claim = completions.length > 0 && !extra ? this.#claimer?.request() : undefined
     const logCounts = external.length === 0 ? undefined : countLines(external)
     const batch = {
       logs,
@@ -278,6 +307,10 @@ export class WriteBuffer {
     const tracked: Promise<void> = flight.finally(() => {
       this.#inFlight.delete(tracked)
       if (this.#hasWork()) this.#schedule(false)
+      if (this.#completions.length === 0) {
+        clearTimeout(this.#overdue)
+        this.#overdue = undefined
+      } else if (this.#inFlight.size >= this.#parallel) this.#watchOverdue()
     })
     this.#inFlight.add(tracked)
     return tracked

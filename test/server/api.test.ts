@@ -130,6 +130,22 @@ describe('runs', () => {
     expect(await file.text()).toBe('Hello, Bob!')
     expect((await call(`/api/runs/${run.id}/artifacts/missing.txt`)).status).toBe(404)
     expect((await call('/api/runs/00000000-0000-7000-8000-000000000000')).status).toBe(404)
+    const long = await call(`/api/runs/${'x'.repeat(10_000)}`)
+    expect(long.status).toBe(400)
+    expect((await body<{ error: { message: string } }>(long)).error.message).toBe('run id: expected at most 100 characters, got 10,000 characters')
+  })
+
+  it('serves an artifact stored with a content type that is no media type (before such types were refused) as bytes', async () => {
+    const { engine, call } = setup()
+    const run = await engine.enqueue('greet', { name: 'Old' })
+    const store = await engine.store()
+    const [claimed] = await store.claimRuns({ workerId: 'w', limit: 1, now: Date.now(), leaseUntil: Date.now() + 30_000, tasks: ['greet'], queues: undefined, taskCaps: new Map(), queueCaps: new Map() })
+    expect(await store.putArtifact({ runId: run.id, token: claimed!.token, name: 'h.txt', contentType: 'text/plain\r\nX-Injected: 1', data: Buffer.from('x'), now: Date.now() })).toBe(true)
+    const file = await call(`/api/runs/${run.id}/artifacts/h.txt`)
+    expect(file.status).toBe(200)
+    expect(file.headers.get('content-type')).toBe('application/octet-stream')
+    expect(file.headers.get('x-injected')).toBeNull()
+    expect(await file.text()).toBe('x')
   })
 
   it('pages and filters the run list, newest first', async () => {

@@ -8,6 +8,7 @@ import { parseArgs } from '../../task/fields.js'
 import { RUN_STATES, type Run, type RunFilter, type RunState } from '../../store/types.js'
 import { IssueList, QueryReader, checkQuery, identity, jsonBody, readScope, requirePermission, type RouteDeps, type ServerContext, type ServerEnv } from '../context.js'
 import { respond } from '../formats.js'
+import { isMediaType } from '../../engine/media-type.js'
 import { notFound } from '../http-errors.js'
 import { splitBody } from './tasks.js'
 
@@ -71,7 +72,8 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
     const artifact = await engine.getArtifact(run.id, name)
     if (artifact === undefined) throw notFound(`run ${run.id} has no artifact "${name}"`)
     return c.body(new Uint8Array(artifact.data), 200, {
-      'content-type': artifact.contentType,
+      // Checked when stored; one stored before that check could break the header, so it goes out as bytes.
+      'content-type': isMediaType(artifact.contentType) ? artifact.contentType : 'application/octet-stream',
       'content-length': String(artifact.size),
       // Always a download: an artifact is whatever a handler stored and must never render as a page of ours.
       'content-disposition': `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`,
