@@ -238,6 +238,9 @@
     liveState.dataset.state = state
     liveState.textContent = text
   }
+  // On the live task page the indicator shows the live view's own socket: that run dies with
+  // it, so its "disconnected" is the page's final word, not the stream's next reconnect attempt.
+  const liveViewOwnsIndicator = $('#live-run') !== null
 
   /** One connection with resumable subscriptions: reconnects with backoff and catches up. */
   const stream = (() => {
@@ -246,6 +249,10 @@
     let epoch
     let delay = 500
     let opened = false
+    let up = false
+    const show = (state, text) => {
+      if (!liveViewOwnsIndicator) setLive(state, text)
+    }
     const url = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${base}/api/stream`
     const send = (message) => {
       if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message))
@@ -260,8 +267,9 @@
       socket = new WebSocket(url())
       socket.addEventListener('open', () => {
         opened = true
+        up = true
         delay = 500
-        setLive('live', 'live')
+        show('live', 'live')
       })
       socket.addEventListener('message', (message) => {
         let data
@@ -286,12 +294,17 @@
         else if (data.type === 'subscribed' && sub.lastSeq === undefined) sub.lastSeq = data.seq
       })
       socket.addEventListener('close', (event) => {
-        setLive('stale', event.code === 4008 ? 'behind — reconnecting' : opened ? 'reconnecting…' : 'offline')
+        up = false
+        show('stale', event.code === 4008 ? 'behind — reconnecting' : opened ? 'reconnecting…' : 'offline')
         setTimeout(connect, delay)
         delay = Math.min(10000, delay * 2)
       })
     }
     return {
+      /** Whether the stream is connected now (the indicator may be showing another socket). */
+      get up() {
+        return up
+      },
       add(id, sub) {
         subs.set(id, sub)
         if (!socket) connect()
@@ -561,7 +574,7 @@
     })
     void load()
     setInterval(() => {
-      if (liveState?.dataset.state !== 'live') void load()
+      if (!stream.up) void load()
     }, 60000)
     menu.addEventListener('toggle', () => menu.open && void load())
   }
