@@ -6,6 +6,7 @@
  *   sqlite  durable runs on SQLite against BullMQ on the local Redis, same workload, one run
  *   pg      durable runs on PostgreSQL against graphile-worker and pg-boss (`npm run bench:pg`)
  *   admin   admin pages and the runs API over a socket with 100,000 runs in the store (`npm run bench:admin`)
+ *   kill    re-executions per SIGKILL of a worker process, SQLite and PostgreSQL (`npm run bench -- kill`)
  *
  * Without arguments: core and sqlite. Sizes: BENCH_CORE_RUNS (1,000,000), BENCH_RUNS (100,000), BENCH_LATENCY_RUNS, BENCH_REPEATS.
  *
@@ -14,6 +15,7 @@
  */
 import { ADMIN_RUNS, benchAdmin } from './admin.js'
 import { benchCore } from './core.js'
+import { KILLS, KILL_CONCURRENCY, KILL_HANDLER_MS, KILL_RUNS, benchKill } from './kill.js'
 import { benchBullmq } from './peers/bullmq.js'
 import { CONCURRENCIES, LATENCY_RUNS, N, benchTaskengineSqlite, durableRows, type DurableFigures } from './sqlite.js'
 import { PG_LATENCY_RUNS, PG_RUNS, PG_URL, benchPostgres } from './peers/postgres.js'
@@ -56,7 +58,15 @@ async function benchAdminPages(): Promise<void> {
   )
 }
 
-const suites: Record<string, () => Promise<void>> = { core: benchCore, sqlite: benchSqlite, pg: benchPg, admin: benchAdminPages }
+async function benchKills(): Promise<void> {
+  printTable(
+    `Re-executions per SIGKILL: ${KILL_RUNS.toLocaleString('en-US')} runs of a handler that logs its run id and ${KILL_HANDLER_MS > 0 ? `waits ${KILL_HANDLER_MS} ms` : 'returns'}; ${KILLS} worker processes (concurrency ${KILL_CONCURRENCY}) ` +
+      'killed mid-stream one after another, a last one drains. Re-executed: handler calls beyond one per run.',
+    await benchKill(),
+  )
+}
+
+const suites: Record<string, () => Promise<void>> = { core: benchCore, sqlite: benchSqlite, pg: benchPg, admin: benchAdminPages, kill: benchKills }
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 const selected = wanted.length > 0 ? wanted : ['core', 'sqlite']
 for (const name of selected) {

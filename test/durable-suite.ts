@@ -179,7 +179,7 @@ export function describeDurable(backend: DurableBackend): void {
       expect((error as ValidationError).fields.map((f) => f.key)).toEqual(['text', 'times'])
       await expect(engine.enqueueMany(echo, [{ text: 'ok' }, { text: 5 }])).rejects.toThrow(/\[1\]\.text: expected string, got 5/)
       await expect(engine.enqueue(echo, { text: 'a' }, { priority: 1.5, queue: 'bad queue', delayMs: -1, colour: 'red' } as never)).rejects.toThrow(
-        /invalid enqueue options: options.colour: unknown option .*; options.queue: expected a queue name .*, got "bad queue" \(string\); options.priority: expected an integer, got 1.5 \(number\); options.delayMs: expected a non-negative number of milliseconds, got -1/,
+        /invalid enqueue options: options.colour: unknown option .*; options.queue: expected a queue name .*, got "bad queue" \(string\); options.priority: expected an integer from -9007199254740991 to 9007199254740991, got 1.5 \(number\); options.delayMs: expected a non-negative number of milliseconds, got -1/,
       )
       await expect(engine.enqueue(echo, { text: 'a' }, { backoff: (() => 1) as never })).rejects.toThrow(/options.backoff: a backoff function can only be set on the task definition/)
       await expect(engine.enqueue('nope', {})).rejects.toThrow(NotFoundError)
@@ -665,7 +665,7 @@ export function describeDurable(backend: DurableBackend): void {
       expect(done.data).toBe('second time lucky')
       expect(abortedAgain).toBe(false)
       expect(done.attempts.map((a) => a.outcome)).toEqual(['cancelled', 'succeeded'])
-      await expect(engine.retry(run.id)).rejects.toThrow(/is succeeded; only failed or cancelled runs can be retried/)
+      await expect(engine.retry(run.id)).rejects.toThrow(/has already succeeded; only failed or cancelled runs can be retried/)
     })
 
     it('never executes a deleted pending run, and cancels a deleted running one', async () => {

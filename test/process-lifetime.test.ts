@@ -3,7 +3,7 @@
  * not exit when its queue is empty); `keepAlive: false`, in-process runs and an engine without a
  * worker do not. Each case is a real Node process running a script against a SQLite file.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 'taskengine-lifetime-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 let n = 0
 
-const children: ReturnType<typeof spawn>[] = []
+const children: ChildProcessWithoutNullStreams[] = []
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
 })
@@ -25,7 +25,7 @@ afterEach(() => {
 function script(code: string, env: Record<string, string>) {
   const child = spawn(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, env: { ...process.env, ...env } })
   children.push(child)
-  return { child, done: finished(child as Parameters<typeof finished>[0]) }
+  return { child, done: finished(child) }
 }
 
 // `stop` is a task: a run of it, enqueued from outside, stops the worker from inside the process.
@@ -43,7 +43,7 @@ describe('process lifetime', () => {
   it('a started worker keeps its process alive with an empty queue, executes what arrives later, and lets it exit once closed', async () => {
     const db = join(dir, `alive-${++n}.db`)
     const { child, done } = script(WORKER_SCRIPT, { DB: db })
-    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()))
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()))
     // The queue was empty when the worker started; a run enqueued now by another process is
     // executed only if the worker's process is still there.
     const stop = defineTask({ key: 'stop', run: () => undefined })

@@ -19,6 +19,7 @@ import {
   type Run,
   type RunFilter,
   type RunPage,
+  type RunState,
   type Store,
   type StoreStats,
   type ThroughputBucket,
@@ -497,7 +498,7 @@ export class Engine {
     const run = await store.getRun(id)
     if (run === undefined) throw new NotFoundError(`unknown run "${id}"`)
     if (run.status !== 'pending' && run.status !== 'running' && run.status !== 'waiting') {
-      throw new ConflictError(`run ${id} is already ${run.status}; only pending, running or waiting runs can be cancelled`)
+      throw new ConflictError(`run ${id} ${statusPhrase(run.status)}; only pending, running or waiting runs can be cancelled`)
     }
     const poolIds = await this.#descendantPools(store, id)
     await this.#cancelSelection(store, { ids: [id], poolIds }, reason)
@@ -512,7 +513,7 @@ export class Engine {
     if (run === undefined) {
       const current = await store.getRun(id)
       if (current === undefined) throw new NotFoundError(`unknown run "${id}"`)
-      throw new ConflictError(`run ${id} is ${current.status}; only failed or cancelled runs can be retried`)
+      throw new ConflictError(`run ${id} ${statusPhrase(current.status)}; only failed or cancelled runs can be retried`)
     }
     this.#emit({ type: 'retried', runId: run.id, task: run.task, poolId: run.poolId, time: new Date(this.#clock()), run })
     return run
@@ -1086,6 +1087,21 @@ function checkQueues(queues: unknown): void {
   if (entries.length === 0) throw new ValidationError('queues: expected at least one queue')
   for (const [name, limit] of entries) {
     if (!Number.isSafeInteger(limit) || (limit as number) < 0) throw new ValidationError(`queues.${name}: expected a concurrency >= 0 (0 = no queue limit), got ${describeValue(limit)}`)
+  }
+}
+
+/** A run's status in a sentence: `has already succeeded`, `is already cancelled`, `is running`. */
+export function statusPhrase(status: RunState): string {
+  switch (status) {
+    case 'succeeded':
+    case 'failed':
+      return `has already ${status}`
+    case 'cancelled':
+      return 'is already cancelled'
+    case 'waiting':
+      return 'is waiting on its child runs'
+    default:
+      return `is ${status}`
   }
 }
 

@@ -109,7 +109,7 @@ export function enqueueOptionIssues(options: unknown, prefix = 'options.'): Fiel
       bad('queue', 'a queue name (letters, digits, ".", "_", ":", "-"; at most 100)')
     }
   }
-  if (o.priority !== undefined && !Number.isSafeInteger(o.priority)) bad('priority', 'an integer')
+  if (o.priority !== undefined && !Number.isSafeInteger(o.priority)) bad('priority', `an integer from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}`)
   if (o.maxAttempts !== undefined && (!Number.isSafeInteger(o.maxAttempts) || (o.maxAttempts as number) < 1)) bad('maxAttempts', 'an integer >= 1')
   const ms = (value: unknown, min: number): boolean => typeof value === 'number' && Number.isFinite(value) && value >= min
   if (o.delayMs !== undefined && !ms(o.delayMs, 0)) bad('delayMs', 'a non-negative number of milliseconds')

@@ -77,27 +77,7 @@ interface InPage {
   readonly MutationObserver: new (callback: (records: readonly { readonly addedNodes: ArrayLike<{ textContent: string | null }> }[]) => void) => {
     observe(target: unknown, options: { subtree?: boolean; childList?: boolean; attributes?: boolean; characterData?: boolean }): void
   }
-  __texts?: Record<string, string[]>
   __held?: Record<string, boolean>
-}
-
-/**
- * Records in the page every text the element at `selector` is given from now on (its text is
- * replaced, as the live indicator's is). A state the page shows only for a moment, or one a
- * later change overwrites, is still seen, however slow the machine that polls for it. Returns a
- * function that reads the texts so far, oldest first.
- */
-export async function recordTexts(page: Page, selector: string): Promise<() => Promise<string[]>> {
-  await page.evaluate((selector) => {
-    const window = globalThis as unknown as InPage
-    const target = window.document.querySelector(selector)
-    if (target === null) throw new Error(`recordTexts: nothing matches ${selector}`)
-    const texts = ((window.__texts ??= {})[selector] = [target.textContent ?? ''])
-    new window.MutationObserver((records) => {
-      for (const record of records) for (const node of Array.from(record.addedNodes)) texts.push(node.textContent ?? '')
-    }).observe(target, { childList: true })
-  }, selector)
-  return () => page.evaluate((selector) => [...((globalThis as unknown as InPage).__texts?.[selector] ?? [])], selector)
 }
 
 /**

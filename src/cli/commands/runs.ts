@@ -3,7 +3,7 @@
  */
 import type { Command, Option } from 'commander'
 import { Engine } from '../../engine/engine.js'
-import { ConflictError, NotFoundError, ValidationError, describeValue } from '../../errors.js'
+import { NotFoundError, ValidationError, describeValue } from '../../errors.js'
 import { FINAL_STATES, RUN_STATES, type Run, type RunFilter, type RunState } from '../../store/types.js'
 import type { LogEntry } from '../../task/context.js'
 import { EXIT, interrupted, renderTable, type CliIo } from '../io.js'
@@ -101,11 +101,9 @@ async function steer(engine: Engine, action: 'cancel' | 'retry' | 'delete', id: 
   let run: Run
   let outcome: string
   if (action === 'cancel') {
-    if (FINAL_STATES.includes(before.status)) throw new ConflictError(`run ${id} ${statusPhrase(before.status)}; only pending, running or waiting runs can be cancelled`)
     run = await engine.cancel(id, 'cancelled from the command line')
     outcome = run.status === 'cancelled' ? 'cancelled' : `cancel requested: its handler is asked to stop, and the run ends cancelled`
   } else if (action === 'retry') {
-    if (before.status !== 'failed' && before.status !== 'cancelled') throw new ConflictError(`run ${id} ${statusPhrase(before.status)}; only failed or cancelled runs can be retried`)
     run = await engine.retry(id)
     outcome = 'pending again'
   } else {
@@ -120,21 +118,6 @@ async function steer(engine: Engine, action: 'cancel' | 'retry' | 'delete', id: 
   io.stderr.write(`run ${run.id}: ${outcome}\n`)
   io.stdout.write(`${JSON.stringify(run, null, 2)}\n`)
   return EXIT.ok
-}
-
-/** `has already succeeded`, `is already cancelled`, `is running`: a run's status in a sentence. */
-function statusPhrase(status: RunState): string {
-  switch (status) {
-    case 'succeeded':
-    case 'failed':
-      return `has already ${status}`
-    case 'cancelled':
-      return 'is already cancelled'
-    case 'waiting':
-      return 'is waiting on its child runs'
-    default:
-      return `is ${status}`
-  }
 }
 
 async function withEngine(store: string | undefined, io: CliIo, fn: (engine: Engine) => Promise<number>): Promise<number> {
