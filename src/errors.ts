@@ -94,7 +94,8 @@ export class CancelledError extends TaskEngineError {
 /**
  * The engine is shutting down: the abort reason of a run's signal when `engine.close()` (or, for
  * durable runs, `engine.stop()`) ends it after the grace period. An in-process run ends
- * `cancelled`; a durable run goes back to `pending` without spending an attempt.
+ * `cancelled`; a durable run's attempt counts: it goes back to `pending` while attempts are left,
+ * else it ends `failed` with `ERR_SHUTDOWN`.
  */
 export class ShutdownError extends CancelledError {
   constructor(message = 'shutting down') {

@@ -40,7 +40,7 @@ export function severable(store: Store): { store: Store; sever(): void } {
   let severed = false
   const dead: Partial<Record<keyof Store, (...args: never[]) => unknown>> = {
     flush: async (batch: WriteBatch) => ({
-      fenced: [...new Set([...batch.progress, ...batch.waits, ...(batch.starts ?? []), ...batch.completions].map((w) => w.id))],
+      fenced: [...new Set([...batch.progress, ...batch.waits, ...(batch.holds ?? []), ...(batch.starts ?? []), ...batch.completions, ...(batch.releases ?? [])].map((w) => w.id))],
       ...(batch.claim === undefined ? {} : { claimed: [] }),
     }),
     claimRuns: async () => [],
@@ -708,8 +708,13 @@ export function describeDurable(backend: DurableBackend): void {
     it('stops gracefully: handlers that finish in time complete; interrupted ones spend their attempt and go back at once, or fail on their last', async () => {
       const open = backend.database()
       let finishQuick: (value: string) => void = () => undefined
-      const quick = defineTask({ key: 'quick', run: () => new Promise<string>((resolve) => (finishQuick = resolve)) })
-      const hang = (ctx: { signal: AbortSignal }) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)))
+      const called: string[] = []
+      const quick = defineTask({ key: 'quick', run: (ctx) => new Promise<string>((resolve) => (called.push(ctx.runId), (finishQuick = resolve))) })
+      const hang = (ctx: { runId: string; signal: AbortSignal }) =>
+        new Promise((_, reject) => {
+          called.push(ctx.runId)
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))
+        })
       const stuck = defineTask({ key: 'stuck', maxAttempts: 2, run: hang })
       const once = defineTask({ key: 'once', maxAttempts: 1, run: hang })
       const engine = engineWith({ tasks: [quick, stuck, once], store: open() })
@@ -717,7 +722,8 @@ export function describeDurable(backend: DurableBackend): void {
       const a = await engine.enqueue(quick, {})
       const b = await engine.enqueue(stuck, {})
       const c = await engine.enqueue(once, {})
-      for (const run of [a, b, c]) await vi.waitFor(async () => expect((await engine.getRun(run.id))?.status).toBe('running'))
+      // Every handler is running (a last attempt's handler starts once its start is stored).
+      await vi.waitFor(() => expect(called).toHaveLength(3))
       // The quick handler finishes once the stop began, well within the grace period.
       const stopping = engine.stop({ graceMs: 1000 })
       finishQuick('quick done')
@@ -1133,12 +1139,16 @@ export function describeDurable(backend: DurableBackend): void {
         // Another process notices the expired leases.
         const survivor = engineWith({ tasks: [quick, once], store: open(), leaseMs: 200 })
         const ahead = runs.map((r) => r.id).filter((id) => id !== started[0])
+        const events: RunEvent[] = []
+        survivor.subscribe((event) => events.push(event))
         await survivor.start({ queues: ['nothing-here'] })
         const executed = await waitForStatus(survivor, started[0]!, maxAttempts === 1 ? 'failed' : 'pending')
         expect(executed).toMatchObject({ attempt: 1, error: { code: 'ERR_WORKER_LOST' }, attempts: [{ number: 1, error: { code: 'ERR_WORKER_LOST' } }] })
         // The held runs come back as if never claimed: no attempt spent, none recorded.
         for (const id of ahead) await vi.waitFor(async () => expect(await survivor.getRun(id)).toMatchObject({ status: 'pending', attempt: 0, attemptBase: 0, attempts: [], workerId: null }))
         expect(started).toHaveLength(1)
+        // Only the run that executed is announced: the others were never tried.
+        expect(events.filter((e) => e.type === 'retrying' || e.type === 'failed').map((e) => [e.runId, e.type])).toEqual([[started[0], maxAttempts === 1 ? 'failed' : 'retrying']])
       })
     }
 
@@ -1157,6 +1167,71 @@ export function describeDurable(backend: DurableBackend): void {
       expect(held.length).toBeGreaterThanOrEqual(3)
       for (const ids of held) expect(ids).toEqual(started)
       expect((await aheadOf(engine)).length).toBe(1)
+    })
+  })
+
+  describe('a last attempt starts only once its start is stored', () => {
+    /** A store whose batches carrying starts wait until the test opens the gate; everything else passes. */
+    function startGate(store: Store): { store: Store; waiting: () => number; open(): void } {
+      let opened = false
+      let waiting = 0
+      let open: () => void = () => undefined
+      const gate = new Promise<void>((resolve) => (open = resolve))
+      const proxy = new Proxy(store, {
+        get(target, key, receiver) {
+          const value: unknown = Reflect.get(target, key, receiver)
+          if (typeof value !== 'function') return value
+          if (key !== 'flush') return (value as (...args: unknown[]) => unknown).bind(target)
+          return async (batch: WriteBatch) => {
+            if (!opened && (batch.starts?.length ?? 0) > 0) {
+              waiting++
+              await gate
+            }
+            return target.flush(batch)
+          }
+        },
+      })
+      return {
+        store: proxy,
+        waiting: () => waiting,
+        open: () => {
+          opened = true
+          open()
+        },
+      }
+    }
+
+    function once(called: string[]) {
+      return defineTask({ key: 'once', maxAttempts: 1, run: (ctx) => void called.push(ctx.runId) })
+    }
+
+    it('a cancel that arrives while the start is being stored ends the run cancelled; the handler never runs', async () => {
+      const called: string[] = []
+      const gated = startGate(backend.store())
+      const engine = engineWith({ tasks: [once(called)], store: gated.store })
+      const run = await engine.enqueue('once', {})
+      await engine.start()
+      await vi.waitFor(() => expect(gated.waiting()).toBe(1))
+      expect(await engine.getRun(run.id)).toMatchObject({ status: 'running', startedAt: null })
+      await engine.cancel(run.id, 'changed my mind')
+      gated.open()
+      const cancelled = await waitForStatus(engine, run.id, 'cancelled')
+      expect(cancelled).toMatchObject({ attempt: 0, attempts: [], error: { code: 'ERR_CANCELLED' } })
+      expect(called).toEqual([])
+    })
+
+    it('a stop while the start is being stored hands the run back unspent; the handler never runs', async () => {
+      const called: string[] = []
+      const gated = startGate(backend.store())
+      const engine = engineWith({ tasks: [once(called)], store: gated.store })
+      const run = await engine.enqueue('once', {})
+      await engine.start()
+      await vi.waitFor(() => expect(gated.waiting()).toBe(1))
+      const stopping = engine.stop({ graceMs: 10_000 })
+      gated.open()
+      await stopping
+      expect(await engine.getRun(run.id)).toMatchObject({ status: 'pending', attempt: 0, attempts: [], startedAt: null, workerId: null })
+      expect(called).toEqual([])
     })
   })
 }

@@ -69,6 +69,8 @@ export function postgresFailure(error: unknown, url: string): Error {
     case 'ECONNRESET':
       return new CliFailure(`cannot connect to PostgreSQL (store ${shown}): ${cause}. Is the server running, and are the host and port ${where} right?`, { cause: e })
     default:
+      // pg's own connect timeout (connectTimeoutMs) carries no code.
+      if (/timeout/i.test(e.message)) return new CliFailure(`cannot connect to PostgreSQL (store ${shown}): no answer in time (${cause}). Is the server running, and are the host and port ${where} right?`, { cause: e })
       return new CliFailure(`cannot open the PostgreSQL store ${shown}: ${e.message}. Check the URL ${where}; run again with --debug for the stack`, { cause: e })
   }
 }

@@ -24,7 +24,7 @@ import type { LogEntry, Progress, RunError, RunResult } from '../task/context.js
 import { concurrencyOf, type AnyTask } from '../task/define.js'
 import { parseArgs } from '../task/fields.js'
 import type { TaskRegistry } from '../task/registry.js'
-import type { Attempt, ClaimRequest, ClaimedRun, Completion, Store, WorkerInfo } from '../store/types.js'
+import { attemptsLeftAfter, type Attempt, type ClaimRequest, type ClaimedRun, type Completion, type Store, type WorkerInfo } from '../store/types.js'
 import type { RunEvent } from './events.js'
 import { ActiveRun, toRunError, type LogLimits, type PoolOpener, type RunSink } from './execute.js'
 import { newId } from './ids.js'
@@ -143,8 +143,10 @@ interface Execution {
   stateTimer: NodeJS.Timeout | undefined
 }
 
-/** The error of an attempt a worker's stop interrupted after the grace period. */
-const INTERRUPTED_BY_STOP: RunError = { name: 'ShutdownError', code: 'ERR_SHUTDOWN', message: 'the worker shut down during this attempt' }
+/** The error of an attempt this worker's stop interrupted once the grace period was over. */
+function workerStoppedError(workerId: string): RunError {
+  return { message: `worker stopped: ${workerId} shut down during this attempt (its grace period ran out)`, code: 'ERR_SHUTDOWN', name: 'WorkerStoppedError' }
+}
 
 /** Prefetch sizing looks at completions over windows of this length. */
 const RATE_WINDOW_MS = 50
@@ -284,16 +286,17 @@ export class Worker {
       unsubscribeSettings?.()
     }
     await this.#lookForObservers()
-    this.#timers.push(
-      setInterval(() => {
-        this.#expireLocal()
-        this.wake()
-      }, this.#pollIntervalMs),
-    )
-    this.#timers.push(setInterval(() => void this.#heartbeat(), this.#engine.heartbeatMs))
-    this.#timers.push(setInterval(() => void this.maintain(), this.#engine.maintenanceMs))
+    const poll = setInterval(() => {
+      this.#expireLocal()
+      this.wake()
+    }, this.#pollIntervalMs)
+    const heartbeat = setInterval(() => void this.#heartbeat(), this.#engine.heartbeatMs)
+    const maintenance = setInterval(() => void this.maintain(), this.#engine.maintenanceMs)
     // The poll timer alone holds the process open (when asked to); the others never do.
-    for (const timer of this.#timers.slice(keepAlive ? 1 : 0)) timer.unref()
+    if (!keepAlive) poll.unref()
+    heartbeat.unref()
+    maintenance.unref()
+    this.#timers.push(poll, heartbeat, maintenance)
     await this.maintain()
     this.wake()
   }
@@ -554,19 +557,35 @@ export class Worker {
       this.#execute(execution)
       return
     }
-    this.#buffer.start({ id: run.id, token: run.token, startedAt: execution.startedAt }).then(
-      (fenced) => {
-        if (this.#executions.get(run.id) !== execution) return
-        if (fenced || execution.lost) this.#retire(execution)
-        else if (execution.stopping || execution.abortBeforeStart !== undefined) {
-          // Stored as started, but the handler never ran: hand it back as if never claimed.
-          this.#retire(execution)
-          if (execution.abortBeforeStart !== undefined) this.#handBack(run, 'cancelled', execution.abortBeforeStart)
-          else this.#handBack(run, 'pending', null)
-        } else this.#execute(execution)
-      },
-      (error: unknown) => this.#engine.onError(coerceError(error)),
-    )
+    this.#buffer
+      .start({ id: run.id, token: run.token, startedAt: execution.startedAt })
+      .then((fenced) => this.#afterStart(execution, fenced))
+      .catch((error: unknown) => {
+        // Preparing the handler threw before it ran: free the slot and hand the run back.
+        this.#engine.onError(coerceError(error))
+        if (this.#executions.get(run.id) !== execution || execution.active !== undefined) return
+        this.#retire(execution)
+        this.#handBack(run, 'pending', null)
+      })
+  }
+
+  /** A run's start was stored (or fenced): call its handler, or let go of a run that must not start now. */
+  #afterStart(execution: Execution, fenced: boolean): void {
+    const { run } = execution
+    if (this.#executions.get(run.id) !== execution) return
+    if (fenced || execution.lost) {
+      // No longer this claim's run (rescued, deleted): nothing more to write.
+      this.#retire(execution)
+      return
+    }
+    const reason = execution.abortBeforeStart
+    if (reason !== undefined || this.#stopping) {
+      // Stored as started, but the handler never ran: hand it back as if never claimed.
+      this.#retire(execution)
+      this.#handBack(run, reason === undefined ? 'pending' : 'cancelled', reason ?? null)
+      return
+    }
+    this.#execute(execution)
   }
 
   /** Calls the handler of a run whose attempt the store records as started. */
@@ -692,10 +711,8 @@ export class Worker {
     } else if (execution.stopping && result.status !== 'succeeded') {
       // Shut down mid-run: the attempt counts (its handler ran), but the run is not at fault, so
       // it goes back at once while attempts are left.
-      const error = INTERRUPTED_BY_STOP
-      decision = run.attempt - run.attemptBase < run.maxAttempts
-        ? { status: 'pending', runAt: now, error, data: undefined, finishedAt: now, outcome: 'interrupted' }
-        : { status: 'failed', error, data: undefined, finishedAt: now, outcome: 'interrupted' }
+      const error = workerStoppedError(this.id)
+      decision = attemptsLeftAfter(run) ? { status: 'pending', runAt: now, error, data: undefined, finishedAt: now, outcome: 'interrupted' } : { status: 'failed', error, data: undefined, finishedAt: now, outcome: 'failed' }
     } else if (result.status === 'succeeded') {
       let data: string | undefined
       try {
@@ -718,8 +735,7 @@ export class Worker {
     const base = { error, data: undefined, finishedAt: now }
     if (thrown instanceof RetryLaterError) return { ...base, status: 'pending', runAt: now + thrown.delayMs, refund: true, outcome: 'retry' }
     if (thrown instanceof UnrecoverableError || thrown instanceof ValidationError) return { ...base, status: 'failed', outcome: 'failed' }
-    const used = run.attempt - run.attemptBase
-    if (used >= run.maxAttempts) return { ...base, status: 'failed', outcome: 'failed' }
+    if (!attemptsLeftAfter(run)) return { ...base, status: 'failed', outcome: 'failed' }
     const policy = typeof task.backoff === 'function' ? task.backoff : (run.backoff ?? DEFAULT_BACKOFF)
     const delay = backoffDelay(policy, run.attempt, error ?? { message: 'failed', code: 'ERR_HANDLER', name: 'Error' })
     return { ...base, status: 'pending', runAt: now + delay, outcome: 'retry' }
@@ -885,7 +901,8 @@ export class Worker {
       const expired = await this.#engine.store.expireOverdue(now)
       for (const run of [...rescued, ...expired]) {
         const base = { runId: run.id, task: run.task, poolId: run.poolId, time: new Date(now) }
-        if (run.status === 'pending') this.#engine.emit({ ...base, type: 'retrying', attempt: run.attempt, runAt: run.runAt, error: run.error })
+        // A run that never reached its handler goes back as if never claimed: nothing to announce.
+        if (run.status === 'pending' && run.startedAt !== null) this.#engine.emit({ ...base, type: 'retrying', attempt: run.attempt, runAt: run.runAt, error: run.error })
         else if (run.status === 'failed' || run.status === 'cancelled') this.#engine.emit({ ...base, type: run.status, error: run.error, run })
       }
       if (rescued.some((r) => r.status === 'pending')) this.wake()

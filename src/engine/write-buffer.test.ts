@@ -131,6 +131,30 @@ describe('WriteBuffer', () => {
     expect(await start).toBe(false)
   })
 
+  it('never cancels a hold whose batch failed: the failed commit may have stored it, so the run needs a start of its own', async () => {
+    const { store, flushes } = manualStore()
+    const buffer = new WriteBuffer(store, () => undefined)
+    buffer.hold({ id: 'a', token: 't' })
+    await turn()
+    flushes[0]!.reject(new Error('connection lost after COMMIT was sent'))
+    await vi.waitFor(() => expect(flushes).toHaveLength(2))
+    expect(flushes[1]!.batch.holds).toEqual([{ id: 'a', token: 't' }])
+    flushes[1]!.reject(new Error('still down'))
+    // Back in the queue (the retry waits out its pause), not sent again: still it cannot be cancelled.
+    await turn()
+    await turn()
+    expect(buffer.unhold('a')).toBe(false)
+    const start = buffer.start({ id: 'a', token: 't', startedAt: 3 })
+    await vi.waitFor(() => expect(flushes).toHaveLength(3), { timeout: 3000 })
+    expect(flushes[2]!.batch.holds).toEqual([{ id: 'a', token: 't' }])
+    expect(flushes[2]!.batch.starts).toEqual([{ id: 'a', token: 't', startedAt: 3 }])
+    flushes[2]!.resolve({ fenced: [] })
+    expect(await start).toBe(false)
+    // Once stored, a later hold of the run can be cancelled again.
+    buffer.hold({ id: 'a', token: 't' })
+    expect(buffer.unhold('a')).toBe(true)
+  })
+
   it('sends completions that wait behind busy batch slots longer than the bound in one extra batch, without a claim', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate'] })
     try {

@@ -47,7 +47,7 @@ interface ExternalLine {
 }
 
 /** A write whose caller waits until it is stored; resolved with `true` if it was fenced (changed nothing). */
-interface Awaited<T extends { readonly id: string }> {
+interface Acked<T extends { readonly id: string }> {
   readonly write: T
   readonly resolve: (fenced: boolean) => void
 }
@@ -58,9 +58,9 @@ type Taken = {
   progress: ProgressWrite[]
   waits: WaitWrite[]
   holds: HoldWrite[]
-  starts: Awaited<StartWrite>[]
-  completions: Awaited<Completion>[]
-  releases: Awaited<ReleaseWrite>[]
+  starts: Acked<StartWrite>[]
+  completions: Acked<Completion>[]
+  releases: Acked<ReleaseWrite>[]
 }
 
 export class WriteBuffer {
@@ -73,9 +73,11 @@ export class WriteBuffer {
   #waits: WaitWrite[] = []
   /** Holds not written yet, by run: starting the run before they leave cancels them. */
   #holds = new Map<string, HoldWrite>()
-  #starts: Awaited<StartWrite>[] = []
-  #completions: Awaited<Completion>[] = []
-  #releases: Awaited<ReleaseWrite>[] = []
+  /** Holds of a batch that failed: it may have committed all the same, so they cannot be cancelled. */
+  readonly #uncertainHolds = new Set<string>()
+  #starts: Acked<StartWrite>[] = []
+  #completions: Acked<Completion>[] = []
+  #releases: Acked<ReleaseWrite>[] = []
   #scheduled = false
   /** Batches in flight, and how many of them carry writes of each run. */
   readonly #inFlight = new Set<Promise<void>>()
@@ -124,6 +126,8 @@ export class WriteBuffer {
    * left (or never was): the run needs a stored {@link start} first.
    */
   unhold(id: string): boolean {
+    // A hold whose batch failed may have been stored after all: it stays, and a start follows it.
+    if (this.#uncertainHolds.has(id)) return false
     return this.#holds.delete(id)
   }
 
@@ -139,6 +143,7 @@ export class WriteBuffer {
   release(write: ReleaseWrite): Promise<boolean> {
     return new Promise((resolve) => {
       this.#holds.delete(write.id)
+      this.#uncertainHolds.delete(write.id)
       this.#releases.push({ write, resolve })
       this.#schedule(false)
     })
@@ -178,7 +183,7 @@ export class WriteBuffer {
     this.#overdue = setTimeout(() => {
       this.#overdue = undefined
       // Still waiting behind busy slots (a failing store pauses instead): one extra batch.
-      if (this.#completions.length > 0 && this.#pause === undefined && this.#inFlight.size >= this.#parallel && this.#inFlight.size <= this.#parallel) void this.#flush(true)
+      if (this.#completions.length > 0 && this.#pause === undefined && this.#inFlight.size === this.#parallel) void this.#flush(true)
     }, this.#resultWaitMs)
     this.#overdue.unref()
   }
@@ -193,6 +198,7 @@ export class WriteBuffer {
     setImmediate(() => {
       this.#scheduled = false
       if (this.#inFlight.size < this.#parallel) void this.#flush()
+      else if (this.#completions.length > 0) this.#watchOverdue()
     })
   }
 
@@ -227,7 +233,7 @@ export class WriteBuffer {
       for (const item of list) (free(id(item)) ? out : kept).push(item)
       return [out, kept]
     }
-    let logs: NewLogLine[], external: ExternalLine[], waits: WaitWrite[], starts: Awaited<StartWrite>[], completions: Awaited<Completion>[], releases: Awaited<ReleaseWrite>[]
+    let logs: NewLogLine[], external: ExternalLine[], waits: WaitWrite[], starts: Acked<StartWrite>[], completions: Acked<Completion>[], releases: Acked<ReleaseWrite>[]
     ;[logs, this.#logs] = split(this.#logs, (l) => l.runId)
     ;[external, this.#external] = split(this.#external, (e) => e.line.runId)
     ;[waits, this.#waits] = split(this.#waits, (w) => w.id)
@@ -287,6 +293,7 @@ export class WriteBuffer {
       (outcome) => {
         this.#failures = 0
         this.#mark(runs, -1)
+        for (const hold of holds) this.#uncertainHolds.delete(hold.id)
         if (claim !== undefined) this.#claimer?.claimed(outcome.claimed ?? [], claim)
         const fenced = new Set(outcome.fenced)
         for (const list of [starts, completions, releases]) for (const { write, resolve } of list) resolve(fenced.has(write.id))
@@ -322,9 +329,12 @@ export class WriteBuffer {
     this.#external = [...taken.external, ...this.#external]
     for (const write of taken.progress) if (!this.#progress.has(write.id)) this.#progress.set(write.id, write)
     this.#waits = [...taken.waits, ...this.#waits]
-    // A hold the worker cancelled meanwhile (unhold found nothing to cancel) must still be
-    // written: the run may have started since, and its start write follows this hold.
-    for (const write of taken.holds) if (!this.#holds.has(write.id)) this.#holds.set(write.id, write)
+    // The failed batch may have committed all the same: its holds are written again, never
+    // cancelled (see unhold); a run started meanwhile has its start write after its hold.
+    for (const write of taken.holds) {
+      this.#uncertainHolds.add(write.id)
+      if (!this.#holds.has(write.id)) this.#holds.set(write.id, write)
+    }
     this.#starts = [...taken.starts, ...this.#starts]
     this.#completions = [...taken.completions, ...this.#completions]
     this.#releases = [...taken.releases, ...this.#releases]

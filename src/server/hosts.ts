@@ -78,7 +78,11 @@ export function guardHosts(policy: HostPolicy): MiddlewareHandler<ServerEnv> {
       )
     }
     const origin = c.req.header('origin')
-    if (origin !== undefined && (WRITES.has(c.req.method) || c.req.header('upgrade')?.toLowerCase() === 'websocket') && !policy.originAllowed(origin)) {
+    // Where callers must authenticate, the server's own pages (Origin on the name they were
+    // opened under) may write: a rebinding page shares that name but not the site's cookie or
+    // token. Without credentials, the name proves nothing.
+    const ownPage = !policy.checkHost && origin !== undefined && sameHost(origin, host)
+    if (origin !== undefined && !ownPage && (WRITES.has(c.req.method) || c.req.header('upgrade')?.toLowerCase() === 'websocket') && !policy.originAllowed(origin)) {
       const name = originHostname(origin)
       const advice = name === undefined ? '' : ` (add "${name}" to allowedHosts, or "${origin}" to allowedOrigins, if it is yours)`
       throw new HttpError(403, 'ERR_ORIGIN_NOT_ALLOWED', `cross-site request refused: origin "${origin}" is not allowed to change anything here; allowed are loopback origins and those in allowedOrigins or allowedHosts${advice}`)
@@ -125,6 +129,16 @@ function parseHost(host: string): { hostname: string; port: string } | undefined
     return { hostname: url.hostname, port: url.port }
   } catch {
     return undefined
+  }
+}
+
+/** Whether an `Origin` names the same host and port as a `Host` value. */
+function sameHost(origin: string, host: string): boolean {
+  try {
+    const url = new URL(origin)
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host === new URL(`${url.protocol}//${host}`).host
+  } catch {
+    return false
   }
 }
 

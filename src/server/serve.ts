@@ -14,7 +14,7 @@ import { HttpError, errorResponse } from './http-errors.js'
 import { ServerMetrics } from './metrics.js'
 import { createServer, healthRoutes, type ServerOptions, type TaskEngineServer } from './server.js'
 import { hasToken } from './auth.js'
-import { isLoopback } from './hosts.js'
+import { guardHosts, hostPolicy, isLoopback } from './hosts.js'
 
 /** Options of {@link serve}. */
 export interface ServeOptions extends ServerOptions {
@@ -106,6 +106,8 @@ export async function serveMetrics(engine: Engine, options: MetricsServeOptions 
   })
   const app = new Hono<ServerEnv>()
   app.onError((error, c) => errorResponse(c, error, report))
+  // No credentials here: a rebinding page must not read the metrics under its own name.
+  app.use('*', guardHosts(hostPolicy({ checkHost: true })))
   app.notFound((c) => errorResponse(c, new HttpError(404, 'ERR_NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname} (this port serves /metrics, /healthz and /readyz)`), report))
   healthRoutes(app, engine, report)
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }))

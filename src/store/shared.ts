@@ -4,7 +4,7 @@
  */
 import type { BackoffSpec } from '../task/backoff.js'
 import { workerLostError } from './rows.js'
-import { attemptCountedAtClaim, type ClaimedRun, type NewRun, type PoolCounts, type Run, type ThroughputBucket } from './types.js'
+import { attemptsLeftAfter, type ClaimedRun, type NewRun, type PoolCounts, type Run, type ThroughputBucket } from './types.js'
 
 /**
  * A claimed row as both backends return it (array mode), in this column order:
@@ -45,7 +45,7 @@ export function toClaimedRun(row: ClaimRow, token: string): ClaimedRun {
     timeoutMs,
     logCount,
     token,
-    started: attemptCountedAtClaim(attempt, attemptBase, maxAttempts),
+    started: attemptsLeftAfter({ attempt, attemptBase, maxAttempts }),
   }
 }
 

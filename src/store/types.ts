@@ -80,9 +80,10 @@ export interface Run {
   /** When it last became pending (created or retried). */
   readonly enqueuedAt: Date
   /**
-   * When the latest attempt's handler started. `null` while a claimed run waits in its worker's
-   * local buffer (claimed ahead, see the worker's `prefetch`): such a run, when its worker dies,
-   * goes back to `pending` without spending an attempt.
+   * When the latest attempt started (for a running run: when its claim counted it, or when its
+   * worker stored its start). `null` while a claimed run has not reached its handler: held in its
+   * worker's local buffer (see the worker's `prefetch`), or on its last attempt with its start
+   * not stored yet. Such a run, when its worker dies, goes back to `pending` as if never claimed.
    */
   readonly startedAt: Date | null
   readonly finishedAt: Date | null
@@ -189,7 +190,7 @@ export interface ClaimedRun {
   readonly logCount: number
   readonly token: string
   /**
-   * Whether the claim itself recorded this attempt as started ({@link attemptCountedAtClaim}):
+   * Whether the claim itself recorded this attempt as started (for runs with {@link attemptsLeftAfter} this one):
    * then the handler may be called at once, and a rescue spends the attempt. Otherwise (the
    * run is on its last attempt) the handler must not be called before a {@link StartWrite} for
    * this claim is stored: a run's handler is never called more often than its attempt budget
@@ -199,14 +200,14 @@ export interface ClaimedRun {
 }
 
 /**
- * Whether a claim records the attempt it starts as started (`started_at` = the claim's time):
- * for every run with attempts left after this one. A run on its last attempt is claimed without
- * a start; its worker stores the start before calling the handler. Both stores apply this rule in
- * SQL (`attempt + 1 - attempt_base < max_attempts`, read before the claim's increment); this is
- * the same rule on a claimed run's new attempt number.
+ * Whether a run has attempts left after its current one (`attempt`, counted from `attemptBase`).
+ * A claim records the attempt as started exactly for these runs (`started_at` = the claim's
+ * time); a run on its last attempt is claimed without a start, and its worker stores the start
+ * before calling the handler. Both stores apply the rule in SQL too (`attempt + 1 - attempt_base
+ * < max_attempts`, read before the claim's increment).
  */
-export function attemptCountedAtClaim(attempt: number, attemptBase: number, maxAttempts: number): boolean {
-  return attempt - attemptBase < maxAttempts
+export function attemptsLeftAfter(run: { readonly attempt: number; readonly attemptBase: number; readonly maxAttempts: number }): boolean {
+  return run.attempt - run.attemptBase < run.maxAttempts
 }
 
 /** How a worker ends one attempt. */
@@ -224,7 +225,7 @@ export interface Completion {
   readonly progress: Progress | null
   readonly tags: readonly string[]
   readonly attempt: Attempt
-  /** Add this to the attempt base (an attempt that must not count against the budget: shutdown, retry-later). */
+  /** Add this to the attempt base (an attempt that must not count against the budget: a `RetryLaterError`). */
   readonly refundAttempt?: boolean
 }
 
@@ -296,10 +297,7 @@ export interface WriteBatch {
   readonly completions: readonly Completion[]
   /** Claimed runs held in the worker's buffer (written before `starts`). */
   readonly holds?: readonly HoldWrite[]
-  /**
-   * Handlers about to start. A completion records its attempt's start itself, so a start whose
-   * completion travels in the same batch need not be sent.
-   */
+  /** Handlers about to start (see {@link StartWrite}). */
   readonly starts?: readonly StartWrite[]
   /** Claimed runs handed back unstarted (written after `completions`). */
   readonly releases?: readonly ReleaseWrite[]
@@ -561,7 +559,7 @@ export interface Store {
    * {@link ClaimedRun.started}).
    */
   claimRuns(request: ClaimRequest): Promise<ClaimedRun[]>
-  /** Writes logs, progress, waiting changes and completions, fenced by lease tokens. */
+  /** Writes logs, progress, holds, starts, waiting changes, completions and releases, fenced by lease tokens. */
   flush(batch: WriteBatch): Promise<FlushOutcome>
   /** Extends the leases a worker holds; reports cancellations requested elsewhere and lost leases. */
   renewLeases(workerId: string, leases: readonly Lease[], leaseUntil: number): Promise<RenewOutcome>

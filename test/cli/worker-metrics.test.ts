@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { createEngine, defineTask, type Engine } from '../../src/index.js'
+import { request as httpRequest } from 'node:http'
 import { serveMetrics } from '../../src/server/index.js'
 import { sqliteStore } from '../../src/store/sqlite/store.js'
 import { FIXTURES, finished, runBin, startCli, waitForOutput } from '../helpers/cli.js'
@@ -85,6 +86,19 @@ describe('serveMetrics', () => {
     const local = await serveMetrics(engine, { port: 0 })
     await engine.run(add, { a: 1 })
     expect(await (await fetch(`${local.url}/metrics`)).text()).toContain('taskengine_runs_completed_total{task="add",status="succeeded"} 1')
+    // A page whose name was rebound to 127.0.0.1 cannot read them under its own name.
+    const rebound = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: local.port, path: '/metrics', headers: { host: `attacker.example:${local.port}` } }, (res) => {
+        let body = ''
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    expect(rebound.status).toBe(403)
+    expect(rebound.body).toContain('ERR_HOST_NOT_ALLOWED')
+    expect(rebound.body).not.toContain('taskengine_runs_completed_total')
     await local.close()
   })
 })

@@ -7,6 +7,7 @@
  * is unreachable the suite is skipped with a warning, except in CI (CI=true), where it fails.
  */
 import { randomUUID } from 'node:crypto'
+import { createServer, type AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { ConflictError, ValidationError } from '../../src/errors.js'
 import { POSTGRES_MIGRATIONS, migrate } from '../../src/store/postgres/migrations.js'
@@ -31,6 +32,24 @@ async function until(fn: () => boolean | Promise<boolean>, ms = 5000, what = 'co
     await new Promise((r) => setTimeout(r, 10))
   }
 }
+
+describe('postgres store without an answering server', () => {
+  it('gives up connecting after connectTimeoutMs when the server accepts connections but never answers', async () => {
+    const silent = createServer(() => undefined)
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const { port } = silent.address() as AddressInfo
+    const store = postgresStore({ connectionString: `postgres://nobody@127.0.0.1:${port}/none`, connectTimeoutMs: 200, onError: () => undefined })
+    try {
+      const started = Date.now()
+      await expect(store.ready()).rejects.toThrow(/timeout/i)
+      expect(Date.now() - started).toBeLessThan(10_000)
+    } finally {
+      await store.close().catch(() => undefined)
+      silent.close()
+    }
+    expect(() => postgresStore({ connectionString: 'postgres://x@127.0.0.1/x', connectTimeoutMs: 0 })).toThrow('connectTimeoutMs: expected an integer number of milliseconds from 1 and up, got 0 (number)')
+  })
+})
 
 await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ }) => {
   describeStoreConformance('postgres', async () => open())

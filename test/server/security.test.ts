@@ -145,14 +145,23 @@ describe('DNS rebinding', () => {
     expect((await named.fetch(new Request('http://app.example/api/tasks', at('app.example')))).status).toBe(200)
   })
 
-  it('leaves the Host to the token (or a custom resolver) when there is one, and still works over any name', async () => {
+  it('leaves the Host to the token (or a custom resolver) when there is one: any name works, the server\'s own pages may write, other sites may not', async () => {
     const engine = newEngine()
     const { port } = await started(engine, { host: '0.0.0.0', token: TOKEN })
     const bearer = { authorization: `Bearer ${TOKEN}` }
     expect((await raw(port, 'GET', '/api/tasks', { host: `attacker.example:${port}` })).status).toBe(401)
     expect((await raw(port, 'GET', '/api/tasks', { host: `ops.example:${port}`, ...bearer })).status).toBe(200)
-    expect((await rebound(port, bearer)).status).toBe(403)
-    expect((await raw(port, 'POST', '/api/runs', { host: `ops.example:${port}`, 'content-type': 'application/json', ...bearer }, JSON.stringify({ task: 'hello' }))).status).toBe(201)
+    // A rebinding page has no credentials of the site: nothing passes.
+    expect((await rebound(port)).status).toBe(401)
+    const post = (headers: Record<string, string>): Promise<Answer> => raw(port, 'POST', '/api/runs', { host: `ops.example:${port}`, 'content-type': 'application/json', ...headers }, JSON.stringify({ task: 'hello' }))
+    expect((await post(bearer)).status).toBe(201)
+    // The server's own pages, under the name they were opened under, write without allowedHosts…
+    expect((await post({ origin: `http://ops.example:${port}`, cookie: `taskengine_token=${TOKEN}` })).status).toBe(201)
+    const login = await raw(port, 'POST', '/admin/login', { host: `ops.example:${port}`, origin: `http://ops.example:${port}`, 'content-type': 'application/x-www-form-urlencoded' }, 'token=wrong')
+    expect(login.body.error?.code).not.toBe('ERR_ORIGIN_NOT_ALLOWED')
+    // …while a page of another site may not, even with the cookie its browser attaches.
+    const crossSite = await post({ origin: 'http://evil.example', cookie: `taskengine_token=${TOKEN}` })
+    expect([crossSite.status, crossSite.body.error?.code]).toEqual([403, 'ERR_ORIGIN_NOT_ALLOWED'])
     const resolver = await started(engine, { auth: (request) => (request.headers.get('x-user') === 'ada' ? { id: 'ada', permissions: ['*'] } : null) })
     expect((await raw(resolver.port, 'GET', '/api/tasks', { host: 'ops.example', 'x-user': 'ada' })).status).toBe(200)
   })

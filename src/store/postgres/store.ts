@@ -101,6 +101,12 @@ export interface PostgresStoreOptions {
   /** Connections in the pool the store creates (ignored with `pool`). Default: 10. */
   readonly max?: number
   /**
+   * How long opening a connection may take before it fails, in ms (ignored with `pool`): a
+   * server that never answers (a dropped or unroutable address) is reported instead of waiting
+   * for the operating system to give up. Default: 10 000.
+   */
+  readonly connectTimeoutMs?: number
+  /**
    * Called with connection errors the store survives: an idle pooled connection dropped, the
    * LISTEN connection lost (it reconnects). Default: a one-line `console.warn`.
    */
@@ -207,6 +213,9 @@ export class PostgresStore implements Store {
     if (options.max !== undefined && (!Number.isSafeInteger(options.max) || options.max < 1)) {
       throw new ValidationError(`max: expected an integer from 1 and up, got ${describeValue(options.max)}`)
     }
+    if (options.connectTimeoutMs !== undefined && (!Number.isSafeInteger(options.connectTimeoutMs) || options.connectTimeoutMs < 1)) {
+      throw new ValidationError(`connectTimeoutMs: expected an integer number of milliseconds from 1 and up, got ${describeValue(options.connectTimeoutMs)}`)
+    }
     if (options.onError !== undefined && typeof options.onError !== 'function') throw new ValidationError(`onError: expected a function, got ${describeValue(options.onError)}`)
     this.schema = schema
     this.#onError = options.onError ?? ((error) => console.warn(`taskengine postgres store (schema ${schema}): ${error.message}`))
@@ -221,7 +230,12 @@ export class PostgresStore implements Store {
       if (typeof options.connectionString !== 'string' || options.connectionString === '') {
         throw new ValidationError(`connectionString: expected a postgres:// URL (or give \`pool\`), got ${describeValue(options.connectionString)}`)
       }
-      this.#pool = new pg.Pool({ connectionString: options.connectionString, max: options.max ?? 10, application_name: 'taskengine' })
+      this.#pool = new pg.Pool({
+        connectionString: options.connectionString,
+        max: options.max ?? 10,
+        connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+        application_name: 'taskengine',
+      })
       // An idle connection that drops is removed by the pool; without a handler its error would
       // crash the process.
       this.#pool.on('error', (error) => this.#onError(new Error(`idle connection lost: ${error.message}`, { cause: error })))
@@ -663,7 +677,6 @@ export class PostgresStore implements Store {
         done: collect,
       })
     }
-    // Starts whose completion is in this batch are not sent (the completion records the start).
     const starts = lastPerKey(batch.starts ?? []).sort(byId)
     if (starts.length > 0) {
       steps.push({

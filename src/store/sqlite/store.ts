@@ -86,7 +86,7 @@ const CLAIM_ORDER = 'ORDER BY priority DESC, run_at, seq'
 // One token per claim: a run is in one claim at a time, so the claim's token fences its writes.
 // The claim records the attempt as started for runs with attempts left (the worker may call their
 // handlers at once); a run on its last attempt gets no start time until its worker stores one
-// before calling the handler (see attemptCountedAtClaim in types.ts: the same rule, read here on
+// before calling the handler (see attemptsLeftAfter in types.ts: the same rule, read here on
 // the row before its attempt goes up).
 const CLAIM_SET = `status = 'running', attempt = attempt + 1,
   started_at = CASE WHEN attempt + 1 - attempt_base < max_attempts THEN @now END, updated_at = @now, worker_id = @worker,
