@@ -1201,17 +1201,19 @@ export function describeDurable(backend: DurableBackend): void {
       }
     }
 
-    function once(called: string[]) {
-      return defineTask({ key: 'once', maxAttempts: 1, run: (ctx) => void called.push(ctx.runId) })
-    }
-
-    it('a cancel that arrives while the start is being stored ends the run cancelled; the handler never runs', async () => {
+    /** A worker taking a run on its last attempt, held where its start is being stored. */
+    async function startBeingStored(): Promise<{ engine: Engine; run: Run; called: string[]; gated: ReturnType<typeof startGate> }> {
       const called: string[] = []
       const gated = startGate(backend.store())
-      const engine = engineWith({ tasks: [once(called)], store: gated.store })
+      const engine = engineWith({ tasks: [defineTask({ key: 'once', maxAttempts: 1, run: (ctx) => void called.push(ctx.runId) })], store: gated.store })
       const run = await engine.enqueue('once', {})
       await engine.start()
       await vi.waitFor(() => expect(gated.waiting()).toBe(1))
+      return { engine, run, called, gated }
+    }
+
+    it('a cancel that arrives while the start is being stored ends the run cancelled; the handler never runs', async () => {
+      const { engine, run, called, gated } = await startBeingStored()
       expect(await engine.getRun(run.id)).toMatchObject({ status: 'running', startedAt: null })
       await engine.cancel(run.id, 'changed my mind')
       gated.open()
@@ -1221,12 +1223,7 @@ export function describeDurable(backend: DurableBackend): void {
     })
 
     it('a stop while the start is being stored hands the run back unspent; the handler never runs', async () => {
-      const called: string[] = []
-      const gated = startGate(backend.store())
-      const engine = engineWith({ tasks: [once(called)], store: gated.store })
-      const run = await engine.enqueue('once', {})
-      await engine.start()
-      await vi.waitFor(() => expect(gated.waiting()).toBe(1))
+      const { engine, run, called, gated } = await startBeingStored()
       const stopping = engine.stop({ graceMs: 10_000 })
       gated.open()
       await stopping

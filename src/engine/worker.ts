@@ -152,6 +152,13 @@ function workerStoppedError(workerId: string): RunError {
 const RATE_WINDOW_MS = 50
 /** Runs held ahead longer than this are given back. */
 const LOCAL_TTL_MS = 1000
+/**
+ * A run held ahead this long has the start its claim counted taken back (a hold write), so that
+ * it goes back unspent if the worker dies before starting it. Runs started sooner (the usual
+ * case: the buffer holds about 50 ms of work) never need that write, nor a stored start before
+ * their handler: holding every run would put a store round trip in front of each of them.
+ */
+const HOLD_AFTER_MS = 100
 
 export class Worker {
   /** `host:pid:random` */
@@ -175,6 +182,8 @@ export class Worker {
   #localSince = new Map<string, number>()
   /** Runs held in `#local` whose claim recorded a start, taken back by a queued hold write. */
   readonly #held = new Set<string>()
+  /** Set while counted runs wait in `#local` without a hold: it holds them once HOLD_AFTER_MS passed. */
+  #holdTimer: NodeJS.Timeout | undefined
   /** Completions in the current and the previous rate window (for prefetch sizing). */
   #rateWindowStart = 0
   #rateNow = 0
@@ -327,6 +336,8 @@ export class Worker {
     this.#stopping = true
     this.#unsubscribe?.()
     // Runs claimed ahead never started: back to pending at once, unspent, for other workers.
+    clearTimeout(this.#holdTimer)
+    this.#holdTimer = undefined
     for (const run of this.#local.splice(0)) this.#releaseUnstarted(run, 'pending', null)
     this.#localSince.clear()
     // Keep renewing leases while handlers finish; stop polling and maintenance.
@@ -438,18 +449,43 @@ export class Worker {
       else {
         this.#local.push(run)
         this.#localSince.set(run.id, this.#engine.now())
-        // Its claim counted it as started: take that back while it waits here. Started before
-        // the hold leaves (a fast chain of runs), it cancels the hold and needs no write at all.
-        if (run.started) {
-          this.#held.add(run.id)
-          this.#buffer.hold({ id: run.id, token: run.token })
-        }
       }
     }
+    // Counted runs that end up waiting here long are held (see HOLD_AFTER_MS).
+    this.#watchHolds()
     if (this.#stopping) {
       for (const run of this.#local.splice(0)) this.#releaseUnstarted(run, 'pending', null)
       this.#localSince.clear()
     }
+  }
+
+  /** Arms the hold timer for the oldest counted run in the local buffer that is not held yet. */
+  #watchHolds(): void {
+    if (this.#holdTimer !== undefined || this.#stopping) return
+    const oldest = this.#local.find((run) => run.started && !this.#held.has(run.id))
+    if (oldest === undefined) return
+    const wait = Math.max(0, (this.#localSince.get(oldest.id) ?? 0) + HOLD_AFTER_MS - this.#engine.now())
+    this.#holdTimer = setTimeout(() => {
+      this.#holdTimer = undefined
+      this.#holdOverdue()
+    }, wait)
+    this.#holdTimer.unref()
+  }
+
+  /**
+   * Takes back the start that claims counted for runs held ahead HOLD_AFTER_MS or longer. One
+   * started before its hold leaves cancels it; one started after needs a stored start first.
+   */
+  #holdOverdue(): void {
+    const cutoff = this.#engine.now() - HOLD_AFTER_MS
+    // The buffer is in claim order: the first run young enough ends the scan.
+    for (const run of this.#local) {
+      if (!run.started || this.#held.has(run.id)) continue
+      if ((this.#localSince.get(run.id) ?? 0) > cutoff) break
+      this.#held.add(run.id)
+      this.#buffer.hold({ id: run.id, token: run.token })
+    }
+    this.#watchHolds()
   }
 
   /** Starts claimed-ahead runs while slots are free. Limits were counted when they were claimed. */

@@ -616,6 +616,11 @@ export class PostgresStore implements Store {
       for (const row of rows) held.add(`${row.id as string}\u0000${row.token as string}`)
     }
     let woke = false
+    // Writes that may put runs back to pending wake the workers (here and, by NOTIFY, elsewhere).
+    const collectWaking = (rows: Record<string, unknown>[]): void => {
+      collect(rows)
+      if (rows.some((r) => r.status === 'pending')) woke = true
+    }
 
     if (batch.logs.length > 0) {
       // The run rows are updated (locked) first and the lines inserted only for runs whose token
@@ -760,10 +765,7 @@ export class PostgresStore implements Store {
           this.#instance,
           retries.map((c) => c.attempt.startedAt.getTime()),
         ],
-        done: (rows) => {
-          collect(rows)
-          if (rows.some((r) => r.status === 'pending')) woke = true
-        },
+        done: collectWaking,
       })
     }
 
@@ -792,10 +794,7 @@ export class PostgresStore implements Store {
           this.schema,
           this.#instance,
         ],
-        done: (rows) => {
-          collect(rows)
-          if (rows.some((r) => r.status === 'pending')) woke = true
-        },
+        done: collectWaking,
       })
     }
 
