@@ -3,7 +3,7 @@
  * Call `describeStoreConformance(name, open)` from a backend's test file; `open` gives a fresh,
  * empty store for each test.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ConflictError } from '../src/errors.js'
 import { newId } from '../src/engine/ids.js'
 import type { Attempt, ClaimRequest, ClaimedRun, Completion, NewRun, Store } from '../src/store/types.js'
@@ -170,8 +170,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         let woken = 0
         const off = store.onRunsAvailable(() => woken++)
         await store.insertRuns([newRun()])
-        await new Promise((r) => setTimeout(r, 10))
-        expect(woken).toBeGreaterThan(0)
+        await vi.waitFor(() => expect(woken).toBeGreaterThan(0))
         off()
       })
     })

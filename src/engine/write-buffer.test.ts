@@ -198,7 +198,7 @@ describe('WriteBuffer', () => {
     await turn()
     buffer.log(line('a', 2))
     flushes[0]!.reject(new Error('connection lost'))
-    await new Promise((r) => setTimeout(r, 150))
+    await vi.waitFor(() => expect(flushes).toHaveLength(2), { timeout: 5000 })
     expect(errors).toEqual(['write to the store failed (attempt 1), retrying: connection lost'])
     expect(flushes).toHaveLength(2)
     expect(flushes[1]!.batch.logs.map((l) => l.message)).toEqual(['a:1', 'a:2'])

@@ -81,7 +81,7 @@ await describePostgres('engines sharing a PostgreSQL schema', ({ admin, newSchem
     // A worker that would poll only once a minute: it must be woken by NOTIFY.
     const worker = machine(schema, { pollIntervalMs: 60_000 })
     await worker.engine.start({ concurrency: 2 })
-    await sleep(100)
+    await worker.store.listening()
 
     const client = await admin.connect()
     try {
@@ -230,8 +230,8 @@ await describePostgres('engines sharing a PostgreSQL schema', ({ admin, newSchem
     }
     await vi.waitFor(async () => expect((await engine.listRuns({ status: 'succeeded', pageSize: 1 })).total).toBeGreaterThan(50), { timeout: 10_000 })
     expect(await killAll()).toBeGreaterThan(0)
-    await sleep(300)
-    expect(await killAll()).toBeGreaterThan(0)
+    // Once the store has opened connections again, drop them a second time.
+    await vi.waitFor(async () => expect(await killAll()).toBeGreaterThan(0), { timeout: 10_000, interval: 50 })
 
     await vi.waitFor(async () => expect((await engine.listRuns({ status: 'succeeded', pageSize: 1 })).total).toBe(400), { timeout: 20_000, interval: 100 })
     const stats = await engine.stats()
