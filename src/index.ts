@@ -66,7 +66,7 @@ export type {
   ClaimRequest,
   ClaimedRun,
   Completion,
-  FlushOutcome,
+  BatchOutcome,
   FireOutcome,
   InsertOptions,
   InsertOutcome,

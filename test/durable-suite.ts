@@ -39,7 +39,7 @@ export interface DurableBackend {
 export function severable(store: Store): { store: Store; sever(): void } {
   let severed = false
   const dead: Partial<Record<keyof Store, (...args: never[]) => unknown>> = {
-    flush: async (batch: WriteBatch) => ({
+    writeBatch: async (batch: WriteBatch) => ({
       fenced: [...new Set([...batch.progress, ...batch.waits, ...(batch.holds ?? []), ...(batch.starts ?? []), ...batch.completions, ...(batch.releases ?? [])].map((w) => w.id))],
       ...(batch.claim === undefined ? {} : { claimed: [] }),
     }),
@@ -84,7 +84,7 @@ export function observed(store: Store): { store: Store; calls: Map<string, numbe
       if (typeof value !== 'function' || typeof key !== 'string') return value
       return (...args: unknown[]) => {
         calls.set(key, (calls.get(key) ?? 0) + 1)
-        if (key === 'flush') batches.push(args[0] as WriteBatch)
+        if (key === 'writeBatch') batches.push(args[0] as WriteBatch)
         if (key === 'renewLeases') renewals.push(args[1] as { id: string }[])
         return (value as (...a: unknown[]) => unknown).apply(target, args)
       }
@@ -1181,13 +1181,13 @@ export function describeDurable(backend: DurableBackend): void {
         get(target, key, receiver) {
           const value: unknown = Reflect.get(target, key, receiver)
           if (typeof value !== 'function') return value
-          if (key !== 'flush') return (value as (...args: unknown[]) => unknown).bind(target)
+          if (key !== 'writeBatch') return (value as (...args: unknown[]) => unknown).bind(target)
           return async (batch: WriteBatch) => {
             if (!opened && (batch.starts?.length ?? 0) > 0) {
               waiting++
               await gate
             }
-            return target.flush(batch)
+            return target.writeBatch(batch)
           }
         },
       })

@@ -150,7 +150,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect(e).toMatchObject({ created: false, run: { id: d?.run.id } })
         // Once the holder has finished, the key is free again.
         const { token } = await claimOne()
-        await store.flush({ ...EMPTY, completions: [completion((await store.getRun(first.id))!, token)] })
+        await store.writeBatch({ ...EMPTY, completions: [completion((await store.getRun(first.id))!, token)] })
         const [again] = await store.insertRuns([newRun({ uniqueKey: 'k1' })])
         expect(again?.created).toBe(true)
       })
@@ -160,7 +160,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         await store.insertRuns([row])
         expect(await store.findReusable('work', 'h1', T0 - 1000)).toBeUndefined()
         const { run, token } = await claimOne()
-        await store.flush({ ...EMPTY, completions: [completion(run, token, { finishedAt: T0 + 100 })] })
+        await store.writeBatch({ ...EMPTY, completions: [completion(run, token, { finishedAt: T0 + 100 })] })
         expect((await store.findReusable('work', 'h1', T0))?.id).toBe(row.id)
         expect(await store.findReusable('work', 'h1', T0 + 200)).toBeUndefined()
         expect(await store.findReusable('work', 'h2', T0)).toBeUndefined()
@@ -245,7 +245,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         const { run, token } = await claimOne()
         const lines = [1, 2, 3].map((seq) => ({ runId: run.id, token, seq, time: T0 + seq, level: 'info' as const, message: `line ${seq}` }))
         const stale = { runId: run.id, token: 'stale', seq: 4, time: T0, level: 'warn' as const, message: 'stale' }
-        let outcome = await store.flush({ ...EMPTY, logs: [...lines, stale], progress: [{ id: run.id, token, progress: { percent: 40, message: 'going' }, tags: ['x'] }] })
+        let outcome = await store.writeBatch({ ...EMPTY, logs: [...lines, stale], progress: [{ id: run.id, token, progress: { percent: 40, message: 'going' }, tags: ['x'] }] })
         expect(outcome.fenced).toEqual([])
         expect((await store.getLogs(run.id, 0, 100)).map((l) => [l.seq, l.level, l.message])).toEqual([
           [1, 'info', 'line 1'],
@@ -255,10 +255,10 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect((await store.getLogs(run.id, 2, 100)).map((l) => l.seq)).toEqual([3])
         expect((await store.getLogs(run.id, 0, 2)).map((l) => l.seq)).toEqual([1, 2])
         expect(await store.getRun(run.id)).toMatchObject({ progress: { percent: 40, message: 'going' }, tags: ['x'], logCount: 3 })
-        outcome = await store.flush({ ...EMPTY, completions: [completion(run, 'stale')] })
+        outcome = await store.writeBatch({ ...EMPTY, completions: [completion(run, 'stale')] })
         expect(outcome.fenced).toEqual([run.id])
         expect((await store.getRun(run.id))?.status).toBe('running')
-        outcome = await store.flush({ ...EMPTY, completions: [completion(run, token, { progress: { percent: 100 } })] })
+        outcome = await store.writeBatch({ ...EMPTY, completions: [completion(run, token, { progress: { percent: 100 } })] })
         expect(outcome.fenced).toEqual([])
         expect(await store.getRun(run.id)).toMatchObject({
           status: 'succeeded',
@@ -270,16 +270,16 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
           attempts: [{ number: 1, workerId: 'worker-a', outcome: 'succeeded', error: null }],
         })
         // The token died with the completion.
-        expect((await store.flush({ ...EMPTY, completions: [completion(run, token)] })).fenced).toEqual([run.id])
+        expect((await store.writeBatch({ ...EMPTY, completions: [completion(run, token)] })).fenced).toEqual([run.id])
       })
 
       it('marks waiting and back, fenced', async () => {
         await store.insertRuns([newRun()])
         const { run, token } = await claimOne()
-        await store.flush({ ...EMPTY, waits: [{ id: run.id, token, waiting: true }] })
+        await store.writeBatch({ ...EMPTY, waits: [{ id: run.id, token, waiting: true }] })
         expect((await store.getRun(run.id))?.status).toBe('waiting')
-        expect((await store.flush({ ...EMPTY, waits: [{ id: run.id, token: 'stale', waiting: false }] })).fenced).toEqual([run.id])
-        await store.flush({ ...EMPTY, waits: [{ id: run.id, token, waiting: false }] })
+        expect((await store.writeBatch({ ...EMPTY, waits: [{ id: run.id, token: 'stale', waiting: false }] })).fenced).toEqual([run.id])
+        await store.writeBatch({ ...EMPTY, waits: [{ id: run.id, token, waiting: false }] })
         expect((await store.getRun(run.id))?.status).toBe('running')
       })
 
@@ -287,12 +287,12 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         await store.insertRuns([newRun()])
         const { run, token } = await claimOne()
         const error = { message: 'boom', code: 'ERR_HANDLER', name: 'Error' }
-        await store.flush({ ...EMPTY, completions: [completion(run, token, { status: 'pending', runAt: T0 + 2000, error, data: undefined, attempt: { ...attempt(run, 'retry'), error } })] })
+        await store.writeBatch({ ...EMPTY, completions: [completion(run, token, { status: 'pending', runAt: T0 + 2000, error, data: undefined, attempt: { ...attempt(run, 'retry'), error } })] })
         expect(await store.getRun(run.id)).toMatchObject({ status: 'pending', runAt: new Date(T0 + 2000), finishedAt: null, error, attempts: [{ number: 1, outcome: 'retry', error }] })
         expect(await store.claimRuns(claimRequest({ now: T0 + 1999 }))).toEqual([])
         const again = await claimOne({ now: T0 + 2000 })
         expect(again.run).toMatchObject({ attempt: 2, attemptBase: 0 })
-        await store.flush({ ...EMPTY, completions: [completion(again.run, again.token, { status: 'pending', runAt: T0 + 2000, refundAttempt: true, data: undefined })] })
+        await store.writeBatch({ ...EMPTY, completions: [completion(again.run, again.token, { status: 'pending', runAt: T0 + 2000, refundAttempt: true, data: undefined })] })
         expect(await store.getRun(run.id)).toMatchObject({ attempt: 2, attemptBase: 1 })
       })
 
@@ -300,7 +300,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         await store.insertRuns([newRun()])
         const { run, token } = await claimOne()
         await store.cancelRuns({ ids: [run.id] }, 'stop it', T0 + 1)
-        await store.flush({ ...EMPTY, completions: [completion(run, token, { status: 'pending', runAt: T0, data: undefined })] })
+        await store.writeBatch({ ...EMPTY, completions: [completion(run, token, { status: 'pending', runAt: T0, data: undefined })] })
         expect(await store.getRun(run.id)).toMatchObject({ status: 'cancelled', error: { code: 'ERR_CANCELLED' } })
       })
     })
@@ -319,7 +319,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       it('rescues expired leases: retry while attempts are left, else fail as worker lost; cancel if asked', async () => {
         await store.insertRuns([newRun({ maxAttempts: 2 }), newRun({ maxAttempts: 1 }), newRun({ maxAttempts: 5 })])
         const [retryable, spent, cancelling] = await store.claimRuns(claimRequest({ leaseUntil: T0 + 100 }))
-        await store.flush({ ...EMPTY, starts: [retryable!, spent!, cancelling!].map((r) => ({ id: r.id, token: r.token, startedAt: T0 })) })
+        await store.writeBatch({ ...EMPTY, starts: [retryable!, spent!, cancelling!].map((r) => ({ id: r.id, token: r.token, startedAt: T0 })) })
         await store.cancelRuns({ ids: [cancelling!.id] }, 'operator', T0 + 1)
         expect(await store.rescueExpired(T0 + 100)).toEqual([])
         const rescued = await store.rescueExpired(T0 + 101)
@@ -328,7 +328,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect(byId.get(spent!.id)).toMatchObject({ status: 'failed', finishedAt: new Date(T0 + 101), error: { code: 'ERR_WORKER_LOST', message: expect.stringContaining('worker-a') as string } })
         expect(byId.get(cancelling!.id)).toMatchObject({ status: 'cancelled', error: { code: 'ERR_CANCELLED' } })
         // The dead worker's late writes are fenced.
-        expect((await store.flush({ ...EMPTY, completions: [completion(retryable!, retryable!.token)] })).fenced).toEqual([retryable!.id])
+        expect((await store.writeBatch({ ...EMPTY, completions: [completion(retryable!, retryable!.token)] })).fenced).toEqual([retryable!.id])
         const again = await claimOne({ now: T0 + 200 })
         expect(again.run).toMatchObject({ id: retryable!.id, attempt: 2 })
       })
@@ -339,14 +339,14 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect([counted!.started, last!.started]).toEqual([true, false])
         expect((await store.getRun(counted!.id))?.startedAt).toEqual(new Date(T0 + 2))
         expect((await store.getRun(last!.id))?.startedAt).toBeNull()
-        let outcome = await store.flush({ ...EMPTY, starts: [{ id: last!.id, token: last!.token, startedAt: T0 + 7 }, { id: counted!.id, token: 'stale', startedAt: T0 + 7 }] })
+        let outcome = await store.writeBatch({ ...EMPTY, starts: [{ id: last!.id, token: last!.token, startedAt: T0 + 7 }, { id: counted!.id, token: 'stale', startedAt: T0 + 7 }] })
         expect(outcome.fenced).toEqual([counted!.id])
         expect((await store.getRun(last!.id))?.startedAt).toEqual(new Date(T0 + 7))
-        outcome = await store.flush({ ...EMPTY, holds: [{ id: counted!.id, token: counted!.token }, { id: last!.id, token: 'stale' }] })
+        outcome = await store.writeBatch({ ...EMPTY, holds: [{ id: counted!.id, token: counted!.token }, { id: last!.id, token: 'stale' }] })
         expect(outcome.fenced).toEqual([last!.id])
         expect((await store.getRun(counted!.id))?.startedAt).toBeNull()
         // A completion records its attempt's start itself.
-        outcome = await store.flush({ ...EMPTY, completions: [completion(counted!, counted!.token, { attempt: { ...attempt(counted!), startedAt: new Date(T0 + 3) } })] })
+        outcome = await store.writeBatch({ ...EMPTY, completions: [completion(counted!, counted!.token, { attempt: { ...attempt(counted!), startedAt: new Date(T0 + 3) } })] })
         expect(outcome.fenced).toEqual([])
         expect(await store.getRun(counted!.id)).toMatchObject({ status: 'succeeded', startedAt: new Date(T0 + 3), attempts: [{ number: 1, startedAt: new Date(T0 + 3), outcome: 'succeeded' }] })
       })
@@ -355,12 +355,12 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         const previous = { code: 'ERR_HANDLER', message: 'first try failed', name: 'Error' }
         await store.insertRuns([newRun({ maxAttempts: 1 }), newRun({ maxAttempts: 1 }), newRun({ maxAttempts: 3 }), newRun({ maxAttempts: 3 })])
         const [started, unstarted, counted, held] = await store.claimRuns(claimRequest({ leaseUntil: T0 + 100 }))
-        await store.flush({ ...EMPTY, starts: [{ id: started!.id, token: started!.token, startedAt: T0 + 1 }], holds: [{ id: held!.id, token: held!.token }] })
+        await store.writeBatch({ ...EMPTY, starts: [{ id: started!.id, token: started!.token, startedAt: T0 + 1 }], holds: [{ id: held!.id, token: held!.token }] })
         // The held run had failed once before: its error and history stay as they were.
-        await store.flush({ ...EMPTY, completions: [completion(held!, held!.token, { status: 'pending', runAt: T0 + 50, error: previous, data: undefined, attempt: attempt(held!, 'retry') })] })
+        await store.writeBatch({ ...EMPTY, completions: [completion(held!, held!.token, { status: 'pending', runAt: T0 + 50, error: previous, data: undefined, attempt: attempt(held!, 'retry') })] })
         const [again] = await store.claimRuns(claimRequest({ now: T0 + 50, leaseUntil: T0 + 100 }))
         expect(again).toMatchObject({ id: held!.id, attempt: 2, started: true })
-        await store.flush({ ...EMPTY, holds: [{ id: again!.id, token: again!.token }] })
+        await store.writeBatch({ ...EMPTY, holds: [{ id: again!.id, token: again!.token }] })
         const rescued = new Map((await store.rescueExpired(T0 + 101)).map((r) => [r.id, r]))
         expect(rescued.get(started!.id)).toMatchObject({ status: 'failed', error: { code: 'ERR_WORKER_LOST' }, attempts: [{ number: 1, outcome: 'failed', startedAt: new Date(T0 + 1) }] })
         expect(rescued.get(counted!.id)).toMatchObject({ status: 'pending', attempt: 1, error: { code: 'ERR_WORKER_LOST' }, attempts: [{ number: 1, outcome: 'retry', startedAt: new Date(T0) }] })
@@ -379,7 +379,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
           const [claimed] = await store.claimRuns(claimRequest({ now, leaseUntil: now + 100 }))
           if (claimed === undefined) break
           // The first claim counts (attempts are left); the second is the last one: no start until stored.
-          if (claimed.attempt === 2 && i === 3) await store.flush({ ...EMPTY, starts: [{ id: claimed.id, token: claimed.token, startedAt: now + 1 }] })
+          if (claimed.attempt === 2 && i === 3) await store.writeBatch({ ...EMPTY, starts: [{ id: claimed.id, token: claimed.token, startedAt: now + 1 }] })
           const [rescued] = await store.rescueExpired(now + 101)
           seen.push(`${claimed.attempt}:${String(claimed.started)}->${rescued!.status}:${rescued!.attempt}`)
           now += 1000
@@ -394,7 +394,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         const [back, cancel, asked] = await store.claimRuns(claimRequest({ now: T0 + 1 }))
         await store.cancelRuns({ ids: [asked!.id] }, 'operator', T0 + 2)
         const reason = { code: 'ERR_CANCELLED', message: 'cancelled: by hand', name: 'CancelledError' }
-        const outcome = await store.flush({
+        const outcome = await store.writeBatch({
           ...EMPTY,
           releases: [
             { id: back!.id, token: back!.token, status: 'pending', at: T0 + 3, error: null },
@@ -407,7 +407,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect(await store.getRun(back!.id)).toMatchObject({ status: 'pending', attempt: 0, startedAt: null, workerId: null, leaseExpiresAt: null, attempts: [], error: null })
         expect(await store.getRun(cancel!.id)).toMatchObject({ status: 'cancelled', attempt: 0, finishedAt: new Date(T0 + 3), error: reason, attempts: [] })
         expect(await store.getRun(asked!.id)).toMatchObject({ status: 'cancelled', attempt: 0, error: { code: 'ERR_CANCELLED' } })
-        expect((await store.flush({ ...EMPTY, completions: [completion(back!, back!.token)] })).fenced).toEqual([back!.id])
+        expect((await store.writeBatch({ ...EMPTY, completions: [completion(back!, back!.token)] })).fenced).toEqual([back!.id])
         expect((await claimOne({ now: T0 + 4 })).run).toMatchObject({ id: back!.id, attempt: 1 })
       })
 
@@ -443,7 +443,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         const { run, token } = await claimOne()
         await store.cancelRuns({ ids: [run.id] }, 'stop', T0 + 1)
         expect(await store.retryRun(run.id, T0 + 2)).toBeUndefined()
-        await store.flush({ ...EMPTY, completions: [completion(run, token, { status: 'cancelled', error: { message: 'cancelled', code: 'ERR_CANCELLED', name: 'CancelledError' }, data: undefined })] })
+        await store.writeBatch({ ...EMPTY, completions: [completion(run, token, { status: 'cancelled', error: { message: 'cancelled', code: 'ERR_CANCELLED', name: 'CancelledError' }, data: undefined })] })
         const retried = await store.retryRun(run.id, T0 + 3)
         expect(retried).toMatchObject({ status: 'pending', attempt: 1, attemptBase: 1, cancelRequestedAt: null, cancelReason: null, error: null, finishedAt: null, runAt: new Date(T0 + 3) })
         expect(await store.retryRun(run.id, T0 + 4)).toBeUndefined()
@@ -453,7 +453,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       it('refuses to retry a run whose unique key another active run holds', async () => {
         await store.insertRuns([newRun({ uniqueKey: 'only' })])
         const { run, token } = await claimOne()
-        await store.flush({ ...EMPTY, completions: [completion(run, token, { status: 'failed', data: undefined, error: { message: 'x', code: 'E', name: 'Error' } })] })
+        await store.writeBatch({ ...EMPTY, completions: [completion(run, token, { status: 'failed', data: undefined, error: { message: 'x', code: 'E', name: 'Error' } })] })
         await store.insertRuns([newRun({ uniqueKey: 'only' })])
         await expect(store.retryRun(run.id, T0 + 1)).rejects.toThrow(ConflictError)
       })
@@ -567,7 +567,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect([stored?.contentType, stored?.data.toString()]).toEqual(['text/plain', 'second attempt'])
         expect((await store.listArtifacts(fresh.run.id)).map((a) => a.name)).toEqual(['out.txt'])
         // Once the attempt completed, its token writes nothing either.
-        await store.flush({ ...EMPTY, completions: [completion(fresh.run, fresh.token)] })
+        await store.writeBatch({ ...EMPTY, completions: [completion(fresh.run, fresh.token)] })
         expect(await store.putArtifact({ runId: fresh.run.id, token: fresh.token, name: 'late.txt', contentType: 'text/plain', data: Buffer.from('late'), now: T0 + 400 })).toBe(false)
         expect((await store.listArtifacts(fresh.run.id)).map((a) => a.name)).toEqual(['out.txt'])
       })
@@ -584,7 +584,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect(grandchild.rootId).toBe(root.id)
         await store.insertRuns([newRun({ poolId: child.id, runAt: T0 + 1e6 }), newRun({ poolId: grandchild.id, runAt: T0 + 1e6 })])
         const { run, token } = await claimOne()
-        await store.flush({ ...EMPTY, progress: [{ id: run.id, token, progress: { percent: 50 }, tags: [] }] })
+        await store.writeBatch({ ...EMPTY, progress: [{ id: run.id, token, progress: { percent: 50 }, tags: [] }] })
         expect((await store.poolTree(root.id)).sort()).toEqual([root.id, child.id, grandchild.id].sort())
         expect(await store.poolTree(grandchild.id)).toEqual([grandchild.id])
         expect(await store.poolCounts(root.id)).toMatchObject({ total: 2, pending: 1, running: 1, progressSum: 50 })
@@ -602,7 +602,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         const claimed = await store.claimRuns(claimRequest({ limit: 1, queues: ['b'] }))
         await store.insertRuns([newRun({ queue: 'b' }), newRun({ queue: 'c' })])
         const [done] = await store.claimRuns(claimRequest({ limit: 1, queues: ['c'] }))
-        await store.flush({ ...EMPTY, completions: [completion(done!, done!.token, { finishedAt: T0 + 90_000 })] })
+        await store.writeBatch({ ...EMPTY, completions: [completion(done!, done!.token, { finishedAt: T0 + 90_000 })] })
         const stats = await store.stats(T0)
         expect(stats.statuses).toEqual({ pending: 3, running: 1, waiting: 0, succeeded: 1, failed: 0, cancelled: 0 })
         expect(stats.queues).toEqual([
@@ -632,14 +632,14 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
           ['succeeded', T0 + 150_000],
           ['succeeded', T0 + 10],
         ]
-        await store.flush({
+        await store.writeBatch({
           ...EMPTY,
           completions: outcomes.map(([status, finishedAt], i) =>
             completion(claimed[i]!, claimed[i]!.token, status === 'succeeded' ? { status, finishedAt } : { status, finishedAt, data: undefined, error: { message: 'x', code: 'E', name: 'Error' } }),
           ),
         })
         // One still runs, one waits on a pool, one finished run is deleted.
-        await store.flush({ ...EMPTY, waits: [{ id: claimed[7]!.id, token: claimed[7]!.token, waiting: true }] })
+        await store.writeBatch({ ...EMPTY, waits: [{ id: claimed[7]!.id, token: claimed[7]!.token, waiting: true }] })
         await store.deleteRun(claimed[5]!.id, T0 + 20)
         await store.insertRuns([newRun({ runAt: T0 + 1e9 })])
         const stats = await store.stats(T0)
@@ -713,7 +713,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect(a).toMatchObject({ created: true, run: { fireKey: 's@2026-11-23T12:01:00.000Z' } })
         expect((await store.getRun(first.id))?.fireKey).toBe('s@2026-11-23T12:01:00.000Z')
         const { run, token } = await claimOne()
-        await store.flush({ ...EMPTY, completions: [completion(run, token)] })
+        await store.writeBatch({ ...EMPTY, completions: [completion(run, token)] })
         // Unlike a unique key, a fire key stays taken once its run finished.
         const [again, other] = await store.insertRuns([newRun({ scheduleId: 's', fireKey: 's@2026-11-23T12:01:00.000Z' }), newRun({ scheduleId: 's', fireKey: 's@2026-11-23T12:02:00.000Z' })])
         expect(again).toMatchObject({ created: false, run: { id: first.id, status: 'succeeded' } })
@@ -759,14 +759,14 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         for (let i = 0; i < 3; i++) {
           const { run, token } = await claimOne()
           const lines = [1, 2].map((seq) => ({ runId: run.id, token, seq, time: T0, level: 'info' as const, message: `l${seq}` }))
-          await store.flush({ ...EMPTY, logs: lines })
+          await store.writeBatch({ ...EMPTY, logs: lines })
           expect(await store.putArtifact({ runId: run.id, token, name: 'a.txt', contentType: 'text/plain', data: Buffer.from('x'), now: T0 })).toBe(true)
-          await store.flush({ ...EMPTY, completions: [completion(run, token, { finishedAt: T0 + 10 + i })] })
+          await store.writeBatch({ ...EMPTY, completions: [completion(run, token, { finishedAt: T0 + 10 + i })] })
         }
         const recent = newRun()
         await store.insertRuns([recent])
         const { run: late, token: lateToken } = await claimOne()
-        await store.flush({ ...EMPTY, completions: [completion(late, lateToken, { finishedAt: T0 + 100_000 })] })
+        await store.writeBatch({ ...EMPTY, completions: [completion(late, lateToken, { finishedAt: T0 + 100_000 })] })
 
         // Logs first: lines of runs finished before the cut-off go, the runs stay.
         expect(await store.purgeLogs(T0 + 1000, 3)).toBe(3)
@@ -804,8 +804,8 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         for (let i = 0; i < 3; i++) {
           const { run, token } = await claimOne()
           const lines = run.id === kept.id ? 3 : 2
-          await store.flush({ ...EMPTY, logs: Array.from({ length: lines }, (_, seq) => ({ runId: run.id, token, seq: seq + 1, time: T0, level: 'info' as const, message: `l${seq}` })) })
-          await store.flush({ ...EMPTY, completions: [completion(run, token, { finishedAt: run.id === kept.id ? T0 + 100_000 : T0 + 10 })] })
+          await store.writeBatch({ ...EMPTY, logs: Array.from({ length: lines }, (_, seq) => ({ runId: run.id, token, seq: seq + 1, time: T0, level: 'info' as const, message: `l${seq}` })) })
+          await store.writeBatch({ ...EMPTY, completions: [completion(run, token, { finishedAt: run.id === kept.id ? T0 + 100_000 : T0 + 10 })] })
         }
         await store.insertRuns([newRun({ poolId: busy.id, runAt: T0 + 1e9 })])
         // Runs finished before the run cut-off go with their lines; lines of runs kept count apart.
@@ -832,8 +832,8 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       it('raises the log count of runs whose lines live elsewhere, fenced by token', async () => {
         await store.insertRuns([newRun()])
         const { run, token } = await claimOne()
-        await store.flush({ ...EMPTY, logCounts: [{ id: run.id, token, count: 7 }, { id: run.id, token: 'stale', count: 99 }] })
-        await store.flush({ ...EMPTY, logCounts: [{ id: run.id, token, count: 5 }] })
+        await store.writeBatch({ ...EMPTY, logCounts: [{ id: run.id, token, count: 7 }, { id: run.id, token: 'stale', count: 99 }] })
+        await store.writeBatch({ ...EMPTY, logCounts: [{ id: run.id, token, count: 5 }] })
         expect(await store.getRun(run.id)).toMatchObject({ logCount: 7 })
         expect(await store.getLogs(run.id, 0, 10)).toEqual([])
       })

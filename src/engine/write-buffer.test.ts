@@ -3,12 +3,12 @@
  * in parallel where the store allows, one run's writes kept in order, retries after failures.
  */
 import { describe, expect, it, vi } from 'vitest'
-import type { Completion, FlushOutcome, NewLogLine, Store, WriteBatch } from '../store/types.js'
+import type { Completion, BatchOutcome, NewLogLine, Store, WriteBatch } from '../store/types.js'
 import { WriteBuffer } from './write-buffer.js'
 
 interface Pending {
   readonly batch: WriteBatch
-  resolve(outcome: FlushOutcome): void
+  resolve(outcome: BatchOutcome): void
   reject(error: Error): void
 }
 
@@ -16,7 +16,7 @@ interface Pending {
 function manualStore(): { store: Store; flushes: Pending[] } {
   const flushes: Pending[] = []
   const store = {
-    flush: (batch: WriteBatch) => new Promise<FlushOutcome>((resolve, reject) => flushes.push({ batch, resolve, reject })),
+    writeBatch: (batch: WriteBatch) => new Promise<BatchOutcome>((resolve, reject) => flushes.push({ batch, resolve, reject })),
   } as unknown as Store
   return { store, flushes }
 }

@@ -289,7 +289,7 @@ export class WriteBuffer {
     }
     // Lines for other backends are written first: the store's log count never runs ahead of them.
     const written = external.length === 0 ? Promise.resolve() : appendExternal(external)
-    const flight = written.then(() => this.#store.flush(claim === undefined ? batch : { ...batch, claim })).then(
+    const flight = written.then(() => this.#store.writeBatch(claim === undefined ? batch : { ...batch, claim })).then(
       (outcome) => {
         this.#failures = 0
         this.#mark(runs, -1)

@@ -318,7 +318,7 @@ export interface LogCount {
 }
 
 /** What a batch write did. */
-export interface FlushOutcome {
+export interface BatchOutcome {
   /** The runs claimed when the batch asked for a claim. */
   readonly claimed?: readonly ClaimedRun[]
   /** Ids whose token no longer matched: nothing was written for them. */
@@ -560,7 +560,7 @@ export interface Store {
    */
   claimRuns(request: ClaimRequest): Promise<ClaimedRun[]>
   /** Writes logs, progress, holds, starts, waiting changes, completions and releases, fenced by lease tokens. */
-  flush(batch: WriteBatch): Promise<FlushOutcome>
+  writeBatch(batch: WriteBatch): Promise<BatchOutcome>
   /** Extends the leases a worker holds; reports cancellations requested elsewhere and lost leases. */
   renewLeases(workerId: string, leases: readonly Lease[], leaseUntil: number): Promise<RenewOutcome>
   /**
@@ -676,7 +676,7 @@ export interface Store {
    */
   signal?(message: StoreSignal): Promise<void>
   /**
-   * How many write batches ({@link Store.flush}) a worker may have in flight at once: stores that
+   * How many write batches ({@link Store.writeBatch}) a worker may have in flight at once: stores that
    * write in parallel (PostgreSQL, one connection each) keep more than one core busy. Default 1.
    */
   readonly parallelWrites?: number

@@ -208,7 +208,7 @@ await describePostgres('engines sharing a PostgreSQL schema', ({ admin, newSchem
     const now = Date.now()
     const [claimed] = await dead.claimRuns({ workerId: 'dead-worker', limit: 1, now, leaseUntil: now + 300, tasks: ['work'], queues: undefined, taskCaps: new Map(), queueCaps: new Map() })
     expect(claimed?.id).toBe(run.id)
-    await dead.flush({ logs: [], progress: [], waits: [], completions: [], starts: [{ id: run.id, token: claimed!.token, startedAt: now }] })
+    await dead.writeBatch({ logs: [], progress: [], waits: [], completions: [], starts: [{ id: run.id, token: claimed!.token, startedAt: now }] })
     const rescued = await waitForStatus(other.engine, run.id, 'pending', 5000)
     expect(rescued.attempts).toMatchObject([{ outcome: 'retry', workerId: 'dead-worker', error: { code: 'ERR_WORKER_LOST' } }])
     expect(await other.store.lead()).toBe(true)

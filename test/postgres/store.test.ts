@@ -124,7 +124,7 @@ await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ })
           Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%"${schema}".runs%'`)).rows[0]!.n) >= n
         const renewed = store.renewLeases('w', [low!, high!].map((r) => ({ id: r.id, token: r.token })), T0 + 60_000)
         await until(() => waiting(1), 5000, 'the heartbeat to wait')
-        const flushed = store.flush({ ...EMPTY, holds: [{ id: high!.id, token: high!.token }], completions: [{ id: low!.id, token: low!.token, status: 'succeeded', finishedAt: T0 + 5, error: null, progress: null, tags: [], attempt: { number: 1, workerId: 'w', startedAt: new Date(T0), finishedAt: new Date(T0 + 5), outcome: 'succeeded', error: null } }] })
+        const flushed = store.writeBatch({ ...EMPTY, holds: [{ id: high!.id, token: high!.token }], completions: [{ id: low!.id, token: low!.token, status: 'succeeded', finishedAt: T0 + 5, error: null, progress: null, tags: [], attempt: { number: 1, workerId: 'w', startedAt: new Date(T0), finishedAt: new Date(T0 + 5), outcome: 'succeeded', error: null } }] })
         await until(() => waiting(2), 5000, 'the flush to wait')
         await other.query('COMMIT')
         const [renewal, flush] = await Promise.all([renewed, flushed])
@@ -202,7 +202,7 @@ await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ })
 
         // A retried run wakes workers elsewhere too.
         const [claimed] = await writer.claimRuns(claimRequest({ limit: 1 }))
-        await writer.flush({ ...EMPTY, completions: [failed(claimed!)] })
+        await writer.writeBatch({ ...EMPTY, completions: [failed(claimed!)] })
         const beforeRetry = woken
         expect(await writer.retryRun(claimed!.id, T0 + 10)).toMatchObject({ status: 'pending' })
         await until(() => woken > beforeRetry, 2000, 'the wake-up after a retry')
@@ -282,10 +282,10 @@ await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ })
       try {
         await store.insertRuns(Array.from({ length: 10 }, () => newRun()))
         const [first] = await store.claimRuns(claimRequest({ limit: 1 }))
-        const outcome = await store.flush({ ...EMPTY, completions: [succeeded(first!)], claim: claimRequest({ limit: 5, taskCaps: new Map([['work', 3]]) }) })
+        const outcome = await store.writeBatch({ ...EMPTY, completions: [succeeded(first!)], claim: claimRequest({ limit: 5, taskCaps: new Map([['work', 3]]) }) })
         expect(outcome.fenced).toEqual([])
         expect(outcome.claimed).toHaveLength(3)
-        const fast = await store.flush({ ...EMPTY, claim: claimRequest({ limit: 2 }) })
+        const fast = await store.writeBatch({ ...EMPTY, claim: claimRequest({ limit: 2 }) })
         expect(fast.claimed).toHaveLength(2)
         expect((await store.getRun(first!.id))?.status).toBe('succeeded')
       } finally {
@@ -300,7 +300,7 @@ await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ })
         await store.insertRuns([newRun({ args: '{"s":"a\\u0000b"}', poolId: pool.id })])
         const [run] = await store.claimRuns(claimRequest())
         expect(run?.args).toEqual({ s: 'a\u0000b' })
-        const outcome = await store.flush({
+        const outcome = await store.writeBatch({
           ...EMPTY,
           logs: [{ runId: run!.id, token: run!.token, seq: 1, time: T0, level: 'info', message: 'nul:\u0000:' }],
           progress: [{ id: run!.id, token: run!.token, progress: { percent: 10, message: 'p\u0000' }, tags: ['t\u0000'] }],
@@ -310,7 +310,7 @@ await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ })
         expect(await store.poolCounts(pool.id)).toMatchObject({ total: 1, running: 1, progressSum: 0 })
         expect((await store.listRuns({ tag: 't\u0000' })).total).toBe(1)
         expect((await store.listRuns({ tag: 't' })).total).toBe(0)
-        await store.flush({ ...EMPTY, completions: [succeeded(run!, JSON.stringify('12'))] })
+        await store.writeBatch({ ...EMPTY, completions: [succeeded(run!, JSON.stringify('12'))] })
         expect(await store.getRun(run!.id)).toMatchObject({ status: 'succeeded', data: '12', tags: ['x\u0000'] })
       } finally {
         await store.close()

@@ -48,7 +48,7 @@ import type {
   ClaimRequest,
   ClaimedRun,
   FireOutcome,
-  FlushOutcome,
+  BatchOutcome,
   InsertOptions,
   InsertOutcome,
   Lease,
@@ -140,7 +140,7 @@ interface Fenced {
   readonly token: string
 }
 
-/** One statement of a flush and what to do with its rows. */
+/** One statement of a batch write and what to do with its rows. */
 interface Step {
   readonly text: string
   readonly values: unknown[]
@@ -605,7 +605,7 @@ export class PostgresStore implements Store {
     return claimed
   }
 
-  async flush(batch: WriteBatch): Promise<FlushOutcome> {
+  async writeBatch(batch: WriteBatch): Promise<BatchOutcome> {
     const db = await this.#db()
     const t = this.#t
     const now = Date.now()
@@ -1444,9 +1444,9 @@ function tagsJson(tags: readonly string[]): string {
 }
 
 /**
- * Batches lock their runs in id order (the arrays drive nested-loop joins; a flush of several
+ * Batches lock their runs in id order (the arrays drive nested-loop joins; a batch of several
  * statements locks all its runs first), so two batches over the same runs, say a heartbeat and a
- * flush of one worker, queue on each other instead of deadlocking.
+ * batch of one worker, queue on each other instead of deadlocking.
  */
 function byId(a: Fenced, b: Fenced): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0

@@ -40,7 +40,7 @@ import type {
   ClaimRequest,
   ClaimedRun,
   FireOutcome,
-  FlushOutcome,
+  BatchOutcome,
   InsertOptions,
   InsertOutcome,
   Lease,
@@ -349,7 +349,7 @@ export class SqliteStore implements Store {
     return claimed.map((row) => toClaimedRun(row, params.token))
   }
 
-  async flush(batch: WriteBatch): Promise<FlushOutcome> {
+  async writeBatch(batch: WriteBatch): Promise<BatchOutcome> {
     const fenced = new Set<string>()
     let claimed: ClaimedRun[] | undefined
     this.#write(() => {
