@@ -21,6 +21,8 @@ import {
   type RunEvent,
   type RunState,
 } from '../src/index.js'
+import { rescueExpiredRuns } from '../src/engine/rescuer.js'
+import { TaskRegistry } from '../src/task/registry.js'
 import type { Store, WriteBatch } from '../src/store/types.js'
 
 /** A kind of store the suite runs against. */
@@ -46,7 +48,8 @@ export function severable(store: Store): { store: Store; sever(): void } {
     claimRuns: async () => [],
     renewLeases: async (_worker: string, leases: readonly { id: string }[]) => ({ cancelRequested: [], lost: leases.map((l) => l.id) }),
     putArtifact: async () => false,
-    rescueExpired: async () => [],
+    expiredLeases: async () => [],
+    rescueRuns: async () => [],
     expireOverdue: async () => [],
     saveWorker: async () => undefined,
     removeWorker: async () => undefined,
@@ -490,9 +493,10 @@ export function describeDurable(backend: DurableBackend): void {
       // Another process finds the lease expired (as if this worker had hung), and another worker takes the run.
       const other = open()
       try {
-        const rescued = await other.rescueExpired(Date.now() + 60_000)
+        const rescued = await rescueExpiredRuns(other, new TaskRegistry(), Date.now() + 60_000)
         expect(rescued.map((r) => [r.id, r.status])).toEqual([[run.id, 'pending']])
-        const [claimed] = await other.claimRuns({ workerId: 'elsewhere', limit: 1, now: Date.now() + 60_000, leaseUntil: Date.now() + 120_000, tasks: ['taken'], queues: undefined, taskCaps: new Map(), queueCaps: new Map() })
+        // Past the lost attempt's backoff (the default: at most 1 s for a first retry).
+        const [claimed] = await other.claimRuns({ workerId: 'elsewhere', limit: 1, now: Date.now() + 62_000, leaseUntil: Date.now() + 120_000, tasks: ['taken'], queues: undefined, taskCaps: new Map(), queueCaps: new Map() })
         expect(claimed?.id).toBe(run.id)
         // At its next heartbeat the first worker learns it lost the run.
         await vi.waitFor(() => expect(seen.length).toBeGreaterThanOrEqual(2), { timeout: 3000 })
@@ -1151,6 +1155,38 @@ export function describeDurable(backend: DurableBackend): void {
         expect(events.filter((e) => e.type === 'retrying' || e.type === 'failed').map((e) => [e.runId, e.type])).toEqual([[started[0], maxAttempts === 1 ? 'failed' : 'retrying']])
       })
     }
+
+    it('retries a run whose worker died after its backoff, like any failed attempt, not at once', async () => {
+      const open = backend.database()
+      const starts: number[] = []
+      const flaky = defineTask({
+        key: 'flaky',
+        maxAttempts: 3,
+        backoff: { type: 'fixed', delayMs: 800 },
+        run: (ctx) => {
+          starts.push(Date.now())
+          // The first attempt hangs until its worker goes; the second succeeds.
+          if (ctx.attempt > 1) return 'second'
+          return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)))
+        },
+      })
+      const dying = severable(open())
+      const victim = engineWith({ tasks: [flaky], store: dying.store, leaseMs: 300, onError: () => undefined })
+      const run = await victim.enqueue(flaky, {})
+      await victim.start()
+      await vi.waitFor(() => expect(starts).toHaveLength(1))
+      dying.sever()
+      const survivor = engineWith({ tasks: [flaky], store: open(), leaseMs: 300 })
+      await survivor.start()
+      const done = await waitForStatus(survivor, run.id, 'succeeded')
+      expect(done.attempts.map((a) => [a.number, a.outcome, a.error?.code ?? null])).toEqual([
+        [1, 'retry', 'ERR_WORKER_LOST'],
+        [2, 'succeeded', null],
+      ])
+      // The rescue recorded the lost attempt, then the run waited its 800 ms before the next one.
+      expect(done.attempts[1]!.startedAt.getTime() - done.attempts[0]!.finishedAt.getTime()).toBeGreaterThanOrEqual(800)
+      expect(starts).toHaveLength(2)
+    })
 
     it('never holds runs ahead with prefetch 0', async () => {
       const { started, quick, blocking } = scenario()

@@ -6,7 +6,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ConflictError } from '../src/errors.js'
 import { newId } from '../src/engine/ids.js'
-import type { Attempt, ClaimRequest, ClaimedRun, Completion, NewRun, Store } from '../src/store/types.js'
+import { rescueExpiredRuns } from '../src/engine/rescuer.js'
+import { TaskRegistry } from '../src/task/registry.js'
+import type { Attempt, ClaimRequest, ClaimedRun, Completion, NewRun, Run, Store } from '../src/store/types.js'
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0)
 
@@ -65,6 +67,11 @@ function completion(run: RunRef, token: string, overrides: { [K in keyof Complet
 }
 
 const EMPTY = { logs: [], progress: [], waits: [], completions: [] }
+
+/** The engine's rescue of every lease expired before `now`, deciding with each run's stored backoff. */
+function rescueAll(store: Store, now: number): Promise<Run[]> {
+  return rescueExpiredRuns(store, new TaskRegistry(), now)
+}
 
 export function describeStoreConformance(name: string, open: () => Promise<Store>): void {
   describe(`Store conformance: ${name}`, () => {
@@ -321,15 +328,22 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         const [retryable, spent, cancelling] = await store.claimRuns(claimRequest({ leaseUntil: T0 + 100 }))
         await store.writeBatch({ ...EMPTY, starts: [retryable!, spent!, cancelling!].map((r) => ({ id: r.id, token: r.token, startedAt: T0 })) })
         await store.cancelRuns({ ids: [cancelling!.id] }, 'operator', T0 + 1)
-        expect(await store.rescueExpired(T0 + 100)).toEqual([])
-        const rescued = await store.rescueExpired(T0 + 101)
+        expect(await store.expiredLeases(T0 + 100, 10)).toEqual([])
+        expect((await store.expiredLeases(T0 + 101, 10)).map((r) => [r.id, r.token, r.workerId, r.startedAt, r.cancelRequested])).toEqual([
+          [retryable!.id, retryable!.token, 'worker-a', new Date(T0), false],
+          [spent!.id, spent!.token, 'worker-a', new Date(T0), false],
+          [cancelling!.id, cancelling!.token, 'worker-a', new Date(T0), true],
+        ])
+        const rescued = await rescueAll(store, T0 + 101)
         const byId = new Map(rescued.map((r) => [r.id, r]))
-        expect(byId.get(retryable!.id)).toMatchObject({ status: 'pending', workerId: null, attempts: [{ number: 1, outcome: 'retry', error: { code: 'ERR_WORKER_LOST' } }] })
+        // A lost attempt waits its backoff (fixed 1 s here) like any failed attempt.
+        expect(byId.get(retryable!.id)).toMatchObject({ status: 'pending', workerId: null, runAt: new Date(T0 + 1101), attempts: [{ number: 1, outcome: 'retry', error: { code: 'ERR_WORKER_LOST' } }] })
         expect(byId.get(spent!.id)).toMatchObject({ status: 'failed', finishedAt: new Date(T0 + 101), error: { code: 'ERR_WORKER_LOST', message: expect.stringContaining('worker-a') as string } })
         expect(byId.get(cancelling!.id)).toMatchObject({ status: 'cancelled', error: { code: 'ERR_CANCELLED' } })
         // The dead worker's late writes are fenced.
         expect((await store.writeBatch({ ...EMPTY, completions: [completion(retryable!, retryable!.token)] })).fenced).toEqual([retryable!.id])
-        const again = await claimOne({ now: T0 + 200 })
+        expect(await store.claimRuns(claimRequest({ now: T0 + 1100 }))).toEqual([])
+        const again = await claimOne({ now: T0 + 1101 })
         expect(again.run).toMatchObject({ id: retryable!.id, attempt: 2 })
       })
 
@@ -361,7 +375,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         const [again] = await store.claimRuns(claimRequest({ now: T0 + 50, leaseUntil: T0 + 100 }))
         expect(again).toMatchObject({ id: held!.id, attempt: 2, started: true })
         await store.writeBatch({ ...EMPTY, holds: [{ id: again!.id, token: again!.token }] })
-        const rescued = new Map((await store.rescueExpired(T0 + 101)).map((r) => [r.id, r]))
+        const rescued = new Map((await rescueAll(store, T0 + 101)).map((r) => [r.id, r]))
         expect(rescued.get(started!.id)).toMatchObject({ status: 'failed', error: { code: 'ERR_WORKER_LOST' }, attempts: [{ number: 1, outcome: 'failed', startedAt: new Date(T0 + 1) }] })
         expect(rescued.get(counted!.id)).toMatchObject({ status: 'pending', attempt: 1, error: { code: 'ERR_WORKER_LOST' }, attempts: [{ number: 1, outcome: 'retry', startedAt: new Date(T0) }] })
         expect(rescued.get(unstarted!.id)).toMatchObject({ status: 'pending', attempt: 0, attemptBase: 0, startedAt: null, finishedAt: null, error: null, attempts: [], runAt: new Date(T0), workerId: null })
@@ -369,6 +383,24 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         // Its budget is intact: the next claim is its first attempt again, on its last attempt.
         const next = await store.claimRuns(claimRequest({ now: T0 + 200 }))
         expect(next.find((r) => r.id === unstarted!.id)).toMatchObject({ attempt: 1, attemptBase: 0, maxAttempts: 1, started: false })
+      })
+
+      it('writes rescue decisions fenced by the token read; a cancel requested after the read wins over pending', async () => {
+        await store.insertRuns([newRun(), newRun()])
+        const [renewed, asked] = await store.claimRuns(claimRequest({ leaseUntil: T0 + 100 }))
+        const expired = await store.expiredLeases(T0 + 101, 10)
+        expect(expired.map((r) => r.id)).toEqual([renewed!.id, asked!.id])
+        // Meanwhile: the first worker renewed under a new claim (a stale token now), the second run got a cancel request.
+        await store.cancelRuns({ ids: [asked!.id] }, 'operator', T0 + 102)
+        const lost = { message: 'worker lost', code: 'ERR_WORKER_LOST', name: 'WorkerLostError' }
+        const written = await store.rescueRuns([
+          { id: renewed!.id, token: 'stale', status: 'failed', error: lost, attempt: null, at: T0 + 103 },
+          { id: asked!.id, token: asked!.token, status: 'pending', runAt: T0 + 5000, error: lost, attempt: { ...attempt(asked!, 'retry'), error: lost }, at: T0 + 103 },
+        ])
+        expect(written.map((r) => [r.id, r.status])).toEqual([[asked!.id, 'cancelled']])
+        expect(await store.getRun(asked!.id)).toMatchObject({ status: 'cancelled', finishedAt: new Date(T0 + 103), error: { code: 'ERR_CANCELLED' }, attempts: [{ outcome: 'retry' }] })
+        expect(await store.getRun(renewed!.id)).toMatchObject({ status: 'running', leaseExpiresAt: new Date(T0 + 100) })
+        expect(await store.rescueRuns([])).toEqual([])
       })
 
       it('a run on its last attempt is never counted without a stored start, however often its worker dies first', async () => {
@@ -380,9 +412,9 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
           if (claimed === undefined) break
           // The first claim counts (attempts are left); the second is the last one: no start until stored.
           if (claimed.attempt === 2 && i === 3) await store.writeBatch({ ...EMPTY, starts: [{ id: claimed.id, token: claimed.token, startedAt: now + 1 }] })
-          const [rescued] = await store.rescueExpired(now + 101)
+          const [rescued] = await rescueAll(store, now + 101)
           seen.push(`${claimed.attempt}:${String(claimed.started)}->${rescued!.status}:${rescued!.attempt}`)
-          now += 1000
+          now += 2000 // past the lost attempt's backoff (fixed 1 s)
         }
         expect(seen).toEqual(['1:true->pending:1', '2:false->pending:1', '2:false->pending:1', '2:false->failed:2'])
         const run = (await store.listRuns({})).data[0]!
@@ -556,8 +588,8 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         expect(await store.listArtifacts(stale.run.id)).toEqual([])
         expect(await store.putArtifact({ runId: 'no-such-run', token: stale.token, name: 'out.txt', contentType: 'text/plain', data: Buffer.from('x'), now: T0 })).toBe(false)
         // The worker goes quiet, its run is rescued and claimed again by another worker.
-        expect((await store.rescueExpired(T0 + 101)).map((r) => r.status)).toEqual(['pending'])
-        const fresh = await claimOne({ workerId: 'worker-b', now: T0 + 200 })
+        expect((await rescueAll(store, T0 + 101)).map((r) => r.status)).toEqual(['pending'])
+        const fresh = await claimOne({ workerId: 'worker-b', now: T0 + 2000 })
         expect(fresh.run.id).toBe(stale.run.id)
         expect(await store.putArtifact({ runId: fresh.run.id, token: fresh.token, name: 'out.txt', contentType: 'text/plain', data: Buffer.from('second attempt'), now: T0 + 201 })).toBe(true)
         // The first worker comes back and writes under its old token: nothing changes.

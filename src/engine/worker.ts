@@ -28,6 +28,7 @@ import { attemptsLeftAfter, type Attempt, type ClaimRequest, type ClaimedRun, ty
 import type { RunEvent } from './events.js'
 import { ActiveRun, toRunError, type LogLimits, type PoolOpener, type RunSink } from './execute.js'
 import { newId } from './ids.js'
+import { rescueExpiredRuns } from './rescuer.js'
 import type { LogBackend } from './log-backends.js'
 import { WriteBuffer } from './write-buffer.js'
 
@@ -933,7 +934,7 @@ export class Worker {
       // Where the store elects a leader, only the leader maintains; the others stand by.
       if (this.#engine.store.lead !== undefined && !(await this.#engine.store.lead())) return
       const now = this.#engine.now()
-      const rescued = await this.#engine.store.rescueExpired(now)
+      const rescued = await rescueExpiredRuns(this.#engine.store, this.#engine.registry, now)
       const expired = await this.#engine.store.expireOverdue(now)
       for (const run of [...rescued, ...expired]) {
         const base = { runId: run.id, task: run.task, poolId: run.poolId, time: new Date(now) }

@@ -219,15 +219,6 @@ export function toWorker(row: WorkerRow): WorkerInfo {
   }
 }
 
-/** The error recorded on a run whose worker died. */
-export function workerLostError(workerId: string | null): RunError {
-  return {
-    message: `worker lost: ${workerId ?? 'a worker'} stopped renewing its lease (process died or hung)`,
-    code: 'ERR_WORKER_LOST',
-    name: 'WorkerLostError',
-  }
-}
-
 /** The error recorded on a run that expired before it started. */
 export const EXPIRED_ERROR: RunError = { message: 'expired: not started before its notAfter time', code: 'ERR_EXPIRED', name: 'ExpiredError' }
 

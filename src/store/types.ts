@@ -325,6 +325,44 @@ export interface BatchOutcome {
   readonly fenced: readonly string[]
 }
 
+/** A run whose lease expired, as {@link Store.expiredLeases} reads it. */
+export interface ExpiredRun {
+  readonly id: string
+  readonly token: string
+  readonly task: string
+  readonly queue: string
+  readonly poolId: string | null
+  /** The worker that held it. */
+  readonly workerId: string | null
+  readonly attempt: number
+  readonly attemptBase: number
+  readonly maxAttempts: number
+  readonly backoff: BackoffSpec | null
+  /** When its attempt counted as started; `null`: its handler never ran (see {@link ClaimedRun.started}). */
+  readonly startedAt: Date | null
+  readonly cancelRequested: boolean
+  /** The run's current error (from an earlier attempt), kept when the run goes back unstarted. */
+  readonly error: RunError | null
+}
+
+/** What becomes of an expired run (fenced by the lease token it was read with). */
+export interface RescueWrite {
+  readonly id: string
+  readonly token: string
+  readonly status: 'pending' | 'failed' | 'cancelled'
+  /** For `pending` after a counted attempt: when to try again (its backoff). */
+  readonly runAt?: number
+  readonly error: RunError | null
+  /**
+   * The lost attempt, added to the run's history: its handler may have run, so it counts.
+   * `null` when it never reached its handler: the run goes back as if never claimed (attempt
+   * number taken back, history, `runAt` and, for `pending`, error unchanged).
+   */
+  readonly attempt: Attempt | null
+  /** When the rescue happened (epoch ms). */
+  readonly at: number
+}
+
 /** A lease to renew. */
 export interface Lease {
   readonly id: string
@@ -564,14 +602,17 @@ export interface Store {
   /** Extends the leases a worker holds; reports cancellations requested elsewhere and lost leases. */
   renewLeases(workerId: string, leases: readonly Lease[], leaseUntil: number): Promise<RenewOutcome>
   /**
-   * Runs whose lease expired (their worker died): back to `pending` when attempts are left,
-   * else `failed` with a worker-lost error; `cancelled` when a cancel had been requested. A run
-   * without a start time never reached its handler (held in a buffer, or on its last attempt
-   * with its start not stored yet): it goes back to `pending` as if never claimed (its attempt
-   * number taken back, nothing added to its history, its error kept), or to `cancelled` when a
-   * cancel had been requested. Returned runs show `startedAt: null` exactly in that case.
+   * Runs whose lease expired before `now` (their worker died or hung), oldest lease first, at
+   * most `limit`: what the rescuer needs to decide each one's fate (see {@link rescueRuns}).
    */
-  rescueExpired(now: number): Promise<Run[]>
+  expiredLeases(now: number, limit: number): Promise<ExpiredRun[]>
+  /**
+   * Writes the rescuer's decisions, each fenced by the lease token it read (a run renewed,
+   * rescued or finished since is left alone, and not returned). A cancel requested since the
+   * read wins over a `pending` decision, as it does over a worker's retry. Returns the runs as
+   * written.
+   */
+  rescueRuns(writes: readonly RescueWrite[]): Promise<Run[]>
   /** Pending runs past their `notAfter`: `cancelled` as expired. */
   expireOverdue(now: number): Promise<Run[]>
 

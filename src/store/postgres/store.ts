@@ -22,7 +22,7 @@ import pg from 'pg'
 import { ConflictError, ValidationError, coerceError, describeValue } from '../../errors.js'
 import type { LogEntry } from '../../task/context.js'
 import { ClaimPlan, limitsBind } from '../claim-plan.js'
-import { bucketsFrom, countsFrom, toClaimedRun, withLostWorker, type ClaimRow } from '../shared.js'
+import { EXPIRED_COLUMNS, bucketsFrom, countsFrom, toClaimedRun, toExpiredRun, type ClaimRow, type ExpiredRow } from '../shared.js'
 import { runFromNew, runsFromNew } from '../new-run.js'
 import {
   EXPIRED_ERROR,
@@ -33,7 +33,6 @@ import {
   toPool,
   toRun,
   toWorker,
-  workerLostError,
   type ArtifactRow,
   type LogRow,
   type PoolRow,
@@ -47,6 +46,7 @@ import type {
   CancelOutcome,
   ClaimRequest,
   ClaimedRun,
+  ExpiredRun,
   FireOutcome,
   BatchOutcome,
   InsertOptions,
@@ -56,6 +56,7 @@ import type {
   Pool,
   PoolCounts,
   RenewOutcome,
+  RescueWrite,
   Run,
   RunFilter,
   RunPage,
@@ -865,33 +866,54 @@ export class PostgresStore implements Store {
     return { cancelRequested, lost }
   }
 
-  async rescueExpired(now: number): Promise<Run[]> {
+  async expiredLeases(now: number, limit: number): Promise<ExpiredRun[]> {
     const db = await this.#db()
-    // A run without a start time never reached its handler: it goes back as if never claimed
-    // (see the Store contract). Every expression reads the row as it was before the update.
-    const retried = `(started_at IS NULL OR attempt - attempt_base < max_attempts)`
+    const rows = await this.#query<ExpiredRow>(
+      db,
+      `SELECT ${EXPIRED_COLUMNS} FROM ${this.#t.runs} WHERE status IN ('running', 'waiting') AND lease_expires_at < $1 ORDER BY lease_expires_at LIMIT $2`,
+      [now, limit],
+    )
+    return rows.map(toExpiredRun)
+  }
+
+  async rescueRuns(writes: readonly RescueWrite[]): Promise<Run[]> {
+    if (writes.length === 0) return []
+    const db = await this.#db()
+    const sorted = firstPerKey(writes).sort(byId)
+    // A counted attempt joins the history; one that never reached its handler is taken back, as
+    // if never claimed. A cancel requested since the rescuer read the run wins over `pending`.
     const rows = await this.#query<RunRow>(
       db,
       `WITH up AS (
-         UPDATE ${this.#t.runs} SET
-           status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN ${retried} THEN 'pending' ELSE 'failed' END,
-           error = CASE WHEN cancel_requested_at IS NOT NULL THEN $2::json WHEN started_at IS NULL THEN error ELSE $3::json END,
-           finished_at = CASE WHEN cancel_requested_at IS NULL AND ${retried} THEN NULL ELSE $1::int8 END,
-           run_at = CASE WHEN started_at IS NULL THEN run_at ELSE $1::int8 END,
-           attempt = CASE WHEN started_at IS NULL THEN attempt - 1 ELSE attempt END,
-           attempts = CASE WHEN started_at IS NULL THEN attempts ELSE ${appendAttempt(
-             'attempts',
-             `json_build_object('number', attempt, 'workerId', worker_id, 'startedAt', started_at, 'finishedAt', $1::int8, 'outcome',
-               CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN attempt - attempt_base < max_attempts THEN 'retry' ELSE 'failed' END, 'error', $3::json)::text`,
-           )} END,
-           lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = $1::int8
-         WHERE status IN ('running', 'waiting') AND lease_expires_at < $1::int8
-         RETURNING ${RUN_COLUMNS}
-       ), wake AS MATERIALIZED (SELECT pg_notify($4, $5) FROM up WHERE status = 'pending' LIMIT 1)
-       SELECT up.* FROM up LEFT JOIN wake ON true`,
-      [now, JSON.stringify(cancelledError('worker lost while cancelling')), JSON.stringify(workerLostError(null)), this.schema, this.#instance],
+         UPDATE ${this.#t.runs} r SET
+           status = CASE WHEN w.status = 'pending' AND r.cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE w.status END,
+           error = CASE WHEN w.status = 'pending' AND r.cancel_requested_at IS NOT NULL THEN $9::json
+                        WHEN w.status = 'pending' AND w.attempt IS NULL THEN r.error ELSE w.error::json END,
+           finished_at = CASE WHEN w.status = 'pending' AND r.cancel_requested_at IS NULL THEN NULL ELSE w.at END,
+           run_at = CASE WHEN w.status = 'pending' AND w.attempt IS NOT NULL THEN w.run_at ELSE r.run_at END,
+           attempt = CASE WHEN w.attempt IS NULL THEN r.attempt - 1 ELSE r.attempt END,
+           started_at = CASE WHEN w.attempt IS NULL THEN NULL ELSE r.started_at END,
+           attempts = CASE WHEN w.attempt IS NULL THEN r.attempts ELSE ${appendAttempt('r.attempts', 'w.attempt')} END,
+           lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = w.at
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::int8[]) AS w(id, token, status, run_at, error, attempt, at)
+         WHERE r.id = w.id AND r.lease_token = w.token AND r.status IN ('running', 'waiting')
+         RETURNING r.*
+       ), wake AS MATERIALIZED (SELECT pg_notify($8, $10) FROM up WHERE status = 'pending' LIMIT 1)
+       SELECT ${RUN_COLUMNS} FROM up LEFT JOIN wake ON true`,
+      [
+        sorted.map((w) => w.id),
+        sorted.map((w) => w.token),
+        sorted.map((w) => w.status),
+        sorted.map((w) => w.runAt ?? w.at),
+        sorted.map((w) => jsonOrNull(w.error)),
+        sorted.map((w) => (w.attempt === null ? null : attemptJson(w.attempt))),
+        sorted.map((w) => w.at),
+        this.schema,
+        JSON.stringify(cancelledError('worker lost while cancelling')),
+        this.#instance,
+      ],
     )
-    const runs = rows.map((row) => withLostWorker(toRun(row)))
+    const runs = rows.map(toRun)
     if (runs.some((r) => r.status === 'pending')) this.#notify()
     return runs
   }

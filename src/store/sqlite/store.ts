@@ -14,7 +14,7 @@ import { dirname } from 'node:path'
 import { ConflictError, ValidationError } from '../../errors.js'
 import type { LogEntry } from '../../task/context.js'
 import { ClaimPlan, limitsBind } from '../claim-plan.js'
-import { bucketsFrom, countsFrom, groupRuns, toClaimedRun, withLostWorker, type ClaimRow } from '../shared.js'
+import { EXPIRED_COLUMNS, bucketsFrom, countsFrom, groupRuns, toClaimedRun, toExpiredRun, type ClaimRow, type ExpiredRow } from '../shared.js'
 import { runFromNew, runsFromNew } from '../new-run.js'
 import {
   EXPIRED_ERROR,
@@ -25,7 +25,6 @@ import {
   toPool,
   toRun,
   toWorker,
-  workerLostError,
   type ArtifactRow,
   type LogRow,
   type PoolRow,
@@ -39,6 +38,7 @@ import type {
   CancelOutcome,
   ClaimRequest,
   ClaimedRun,
+  ExpiredRun,
   FireOutcome,
   BatchOutcome,
   InsertOptions,
@@ -48,6 +48,7 @@ import type {
   Pool,
   PoolCounts,
   RenewOutcome,
+  RescueWrite,
   Run,
   RunFilter,
   RunPage,
@@ -466,28 +467,52 @@ export class SqliteStore implements Store {
     return { cancelRequested, lost }
   }
 
-  async rescueExpired(now: number): Promise<Run[]> {
-    const rows = this.#write(
-      () =>
-        this.#stmt(
-          // Every expression reads the row as it was before the update. A run without a start time
-          // never reached its handler: it goes back as if never claimed (see the Store contract).
-          `UPDATE runs SET
-             status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
-                           WHEN started_at IS NULL OR attempt - attempt_base < max_attempts THEN 'pending' ELSE 'failed' END,
-             error = CASE WHEN cancel_requested_at IS NOT NULL THEN @cancelError WHEN started_at IS NULL THEN error ELSE @lostError END,
-             finished_at = CASE WHEN cancel_requested_at IS NULL AND (started_at IS NULL OR attempt - attempt_base < max_attempts) THEN NULL ELSE @now END,
-             run_at = CASE WHEN started_at IS NULL THEN run_at ELSE @now END,
-             attempt = CASE WHEN started_at IS NULL THEN attempt - 1 ELSE attempt END,
-             attempts = CASE WHEN started_at IS NULL THEN attempts ELSE ${APPEND_ATTEMPT(`json_object('number', attempt, 'workerId', worker_id, 'startedAt', started_at,
-               'finishedAt', @now, 'outcome', CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
-                 WHEN attempt - attempt_base < max_attempts THEN 'retry' ELSE 'failed' END, 'error', json(@lostError))`)} END,
-             lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = @now
-           WHERE status IN ('running', 'waiting') AND lease_expires_at < @now
-           RETURNING *`,
-        ).all({ now, lostError: JSON.stringify(workerLostError(null)), cancelError: JSON.stringify(cancelledError('worker lost while cancelling')) }) as RunRow[],
+  async expiredLeases(now: number, limit: number): Promise<ExpiredRun[]> {
+    const rows = this.#stmt(
+      `SELECT ${EXPIRED_COLUMNS} FROM runs INDEXED BY runs_leased
+       WHERE status IN ('running', 'waiting') AND lease_expires_at < ? ORDER BY lease_expires_at LIMIT ?`,
+    ).all(now, limit) as ExpiredRow[]
+    return rows.map(toExpiredRun)
+  }
+
+  async rescueRuns(writes: readonly RescueWrite[]): Promise<Run[]> {
+    if (writes.length === 0) return []
+    // A counted attempt joins the history; one that never reached its handler is taken back, as
+    // if never claimed. A cancel requested since the rescuer read the run wins over `pending`.
+    const rescue = this.#stmt(
+      `UPDATE runs SET
+         status = CASE WHEN @status = 'pending' AND cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE @status END,
+         error = CASE WHEN @status = 'pending' AND cancel_requested_at IS NOT NULL THEN @cancelError
+                      WHEN @status = 'pending' AND @counted = 0 THEN error ELSE @error END,
+         finished_at = CASE WHEN @status = 'pending' AND cancel_requested_at IS NULL THEN NULL ELSE @at END,
+         run_at = CASE WHEN @status = 'pending' AND @counted = 1 THEN @runAt ELSE run_at END,
+         attempt = attempt - 1 + @counted,
+         started_at = CASE WHEN @counted = 1 THEN started_at END,
+         attempts = CASE WHEN @counted = 1 THEN ${APPEND_ATTEMPT('@attempt')} ELSE attempts END,
+         lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = @at
+       WHERE id = @id AND lease_token = @token AND status IN ('running', 'waiting')
+       RETURNING *`,
     )
-    const runs = rows.map((row) => withLostWorker(toRun(row)))
+    const cancelError = JSON.stringify(cancelledError('worker lost while cancelling'))
+    const rows = this.#write(() => {
+      const written: RunRow[] = []
+      for (const w of writes) {
+        const row = rescue.get({
+          status: w.status,
+          error: w.error === null ? null : JSON.stringify(w.error),
+          cancelError,
+          at: w.at,
+          runAt: w.runAt ?? w.at,
+          counted: w.attempt === null ? 0 : 1,
+          attempt: w.attempt === null ? null : attemptJson(w.attempt),
+          id: w.id,
+          token: w.token,
+        }) as RunRow | undefined
+        if (row !== undefined) written.push(row)
+      }
+      return written
+    })
+    const runs = rows.map(toRun)
     if (runs.some((r) => r.status === 'pending')) this.#notify()
     return runs
   }
