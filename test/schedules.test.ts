@@ -50,7 +50,7 @@ describe('defining schedules', () => {
     expect(() => defineSchedule({ id: 'x', cron: '* * * * *', task: report, args: {}, argsBuilder: () => ({}) })).toThrow(/args or argsBuilder, not both/)
     expect(() => defineSchedule({ id: 'x', cron: '* * * * *', task: report, catchUp: -1 })).toThrow(/catchUp must be an integer from 0 to 1000/)
     expect(() => defineSchedule({ id: 'x', cron: '* * * * *', task: report, options: { delayMs: 5 } as never })).toThrow(/options.delayMs is not an option of scheduled runs/)
-    expect(() => defineSchedule({ id: 'x', cron: '* * * * *', task: report, colour: 'red' } as never)).toThrow(/unknown option "colour"/)
+    expect(() => defineSchedule({ id: 'x', cron: '* * * * *', task: report, colour: 'red' } as never)).toThrow('schedule "x": colour: unknown option (known: id, name, description, cron, timezone, task, args, argsBuilder, options, overlap, expireAtNextTick, catchUp, enabled)')
     const ok = defineSchedule({ id: 'reports:daily', cron: '0 6 * * 1-5', timezone: 'Europe/Berlin', task: report })
     expect(ok).toMatchObject({ id: 'reports:daily', name: 'reports:daily', task: 'report', timezone: 'Europe/Berlin', overlap: true, expireAtNextTick: true, catchUp: 0, enabled: true })
   })

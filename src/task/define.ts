@@ -3,6 +3,7 @@
  */
 import { availableParallelism } from 'node:os'
 import { TaskDefinitionError, describeValue } from '../errors.js'
+import { unknownKeyMessage, unknownKeys } from '../options.js'
 import { checkBackoff, type BackoffPolicy } from './backoff.js'
 import type { RunContext, RunError, RunResult } from './context.js'
 import { checkFields, titleCase, type ArgsOf, type Field } from './fields.js'
@@ -45,6 +46,12 @@ export interface TaskRunDefaults {
 }
 
 const RUN_DEFAULT_KEYS: readonly string[] = ['label', 'delayMs', 'notAfterMs', 'createdBy', 'category', 'tags']
+
+/** Every key of {@link TaskOptions}: anything else is a typo and refused. */
+const TASK_OPTION_KEYS: readonly string[] = [
+  'key', 'title', 'category', 'icon', 'description', 'tags', 'dangerous', 'expensive', 'webUrl', 'maxConcurrent', 'fields', 'timeoutMs',
+  'queue', 'priority', 'maxAttempts', 'backoff', 'uniqueKey', 'reuseResultMs', 'defaults', 'run', 'onSuccess', 'onFailure', 'onSettled',
+]
 
 /** What `defineTask` accepts. `Fs` (the fields) drives the type of `ctx.args`. */
 export interface TaskOptions<Fs extends readonly Field[], R> {
@@ -178,6 +185,8 @@ export function defineTask<const Fs extends readonly Field[] = readonly [], R = 
     )
   }
   const where = `task "${key}"`
+  const unknown = unknownKeys(options, TASK_OPTION_KEYS)
+  if (unknown.length > 0) throw new TaskDefinitionError(`${where}: ${unknown.map((u) => unknownKeyMessage('', u, TASK_OPTION_KEYS)).join('; ')}`)
   if (typeof options.run !== 'function') throw new TaskDefinitionError(`${where}: run must be a function, got ${describeValue(options.run)}`)
   for (const hook of ['onSuccess', 'onFailure', 'onSettled'] as const) {
     if (options[hook] !== undefined && typeof options[hook] !== 'function') {

@@ -5,6 +5,7 @@
 import { Cron } from 'croner'
 import cronstrue from 'cronstrue'
 import { TaskDefinitionError, describeValue } from '../errors.js'
+import { unknownKeyMessage, unknownKeys } from '../options.js'
 import type { AnyTask, Task } from './define.js'
 import { isTask } from './define.js'
 import type { ArgsInput } from './fields.js'
@@ -88,7 +89,7 @@ export interface Schedule {
 
 const SCHEDULE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/
 const RUN_OPTION_KEYS = new Set(['label', 'queue', 'priority', 'maxAttempts', 'timeoutMs', 'tags'])
-const OPTION_KEYS = new Set(['id', 'name', 'description', 'cron', 'timezone', 'task', 'args', 'argsBuilder', 'options', 'overlap', 'expireAtNextTick', 'catchUp', 'enabled'])
+const OPTION_KEYS: readonly string[] = ['id', 'name', 'description', 'cron', 'timezone', 'task', 'args', 'argsBuilder', 'options', 'overlap', 'expireAtNextTick', 'catchUp', 'enabled']
 
 /** Whether `value` names a time zone this runtime knows (IANA names, `UTC`). */
 export function isTimeZone(value: unknown): value is string {
@@ -122,9 +123,8 @@ export function defineSchedule<A = Record<string, unknown>>(options: ScheduleOpt
     throw new TaskDefinitionError(`invalid schedule id ${describeValue(id)}: use letters, digits, ".", "_", "-" and ":", starting with a letter or digit (at most 100)`)
   }
   const where = `schedule "${id}"`
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) throw new TaskDefinitionError(`${where}: unknown option "${key}" (known: ${[...OPTION_KEYS].join(', ')})`)
-  }
+  const unknown = unknownKeys(options, OPTION_KEYS)
+  if (unknown.length > 0) throw new TaskDefinitionError(`${where}: ${unknown.map((u) => unknownKeyMessage('', u, OPTION_KEYS)).join('; ')}`)
   for (const prop of ['name', 'description'] as const) {
     if (options[prop] !== undefined && typeof options[prop] !== 'string') throw new TaskDefinitionError(`${where}: ${prop} must be a string, got ${describeValue(options[prop])}`)
   }
