@@ -5,18 +5,46 @@
  * retries, and {@link CancelledError} to end a run as cancelled.
  */
 
-/** Stable codes of the engine's errors. */
-export type ErrorCode =
-  | 'ERR_VALIDATION'
-  | 'ERR_TASK_DEFINITION'
-  | 'ERR_NOT_FOUND'
-  | 'ERR_CONFLICT'
-  | 'ERR_FORBIDDEN'
-  | 'ERR_CANCELLED'
-  | 'ERR_TIMEOUT'
-  | 'ERR_UNRECOVERABLE'
-  | 'ERR_RETRY_LATER'
-  | 'ERR_HANDLER'
+/**
+ * Every stable error code, with the HTTP status the API answers it with (`null` for the codes a
+ * run ends with, which are data, not answers) and what it means. Run errors (`RunError.code`)
+ * use the run codes; a handler's own error keeps its own string `code`, else `ERR_HANDLER`. The
+ * HTTP API answers `{ error: { code, message, fields? } }`.
+ */
+export const ERROR_CATALOG = {
+  // Input and definitions.
+  ERR_VALIDATION: { status: 400, meaning: 'input did not match what was expected; `fields` lists every problem' },
+  ERR_TASK_DEFINITION: { status: 400, meaning: 'a task or schedule definition is malformed' },
+  ERR_MALFORMED_JSON: { status: 400, meaning: 'a request body is not valid JSON (or not UTF-8)' },
+  ERR_BODY_CONSUMED: { status: 500, meaning: 'a host application read the request body before taskengine got it' },
+  ERR_PAYLOAD_TOO_LARGE: { status: 413, meaning: 'a request body is larger than maxBodyBytes' },
+  ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'a request body is of a content type the route does not take' },
+  ERR_NOT_ACCEPTABLE: { status: 406, meaning: 'no output format the request accepts' },
+  // Who may do what.
+  ERR_UNAUTHENTICATED: { status: 401, meaning: 'credentials are required' },
+  ERR_FORBIDDEN: { status: 403, meaning: 'the caller may not do this' },
+  ERR_HOST_NOT_ALLOWED: { status: 403, meaning: 'the request names a host this server does not answer (DNS rebinding guard)' },
+  ERR_ORIGIN_NOT_ALLOWED: { status: 403, meaning: 'a browser page of another origin tried to change something' },
+  ERR_TICKET: { status: 403, meaning: 'a start ticket of the admin UI is missing, used or expired (the live task socket closes with 4003)' },
+  ERR_CONFIRMATION_REQUIRED: { status: 403, meaning: 'a dangerous task was started without confirmation (the live task socket closes with 4003)' },
+  // State.
+  ERR_NOT_FOUND: { status: 404, meaning: 'a task, run, schedule or other named thing does not exist' },
+  ERR_CONFLICT: { status: 409, meaning: 'the request conflicts with the current state' },
+  ERR_INTERNAL: { status: 500, meaning: 'an unexpected error on the server (logged there, never shown)' },
+  // How runs end.
+  ERR_HANDLER: { status: null, meaning: 'a handler threw an error without a code of its own' },
+  ERR_CANCELLED: { status: null, meaning: 'the run was cancelled' },
+  ERR_TIMEOUT: { status: null, meaning: 'the attempt ran past its timeoutMs' },
+  ERR_UNRECOVERABLE: { status: null, meaning: 'the handler asked not to be retried' },
+  ERR_RETRY_LATER: { status: null, meaning: 'the handler asked to be tried again later (the attempt does not count)' },
+  ERR_SHUTDOWN: { status: null, meaning: 'the engine or worker shut down during the attempt (after its grace period)' },
+  ERR_LEASE_LOST: { status: null, meaning: 'the worker lost the run to a rescue, retry or delete elsewhere; it writes nothing more' },
+  ERR_WORKER_LOST: { status: null, meaning: 'the worker holding the run died or hung (its lease expired)' },
+  ERR_EXPIRED: { status: null, meaning: 'the run did not start before its notAfter time' },
+} as const satisfies Readonly<Record<string, { readonly status: number | null; readonly meaning: string }>>
+
+/** Stable codes of the engine's errors (see {@link ERROR_CATALOG}). */
+export type ErrorCode = keyof typeof ERROR_CATALOG
 
 /** Base class of every error the engine raises deliberately. */
 export class TaskEngineError extends Error {
@@ -47,37 +75,37 @@ export class ValidationError extends TaskEngineError {
   /** Every problem found, in field order. */
   readonly fields: readonly FieldIssue[]
 
-  constructor(message: string, fields: readonly FieldIssue[] = []) {
-    super('ERR_VALIDATION', fields.length > 0 ? `${message}: ${fields.map((f) => f.message).join('; ')}` : message)
+  constructor(message: string, fields: readonly FieldIssue[] = [], options?: ErrorOptions) {
+    super('ERR_VALIDATION', fields.length > 0 ? `${message}: ${fields.map((f) => f.message).join('; ')}` : message, options)
     this.fields = fields
   }
 }
 
 /** A task definition is malformed (bad key, bad field, bad default). Raised by `defineTask`/`register`. */
 export class TaskDefinitionError extends TaskEngineError {
-  constructor(message: string) {
-    super('ERR_TASK_DEFINITION', message)
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_TASK_DEFINITION', message, options)
   }
 }
 
 /** A task, run or other named thing does not exist. */
 export class NotFoundError extends TaskEngineError {
-  constructor(message: string) {
-    super('ERR_NOT_FOUND', message)
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_NOT_FOUND', message, options)
   }
 }
 
 /** The request conflicts with current state: a duplicate key, an invalid status transition. */
 export class ConflictError extends TaskEngineError {
-  constructor(message: string) {
-    super('ERR_CONFLICT', message)
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_CONFLICT', message, options)
   }
 }
 
 /** The caller may not do this. */
 export class ForbiddenError extends TaskEngineError {
-  constructor(message: string) {
-    super('ERR_FORBIDDEN', message)
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_FORBIDDEN', message, options)
   }
 }
 
@@ -119,8 +147,8 @@ export class TimeoutError extends TaskEngineError {
   /** The limit that was exceeded, in milliseconds. */
   readonly timeoutMs: number
 
-  constructor(timeoutMs: number) {
-    super('ERR_TIMEOUT', `timed out after ${timeoutMs} ms`)
+  constructor(timeoutMs: number, options?: ErrorOptions) {
+    super('ERR_TIMEOUT', `timed out after ${timeoutMs} ms`, options)
     this.timeoutMs = timeoutMs
   }
 }
@@ -137,8 +165,8 @@ export class RetryLaterError extends TaskEngineError {
   /** How long to wait before the next attempt, in milliseconds. */
   readonly delayMs: number
 
-  constructor(delayMs: number, message = `retry requested in ${delayMs} ms`) {
-    super('ERR_RETRY_LATER', message)
+  constructor(delayMs: number, message = `retry requested in ${delayMs} ms`, options?: ErrorOptions) {
+    super('ERR_RETRY_LATER', message, options)
     this.delayMs = delayMs
   }
 }
