@@ -21,7 +21,7 @@ import {
   type RunEvent,
   type RunState,
 } from '../src/index.js'
-import { rescueExpiredRuns } from '../src/engine/rescuer.js'
+import { rescueExpiredRuns } from '../src/engine/durable/rescuer.js'
 import { TaskRegistry } from '../src/task/registry.js'
 import type { Store, WriteBatch } from '../src/store/types.js'
 

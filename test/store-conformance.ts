@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ConflictError } from '../src/errors.js'
 import { newId } from '../src/engine/ids.js'
-import { rescueExpiredRuns } from '../src/engine/rescuer.js'
+import { rescueExpiredRuns } from '../src/engine/durable/rescuer.js'
 import { TaskRegistry } from '../src/task/registry.js'
 import type { Attempt, ClaimRequest, ClaimedRun, Completion, NewRun, Run, Store } from '../src/store/types.js'
 

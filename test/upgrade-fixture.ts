@@ -5,7 +5,7 @@
  * time from the claim).
  */
 import { expect } from 'vitest'
-import { rescueExpiredRuns } from '../src/engine/rescuer.js'
+import { rescueExpiredRuns } from '../src/engine/durable/rescuer.js'
 import { TaskRegistry } from '../src/task/registry.js'
 import type { Store } from '../src/store/types.js'
 

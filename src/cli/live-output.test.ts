@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { RunEvent } from '../engine/events.js'
+import type { RunEvent } from '../engine/events/run-events.js'
 import type { RunResult } from '../task/context.js'
 import { LiveOutput, describeProgress, formatDuration } from './live-output.js'
 

@@ -2,7 +2,7 @@
  * Live view of a run on a terminal: log lines as they are written and a progress bar (redrawn
  * in place on a TTY; a progress line on change otherwise), then a one-line summary.
  */
-import type { RunEvent } from '../engine/events.js'
+import type { RunEvent } from '../engine/events/run-events.js'
 import type { LogEntry, Progress, RunResult } from '../task/context.js'
 
 /** Where and how to write. */

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { CancelledError, NotFoundError, UnrecoverableError, ValidationError } from '../errors.js'
 import { defineTask } from '../task/define.js'
-import type { RunEvent } from './events.js'
+import type { RunEvent } from './events/run-events.js'
 import { createEngine } from '../create-engine.js'
 
 afterEach(() => {

@@ -25,17 +25,18 @@ import {
   type ThroughputBucket,
   type WorkerInfo,
 } from '../store/types.js'
-import { checkEnqueueOptions, enqueueOptionIssues, hashArgs, newRunRow, newRunRows, type EnqueueOptions } from './enqueue.js'
-import { EventBus, deliver, type RunEvent, type RunEventFilter, type RunEventListener } from './events.js'
-import { RunTracker, executeRun, type LogLimits, type PoolOpener, type RunSpec } from './execute.js'
+import { checkEnqueueOptions, enqueueOptionIssues, hashArgs, newRunRow, newRunRows, type EnqueueOptions } from './durable/enqueue.js'
+import { EventBus, deliver } from './events/bus.js'
+import type { RunEvent, RunEventFilter, RunEventListener } from './events/run-events.js'
+import { RunTracker, executeRun, type LogLimits, type PoolOpener, type RunSpec } from './execute/active-run.js'
 import { newId } from './ids.js'
-import { STORE_LOG_BACKEND, checkLogBackend, type LogBackend, type LogBackendInfo } from './log-backends.js'
-import { PoolHandle, poolStatus, type PoolEngine } from './pool.js'
-import { retentionSchedule, retentionTask, type RetentionOptions } from './retention.js'
-import { RunBatch } from './run-batch.js'
-import { ScheduleRegistry, Scheduler, fireKeyOf, type ScheduleInfo } from './scheduler.js'
-import { SETTING_KEYS, checkSettingsPatch, defaultSettings, describeSettings, mergeSettings, type SettingInfo, type Settings } from './settings.js'
-import { Worker, type WorkerOptions } from './worker.js'
+import { STORE_LOG_BACKEND, checkLogBackend, type LogBackend, type LogBackendInfo } from './settings/log-backends.js'
+import { PoolHandle, poolStatus, type PoolEngine } from './durable/pool.js'
+import { retentionSchedule, retentionTask, type RetentionOptions } from './settings/retention.js'
+import { RunBatch } from './in-process/run-batch.js'
+import { ScheduleRegistry, Scheduler, fireKeyOf, type ScheduleInfo } from './schedules/scheduler.js'
+import { SETTING_KEYS, checkSettingsPatch, defaultSettings, describeSettings, mergeSettings, type SettingInfo, type Settings } from './settings/settings.js'
+import { Worker, type WorkerOptions } from './durable/worker.js'
 
 /** Options of {@link createEngine}. */
 export interface EngineOptions {

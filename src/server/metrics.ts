@@ -8,7 +8,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Engine } from '../engine/engine.js'
-import type { RunEvent } from '../engine/events.js'
+import type { RunEvent } from '../engine/events/run-events.js'
 import type { StoreStats } from '../store/types.js'
 
 /** The metrics of one engine in this process, on a registry of their own (`registry.metrics()` is the scrape). */

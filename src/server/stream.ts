@@ -26,7 +26,7 @@
 import { randomUUID } from 'node:crypto'
 import type { WSContext } from 'hono/ws'
 import type { Engine } from '../engine/engine.js'
-import type { RunEvent } from '../engine/events.js'
+import type { RunEvent } from '../engine/events/run-events.js'
 import { ValidationError, describeValue } from '../errors.js'
 
 /** An event with its position in the server's stream. */

@@ -3,7 +3,7 @@
  */
 import type { Command, Option } from 'commander'
 import { Engine } from '../../engine/engine.js'
-import type { EnqueueOptions } from '../../engine/enqueue.js'
+import type { EnqueueOptions } from '../../engine/durable/enqueue.js'
 import { ValidationError, describeValue } from '../../errors.js'
 import type { ReservedOption } from '../field-argv.js'
 import { EXIT, cliUser, type CliIo } from '../io.js'

@@ -6,7 +6,7 @@
 import type { Command, Option } from 'commander'
 import { Engine } from '../../engine/engine.js'
 import { NotFoundError, ValidationError, describeValue } from '../../errors.js'
-import type { ScheduleInfo } from '../../engine/scheduler.js'
+import type { ScheduleInfo } from '../../engine/schedules/scheduler.js'
 import { EXIT, cliUser, renderTable, type CliIo } from '../io.js'
 import { loadTasks } from '../load-tasks.js'
 import { openStore } from '../store-option.js'

@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander'
 import { resolve } from 'node:path'
 import { Engine } from '../../engine/engine.js'
-import { filesLogBackend } from '../../engine/log-backends.js'
+import { filesLogBackend } from '../../engine/settings/log-backends.js'
 import { ValidationError } from '../../errors.js'
 import { serve } from '../../server/serve.js'
 import { listenFailure } from '../failures.js'

@@ -2,7 +2,7 @@
  * Runs are executions: enqueue, list, read, steer.
  */
 import { Hono } from 'hono'
-import { checkEnqueueOptions, type EnqueueOptions } from '../../engine/enqueue.js'
+import { checkEnqueueOptions, type EnqueueOptions } from '../../engine/durable/enqueue.js'
 import { ValidationError, describeValue } from '../../errors.js'
 import { parseArgs } from '../../task/fields.js'
 import { RUN_STATES, type Run, type RunFilter, type RunState } from '../../store/types.js'

@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono'
 import { ValidationError, describeValue } from '../../errors.js'
-import type { ScheduleInfo } from '../../engine/scheduler.js'
+import type { ScheduleInfo } from '../../engine/schedules/scheduler.js'
 import { RUN_STATES, type Run, type RunState } from '../../store/types.js'
 import { QueryReader, checkQuery, jsonBody, readScope, requirePermission, scheduleForCaller, type RouteDeps, type ServerEnv } from '../context.js'
 import { respond } from '../formats.js'

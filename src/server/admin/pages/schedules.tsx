@@ -2,9 +2,9 @@
  * Schedules (cron definitions with their state: on/off switch, next and last run, trigger now,
  * history) and settings (a form built from the settings' own descriptions).
  */
-import type { ScheduleInfo } from '../../../engine/scheduler.js'
-import type { SettingInfo } from '../../../engine/settings.js'
-import type { LogBackendInfo } from '../../../engine/log-backends.js'
+import type { ScheduleInfo } from '../../../engine/schedules/scheduler.js'
+import type { SettingInfo } from '../../../engine/settings/settings.js'
+import type { LogBackendInfo } from '../../../engine/settings/log-backends.js'
 import type { RunPage } from '../../../store/types.js'
 import type { FieldIssue } from '../../../errors.js'
 import { Layout, type PageContext } from '../layout.js'

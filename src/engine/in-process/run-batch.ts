@@ -3,8 +3,8 @@
  * input order, or iterate it with `for await` to take results in completion order as they
  * finish. Both views see every result.
  */
-import { coerceError } from '../errors.js'
-import type { RunResult } from '../task/context.js'
+import { coerceError } from '../../errors.js'
+import type { RunResult } from '../../task/context.js'
 
 /** Starts one item (by input index) and resolves to its result; must not reject. */
 export type BatchItemRunner<R> = (index: number) => Promise<RunResult<R>>

@@ -2,7 +2,7 @@
  * Runtime settings: values operators change while the engine runs (from the API, the admin UI or
  * code), stored in the store so every process sharing it uses the same ones.
  */
-import { ValidationError, describeValue, type FieldIssue } from '../errors.js'
+import { ValidationError, describeValue, type FieldIssue } from '../../errors.js'
 
 /** The settings and their current values. */
 export interface Settings {

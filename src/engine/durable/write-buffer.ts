@@ -14,9 +14,9 @@
  * runs again only the runs it was executing, those whose completion was being written, and those
  * finished within that bound.
  */
-import { coerceError } from '../errors.js'
-import type { ClaimRequest, ClaimedRun, Completion, HoldWrite, LogCount, NewLogLine, ProgressWrite, ReleaseWrite, StartWrite, Store, WaitWrite } from '../store/types.js'
-import type { LogBackend } from './log-backends.js'
+import { coerceError } from '../../errors.js'
+import type { ClaimRequest, ClaimedRun, Completion, HoldWrite, LogCount, NewLogLine, ProgressWrite, ReleaseWrite, StartWrite, Store, WaitWrite } from '../../store/types.js'
+import type { LogBackend } from '../settings/log-backends.js'
 
 /**
  * Lets the worker claim in the same transaction that writes completions: the slots those

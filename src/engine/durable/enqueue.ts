@@ -2,11 +2,11 @@
  * Enqueue options: checking them and turning validated arguments into rows to store.
  */
 import { createHash } from 'node:crypto'
-import { ValidationError, describeValue, type FieldIssue } from '../errors.js'
-import { checkBackoff, type BackoffSpec } from '../task/backoff.js'
-import { checkQueueName, type AnyTask } from '../task/define.js'
-import type { NewRun, RunCategory } from '../store/types.js'
-import { newId } from './ids.js'
+import { ValidationError, describeValue, type FieldIssue } from '../../errors.js'
+import { checkBackoff, type BackoffSpec } from '../../task/backoff.js'
+import { checkQueueName, type AnyTask } from '../../task/define.js'
+import type { NewRun, RunCategory } from '../../store/types.js'
+import { newId } from '../ids.js'
 
 /**
  * Options of `engine.enqueue` / `enqueueMany`. Task definitions give defaults for queue,

@@ -13,9 +13,9 @@
  * counts as on time while it is late by at most a tenth of the time to the next tick (at least
  * a second, at most a minute): timers that fire late on a busy process still fire their tick.
  */
-import { ConflictError, NotFoundError, TaskDefinitionError, coerceError } from '../errors.js'
-import type { Schedule } from '../task/schedule.js'
-import type { NewRun, Run, ScheduleState, Store } from '../store/types.js'
+import { ConflictError, NotFoundError, TaskDefinitionError, coerceError } from '../../errors.js'
+import type { Schedule } from '../../task/schedule.js'
+import type { NewRun, Run, ScheduleState, Store } from '../../store/types.js'
 
 /**
  * How late a tick may fire and still count as on time: a tenth of the time to the next tick,

@@ -2,8 +2,8 @@
  * Run events: every change of a run as it happens. Sync runs deliver them to `onEvent` and to
  * engine subscribers; the server's live views build on them.
  */
-import type { LogEntry, Progress, RunError, RunResult } from '../task/context.js'
-import type { Run } from '../store/types.js'
+import type { LogEntry, Progress, RunError, RunResult } from '../../task/context.js'
+import type { Run } from '../../store/types.js'
 
 interface EventBase {
   readonly runId: string
@@ -122,52 +122,4 @@ export interface RunEventFilter {
   readonly task?: string
   /** Only events of runs in this pool (durable runs; the pool id is read from the event's run context). */
   readonly poolId?: string
-}
-
-interface Subscription {
-  readonly listener: RunEventListener
-  readonly filter: RunEventFilter | undefined
-}
-
-/** Fan-out of run events to subscribers. A throwing listener is reported and does not disturb others. */
-export class EventBus {
-  readonly #subs = new Set<Subscription>()
-  readonly #onListenerError: (error: unknown) => void
-
-  constructor(onListenerError: (error: unknown) => void) {
-    this.#onListenerError = onListenerError
-  }
-
-  /** Whether anyone listens (callers skip building events otherwise). */
-  get active(): boolean {
-    return this.#subs.size > 0
-  }
-
-  subscribe(listener: RunEventListener, filter?: RunEventFilter): () => void {
-    const sub: Subscription = { listener, filter }
-    this.#subs.add(sub)
-    return () => {
-      this.#subs.delete(sub)
-    }
-  }
-
-  emit(event: RunEvent): void {
-    for (const { listener, filter } of this.#subs) {
-      if (filter !== undefined) {
-        if (filter.runId !== undefined && filter.runId !== event.runId) continue
-        if (filter.task !== undefined && filter.task !== event.task) continue
-        if (filter.poolId !== undefined && filter.poolId !== event.poolId) continue
-      }
-      deliver(listener, event, this.#onListenerError)
-    }
-  }
-}
-
-/** Calls a listener, routing a throw to `onError` so one bad listener cannot break a run. */
-export function deliver(listener: RunEventListener, event: RunEvent, onError: (error: unknown) => void): void {
-  try {
-    listener(event)
-  } catch (error) {
-    onError(error)
-  }
 }

@@ -3,7 +3,7 @@
  * in parallel where the store allows, one run's writes kept in order, retries after failures.
  */
 import { describe, expect, it, vi } from 'vitest'
-import type { Completion, BatchOutcome, NewLogLine, Store, WriteBatch } from '../store/types.js'
+import type { Completion, BatchOutcome, NewLogLine, Store, WriteBatch } from '../../store/types.js'
 import { WriteBuffer } from './write-buffer.js'
 
 interface Pending {

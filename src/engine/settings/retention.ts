@@ -4,10 +4,10 @@
  * old is "old" comes from the `runRetentionDays` and `logRetentionDays` settings (0 keeps
  * everything). Progress reports the share deleted so far of what there was to delete.
  */
-import { ValidationError, describeValue } from '../errors.js'
-import { defineTask, type Task } from '../task/define.js'
-import { defineSchedule, type Schedule } from '../task/schedule.js'
-import type { Store } from '../store/types.js'
+import { ValidationError, describeValue } from '../../errors.js'
+import { defineTask, type Task } from '../../task/define.js'
+import { defineSchedule, type Schedule } from '../../task/schedule.js'
+import type { Store } from '../../store/types.js'
 import type { LogBackend } from './log-backends.js'
 import type { Settings } from './settings.js'
 

@@ -9,8 +9,8 @@
  *   sealed).
  */
 import { format } from 'node:util'
-import { CancelledError, ShutdownError, TimeoutError, ValidationError, coerceError, describeValue } from '../errors.js'
-import type { AnyTask } from '../task/define.js'
+import { CancelledError, ShutdownError, TimeoutError, ValidationError, coerceError, describeValue } from '../../errors.js'
+import type { AnyTask } from '../../task/define.js'
 import type {
   LogEntry,
   LogFunction,
@@ -24,9 +24,9 @@ import type {
   RunPool,
   RunResult,
   RunStatus,
-} from '../task/context.js'
-import type { RunEvent } from './events.js'
-import { MAX_MEDIA_TYPE_LENGTH, isMediaType } from './media-type.js'
+} from '../../task/context.js'
+import type { RunEvent } from '../events/run-events.js'
+import { MAX_MEDIA_TYPE_LENGTH, isMediaType } from '../media-type.js'
 
 /** Limits on what one in-process run keeps in memory. */
 export interface LogLimits {

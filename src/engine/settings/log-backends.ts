@@ -6,8 +6,8 @@
  */
 import { appendFile, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ValidationError, describeValue } from '../errors.js'
-import type { LogEntry, LogLevel } from '../task/context.js'
+import { ValidationError, describeValue } from '../../errors.js'
+import type { LogEntry, LogLevel } from '../../task/context.js'
 
 /** One log line to keep. */
 export interface LogLine {

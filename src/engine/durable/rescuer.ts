@@ -9,11 +9,11 @@
  *   (a handler that crashes its process does not hop from worker to worker at once);
  * - the last attempt lost ends it `failed`.
  */
-import { backoffDelay, DEFAULT_BACKOFF } from '../task/backoff.js'
-import type { RunError } from '../task/context.js'
-import type { AnyTask } from '../task/define.js'
-import type { TaskRegistry } from '../task/registry.js'
-import { attemptsLeftAfter, type ExpiredRun, type RescueWrite, type Run, type Store } from '../store/types.js'
+import { backoffDelay, DEFAULT_BACKOFF } from '../../task/backoff.js'
+import type { RunError } from '../../task/context.js'
+import type { AnyTask } from '../../task/define.js'
+import type { TaskRegistry } from '../../task/registry.js'
+import { attemptsLeftAfter, type ExpiredRun, type RescueWrite, type Run, type Store } from '../../store/types.js'
 
 /** How many expired leases one maintenance pass reads and writes at a time. */
 const RESCUE_PAGE = 500

@@ -6,13 +6,13 @@
  * handler tells the worker (through `onWait`), which lends the handler's slot to other runs, so
  * a parent waiting on its children completes even at concurrency 1.
  */
-import { coerceError } from '../errors.js'
-import type { PoolOptions, PoolStatus, QueuedRun, RunPool } from '../task/context.js'
-import type { AnyTask } from '../task/define.js'
-import type { ArgsInput } from '../task/fields.js'
-import type { Pool, PoolCounts, Run } from '../store/types.js'
+import { coerceError } from '../../errors.js'
+import type { PoolOptions, PoolStatus, QueuedRun, RunPool } from '../../task/context.js'
+import type { AnyTask } from '../../task/define.js'
+import type { ArgsInput } from '../../task/fields.js'
+import type { Pool, PoolCounts, Run } from '../../store/types.js'
 import type { EnqueueOptions } from './enqueue.js'
-import { newId } from './ids.js'
+import { newId } from '../ids.js'
 
 /** What a pool needs from the engine. */
 export interface PoolEngine {

@@ -2,8 +2,8 @@
  * The rescuer's decision for a run whose worker died: pure, one case per state the run can be in.
  */
 import { describe, expect, it } from 'vitest'
-import { defineTask } from '../task/define.js'
-import type { ExpiredRun } from '../store/types.js'
+import { defineTask } from '../../task/define.js'
+import type { ExpiredRun } from '../../store/types.js'
 import { decideRescue } from './rescuer.js'
 
 const NOW = Date.UTC(2026, 11, 6, 12, 0, 0)
