@@ -20,13 +20,13 @@ export type {
 } from './task/fields.js'
 export { defineSchedule, isSchedule, isTimeZone } from './task/schedule.js'
 export type { Schedule, ScheduleOptions, ScheduleRunOptions, ScheduleTick } from './task/schedule.js'
-export type { ScheduleInfo } from './engine/scheduler.js'
-export { SETTING_KEYS } from './engine/settings.js'
-export type { SettingInfo, SettingKey, Settings } from './engine/settings.js'
-export { filesLogBackend, STORE_LOG_BACKEND } from './engine/log-backends.js'
-export type { LogBackend, LogBackendInfo, LogLine } from './engine/log-backends.js'
-export { RETENTION_ID } from './engine/retention.js'
-export type { RetentionOptions, RetentionReport } from './engine/retention.js'
+export type { ScheduleInfo } from './engine/schedules/scheduler.js'
+export { SETTING_KEYS } from './engine/settings/settings.js'
+export type { SettingInfo, SettingKey, Settings } from './engine/settings/settings.js'
+export { filesLogBackend, STORE_LOG_BACKEND } from './engine/settings/log-backends.js'
+export type { LogBackend, LogBackendInfo, LogLine } from './engine/settings/log-backends.js'
+export { RETENTION_ID } from './engine/settings/retention.js'
+export type { RetentionOptions, RetentionReport } from './engine/settings/retention.js'
 export { fieldInfo, taskInfo } from './task/describe.js'
 export type { FieldInfo, TaskInfo } from './task/describe.js'
 export { TaskRegistry } from './task/registry.js'
@@ -51,9 +51,9 @@ export type {
 export { Engine, resolveConcurrency, DEFAULT_LABEL } from './engine/engine.js'
 export type { ArgsInputOf, EngineOptions, PoolReport, RunAllOptions, RunOptions, StopOptions } from './engine/engine.js'
 export { createEngine } from './create-engine.js'
-export type { EnqueueOptions } from './engine/enqueue.js'
-export type { QueueSelection, WorkerOptions } from './engine/worker.js'
-export { PoolHandle } from './engine/pool.js'
+export type { EnqueueOptions } from './engine/durable/enqueue.js'
+export type { QueueSelection, WorkerOptions } from './engine/durable/worker.js'
+export { PoolHandle } from './engine/durable/pool.js'
 export { DEFAULT_BACKOFF, backoffDelay } from './task/backoff.js'
 export type { BackoffFunction, BackoffPolicy, BackoffSpec } from './task/backoff.js'
 export { ACTIVE_STATES, FINAL_STATES, RUN_STATES } from './store/types.js'
@@ -96,8 +96,8 @@ export type {
   WorkerInfo,
   WriteBatch,
 } from './store/types.js'
-export { RunBatch } from './engine/run-batch.js'
-export { RUN_EVENT_TYPES } from './engine/events.js'
+export { RunBatch } from './engine/in-process/run-batch.js'
+export { RUN_EVENT_TYPES } from './engine/events/run-events.js'
 export type {
   RunCreatedEvent,
   RunDeletedEvent,
@@ -112,7 +112,7 @@ export type {
   RunStartedEvent,
   RunTagsEvent,
   RunWaitingEvent,
-} from './engine/events.js'
+} from './engine/events/run-events.js'
 export {
   CancelledError,
   ConflictError,
