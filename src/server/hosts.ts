@@ -7,7 +7,7 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import { ValidationError, describeValue } from '../errors.js'
-import type { ServerEnv } from './context.js'
+import type { ServerEnv } from './caller.js'
 import { HttpError } from './http-errors.js'
 
 /** Whether an address or host name is loopback only. */

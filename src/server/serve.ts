@@ -9,10 +9,12 @@ import { createServer as createHttpServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Engine } from '../engine/engine.js'
 import { ValidationError, describeValue } from '../errors.js'
-import type { ServerEnv } from './context.js'
+import { healthRoutes } from './api/health.js'
+import { metricsRoutes } from './api/metrics.js'
+import type { ServerEnv } from './caller.js'
 import { HttpError, errorResponse } from './http-errors.js'
 import { ServerMetrics } from './metrics.js'
-import { createServer, healthRoutes, type ServerOptions, type TaskEngineServer } from './server.js'
+import { createServer, type ServerOptions, type TaskEngineServer } from './server.js'
 import { hasToken } from './auth.js'
 import { guardHosts, hostPolicy, isLoopback } from './hosts.js'
 
@@ -109,8 +111,8 @@ export async function serveMetrics(engine: Engine, options: MetricsServeOptions 
   // No credentials here: a rebinding page must not read the metrics under its own name.
   app.use('*', guardHosts(hostPolicy({ checkHost: true })))
   app.notFound((c) => errorResponse(c, new HttpError(404, 'ERR_NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname} (this port serves /metrics, /healthz and /readyz)`), report))
-  healthRoutes(app, engine, report)
-  app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }))
+  app.route('/', healthRoutes(engine, report))
+  app.route('/', metricsRoutes(metrics, { permission: false }))
   const listener = getRequestListener(app.fetch)
   const server = createHttpServer((req, res) => void listener(req, res))
   let address: AddressInfo

@@ -10,23 +10,26 @@ import { EventEmitter } from 'node:events'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Engine } from '../engine/engine.js'
-import { coerceError } from '../errors.js'
-import { openApiDocument } from './api/openapi.js'
+import { adminRoutes } from './admin/routes.js'
+import type { RouteDeps } from './api/deps.js'
+import { healthRoutes } from './api/health.js'
+import { metricsRoutes } from './api/metrics.js'
+import { openApiRoutes } from './api/openapi.js'
+import { poolRoutes } from './api/pools.js'
 import { runRoutes } from './api/runs.js'
 import { scheduleRoutes } from './api/schedules.js'
-import { systemRoutes } from './api/system.js'
+import { settingsRoutes } from './api/settings.js'
+import { statsRoutes } from './api/stats.js'
 import { taskRoutes } from './api/tasks.js'
+import { workerRoutes } from './api/workers.js'
 import { hasToken, tokenAuth, type AuthResolver } from './auth.js'
-import { checkQuery, readScope, requirePermission, type RouteDeps, type ServerContext, type ServerEnv } from './context.js'
-import { respond } from './formats.js'
-import { adminRoutes } from './admin/routes.js'
+import { authenticate, type ServerEnv } from './caller.js'
 import { HttpError, errorResponse } from './http-errors.js'
 import { guardHosts, hostPolicy } from './hosts.js'
 import { ServerMetrics } from './metrics.js'
-import { EventLog, StreamClient } from './stream.js'
-import { taskStartSocket } from './task-start.js'
-import { VERSION as version } from '../version.js'
-
+import { EventLog } from './stream/event-log.js'
+import { streamRoute } from './stream/route.js'
+import { taskSocketRoute } from './task-socket/socket.js'
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -127,7 +130,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
   const auth = options.auth ?? tokenAuth({ token: options.token })
   // Without credentials the name the request was sent to is all that tells a local tool from a rebinding page.
   const hosts = hostPolicy({ allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins, checkHost: !tokenSet && options.auth === undefined })
-  const deps: RouteDeps = { engine, syncRunTimeoutMs: options.syncRunTimeoutMs ?? 60_000, report }
+  const deps: RouteDeps = { engine, syncRunTimeoutMs: options.syncRunTimeoutMs ?? 60_000, report, basePath }
   const metrics = new ServerMetrics(engine)
   const log = new EventLog(options.streamBufferEvents ?? 10_000)
   const unsubscribe = engine.subscribe((event) => {
@@ -145,7 +148,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
   app.onError((error, c) => errorResponse(c, error, report))
   app.notFound((c) => errorResponse(c, new HttpError(404, 'ERR_NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), report))
 
-  healthRoutes(app, engine, report)
+  app.route('/', healthRoutes(engine, report))
   // Before authentication: a browser sent here without credentials should reach the sign-in page, not a 401.
   app.get('/', (c) => c.redirect(`${basePath}/admin`, 302))
 
@@ -163,63 +166,21 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
     }),
   )
 
-  app.get('/metrics', async (c) => {
-    requirePermission(c, 'metrics:read')
-    return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType })
-  })
-
-  // JSON, or YAML with ?format=yaml or Accept: application/yaml.
-  app.get('/api/openapi.json', (c) => {
-    checkQuery(c)
-    return respond(c, openApiDocument(basePath, version), { name: 'openapi', formats: ['json', 'yaml'] })
-  })
-  app.get('/api/stats', async (c) => {
-    checkQuery(c)
-    readScope(c)
-    const [stats, throughput] = await Promise.all([engine.stats(), engine.throughput()])
-    return respond(c, { ...stats, throughput }, { name: 'stats', rows: () => throughput, columns: ['start', 'succeeded', 'failed', 'cancelled'] })
-  })
+  app.route('/', metricsRoutes(metrics, { permission: true }))
+  const streamLimits = { maxBufferedBytes: options.streamMaxBufferedBytes ?? 4 * 1024 * 1024, maxSubscriptions: 100, pollIntervalMs: options.streamPollIntervalMs ?? 500 }
   app.get(
     '/api/stream',
-    ws.upgradeWebSocket((c) => {
-      checkQuery(c as ServerContext, [])
-      // Callers who may read only their own runs get only those runs' events and logs.
-      const scope = readScope(c as ServerContext)
-      let client: StreamClient | undefined
-      return {
-        onOpen(_event, socket) {
-          const limits = { maxBufferedBytes: options.streamMaxBufferedBytes ?? 4 * 1024 * 1024, maxSubscriptions: 100, pollIntervalMs: options.streamPollIntervalMs ?? 500 }
-          client = new StreamClient(socket, engine, log, limits, scope, () => metrics.overflow.inc({ stream: 'api' }))
-          clients.add(closer(client, socket))
-        },
-        onMessage(event) {
-          client?.receive((event as { data: unknown }).data)
-        },
-        onClose() {
-          client?.close()
-        },
-      }
+    streamRoute(ws.upgradeWebSocket, {
+      engine,
+      log,
+      limits: streamLimits,
+      onOverflow: () => metrics.overflow.inc({ stream: 'api' }),
+      track: (session, socket) => clients.add(closer(session, socket)),
     }),
   )
-  app.get(
-    '/admin/task/:key/start',
-    ws.upgradeWebSocket((c) => {
-      requirePermission(c as ServerContext, 'tasks:run')
-      const events = taskStartSocket(engine, c.req.param('key') ?? '', new URL(c.req.url), report, deps.syncRunTimeoutMs)
-      return {
-        ...events,
-        onOpen(event, socket) {
-          clients.add(closer({ close: () => undefined }, socket))
-          events.onOpen?.(event, socket)
-        },
-      }
-    }),
-  )
+  app.get('/admin/task/:key/start', taskSocketRoute(ws.upgradeWebSocket, { engine, report, timeoutMs: deps.syncRunTimeoutMs, track: (socket) => clients.add(closer({ close: () => undefined }, socket)) }))
   app.route('/admin', adminRoutes({ engine, base: basePath, auth, syncRunTimeoutMs: deps.syncRunTimeoutMs }))
-  app.route('/api', taskRoutes(deps))
-  app.route('/api', runRoutes(deps))
-  app.route('/api', systemRoutes(deps))
-  app.route('/api', scheduleRoutes(deps))
+  for (const routes of [taskRoutes, runRoutes, poolRoutes, workerRoutes, statsRoutes, scheduleRoutes, settingsRoutes, openApiRoutes]) app.route('/api', routes(deps))
 
   const handler = getRequestListener(app.fetch)
   const owns = (url: string | undefined): boolean => ownsPath(basePath, pathOf(url))
@@ -270,24 +231,6 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
   }
 }
 
-/**
- * Liveness and readiness, always JSON: no credentials, nothing sensitive. Readiness reads the
- * settings (one small row set), not the run counts: probes come often, and counting runs on a
- * large PostgreSQL table is not cheap.
- */
-export function healthRoutes(app: Hono<ServerEnv>, engine: Engine, report: (error: Error) => void): void {
-  app.get('/healthz', (c) => c.json({ status: 'ok' }))
-  app.get('/readyz', async (c) => {
-    try {
-      await (await engine.store()).getSettings()
-      return c.json({ status: 'ready' })
-    } catch (error) {
-      report(coerceError(error))
-      return c.json({ status: 'unavailable', error: 'the store is not reachable' }, 503)
-    }
-  })
-}
-
 function closer(client: { close(): void }, socket: { close(code?: number, reason?: string): void }): { close(): void } {
   return {
     close() {
@@ -331,25 +274,4 @@ const securityHeaders: MiddlewareHandler = async (c, next) => {
   h.set('cross-origin-resource-policy', 'same-origin')
   if (!h.has('content-security-policy')) h.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'")
   h.set('cache-control', h.get('cache-control') ?? 'no-store')
-}
-
-/**
- * Resolves the caller (401 otherwise). The admin UI's sign-in page and static files need no
- * identity; an admin page asked for without one sends the browser to sign in.
- */
-function authenticate(auth: AuthResolver, admin: string): MiddlewareHandler<ServerEnv> {
-  return async (c, next) => {
-    const path = new URL(c.req.url).pathname
-    if (path === `${admin}/login` || path.startsWith(`${admin}/assets/`)) return next()
-    const who = await auth(c.req.raw)
-    if (who === null && c.req.method === 'GET' && (path === admin || path.startsWith(`${admin}/`)) && (c.req.header('accept') ?? '').includes('text/html')) {
-      return c.redirect(`${admin}/login?next=${encodeURIComponent(path + new URL(c.req.url).search)}`, 303)
-    }
-    if (who === null) {
-      c.header('www-authenticate', 'Bearer realm="taskengine"')
-      throw new HttpError(401, 'ERR_UNAUTHENTICATED', 'authentication required: send Authorization: Bearer <token>')
-    }
-    c.set('identity', who)
-    await next()
-  }
 }

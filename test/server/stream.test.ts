@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createEngine, defineTask, type Engine, type RunEvent } from '../../src/index.js'
 import { serve, type AuthResolver, type Identity, type RunningServer } from '../../src/server/index.js'
-import { EventLog } from '../../src/server/stream.js'
+import { EventLog } from '../../src/server/stream/event-log.js'
 import { WsClient } from '../helpers/ws-client.js'
 
 const chatty = defineTask({

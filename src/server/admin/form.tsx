@@ -215,3 +215,51 @@ function FieldInput({ field, value, issue }: { field: Field; value: string | rea
     </div>
   )
 }
+
+/** `a.<key>=value` query parameters that prefill a task form (edit & retry; the prefix keeps clear of `format`). */
+export function prefillQuery(args: Readonly<Record<string, unknown>>): string {
+  const query = new URLSearchParams()
+  for (const [key, value] of Object.entries(args)) {
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (v === null || v === undefined) continue
+      query.append(`a.${key}`, v instanceof Date ? v.toISOString() : String(v as string))
+    }
+  }
+  return query.toString()
+}
+
+/**
+ * The form values a URL prefills (`a.<field>=value`, over the task's defaults), or `undefined`
+ * when it prefills none.
+ */
+export function prefillValues(task: AnyTask, query: URLSearchParams): Record<string, string | string[]> | undefined {
+  const prefill: Record<string, unknown> = {}
+  for (const [name, value] of query) if (name.startsWith('a.')) appendValue(prefill, name.slice(2), value)
+  return Object.keys(prefill).length > 0 ? { ...formValues(task, undefined), ...toFormValues(prefill) } : undefined
+}
+
+function appendValue(target: Record<string, unknown>, key: string, value: string): void {
+  const previous = target[key]
+  target[key] = previous === undefined ? value : Array.isArray(previous) ? [...(previous as string[]), value] : [previous, value]
+}
+
+function toFormValues(values: Record<string, unknown>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  for (const [k, v] of Object.entries(values)) {
+    if (Array.isArray(v)) out[k] = v.map(String)
+    else if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v)) out[k] = v.slice(0, 16)
+    else out[k] = String(v)
+  }
+  return out
+}
+
+/** Hidden inputs that post `args` back as a task form (the same parser reads them). */
+export function ArgsInputs({ args }: { args: Readonly<Record<string, unknown>> }) {
+  return (
+    <>
+      {Object.entries(args).map(([key, value]) =>
+        (Array.isArray(value) ? value : [value]).map((v) => (v === undefined || v === null ? null : <input type="hidden" name={key} value={v instanceof Date ? v.toISOString() : String(v as string)} />)),
+      )}
+    </>
+  )
+}

@@ -3,8 +3,10 @@
  * hono/jsx escapes by construction, and nothing here bypasses it.
  */
 import type { Child } from 'hono/jsx'
-import type { LogEntry, Progress, RunError } from '../../task/context.js'
 import type { RunState } from '../../store/types.js'
+import type { AnyTask } from '../../task/define.js'
+import type { LogEntry, Progress, RunError } from '../../task/context.js'
+import { clockTime, formatDuration, jsonText, jsonTree, progressCaption, relative, type JsonTree } from './shared/format.js'
 
 /** Icon names the UI draws; a task's `icon` picks one (unknown names get the default). */
 const ICONS: Readonly<Record<string, Child>> = {
@@ -96,15 +98,6 @@ export function StatusPill({ status }: { status: RunState | 'succeeded' | 'faile
   )
 }
 
-/** "3 min ago" / "in 2 h": short relative time. */
-export function relative(date: Date, now: number): string {
-  const seconds = Math.round((date.getTime() - now) / 1000)
-  const abs = Math.abs(seconds)
-  const [n, unit] = abs < 60 ? [abs, 's'] : abs < 3600 ? [Math.round(abs / 60), 'min'] : abs < 86_400 ? [Math.round(abs / 3600), 'h'] : [Math.round(abs / 86_400), 'd']
-  if (abs < 2) return 'just now'
-  return seconds < 0 ? `${n} ${unit} ago` : `in ${n} ${unit}`
-}
-
 /** A time: relative text, absolute in the tooltip and the `datetime` attribute (the client script keeps it fresh). */
 export function Time({ date, now }: { date: Date | null | undefined; now: number }) {
   if (date === null || date === undefined) return <span class="faint">—</span>
@@ -116,36 +109,24 @@ export function Time({ date, now }: { date: Date | null | undefined; now: number
   )
 }
 
-/** `850 ms`, `2.4 s`, `3 min 5 s`, `2 h 10 min`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
-  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`
-  return `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`
-}
-
 export function Duration({ from, to }: { from: Date | null; to: Date | null }) {
   if (from === null || to === null) return <span class="faint">—</span>
   return <span class="nowrap">{formatDuration(to.getTime() - from.getTime())}</span>
 }
 
-/** `1 item`, `2 items`. */
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`
-}
-
 /** A progress bar with its caption; hidden until something was reported (the script shows it then). */
 export function ProgressBar({ progress, id }: { progress: Progress | null | undefined; id?: string }) {
   const percent = progress?.percent
+  const caption = progressCaption(progress ?? {})
   return (
     <div class="progress" id={id} data-progress="" hidden={progress === null || progress === undefined}>
       <progress max="100" value={percent === undefined ? undefined : String(Math.round(percent))} aria-label="progress">
         {percent === undefined ? '' : `${Math.round(percent)}%`}
       </progress>
       <div class="caption">
-        <span data-part="percent">{percent === undefined ? '' : `${Math.floor(percent)}%`}</span>
-        <span data-part="steps">{progress?.step !== undefined && progress.steps !== undefined ? `${progress.step}/${progress.steps}` : ''}</span>
-        <span data-part="message">{progress?.message ?? ''}</span>
+        <span data-part="percent">{caption.percent}</span>
+        <span data-part="steps">{caption.steps}</span>
+        <span data-part="message">{caption.message}</span>
         {progress?.dest !== undefined && progress.dest !== '' && /^(\/|https?:\/\/)/.test(progress.dest) ? (
           <a href={progress.dest} rel="noopener noreferrer">
             open result
@@ -178,7 +159,7 @@ export function LogLine({ entry }: { entry: LogEntry }) {
   return (
     <div class="line" data-seq={String(entry.seq)}>
       <span class="t" title={entry.time.toISOString()}>
-        {entry.time.toISOString().slice(11, 19)}
+        {clockTime(entry.time.toISOString())}
       </span>
       <span class={`lv lv-${entry.level}`}>{entry.level}</span>
       <span class="msg">{entry.message}</span>
@@ -223,14 +204,14 @@ function CopyBar({ id }: { id: string }) {
 
 /** JSON as a collapsible tree, with a button that copies the raw text. */
 export function JsonView({ value, id }: { value: unknown; id: string }) {
-  const text = JSON.stringify(value ?? null, null, 2) ?? 'null'
+  const text = jsonText(value)
   return (
     <div class="json">
       <CopyBar id={id} />
       <pre hidden id={id}>
         {text}
       </pre>
-      <JsonNode value={JSON.parse(text) as unknown} depth={0} />
+      <JsonNode node={jsonTree(JSON.parse(text))} />
     </div>
   )
 }
@@ -246,25 +227,20 @@ export function JsonShell({ id }: { id: string }) {
   )
 }
 
-function JsonNode({ value, depth, name }: { value: unknown; depth: number; name?: string }): Child {
-  const key = name === undefined ? null : <span class="k">{JSON.stringify(name)}: </span>
-  if (value === null) return <div class="row">{key}<span class="z">null</span></div>
-  if (typeof value === 'string') return <div class="row">{key}<span class="s">{JSON.stringify(value)}</span></div>
-  if (typeof value === 'number') return <div class="row">{key}<span class="n">{String(value)}</span></div>
-  if (typeof value === 'boolean') return <div class="row">{key}<span class="b">{String(value)}</span></div>
-  const entries: [string | undefined, unknown][] = Array.isArray(value) ? value.map((v) => [undefined, v]) : Object.entries(value as Record<string, unknown>)
-  const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}']
-  if (entries.length === 0) return <div class="row">{key}<span class="z">{open + close}</span></div>
+/** Draws a {@link JsonTree} (the browser draws the same tree with DOM nodes: `client/render.ts`). */
+function JsonNode({ node }: { node: JsonTree }): Child {
+  const key = node.key === undefined ? null : <span class="k">{node.key}</span>
+  if (node.kind === 'row') return <div class="row">{key}<span class={node.class}>{node.text}</span></div>
   return (
-    <details open={depth < 2}>
+    <details open={node.expanded}>
       <summary>
         {key}
-        {open} <span class="faint">{plural(entries.length, Array.isArray(value) ? 'item' : 'key')}</span>
+        {node.open} <span class="faint">{node.size}</span>
       </summary>
-      {entries.map(([k, v]) => (
-        <JsonNode value={v} depth={depth + 1} {...(k === undefined ? {} : { name: k })} />
+      {node.children.map((child) => (
+        <JsonNode node={child} />
       ))}
-      <div class="row">{close}</div>
+      <div class="row">{node.close}</div>
     </details>
   )
 }
@@ -300,4 +276,18 @@ export function Pagination({ page, pageSize, total, href }: { page: number; page
 /** A hidden CSRF field for forms that change state. */
 export function Csrf({ token }: { token: string }) {
   return <input type="hidden" name="_csrf" value={token} />
+}
+
+/** A task's `dangerous` and `expensive` badges. */
+export function TaskBadges({ task }: { task: AnyTask }) {
+  return (
+    <>
+      {task.dangerous === undefined ? null : (
+        <span class="badge badge-danger" title={task.dangerous}>
+          dangerous
+        </span>
+      )}
+      {task.expensive ? <span class="badge badge-expensive">expensive</span> : null}
+    </>
+  )
 }

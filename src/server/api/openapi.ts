@@ -1,9 +1,25 @@
 /**
- * The OpenAPI 3.1 description of the JSON API, health checks and metrics. A test checks that it
- * lists exactly the routes the app serves, and for every route exactly the query parameters it
- * reads (any other is a 400).
+ * The OpenAPI 3.1 description of the JSON API, health checks and metrics, and the route that
+ * serves it (`GET /api/openapi.json`, or YAML with `?format=yaml` or `Accept: application/yaml`).
+ * A test checks that it lists exactly the routes the app serves, and for every route exactly
+ * the query parameters it reads (any other is a 400).
  */
+import { Hono } from 'hono'
 import { RUN_STATES } from '../../store/types.js'
+import { VERSION } from '../../version.js'
+import type { ServerEnv } from '../caller.js'
+import { respond } from '../formats.js'
+import { checkQuery } from '../query.js'
+import type { RouteDeps } from './deps.js'
+
+export function openApiRoutes({ basePath }: RouteDeps): Hono<ServerEnv> {
+  const routes = new Hono<ServerEnv>()
+  routes.get('/openapi.json', (c) => {
+    checkQuery(c)
+    return respond(c, openApiDocument(basePath, VERSION), { name: 'openapi', formats: ['json', 'yaml'] })
+  })
+  return routes
+}
 
 const json = (schema: object) => ({ 'application/json': { schema } })
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })

@@ -1,16 +1,20 @@
 /**
- * Runs are executions: enqueue, list, read, steer.
+ * Runs are executions: enqueue, list, read (one run, its log lines, its artifacts), steer
+ * (cancel, retry, delete), and the caller's own active and recent runs (the header menu).
  */
 import { Hono } from 'hono'
 import { checkEnqueueOptions, type EnqueueOptions } from '../../engine/durable/enqueue.js'
 import { ValidationError, describeValue } from '../../errors.js'
 import { parseArgs } from '../../task/fields.js'
-import { RUN_STATES, type Run, type RunFilter, type RunState } from '../../store/types.js'
-import { IssueList, QueryReader, checkQuery, identity, jsonBody, readScope, requirePermission, type RouteDeps, type ServerContext, type ServerEnv } from '../context.js'
-import { respond } from '../formats.js'
 import { isMediaType } from '../../engine/media-type.js'
+import { ACTIVE_STATES, RUN_STATES, type Run, type RunFilter, type RunState } from '../../store/types.js'
+import { identity, mayRead, readScope, requirePermission, type ServerContext, type ServerEnv } from '../caller.js'
+import { respond } from '../formats.js'
 import { notFound } from '../http-errors.js'
-import { splitBody } from './tasks.js'
+import { IssueList, jsonBody, splitBody } from '../json-body.js'
+import { QueryReader, checkQuery } from '../query.js'
+import type { RouteDeps } from './deps.js'
+import { RUN_COLUMNS, runRow } from './run-rows.js'
 
 /** Enqueue options a client may set (pool, parent and schedule wiring stay internal). */
 const CLIENT_OPTIONS = ['label', 'queue', 'priority', 'runAt', 'delayMs', 'maxAttempts', 'backoff', 'timeoutMs', 'uniqueKey', 'notAfter', 'category', 'tags'] as const
@@ -104,6 +108,20 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
     return c.json(await engine.delete(run.id))
   })
 
+  routes.get('/me/runs', async (c) => {
+    checkQuery(c)
+    const me = identity(c)
+    readScope(c)
+    const [active, recent] = await Promise.all([
+      engine.listRuns({ createdBy: me.id, status: [...ACTIVE_STATES], pageSize: 20 }),
+      engine.listRuns({ createdBy: me.id, pageSize: 10 }),
+    ])
+    // As rows, each run once: the recent ones include active ones.
+    const activeIds = new Set(active.data.map((r) => r.id))
+    const rows = [...active.data, ...recent.data.filter((r) => !activeIds.has(r.id))].map(runRow)
+    return respond(c, { user: me.id, active: active.data, activeTotal: active.total, recent: recent.data }, { name: 'my-runs', rows: () => rows, columns: RUN_COLUMNS })
+  })
+
   return routes
 }
 
@@ -112,7 +130,7 @@ export async function visibleRun(c: ServerContext, deps: RouteDeps): Promise<Run
   const scope = readScope(c)
   const id = c.req.param('id') ?? ''
   const run = await deps.engine.getRun(id)
-  if (run === undefined || (!scope.all && run.createdBy !== scope.id)) throw notFound(`unknown run "${id}"`)
+  if (run === undefined || !mayRead(scope, run)) throw notFound(`unknown run "${id}"`)
   return run
 }
 
@@ -166,58 +184,7 @@ function enqueueOptions(options: Record<string, unknown>, issues: IssueList): En
   return out
 }
 
-/** The CSV columns of a run, as {@link runRow} fills them. */
-export const RUN_COLUMNS = [
-  'id',
-  'task',
-  'label',
-  'status',
-  'queue',
-  'priority',
-  'attempt',
-  'maxAttempts',
-  'createdAt',
-  'startedAt',
-  'finishedAt',
-  'durationMs',
-  'createdBy',
-  'category',
-  'tags',
-  'progress',
-  'args',
-  'errorCode',
-  'errorMessage',
-  'poolId',
-  'parentId',
-] as const
 /** The CSV columns of log lines. */
 const LOG_COLUMNS = ['seq', 'time', 'level', 'message'] as const
 /** The CSV columns of artifacts. */
 const ARTIFACT_COLUMNS = ['runId', 'name', 'contentType', 'size', 'createdAt'] as const
-
-/** A run as one flat CSV row. */
-export function runRow(run: Run): Record<(typeof RUN_COLUMNS)[number], unknown> {
-  return {
-    id: run.id,
-    task: run.task,
-    label: run.label,
-    status: run.status,
-    queue: run.queue,
-    priority: run.priority,
-    attempt: run.attempt,
-    maxAttempts: run.maxAttempts,
-    createdAt: run.createdAt,
-    startedAt: run.startedAt,
-    finishedAt: run.finishedAt,
-    durationMs: run.startedAt !== null && run.finishedAt !== null ? run.finishedAt.getTime() - run.startedAt.getTime() : null,
-    createdBy: run.createdBy,
-    category: run.category,
-    tags: run.tags.join('; '),
-    progress: run.progress?.percent ?? null,
-    args: JSON.stringify(run.args),
-    errorCode: run.error?.code ?? null,
-    errorMessage: run.error?.message ?? null,
-    poolId: run.poolId,
-    parentId: run.parentId,
-  }
-}

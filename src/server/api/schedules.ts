@@ -1,17 +1,19 @@
 /**
- * Cron schedules (list, toggle, trigger, history) and runtime settings (read, change, log
- * backends).
+ * Cron schedules: list them with their state, switch one for every process, trigger one now,
+ * and a schedule's history of runs.
  */
 import { Hono } from 'hono'
 import { ValidationError, describeValue } from '../../errors.js'
 import type { ScheduleInfo } from '../../engine/schedules/scheduler.js'
 import { RUN_STATES, type Run, type RunState } from '../../store/types.js'
-import { QueryReader, checkQuery, jsonBody, readScope, requirePermission, scheduleForCaller, type RouteDeps, type ServerEnv } from '../context.js'
+import { readScope, requirePermission, scheduleForCaller, type ServerEnv } from '../caller.js'
 import { respond } from '../formats.js'
-import { RUN_COLUMNS, runRow } from './runs.js'
+import { jsonBody } from '../json-body.js'
+import { QueryReader, checkQuery } from '../query.js'
+import type { RouteDeps } from './deps.js'
+import { RUN_COLUMNS, runRow } from './run-rows.js'
 
-export function scheduleRoutes(deps: RouteDeps): Hono<ServerEnv> {
-  const { engine } = deps
+export function scheduleRoutes({ engine }: RouteDeps): Hono<ServerEnv> {
   const routes = new Hono<ServerEnv>()
 
   routes.get('/schedules', async (c) => {
@@ -55,26 +57,6 @@ export function scheduleRoutes(deps: RouteDeps): Hono<ServerEnv> {
     query.done()
     const history = await engine.scheduleRuns(c.req.param('id'), { page, pageSize, ...(status === undefined ? {} : { status }), ...(scope.all ? {} : { createdBy: scope.id }) })
     return respond(c, history, { name: `schedule-${c.req.param('id')}-runs`, rows: (p) => (p as { data: Run[] }).data.map(runRow), columns: RUN_COLUMNS })
-  })
-
-  routes.get('/settings', async (c) => {
-    requirePermission(c, 'settings:read')
-    const query = new QueryReader(c)
-    const wantDescribed = query.bool('describe') ?? false
-    query.done()
-    return respond(c, wantDescribed ? await engine.settings.describe() : await engine.settings.get(), { name: 'settings' })
-  })
-
-  routes.put('/settings', async (c) => {
-    checkQuery(c)
-    requirePermission(c, 'settings:write')
-    return c.json(await engine.settings.update(await jsonBody(c)))
-  })
-
-  routes.get('/settings/log-backends', (c) => {
-    checkQuery(c)
-    requirePermission(c, 'settings:read')
-    return respond(c, engine.logBackends(), { name: 'log-backends' })
   })
 
   return routes

@@ -4,9 +4,12 @@
 import { Hono } from 'hono'
 import { taskInfo } from '../../task/describe.js'
 import { parseArgs } from '../../task/fields.js'
-import { IssueList, checkQuery, jsonBody, requirePermission, type RouteDeps, type ServerEnv } from '../context.js'
+import { requirePermission, type ServerEnv } from '../caller.js'
 import { respond } from '../formats.js'
 import { notFound } from '../http-errors.js'
+import { IssueList, jsonBody, splitBody } from '../json-body.js'
+import { checkQuery } from '../query.js'
+import type { RouteDeps } from './deps.js'
 
 export function taskRoutes(deps: RouteDeps): Hono<ServerEnv> {
   const { engine } = deps
@@ -56,20 +59,6 @@ export function taskRoutes(deps: RouteDeps): Hono<ServerEnv> {
 
 /** Options of a synchronous run over HTTP. */
 const SYNC_OPTIONS = ['label', 'timeoutMs'] as const
-
-/**
- * `{ args, options }` from a body, recording unknown top-level keys (`known` lists the allowed
- * ones) and malformed `args` or `options` in `issues`; what is malformed reads as `{}`.
- */
-export function splitBody(body: Record<string, unknown>, issues: IssueList, known: readonly string[]): { args: Record<string, unknown>; options: Record<string, unknown> } {
-  for (const [key, value] of Object.entries(body)) if (!known.includes(key)) issues.unknown(key, known, 'property', value)
-  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
-  const args = body.args ?? {}
-  const options = body.options ?? {}
-  if (!isObject(args)) issues.bad('args', 'an object of field values', args)
-  if (!isObject(options)) issues.bad('options', 'an object', options)
-  return { args: isObject(args) ? args : {}, options: isObject(options) ? options : {} }
-}
 
 const TASK_COLUMNS = ['key', 'title', 'category', 'description', 'tags', 'dangerous', 'expensive', 'queue', 'fields'] as const
 

@@ -1,11 +1,14 @@
 /**
- * Overview: counts by status, throughput and failures over the last hour, queues with depth and
+ * Overview (`/admin`): counts by status, throughput and failures over the last hour, queues with depth and
  * oldest pending age, workers with busy/total slots, recent failures.
  */
 import type { Engine } from '../../../engine/engine.js'
 import { RUN_STATES, type Run, type StoreStats, type ThroughputBucket, type WorkerInfo } from '../../../store/types.js'
+import { readScope } from '../../caller.js'
 import { Layout, type PageContext } from '../layout.js'
-import { StatusPill, Time, formatDuration } from '../ui.js'
+import type { AdminPage } from '../page.js'
+import { formatDuration } from '../shared/format.js'
+import { StatusPill, Time } from '../ui.js'
 
 export interface OverviewData {
   readonly stats: StoreStats
@@ -19,6 +22,15 @@ export async function loadOverview(engine: Engine, ownRunsOf?: string): Promise<
   const failed = { status: 'failed', pageSize: 10, ...(ownRunsOf === undefined ? {} : { createdBy: ownRunsOf }) } as const
   const [stats, throughput, workers, failures] = await Promise.all([engine.stats(), engine.throughput(3_600_000, 60_000), engine.workers(), engine.listRuns(failed)])
   return { stats, throughput, workers: workers.filter((w) => w.concurrency > 0), recentFailures: failures.data }
+}
+
+export const overviewPage: AdminPage<OverviewData> = {
+  load(c, { engine }) {
+    const scope = readScope(c)
+    return loadOverview(engine, scope.all ? undefined : scope.id)
+  },
+  data: (data) => ({ value: data, name: 'overview', rows: () => data.throughput }),
+  view: ({ page, data }) => <OverviewPage page={page} data={data} />,
 }
 
 export function OverviewPage({ page, data }: { page: PageContext; data: OverviewData }) {

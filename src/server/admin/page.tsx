@@ -1,0 +1,81 @@
+/**
+ * What every admin page shares. A page is a loader (its data, read with the caller's
+ * permissions) plus a view (JSX); the same data answers `?format=json|csv|xml|yaml|debug` (or an
+ * `Accept` header asking for one of them), so what a page shows can always be had as data.
+ */
+import type { Context, Handler } from 'hono'
+import { html } from 'hono/html'
+import type { JSX } from 'hono/jsx/jsx-runtime'
+import type { Engine } from '../../engine/engine.js'
+import type { AuthResolver } from '../auth.js'
+import { identity, type ServerEnv } from '../caller.js'
+import { respond, type RespondOptions } from '../formats.js'
+import { csrfToken } from './csrf.js'
+import type { PageContext } from './layout.js'
+import { noticeOf } from './notices.js'
+
+/** What the admin routes need from `createServer`. */
+export interface AdminDeps {
+  readonly engine: Engine
+  /** The server's base path. */
+  readonly base: string
+  readonly auth: AuthResolver
+  readonly syncRunTimeoutMs: number
+}
+
+export type AdminContext = Context<ServerEnv>
+
+/** A page's data as `?format=` answers it: the value, and how to name and flatten it. */
+export type PageData = { readonly value: unknown } & RespondOptions
+
+/**
+ * One admin page: `load` reads its data (403 or 404 as the API would answer), `data` says what
+ * of it a `?format=` request gets, `view` draws it.
+ *
+ * @example
+ * export const workersPage: AdminPage<readonly WorkerInfo[]> = {
+ *   load: (c, { engine }) => (requirePermission(c, 'workers:read'), engine.workers()),
+ *   data: (workers) => ({ value: workers, name: 'workers' }),
+ *   view: ({ page, data }) => <WorkersPage page={page} workers={data} />,
+ * }
+ */
+export interface AdminPage<D> {
+  readonly load: (c: AdminContext, deps: AdminDeps) => D | Promise<D>
+  readonly data: (data: D) => PageData
+  readonly view: (props: { readonly page: PageContext; readonly data: D }) => JSX.Element
+}
+
+/** The route of a page: its data when asked for data, else the page. */
+export function showPage<D>(page: AdminPage<D>, deps: AdminDeps): Handler<ServerEnv> {
+  return async (c) => {
+    const data = await page.load(c, deps)
+    if (wantsData(c)) {
+      const { value, ...options } = page.data(data)
+      return respond(c, value, options)
+    }
+    return render(c, page.view({ page: pageContext(c, deps), data }))
+  }
+}
+
+/** Answers with a page: the doctype, then the document (standards mode). */
+export function render(c: AdminContext, view: JSX.Element, status: 200 | 400 | 401 = 200): Response | Promise<Response> {
+  return c.html(html`<!DOCTYPE html>${view}`, status)
+}
+
+/** Whether the client asked for data rather than a page. */
+export function wantsData(c: AdminContext): boolean {
+  if (c.req.query('format') !== undefined) return true
+  const first = (c.req.header('accept') ?? '').split(',')[0]?.split(';')[0]?.trim().toLowerCase() ?? ''
+  return /^(application\/json|text\/csv|(application|text)\/(xml|(x-)?yaml)|text\/plain)$/.test(first)
+}
+
+/** What every page knows about its request. */
+export function pageContext(c: AdminContext, deps: AdminDeps): PageContext {
+  return { admin: `${deps.base}/admin`, base: deps.base, csrf: csrfToken(c, deps.base), user: identity(c).id, now: Date.now(), notice: noticeOf(c) }
+}
+
+/** A positive integer from the query (page numbers), else `fallback`: pages never fail on a bad one. */
+export function positive(text: string | undefined, fallback: number): number {
+  const n = Number(text)
+  return text !== undefined && Number.isSafeInteger(n) && n >= 1 ? n : fallback
+}

@@ -1,0 +1,268 @@
+/**
+ * One run (`/admin/runs/:id`): progress, timeline, details, a live log tail with follow,
+ * arguments, result or error, attempts, artifacts, the pool tree; cancel, retry, edit & retry,
+ * delete.
+ */
+import type { PoolReport } from '../../../engine/engine.js'
+import type { Artifact, Run } from '../../../store/types.js'
+import type { LogEntry } from '../../../task/context.js'
+import { mayRead, readScope } from '../../caller.js'
+import { notFound } from '../../http-errors.js'
+import { prefillQuery } from '../form.js'
+import { Layout, type PageContext } from '../layout.js'
+import type { AdminPage } from '../page.js'
+import { Timeline } from '../run-timeline.js'
+import { RunsTable } from '../runs-table.js'
+import { formatDuration } from '../shared/format.js'
+import { Csrf, ErrorCard, Icon, JsonView, LogTerminal, ProgressBar, StatusPill, Time } from '../ui.js'
+
+/** Everything about one run. */
+export interface RunDetail {
+  readonly run: Run
+  readonly logs: readonly LogEntry[]
+  readonly artifacts: readonly Artifact[]
+  readonly parent: Run | undefined
+  readonly pool: PoolReport | undefined
+  readonly children: readonly PoolReport[]
+  readonly taskKnown: boolean
+}
+
+export const runPage: AdminPage<RunDetail> = {
+  async load(c, { engine }) {
+    const scope = readScope(c)
+    const run = await engine.getRun(c.req.param('id') ?? '')
+    if (run === undefined || !mayRead(scope, run)) throw notFound(`unknown run "${c.req.param('id')}"`)
+    const [logs, artifacts, parent, pool, opened] = await Promise.all([
+      engine.getLogs(run.id, { limit: 10_000 }),
+      engine.listArtifacts(run.id),
+      run.parentId === null ? undefined : engine.getRun(run.parentId),
+      run.poolId === null ? undefined : engine.getPool(run.poolId),
+      (async () => (await engine.store()).poolsOfRun(run.id))(),
+    ])
+    const children = (await Promise.all(opened.map((p) => engine.getPool(p.id)))).filter((p) => p !== undefined)
+    return { run, logs, artifacts, parent, pool, children, taskKnown: engine.get(run.task) !== undefined }
+  },
+  data: (detail) => ({ value: detail, name: `run-${detail.run.id}`, rows: () => detail.logs }),
+  view: ({ page, data }) => <RunPage page={page} detail={data} />,
+}
+
+export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail }) {
+  const { run } = detail
+  const active = run.status === 'pending' || run.status === 'running' || run.status === 'waiting'
+  return (
+    <Layout page={page} title={`${run.task} · ${run.status}`} nav="runs">
+      <div class="page-head" id="run-page" data-run-id={run.id} data-status={run.status}>
+        <div>
+          <h1>
+            <a href={`${page.admin}/task/${encodeURIComponent(run.task)}`}>{run.task}</a> <span data-cell="status"><StatusPill status={run.status} /></span>
+          </h1>
+          <p class="sub">
+            <span class="mono">{run.id}</span> · {run.label} · queue {run.queue}
+            {run.cancelRequestedAt !== null && active ? <span class="badge badge-danger">cancel requested</span> : null}
+          </p>
+        </div>
+        <div class="actions">
+          {active ? (
+            <form method="post" action={`${page.admin}/runs/${run.id}/cancel`} class="inline" data-confirm="Cancel this run?">
+              <Csrf token={page.csrf} />
+              <button type="submit">
+                <Icon name="stop" /> Cancel
+              </button>
+            </form>
+          ) : null}
+          {run.status === 'failed' || run.status === 'cancelled' ? (
+            <form method="post" action={`${page.admin}/runs/${run.id}/retry`} class="inline">
+              <Csrf token={page.csrf} />
+              <button type="submit" class="primary">
+                <Icon name="refresh" /> Retry
+              </button>
+            </form>
+          ) : null}
+          {detail.taskKnown ? (
+            <a class="button" href={`${page.admin}/task/${encodeURIComponent(run.task)}?${prefillQuery(run.args)}`}>
+              Edit &amp; retry
+            </a>
+          ) : null}
+          <form method="post" action={`${page.admin}/runs/${run.id}/delete`} class="inline" data-confirm="Delete this run? A running run is cancelled first.">
+            <Csrf token={page.csrf} />
+            <button type="submit" class="danger">
+              <Icon name="trash" /> Delete
+            </button>
+          </form>
+        </div>
+      </div>
+      {run.error === null ? null : <ErrorCard error={run.error} />}
+      <div class="grid grid-2">
+        <section class="panel">
+          <h2>Progress</h2>
+          <ProgressBar progress={run.progress} id="run-progress" />
+          {run.progress === null ? (
+            <p class="faint" data-no-progress="">
+              {active ? 'No progress reported yet.' : 'No progress was reported.'}
+            </p>
+          ) : null}
+          <h3>Timeline</h3>
+          <Timeline run={run} pools={detail.children} now={page.now} />
+        </section>
+        <section class="panel">
+          <h2>Details</h2>
+          <dl class="kv">
+            <dt>Attempt</dt>
+            <dd>
+              {run.attempt} of {run.maxAttempts + run.attemptBase}
+            </dd>
+            <dt>Priority</dt>
+            <dd>{run.priority}</dd>
+            <dt>Created by</dt>
+            <dd>{run.createdBy ?? <span class="faint">—</span>}</dd>
+            <dt>Category</dt>
+            <dd>{run.category}</dd>
+            <dt>Tags</dt>
+            <dd>{run.tags.length === 0 ? <span class="faint">none</span> : run.tags.map((t) => <span class="tag">{t}</span>)}</dd>
+            <dt>Time limit</dt>
+            <dd>{run.timeoutMs === null ? <span class="faint">none</span> : formatDuration(run.timeoutMs)}</dd>
+            <dt>Worker</dt>
+            <dd class="mono">{run.workerId ?? <span class="faint">—</span>}</dd>
+            {run.scheduleId === null ? null : (
+              <>
+                <dt>Schedule</dt>
+                <dd>
+                  <a href={`${page.admin}/schedules/${encodeURIComponent(run.scheduleId)}`}>{run.scheduleId}</a>
+                  {run.fireKey === null ? (
+                    <span class="faint"> (triggered by hand)</span>
+                  ) : (
+                    <div class="mono small faint" title="fire key: one run per tick, whatever the number of processes">
+                      {run.fireKey}
+                    </div>
+                  )}
+                </dd>
+              </>
+            )}
+            {run.uniqueKey === null ? null : (
+              <>
+                <dt>Unique key</dt>
+                <dd class="mono">{run.uniqueKey}</dd>
+              </>
+            )}
+            {run.notAfter === null ? null : (
+              <>
+                <dt>Expires</dt>
+                <dd>
+                  <Time date={run.notAfter} now={page.now} />
+                </dd>
+              </>
+            )}
+          </dl>
+        </section>
+      </div>
+      <section class="panel">
+        <h2>Log</h2>
+        <LogTerminal logs={detail.logs} id="run-log" follow={active} finished={!active} />
+      </section>
+      <div class="grid grid-2">
+        <section class="panel">
+          <h2>Arguments</h2>
+          <JsonView value={run.args} id="run-args" />
+        </section>
+        <section class="panel">
+          <h2>Result</h2>
+          {run.status === 'succeeded' ? <JsonView value={run.data} id="run-data" /> : <p class="empty">{active ? 'Not finished yet.' : 'No result.'}</p>}
+        </section>
+      </div>
+      {run.attempts.length === 0 ? null : (
+        <section class="panel">
+          <h2>Attempts</h2>
+          <div class="table-wrap">
+            <table class="wide">
+              <thead>
+                <tr>
+                  <th>#</th>
+                  <th>Outcome</th>
+                  <th>Worker</th>
+                  <th>Started</th>
+                  <th class="num">Took</th>
+                  <th>Error</th>
+                </tr>
+              </thead>
+              <tbody>
+                {run.attempts.map((a) => (
+                  <tr>
+                    <td class="num">{a.number}</td>
+                    <td>{a.outcome}</td>
+                    <td class="mono truncate">{a.workerId ?? ''}</td>
+                    <td>
+                      <Time date={a.startedAt} now={page.now} />
+                    </td>
+                    <td class="num">{formatDuration(a.finishedAt.getTime() - a.startedAt.getTime())}</td>
+                    <td>
+                      {a.error === null ? (
+                        <span class="faint">—</span>
+                      ) : (
+                        <details>
+                          <summary>
+                            <span class="mono">{a.error.code}</span> {a.error.message}
+                          </summary>
+                          {a.error.stack === undefined ? null : <pre class="stack">{a.error.stack}</pre>}
+                        </details>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      )}
+      {detail.artifacts.length === 0 ? null : (
+        <section class="panel">
+          <h2>Artifacts</h2>
+          <div class="table-wrap">
+            <table>
+              <tbody>
+                {detail.artifacts.map((a) => (
+                  <tr>
+                    <td>
+                      <a href={`${page.base}/api/runs/${run.id}/artifacts/${encodeURIComponent(a.name)}`} download={a.name}>
+                        <Icon name="download" /> {a.name}
+                      </a>
+                    </td>
+                    <td class="muted">{a.contentType}</td>
+                    <td class="num">{a.size.toLocaleString('en-US')} bytes</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      )}
+      {detail.parent === undefined && detail.pool === undefined && detail.children.length === 0 ? null : (
+        <section class="panel">
+          <h2>Pool tree</h2>
+          {detail.parent === undefined ? null : (
+            <p>
+              Parent run: <a href={`${page.admin}/runs/${detail.parent.id}`}>{detail.parent.task}</a> <StatusPill status={detail.parent.status} />
+            </p>
+          )}
+          {detail.pool === undefined ? null : <PoolSummary title="In pool" report={detail.pool} page={page} />}
+          {detail.children.map((child) => (
+            <PoolSummary title="Opened pool" report={child} page={page} />
+          ))}
+        </section>
+      )}
+    </Layout>
+  )
+}
+
+function PoolSummary({ title, report, page }: { title: string; report: PoolReport; page: PageContext }) {
+  const s = report.status
+  return (
+    <div>
+      <h3>
+        {title} {report.pool.label ?? ''} <span class="faint mono">{report.pool.id.slice(-8)}</span>
+      </h3>
+      <ProgressBar progress={{ percent: s.progress, message: `${s.complete} of ${s.total} done · ${s.failed} failed · ${s.running + s.waiting} running${s.done ? ' · done' : ''}` }} />
+      <RunsTable runs={report.runs.slice(0, 50)} page={page} showTask={false} describe />
+      {report.runs.length > 50 ? <a href={`${page.admin}/runs?pool=${report.pool.id}`}>All {report.runs.length} runs of the pool →</a> : null}
+    </div>
+  )
+}
