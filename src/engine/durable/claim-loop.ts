@@ -1,0 +1,141 @@
+/**
+ * The worker's claim loop: asks the store for as many runs as the worker has free slots plus
+ * room in its local buffer, within its claim limits.
+ *
+ * - A claim of its own (`fill`), on a wake-up: the store woke the worker (runs enqueued through
+ *   this process), a slot freed, or the poll timer fired (runs from other processes, delayed
+ *   runs coming due). A full batch means more may be waiting: it claims again at once.
+ * - Claims riding on write batches (`batchClaimer`): a batch that carries completions also
+ *   claims, so the slots those completions free are refilled in the same commit. With batches
+ *   in parallel each claims its share of the capacity.
+ * - Limits are counted from the runs held here, so while a claim is out no capped claim is
+ *   made (its runs could exceed them).
+ * - A failing store is backed off (100 ms·2ⁿ, at most 5 s), not hammered.
+ */
+import { coerceError } from '../../errors.js'
+import type { TaskRegistry } from '../../task/registry.js'
+import type { ClaimRequest, ClaimedRun, Store } from '../../store/types.js'
+import { ClaimLimits, type QueueSelection } from './claim-limits.js'
+import type { BatchClaimer } from './write-buffer.js'
+
+/** What the claim loop needs from its worker. */
+export interface ClaimHost {
+  readonly workerId: string
+  readonly store: Store
+  readonly registry: TaskRegistry
+  readonly leaseMs: number
+  now(): number
+  onError(error: Error): void
+  /** Whether the worker stops (no more claims). */
+  stopping(): boolean
+  /** How many runs the worker takes now: its free slots plus room in its local buffer. */
+  wanted(): number
+  /** Slots plus the local buffer's limit: what the claims in flight cover between them. */
+  capacity(): number
+  /** Takes claimed runs (starts them, or keeps them in the local buffer). */
+  accept(runs: readonly ClaimedRun[]): void
+}
+
+export class ClaimLoop {
+  readonly #host: ClaimHost
+  readonly #limits: ClaimLimits
+  readonly #parallelWrites: number
+  #claiming = false
+  /** Runs asked for by claims riding on write batches, not answered yet. */
+  #requested = 0
+  /** Claims that failed in a row (store unreachable), and when to try again. */
+  #claimFailures = 0
+  #claimPausedUntil = 0
+  #again = false
+
+  constructor(host: ClaimHost, queues: QueueSelection | undefined, parallelWrites: number) {
+    this.#host = host
+    this.#limits = new ClaimLimits(queues)
+    this.#parallelWrites = parallelWrites
+  }
+
+  /** The queues served (`undefined`: every queue). */
+  get queues(): readonly string[] | undefined {
+    return this.#limits.queues
+  }
+
+  /** A run is held (`1`: claimed) or let go (`-1`: finished, given back, lost). */
+  count(run: ClaimedRun, delta: number): void {
+    this.#limits.count(run, delta)
+  }
+
+  /** The claims riding on write batches (see `WriteBuffer`). */
+  readonly batchClaimer: BatchClaimer = {
+    request: () => {
+      // A claim of its own may be on the way (fill); claims riding on batches may overlap.
+      if (this.#host.stopping() || this.#claiming) return undefined
+      // With batches in parallel, each claims its share of the capacity: the runs then finish
+      // in waves that ride on different batches, and the store works on several at once.
+      const share = Math.ceil(this.#host.capacity() / this.#parallelWrites)
+      const want = Math.min(share, this.#host.wanted() - this.#requested)
+      const request = want > 0 ? this.#request(want) : undefined
+      if (request === undefined) return undefined
+      // Limits are counted from the runs held here: with a claim still out, they could be exceeded.
+      if (this.#requested > 0 && (request.taskCaps.size > 0 || request.queueCaps.size > 0)) return undefined
+      this.#requested += request.limit
+      return request
+    },
+    claimed: (runs, request) => {
+      this.#requested -= request.limit
+      this.#host.accept(runs)
+      if (runs.length === request.limit || this.#again) void this.fill()
+    },
+    failed: (request) => {
+      this.#requested -= request.limit
+    },
+  }
+
+  /** Claims until the worker has what it wants (or the store has no more). */
+  async fill(): Promise<void> {
+    const host = this.#host
+    if (host.stopping() || (this.#claimFailures > 0 && host.now() < this.#claimPausedUntil)) return
+    if (this.#claiming) {
+      this.#again = true
+      return
+    }
+    this.#claiming = true
+    try {
+      do {
+        this.#again = false
+        // Claims riding on write batches may be out: claim what they do not cover (runs just
+        // announced must not wait for them), unless limits are counted (see the batch claimer).
+        const want = Math.min(host.wanted() - this.#requested, Math.ceil(host.capacity() / this.#parallelWrites))
+        if (want <= 0) {
+          if (this.#requested > 0) this.#again = true
+          break
+        }
+        const request = this.#request(want)
+        if (request === undefined) break
+        if (this.#requested > 0 && (request.taskCaps.size > 0 || request.queueCaps.size > 0)) {
+          this.#again = true
+          break
+        }
+        const claimed = await host.store.claimRuns(request)
+        this.#claimFailures = 0
+        host.accept(claimed)
+        // A full batch means more may be waiting.
+        if (claimed.length > 0 && claimed.length === want) this.#again = true
+      } while (this.#again && !host.stopping())
+    } catch (error) {
+      // The store is unreachable or failing: back off (up to 5 s) instead of hammering it.
+      this.#claimFailures++
+      const pauseMs = Math.min(5000, 100 * 2 ** Math.min(this.#claimFailures - 1, 6))
+      this.#claimPausedUntil = host.now() + pauseMs
+      host.onError(new Error(`claiming runs failed (${this.#claimFailures} in a row; next try in ${pauseMs} ms): ${coerceError(error).message}`, { cause: error }))
+    } finally {
+      this.#claiming = false
+    }
+  }
+
+  #request(free: number): ClaimRequest | undefined {
+    const host = this.#host
+    const tasks = host.registry.list()
+    const now = host.now()
+    return this.#limits.request(host.workerId, free, tasks, now, now + host.leaseMs)
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Maintenance, every `leaseMs / 2` in a process running a worker: the rescuer decides the fate of
+ * runs whose lease expired (their worker died or hung), and pending runs past `notAfter` expire
+ * (`cancelled`). Where the store elects a leader (PostgreSQL) only the leader maintains; SQLite
+ * statements are atomic, so every worker process may.
+ */
+import { coerceError } from '../../errors.js'
+import { rescueExpiredRuns } from './rescuer.js'
+import type { WorkerEngine } from './worker-engine.js'
+
+/** One maintenance pass; emits the events of the runs it changed, and `wake`s the worker when rescued runs are pending again. Never rejects. */
+export async function maintain(engine: WorkerEngine, wake: () => void): Promise<void> {
+  try {
+    // Where the store elects a leader, only the leader maintains; the others stand by.
+    if (engine.store.lead !== undefined && !(await engine.store.lead())) return
+    const now = engine.now()
+    const rescued = await rescueExpiredRuns(engine.store, engine.registry, now)
+    const expired = await engine.store.expireOverdue(now)
+    for (const run of [...rescued, ...expired]) {
+      const base = { runId: run.id, task: run.task, poolId: run.poolId, time: new Date(now) }
+      // A run that never reached its handler goes back as if never claimed: nothing to announce.
+      if (run.status === 'pending' && run.startedAt !== null) engine.emit({ ...base, type: 'retrying', attempt: run.attempt, runAt: run.runAt, error: run.error })
+      else if (run.status === 'failed' || run.status === 'cancelled') engine.emit({ ...base, type: run.status, error: run.error, run })
+    }
+    if (rescued.some((r) => r.status === 'pending')) wake()
+  } catch (error) {
+    engine.onError(new Error(`maintenance failed: ${coerceError(error).message}`, { cause: error }))
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The worker's row in the store's `workers` table: what operators see of it (host, pid,
+ * concurrency, busy slots, the runs it holds, whether the process serves live views). Saved at
+ * start and at each heartbeat, and at most once a second when what it runs changes (never a write
+ * per run); removed when the worker stops.
+ */
+import { coerceError } from '../../errors.js'
+import type { Store } from '../../store/types.js'
+
+/** How often, at most, a change of what the worker runs is saved between heartbeats. */
+const SAVE_DELAY_MS = 1000
+
+/** The row as the store saves it (times in epoch ms). */
+export type WorkerRowData = Parameters<Store['saveWorker']>[0]
+
+export class WorkerRow {
+  readonly #id: string
+  readonly #store: Store
+  readonly #describe: (now: number) => WorkerRowData
+  readonly #now: () => number
+  readonly #onError: (error: Error) => void
+  /** A pending save (busy slots, running runs). */
+  #saveTimer: NodeJS.Timeout | undefined
+  #removed = false
+
+  /** `describe`: the row as of `now`. */
+  constructor(id: string, store: Store, describe: (now: number) => WorkerRowData, now: () => number, onError: (error: Error) => void) {
+    this.#id = id
+    this.#store = store
+    this.#describe = describe
+    this.#now = now
+    this.#onError = onError
+  }
+
+  /** Whether the row was removed (the worker stopped). */
+  get removed(): boolean {
+    return this.#removed
+  }
+
+  /** Saves the row now. */
+  save(): Promise<void> {
+    return this.#store.saveWorker(this.#describe(this.#now()))
+  }
+
+  /** Saves the row within a second (what the worker runs changed). */
+  saveSoon(): void {
+    if (this.#saveTimer !== undefined || this.#removed) return
+    this.#saveTimer = setTimeout(() => {
+      this.#saveTimer = undefined
+      if (!this.#removed) this.save().catch((error: unknown) => this.#onError(coerceError(error)))
+    }, SAVE_DELAY_MS)
+    this.#saveTimer.unref()
+  }
+
+  /** Saves the row now unless the worker stopped (e.g. when the process starts serving live views). */
+  announce(): Promise<void> {
+    return this.#removed ? Promise.resolve() : this.save()
+  }
+
+  /** Removes the row (the worker stopped); no save follows. */
+  async remove(): Promise<void> {
+    clearTimeout(this.#saveTimer)
+    this.#removed = true
+    await this.#store.removeWorker(this.#id).catch((error: unknown) => this.#onError(coerceError(error)))
+  }
+}
