@@ -9,11 +9,12 @@
  *   (a handler that crashes its process does not hop from worker to worker at once);
  * - the last attempt lost ends it `failed`.
  */
-import { backoffDelay, DEFAULT_BACKOFF } from '../../task/backoff.js'
+import { backoffDelay } from '../../task/backoff.js'
 import type { RunError } from '../../task/context.js'
 import type { AnyTask } from '../../task/define.js'
 import type { TaskRegistry } from '../../task/registry.js'
 import { attemptsLeftAfter, type ExpiredRun, type RescueWrite, type Run, type Store } from '../../store/types.js'
+import { backoffPolicyOf } from './attempt-outcome.js'
 
 /** How many expired leases one maintenance pass reads and writes at a time. */
 const RESCUE_PAGE = 500
@@ -43,8 +44,7 @@ export function decideRescue(run: ExpiredRun, task: AnyTask | undefined, now: nu
   const attempt = (outcome: 'retry' | 'failed' | 'cancelled') => ({ number: run.attempt, workerId: run.workerId, startedAt: run.startedAt!, finishedAt: new Date(now), outcome, error: lost })
   if (run.cancelRequested) return { ...base, status: 'cancelled', error: CANCELLED_WHILE_LOST, attempt: attempt('cancelled') }
   if (!attemptsLeftAfter(run)) return { ...base, status: 'failed', error: lost, attempt: attempt('failed') }
-  const policy = typeof task?.backoff === 'function' ? task.backoff : (run.backoff ?? DEFAULT_BACKOFF)
-  return { ...base, status: 'pending', runAt: now + backoffDelay(policy, run.attempt, lost), error: lost, attempt: attempt('retry') }
+  return { ...base, status: 'pending', runAt: now + backoffDelay(backoffPolicyOf(task, run.backoff), run.attempt, lost), error: lost, attempt: attempt('retry') }
 }
 
 /** Rescues every run whose lease expired before `now`, a page at a time; returns the runs as written. */

@@ -1,0 +1,65 @@
+/**
+ * Claim limits on their own: which tasks and queues a claim may take from, and how many.
+ */
+import { describe, expect, it } from 'vitest'
+import { defineTask } from '../../task/define.js'
+import type { ClaimedRun } from '../../store/types.js'
+import { ClaimLimits } from './claim-limits.js'
+
+const free = defineTask({ key: 'free', run: () => undefined })
+const two = defineTask({ key: 'two', maxConcurrent: 2, run: () => undefined })
+const one = defineTask({ key: 'one', maxConcurrent: 1, run: () => undefined })
+
+function held(task: string, queue = 'default'): ClaimedRun {
+  return { id: `${task}-${queue}`, task, label: 'l', queue, poolId: null, args: {}, tags: [], attempt: 1, attemptBase: 0, maxAttempts: 3, backoff: null, timeoutMs: null, logCount: 0, token: 't', started: true }
+}
+
+describe('ClaimLimits', () => {
+  it('asks for every task and queue, capping tasks whose maxConcurrent leaves less room than the claim', () => {
+    const limits = new ClaimLimits(undefined)
+    expect(limits.request('w', 10, [free, two], 1000, 31_000)).toEqual({
+      workerId: 'w',
+      limit: 10,
+      now: 1000,
+      leaseUntil: 31_000,
+      tasks: ['free', 'two'],
+      queues: undefined,
+      taskCaps: new Map([['two', 2]]),
+      queueCaps: new Map(),
+    })
+    // No cap where the room is at least the claim.
+    expect(limits.request('w', 2, [two], 0, 1)?.taskCaps).toEqual(new Map())
+  })
+
+  it('counts held runs against maxConcurrent and leaves full tasks out; nothing to claim is undefined', () => {
+    const limits = new ClaimLimits(undefined)
+    limits.count(held('one'), 1)
+    limits.count(held('two'), 1)
+    expect(limits.request('w', 10, [free, one, two], 0, 1)).toMatchObject({ tasks: ['free', 'two'], taskCaps: new Map([['two', 1]]) })
+    expect(limits.request('w', 10, [one], 0, 1)).toBeUndefined()
+    limits.count(held('one'), -1)
+    expect(limits.request('w', 10, [one], 0, 1)).toMatchObject({ tasks: ['one'], taskCaps: new Map([['one', 1]]) })
+  })
+
+  it('serves the queues named in a list, without limits', () => {
+    const limits = new ClaimLimits(['mail', 'reports'])
+    expect(limits.queues).toEqual(['mail', 'reports'])
+    expect(limits.request('w', 5, [free], 0, 1)).toMatchObject({ queues: ['mail', 'reports'], queueCaps: new Map() })
+  })
+
+  it('caps queues by their limits (0: none) and leaves full queues out', () => {
+    const limits = new ClaimLimits({ mail: 2, reports: 0 })
+    expect(limits.queues).toEqual(['mail', 'reports'])
+    expect(limits.request('w', 5, [free], 0, 1)).toMatchObject({ queues: ['mail', 'reports'], queueCaps: new Map([['mail', 2]]) })
+    limits.count(held('free', 'mail'), 1)
+    limits.count(held('free', 'mail'), 1)
+    expect(limits.request('w', 5, [free], 0, 1)).toMatchObject({ queues: ['reports'] })
+    const only = new ClaimLimits({ mail: 1 })
+    only.count(held('free', 'mail'), 1)
+    expect(only.request('w', 5, [free], 0, 1)).toBeUndefined()
+  })
+
+  it('claims nothing without tasks', () => {
+    expect(new ClaimLimits(undefined).request('w', 5, [], 0, 1)).toBeUndefined()
+  })
+})
