@@ -615,7 +615,7 @@ export function describeDurable(backend: DurableBackend): void {
     it('fails a run whose stored arguments no longer match the fields', async () => {
       const engine = engineWith({ tasks: [echo] })
       const store = await engine.store()
-      const [outcome] = await store.insertRuns([{ ...(await import('./store-conformance.js')).newRun({ task: 'echo', args: '{"times":"many"}', runAt: Date.now(), createdAt: Date.now() }) }])
+      const [outcome] = await store.insertRuns([{ ...(await import('../src/store/testing/index.js')).newRun({ task: 'echo', args: '{"times":"many"}', runAt: Date.now(), createdAt: Date.now() }) }])
       await engine.start()
       const failed = await waitForStatus(engine, outcome!.run.id, 'failed')
       expect(failed.error).toMatchObject({ code: 'ERR_UNRECOVERABLE', message: expect.stringContaining('stored arguments no longer match') as string })

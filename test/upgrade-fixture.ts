@@ -5,8 +5,7 @@
  * time from the claim).
  */
 import { expect } from 'vitest'
-import { rescueExpiredRuns } from '../src/engine/durable/rescuer.js'
-import { TaskRegistry } from '../src/task/registry.js'
+import { rescueExpired } from '../src/store/testing/index.js'
 import type { Store } from '../src/store/types.js'
 
 export const UPGRADE_T0 = Date.UTC(2026, 10, 30, 12, 0, 0)
@@ -29,7 +28,7 @@ export async function expectUpgradedRows(store: Store): Promise<void> {
   expect(await store.getRun('old-done')).toMatchObject({ status: 'succeeded', fireKey: null, startedAt: new Date(T0 + 1), finishedAt: new Date(T0 + 5), data: 1 })
   // The previous version's worker died: its run had started (the old claim said so), so the
   // rescue spends its only attempt instead of refunding it.
-  const rescued = await rescueExpiredRuns(store, new TaskRegistry(), T0 + 20)
+  const rescued = await rescueExpired(store, T0 + 20)
   expect(rescued.map((r) => [r.id, r.status])).toEqual([['old-running', 'failed']])
   expect((await store.getRun('old-running'))?.error?.code).toBe('ERR_WORKER_LOST')
   const [claimed] = await store.claimRuns({ workerId: 'new', limit: 5, now: T0 + 30, leaseUntil: T0 + 30_030, tasks: ['work'], queues: undefined, taskCaps: new Map(), queueCaps: new Map() })

@@ -1,7 +1,8 @@
 /**
- * The PostgreSQL store: the shared conformance suite (each test on its own fresh schema) plus
- * what only PostgreSQL has: concurrent migrations, transactional enqueue through a caller's
- * client, LISTEN/NOTIFY across processes, concurrent claimers, connection loss.
+ * The PostgreSQL store: the shared conformance suite (each test on its own fresh schema) with
+ * every optional part (signals, leader election, caller transactions, stores sharing a schema),
+ * plus what only PostgreSQL has: concurrent migrations, the upgrade of older schemas, lock order,
+ * LISTEN/NOTIFY wake-ups across processes, connection loss, text PostgreSQL cannot hold.
  *
  * Needs a server: TASKENGINE_TEST_PG (default postgres://postgres@127.0.0.1:5432/test). When it
  * is unreachable the suite is skipped with a warning, except in CI (CI=true), where it fails.
@@ -10,11 +11,11 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { ConflictError, ValidationError } from '../../src/errors.js'
-import { POSTGRES_MIGRATIONS, migrate } from '../../src/store/postgres/migrations.js'
-import { postgresStore } from '../../src/store/postgres/index.js'
+import { POSTGRES_MIGRATIONS, migrate } from '../../src/store/postgres/migrations/index.js'
+import { postgresStore, type PostgresStore } from '../../src/store/postgres/index.js'
+import { describeStoreConformance, newRun } from '../../src/store/testing/index.js'
 import type { ClaimRequest, ClaimedRun } from '../../src/store/types.js'
 import { describePostgres } from '../helpers/postgres.js'
-import { describeStoreConformance, newRun } from '../store-conformance.js'
 import { expectUpgradedRows, versionTwoRows } from '../upgrade-fixture.js'
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0)
@@ -52,7 +53,26 @@ describe('postgres store without an answering server', () => {
 })
 
 await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ }) => {
-  describeStoreConformance('postgres', async () => open())
+  describeStoreConformance('postgres', async () => open(), {
+    signals: true,
+    leader: true,
+    transactionalClient: async (store) => {
+      const client = await (store as PostgresStore).pool.connect()
+      await client.query('BEGIN')
+      const end = async (sql: string): Promise<void> => {
+        try {
+          await client.query(sql)
+        } finally {
+          client.release()
+        }
+      }
+      return { client, commit: () => end('COMMIT'), rollback: () => end('ROLLBACK') }
+    },
+    durable: () => {
+      const schema = newSchema()
+      return async () => open({ schema })
+    },
+  })
 
   describe('postgres store specifics', () => {
     it('validates its options, quoting bad values', () => {
@@ -139,34 +159,7 @@ await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ })
       }
     })
 
-    it('inserts through a caller client inside their transaction: rollback leaves no run, commit keeps it', async () => {
-      const store = open()
-      await store.ready()
-      const client = await admin.connect()
-      try {
-        const rolledBack = newRun({ uniqueKey: 'tx-key' })
-        await client.query('BEGIN')
-        const [outcome] = await store.insertRuns([rolledBack], { client })
-        expect(outcome).toMatchObject({ created: true, run: { id: rolledBack.id } })
-        // Inside the transaction a second insert with the same key finds the uncommitted holder.
-        const [again] = await store.insertRuns([newRun({ uniqueKey: 'tx-key' })], { client })
-        expect(again).toMatchObject({ created: false, run: { id: rolledBack.id } })
-        expect(await store.getRun(rolledBack.id)).toBeUndefined() // not visible outside yet
-        await client.query('ROLLBACK')
-        expect(await store.getRun(rolledBack.id)).toBeUndefined()
-        expect((await store.listRuns({})).total).toBe(0)
-
-        const committed = newRun({ uniqueKey: 'tx-key' })
-        await client.query('BEGIN')
-        await store.insertRuns([committed, newRun()], { client })
-        expect(await store.getRun(committed.id)).toBeUndefined()
-        await client.query('COMMIT')
-        expect(await store.getRun(committed.id)).toMatchObject({ id: committed.id, status: 'pending', uniqueKey: 'tx-key' })
-        expect((await store.listRuns({})).total).toBe(2)
-      } finally {
-        client.release()
-        await store.close()
-      }
+    it('refuses a client that is not a pg client (the suite runs inserts through a real one)', async () => {
       const other = open()
       await expect(other.insertRuns([newRun()], { client: { notAClient: true } })).rejects.toThrow(/client: expected a pg client/)
       await other.close()

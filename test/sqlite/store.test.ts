@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { afterAll, describe, expect, it } from 'vitest'
 import { sqliteStore } from '../../src/store/sqlite/store.js'
-import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js'
-import { describeStoreConformance, newRun } from '../store-conformance.js'
+import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations/index.js'
+import { describeStoreConformance, newRun } from '../../src/store/testing/index.js'
 import { expectUpgradedRows, versionTwoRows } from '../upgrade-fixture.js'
 import Database from 'better-sqlite3'
 
@@ -13,8 +13,17 @@ const dir = mkdtempSync(join(tmpdir(), 'taskengine-sqlite-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 let n = 0
 
-describeStoreConformance('sqlite (memory)', async () => sqliteStore(':memory:'))
-describeStoreConformance('sqlite (file)', async () => sqliteStore(join(dir, `conformance-${++n}.db`)))
+// SQLite has no signal bus, no leader election and no caller transactions: the suite checks it
+// says so. Files are durable places (several stores may open one); memory is not.
+describeStoreConformance('sqlite (memory)', async () => sqliteStore(':memory:'), { signals: false, leader: false })
+describeStoreConformance('sqlite (file)', async () => sqliteStore(join(dir, `conformance-${++n}.db`)), {
+  signals: false,
+  leader: false,
+  durable: () => {
+    const path = join(dir, `shared-${++n}.db`)
+    return async () => sqliteStore(path)
+  },
+})
 
 describe('sqlite store specifics', () => {
   it('uses WAL on files, applies migrations once, and reopens existing files', async () => {

@@ -1,5 +1,6 @@
 /**
- * The bulk insert of new runs: one statement for any batch, however large.
+ * Inserting runs: one statement for any batch, however large, and the outcome of each run
+ * (inserted, or the active run holding its unique key or the run holding its fire key).
  *
  * Rows of one enqueueMany share everything but id, arguments and keys, so the shared columns
  * travel once per group and only the varying ones per row, all as parallel arrays expanded by
@@ -7,8 +8,14 @@
  * the arguments may legitimately hold). The statement also NOTIFYs the store's channel, so the
  * wake-up belongs to the insert's transaction and fires on its commit.
  */
-import { groupRuns } from '../shared.js'
-import type { NewRun } from '../types.js'
+import type pg from 'pg'
+import { ConflictError, ValidationError, describeValue } from '../../errors.js'
+import type { InsertOptions, InsertOutcome, NewRun } from '../contract/queue.js'
+import { runFromNew, runsFromNew } from '../new-run.js'
+import { groupRuns } from '../sql/run-groups.js'
+import { toRun, type RunRow } from '../sql/run-rows.js'
+import type { PostgresConnection } from './connection.js'
+import { RUN_COLUMNS } from './dialect.js'
 
 /** Options of {@link insertStatement}. */
 export interface InsertStatementOptions {
@@ -78,4 +85,51 @@ export function insertStatement(table: string, runs: readonly NewRun[], options:
        SELECT ins.id FROM ins LEFT JOIN wake ON true`
     : `WITH ins AS (INSERT INTO ${table} (${columns}) ${select} ON CONFLICT DO NOTHING) SELECT pg_notify($21, $22)::text AS id`
   return { text, values }
+}
+
+/**
+ * Inserts runs; through the caller's `client`, inside their transaction. Wakes this process's
+ * workers (the statement's NOTIFY wakes the others on commit).
+ */
+export async function insertRuns(conn: PostgresConnection, runs: readonly NewRun[], options: InsertOptions): Promise<InsertOutcome[]> {
+  const client = options.client
+  if (client !== undefined && (typeof client !== 'object' || client === null || typeof (client as { query?: unknown }).query !== 'function')) {
+    throw new ValidationError(`client: expected a pg client (pg.Client, or a PoolClient from pool.connect()) inside your transaction, got ${describeValue(client)}`)
+  }
+  const pool = await conn.db()
+  if (runs.length === 0) return []
+  // Through the caller's client the insert is part of their transaction: the NOTIFY fires when
+  // they commit, and this store's listener must hear it too (empty payload), since it cannot
+  // wake its workers itself at the right moment.
+  const db = (client as pg.ClientBase | undefined) ?? pool
+  const payload = client === undefined ? conn.instance : ''
+  const hasUnique = runs.some((r) => r.uniqueKey !== null || (r.fireKey ?? null) !== null)
+  const { text, values } = insertStatement(conn.tables.runs, runs, { returnIds: hasUnique, channel: conn.schema, payload })
+  const rows = await conn.query<{ id: string | null }>(db, text, values)
+  if (!hasUnique) {
+    if (client === undefined) conn.notify()
+    return runsFromNew(runs).map((run) => ({ run, created: true }))
+  }
+  const inserted = new Set(rows.map((r) => r.id))
+  const skipped = runs.filter((r) => !inserted.has(r.id))
+  const lost = [...new Set(skipped.map((r) => r.uniqueKey).filter((k) => k !== null))]
+  const lostTicks = [...new Set(skipped.map((r) => r.fireKey ?? null).filter((k) => k !== null))]
+  const holders = new Map<string | null, RunRow>()
+  const tickHolders = new Map<string | null, RunRow>()
+  if (lost.length > 0) {
+    for (const row of await conn.query<RunRow>(db, `SELECT ${RUN_COLUMNS} FROM ${conn.tables.runs} WHERE unique_key = ANY($1::text[]) AND status IN ('pending', 'running', 'waiting')`, [lost])) {
+      holders.set(row.unique_key, row)
+    }
+  }
+  if (lostTicks.length > 0) {
+    for (const row of await conn.query<RunRow>(db, `SELECT ${RUN_COLUMNS} FROM ${conn.tables.runs} WHERE fire_key = ANY($1::text[])`, [lostTicks])) tickHolders.set(row.fire_key, row)
+  }
+  const outcomes = runs.map((r) => {
+    if (inserted.has(r.id)) return { run: runFromNew(r), created: true }
+    const holder = tickHolders.get(r.fireKey ?? null) ?? holders.get(r.uniqueKey)
+    if (holder === undefined) throw new ConflictError(`run ${r.id} was not inserted and no run holds its fire key or unique key ${describeValue(r.uniqueKey)}`)
+    return { run: toRun(holder), created: false }
+  })
+  if (inserted.size > 0 && client === undefined) conn.notify()
+  return outcomes
 }

@@ -1,19 +1,10 @@
-/**
- * Numbered SQLite migrations. Applied in order, each once, inside an IMMEDIATE transaction so
- * processes starting together on one file apply them exactly once. Never edit a released
- * migration: add the next number.
- */
-export interface Migration {
-  readonly version: number
-  readonly name: string
-  readonly sql: string
-}
+/** SQLite migration 1: runs, logs, artifacts, pools, workers. Released: never edit it; add the next number. */
+import type { Migration } from '../../sql/migration.js'
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'runs, logs, artifacts, pools, workers',
-    sql: `
+export const migration001: Migration = {
+  version: 1,
+  name: 'runs, logs, artifacts, pools, workers',
+  sql: `
 CREATE TABLE runs (
   seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
@@ -119,48 +110,4 @@ CREATE TABLE workers (
   observer INTEGER NOT NULL DEFAULT 0
 );
 `,
-  },
-  {
-    version: 2,
-    name: 'schedules, settings',
-    sql: `
--- What the engine remembers of each schedule defined in code: whether it is on, and the last
--- tick handled (fired or skipped). Moving last_tick_at forward is how one process, and only
--- one, takes a tick.
-CREATE TABLE schedules (
-  id TEXT PRIMARY KEY,
-  enabled INTEGER NOT NULL,
-  last_tick_at INTEGER,
-  last_run_id TEXT,
-  next_tick_at INTEGER,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-
--- Runtime settings changed by operators (JSON values by key).
-CREATE TABLE settings (
-  key TEXT PRIMARY KEY,
-  value TEXT NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-`,
-  },
-  {
-    version: 3,
-    name: 'schedule fire keys; finished runs by time',
-    sql: `
--- Finished runs by time, with their status: the dashboard's throughput per minute and its counts
--- of succeeded, failed and cancelled runs walk this index (finished_at is set exactly when a run
--- reaches a final state), looking up each row only for deleted_at: 12 ms for 95,000 finished
--- runs, against 11 ms with deleted_at in the index too, not worth a wider index. Every completion adds an entry; there is still no index on status,
--- which every claim and completion would change (measured, claim and complete at concurrency 10:
--- 2-9% slower with a status index, this one within the noise).
-CREATE INDEX runs_finished ON runs (finished_at, status) WHERE finished_at IS NOT NULL AND deleted_at IS NULL;
--- The schedule tick a run is for ("<schedule id>@<tick time>"). Taking a tick (schedules.last_tick_at)
--- already admits one run per tick; the key makes that visible on the run and holds even if the
--- schedule's row is reset.
-ALTER TABLE runs ADD COLUMN fire_key TEXT;
-CREATE UNIQUE INDEX runs_fire_key ON runs (fire_key) WHERE fire_key IS NOT NULL;
-`,
-  },
-]
+}

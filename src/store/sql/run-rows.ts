@@ -1,10 +1,11 @@
 /**
- * Row ↔ domain mapping shared by the SQL backends. Columns are snake_case; times are epoch
- * milliseconds (numbers, or strings from drivers that return 64-bit integers as text);
- * structured columns are JSON text (or already-parsed JSON from drivers with a JSON type).
+ * Rows of the `runs` and `logs` tables ↔ runs, attempts and log entries, for both SQL backends.
+ * Columns are snake_case; see `columns.ts` for how values arrive.
  */
-import type { LogEntry, LogLevel, Progress, RunError } from '../task/context.js'
-import type { Artifact, Attempt, BackoffSpec, Pool, Run, RunCategory, RunState, WorkerInfo } from './types.js'
+import type { BackoffSpec } from '../../task/backoff.js'
+import type { LogEntry, LogLevel, Progress, RunError } from '../../task/context.js'
+import type { Attempt, Run, RunCategory, RunState } from '../contract/runs.js'
+import { date, fromJson, maybeDate, num } from './columns.js'
 
 /** A row of the `runs` table as a driver returns it. */
 export interface RunRow {
@@ -46,16 +47,6 @@ export interface RunRow {
   log_count: number | string
   deleted_at: number | string | null
 }
-
-/** JSON text → value; values a driver already parsed pass through. */
-export function fromJson(value: unknown): unknown {
-  if (typeof value !== 'string') return value ?? null
-  return JSON.parse(value) as unknown
-}
-
-const num = (value: number | string): number => (typeof value === 'number' ? value : Number(value))
-const date = (value: number | string): Date => new Date(num(value))
-const maybeDate = (value: number | string | null): Date | null => (value === null ? null : date(value))
 
 /** Maps a `runs` row to a {@link Run}. */
 export function toRun(row: RunRow): Run {
@@ -157,72 +148,7 @@ export interface LogRow {
   message: string
 }
 
+/** Maps a `logs` row to a {@link LogEntry}. */
 export function toLogEntry(row: LogRow): LogEntry {
   return { seq: num(row.seq), time: date(row.time), level: row.level as LogLevel, message: row.message }
-}
-
-/** A row of the `pools` table. */
-export interface PoolRow {
-  id: string
-  parent_run_id: string | null
-  root_id: string
-  label: string | null
-  created_at: number | string
-  closed_at: number | string | null
-}
-
-export function toPool(row: PoolRow): Pool {
-  return { id: row.id, parentRunId: row.parent_run_id, rootId: row.root_id, label: row.label, createdAt: date(row.created_at), closedAt: maybeDate(row.closed_at) }
-}
-
-/** A row of the `artifacts` table (without the bytes). */
-export interface ArtifactRow {
-  run_id: string
-  name: string
-  content_type: string
-  size: number | string
-  created_at: number | string
-}
-
-export function toArtifact(row: ArtifactRow): Artifact {
-  return { runId: row.run_id, name: row.name, contentType: row.content_type, size: num(row.size), createdAt: date(row.created_at) }
-}
-
-/** A row of the `workers` table. */
-export interface WorkerRow {
-  id: string
-  host: string
-  pid: number | string
-  concurrency: number | string
-  busy: number | string
-  queues: unknown
-  tasks: unknown
-  running: unknown
-  started_at: number | string
-  heartbeat_at: number | string
-  observer: number | boolean
-}
-
-export function toWorker(row: WorkerRow): WorkerInfo {
-  return {
-    id: row.id,
-    host: row.host,
-    pid: num(row.pid),
-    concurrency: num(row.concurrency),
-    busy: num(row.busy),
-    queues: fromJson(row.queues) as string[] | null,
-    tasks: (fromJson(row.tasks) ?? []) as string[],
-    running: (fromJson(row.running) ?? []) as string[],
-    startedAt: date(row.started_at),
-    heartbeatAt: date(row.heartbeat_at),
-    observer: row.observer === true || row.observer === 1,
-  }
-}
-
-/** The error recorded on a run that expired before it started. */
-export const EXPIRED_ERROR: RunError = { message: 'expired: not started before its notAfter time', code: 'ERR_EXPIRED', name: 'ExpiredError' }
-
-/** The error recorded on a run cancelled before it started, or whose cancelled worker died. */
-export function cancelledError(reason: string | null): RunError {
-  return { message: reason === null || reason === '' ? 'cancelled' : `cancelled: ${reason}`, code: 'ERR_CANCELLED', name: 'CancelledError' }
 }

@@ -1,0 +1,50 @@
+/** Reads of runs: one by id, lists (filters shared: `../sql/run-filter.ts`), logs, a reusable result. */
+import type { LogEntry } from '../../task/context.js'
+import type { Run, RunFilter, RunPage } from '../contract/runs.js'
+import { pageOf, runFilterSql } from '../sql/run-filter.js'
+import { toLogEntry, toRun, type LogRow, type RunRow } from '../sql/run-rows.js'
+import { TYPES, type PostgresConnection } from './connection.js'
+import { positionalBinder, RUN_COLUMNS } from './dialect.js'
+
+/** A run by id; a deleted one only with `includeDeleted`. */
+export async function getRun(conn: PostgresConnection, id: string, options: { readonly includeDeleted?: boolean }): Promise<Run | undefined> {
+  const db = await conn.db()
+  const [row] = await conn.query<RunRow>(db, `SELECT ${RUN_COLUMNS} FROM ${conn.tables.runs} WHERE id = $1`, [id])
+  if (row === undefined || (row.deleted_at !== null && options.includeDeleted !== true)) return undefined
+  return toRun(row)
+}
+
+/**
+ * One page of runs, newest first (by id: UUIDv7). Lists filtered by status or task walk the
+ * primary key newest first (there is no index on either, see migration 1). The SQL varies with
+ * the filter, so it is sent unnamed.
+ */
+export async function listRuns(conn: PostgresConnection, filter: RunFilter): Promise<RunPage> {
+  const db = await conn.db()
+  const { countWhere, countParams, where, params } = runFilterSql(filter, conn.dialect, positionalBinder())
+  const { page, pageSize, offset } = pageOf(filter)
+  const [count, rows] = await Promise.all([
+    filter.count === false ? undefined : db.query<{ n: number }>({ text: `SELECT count(*) AS n FROM ${conn.tables.runs} ${countWhere}`, values: countParams, types: TYPES }),
+    db.query<RunRow>({ text: `SELECT ${RUN_COLUMNS} FROM ${conn.tables.runs} ${where} ORDER BY id DESC LIMIT ${pageSize} OFFSET ${offset}`, values: params, types: TYPES }),
+  ])
+  return { data: rows.rows.map(toRun), total: count === undefined ? -1 : Number(count.rows[0]?.n ?? 0), page, pageSize }
+}
+
+/** Log lines of a run after `after`, oldest first. */
+export async function getLogs(conn: PostgresConnection, runId: string, after: number, limit: number): Promise<LogEntry[]> {
+  const db = await conn.db()
+  const rows = await conn.query<LogRow>(db, `SELECT seq, time, level, message FROM ${conn.tables.logs} WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [runId, after, limit])
+  return rows.map(toLogEntry)
+}
+
+/** The newest success of `task` with `argsHash` since `since`. */
+export async function findReusable(conn: PostgresConnection, task: string, argsHash: string, since: number): Promise<Run | undefined> {
+  const db = await conn.db()
+  const [row] = await conn.query<RunRow>(
+    db,
+    `SELECT ${RUN_COLUMNS} FROM ${conn.tables.runs} WHERE task = $1 AND args_hash = $2 AND status = 'succeeded' AND finished_at >= $3 AND deleted_at IS NULL
+       ORDER BY finished_at DESC LIMIT 1`,
+    [task, argsHash, since],
+  )
+  return row === undefined ? undefined : toRun(row)
+}

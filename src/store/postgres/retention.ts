@@ -1,0 +1,82 @@
+/** Retention: purges of old finished (and deleted) runs, their log lines, and empty pools, in batches. */
+import type { PurgeableCounts } from '../contract/maintenance.js'
+import type { PostgresConnection } from './connection.js'
+
+/** Deletes up to `limit` purgeable runs with their logs and artifacts in one transaction; returns their ids. */
+export async function purgeRuns(conn: PostgresConnection, before: number, limit: number): Promise<string[]> {
+  await conn.db()
+  const t = conn.tables
+  return conn.transaction(async (client) => {
+    // Oldest first by id (ids sort by creation time): old finished runs come first.
+    const { rows } = await client.query<{ id: string }>({
+      text: `DELETE FROM ${t.runs} WHERE id IN (
+            SELECT id FROM ${t.runs}
+            WHERE (status IN ('succeeded', 'failed', 'cancelled') AND finished_at < $1) OR deleted_at < $1
+            ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+          RETURNING id`,
+      values: [before, limit],
+    })
+    const ids = rows.map((r) => r.id)
+    if (ids.length > 0) {
+      await client.query({ text: `DELETE FROM ${t.logs} WHERE run_id = ANY($1::text[])`, values: [ids] })
+      await client.query({ text: `DELETE FROM ${t.artifacts} WHERE run_id = ANY($1::text[])`, values: [ids] })
+    }
+    return ids
+  })
+}
+
+/** Deletes up to `limit` empty leaf pools created before `before`; returns how many. */
+export async function purgePools(conn: PostgresConnection, before: number, limit: number): Promise<number> {
+  const db = await conn.db()
+  const t = conn.tables
+  const rows = await conn.query<{ n: number }>(
+    db,
+    `WITH gone AS (
+         DELETE FROM ${t.pools} WHERE id IN (
+           SELECT p.id FROM ${t.pools} p WHERE p.created_at < $1
+             AND NOT EXISTS (SELECT 1 FROM ${t.runs} r WHERE r.pool_id = p.id)
+             AND NOT EXISTS (SELECT 1 FROM ${t.pools} c WHERE c.parent_pool_id = p.id)
+           LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING 1)
+       SELECT count(*) AS n FROM gone`,
+    [before, limit],
+  )
+  return Number(rows[0]?.n ?? 0)
+}
+
+/** What the purges would delete now. */
+export async function countPurgeable(conn: PostgresConnection, runsBefore: number | null, logsBefore: number | null): Promise<PurgeableCounts> {
+  const db = await conn.db()
+  const t = conn.tables
+  const [runs, logs] = await Promise.all([
+    runsBefore === null
+      ? undefined
+      : conn.query<{ n: number }>(db, `SELECT count(*) AS n FROM ${t.runs} WHERE (status IN ('succeeded', 'failed', 'cancelled') AND finished_at < $1) OR deleted_at < $1`, [runsBefore]),
+    logsBefore === null
+      ? undefined
+      : conn.query<{ n: number }>(
+          db,
+          `SELECT count(*) AS n FROM ${t.runs} r JOIN ${t.logs} l ON l.run_id = r.id
+             WHERE r.status IN ('succeeded', 'failed', 'cancelled') AND r.finished_at < $1 AND ($2::int8 IS NULL OR r.finished_at >= $2::int8)`,
+          [logsBefore, runsBefore],
+        ),
+  ])
+  return { runs: Number(runs?.[0]?.n ?? 0), logLines: Number(logs?.[0]?.n ?? 0) }
+}
+
+/** Deletes up to `limit` log lines of runs finished before `before`; returns how many. */
+export async function purgeLogs(conn: PostgresConnection, before: number, limit: number): Promise<number> {
+  const db = await conn.db()
+  const t = conn.tables
+  const rows = await conn.query<{ n: number }>(
+    db,
+    `WITH gone AS (
+         DELETE FROM ${t.logs} WHERE (run_id, seq) IN (
+           SELECT l.run_id, l.seq FROM ${t.runs} r JOIN ${t.logs} l ON l.run_id = r.id
+           WHERE r.status IN ('succeeded', 'failed', 'cancelled') AND r.finished_at < $1 LIMIT $2)
+         RETURNING 1)
+       SELECT count(*) AS n FROM gone`,
+    [before, limit],
+  )
+  return Number(rows[0]?.n ?? 0)
+}

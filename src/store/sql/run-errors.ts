@@ -1,0 +1,19 @@
+/** The errors the stores themselves record on runs (as run errors, and as the JSON text they store). */
+import type { RunError } from '../../task/context.js'
+
+/** The error recorded on a run that expired before it started. */
+export const EXPIRED_ERROR: RunError = { message: 'expired: not started before its notAfter time', code: 'ERR_EXPIRED', name: 'ExpiredError' }
+
+/** The error recorded on a run cancelled before it started, or whose cancelled worker died. */
+export function cancelledError(reason: string | null): RunError {
+  return { message: reason === null || reason === '' ? 'cancelled' : `cancelled: ${reason}`, code: 'ERR_CANCELLED', name: 'CancelledError' }
+}
+
+/** {@link cancelledError} without a reason, as JSON: a cancel requested elsewhere that wins over a retry or release. */
+export const CANCELLED_ERROR_JSON = JSON.stringify(cancelledError(null))
+/** The error of a run whose worker died while its cancel was requested, as JSON. */
+export const LOST_WHILE_CANCELLING_JSON = JSON.stringify(cancelledError('worker lost while cancelling'))
+/** The error of a pending run cancelled because it was deleted, as JSON. */
+export const DELETED_ERROR_JSON = JSON.stringify(cancelledError('deleted'))
+/** {@link EXPIRED_ERROR} as JSON. */
+export const EXPIRED_ERROR_JSON = JSON.stringify(EXPIRED_ERROR)

@@ -1,0 +1,59 @@
+/**
+ * The WHERE clause of run lists (`listRuns`), the same in both SQL backends but for a few
+ * dialect pieces, and the clamp of the page and its size.
+ */
+import type { RunFilter } from '../contract/runs.js'
+import type { Binder, SqlDialect } from './dialect.js'
+
+/** Filters that compare one column with one value: filter key → column. */
+const EQUAL_FILTERS = [
+  ['task', 'task'],
+  ['queue', 'queue'],
+  ['label', 'label'],
+  ['poolId', 'pool_id'],
+  ['parentId', 'parent_id'],
+  ['scheduleId', 'schedule_id'],
+  ['createdBy', 'created_by'],
+  ['category', 'category'],
+] as const
+
+/** The clauses of a run list: with the cursor (`before`) for the page, without it for the count. */
+export interface RunFilterSql<P> {
+  /** `WHERE …` (or `''`) for the total: every filter but the cursor. */
+  readonly countWhere: string
+  /** The values of {@link countWhere}. */
+  readonly countParams: P
+  /** `WHERE …` (or `''`) for the page. */
+  readonly where: string
+  /** The values of {@link where}. */
+  readonly params: P
+}
+
+/** Builds the WHERE clauses of `filter` for `dialect`, binding values with `binder`. */
+export function runFilterSql<P>(filter: RunFilter, dialect: SqlDialect, binder: Binder<P>): RunFilterSql<P> {
+  const where: string[] = []
+  if (filter.includeDeleted !== true) where.push('deleted_at IS NULL')
+  if (filter.status !== undefined) where.push(dialect.oneOf('status', typeof filter.status === 'string' ? [filter.status] : filter.status, binder))
+  for (const [key, column] of EQUAL_FILTERS) {
+    const value = filter[key]
+    if (value !== undefined) where.push(`${column} = ${binder.bind(value)}`)
+  }
+  if (filter.tag !== undefined) where.push(dialect.hasTag(filter.tag, binder))
+  if (filter.from !== undefined) where.push(`created_at >= ${binder.bind(filter.from.getTime())}`)
+  if (filter.to !== undefined) where.push(`created_at < ${binder.bind(filter.to.getTime())}`)
+  if (filter.search !== undefined && filter.search !== '') {
+    const search = binder.bind(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
+    where.push(`(${['id', 'task', 'label', 'args'].map((column) => dialect.like(column, search)).join(' OR ')})`)
+  }
+  const countWhere = where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''
+  const countParams = binder.snapshot()
+  if (filter.before !== undefined) where.push(dialect.olderThan(filter.before, binder))
+  return { countWhere, countParams, where: where.length > 0 ? `WHERE ${where.join(' AND ')}` : '', params: binder.snapshot() }
+}
+
+/** The page of a list: number from 1, size 1–1000 (default 50), and the rows to skip. */
+export function pageOf(filter: Pick<RunFilter, 'page' | 'pageSize'>): { readonly page: number; readonly pageSize: number; readonly offset: number } {
+  const page = Math.max(1, Math.floor(filter.page ?? 1))
+  const pageSize = Math.min(1000, Math.max(1, Math.floor(filter.pageSize ?? 50)))
+  return { page, pageSize, offset: (page - 1) * pageSize }
+}

@@ -1,0 +1,117 @@
+/**
+ * Inserting runs: any batch in a few multi-row INSERTs (one per chunk size), and the outcome of
+ * each run (inserted, or the active run holding its unique key or the run holding its fire key).
+ */
+import type Database from 'better-sqlite3'
+import { ConflictError, ValidationError } from '../../errors.js'
+import type { InsertOptions, InsertOutcome, NewRun } from '../contract/queue.js'
+import { runFromNew, runsFromNew } from '../new-run.js'
+import { groupRuns } from '../sql/run-groups.js'
+import { toRun, type RunRow } from '../sql/run-rows.js'
+import type { SqliteConnection } from './connection.js'
+
+/** Rows per INSERT statement. */
+const INSERT_CHUNK = 512
+
+/** Inserts runs in one transaction and wakes this process's workers. */
+export function insertRuns(db: SqliteConnection, runs: readonly NewRun[], options: InsertOptions): InsertOutcome[] {
+  if (options.client !== undefined) throw new ValidationError('client: the SQLite store has no client connections; enqueue without `client`')
+  if (runs.length === 0) return []
+  const inserted = db.write(() => insertRows(db, runs))
+  return insertOutcomes(db, runs, inserted)
+}
+
+/**
+ * Inserts rows (inside the caller's transaction); returns the ids inserted, or `undefined` when
+ * no row has a unique or fire key (then all were).
+ */
+export function insertRows(db: SqliteConnection, runs: readonly NewRun[]): Set<string> | undefined {
+  // Rows of one enqueueMany share everything but id, arguments and keys: the shared values go
+  // once per statement as named parameters, the varying ones as positional parameters of a
+  // multi-row VALUES (measured: ~40% faster than one JSON array expanded by json_each, whose
+  // per-row extractions cost more than binding). Rows without hash or keys bind two values.
+  const hasUnique = runs.some((r) => r.uniqueKey !== null || (r.fireKey ?? null) !== null)
+  const inserted = new Set<string>()
+  for (const { shared, rows } of groupRuns(runs)) {
+    const params = {
+      task: shared.task,
+      label: shared.label,
+      queue: shared.queue,
+      priority: shared.priority,
+      tags: shared.tags.length === 0 ? '[]' : JSON.stringify(shared.tags),
+      category: shared.category,
+      createdBy: shared.createdBy,
+      parentId: shared.parentId,
+      poolId: shared.poolId,
+      scheduleId: shared.scheduleId,
+      maxAttempts: shared.maxAttempts,
+      backoff: shared.backoff === null ? null : JSON.stringify(shared.backoff),
+      timeoutMs: shared.timeoutMs,
+      runAt: shared.runAt,
+      notAfter: shared.notAfter,
+      createdAt: shared.createdAt,
+    }
+    const keyed = hasUnique || rows.some((r) => r.argsHash !== null)
+    const width = keyed ? 5 : 2
+    for (let at = 0; at < rows.length; ) {
+      const count = chunkSize(rows.length - at)
+      const values = new Array<unknown>(count * width)
+      for (let i = 0, v = 0; i < count; i++) {
+        const r = rows[at + i]!
+        values[v++] = r.id
+        values[v++] = r.args
+        if (keyed) {
+          values[v++] = r.argsHash
+          values[v++] = r.uniqueKey
+          values[v++] = r.fireKey ?? null
+        }
+      }
+      at += count
+      const statement = insertStatement(db, count, keyed, hasUnique)
+      if (hasUnique) for (const id of statement.all(values, params) as string[]) inserted.add(id)
+      else statement.run(values, params)
+    }
+  }
+  return hasUnique ? inserted : undefined
+}
+
+/** The INSERT of `count` rows, binding id and arguments (and with `keyed`, hash, unique and fire key) per row. */
+function insertStatement(db: SqliteConnection, count: number, keyed: boolean, returning: boolean): Database.Statement {
+  return db.cached(`insert:${count}:${keyed}:${returning}`, () => {
+    const row = `(?, ?, ${keyed ? '?, ?, ?' : 'NULL, NULL, NULL'}, 'pending', @task, @label, @queue, @priority, @tags, @category, @createdBy, @parentId,
+        @poolId, @scheduleId, @maxAttempts, @backoff, @timeoutMs, @runAt, @notAfter, @createdAt, @createdAt, @createdAt)`
+    const sql = `INSERT INTO runs (id, args, args_hash, unique_key, fire_key, status, task, label, queue, priority, tags, category, created_by, parent_id, pool_id,
+          schedule_id, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, enqueued_at, updated_at)
+        VALUES ${Array.from({ length: count }, () => row).join(', ')} ON CONFLICT DO NOTHING${returning ? ' RETURNING id' : ''}`
+    const statement = db.db.prepare(sql)
+    if (returning) statement.pluck()
+    return statement
+  })
+}
+
+/** The outcomes of an insert (after its transaction), waking workers when runs were added. */
+export function insertOutcomes(db: SqliteConnection, runs: readonly NewRun[], inserted: Set<string> | undefined): InsertOutcome[] {
+  if (inserted === undefined) {
+    db.notify()
+    return runsFromNew(runs).map((run) => ({ run, created: true }))
+  }
+  const byKey = db.stmt(`SELECT * FROM runs WHERE unique_key = ? AND status IN ('pending', 'running', 'waiting')`)
+  const byFireKey = db.stmt('SELECT * FROM runs WHERE fire_key = ?')
+  const outcomes = runs.map((r) => {
+    if (inserted.has(r.id)) return { run: runFromNew(r), created: true }
+    const holder = ((r.fireKey ?? null) === null ? undefined : byFireKey.get(r.fireKey)) ?? byKey.get(r.uniqueKey)
+    if (holder === undefined) throw new ConflictError(`run ${r.id} was not inserted and no run holds its fire key or unique key ${String(r.uniqueKey)}`)
+    return { run: toRun(holder as RunRow), created: false }
+  })
+  if (inserted.size > 0) db.notify()
+  return outcomes
+}
+
+/**
+ * How many of `left` rows the next INSERT takes: a full chunk, else the largest power of two that
+ * fits, so that a few statements (one per size, prepared once) serve every batch size.
+ */
+function chunkSize(left: number): number {
+  if (left >= INSERT_CHUNK) return INSERT_CHUNK
+  return 2 ** Math.floor(Math.log2(left))
+}

@@ -1,0 +1,28 @@
+/**
+ * The SQLite migrations, in order, and the code that applies them: each once, inside an
+ * IMMEDIATE transaction, so processes starting together on one file apply them exactly once.
+ * Never edit a released migration: add the next number (a file of its own, listed here).
+ */
+import type Database from 'better-sqlite3'
+import type { Migration } from '../../sql/migration.js'
+import { migration001 } from './001-runs.js'
+import { migration002 } from './002-schedules-settings.js'
+import { migration003 } from './003-fire-keys-finished-runs.js'
+
+export type { Migration }
+
+/** Every SQLite migration, in order. */
+export const SQLITE_MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003]
+
+/** Applies the migrations `db` has not applied yet. */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = SQLITE_MIGRATIONS): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
+  db.transaction(() => {
+    const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version))
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue
+      db.exec(migration.sql)
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, Date.now())
+    }
+  }).immediate()
+}

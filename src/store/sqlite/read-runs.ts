@@ -1,0 +1,40 @@
+/** Reads of runs: one by id, lists (filters shared: `../sql/run-filter.ts`), logs, a reusable result. */
+import type { LogEntry } from '../../task/context.js'
+import type { Run, RunFilter, RunPage } from '../contract/runs.js'
+import { pageOf, runFilterSql } from '../sql/run-filter.js'
+import { toLogEntry, toRun, type LogRow, type RunRow } from '../sql/run-rows.js'
+import type { SqliteConnection } from './connection.js'
+import { namedBinder, SQLITE_DIALECT } from './dialect.js'
+
+/** A run by id; a deleted one only with `includeDeleted`. */
+export function getRun(db: SqliteConnection, id: string, options: { readonly includeDeleted?: boolean }): Run | undefined {
+  const row = db.stmt('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined
+  if (row === undefined || (row.deleted_at !== null && options.includeDeleted !== true)) return undefined
+  return toRun(row)
+}
+
+/** One page of runs, newest first (by `seq`, the insertion order). */
+export function listRuns(db: SqliteConnection, filter: RunFilter): RunPage {
+  const { countWhere, countParams, where, params } = runFilterSql(filter, SQLITE_DIALECT, namedBinder())
+  const { page, pageSize, offset } = pageOf(filter)
+  const total = filter.count === false ? -1 : (db.stmt(`SELECT count(*) AS n FROM runs ${countWhere}`).get(countParams) as { n: number }).n
+  const rows = db.stmt(`SELECT * FROM runs ${where} ORDER BY seq DESC LIMIT @limit OFFSET @offset`).all({ ...params, limit: pageSize, offset }) as RunRow[]
+  return { data: rows.map(toRun), total, page, pageSize }
+}
+
+/** Log lines of a run after `after`, oldest first. */
+export function getLogs(db: SqliteConnection, runId: string, after: number, limit: number): LogEntry[] {
+  const rows = db.stmt('SELECT seq, time, level, message FROM logs WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(runId, after, limit) as LogRow[]
+  return rows.map(toLogEntry)
+}
+
+/** The newest success of `task` with `argsHash` since `since`. */
+export function findReusable(db: SqliteConnection, task: string, argsHash: string, since: number): Run | undefined {
+  const row = db
+    .stmt(
+      `SELECT * FROM runs WHERE task = ? AND args_hash = ? AND status = 'succeeded' AND finished_at >= ? AND deleted_at IS NULL
+       ORDER BY finished_at DESC LIMIT 1`,
+    )
+    .get(task, argsHash, since) as RunRow | undefined
+  return row === undefined ? undefined : toRun(row)
+}

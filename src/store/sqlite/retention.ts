@@ -1,0 +1,62 @@
+/** Retention: purges of old finished (and deleted) runs, their log lines, and empty pools, in batches. */
+import type { PurgeableCounts } from '../contract/maintenance.js'
+import type { SqliteConnection } from './connection.js'
+
+const FINISHED_BEFORE = `(status IN ('succeeded', 'failed', 'cancelled') AND finished_at < @before) OR deleted_at < @before`
+
+/** Deletes up to `limit` purgeable runs with their logs and artifacts; returns their ids. */
+export function purgeRuns(db: SqliteConnection, before: number, limit: number): string[] {
+  return db.write(() => {
+    // Oldest first in insertion order: old finished runs sit at the start of the table.
+    const ids = db.stmt(`SELECT id FROM runs WHERE ${FINISHED_BEFORE}
+         ORDER BY seq LIMIT @limit`).pluck().all({ before, limit }) as string[]
+    if (ids.length === 0) return ids
+    const list = JSON.stringify(ids)
+    db.stmt('DELETE FROM logs WHERE run_id IN (SELECT value FROM json_each(?))').run(list)
+    db.stmt('DELETE FROM artifacts WHERE run_id IN (SELECT value FROM json_each(?))').run(list)
+    db.stmt('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))').run(list)
+    return ids
+  })
+}
+
+/** Deletes up to `limit` empty leaf pools created before `before`; returns how many. */
+export function purgePools(db: SqliteConnection, before: number, limit: number): number {
+  return db.write(
+    () =>
+      db.stmt(
+        `DELETE FROM pools WHERE id IN (
+             SELECT p.id FROM pools p WHERE p.created_at < @before
+               AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.pool_id = p.id)
+               AND NOT EXISTS (SELECT 1 FROM pools c WHERE c.parent_pool_id = p.id)
+             LIMIT @limit)`,
+      ).run({ before, limit }).changes,
+  )
+}
+
+/** What the purges would delete now. */
+export function countPurgeable(db: SqliteConnection, runsBefore: number | null, logsBefore: number | null): PurgeableCounts {
+  const runs = runsBefore === null ? 0 : (db.stmt(`SELECT count(*) FROM runs WHERE ${FINISHED_BEFORE}`).pluck().get({ before: runsBefore }) as number)
+  const logLines =
+    logsBefore === null
+      ? 0
+      : (db
+          .stmt(
+            `SELECT count(*) FROM runs r JOIN logs l ON l.run_id = r.id
+             WHERE r.status IN ('succeeded', 'failed', 'cancelled') AND r.finished_at < @logs AND (@runs IS NULL OR r.finished_at >= @runs)`,
+          )
+          .pluck()
+          .get({ logs: logsBefore, runs: runsBefore }) as number)
+  return { runs, logLines }
+}
+
+/** Deletes up to `limit` log lines of runs finished before `before`; returns how many. */
+export function purgeLogs(db: SqliteConnection, before: number, limit: number): number {
+  return db.write(
+    () =>
+      db.stmt(
+        `DELETE FROM logs WHERE (run_id, seq) IN (
+             SELECT l.run_id, l.seq FROM runs r JOIN logs l ON l.run_id = r.id
+             WHERE r.status IN ('succeeded', 'failed', 'cancelled') AND r.finished_at < @before LIMIT @limit)`,
+      ).run({ before, limit }).changes,
+  )
+}

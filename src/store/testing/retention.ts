@@ -1,0 +1,84 @@
+/** Retention: purges of runs, log lines and pools, and the counts of what they would delete. */
+import { describe, expect, it } from 'vitest'
+import { T0, newRun, claimOne, completion, EMPTY_BATCH, testRunId } from './fixtures.js'
+import type { SuiteContext } from './suite.js'
+
+/** Retention. */
+export function describeRetention(suite: SuiteContext): void {
+  describe('retention', () => {
+    it('purges finished and deleted runs older than the cut-off with their logs and artifacts, oldest first, in batches', async () => {
+      const old = [newRun(), newRun(), newRun()]
+      const active = newRun({ runAt: T0 + 10_000_000 })
+      await suite.store.insertRuns([...old, active])
+      for (let i = 0; i < 3; i++) {
+        const { run, token } = await claimOne(suite.store)
+        const lines = [1, 2].map((seq) => ({ runId: run.id, token, seq, time: T0, level: 'info' as const, message: `l${seq}` }))
+        await suite.store.writeBatch({ ...EMPTY_BATCH, logs: lines })
+        expect(await suite.store.putArtifact({ runId: run.id, token, name: 'a.txt', contentType: 'text/plain', data: Buffer.from('x'), now: T0 })).toBe(true)
+        await suite.store.writeBatch({ ...EMPTY_BATCH, completions: [completion(run, token, { finishedAt: T0 + 10 + i })] })
+      }
+      const recent = newRun()
+      await suite.store.insertRuns([recent])
+      const { run: late, token: lateToken } = await claimOne(suite.store)
+      await suite.store.writeBatch({ ...EMPTY_BATCH, completions: [completion(late, lateToken, { finishedAt: T0 + 100_000 })] })
+
+      // Logs first: lines of runs finished before the cut-off go, the runs stay.
+      expect(await suite.store.purgeLogs(T0 + 1000, 3)).toBe(3)
+      expect(await suite.store.purgeLogs(T0 + 1000, 100)).toBe(3)
+      expect(await suite.store.purgeLogs(T0 + 1000, 100)).toBe(0)
+      expect((await suite.store.getRun(old[0]!.id))?.status).toBe('succeeded')
+
+      expect(await suite.store.purgeRuns(T0 + 1000, 2)).toEqual([old[0]!.id, old[1]!.id])
+      expect(await suite.store.purgeRuns(T0 + 1000, 10)).toEqual([old[2]!.id])
+      expect(await suite.store.purgeRuns(T0 + 1000, 10)).toEqual([])
+      for (const run of old) {
+        expect(await suite.store.getRun(run.id, { includeDeleted: true })).toBeUndefined()
+        expect(await suite.store.listArtifacts(run.id)).toEqual([])
+        expect(await suite.store.getLogs(run.id, 0, 10)).toEqual([])
+      }
+      // The pending run and the recently finished one stay; a deleted one goes once old enough.
+      expect((await suite.store.getRun(active.id))?.status).toBe('pending')
+      expect((await suite.store.getRun(late.id))?.status).toBe('succeeded')
+      await suite.store.deleteRun(active.id, T0 + 50)
+      expect(await suite.store.purgeRuns(T0 + 1000, 10)).toEqual([active.id])
+    })
+  })
+
+  describe('retention of pools', () => {
+    it('deletes pools left without runs, leaves of a tree first, and counts what retention would delete', async () => {
+      const pool = (parentPoolId: string | null, now = T0) => suite.store.createPool({ id: testRunId(), parentRunId: null, parentPoolId, label: null, now })
+      const root = await pool(null)
+      const child = await pool(root.id)
+      const busy = await pool(null)
+      const fresh = await pool(null, T0 + 5000)
+      const inChild = newRun({ poolId: child.id })
+      const inRoot = newRun({ poolId: root.id })
+      const kept = newRun()
+      await suite.store.insertRuns([inChild, inRoot, kept])
+      for (let i = 0; i < 3; i++) {
+        const { run, token } = await claimOne(suite.store)
+        const lines = run.id === kept.id ? 3 : 2
+        await suite.store.writeBatch({ ...EMPTY_BATCH, logs: Array.from({ length: lines }, (_, seq) => ({ runId: run.id, token, seq: seq + 1, time: T0, level: 'info' as const, message: `l${seq}` })) })
+        await suite.store.writeBatch({ ...EMPTY_BATCH, completions: [completion(run, token, { finishedAt: run.id === kept.id ? T0 + 100_000 : T0 + 10 })] })
+      }
+      await suite.store.insertRuns([newRun({ poolId: busy.id, runAt: T0 + 1e9 })])
+      // Runs finished before the run cut-off go with their lines; lines of runs kept count apart.
+      expect(await suite.store.countPurgeable(T0 + 1000, T0 + 200_000)).toEqual({ runs: 2, logLines: 3 })
+      expect(await suite.store.countPurgeable(null, T0 + 200_000)).toEqual({ runs: 0, logLines: 7 })
+      expect(await suite.store.countPurgeable(T0 + 1000, null)).toEqual({ runs: 2, logLines: 0 })
+      // While their runs exist, pools stay.
+      expect(await suite.store.purgePools(T0 + 1000, 10)).toBe(0)
+      expect((await suite.store.purgeRuns(T0 + 1000, 10)).sort()).toEqual([inChild.id, inRoot.id].sort())
+      expect(await suite.store.purgePools(T0 + 1000, 10)).toBe(1)
+      expect(await suite.store.getPool(child.id)).toBeUndefined()
+      expect(await suite.store.getPool(root.id)).toBeDefined()
+      expect(await suite.store.purgePools(T0 + 1000, 10)).toBe(1)
+      expect(await suite.store.getPool(root.id)).toBeUndefined()
+      expect(await suite.store.purgePools(T0 + 1000, 10)).toBe(0)
+      // A pool with a run, and one created after the cut-off (runs may still be added), stay.
+      expect(await suite.store.getPool(busy.id)).toBeDefined()
+      expect(await suite.store.getPool(fresh.id)).toBeDefined()
+      expect(await suite.store.countPurgeable(T0 + 1000, T0 + 200_000)).toEqual({ runs: 0, logLines: 3 })
+    })
+  })
+}
