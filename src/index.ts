@@ -56,45 +56,23 @@ export type { QueueSelection, WorkerOptions } from './engine/durable/worker.js'
 export { PoolHandle } from './engine/durable/pool.js'
 export { DEFAULT_BACKOFF, backoffDelay } from './task/backoff.js'
 export type { BackoffFunction, BackoffPolicy, BackoffSpec } from './task/backoff.js'
+// The data of stored runs, as users read them. The backend contract (Store, its roles and the
+// values they exchange) is taskengine/store.
 export { ACTIVE_STATES, FINAL_STATES, RUN_STATES } from './store/types.js'
 export type {
   Artifact,
   ArtifactContent,
-  ArtifactWrite,
   Attempt,
-  CancelOutcome,
-  ClaimRequest,
-  ClaimedRun,
-  Completion,
-  BatchOutcome,
-  FireOutcome,
-  InsertOptions,
-  InsertOutcome,
-  LogCount,
-  Lease,
-  NewLogLine,
-  NewRun,
   Pool,
   PoolCounts,
-  ProgressWrite,
-  RenewOutcome,
   Run,
   RunCategory,
   RunFilter,
   RunPage,
   RunState,
-  ScheduleFire,
-  ScheduleInit,
-  ScheduleState,
-  Store,
-  StoreSignal,
   StoreStats,
   ThroughputBucket,
-  StartWrite,
-  WaitWrite,
-  WakeListener,
   WorkerInfo,
-  WriteBatch,
 } from './store/types.js'
 export { RunBatch } from './engine/in-process/run-batch.js'
 export { RUN_EVENT_TYPES } from './engine/events/run-events.js'

@@ -1,5 +1,5 @@
 /**
- * Claiming under per-task and per-queue limits, shared by the SQL backends.
+ * Claiming under per-task and per-queue limits, for any backend (both built-in ones use it).
  *
  * The common case has no binding limit and is one statement in the backend. When a limit
  * binds, claiming goes in rounds inside one transaction: select candidates in claim order,
@@ -21,14 +21,19 @@ import type { ClaimRequest } from './types.js'
 
 /** A pending run considered for a claim. */
 export interface ClaimCandidate {
+  /** Its task's key. */
   readonly task: string
+  /** Its queue. */
   readonly queue: string
 }
 
 /** One round's query: up to `count` candidates outside the full tasks and queues. */
 export interface ClaimRound {
+  /** Select at most this many candidates, in claim order. */
   readonly count: number
+  /** Leave out runs of these tasks (their caps are full). */
   readonly fullTasks: readonly string[]
+  /** Leave out runs in these queues (their caps are full). */
   readonly fullQueues: readonly string[]
 }
 
@@ -51,6 +56,7 @@ export class ClaimPlan {
   #done = false
   #want = 0
 
+  /** A plan for `request` (its caps as the free slots to fill). */
   constructor(request: ClaimRequest) {
     this.#request = request
     this.#taskFree = new Map(request.taskCaps)

@@ -4,6 +4,12 @@
  */
 import type { NewRun, Run } from './types.js'
 
+/**
+ * The stored view of one run just inserted (`pending`, no attempt yet), as an insert returns it.
+ *
+ * @example
+ * return { run: runFromNew(row), created: true }
+ */
 export function runFromNew(row: NewRun): Run {
   return runsFromNew([row])[0]!
 }

@@ -1,0 +1,71 @@
+/**
+ * taskengine/store — the published backend contract: the role interfaces a store implements
+ * (combined in `Store`), the values they exchange, and helpers for backend authors. The data
+ * types users read (`Run`, `RunPage`, …) are exported here too, and from `taskengine`.
+ *
+ * Run the conformance suite against a backend with `taskengine/store-testing`.
+ */
+export { ACTIVE_STATES, FINAL_STATES, RUN_STATES, attemptsLeftAfter } from './types.js'
+export type {
+  AdminStore,
+  Artifact,
+  ArtifactContent,
+  ArtifactStore,
+  ArtifactWrite,
+  Attempt,
+  BackoffSpec,
+  BatchOutcome,
+  CancelOutcome,
+  CancelSelection,
+  ClaimRequest,
+  ClaimedRun,
+  Completion,
+  ExpiredRun,
+  FireOutcome,
+  HoldWrite,
+  InsertOptions,
+  InsertOutcome,
+  LeaderElection,
+  Lease,
+  LogCount,
+  MaintenanceStore,
+  NewLogLine,
+  NewPool,
+  NewRun,
+  Pool,
+  PoolCounts,
+  PoolStore,
+  ProgressWrite,
+  PurgeableCounts,
+  QueueStats,
+  QueueStore,
+  ReleaseWrite,
+  RenewOutcome,
+  RescueWrite,
+  Run,
+  RunCategory,
+  RunFilter,
+  RunPage,
+  RunState,
+  ScheduleFire,
+  ScheduleInit,
+  ScheduleState,
+  ScheduleStore,
+  SettingsStore,
+  SignalBus,
+  StartWrite,
+  Store,
+  StoreLifecycle,
+  StoreSignal,
+  StoreStats,
+  ThroughputBucket,
+  WaitWrite,
+  WakeListener,
+  WorkerInfo,
+  WorkerStore,
+  WorkerWrite,
+  WriteBatch,
+} from './types.js'
+export { ClaimPlan, limitsBind } from './claim-plan.js'
+export type { ClaimCandidate, ClaimRound } from './claim-plan.js'
+export { runFromNew, runsFromNew } from './new-run.js'
