@@ -1,12 +1,18 @@
 /**
- * Enqueue options: checking them and turning validated arguments into rows to store.
+ * Enqueue: checking the options, turning validated arguments into rows, and storing them (one
+ * statement for any batch). An active run holding the same unique key is returned instead; a task
+ * that reuses results gets a recent identical success instead of a new run.
  */
 import { createHash } from 'node:crypto'
 import { ValidationError, describeValue, type FieldIssue } from '../../errors.js'
 import { checkBackoff, type BackoffSpec } from '../../task/backoff.js'
 import { checkQueueName, type AnyTask } from '../../task/define.js'
-import type { NewRun, RunCategory } from '../../store/types.js'
+import { parseArgs, type ArgsInput } from '../../task/fields.js'
+import type { NewRun, Run, RunCategory, Store } from '../../store/types.js'
+import type { EventBus } from '../events/bus.js'
 import { newId } from '../ids.js'
+import { DEFAULT_LABEL, parseBatch, withOptionIssues } from '../options.js'
+import type { SharedSettings } from '../settings/shared-settings.js'
 
 /**
  * Options of `engine.enqueue` / `enqueueMany`. Task definitions give defaults for queue,
@@ -241,4 +247,52 @@ export function canonicalJson(value: unknown): string {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return v
     return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
   })
+}
+
+/** What enqueueing needs from the engine. */
+export interface EnqueueHost {
+  store(): Promise<Store>
+  now(): number
+  readonly settings: SharedSettings
+  readonly bus: EventBus
+}
+
+/**
+ * Validates arguments and options together (one `ValidationError` listing every bad argument and
+ * `options.<name>`; nothing is stored then), stores one run per argument object and resolves to
+ * the runs in input order. A `created` event follows for each new run, except for inserts through
+ * a caller's `client` (their commit is unknown).
+ */
+export async function enqueueRuns(host: EnqueueHost, task: AnyTask, argsList: readonly ArgsInput[], options: EnqueueOptions): Promise<Run[]> {
+  // Every bad argument and every bad option, in one error; nothing is stored.
+  const optionIssues = enqueueOptionIssues(options)
+  const parsed = withOptionIssues(optionIssues, 'invalid enqueue options', () =>
+    argsList.length === 1 ? [parseArgs(task.fields, argsList[0])] : parseBatch(task, argsList),
+  )
+  const store = await host.store()
+  const now = host.now()
+  const defaults = { maxAttempts: (host.settings.current ?? (await host.settings.load())).defaultMaxAttempts, label: DEFAULT_LABEL }
+  // Arguments with a recent identical success get that run instead (tasks that reuse results).
+  let fresh = parsed
+  let reused: Map<number, Run> | undefined
+  if (task.reuseResultMs !== undefined) {
+    fresh = []
+    for (let i = 0; i < parsed.length; i++) {
+      const reusable = await store.findReusable(task.key, hashArgs(JSON.parse(JSON.stringify(parsed[i])) as unknown), now - task.reuseResultMs)
+      if (reusable === undefined) fresh.push(parsed[i]!)
+      else (reused ??= new Map()).set(i, reusable)
+    }
+  }
+  const rows = newRunRows(task, fresh, options, defaults, now)
+  const client = options.client
+  const outcomes = await store.insertRuns(rows, client === undefined ? undefined : { client })
+  const results = new Array<Run>(parsed.length)
+  for (let i = 0, j = 0; i < parsed.length; i++) results[i] = reused?.get(i) ?? outcomes[j++]!.run
+  const bus = host.bus
+  if (client === undefined && bus.active) {
+    for (const outcome of outcomes) {
+      if (outcome.created) bus.emit({ type: 'created', runId: outcome.run.id, task: task.key, poolId: outcome.run.poolId, time: outcome.run.createdAt, run: outcome.run })
+    }
+  }
+  return results
 }

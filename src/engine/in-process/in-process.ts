@@ -1,0 +1,116 @@
+/**
+ * In-process runs (`engine.run`, `engine.runAll`): options and arguments are checked, then one
+ * `RunSpec` per call (a batch shares it between its items) and `executeRun` for each run. The
+ * runs are tracked, so that `engine.close()` gives them the grace period and then ends them.
+ */
+import { ShutdownError, coerceError } from '../../errors.js'
+import type { RunResult } from '../../task/context.js'
+import type { AnyTask } from '../../task/define.js'
+import { parseArgs, type ArgsInput } from '../../task/fields.js'
+import { deliver, type EventBus } from '../events/bus.js'
+import type { RunEvent, RunEventListener } from '../events/run-events.js'
+import { executeRun, type LogLimits, type PoolOpener, type RunSpec } from '../execute/active-run.js'
+import { RunTracker } from '../execute/run-tracker.js'
+import { newId } from '../ids.js'
+import {
+  DEFAULT_LABEL,
+  RUN_ALL_OPTION_KEYS,
+  RUN_OPTION_KEYS,
+  optionIssue,
+  parseBatch,
+  resolveConcurrency,
+  runOptionIssues,
+  withOptionIssues,
+  type RunAllOptions,
+  type RunOptions,
+} from '../options.js'
+import { RunBatch } from './run-batch.js'
+
+/** What in-process runs need from the engine. */
+export interface InProcessHost {
+  readonly bus: EventBus
+  readonly hookTimeoutMs: number
+  readonly logLimits: LogLimits
+  readonly maxArtifactBytes: number
+  readonly openPool: PoolOpener
+  onError(error: Error): void
+}
+
+export class InProcessRuns {
+  readonly #host: InProcessHost
+  /** The runs executing now, ended by {@link close}. */
+  readonly #tracker = new RunTracker()
+
+  constructor(host: InProcessHost) {
+    this.#host = host
+  }
+
+  /** Checks options and arguments, then executes one run (see `Engine.run`). */
+  run(task: AnyTask, args: ArgsInput | undefined, options: RunOptions): Promise<RunResult> {
+    const parsed = withOptionIssues(runOptionIssues(options, RUN_OPTION_KEYS), 'invalid run options', () => parseArgs(task.fields, args))
+    return executeRun(this.#spec(task, options.label ?? task.defaults.label ?? DEFAULT_LABEL, options), newId(), parsed)
+  }
+
+  /** Checks options and every argument object, then starts the batch (see `Engine.runAll`). */
+  runAll(task: AnyTask, label: string, argsList: readonly ArgsInput[], options: RunAllOptions): RunBatch {
+    const issues = runOptionIssues(options, RUN_ALL_OPTION_KEYS)
+    if (typeof label !== 'string' || label === '') issues.unshift(optionIssue('label', 'a non-empty string', label, 'label'))
+    const parsed = withOptionIssues(issues, 'invalid run options', () => parseBatch(task, argsList))
+    const concurrency = resolveConcurrency(
+      options.concurrency ?? task.maxConcurrent ?? 0,
+      options.concurrency === undefined ? `task "${task.key}": maxConcurrent` : 'concurrency',
+    )
+    const spec = this.#spec(task, label, options)
+    return new RunBatch(parsed.length, concurrency, (index) => executeRun(spec, newId(), parsed[index]!))
+  }
+
+  /** Waits up to `graceMs` for the runs executing, then ends the rest with a `ShutdownError`. */
+  async close(graceMs: number): Promise<void> {
+    const runs = this.#tracker
+    if (runs.size > 0 && graceMs > 0) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([runs.whenIdle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))])
+      clearTimeout(timer)
+    }
+    runs.shutdown(new ShutdownError('engine shutting down'))
+    // Handlers that stop when their signal fires settle within this turn; others are not waited for.
+    if (runs.size > 0) await new Promise<void>((resolve) => setImmediate(resolve))
+  }
+
+  #spec(task: AnyTask, label: string, options: RunOptions): RunSpec {
+    const host = this.#host
+    return {
+      task,
+      label,
+      attempt: 1,
+      tags: options.tags ?? task.defaults.tags ?? [],
+      timeoutMs: options.timeoutMs ?? task.timeoutMs,
+      signal: options.signal,
+      interruptible: false,
+      hookTimeoutMs: host.hookTimeoutMs,
+      logLimits: host.logLimits,
+      emit: this.#emitter(options.onEvent),
+      emitFinal: true,
+      retainLogs: true,
+      logSeqStart: 0,
+      sink: undefined,
+      poolId: null,
+      durable: false,
+      maxArtifactBytes: host.maxArtifactBytes,
+      openPool: host.openPool,
+      tracker: this.#tracker,
+      epoch: this.#tracker.epoch,
+    }
+  }
+
+  /** One function that feeds a run's events to its own listener and the subscribers; none when nobody listens. */
+  #emitter(onEvent: RunEventListener | undefined): ((event: RunEvent) => void) | undefined {
+    const bus = this.#host.bus
+    const report = (error: unknown): void => this.#host.onError(coerceError(error))
+    if (onEvent === undefined) return bus.active ? (event) => bus.emit(event) : undefined
+    return (event) => {
+      deliver(onEvent, event, report)
+      if (bus.active) bus.emit(event)
+    }
+  }
+}

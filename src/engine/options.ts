@@ -1,0 +1,295 @@
+/**
+ * What callers pass the engine, checked in one place: the engine's options (with their defaults),
+ * a worker's, a run's and a batch's, stop options, run ids, run filters, paging of log lines, and
+ * batches of arguments. Every check quotes the bad value; run and enqueue calls report every bad
+ * argument and option in one `ValidationError`.
+ */
+import { ValidationError, describeValue, type FieldIssue } from '../errors.js'
+import { checkConcurrency, concurrencyOf, type AnyTask } from '../task/define.js'
+import { parseArgs, type ArgsInput } from '../task/fields.js'
+import type { Schedule } from '../task/schedule.js'
+import { RUN_STATES, type RunFilter, type Store } from '../store/types.js'
+import type { QueueSelection, WorkerOptions } from './durable/worker.js'
+import type { RunEventListener } from './events/run-events.js'
+import type { LogLimits } from './execute/active-run.js'
+import type { LogBackend } from './settings/log-backends.js'
+import type { RetentionOptions } from './settings/retention.js'
+
+/** Options of {@link createEngine}. */
+export interface EngineOptions {
+  /** Tasks to register at once. */
+  readonly tasks?: readonly AnyTask[]
+  /**
+   * Where durable runs live: a store, or a function that makes one on first use.
+   * Default (`createEngine`): a private in-memory SQLite store.
+   */
+  readonly store?: Store | (() => Store)
+  /** How long a claimed run's lease lasts without a heartbeat, in ms. Default: 30 000. */
+  readonly leaseMs?: number
+  /** How often workers renew leases (and hear of cancels from other processes), in ms. Default: `leaseMs / 3`. */
+  readonly heartbeatMs?: number
+  /** How often an idle worker looks for runs nobody woke it for, in ms. Default: 250. */
+  readonly pollIntervalMs?: number
+  /** At most one progress write per run per this many ms (every update still streams live). Default: 250. */
+  readonly progressIntervalMs?: number
+  /** Attempts of a durable run when neither the enqueue nor the task says. Default: 3. */
+  readonly defaultMaxAttempts?: number
+  /** Largest artifact a run may store, in bytes. Default: 10 MiB. */
+  readonly maxArtifactBytes?: number
+  /** How long an `onSuccess`/`onFailure`/`onSettled` hook may take before it is logged as overrun. Default: 30 000 ms. */
+  readonly hookTimeoutMs?: number
+  /** Log lines one in-process run keeps in memory; past it the oldest are dropped and counted. Default: 10 000. */
+  readonly maxLogLines?: number
+  /** Characters kept of one log line. Default: 65 536. */
+  readonly maxLogLineLength?: number
+  /** The clock durable runs are scheduled by, in epoch ms. Default: `Date.now`. */
+  readonly clock?: () => number
+  /** Cron schedules to register at once (see `defineSchedule`). */
+  readonly schedules?: readonly Schedule[]
+  /** Log backends besides the store, chosen with the `logBackend` setting (see `filesLogBackend`). */
+  readonly logBackends?: readonly LogBackend[]
+  /**
+   * The built-in retention task and its schedule (daily at 03:15 UTC by default), which delete
+   * what the retention settings say. `false` leaves both out.
+   */
+  readonly retention?: false | RetentionOptions
+  /**
+   * Receives errors the engine cannot hand to anyone else (a throwing event listener, a failed
+   * background write that will be retried). Default: print to stderr.
+   */
+  readonly onError?: (error: Error) => void
+}
+
+/** Options of one in-process run. */
+export interface RunOptions {
+  /** The run label. Default: the task's `defaults.label`, else `ad-hoc`. */
+  readonly label?: string
+  /** Time limit in milliseconds; overrides the task's `timeoutMs`. */
+  readonly timeoutMs?: number
+  /** Cancels the run from outside: it ends `cancelled` as soon as the signal fires. */
+  readonly signal?: AbortSignal
+  /** Receives every event of this run (started, log, progress, tags, then the final status) as it happens. */
+  readonly onEvent?: RunEventListener
+  /** Tags the run starts with. Default: the task's `defaults.tags`, else none. */
+  readonly tags?: readonly string[]
+}
+
+/** Options of {@link Engine.runAll}. */
+export interface RunAllOptions extends Omit<RunOptions, 'label'> {
+  /** Overrides the task's `maxConcurrent` (same meaning: `0` = CPU count, `-1` = 128). */
+  readonly concurrency?: number
+}
+
+/** Options of {@link Engine.stop}. */
+export interface StopOptions {
+  /** How long running handlers may take to finish before they are aborted and their runs returned to pending. Default: 10 000 ms. */
+  readonly graceMs?: number
+}
+
+/** Arguments for a known task: its fields' types, or text to be coerced. */
+export type ArgsInputOf<A> = { readonly [K in keyof A]?: A[K] | string | readonly string[] | number | boolean | null }
+
+/** The default label of a run. */
+export const DEFAULT_LABEL = 'ad-hoc'
+
+/** The engine's options with their defaults applied, checked. */
+export interface EngineConfig {
+  readonly onError: (error: Error) => void
+  readonly hookTimeoutMs: number
+  readonly logLimits: LogLimits
+  readonly leaseMs: number
+  readonly heartbeatMs: number
+  readonly pollIntervalMs: number
+  readonly progressIntervalMs: number
+  readonly defaultMaxAttempts: number
+  readonly maxArtifactBytes: number
+  readonly clock: () => number
+}
+
+/** Applies the defaults of {@link EngineOptions} and checks every value (the first bad one throws a `ValidationError`). */
+export function engineConfig(options: EngineOptions): EngineConfig {
+  const onError = options.onError ?? ((error: Error) => console.error('[taskengine]', error))
+  const hookTimeoutMs = positiveInt(options.hookTimeoutMs, 30_000, 'hookTimeoutMs')
+  const logLimits = {
+    maxLines: positiveInt(options.maxLogLines, 10_000, 'maxLogLines'),
+    maxLineLength: positiveInt(options.maxLogLineLength, 65_536, 'maxLogLineLength'),
+  }
+  const leaseMs = positiveInt(options.leaseMs, 30_000, 'leaseMs')
+  const heartbeatMs = positiveInt(options.heartbeatMs, Math.max(1, Math.floor(leaseMs / 3)), 'heartbeatMs')
+  if (heartbeatMs >= leaseMs) throw new ValidationError(`heartbeatMs (${heartbeatMs}) must be shorter than leaseMs (${leaseMs})`)
+  const pollIntervalMs = positiveInt(options.pollIntervalMs, 250, 'pollIntervalMs')
+  const progressIntervalMs = positiveInt(options.progressIntervalMs, 250, 'progressIntervalMs')
+  const defaultMaxAttempts = positiveInt(options.defaultMaxAttempts, 3, 'defaultMaxAttempts')
+  const maxArtifactBytes = positiveInt(options.maxArtifactBytes, 10 * 1024 * 1024, 'maxArtifactBytes')
+  if (options.clock !== undefined && typeof options.clock !== 'function') throw new ValidationError(`clock: expected a function, got ${describeValue(options.clock)}`)
+  const clock = options.clock ?? Date.now
+  return { onError, hookTimeoutMs, logLimits, leaseMs, heartbeatMs, pollIntervalMs, progressIntervalMs, defaultMaxAttempts, maxArtifactBytes, clock }
+}
+
+/** A worker's options with their defaults applied, checked. */
+export interface WorkerConfig {
+  readonly concurrency: number
+  readonly queues: QueueSelection | undefined
+  readonly pollIntervalMs: number
+  readonly prefetch: number
+  readonly keepAlive: boolean
+  readonly schedules: boolean
+}
+
+/** Applies the defaults of {@link WorkerOptions} (the poll interval: the engine's) and checks every value. */
+export function workerConfig(options: WorkerOptions, enginePollIntervalMs: number): WorkerConfig {
+  const concurrency = positiveInt(options.concurrency, 10, 'concurrency')
+  if (options.queues !== undefined) checkQueues(options.queues)
+  const pollIntervalMs = positiveInt(options.pollIntervalMs, enginePollIntervalMs, 'pollIntervalMs')
+  const prefetch = options.prefetch ?? Math.max(concurrency, 100)
+  if (!Number.isSafeInteger(prefetch) || prefetch < 0) throw new ValidationError(`prefetch: expected an integer >= 0, got ${describeValue(prefetch)}`)
+  if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') throw new ValidationError(`keepAlive: expected true or false, got ${describeValue(options.keepAlive)}`)
+  return { concurrency, queues: options.queues, pollIntervalMs, prefetch, keepAlive: options.keepAlive ?? true, schedules: options.schedules !== false }
+}
+
+/** The parallelism a `maxConcurrent` value means: `0` → available parallelism, `-1` → 128. */
+export function resolveConcurrency(value: number, what = 'concurrency'): number {
+  checkConcurrency(value, what, ValidationError)
+  return concurrencyOf(value)
+}
+
+export const RUN_OPTION_KEYS: readonly string[] = ['label', 'timeoutMs', 'signal', 'onEvent', 'tags']
+export const RUN_ALL_OPTION_KEYS: readonly string[] = ['timeoutMs', 'signal', 'onEvent', 'tags', 'concurrency']
+
+/** One bad option as a field issue, keyed `options.<name>` (or `key` when given). */
+export function optionIssue(name: string, expected: string, value: unknown, key = `options.${name}`): FieldIssue {
+  const received = describeValue(value)
+  return { key, expected, received, message: `${key}: expected ${expected}, got ${received}` }
+}
+
+/** Every problem with run options (unknown names included), as field issues. */
+export function runOptionIssues(options: unknown, known: readonly string[]): FieldIssue[] {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) return [optionIssue('options', 'an object of run options', options, 'options')]
+  const issues: FieldIssue[] = []
+  const o = options as Record<string, unknown>
+  for (const key of Object.keys(o)) {
+    if (!known.includes(key)) {
+      issues.push({ key: `options.${key}`, expected: `a known option (${known.join(', ')})`, received: describeValue(o[key]), message: `options.${key}: unknown option (known: ${known.join(', ')})` })
+    }
+  }
+  const { label, timeoutMs, signal, onEvent, tags, concurrency } = o
+  if (known.includes('label') && label !== undefined && (typeof label !== 'string' || label === '')) issues.push(optionIssue('label', 'a non-empty string', label))
+  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)) issues.push(optionIssue('timeoutMs', 'a positive number of milliseconds', timeoutMs))
+  if (signal !== undefined && !(signal instanceof AbortSignal)) issues.push(optionIssue('signal', 'an AbortSignal', signal))
+  if (onEvent !== undefined && typeof onEvent !== 'function') issues.push(optionIssue('onEvent', 'a function', onEvent))
+  if (tags !== undefined && (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string' && t !== ''))) issues.push(optionIssue('tags', 'an array of non-empty strings', tags))
+  if (known.includes('concurrency') && concurrency !== undefined) {
+    try {
+      checkConcurrency(concurrency, 'concurrency', ValidationError)
+    } catch {
+      issues.push(optionIssue('concurrency', 'a positive integer, 0 (available parallelism) or -1 (128)', concurrency))
+    }
+  }
+  return issues
+}
+
+/**
+ * Parses arguments with `parse`, and throws one `ValidationError` listing every bad argument
+ * (as `parse` reports them) followed by every bad option; `parse`'s own error when only the
+ * arguments are wrong.
+ */
+export function withOptionIssues<T>(optionIssues: readonly FieldIssue[], message: string, parse: () => T): T {
+  let parsed: T
+  try {
+    parsed = parse()
+  } catch (error) {
+    if (!(error instanceof ValidationError) || optionIssues.length === 0) throw error
+    const argIssues: FieldIssue[] =
+      error.fields.length > 0 ? [...error.fields] : [{ key: 'args', expected: 'an object of field values', received: undefined, message: error.message }]
+    throw new ValidationError('invalid arguments and options', [...argIssues, ...optionIssues])
+  }
+  if (optionIssues.length > 0) throw new ValidationError(message, optionIssues)
+  return parsed
+}
+
+/** Validates every argument object of a batch; one `ValidationError` lists each bad field as `[index].key`. */
+export function parseBatch(task: AnyTask, argsList: readonly ArgsInput[]): Record<string, unknown>[] {
+  const list: unknown = argsList
+  if (!Array.isArray(list)) throw new ValidationError(`expected an array of argument objects, got ${describeValue(argsList)}`)
+  const parsed = new Array<Record<string, unknown>>(argsList.length)
+  let issues: FieldIssue[] | undefined
+  for (let i = 0; i < argsList.length; i++) {
+    try {
+      parsed[i] = parseArgs(task.fields, argsList[i])
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error
+      const batchIssues = (issues ??= [])
+      for (const issue of error.fields) batchIssues.push({ ...issue, key: `[${i}].${issue.key}`, message: `[${i}].${issue.message}` })
+      if (error.fields.length === 0) batchIssues.push({ key: `[${i}]`, expected: 'an object', received: describeValue(argsList[i]), message: `[${i}]: ${error.message}` })
+    }
+  }
+  if (issues !== undefined) throw new ValidationError('invalid arguments in batch', issues)
+  return parsed
+}
+
+export function checkQueues(queues: unknown): void {
+  if (Array.isArray(queues)) {
+    if (queues.length === 0 || !queues.every((q) => typeof q === 'string' && q !== '')) throw new ValidationError(`queues: expected queue names, got ${describeValue(queues)}`)
+    return
+  }
+  if (typeof queues !== 'object' || queues === null) throw new ValidationError(`queues: expected a list of names or { name: concurrency }, got ${describeValue(queues)}`)
+  const entries = Object.entries(queues)
+  if (entries.length === 0) throw new ValidationError('queues: expected at least one queue')
+  for (const [name, limit] of entries) {
+    if (!Number.isSafeInteger(limit) || (limit as number) < 0) throw new ValidationError(`queues.${name}: expected a concurrency >= 0 (0 = no queue limit), got ${describeValue(limit)}`)
+  }
+}
+
+/** The longest id a run or pool can have (generated ids have 36 characters). */
+const MAX_ID_LENGTH = 100
+
+export function checkId(id: unknown, name = 'run id'): asserts id is string {
+  if (typeof id !== 'string' || id === '') throw new ValidationError(`${name}: expected a non-empty string, got ${describeValue(id)}`)
+  if (id.length > MAX_ID_LENGTH) throw new ValidationError(`${name}: expected at most ${MAX_ID_LENGTH} characters, got ${id.length.toLocaleString('en-US')} characters`)
+}
+
+export function checkFilter(filter: RunFilter): void {
+  if (typeof filter !== 'object' || filter === null) throw new ValidationError(`filter: expected an object, got ${describeValue(filter)}`)
+  const statuses = filter.status === undefined ? [] : typeof filter.status === 'string' ? [filter.status] : filter.status
+  for (const status of statuses) {
+    if (!RUN_STATES.includes(status)) throw new ValidationError(`status: expected one of ${RUN_STATES.join(', ')}, got ${describeValue(status)}`)
+  }
+  if (filter.page !== undefined && (!Number.isSafeInteger(filter.page) || filter.page < 1)) throw new ValidationError(`page: expected an integer >= 1, got ${describeValue(filter.page)}`)
+  if (filter.pageSize !== undefined && (!Number.isSafeInteger(filter.pageSize) || filter.pageSize < 1 || filter.pageSize > 1000)) {
+    throw new ValidationError(`pageSize: expected an integer from 1 to 1000, got ${describeValue(filter.pageSize)}`)
+  }
+  for (const key of ['from', 'to'] as const) {
+    const value = filter[key]
+    if (value !== undefined && !(value instanceof Date && !Number.isNaN(value.getTime()))) throw new ValidationError(`${key}: expected a valid Date, got ${describeValue(value)}`)
+  }
+  if (filter.before !== undefined) checkId(filter.before, 'before')
+  if (filter.count !== undefined && typeof filter.count !== 'boolean') throw new ValidationError(`count: expected true or false, got ${describeValue(filter.count)}`)
+}
+
+/** Checks `getLogs` paging: `after` (default 0) and `limit` (default 1000, at most 10 000). */
+export function logPage(options: { readonly after?: number; readonly limit?: number }): { after: number; limit: number } {
+  const after = options.after ?? 0
+  const limit = options.limit ?? 1000
+  if (!Number.isSafeInteger(after) || after < 0) throw new ValidationError(`after: expected an integer >= 0, got ${describeValue(after)}`)
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) throw new ValidationError(`limit: expected an integer from 1 to 10000, got ${describeValue(limit)}`)
+  return { after, limit }
+}
+
+/** Checks a throughput window: positive, at most 10 000 buckets. */
+export function checkThroughputWindow(windowMs: number, bucketMs: number): void {
+  if (!Number.isSafeInteger(windowMs) || windowMs <= 0 || !Number.isSafeInteger(bucketMs) || bucketMs <= 0 || windowMs / bucketMs > 10_000) {
+    throw new ValidationError(`throughput: expected a positive window and bucket (at most 10000 buckets), got ${describeValue(windowMs)} / ${describeValue(bucketMs)}`)
+  }
+}
+
+export function checkGrace(value: unknown): number {
+  if (value === undefined) return 10_000
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new ValidationError(`graceMs: expected a non-negative number, got ${describeValue(value)}`)
+  return value
+}
+
+export function positiveInt(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value <= 0) throw new ValidationError(`${name}: expected a positive integer, got ${describeValue(value)}`)
+  return value
+}
