@@ -46,32 +46,30 @@ export default tseslint.config(
     : { ignores: benchPeerFiles },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   {
-    // The admin UI's browser script: plain JavaScript with browser globals.
-    files: ['src/server/admin/assets/*.js'],
-    languageOptions: {
-      sourceType: 'script',
-      globals: {
-        window: 'readonly',
-        document: 'readonly',
-        location: 'readonly',
-        localStorage: 'readonly',
-        navigator: 'readonly',
-        fetch: 'readonly',
-        WebSocket: 'readonly',
-        HTMLInputElement: 'readonly',
-        HTMLTextAreaElement: 'readonly',
-        HTMLSelectElement: 'readonly',
-        matchMedia: 'readonly',
-        setTimeout: 'readonly',
-        setInterval: 'readonly',
-        clearTimeout: 'readonly',
-        clearInterval: 'readonly',
-        URL: 'readonly',
-        URLSearchParams: 'readonly',
-        DOMParser: 'readonly',
-        console: 'readonly',
-      },
+    // The admin UI's browser script: TypeScript for the browser, checked against its own program
+    // (tsconfig.client.json, with the DOM). Browsers load these modules one by one from the
+    // server, which serves client/ and shared/ only: no Node modules, no packages, and nothing
+    // but types from the server's code (type imports compile away).
+    files: ['src/server/admin/client/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: false, project: './tsconfig.client.json' } },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^node:', message: 'The browser has no Node modules.' },
+            { regex: '^(?![.]|node:)', message: 'No packages: the browser loads only what the server serves (there is no bundler).' },
+            { regex: '^\\.\\./\\.\\./', allowTypeImports: true, message: 'Only types from the server\'s code: the browser loads client/ and shared/ only.' },
+          ],
+        },
+      ],
     },
+  },
+  {
+    // Shared by the server-rendered views and the browser, which loads it as it is: pure, no imports.
+    files: ['src/server/admin/shared/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!\\./)', message: 'shared/ runs in the browser too: import only other shared/ modules.' }] }] },
   },
   { files: ['scripts/*.mjs', 'bench/peers/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
 )

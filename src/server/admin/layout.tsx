@@ -1,7 +1,7 @@
 /**
  * The page shell: header with navigation, the live-connection state, the user's runs menu,
- * the theme switch, notices; the stylesheet and the one client script (no inline scripts or
- * styles: the Content-Security-Policy forbids them).
+ * the theme switch, notices; the stylesheet and the client script, an ES module (no inline
+ * scripts or styles: the Content-Security-Policy forbids them).
  */
 import type { Child } from 'hono/jsx'
 import { Icon } from './ui.js'
@@ -47,7 +47,7 @@ export function Layout({ page, title, nav, children }: { page: PageContext; titl
         <title>{`${title} · taskengine`}</title>
         <link rel="icon" href="data:," />
         <link rel="stylesheet" href={`${page.admin}/assets/app.css`} />
-        <script src={`${page.admin}/assets/app.js`} defer />
+        <script type="module" src={`${page.admin}/assets/client/main.js`} />
       </head>
       <body>
         <header class="topbar">

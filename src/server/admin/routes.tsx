@@ -12,7 +12,7 @@ import { scheduleActions } from './actions/schedules.js'
 import { settingsActions } from './actions/settings.js'
 import { signInActions } from './actions/sign-in.js'
 import { taskActions } from './actions/tasks.js'
-import { serveAsset } from './assets.js'
+import { serveModule, serveStylesheet } from './assets.js'
 import { showPage, type AdminDeps } from './page.js'
 import { overviewPage } from './pages/overview.js'
 import { runPage } from './pages/run.js'
@@ -48,7 +48,8 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
     }
   })
 
-  routes.get('/assets/:file', serveAsset)
+  routes.get('/assets/:file', serveStylesheet)
+  routes.get('/assets/:dir/:file', serveModule)
   routes.get('/login', signIn.page)
   routes.post('/login', signIn.signIn)
 

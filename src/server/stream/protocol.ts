@@ -147,6 +147,9 @@ export type ServerMessage =
   | PongMessage
   | ErrorMessage
 
+/** Close code for a client that fell too far behind (more bytes waiting than the server allows): reconnect and resume. */
+export const SLOW_CONSUMER_CLOSE = 4008
+
 /** The longest client message read, in characters. */
 export const MAX_CLIENT_MESSAGE = 64 * 1024
 /** The longest subscription id. */

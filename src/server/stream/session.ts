@@ -15,10 +15,7 @@ import type { Engine } from '../../engine/engine.js'
 import type { RunScope } from '../caller.js'
 import type { EventLog, StreamEntry } from './event-log.js'
 import { OwnerGate } from './owner-gate.js'
-import { eventMessageText, matches, readClientMessage, type ReadSubscribe, type ServerMessage, type StreamFilter } from './protocol.js'
-
-/** Close code for a client dropped as too slow. */
-export const SLOW_CONSUMER = 4008
+import { SLOW_CONSUMER_CLOSE, eventMessageText, matches, readClientMessage, type ReadSubscribe, type ServerMessage, type StreamFilter } from './protocol.js'
 
 /** Limits of one stream connection. */
 export interface StreamLimits {
@@ -223,7 +220,7 @@ export class StreamSession {
     if (this.#closed) return
     this.#onOverflow()
     this.close()
-    this.#ws.close(SLOW_CONSUMER, 'slow consumer: too many undelivered events; reconnect and resume')
+    this.#ws.close(SLOW_CONSUMER_CLOSE, 'slow consumer: too many undelivered events; reconnect and resume')
   }
 }
 
