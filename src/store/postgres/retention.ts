@@ -2,6 +2,14 @@
 import type { PurgeableCounts } from '../contract/maintenance.js'
 import type { PostgresConnection } from './connection.js'
 
+/** A DELETE that answers how many rows it deleted (`n`). */
+function counted(deletion: string): string {
+  return `WITH gone AS (
+         ${deletion}
+         RETURNING 1)
+       SELECT count(*) AS n FROM gone`
+}
+
 /** Deletes up to `limit` purgeable runs with their logs and artifacts in one transaction; returns their ids. */
 export async function purgeRuns(conn: PostgresConnection, before: number, limit: number): Promise<string[]> {
   await conn.db()
@@ -31,14 +39,11 @@ export async function purgePools(conn: PostgresConnection, before: number, limit
   const t = conn.tables
   const rows = await conn.query<{ n: number }>(
     db,
-    `WITH gone AS (
-         DELETE FROM ${t.pools} WHERE id IN (
+    counted(`DELETE FROM ${t.pools} WHERE id IN (
            SELECT p.id FROM ${t.pools} p WHERE p.created_at < $1
              AND NOT EXISTS (SELECT 1 FROM ${t.runs} r WHERE r.pool_id = p.id)
              AND NOT EXISTS (SELECT 1 FROM ${t.pools} c WHERE c.parent_pool_id = p.id)
-           LIMIT $2 FOR UPDATE SKIP LOCKED)
-         RETURNING 1)
-       SELECT count(*) AS n FROM gone`,
+           LIMIT $2 FOR UPDATE SKIP LOCKED)`),
     [before, limit],
   )
   return Number(rows[0]?.n ?? 0)
@@ -70,12 +75,9 @@ export async function purgeLogs(conn: PostgresConnection, before: number, limit:
   const t = conn.tables
   const rows = await conn.query<{ n: number }>(
     db,
-    `WITH gone AS (
-         DELETE FROM ${t.logs} WHERE (run_id, seq) IN (
+    counted(`DELETE FROM ${t.logs} WHERE (run_id, seq) IN (
            SELECT l.run_id, l.seq FROM ${t.runs} r JOIN ${t.logs} l ON l.run_id = r.id
-           WHERE r.status IN ('succeeded', 'failed', 'cancelled') AND r.finished_at < $1 LIMIT $2)
-         RETURNING 1)
-       SELECT count(*) AS n FROM gone`,
+           WHERE r.status IN ('succeeded', 'failed', 'cancelled') AND r.finished_at < $1 LIMIT $2)`),
     [before, limit],
   )
   return Number(rows[0]?.n ?? 0)

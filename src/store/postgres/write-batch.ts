@@ -153,8 +153,8 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
   if (retries.length > 0) {
     // A cancel requested elsewhere wins over a retry the worker decided before it heard of it.
     steps.push({
-      text: `WITH up AS (
-          UPDATE ${t.runs} r SET
+      text: waking(
+        `UPDATE ${t.runs} r SET
             status = CASE WHEN r.cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'pending' END,
             finished_at = CASE WHEN r.cancel_requested_at IS NOT NULL THEN c.finished_at END,
             error = CASE WHEN r.cancel_requested_at IS NOT NULL THEN $10::json ELSE c.error::json END,
@@ -165,9 +165,10 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
           FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int4[], $13::int8[])
             AS c(id, token, finished_at, run_at, error, progress, tags, attempt, refund, started_at)
           WHERE r.id = c.id AND r.lease_token = c.token
-          RETURNING c.id, c.token, r.status
-        ), wake AS MATERIALIZED (SELECT pg_notify($11, $12) FROM up WHERE status = 'pending' LIMIT 1)
-        SELECT up.id, up.token, up.status FROM up LEFT JOIN wake ON true`,
+          RETURNING c.id, c.token, r.status`,
+        '$11',
+        '$12',
+      ),
       values: [
         retries.map((c) => c.id),
         retries.map((c) => c.token),
@@ -191,17 +192,18 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
   if (releases.length > 0) {
     // As if never claimed: the attempt number goes back and the history stays as it was.
     steps.push({
-      text: `WITH up AS (
-          UPDATE ${t.runs} r SET
+      text: waking(
+        `UPDATE ${t.runs} r SET
             status = CASE WHEN x.cancel OR r.cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'pending' END,
             finished_at = CASE WHEN x.cancel OR r.cancel_requested_at IS NOT NULL THEN x.at END,
             error = CASE WHEN x.cancel THEN x.error::json WHEN r.cancel_requested_at IS NOT NULL THEN $6::json ELSE r.error END,
             attempt = r.attempt - 1, started_at = NULL, lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = x.at
           FROM unnest($1::text[], $2::text[], $3::bool[], $4::int8[], $5::text[]) AS x(id, token, cancel, at, error)
           WHERE r.id = x.id AND r.lease_token = x.token
-          RETURNING x.id, x.token, r.status
-        ), wake AS MATERIALIZED (SELECT pg_notify($7, $8) FROM up WHERE status = 'pending' LIMIT 1)
-        SELECT up.id, up.token, up.status FROM up LEFT JOIN wake ON true`,
+          RETURNING x.id, x.token, r.status`,
+        '$7',
+        '$8',
+      ),
       values: [
         releases.map((r) => r.id),
         releases.map((r) => r.token),
@@ -252,6 +254,18 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
   }
   if (batch.claim !== undefined) claimed ??= []
   return claimed === undefined ? { fenced: [...fenced] } : { fenced: [...fenced], claimed }
+}
+
+/**
+ * `update` (an UPDATE of runs returning `id, token, status`) with the wake-up NOTIFY of the
+ * store's channel (`channel`, `payload`: placeholders) in the same statement, sent once when it
+ * put a run back to `pending`, so the wake-up belongs to the batch's transaction.
+ */
+function waking(update: string, channel: string, payload: string): string {
+  return `WITH up AS (
+          ${update}
+        ), wake AS MATERIALIZED (SELECT pg_notify(${channel}, ${payload}) FROM up WHERE status = 'pending' LIMIT 1)
+        SELECT up.id, up.token, up.status FROM up LEFT JOIN wake ON true`
 }
 
 /** PostgreSQL text cannot hold NUL characters; a log line keeps its place with U+FFFD instead. */
