@@ -167,6 +167,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
   )
 
   app.route('/', metricsRoutes(metrics, { permission: true }))
+  // The two WebSockets: live events (stream/) and the live task view (task-socket/).
   const streamLimits = { maxBufferedBytes: options.streamMaxBufferedBytes ?? 4 * 1024 * 1024, maxSubscriptions: 100, pollIntervalMs: options.streamPollIntervalMs ?? 500 }
   app.get(
     '/api/stream',
@@ -179,6 +180,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
     }),
   )
   app.get('/admin/task/:key/start', taskSocketRoute(ws.upgradeWebSocket, { engine, report, timeoutMs: deps.syncRunTimeoutMs, track: (socket) => clients.add(closer({ close: () => undefined }, socket)) }))
+  // The admin UI (admin/routes.tsx maps its URLs), and the JSON API, one file per resource (api/).
   app.route('/admin', adminRoutes({ engine, base: basePath, auth, syncRunTimeoutMs: deps.syncRunTimeoutMs }))
   for (const routes of [taskRoutes, runRoutes, poolRoutes, workerRoutes, statsRoutes, scheduleRoutes, settingsRoutes, openApiRoutes]) app.route('/api', routes(deps))
 

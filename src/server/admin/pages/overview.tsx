@@ -1,6 +1,7 @@
 /**
- * Overview (`/admin`): counts by status, throughput and failures over the last hour, queues with depth and
- * oldest pending age, workers with busy/total slots, recent failures.
+ * Overview (`/admin`): counts by status, throughput and failures over the last hour, queues
+ * with depth and oldest pending age, workers with busy/total slots, recent failures; it
+ * refreshes in place as runs finish.
  */
 import type { Engine } from '../../../engine/engine.js'
 import { RUN_STATES, type Run, type StoreStats, type ThroughputBucket, type WorkerInfo } from '../../../store/types.js'

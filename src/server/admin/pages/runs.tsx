@@ -2,8 +2,7 @@
  * The runs list (`/admin/runs`): filters, status and progress updating live, a notice when new
  * matching runs arrive, bulk cancel / retry / delete, and CSV or JSON export.
  */
-import type { RunPage } from '../../../store/types.js'
-import { RUN_STATES } from '../../../store/types.js'
+import { RUN_STATES, type RunPage } from '../../../store/types.js'
 import { runRow } from '../../api/run-rows.js'
 import { readScope } from '../../caller.js'
 import { Layout, type PageContext } from '../layout.js'
