@@ -1,7 +1,6 @@
 /** Durable places (optional): stores opened on one place share its runs, also after a close, and never share a claim. */
-import { afterEach, describe, expect, it } from 'vitest'
-import type { Store } from '../types.js'
-import { claimOne, claimRequest, completion, EMPTY_BATCH, newRun } from './fixtures.js'
+import { describe, expect, it } from 'vitest'
+import { claimOne, claimRequest, completion, EMPTY_BATCH, newRun, storesClosedAfterEach } from './fixtures.js'
 import type { SuiteContext } from './suite.js'
 
 /** Stores sharing a place, when the backend can open them. */
@@ -9,16 +8,7 @@ export function describeDurablePlaces(suite: SuiteContext): void {
   const place = suite.options.durable
   if (place === undefined) return
   describe('stores sharing a place', () => {
-    const opened: Store[] = []
-    afterEach(async () => {
-      await Promise.all(opened.splice(0).map((store) => store.close()))
-    })
-    const openOn = async (open: () => Promise<Store>): Promise<Store> => {
-      const store = await open()
-      opened.push(store)
-      await store.ready()
-      return store
-    }
+    const openOn = storesClosedAfterEach()
 
     it('keeps what one store wrote for the next one opened there, also after it closed', async () => {
       const open = place()

@@ -4,6 +4,7 @@
  * `taskengine/store-testing` too, for a backend's own tests.
  */
 import { randomBytes } from 'node:crypto'
+import { afterEach } from 'vitest'
 import { backoffDelay, DEFAULT_BACKOFF } from '../../task/backoff.js'
 import type { RunError } from '../../task/context.js'
 import type { ExpiredRun, RescueWrite } from '../contract/maintenance.js'
@@ -129,4 +130,22 @@ export function rescueWrite(run: ExpiredRun, now: number): RescueWrite {
 export async function rescueExpired(store: Store, now: number): Promise<Run[]> {
   const expired = await store.expiredLeases(now, 10_000)
   return store.rescueRuns(expired.map((run) => rescueWrite(run, now)))
+}
+
+/**
+ * For tests that open stores of their own besides the suite's (call it inside a `describe`):
+ * returns a function that opens a store with `open`, waits until it is ready, and closes it
+ * after the test.
+ */
+export function storesClosedAfterEach(): (open: () => Promise<Store>) => Promise<Store> {
+  const opened: Store[] = []
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close()))
+  })
+  return async (open) => {
+    const store = await open()
+    opened.push(store)
+    await store.ready()
+    return store
+  }
 }

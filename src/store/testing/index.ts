@@ -43,7 +43,7 @@ import { describeWorkers } from './workers.js'
 import { describeWriteBatches } from './write-batch.js'
 
 export type { CallerTransaction, StoreConformanceOptions } from './suite.js'
-export { EMPTY_BATCH, T0, attempt, claimOne, claimRequest, completion, newRun, rescueExpired, rescueWrite, testRunId } from './fixtures.js'
+export { EMPTY_BATCH, T0, attempt, claimOne, claimRequest, completion, newRun, rescueExpired, rescueWrite, storesClosedAfterEach, testRunId } from './fixtures.js'
 export type { RunRef } from './fixtures.js'
 
 /**

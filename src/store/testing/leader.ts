@@ -1,7 +1,8 @@
 /** Leader election (optional): one store leads maintenance at a time; another takes over when it goes. */
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { LeaderElection } from '../contract/leader.js'
 import type { Store } from '../types.js'
+import { storesClosedAfterEach } from './fixtures.js'
 import type { SuiteContext } from './suite.js'
 
 /** Whether `store` leads now. */
@@ -13,10 +14,7 @@ function lead(store: Store): Promise<boolean> {
 export function describeLeaderElection(suite: SuiteContext): void {
   if (suite.options.leader !== true) return
   describe('leader election', () => {
-    const others: Store[] = []
-    afterEach(async () => {
-      await Promise.all(others.splice(0).map((store) => store.close()))
-    })
+    const openStore = storesClosedAfterEach()
 
     it('leads alone, and keeps the lead when asked again', async () => {
       expect(await lead(suite.store)).toBe(true)
@@ -26,9 +24,7 @@ export function describeLeaderElection(suite: SuiteContext): void {
     it('gives the lead to one of the stores sharing the place; another takes over when the leader closes', { timeout: 30_000 }, async (context) => {
       if (suite.options.durable === undefined) return context.skip()
       const open = suite.options.durable()
-      const stores = await Promise.all([open(), open(), open()])
-      others.push(...stores)
-      await Promise.all(stores.map((store) => store.ready()))
+      const stores = await Promise.all([openStore(open), openStore(open), openStore(open)])
       const first = await Promise.all(stores.map(lead))
       expect(first.filter(Boolean)).toHaveLength(1)
       expect(await Promise.all(stores.map(lead))).toEqual(first)

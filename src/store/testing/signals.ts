@@ -1,8 +1,8 @@
 /** The signal bus (optional): signals reach listeners of their kind, in this process and in the others sharing the store. */
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { SignalBus, StoreSignal } from '../contract/signals.js'
 import type { Store } from '../types.js'
-import { testRunId } from './fixtures.js'
+import { storesClosedAfterEach, testRunId } from './fixtures.js'
 import type { SuiteContext } from './suite.js'
 
 /** The store's signal bus (the suite checked that it is whole). */
@@ -20,10 +20,7 @@ function receiver(store: Store, type: StoreSignal['type']): { readonly messages:
 export function describeSignals(suite: SuiteContext): void {
   if (suite.options.signals !== true) return
   describe('signals', () => {
-    const others: Store[] = []
-    afterEach(async () => {
-      await Promise.all(others.splice(0).map((store) => store.close()))
-    })
+    const openStore = storesClosedAfterEach()
 
     it('delivers a signal to the listeners of its kind, in this process too, and to no other kind', async () => {
       const cancels = receiver(suite.store, 'cancel')
@@ -59,9 +56,7 @@ export function describeSignals(suite: SuiteContext): void {
     it('reaches the other stores sharing the place', async (context) => {
       if (suite.options.durable === undefined) return context.skip()
       const open = suite.options.durable()
-      const [sender, listener] = await Promise.all([open(), open()])
-      others.push(sender, listener)
-      await Promise.all([sender.ready(), listener.ready()])
+      const [sender, listener] = await Promise.all([openStore(open), openStore(open)])
       const heard = receiver(listener, 'observing')
       await bus(listener).signalsListening('observing')
       await bus(sender).signal({ type: 'observing', origin: 'elsewhere' })
