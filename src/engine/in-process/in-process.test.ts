@@ -1,0 +1,214 @@
+/**
+ * In-process batches and the end of in-process runs: `engine.runAll` (order, concurrency,
+ * validation, failures, cancel) and `engine.close` (grace period, then a `ShutdownError`).
+ */
+import { availableParallelism } from 'node:os'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { UnrecoverableError, ValidationError } from '../../errors.js'
+import { defineTask } from '../../task/define.js'
+import { createEngine } from '../../create-engine.js'
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+const backup = defineTask({
+  key: 'backup',
+  title: 'Database Backup',
+  category: 'maintenance',
+  icon: 'database',
+  description: 'Creates a database backup',
+  tags: ['db', 'maintenance'],
+  dangerous: 'May lock tables during backup',
+  expensive: true,
+  maxConcurrent: 4,
+  fields: [{ key: 'format', title: 'Format', type: 'string', default: 'sql', choices: ['sql', 'tar'] }],
+  async run(ctx) {
+    ctx.log('starting backup')
+    ctx.progress({ step: 1, steps: 2, message: 'dumping' })
+    await Promise.resolve()
+    return { file: `backup.${ctx.args.format}` }
+  },
+})
+
+describe('engine.runAll', () => {
+  function tracked(maxConcurrent: number) {
+    let active = 0
+    let peak = 0
+    const task = defineTask({
+      key: 'tracked',
+      maxConcurrent,
+      fields: [{ key: 'ms', type: 'int', default: 0 }],
+      async run(ctx) {
+        active++
+        peak = Math.max(peak, active)
+        await new Promise((r) => setTimeout(r, ctx.args.ms))
+        active--
+        return ctx.args.ms
+      },
+    })
+    return { task, peak: () => peak }
+  }
+
+  it('returns results in input order and honours maxConcurrent', async () => {
+    const { task, peak } = tracked(3)
+    const engine = createEngine({ tasks: [task] })
+    const delays = [30, 5, 20, 1, 10, 2, 15, 0]
+    const results = await engine.runAll(task, 'batch', delays.map((ms) => ({ ms })))
+    expect(results.map((r) => r.data)).toEqual(delays)
+    expect(results.every((r) => r.label === 'batch' && r.status === 'succeeded')).toBe(true)
+    expect(peak()).toBe(3)
+  })
+
+  it('yields results in completion order with for await', async () => {
+    const { task } = tracked(10)
+    const engine = createEngine({ tasks: [task] })
+    const order: number[] = []
+    for await (const result of engine.runAll(task, 'batch', [{ ms: 60 }, { ms: 1 }, { ms: 30 }])) order.push(result.data!)
+    expect(order).toEqual([1, 30, 60])
+  })
+
+  it('uses the CPU count for 0 and 128 for -1; rejects other negatives', async () => {
+    for (const [setting, expected] of [
+      [0, Math.min(availableParallelism(), 200)],
+      [-1, 128],
+    ] as const) {
+      const { task, peak } = tracked(setting)
+      const engine = createEngine({ tasks: [task] })
+      await engine.runAll(task, 'b', Array.from({ length: 200 }, () => ({ ms: 5 })))
+      expect(peak()).toBe(expected)
+    }
+    const { task } = tracked(1)
+    const engine = createEngine({ tasks: [task] })
+    expect(() => engine.runAll(task, 'b', [], { concurrency: -3 })).toThrow('concurrency: expected a positive integer, 0 (available parallelism) or -1 (128), got -3 (number)')
+  })
+
+  it('validates every item first and runs nothing when any is invalid', () => {
+    const handler = vi.fn()
+    const task = defineTask({ key: 'items', fields: [{ key: 'n', type: 'int', required: true }], run: handler })
+    const engine = createEngine({ tasks: [task] })
+    let error: unknown
+    try {
+      engine.runAll(task, 'b', [{ n: 1 }, { n: 'two' }, {}, 'junk' as never])
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(ValidationError)
+    expect((error as ValidationError).fields.map((f) => f.key)).toEqual(['[1].n', '[2].n', '[3]'])
+    expect(handler).not.toHaveBeenCalled()
+  })
+
+  it('keeps failures as results and goes on with the rest', async () => {
+    const task = defineTask({
+      key: 'some-fail',
+      fields: [{ key: 'n', type: 'int', required: true }],
+      run(ctx) {
+        if (ctx.args.n % 2 === 1) throw new UnrecoverableError(`odd ${ctx.args.n}`)
+        return ctx.args.n
+      },
+    })
+    const engine = createEngine({ tasks: [task] })
+    const results = await engine.runAll(task, 'b', [{ n: 1 }, { n: 2 }, { n: 3 }])
+    expect(results.map((r) => r.status)).toEqual(['failed', 'succeeded', 'failed'])
+    expect(results[0]?.error).toMatchObject({ code: 'ERR_UNRECOVERABLE', message: 'odd 1' })
+  })
+
+  it('cancels the rest of a batch through its signal', async () => {
+    const controller = new AbortController()
+    let started = 0
+    const task = defineTask({
+      key: 'cancel-batch',
+      maxConcurrent: 2,
+      run: (ctx) =>
+        new Promise((resolve) => {
+          started++
+          if (started === 2) controller.abort()
+          ctx.signal.addEventListener('abort', () => resolve('stopped'))
+        }),
+    })
+    const engine = createEngine({ tasks: [task] })
+    const results = await engine.runAll(task, 'b', Array.from({ length: 6 }, () => ({})), { signal: controller.signal })
+    expect(started).toBe(2)
+    expect(results.map((r) => r.status)).toEqual(Array(6).fill('cancelled'))
+  })
+
+  it('handles an empty list', async () => {
+    const engine = createEngine({ tasks: [backup] })
+    expect(await engine.runAll('backup', 'b', [])).toEqual([])
+  })
+})
+
+describe('engine.close and in-process runs', () => {
+  /** A handler that waits for its signal and rejects with its reason. */
+  const waiting = (started: string[] = []) =>
+    defineTask({
+      key: 'waiting',
+      run: (ctx) =>
+        new Promise((_, reject) => {
+          started.push(ctx.runId)
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))
+        }),
+    })
+
+  it('fires the signal of in-process runs with a ShutdownError once the grace period is over; they end cancelled', async () => {
+    const engine = createEngine({ tasks: [waiting()] })
+    const pending = engine.run('waiting')
+    const timed = engine.run('waiting', {}, { timeoutMs: 60_000 })
+    await engine.close({ graceMs: 0 })
+    for (const result of [await pending, await timed]) {
+      expect(result).toMatchObject({ status: 'cancelled', error: { code: 'ERR_CANCELLED', name: 'ShutdownError', message: 'engine shutting down' } })
+    }
+  })
+
+  it('gives in-process runs the grace period to finish, and waits for them', async () => {
+    let finish: (value: string) => void = () => undefined
+    const engine = createEngine({ tasks: [defineTask({ key: 'finishing', run: () => new Promise<string>((resolve) => (finish = resolve)) })] })
+    const pending = engine.run('finishing')
+    let closed = false
+    const closing = engine.close({ graceMs: 60_000 }).then(() => (closed = true))
+    await new Promise((r) => setImmediate(r))
+    expect(closed).toBe(false)
+    finish('done in time')
+    await closing
+    expect(await pending).toMatchObject({ status: 'succeeded', data: 'done in time' })
+  })
+
+  it('settles at once a run with a time limit whose handler ignores its signal, and does not wait forever for one without', async () => {
+    let seen: unknown
+    const deaf = defineTask({
+      key: 'deaf',
+      run: (ctx) => {
+        ctx.signal.addEventListener('abort', () => {
+          seen = ctx.signal.reason as unknown
+        })
+        return new Promise(() => undefined)
+      },
+    })
+    const engine = createEngine({ tasks: [deaf] })
+    const raced = engine.run('deaf', {}, { timeoutMs: 60_000 })
+    void engine.run('deaf')
+    await engine.close({ graceMs: 0 })
+    expect((await raced).status).toBe('cancelled')
+    expect((seen as Error).name).toBe('ShutdownError')
+  })
+
+  it('stops a batch: running items are cancelled and the rest never start', async () => {
+    const started: string[] = []
+    const task = waiting(started)
+    const engine = createEngine({ tasks: [task, backup] })
+    const startedEvents: string[] = []
+    engine.subscribe((event) => {
+      if (event.type === 'started') startedEvents.push(event.runId)
+    })
+    const batch = engine.runAll(task, 'b', Array.from({ length: 5 }, () => ({})), { concurrency: 2 })
+    await vi.waitFor(() => expect(started).toHaveLength(2))
+    await engine.close({ graceMs: 0 })
+    const results = await batch
+    expect(started).toHaveLength(2)
+    // Items that never started say so in their events too.
+    expect(startedEvents).toHaveLength(2)
+    expect(results.map((r) => [r.status, r.error?.name])).toEqual(Array(5).fill(['cancelled', 'ShutdownError']))
+    // The engine still runs what it is asked to after closing.
+    expect((await engine.run(backup)).status).toBe('succeeded')
+  })
+})
