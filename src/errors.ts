@@ -46,6 +46,14 @@ export const ERROR_CATALOG = {
 /** Stable codes of the engine's errors (see {@link ERROR_CATALOG}). */
 export type ErrorCode = keyof typeof ERROR_CATALOG
 
+/**
+ * A run error the engine records itself rather than catching it from a handler (a lost worker,
+ * an expired or cancelled run, a stop): plain data whose code is in the catalog.
+ */
+export function recordedError(code: ErrorCode, name: string, message: string): { readonly message: string; readonly code: ErrorCode; readonly name: string } {
+  return { message, code, name }
+}
+
 /** Base class of every error the engine raises deliberately. */
 export class TaskEngineError extends Error {
   /** Stable machine-readable code, e.g. `ERR_VALIDATION`. */
@@ -119,26 +127,34 @@ export class CancelledError extends TaskEngineError {
   }
 }
 
+/** Sets the code of an error whose class extends another's (the base constructor sets the base's code). */
+function recode(error: TaskEngineError, code: ErrorCode): void {
+  ;(error as { code: ErrorCode }).code = code
+}
+
 /**
  * The engine is shutting down: the abort reason of a run's signal when `engine.close()` (or, for
  * durable runs, `engine.stop()`) ends it after the grace period. An in-process run ends
  * `cancelled`; a durable run's attempt counts: it goes back to `pending` while attempts are left,
- * else it ends `failed` with `ERR_SHUTDOWN`.
+ * else it ends `failed` with `ERR_SHUTDOWN`. Its code is `ERR_SHUTDOWN`; it is a `CancelledError`,
+ * so a handler that checks for cancellation sees it as one.
  */
 export class ShutdownError extends CancelledError {
-  constructor(message = 'shutting down') {
-    super(message)
+  constructor(message = 'shutting down', options?: ErrorOptions) {
+    super(message, options)
+    recode(this, 'ERR_SHUTDOWN')
   }
 }
 
 /**
  * The worker lost a durable run it was executing (its lease expired and the run was rescued,
  * retried or deleted elsewhere): the abort reason of the handler's signal. Nothing the handler
- * writes afterwards is stored.
+ * writes afterwards is stored. Its code is `ERR_LEASE_LOST`; it is a `CancelledError`.
  */
 export class LeaseLostError extends CancelledError {
-  constructor() {
-    super('lease lost: the run was rescued, retried or deleted elsewhere')
+  constructor(message = 'lease lost: the run was rescued, retried or deleted elsewhere', options?: ErrorOptions) {
+    super(message, options)
+    recode(this, 'ERR_LEASE_LOST')
   }
 }
 

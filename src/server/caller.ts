@@ -37,7 +37,7 @@ export function authenticate(auth: AuthResolver, admin: string): MiddlewareHandl
     }
     if (who === null) {
       c.header('www-authenticate', 'Bearer realm="taskengine"')
-      throw new HttpError(401, 'ERR_UNAUTHENTICATED', 'authentication required: send Authorization: Bearer <token>')
+      throw new HttpError('ERR_UNAUTHENTICATED', 'authentication required: send Authorization: Bearer <token>')
     }
     c.set('identity', who)
     await next()
@@ -52,14 +52,14 @@ export function identity(c: ServerContext): Identity {
 /** Throws 403 unless the caller may do `permission`. */
 export function requirePermission(c: ServerContext, permission: Permission): Identity {
   const who = identity(c)
-  if (!can(who, permission)) throw new HttpError(403, 'ERR_FORBIDDEN', `forbidden: "${who.id}" lacks the "${permission}" permission`)
+  if (!can(who, permission)) throw new HttpError('ERR_FORBIDDEN', `forbidden: "${who.id}" lacks the "${permission}" permission`)
   return who
 }
 
 /** Whether the caller reads every run (`runs:read`) or only its own (`runs:read:own`); 403 when neither. */
 export function readScope(c: ServerContext): RunScope {
   const scope = runScope(c)
-  if (scope === null) throw new HttpError(403, 'ERR_FORBIDDEN', `forbidden: "${identity(c).id}" lacks the "runs:read" permission`)
+  if (scope === null) throw new HttpError('ERR_FORBIDDEN', `forbidden: "${identity(c).id}" lacks the "runs:read" permission`)
   return scope
 }
 

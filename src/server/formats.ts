@@ -39,7 +39,7 @@ export function pickFormat(c: Context, offered: readonly Format[] = FORMATS): Fo
   if (asked !== undefined && asked !== '') {
     const format = asked.toLowerCase()
     if (!(offered as readonly string[]).includes(format)) {
-      throw new HttpError(400, 'ERR_VALIDATION', `format: expected one of ${offered.join(', ')}, got "${asked}"`, [
+      throw new HttpError('ERR_VALIDATION', `format: expected one of ${offered.join(', ')}, got "${asked}"`, [
         { key: 'format', expected: `one of ${offered.join(', ')}`, received: `"${asked}" (string)`, message: `format: expected one of ${offered.join(', ')}, got "${asked}"` },
       ])
     }
@@ -47,7 +47,7 @@ export function pickFormat(c: Context, offered: readonly Format[] = FORMATS): Fo
   }
   const format = negotiateFormat(c.req.header('accept'), offered)
   if (format === undefined) {
-    throw new HttpError(406, 'ERR_NOT_ACCEPTABLE', `none of the formats this route answers in (${offered.join(', ')}) is acceptable to the Accept header; ask with ?format=`)
+    throw new HttpError('ERR_NOT_ACCEPTABLE', `none of the formats this route answers in (${offered.join(', ')}) is acceptable to the Accept header; ask with ?format=`)
   }
   return format
 }

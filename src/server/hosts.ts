@@ -72,7 +72,6 @@ export function guardHosts(policy: HostPolicy): MiddlewareHandler<ServerEnv> {
     if (policy.checkHost && !policy.hostAllowed(host)) {
       const name = parseHost(host)?.hostname ?? host
       throw new HttpError(
-        403,
         'ERR_HOST_NOT_ALLOWED',
         `host "${host}" is not allowed: without a token this server answers only loopback names (localhost, 127.0.0.1, [::1]); to reach it under another name, add that name to allowedHosts (taskengine serve --allowed-hosts ${name}), or require a token`,
       )
@@ -85,7 +84,7 @@ export function guardHosts(policy: HostPolicy): MiddlewareHandler<ServerEnv> {
     if (origin !== undefined && !ownPage && (WRITES.has(c.req.method) || c.req.header('upgrade')?.toLowerCase() === 'websocket') && !policy.originAllowed(origin)) {
       const name = originHostname(origin)
       const advice = name === undefined ? '' : ` (add "${name}" to allowedHosts, or "${origin}" to allowedOrigins, if it is yours)`
-      throw new HttpError(403, 'ERR_ORIGIN_NOT_ALLOWED', `cross-site request refused: origin "${origin}" is not allowed to change anything here; allowed are loopback origins and those in allowedOrigins or allowedHosts${advice}`)
+      throw new HttpError('ERR_ORIGIN_NOT_ALLOWED', `cross-site request refused: origin "${origin}" is not allowed to change anything here; allowed are loopback origins and those in allowedOrigins or allowedHosts${advice}`)
     }
     await next()
   }

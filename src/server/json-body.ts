@@ -15,16 +15,16 @@ export async function jsonBody(c: ServerContext): Promise<Record<string, unknown
   if (text.trim() === '') return {}
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
   if (type !== 'application/json') {
-    throw new HttpError(415, 'ERR_UNSUPPORTED_MEDIA_TYPE', `expected a JSON body (Content-Type: application/json), got ${type === '' ? 'no content type' : `"${type}"`}`)
+    throw new HttpError('ERR_UNSUPPORTED_MEDIA_TYPE', `expected a JSON body (Content-Type: application/json), got ${type === '' ? 'no content type' : `"${type}"`}`)
   }
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
   } catch (error) {
-    throw new HttpError(400, 'ERR_MALFORMED_JSON', `malformed JSON body: ${(error as Error).message}`)
+    throw new HttpError('ERR_MALFORMED_JSON', `malformed JSON body: ${(error as Error).message}`)
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new HttpError(400, 'ERR_VALIDATION', `expected a JSON object as body, got ${describeValue(parsed)}`)
+    throw new HttpError('ERR_VALIDATION', `expected a JSON object as body, got ${describeValue(parsed)}`)
   }
   return parsed as Record<string, unknown>
 }
@@ -37,7 +37,7 @@ function utf8Text(bytes: ArrayBuffer): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
   } catch {
-    throw new HttpError(400, 'ERR_MALFORMED_JSON', 'malformed JSON body: not valid UTF-8 text (JSON bodies must be UTF-8)')
+    throw new HttpError('ERR_MALFORMED_JSON', 'malformed JSON body: not valid UTF-8 text (JSON bodies must be UTF-8)')
   }
 }
 

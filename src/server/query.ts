@@ -114,7 +114,7 @@ export class QueryReader {
       )
     }
     if (this.#issues.length > 0) {
-      throw new HttpError(400, 'ERR_VALIDATION', `invalid query: ${this.#issues.map((i) => i.message).join('; ')}`, this.#issues)
+      throw new HttpError('ERR_VALIDATION', `invalid query: ${this.#issues.map((i) => i.message).join('; ')}`, this.#issues)
     }
   }
 

@@ -110,7 +110,7 @@ export async function serveMetrics(engine: Engine, options: MetricsServeOptions 
   app.onError((error, c) => errorResponse(c, error, report))
   // No credentials here: a rebinding page must not read the metrics under its own name.
   app.use('*', guardHosts(hostPolicy({ checkHost: true })))
-  app.notFound((c) => errorResponse(c, new HttpError(404, 'ERR_NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname} (this port serves /metrics, /healthz and /readyz)`), report))
+  app.notFound((c) => errorResponse(c, new HttpError('ERR_NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname} (this port serves /metrics, /healthz and /readyz)`), report))
   app.route('/', healthRoutes(engine, report))
   app.route('/', metricsRoutes(metrics, { permission: false }))
   const listener = getRequestListener(app.fetch)

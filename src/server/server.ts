@@ -146,7 +146,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
 
   app.use('*', securityHeaders)
   app.onError((error, c) => errorResponse(c, error, report))
-  app.notFound((c) => errorResponse(c, new HttpError(404, 'ERR_NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), report))
+  app.notFound((c) => errorResponse(c, new HttpError('ERR_NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), report))
 
   app.route('/', healthRoutes(engine, report))
   // Before authentication: a browser sent here without credentials should reach the sign-in page, not a 401.
@@ -161,7 +161,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
     bodyLimit({
       maxSize: maxBodyBytes,
       onError: () => {
-        throw new HttpError(413, 'ERR_PAYLOAD_TOO_LARGE', `request body too large: at most ${maxBodyBytes} bytes`)
+        throw new HttpError('ERR_PAYLOAD_TOO_LARGE', `request body too large: at most ${maxBodyBytes} bytes`)
       },
     }),
   )

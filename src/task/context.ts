@@ -3,6 +3,8 @@
  * the engine implements them.
  */
 
+import type { ErrorCode } from '../errors.js'
+
 /** Log severity, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 
@@ -158,8 +160,12 @@ export type RunStatus = 'succeeded' | 'failed' | 'cancelled'
 /** An error as recorded on a run: plain data, safe to serialize. */
 export interface RunError {
   readonly message: string
-  /** A stable code: `ERR_TIMEOUT`, `ERR_CANCELLED`, the thrown error's own string `code`, or `ERR_HANDLER`. */
-  readonly code: string
+  /**
+   * A stable code: one of the catalog's (`ERR_TIMEOUT`, `ERR_CANCELLED`, `ERR_SHUTDOWN`,
+   * `ERR_WORKER_LOST`, `ERR_EXPIRED` … see `ERROR_CATALOG`), else the thrown error's own string
+   * `code`, else `ERR_HANDLER`.
+   */
+  readonly code: ErrorCode | (string & {})
   /** The error's class name. */
   readonly name: string
   readonly stack?: string

@@ -321,10 +321,11 @@ describe('GET /admin/task/:key/start (live task view)', () => {
     const bad = new Client(`${base}/admin/task/chatty/start?lines=many`)
     await bad.opened
     await vi.waitFor(() => expect(bad.closed?.code).toBe(4000))
-    expect(bad.messages[0]).toMatchObject({ cmd: 'error', param: { fields: [{ key: 'lines' }] } })
+    expect(bad.messages[0]).toMatchObject({ cmd: 'error', param: { code: 'ERR_VALIDATION', fields: [{ key: 'lines' }] } })
     const unknown = new Client(`${base}/admin/task/nope/start`)
     await unknown.opened
     await vi.waitFor(() => expect(unknown.closed?.code).toBe(4004))
+    expect(unknown.messages[0]).toMatchObject({ cmd: 'error', param: { code: 'ERR_NOT_FOUND', message: 'unknown task "nope"' } })
     const cancelled: string[] = []
     engine.subscribe((event) => {
       if (event.type === 'cancelled') cancelled.push(event.runId)

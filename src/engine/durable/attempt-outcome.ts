@@ -12,7 +12,7 @@
  * - A failure retries after the backoff while attempts are left; `RetryLaterError` retries after
  *   its own delay and refunds the attempt; `UnrecoverableError` and `ValidationError` fail at once.
  */
-import { RetryLaterError, UnrecoverableError, ValidationError, coerceError } from '../../errors.js'
+import { RetryLaterError, UnrecoverableError, ValidationError, coerceError, recordedError } from '../../errors.js'
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy, type BackoffSpec } from '../../task/backoff.js'
 import type { RunError, RunResult } from '../../task/context.js'
 import type { AnyTask } from '../../task/define.js'
@@ -67,7 +67,7 @@ export function backoffPolicyOf(task: AnyTask | undefined, stored: BackoffSpec |
 
 /** The error of an attempt a worker's stop interrupted once the grace period was over. */
 export function workerStoppedError(workerId: string): RunError {
-  return { message: `worker stopped: ${workerId} shut down during this attempt (its grace period ran out)`, code: 'ERR_SHUTDOWN', name: 'WorkerStoppedError' }
+  return recordedError('ERR_SHUTDOWN', 'WorkerStoppedError', `worker stopped: ${workerId} shut down during this attempt (its grace period ran out)`)
 }
 
 /**
@@ -110,6 +110,6 @@ function afterFailure(run: AttemptBudget, thrown: Error | undefined, error: RunE
   if (thrown instanceof RetryLaterError) return { ...base, status: 'pending', runAt: now + thrown.delayMs, refund: true, outcome: 'retry' }
   if (thrown instanceof UnrecoverableError || thrown instanceof ValidationError) return { ...base, status: 'failed', outcome: 'failed' }
   if (!attemptsLeftAfter(run)) return { ...base, status: 'failed', outcome: 'failed' }
-  const delay = backoffDelay(backoff, run.attempt, error ?? { message: 'failed', code: 'ERR_HANDLER', name: 'Error' })
+  const delay = backoffDelay(backoff, run.attempt, error ?? recordedError('ERR_HANDLER', 'Error', 'failed'))
   return { ...base, status: 'pending', runAt: now + delay, outcome: 'retry' }
 }

@@ -10,6 +10,7 @@
  * - the last attempt lost ends it `failed`.
  */
 import { backoffDelay } from '../../task/backoff.js'
+import { recordedError } from '../../errors.js'
 import type { RunError } from '../../task/context.js'
 import type { AnyTask } from '../../task/define.js'
 import type { TaskRegistry } from '../../task/registry.js'
@@ -21,14 +22,10 @@ const RESCUE_PAGE = 500
 
 /** The error recorded on an attempt whose worker died. */
 export function workerLostError(workerId: string | null): RunError {
-  return {
-    message: `worker lost: ${workerId ?? 'a worker'} stopped renewing its lease (process died or hung)`,
-    code: 'ERR_WORKER_LOST',
-    name: 'WorkerLostError',
-  }
+  return recordedError('ERR_WORKER_LOST', 'WorkerLostError', `worker lost: ${workerId ?? 'a worker'} stopped renewing its lease (process died or hung)`)
 }
 
-const CANCELLED_WHILE_LOST: RunError = { message: 'cancelled: worker lost while cancelling', code: 'ERR_CANCELLED', name: 'CancelledError' }
+const CANCELLED_WHILE_LOST: RunError = recordedError('ERR_CANCELLED', 'CancelledError', 'cancelled: worker lost while cancelling')
 
 /**
  * Decides the fate of one expired run. `task` is the run's task if this process knows it (its

@@ -156,7 +156,7 @@ describe('engine.close and in-process runs', () => {
     const timed = engine.run('waiting', {}, { timeoutMs: 60_000 })
     await engine.close({ graceMs: 0 })
     for (const result of [await pending, await timed]) {
-      expect(result).toMatchObject({ status: 'cancelled', error: { code: 'ERR_CANCELLED', name: 'ShutdownError', message: 'engine shutting down' } })
+      expect(result).toMatchObject({ status: 'cancelled', error: { code: 'ERR_SHUTDOWN', name: 'ShutdownError', message: 'engine shutting down' } })
     }
   })
 

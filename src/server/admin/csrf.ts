@@ -25,5 +25,5 @@ export function checkCsrf(c: Context, body: Readonly<Record<string, unknown>>): 
   const cookie = getCookie(c, CSRF_COOKIE)
   const raw = body[OWN.csrf]
   const sent = Array.isArray(raw) ? (raw[0] as unknown) : raw
-  if (cookie === undefined || typeof sent !== 'string' || sent !== cookie) throw new HttpError(403, 'ERR_FORBIDDEN', 'missing or stale form token: reload the page and try again')
+  if (cookie === undefined || typeof sent !== 'string' || sent !== cookie) throw new HttpError('ERR_FORBIDDEN', 'missing or stale form token: reload the page and try again')
 }

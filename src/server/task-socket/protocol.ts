@@ -13,7 +13,7 @@
  * or, instead of a run, `{channel, cmd: "error", param: {message, code?, fields?}}` and a close
  * with one of {@link TASK_SOCKET_CLOSE}. `channel` is `task:<key>`.
  */
-import type { FieldIssue } from '../../errors.js'
+import type { ErrorCode, FieldIssue } from '../../errors.js'
 import type { LogLevel, Progress, RunResult } from '../../task/context.js'
 
 /** A log line as the registry's `output` command carries it: `msg`, and `html` to show as is. */
@@ -29,8 +29,12 @@ export interface OutputParam {
 /** Why the socket was refused or the run could not start. */
 export interface ErrorParam {
   readonly message: string
-  /** `ERR_TICKET` (start ticket used or expired) or `ERR_CONFIRMATION_REQUIRED` (a dangerous task without confirmation). */
-  readonly code?: 'ERR_TICKET' | 'ERR_CONFIRMATION_REQUIRED'
+  /**
+   * `ERR_NOT_FOUND` (no such task), `ERR_TICKET` (start ticket used or expired),
+   * `ERR_CONFIRMATION_REQUIRED` (a dangerous task without confirmation), `ERR_VALIDATION` (bad
+   * arguments, with `fields`) or `ERR_INTERNAL` (the run could not be started).
+   */
+  readonly code: Extract<ErrorCode, 'ERR_NOT_FOUND' | 'ERR_TICKET' | 'ERR_CONFIRMATION_REQUIRED' | 'ERR_VALIDATION' | 'ERR_INTERNAL'>
   /** Invalid arguments: every bad field. */
   readonly fields?: readonly FieldIssue[]
 }

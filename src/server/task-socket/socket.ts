@@ -63,7 +63,7 @@ export function taskSocket(engine: Engine, key: string, url: URL, report: (error
       open = true
       const task = engine.get(key)
       if (task === undefined) {
-        send(ws, { cmd: 'error', param: { message: `unknown task "${key}"` } })
+        send(ws, { cmd: 'error', param: { message: `unknown task "${key}"`, code: 'ERR_NOT_FOUND' } })
         ws.close(TASK_SOCKET_CLOSE.unknownTask, 'unknown task')
         return
       }
@@ -88,7 +88,7 @@ export function taskSocket(engine: Engine, key: string, url: URL, report: (error
           args = parseArgs(task.fields, query)
         } catch (error) {
           const fields = error instanceof ValidationError ? error.fields : []
-          send(ws, { cmd: 'error', param: { message: (error as Error).message, fields } })
+          send(ws, { cmd: 'error', param: { message: (error as Error).message, code: 'ERR_VALIDATION', fields } })
           ws.close(TASK_SOCKET_CLOSE.invalidArguments, 'invalid arguments')
           return
         }
@@ -114,7 +114,7 @@ export function taskSocket(engine: Engine, key: string, url: URL, report: (error
         })
         .catch((error: unknown) => {
           report(error as Error)
-          send(ws, { cmd: 'error', param: { message: 'the run could not be started' } })
+          send(ws, { cmd: 'error', param: { message: 'the run could not be started', code: 'ERR_INTERNAL' } })
           ws.close(TASK_SOCKET_CLOSE.internalError, 'internal error')
         })
     },

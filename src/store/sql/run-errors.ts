@@ -1,12 +1,13 @@
 /** The errors the stores themselves record on runs (as run errors, and as the JSON text they store). */
+import { recordedError } from '../../errors.js'
 import type { RunError } from '../../task/context.js'
 
 /** The error recorded on a run that expired before it started. */
-export const EXPIRED_ERROR: RunError = { message: 'expired: not started before its notAfter time', code: 'ERR_EXPIRED', name: 'ExpiredError' }
+export const EXPIRED_ERROR: RunError = recordedError('ERR_EXPIRED', 'ExpiredError', 'expired: not started before its notAfter time')
 
 /** The error recorded on a run cancelled before it started, or whose cancelled worker died. */
 export function cancelledError(reason: string | null): RunError {
-  return { message: reason === null || reason === '' ? 'cancelled' : `cancelled: ${reason}`, code: 'ERR_CANCELLED', name: 'CancelledError' }
+  return recordedError('ERR_CANCELLED', 'CancelledError', reason === null || reason === '' ? 'cancelled' : `cancelled: ${reason}`)
 }
 
 /** {@link cancelledError} without a reason, as JSON: a cancel requested elsewhere that wins over a retry or release. */

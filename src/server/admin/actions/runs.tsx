@@ -71,7 +71,7 @@ export function runActions(deps: AdminDeps): Record<'export' | 'bulk' | 'cancel'
       const action = typeof body.action === 'string' ? body.action : ''
       const ids = (Array.isArray(body.id) ? body.id : body.id === undefined ? [] : [body.id]).filter((v): v is string => typeof v === 'string')
       const returnTo = safeNext(typeof body['te:return'] === 'string' ? body['te:return'] : undefined, `${admin}/runs`)
-      if (!['cancel', 'retry', 'delete'].includes(action)) throw new HttpError(400, 'ERR_VALIDATION', `action: expected cancel, retry or delete, got "${action}"`)
+      if (!['cancel', 'retry', 'delete'].includes(action)) throw new HttpError('ERR_VALIDATION', `action: expected cancel, retry or delete, got "${action}"`)
       if (ids.length === 0) return c.redirect(withNotice(returnTo, 'none-selected'), 303)
       const scope = readScope(c)
       const runs = (await Promise.all(ids.slice(0, BULK_LIMIT).map((id) => engine.getRun(id)))).filter((r): r is Run => r !== undefined && mayRead(scope, r))

@@ -54,7 +54,7 @@ export function runLiveTask(): void {
         setStatus(message.param.code === 'ERR_TICKET' || message.param.code === 'ERR_CONFIRMATION_REQUIRED' ? 'not started' : 'failed', 'failed')
         show('#live-result')
         hide('#live-result .grid')
-        showError({ message: message.param.message, code: message.param.code ?? 'ERR_START' })
+        showError({ message: message.param.message, code: message.param.code })
         setLive('off', 'not started')
         return
       case 'close-connection':
