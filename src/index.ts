@@ -94,6 +94,7 @@ export type {
 export {
   CancelledError,
   ConflictError,
+  ERROR_CATALOG,
   ForbiddenError,
   LeaseLostError,
   NotFoundError,

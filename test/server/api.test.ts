@@ -382,6 +382,10 @@ describe('formats', () => {
     const doc = parseYaml(await yaml.text()) as { openapi: string; paths: Record<string, unknown> }
     expect(doc.openapi).toBe('3.1.0')
     expect(doc).toEqual(await (await call('/api/openapi.json')).json())
+    // The error codes the API answers with are the catalog's that have a status.
+    const codes = (doc as unknown as { components: { schemas: { Error: { properties: { error: { properties: { code: { enum: string[] } } } } } } } }).components.schemas.Error.properties.error.properties.code.enum
+    expect(codes).toEqual(expect.arrayContaining(['ERR_VALIDATION', 'ERR_MALFORMED_JSON', 'ERR_HOST_NOT_ALLOWED', 'ERR_TICKET', 'ERR_NOT_FOUND', 'ERR_INTERNAL']))
+    expect(codes).not.toContain('ERR_SHUTDOWN')
     expect((await call('/api/openapi.json', { headers: { accept: 'application/yaml' } })).headers.get('content-type')).toBe('application/yaml; charset=utf-8')
     const csv = await call('/api/openapi.json?format=csv')
     expect(csv.status).toBe(400)

@@ -5,12 +5,16 @@
  * the query parameters it reads (any other is a 400).
  */
 import { Hono } from 'hono'
+import { ERROR_CATALOG, type ErrorCode } from '../../errors.js'
 import { RUN_STATES } from '../../store/types.js'
 import { VERSION } from '../../version.js'
 import type { ServerEnv } from '../caller.js'
 import { respond } from '../formats.js'
 import { checkQuery } from '../query.js'
 import type { RouteDeps } from './deps.js'
+
+/** The codes the API answers with: those of the catalog that have an HTTP status. */
+const API_ERROR_CODES = (Object.keys(ERROR_CATALOG) as ErrorCode[]).filter((code) => ERROR_CATALOG[code].status !== null)
 
 export function openApiRoutes({ basePath }: RouteDeps): Hono<ServerEnv> {
   const routes = new Hono<ServerEnv>()
@@ -64,7 +68,7 @@ export function openApiDocument(basePath: string, version: string): Record<strin
               type: 'object',
               required: ['code', 'message'],
               properties: {
-                code: { type: 'string', examples: ['ERR_VALIDATION'] },
+                code: { type: 'string', enum: API_ERROR_CODES, description: API_ERROR_CODES.map((code) => `${code} (${ERROR_CATALOG[code].status}): ${ERROR_CATALOG[code].meaning}`).join('; ') },
                 message: { type: 'string' },
                 fields: { type: 'array', items: { type: 'object', properties: { key: { type: 'string' }, expected: { type: 'string' }, received: { type: ['string', 'null'] }, message: { type: 'string' } } } },
               },
