@@ -2,7 +2,8 @@
  * The packed package, as a user gets it: `npm pack`, the tarball installed into an empty project,
  * then a task run from a plain `.mjs` file, from a `.ts` file through jiti (the loader the README
  * recommends on Node 20), by the `taskengine` binary with a TypeScript tasks module, and the `.ts`
- * file typechecked against the shipped declarations.
+ * file typechecked against the shipped declarations; and, as a backend author would, the store
+ * conformance suite run with vitest from `taskengine/store-testing` against a shipped backend.
  *
  * What is reused rather than rebuilt, and why it does not weaken the check:
  * - `npm pack --ignore-scripts` packs the `dist/` that `npm test` has just built: `prepare` would
@@ -109,6 +110,24 @@ export const greet = defineTask({
 })
 `
 
+/** A backend author's test file: the conformance suite from the package, against a shipped store. */
+const CONFORMANCE_TEST = `import { describeStoreConformance } from 'taskengine/store-testing'
+import { sqliteStore } from 'taskengine/sqlite'
+
+describeStoreConformance('sqlite from the package', async () => sqliteStore(':memory:'), { signals: false, leader: false })
+`
+
+/** The contract's types come from taskengine/store, not from the root entry. */
+const CONTRACT_TYPES = `import type { ClaimRequest, QueueStore, Store, WriteBatch } from 'taskengine/store'
+import { attemptsLeftAfter } from 'taskengine/store'
+// @ts-expect-error: the store contract is not part of the root entry
+import type { ClaimRequest as FromRoot } from 'taskengine'
+import type { Run } from 'taskengine'
+
+export type Contract = [ClaimRequest, QueueStore, Store, WriteBatch, FromRoot, Run]
+export const left: boolean = attemptsLeftAfter({ attempt: 1, attemptBase: 0, maxAttempts: 3 })
+`
+
 const EXPECTED = {
   inProcess: { status: 'succeeded', data: { greeting: 'Hello, Ada!' } },
   durable: { status: 'succeeded', data: { greeting: 'Hello, Grace!' } },
@@ -126,7 +145,17 @@ beforeAll(async () => {
   )
   await mustExec(
     'npm',
-    ['install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', join(dir, filename), `jiti@${installedVersion('jiti')}`, `@types/node@${installedVersion('@types/node')}`],
+    [
+      'install',
+      '--ignore-scripts',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      join(dir, filename),
+      `jiti@${installedVersion('jiti')}`,
+      `@types/node@${installedVersion('@types/node')}`,
+      `vitest@${installedVersion('vitest')}`,
+    ],
     project,
   )
   const addon = join('node_modules', 'better-sqlite3', 'build', 'Release')
@@ -136,9 +165,11 @@ beforeAll(async () => {
   writeFileSync(join(project, 'app.mjs'), application(false))
   writeFileSync(join(project, 'app.ts'), application(true))
   writeFileSync(join(project, 'tasks.ts'), TASKS_MODULE)
+  writeFileSync(join(project, 'conformance.test.mjs'), CONFORMANCE_TEST)
+  writeFileSync(join(project, 'contract.ts'), CONTRACT_TYPES)
   writeFileSync(
     join(project, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', target: 'es2023', types: ['node'], noEmit: true }, files: ['app.ts', 'tasks.ts'] }),
+    JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', target: 'es2023', types: ['node'], noEmit: true }, files: ['app.ts', 'tasks.ts', 'contract.ts'] }),
   )
 }, 300_000)
 
@@ -167,6 +198,26 @@ describe('the packed package in an empty project', () => {
     const sources = readdirSync(join(ROOT, 'src', 'server', 'admin', 'assets')).sort()
     expect(existsSync(packed) ? readdirSync(packed).sort() : []).toEqual(sources)
   })
+
+  it("ships the admin UI's browser modules and the formatting they share with the views", () => {
+    const dist = join(project, 'node_modules', 'taskengine', 'dist', 'server', 'admin')
+    const modules = (folder: string): string[] => readdirSync(join(ROOT, 'src', 'server', 'admin', folder)).filter((f) => f.endsWith('.ts') && !f.includes('.test.')).map((f) => f.replace(/\.ts$/, '.js')).sort()
+    for (const folder of ['client', 'shared']) {
+      const shipped = existsSync(join(dist, folder)) ? readdirSync(join(dist, folder)).filter((f) => f.endsWith('.js')).sort() : []
+      expect(shipped, folder).toEqual(modules(folder))
+    }
+  })
+
+  it('runs the store conformance suite from taskengine/store-testing against a shipped backend, with vitest', async () => {
+    const result = await exec(join(project, 'node_modules', '.bin', 'vitest'), ['run', '--reporter=json', '--outputFile=conformance.json', 'conformance.test.mjs'], project)
+    const report = existsSync(join(project, 'conformance.json'))
+      ? (JSON.parse(readFileSync(join(project, 'conformance.json'), 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number })
+      : undefined
+    expect(report, result.stderr + result.stdout).toBeDefined()
+    expect(report!.numFailedTests, result.stdout).toBe(0)
+    expect(report!.numPassedTests).toBeGreaterThan(40)
+    expect(result.code).toBe(0)
+  }, 120_000)
 
   it('runs a task from a TypeScript tasks module with the taskengine binary', async () => {
     const result = await mustExec(join(project, 'node_modules', '.bin', 'taskengine'), ['run', 'greet', '--tasks', 'tasks.ts', '--name', 'Ada'], project)
