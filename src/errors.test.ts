@@ -78,4 +78,11 @@ describe('error catalog', () => {
     expect(outside).toEqual([])
     for (const entry of Object.values(ERROR_CATALOG)) expect(entry.meaning.length).toBeGreaterThan(10)
   })
+
+  it("lists every code in the README's table with the status the API answers it with", () => {
+    const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8')
+    const rows = new Map([...readme.matchAll(/^\| `(ERR_[A-Z_]+)` \| (\d{3}|run) \|/gm)].map((m) => [m[1]!, m[2]!]))
+    const expected = new Map(Object.entries(ERROR_CATALOG).map(([code, entry]) => [code, entry.status === null ? 'run' : String(entry.status)]))
+    expect(rows).toEqual(expected)
+  })
 })
