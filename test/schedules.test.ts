@@ -49,7 +49,7 @@ describe('defining schedules', () => {
     expect(() => defineSchedule({ id: 'bad id', cron: '* * * * *', task: report })).toThrow(TaskDefinitionError)
     expect(() => defineSchedule({ id: 'x', cron: '* * * * *', task: report, args: {}, argsBuilder: () => ({}) })).toThrow(/args or argsBuilder, not both/)
     expect(() => defineSchedule({ id: 'x', cron: '* * * * *', task: report, catchUp: -1 })).toThrow(/catchUp must be an integer from 0 to 1000/)
-    expect(() => defineSchedule({ id: 'x', cron: '* * * * *', task: report, options: { delayMs: 5 } as never })).toThrow(/options.delayMs is not an option of scheduled runs/)
+    expect(() => defineSchedule({ id: 'x', cron: '* * * * *', task: report, options: { delayMs: 5 } as never })).toThrow(`schedule "x": options.delayMs: unknown option (known: label, queue, priority, maxAttempts, timeoutMs, tags)`)
     expect(() => defineSchedule({ id: 'x', cron: '* * * * *', task: report, colour: 'red' } as never)).toThrow('schedule "x": colour: unknown option (known: id, name, description, cron, timezone, task, args, argsBuilder, options, overlap, expireAtNextTick, catchUp, enabled)')
     const ok = defineSchedule({ id: 'reports:daily', cron: '0 6 * * 1-5', timezone: 'Europe/Berlin', task: report })
     expect(ok).toMatchObject({ id: 'reports:daily', name: 'reports:daily', task: 'report', timezone: 'Europe/Berlin', overlap: true, expireAtNextTick: true, catchUp: 0, enabled: true })

@@ -27,11 +27,11 @@ import type { RunBatch } from './in-process/run-batch.js'
 import { LazyStore, OPEN_DEFAULT_STORE, type DefaultStoreOpener } from './lazy-store.js'
 import {
   checkFilter,
-  checkGrace,
   checkId,
   checkThroughputWindow,
   engineConfig,
   logPage,
+  stopGraceMs,
   workerConfig,
   type ArgsInputOf,
   type EngineConfig,
@@ -294,7 +294,7 @@ export class Engine {
    */
   async stop(options: StopOptions = {}): Promise<void> {
     const worker = this.#worker
-    const graceMs = checkGrace(options.graceMs)
+    const graceMs = stopGraceMs(options, 'engine.stop')
     if (worker === undefined) return
     await this.#schedules.stop()
     await worker.stop(graceMs)
@@ -313,7 +313,7 @@ export class Engine {
    * opens its store again when a durable method is called.
    */
   async close(options: StopOptions = {}): Promise<void> {
-    const graceMs = checkGrace(options.graceMs)
+    const graceMs = stopGraceMs(options, 'engine.close')
     await Promise.all([this.stop(options), this.#inProcess.close(graceMs)])
     await this.#relay.close()
     await this.#store.close()

@@ -5,6 +5,7 @@
  * argument and option in one `ValidationError`.
  */
 import { ValidationError, describeValue, type FieldIssue } from '../errors.js'
+import { checkOptionKeys, optionKeys, unknownKeyIssues } from '../options.js'
 import { checkConcurrency, concurrencyOf, type AnyTask } from '../task/define.js'
 import { parseArgs, type ArgsInput } from '../task/fields.js'
 import type { Schedule } from '../task/schedule.js'
@@ -13,78 +14,190 @@ import type { QueueSelection, WorkerOptions } from './durable/worker.js'
 import type { RunEventListener } from './events/run-events.js'
 import type { LogLimits } from './execute/active-run.js'
 import type { LogBackend } from './settings/log-backends.js'
-import type { RetentionOptions } from './settings/retention.js'
+import { RETENTION_OPTION_KEYS, type RetentionOptions } from './settings/retention.js'
+
+/** How long a claimed run's lease lasts without a heartbeat, in ms ({@link EngineOptions.leaseMs}). */
+export const DEFAULT_LEASE_MS = 30_000
+/** Leases are renewed this many times per lease by default ({@link EngineOptions.heartbeatMs}). */
+export const HEARTBEATS_PER_LEASE = 3
+/** How often an idle worker looks for runs, in ms ({@link EngineOptions.pollIntervalMs}). */
+export const DEFAULT_POLL_INTERVAL_MS = 250
+/** At most one progress write per run per this many ms ({@link EngineOptions.progressIntervalMs}). */
+export const DEFAULT_PROGRESS_INTERVAL_MS = 250
+/** Attempts of a durable run when neither the enqueue nor the task says ({@link EngineOptions.defaultMaxAttempts}). */
+export const DEFAULT_MAX_ATTEMPTS = 3
+/** Largest artifact a run may store, in bytes: 10 MiB ({@link EngineOptions.maxArtifactBytes}). */
+export const DEFAULT_MAX_ARTIFACT_BYTES = 10 * 1024 * 1024
+/** How long a hook may take before it is logged as overrun, in ms ({@link EngineOptions.hookTimeoutMs}). */
+export const DEFAULT_HOOK_TIMEOUT_MS = 30_000
+/** Log lines one in-process run keeps in memory ({@link EngineOptions.maxLogLines}). */
+export const DEFAULT_MAX_LOG_LINES = 10_000
+/** Characters kept of one log line ({@link EngineOptions.maxLogLineLength}). */
+export const DEFAULT_MAX_LOG_LINE_LENGTH = 65_536
+/** Runs one worker executes at once ({@link WorkerOptions.concurrency}). */
+export const DEFAULT_CONCURRENCY = 10
+/** The least a worker prefetches by default, whatever its concurrency ({@link WorkerOptions.prefetch}). */
+export const DEFAULT_MIN_PREFETCH = 100
+/** How long running handlers get to finish on stop or close, in ms ({@link StopOptions.graceMs}). */
+export const DEFAULT_GRACE_MS = 10_000
 
 /** Options of {@link createEngine}. */
 export interface EngineOptions {
-  /** Tasks to register at once. */
+  /**
+   * Tasks to register at once.
+   * @default []
+   */
   readonly tasks?: readonly AnyTask[]
   /**
    * Where durable runs live: a store, or a function that makes one on first use.
-   * Default (`createEngine`): a private in-memory SQLite store.
+   * @default a private in-memory SQLite store, opened on first use (`createEngine`)
    */
   readonly store?: Store | (() => Store)
-  /** How long a claimed run's lease lasts without a heartbeat, in ms. Default: 30 000. */
+  /**
+   * How long a claimed run's lease lasts without a heartbeat, in ms.
+   * @default 30_000
+   */
   readonly leaseMs?: number
-  /** How often workers renew leases (and hear of cancels from other processes), in ms. Default: `leaseMs / 3`. */
+  /**
+   * How often workers renew leases (and hear of cancels from other processes), in ms. Shorter than `leaseMs`.
+   * @default leaseMs / 3
+   */
   readonly heartbeatMs?: number
-  /** How often an idle worker looks for runs nobody woke it for, in ms. Default: 250. */
+  /**
+   * How often an idle worker looks for runs nobody woke it for, in ms.
+   * @default 250
+   */
   readonly pollIntervalMs?: number
-  /** At most one progress write per run per this many ms (every update still streams live). Default: 250. */
+  /**
+   * At most one progress write per run per this many ms (every update still streams live).
+   * @default 250
+   */
   readonly progressIntervalMs?: number
-  /** Attempts of a durable run when neither the enqueue nor the task says. Default: 3. */
+  /**
+   * Attempts of a durable run when neither the enqueue nor the task says.
+   * @default 3
+   */
   readonly defaultMaxAttempts?: number
-  /** Largest artifact a run may store, in bytes. Default: 10 MiB. */
+  /**
+   * Largest artifact a run may store, in bytes.
+   * @default 10 * 1024 * 1024 (10 MiB)
+   */
   readonly maxArtifactBytes?: number
-  /** How long an `onSuccess`/`onFailure`/`onSettled` hook may take before it is logged as overrun. Default: 30 000 ms. */
+  /**
+   * How long an `onSuccess`/`onFailure`/`onSettled` hook may take before it is logged as overrun, in ms.
+   * @default 30_000
+   */
   readonly hookTimeoutMs?: number
-  /** Log lines one in-process run keeps in memory; past it the oldest are dropped and counted. Default: 10 000. */
+  /**
+   * Log lines one in-process run keeps in memory; past it the oldest are dropped and counted.
+   * @default 10_000
+   */
   readonly maxLogLines?: number
-  /** Characters kept of one log line. Default: 65 536. */
+  /**
+   * Characters kept of one log line.
+   * @default 65_536
+   */
   readonly maxLogLineLength?: number
-  /** The clock durable runs are scheduled by, in epoch ms. Default: `Date.now`. */
+  /**
+   * The clock durable runs are scheduled by, in epoch ms.
+   * @default Date.now
+   */
   readonly clock?: () => number
-  /** Cron schedules to register at once (see `defineSchedule`). */
+  /**
+   * Cron schedules to register at once (see `defineSchedule`).
+   * @default []
+   */
   readonly schedules?: readonly Schedule[]
-  /** Log backends besides the store, chosen with the `logBackend` setting (see `filesLogBackend`). */
+  /**
+   * Log backends besides the store, chosen with the `logBackend` setting (see `filesLogBackend`).
+   * @default []
+   */
   readonly logBackends?: readonly LogBackend[]
   /**
-   * The built-in retention task and its schedule (daily at 03:15 UTC by default), which delete
-   * what the retention settings say. `false` leaves both out.
+   * The built-in retention task and its schedule, which delete what the retention settings say.
+   * `false` leaves both out; an object moves the schedule (see {@link RetentionOptions}).
+   * @default {} (daily at 03:15 UTC)
    */
   readonly retention?: false | RetentionOptions
   /**
    * Receives errors the engine cannot hand to anyone else (a throwing event listener, a failed
-   * background write that will be retried). Default: print to stderr.
+   * background write that will be retried).
+   * @default print to stderr
    */
   readonly onError?: (error: Error) => void
 }
 
+/** Every key of {@link EngineOptions}. */
+export const ENGINE_OPTION_KEYS = optionKeys<EngineOptions>({
+  tasks: true,
+  store: true,
+  leaseMs: true,
+  heartbeatMs: true,
+  pollIntervalMs: true,
+  progressIntervalMs: true,
+  defaultMaxAttempts: true,
+  maxArtifactBytes: true,
+  hookTimeoutMs: true,
+  maxLogLines: true,
+  maxLogLineLength: true,
+  clock: true,
+  schedules: true,
+  logBackends: true,
+  retention: true,
+  onError: true,
+})
+
+/** Every key of {@link WorkerOptions}. */
+export const WORKER_OPTION_KEYS = optionKeys<WorkerOptions>({ concurrency: true, queues: true, pollIntervalMs: true, prefetch: true, schedules: true, keepAlive: true })
+
 /** Options of one in-process run. */
 export interface RunOptions {
-  /** The run label. Default: the task's `defaults.label`, else `ad-hoc`. */
+  /**
+   * The run label.
+   * @default the task's `defaults.label`, else `ad-hoc`
+   */
   readonly label?: string
-  /** Time limit in milliseconds; overrides the task's `timeoutMs`. */
+  /**
+   * Time limit in milliseconds; overrides the task's `timeoutMs`.
+   * @default the task's `timeoutMs`, else none
+   */
   readonly timeoutMs?: number
   /** Cancels the run from outside: it ends `cancelled` as soon as the signal fires. */
   readonly signal?: AbortSignal
   /** Receives every event of this run (started, log, progress, tags, then the final status) as it happens. */
   readonly onEvent?: RunEventListener
-  /** Tags the run starts with. Default: the task's `defaults.tags`, else none. */
+  /**
+   * Tags the run starts with.
+   * @default the task's `defaults.tags`, else none
+   */
   readonly tags?: readonly string[]
 }
 
 /** Options of {@link Engine.runAll}. */
 export interface RunAllOptions extends Omit<RunOptions, 'label'> {
-  /** Overrides the task's `maxConcurrent` (same meaning: `0` = CPU count, `-1` = 128). */
+  /**
+   * Overrides the task's `maxConcurrent` (same meaning: `0` = CPU count, `-1` = 128).
+   * @default the task's `maxConcurrent`, else `0` (the CPU count)
+   */
   readonly concurrency?: number
 }
 
-/** Options of {@link Engine.stop}. */
+/** Every key of {@link RunOptions}. */
+export const RUN_OPTION_KEYS = optionKeys<RunOptions>({ label: true, timeoutMs: true, signal: true, onEvent: true, tags: true })
+/** Every key of {@link RunAllOptions}. */
+export const RUN_ALL_OPTION_KEYS = optionKeys<RunAllOptions>({ timeoutMs: true, signal: true, onEvent: true, tags: true, concurrency: true })
+
+/** Options of {@link Engine.stop} and {@link Engine.close}. */
 export interface StopOptions {
-  /** How long running handlers may take to finish before they are aborted and their runs returned to pending. Default: 10 000 ms. */
+  /**
+   * How long running handlers may take to finish before they are aborted and their runs returned to pending, in ms.
+   * @default 10_000
+   */
   readonly graceMs?: number
 }
+
+/** Every key of {@link StopOptions}. */
+export const STOP_OPTION_KEYS = optionKeys<StopOptions>({ graceMs: true })
 
 /** Arguments for a known task: its fields' types, or text to be coerced. */
 export type ArgsInputOf<A> = { readonly [K in keyof A]?: A[K] | string | readonly string[] | number | boolean | null }
@@ -106,21 +219,26 @@ export interface EngineConfig {
   readonly clock: () => number
 }
 
-/** Applies the defaults of {@link EngineOptions} and checks every value (the first bad one throws a `ValidationError`). */
+/**
+ * Applies the defaults of {@link EngineOptions} and checks every value (the first bad one throws
+ * a `ValidationError`; unknown keys, also of `retention`, first).
+ */
 export function engineConfig(options: EngineOptions): EngineConfig {
+  checkOptionKeys(options, ENGINE_OPTION_KEYS, 'createEngine')
+  if (typeof options.retention === 'object' && options.retention !== null) checkOptionKeys(options.retention, RETENTION_OPTION_KEYS, 'createEngine', { prefix: 'retention.' })
   const onError = options.onError ?? ((error: Error) => console.error('[taskengine]', error))
-  const hookTimeoutMs = positiveInt(options.hookTimeoutMs, 30_000, 'hookTimeoutMs')
+  const hookTimeoutMs = positiveInt(options.hookTimeoutMs, DEFAULT_HOOK_TIMEOUT_MS, 'hookTimeoutMs')
   const logLimits = {
-    maxLines: positiveInt(options.maxLogLines, 10_000, 'maxLogLines'),
-    maxLineLength: positiveInt(options.maxLogLineLength, 65_536, 'maxLogLineLength'),
+    maxLines: positiveInt(options.maxLogLines, DEFAULT_MAX_LOG_LINES, 'maxLogLines'),
+    maxLineLength: positiveInt(options.maxLogLineLength, DEFAULT_MAX_LOG_LINE_LENGTH, 'maxLogLineLength'),
   }
-  const leaseMs = positiveInt(options.leaseMs, 30_000, 'leaseMs')
-  const heartbeatMs = positiveInt(options.heartbeatMs, Math.max(1, Math.floor(leaseMs / 3)), 'heartbeatMs')
+  const leaseMs = positiveInt(options.leaseMs, DEFAULT_LEASE_MS, 'leaseMs')
+  const heartbeatMs = positiveInt(options.heartbeatMs, Math.max(1, Math.floor(leaseMs / HEARTBEATS_PER_LEASE)), 'heartbeatMs')
   if (heartbeatMs >= leaseMs) throw new ValidationError(`heartbeatMs (${heartbeatMs}) must be shorter than leaseMs (${leaseMs})`)
-  const pollIntervalMs = positiveInt(options.pollIntervalMs, 250, 'pollIntervalMs')
-  const progressIntervalMs = positiveInt(options.progressIntervalMs, 250, 'progressIntervalMs')
-  const defaultMaxAttempts = positiveInt(options.defaultMaxAttempts, 3, 'defaultMaxAttempts')
-  const maxArtifactBytes = positiveInt(options.maxArtifactBytes, 10 * 1024 * 1024, 'maxArtifactBytes')
+  const pollIntervalMs = positiveInt(options.pollIntervalMs, DEFAULT_POLL_INTERVAL_MS, 'pollIntervalMs')
+  const progressIntervalMs = positiveInt(options.progressIntervalMs, DEFAULT_PROGRESS_INTERVAL_MS, 'progressIntervalMs')
+  const defaultMaxAttempts = positiveInt(options.defaultMaxAttempts, DEFAULT_MAX_ATTEMPTS, 'defaultMaxAttempts')
+  const maxArtifactBytes = positiveInt(options.maxArtifactBytes, DEFAULT_MAX_ARTIFACT_BYTES, 'maxArtifactBytes')
   if (options.clock !== undefined && typeof options.clock !== 'function') throw new ValidationError(`clock: expected a function, got ${describeValue(options.clock)}`)
   const clock = options.clock ?? Date.now
   return { onError, hookTimeoutMs, logLimits, leaseMs, heartbeatMs, pollIntervalMs, progressIntervalMs, defaultMaxAttempts, maxArtifactBytes, clock }
@@ -136,12 +254,13 @@ export interface WorkerConfig {
   readonly schedules: boolean
 }
 
-/** Applies the defaults of {@link WorkerOptions} (the poll interval: the engine's) and checks every value. */
+/** Applies the defaults of {@link WorkerOptions} (the poll interval: the engine's) and checks every value, unknown keys first. */
 export function workerConfig(options: WorkerOptions, enginePollIntervalMs: number): WorkerConfig {
-  const concurrency = positiveInt(options.concurrency, 10, 'concurrency')
+  checkOptionKeys(options, WORKER_OPTION_KEYS, 'engine.start')
+  const concurrency = positiveInt(options.concurrency, DEFAULT_CONCURRENCY, 'concurrency')
   if (options.queues !== undefined) checkQueues(options.queues)
   const pollIntervalMs = positiveInt(options.pollIntervalMs, enginePollIntervalMs, 'pollIntervalMs')
-  const prefetch = options.prefetch ?? Math.max(concurrency, 100)
+  const prefetch = options.prefetch ?? Math.max(concurrency, DEFAULT_MIN_PREFETCH)
   if (!Number.isSafeInteger(prefetch) || prefetch < 0) throw new ValidationError(`prefetch: expected an integer >= 0, got ${describeValue(prefetch)}`)
   if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') throw new ValidationError(`keepAlive: expected true or false, got ${describeValue(options.keepAlive)}`)
   return { concurrency, queues: options.queues, pollIntervalMs, prefetch, keepAlive: options.keepAlive ?? true, schedules: options.schedules !== false }
@@ -153,9 +272,6 @@ export function resolveConcurrency(value: number, what = 'concurrency'): number 
   return concurrencyOf(value)
 }
 
-export const RUN_OPTION_KEYS: readonly string[] = ['label', 'timeoutMs', 'signal', 'onEvent', 'tags']
-export const RUN_ALL_OPTION_KEYS: readonly string[] = ['timeoutMs', 'signal', 'onEvent', 'tags', 'concurrency']
-
 /** One bad option as a field issue, keyed `options.<name>` (or `key` when given). */
 export function optionIssue(name: string, expected: string, value: unknown, key = `options.${name}`): FieldIssue {
   const received = describeValue(value)
@@ -165,13 +281,8 @@ export function optionIssue(name: string, expected: string, value: unknown, key 
 /** Every problem with run options (unknown names included), as field issues. */
 export function runOptionIssues(options: unknown, known: readonly string[]): FieldIssue[] {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) return [optionIssue('options', 'an object of run options', options, 'options')]
-  const issues: FieldIssue[] = []
+  const issues = unknownKeyIssues(options, known, 'options.')
   const o = options as Record<string, unknown>
-  for (const key of Object.keys(o)) {
-    if (!known.includes(key)) {
-      issues.push({ key: `options.${key}`, expected: `a known option (${known.join(', ')})`, received: describeValue(o[key]), message: `options.${key}: unknown option (known: ${known.join(', ')})` })
-    }
-  }
   const { label, timeoutMs, signal, onEvent, tags, concurrency } = o
   if (known.includes('label') && label !== undefined && (typeof label !== 'string' || label === '')) issues.push(optionIssue('label', 'a non-empty string', label))
   if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)) issues.push(optionIssue('timeoutMs', 'a positive number of milliseconds', timeoutMs))
@@ -282,8 +393,14 @@ export function checkThroughputWindow(windowMs: number, bucketMs: number): void 
   }
 }
 
+/** The grace period of {@link StopOptions} (checked, unknown keys first; `where` names the call), with its default. */
+export function stopGraceMs(options: StopOptions, where: string): number {
+  checkOptionKeys(options, STOP_OPTION_KEYS, where)
+  return checkGrace(options.graceMs)
+}
+
 export function checkGrace(value: unknown): number {
-  if (value === undefined) return 10_000
+  if (value === undefined) return DEFAULT_GRACE_MS
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new ValidationError(`graceMs: expected a non-negative number, got ${describeValue(value)}`)
   return value
 }

@@ -5,6 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { ValidationError } from '../errors.js'
+import { checkOptionKeys, optionKeys } from '../options.js'
 
 /** Permissions: `*` (everything) or any of these. */
 export const PERMISSIONS = [
@@ -38,17 +39,26 @@ export function can(identity: Identity, permission: Permission): boolean {
   return identity.permissions.includes('*') || identity.permissions.includes(permission)
 }
 
+/** Who a caller with the right token is, by default ({@link TokenAuthOptions.identity}). */
+export const DEFAULT_TOKEN_IDENTITY: Identity = Object.freeze({ id: 'token', permissions: Object.freeze(['*'] as const) })
+
 /** Options of {@link tokenAuth}. */
 export interface TokenAuthOptions {
   /**
    * The shared secret: at least 16 characters, not all blank (e.g. the output of
-   * `openssl rand -hex 32`). Default: `undefined`; `undefined` or `''` lets every caller in as
-   * `local`.
+   * `openssl rand -hex 32`). `undefined` or `''` lets every caller in as `local`.
+   * @default none
    */
   readonly token?: string | undefined
-  /** The identity of an authenticated caller. Default: `{ id: 'token', permissions: ['*'] }`. */
+  /**
+   * The identity of an authenticated caller.
+   * @default { id: 'token', permissions: ['*'] }
+   */
   readonly identity?: Identity
 }
+
+/** Every key of {@link TokenAuthOptions}. */
+const TOKEN_AUTH_OPTION_KEYS = optionKeys<TokenAuthOptions>({ token: true, identity: true })
 
 /** Where a token may come from: `Authorization: Bearer …`, the `taskengine_token` cookie, or `?access_token=` (WebSocket upgrades from browsers cannot set headers). */
 export function requestToken(request: Request): string | undefined {
@@ -93,8 +103,9 @@ export function hasToken(token: string | undefined): token is string {
  * createServer(engine, { auth: tokenAuth({ token: process.env.OPS_TOKEN, identity: { id: 'ops', permissions: ['runs:read'] } }) })
  */
 export function tokenAuth(options: TokenAuthOptions = {}): AuthResolver {
+  checkOptionKeys(options, TOKEN_AUTH_OPTION_KEYS, 'tokenAuth')
   const expected = hasToken(options.token) ? digest(options.token) : undefined
-  const identity = options.identity ?? { id: 'token', permissions: ['*'] }
+  const identity = options.identity ?? DEFAULT_TOKEN_IDENTITY
   const local: Identity = { id: 'local', permissions: ['*'] }
   return (request) => {
     if (expected === undefined) return local

@@ -3,6 +3,7 @@
  * collecting every problem with one so that a single 400 lists them all.
  */
 import { ValidationError, describeValue, type FieldIssue } from '../errors.js'
+import { unknownKeyIssue, unknownKeyIssues } from '../options.js'
 import type { ServerContext } from './caller.js'
 import { HttpError } from './http-errors.js'
 
@@ -59,9 +60,17 @@ export class IssueList {
     this.#issues.push({ key, expected, received, message: `${key}: expected ${expected}, got ${received ?? 'nothing'}` })
   }
 
-  /** `key` is not one of `known` (`what` names the kind of thing, e.g. `option`). */
-  unknown(key: string, known: readonly string[], what: string, value: unknown): void {
-    this.#issues.push({ key, expected: `a known ${what} (${known.join(', ')})`, received: describeValue(value), message: `${key}: unknown ${what} (known: ${known.join(', ')})` })
+  /**
+   * Every key of `object` that is not one of `known`, keyed `<prefix><key>` and named with the
+   * key it most likely meant (`what` names the kind of thing, e.g. `option`).
+   */
+  unknownKeys(object: object, known: readonly string[], prefix: string, what: string): void {
+    this.#issues.push(...unknownKeyIssues(object, known, prefix, what))
+  }
+
+  /** `key` (holding `value`) is not one of `known`: recorded as `<prefix><key>`, with the key it most likely meant. */
+  unknown(prefix: string, key: string, value: unknown, known: readonly string[], what: string): void {
+    this.#issues.push(unknownKeyIssue(key, value, known, prefix, what))
   }
 
   /**
@@ -93,7 +102,7 @@ export class IssueList {
  * ones) and malformed `args` or `options` in `issues`; what is malformed reads as `{}`.
  */
 export function splitBody(body: Record<string, unknown>, issues: IssueList, known: readonly string[]): { args: Record<string, unknown>; options: Record<string, unknown> } {
-  for (const [key, value] of Object.entries(body)) if (!known.includes(key)) issues.unknown(key, known, 'property', value)
+  issues.unknownKeys(body, known, '', 'property')
   const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
   const args = body.args ?? {}
   const options = body.options ?? {}

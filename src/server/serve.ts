@@ -9,22 +9,39 @@ import { createServer as createHttpServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Engine } from '../engine/engine.js'
 import { ValidationError, describeValue } from '../errors.js'
+import { checkOptionKeys, optionKeys } from '../options.js'
 import { healthRoutes } from './api/health.js'
 import { metricsRoutes } from './api/metrics.js'
 import type { ServerEnv } from './caller.js'
 import { HttpError, errorResponse } from './http-errors.js'
 import { ServerMetrics } from './metrics.js'
-import { createServer, type ServerOptions, type TaskEngineServer } from './server.js'
+import { SERVER_OPTION_KEYS, createServer, type ServerOptions, type TaskEngineServer } from './server.js'
 import { hasToken } from './auth.js'
 import { guardHosts, hostPolicy, isLoopback } from './hosts.js'
 
-/** Options of {@link serve}. */
+/** The address {@link serve} and {@link serveMetrics} listen on by default: loopback only. */
+export const DEFAULT_HOST = '127.0.0.1'
+/** The port {@link serve} listens on by default ({@link ServeOptions.port}). */
+export const DEFAULT_PORT = 8080
+/** The port {@link serveMetrics} listens on by default ({@link MetricsServeOptions.port}). */
+export const DEFAULT_METRICS_PORT = 9464
+
+/** Options of {@link serve}: the server's ({@link ServerOptions}) and where to listen. */
 export interface ServeOptions extends ServerOptions {
-  /** Default: `127.0.0.1`. */
+  /**
+   * The address to listen on; any but a loopback address requires a `token` or an `auth` resolver.
+   * @default '127.0.0.1'
+   */
   readonly host?: string
-  /** Default: 8080; `0` picks a free port. */
+  /**
+   * The port to listen on; `0` picks a free port.
+   * @default 8080
+   */
   readonly port?: number
 }
+
+/** Every key of {@link ServeOptions}: the server's and its own. */
+const SERVE_OPTION_KEYS: readonly string[] = [...SERVER_OPTION_KEYS, ...optionKeys<Omit<ServeOptions, keyof ServerOptions>>({ host: true, port: true })]
 
 /** A running server. */
 export interface RunningServer {
@@ -40,13 +57,15 @@ export interface RunningServer {
 
 /** Listens on `host:port` and serves the engine. */
 export async function serve(engine: Engine, options: ServeOptions = {}): Promise<RunningServer> {
-  const host = options.host ?? '127.0.0.1'
-  const port = options.port ?? 8080
+  checkOptionKeys(options, SERVE_OPTION_KEYS, 'serve')
+  const { host: givenHost, port: givenPort, ...serverOptions } = options
+  const host = givenHost ?? DEFAULT_HOST
+  const port = givenPort ?? DEFAULT_PORT
   checkPort(port, 'port')
   if (!isLoopback(host) && !hasToken(options.token) && options.auth === undefined) {
     throw new ValidationError(`refusing to listen on ${host} without a token: anyone who can reach it could run tasks. Set --token (or TASKENGINE_TOKEN), or listen on 127.0.0.1`)
   }
-  const app = createServer(engine, options)
+  const app = createServer(engine, serverOptions)
   const server = createHttpServer(app.handler)
   app.injectWebSocket(server)
   const address = await listen(server, port, host)
@@ -68,13 +87,25 @@ export async function serve(engine: Engine, options: ServeOptions = {}): Promise
 
 /** Options of {@link serveMetrics}. */
 export interface MetricsServeOptions {
-  /** Default: `127.0.0.1`; only loopback addresses (the routes need no credentials). */
+  /**
+   * The address to listen on: only loopback addresses (the routes need no credentials).
+   * @default '127.0.0.1'
+   */
   readonly host?: string
-  /** Default: 9464; `0` picks a free port. */
+  /**
+   * The port to listen on; `0` picks a free port.
+   * @default 9464
+   */
   readonly port?: number
-  /** Receives the server's own errors. Default: stderr. */
+  /**
+   * Receives the server's own errors.
+   * @default print to stderr
+   */
   readonly onError?: (error: Error) => void
 }
+
+/** Every key of {@link MetricsServeOptions}. */
+const METRICS_SERVE_OPTION_KEYS = optionKeys<MetricsServeOptions>({ host: true, port: true, onError: true })
 
 /** A running metrics endpoint. */
 export interface RunningMetrics {
@@ -97,8 +128,9 @@ export interface RunningMetrics {
  * await engine.start()
  */
 export async function serveMetrics(engine: Engine, options: MetricsServeOptions = {}): Promise<RunningMetrics> {
-  const host = options.host ?? '127.0.0.1'
-  const port = options.port ?? 9464
+  checkOptionKeys(options, METRICS_SERVE_OPTION_KEYS, 'serveMetrics')
+  const host = options.host ?? DEFAULT_HOST
+  const port = options.port ?? DEFAULT_METRICS_PORT
   checkPort(port, 'metrics port')
   if (!isLoopback(host)) throw new ValidationError(`refusing to serve metrics on ${host}: they need no credentials, so only loopback addresses are allowed (scrape through a local agent or proxy)`)
   const report = options.onError ?? ((error: Error) => console.error('[taskengine metrics]', error))

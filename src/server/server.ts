@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Engine } from '../engine/engine.js'
+import { checkOptionKeys, optionKeys } from '../options.js'
 import { adminRoutes } from './admin/routes.js'
 import type { RouteDeps } from './api/deps.js'
 import { healthRoutes } from './api/health.js'
@@ -31,15 +32,33 @@ import { EventLog } from './stream/event-log.js'
 import { streamRoute } from './stream/route.js'
 import { taskSocketRoute } from './task-socket/socket.js'
 
+/** Largest request body by default, in bytes: 1 MiB ({@link ServerOptions.maxBodyBytes}). */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+/** Longest synchronous run over HTTP or the live task view by default, in ms ({@link ServerOptions.syncRunTimeoutMs}). */
+export const DEFAULT_SYNC_RUN_TIMEOUT_MS = 60_000
+/** Events kept for clients resuming a stream, by default ({@link ServerOptions.streamBufferEvents}). */
+export const DEFAULT_STREAM_BUFFER_EVENTS = 10_000
+/** Bytes a stream client may have waiting before it is dropped, by default: 4 MiB ({@link ServerOptions.streamMaxBufferedBytes}). */
+export const DEFAULT_STREAM_MAX_BUFFERED_BYTES = 4 * 1024 * 1024
+/** How often a run subscription reads the store by default, in ms ({@link ServerOptions.streamPollIntervalMs}). */
+export const DEFAULT_STREAM_POLL_INTERVAL_MS = 500
+
 /** Options of {@link createServer}. */
 export interface ServerOptions {
-  /** Where the app lives, e.g. `/ops/tasks`. Default: `` (the root). */
+  /**
+   * Where the app lives, e.g. `/ops/tasks`.
+   * @default '' (the root)
+   */
   readonly basePath?: string
-  /** Who is calling. Default: `tokenAuth({ token })`, which lets everyone in when no token is set. */
+  /**
+   * Who is calling.
+   * @default tokenAuth({ token }), which lets everyone in when no token is set
+   */
   readonly auth?: AuthResolver
   /**
    * Shared secret for the default resolver: at least 16 characters, not all blank (make one
-   * with `openssl rand -hex 32`). Default: none (`undefined` or `''`), which lets every caller in.
+   * with `openssl rand -hex 32`). `undefined` or `''` lets every caller in.
+   * @default none
    */
   readonly token?: string
   /**
@@ -49,35 +68,69 @@ export interface ServerOptions {
    * name resolves to 127.0.0.1 (DNS rebinding) must not reach the API. Entries are
    * `name` (any port), `name:port`, or `.domain` (the domain and its subdomains); no scheme or
    * path. A host app mounting the server lists the names it is served under.
-   * Default: `[]` (loopback only).
+   * @default [] (loopback only)
    *
    * @example
    * createServer(engine, { allowedHosts: ['ops.example.com', 'ops.internal:8080'] })
    */
   readonly allowedHosts?: readonly string[]
-  /** Largest request body, in bytes. Default: 1 MiB. */
+  /**
+   * Largest request body, in bytes.
+   * @default 1024 * 1024 (1 MiB)
+   */
   readonly maxBodyBytes?: number
-  /** Longest synchronous run over HTTP or the live task view, in ms. Default: 60 000. */
+  /**
+   * Longest synchronous run over HTTP or the live task view, in ms.
+   * @default 60_000
+   */
   readonly syncRunTimeoutMs?: number
-  /** Events kept for clients resuming a stream. Default: 10 000. */
+  /**
+   * Events kept for clients resuming a stream.
+   * @default 10_000
+   */
   readonly streamBufferEvents?: number
-  /** Bytes a stream client may have waiting before it is dropped. Default: 4 MiB. */
+  /**
+   * Bytes a stream client may have waiting before it is dropped.
+   * @default 4 * 1024 * 1024 (4 MiB)
+   */
   readonly streamMaxBufferedBytes?: number
-  /** How often a run subscription reads the store for progress made in other processes. Default: 500 ms. */
+  /**
+   * How often a run subscription reads the store for progress made in other processes, in ms.
+   * @default 500
+   */
   readonly streamPollIntervalMs?: number
   /**
    * Browser origins whose pages may post (POST, PUT, PATCH, DELETE) and open WebSockets here,
    * besides loopback origins and those on `allowedHosts`. Never compared with `Host`, which
    * a rebinding page controls. Requests without an `Origin` (programs, not pages) pass;
-   * `Origin: null` is refused. Default: `[]`.
+   * `Origin: null` is refused.
+   * @default []
    *
    * @example
    * createServer(engine, { token, allowedOrigins: ['https://dashboard.example.com'] })
    */
   readonly allowedOrigins?: readonly string[]
-  /** Receives the server's own errors (500s, failing listeners). Default: stderr. */
+  /**
+   * Receives the server's own errors (500s, failing listeners).
+   * @default print to stderr
+   */
   readonly onError?: (error: Error) => void
 }
+
+/** Every key of {@link ServerOptions}. */
+export const SERVER_OPTION_KEYS = optionKeys<ServerOptions>({
+  basePath: true,
+  auth: true,
+  token: true,
+  allowedHosts: true,
+  maxBodyBytes: true,
+  syncRunTimeoutMs: true,
+  streamBufferEvents: true,
+  streamMaxBufferedBytes: true,
+  streamPollIntervalMs: true,
+  allowedOrigins: true,
+  onError: true,
+})
 
 /** What {@link createServer} returns. */
 export interface TaskEngineServer {
@@ -124,15 +177,16 @@ export interface TaskEngineServer {
 
 /** Builds the server for an engine. */
 export function createServer(engine: Engine, options: ServerOptions = {}): TaskEngineServer {
+  checkOptionKeys(options, SERVER_OPTION_KEYS, 'createServer')
   const basePath = normalizeBasePath(options.basePath ?? '')
   const report = options.onError ?? ((error: Error) => console.error('[taskengine server]', error))
   const tokenSet = hasToken(options.token)
   const auth = options.auth ?? tokenAuth({ token: options.token })
   // Without credentials the name the request was sent to is all that tells a local tool from a rebinding page.
   const hosts = hostPolicy({ allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins, checkHost: !tokenSet && options.auth === undefined })
-  const deps: RouteDeps = { engine, syncRunTimeoutMs: options.syncRunTimeoutMs ?? 60_000, report, basePath }
+  const deps: RouteDeps = { engine, syncRunTimeoutMs: options.syncRunTimeoutMs ?? DEFAULT_SYNC_RUN_TIMEOUT_MS, report, basePath }
   const metrics = new ServerMetrics(engine)
-  const log = new EventLog(options.streamBufferEvents ?? 10_000)
+  const log = new EventLog(options.streamBufferEvents ?? DEFAULT_STREAM_BUFFER_EVENTS)
   const unsubscribe = engine.subscribe((event) => {
     if (event.remote !== true) metrics.observe(event)
     log.append(event)
@@ -154,7 +208,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
 
   app.use('*', guardHosts(hosts))
   app.use('*', authenticate(auth, `${basePath}/admin`))
-  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   app.on(
     ['POST', 'PUT', 'PATCH', 'DELETE'],
     '*',
@@ -168,7 +222,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
 
   app.route('/', metricsRoutes(metrics, { permission: true }))
   // The two WebSockets: live events (stream/) and the live task view (task-socket/).
-  const streamLimits = { maxBufferedBytes: options.streamMaxBufferedBytes ?? 4 * 1024 * 1024, maxSubscriptions: 100, pollIntervalMs: options.streamPollIntervalMs ?? 500 }
+  const streamLimits = { maxBufferedBytes: options.streamMaxBufferedBytes ?? DEFAULT_STREAM_MAX_BUFFERED_BYTES, maxSubscriptions: 100, pollIntervalMs: options.streamPollIntervalMs ?? DEFAULT_STREAM_POLL_INTERVAL_MS }
   app.get(
     '/api/stream',
     streamRoute(ws.upgradeWebSocket, {

@@ -3,6 +3,7 @@
  * fixed) or, on a task definition only, a function.
  */
 import { ValidationError, describeValue } from '../errors.js'
+import { checkOptionKeys, optionKeys } from '../options.js'
 import type { RunError } from './context.js'
 
 /** How to wait between attempts, as stored with a run. */
@@ -15,6 +16,14 @@ export type BackoffFunction = (attempt: number, error: RunError) => number
 
 /** What a task or an enqueue may give as backoff. Functions only on task definitions: they cannot be stored with a run. */
 export type BackoffPolicy = BackoffSpec | BackoffFunction
+
+type ExponentialBackoff = Extract<BackoffSpec, { readonly type: 'exponential' }>
+type FixedBackoff = Extract<BackoffSpec, { readonly type: 'fixed' }>
+/** Every key of each kind of {@link BackoffSpec}. */
+const BACKOFF_KEYS = {
+  exponential: optionKeys<ExponentialBackoff>({ type: true, delayMs: true, maxDelayMs: true, jitter: true }),
+  fixed: optionKeys<FixedBackoff>({ type: true, delayMs: true }),
+}
 
 /** Exponential from 1 s, doubling, at most 1 h, with jitter. */
 export const DEFAULT_BACKOFF: BackoffSpec = { type: 'exponential', delayMs: 1000, maxDelayMs: 3_600_000, jitter: true }
@@ -53,4 +62,5 @@ export function checkBackoff(value: unknown, what: string, allowFunction: boolea
   if (!ok) {
     throw new ErrorClass(`${what}: expected { type: 'exponential', delayMs, maxDelayMs?, jitter? } or { type: 'fixed', delayMs }, got ${describeValue(value)}`)
   }
+  checkOptionKeys(spec, BACKOFF_KEYS[spec.type as BackoffSpec['type']], what, { ErrorClass })
 }

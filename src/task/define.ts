@@ -3,7 +3,7 @@
  */
 import { availableParallelism } from 'node:os'
 import { TaskDefinitionError, describeValue } from '../errors.js'
-import { unknownKeyMessage, unknownKeys } from '../options.js'
+import { checkOptionKeys, optionKeys } from '../options.js'
 import { checkBackoff, type BackoffPolicy } from './backoff.js'
 import type { RunContext, RunError, RunResult } from './context.js'
 import { checkFields, titleCase, type ArgsOf, type Field } from './fields.js'
@@ -11,10 +11,16 @@ import { checkFields, titleCase, type ArgsOf, type Field } from './fields.js'
 /** Marks task objects, so a module's exports can be scanned for tasks (works across copies of the package). */
 export const TASK_BRAND: unique symbol = Symbol.for('taskengine.task') as never
 
-/** Default icon name of a task. */
+/** Default icon name of a task ({@link TaskOptions.icon}). */
 export const DEFAULT_ICON = 'cog'
-/** Default category of a task. */
+/** Default category of a task ({@link TaskOptions.category}). */
 export const DEFAULT_CATEGORY = 'general'
+/** The queue of durable runs when neither the enqueue nor the task names one ({@link TaskOptions.queue}). */
+export const DEFAULT_QUEUE = 'default'
+/** The priority of durable runs when neither the enqueue nor the task gives one ({@link TaskOptions.priority}). */
+export const DEFAULT_PRIORITY = 0
+/** The category of runs when neither the enqueue nor the task's defaults say ({@link TaskRunDefaults.category}). */
+export const DEFAULT_RUN_CATEGORY = 'user'
 
 /** A handler hook's return value is awaited and otherwise ignored. */
 type HookResult = void | Promise<void>
@@ -28,67 +34,146 @@ type HookResult = void | Promise<void>
  * defineTask({ key: 'digest', defaults: { label: 'daily digest', delayMs: 60_000, notAfterMs: 3_600_000, tags: ['mail'] }, run })
  */
 export interface TaskRunDefaults {
-  /** Label of runs enqueued (or run in-process) without one. Default: `ad-hoc`. */
+  /**
+   * Label of runs enqueued (or run in-process) without one.
+   * @default 'ad-hoc'
+   */
   readonly label?: string
-  /** Durable runs start this long after they are enqueued, unless the enqueue gives `runAt` or `delayMs`. Default: at once. */
+  /**
+   * Durable runs start this long after they are enqueued, unless the enqueue gives `runAt` or `delayMs`.
+   * @default 0 (at once)
+   */
   readonly delayMs?: number
   /**
    * Durable runs not started within this many ms of their earliest start (`runAt`) expire:
-   * `cancelled` with `ERR_EXPIRED`. The enqueue's `notAfter` wins. Default: never.
+   * `cancelled` with `ERR_EXPIRED`. The enqueue's `notAfter` wins.
+   * @default never
    */
   readonly notAfterMs?: number
-  /** Who runs are recorded as created by, when the enqueue does not say. Default: nobody (`null`). */
+  /**
+   * Who runs are recorded as created by, when the enqueue does not say.
+   * @default nobody (`null`)
+   */
   readonly createdBy?: string
-  /** `user` or `system` (e.g. maintenance tasks), when the enqueue does not say. Default: `user`. */
+  /**
+   * `user` or `system` (e.g. maintenance tasks), when the enqueue does not say.
+   * @default 'user'
+   */
   readonly category?: 'user' | 'system'
-  /** Tags runs start with, when the enqueue (or run) gives none. Not the task's own `tags`, which describe the task. Default: none. */
+  /**
+   * Tags runs start with, when the enqueue (or run) gives none. Not the task's own `tags`, which describe the task.
+   * @default none
+   */
   readonly tags?: readonly string[]
 }
 
-const RUN_DEFAULT_KEYS: readonly string[] = ['label', 'delayMs', 'notAfterMs', 'createdBy', 'category', 'tags']
+/** Every key of {@link TaskRunDefaults}. */
+const RUN_DEFAULT_KEYS = optionKeys<TaskRunDefaults>({ label: true, delayMs: true, notAfterMs: true, createdBy: true, category: true, tags: true })
 
 /** Every key of {@link TaskOptions}: anything else is a typo and refused. */
-const TASK_OPTION_KEYS: readonly string[] = [
-  'key', 'title', 'category', 'icon', 'description', 'tags', 'dangerous', 'expensive', 'webUrl', 'maxConcurrent', 'fields', 'timeoutMs',
-  'queue', 'priority', 'maxAttempts', 'backoff', 'uniqueKey', 'reuseResultMs', 'defaults', 'run', 'onSuccess', 'onFailure', 'onSettled',
-]
+const TASK_OPTION_KEYS = optionKeys<TaskOptions<readonly Field[], unknown>>({
+  key: true,
+  title: true,
+  category: true,
+  icon: true,
+  description: true,
+  tags: true,
+  dangerous: true,
+  expensive: true,
+  webUrl: true,
+  maxConcurrent: true,
+  fields: true,
+  timeoutMs: true,
+  queue: true,
+  priority: true,
+  maxAttempts: true,
+  backoff: true,
+  uniqueKey: true,
+  reuseResultMs: true,
+  defaults: true,
+  run: true,
+  onSuccess: true,
+  onFailure: true,
+  onSettled: true,
+})
 
 /** What `defineTask` accepts. `Fs` (the fields) drives the type of `ctx.args`. */
 export interface TaskOptions<Fs extends readonly Field[], R> {
   /** Unique key: letters, digits, `.`, `_`, `-`; starts with a letter or digit; at most 100. */
   readonly key: string
-  /** Human title. Default: the key in title case (`db-backup` → `Db Backup`). */
+  /**
+   * Human title.
+   * @default the key in title case (`db-backup` → `Db Backup`)
+   */
   readonly title?: string
-  /** Grouping in lists. Default: `general`. */
+  /**
+   * Grouping in lists.
+   * @default 'general'
+   */
   readonly category?: string
-  /** Icon name for the admin UI. Default: `cog`. */
+  /**
+   * Icon name for the admin UI.
+   * @default 'cog'
+   */
   readonly icon?: string
+  /**
+   * What the task does, shown with it.
+   * @default ''
+   */
   readonly description?: string
+  /**
+   * Tags describing the task (not its runs: see `defaults.tags`).
+   * @default []
+   */
   readonly tags?: readonly string[]
   /** A warning shown before running (the UI asks for confirmation). */
   readonly dangerous?: string
-  /** Marks the task as costly to run (a badge in the UI). Default: `false`. */
+  /**
+   * Marks the task as costly to run (a badge in the UI).
+   * @default false
+   */
   readonly expensive?: boolean
-  /** Where the task's page lives. Default: `/admin/task/{key}`. */
+  /**
+   * Where the task's page lives.
+   * @default '/admin/task/{key}'
+   */
   readonly webUrl?: string
   /**
    * How many runs of this task may execute at once: the concurrency of `runAll`, and, when
    * set, the limit per worker process for durable runs (same meaning in both). A positive
-   * number; `0` = the machine's available parallelism; `-1` = 128. Default: `0` for `runAll`,
-   * no per-task limit for workers (only the worker's `concurrency`).
+   * number; `0` = the machine's available parallelism; `-1` = 128.
+   * @default 0 for `runAll`; no per-task limit for workers (only the worker's `concurrency`)
    */
   readonly maxConcurrent?: number
-  /** The typed inputs. Default: none. */
+  /**
+   * The typed inputs.
+   * @default []
+   */
   readonly fields?: Fs
-  /** Time limit of one run (of each attempt, for durable runs), in milliseconds. Default: none. */
+  /**
+   * Time limit of one run (of each attempt, for durable runs), in milliseconds.
+   * @default none
+   */
   readonly timeoutMs?: number
-  /** Default queue of durable runs. Default: `default`. */
+  /**
+   * Default queue of durable runs.
+   * @default 'default'
+   */
   readonly queue?: string
-  /** Default priority of durable runs; higher runs first. Default: `0`. */
+  /**
+   * Default priority of durable runs; higher runs first.
+   * @default 0
+   */
   readonly priority?: number
-  /** Default attempts of a durable run (the engine's default when unset: 3). */
+  /**
+   * Default attempts of a durable run.
+   * @default the `defaultMaxAttempts` setting (the engine's, 3)
+   */
   readonly maxAttempts?: number
-  /** Delay between attempts: `{ type: 'exponential' | 'fixed', delayMs, ... }` or a function `(attempt, error) => ms`. */
+  /**
+   * Delay between attempts: `{ type: 'exponential' | 'fixed', delayMs, ... }` or a function `(attempt, error) => ms`.
+   * @default exponential from 1 s, doubling, at most 1 h, with jitter (`DEFAULT_BACKOFF`)
+   */
   readonly backoff?: BackoffPolicy
   /**
    * Derives a unique key from the arguments: while a run with that key is pending or running,
@@ -158,6 +243,8 @@ export type TaskArgs<T> = T extends Task<infer A, unknown> ? A : never
 export type TaskData<T> = T extends Task<never, infer R> ? R : never
 
 const TASK_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
+/** The concurrency of `runAll` when neither the call nor the task gives one: `0`, the machine's available parallelism ({@link TaskOptions.maxConcurrent}). */
+export const DEFAULT_MAX_CONCURRENT = 0
 /** `-1` in `maxConcurrent` means this many. */
 export const UNLIMITED_CONCURRENCY = 128
 
@@ -185,8 +272,7 @@ export function defineTask<const Fs extends readonly Field[] = readonly [], R = 
     )
   }
   const where = `task "${key}"`
-  const unknown = unknownKeys(options, TASK_OPTION_KEYS)
-  if (unknown.length > 0) throw new TaskDefinitionError(`${where}: ${unknown.map((u) => unknownKeyMessage('', u, TASK_OPTION_KEYS)).join('; ')}`)
+  checkOptionKeys(options, TASK_OPTION_KEYS, where, { ErrorClass: TaskDefinitionError })
   if (typeof options.run !== 'function') throw new TaskDefinitionError(`${where}: run must be a function, got ${describeValue(options.run)}`)
   for (const hook of ['onSuccess', 'onFailure', 'onSettled'] as const) {
     if (options[hook] !== undefined && typeof options[hook] !== 'function') {
@@ -299,10 +385,13 @@ function checkRunDefaults(value: unknown, where: string): TaskRunDefaults {
     throw new TaskDefinitionError(`${where}: defaults must be an object, got ${describeValue(value)}`)
   }
   const d = value as Record<string, unknown>
-  for (const key of Object.keys(d)) {
-    if (!RUN_DEFAULT_KEYS.includes(key)) {
-      throw new TaskDefinitionError(`${where}: defaults.${key} is not a run default (known: ${RUN_DEFAULT_KEYS.join(', ')}; queue, priority, maxAttempts, backoff, timeoutMs and uniqueKey are set on the task itself)`)
-    }
+  const taskLevel = Object.keys(d).filter((key) => d[key] !== undefined && !RUN_DEFAULT_KEYS.includes(key as never) && TASK_OPTION_KEYS.includes(key as never))
+  try {
+    checkOptionKeys(d, RUN_DEFAULT_KEYS, where, { prefix: 'defaults.', ErrorClass: TaskDefinitionError })
+  } catch (error) {
+    // `defaults: { queue }` is a likely mistake of its own: say where such an option goes.
+    if (taskLevel.length === 0) throw error
+    throw new TaskDefinitionError(`${(error as Error).message}; ${taskLevel.join(', ')} ${taskLevel.length === 1 ? 'is' : 'are'} set on the task itself, not in defaults`)
   }
   for (const key of ['label', 'createdBy'] as const) {
     if (d[key] !== undefined && (typeof d[key] !== 'string' || d[key] === '')) throw new TaskDefinitionError(`${where}: defaults.${key} must be a non-empty string, got ${describeValue(d[key])}`)

@@ -1,7 +1,7 @@
 /**
  * A task as plain, JSON-safe data: what the API, the CLI and the admin form show.
  */
-import type { AnyTask } from './define.js'
+import { DEFAULT_PRIORITY, DEFAULT_QUEUE, type AnyTask } from './define.js'
 import type { Field, FieldType } from './fields.js'
 import { titleCase } from './fields.js'
 
@@ -71,8 +71,8 @@ export function taskInfo(task: AnyTask): TaskInfo {
     webUrl: task.webUrl,
     maxConcurrent: task.maxConcurrent ?? null,
     timeoutMs: task.timeoutMs ?? null,
-    queue: task.queue ?? 'default',
-    priority: task.priority ?? 0,
+    queue: task.queue ?? DEFAULT_QUEUE,
+    priority: task.priority ?? DEFAULT_PRIORITY,
     maxAttempts: task.maxAttempts ?? null,
     reuseResultMs: task.reuseResultMs ?? null,
     fields: task.fields.map(fieldInfo),

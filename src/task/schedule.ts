@@ -5,7 +5,7 @@
 import { Cron } from 'croner'
 import cronstrue from 'cronstrue'
 import { TaskDefinitionError, describeValue } from '../errors.js'
-import { unknownKeyMessage, unknownKeys } from '../options.js'
+import { checkOptionKeys, optionKeys } from '../options.js'
 import type { AnyTask, Task } from './define.js'
 import { isTask } from './define.js'
 import type { ArgsInput } from './fields.js'
@@ -20,22 +20,56 @@ export interface ScheduleTick {
   readonly scheduledAt: Date
 }
 
-/** Enqueue options a schedule may set on its runs. */
+/** Enqueue options a schedule may set on its runs (each as in `engine.enqueue`). */
 export interface ScheduleRunOptions {
+  /**
+   * The runs' label.
+   * @default the task's `defaults.label`, else `'ad-hoc'`
+   */
   readonly label?: string
+  /**
+   * The runs' queue.
+   * @default the task's `queue`, else `'default'`
+   */
   readonly queue?: string
+  /**
+   * The runs' priority; higher runs first.
+   * @default the task's `priority`, else 0
+   */
   readonly priority?: number
+  /**
+   * Attempts of each run.
+   * @default the task's `maxAttempts`, else the `defaultMaxAttempts` setting (3)
+   */
   readonly maxAttempts?: number
+  /**
+   * Time limit of each attempt, in ms.
+   * @default the task's `timeoutMs`, else none
+   */
   readonly timeoutMs?: number
+  /**
+   * Tags the runs start with.
+   * @default the task's `defaults.tags`, else none
+   */
   readonly tags?: readonly string[]
 }
+
+/** The time zone a schedule's expression is read in by default ({@link ScheduleOptions.timezone}). */
+export const DEFAULT_TIMEZONE = 'UTC'
 
 /** What `defineSchedule` accepts. */
 export interface ScheduleOptions<A = Record<string, unknown>> {
   /** Unique id: letters, digits, `.`, `_`, `-`, `:`; starts with a letter or digit; at most 100. */
   readonly id: string
-  /** Human name. Default: the id. */
+  /**
+   * Human name.
+   * @default the id
+   */
   readonly name?: string
+  /**
+   * What the schedule is for, shown with it.
+   * @default ''
+   */
   readonly description?: string
   /**
    * When to run: 5 fields (minute hour day month weekday) or 6 with seconds first, as croner
@@ -43,7 +77,10 @@ export interface ScheduleOptions<A = Record<string, unknown>> {
    * week combine with OR, as in classic cron.
    */
   readonly cron: string
-  /** IANA time zone the expression is read in, e.g. `Europe/Berlin`. Default: `UTC`. */
+  /**
+   * IANA time zone the expression is read in, e.g. `Europe/Berlin`.
+   * @default 'UTC'
+   */
   readonly timezone?: string
   /** The task to enqueue (a definition or a registered key). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -52,15 +89,30 @@ export interface ScheduleOptions<A = Record<string, unknown>> {
   readonly args?: Partial<A> | ArgsInput
   /** Arguments computed per tick instead (e.g. "yesterday" for a daily report). */
   readonly argsBuilder?: (tick: ScheduleTick) => Partial<A> | ArgsInput | Promise<Partial<A> | ArgsInput>
-  /** Options of every run. Runs are always `category: 'system'` and carry the schedule's id. */
+  /**
+   * Options of every run. Runs are always `category: 'system'` and carry the schedule's id.
+   * @default {}
+   */
   readonly options?: ScheduleRunOptions
-  /** Run a tick while the previous run of this schedule is still pending or running. Default: `true`. */
+  /**
+   * Run a tick while the previous run of this schedule is still pending or running.
+   * @default true
+   */
   readonly overlap?: boolean
-  /** A tick's run expires (`cancelled`) if it has not started by the next tick. Default: `true`. */
+  /**
+   * A tick's run expires (`cancelled`) if it has not started by the next tick.
+   * @default true
+   */
   readonly expireAtNextTick?: boolean
-  /** Ticks missed while no process ran the schedule: enqueue the last this many (default 0: skip them). */
+  /**
+   * Ticks missed while no process ran the schedule: enqueue the last this many (`0`: skip them).
+   * @default 0
+   */
   readonly catchUp?: number
-  /** Whether a schedule the store has never seen starts enabled. Default: `true`. */
+  /**
+   * Whether a schedule the store has never seen starts enabled (after that, the stored state wins).
+   * @default true
+   */
   readonly enabled?: boolean
 }
 
@@ -88,8 +140,24 @@ export interface Schedule {
 }
 
 const SCHEDULE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/
-const RUN_OPTION_KEYS = new Set(['label', 'queue', 'priority', 'maxAttempts', 'timeoutMs', 'tags'])
-const OPTION_KEYS: readonly string[] = ['id', 'name', 'description', 'cron', 'timezone', 'task', 'args', 'argsBuilder', 'options', 'overlap', 'expireAtNextTick', 'catchUp', 'enabled']
+/** Every key of {@link ScheduleRunOptions}. */
+const RUN_OPTION_KEYS = optionKeys<ScheduleRunOptions>({ label: true, queue: true, priority: true, maxAttempts: true, timeoutMs: true, tags: true })
+/** Every key of {@link ScheduleOptions}. */
+const OPTION_KEYS = optionKeys<ScheduleOptions>({
+  id: true,
+  name: true,
+  description: true,
+  cron: true,
+  timezone: true,
+  task: true,
+  args: true,
+  argsBuilder: true,
+  options: true,
+  overlap: true,
+  expireAtNextTick: true,
+  catchUp: true,
+  enabled: true,
+})
 
 /** Whether `value` names a time zone this runtime knows (IANA names, `UTC`). */
 export function isTimeZone(value: unknown): value is string {
@@ -123,12 +191,11 @@ export function defineSchedule<A = Record<string, unknown>>(options: ScheduleOpt
     throw new TaskDefinitionError(`invalid schedule id ${describeValue(id)}: use letters, digits, ".", "_", "-" and ":", starting with a letter or digit (at most 100)`)
   }
   const where = `schedule "${id}"`
-  const unknown = unknownKeys(options, OPTION_KEYS)
-  if (unknown.length > 0) throw new TaskDefinitionError(`${where}: ${unknown.map((u) => unknownKeyMessage('', u, OPTION_KEYS)).join('; ')}`)
+  checkOptionKeys(options, OPTION_KEYS, where, { ErrorClass: TaskDefinitionError })
   for (const prop of ['name', 'description'] as const) {
     if (options[prop] !== undefined && typeof options[prop] !== 'string') throw new TaskDefinitionError(`${where}: ${prop} must be a string, got ${describeValue(options[prop])}`)
   }
-  const timezone = options.timezone ?? 'UTC'
+  const timezone = options.timezone ?? DEFAULT_TIMEZONE
   if (!isTimeZone(timezone)) throw new TaskDefinitionError(`${where}: unknown time zone ${describeValue(options.timezone)} (use an IANA name such as "Europe/Berlin", or "UTC")`)
   if (typeof options.cron !== 'string' || options.cron.trim() === '') throw new TaskDefinitionError(`${where}: cron must be a cron expression, got ${describeValue(options.cron)}`)
   const cron = options.cron.trim()
@@ -147,9 +214,7 @@ export function defineSchedule<A = Record<string, unknown>>(options: ScheduleOpt
   if (options.argsBuilder !== undefined && typeof options.argsBuilder !== 'function') throw new TaskDefinitionError(`${where}: argsBuilder must be a function, got ${describeValue(options.argsBuilder)}`)
   const runOptions = options.options ?? {}
   if (typeof runOptions !== 'object' || runOptions === null) throw new TaskDefinitionError(`${where}: options must be an object, got ${describeValue(runOptions)}`)
-  for (const key of Object.keys(runOptions)) {
-    if (!RUN_OPTION_KEYS.has(key)) throw new TaskDefinitionError(`${where}: options.${key} is not an option of scheduled runs (known: ${[...RUN_OPTION_KEYS].join(', ')})`)
-  }
+  checkOptionKeys(runOptions, RUN_OPTION_KEYS, where, { prefix: 'options.', ErrorClass: TaskDefinitionError })
   for (const flag of ['overlap', 'expireAtNextTick', 'enabled'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw new TaskDefinitionError(`${where}: ${flag} must be a boolean, got ${describeValue(options[flag])}`)
   }

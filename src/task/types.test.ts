@@ -105,7 +105,7 @@ describe('inferred types', () => {
     expect(() =>
       // @ts-expect-error -- the queue is set on the task itself, not in defaults
       defineTask({ key: 'bad-default-key', defaults: { queue: 'mail' }, run: () => undefined }),
-    ).toThrow(/defaults.queue is not a run default/)
+    ).toThrow(/defaults.queue: unknown option .*; queue is set on the task itself/)
   })
 
   it('gives Record<string, unknown> for fields not known at compile time', () => {

@@ -5,9 +5,10 @@
 import { Option, type Command } from 'commander'
 import { resolve } from 'node:path'
 import { Engine } from '../../engine/engine.js'
+import { DEFAULT_CONCURRENCY, DEFAULT_GRACE_MS } from '../../engine/options.js'
 import { filesLogBackend } from '../../engine/settings/log-backends.js'
 import { ValidationError } from '../../errors.js'
-import { serve } from '../../server/serve.js'
+import { DEFAULT_HOST, DEFAULT_PORT, serve } from '../../server/serve.js'
 import { listenFailure } from '../failures.js'
 import { EXIT, interrupted, type CliIo } from '../io.js'
 import { loadTasks } from '../load-tasks.js'
@@ -33,9 +34,9 @@ export function serveCommand(program: Command, io: CliIo, setExit: (code: number
     .addOption(tasksOption())
     .addOption(storeOption())
     .option('--log-dir <dir>', 'directory of the "files" log backend (chosen with the logBackend setting)', DEFAULT_LOG_DIR)
-    .addOption(env(new Option('-p, --port <port>', 'port to listen on').default('8080'), 'TASKENGINE_PORT'))
-    .addOption(env(new Option('--host <host>', 'address to listen on (anything but loopback needs --token)').default('127.0.0.1'), 'TASKENGINE_HOST'))
-    .addOption(env(new Option('-c, --concurrency <n>', 'runs executing at once in this process (0: no worker)').default('10'), 'TASKENGINE_CONCURRENCY'))
+    .addOption(env(new Option('-p, --port <port>', 'port to listen on').default(String(DEFAULT_PORT)), 'TASKENGINE_PORT'))
+    .addOption(env(new Option('--host <host>', 'address to listen on (anything but loopback needs --token)').default(DEFAULT_HOST), 'TASKENGINE_HOST'))
+    .addOption(env(new Option('-c, --concurrency <n>', 'runs executing at once in this process (0: no worker)').default(String(DEFAULT_CONCURRENCY)), 'TASKENGINE_CONCURRENCY'))
     .addOption(env(new Option('--token <token>', 'require Authorization: Bearer <token> on every request (16 characters or more: openssl rand -hex 32)'), 'TASKENGINE_TOKEN'))
     .addOption(
       env(
@@ -43,7 +44,7 @@ export function serveCommand(program: Command, io: CliIo, setExit: (code: number
         'TASKENGINE_ALLOWED_HOSTS',
       ),
     )
-    .option('--grace <ms>', 'on stop, how long running handlers may take before they are aborted', '10000')
+    .option('--grace <ms>', 'on stop, how long running handlers may take before they are aborted', String(DEFAULT_GRACE_MS))
     .action(async (flags: ServeFlags) => {
       setExit(await run(flags, io))
     })
@@ -52,13 +53,13 @@ export function serveCommand(program: Command, io: CliIo, setExit: (code: number
 async function run(flags: ServeFlags, io: CliIo): Promise<number> {
   const err = (text: string): void => void io.stderr.write(text)
   const { tasks, schedules, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
-  const port = portOption(flags.port, '--port') ?? 8080
-  const concurrency = intOption(flags.concurrency, '--concurrency', 0) ?? 10
-  const graceMs = intOption(flags.grace, '--grace', 0) ?? 10_000
+  const port = portOption(flags.port, '--port') ?? DEFAULT_PORT
+  const concurrency = intOption(flags.concurrency, '--concurrency', 0) ?? DEFAULT_CONCURRENCY
+  const graceMs = intOption(flags.grace, '--grace', 0) ?? DEFAULT_GRACE_MS
   const engine = new Engine({ tasks: [...tasks], schedules: [...schedules], logBackends: [filesLogBackend({ dir: resolve(io.cwd, flags.logDir ?? DEFAULT_LOG_DIR) })], store: await openStore(flags.store, io.cwd), onError: (e) => err(`taskengine: ${e.message}\n`) })
   const stopSignal = interrupted(io)
   let server: Awaited<ReturnType<typeof serve>>
-  const host = flags.host ?? '127.0.0.1'
+  const host = flags.host ?? DEFAULT_HOST
   const token = flags.token === '' ? undefined : flags.token
   const allowedHosts = parseList(flags.allowedHosts)
   try {

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path'
 import { Option, type Command } from 'commander'
 import { Engine } from '../../engine/engine.js'
+import { DEFAULT_CONCURRENCY, DEFAULT_GRACE_MS, DEFAULT_LEASE_MS, DEFAULT_POLL_INTERVAL_MS } from '../../engine/options.js'
 import { filesLogBackend } from '../../engine/settings/log-backends.js'
 import type { QueueSelection } from '../../engine/durable/worker.js'
 import { ValidationError, describeValue } from '../../errors.js'
@@ -36,11 +37,11 @@ export function workerCommand(program: Command, io: CliIo, setExit: (code: numbe
     .addOption(tasksOption())
     .addOption(storeOption())
     .option('--log-dir <dir>', 'directory of the "files" log backend (chosen with the logBackend setting)', DEFAULT_LOG_DIR)
-    .option('-c, --concurrency <n>', 'runs executing at once', '10')
+    .option('-c, --concurrency <n>', 'runs executing at once', String(DEFAULT_CONCURRENCY))
     .option('--queues <list>', 'serve only these queues, optionally with limits: "default,mail=2"')
-    .option('--grace <ms>', 'on stop, how long running handlers may take before they are aborted', '10000')
-    .option('--lease-ms <ms>', 'lease of a claimed run without heartbeat', '30000')
-    .option('--poll-ms <ms>', 'how often an idle worker looks for runs', '250')
+    .option('--grace <ms>', 'on stop, how long running handlers may take before they are aborted', String(DEFAULT_GRACE_MS))
+    .option('--lease-ms <ms>', 'lease of a claimed run without heartbeat', String(DEFAULT_LEASE_MS))
+    .option('--poll-ms <ms>', 'how often an idle worker looks for runs', String(DEFAULT_POLL_INTERVAL_MS))
     .addOption(env(new Option('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on 127.0.0.1:<port> (0 picks a free port)'), 'TASKENGINE_METRICS_PORT'))
     .option('-q, --quiet', 'no line per finished run')
     .action(async (flags: WorkerFlags) => {
@@ -51,10 +52,10 @@ export function workerCommand(program: Command, io: CliIo, setExit: (code: numbe
 async function worker(flags: WorkerFlags, io: CliIo): Promise<number> {
   const err = (text: string): void => void io.stderr.write(text)
   const { tasks, schedules, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
-  const concurrency = intOption(flags.concurrency, '--concurrency') ?? 10
-  const graceMs = intOption(flags.grace, '--grace', 0) ?? 10_000
-  const leaseMs = intOption(flags.leaseMs, '--lease-ms') ?? 30_000
-  const pollIntervalMs = intOption(flags.pollMs, '--poll-ms') ?? 250
+  const concurrency = intOption(flags.concurrency, '--concurrency') ?? DEFAULT_CONCURRENCY
+  const graceMs = intOption(flags.grace, '--grace', 0) ?? DEFAULT_GRACE_MS
+  const leaseMs = intOption(flags.leaseMs, '--lease-ms') ?? DEFAULT_LEASE_MS
+  const pollIntervalMs = intOption(flags.pollMs, '--poll-ms') ?? DEFAULT_POLL_INTERVAL_MS
   const queues = parseQueues(flags.queues)
   const metricsPort = portOption(flags.metricsPort, '--metrics-port')
   const engine = new Engine({ tasks: [...tasks], schedules: [...schedules], logBackends: [filesLogBackend({ dir: resolve(io.cwd, flags.logDir ?? DEFAULT_LOG_DIR) })], store: await openStore(flags.store, io.cwd), leaseMs, pollIntervalMs, onError: (e) => err(`taskengine: ${e.message}\n`) })

@@ -6,11 +6,12 @@
 import { createHash } from 'node:crypto'
 import { ValidationError, describeValue, type FieldIssue } from '../../errors.js'
 import { checkBackoff, type BackoffSpec } from '../../task/backoff.js'
-import { checkQueueName, type AnyTask } from '../../task/define.js'
+import { DEFAULT_PRIORITY, DEFAULT_QUEUE, DEFAULT_RUN_CATEGORY, checkQueueName, type AnyTask } from '../../task/define.js'
 import { parseArgs, type ArgsInput } from '../../task/fields.js'
 import type { NewRun, Run, RunCategory, Store } from '../../store/types.js'
 import type { EventBus } from '../events/bus.js'
 import { newId } from '../ids.js'
+import { optionKeys, unknownKeyIssues } from '../../options.js'
 import { DEFAULT_LABEL, parseBatch, withOptionIssues } from '../options.js'
 import type { SharedSettings } from '../settings/shared-settings.js'
 
@@ -20,31 +21,67 @@ import type { SharedSettings } from '../settings/shared-settings.js'
  * delay, expiry, creator, category and tags; what the enqueue gives wins.
  */
 export interface EnqueueOptions {
-  /** Run label. Default: the task's `defaults.label`, else `ad-hoc`. */
+  /**
+   * Run label.
+   * @default the task's `defaults.label`, else `'ad-hoc'`
+   */
   readonly label?: string
-  /** Queue. Default: the task's, else `default`. */
+  /**
+   * Queue.
+   * @default the task's `queue`, else `'default'`
+   */
   readonly queue?: string
-  /** Higher runs first. Default: the task's, else 0. */
+  /**
+   * Higher runs first.
+   * @default the task's `priority`, else 0
+   */
   readonly priority?: number
-  /** Earliest start (a Date or epoch ms). */
+  /** Earliest start (a Date or epoch ms); give this or `delayMs`, not both. */
   readonly runAt?: Date | number
-  /** Earliest start, relative to now. Default (without `runAt`): the task's `defaults.delayMs`, else now. */
+  /**
+   * Earliest start, relative to now, in ms.
+   * @default the task's `defaults.delayMs`, else 0 (now)
+   */
   readonly delayMs?: number
-  /** Attempts allowed. Default: the task's, else the engine's `defaultMaxAttempts` (3). */
+  /**
+   * Attempts allowed.
+   * @default the task's `maxAttempts`, else the `defaultMaxAttempts` setting (the engine's, 3)
+   */
   readonly maxAttempts?: number
-  /** Delay between attempts. Default: the task's, else exponential from 1 s with jitter. */
+  /**
+   * Delay between attempts.
+   * @default the task's `backoff`, else exponential from 1 s, doubling, at most 1 h, with jitter
+   */
   readonly backoff?: BackoffSpec
-  /** Time limit of each attempt in ms. Default: the task's. */
+  /**
+   * Time limit of each attempt in ms.
+   * @default the task's `timeoutMs`, else none
+   */
   readonly timeoutMs?: number
-  /** While a run with this key is pending or running, enqueue returns that run instead. */
+  /**
+   * While a run with this key is pending or running, enqueue returns that run instead.
+   * @default the task's `uniqueKey(args)`, else none
+   */
   readonly uniqueKey?: string
-  /** Expires (`cancelled`) if not started by then. Default: `runAt` + the task's `defaults.notAfterMs`, else never. */
+  /**
+   * Expires (`cancelled`) if not started by then.
+   * @default `runAt` + the task's `defaults.notAfterMs`, else never
+   */
   readonly notAfter?: Date | number
-  /** Who asked for the run (a user id). Default: the task's `defaults.createdBy`. */
+  /**
+   * Who asked for the run (a user id).
+   * @default the task's `defaults.createdBy`, else nobody (`null`)
+   */
   readonly createdBy?: string
-  /** `user` or `system`. Default: the task's `defaults.category`, else `user`. */
+  /**
+   * `user` or `system`.
+   * @default the task's `defaults.category`, else `'user'`
+   */
   readonly category?: RunCategory
-  /** Tags the run starts with. Default: the task's `defaults.tags`, else none. */
+  /**
+   * Tags the run starts with.
+   * @default the task's `defaults.tags`, else none
+   */
   readonly tags?: readonly string[]
   /** Put the run in this pool (pools set this themselves). */
   readonly poolId?: string
@@ -61,25 +98,26 @@ export interface EnqueueOptions {
   readonly client?: unknown
 }
 
-const OPTION_KEYS = new Set<string>([
-  'label',
-  'queue',
-  'priority',
-  'runAt',
-  'delayMs',
-  'maxAttempts',
-  'backoff',
-  'timeoutMs',
-  'uniqueKey',
-  'notAfter',
-  'createdBy',
-  'category',
-  'tags',
-  'poolId',
-  'parentId',
-  'scheduleId',
-  'client',
-])
+/** Every key of {@link EnqueueOptions}. */
+export const ENQUEUE_OPTION_KEYS = optionKeys<EnqueueOptions>({
+  label: true,
+  queue: true,
+  priority: true,
+  runAt: true,
+  delayMs: true,
+  maxAttempts: true,
+  backoff: true,
+  timeoutMs: true,
+  uniqueKey: true,
+  notAfter: true,
+  createdBy: true,
+  category: true,
+  tags: true,
+  poolId: true,
+  parentId: true,
+  scheduleId: true,
+  client: true,
+})
 
 /**
  * Every problem with enqueue options, each as a field issue keyed `<prefix><name>` (default
@@ -97,11 +135,7 @@ export function enqueueOptionIssues(options: unknown, prefix = 'options.'): Fiel
     const received = describeValue(o[key])
     issues.push({ key: `${prefix}${key}`, expected, received, message: `${prefix}${key}: expected ${expected}, got ${received}` })
   }
-  for (const key of Object.keys(o)) {
-    if (OPTION_KEYS.has(key)) continue
-    const known = [...OPTION_KEYS].join(', ')
-    issues.push({ key: `${prefix}${key}`, expected: `a known option (${known})`, received: describeValue(o[key]), message: `${prefix}${key}: unknown option (known: ${known})` })
-  }
+  issues.push(...unknownKeyIssues(o, ENQUEUE_OPTION_KEYS, prefix))
   if (o.client !== undefined && (typeof o.client !== 'object' || o.client === null || typeof (o.client as { query?: unknown }).query !== 'function')) {
     bad('client', 'a database client with a query() method')
   }
@@ -175,10 +209,10 @@ export function newRunRows(task: AnyTask, argsList: readonly Record<string, unkn
   const runAt = options.runAt !== undefined ? toMs(options.runAt) : now + (options.delayMs ?? taskDefaults.delayMs ?? 0)
   const taskBackoff = typeof task.backoff === 'function' ? undefined : task.backoff
   const label = options.label ?? taskDefaults.label ?? defaults.label
-  const queue = options.queue ?? task.queue ?? 'default'
-  const priority = options.priority ?? task.priority ?? 0
+  const queue = options.queue ?? task.queue ?? DEFAULT_QUEUE
+  const priority = options.priority ?? task.priority ?? DEFAULT_PRIORITY
   const tags = options.tags ?? taskDefaults.tags ?? NO_TAGS
-  const category = options.category ?? taskDefaults.category ?? 'user'
+  const category = options.category ?? taskDefaults.category ?? DEFAULT_RUN_CATEGORY
   const createdBy = options.createdBy ?? taskDefaults.createdBy ?? null
   const parentId = options.parentId ?? null
   const poolId = options.poolId ?? null

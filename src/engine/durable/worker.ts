@@ -41,11 +41,20 @@ export type { QueueSelection } from './claim-limits.js'
 
 /** Options of `engine.start`. */
 export interface WorkerOptions {
-  /** How many runs execute at once in this process. Default: 10. */
+  /**
+   * How many runs execute at once in this process (the `workerConcurrency` setting, when set, overrides it).
+   * @default 10
+   */
   readonly concurrency?: number
-  /** Serve only these queues (with optional per-queue limits). Default: every queue. */
+  /**
+   * Serve only these queues (with optional per-queue limits: `{ default: 0, mail: 2 }`, 0 = no limit).
+   * @default every queue
+   */
   readonly queues?: QueueSelection
-  /** How often to look for runs when nothing woke the worker, in ms. Default: the engine's `pollIntervalMs`. */
+  /**
+   * How often to look for runs when nothing woke the worker, in ms.
+   * @default the engine's `pollIntervalMs` (250)
+   */
   readonly pollIntervalMs?: number
   /**
    * At most this many runs claimed ahead of free slots and held locally, so a finishing run is
@@ -53,18 +62,21 @@ export interface WorkerOptions {
    * as it finished in the last ~50 ms (so long tasks are never hoarded away from other
    * workers), and gives back any it could not start within a second. They hold leases (shown
    * `running`, without a start time) until they start; a stop returns them to pending unspent,
-   * and so does the rescue when the worker dies before starting them. Default: the
-   * concurrency, at least 100; `0` turns prefetching off.
+   * and so does the rescue when the worker dies before starting them. `0` turns prefetching off.
+   * @default Math.max(concurrency, 100)
    */
   readonly prefetch?: number
-  /** Fire the engine's cron schedules from this process. Default: `true`. */
+  /**
+   * Fire the engine's cron schedules from this process.
+   * @default true
+   */
   readonly schedules?: boolean
   /**
    * Keep the process alive while the worker runs, even when the queue is empty: a started worker
    * is a service, and a process that exited when idle would leave its runs to no one. `stop()`
    * and `close()` let the process exit again. `false` leaves the process's lifetime to the rest
    * of the program (the worker then runs only while something else keeps the process up).
-   * Default: `true`.
+   * @default true
    *
    * @example
    * await engine.start({ keepAlive: false }) // a script that exits when its own work is done

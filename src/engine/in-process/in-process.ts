@@ -5,7 +5,7 @@
  */
 import { ShutdownError, coerceError } from '../../errors.js'
 import type { RunResult } from '../../task/context.js'
-import type { AnyTask } from '../../task/define.js'
+import { DEFAULT_MAX_CONCURRENT, type AnyTask } from '../../task/define.js'
 import { parseArgs, type ArgsInput } from '../../task/fields.js'
 import { deliver, type EventBus } from '../events/bus.js'
 import type { RunEvent, RunEventListener } from '../events/run-events.js'
@@ -57,7 +57,7 @@ export class InProcessRuns {
     if (typeof label !== 'string' || label === '') issues.unshift(optionIssue('label', 'a non-empty string', label, 'label'))
     const parsed = withOptionIssues(issues, 'invalid run options', () => parseBatch(task, argsList))
     const concurrency = resolveConcurrency(
-      options.concurrency ?? task.maxConcurrent ?? 0,
+      options.concurrency ?? task.maxConcurrent ?? DEFAULT_MAX_CONCURRENT,
       options.concurrency === undefined ? `task "${task.key}": maxConcurrent` : 'concurrency',
     )
     const spec = this.#spec(task, label, options)

@@ -5,16 +5,19 @@
  * everything). Progress reports the share deleted so far of what there was to delete.
  */
 import { ValidationError, describeValue } from '../../errors.js'
+import { optionKeys } from '../../options.js'
 import { defineTask, type Task } from '../../task/define.js'
-import { defineSchedule, type Schedule } from '../../task/schedule.js'
+import { DEFAULT_TIMEZONE, defineSchedule, type Schedule } from '../../task/schedule.js'
 import type { Store } from '../../store/types.js'
 import type { LogBackend } from './log-backends.js'
 import type { Settings } from './settings.js'
 
 /** The key of the retention task, and the id of its schedule. */
 export const RETENTION_ID = 'taskengine.retention'
-/** Runs (and ten times as many log lines) deleted per statement, by default. */
-const BATCH = 1000
+/** Runs (and ten times as many log lines) deleted per statement, by default ({@link RetentionOptions.batchSize}). */
+export const DEFAULT_RETENTION_BATCH_SIZE = 1000
+/** When the retention schedule fires by default: daily at 03:15 ({@link RetentionOptions.cron}). */
+export const DEFAULT_RETENTION_CRON = '15 3 * * *'
 const DAY_MS = 86_400_000
 
 /** Where the retention task finds what it works on. */
@@ -38,16 +41,28 @@ export interface RetentionReport {
 
 /** Options of the built-in retention schedule (`createEngine({ retention })`). */
 export interface RetentionOptions {
-  /** When to run. Default: `15 3 * * *` (daily at 03:15). */
+  /**
+   * When to run (a cron expression, as `defineSchedule` reads it).
+   * @default '15 3 * * *' (daily at 03:15)
+   */
   readonly cron?: string
-  /** Default: `UTC`. */
+  /**
+   * The IANA time zone `cron` is read in.
+   * @default 'UTC'
+   */
   readonly timezone?: string
-  /** Runs deleted per transaction (log lines: ten times as many). Smaller batches hold the store's write lock for shorter. Default: 1000. */
+  /**
+   * Runs deleted per transaction (log lines: ten times as many). Smaller batches hold the store's write lock for shorter.
+   * @default 1000
+   */
   readonly batchSize?: number
 }
 
+/** Every key of {@link RetentionOptions}. */
+export const RETENTION_OPTION_KEYS = optionKeys<RetentionOptions>({ cron: true, timezone: true, batchSize: true })
+
 export function retentionTask(host: RetentionHost, options: RetentionOptions = {}): Task<{ runRetentionDays?: number; logRetentionDays?: number }, RetentionReport> {
-  const batch = options.batchSize ?? BATCH
+  const batch = options.batchSize ?? DEFAULT_RETENTION_BATCH_SIZE
   if (!Number.isSafeInteger(batch) || batch < 1) throw new ValidationError(`retention.batchSize: expected a positive integer, got ${describeValue(batch)}`)
   return defineTask({
     key: RETENTION_ID,
@@ -136,8 +151,8 @@ export function retentionSchedule(options: RetentionOptions = {}): Schedule {
     id: RETENTION_ID,
     name: 'Retention',
     description: 'Deletes finished runs and old log lines as the retention settings say.',
-    cron: options.cron ?? '15 3 * * *',
-    timezone: options.timezone ?? 'UTC',
+    cron: options.cron ?? DEFAULT_RETENTION_CRON,
+    timezone: options.timezone ?? DEFAULT_TIMEZONE,
     task: RETENTION_ID,
     overlap: false,
   })

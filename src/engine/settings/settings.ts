@@ -3,6 +3,7 @@
  * code), stored in the store so every process sharing it uses the same ones.
  */
 import { ValidationError, describeValue, type FieldIssue } from '../../errors.js'
+import { unknownKeyIssues } from '../../options.js'
 
 /** The settings and their current values. */
 export interface Settings {
@@ -100,11 +101,14 @@ export function defaultSettings(defaultMaxAttempts: number): Settings {
 export function checkSettingsPatch(patch: unknown, backends: readonly string[]): Partial<Settings> {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new ValidationError('invalid settings', [issue('settings', 'an object of settings', patch)])
   const issues: FieldIssue[] = []
+  const unknown = new Map(unknownKeyIssues(patch, SETTING_KEYS, '', 'setting').map((issue) => [issue.key, issue]))
   const out: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(patch)) {
     const spec = (SPECS as Record<string, Spec | undefined>)[key]
     if (spec === undefined) {
-      issues.push({ key, expected: `a known setting (${SETTING_KEYS.join(', ')})`, received: describeValue(value), message: `${key}: unknown setting (known: ${SETTING_KEYS.join(', ')})` })
+      // In the order given, among the bad values (a key set to `undefined` changes nothing).
+      const issue = unknown.get(key)
+      if (issue !== undefined) issues.push(issue)
       continue
     }
     if (spec.type === 'int') {

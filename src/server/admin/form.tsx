@@ -5,7 +5,7 @@
  * every other input.
  */
 import { ValidationError, type FieldIssue } from '../../errors.js'
-import type { AnyTask } from '../../task/define.js'
+import { DEFAULT_QUEUE, type AnyTask } from '../../task/define.js'
 import { fieldInfo } from '../../task/describe.js'
 import { parseArgs, type Field } from '../../task/fields.js'
 import { Csrf, Icon } from './ui.js'
@@ -89,7 +89,7 @@ export function TaskForm({
           </div>
           <div class="field">
             <label for="opt-queue">Queue (enqueue)</label>
-            <input type="text" id="opt-queue" name={OWN.queue} value={own[OWN.queue] ?? ''} placeholder={task.queue ?? 'default'} />
+            <input type="text" id="opt-queue" name={OWN.queue} value={own[OWN.queue] ?? ''} placeholder={task.queue ?? DEFAULT_QUEUE} />
           </div>
           <div class="field">
             <label for="opt-priority">Priority (enqueue)</label>

@@ -173,7 +173,7 @@ export function runFilter(c: ServerContext): RunFilter {
 function enqueueOptions(options: Record<string, unknown>, issues: IssueList): EnqueueOptions {
   const out: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(options)) {
-    if (!(CLIENT_OPTIONS as readonly string[]).includes(key)) issues.unknown(`options.${key}`, CLIENT_OPTIONS, 'option', value)
+    if (!(CLIENT_OPTIONS as readonly string[]).includes(key)) issues.unknown('options.', key, value, CLIENT_OPTIONS, 'option')
     else if (key === 'runAt' || key === 'notAfter') {
       const date = typeof value === 'string' ? new Date(value) : typeof value === 'number' ? new Date(value) : undefined
       if (date === undefined || Number.isNaN(date.getTime())) issues.bad(`options.${key}`, 'an ISO 8601 time or epoch ms', value)

@@ -5,6 +5,7 @@
 import { Hono } from 'hono'
 import { ValidationError, describeValue } from '../../errors.js'
 import type { ScheduleInfo } from '../../engine/schedules/scheduler.js'
+import { unknownKeyIssues } from '../../options.js'
 import { RUN_STATES, type Run, type RunState } from '../../store/types.js'
 import { readScope, requirePermission, scheduleForCaller, type ServerEnv } from '../caller.js'
 import { respond } from '../formats.js'
@@ -12,6 +13,9 @@ import { jsonBody } from '../json-body.js'
 import { QueryReader, checkQuery } from '../query.js'
 import type { RouteDeps } from './deps.js'
 import { RUN_COLUMNS, runRow } from './run-rows.js'
+
+/** The one property of a toggle's body. */
+const TOGGLE_BODY_KEYS = ['enabled']
 
 export function scheduleRoutes({ engine }: RouteDeps): Hono<ServerEnv> {
   const routes = new Hono<ServerEnv>()
@@ -34,7 +38,8 @@ export function scheduleRoutes({ engine }: RouteDeps): Hono<ServerEnv> {
     checkQuery(c)
     requirePermission(c, 'schedules:write')
     const body = await jsonBody(c)
-    for (const key of Object.keys(body)) if (key !== 'enabled') throw new ValidationError(`${key}: unknown field (the body is {"enabled": true|false})`)
+    const unknown = unknownKeyIssues(body, TOGGLE_BODY_KEYS, '', 'property')
+    if (unknown.length > 0) throw new ValidationError('the body is {"enabled": true|false}', unknown)
     if (typeof body.enabled !== 'boolean') throw new ValidationError(`enabled: expected true or false, got ${describeValue(body.enabled)}`)
     return c.json(scheduleForCaller(c, await engine.toggleSchedule(c.req.param('id'), body.enabled)))
   })

@@ -37,7 +37,7 @@ export function taskRoutes(deps: RouteDeps): Hono<ServerEnv> {
     const body = await jsonBody(c)
     const issues = new IssueList()
     const { args, options } = splitBody(body, issues, ['args', 'options'])
-    for (const [key, value] of Object.entries(options)) if (!(SYNC_OPTIONS as readonly string[]).includes(key)) issues.unknown(`options.${key}`, SYNC_OPTIONS, 'option', value)
+    issues.unknownKeys(options, SYNC_OPTIONS, 'options.', 'option')
     const label = options.label
     if (label !== undefined && (typeof label !== 'string' || label === '')) issues.bad('options.label', 'a non-empty string', label)
     const asked = options.timeoutMs

@@ -21,6 +21,7 @@
  */
 import pg from 'pg'
 import { ValidationError, describeValue } from '../../errors.js'
+import { checkOptionKeys, optionKeys } from '../../options.js'
 import type { LogEntry } from '../../task/context.js'
 import type { CancelOutcome, CancelSelection, StoreStats, ThroughputBucket } from '../contract/admin.js'
 import type { Artifact, ArtifactContent, ArtifactWrite } from '../contract/artifacts.js'
@@ -59,7 +60,7 @@ export { signalPayloads } from './signals.js'
 export interface PostgresStoreOptions {
   /**
    * Where to connect, e.g. `postgres://user:pass@db.example.com:5432/app`. The store creates
-   * (and on `close()` ends) its own pool.
+   * (and on `close()` ends) its own pool. Give this or `pool`.
    */
   readonly connectionString?: string
   /**
@@ -74,23 +75,38 @@ export interface PostgresStoreOptions {
   readonly pool?: pg.Pool
   /**
    * The schema holding every table, created if missing; also the name of the NOTIFY channel.
-   * A lower-case identifier (letters, digits, `_`, at most 63 bytes). Default: `taskengine`.
+   * A lower-case identifier (letters, digits, `_`, at most 63 bytes).
+   * @default 'taskengine'
    */
   readonly schema?: string
-  /** Connections in the pool the store creates (ignored with `pool`). Default: 10. */
+  /**
+   * Connections in the pool the store creates (ignored with `pool`).
+   * @default 10
+   */
   readonly max?: number
   /**
    * How long opening a connection may take before it fails, in ms (ignored with `pool`): a
    * server that never answers (a dropped or unroutable address) is reported instead of waiting
-   * for the operating system to give up. Default: 10 000.
+   * for the operating system to give up.
+   * @default 10_000
    */
   readonly connectTimeoutMs?: number
   /**
    * Called with connection errors the store survives: an idle pooled connection dropped, the
-   * LISTEN connection lost (it reconnects). Default: a one-line `console.warn`.
+   * LISTEN connection lost (it reconnects).
+   * @default a one-line `console.warn`
    */
   readonly onError?: (error: Error) => void
 }
+
+/** Every key of {@link PostgresStoreOptions}. */
+const POSTGRES_STORE_OPTION_KEYS = optionKeys<PostgresStoreOptions>({ connectionString: true, pool: true, schema: true, max: true, connectTimeoutMs: true, onError: true })
+/** The schema the store uses by default ({@link PostgresStoreOptions.schema}). */
+export const DEFAULT_SCHEMA = 'taskengine'
+/** Connections in the store's own pool by default ({@link PostgresStoreOptions.max}). */
+export const DEFAULT_POOL_MAX = 10
+/** How long opening a connection may take by default, in ms ({@link PostgresStoreOptions.connectTimeoutMs}). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/
 
@@ -108,7 +124,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 /** Checks the options and opens the connection they describe (its own pool, or the one given). */
 function connect(options: PostgresStoreOptions): PostgresConnection {
   if (typeof options !== 'object' || options === null) throw new ValidationError(`postgresStore: expected an options object, got ${describeValue(options)}`)
-  const schema = options.schema ?? 'taskengine'
+  checkOptionKeys(options, POSTGRES_STORE_OPTION_KEYS, 'postgresStore')
+  const schema = options.schema ?? DEFAULT_SCHEMA
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema) || Buffer.byteLength(schema) > 63) {
     throw new ValidationError(`schema: expected a lower-case identifier (letters, digits, _; at most 63 bytes), got ${describeValue(schema)}`)
   }
@@ -135,8 +152,8 @@ function connect(options: PostgresStoreOptions): PostgresConnection {
     }
     pool = new pg.Pool({
       connectionString: options.connectionString,
-      max: options.max ?? 10,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      max: options.max ?? DEFAULT_POOL_MAX,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       application_name: 'taskengine',
     })
     // An idle connection that drops is removed by the pool; without a handler its error would

@@ -19,6 +19,11 @@ export interface SqliteConnectionOptions {
   readonly busyTimeoutMs?: number
 }
 
+/** How often the file is synced by default (`SqliteStoreOptions.synchronous`). */
+export const DEFAULT_SYNCHRONOUS = 'normal'
+/** How long a write waits for another process's lock by default, in ms (`SqliteStoreOptions.busyTimeoutMs`). */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000
+
 /** The open database, its statement cache and its wake-up listeners. */
 export class SqliteConnection {
   /** The better-sqlite3 handle. */
@@ -29,9 +34,9 @@ export class SqliteConnection {
   constructor(path: string, options: SqliteConnectionOptions = {}) {
     if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true })
     this.db = new Database(path)
-    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`)
+    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`)
     if (path !== ':memory:') this.db.pragma('journal_mode = WAL')
-    this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
+    this.db.pragma(`synchronous = ${(options.synchronous ?? DEFAULT_SYNCHRONOUS) === 'full' ? 'FULL' : 'NORMAL'}`)
     this.db.pragma('temp_store = MEMORY')
     this.db.pragma('cache_size = -32000')
     // Claims and completions rewrite the same pages again and again; checkpointing every 16 MB

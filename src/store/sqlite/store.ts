@@ -19,6 +19,7 @@ import type { Run, RunFilter, RunPage } from '../contract/runs.js'
 import type { FireOutcome, ScheduleFire, ScheduleInit, ScheduleState } from '../contract/schedules.js'
 import type { WorkerInfo, WorkerWrite } from '../contract/workers.js'
 import type { LogEntry } from '../../task/context.js'
+import { checkOptionKeys, optionKeys } from '../../options.js'
 import type { Store } from '../types.js'
 import * as artifacts from './artifacts.js'
 import { cancelRuns } from './cancel-runs.js'
@@ -55,6 +56,9 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number
 }
 
+/** Every key of {@link SqliteStoreOptions}. */
+const SQLITE_STORE_OPTION_KEYS = optionKeys<SqliteStoreOptions>({ synchronous: true, busyTimeoutMs: true })
+
 /**
  * Opens (creating if needed) a SQLite store at `path`; `:memory:` for a private in-memory one.
  * Migrations run at once.
@@ -75,6 +79,7 @@ export class SqliteStore implements Store {
   #closed = false
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
+    checkOptionKeys(options, SQLITE_STORE_OPTION_KEYS, 'sqliteStore')
     this.path = path
     this.#db = new SqliteConnection(path, options)
   }
