@@ -102,6 +102,15 @@ describe('the options catalog: a typo is an error naming it and the option meant
     expect((await engine.listRuns()).total).toBe(0)
   })
 
+  it('engine.pool and ctx.pool', async () => {
+    const engine = opened()
+    expect(() => engine.pool({ lable: 'nightly' } as never)).toThrow('pool: lable: unknown option (did you mean label?)')
+    const opener = defineTask({ key: 'opener', run: (ctx) => ctx.pool({ labels: 'x' } as never).id })
+    const result = await engine.register(opener).run(opener, {})
+    expect(result.error?.message).toBe('pool: labels: unknown option (did you mean label?)')
+    expect(engine.pool({ label: 'kept' }).id).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
   it('defineTask (its defaults and backoff too) and defineSchedule (its run options too)', () => {
     expect(() => defineTask({ key: 'backup', timeout: 5000, run: () => undefined } as never)).toThrow('task "backup": timeout: unknown option (did you mean timeoutMs?)')
     expect(() => defineTask({ key: 'backup', maxAttempt: 2, colour: 'red', run: () => undefined } as never)).toThrow(

@@ -7,6 +7,7 @@
  * a parent waiting on its children completes even at concurrency 1.
  */
 import { coerceError } from '../../errors.js'
+import { checkOptionKeys, optionKeys } from '../../options.js'
 import type { PoolOptions, PoolStatus, QueuedRun, RunPool } from '../../task/context.js'
 import type { AnyTask } from '../../task/define.js'
 import type { ArgsInput } from '../../task/fields.js'
@@ -53,6 +54,8 @@ export function poolStatus(pool: Pool, counts: PoolCounts, now: number): PoolSta
   }
 }
 
+const POOL_OPTION_KEYS = optionKeys<PoolOptions>({ label: true })
+
 /** A pool handle: what `engine.pool()` and `ctx.pool()` return. */
 export class PoolHandle implements RunPool {
   readonly id: string
@@ -66,6 +69,7 @@ export class PoolHandle implements RunPool {
     options: PoolOptions,
     parent: { readonly runId: string | null; readonly poolId: string | null; readonly onWait: ((waiting: boolean) => void) | undefined },
   ) {
+    checkOptionKeys(options, POOL_OPTION_KEYS, 'pool')
     this.id = newId()
     this.#engine = engine
     this.#parentRunId = parent.runId
