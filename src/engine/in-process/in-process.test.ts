@@ -12,23 +12,11 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
+/** A task with a defaulted field, for batches that need no more. */
 const backup = defineTask({
   key: 'backup',
-  title: 'Database Backup',
-  category: 'maintenance',
-  icon: 'database',
-  description: 'Creates a database backup',
-  tags: ['db', 'maintenance'],
-  dangerous: 'May lock tables during backup',
-  expensive: true,
-  maxConcurrent: 4,
-  fields: [{ key: 'format', title: 'Format', type: 'string', default: 'sql', choices: ['sql', 'tar'] }],
-  async run(ctx) {
-    ctx.log('starting backup')
-    ctx.progress({ step: 1, steps: 2, message: 'dumping' })
-    await Promise.resolve()
-    return { file: `backup.${ctx.args.format}` }
-  },
+  fields: [{ key: 'format', type: 'string', default: 'sql', choices: ['sql', 'tar'] }],
+  run: (ctx) => ({ file: `backup.${ctx.args.format}` }),
 })
 
 describe('engine.runAll', () => {
