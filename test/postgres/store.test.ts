@@ -54,6 +54,7 @@ describe('postgres store without an answering server', () => {
 
 await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ }) => {
   describeStoreConformance('postgres', async () => open(), {
+    concurrentCalls: true,
     signals: true,
     leader: true,
     transactionalClient: async (store) => {

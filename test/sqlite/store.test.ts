@@ -14,7 +14,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 let n = 0
 
 // SQLite has no signal bus, no leader election and no caller transactions: the suite checks it
-// says so. Files are durable places (several stores may open one); memory is not.
+// says so. Files are durable places (several stores may open one); memory is not. Its calls do
+// their work before they return (no concurrentCalls), so the suite's claims cannot race: the
+// claim's atomicity is shown below, by threads claiming from one file.
 describeStoreConformance('sqlite (memory)', async () => sqliteStore(':memory:'), { signals: false, leader: false })
 describeStoreConformance('sqlite (file)', async () => sqliteStore(join(dir, `conformance-${++n}.db`)), {
   signals: false,
@@ -60,10 +62,12 @@ describe('sqlite store specifics', () => {
   it('gives each run to one claimer only when threads with connections of their own claim from one file at once', { timeout: 30_000 }, async () => {
     const path = join(dir, 'shared.db')
     const store = sqliteStore(path)
-    const rows = Array.from({ length: 3000 }, () => newRun())
+    const rows = Array.from({ length: 3000 }, (_, i) => newRun({ task: i % 3 === 0 ? 'other' : 'work' }))
     await store.insertRuns(rows)
     // Each thread is a separate connection claiming in a loop: real concurrency, unlike two
-    // connections in one thread (better-sqlite3 is synchronous).
+    // connections in one thread (better-sqlite3 is synchronous, so claims there run one after
+    // another and the conformance suite's claims "at once" cannot overlap). Shown to fail when a
+    // claim is not atomic (a SELECT and then an UPDATE outside a transaction: runs claimed twice).
     const sync = new Int32Array(new SharedArrayBuffer(8))
     const names = ['a', 'b', 'c']
     const workers = names.map((workerId) => new Worker(new URL('./claim-worker.mjs', import.meta.url), { workerData: { path, workerId, threads: names.length, sync } }))

@@ -59,7 +59,9 @@ export function describeClaims(suite: SuiteContext): void {
       expect(queued.map((c) => c.queue).sort()).toEqual(['fast', 'slow'])
     })
 
-    it('gives each run to one claimer only', async () => {
+    // Started together; they race only where the backend's calls overlap (see concurrentCalls).
+    const together = suite.options.concurrentCalls === true ? 'racing each other' : "made in turn (this backend's calls cannot overlap)"
+    it(`gives each run to one claimer only, claims ${together}`, async () => {
       await suite.store.insertRuns(Array.from({ length: 50 }, () => newRun()))
       const results = await Promise.all(Array.from({ length: 5 }, (_, i) => suite.store.claimRuns(claimRequest({ workerId: `w${i}`, limit: 20 }))))
       const ids = results.flat().map((c) => c.id)

@@ -10,6 +10,7 @@
  * import { myStore } from '../src/my-store.js'
  *
  * describeStoreConformance('my store', async () => myStore({ url: process.env.MY_URL, namespace: crypto.randomUUID() }), {
+ *   concurrentCalls: true,
  *   signals: true,
  *   leader: false,
  *   durable: () => {

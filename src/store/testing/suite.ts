@@ -40,11 +40,23 @@ export interface StoreConformanceOptions {
    */
   readonly transactionalClient?: (store: Store) => Promise<CallerTransaction>
   /**
+   * Calls made together overlap: the backend's calls wait on I/O over connections of their own
+   * (a PostgreSQL pool), so claims the suite starts at once race each other, and its "one claimer
+   * only" tests prove the claim atomic. A backend whose calls do all their work before they return
+   * (better-sqlite3 is synchronous) cannot overlap two calls in one thread: for it those tests show
+   * only that claims made in turn never hand a run out twice, and the claim's atomicity needs a test
+   * with threads or processes of its own (taskengine's SQLite tests claim from one file in three
+   * threads). The tests run either way; this says which of the two they prove, in their names.
+   * @default false
+   */
+  readonly concurrentCalls?: boolean
+  /**
    * Stores that keep their data where other stores can open it (a file, a schema): each call
    * makes a new, empty place and returns a function that opens another store on it. With it, the
    * suite checks that what one store wrote another reads, also after a close; that stores
-   * claiming from one place at once never share a run; and, for the signal bus and leader
-   * election, that they reach across stores. Leave it out for stores that live in memory only.
+   * claiming from one place never share a run (racing each other where {@link concurrentCalls});
+   * and, for the signal bus and leader election, that they reach across stores. Leave it out for
+   * stores that live in memory only.
    */
   readonly durable?: () => () => Promise<Store>
 }
