@@ -11,7 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { createEngine, type Engine, type Run } from '../src/index.js'
 import { sqliteStore } from '../src/store/sqlite/store.js'
 import type { Store } from '../src/store/types.js'
-import { FIXTURES, finished, startCli } from './helpers/cli.js'
+import { FIXTURES, finished, startCli, waitForOutput } from './helpers/cli.js'
 import { describePostgres } from './helpers/postgres.js'
 
 const TASKS = join(FIXTURES, 'crash-tasks.mjs')
@@ -38,35 +38,34 @@ async function crashUntilFinal(store: Store, storeArg: string, maxAttempts: numb
   const log = join(dir, `exec-${++n}.log`)
   // More workers than attempts: the ones after the last attempt find the run final (or rescue it).
   for (let i = 0; i < maxAttempts + 3; i++) {
-    const run = await engine.getRun(enqueued.id)
-    if (run !== undefined && run.status !== 'pending' && run.status !== 'running') break
+    if (isFinal(await engine.getRun(enqueued.id))) break
     const child = startCli(['worker', '--store', storeArg, '--tasks', TASKS, '--lease-ms', '600', '--poll-ms', '20'], { env: { TASKENGINE_EXEC_LOG: log } })
     children.push(child)
     const done = finished(child)
-    // It dies by its handler's SIGKILL, or it finds nothing left to do: then it is stopped.
-    const outcome = await Promise.race([done, waitFinal(engine, enqueued.id).then(() => undefined)])
+    // It dies by its handler's SIGKILL, or it rescues the run for good, which it prints as the
+    // run's end ("<time> failed    crash <id>": the worker prints a line per run it finishes or
+    // retries): then it is stopped.
+    const failed = waitForOutput(child.stderr, new RegExp(` failed +crash ${enqueued.id}`))
+    const outcome = await Promise.race([done, failed.then(() => undefined)])
     if (outcome === undefined) {
       child.kill('SIGTERM')
       await done
     } else expect([outcome.signal, outcome.code, outcome.stderr]).toEqual(['SIGKILL', null, expect.any(String)])
   }
-  const run = await waitFinal(engine, enqueued.id)
+  const run = await engine.getRun(enqueued.id)
+  expect(isFinal(run)).toBe(true)
   let executions: string[] = []
   try {
     executions = readFileSync(log, 'utf8').split('\n').filter(Boolean)
   } catch {
     // never executed
   }
-  return { run, executions }
+  return { run: run!, executions }
 }
 
-/** Polls the store until the run is final. */
-async function waitFinal(engine: Engine, id: string): Promise<Run> {
-  for (;;) {
-    const run = await engine.getRun(id)
-    if (run !== undefined && run.status !== 'pending' && run.status !== 'running') return run
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
+/** Whether the run has ended (the worker processes finish it; this process only reads it). */
+function isFinal(run: Run | undefined): boolean {
+  return run !== undefined && run.status !== 'pending' && run.status !== 'running'
 }
 
 function expectExactly(maxAttempts: number, { run, executions }: { run: Run; executions: string[] }): void {

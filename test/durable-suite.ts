@@ -19,11 +19,12 @@ import {
   type EngineOptions,
   type Run,
   type RunEvent,
-  type RunState,
 } from '../src/index.js'
+import { LOCAL_TTL_MS } from '../src/engine/durable/local-buffer.js'
 import { rescueExpiredRuns } from '../src/engine/durable/rescuer.js'
 import { TaskRegistry } from '../src/task/registry.js'
 import type { Store, WriteBatch } from '../src/store/types.js'
+import { runReaches } from './helpers/runs.js'
 
 /** A kind of store the suite runs against. */
 export interface DurableBackend {
@@ -73,33 +74,69 @@ export function severable(store: Store): { store: Store; sever(): void } {
   }
 }
 
+/** A store watched by {@link observed}. */
+export interface ObservedStore {
+  readonly store: Store
+  /** Calls so far, by method. */
+  readonly calls: Map<string, number>
+  /** Every batch written. */
+  readonly batches: WriteBatch[]
+  /** The leases of every heartbeat. */
+  readonly renewals: (readonly { id: string }[])[]
+  /** Resolves at the `n`th call of `method` from now (made, not yet answered); rejects after `timeoutMs`. */
+  more(method: string, n: number, timeoutMs?: number): Promise<void>
+}
+
 /**
  * A store that counts the calls of each method, keeps the batches written and the leases renewed
- * (to observe a worker: its polls, heartbeats and writes).
+ * (to observe a worker: its polls, heartbeats and writes), and tells waiters of the calls as they
+ * are made.
  */
-export function observed(store: Store): { store: Store; calls: Map<string, number>; batches: WriteBatch[]; renewals: (readonly { id: string }[])[] } {
+export function observed(store: Store): ObservedStore {
   const calls = new Map<string, number>()
   const batches: WriteBatch[] = []
   const renewals: (readonly { id: string }[])[] = []
+  const waiters = new Set<{ method: string; count: number; resolve(): void }>()
   const proxy = new Proxy(store, {
     get(target, key, receiver) {
       const value: unknown = Reflect.get(target, key, receiver)
       if (typeof value !== 'function' || typeof key !== 'string') return value
       return (...args: unknown[]) => {
-        calls.set(key, (calls.get(key) ?? 0) + 1)
+        const count = (calls.get(key) ?? 0) + 1
+        calls.set(key, count)
         if (key === 'writeBatch') batches.push(args[0] as WriteBatch)
         if (key === 'renewLeases') renewals.push(args[1] as { id: string }[])
+        for (const waiter of waiters) if (waiter.method === key && count >= waiter.count) waiter.resolve()
         return (value as (...a: unknown[]) => unknown).apply(target, args)
       }
     },
   })
-  return { store: proxy, calls, batches, renewals }
+  const more = (method: string, n: number, timeoutMs = 5000): Promise<void> => {
+    const count = (calls.get(method) ?? 0) + n
+    const timedOut = new Error(`${method} was not called ${n} more time(s) within ${timeoutMs} ms`)
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(waiter)
+        reject(timedOut)
+      }, timeoutMs)
+      const waiter = {
+        method,
+        count,
+        resolve: () => {
+          waiters.delete(waiter)
+          clearTimeout(timer)
+          resolve()
+        },
+      }
+      waiters.add(waiter)
+    })
+  }
+  return { store: proxy, calls, batches, renewals, more }
 }
 
-/** Resolves once `store` has seen `n` more calls of `method` than now. */
-async function moreCalls(watched: { calls: Map<string, number> }, method: string, n: number): Promise<void> {
-  const before = watched.calls.get(method) ?? 0
-  await vi.waitFor(() => expect(watched.calls.get(method) ?? 0).toBeGreaterThanOrEqual(before + n), { timeout: 5000, interval: 5 })
+/** Resolves once `watched` has seen `n` more calls of `method` than now. */
+function moreCalls(watched: ObservedStore, method: string, n: number): Promise<void> {
+  return watched.more(method, n)
 }
 
 export function describeDurable(backend: DurableBackend): void {
@@ -112,18 +149,6 @@ export function describeDurable(backend: DurableBackend): void {
     const engine = createEngine({ pollIntervalMs: 20, leaseMs: 3000, store: options.store ?? backend.store(), ...options })
     engines.push(engine)
     return engine
-  }
-
-  async function waitForStatus(engine: Engine, id: string, status: RunState, timeout = 5000): Promise<Run> {
-    let run: Run | undefined
-    await vi.waitFor(
-      async () => {
-        run = await engine.getRun(id)
-        expect(run?.status).toBe(status)
-      },
-      { timeout, interval: 10 },
-    )
-    return run!
   }
 
   const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -143,8 +168,8 @@ export function describeDurable(backend: DurableBackend): void {
     },
   })
 
-  /** A task whose runs wait for their signal, recording which started and which were aborted. */
-  const blocking = () => {
+  /** A task whose runs wait for their signal, recording which started and which were aborted (and telling `onAbort`). */
+  const blocking = (onAbort: (runId: string) => void = () => undefined) => {
     const started: string[] = []
     const aborted: string[] = []
     const task = defineTask({
@@ -154,6 +179,7 @@ export function describeDurable(backend: DurableBackend): void {
           started.push(ctx.runId)
           ctx.signal.addEventListener('abort', () => {
             aborted.push(ctx.runId)
+            onAbort(ctx.runId)
             reject(ctx.signal.reason as Error)
           })
         }),
@@ -167,7 +193,7 @@ export function describeDurable(backend: DurableBackend): void {
       const run = await engine.enqueue(echo, { text: 'hi', times: '2', at: '2026-01-02T03:04:05Z' }, { label: 'greeting', tags: ['t1'], createdBy: 'ada' })
       expect(run).toMatchObject({ task: 'echo', status: 'pending', label: 'greeting', queue: 'default', args: { text: 'hi', times: 2, at: '2026-01-02T03:04:05.000Z' }, tags: ['t1'], createdBy: 'ada', category: 'user', maxAttempts: 3 })
       await engine.start({ concurrency: 2 })
-      const done = await waitForStatus(engine, run.id, 'succeeded')
+      const done = await runReaches(engine, run.id, 'succeeded')
       expect(done).toMatchObject({ data: { text: 'hihi', at: '2026-01-02T03:04:05.000Z', attempt: 1 }, attempt: 1, progress: { percent: 100, message: 'done' }, error: null, logCount: 1 })
       expect(done.startedAt).not.toBeNull()
       expect(done.finishedAt!.getTime()).toBeGreaterThanOrEqual(done.startedAt!.getTime())
@@ -285,12 +311,12 @@ export function describeDurable(backend: DurableBackend): void {
       const engine = engineWith({ tasks: [reusing] })
       await engine.start()
       const first = await engine.enqueue(reusing, { n: 21 })
-      await waitForStatus(engine, first.id, 'succeeded')
+      await runReaches(engine, first.id, 'succeeded')
       const second = await engine.enqueue(reusing, { n: '21' })
       expect(second).toMatchObject({ id: first.id, status: 'succeeded', data: 42 })
       const other = await engine.enqueue(reusing, { n: 1 })
       expect(other.id).not.toBe(first.id)
-      await waitForStatus(engine, other.id, 'succeeded')
+      await runReaches(engine, other.id, 'succeeded')
       expect(executions).toBe(2)
     })
 
@@ -310,12 +336,12 @@ export function describeDurable(backend: DurableBackend): void {
       expect((await engine.getRun(expired.id))?.status).toBe('pending')
       // At notAfter the one expires; the delayed one still waits for its time.
       clock.now += 1
-      const cancelled = await waitForStatus(engine, expired.id, 'cancelled')
+      const cancelled = await runReaches(engine, expired.id, 'cancelled')
       expect(cancelled).toMatchObject({ cancelReason: 'expired', error: { code: 'ERR_EXPIRED' }, startedAt: null, attempt: 0 })
       await moreCalls(watched, 'claimRuns', 3)
       expect((await engine.getRun(delayed.id))?.status).toBe('pending')
       clock.now += 100
-      await waitForStatus(engine, delayed.id, 'succeeded')
+      await runReaches(engine, delayed.id, 'succeeded')
     })
   })
 
@@ -326,10 +352,7 @@ export function describeDurable(backend: DurableBackend): void {
       const watched = observed(backend.store())
       const engine = engineWith({ tasks: tasks as never, clock: () => clock.now, store: watched.store })
       /** Resolves once the worker has looked for runs `n` more times. */
-      const polls = async (n: number): Promise<void> => {
-        const before = watched.calls.get('claimRuns') ?? 0
-        await vi.waitFor(() => expect(watched.calls.get('claimRuns') ?? 0).toBeGreaterThanOrEqual(before + n))
-      }
+      const polls = (n: number): Promise<void> => watched.more('claimRuns', n)
       return { engine, clock, polls }
     }
 
@@ -370,7 +393,7 @@ export function describeDurable(backend: DurableBackend): void {
       const second = await delays(2)
       expect(second.every((d) => d >= 1000 && d <= 2000)).toBe(true)
       clock.now += 2000
-      for (const run of runs) expect((await waitForStatus(engine, run.id, 'failed')).attempts).toHaveLength(3)
+      for (const run of runs) expect((await runReaches(engine, run.id, 'failed')).attempts).toHaveLength(3)
       expect(calls).toBe(60)
     })
 
@@ -401,7 +424,7 @@ export function describeDurable(backend: DurableBackend): void {
       await vi.waitFor(async () => expect((await engine.getRun(run.id))?.attempts).toHaveLength(2))
       expect((await engine.getRun(run.id))?.runAt).toEqual(new Date(clock.now + 14_000))
       clock.now += 14_000
-      expect((await waitForStatus(engine, run.id, 'succeeded')).data).toBe('third time')
+      expect((await runReaches(engine, run.id, 'succeeded')).data).toBe('third time')
       expect(seen).toEqual([
         [1, 'failure 1'],
         [2, 'failure 2'],
@@ -440,7 +463,7 @@ export function describeDurable(backend: DurableBackend): void {
       const written = watched.batches.flatMap((b) => b.progress.filter((p) => p.id === run.id).map((p) => p.progress.step))
       expect(written).toEqual([1, 50])
       release()
-      expect((await waitForStatus(engine, run.id, 'succeeded')).data).toBe('my label')
+      expect((await runReaches(engine, run.id, 'succeeded')).data).toBe('my label')
     })
 
     it('logs a failing hook of a durable run on the run, and keeps its status', async () => {
@@ -455,7 +478,7 @@ export function describeDurable(backend: DurableBackend): void {
       const engine = engineWith({ tasks: [hooked] })
       await engine.start()
       const run = await engine.enqueue(hooked, {}, { label: 'nightly' })
-      const done = await waitForStatus(engine, run.id, 'succeeded')
+      const done = await runReaches(engine, run.id, 'succeeded')
       expect(done.data).toEqual({ label: 'nightly' })
       await vi.waitFor(async () => expect(await engine.getLogs(run.id)).toHaveLength(2))
       const logs = await engine.getLogs(run.id)
@@ -488,7 +511,7 @@ export function describeDurable(backend: DurableBackend): void {
       const engine = engineWith({ tasks: [taken], store: open(), leaseMs: 600 })
       await engine.start()
       const run = await engine.enqueue(taken, {})
-      await waitForStatus(engine, run.id, 'running')
+      await runReaches(engine, run.id, 'running')
       await vi.waitFor(async () => expect((await engine.getRun(run.id))?.startedAt).not.toBeNull())
       // Another process finds the lease expired (as if this worker had hung), and another worker takes the run.
       const other = open()
@@ -518,7 +541,7 @@ export function describeDurable(backend: DurableBackend): void {
       const engine = engineWith({ tasks: [long], leaseMs: 300 })
       await engine.start()
       const run = await engine.enqueue(long, {})
-      const done = await waitForStatus(engine, run.id, 'succeeded')
+      const done = await runReaches(engine, run.id, 'succeeded')
       expect(done).toMatchObject({ data: 'outlived its lease three times', attempt: 1 })
       expect(done.attempts.map((a) => [a.outcome, a.error])).toEqual([['succeeded', null]])
     })
@@ -542,7 +565,7 @@ export function describeDurable(backend: DurableBackend): void {
       engine.subscribe((e) => events.push(e.type), { task: 'flaky' })
       await engine.start()
       const run = await engine.enqueue(flaky, {})
-      const done = await waitForStatus(engine, run.id, 'succeeded')
+      const done = await runReaches(engine, run.id, 'succeeded')
       expect(calls).toBe(3)
       expect(done.attempts.map((a) => [a.number, a.outcome, a.error?.message ?? null])).toEqual([
         [1, 'retry', 'boom 1'],
@@ -568,8 +591,8 @@ export function describeDurable(backend: DurableBackend): void {
       await engine.start()
       const spent = await engine.enqueue(failing, {})
       const fatal = await engine.enqueue(failing, { fatal: true })
-      const a = await waitForStatus(engine, spent.id, 'failed')
-      const b = await waitForStatus(engine, fatal.id, 'failed')
+      const a = await runReaches(engine, spent.id, 'failed')
+      const b = await runReaches(engine, fatal.id, 'failed')
       expect(a.attempts).toHaveLength(2)
       expect(a.error).toMatchObject({ message: 'transient', code: 'ERR_HANDLER' })
       expect(b.attempts).toHaveLength(1)
@@ -591,7 +614,7 @@ export function describeDurable(backend: DurableBackend): void {
       const engine = engineWith({ tasks: [slow] })
       await engine.start()
       const run = await engine.enqueue(slow, {})
-      const done = await waitForStatus(engine, run.id, 'succeeded')
+      const done = await runReaches(engine, run.id, 'succeeded')
       expect(calls).toBe(2)
       expect(done.attempts[0]).toMatchObject({ outcome: 'retry', error: { code: 'ERR_TIMEOUT', message: 'timed out after 50 ms' } })
     })
@@ -608,7 +631,7 @@ export function describeDurable(backend: DurableBackend): void {
       const engine = engineWith({ tasks: [later] })
       await engine.start()
       const run = await engine.enqueue(later, {})
-      const done = await waitForStatus(engine, run.id, 'succeeded')
+      const done = await runReaches(engine, run.id, 'succeeded')
       expect(done).toMatchObject({ data: 2, attempt: 2, attemptBase: 1 })
     })
 
@@ -617,7 +640,7 @@ export function describeDurable(backend: DurableBackend): void {
       const store = await engine.store()
       const [outcome] = await store.insertRuns([{ ...(await import('../src/store/testing/index.js')).newRun({ task: 'echo', args: '{"times":"many"}', runAt: Date.now(), createdAt: Date.now() }) }])
       await engine.start()
-      const failed = await waitForStatus(engine, outcome!.run.id, 'failed')
+      const failed = await runReaches(engine, outcome!.run.id, 'failed')
       expect(failed.error).toMatchObject({ code: 'ERR_UNRECOVERABLE', message: expect.stringContaining('stored arguments no longer match') as string })
     })
   })
@@ -633,7 +656,7 @@ export function describeDurable(backend: DurableBackend): void {
       const running = await engine.enqueue(task, {})
       await vi.waitFor(() => expect(started).toContain(running.id))
       expect((await engine.cancel(running.id)).cancelRequestedAt).not.toBeNull()
-      const done = await waitForStatus(engine, running.id, 'cancelled')
+      const done = await runReaches(engine, running.id, 'cancelled')
       expect(aborted).toEqual([running.id])
       expect(done.error).toMatchObject({ code: 'ERR_CANCELLED' })
       await expect(engine.cancel(running.id)).rejects.toThrow(ConflictError)
@@ -662,10 +685,10 @@ export function describeDurable(backend: DurableBackend): void {
       const run = await engine.enqueue(task, {})
       await vi.waitFor(() => expect(calls).toBe(1))
       await engine.cancel(run.id)
-      await waitForStatus(engine, run.id, 'cancelled')
+      await runReaches(engine, run.id, 'cancelled')
       const retried = await engine.retry(run.id)
       expect(retried).toMatchObject({ status: 'pending', cancelRequestedAt: null })
-      const done = await waitForStatus(engine, run.id, 'succeeded')
+      const done = await runReaches(engine, run.id, 'succeeded')
       expect(done.data).toBe('second time lucky')
       expect(abortedAgain).toBe(false)
       expect(done.attempts.map((a) => a.outcome)).toEqual(['cancelled', 'succeeded'])
@@ -693,8 +716,11 @@ export function describeDurable(backend: DurableBackend): void {
 
     it('a cancel requested from another process sharing the store reaches the handler within a heartbeat', async () => {
       const open = backend.database()
-      const { task, aborted, started } = blocking()
       const watched = observed(open())
+      // The heartbeats made by the time the handler hears of the cancel, counted as it does.
+      let abortHeard: (heartbeats: number) => void = () => undefined
+      const heartbeatsAtAbort = new Promise<number>((resolve) => (abortHeard = resolve))
+      const { task, started } = blocking(() => abortHeard(watched.calls.get('renewLeases') ?? 0))
       const worker = engineWith({ tasks: [task], store: watched.store, leaseMs: 600 })
       const operator = engineWith({ tasks: [task], store: open() })
       await worker.start()
@@ -702,11 +728,10 @@ export function describeDurable(backend: DurableBackend): void {
       await vi.waitFor(() => expect(started).toContain(run.id), { timeout: 3000 })
       const heartbeatsBefore = watched.calls.get('renewLeases') ?? 0
       await operator.cancel(run.id)
-      await vi.waitFor(() => expect(aborted).toContain(run.id), { timeout: 3000, interval: 5 })
       // Pushed (PostgreSQL) it needs no heartbeat; else the next one brings it (the one under way
       // when the cancel was asked may have read the run before it).
-      expect((watched.calls.get('renewLeases') ?? 0) - heartbeatsBefore).toBeLessThanOrEqual(backend.store().signal === undefined ? 2 : 1)
-      await waitForStatus(operator, run.id, 'cancelled')
+      expect((await heartbeatsAtAbort) - heartbeatsBefore).toBeLessThanOrEqual(watched.store.signal === undefined ? 2 : 1)
+      await runReaches(operator, run.id, 'cancelled')
     })
 
     it('stops gracefully: handlers that finish in time complete; interrupted ones spend their attempt and go back at once, or fail on their last', async () => {
@@ -743,7 +768,7 @@ export function describeDurable(backend: DurableBackend): void {
       // A new worker runs the other one's second and last attempt.
       const resumed = engineWith({ tasks: [quick, defineTask({ key: 'stuck', maxAttempts: 2, run: (ctx) => `resumed at attempt ${ctx.attempt}` }), once], store: open() })
       await resumed.start()
-      expect((await waitForStatus(resumed, b.id, 'succeeded')).data).toBe('resumed at attempt 2')
+      expect((await runReaches(resumed, b.id, 'succeeded')).data).toBe('resumed at attempt 2')
     })
   })
 
@@ -762,6 +787,8 @@ export function describeDurable(backend: DurableBackend): void {
         peak = Math.max(peak, active)
         peaks.set(key, Math.max(peaks.get(key) ?? 0, activeBy.get(key)!))
         await released
+        // Then the work itself, 2 ms: runs started after the release overlap as they drain, so
+        // the limits are checked then too (work the handler does, not a wait of the test).
         await sleep(2)
         activeBy.set(key, activeBy.get(key)! - 1)
         active--
@@ -817,7 +844,7 @@ export function describeDurable(backend: DurableBackend): void {
       const other = await engine.enqueue(echo, { text: 'x' }, { queue: 'elsewhere' })
       const mine = await engine.enqueue(echo, { text: 'y' }, { queue: 'mine' })
       await engine.start({ queues: ['mine'] })
-      await waitForStatus(engine, mine.id, 'succeeded')
+      await runReaches(engine, mine.id, 'succeeded')
       expect((await engine.getRun(other.id))?.status).toBe('pending')
     })
   })
@@ -841,7 +868,7 @@ export function describeDurable(backend: DurableBackend): void {
       })
       await engine.start({ concurrency: 1 })
       const run = await engine.enqueue(parent, {})
-      const done = await waitForStatus(engine, run.id, 'succeeded', 10_000)
+      const done = await runReaches(engine, run.id, 'succeeded', 10_000)
       const data = done.data as { poolId: string; total: number; succeeded: number; done: boolean }
       expect(data).toMatchObject({ total: 3, succeeded: 3, done: true })
       expect(events).toContain('waiting')
@@ -897,7 +924,7 @@ export function describeDurable(backend: DurableBackend): void {
       expect(report?.status).toMatchObject({ total: 6, done: false })
       expect(report?.children).toHaveLength(2)
       await engine.cancel(run.id, 'operator')
-      await waitForStatus(engine, run.id, 'cancelled', 5000)
+      await runReaches(engine, run.id, 'cancelled', 5000)
       await vi.waitFor(async () => expect((await engine.listRuns({ status: ['pending', 'running', 'waiting'] })).total).toBe(0), { timeout: 5000 })
       expect((await engine.listRuns({ task: 'leaf', status: 'cancelled' })).total).toBe(4)
     })
@@ -953,7 +980,7 @@ export function describeDurable(backend: DurableBackend): void {
       const engine = engineWith({ tasks: [producer], maxArtifactBytes: 1000 })
       await engine.start()
       const run = await engine.enqueue(producer, {})
-      await waitForStatus(engine, run.id, 'succeeded')
+      await runReaches(engine, run.id, 'succeeded')
       expect((await engine.listArtifacts(run.id)).map((a) => [a.name, a.contentType, a.size])).toEqual([
         ['raw.bin', 'application/octet-stream', 3],
         ['report.csv', 'text/csv', 8],
@@ -978,7 +1005,7 @@ export function describeDurable(backend: DurableBackend): void {
       engine.subscribe((e) => events.push(e))
       await engine.start()
       const run = await engine.enqueue(echo, { text: 'x' })
-      await waitForStatus(engine, run.id, 'succeeded')
+      await runReaches(engine, run.id, 'succeeded')
       await vi.waitFor(() => expect(events.at(-1)?.type).toBe('succeeded'))
       expect(events.filter((e) => e.runId === run.id).map((e) => e.type)).toEqual(['created', 'started', 'log', 'progress', 'succeeded'])
       const final = events.at(-1)
@@ -1000,7 +1027,7 @@ export function describeDurable(backend: DurableBackend): void {
       })
       await engine.start()
       const failing = await engine.enqueue(broken, {})
-      await waitForStatus(engine, failing.id, 'failed')
+      await runReaches(engine, failing.id, 'failed')
       await vi.waitFor(() => expect(events.some((e) => e.type === 'failed')).toBe(true))
       expect(events.find((e) => e.type === 'failed')).toMatchObject({ runId: failing.id, task: 'broken', attempt: 1, error: { code: 'ERR_UNRECOVERABLE', message: 'cannot work' } })
 
@@ -1048,7 +1075,7 @@ export function describeDurable(backend: DurableBackend): void {
       const engine = engineWith({ tasks: [quitter] })
       await engine.start()
       const run = await engine.enqueue(quitter, {})
-      expect((await waitForStatus(engine, run.id, 'cancelled')).error).toMatchObject({ message: 'nothing to do' })
+      expect((await runReaches(engine, run.id, 'cancelled')).error).toMatchObject({ message: 'nothing to do' })
     })
   })
 
@@ -1087,7 +1114,7 @@ export function describeDurable(backend: DurableBackend): void {
       const held = (await aheadOf(engine)).filter((r) => !started.includes(r.id))
       expect(held).toHaveLength(4)
       await engine.cancel(held[0]!.id)
-      await waitForStatus(engine, held[0]!.id, 'cancelled')
+      await runReaches(engine, held[0]!.id, 'cancelled')
       await engine.stop({ graceMs: 0 })
       expect(started).toHaveLength(1)
       // Never started: as if never claimed. The one that ran spent its attempt.
@@ -1098,11 +1125,16 @@ export function describeDurable(backend: DurableBackend): void {
 
     it('gives back runs it could not start within a second, so other workers can take them', async () => {
       const { started, quick, blocking } = scenario()
-      const engine = engineWith({ tasks: [quick, blocking] })
+      // A clock that moves only when the test moves it: every completion falls in the current
+      // rate window, so the worker surely holds its full prefetch however slow the machine is;
+      // the second passes when the test says so.
+      const clock = { now: Date.now() }
+      const engine = engineWith({ tasks: [quick, blocking], clock: () => clock.now })
       await engine.enqueueMany(quick, Array.from({ length: 50 }, () => ({})), { priority: 1 })
       await engine.enqueueMany(blocking, Array.from({ length: 4 }, () => ({})))
       await engine.start({ concurrency: 1, prefetch: 3 })
       await vi.waitFor(async () => expect((await aheadOf(engine)).length).toBe(4), { timeout: 5000 })
+      clock.now += LOCAL_TTL_MS
       await vi.waitFor(async () => expect((await engine.listRuns({ task: 'blocking', status: 'pending' })).total).toBe(3), { timeout: 3000 })
       expect(started).toHaveLength(1)
     })
@@ -1146,7 +1178,7 @@ export function describeDurable(backend: DurableBackend): void {
         const events: RunEvent[] = []
         survivor.subscribe((event) => events.push(event))
         await survivor.start({ queues: ['nothing-here'] })
-        const executed = await waitForStatus(survivor, started[0]!, maxAttempts === 1 ? 'failed' : 'pending')
+        const executed = await runReaches(survivor, started[0]!, maxAttempts === 1 ? 'failed' : 'pending')
         expect(executed).toMatchObject({ attempt: 1, error: { code: 'ERR_WORKER_LOST' }, attempts: [{ number: 1, error: { code: 'ERR_WORKER_LOST' } }] })
         // The held runs come back as if never claimed: no attempt spent, none recorded.
         for (const id of ahead) await vi.waitFor(async () => expect(await survivor.getRun(id)).toMatchObject({ status: 'pending', attempt: 0, attemptBase: 0, attempts: [], workerId: null }))
@@ -1178,7 +1210,7 @@ export function describeDurable(backend: DurableBackend): void {
       dying.sever()
       const survivor = engineWith({ tasks: [flaky], store: open(), leaseMs: 300 })
       await survivor.start()
-      const done = await waitForStatus(survivor, run.id, 'succeeded')
+      const done = await runReaches(survivor, run.id, 'succeeded')
       expect(done.attempts.map((a) => [a.number, a.outcome, a.error?.code ?? null])).toEqual([
         [1, 'retry', 'ERR_WORKER_LOST'],
         [2, 'succeeded', null],
@@ -1253,7 +1285,7 @@ export function describeDurable(backend: DurableBackend): void {
       expect(await engine.getRun(run.id)).toMatchObject({ status: 'running', startedAt: null })
       await engine.cancel(run.id, 'changed my mind')
       gated.open()
-      const cancelled = await waitForStatus(engine, run.id, 'cancelled')
+      const cancelled = await runReaches(engine, run.id, 'cancelled')
       expect(cancelled).toMatchObject({ attempt: 0, attempts: [], error: { code: 'ERR_CANCELLED' } })
       expect(called).toEqual([])
     })

@@ -28,13 +28,22 @@ const REGISTER_HOOK = `data:text/javascript,${encodeURIComponent(
 
 /**
  * What a program ends with: the native SQLite addon among the shared objects the process loaded
- * (`process.report`), and better-sqlite3 among the CommonJS modules it loaded.
+ * (`process.report`), and better-sqlite3 among the CommonJS modules it loaded. And how it waits
+ * for its one durable run: on the engine's event of the run's end.
  */
 const REPORT = `
   import { createRequire } from 'node:module'
   const sqliteLoaded = () => ({
     addon: process.report.getReport().sharedObjects.filter((path) => path.includes('better_sqlite3')).length,
     modules: Object.keys(createRequire(import.meta.url).cache).filter((path) => path.includes('better-sqlite3')).length,
+  })
+  const runEnded = (engine) => new Promise((resolve) => {
+    const off = engine.subscribe((event) => {
+      if (event.type === 'succeeded' || event.type === 'failed' || event.type === 'cancelled') {
+        off()
+        resolve()
+      }
+    })
   })
 `
 
@@ -71,13 +80,11 @@ describe('createEngine and the SQLite addon', () => {
       const engine = createEngine({ tasks: [double] })
       const inProcess = await engine.run(double, { n: 2 })
       const beforeDurable = sqliteLoaded()
-      await engine.start({ pollIntervalMs: 20 })
+      const ended = runEnded(engine)
+      await engine.start()
       const enqueued = await engine.enqueue(double, { n: 21 })
-      let run = await engine.getRun(enqueued.id)
-      while (run.status !== 'succeeded' && run.status !== 'failed') {
-        await new Promise((resolve) => setTimeout(resolve, 10))
-        run = await engine.getRun(enqueued.id)
-      }
+      await ended
+      const run = await engine.getRun(enqueued.id)
       await engine.close()
       console.log(JSON.stringify({ inProcess: inProcess.data, beforeDurable, status: run.status, data: run.data, afterDurable: sqliteLoaded() }))
       `,
@@ -99,13 +106,11 @@ await describePostgres('a PostgreSQL-only program', (kit) => {
       import { postgresStore } from 'taskengine/postgres'
       const double = defineTask({ key: 'double', fields: [{ key: 'n', type: 'int', required: true }], run: (ctx) => ctx.args.n * 2 })
       const engine = createEngine({ store: postgresStore({ connectionString: process.env.PG_URL, schema: process.env.PG_SCHEMA }), tasks: [double] })
-      await engine.start({ pollIntervalMs: 20 })
+      const ended = runEnded(engine)
+      await engine.start()
       const enqueued = await engine.enqueue(double, { n: 21 })
-      let run = await engine.getRun(enqueued.id)
-      while (run.status !== 'succeeded' && run.status !== 'failed') {
-        await new Promise((resolve) => setTimeout(resolve, 10))
-        run = await engine.getRun(enqueued.id)
-      }
+      await ended
+      const run = await engine.getRun(enqueued.id)
       await engine.close()
       console.log(JSON.stringify({ status: run.status, data: run.data, sqlite: sqliteLoaded() }))
       `,

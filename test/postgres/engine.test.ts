@@ -9,10 +9,12 @@ import { randomUUID } from 'node:crypto'
 import { createServer as createTcpServer, connect, type AddressInfo, type Socket } from 'node:net'
 import { afterEach, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
-import { createEngine, defineTask, type Engine, type EngineOptions, type Run, type RunState, type WorkerInfo } from '../../src/index.js'
+import { createEngine, defineTask, type Engine, type EngineOptions, type WorkerInfo } from '../../src/index.js'
 import { serve, type RunningServer } from '../../src/server/index.js'
 import type { PostgresStore } from '../../src/store/postgres/index.js'
 import { describePostgres } from '../helpers/postgres.js'
+import { runReaches } from '../helpers/runs.js'
+import { Watched } from '../helpers/watched.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
@@ -34,13 +36,13 @@ const work = defineTask({
     return { pid: process.pid }
   },
 })
-let aborted: { runId: string; at: number; reason: string }[] = []
+let aborted = new Watched<{ runId: string; at: number; reason: string }[]>([])
 const blocking = defineTask({
   key: 'blocking',
   run: (ctx) =>
     new Promise((_, reject) =>
       ctx.signal.addEventListener('abort', () => {
-        aborted.push({ runId: ctx.runId, at: Date.now(), reason: (ctx.signal.reason as Error).message })
+        aborted.set([...aborted.value, { runId: ctx.runId, at: Date.now(), reason: (ctx.signal.reason as Error).message }])
         reject(ctx.signal.reason as Error)
       }),
     ),
@@ -50,20 +52,8 @@ const cleanups: (() => Promise<unknown> | void)[] = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
   executions = new Map()
-  aborted = []
+  aborted = new Watched([])
 })
-
-async function waitForStatus(engine: Engine, id: string, status: RunState, timeout = 5000): Promise<Run> {
-  let run: Run | undefined
-  await vi.waitFor(
-    async () => {
-      run = await engine.getRun(id)
-      expect(run?.status).toBe(status)
-    },
-    { timeout, interval: 20 },
-  )
-  return run!
-}
 
 await describePostgres('engines sharing a PostgreSQL schema', ({ admin, newSchema, open, url }) => {
   /** An engine with a store of its own on `schema`, closed after the test. */
@@ -94,11 +84,15 @@ await describePostgres('engines sharing a PostgreSQL schema', ({ admin, newSchem
 
       await client.query('BEGIN')
       const kept = await app.engine.enqueue(work, { ms: 0 }, { client, label: 'committed' })
-      await sleep(200)
-      // Not visible to the worker (or anyone) before COMMIT.
+      // Not visible to the worker (or anyone) before COMMIT. A run enqueued after it, outside the
+      // transaction, wakes the worker, which claims in claim order: it would take the earlier
+      // run first, were that one visible. It takes only the later one.
+      const later = await app.engine.enqueue(work, { ms: 0 }, { label: 'after, committed' })
+      expect((await runReaches(worker.engine, later.id, 'succeeded', 3000)).attempts[0]!.workerId).toBe(worker.engine.workerId)
+      expect(executions.has(kept.id)).toBe(false)
       expect(await worker.engine.getRun(kept.id)).toBeUndefined()
       await client.query('COMMIT')
-      const done = await waitForStatus(app.engine, kept.id, 'succeeded', 3000)
+      const done = await runReaches(worker.engine, kept.id, 'succeeded', 3000)
       expect(done.attempts[0]!.workerId).toBe(worker.engine.workerId)
     } finally {
       client.release()
@@ -113,14 +107,15 @@ await describePostgres('engines sharing a PostgreSQL schema', ({ admin, newSchem
     const operator = machine(schema)
     await worker.engine.start()
     const run = await operator.engine.enqueue(blocking, {})
-    await waitForStatus(operator.engine, run.id, 'running')
+    await runReaches(operator.engine, run.id, 'running')
     const asked = Date.now()
     const cancelled = await operator.engine.cancel(run.id, 'operator says stop')
     expect(cancelled.cancelRequestedAt).not.toBeNull()
-    await vi.waitFor(() => expect(aborted.map((a) => a.runId)).toEqual([run.id]), { timeout: 5000, interval: 10 })
-    expect(aborted[0]!.reason).toMatch(/operator says stop/)
-    expect(aborted[0]!.at - asked).toBeLessThan(5000)
-    const final = await waitForStatus(operator.engine, run.id, 'cancelled')
+    const [heard, ...more] = await aborted.until((list) => list.length > 0, 'the handler to be aborted')
+    expect([heard!.runId, more]).toEqual([run.id, []])
+    expect(heard!.reason).toMatch(/operator says stop/)
+    expect(heard!.at - asked).toBeLessThan(5000)
+    const final = await runReaches(operator.engine, run.id, 'cancelled')
     expect(final.attempts.map((a) => a.outcome)).toEqual(['cancelled'])
   })
 
@@ -209,7 +204,7 @@ await describePostgres('engines sharing a PostgreSQL schema', ({ admin, newSchem
     const [claimed] = await dead.claimRuns({ workerId: 'dead-worker', limit: 1, now, leaseUntil: now + 300, tasks: ['work'], queues: undefined, taskCaps: new Map(), queueCaps: new Map() })
     expect(claimed?.id).toBe(run.id)
     await dead.writeBatch({ logs: [], progress: [], waits: [], completions: [], starts: [{ id: run.id, token: claimed!.token, startedAt: now }] })
-    const rescued = await waitForStatus(other.engine, run.id, 'pending', 5000)
+    const rescued = await runReaches(other.engine, run.id, 'pending', 5000)
     expect(rescued.attempts).toMatchObject([{ outcome: 'retry', workerId: 'dead-worker', error: { code: 'ERR_WORKER_LOST' } }])
     expect(await other.store.lead()).toBe(true)
   })
@@ -242,7 +237,7 @@ await describePostgres('engines sharing a PostgreSQL schema', ({ admin, newSchem
     expect(errors.map((e) => e.message).join('\n')).toMatch(/terminat|connection/i)
     // The LISTEN connection came back: a new run wakes the worker without polling.
     const late = await engine.enqueue(work, {})
-    await waitForStatus(engine, late.id, 'succeeded', 5000)
+    await runReaches(engine, late.id, 'succeeded', 5000)
   })
 
   it('rides out a database outage (every connection dropped, new ones refused for a while, as in a restart) and loses no run', { timeout: 60_000 }, async () => {
@@ -265,8 +260,14 @@ await describePostgres('engines sharing a PostgreSQL schema', ({ admin, newSchem
     const viaProxy = new URL(url)
     viaProxy.hostname = '127.0.0.1'
     viaProxy.port = String(port)
-    const errors: Error[] = []
-    const report = (e: Error): void => void errors.push(e)
+    // The parts of the engine that talk to the database, by the errors they report.
+    const PARTS = { claims: /^claiming runs failed/, writes: /^write to the store failed/, heartbeat: /^heartbeat failed/, 'wake-ups': /^LISTEN "[a-z0-9_]+" failed/ }
+    /** The parts that have been refused a new connection. */
+    const refused = new Watched(new Set<string>())
+    const report = (e: Error): void => {
+      if (!/ECONNREFUSED/.test(e.message)) return
+      for (const [part, pattern] of Object.entries(PARTS)) if (pattern.test(e.message)) refused.set(new Set([...refused.value, part]))
+    }
     // A short lease, so runs claimed in a commit the worker never heard of come back quickly.
     const { engine } = machine(newSchema(), { leaseMs: 3000, storeOptions: { connectionString: viaProxy.toString(), onError: report }, onError: report })
     try {
@@ -274,12 +275,13 @@ await describePostgres('engines sharing a PostgreSQL schema', ({ admin, newSchem
       const runs = await engine.enqueueMany(work, Array.from({ length: 300 }, () => ({ ms: 5 })))
       await vi.waitFor(async () => expect((await engine.listRuns({ status: 'succeeded', pageSize: 1 })).total).toBeGreaterThan(50), { timeout: 10_000 })
 
-      // Down: stop accepting, drop every open connection, refuse new ones for 1.5 s.
+      // Down: stop accepting, drop every open connection, refuse new ones until the claims, the
+      // writes, the heartbeat and the wake-up listener have each been refused (about a heartbeat).
       await new Promise<void>((resolve) => {
         proxy.close(() => resolve())
         for (const socket of sockets) socket.destroy()
       })
-      await sleep(1500)
+      await refused.until((parts) => parts.size === Object.keys(PARTS).length, 'every part of the engine to be refused a connection', 20_000)
       await listen(port)
 
       await vi.waitFor(async () => expect((await engine.listRuns({ status: 'succeeded', pageSize: 1 })).total).toBe(300), { timeout: 30_000, interval: 100 })
@@ -290,10 +292,9 @@ await describePostgres('engines sharing a PostgreSQL schema', ({ admin, newSchem
       // once, in one attempt.
       const done = await Promise.all(runs.map((r) => engine.getRun(r.id)))
       for (const run of done) if (run!.attempts.length > 1) expect([executions.get(run!.id), run!.attempts.map((a) => a.outcome).at(-1)]).toEqual([1, 'succeeded'])
-      expect(errors.map((e) => e.message).join('\n')).toMatch(/ECONNREFUSED|terminat|connection|Connection/)
       // Listening again: a new run wakes the worker at once.
       const late = await engine.enqueue(work, {})
-      await waitForStatus(engine, late.id, 'succeeded', 5000)
+      await runReaches(engine, late.id, 'succeeded', 5000)
     } finally {
       // The engine first: the proxy's close waits for every connection through it to end.
       await engine.close({ graceMs: 0 })

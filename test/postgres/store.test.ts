@@ -16,6 +16,7 @@ import { postgresStore, type PostgresStore } from '../../src/store/postgres/inde
 import { describeStoreConformance, newRun } from '../../src/store/testing/index.js'
 import type { ClaimRequest, ClaimedRun } from '../../src/store/types.js'
 import { describePostgres } from '../helpers/postgres.js'
+import { Watched } from '../helpers/watched.js'
 import { expectUpgradedRows, versionTwoRows } from '../upgrade-fixture.js'
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0)
@@ -25,12 +26,16 @@ function claimRequest(overrides: Partial<ClaimRequest> = {}): ClaimRequest {
   return { workerId: 'w', limit: 10, now: T0, leaseUntil: T0 + 30_000, tasks: ['work', 'other'], queues: undefined, taskCaps: new Map(), queueCaps: new Map(), ...overrides }
 }
 
-/** Resolves when `fn` returns true, or fails after `ms`. */
-async function until(fn: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
+/**
+ * Resolves when `fn` returns true, or fails after `ms`: for the server's own state (locks waited
+ * on, sessions LISTENing), which sends no event, so it is read again every 25 ms. What the store
+ * tells in callbacks is waited on with {@link Watched}.
+ */
+async function until(fn: () => Promise<boolean>, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms
   while (!(await fn())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 10))
+    await new Promise((r) => setTimeout(r, 25))
   }
 }
 
@@ -172,34 +177,46 @@ await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ })
       const listener = open({ schema })
       try {
         await Promise.all([writer.ready(), listener.ready()])
-        let woken = 0
-        const off = listener.onRunsAvailable(() => woken++)
+        const woken = new Watched(0)
+        const off = listener.onRunsAvailable(() => woken.set(woken.value + 1))
         await listener.listening()
-        await until(() => woken >= 1, 2000, 'the wake-up after LISTEN starts') // LISTEN active: workers look once
-        const before = woken
+        await woken.until((n) => n >= 1, 'the wake-up after LISTEN starts', 2000) // LISTEN active: workers look once
+        const before = woken.value
         await writer.insertRuns([newRun({ maxAttempts: 1 })])
-        await until(() => woken > before, 2000, 'the wake-up after an insert')
+        await woken.until((n) => n > before, 'the wake-up after an insert', 2000)
 
-        // Through a caller's transaction: nothing until COMMIT.
+        // Through a caller's transaction: nothing until COMMIT. A session hears notifications in
+        // the order their transactions committed, whatever the channel: once one sent after the
+        // insert has arrived, any the insert had sent outside the caller's transaction would have
+        // arrived before it.
+        const marker = `${schema}_marker`
+        const heard = new Watched<string[]>([])
+        const watcher = await admin.connect()
         const client = await admin.connect()
         try {
+          watcher.on('notification', (message) => heard.set([...heard.value, message.channel]))
+          await watcher.query(`LISTEN "${schema}"; LISTEN "${marker}"`)
           await client.query('BEGIN')
           await writer.insertRuns([newRun()], { client })
-          const held = woken
-          await new Promise((r) => setTimeout(r, 150))
-          expect(woken).toBe(held)
+          const held = woken.value
+          await admin.query(`NOTIFY "${marker}"`)
+          expect(await heard.until((channels) => channels.includes(marker), 'the marker', 2000)).toEqual([marker])
+          expect(woken.value).toBe(held)
           await client.query('COMMIT')
-          await until(() => woken > held, 2000, 'the wake-up after COMMIT')
+          await woken.until((n) => n > held, 'the wake-up after COMMIT', 2000)
+          expect(await heard.until((channels) => channels.length === 2, 'the NOTIFY of the commit', 2000)).toEqual([marker, schema])
         } finally {
           client.release()
+          await watcher.query('UNLISTEN *').catch(() => undefined)
+          watcher.release()
         }
 
         // A retried run wakes workers elsewhere too.
         const [claimed] = await writer.claimRuns(claimRequest({ limit: 1 }))
         await writer.writeBatch({ ...EMPTY, completions: [failed(claimed!)] })
-        const beforeRetry = woken
+        const beforeRetry = woken.value
         expect(await writer.retryRun(claimed!.id, T0 + 10)).toMatchObject({ status: 'pending' })
-        await until(() => woken > beforeRetry, 2000, 'the wake-up after a retry')
+        await woken.until((n) => n > beforeRetry, 'the wake-up after a retry', 2000)
         off()
       } finally {
         await Promise.all([writer.close(), listener.close()])
@@ -208,37 +225,37 @@ await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ })
 
     it('reconnects its LISTEN connection after it is killed, without crashing', async () => {
       const schema = newSchema()
-      const errors: Error[] = []
+      const errors = new Watched<Error[]>([])
       const writer = open({ schema })
-      const listener = open({ schema, onError: (error) => errors.push(error) })
+      const listener = open({ schema, onError: (error) => errors.set([...errors.value, error]) })
       try {
         await Promise.all([writer.ready(), listener.ready()])
-        let woken = 0
-        listener.onRunsAvailable(() => woken++)
+        const woken = new Watched(0)
+        listener.onRunsAvailable(() => woken.set(woken.value + 1))
         await listener.listening()
         const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1`, [`LISTEN "${schema}"`])
         expect(killed.rowCount).toBe(1)
-        await until(() => errors.some((e) => /connection lost/.test(e.message)), 5000, 'the listener to notice')
+        await errors.until((list) => list.some((e) => /connection lost/.test(e.message)), 'the listener to notice')
         await until(async () => (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE query = $1`, [`LISTEN "${schema}"`])).rowCount === 1, 5000, 'LISTEN again')
         await listener.listening()
-        const before = woken
+        const before = woken.value
         await writer.insertRuns([newRun()])
-        await until(() => woken > before, 2000, 'the wake-up after reconnecting')
+        await woken.until((n) => n > before, 'the wake-up after reconnecting', 2000)
       } finally {
         await Promise.all([writer.close(), listener.close()])
       }
     })
 
     it('survives its idle connections being killed: reports them, then works on new ones', async () => {
-      const errors: Error[] = []
-      const store = open({ onError: (error) => errors.push(error) })
+      const errors = new Watched<Error[]>([])
+      const store = open({ onError: (error) => errors.set([...errors.value, error]) })
       await store.ready()
       const row = newRun()
       await Promise.all([store.insertRuns([row]), store.getRun(row.id), store.listRuns({})])
       const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE $1 AND pid <> pg_backend_pid()`, [`%"${store.schema}".%`])
       expect(killed.rowCount).toBeGreaterThan(0)
-      await until(() => errors.length >= killed.rowCount!, 5000, 'the pool to report every lost connection')
-      expect(errors[0]?.message).toMatch(/idle connection lost/)
+      await errors.until((list) => list.length >= killed.rowCount!, 'the pool to report every lost connection')
+      expect(errors.value[0]?.message).toMatch(/idle connection lost/)
       expect((await store.getRun(row.id))?.id).toBe(row.id)
       await store.close()
     })

@@ -12,10 +12,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
-import { createEngine, defineSchedule, defineTask, type Engine, type RunEvent } from '../../src/index.js'
+import { createEngine, defineSchedule, defineTask, type Engine, type RunEvent, type RunState } from '../../src/index.js'
 import { serve, type RunningServer } from '../../src/server/index.js'
 import { sqliteStore } from '../../src/store/sqlite/store.js'
 import { PATIENCE } from '../helpers/browser.js'
+import { runReaches } from '../helpers/runs.js'
 
 /** Every start of the dangerous task, with its arguments: it must only run when confirmed. */
 const drops: unknown[] = []
@@ -277,8 +278,9 @@ describe('admin UI over HTTP', () => {
     })
   })
 
-  const waitForStatus = async (id: string, status: string): Promise<void> => {
-    await vi.waitFor(async () => expect((await engine.getRun(id))?.status).toBe(status), PATIENCE)
+  /** Resolves once the run has `status`, woken by its events (the engine here runs it). */
+  const waitForStatus = async (id: string, status: RunState): Promise<void> => {
+    await runReaches(engine, id, status, PATIENCE.timeout)
   }
 
   describe('run pages', () => {

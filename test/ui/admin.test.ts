@@ -18,6 +18,7 @@ import { ConflictError, createEngine, defineSchedule, defineTask, type Engine, t
 import { serve, type RunningServer } from '../../src/server/index.js'
 import { sqliteStore } from '../../src/store/sqlite/store.js'
 import { Contexts, PATIENCE, browserAvailable, hasHeld, launchBrowser, submit, watchFor } from '../helpers/browser.js'
+import { runReaches } from '../helpers/runs.js'
 
 // expect.poll's own default (1 s) is too short for a page on a loaded machine.
 vi.setConfig({ expect: { poll: PATIENCE } })
@@ -182,16 +183,9 @@ run('admin UI in Chromium', { timeout: 60_000 }, () => {
     return { context, page, problems }
   }
 
-  async function waitForStatus(id: string, status: RunState): Promise<Run> {
-    let found: Run | undefined
-    await vi.waitFor(
-      async () => {
-        found = await engine.getRun(id)
-        expect(found?.status).toBe(status)
-      },
-      PATIENCE,
-    )
-    return found!
+  /** Resolves with the run once it has `status`, woken by its events (the engine here runs it). */
+  function waitForStatus(id: string, status: RunState): Promise<Run> {
+    return runReaches(engine, id, status, PATIENCE.timeout)
   }
 
   it('fills a task form, shows field errors, runs it and shows the result', async () => {

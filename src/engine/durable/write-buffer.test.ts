@@ -21,7 +21,38 @@ function manualStore(): { store: Store; flushes: Pending[] } {
   return { store, flushes }
 }
 
+/** One turn of the event loop: what the buffer waits before it sends what arrived. */
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
+
+/** The pause after a first failed batch; it doubles with each failure in a row. */
+const FIRST_PAUSE_MS = 100
+
+/** Under fake timers, a turn of the event loop asked for while the clock moves comes 1 ms later. */
+const TURN_MS = 1
+
+/** What a buffer reports: the messages, and a promise of the next report (a failed batch's pause starts as it is reported). */
+function reports(): { readonly onError: (error: Error) => void; readonly messages: string[]; next(): Promise<void> } {
+  const messages: string[] = []
+  let reported: () => void = () => undefined
+  return {
+    messages,
+    onError: (error) => {
+      messages.push(error.message)
+      reported()
+    },
+    next: () => new Promise<void>((resolve) => (reported = resolve)),
+  }
+}
+
+/** Runs `test` with fake timers, turns of the event loop included: retry pauses pass when the test moves the clock. */
+async function withFakeTimers(test: () => Promise<void>): Promise<void> {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate'] })
+  try {
+    await test()
+  } finally {
+    vi.useRealTimers()
+  }
+}
 
 function line(runId: string, seq: number): NewLogLine {
   return { runId, token: 't', seq, time: 0, level: 'info', message: `${runId}:${seq}` }
@@ -117,47 +148,65 @@ describe('WriteBuffer', () => {
   })
 
   it('writes a hold that failed to leave again, even when its run was started meanwhile, before that start', async () => {
-    const { store, flushes } = manualStore()
-    const buffer = new WriteBuffer(store, () => undefined)
-    buffer.hold({ id: 'a', token: 't' })
-    await turn()
-    expect(buffer.unhold('a')).toBe(false)
-    const start = buffer.start({ id: 'a', token: 't', startedAt: 2 })
-    flushes[0]!.reject(new Error('connection lost'))
-    await vi.waitFor(() => expect(flushes).toHaveLength(2))
-    expect(flushes[1]!.batch.holds).toEqual([{ id: 'a', token: 't' }])
-    expect(flushes[1]!.batch.starts).toEqual([{ id: 'a', token: 't', startedAt: 2 }])
-    flushes[1]!.resolve({ fenced: [] })
-    expect(await start).toBe(false)
+    await withFakeTimers(async () => {
+      const { store, flushes } = manualStore()
+      const failures = reports()
+      const buffer = new WriteBuffer(store, failures.onError)
+      buffer.hold({ id: 'a', token: 't' })
+      await vi.advanceTimersByTimeAsync(0)
+      expect(buffer.unhold('a')).toBe(false)
+      const start = buffer.start({ id: 'a', token: 't', startedAt: 2 })
+      const failed = failures.next()
+      flushes[0]!.reject(new Error('connection lost'))
+      await failed
+      await vi.advanceTimersByTimeAsync(FIRST_PAUSE_MS - 1)
+      expect(flushes).toHaveLength(1)
+      // The pause is over: the batch leaves again at the next turn.
+      await vi.advanceTimersByTimeAsync(1 + TURN_MS)
+      expect(flushes).toHaveLength(2)
+      expect(flushes[1]!.batch.holds).toEqual([{ id: 'a', token: 't' }])
+      expect(flushes[1]!.batch.starts).toEqual([{ id: 'a', token: 't', startedAt: 2 }])
+      flushes[1]!.resolve({ fenced: [] })
+      expect(await start).toBe(false)
+    })
   })
 
   it('never cancels a hold whose batch failed: the failed commit may have stored it, so the run needs a start of its own', async () => {
-    const { store, flushes } = manualStore()
-    const buffer = new WriteBuffer(store, () => undefined)
-    buffer.hold({ id: 'a', token: 't' })
-    await turn()
-    flushes[0]!.reject(new Error('connection lost after COMMIT was sent'))
-    await vi.waitFor(() => expect(flushes).toHaveLength(2))
-    expect(flushes[1]!.batch.holds).toEqual([{ id: 'a', token: 't' }])
-    flushes[1]!.reject(new Error('still down'))
-    // Back in the queue (the retry waits out its pause), not sent again: still it cannot be cancelled.
-    await turn()
-    await turn()
-    expect(buffer.unhold('a')).toBe(false)
-    const start = buffer.start({ id: 'a', token: 't', startedAt: 3 })
-    await vi.waitFor(() => expect(flushes).toHaveLength(3), { timeout: 3000 })
-    expect(flushes[2]!.batch.holds).toEqual([{ id: 'a', token: 't' }])
-    expect(flushes[2]!.batch.starts).toEqual([{ id: 'a', token: 't', startedAt: 3 }])
-    flushes[2]!.resolve({ fenced: [] })
-    expect(await start).toBe(false)
-    // Once stored, a later hold of the run can be cancelled again.
-    buffer.hold({ id: 'a', token: 't' })
-    expect(buffer.unhold('a')).toBe(true)
+    await withFakeTimers(async () => {
+      const { store, flushes } = manualStore()
+      const failures = reports()
+      const buffer = new WriteBuffer(store, failures.onError)
+      buffer.hold({ id: 'a', token: 't' })
+      await vi.advanceTimersByTimeAsync(0)
+      let failed = failures.next()
+      flushes[0]!.reject(new Error('connection lost after COMMIT was sent'))
+      await failed
+      await vi.advanceTimersByTimeAsync(FIRST_PAUSE_MS + TURN_MS)
+      expect(flushes).toHaveLength(2)
+      expect(flushes[1]!.batch.holds).toEqual([{ id: 'a', token: 't' }])
+      failed = failures.next()
+      flushes[1]!.reject(new Error('still down'))
+      await failed
+      // Back in the queue (the retry waits out its pause, twice as long now), not sent again:
+      // still it cannot be cancelled.
+      await vi.advanceTimersByTimeAsync(2 * FIRST_PAUSE_MS - 1)
+      expect(flushes).toHaveLength(2)
+      expect(buffer.unhold('a')).toBe(false)
+      const start = buffer.start({ id: 'a', token: 't', startedAt: 3 })
+      await vi.advanceTimersByTimeAsync(1 + TURN_MS)
+      expect(flushes).toHaveLength(3)
+      expect(flushes[2]!.batch.holds).toEqual([{ id: 'a', token: 't' }])
+      expect(flushes[2]!.batch.starts).toEqual([{ id: 'a', token: 't', startedAt: 3 }])
+      flushes[2]!.resolve({ fenced: [] })
+      expect(await start).toBe(false)
+      // Once stored, a later hold of the run can be cancelled again.
+      buffer.hold({ id: 'a', token: 't' })
+      expect(buffer.unhold('a')).toBe(true)
+    })
   })
 
   it('sends completions that wait behind busy batch slots longer than the bound in one extra batch, without a claim', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate'] })
-    try {
+    await withFakeTimers(async () => {
       const { store, flushes } = manualStore()
       const requests: number[] = []
       const claimer = { request: () => (requests.push(1), { workerId: 'w', limit: 1, now: 0, leaseUntil: 1, tasks: ['t'], queues: undefined, taskCaps: new Map(), queueCaps: new Map() }), claimed: () => undefined, failed: () => undefined }
@@ -185,24 +234,29 @@ describe('WriteBuffer', () => {
       flushes[0]!.resolve({ fenced: [] })
       flushes[2]!.resolve({ fenced: [] })
       await buffer.drain()
-    } finally {
-      vi.useRealTimers()
-    }
+    })
   })
 
   it('puts a failed batch back in order, reports it, and writes it again after a pause', async () => {
-    const { store, flushes } = manualStore()
-    const errors: string[] = []
-    const buffer = new WriteBuffer(store, (e) => errors.push(e.message), undefined, 2)
-    buffer.log(line('a', 1))
-    await turn()
-    buffer.log(line('a', 2))
-    flushes[0]!.reject(new Error('connection lost'))
-    await vi.waitFor(() => expect(flushes).toHaveLength(2), { timeout: 5000 })
-    expect(errors).toEqual(['write to the store failed (attempt 1), retrying: connection lost'])
-    expect(flushes).toHaveLength(2)
-    expect(flushes[1]!.batch.logs.map((l) => l.message)).toEqual(['a:1', 'a:2'])
-    flushes[1]!.resolve({ fenced: [] })
-    await buffer.drain()
+    await withFakeTimers(async () => {
+      const { store, flushes } = manualStore()
+      const failures = reports()
+      const buffer = new WriteBuffer(store, failures.onError, undefined, 2)
+      buffer.log(line('a', 1))
+      await vi.advanceTimersByTimeAsync(0)
+      buffer.log(line('a', 2))
+      const failed = failures.next()
+      flushes[0]!.reject(new Error('connection lost'))
+      await failed
+      expect(failures.messages).toEqual(['write to the store failed (attempt 1), retrying: connection lost'])
+      // Nothing leaves during the pause, although a batch slot is free.
+      await vi.advanceTimersByTimeAsync(FIRST_PAUSE_MS - 1)
+      expect(flushes).toHaveLength(1)
+      await vi.advanceTimersByTimeAsync(1 + TURN_MS)
+      expect(flushes).toHaveLength(2)
+      expect(flushes[1]!.batch.logs.map((l) => l.message)).toEqual(['a:1', 'a:2'])
+      flushes[1]!.resolve({ fenced: [] })
+      await buffer.drain()
+    })
   })
 })

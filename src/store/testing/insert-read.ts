@@ -1,5 +1,5 @@
 /** Inserting runs and reading them back: one by id, lists with filters and paging, result reuse, wake-ups. */
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Store } from '../types.js'
 import { T0, newRun, claimOne, completion, EMPTY_BATCH } from './fixtures.js'
 import type { SuiteContext } from './suite.js'
@@ -88,10 +88,10 @@ export function describeInsertAndRead(suite: SuiteContext): void {
     })
 
     it('wakes listeners when runs arrive', async () => {
-      let woken = 0
-      const off = suite.store.onRunsAvailable(() => woken++)
+      let off: () => void = () => undefined
+      const woken = new Promise<void>((resolve) => (off = suite.store.onRunsAvailable(resolve)))
       await suite.store.insertRuns([newRun()])
-      await vi.waitFor(() => expect(woken).toBeGreaterThan(0))
+      await woken
       off()
     })
   })

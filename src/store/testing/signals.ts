@@ -1,5 +1,5 @@
 /** The signal bus (optional): signals reach listeners of their kind, in this process and in the others sharing the store. */
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { SignalBus, StoreSignal } from '../contract/signals.js'
 import type { Store } from '../types.js'
 import { storesClosedAfterEach, testRunId } from './fixtures.js'
@@ -11,10 +11,45 @@ function bus(store: Store): SignalBus {
 }
 
 /** Signals received by one listener. */
-function receiver(store: Store, type: StoreSignal['type']): { readonly messages: StoreSignal[]; readonly off: () => void } {
-  const messages: StoreSignal[] = []
-  return { messages, off: bus(store).onSignal(type, (message) => messages.push(message)) }
+interface Receiver {
+  readonly messages: StoreSignal[]
+  readonly off: () => void
+  /** Resolves once `condition` holds of the messages received, checked as each one arrives; rejects after 5 s. */
+  until(condition: (messages: readonly StoreSignal[]) => boolean, what: string): Promise<void>
 }
+
+/** Listens for signals of one kind. */
+function receiver(store: Store, type: StoreSignal['type']): Receiver {
+  const messages: StoreSignal[] = []
+  const checks = new Set<() => void>()
+  const off = bus(store).onSignal(type, (message) => {
+    messages.push(message)
+    for (const check of [...checks]) check()
+  })
+  const until = (condition: (messages: readonly StoreSignal[]) => boolean, what: string): Promise<void> => {
+    const timedOut = new Error(`timed out after 5000 ms waiting for ${what}`)
+    return new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        if (!condition(messages)) return
+        checks.delete(check)
+        clearTimeout(timer)
+        resolve()
+      }
+      const timer = setTimeout(() => {
+        checks.delete(check)
+        reject(timedOut)
+      }, 5000)
+      checks.add(check)
+      check()
+    })
+  }
+  return { messages, off, until }
+}
+
+/** The events of the events signals received. */
+const eventsOf = (messages: readonly StoreSignal[]): unknown[] => messages.flatMap((m) => (m.type === 'events' ? m.events : []))
+/** The run ids of the cancel signals received. */
+const idsOf = (messages: readonly StoreSignal[]): string[] => messages.flatMap((m) => (m.type === 'cancel' ? m.ids : []))
 
 /** The signal bus, when the backend declares it. */
 export function describeSignals(suite: SuiteContext): void {
@@ -28,9 +63,11 @@ export function describeSignals(suite: SuiteContext): void {
       await Promise.all([bus(suite.store).signalsListening('cancel'), bus(suite.store).signalsListening('settings')])
       const cancel: StoreSignal = { type: 'cancel', ids: [testRunId()], reason: 'operator' }
       await bus(suite.store).signal(cancel)
-      await vi.waitFor(() => expect(cancels.messages).toEqual([cancel]))
+      await cancels.until((messages) => messages.length > 0, 'the cancel signal')
+      expect(cancels.messages).toEqual([cancel])
       await bus(suite.store).signal({ type: 'settings' })
-      await vi.waitFor(() => expect(settings.messages).toEqual([{ type: 'settings' }]))
+      await settings.until((messages) => messages.length > 0, 'the settings signal')
+      expect(settings.messages).toEqual([{ type: 'settings' }])
       expect(cancels.messages).toEqual([cancel])
       cancels.off()
       settings.off()
@@ -42,13 +79,13 @@ export function describeSignals(suite: SuiteContext): void {
       await Promise.all([bus(suite.store).signalsListening('events'), bus(suite.store).signalsListening('cancel')])
       const sent = Array.from({ length: 300 }, (_, i) => ({ type: 'log', runId: testRunId(), seq: i, message: 'x'.repeat(200) }))
       await bus(suite.store).signal({ type: 'events', origin: 'test', events: sent })
-      await vi.waitFor(() => expect(events.messages.flatMap((m) => (m.type === 'events' ? m.events : []))).toHaveLength(sent.length))
-      expect(events.messages.flatMap((m) => (m.type === 'events' ? m.events : []))).toEqual(sent)
+      await events.until((messages) => eventsOf(messages).length >= sent.length, `${sent.length} events`)
+      expect(eventsOf(events.messages)).toEqual(sent)
       expect(events.messages.every((m) => m.type === 'events' && m.origin === 'test')).toBe(true)
       const ids = Array.from({ length: 500 }, () => testRunId())
       await bus(suite.store).signal({ type: 'cancel', ids, reason: 'many' })
-      await vi.waitFor(() => expect(cancels.messages.flatMap((m) => (m.type === 'cancel' ? m.ids : []))).toHaveLength(ids.length))
-      expect(cancels.messages.flatMap((m) => (m.type === 'cancel' ? m.ids : [])).sort()).toEqual([...ids].sort())
+      await cancels.until((messages) => idsOf(messages).length >= ids.length, `${ids.length} cancelled ids`)
+      expect(idsOf(cancels.messages).sort()).toEqual([...ids].sort())
       events.off()
       cancels.off()
     })
@@ -60,7 +97,8 @@ export function describeSignals(suite: SuiteContext): void {
       const heard = receiver(listener, 'observing')
       await bus(listener).signalsListening('observing')
       await bus(sender).signal({ type: 'observing', origin: 'elsewhere' })
-      await vi.waitFor(() => expect(heard.messages).toEqual([{ type: 'observing', origin: 'elsewhere' }]))
+      await heard.until((messages) => messages.length > 0, 'the signal from the other store')
+      expect(heard.messages).toEqual([{ type: 'observing', origin: 'elsewhere' }])
       heard.off()
     })
   })
