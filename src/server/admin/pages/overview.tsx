@@ -8,7 +8,7 @@ import { RUN_STATES, type Run, type StoreStats, type ThroughputBucket, type Work
 import { readScope } from '../../caller.js'
 import { Layout, type PageContext } from '../layout.js'
 import type { AdminPage } from '../page.js'
-import { formatDuration } from '../shared/format.js'
+import { formatDuration, plural } from '../shared/format.js'
 import { StatusPill, Time } from '../ui.js'
 
 export interface OverviewData {
@@ -43,7 +43,7 @@ export function OverviewPage({ page, data }: { page: PageContext; data: Overview
         <div>
           <h1>Overview</h1>
           <p class="sub" data-live-region="summary">
-            {finished} runs finished in the last hour, {failed} failed.
+            {plural(finished, 'run')} finished in the last hour, {failed} failed.
           </p>
         </div>
       </div>
@@ -235,7 +235,7 @@ function ThroughputChart({ buckets }: { buckets: readonly ThroughputBucket[] }) 
           <line class={tick === 0 ? 'axis' : 'grid'} x1="0" y1={String(y(tick))} x2="100%" y2={String(y(tick))} />
           {tick === 0 ? null : (
             <text class="label" x="3" y={String(y(tick) - 4)}>
-              {tick === max ? `${tick} runs/min` : String(tick)}
+              {tick === max ? `${plural(tick, 'run')}/min` : String(tick)}
             </text>
           )}
         </g>
