@@ -1,6 +1,6 @@
 /** The durable-runs suite on PostgreSQL: every engine on a schema of its own, or sharing one. */
 import { describePostgres } from '../helpers/postgres.js'
-import { describeDurable } from '../durable-suite.js'
+import { describeDurable } from '../durable/index.js'
 
 await describePostgres('durable runs on postgres', ({ open, newSchema }) => {
   describeDurable({

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll } from 'vitest'
 import { sqliteStore } from '../../src/store/sqlite/store.js'
-import { describeDurable } from '../durable-suite.js'
+import { describeDurable } from '../durable/index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'taskengine-durable-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
