@@ -72,6 +72,21 @@ describe('the options catalog: a typo is an error naming it and the option meant
     expectValidation(() => createEngine({ leasMs: 1000 } as EngineOptions), 'createEngine: leasMs: unknown option (did you mean leaseMs?)', ['leasMs'])
     expectValidation(() => createEngine({ pollInterval: 10, colour: 'red' } as EngineOptions), 'createEngine: pollInterval: unknown option (did you mean pollIntervalMs?); colour: unknown option (known: tasks, store,')
     expectValidation(() => createEngine({ retention: { crom: '0 4 * * *' } } as EngineOptions), 'createEngine: retention.crom: unknown option (did you mean cron?)', ['retention.crom'])
+    expectValidation(() => createEngine({ queues: { mail: { concurency: 3 } } } as EngineOptions), 'createEngine: queues.mail.concurency: unknown option (did you mean concurrency?)', [
+      'queues.mail.concurency',
+    ])
+  })
+
+  it("the limits of a task and of the engine's queues: positive integers, queue names", () => {
+    expect(() => defineTask({ key: 'sync', limits: { concurency: 3 }, run: () => undefined } as never)).toThrow('task "sync": limits.concurency: unknown option (did you mean concurrency?)')
+    for (const bad of [0, -1, 1.5, '3']) {
+      expect(() => defineTask({ key: 'sync', limits: { concurrency: bad }, run: () => undefined } as never)).toThrow(`task "sync": limits.concurrency must be an integer >= 1, got `)
+      expect(() => createEngine({ queues: { mail: { concurrency: bad } } } as never)).toThrow('createEngine: queues.mail.concurrency: expected an integer >= 1, got ')
+    }
+    expect(() => createEngine({ queues: { 'no spaces': { concurrency: 1 } } })).toThrow('createEngine: queues: "no spaces": expected a queue name')
+    expect(() => createEngine({ queues: ['mail'] } as never)).toThrow('createEngine: queues: expected { <queue>: { concurrency } }, got')
+    expect(defineTask({ key: 'sync', limits: { concurrency: 3 }, run: () => undefined }).limits).toEqual({ concurrency: 3 })
+    expect(defineTask({ key: 'sync', run: () => undefined }).limits).toEqual({})
   })
 
   it('engine.start (worker), engine.stop and engine.close', async () => {
@@ -169,6 +184,7 @@ describe('the options catalog: every declared option is still accepted', () => {
       logBackends: [],
       retention: { cron: '0 4 * * *', timezone: 'Europe/Berlin', batchSize: 10 },
       onError: () => undefined,
+      queues: { default: { concurrency: 5 } },
     }
     const engine = opened(all)
     const worker: Required<WorkerOptions> = { concurrency: 2, queues: { default: 1 }, pollIntervalMs: 50, prefetch: 0, schedules: false, keepAlive: false }

@@ -50,7 +50,7 @@ import type { SettingInfo, Settings } from './settings/settings.js'
 
 // The types of the engine's signature, where callers of the engine look for them.
 export { DEFAULT_LABEL, resolveConcurrency } from './options.js'
-export type { ArgsInputOf, EngineOptions, RunAllOptions, RunOptions, StopOptions } from './options.js'
+export type { ArgsInputOf, EngineOptions, QueueLimits, RunAllOptions, RunOptions, StopOptions } from './options.js'
 export type { PoolReport } from './durable/pools.js'
 
 /** The task engine. Create it with {@link createEngine}. */
@@ -264,6 +264,7 @@ export class Engine {
         logLimits: config.logLimits,
         maxArtifactBytes: config.maxArtifactBytes,
         openPool: this.#pools.open,
+        queueLimits: config.queueLimits,
       },
       worker.concurrency,
       worker.queues,

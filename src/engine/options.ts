@@ -6,7 +6,7 @@
  */
 import { ValidationError, describeValue, type FieldIssue } from '../errors.js'
 import { checkOptionKeys, optionKeys, unknownKeyIssues } from '../options.js'
-import { checkConcurrency, concurrencyOf, type AnyTask } from '../task/define.js'
+import { checkConcurrency, checkQueueName, concurrencyOf, type AnyTask } from '../task/define.js'
 import { parseArgs, type ArgsInput } from '../task/fields.js'
 import type { Schedule } from '../task/schedule.js'
 import { RUN_STATES, type RunFilter, type Store } from '../store/types.js'
@@ -125,7 +125,27 @@ export interface EngineOptions {
    * @default print to stderr
    */
   readonly onError?: (error: Error) => void
+  /**
+   * Limits per queue across every worker process and machine sharing the store: at most
+   * `concurrency` runs of the queue executing at once (the store counts them when it hands runs
+   * out). Give every process the same limits. A worker's own `queues` limits hold per process.
+   * @default no limits across workers
+   * @example createEngine({ queues: { mail: { concurrency: 3 } } })
+   */
+  readonly queues?: Readonly<Record<string, QueueLimits>>
 }
+
+/** Limits of a queue across every worker ({@link EngineOptions.queues}). */
+export interface QueueLimits {
+  /**
+   * At most this many runs of the queue executing at once across every worker (a positive integer).
+   * @default no limit
+   */
+  readonly concurrency?: number
+}
+
+/** Every key of {@link QueueLimits}. */
+const QUEUE_LIMIT_KEYS = optionKeys<QueueLimits>({ concurrency: true })
 
 /** Every key of {@link EngineOptions}. */
 export const ENGINE_OPTION_KEYS = optionKeys<EngineOptions>({
@@ -145,6 +165,7 @@ export const ENGINE_OPTION_KEYS = optionKeys<EngineOptions>({
   logBackends: true,
   retention: true,
   onError: true,
+  queues: true,
 })
 
 /** Every key of {@link WorkerOptions}. */
@@ -217,6 +238,8 @@ export interface EngineConfig {
   readonly defaultMaxAttempts: number
   readonly maxArtifactBytes: number
   readonly clock: () => number
+  /** Concurrency per queue across every worker ({@link EngineOptions.queues}). */
+  readonly queueLimits: ReadonlyMap<string, number>
 }
 
 /**
@@ -241,7 +264,28 @@ export function engineConfig(options: EngineOptions): EngineConfig {
   const maxArtifactBytes = positiveInt(options.maxArtifactBytes, DEFAULT_MAX_ARTIFACT_BYTES, 'maxArtifactBytes')
   if (options.clock !== undefined && typeof options.clock !== 'function') throw new ValidationError(`clock: expected a function, got ${describeValue(options.clock)}`)
   const clock = options.clock ?? Date.now
-  return { onError, hookTimeoutMs, logLimits, leaseMs, heartbeatMs, pollIntervalMs, progressIntervalMs, defaultMaxAttempts, maxArtifactBytes, clock }
+  const queueLimits = checkQueueLimits(options.queues)
+  return { onError, hookTimeoutMs, logLimits, leaseMs, heartbeatMs, pollIntervalMs, progressIntervalMs, defaultMaxAttempts, maxArtifactBytes, clock, queueLimits }
+}
+
+/** Checks {@link EngineOptions.queues}; returns each queue's concurrency across workers. */
+function checkQueueLimits(queues: unknown): ReadonlyMap<string, number> {
+  const limits = new Map<string, number>()
+  if (queues === undefined) return limits
+  if (typeof queues !== 'object' || queues === null || Array.isArray(queues)) {
+    throw new ValidationError(`createEngine: queues: expected { <queue>: { concurrency } }, got ${describeValue(queues)}`)
+  }
+  for (const [name, queue] of Object.entries(queues)) {
+    checkQueueName(name, `createEngine: queues: "${name}"`, ValidationError)
+    checkOptionKeys(queue, QUEUE_LIMIT_KEYS, 'createEngine', { prefix: `queues.${name}.` })
+    const { concurrency } = queue as QueueLimits
+    if (concurrency === undefined) continue
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+      throw new ValidationError(`createEngine: queues.${name}.concurrency: expected an integer >= 1, got ${describeValue(concurrency)}`)
+    }
+    limits.set(name, concurrency)
+  }
+  return limits
 }
 
 /** A worker's options with their defaults applied, checked. */

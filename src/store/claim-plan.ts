@@ -37,6 +37,44 @@ export interface ClaimRound {
   readonly fullQueues: readonly string[]
 }
 
+/** Whether the request carries limits across workers (then the store counts running runs first). */
+export function hasGlobalLimits(request: ClaimRequest): boolean {
+  return (request.globalTaskLimits?.size ?? 0) > 0 || (request.globalQueueLimits?.size ?? 0) > 0
+}
+
+/** Running runs per task and per queue under a global limit, as the store counted them. */
+export interface RunningCounts {
+  readonly tasks: ReadonlyMap<string, number>
+  readonly queues: ReadonlyMap<string, number>
+}
+
+/**
+ * The request with its global limits turned into caps: each limited task or queue may take at
+ * most its limit less the runs of it running now (on any worker), and no more than its own cap
+ * already allows. A task or queue at its limit gets a cap of 0 (the plan leaves it out).
+ */
+export function withGlobalCaps(request: ClaimRequest, running: RunningCounts): ClaimRequest {
+  const taskCaps = new Map(request.taskCaps)
+  for (const [task, limit] of request.globalTaskLimits ?? []) {
+    const free = Math.max(0, limit - (running.tasks.get(task) ?? 0))
+    taskCaps.set(task, Math.min(free, taskCaps.get(task) ?? request.limit))
+  }
+  const queueCaps = new Map(request.queueCaps)
+  for (const [queue, limit] of request.globalQueueLimits ?? []) {
+    const free = Math.max(0, limit - (running.queues.get(queue) ?? 0))
+    queueCaps.set(queue, Math.min(free, queueCaps.get(queue) ?? request.limit))
+  }
+  return { workerId: request.workerId, limit: request.limit, now: request.now, leaseUntil: request.leaseUntil, tasks: request.tasks, queues: request.queues, taskCaps, queueCaps }
+}
+
+/** The keys a claim under global limits serializes on, in one order (so claims never deadlock). */
+export function globalLimitKeys(request: ClaimRequest): string[] {
+  const keys: string[] = []
+  for (const task of request.globalTaskLimits?.keys() ?? []) keys.push(`task:${task}`)
+  for (const queue of request.globalQueueLimits?.keys() ?? []) keys.push(`queue:${queue}`)
+  return keys.sort()
+}
+
 /** Whether any limit is smaller than the request (so a single-statement claim could exceed it). */
 export function limitsBind(request: ClaimRequest): boolean {
   for (const free of request.taskCaps.values()) if (free < request.limit) return true

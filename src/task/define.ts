@@ -82,6 +82,7 @@ const TASK_OPTION_KEYS = optionKeys<TaskOptions<readonly Field[], unknown>>({
   expensive: true,
   webUrl: true,
   maxConcurrent: true,
+  limits: true,
   fields: true,
   timeoutMs: true,
   queue: true,
@@ -96,6 +97,20 @@ const TASK_OPTION_KEYS = optionKeys<TaskOptions<readonly Field[], unknown>>({
   onFailure: true,
   onSettled: true,
 })
+
+/** Limits of a task across every worker sharing the store ({@link TaskOptions.limits}). */
+export interface TaskLimits {
+  /**
+   * At most this many runs of the task executing at once, across every worker process and
+   * machine (a positive integer). The store counts them when it hands runs out, so the limit
+   * holds whatever the number of workers; runs over it stay pending and start as slots free.
+   * @default no limit
+   */
+  readonly concurrency?: number
+}
+
+/** Every key of {@link TaskLimits}. */
+const TASK_LIMIT_KEYS = optionKeys<TaskLimits>({ concurrency: true })
 
 /** What `defineTask` accepts. `Fs` (the fields) drives the type of `ctx.args`. */
 export interface TaskOptions<Fs extends readonly Field[], R> {
@@ -145,6 +160,12 @@ export interface TaskOptions<Fs extends readonly Field[], R> {
    * @default 0 for `runAll`; no per-task limit for workers (only the worker's `concurrency`)
    */
   readonly maxConcurrent?: number
+  /**
+   * Limits on durable runs of this task across every worker process and machine sharing the
+   * store (beside `maxConcurrent`, which holds per process).
+   * @default no limits across workers
+   */
+  readonly limits?: TaskLimits
   /**
    * The typed inputs.
    * @default []
@@ -211,6 +232,8 @@ export interface Task<A = Record<string, unknown>, R = unknown> {
   readonly webUrl: string
   /** As given; `undefined` when not set (see {@link TaskOptions.maxConcurrent}). */
   readonly maxConcurrent: number | undefined
+  /** Limits across every worker (see {@link TaskOptions.limits}); `{}` when none. */
+  readonly limits: TaskLimits
   readonly fields: readonly Field[]
   readonly timeoutMs: number | undefined
   readonly queue: string | undefined
@@ -245,6 +268,17 @@ export type TaskData<T> = T extends Task<never, infer R> ? R : never
 const TASK_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
 /** The concurrency of `runAll` when neither the call nor the task gives one: `0`, the machine's available parallelism ({@link TaskOptions.maxConcurrent}). */
 export const DEFAULT_MAX_CONCURRENT = 0
+/** Checks a task's {@link TaskLimits}; returns them frozen (`{}` when not given). */
+function checkTaskLimits(limits: unknown, where: string): TaskLimits {
+  if (limits === undefined) return Object.freeze({})
+  checkOptionKeys(limits, TASK_LIMIT_KEYS, where, { prefix: 'limits.', ErrorClass: TaskDefinitionError })
+  const { concurrency } = limits as TaskLimits
+  if (concurrency !== undefined && (!Number.isSafeInteger(concurrency) || concurrency < 1)) {
+    throw new TaskDefinitionError(`${where}: limits.concurrency must be an integer >= 1, got ${describeValue(concurrency)}`)
+  }
+  return Object.freeze({ ...(concurrency === undefined ? {} : { concurrency }) })
+}
+
 /** `-1` in `maxConcurrent` means this many. */
 export const UNLIMITED_CONCURRENCY = 128
 
@@ -294,6 +328,7 @@ export function defineTask<const Fs extends readonly Field[] = readonly [], R = 
     throw new TaskDefinitionError(`${where}: tags must be an array of non-empty strings, got ${describeValue(tags)}`)
   }
   if (options.maxConcurrent !== undefined) checkConcurrency(options.maxConcurrent, `${where}: maxConcurrent`, TaskDefinitionError)
+  const limits = checkTaskLimits(options.limits, where)
   if (options.timeoutMs !== undefined) checkPositiveMs(options.timeoutMs, `${where}: timeoutMs`)
   if (options.reuseResultMs !== undefined) checkPositiveMs(options.reuseResultMs, `${where}: reuseResultMs`)
   if (options.queue !== undefined) checkQueueName(options.queue, `${where}: queue`, TaskDefinitionError)
@@ -323,6 +358,7 @@ export function defineTask<const Fs extends readonly Field[] = readonly [], R = 
     expensive: options.expensive ?? false,
     webUrl: options.webUrl ?? `/admin/task/${encodeURIComponent(key)}`,
     maxConcurrent: options.maxConcurrent,
+    limits,
     fields: Object.freeze(fields.map((f) => Object.freeze({ ...f }))),
     timeoutMs: options.timeoutMs,
     queue: options.queue,

@@ -2,7 +2,8 @@
  * Claim limits: what a worker may claim next, from the runs it holds now. A task's
  * `maxConcurrent` and a queue's limit (see `WorkerOptions.queues`) hold per process: runs held by
  * this worker (executing or claimed ahead) are counted here, and a claim asks the store for at
- * most what is left of each.
+ * most what is left of each. Limits across every worker (a task's `limits.concurrency`, the
+ * engine's `queues`) go to the store with the claim, which counts the runs running anywhere.
  */
 import { concurrencyOf, type AnyTask } from '../../task/define.js'
 import type { ClaimRequest, ClaimedRun } from '../../store/types.js'
@@ -15,10 +16,12 @@ export class ClaimLimits {
   /** The queues served (`undefined`: every queue). */
   readonly queues: readonly string[] | undefined
   readonly #queueLimits: ReadonlyMap<string, number>
+  readonly #globalQueueLimits: ReadonlyMap<string, number>
   readonly #taskRunning = new Map<string, number>()
   readonly #queueRunning = new Map<string, number>()
 
-  constructor(queues: QueueSelection | undefined) {
+  constructor(queues: QueueSelection | undefined, globalQueueLimits: ReadonlyMap<string, number> = new Map()) {
+    this.#globalQueueLimits = globalQueueLimits
     if (queues === undefined) {
       this.queues = undefined
       this.#queueLimits = new Map()
@@ -46,7 +49,10 @@ export class ClaimLimits {
   request(workerId: string, free: number, tasks: readonly AnyTask[], now: number, leaseUntil: number): ClaimRequest | undefined {
     const keys: string[] = []
     const taskCaps = new Map<string, number>()
+    let globalTaskLimits: Map<string, number> | undefined
     for (const task of tasks) {
+      const global = task.limits.concurrency
+      if (global !== undefined) (globalTaskLimits ??= new Map()).set(task.key, global)
       if (task.maxConcurrent === undefined) {
         keys.push(task.key)
         continue
@@ -70,6 +76,9 @@ export class ClaimLimits {
       })
       if (queues.length === 0) return undefined
     }
-    return { workerId, limit: free, now, leaseUntil, tasks: keys, queues, taskCaps, queueCaps }
+    const request: ClaimRequest = { workerId, limit: free, now, leaseUntil, tasks: keys, queues, taskCaps, queueCaps }
+    const globalQueueLimits = this.#globalQueueLimits.size === 0 ? undefined : this.#globalQueueLimits
+    if (globalTaskLimits === undefined && globalQueueLimits === undefined) return request
+    return { ...request, ...(globalTaskLimits === undefined ? {} : { globalTaskLimits }), ...(globalQueueLimits === undefined ? {} : { globalQueueLimits }) }
   }
 }

@@ -24,6 +24,8 @@ export interface ClaimHost {
   readonly store: Store
   readonly registry: TaskRegistry
   readonly leaseMs: number
+  /** Concurrency limits per queue across every worker. */
+  readonly queueLimits: ReadonlyMap<string, number>
   now(): number
   onError(error: Error): void
   /** Whether the worker stops (no more claims). */
@@ -50,7 +52,7 @@ export class ClaimLoop {
 
   constructor(host: ClaimHost, queues: QueueSelection | undefined, parallelWrites: number) {
     this.#host = host
-    this.#limits = new ClaimLimits(queues)
+    this.#limits = new ClaimLimits(queues, host.queueLimits)
     this.#parallelWrites = parallelWrites
   }
 

@@ -35,4 +35,6 @@ export interface WorkerEngine {
   readonly logLimits: LogLimits
   readonly maxArtifactBytes: number
   readonly openPool: PoolOpener
+  /** Concurrency limits per queue across every worker sharing the store (`EngineOptions.queues`). */
+  readonly queueLimits: ReadonlyMap<string, number>
 }

@@ -116,6 +116,7 @@ export class Worker {
         store: engine.store,
         registry: engine.registry,
         leaseMs: engine.leaseMs,
+        queueLimits: engine.queueLimits,
         now: () => engine.now(),
         onError: (error) => engine.onError(error),
         stopping: () => this.#stopping,

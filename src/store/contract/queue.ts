@@ -93,6 +93,15 @@ export interface ClaimRequest {
   readonly taskCaps: ReadonlyMap<string, number>
   /** Free slots per queue with a limit; queues not listed are only bound by `limit`. */
   readonly queueCaps: ReadonlyMap<string, number>
+  /**
+   * Limits across every worker sharing the store: at most this many runs of the task `running`
+   * at once (a task's `limits.concurrency`). The store counts the task's running runs inside
+   * the claim's transaction, serialized with every other claim under the same limit, and claims
+   * no more than the difference. Absent or empty: no such limit.
+   */
+  readonly globalTaskLimits?: ReadonlyMap<string, number>
+  /** The same across every worker, per queue (the engine's `queues.<name>.concurrency`). */
+  readonly globalQueueLimits?: ReadonlyMap<string, number>
 }
 
 /**

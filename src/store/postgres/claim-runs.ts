@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
-import { ClaimPlan, limitsBind } from '../claim-plan.js'
+import { ClaimPlan, globalLimitKeys, hasGlobalLimits, limitsBind, withGlobalCaps, type RunningCounts } from '../claim-plan.js'
 import type { ClaimRequest, ClaimedRun } from '../contract/queue.js'
 import { CLAIM_COLUMNS, toClaimedRun, type ClaimRow } from '../sql/claim-rows.js'
 import type { PostgresConnection, Queryable } from './connection.js'
@@ -22,13 +22,40 @@ export async function claimRuns(conn: PostgresConnection, request: ClaimRequest)
 
 /** A claim outside a transaction of the caller's. */
 export async function claimThrough(conn: PostgresConnection, db: pg.Pool, request: ClaimRequest): Promise<ClaimedRun[]> {
+  if (hasGlobalLimits(request)) return conn.transaction((client) => claimInTransaction(conn, client, request))
   if (!limitsBind(request)) return claimFast(conn, db, request, randomUUID())
   return conn.transaction((client) => claimLimited(conn, client, request, randomUUID()))
 }
 
 /** A claim inside the caller's transaction (a write batch's). */
-export function claimInTransaction(conn: PostgresConnection, client: pg.ClientBase, request: ClaimRequest): Promise<ClaimedRun[]> {
+export async function claimInTransaction(conn: PostgresConnection, client: pg.ClientBase, request: ClaimRequest): Promise<ClaimedRun[]> {
+  if (hasGlobalLimits(request)) request = withGlobalCaps(request, await lockAndCount(conn, client, request))
   return limitsBind(request) ? claimLimited(conn, client, request, randomUUID()) : claimFast(conn, client, request, randomUUID())
+}
+
+/** The advisory lock class of claims under a global limit (the other key is the limit's name). */
+const LIMIT_LOCK_CLASS = 0x6c696d74
+
+/**
+ * Serializes this claim with every other claim under the same global limits (transaction-level
+ * advisory locks, taken in one order, held until commit), then counts the runs running now per
+ * limited task and queue. Another claim under these limits waits for this one's commit, so it
+ * counts the runs this one takes; claims of unlimited tasks never wait.
+ */
+async function lockAndCount(conn: PostgresConnection, client: pg.ClientBase, request: ClaimRequest): Promise<RunningCounts> {
+  const keys = globalLimitKeys(request).map((key) => `${conn.schema}:${key}`)
+  await conn.query(client, 'SELECT pg_advisory_xact_lock($1::int4, hashtext(k)) FROM unnest($2::text[]) WITH ORDINALITY AS l(k, n) ORDER BY n', [LIMIT_LOCK_CLASS, keys])
+  const count = async (column: 'task' | 'queue', limited: Iterable<string> | undefined): Promise<Map<string, number>> => {
+    const list = [...(limited ?? [])]
+    if (list.length === 0) return new Map()
+    const rows = await conn.queryArrays<[string, string]>(
+      client,
+      `SELECT ${column}, count(*) FROM ${conn.tables.runs} WHERE status = 'running' AND ${column} = ANY($1::text[]) GROUP BY ${column}`,
+      [list],
+    )
+    return new Map(rows.map(([key, n]) => [key, Number(n)]))
+  }
+  return { tasks: await count('task', request.globalTaskLimits?.keys()), queues: await count('queue', request.globalQueueLimits?.keys()) }
 }
 
 /** A claim no limit binds: one statement (see claim_runs_counted, migration 4). */

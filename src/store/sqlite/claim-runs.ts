@@ -4,7 +4,7 @@
  * building an object per row costs more than the update itself.
  */
 import { randomUUID } from 'node:crypto'
-import { ClaimPlan, limitsBind } from '../claim-plan.js'
+import { ClaimPlan, hasGlobalLimits, limitsBind, withGlobalCaps, type RunningCounts } from '../claim-plan.js'
 import type { ClaimRequest, ClaimedRun } from '../contract/queue.js'
 import { CLAIM_COLUMNS, toClaimedRun, type ClaimRow } from '../sql/claim-rows.js'
 import type { SqliteConnection } from './connection.js'
@@ -35,9 +35,28 @@ export function claimRuns(db: SqliteConnection, request: ClaimRequest): ClaimedR
   return db.write(() => claimInTransaction(db, request))
 }
 
+// Running runs under a global limit, read through the partial index of leased runs (its
+// condition stated so the index applies). Write transactions are IMMEDIATE, so no other claim
+// runs between this count and the claim that follows it.
+const RUNNING_BY_TASK = `SELECT task, COUNT(*) FROM runs INDEXED BY runs_leased
+  WHERE status IN ('running', 'waiting') AND status = 'running' AND task IN (SELECT value FROM json_each(@keys)) GROUP BY task`
+const RUNNING_BY_QUEUE = `SELECT queue, COUNT(*) FROM runs INDEXED BY runs_leased
+  WHERE status IN ('running', 'waiting') AND status = 'running' AND queue IN (SELECT value FROM json_each(@keys)) GROUP BY queue`
+
+/** Runs running now (on any worker) per task and per queue under a global limit. */
+function runningCounts(db: SqliteConnection, request: ClaimRequest): RunningCounts {
+  const count = (sql: string, keys: Iterable<string> | undefined): Map<string, number> => {
+    const list = [...(keys ?? [])]
+    if (list.length === 0) return new Map()
+    return new Map(db.raw(sql).all({ keys: JSON.stringify(list) }) as [string, number][])
+  }
+  return { tasks: count(RUNNING_BY_TASK, request.globalTaskLimits?.keys()), queues: count(RUNNING_BY_QUEUE, request.globalQueueLimits?.keys()) }
+}
+
 /** Claims inside the caller's transaction (a write batch's claim). */
 export function claimInTransaction(db: SqliteConnection, request: ClaimRequest): ClaimedRun[] {
   if (request.limit <= 0 || request.tasks.length === 0) return []
+  if (hasGlobalLimits(request)) request = withGlobalCaps(request, runningCounts(db, request))
   const params = {
     now: request.now,
     leaseUntil: request.leaseUntil,

@@ -1,6 +1,6 @@
-/** Claiming: order, filters, caps, expiry, and one claimer per run. */
+/** Claiming: order, filters, caps, limits across workers, expiry, and one claimer per run. */
 import { describe, expect, it } from 'vitest'
-import { T0, newRun, claimRequest, claimOne } from './fixtures.js'
+import { EMPTY_BATCH, T0, newRun, claimRequest, claimOne, completion, rescueExpired } from './fixtures.js'
 import type { SuiteContext } from './suite.js'
 
 /** Claiming. */
@@ -57,6 +57,58 @@ export function describeClaims(suite: SuiteContext): void {
       await suite.store.insertRuns([newRun({ task: 'other', queue: 'slow' }), newRun({ task: 'other', queue: 'slow' }), newRun({ task: 'other', queue: 'fast' })])
       const queued = await suite.store.claimRuns(claimRequest({ limit: 3, tasks: ['other'], queueCaps: new Map([['slow', 1]]) }))
       expect(queued.map((c) => c.queue).sort()).toEqual(['fast', 'slow'])
+    })
+
+    it("holds a task's limit across workers: a claim counts the runs of the task running on any worker", async () => {
+      const limited = Array.from({ length: 6 }, () => newRun({ task: 'work', priority: 5 }))
+      await suite.store.insertRuns([...limited, newRun({ task: 'other' }), newRun({ task: 'other' })])
+      const globalTaskLimits = new Map([['work', 3]])
+      const a = await suite.store.claimRuns(claimRequest({ workerId: 'worker-a', limit: 2, globalTaskLimits }))
+      expect(a.map((c) => c.task)).toEqual(['work', 'work'])
+      const b = await suite.store.claimRuns(claimRequest({ workerId: 'worker-b', limit: 10, globalTaskLimits }))
+      expect(b.map((c) => c.task).sort()).toEqual(['other', 'other', 'work'])
+      // At the limit: nothing more of the task, on any worker, until one of its runs ends.
+      expect(await suite.store.claimRuns(claimRequest({ workerId: 'worker-c', globalTaskLimits }))).toEqual([])
+      const done = a[0]!
+      await suite.store.writeBatch({ ...EMPTY_BATCH, completions: [completion(done, done.token)] })
+      const c = await suite.store.claimRuns(claimRequest({ workerId: 'worker-c', globalTaskLimits }))
+      expect(c.map((r) => r.task)).toEqual(['work'])
+      // A worker's own cap still holds beside the limit across workers.
+      await suite.store.writeBatch({ ...EMPTY_BATCH, completions: b.filter((r) => r.task === 'work').map((r) => completion(r, r.token)) })
+      expect(await suite.store.claimRuns(claimRequest({ workerId: 'worker-d', globalTaskLimits, taskCaps: new Map([['work', 0]]) }))).toEqual([])
+      expect((await suite.store.claimRuns(claimRequest({ workerId: 'worker-d', globalTaskLimits }))).map((r) => r.task)).toEqual(['work'])
+    })
+
+    it("holds a queue's limit across workers, and a claim under it still takes other queues", async () => {
+      await suite.store.insertRuns([...Array.from({ length: 4 }, () => newRun({ queue: 'mail', priority: 5 })), newRun({ queue: 'default' })])
+      const globalQueueLimits = new Map([['mail', 2]])
+      const a = await suite.store.claimRuns(claimRequest({ workerId: 'worker-a', limit: 1, globalQueueLimits }))
+      const b = await suite.store.claimRuns(claimRequest({ workerId: 'worker-b', limit: 10, globalQueueLimits }))
+      expect([...a, ...b].map((c) => c.queue).sort()).toEqual(['default', 'mail', 'mail'])
+      expect(await suite.store.claimRuns(claimRequest({ workerId: 'worker-c', globalQueueLimits }))).toEqual([])
+      // Without the limit the rest is there to take: the limit, not a lack of runs, held them back.
+      expect(await suite.store.claimRuns(claimRequest({ workerId: 'worker-c' }))).toHaveLength(2)
+    })
+
+    it('gives a limited slot back when a rescue returns the run of a dead worker', async () => {
+      await suite.store.insertRuns(Array.from({ length: 4 }, () => newRun({ task: 'work' })))
+      const globalTaskLimits = new Map([['work', 2]])
+      const held = await suite.store.claimRuns(claimRequest({ workerId: 'dead', limit: 10, leaseUntil: T0 + 100, globalTaskLimits }))
+      expect(held).toHaveLength(2)
+      expect(await suite.store.claimRuns(claimRequest({ workerId: 'alive', now: T0 + 50, globalTaskLimits }))).toEqual([])
+      const rescued = await rescueExpired(suite.store, T0 + 101)
+      expect(rescued.map((r) => r.status)).toEqual(['pending', 'pending'])
+      const taken = await suite.store.claimRuns(claimRequest({ workerId: 'alive', now: T0 + 102, globalTaskLimits }))
+      expect(taken).toHaveLength(2)
+      expect(await suite.store.claimRuns(claimRequest({ workerId: 'alive', now: T0 + 60_000, globalTaskLimits }))).toEqual([])
+    })
+
+    const limitedTogether = suite.options.concurrentCalls === true ? 'racing each other' : 'made in turn'
+    it(`never hands out more than a limit across workers, claims ${limitedTogether}`, async () => {
+      await suite.store.insertRuns(Array.from({ length: 30 }, () => newRun({ task: 'work' })))
+      const globalTaskLimits = new Map([['work', 4]])
+      const results = await Promise.all(Array.from({ length: 6 }, (_, i) => suite.store.claimRuns(claimRequest({ workerId: `w${i}`, limit: 3, globalTaskLimits }))))
+      expect(results.flat()).toHaveLength(4)
     })
 
     // Started together; they race only where the backend's calls overlap (see concurrentCalls).
