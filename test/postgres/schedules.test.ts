@@ -18,7 +18,12 @@ afterEach(async () => {
 
 // Kept before any test fakes the timers: waiting for the database takes real time.
 const realSetTimeout = globalThis.setTimeout
-/** Polls `check` in real time until it passes (the database works while the fake clock stands still). */
+/**
+ * Polls `check` in real time until it passes (the database works while the fake clock stands
+ * still). Each poll also fires the timers due at the fake clock's present: a scheduler whose
+ * round (real database time) ended after an advance went past its tick sets a timer of 0 ms,
+ * which only a moving fake clock would fire.
+ */
 async function until(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
   const deadline = performance.now() + timeoutMs
   for (;;) {
@@ -28,6 +33,7 @@ async function until(check: () => Promise<void>, timeoutMs = 10_000): Promise<vo
     } catch (error) {
       if (performance.now() > deadline) throw error
       await new Promise((resolve) => realSetTimeout(resolve, 10))
+      if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(0)
     }
   }
 }
@@ -39,8 +45,12 @@ const fakeClock = (at: string): void => {
 
 await describePostgres('schedules on postgres', ({ open, newSchema }) => {
   function engineOn(schema: string, options: EngineOptions = {}): Engine {
-    // Long polls and leases: minutes of fake time pass in few timer callbacks.
-    const engine = createEngine({ tasks: [tick], store: open({ schema }), retention: false, onError: () => undefined, leaseMs: 3_600_000, pollIntervalMs: 3_600_000, ...options })
+    // Long polls and leases: minutes of fake time pass in few timer callbacks. pg times its
+    // connection attempts with setTimeout, which the fake clock drives: a connection opening in
+    // real time while minutes of fake time pass would time out (and the scheduler's round fail,
+    // to be retried 5 fake seconds later, after the test stopped moving the clock).
+    const store = open({ schema, connectTimeoutMs: 86_400_000 })
+    const engine = createEngine({ tasks: [tick], store, retention: false, onError: () => undefined, leaseMs: 3_600_000, pollIntervalMs: 3_600_000, ...options })
     engines.push(engine)
     return engine
   }
