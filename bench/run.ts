@@ -7,6 +7,7 @@
  *   pg      durable runs on PostgreSQL against graphile-worker and pg-boss (`npm run bench:pg`)
  *   admin   admin pages and the runs API over a socket with 100,000 runs in the store (`npm run bench:admin`)
  *   kill    re-executions per SIGKILL of a worker process, SQLite and PostgreSQL (`npm run bench -- kill`)
+ *   flow    limits across workers on SQLite and PostgreSQL: the cost of one that does not bind, one that does (`npm run bench -- flow`)
  *
  * Without arguments: core and sqlite. Sizes: BENCH_CORE_RUNS (1,000,000), BENCH_RUNS (100,000), BENCH_LATENCY_RUNS, BENCH_REPEATS.
  *
@@ -15,6 +16,7 @@
  */
 import { ADMIN_RUNS, benchAdmin } from './admin.js'
 import { benchCore } from './core.js'
+import { FLOW_RUNS, benchFlow } from './flow.js'
 import { KILLS, KILL_CONCURRENCY, KILL_HANDLER_MS, KILL_RUNS, benchKill } from './kill.js'
 import { benchBullmq } from './peers/bullmq.js'
 import { CONCURRENCIES, LATENCY_RUNS, N, benchTaskengineSqlite, durableRows, type DurableFigures } from './sqlite.js'
@@ -66,7 +68,15 @@ async function benchKills(): Promise<void> {
   )
 }
 
-const suites: Record<string, () => Promise<void>> = { core: benchCore, sqlite: benchSqlite, pg: benchPg, admin: benchAdminPages, kill: benchKills }
+async function benchFlowControl(): Promise<void> {
+  printTable(
+    `Limits across workers, no-op runs: ${FLOW_RUNS.toLocaleString('en-US')} processed at concurrency 50 without limits and with a limit that never binds (best of each); ` +
+      'a limit of 10 over two engines, each with its own store connection and concurrency 20, 1 ms handlers. Target: limited ÷ free ≥ 0.90; most at once ≤ 10.',
+    await benchFlow(),
+  )
+}
+
+const suites: Record<string, () => Promise<void>> = { core: benchCore, sqlite: benchSqlite, pg: benchPg, admin: benchAdminPages, kill: benchKills, flow: benchFlowControl }
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 const selected = wanted.length > 0 ? wanted : ['core', 'sqlite']
 for (const name of selected) {

@@ -10,6 +10,7 @@ import type { BatchOutcome, ClaimedRun, WriteBatch } from '../contract/queue.js'
 import { jsonOrNull, tagsJson } from '../sql/columns.js'
 import { CANCELLED_ERROR_JSON } from '../sql/run-errors.js'
 import { attemptJson } from '../sql/run-rows.js'
+import { hasGlobalLimits } from '../claim-plan.js'
 import { claimInTransaction, claimThrough } from './claim-runs.js'
 import type { PostgresConnection } from './connection.js'
 import { appendAttempt } from './dialect.js'
@@ -228,7 +229,11 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
     for (const list of [logCounts, progress, holds, starts, waits, completions, releases]) for (const write of list) ids.add(write.id)
     steps.unshift({ text: `SELECT 1 FROM ${t.runs} WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, values: [[...ids].sort()], done: () => undefined })
   }
-  const claim = batch.claim !== undefined && batch.claim.limit > 0 && batch.claim.tasks.length > 0 ? batch.claim : undefined
+  const wanted = batch.claim !== undefined && batch.claim.limit > 0 && batch.claim.tasks.length > 0 ? batch.claim : undefined
+  // A claim under limits across workers holds their locks until it commits: it goes in a short
+  // transaction of its own after the batch's writes, so batches in flight never queue on them.
+  const separate = wanted !== undefined && hasGlobalLimits(wanted) ? wanted : undefined
+  const claim = separate === undefined ? wanted : undefined
   let claimed: ClaimedRun[] | undefined
   if (steps.length + (claim === undefined ? 0 : 1) === 1) {
     // One statement is a transaction of its own.
@@ -242,6 +247,7 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
       return claim === undefined ? undefined : claimInTransaction(conn, client, claim)
     })
   }
+  if (separate !== undefined) claimed = await claimThrough(conn, db, separate)
   if (woke) conn.notify()
 
   const fenced = new Set<string>()
