@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { createServer, type AddressInfo } from 'node:net'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { ConflictError, ValidationError } from '../../src/errors.js'
 import { POSTGRES_MIGRATIONS, migrate } from '../../src/store/postgres/migrations/index.js'
 import { postgresStore, type PostgresStore } from '../../src/store/postgres/index.js'
@@ -86,6 +86,46 @@ await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ })
       expect(() => postgresStore({ schema: 'ok' })).toThrow(ValidationError)
       expect(() => postgresStore({ connectionString: URL_, max: 0 })).toThrow(/max: .*got 0/)
       expect(() => postgresStore({ connectionString: URL_, pool: admin })).toThrow(/not both/)
+    })
+
+    it("waits for a claim under the same limit to commit, and counts what it took (the limit's lock)", async () => {
+      const schema = newSchema()
+      const store = open({ schema })
+      const other = await admin.connect()
+      try {
+        await store.ready()
+        await store.insertRuns(Array.from({ length: 10 }, () => newRun({ task: 'work' })))
+        const request = (workerId: string): ClaimRequest => ({
+          workerId,
+          limit: 3,
+          now: Date.now(),
+          leaseUntil: Date.now() + 60_000,
+          tasks: ['work'],
+          queues: undefined,
+          taskCaps: new Map(),
+          queueCaps: new Map(),
+          globalTaskLimits: new Map([['work', 4]]),
+        })
+        // Another process, mid-claim: it holds the limit's lock and has taken 4 runs, not yet committed.
+        await other.query('BEGIN')
+        await other.query('SELECT pg_advisory_xact_lock($1::int4, hashtext($2))', [0x6c696d74, `${schema}:task:work`])
+        await other.query(`UPDATE "${schema}".runs SET status = 'running', worker_id = 'other' WHERE id IN (SELECT id FROM "${schema}".runs ORDER BY id LIMIT 4)`)
+        let settled = false
+        const claim = store.claimRuns(request('mine')).finally(() => (settled = true))
+        // The claim waits on the lock (its session shows in pg_locks, not granted) …
+        await vi.waitFor(async () => {
+          const { rows } = await admin.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND NOT granted`, [0x6c696d74])
+          expect(rows).toHaveLength(1)
+        })
+        expect(settled).toBe(false)
+        await other.query('COMMIT')
+        // … and, once the other commits, counts its 4 runs: the limit is full.
+        expect(await claim).toEqual([])
+      } finally {
+        await other.query('ROLLBACK').catch(() => undefined)
+        other.release()
+        await store.close()
+      }
     })
 
     it('applies migrations exactly once when five stores start on one schema at the same moment', async () => {
