@@ -1,6 +1,7 @@
 /**
  * The shape of `taskengine.config.{js,mjs,ts}`: what the CLI loads from the working directory.
  */
+import type { QueueLimits } from './engine/options.js'
 import type { AnyTask } from './task/define.js'
 import type { Schedule } from './task/schedule.js'
 
@@ -10,6 +11,8 @@ export interface TaskEngineConfig {
   readonly tasks?: readonly AnyTask[]
   /** Cron schedules to register (see `defineSchedule`). */
   readonly schedules?: readonly Schedule[]
+  /** Limits per queue across every worker (see `EngineOptions.queues`), for `worker`, `serve` and `queues`. */
+  readonly queues?: Readonly<Record<string, QueueLimits>>
 }
 
 /**

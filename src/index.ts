@@ -49,7 +49,7 @@ export type {
   RunStatus,
 } from './task/context.js'
 export { Engine, resolveConcurrency, DEFAULT_LABEL } from './engine/engine.js'
-export type { ArgsInputOf, EngineOptions, PoolReport, QueueLimits, RunAllOptions, RunOptions, StopOptions } from './engine/engine.js'
+export type { ArgsInputOf, EngineOptions, PoolReport, QueueInfo, QueueLimits, RunAllOptions, RunOptions, StopOptions } from './engine/engine.js'
 export { createEngine } from './create-engine.js'
 export type { EnqueueOptions } from './engine/durable/enqueue.js'
 export type { QueueSelection, WorkerOptions } from './engine/durable/worker.js'

@@ -7,6 +7,7 @@ import { extname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { exampleSchedules, exampleTasks } from '../examples/tasks.js'
 import { TaskDefinitionError, coerceError } from '../errors.js'
+import type { QueueLimits } from '../engine/options.js'
 import { isTask, type AnyTask } from '../task/define.js'
 import { isSchedule, type Schedule } from '../task/schedule.js'
 
@@ -17,6 +18,8 @@ export const CONFIG_FILES = ['taskengine.config.ts', 'taskengine.config.mts', 't
 export interface LoadedTasks {
   readonly tasks: readonly AnyTask[]
   readonly schedules: readonly Schedule[]
+  /** Queue limits across workers from a config object's `queues` (checked by the engine). */
+  readonly queues?: Readonly<Record<string, QueueLimits>>
   /** `examples`, or the path of the module or config file. */
   readonly source: string
 }
@@ -55,7 +58,7 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
  * (`{ tasks: [...], schedules: [...] }`), tasks, schedules or arrays of them as default or named
  * exports. Each once, in export order.
  */
-export function contentsOf(module: Record<string, unknown>, path: string): { tasks: AnyTask[]; schedules: Schedule[] } {
+export function contentsOf(module: Record<string, unknown>, path: string): { tasks: AnyTask[]; schedules: Schedule[]; queues?: Readonly<Record<string, QueueLimits>> } {
   const tasks = new Set<AnyTask>()
   const schedules = new Set<Schedule>()
   const take = (value: unknown): void => {
@@ -64,9 +67,11 @@ export function contentsOf(module: Record<string, unknown>, path: string): { tas
     else if (Array.isArray(value)) for (const item of value) take(item)
   }
   const fallback = module.default
+  let queues: Readonly<Record<string, QueueLimits>> | undefined
   if (typeof fallback === 'object' && fallback !== null && !Array.isArray(fallback) && !isTask(fallback) && !isSchedule(fallback) && ('tasks' in fallback || 'schedules' in fallback)) {
     take((fallback as { tasks?: unknown }).tasks)
     take((fallback as { schedules?: unknown }).schedules)
+    queues = (fallback as { queues?: Readonly<Record<string, QueueLimits>> }).queues
   } else {
     take(fallback)
   }
@@ -74,7 +79,7 @@ export function contentsOf(module: Record<string, unknown>, path: string): { tas
   if (tasks.size === 0) {
     throw new TaskDefinitionError(`${path} exports no tasks: export tasks made by defineTask() (named, as an array, or as default { tasks: [...] })`)
   }
-  return { tasks: [...tasks], schedules: [...schedules] }
+  return { tasks: [...tasks], schedules: [...schedules], ...(queues === undefined ? {} : { queues }) }
 }
 
 /** The tasks a module exports (see {@link contentsOf}). */

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander'
 import { enqueueCommand } from './commands/enqueue.js'
+import { queuesCommand } from './commands/queues.js'
 import { runCommand } from './commands/run.js'
 import { runsCommand } from './commands/runs.js'
 import { schedulesCommand } from './commands/schedules.js'
@@ -70,6 +71,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   enqueueCommand(program, io, setExit, tasksOption, storeOption)
   workerCommand(program, io, setExit, tasksOption, storeOption, (option, name) => withEnv(option, name, io))
   runsCommand(program, io, setExit, storeOption)
+  queuesCommand(program, io, setExit, tasksOption, storeOption)
   schedulesCommand(program, io, setExit, tasksOption, storeOption)
   serveCommand(program, io, setExit, tasksOption, storeOption, (option, name) => withEnv(option, name, io))
   // Every subcommand reports through ours, not process.exit.

@@ -43,6 +43,7 @@ import {
 import { EngineSchedules } from './schedules/schedules.js'
 import type { ScheduleInfo } from './schedules/scheduler.js'
 import { LogBackendRegistry } from './settings/log-backend-registry.js'
+import { queueReport, type QueueInfo } from './durable/queues.js'
 import { STORE_LOG_BACKEND, type LogBackend, type LogBackendInfo } from './settings/log-backends.js'
 import { retentionSchedule, retentionTask } from './settings/retention.js'
 import { SharedSettings } from './settings/shared-settings.js'
@@ -52,6 +53,7 @@ import type { SettingInfo, Settings } from './settings/settings.js'
 export { DEFAULT_LABEL, resolveConcurrency } from './options.js'
 export type { ArgsInputOf, EngineOptions, QueueLimits, RunAllOptions, RunOptions, StopOptions } from './options.js'
 export type { PoolReport } from './durable/pools.js'
+export type { QueueInfo } from './durable/queues.js'
 
 /** The task engine. Create it with {@link createEngine}. */
 export class Engine {
@@ -393,6 +395,16 @@ export class Engine {
   /** Run counts by status and by queue (depth, running, oldest pending). */
   async stats(): Promise<StoreStats> {
     return (await this.#ready()).stats(this.#now())
+  }
+
+  /**
+   * Every queue this engine knows of — those its tasks enqueue into, those with limits across
+   * workers (`EngineOptions.queues`), and those with runs in the store — idle ones included, by
+   * name, with the limit and what is pending and running now.
+   */
+  async queues(): Promise<QueueInfo[]> {
+    const stats = await this.stats()
+    return queueReport(this.#registry.list(), this.#config.queueLimits, stats.queues)
   }
 
   /** Finished runs per bucket over the last `windowMs` (default: an hour in 60 buckets of a minute). */

@@ -20,6 +20,7 @@ import { poolRoutes } from './api/pools.js'
 import { runRoutes } from './api/runs.js'
 import { scheduleRoutes } from './api/schedules.js'
 import { settingsRoutes } from './api/settings.js'
+import { queueRoutes } from './api/queues.js'
 import { statsRoutes } from './api/stats.js'
 import { taskRoutes } from './api/tasks.js'
 import { workerRoutes } from './api/workers.js'
@@ -236,7 +237,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
   app.get('/admin/task/:key/start', taskSocketRoute(ws.upgradeWebSocket, { engine, report, timeoutMs: deps.syncRunTimeoutMs, track: (socket) => clients.add(closer({ close: () => undefined }, socket)) }))
   // The admin UI (admin/routes.tsx maps its URLs), and the JSON API, one file per resource (api/).
   app.route('/admin', adminRoutes({ engine, base: basePath, auth, syncRunTimeoutMs: deps.syncRunTimeoutMs }))
-  for (const routes of [taskRoutes, runRoutes, poolRoutes, workerRoutes, statsRoutes, scheduleRoutes, settingsRoutes, openApiRoutes]) app.route('/api', routes(deps))
+  for (const routes of [taskRoutes, runRoutes, poolRoutes, workerRoutes, queueRoutes, statsRoutes, scheduleRoutes, settingsRoutes, openApiRoutes]) app.route('/api', routes(deps))
 
   const handler = getRequestListener(app.fetch)
   const owns = (url: string | undefined): boolean => ownsPath(basePath, pathOf(url))

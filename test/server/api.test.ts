@@ -375,6 +375,29 @@ describe('formats', () => {
     expect((await engine.listRuns()).total).toBe(2)
   })
 
+  it('lists every known queue, idle ones too, with its limit across workers and what is pending and running', async () => {
+    const engine = createEngine({ tasks: [greet, defineTask({ key: 'send', queue: 'mail', run: () => undefined })], queues: { mail: { concurrency: 2 }, bulk: { concurrency: 5 } } })
+    engines.push(engine)
+    const server = createServer(engine, { onError: () => undefined })
+    servers.push(server)
+    await engine.enqueue('greet', { name: 'a' }, { delayMs: 60_000 })
+    await engine.enqueue('greet', { name: 'b' }, { queue: 'other', delayMs: 60_000 })
+    const response = await server.app.request('/api/queues')
+    expect(response.status).toBe(200)
+    const queues = await body<{ name: string; concurrency: number | null; tasks: string[]; pending: number; running: number; nextDueAt: string | null }[]>(response)
+    expect(queues.map((q) => [q.name, q.concurrency, q.tasks, q.pending, q.running])).toEqual([
+      ['bulk', 5, [], 0, 0],
+      ['default', null, ['greet', 'taskengine.retention'], 1, 0],
+      ['mail', 2, ['send'], 0, 0],
+      ['other', null, [], 1, 0],
+    ])
+    expect(queues.find((q) => q.name === 'default')?.nextDueAt).toMatch(/^\d{4}-\d\d-\d\dT/)
+    const csv = (await (await server.app.request('/api/queues?format=csv')).text()).trim().split('\n')
+    expect(csv[0]).toBe('name,concurrency,tasks,pending,running,oldestPendingAt,nextDueAt')
+    expect(csv).toHaveLength(5)
+    expect((await server.app.request('/api/queues?name=mail')).status).toBe(400)
+  })
+
   it('answers the OpenAPI document in JSON or YAML, and refuses other formats', async () => {
     const { call } = setup()
     const yaml = await call('/api/openapi.json?format=yaml')
@@ -679,7 +702,7 @@ describe('OpenAPI', () => {
         checked.push(`${method} ${path}`)
       }
     }
-    expect(checked).toHaveLength(25)
+    expect(checked).toHaveLength(26)
     expect(JSON.stringify(await engine.getRun(run.id))).toBe(before)
     expect((await engine.listRuns()).total).toBe(1)
     // A typo is an error naming it, not a silently unfiltered list.

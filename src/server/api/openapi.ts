@@ -282,6 +282,7 @@ export function openApiDocument(basePath: string, version: string): Record<strin
         },
       },
       '/api/settings/log-backends': get('Where log lines can be stored', { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, title: { type: 'string' }, description: { type: 'string' } } } }),
+      '/api/queues': get('Every known queue, idle ones too: its limit across workers (concurrency), the tasks that use it, pending and running runs, oldest due and next due', { type: 'array', items: { type: 'object' } }),
       '/api/stats': get('Run counts by status and queue, and throughput over the last hour', { type: 'object' }),
       '/api/openapi.json': {
         get: {
