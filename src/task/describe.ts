@@ -31,6 +31,8 @@ export interface TaskInfo {
   readonly webUrl: string
   /** `null` when not set. */
   readonly maxConcurrent: number | null
+  /** Runs of the task executing at once across every worker (`limits.concurrency`); `null`: no such limit. */
+  readonly concurrency: number | null
   readonly timeoutMs: number | null
   /** Default queue of durable runs. */
   readonly queue: string
@@ -70,6 +72,7 @@ export function taskInfo(task: AnyTask): TaskInfo {
     expensive: task.expensive,
     webUrl: task.webUrl,
     maxConcurrent: task.maxConcurrent ?? null,
+    concurrency: task.limits.concurrency ?? null,
     timeoutMs: task.timeoutMs ?? null,
     queue: task.queue ?? DEFAULT_QUEUE,
     priority: task.priority ?? DEFAULT_PRIORITY,

@@ -102,6 +102,7 @@ export function openApiDocument(basePath: string, version: string): Record<strin
             expensive: { type: 'boolean' },
             webUrl: { type: 'string' },
             maxConcurrent: { type: ['integer', 'null'] },
+            concurrency: { type: ['integer', 'null'], description: 'runs executing at once across every worker (limits.concurrency); null: no such limit' },
             timeoutMs: { type: ['integer', 'null'] },
             queue: { type: 'string' },
             fields: { type: 'array', items: ref('Field') },
