@@ -24,7 +24,7 @@ export const DEFAULT_HOST = '127.0.0.1'
 /** The port {@link serve} listens on by default ({@link ServeOptions.port}). */
 export const DEFAULT_PORT = 8080
 /** The port {@link serveMetrics} listens on by default ({@link MetricsServeOptions.port}). */
-export const DEFAULT_METRICS_PORT = 9464
+const DEFAULT_METRICS_PORT = 9464
 
 /** Options of {@link serve}: the server's ({@link ServerOptions}) and where to listen. */
 export interface ServeOptions extends ServerOptions {

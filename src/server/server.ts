@@ -34,15 +34,15 @@ import { streamRoute } from './stream/route.js'
 import { taskSocketRoute } from './task-socket/socket.js'
 
 /** Largest request body by default, in bytes: 1 MiB ({@link ServerOptions.maxBodyBytes}). */
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 /** Longest synchronous run over HTTP or the live task view by default, in ms ({@link ServerOptions.syncRunTimeoutMs}). */
-export const DEFAULT_SYNC_RUN_TIMEOUT_MS = 60_000
+const DEFAULT_SYNC_RUN_TIMEOUT_MS = 60_000
 /** Events kept for clients resuming a stream, by default ({@link ServerOptions.streamBufferEvents}). */
-export const DEFAULT_STREAM_BUFFER_EVENTS = 10_000
+const DEFAULT_STREAM_BUFFER_EVENTS = 10_000
 /** Bytes a stream client may have waiting before it is dropped, by default: 4 MiB ({@link ServerOptions.streamMaxBufferedBytes}). */
-export const DEFAULT_STREAM_MAX_BUFFERED_BYTES = 4 * 1024 * 1024
+const DEFAULT_STREAM_MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 /** How often a run subscription reads the store by default, in ms ({@link ServerOptions.streamPollIntervalMs}). */
-export const DEFAULT_STREAM_POLL_INTERVAL_MS = 500
+const DEFAULT_STREAM_POLL_INTERVAL_MS = 500
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {

@@ -2,7 +2,7 @@
  * `taskengine queues`: every queue the tasks module and the store know of, idle ones included,
  * with the config file's limits across workers, through the real binary.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -34,7 +34,6 @@ describe('taskengine queues', () => {
 
   it('refuses a config whose queue limit is not a positive integer, naming it', async () => {
     const bad = join(dir, 'bad-config.mjs')
-    const { writeFileSync } = await import('node:fs')
     writeFileSync(bad, `import { defineTask } from ${JSON.stringify(join(process.cwd(), 'dist', 'index.js'))}\nexport default { tasks: [defineTask({ key: 't', run: () => 1 })], queues: { mail: { concurrency: 0 } } }\n`)
     const result = await runBin(['queues', '--tasks', bad, '--store', join(dir, 'bad.db')])
     expect(result.code).toBe(2)

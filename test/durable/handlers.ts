@@ -4,7 +4,7 @@ import { LeaseLostError, defineTask } from '../../src/index.js'
 import { rescueExpiredRuns } from '../../src/engine/durable/rescuer.js'
 import { TaskRegistry } from '../../src/task/registry.js'
 import { runReaches } from '../helpers/runs.js'
-import { observed, sleep, type DurableSuite } from './harness.js'
+import { observed, type DurableSuite } from './harness.js'
 
 export function describeRunningHandlers({ backend, engineWith }: DurableSuite): void {
   describe('what a running handler sees and writes', () => {
@@ -112,8 +112,10 @@ export function describeRunningHandlers({ backend, engineWith }: DurableSuite): 
     })
 
     it('keeps a handler that runs longer than its lease, renewing the lease by heartbeat', async () => {
-      const long = defineTask({ key: 'long', run: () => sleep(900).then(() => 'outlived its lease three times') })
-      const engine = engineWith({ tasks: [long], leaseMs: 300 })
+      // The handler ends after nine heartbeats (one every 100 ms): three times its 300 ms lease.
+      const watched = observed(backend.store())
+      const long = defineTask({ key: 'long', run: () => watched.more('renewLeases', 9).then(() => 'outlived its lease three times') })
+      const engine = engineWith({ tasks: [long], store: watched.store, leaseMs: 300 })
       await engine.start()
       const run = await engine.enqueue(long, {})
       const done = await runReaches(engine, run.id, 'succeeded')

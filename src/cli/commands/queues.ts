@@ -37,7 +37,7 @@ export function queuesCommand(program: Command, io: CliIo, setExit: (code: numbe
 }
 
 /** The queue list as an aligned table. */
-export function renderQueueTable(queues: readonly QueueInfo[], now: number): string {
+function renderQueueTable(queues: readonly QueueInfo[], now: number): string {
   if (queues.length === 0) return 'no queues\n'
   const waited = (at: Date | null): string => (at === null ? '-' : `${Math.max(0, Math.round((now - at.getTime()) / 1000))} s`)
   const rows = queues.map((q) => [q.name, q.concurrency === null ? '-' : String(q.concurrency), q.tasks.join(',') || '-', String(q.pending), String(q.running), waited(q.oldestPendingAt)])

@@ -76,9 +76,9 @@ export class ClaimLimits {
       })
       if (queues.length === 0) return undefined
     }
-    const request: ClaimRequest = { workerId, limit: free, now, leaseUntil, tasks: keys, queues, taskCaps, queueCaps }
-    const globalQueueLimits = this.#globalQueueLimits.size === 0 ? undefined : this.#globalQueueLimits
-    if (globalTaskLimits === undefined && globalQueueLimits === undefined) return request
-    return { ...request, ...(globalTaskLimits === undefined ? {} : { globalTaskLimits }), ...(globalQueueLimits === undefined ? {} : { globalQueueLimits }) }
+    const request: { -readonly [K in keyof ClaimRequest]: ClaimRequest[K] } = { workerId, limit: free, now, leaseUntil, tasks: keys, queues, taskCaps, queueCaps }
+    if (globalTaskLimits !== undefined) request.globalTaskLimits = globalTaskLimits
+    if (this.#globalQueueLimits.size > 0) request.globalQueueLimits = this.#globalQueueLimits
+    return request
   }
 }

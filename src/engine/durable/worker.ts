@@ -103,7 +103,7 @@ export class Worker {
   #timers: NodeJS.Timeout[] = []
   #unsubscribe: (() => void) | undefined
 
-  constructor(engine: WorkerEngine, concurrency: number, queues: QueueSelection | undefined, pollIntervalMs: number, prefetch = Math.max(concurrency, 100)) {
+  constructor(engine: WorkerEngine, concurrency: number, queues: QueueSelection | undefined, pollIntervalMs: number, prefetch: number) {
     this.#engine = engine
     this.id = `${hostname()}:${process.pid}:${newId().slice(-8)}`
     this.#concurrency = concurrency

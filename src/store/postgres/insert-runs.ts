@@ -12,6 +12,7 @@ import type pg from 'pg'
 import { ConflictError, ValidationError, describeValue } from '../../errors.js'
 import type { InsertOptions, InsertOutcome, NewRun } from '../contract/queue.js'
 import { runFromNew, runsFromNew } from '../new-run.js'
+import { jsonOrNull } from '../sql/columns.js'
 import { groupRuns } from '../sql/run-groups.js'
 import { toRun, type RunRow } from '../sql/run-rows.js'
 import type { PostgresConnection } from './connection.js'
@@ -54,7 +55,7 @@ export function insertStatement(table: string, runs: readonly NewRun[], options:
     groupColumns((r) => r.poolId),
     groupColumns((r) => r.scheduleId),
     groupColumns((r) => r.maxAttempts),
-    groupColumns((r) => (r.backoff === null ? null : JSON.stringify(r.backoff))),
+    groupColumns((r) => jsonOrNull(r.backoff)),
     groupColumns((r) => r.timeoutMs),
     groupColumns((r) => r.runAt),
     groupColumns((r) => r.notAfter),

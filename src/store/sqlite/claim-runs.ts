@@ -38,10 +38,10 @@ export function claimRuns(db: SqliteConnection, request: ClaimRequest): ClaimedR
 // Running runs under a global limit, read through the partial index of leased runs (its
 // condition stated so the index applies). Write transactions are IMMEDIATE, so no other claim
 // runs between this count and the claim that follows it.
-const RUNNING_BY_TASK = `SELECT task, COUNT(*) FROM runs INDEXED BY runs_leased
-  WHERE status IN ('running', 'waiting') AND status = 'running' AND task IN (SELECT value FROM json_each(@keys)) GROUP BY task`
-const RUNNING_BY_QUEUE = `SELECT queue, COUNT(*) FROM runs INDEXED BY runs_leased
-  WHERE status IN ('running', 'waiting') AND status = 'running' AND queue IN (SELECT value FROM json_each(@keys)) GROUP BY queue`
+const runningBy = (column: 'task' | 'queue'): string => `SELECT ${column}, COUNT(*) FROM runs INDEXED BY runs_leased
+  WHERE status IN ('running', 'waiting') AND status = 'running' AND ${column} IN (SELECT value FROM json_each(@keys)) GROUP BY ${column}`
+const RUNNING_BY_TASK = runningBy('task')
+const RUNNING_BY_QUEUE = runningBy('queue')
 
 /** Runs running now (on any worker) per task and per queue under a global limit. */
 function runningCounts(db: SqliteConnection, request: ClaimRequest): RunningCounts {

@@ -9,6 +9,7 @@ import { runFromNew, runsFromNew } from '../new-run.js'
 import { groupRuns } from '../sql/run-groups.js'
 import { toRun, type RunRow } from '../sql/run-rows.js'
 import type { SqliteConnection } from './connection.js'
+import { jsonOrNull, tagsJson } from '../sql/columns.js'
 
 /** Rows per INSERT statement. */
 const INSERT_CHUNK = 512
@@ -38,14 +39,14 @@ export function insertRows(db: SqliteConnection, runs: readonly NewRun[]): Set<s
       label: shared.label,
       queue: shared.queue,
       priority: shared.priority,
-      tags: shared.tags.length === 0 ? '[]' : JSON.stringify(shared.tags),
+      tags: tagsJson(shared.tags),
       category: shared.category,
       createdBy: shared.createdBy,
       parentId: shared.parentId,
       poolId: shared.poolId,
       scheduleId: shared.scheduleId,
       maxAttempts: shared.maxAttempts,
-      backoff: shared.backoff === null ? null : JSON.stringify(shared.backoff),
+      backoff: jsonOrNull(shared.backoff),
       timeoutMs: shared.timeoutMs,
       runAt: shared.runAt,
       notAfter: shared.notAfter,

@@ -9,6 +9,7 @@ import { LOST_WHILE_CANCELLING_JSON } from '../sql/run-errors.js'
 import { attemptJson, toRun, type RunRow } from '../sql/run-rows.js'
 import type { SqliteConnection } from './connection.js'
 import { appendAttempt } from './dialect.js'
+import { jsonOrNull } from '../sql/columns.js'
 
 const EXPIRED = `SELECT ${EXPIRED_COLUMNS} FROM runs INDEXED BY runs_leased
        WHERE status IN ('running', 'waiting') AND lease_expires_at < ? ORDER BY lease_expires_at LIMIT ?`
@@ -42,7 +43,7 @@ export function rescueRuns(db: SqliteConnection, writes: readonly RescueWrite[])
     for (const w of writes) {
       const row = rescue.get({
         status: w.status,
-        error: w.error === null ? null : JSON.stringify(w.error),
+        error: jsonOrNull(w.error),
         cancelError: LOST_WHILE_CANCELLING_JSON,
         at: w.at,
         runAt: w.runAt ?? w.at,

@@ -9,6 +9,7 @@ import { attemptJson } from '../sql/run-rows.js'
 import { claimInTransaction } from './claim-runs.js'
 import type { SqliteConnection } from './connection.js'
 import { appendAttempt } from './dialect.js'
+import { jsonOrNull, tagsJson } from '../sql/columns.js'
 
 const INSERT_LOGS = `INSERT OR IGNORE INTO logs (run_id, seq, time, level, message)
            SELECT v.value->>0, v.value->>1, v.value->>2, v.value->>3, v.value->>4 FROM json_each(?) v
@@ -78,9 +79,9 @@ export function writeBatch(db: SqliteConnection, batch: WriteBatch): BatchOutcom
       const finish = db.stmt(FINISH)
       const retry = db.stmt(RETRY)
       for (const c of batch.completions) {
-        const progress = c.progress === null ? null : JSON.stringify(c.progress)
-        const tags = c.tags.length === 0 ? '[]' : JSON.stringify(c.tags)
-        const error = c.error === null ? null : JSON.stringify(c.error)
+        const progress = jsonOrNull(c.progress)
+        const tags = tagsJson(c.tags)
+        const error = jsonOrNull(c.error)
         const changes =
           c.status === 'pending'
             ? retry.run({
