@@ -1,7 +1,7 @@
 /**
  * The shape of `taskengine.config.{js,mjs,ts}`: what the CLI loads from the working directory.
  */
-import type { QueueLimits } from './engine/options.js'
+import type { QueueLimits } from './task/limits.js'
 import type { AnyTask } from './task/define.js'
 import type { Schedule } from './task/schedule.js'
 

@@ -2,7 +2,8 @@
  * taskengine — the core: task definitions, typed fields, the engine and its in-process runs.
  */
 export { defineTask, isTask, DEFAULT_CATEGORY, DEFAULT_ICON, UNLIMITED_CONCURRENCY } from './task/define.js'
-export type { AnyTask, Task, TaskArgs, TaskData, TaskLimits, TaskOptions, TaskRunDefaults } from './task/define.js'
+export type { AnyTask, Task, TaskArgs, TaskData, TaskOptions, TaskRunDefaults } from './task/define.js'
+export type { QueueLimits, RateLimit, TaskLimits } from './task/limits.js'
 export { parseArgs, titleCase, FIELD_TYPES } from './task/fields.js'
 export type {
   ArgsInput,
@@ -49,7 +50,7 @@ export type {
   RunStatus,
 } from './task/context.js'
 export { Engine, resolveConcurrency, DEFAULT_LABEL } from './engine/engine.js'
-export type { ArgsInputOf, EngineOptions, PoolReport, QueueInfo, QueueLimits, RunAllOptions, RunOptions, StopOptions } from './engine/engine.js'
+export type { ArgsInputOf, EngineOptions, PoolReport, QueueInfo, RunAllOptions, RunOptions, StopOptions } from './engine/engine.js'
 export { createEngine } from './create-engine.js'
 export type { EnqueueOptions } from './engine/durable/enqueue.js'
 export type { QueueSelection, WorkerOptions } from './engine/durable/worker.js'

@@ -77,14 +77,21 @@ describe('the options catalog: a typo is an error naming it and the option meant
     ])
   })
 
-  it("the limits of a task and of the engine's queues: positive integers, queue names", () => {
+  it("the limits of a task and of the engine's queues: positive integers, rates, group functions, queue names", () => {
     expect(() => defineTask({ key: 'sync', limits: { concurency: 3 }, run: () => undefined } as never)).toThrow('task "sync": limits.concurency: unknown option (did you mean concurrency?)')
-    for (const bad of [0, -1, 1.5, '3']) {
-      expect(() => defineTask({ key: 'sync', limits: { concurrency: bad }, run: () => undefined } as never)).toThrow(`task "sync": limits.concurrency must be an integer >= 1, got `)
-      expect(() => createEngine({ queues: { mail: { concurrency: bad } } } as never)).toThrow('createEngine: queues.mail.concurrency: expected an integer >= 1, got ')
+    for (const bad of [0, -1, 1.5, '3', 2_000_000]) {
+      expect(() => defineTask({ key: 'sync', limits: { concurrency: bad }, run: () => undefined } as never)).toThrow(`task "sync": limits.concurrency must be an integer from 1 to 1000000, got `)
+      expect(() => defineTask({ key: 'sync', limits: { rate: { max: bad, perMs: 1000 } }, run: () => undefined } as never)).toThrow(`task "sync": limits.rate.max must be an integer from 1 to 1000000, got `)
+      expect(() => createEngine({ queues: { mail: { concurrency: bad } } } as never)).toThrow('createEngine: queues.mail.concurrency must be an integer from 1 to 1000000, got ')
     }
+    expect(() => defineTask({ key: 'sync', limits: { rate: { max: 1, perMs: 0 } }, run: () => undefined })).toThrow('task "sync": limits.rate.perMs must be an integer from 1 to 86400000 (a day), got 0')
+    expect(() => defineTask({ key: 'sync', limits: { rate: { max: 1, perms: 10 } }, run: () => undefined } as never)).toThrow('task "sync": limits.rate.perms: unknown option (did you mean perMs?)')
+    expect(() => defineTask({ key: 'sync', limits: { rate: 5 }, run: () => undefined } as never)).toThrow('task "sync": limits.rate must be { max, perMs }')
+    expect(() => defineTask({ key: 'sync', limits: { groupBy: 'tenant', groupConcurrency: 1 }, run: () => undefined } as never)).toThrow('task "sync": limits.groupBy must be a function of the arguments')
+    expect(() => defineTask({ key: 'sync', limits: { groupBy: () => 'a' }, run: () => undefined })).toThrow('task "sync": limits.groupBy needs limits.groupConcurrency')
+    expect(() => createEngine({ queues: { mail: { rate: { max: 1 } } } } as never)).toThrow('createEngine: queues.mail.rate.perMs must be an integer')
     expect(() => createEngine({ queues: { 'no spaces': { concurrency: 1 } } })).toThrow('createEngine: queues: "no spaces": expected a queue name')
-    expect(() => createEngine({ queues: ['mail'] } as never)).toThrow('createEngine: queues: expected { <queue>: { concurrency } }, got')
+    expect(() => createEngine({ queues: ['mail'] } as never)).toThrow('createEngine: queues: expected { <queue>: { concurrency, rate } }, got')
     expect(defineTask({ key: 'sync', limits: { concurrency: 3 }, run: () => undefined }).limits).toEqual({ concurrency: 3 })
     expect(defineTask({ key: 'sync', run: () => undefined }).limits).toEqual({})
   })
@@ -201,7 +208,8 @@ describe('the options catalog: every declared option is still accepted', () => {
     expect(await engine.run(noop, { n: 1 }, run)).toMatchObject({ status: 'succeeded', label: 'one', tags: ['t'] })
     const runAll: Required<RunAllOptions> = { timeoutMs: 1000, signal: new AbortController().signal, onEvent: () => undefined, tags: ['t'], concurrency: 2 }
     expect((await engine.runAll(noop, 'batch', [{ n: 1 }, { n: 2 }], runAll)).map((r) => r.status)).toEqual(['succeeded', 'succeeded'])
-    const enqueue: Omit<Required<EnqueueOptions>, 'runAt' | 'client' | 'poolId' | 'parentId' | 'scheduleId'> = {
+    // debounce sets the start itself (not with delayMs): its own call below.
+    const enqueue: Omit<Required<EnqueueOptions>, 'runAt' | 'client' | 'poolId' | 'parentId' | 'scheduleId' | 'debounce'> = {
       label: 'later',
       queue: 'mail',
       priority: 2,
@@ -214,8 +222,11 @@ describe('the options catalog: every declared option is still accepted', () => {
       createdBy: 'ada',
       category: 'system',
       tags: ['t'],
+      groupKey: 'g',
+      throttle: { key: 'k', ms: 1000 },
     }
-    expect(await engine.enqueue(noop, { n: 1 }, enqueue)).toMatchObject({ label: 'later', queue: 'mail', priority: 2, maxAttempts: 2, uniqueKey: 'u', createdBy: 'ada', category: 'system' })
+    expect(await engine.enqueue(noop, { n: 1 }, enqueue)).toMatchObject({ label: 'later', queue: 'mail', priority: 2, maxAttempts: 2, uniqueKey: 'u', createdBy: 'ada', category: 'system', groupKey: 'g' })
+    expect(await engine.enqueue(noop, { n: 2 }, { debounce: { key: 'd', ms: 1000 } })).toMatchObject({ status: 'pending', args: { n: 2 } })
     expect(await engine.enqueue(noop, { n: 1 }, { runAt: new Date(), backoff: { type: 'fixed', delayMs: 5 } })).toMatchObject({ status: 'pending' })
   })
 

@@ -11,198 +11,24 @@
  * is held still and looked at, not hoped for. A worker killed with SIGKILL while it holds every
  * slot keeps them until its lease is rescued, then they are free again.
  */
-import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
-import { createEngine, type AnyTask, type Engine, type EngineOptions, type Run, type RunFilter } from '../src/index.js'
+import { describe, expect, it } from 'vitest'
+import type { AnyTask, Engine, Run, RunFilter } from '../src/index.js'
 import { sqliteStore } from '../src/store/sqlite/store.js'
-import { FIXTURES, ROOT, finished, startCli, waitForOutput, type CliRun } from './helpers/cli.js'
-import { describePostgres, type PostgresTestKit } from './helpers/postgres.js'
+import { LOCAL, flowHarness, tasks, type Counter, type WorkerProcess } from './helpers/flow-processes.js'
+import { describePostgres } from './helpers/postgres.js'
 
-const TASKS = join(FIXTURES, 'flow-tasks.mjs')
-const WORKER_SCRIPT = join(FIXTURES, 'flow-worker.mjs')
 /** The global limit of the `limited` task (flow-tasks.mjs). */
 const TASK_LIMIT = 3
 /** The global limit of the `narrow` queue, given to every engine. */
 const QUEUE_LIMIT = 2
 const QUEUES = { narrow: { concurrency: QUEUE_LIMIT } }
 const WORKERS = 4
-/** Local concurrency of each worker process. */
-const LOCAL = 10
 /** Runs of each batch; each handler works 40 ms. */
 const RUNS = 60
-/** How long a batch may take to finish on a busy machine (it takes 1–3 s). */
-const FINISH_MS = 45_000
 
-const dir = mkdtempSync(join(tmpdir(), 'taskengine-flow-'))
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
-let n = 0
-
-const { free, limited } = (await import(TASKS)) as { free: AnyTask; limited: AnyTask }
-
-interface WorkerProcess {
-  readonly child: ReturnType<typeof startCli>
-  readonly done: Promise<CliRun>
-  /** Resolves once the worker says it started; rejects, with its output, if it exits before. */
-  readonly started: Promise<void>
-}
-
-/** What the shared counter holds for one name. */
-interface Count {
-  /** Handlers running now. */
-  readonly active: number
-  /** The most handlers that ran at once. */
-  readonly peak: number
-  /** Handlers started in all. */
-  readonly starts: number
-}
-
-interface Counter {
-  /** FLOW_COUNTER and FLOW_COUNTER_SCHEMA for the workers. */
-  readonly env: Record<string, string>
-  read(name: string): Promise<Count>
-  close(): Promise<void>
-}
-
-const children: WorkerProcess[] = []
-const cleanups: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const w of children.splice(0)) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL')
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined)
-})
-
-/**
- * Starts a worker process on `store`: the CLI's `worker` command, or, for engine options the CLI
- * does not have (`engine`), test/fixtures/flow-worker.mjs. Local concurrency 10, polling every 50 ms.
- */
-function startWorker(store: string, options: { env: Record<string, string>; leaseMs?: number; engine?: object }): WorkerProcess {
-  const leaseMs = String(options.leaseMs ?? 30_000)
-  const child =
-    options.engine === undefined
-      ? startCli(['worker', '--store', store, '--tasks', TASKS, '--concurrency', String(LOCAL), '--lease-ms', leaseMs, '--poll-ms', '50', '--grace', '2000', '--quiet'], { env: options.env })
-      : spawn(process.execPath, [WORKER_SCRIPT, store], {
-          cwd: ROOT,
-          env: { ...process.env, NO_COLOR: '1', ...options.env, FLOW_ENGINE: JSON.stringify(options.engine), FLOW_LEASE_MS: leaseMs, FLOW_CONCURRENCY: String(LOCAL) },
-        })
-  const done = finished(child)
-  const started = Promise.race([
-    waitForOutput(child.stderr, 'started'),
-    done.then((exit) => {
-      throw new Error(`worker ${child.pid} exited before it started (code ${exit.code}, signal ${exit.signal}):\n${exit.stderr}${exit.stdout}`)
-    }),
-  ])
-  started.catch(() => undefined)
-  const worker = { child, done, started }
-  children.push(worker)
-  return worker
-}
-
-/** Starts `count` workers and waits until each has started. */
-async function startWorkers(count: number, store: string, options: Parameters<typeof startWorker>[1]): Promise<WorkerProcess[]> {
-  const workers = Array.from({ length: count }, () => startWorker(store, options))
-  await Promise.all(workers.map((w) => w.started))
-  return workers
-}
-
-/** Stops workers with SIGTERM; each exits 0. */
-async function stopWorkers(workers: readonly WorkerProcess[]): Promise<void> {
-  for (const w of workers) w.child.kill('SIGTERM')
-  const exits = await Promise.all(workers.map((w) => w.done))
-  expect(exits.map((e) => [e.code, e.signal])).toEqual(workers.map(() => [0, null]))
-}
-
-/** Every run matching `filter` (at most 1000). */
-async function runsOf(engine: Engine, filter: RunFilter): Promise<readonly Run[]> {
-  return (await engine.listRuns({ ...filter, pageSize: 1000 })).data
-}
-
-/** Waits (polling the store) until `count` runs matching `filter` succeeded, none failed, and every worker lives. */
-async function allSucceed(engine: Engine, filter: RunFilter, count: number, workers: readonly WorkerProcess[]): Promise<void> {
-  await vi.waitFor(
-    async () => {
-      for (const w of workers) if (w.child.exitCode !== null || w.child.signalCode !== null) throw new Error(`worker ${w.child.pid} exited`)
-      expect((await engine.listRuns({ ...filter, status: ['failed', 'cancelled'], pageSize: 1 })).total).toBe(0)
-      expect((await engine.listRuns({ ...filter, status: 'succeeded', pageSize: 1 })).total).toBe(count)
-    },
-    { timeout: FINISH_MS, interval: 150 },
-  )
-}
-
-/** Args of `count` runs counted under `counter`, waiting for `gate` (a file) to exist if given. */
-function batch(counter: string, count: number, gate = ''): { counter: string; ms: number; gate: string }[] {
-  return Array.from({ length: count }, () => ({ counter, ms: 40, gate }))
-}
-
-/** A gate for handlers: a file path, and opening it (creating the file). */
-function gate(): { path: string; open(): void } {
-  const path = join(dir, `gate-${++n}`)
-  return { path, open: () => writeFileSync(path, '') }
-}
-
-/** Waits (polling the counter) until the handlers running now under `names` add up to `count`, every worker living. */
-async function running(counter: Counter, names: readonly string[], count: number, workers: readonly WorkerProcess[]): Promise<void> {
-  await vi.waitFor(
-    async () => {
-      for (const w of workers) if (w.child.exitCode !== null || w.child.signalCode !== null) throw new Error(`worker ${w.child.pid} exited`)
-      let active = 0
-      for (const name of names) active += (await counter.read(name)).active
-      expect(active).toBeGreaterThanOrEqual(count)
-    },
-    { timeout: FINISH_MS, interval: 100 },
-  )
-}
-
-/** The counter in a SQLite file of its own, with each process's running handlers (for the kill test). */
-function sqliteCounter(): Counter & { db: Database.Database; forget(pid: number, name: string): number } {
-  const path = join(dir, `counter-${++n}.db`)
-  const db = new Database(path)
-  db.pragma('journal_mode = WAL')
-  db.exec(`CREATE TABLE counter (name TEXT PRIMARY KEY, active INTEGER NOT NULL, peak INTEGER NOT NULL, starts INTEGER NOT NULL);
-           CREATE TABLE inflight (name TEXT NOT NULL, pid INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (name, pid))`)
-  const counter = {
-    db,
-    env: { FLOW_COUNTER: path },
-    read: async (name: string): Promise<Count> => (db.prepare('SELECT active, peak, starts FROM counter WHERE name = ?').get(name) as Count | undefined) ?? { active: 0, peak: 0, starts: 0 },
-    /**
-     * Takes the handlers of process `pid` (killed) out of `active` and starts the peak again from
-     * what runs now; returns how many there were. One write transaction, so atomic for the workers.
-     */
-    forget: (pid: number, name: string): number =>
-      db.transaction(() => {
-        const held = (db.prepare('SELECT n FROM inflight WHERE name = ? AND pid = ?').get(name, pid) as { n: number } | undefined)?.n ?? 0
-        db.prepare('UPDATE counter SET active = active - ?, peak = active - ? WHERE name = ?').run(held, held, name)
-        db.prepare('UPDATE inflight SET n = 0 WHERE name = ? AND pid = ?').run(name, pid)
-        return held
-      }).immediate(),
-    close: async () => void db.close(),
-  }
-  cleanups.push(counter.close)
-  return counter
-}
-
-/** The counter as a table in `schema` (made here, before the store migrates it). */
-async function pgCounter(kit: PostgresTestKit, schema: string): Promise<Counter> {
-  await kit.admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
-  await kit.admin.query(`CREATE TABLE "${schema}".flow_counter (name text PRIMARY KEY, active integer NOT NULL, peak integer NOT NULL, starts integer NOT NULL)`)
-  return {
-    env: { FLOW_COUNTER: kit.url, FLOW_COUNTER_SCHEMA: schema },
-    read: async (name) => {
-      const { rows } = await kit.admin.query<Count>(`SELECT active, peak, starts FROM "${schema}".flow_counter WHERE name = $1`, [name])
-      return rows[0] ?? { active: 0, peak: 0, starts: 0 }
-    },
-    close: async () => undefined,
-  }
-}
-
-/** An engine in this process that enqueues and reads runs (it runs no worker). */
-function producer(store: NonNullable<EngineOptions['store']>, extra: Pick<EngineOptions, 'queues'> = {}): Engine {
-  const engine = createEngine({ tasks: [free, limited], store, ...extra })
-  cleanups.push(() => engine.close())
-  return engine
-}
+const { free, limited } = tasks as { free: AnyTask; limited: AnyTask }
+const { dir, next, startWorkers, stopWorkers, runsOf, allSucceed, batch, gate, running, sqliteCounter, pgCounter, producer } = flowHarness()
 
 /** Runs of one task in one queue, counted under one name (also their label). */
 interface Kind {
@@ -266,7 +92,7 @@ async function proveLimit({ engine, counter, workers, limit, control, bounded, p
 
 describe('global concurrency across worker processes sharing one SQLite file', () => {
   it(`a task with limits.concurrency ${TASK_LIMIT}: never more than ${TASK_LIMIT} handlers at once over ${WORKERS} processes of concurrency 10`, { timeout: 90_000 }, async () => {
-    const path = join(dir, `task-${++n}.db`)
+    const path = join(dir, `task-${next()}.db`)
     const engine = producer(sqliteStore(path))
     await engine.stats() // migrated before the workers open it
     const counter = sqliteCounter()
@@ -276,7 +102,7 @@ describe('global concurrency across worker processes sharing one SQLite file', (
   })
 
   it(`a queue with concurrency ${QUEUE_LIMIT} (createEngine({ queues })): never more than ${QUEUE_LIMIT} of its handlers at once`, { timeout: 90_000 }, async () => {
-    const path = join(dir, `queue-${++n}.db`)
+    const path = join(dir, `queue-${next()}.db`)
     const engine = producer(sqliteStore(path), { queues: QUEUES })
     await engine.stats()
     const counter = sqliteCounter()
@@ -286,7 +112,7 @@ describe('global concurrency across worker processes sharing one SQLite file', (
   })
 
   it(`a worker killed with SIGKILL holding all ${TASK_LIMIT} slots keeps them until its lease is rescued; then the others finish every run, the limit still holding`, { timeout: 90_000 }, async () => {
-    const path = join(dir, `kill-${++n}.db`)
+    const path = join(dir, `kill-${next()}.db`)
     const engine = producer(sqliteStore(path))
     const counter = sqliteCounter()
     const total = 30

@@ -7,7 +7,7 @@ import { extname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { exampleSchedules, exampleTasks } from '../examples/tasks.js'
 import { TaskDefinitionError, coerceError } from '../errors.js'
-import type { QueueLimits } from '../engine/options.js'
+import type { QueueLimits } from '../task/limits.js'
 import { isTask, type AnyTask } from '../task/define.js'
 import { isSchedule, type Schedule } from '../task/schedule.js'
 

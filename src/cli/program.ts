@@ -66,7 +66,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const storeOption = (): Option =>
     withEnv(new Option('--store <path|url>', `SQLite file or postgres:// URL (default: ${DEFAULT_STORE_FILE})`), 'TASKENGINE_STORE', io)
 
-  tasksCommand(program, io, tasksOption)
+  tasksCommand(program, io, setExit, tasksOption, storeOption)
   runCommand(program, io, setExit, tasksOption)
   enqueueCommand(program, io, setExit, tasksOption, storeOption)
   workerCommand(program, io, setExit, tasksOption, storeOption, (option, name) => withEnv(option, name, io))

@@ -43,7 +43,8 @@ import {
 import { EngineSchedules } from './schedules/schedules.js'
 import type { ScheduleInfo } from './schedules/scheduler.js'
 import { LogBackendRegistry } from './settings/log-backend-registry.js'
-import { queueReport, type QueueInfo } from './durable/queues.js'
+import { FlowControl, type QueueFlow, type QueuePatch, type TaskFlow, type TaskPatch } from './flow/flow-control.js'
+import { flowReport, type FlowReport, type QueueInfo } from './flow/report.js'
 import { STORE_LOG_BACKEND, type LogBackend, type LogBackendInfo } from './settings/log-backends.js'
 import { retentionSchedule, retentionTask } from './settings/retention.js'
 import { SharedSettings } from './settings/shared-settings.js'
@@ -51,9 +52,16 @@ import type { SettingInfo, Settings } from './settings/settings.js'
 
 // The types of the engine's signature, where callers of the engine look for them.
 export { DEFAULT_LABEL, resolveConcurrency } from './options.js'
-export type { ArgsInputOf, EngineOptions, QueueLimits, RunAllOptions, RunOptions, StopOptions } from './options.js'
+export type { ArgsInputOf, EngineOptions, RunAllOptions, RunOptions, StopOptions } from './options.js'
 export type { PoolReport } from './durable/pools.js'
-export type { QueueInfo } from './durable/queues.js'
+export type { FlowReport, GroupInfo, QueueInfo, TaskFlowInfo } from './flow/report.js'
+
+/** Run counts by status and queue, and the limits across workers with their usage. */
+export interface EngineStats extends StoreStats {
+  /** Every known queue and every task with limits (or paused), with their usage now. */
+  readonly flow: FlowReport
+}
+export type { QueueFlow, QueuePatch, TaskFlow, TaskPatch } from './flow/flow-control.js'
 
 /** The task engine. Create it with {@link createEngine}. */
 export class Engine {
@@ -70,6 +78,7 @@ export class Engine {
   readonly #schedules: EngineSchedules
   readonly #logBackends = new LogBackendRegistry()
   readonly #settings: SharedSettings
+  readonly #flow: FlowControl
   /** What enqueueing uses of the engine (one object, not one per call). */
   readonly #enqueueHost: EnqueueHost
   #worker: Worker | undefined
@@ -94,6 +103,17 @@ export class Engine {
       logBackends: this.#logBackends,
       concurrencyChanged: (settings) => this.#worker?.setConcurrency(settings.workerConcurrency),
       onError,
+    })
+    const settings = this.#settings
+    this.#flow = new FlowControl({
+      registry: this.#registry,
+      queueDefaults: config.queueLimits,
+      stored: () => settings.stored,
+      reload: async () => {
+        await settings.load(true)
+        return settings.stored ?? {}
+      },
+      save: (values) => settings.save(values),
     })
     this.#relay = new EventRelay({
       bus,
@@ -266,7 +286,7 @@ export class Engine {
         logLimits: config.logLimits,
         maxArtifactBytes: config.maxArtifactBytes,
         openPool: this.#pools.open,
-        queueLimits: config.queueLimits,
+        flow: () => this.#flow.policy(),
       },
       worker.concurrency,
       worker.queues,
@@ -393,18 +413,44 @@ export class Engine {
   }
 
   /** Run counts by status and by queue (depth, running, oldest pending). */
-  async stats(): Promise<StoreStats> {
-    return (await this.#ready()).stats(this.#now())
+  async stats(): Promise<EngineStats> {
+    const store = await this.#ready()
+    const now = this.#now()
+    const stats = await store.stats(now)
+    if (this.#settings.stored === undefined) await this.#settings.load()
+    const flow = await flowReport({ flow: this.#flow, tasks: this.#registry.list(), queueStats: stats.queues, now, flowUsage: (query) => store.flowUsage(query) })
+    return { ...stats, flow }
   }
 
   /**
    * Every queue this engine knows of — those its tasks enqueue into, those with limits across
-   * workers (`EngineOptions.queues`), and those with runs in the store — idle ones included, by
-   * name, with the limit and what is pending and running now.
+   * workers (in code or changed live), and those with runs in the store — idle ones included, by
+   * name, with the limits that hold now, paused state, and what is pending, running and started
+   * in the current rate window.
    */
   async queues(): Promise<QueueInfo[]> {
-    const stats = await this.stats()
-    return queueReport(this.#registry.list(), this.#config.queueLimits, stats.queues)
+    return [...(await this.stats()).flow.queues]
+  }
+
+  /**
+   * Changes a queue's limits across workers, live: every worker sharing the store applies them
+   * within one heartbeat, and they are stored (they outlast restarts and override
+   * `EngineOptions.queues`). `null` removes a limit; `paused: true` holds the queue's pending
+   * runs (running ones finish). An unknown queue is a `NotFoundError`; a bad value a
+   * `ValidationError` naming the field; either changes nothing.
+   * @example await engine.updateQueue('mail', { concurrency: 5, rate: { max: 10, perMs: 1_000 }, paused: false })
+   */
+  async updateQueue(name: string, patch: QueuePatch): Promise<QueueFlow> {
+    return this.#flow.updateQueue(name, patch, async (queue) => (await this.queues()).some((q) => q.name === queue))
+  }
+
+  /**
+   * Changes a task's limits across workers, live and stored, as {@link updateQueue} does for a
+   * queue (also `groupConcurrency`). An unregistered task is a `NotFoundError`.
+   * @example await engine.updateTask('sync-tenant', { concurrency: 2, paused: false })
+   */
+  async updateTask(key: string, patch: TaskPatch): Promise<TaskFlow> {
+    return this.#flow.updateTask(key, patch)
   }
 
   /** Finished runs per bucket over the last `windowMs` (default: an hour in 60 buckets of a minute). */

@@ -15,6 +15,7 @@ import type { RunEventListener } from './events/run-events.js'
 import type { LogLimits } from './execute/active-run.js'
 import type { LogBackend } from './settings/log-backends.js'
 import { RETENTION_OPTION_KEYS, type RetentionOptions } from './settings/retention.js'
+import { checkQueueLimits, type QueueLimits } from '../task/limits.js'
 
 /** How long a claimed run's lease lasts without a heartbeat, in ms ({@link EngineOptions.leaseMs}). */
 export const DEFAULT_LEASE_MS = 30_000
@@ -135,18 +136,6 @@ export interface EngineOptions {
   readonly queues?: Readonly<Record<string, QueueLimits>>
 }
 
-/** Limits of a queue across every worker ({@link EngineOptions.queues}). */
-export interface QueueLimits {
-  /**
-   * At most this many runs of the queue executing at once across every worker (a positive integer).
-   * @default no limit
-   */
-  readonly concurrency?: number
-}
-
-/** Every key of {@link QueueLimits}. */
-const QUEUE_LIMIT_KEYS = optionKeys<QueueLimits>({ concurrency: true })
-
 /** Every key of {@link EngineOptions}. */
 export const ENGINE_OPTION_KEYS = optionKeys<EngineOptions>({
   tasks: true,
@@ -239,7 +228,7 @@ export interface EngineConfig {
   readonly maxArtifactBytes: number
   readonly clock: () => number
   /** Concurrency per queue across every worker ({@link EngineOptions.queues}). */
-  readonly queueLimits: ReadonlyMap<string, number>
+  readonly queueLimits: ReadonlyMap<string, QueueLimits>
 }
 
 /**
@@ -264,26 +253,20 @@ export function engineConfig(options: EngineOptions): EngineConfig {
   const maxArtifactBytes = positiveInt(options.maxArtifactBytes, DEFAULT_MAX_ARTIFACT_BYTES, 'maxArtifactBytes')
   if (options.clock !== undefined && typeof options.clock !== 'function') throw new ValidationError(`clock: expected a function, got ${describeValue(options.clock)}`)
   const clock = options.clock ?? Date.now
-  const queueLimits = checkQueueLimits(options.queues)
+  const queueLimits = checkQueueLimitOptions(options.queues)
   return { onError, hookTimeoutMs, logLimits, leaseMs, heartbeatMs, pollIntervalMs, progressIntervalMs, defaultMaxAttempts, maxArtifactBytes, clock, queueLimits }
 }
 
-/** Checks {@link EngineOptions.queues}; returns each queue's concurrency across workers. */
-function checkQueueLimits(queues: unknown): ReadonlyMap<string, number> {
-  const limits = new Map<string, number>()
+/** Checks {@link EngineOptions.queues}; returns each queue's limits across workers. */
+function checkQueueLimitOptions(queues: unknown): ReadonlyMap<string, QueueLimits> {
+  const limits = new Map<string, QueueLimits>()
   if (queues === undefined) return limits
   if (typeof queues !== 'object' || queues === null || Array.isArray(queues)) {
-    throw new ValidationError(`createEngine: queues: expected { <queue>: { concurrency } }, got ${describeValue(queues)}`)
+    throw new ValidationError(`createEngine: queues: expected { <queue>: { concurrency, rate } }, got ${describeValue(queues)}`)
   }
   for (const [name, queue] of Object.entries(queues)) {
     checkQueueName(name, `createEngine: queues: "${name}"`, ValidationError)
-    checkOptionKeys(queue, QUEUE_LIMIT_KEYS, 'createEngine', { prefix: `queues.${name}.` })
-    const { concurrency } = queue as QueueLimits
-    if (concurrency === undefined) continue
-    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
-      throw new ValidationError(`createEngine: queues.${name}.concurrency: expected an integer >= 1, got ${describeValue(concurrency)}`)
-    }
-    limits.set(name, concurrency)
+    limits.set(name, checkQueueLimits(queue, 'createEngine', `queues.${name}`, ValidationError))
   }
   return limits
 }

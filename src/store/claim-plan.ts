@@ -17,7 +17,7 @@
  * }
  * ```
  */
-import type { ClaimRequest } from './types.js'
+import type { ClaimRequest, RateLimit } from './types.js'
 
 /** A pending run considered for a claim. */
 export interface ClaimCandidate {
@@ -37,42 +37,106 @@ export interface ClaimRound {
   readonly fullQueues: readonly string[]
 }
 
-/** Whether the request carries limits across workers (then the store counts running runs first). */
+/** Whether the request carries limits across workers (then the store counts usage first, serialized with other claims under them). */
 export function hasGlobalLimits(request: ClaimRequest): boolean {
-  return (request.globalTaskLimits?.size ?? 0) > 0 || (request.globalQueueLimits?.size ?? 0) > 0
+  return (
+    (request.globalTaskLimits?.size ?? 0) > 0 ||
+    (request.globalQueueLimits?.size ?? 0) > 0 ||
+    (request.taskRates?.size ?? 0) > 0 ||
+    (request.queueRates?.size ?? 0) > 0 ||
+    (request.groups?.size ?? 0) > 0
+  )
 }
 
-/** Running runs per task and per queue under a global limit, as the store counted them. */
+/** The request at its clock's time now (see `ClaimRequest.clock`); the store calls this holding the limits' locks. */
+export function atClaimTime(request: ClaimRequest): ClaimRequest {
+  if (request.clock === undefined) return request
+  const now = Math.max(request.now, request.clock())
+  return { ...request, now, leaseUntil: request.leaseUntil + (now - request.now) }
+}
+
+/** Usage of the limits across workers, as the store counted it inside the claim's transaction. */
 export interface RunningCounts {
+  /** Running runs per task under a concurrency limit. */
   readonly tasks: ReadonlyMap<string, number>
+  /** Running runs per queue under a concurrency limit. */
   readonly queues: ReadonlyMap<string, number>
+  /** Starts in the current window per task under a rate limit. */
+  readonly taskStarts?: ReadonlyMap<string, number>
+  /** Starts in the current window per queue under a rate limit. */
+  readonly queueStarts?: ReadonlyMap<string, number>
 }
 
 /**
  * The request with its global limits turned into caps: each limited task or queue may take at
- * most its limit less the runs of it running now (on any worker), and no more than its own cap
- * already allows. A task or queue at its limit gets a cap of 0 (the plan leaves it out).
+ * most its limit less the runs of it running now (on any worker), at most what its rate window
+ * has left, and no more than its own cap already allows. A task or queue at a limit gets a cap
+ * of 0 (the plan leaves it out).
  */
-export function withGlobalCaps(request: ClaimRequest, running: RunningCounts): ClaimRequest {
+export function withGlobalCaps(request: ClaimRequest, usage: RunningCounts): ClaimRequest {
   const taskCaps = new Map(request.taskCaps)
-  for (const [task, limit] of request.globalTaskLimits ?? []) {
-    const free = Math.max(0, limit - (running.tasks.get(task) ?? 0))
-    taskCaps.set(task, Math.min(free, taskCaps.get(task) ?? request.limit))
-  }
   const queueCaps = new Map(request.queueCaps)
-  for (const [queue, limit] of request.globalQueueLimits ?? []) {
-    const free = Math.max(0, limit - (running.queues.get(queue) ?? 0))
-    queueCaps.set(queue, Math.min(free, queueCaps.get(queue) ?? request.limit))
+  const cap = (caps: Map<string, number>, key: string, free: number): void => {
+    caps.set(key, Math.min(Math.max(0, free), caps.get(key) ?? request.limit))
   }
-  return { workerId: request.workerId, limit: request.limit, now: request.now, leaseUntil: request.leaseUntil, tasks: request.tasks, queues: request.queues, taskCaps, queueCaps }
+  for (const [task, limit] of request.globalTaskLimits ?? []) cap(taskCaps, task, limit - (usage.tasks.get(task) ?? 0))
+  for (const [queue, limit] of request.globalQueueLimits ?? []) cap(queueCaps, queue, limit - (usage.queues.get(queue) ?? 0))
+  for (const [task, rate] of request.taskRates ?? []) cap(taskCaps, task, rate.max - (usage.taskStarts?.get(task) ?? 0))
+  for (const [queue, rate] of request.queueRates ?? []) cap(queueCaps, queue, rate.max - (usage.queueStarts?.get(queue) ?? 0))
+  const { globalTaskLimits: _tasks, globalQueueLimits: _queues, ...rest } = request
+  return { ...rest, taskCaps, queueCaps }
 }
 
 /** The keys a claim under global limits serializes on, in one order (so claims never deadlock). */
 export function globalLimitKeys(request: ClaimRequest): string[] {
+  const keys = new Set<string>()
+  for (const task of request.globalTaskLimits?.keys() ?? []) keys.add(`task:${task}`)
+  for (const task of request.taskRates?.keys() ?? []) keys.add(`task:${task}`)
+  for (const task of request.groups?.keys() ?? []) keys.add(`task:${task}`)
+  for (const queue of request.globalQueueLimits?.keys() ?? []) keys.add(`queue:${queue}`)
+  for (const queue of request.queueRates?.keys() ?? []) keys.add(`queue:${queue}`)
+  return [...keys].sort()
+}
+
+/**
+ * How long past its window a start still counts: 5% of the window, at most a second. The store
+ * counts a start from its claim; the handler begins a few milliseconds later (more on a busy
+ * machine), so without this margin the starts handlers see could crowd one more into a window.
+ */
+export function rateMargin(rate: RateLimit): number {
+  return Math.min(1000, Math.ceil(rate.perMs / 20))
+}
+
+/** The time a rate limit's window starts after (starts at or before it no longer count), at `now`. */
+export function rateSince(rate: RateLimit, now: number): number {
+  return now - rate.perMs - rateMargin(rate)
+}
+
+/** When a window that holds a start made at `at` no longer holds it. */
+export function rateOpensAt(rate: RateLimit, at: number): number {
+  return at + rate.perMs + rateMargin(rate)
+}
+
+/** The rate-limit key of a task or queue, as kept in the store's log of starts. */
+export const rateKey = (kind: 'task' | 'queue', name: string): string => `${kind}:${name}`
+
+/** The rate-limit keys each claimed run counts against (its task's and its queue's), for the log of starts. */
+export function rateStartKeys(request: ClaimRequest, claimed: readonly ClaimCandidate[]): string[] {
   const keys: string[] = []
-  for (const task of request.globalTaskLimits?.keys() ?? []) keys.push(`task:${task}`)
-  for (const queue of request.globalQueueLimits?.keys() ?? []) keys.push(`queue:${queue}`)
-  return keys.sort()
+  if (request.taskRates === undefined && request.queueRates === undefined) return keys
+  for (const run of claimed) {
+    if (request.taskRates?.has(run.task) === true) keys.push(rateKey('task', run.task))
+    if (request.queueRates?.has(run.queue) === true) keys.push(rateKey('queue', run.queue))
+  }
+  return keys
+}
+
+/** Every rate limit of the request by its key in the log of starts. */
+export function rateLimitsByKey(request: ClaimRequest): Map<string, RateLimit> {
+  const limits = new Map<string, RateLimit>()
+  for (const [task, rate] of request.taskRates ?? []) limits.set(rateKey('task', task), rate)
+  for (const [queue, rate] of request.queueRates ?? []) limits.set(rateKey('queue', queue), rate)
+  return limits
 }
 
 /** Whether any limit is smaller than the request (so a single-statement claim could exceed it). */
@@ -104,6 +168,21 @@ export class ClaimPlan {
     this.#remaining = request.limit
   }
 
+  /** Runs still wanted. */
+  get remaining(): number {
+    return this.#remaining
+  }
+
+  /** Free slots of a task now (`undefined`: no cap but the request's). */
+  taskFree(task: string): number | undefined {
+    return this.#taskFree.get(task)
+  }
+
+  /** The tasks and queues full now. */
+  get full(): { readonly tasks: readonly string[]; readonly queues: readonly string[] } {
+    return { tasks: [...this.#fullTasks], queues: [...this.#fullQueues] }
+  }
+
   /** The next round's query, or `undefined` when the claim is complete. */
   next(): ClaimRound | undefined {
     // Each blocked round fills up one more task or queue, so the bound is never reached by a
@@ -116,8 +195,12 @@ export class ClaimPlan {
     return { count: this.#want, fullTasks: [...this.#fullTasks], fullQueues: [...this.#fullQueues] }
   }
 
-  /** Accepts candidates (in claim order) within the limits; returns those to take. */
-  accept<C extends ClaimCandidate>(candidates: readonly C[]): C[] {
+  /**
+   * Accepts candidates (in claim order) within the limits; returns those to take. A round's
+   * candidates (`round`: the default) may end the claim; a grouped task's (`round: false`) are
+   * only a part of what waits, and never do.
+   */
+  accept<C extends ClaimCandidate>(candidates: readonly C[], round = true): C[] {
     const accepted: C[] = []
     let blocked = false
     for (const candidate of candidates) {
@@ -140,7 +223,7 @@ export class ClaimPlan {
     }
     this.#remaining -= accepted.length
     // Nothing held back by a limit: either the request is filled or no more runs wait.
-    if (!blocked && (accepted.length === 0 || candidates.length < this.#want)) this.#done = true
+    if (round && !blocked && (accepted.length === 0 || candidates.length < this.#want)) this.#done = true
     return accepted
   }
 }

@@ -33,6 +33,7 @@ import type { SignalBus } from './contract/signals.js'
 import type { WorkerStore } from './contract/workers.js'
 
 export type { BackoffSpec } from '../task/backoff.js'
+export type { RateLimit } from '../task/limits.js'
 export { ACTIVE_STATES, FINAL_STATES, RUN_STATES } from './contract/runs.js'
 export type { Attempt, Run, RunCategory, RunFilter, RunPage, RunState } from './contract/runs.js'
 export { attemptsLeftAfter } from './contract/queue.js'
@@ -58,7 +59,7 @@ export type {
   WriteBatch,
 } from './contract/queue.js'
 export type { ExpiredRun, MaintenanceStore, PurgeableCounts, RescueWrite } from './contract/maintenance.js'
-export type { AdminStore, CancelOutcome, CancelSelection, QueueStats, StoreStats, ThroughputBucket } from './contract/admin.js'
+export type { AdminStore, CancelOutcome, CancelSelection, FlowUsage, FlowUsageQuery, GroupUsage, QueueStats, StoreStats, ThroughputBucket } from './contract/admin.js'
 export type { NewPool, Pool, PoolCounts, PoolStore } from './contract/pools.js'
 export type { Artifact, ArtifactContent, ArtifactStore, ArtifactWrite } from './contract/artifacts.js'
 export type { WorkerInfo, WorkerStore, WorkerWrite } from './contract/workers.js'

@@ -7,6 +7,7 @@ import { checkOptionKeys, optionKeys } from '../options.js'
 import { checkBackoff, type BackoffPolicy } from './backoff.js'
 import type { RunContext, RunError, RunResult } from './context.js'
 import { checkFields, titleCase, type ArgsOf, type Field } from './fields.js'
+import { checkTaskLimits, type TaskLimits } from './limits.js'
 
 /** Marks task objects, so a module's exports can be scanned for tasks (works across copies of the package). */
 export const TASK_BRAND: unique symbol = Symbol.for('taskengine.task') as never
@@ -98,20 +99,6 @@ const TASK_OPTION_KEYS = optionKeys<TaskOptions<readonly Field[], unknown>>({
   onSettled: true,
 })
 
-/** Limits of a task across every worker sharing the store ({@link TaskOptions.limits}). */
-export interface TaskLimits {
-  /**
-   * At most this many runs of the task executing at once, across every worker process and
-   * machine (a positive integer). The store counts them when it hands runs out, so the limit
-   * holds whatever the number of workers; runs over it stay pending and start as slots free.
-   * @default no limit
-   */
-  readonly concurrency?: number
-}
-
-/** Every key of {@link TaskLimits}. */
-const TASK_LIMIT_KEYS = optionKeys<TaskLimits>({ concurrency: true })
-
 /** What `defineTask` accepts. `Fs` (the fields) drives the type of `ctx.args`. */
 export interface TaskOptions<Fs extends readonly Field[], R> {
   /** Unique key: letters, digits, `.`, `_`, `-`; starts with a letter or digit; at most 100. */
@@ -165,7 +152,7 @@ export interface TaskOptions<Fs extends readonly Field[], R> {
    * store (beside `maxConcurrent`, which holds per process).
    * @default no limits across workers
    */
-  readonly limits?: TaskLimits
+  readonly limits?: TaskLimits<ArgsOf<Fs>>
   /**
    * The typed inputs.
    * @default []
@@ -233,7 +220,7 @@ export interface Task<A = Record<string, unknown>, R = unknown> {
   /** As given; `undefined` when not set (see {@link TaskOptions.maxConcurrent}). */
   readonly maxConcurrent: number | undefined
   /** Limits across every worker (see {@link TaskOptions.limits}); `{}` when none. */
-  readonly limits: TaskLimits
+  readonly limits: TaskLimits<A>
   readonly fields: readonly Field[]
   readonly timeoutMs: number | undefined
   readonly queue: string | undefined
@@ -268,17 +255,6 @@ export type TaskData<T> = T extends Task<never, infer R> ? R : never
 const TASK_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
 /** The concurrency of `runAll` when neither the call nor the task gives one: `0`, the machine's available parallelism ({@link TaskOptions.maxConcurrent}). */
 export const DEFAULT_MAX_CONCURRENT = 0
-/** Checks a task's {@link TaskLimits}; returns them frozen (`{}` when not given). */
-function checkTaskLimits(limits: unknown, where: string): TaskLimits {
-  if (limits === undefined) return Object.freeze({})
-  checkOptionKeys(limits, TASK_LIMIT_KEYS, where, { prefix: 'limits.', ErrorClass: TaskDefinitionError })
-  const { concurrency } = limits as TaskLimits
-  if (concurrency !== undefined && (!Number.isSafeInteger(concurrency) || concurrency < 1)) {
-    throw new TaskDefinitionError(`${where}: limits.concurrency must be an integer >= 1, got ${describeValue(concurrency)}`)
-  }
-  return Object.freeze({ ...(concurrency === undefined ? {} : { concurrency }) })
-}
-
 /** `-1` in `maxConcurrent` means this many. */
 export const UNLIMITED_CONCURRENCY = 128
 
@@ -328,7 +304,7 @@ export function defineTask<const Fs extends readonly Field[] = readonly [], R = 
     throw new TaskDefinitionError(`${where}: tags must be an array of non-empty strings, got ${describeValue(tags)}`)
   }
   if (options.maxConcurrent !== undefined) checkConcurrency(options.maxConcurrent, `${where}: maxConcurrent`, TaskDefinitionError)
-  const limits = checkTaskLimits(options.limits, where)
+  const limits = checkTaskLimits<ArgsOf<Fs>>(options.limits, where, TaskDefinitionError)
   if (options.timeoutMs !== undefined) checkPositiveMs(options.timeoutMs, `${where}: timeoutMs`)
   if (options.reuseResultMs !== undefined) checkPositiveMs(options.reuseResultMs, `${where}: reuseResultMs`)
   if (options.queue !== undefined) checkQueueName(options.queue, `${where}: queue`, TaskDefinitionError)

@@ -21,15 +21,15 @@ describe('taskengine queues', () => {
     const table = await runBin(['queues', '--tasks', tasks, '--store', store])
     expect(table.code, table.stderr).toBe(0)
     const lines = table.stdout.trim().split('\n')
-    expect(lines[0]).toMatch(/^QUEUE\s+LIMIT\s+TASKS\s+PENDING\s+RUNNING\s+OLDEST DUE$/)
+    expect(lines[0]).toMatch(/^QUEUE\s+STATE\s+CONCURRENCY\s+RATE\s+STARTS\s+PENDING\s+RUNNING\s+OLDEST DUE\s+TASKS$/)
     expect(lines.slice(1).map((line) => line.split(/\s+/))).toEqual([
-      ['bulk', '7', '-', '0', '0', '-'],
-      ['default', '-', 'taskengine.retention,tidy', '0', '0', '-'],
-      ['mail', '2', 'send', '1', '0', '-'],
+      ['bulk', 'active', '7', '-', '-', '0', '0', '-', '-'],
+      ['default', 'active', '-', '-', '-', '0', '0', '-', 'taskengine.retention,tidy'],
+      ['mail', 'active', '2', '-', '-', '1', '0', '-', 'send'],
     ])
     const json = await runBin(['queues', '--tasks', tasks, '--store', store, '--json'])
     const queues = JSON.parse(json.stdout) as QueueInfo[]
-    expect(queues.find((q) => q.name === 'mail')).toMatchObject({ concurrency: 2, tasks: ['send'], pending: 1, running: 0, oldestPendingAt: null })
+    expect(queues.find((q) => q.name === 'mail')).toMatchObject({ concurrency: 2, rate: null, paused: false, tasks: ['send'], pending: 1, running: 0, startsInWindow: null, oldestPendingAt: null })
   })
 
   it('refuses a config whose queue limit is not a positive integer, naming it', async () => {
@@ -37,6 +37,6 @@ describe('taskengine queues', () => {
     writeFileSync(bad, `import { defineTask } from ${JSON.stringify(join(process.cwd(), 'dist', 'index.js'))}\nexport default { tasks: [defineTask({ key: 't', run: () => 1 })], queues: { mail: { concurrency: 0 } } }\n`)
     const result = await runBin(['queues', '--tasks', bad, '--store', join(dir, 'bad.db')])
     expect(result.code).toBe(2)
-    expect(result.stderr).toBe('taskengine: createEngine: queues.mail.concurrency: expected an integer >= 1, got 0 (number)\n')
+    expect(result.stderr).toBe('taskengine: createEngine: queues.mail.concurrency must be an integer from 1 to 1000000, got 0 (number)\n')
   })
 })

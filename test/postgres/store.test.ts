@@ -136,7 +136,7 @@ await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ })
         const { rows } = await admin.query<{ version: number; n: string }>(`SELECT version, count(*) OVER () AS n FROM "${schema}".schema_migrations ORDER BY version`)
         expect(rows.map((r) => r.version)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version))
         const tables = await admin.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [schema])
-        expect(tables.rows.map((r) => r.table_name)).toEqual(['artifacts', 'logs', 'pools', 'runs', 'schedules', 'schema_migrations', 'settings', 'workers'])
+        expect(tables.rows.map((r) => r.table_name)).toEqual(['artifacts', 'flow_groups', 'logs', 'pools', 'rate_starts', 'runs', 'schedules', 'schema_migrations', 'settings', 'throttles', 'workers'])
         // They share it: what one inserts, another reads.
         const row = newRun()
         await stores[0]!.insertRuns([row])
@@ -151,7 +151,7 @@ await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ })
       }
     })
 
-    it('upgrades a version-2 schema with runs in it: migrations 3 and 4 keep every run working', async () => {
+    it('upgrades a version-2 schema with runs in it: migrations 3 to 5 keep every run working', async () => {
       const schema = newSchema()
       const client = await admin.connect()
       try {
@@ -167,7 +167,7 @@ await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ })
         expect(rows[0]?.version).toBe(POSTGRES_MIGRATIONS.at(-1)!.version)
         // Processes of the previous version keep their claim function during a rolling upgrade.
         const fns = await admin.query<{ proname: string }>(`SELECT proname FROM pg_proc WHERE pronamespace = $1::regnamespace ORDER BY proname`, [schema])
-        expect(fns.rows.map((r) => r.proname)).toEqual(['claim_candidates', 'claim_runs', 'claim_runs_counted', 'claim_runs_unstarted'])
+        expect(fns.rows.map((r) => r.proname)).toEqual(['claim_candidates', 'claim_candidates_ungrouped', 'claim_runs', 'claim_runs_counted', 'claim_runs_unstarted'])
         await expectUpgradedRows(store)
       } finally {
         await store.close()

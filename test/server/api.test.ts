@@ -393,7 +393,7 @@ describe('formats', () => {
     ])
     expect(queues.find((q) => q.name === 'default')?.nextDueAt).toMatch(/^\d{4}-\d\d-\d\dT/)
     const csv = (await (await server.app.request('/api/queues?format=csv')).text()).trim().split('\n')
-    expect(csv[0]).toBe('name,concurrency,tasks,pending,running,oldestPendingAt,nextDueAt')
+    expect(csv[0]).toBe('name,concurrency,rate,paused,tasks,pending,running,startsInWindow,oldestPendingAt,nextDueAt')
     expect(csv).toHaveLength(5)
     expect((await server.app.request('/api/queues?name=mail')).status).toBe(400)
   })
@@ -702,7 +702,7 @@ describe('OpenAPI', () => {
         checked.push(`${method} ${path}`)
       }
     }
-    expect(checked).toHaveLength(26)
+    expect(checked).toHaveLength(29)
     expect(JSON.stringify(await engine.getRun(run.id))).toBe(before)
     expect((await engine.listRuns()).total).toBe(1)
     // A typo is an error naming it, not a silently unfiltered list.

@@ -43,7 +43,7 @@ describe('sqlite store specifics', () => {
     await second.close()
   })
 
-  it('upgrades a file of the previous version with runs in it: migration 3 keeps every run working', async () => {
+  it('upgrades a file of version 2 with runs in it: migrations 3 and 4 keep every run working', async () => {
     const path = join(dir, 'upgrade.db')
     const old = new Database(path)
     old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')

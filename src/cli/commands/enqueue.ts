@@ -21,6 +21,9 @@ const RESERVED: readonly ReservedOption[] = [
   { name: 'max-attempts', kind: 'string' },
   { name: 'timeout', kind: 'string' },
   { name: 'unique-key', kind: 'string' },
+  { name: 'group-key', kind: 'string' },
+  { name: 'debounce', kind: 'string' },
+  { name: 'throttle', kind: 'string' },
   { name: 'tags', kind: 'string' },
   { name: 'created-by', kind: 'string' },
   { name: 'args', kind: 'string' },
@@ -44,12 +47,15 @@ export function enqueueCommand(program: Command, io: CliIo, setExit: (code: numb
     .option('--max-attempts <n>', 'attempts allowed')
     .option('--timeout <ms>', 'time limit of each attempt')
     .option('--unique-key <key>', 'while a run with this key is active, return it instead')
+    .option('--group-key <key>', "the run's group under the task's limits.groupConcurrency (default: limits.groupBy(args))")
+    .option('--debounce <key:ms>', 'while a run with this key is pending, give it these values and start it ms from now instead')
+    .option('--throttle <key:ms>', 'within ms of the run that took this key, return that run instead')
     .option('--tags <list>', 'comma-separated tags')
     .option('--created-by <user>', 'who asks for the run (default: $USER, else the login name, else "local")')
     .option('--args <json>', 'field values as a JSON object (flags override it)')
     .allowUnknownOption()
     .passThroughOptions()
-    .addHelpText('after', '\nExample:\n  taskengine enqueue countdown --steps 20 --queue default --max-attempts 5')
+    .addHelpText('after', '\nExamples:\n  taskengine enqueue countdown --steps 20 --queue default --max-attempts 5\n  taskengine enqueue countdown --steps 3 --debounce shop:5000')
     .action(async (key: string, words: string[], initial: Record<string, unknown>) => {
       setExit(await enqueue(key, words, initial, io))
     })
@@ -78,6 +84,9 @@ async function enqueue(key: string, words: readonly string[], initial: Readonly<
     maxAttempts: intOption(option('max-attempts'), '--max-attempts'),
     timeoutMs: intOption(option('timeout'), '--timeout'),
     uniqueKey: text('unique-key'),
+    groupKey: text('group-key'),
+    debounce: keyWindow(text('debounce'), '--debounce'),
+    throttle: keyWindow(text('throttle'), '--throttle'),
     createdBy: text('created-by') ?? cliUser(io),
     tags: text('tags')
       ?.split(',')
@@ -92,6 +101,18 @@ async function enqueue(key: string, words: readonly string[], initial: Readonly<
   } finally {
     await engine.close()
   }
+}
+
+/**
+ * `KEY:MS` (the last colon splits, so keys may hold colons) as `{ key, ms }`; the engine checks
+ * the values themselves.
+ */
+function keyWindow(value: string | undefined, flag: string): { key: string; ms: number } | undefined {
+  if (value === undefined) return undefined
+  const colon = value.lastIndexOf(':')
+  const ms = colon < 1 ? Number.NaN : Number(value.slice(colon + 1))
+  if (!Number.isSafeInteger(ms) || value.slice(colon + 1).trim() === '') throw new ValidationError(`${flag}: expected KEY:MS (a key, a colon, whole milliseconds; e.g. shop:5000), got ${describeValue(value)}`)
+  return { key: value.slice(0, colon), ms }
 }
 
 /** The object without its undefined properties (for options with exact optional types). */

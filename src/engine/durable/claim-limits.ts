@@ -2,11 +2,13 @@
  * Claim limits: what a worker may claim next, from the runs it holds now. A task's
  * `maxConcurrent` and a queue's limit (see `WorkerOptions.queues`) hold per process: runs held by
  * this worker (executing or claimed ahead) are counted here, and a claim asks the store for at
- * most what is left of each. Limits across every worker (a task's `limits.concurrency`, the
- * engine's `queues`) go to the store with the claim, which counts the runs running anywhere.
+ * most what is left of each. Limits across every worker (a task's `limits`, the engine's
+ * `queues`, their live changes: a {@link FlowPolicy}) go to the store with the claim, which
+ * counts their usage everywhere; paused tasks and queues are left out of claims here.
  */
 import { concurrencyOf, type AnyTask } from '../../task/define.js'
 import type { ClaimRequest, ClaimedRun } from '../../store/types.js'
+import type { FlowPolicy } from '../flow/flow-control.js'
 
 /** Per-queue limits: a map of queue name → concurrency, or a list of queue names (no per-queue limit). */
 export type QueueSelection = Readonly<Record<string, number>> | readonly string[]
@@ -16,12 +18,10 @@ export class ClaimLimits {
   /** The queues served (`undefined`: every queue). */
   readonly queues: readonly string[] | undefined
   readonly #queueLimits: ReadonlyMap<string, number>
-  readonly #globalQueueLimits: ReadonlyMap<string, number>
   readonly #taskRunning = new Map<string, number>()
   readonly #queueRunning = new Map<string, number>()
 
-  constructor(queues: QueueSelection | undefined, globalQueueLimits: ReadonlyMap<string, number> = new Map()) {
-    this.#globalQueueLimits = globalQueueLimits
+  constructor(queues: QueueSelection | undefined) {
     if (queues === undefined) {
       this.queues = undefined
       this.#queueLimits = new Map()
@@ -42,23 +42,20 @@ export class ClaimLimits {
   }
 
   /**
-   * A claim of up to `free` runs of `tasks` (those registered in this process): tasks and queues
-   * at their limit are left out, and those with less room than `free` are capped. `undefined`
-   * when nothing may be claimed.
+   * A claim of up to `free` runs of `tasks` (those registered in this process) under `flow`:
+   * tasks and queues paused or at their limit here are left out, and those with less room than
+   * `free` are capped; limits across workers go along for the store. Tasks and queues under such
+   * limits are not claimed ahead: at most `slots` (free execution slots), so a run held here
+   * waiting for a slot never keeps a limited slot from another worker. `undefined` when nothing
+   * may be claimed.
    */
-  request(workerId: string, free: number, tasks: readonly AnyTask[], now: number, leaseUntil: number): ClaimRequest | undefined {
+  request(workerId: string, free: number, tasks: readonly AnyTask[], now: number, leaseUntil: number, flow: FlowPolicy, slots = free): ClaimRequest | undefined {
     const keys: string[] = []
     const taskCaps = new Map<string, number>()
-    let globalTaskLimits: Map<string, number> | undefined
     for (const task of tasks) {
-      const global = task.limits.concurrency
-      if (global !== undefined) (globalTaskLimits ??= new Map()).set(task.key, global)
-      if (task.maxConcurrent === undefined) {
-        keys.push(task.key)
-        continue
-      }
-      const limit = concurrencyOf(task.maxConcurrent)
-      const left = limit - (this.#taskRunning.get(task.key) ?? 0)
+      if (flow.pausedTasks.has(task.key)) continue
+      let left = task.maxConcurrent === undefined ? free : concurrencyOf(task.maxConcurrent) - (this.#taskRunning.get(task.key) ?? 0)
+      if (flow.taskConcurrency.has(task.key) || flow.taskRates.has(task.key) || flow.groups.has(task.key)) left = Math.min(left, slots)
       if (left <= 0) continue
       keys.push(task.key)
       if (left < free) taskCaps.set(task.key, left)
@@ -66,19 +63,28 @@ export class ClaimLimits {
     if (keys.length === 0) return undefined
     let queues = this.queues
     const queueCaps = new Map<string, number>()
+    const limitedAcross = (queue: string): boolean => flow.queueConcurrency.has(queue) || flow.queueRates.has(queue)
     if (queues !== undefined) {
       queues = queues.filter((queue) => {
+        if (flow.pausedQueues.has(queue)) return false
         const limit = this.#queueLimits.get(queue)
-        if (limit === undefined) return true
-        const left = limit - (this.#queueRunning.get(queue) ?? 0)
+        let left = limit === undefined ? free : limit - (this.#queueRunning.get(queue) ?? 0)
+        if (limitedAcross(queue)) left = Math.min(left, slots)
         if (left < free) queueCaps.set(queue, left)
         return left > 0
       })
       if (queues.length === 0) return undefined
+    } else {
+      // Serving every queue: a paused one is capped at nothing (the claim leaves it out).
+      for (const queue of flow.pausedQueues) queueCaps.set(queue, 0)
+      for (const queue of [...flow.queueConcurrency.keys(), ...flow.queueRates.keys()]) if (slots < free && !queueCaps.has(queue)) queueCaps.set(queue, Math.max(0, slots))
     }
     const request: { -readonly [K in keyof ClaimRequest]: ClaimRequest[K] } = { workerId, limit: free, now, leaseUntil, tasks: keys, queues, taskCaps, queueCaps }
-    if (globalTaskLimits !== undefined) request.globalTaskLimits = globalTaskLimits
-    if (this.#globalQueueLimits.size > 0) request.globalQueueLimits = this.#globalQueueLimits
+    if (flow.taskConcurrency.size > 0) request.globalTaskLimits = flow.taskConcurrency
+    if (flow.queueConcurrency.size > 0) request.globalQueueLimits = flow.queueConcurrency
+    if (flow.taskRates.size > 0) request.taskRates = flow.taskRates
+    if (flow.queueRates.size > 0) request.queueRates = flow.queueRates
+    if (flow.groups.size > 0) request.groups = flow.groups
     return request
   }
 }

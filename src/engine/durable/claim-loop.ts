@@ -15,6 +15,7 @@
 import { coerceError } from '../../errors.js'
 import type { TaskRegistry } from '../../task/registry.js'
 import type { ClaimRequest, ClaimedRun, Store } from '../../store/types.js'
+import type { FlowPolicy } from '../flow/flow-control.js'
 import { ClaimLimits, type QueueSelection } from './claim-limits.js'
 import type { BatchClaimer } from './write-buffer.js'
 
@@ -24,14 +25,16 @@ export interface ClaimHost {
   readonly store: Store
   readonly registry: TaskRegistry
   readonly leaseMs: number
-  /** Concurrency limits per queue across every worker. */
-  readonly queueLimits: ReadonlyMap<string, number>
+  /** The limits across every worker that hold now. */
+  flow(): FlowPolicy
   now(): number
   onError(error: Error): void
   /** Whether the worker stops (no more claims). */
   stopping(): boolean
   /** How many runs the worker takes now: its free slots plus room in its local buffer. */
   wanted(): number
+  /** Free execution slots not already promised to runs held here. */
+  slots(): number
   /** Slots plus the local buffer's limit: what the claims in flight cover between them. */
   capacity(): number
   /** Takes claimed runs (starts them, or keeps them in the local buffer). */
@@ -49,10 +52,12 @@ export class ClaimLoop {
   #claimFailures = 0
   #claimPausedUntil = 0
   #again = false
+  #rateTimer: NodeJS.Timeout | undefined
+  #rateWakeAt = Infinity
 
   constructor(host: ClaimHost, queues: QueueSelection | undefined, parallelWrites: number) {
     this.#host = host
-    this.#limits = new ClaimLimits(queues, host.queueLimits)
+    this.#limits = new ClaimLimits(queues)
     this.#parallelWrites = parallelWrites
   }
 
@@ -138,6 +143,30 @@ export class ClaimLoop {
     const host = this.#host
     const tasks = host.registry.list()
     const now = host.now()
-    return this.#limits.request(host.workerId, free, tasks, now, now + host.leaseMs)
+    const flow = host.flow()
+    const request = this.#limits.request(host.workerId, free, tasks, now, now + host.leaseMs, flow, Math.max(0, host.slots() - this.#requested))
+    if (request === undefined || (request.taskRates === undefined && request.queueRates === undefined)) return request
+    // Rate windows are counted at the claim's own time, read once the store holds the limits.
+    return { ...request, onRateLimited: this.#onRateLimited, clock: () => host.now() }
+  }
+
+  /** A rate limit holds runs back until `at`: claim again then (one timer, the earliest). */
+  readonly #onRateLimited = (at: number): void => {
+    if (this.#rateTimer !== undefined && this.#rateWakeAt <= at) return
+    clearTimeout(this.#rateTimer)
+    this.#rateWakeAt = at
+    this.#rateTimer = setTimeout(() => {
+      this.#rateTimer = undefined
+      this.#rateWakeAt = Infinity
+      void this.fill()
+    }, Math.max(1, at - this.#host.now()))
+    this.#rateTimer.unref()
+  }
+
+  /** Stops waiting for rate windows (the worker stops). */
+  stop(): void {
+    clearTimeout(this.#rateTimer)
+    this.#rateTimer = undefined
+    this.#rateWakeAt = Infinity
   }
 }

@@ -1,13 +1,16 @@
 /**
  * Enqueue: checking the options, turning validated arguments into rows, and storing them (one
  * statement for any batch). An active run holding the same unique key is returned instead; a task
- * that reuses results gets a recent identical success instead of a new run.
+ * that reuses results gets a recent identical success instead of a new run. A run's group key
+ * comes from the enqueue or the task's `limits.groupBy`; debounce and throttle (one run at a time)
+ * are carried on the row for the store to apply atomically.
  */
 import { createHash } from 'node:crypto'
-import { ValidationError, describeValue, type FieldIssue } from '../../errors.js'
+import { ValidationError, coerceError, describeValue, type FieldIssue } from '../../errors.js'
 import { checkBackoff, type BackoffSpec } from '../../task/backoff.js'
 import { DEFAULT_PRIORITY, DEFAULT_QUEUE, DEFAULT_RUN_CATEGORY, checkQueueName, type AnyTask } from '../../task/define.js'
 import { parseArgs, type ArgsInput } from '../../task/fields.js'
+import { MAX_GROUP_KEY_LENGTH } from '../../task/limits.js'
 import type { NewRun, Run, RunCategory, Store } from '../../store/types.js'
 import type { EventBus } from '../events/bus.js'
 import { newId } from '../ids.js'
@@ -96,7 +99,59 @@ export interface EnqueueOptions {
    * engine cannot know whether the transaction commits).
    */
   readonly client?: unknown
+  /**
+   * The run's group under the task's per-key limit (`limits.groupConcurrency`: at most that many
+   * runs of one key execute at once, keys served in turn): a non-empty string of at most 200
+   * characters. Stored on the run (`run.groupKey`).
+   * @default the task's `limits.groupBy(args)`, else none
+   * @example { groupKey: 't-42' }
+   */
+  readonly groupKey?: string
+  /**
+   * Debounce by key (per task): while a run of the task with `key` is pending, this enqueue
+   * replaces that run's arguments (and label, tags, priority, expiry, group) with its own and
+   * moves its start to now + `ms` (never earlier than it was), and returns it (no second run, no
+   * `created` event); otherwise
+   * it adds a run starting at now + `ms`. A running run with the key does not count. Atomic
+   * under concurrent enqueues on every store. Not with `runAt`, `delayMs` or `throttle`, and for
+   * one run at a time (not `enqueueMany`).
+   * @default none
+   * @example { debounce: { key: 'shop', ms: 5_000 } } // one reindex, 5 s after the last change
+   */
+  readonly debounce?: DebounceOptions
+  /**
+   * Throttle by key (per task): within `ms` of the run that took `key`, this enqueue returns
+   * that run (as long as it is stored) instead of adding one; otherwise it adds the run, which
+   * takes the key for `ms` from now. Atomic under concurrent enqueues on every store. Not with
+   * `debounce`, and for one run at a time (not `enqueueMany`).
+   * @default none
+   * @example { throttle: { key: 'user-7', ms: 60_000 } } // at most one notification a minute
+   */
+  readonly throttle?: ThrottleOptions
 }
+
+/** A debounce ({@link EnqueueOptions.debounce}): the key, and how long after the last enqueue with it the run starts. */
+export interface DebounceOptions {
+  /** The key, per task: a non-empty string of at most 200 characters. */
+  readonly key: string
+  /** The run starts this many ms after the last enqueue with the key (an integer from 1 to 86,400,000: a day). */
+  readonly ms: number
+}
+
+/** A throttle ({@link EnqueueOptions.throttle}): the key, and how long a run holds it. */
+export interface ThrottleOptions {
+  /** The key, per task: a non-empty string of at most 200 characters. */
+  readonly key: string
+  /** A run holds the key this many ms from its enqueue (an integer from 1 to 86,400,000: a day). */
+  readonly ms: number
+}
+
+/** Every key of {@link DebounceOptions} and {@link ThrottleOptions}. */
+export const KEY_WINDOW_KEYS = optionKeys<DebounceOptions & ThrottleOptions>({ key: true, ms: true })
+/** The longest debounce or throttle key. */
+export const MAX_FLOW_KEY_LENGTH = 200
+/** The longest debounce or throttle window: a day. */
+export const MAX_FLOW_WINDOW_MS = 86_400_000
 
 /** Every key of {@link EnqueueOptions}. */
 export const ENQUEUE_OPTION_KEYS = optionKeys<EnqueueOptions>({
@@ -117,6 +172,9 @@ export const ENQUEUE_OPTION_KEYS = optionKeys<EnqueueOptions>({
   parentId: true,
   scheduleId: true,
   client: true,
+  groupKey: true,
+  debounce: true,
+  throttle: true,
 })
 
 /**
@@ -174,6 +232,46 @@ export function enqueueOptionIssues(options: unknown, prefix = 'options.'): Fiel
       issues.push({ key: `${prefix}backoff`, expected, received, message: `${prefix}${(error as Error).message}` })
     }
   }
+  issues.push(...flowOptionIssues(o, prefix))
+  return issues
+}
+
+/** The problems with `groupKey`, `debounce` and `throttle`, and with what they may not be combined with. */
+function flowOptionIssues(o: Record<string, unknown>, prefix: string): FieldIssue[] {
+  const issues: FieldIssue[] = []
+  const groupKey = o.groupKey
+  if (groupKey !== undefined && (typeof groupKey !== 'string' || groupKey === '' || groupKey.length > MAX_GROUP_KEY_LENGTH)) {
+    const received = describeValue(groupKey)
+    const expected = `a non-empty string of at most ${MAX_GROUP_KEY_LENGTH} characters`
+    issues.push({ key: `${prefix}groupKey`, expected, received, message: `${prefix}groupKey: expected ${expected}, got ${received}` })
+  }
+  for (const name of ['debounce', 'throttle'] as const) if (o[name] !== undefined) issues.push(...keyWindowIssues(o[name], `${prefix}${name}`))
+  const both = (a: string, b: string, why: string): void => {
+    issues.push({ key: `${prefix}${a}`, expected: `${a} without ${b}`, received: describeValue(o[a]), message: `${prefix}${a} and ${prefix}${b}: ${why}` })
+  }
+  if (o.debounce !== undefined) {
+    for (const start of ['runAt', 'delayMs']) if (o[start] !== undefined) both('debounce', start, 'a debounced run starts debounce.ms after the last enqueue; give one of them, not both')
+    if (o.throttle !== undefined) both('debounce', 'throttle', 'give one of them, not both')
+  }
+  return issues
+}
+
+/** The problems with a `{ key, ms }` of `debounce` or `throttle` (`field`: its prefixed name). */
+function keyWindowIssues(value: unknown, field: string): FieldIssue[] {
+  const expected = `{ key, ms } (key: a non-empty string of at most ${MAX_FLOW_KEY_LENGTH} characters; ms: an integer from 1 to ${MAX_FLOW_WINDOW_MS})`
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return [{ key: field, expected, received: describeValue(value), message: `${field}: expected ${expected}, got ${describeValue(value)}` }]
+  }
+  const issues = unknownKeyIssues(value, KEY_WINDOW_KEYS, `${field}.`)
+  const { key, ms } = value as Partial<DebounceOptions>
+  if (typeof key !== 'string' || key === '' || key.length > MAX_FLOW_KEY_LENGTH) {
+    const want = `a non-empty string of at most ${MAX_FLOW_KEY_LENGTH} characters`
+    issues.push({ key: `${field}.key`, expected: want, received: describeValue(key), message: `${field}.key: expected ${want}, got ${describeValue(key)}` })
+  }
+  if (!Number.isSafeInteger(ms) || (ms as number) < 1 || (ms as number) > MAX_FLOW_WINDOW_MS) {
+    const want = `an integer from 1 to ${MAX_FLOW_WINDOW_MS} (a day), in ms`
+    issues.push({ key: `${field}.ms`, expected: want, received: describeValue(ms), message: `${field}.ms: expected ${want}, got ${describeValue(ms)}` })
+  }
   return issues
 }
 
@@ -203,10 +301,14 @@ const NO_TAGS: readonly string[] = Object.freeze([])
 /**
  * Builds the rows to store for validated argument objects, all with the same options: what they
  * share is worked out once, and every row holds the same values (the store sends them once).
+ * A debounced run starts `debounce.ms` from now. Each row's group key is the enqueue's
+ * `groupKey`, else the task's `limits.groupBy(args)`; a `groupBy` that throws or returns
+ * anything but a good key is a `ValidationError`, and no row is returned.
  */
 export function newRunRows(task: AnyTask, argsList: readonly Record<string, unknown>[], options: EnqueueOptions, defaults: EnqueueDefaults, now: number): NewRun[] {
   const taskDefaults = task.defaults
-  const runAt = options.runAt !== undefined ? toMs(options.runAt) : now + (options.delayMs ?? taskDefaults.delayMs ?? 0)
+  const debounce = options.debounce
+  const runAt = debounce !== undefined ? now + debounce.ms : options.runAt !== undefined ? toMs(options.runAt) : now + (options.delayMs ?? taskDefaults.delayMs ?? 0)
   const taskBackoff = typeof task.backoff === 'function' ? undefined : task.backoff
   const label = options.label ?? taskDefaults.label ?? defaults.label
   const queue = options.queue ?? task.queue ?? DEFAULT_QUEUE
@@ -223,6 +325,10 @@ export function newRunRows(task: AnyTask, argsList: readonly Record<string, unkn
   const timeoutMs = options.timeoutMs ?? task.timeoutMs ?? null
   const notAfter = options.notAfter !== undefined ? toMs(options.notAfter) : taskDefaults.notAfterMs === undefined ? null : runAt + taskDefaults.notAfterMs
   const hashed = task.reuseResultMs !== undefined
+  const groupBy = options.groupKey === undefined ? task.limits.groupBy : undefined
+  const sharedGroupKey = options.groupKey ?? null
+  const debounceKey = debounce?.key ?? null
+  const throttle = options.throttle === undefined ? null : { key: options.throttle.key, ms: options.throttle.ms }
   const rows = new Array<NewRun>(argsList.length)
   for (let i = 0; i < argsList.length; i++) {
     const args = argsList[i]!
@@ -255,9 +361,27 @@ export function newRunRows(task: AnyTask, argsList: readonly Record<string, unkn
       runAt,
       notAfter,
       createdAt: now,
+      groupKey: groupBy === undefined ? sharedGroupKey : groupKeyOf(task, groupBy, args, argsList.length > 1 ? i : undefined),
+      debounceKey,
+      throttle,
     }
   }
   return rows
+}
+
+/** The group key `groupBy` gives `args` (item `index` of a batch), checked; a `ValidationError` naming the task and `limits.groupBy` otherwise. */
+function groupKeyOf(task: AnyTask, groupBy: (args: Record<string, unknown>) => string, args: Record<string, unknown>, index: number | undefined): string {
+  const where = `task "${task.key}"${index === undefined ? '' : `, run [${index}]`}`
+  let key: unknown
+  try {
+    key = groupBy(args)
+  } catch (error) {
+    throw new ValidationError(`${where}: limits.groupBy threw: ${coerceError(error).message}`, [], { cause: error })
+  }
+  if (typeof key !== 'string' || key === '' || key.length > MAX_GROUP_KEY_LENGTH) {
+    throw new ValidationError(`${where}: limits.groupBy must return a non-empty string of at most ${MAX_GROUP_KEY_LENGTH} characters, got ${describeValue(key)}`)
+  }
+  return key
 }
 
 /** Whether an argument object has any field (most batches of no-argument tasks have none: no JSON to make). */
@@ -300,6 +424,14 @@ export interface EnqueueHost {
 export async function enqueueRuns(host: EnqueueHost, task: AnyTask, argsList: readonly ArgsInput[], options: EnqueueOptions): Promise<Run[]> {
   // Every bad argument and every bad option, in one error; nothing is stored.
   const optionIssues = enqueueOptionIssues(options)
+  if (argsList.length > 1) {
+    for (const name of ['debounce', 'throttle'] as const) {
+      const value = (options as Record<string, unknown> | null)?.[name]
+      if (value !== undefined) {
+        optionIssues.push({ key: `options.${name}`, expected: 'one run (engine.enqueue)', received: describeValue(value), message: `options.${name}: ${name} applies to one run; use enqueue` })
+      }
+    }
+  }
   const parsed = withOptionIssues(optionIssues, 'invalid enqueue options', () =>
     argsList.length === 1 ? [parseArgs(task.fields, argsList[0])] : parseBatch(task, argsList),
   )

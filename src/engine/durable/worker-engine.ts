@@ -7,6 +7,7 @@ import type { TaskRegistry } from '../../task/registry.js'
 import type { Store, WorkerInfo } from '../../store/types.js'
 import type { RunEvent } from '../events/run-events.js'
 import type { LogLimits, PoolOpener } from '../execute/active-run.js'
+import type { FlowPolicy } from '../flow/flow-control.js'
 import type { LogBackend } from '../settings/log-backends.js'
 
 /** The engine services a worker uses. */
@@ -35,6 +36,6 @@ export interface WorkerEngine {
   readonly logLimits: LogLimits
   readonly maxArtifactBytes: number
   readonly openPool: PoolOpener
-  /** Concurrency limits per queue across every worker sharing the store (`EngineOptions.queues`). */
-  readonly queueLimits: ReadonlyMap<string, number>
+  /** The limits across every worker sharing the store that hold now (code's and live changes). */
+  flow(): FlowPolicy
 }

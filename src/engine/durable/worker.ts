@@ -116,11 +116,12 @@ export class Worker {
         store: engine.store,
         registry: engine.registry,
         leaseMs: engine.leaseMs,
-        queueLimits: engine.queueLimits,
+        flow: () => engine.flow(),
         now: () => engine.now(),
         onError: (error) => engine.onError(error),
         stopping: () => this.#stopping,
         wanted: () => this.#wanted(),
+        slots: () => this.#concurrency - this.#executions.busy - this.#local.length,
         capacity: () => this.#concurrency + this.#local.aheadLimit(),
         accept: (runs) => this.#accept(runs),
       },
@@ -236,6 +237,7 @@ export class Worker {
     for (const run of this.#local.close()) this.#releaseUnstarted(run, 'pending', null)
     // Keep renewing leases while handlers finish; stop polling and maintenance.
     for (const timer of this.#timers.splice(0)) clearInterval(timer)
+    this.#claims.stop()
     const beat = setInterval(() => void heartbeat(this.#heartbeat), this.#engine.heartbeatMs)
     beat.unref()
     try {

@@ -23,10 +23,17 @@ export class SharedSettings {
   readonly #host: SettingsHost
   /** As last read from the store (undefined until first needed). */
   #current: Settings | undefined
+  /** Every stored value as last read, known settings or not (flow control keeps its own there). */
+  #stored: Readonly<Record<string, unknown>> | undefined
   #loading: Promise<Settings> | undefined
 
   constructor(host: SettingsHost) {
     this.#host = host
+  }
+
+  /** Every stored value by key as last read (`undefined` before the first read). */
+  get stored(): Readonly<Record<string, unknown>> | undefined {
+    return this.#stored
   }
 
   /** The settings as last read, without a store round trip (`undefined` before the first read). */
@@ -40,7 +47,9 @@ export class SharedSettings {
     this.#loading ??= (async () => {
       const host = this.#host
       const store = await host.store()
-      const settings = mergeSettings(this.defaults(), await store.getSettings(), host.logBackends.names())
+      const stored = await store.getSettings()
+      const settings = mergeSettings(this.defaults(), stored, host.logBackends.names())
+      this.#stored = stored
       const before = this.#current
       this.#current = settings
       if (before?.workerConcurrency !== settings.workerConcurrency) host.concurrencyChanged(settings)
@@ -60,6 +69,18 @@ export class SharedSettings {
     const settings = await this.load(true)
     await store.signal?.({ type: 'settings' }).catch((error: unknown) => host.onError(coerceError(error)))
     return settings
+  }
+
+  /**
+   * Stores values the caller checked (keys outside the settings, such as flow control's), re-reads
+   * and tells the other processes, as {@link update} does.
+   */
+  async save(values: Readonly<Record<string, unknown>>): Promise<void> {
+    const host = this.#host
+    const store = await host.store()
+    await store.saveSettings(values, host.now())
+    await this.load(true)
+    await store.signal?.({ type: 'settings' }).catch((error: unknown) => host.onError(coerceError(error)))
   }
 
   /** Every setting with its title, description, constraints, default and value (for forms). */

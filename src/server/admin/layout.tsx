@@ -6,7 +6,7 @@
 import type { Child } from 'hono/jsx'
 import { Icon } from './ui.js'
 
-export type NavKey = 'overview' | 'tasks' | 'runs' | 'schedules' | 'workers' | 'settings' | 'none'
+export type NavKey = 'overview' | 'tasks' | 'runs' | 'queues' | 'schedules' | 'workers' | 'settings' | 'none'
 
 /** A message shown on top of a page after an action. */
 export interface Notice {
@@ -31,6 +31,7 @@ const NAV: readonly [NavKey, string, string, string][] = [
   ['overview', '', 'Overview', 'o'],
   ['tasks', '/task', 'Tasks', 't'],
   ['runs', '/runs', 'Runs', 'r'],
+  ['queues', '/queues', 'Queues', 'q'],
   ['schedules', '/schedules', 'Schedules', 'c'],
   ['workers', '/workers', 'Workers', 'w'],
   ['settings', '/settings', 'Settings', 's'],

@@ -7,6 +7,7 @@
  */
 import { Hono } from 'hono'
 import type { ServerEnv } from '../caller.js'
+import { queueActions } from './actions/queues.js'
 import { runActions } from './actions/runs.js'
 import { scheduleActions } from './actions/schedules.js'
 import { settingsActions } from './actions/settings.js'
@@ -15,6 +16,7 @@ import { taskActions } from './actions/tasks.js'
 import { serveModule, serveStylesheet } from './assets.js'
 import { showPage, type AdminDeps } from './page.js'
 import { overviewPage } from './pages/overview.js'
+import { queuesPage } from './pages/queues.js'
 import { runPage } from './pages/run.js'
 import { runsPage } from './pages/runs.js'
 import { schedulePage } from './pages/schedule.js'
@@ -37,6 +39,7 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
   const runs = runActions(deps)
   const schedules = scheduleActions(deps)
   const settings = settingsActions(deps)
+  const flow = queueActions(deps)
 
   routes.use('*', async (c, next) => {
     await next()
@@ -74,6 +77,11 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
   routes.post('/runs/:id/delete', runs.delete)
 
   routes.get('/workers', showPage(workersPage, deps))
+
+  routes.get('/queues', showPage(queuesPage, deps))
+  routes.post('/flow/queue/:name', flow.queue)
+  routes.post('/flow/task/:key', flow.task)
+  routes.post('/flow/task', flow.anotherTask)
 
   routes.get('/schedules', showPage(schedulesPage, deps))
   routes.get('/schedules/:id', showPage(schedulePage, deps))

@@ -43,6 +43,7 @@ const ICONS: Readonly<Record<string, Child>> = {
   ),
   list: <path d="M8 6h12M8 12h12M8 18h12M4 6h.01M4 12h.01M4 18h.01" />,
   play: <path d="M7 4l13 8-13 8z" />,
+  pause: <path d="M8 5v14M16 5v14" />,
   stop: <rect x="6" y="6" width="12" height="12" rx="1" />,
   refresh: <path d="M20 11a8 8 0 10-2.3 5.7M20 4v7h-7" />,
   trash: <path d="M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13" />,

@@ -42,6 +42,13 @@ const STATUS_PARAM = {
   schema: { type: 'array', items: { type: 'string', enum: RUN_STATES } },
 }
 const idParam = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } })
+/** An enqueue's debounce or throttle: a key (per task) and a window in ms. */
+const KEY_WINDOW = {
+  type: 'object',
+  required: ['key', 'ms'],
+  additionalProperties: false,
+  properties: { key: { type: 'string', minLength: 1, maxLength: 200 }, ms: { type: 'integer', minimum: 1, maximum: 86_400_000 } },
+}
 const ERRORS = {
   '400': error('Invalid input: every bad field is listed'),
   '401': error('Not authenticated'),
@@ -123,6 +130,7 @@ export function openApiDocument(basePath: string, version: string): Record<strin
             data: {},
             error: { type: ['object', 'null'] },
             attempts: { type: 'array' },
+            groupKey: { type: ['string', 'null'], description: "its group under the task's per-key limit (limits.groupBy, or the enqueue's groupKey); null: none" },
             createdAt: { type: 'string', format: 'date-time' },
             startedAt: { type: ['string', 'null'], format: 'date-time' },
             finishedAt: { type: ['string', 'null'], format: 'date-time' },
@@ -158,6 +166,82 @@ export function openApiDocument(basePath: string, version: string): Record<strin
             logBackend: { type: 'string' },
           },
         },
+        RateLimit: {
+          type: 'object',
+          required: ['max', 'perMs'],
+          additionalProperties: false,
+          description: 'at most max starts per perMs ms (a sliding window), across every worker',
+          properties: { max: { type: 'integer', minimum: 1, maximum: 1_000_000 }, perMs: { type: 'integer', minimum: 1, maximum: 86_400_000 } },
+        },
+        QueuePatch: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'A live change to limits across workers: a value sets a limit, null removes it (also one set in code), a key left out keeps what holds now',
+          properties: {
+            concurrency: { type: ['integer', 'null'], minimum: 1, maximum: 1_000_000, description: 'runs executing at once across every worker' },
+            rate: { oneOf: [ref('RateLimit'), { type: 'null' }] },
+            paused: { type: 'boolean', description: 'true: workers start none of its runs (running ones finish, pending ones wait); false: resume' },
+          },
+        },
+        TaskPatch: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'A QueuePatch for a task, with groupConcurrency',
+          properties: {
+            concurrency: { type: ['integer', 'null'], minimum: 1, maximum: 1_000_000 },
+            rate: { oneOf: [ref('RateLimit'), { type: 'null' }] },
+            groupConcurrency: { type: ['integer', 'null'], minimum: 1, maximum: 1_000_000, description: 'runs of one group key executing at once' },
+            paused: { type: 'boolean' },
+          },
+        },
+        QueueLimits: {
+          type: 'object',
+          description: 'The limits that hold now for a queue',
+          properties: { name: { type: 'string' }, concurrency: { type: ['integer', 'null'] }, rate: { oneOf: [ref('RateLimit'), { type: 'null' }] }, paused: { type: 'boolean' } },
+        },
+        TaskLimits: {
+          type: 'object',
+          description: 'The limits that hold now for a task',
+          properties: {
+            task: { type: 'string' },
+            concurrency: { type: ['integer', 'null'] },
+            rate: { oneOf: [ref('RateLimit'), { type: 'null' }] },
+            groupConcurrency: { type: ['integer', 'null'] },
+            paused: { type: 'boolean' },
+          },
+        },
+        QueueInfo: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            concurrency: { type: ['integer', 'null'] },
+            rate: { oneOf: [ref('RateLimit'), { type: 'null' }] },
+            paused: { type: 'boolean' },
+            tasks: { type: 'array', items: { type: 'string' }, description: 'registered tasks whose runs go here by default' },
+            pending: { type: 'integer' },
+            running: { type: 'integer' },
+            startsInWindow: { type: ['integer', 'null'], description: 'starts in the current rate window; null without a rate limit' },
+            oldestPendingAt: { type: ['string', 'null'], format: 'date-time', description: 'when the longest-waiting due run became due' },
+            nextDueAt: { type: ['string', 'null'], format: 'date-time' },
+          },
+        },
+        TaskFlowInfo: {
+          type: 'object',
+          properties: {
+            task: { type: 'string' },
+            queue: { type: 'string' },
+            concurrency: { type: ['integer', 'null'] },
+            rate: { oneOf: [ref('RateLimit'), { type: 'null' }] },
+            groupConcurrency: { type: ['integer', 'null'] },
+            paused: { type: 'boolean' },
+            pending: { type: 'integer' },
+            running: { type: 'integer' },
+            startsInWindow: { type: ['integer', 'null'] },
+            groupCount: { type: ['integer', 'null'], description: 'group keys with pending or running runs; null: not grouped' },
+            groups: { type: 'array', description: 'the busiest groups (at most 20)', items: { type: 'object', properties: { key: { type: 'string' }, pending: { type: 'integer' }, running: { type: 'integer' } } } },
+          },
+        },
+        FlowReport: { type: 'object', properties: { queues: { type: 'array', items: ref('QueueInfo') }, tasks: { type: 'array', items: ref('TaskFlowInfo') } } },
         EnqueueRequest: {
           type: 'object',
           required: ['task'],
@@ -179,6 +263,9 @@ export function openApiDocument(basePath: string, version: string): Record<strin
                 notAfter: { type: 'string', format: 'date-time' },
                 category: { type: 'string', enum: ['user', 'system'] },
                 tags: { type: 'array', items: { type: 'string' } },
+                groupKey: { type: 'string', maxLength: 200, description: "the run's group under the task's limits.groupConcurrency (overrides limits.groupBy)" },
+                debounce: { ...KEY_WINDOW, description: 'while a run of the task with this key is pending, replace its arguments and move its start to now + ms instead of adding a run (not with runAt, delayMs or throttle)' },
+                throttle: { ...KEY_WINDOW, description: 'within ms of the run that took this key, return that run instead of adding one' },
               },
             },
           },
@@ -188,7 +275,15 @@ export function openApiDocument(basePath: string, version: string): Record<strin
     security: [{ bearer: [] }],
     paths: {
       '/api/tasks': get('List tasks', { type: 'array', items: ref('Task') }),
-      '/api/tasks/{key}': get('Describe a task: metadata and fields', ref('Task'), [idParam('key', 'Task key')], { '404': error('Unknown task') }),
+      '/api/tasks/{key}': {
+        ...get('Describe a task: metadata and fields', ref('Task'), [idParam('key', 'Task key')], { '404': error('Unknown task') }),
+        put: {
+          summary: "Change a task's limits across workers, live on every worker within a heartbeat and stored (needs settings:write); a bad key or value changes nothing",
+          parameters: [idParam('key', 'Task key')],
+          requestBody: { required: true, content: json(ref('TaskPatch')) },
+          responses: { '200': { description: 'The limits that hold now', content: json(ref('TaskLimits')) }, ...ERRORS, '404': error('Unknown task'), '413': error('Body too large'), '415': error('Not JSON') },
+        },
+      },
       '/api/tasks/{key}/run': {
         post: {
           summary: 'Run a task now (synchronously, with a time limit) and answer with its result',
@@ -283,8 +378,17 @@ export function openApiDocument(basePath: string, version: string): Record<strin
         },
       },
       '/api/settings/log-backends': get('Where log lines can be stored', { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, title: { type: 'string' }, description: { type: 'string' } } } }),
-      '/api/queues': get('Every known queue, idle ones too: its limit across workers (concurrency), the tasks that use it, pending and running runs, oldest due and next due', { type: 'array', items: { type: 'object' } }),
-      '/api/stats': get('Run counts by status and queue, and throughput over the last hour', { type: 'object' }),
+      '/api/queues': get('Every known queue, idle ones too: its limits across workers (concurrency, rate), paused, the tasks that use it, pending and running runs, starts in the rate window, oldest due and next due', { type: 'array', items: ref('QueueInfo') }),
+      '/api/queues/{name}': {
+        put: {
+          summary: "Change a queue's limits across workers or pause it, live on every worker within a heartbeat and stored (needs settings:write); a bad key or value changes nothing",
+          parameters: [idParam('name', 'Queue name')],
+          requestBody: { required: true, content: json(ref('QueuePatch')) },
+          responses: { '200': { description: 'The limits that hold now', content: json(ref('QueueLimits')) }, ...ERRORS, '404': error('Unknown queue'), '413': error('Body too large'), '415': error('Not JSON') },
+        },
+      },
+      '/api/flow': get('Flow control: every known queue and every task with limits or paused, with their limits and usage (running, starts in the rate window, pending per group)', ref('FlowReport')),
+      '/api/stats': get('Run counts by status and queue, throughput over the last hour, and the flow report (flow: queues and tasks with limits)', { type: 'object' }),
       '/api/openapi.json': {
         get: {
           summary: 'This document (JSON, or YAML with format=yaml or Accept: application/yaml)',

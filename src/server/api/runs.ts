@@ -17,7 +17,7 @@ import type { RouteDeps } from './deps.js'
 import { RUN_COLUMNS, runRow } from './run-rows.js'
 
 /** Enqueue options a client may set (pool, parent and schedule wiring stay internal). */
-const CLIENT_OPTIONS = ['label', 'queue', 'priority', 'runAt', 'delayMs', 'maxAttempts', 'backoff', 'timeoutMs', 'uniqueKey', 'notAfter', 'category', 'tags'] as const
+const CLIENT_OPTIONS = ['label', 'queue', 'priority', 'runAt', 'delayMs', 'maxAttempts', 'backoff', 'timeoutMs', 'uniqueKey', 'notAfter', 'category', 'tags', 'groupKey', 'debounce', 'throttle'] as const
 
 export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
   const { engine } = deps

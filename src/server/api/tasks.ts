@@ -1,5 +1,6 @@
 /**
- * Tasks are definitions: list them, describe one (enough to build a form), run one now.
+ * Tasks are definitions: list them, describe one (enough to build a form), run one now, change
+ * its limits across workers live (`PUT /api/tasks/:key`).
  */
 import { Hono } from 'hono'
 import { taskInfo } from '../../task/describe.js'
@@ -52,6 +53,16 @@ export function taskRoutes(deps: RouteDeps): Hono<ServerEnv> {
       ...(label === undefined ? {} : { label: label as string }),
     })
     return c.json(result)
+  })
+
+  // Changes the task's limits on every worker (within a heartbeat) and stores them: the body is
+  // the patch (concurrency, rate, groupConcurrency, paused); `null` removes a limit.
+  routes.put('/tasks/:key', async (c) => {
+    checkQuery(c)
+    requirePermission(c, 'settings:write')
+    const key = c.req.param('key')
+    const limits = await engine.updateTask(key, (await jsonBody(c)))
+    return c.json({ task: key, ...limits })
   })
 
   return routes

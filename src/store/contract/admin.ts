@@ -55,6 +55,40 @@ export interface ThroughputBucket {
   readonly cancelled: number
 }
 
+/** What {@link AdminStore.flowUsage} counts. */
+export interface FlowUsageQuery {
+  /** Rate-limit keys (`task:<key>`, `queue:<name>`) with the start of their current window (starts after it count). */
+  readonly rates: readonly { readonly key: string; readonly since: number }[]
+  /** Tasks whose pending and running runs to count. */
+  readonly tasks: readonly string[]
+  /** Grouped tasks whose runs to count per group key. */
+  readonly grouped: readonly string[]
+  /** At most this many groups per grouped task (those with the most pending runs). */
+  readonly groupsLimit: number
+}
+
+/** Runs of one group of a grouped task. */
+export interface GroupUsage {
+  readonly task: string
+  readonly groupKey: string
+  readonly pending: number
+  readonly running: number
+}
+
+/** The usage of limits across workers, as {@link AdminStore.flowUsage} counted it. */
+export interface FlowUsage {
+  /** Starts in the current window per rate-limit key. */
+  readonly starts: ReadonlyMap<string, number>
+  /** Pending runs per task asked for. */
+  readonly pending: ReadonlyMap<string, number>
+  /** Running runs per task asked for. */
+  readonly running: ReadonlyMap<string, number>
+  /** The busiest groups of each grouped task. */
+  readonly groups: readonly GroupUsage[]
+  /** How many groups each grouped task has with pending or running runs. */
+  readonly groupCounts: ReadonlyMap<string, number>
+}
+
 /** The admin role: reads and steering. */
 export interface AdminStore {
   /** A run by id; deleted runs only with `includeDeleted`. */
@@ -67,6 +101,8 @@ export interface AdminStore {
   stats(now: number): Promise<StoreStats>
   /** Runs finished since `since` (and not deleted), counted per `bucketMs`, oldest bucket first, empty buckets included. */
   throughput(since: number, until: number, bucketMs: number): Promise<ThroughputBucket[]>
+  /** The usage of limits across workers (for operators: the engine's queue and task reports). */
+  flowUsage(query: FlowUsageQuery): Promise<FlowUsage>
   /**
    * Cancels runs: pending (or scheduled) ones at once, running and waiting ones by request (their
    * workers hear of it at their next heartbeat, or by signal). `ids` selects runs; `poolIds` adds

@@ -8,6 +8,7 @@
  * nothing and the run is reported back as fenced.
  */
 import type { BackoffSpec } from '../../task/backoff.js'
+import type { RateLimit } from '../../task/limits.js'
 import type { LogLevel, Progress, RunError } from '../../task/context.js'
 import type { Attempt, Run, RunCategory } from './runs.js'
 
@@ -55,6 +56,23 @@ export interface NewRun {
   readonly notAfter: number | null
   /** Creation time, epoch ms (also its first `enqueuedAt` and `updatedAt`). */
   readonly createdAt: number
+  /**
+   * Its group under the task's per-key limit (`limits.groupBy`, or the enqueue's `groupKey`):
+   * at most the task's `groupConcurrency` runs of one key run at once. `null`: no group.
+   */
+  readonly groupKey?: string | null
+  /**
+   * Debounce: while a run of this task with the same key is pending, the insert replaces that
+   * run's arguments (and label, tags, priority) and moves its start to `runAt` instead of adding
+   * a run; the outcome is that run with `created: false`. Atomic under concurrent inserts.
+   */
+  readonly debounceKey?: string | null
+  /**
+   * Throttle: while an earlier run of this task took the key less than `ms` ago, the insert
+   * returns that run (`created: false`) instead of adding one; else the new run takes the key
+   * for `ms` from its creation. Atomic under concurrent inserts.
+   */
+  readonly throttle?: { readonly key: string; readonly ms: number } | null
 }
 
 /** Options of {@link QueueStore.insertRuns}. */
@@ -102,6 +120,33 @@ export interface ClaimRequest {
   readonly globalTaskLimits?: ReadonlyMap<string, number>
   /** The same across every worker, per queue (the engine's `queues.<name>.concurrency`). */
   readonly globalQueueLimits?: ReadonlyMap<string, number>
+  /**
+   * Rate limits across every worker, per task: at most `max` runs of the task claimed in any
+   * window of `perMs` ms. The store keeps the claim times of such runs (serialized like the
+   * limits above), claims no more than the window allows, and reports when it opens again
+   * through `onRateLimited`.
+   */
+  readonly taskRates?: ReadonlyMap<string, RateLimit>
+  /** The same per queue. */
+  readonly queueRates?: ReadonlyMap<string, RateLimit>
+  /**
+   * Per-key limits, per task: at most this many runs of one group key (`NewRun.groupKey`)
+   * running at once across every worker. Among keys with room, the key served longest ago
+   * goes first, then each key's runs in claim order. Runs without a key are not grouped.
+   */
+  readonly groups?: ReadonlyMap<string, number>
+  /**
+   * Called by the store, during the claim, with the earliest time (epoch ms) a run held back by
+   * a rate limit (or filling one now) may be claimed: the worker claims again then.
+   */
+  readonly onRateLimited?: (at: number) => void
+  /**
+   * The claiming worker's clock. A claim under rate limits reads it once it holds their locks
+   * and uses that as its time (`now`, and `leaseUntil` moved as much): a request made a while
+   * before (one riding on a write batch) must not record its starts in the past, where they
+   * would fall out of a window another claim already counted.
+   */
+  readonly clock?: () => number
 }
 
 /**

@@ -69,6 +69,11 @@ export interface Run {
    * runs: a tick can never get two runs. `null` for runs not enqueued by a tick.
    */
   readonly fireKey: string | null
+  /**
+   * Its group under the task's per-key limit (`limits.groupConcurrency`): the enqueue's
+   * `groupKey`, else the task's `limits.groupBy(args)`. `null`: the run is in no group.
+   */
+  readonly groupKey: string | null
   /** Attempts started so far (over the run's whole life). */
   readonly attempt: number
   /** Attempts allowed since the last manual retry. */

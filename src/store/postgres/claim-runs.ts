@@ -5,10 +5,11 @@
  */
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
-import { ClaimPlan, globalLimitKeys, hasGlobalLimits, limitsBind, withGlobalCaps, type RunningCounts } from '../claim-plan.js'
+import { ClaimPlan, atClaimTime, hasGlobalLimits, limitsBind, withGlobalCaps } from '../claim-plan.js'
 import type { ClaimRequest, ClaimedRun } from '../contract/queue.js'
 import { CLAIM_COLUMNS, toClaimedRun, type ClaimRow } from '../sql/claim-rows.js'
 import type { PostgresConnection, Queryable } from './connection.js'
+import { countUsage, lockLimits, recordServed, recordStarts } from './flow-usage.js'
 
 const CLAIM_RETURNING = CLAIM_COLUMNS.split(', ')
   .map((column) => `r.${column}`)
@@ -27,35 +28,18 @@ export async function claimThrough(conn: PostgresConnection, db: pg.Pool, reques
   return conn.transaction((client) => claimLimited(conn, client, request, randomUUID()))
 }
 
-/** A claim inside the caller's transaction (a write batch's). */
+/** A claim inside the caller's transaction (a write batch's, or its own when under limits across workers). */
 export async function claimInTransaction(conn: PostgresConnection, client: pg.ClientBase, request: ClaimRequest): Promise<ClaimedRun[]> {
-  if (hasGlobalLimits(request)) request = withGlobalCaps(request, await lockAndCount(conn, client, request))
-  return limitsBind(request) ? claimLimited(conn, client, request, randomUUID()) : claimFast(conn, client, request, randomUUID())
-}
-
-/** The advisory lock class of claims under a global limit (the other key is the limit's name). */
-const LIMIT_LOCK_CLASS = 0x6c696d74
-
-/**
- * Serializes this claim with every other claim under the same global limits (transaction-level
- * advisory locks, taken in one order, held until commit), then counts the runs running now per
- * limited task and queue. Another claim under these limits waits for this one's commit, so it
- * counts the runs this one takes; claims of unlimited tasks never wait.
- */
-async function lockAndCount(conn: PostgresConnection, client: pg.ClientBase, request: ClaimRequest): Promise<RunningCounts> {
-  const keys = globalLimitKeys(request).map((key) => `${conn.schema}:${key}`)
-  await conn.query(client, 'SELECT pg_advisory_xact_lock($1::int4, hashtext(k)) FROM unnest($2::text[]) WITH ORDINALITY AS l(k, n) ORDER BY n', [LIMIT_LOCK_CLASS, keys])
-  const count = async (column: 'task' | 'queue', limited: Iterable<string> | undefined): Promise<Map<string, number>> => {
-    const list = [...(limited ?? [])]
-    if (list.length === 0) return new Map()
-    const rows = await conn.queryArrays<[string, string]>(
-      client,
-      `SELECT ${column}, count(*) FROM ${conn.tables.runs} WHERE status = 'running' AND ${column} = ANY($1::text[]) GROUP BY ${column}`,
-      [list],
-    )
-    return new Map(rows.map(([key, n]) => [key, Number(n)]))
-  }
-  return { tasks: await count('task', request.globalTaskLimits?.keys()), queues: await count('queue', request.globalQueueLimits?.keys()) }
+  if (!hasGlobalLimits(request)) return limitsBind(request) ? claimLimited(conn, client, request, randomUUID()) : claimFast(conn, client, request, randomUUID())
+  await lockLimits(conn, client, request)
+  request = atClaimTime(request)
+  const usage = await countUsage(conn, client, request)
+  request = withGlobalCaps(request, usage)
+  const grouped = [...(request.groups?.keys() ?? [])].filter((task) => request.tasks.includes(task))
+  const token = randomUUID()
+  const claimed = limitsBind(request) || grouped.length > 0 ? await claimLimited(conn, client, request, token, grouped) : await claimFast(conn, client, request, token)
+  await recordStarts(conn, client, request, usage, claimed)
+  return claimed
 }
 
 /** A claim no limit binds: one statement (see claim_runs_counted, migration 4). */
@@ -72,9 +56,33 @@ async function claimFast(conn: PostgresConnection, db: Queryable, request: Claim
   return rows.map((row) => toClaimedRun(row, token))
 }
 
-/** A claim under binding limits: {@link ClaimPlan} rounds inside the caller's transaction. */
-async function claimLimited(conn: PostgresConnection, client: pg.ClientBase, request: ClaimRequest, token: string): Promise<ClaimedRun[]> {
-  const select = `SELECT id, task, queue FROM ${conn.tables.claimCandidates}($1, $2, $3, $4, $5, $6)`
+/**
+ * A grouped task's candidates: in each group with room (fewer than $5 running), its runs in
+ * claim order numbered from the group's running count up; the first free slot of every group
+ * comes before any group's second, and among equals the group served longest ago goes first.
+ * Claims of a grouped task hold its advisory lock, so no other claim takes these rows meanwhile.
+ */
+const GROUP_ROUND = (t: PostgresConnection['tables']): string => `WITH running AS (
+    SELECT group_key, count(*) AS n FROM ${t.runs} WHERE status = 'running' AND task = $1 AND group_key IS NOT NULL GROUP BY group_key
+  ), ranked AS (
+    SELECT id, task, queue, group_key, priority, run_at, row_number() OVER (PARTITION BY group_key ORDER BY priority DESC, run_at, id) AS rn
+    FROM ${t.runs}
+    WHERE task = $1 AND group_key IS NOT NULL AND status = 'pending' AND run_at <= $2 AND (not_after IS NULL OR not_after > $2)
+      AND ($3::text[] IS NULL OR queue = ANY ($3::text[])) AND queue <> ALL ($4::text[])
+  )
+  SELECT r.id, r.task, r.queue, r.group_key AS "groupKey" FROM ranked r
+    LEFT JOIN running g ON g.group_key = r.group_key
+    LEFT JOIN ${t.flowGroups} s ON s.task = $1 AND s.group_key = r.group_key
+  WHERE r.rn + coalesce(g.n, 0) <= $5
+  ORDER BY r.rn + coalesce(g.n, 0), coalesce(s.served_at, 0), r.priority DESC, r.run_at, r.id
+  LIMIT $6`
+
+/** A claim under binding limits: {@link ClaimPlan} rounds inside the caller's transaction, grouped tasks' groups first. */
+async function claimLimited(conn: PostgresConnection, client: pg.ClientBase, request: ClaimRequest, token: string, grouped: readonly string[] = []): Promise<ClaimedRun[]> {
+  const select =
+    grouped.length === 0
+      ? `SELECT id, task, queue FROM ${conn.tables.claimCandidates}($1, $2, $3, $4, $5, $6)`
+      : `SELECT id, task, queue FROM ${conn.tables.claimCandidatesUngrouped}($1, $2, $3, $4, $5, $6, $7)`
   // The same start rule as claim_runs_counted (migration 4).
   const take = `UPDATE ${conn.tables.runs} r SET status = 'running', attempt = r.attempt + 1,
         started_at = CASE WHEN r.attempt + 1 - r.attempt_base < r.max_attempts THEN $2::int8 END, updated_at = $2, worker_id = $3,
@@ -83,20 +91,33 @@ async function claimLimited(conn: PostgresConnection, client: pg.ClientBase, req
       RETURNING ${CLAIM_RETURNING}`
   const plan = new ClaimPlan(request)
   const claimed: ClaimedRun[] = []
+  const takeRuns = async (ids: string[]): Promise<void> => {
+    const rows = await conn.queryArrays<ClaimRow>(client, take, [ids, request.now, request.workerId, token, request.leaseUntil])
+    for (const row of rows) claimed.push(toClaimedRun(row, token))
+  }
+  for (const task of grouped) {
+    const free = Math.min(plan.remaining, plan.taskFree(task) ?? plan.remaining)
+    if (free <= 0) continue
+    const candidates = await conn.query<{ id: string; task: string; queue: string; groupKey: string }>(client, GROUP_ROUND(conn.tables), [
+      task,
+      request.now,
+      request.queues ?? null,
+      plan.full.queues,
+      request.groups!.get(task)!,
+      free + 8,
+    ])
+    const accepted = plan.accept(candidates, false)
+    if (accepted.length === 0) continue
+    await takeRuns(accepted.map((c) => c.id))
+    await recordServed(conn, client, task, accepted.map((c) => c.groupKey), request.now)
+  }
   for (let round = plan.next(); round !== undefined; round = plan.next()) {
     // Rows locked here but not accepted stay locked (skipped by other claimers) until commit.
-    const candidates = await conn.query<{ id: string; task: string; queue: string }>(client, select, [
-      request.now,
-      request.tasks,
-      request.queues ?? null,
-      round.fullTasks,
-      round.fullQueues,
-      round.count,
-    ])
+    const params: unknown[] = [request.now, request.tasks, request.queues ?? null, round.fullTasks, round.fullQueues, round.count]
+    if (grouped.length > 0) params.push(grouped)
+    const candidates = await conn.query<{ id: string; task: string; queue: string }>(client, select, params)
     const accepted = plan.accept(candidates)
-    if (accepted.length === 0) continue
-    const rows = await conn.queryArrays<ClaimRow>(client, take, [accepted.map((c) => c.id), request.now, request.workerId, token, request.leaseUntil])
-    for (const row of rows) claimed.push(toClaimedRun(row, token))
+    if (accepted.length > 0) await takeRuns(accepted.map((c) => c.id))
   }
   return claimed
 }

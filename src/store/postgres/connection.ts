@@ -45,10 +45,18 @@ export interface Tables {
   readonly workers: string
   readonly schedules: string
   readonly settings: string
+  /** Throttle windows (migration 5). */
+  readonly throttles: string
+  /** Starts under rate limits (migration 5). */
+  readonly rateStarts: string
+  /** When each group of a grouped task was last served (migration 5). */
+  readonly flowGroups: string
   /** `claim_runs_counted` (migration 4). */
   readonly claimRuns: string
   /** `claim_candidates` (migration 1). */
   readonly claimCandidates: string
+  /** `claim_candidates_ungrouped` (migration 5). */
+  readonly claimCandidatesUngrouped: string
 }
 
 /** What a connection needs to know. */
@@ -95,8 +103,12 @@ export class PostgresConnection {
       workers: `${s}.workers`,
       schedules: `${s}.schedules`,
       settings: `${s}.settings`,
+      throttles: `${s}.throttles`,
+      rateStarts: `${s}.rate_starts`,
+      flowGroups: `${s}.flow_groups`,
       claimRuns: `${s}.claim_runs_counted`,
       claimCandidates: `${s}.claim_candidates`,
+      claimCandidatesUngrouped: `${s}.claim_candidates_ungrouped`,
     }
     this.dialect = postgresDialect(this.tables.runs)
     // Start migrating now; callers see a failure through ready() (or the first operation they call).

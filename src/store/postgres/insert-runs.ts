@@ -6,7 +6,9 @@
  * travel once per group and only the varying ones per row, all as parallel arrays expanded by
  * `unnest` (arrays of text, not one JSON document: JSON functions reject a `\u0000` escape that
  * the arguments may legitimately hold). The statement also NOTIFYs the store's channel, so the
- * wake-up belongs to the insert's transaction and fires on its commit.
+ * wake-up belongs to the insert's transaction and fires on its commit. Runs with a debounce key
+ * or a throttle take statements of their own (`debounce-throttle.ts`); batches without them
+ * never touch those.
  */
 import type pg from 'pg'
 import { ConflictError, ValidationError, describeValue } from '../../errors.js'
@@ -15,7 +17,8 @@ import { runFromNew, runsFromNew } from '../new-run.js'
 import { jsonOrNull } from '../sql/columns.js'
 import { groupRuns } from '../sql/run-groups.js'
 import { toRun, type RunRow } from '../sql/run-rows.js'
-import type { PostgresConnection } from './connection.js'
+import type { PostgresConnection, Queryable } from './connection.js'
+import { debounceOrThrottle, isFlowRun } from './debounce-throttle.js'
 import { RUN_COLUMNS } from './dialect.js'
 
 /** Options of {@link insertStatement}. */
@@ -34,7 +37,7 @@ export function insertStatement(table: string, runs: readonly NewRun[], options:
   const groups = grouped.map((g) => g.shared)
   const groupIndex = new Map(grouped.flatMap((g, i) => g.rows.map((r) => [r, i + 1] as const)))
   const groupOf = runs.map((r) => groupIndex.get(r)!)
-  const columns = `id, args, args_hash, unique_key, fire_key, status, task, label, queue, priority, tags, category, created_by, parent_id, pool_id,
+  const baseColumns = `id, args, args_hash, unique_key, fire_key, status, task, label, queue, priority, tags, category, created_by, parent_id, pool_id,
     schedule_id, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, enqueued_at, updated_at`
   const shared = `g.task, g.label, g.queue, g.priority, g.tags::json, g.category, g.created_by, g.parent_id, g.pool_id, g.schedule_id,
     g.max_attempts, g.backoff::json, g.timeout_ms, g.run_at, g.not_after, g.created_at, g.created_at, g.created_at`
@@ -64,18 +67,35 @@ export function insertStatement(table: string, runs: readonly NewRun[], options:
     options.payload,
     runs.map((r) => r.fireKey ?? null),
   ]
+  // Group and debounce keys go per row, and only when some row has one: batches without them
+  // keep the statement they always had.
+  const keyed = runs.some((r) => (r.groupKey ?? null) !== null || (r.debounceKey ?? null) !== null)
+  const extraColumns = keyed ? ', group_key, debounce_key' : ''
+  const extraValues = keyed ? ', v.group_key, v.debounce_key' : ''
+  let extraArrays = ''
+  let extraNames = ''
+  if (keyed) {
+    values.push(
+      runs.map((r) => r.groupKey ?? null),
+      runs.map((r) => r.debounceKey ?? null),
+    )
+    extraArrays = `, $24::text[], $25::text[]`
+    extraNames = ', group_key, debounce_key'
+  }
   const g = `unnest($5::text[], $6::text[], $7::text[], $8::int8[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
       $15::int8[], $16::text[], $17::int8[], $18::int8[], $19::int8[], $20::int8[])
     WITH ORDINALITY AS g(task, label, queue, priority, tags, category, created_by, parent_id, pool_id, schedule_id, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, n)`
   // One group: a cross join with its single row. Several: a join on the group number.
+  const columns = `${baseColumns}${extraColumns}`
   let select: string
   if (groups.length === 1) {
-    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, v.fire_key, 'pending', ${shared}
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $23::text[]) AS v(id, args, args_hash, unique_key, fire_key), ${g}`
+    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, v.fire_key, 'pending', ${shared}${extraValues}
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $23::text[]${extraArrays}) AS v(id, args, args_hash, unique_key, fire_key${extraNames}), ${g}`
   } else {
     values.push(groupOf)
-    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, v.fire_key, 'pending', ${shared}
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $23::text[], $24::int4[]) AS v(id, args, args_hash, unique_key, fire_key, grp)
+    const grp = `$${values.length}`
+    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, v.fire_key, 'pending', ${shared}${extraValues}
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $23::text[]${extraArrays}, ${grp}::int4[]) AS v(id, args, args_hash, unique_key, fire_key${extraNames}, grp)
       JOIN ${g} ON g.n = v.grp`
   }
   // The NOTIFY is part of the statement, so it belongs to the same transaction as the insert:
@@ -102,16 +122,56 @@ export async function insertRuns(conn: PostgresConnection, runs: readonly NewRun
   // Through the caller's client the insert is part of their transaction: the NOTIFY fires when
   // they commit, and this store's listener must hear it too (empty payload), since it cannot
   // wake its workers itself at the right moment.
-  const db = (client as pg.ClientBase | undefined) ?? pool
-  const payload = client === undefined ? conn.instance : ''
+  const caller = client as pg.ClientBase | undefined
+  if (runs.some(isFlowRun)) {
+    // One debounced or throttled run (what the engine sends) needs no transaction of its own:
+    // each of its statements is atomic. A batch with more goes in one transaction.
+    // On the pool, outside any transaction, a statement may be sent again after a unique-key
+    // race: its failure aborts nothing else.
+    if (caller !== undefined) return insertWithFlow(conn, caller, runs, { viaClient: true, retry: false })
+    if (runs.length === 1) return insertWithFlow(conn, pool, runs, { viaClient: false, retry: true })
+    return conn.transaction((tx) => insertWithFlow(conn, tx, runs, { viaClient: false, retry: false }))
+  }
+  return insertPlain(conn, caller ?? pool, runs, caller !== undefined)
+}
+
+/** Inserts runs without debounce or throttle in one statement (see {@link insertStatement}). */
+async function insertPlain(conn: PostgresConnection, db: Queryable, runs: readonly NewRun[], viaClient: boolean): Promise<InsertOutcome[]> {
   const hasUnique = runs.some((r) => r.uniqueKey !== null || (r.fireKey ?? null) !== null)
-  const { text, values } = insertStatement(conn.tables.runs, runs, { returnIds: hasUnique, channel: conn.schema, payload })
+  const { text, values } = insertStatement(conn.tables.runs, runs, { returnIds: hasUnique, channel: conn.schema, payload: viaClient ? '' : conn.instance })
   const rows = await conn.query<{ id: string | null }>(db, text, values)
   if (!hasUnique) {
-    if (client === undefined) conn.notify()
+    if (!viaClient) conn.notify()
     return runsFromNew(runs).map((run) => ({ run, created: true }))
   }
   const inserted = new Set(rows.map((r) => r.id))
+  const outcomes = await insertOutcomes(conn, db, runs, inserted)
+  if (inserted.size > 0 && !viaClient) conn.notify()
+  return outcomes
+}
+
+/**
+ * Inserts a batch holding debounced or throttled runs: the others in one statement, then each
+ * of those with its own (in order), on `db` (the pool for one run, else a transaction's client).
+ */
+async function insertWithFlow(conn: PostgresConnection, db: Queryable, runs: readonly NewRun[], { viaClient, retry }: { viaClient: boolean; retry: boolean }): Promise<InsertOutcome[]> {
+  const outcomes = new Map<NewRun, InsertOutcome>()
+  const plain = runs.filter((r) => !isFlowRun(r))
+  if (plain.length > 0) (await insertPlain(conn, db, plain, viaClient)).forEach((outcome, i) => outcomes.set(plain[i]!, outcome))
+  let created = false
+  for (const run of runs) {
+    if (!isFlowRun(run)) continue
+    const result = await debounceOrThrottle(conn, db, run, { channel: conn.schema, payload: viaClient ? '' : conn.instance, retry })
+    const outcome = 'run' in result ? result : (await insertOutcomes(conn, db, [run], result.inserted))[0]!
+    created ||= outcome.created
+    outcomes.set(run, outcome)
+  }
+  if (created && !viaClient) conn.notify()
+  return runs.map((r) => outcomes.get(r)!)
+}
+
+/** The outcome of each run of an insert: inserted (in `inserted`), or the run holding its fire key or unique key. */
+async function insertOutcomes(conn: PostgresConnection, db: Queryable, runs: readonly NewRun[], inserted: ReadonlySet<string | null>): Promise<InsertOutcome[]> {
   const skipped = runs.filter((r) => !inserted.has(r.id))
   const lost = [...new Set(skipped.map((r) => r.uniqueKey).filter((k) => k !== null))]
   const lostTicks = [...new Set(skipped.map((r) => r.fireKey ?? null).filter((k) => k !== null))]
@@ -125,12 +185,10 @@ export async function insertRuns(conn: PostgresConnection, runs: readonly NewRun
   if (lostTicks.length > 0) {
     for (const row of await conn.query<RunRow>(db, `SELECT ${RUN_COLUMNS} FROM ${conn.tables.runs} WHERE fire_key = ANY($1::text[])`, [lostTicks])) tickHolders.set(row.fire_key, row)
   }
-  const outcomes = runs.map((r) => {
+  return runs.map((r) => {
     if (inserted.has(r.id)) return { run: runFromNew(r), created: true }
     const holder = tickHolders.get(r.fireKey ?? null) ?? holders.get(r.uniqueKey)
     if (holder === undefined) throw new ConflictError(`run ${r.id} was not inserted and no run holds its fire key or unique key ${describeValue(r.uniqueKey)}`)
     return { run: toRun(holder), created: false }
   })
-  if (inserted.size > 0 && client === undefined) conn.notify()
-  return outcomes
 }

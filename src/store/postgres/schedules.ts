@@ -17,7 +17,11 @@ export async function initSchedule(conn: PostgresConnection, init: ScheduleInit)
        SELECT * FROM ins UNION ALL SELECT ${SCHEDULE_COLUMNS} FROM ${t} WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
     [init.id, init.enabled, init.since, init.nextTickAt, init.now],
   )
-  return toScheduleState(row!)
+  if (row !== undefined) return toScheduleState(row)
+  // Another process inserted it after this statement's snapshot was taken (its insert
+  // committed while ours waited on the conflict): a new statement sees it.
+  const [after] = await conn.query<ScheduleRow>(db, `SELECT ${SCHEDULE_COLUMNS} FROM ${t} WHERE id = $1`, [init.id])
+  return toScheduleState(after!)
 }
 
 /** Every schedule, by id. */

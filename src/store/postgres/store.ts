@@ -23,7 +23,7 @@ import pg from 'pg'
 import { ValidationError, describeValue } from '../../errors.js'
 import { checkOptionKeys, optionKeys } from '../../options.js'
 import type { LogEntry } from '../../task/context.js'
-import type { CancelOutcome, CancelSelection, StoreStats, ThroughputBucket } from '../contract/admin.js'
+import type { CancelOutcome, CancelSelection, FlowUsage, FlowUsageQuery, StoreStats, ThroughputBucket } from '../contract/admin.js'
 import type { Artifact, ArtifactContent, ArtifactWrite } from '../contract/artifacts.js'
 import type { ExpiredRun, PurgeableCounts, RescueWrite } from '../contract/maintenance.js'
 import type { NewPool, Pool, PoolCounts } from '../contract/pools.js'
@@ -51,6 +51,7 @@ import * as schedules from './schedules.js'
 import * as settings from './settings.js'
 import { SignalChannels } from './signals.js'
 import { stats, throughput } from './stats.js'
+import { flowUsage } from './flow-report.js'
 import * as workers from './workers.js'
 import { writeBatch } from './write-batch.js'
 
@@ -320,6 +321,10 @@ export class PostgresStore implements Store {
 
   stats(now: number): Promise<StoreStats> {
     return stats(this.#conn, now)
+  }
+
+  flowUsage(query: FlowUsageQuery): Promise<FlowUsage> {
+    return flowUsage(this.#conn, query)
   }
 
   throughput(since: number, until: number, bucketMs: number): Promise<ThroughputBucket[]> {

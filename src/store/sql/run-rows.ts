@@ -24,6 +24,8 @@ export interface RunRow {
   pool_id: string | null
   schedule_id: string | null
   fire_key: string | null
+  /** Absent from rows read before migration 4 (SQLite) / 5 (PostgreSQL) ran. */
+  group_key?: string | null
   attempt: number | string
   attempt_base: number | string
   max_attempts: number | string
@@ -66,6 +68,7 @@ export function toRun(row: RunRow): Run {
     poolId: row.pool_id,
     scheduleId: row.schedule_id,
     fireKey: row.fire_key,
+    groupKey: row.group_key ?? null,
     attempt: num(row.attempt),
     attemptBase: num(row.attempt_base),
     maxAttempts: num(row.max_attempts),

@@ -1,13 +1,15 @@
 /**
  * Claiming: one UPDATE over the partial index of pending runs in claim order when no cap binds,
- * else {@link ClaimPlan} rounds in the same transaction. Rows come back as arrays (raw mode):
- * building an object per row costs more than the update itself.
+ * else {@link ClaimPlan} rounds in the same transaction (grouped tasks first, through their own
+ * index; see `flow-usage.ts` for what limits across workers count). Rows come back as arrays
+ * (raw mode): building an object per row costs more than the update itself.
  */
 import { randomUUID } from 'node:crypto'
-import { ClaimPlan, hasGlobalLimits, limitsBind, withGlobalCaps, type RunningCounts } from '../claim-plan.js'
+import { ClaimPlan, atClaimTime, hasGlobalLimits, limitsBind, withGlobalCaps } from '../claim-plan.js'
 import type { ClaimRequest, ClaimedRun } from '../contract/queue.js'
 import { CLAIM_COLUMNS, toClaimedRun, type ClaimRow } from '../sql/claim-rows.js'
 import type { SqliteConnection } from './connection.js'
+import { flowUsage, recordStarts, recordServed } from './flow-usage.js'
 
 // Claims walk the partial index of pending runs in claim order; without the hint the planner
 // prefers runs_status and sorts every pending run on each claim.
@@ -20,14 +22,39 @@ const CLAIM_ORDER = 'ORDER BY priority DESC, run_at, seq'
 const CLAIM_SET = `status = 'running', attempt = attempt + 1,
   started_at = CASE WHEN attempt + 1 - attempt_base < max_attempts THEN @now END, updated_at = @now, worker_id = @worker,
   lease_token = @token, lease_expires_at = @leaseUntil`
-const CLAIMABLE = `status = 'pending' AND run_at <= @now AND (not_after IS NULL OR not_after > @now)
-  AND task IN (SELECT value FROM json_each(@tasks))`
+const DUE = `status = 'pending' AND run_at <= @now AND (not_after IS NULL OR not_after > @now)`
+const CLAIMABLE = `${DUE} AND task IN (SELECT value FROM json_each(@tasks))`
 const QUEUE_FILTER = 'AND queue IN (SELECT value FROM json_each(@queues))'
 /** The one-statement claim, for any queue and for the queues asked for (built once: the cache looks statements up by text). */
 const FAST_CLAIM = (queueFilter: string): string =>
   `UPDATE runs SET ${CLAIM_SET} WHERE seq IN (SELECT seq FROM runs INDEXED BY runs_pending WHERE ${CLAIMABLE} ${queueFilter} ${CLAIM_ORDER} LIMIT @limit) RETURNING ${CLAIM_COLUMNS}`
 const FAST_CLAIM_ANY_QUEUE = FAST_CLAIM('')
 const FAST_CLAIM_QUEUES = FAST_CLAIM(QUEUE_FILTER)
+/** A round's candidates: runs outside the full tasks and queues; grouped runs of grouped tasks are claimed apart. */
+const ROUND = (queueFilter: string): string => `SELECT seq, task, queue FROM runs INDEXED BY runs_pending WHERE ${CLAIMABLE} ${queueFilter}
+    AND task NOT IN (SELECT value FROM json_each(@fullTasks)) AND queue NOT IN (SELECT value FROM json_each(@fullQueues))
+    AND (group_key IS NULL OR task NOT IN (SELECT value FROM json_each(@grouped)))
+  ${CLAIM_ORDER} LIMIT @limit`
+/**
+ * A grouped task's candidates: in each group with room (fewer than @slots running), its runs in
+ * claim order numbered from the group's running count up; the first free slot of every group
+ * comes before any group's second, and among equals the group served longest ago goes first.
+ */
+const GROUP_ROUND = (queueFilter: string): string => `WITH running AS (
+    SELECT group_key, COUNT(*) AS n FROM runs INDEXED BY runs_leased
+    WHERE status IN ('running', 'waiting') AND status = 'running' AND task = @task AND group_key IS NOT NULL GROUP BY group_key
+  ), ranked AS (
+    SELECT seq, task, queue, group_key, priority, run_at, row_number() OVER (PARTITION BY group_key ORDER BY priority DESC, run_at, seq) AS rn
+    FROM runs INDEXED BY runs_pending_groups
+    WHERE task = @task AND group_key IS NOT NULL AND ${DUE} ${queueFilter} AND queue NOT IN (SELECT value FROM json_each(@fullQueues))
+  )
+  SELECT r.seq, r.task, r.queue, r.group_key AS groupKey FROM ranked r
+    LEFT JOIN running g ON g.group_key = r.group_key
+    LEFT JOIN flow_groups s ON s.task = @task AND s.group_key = r.group_key
+  WHERE r.rn + coalesce(g.n, 0) <= @slots
+  ORDER BY r.rn + coalesce(g.n, 0), coalesce(s.served_at, 0), r.priority DESC, r.run_at, r.seq
+  LIMIT @limit`
+const TAKE = `UPDATE runs SET ${CLAIM_SET} WHERE seq IN (SELECT value FROM json_each(@seqs)) AND status = 'pending' RETURNING ${CLAIM_COLUMNS}`
 
 /** Claims runs in a transaction of its own. */
 export function claimRuns(db: SqliteConnection, request: ClaimRequest): ClaimedRun[] {
@@ -35,28 +62,20 @@ export function claimRuns(db: SqliteConnection, request: ClaimRequest): ClaimedR
   return db.write(() => claimInTransaction(db, request))
 }
 
-// Running runs under a global limit, read through the partial index of leased runs (its
-// condition stated so the index applies). Write transactions are IMMEDIATE, so no other claim
-// runs between this count and the claim that follows it.
-const runningBy = (column: 'task' | 'queue'): string => `SELECT ${column}, COUNT(*) FROM runs INDEXED BY runs_leased
-  WHERE status IN ('running', 'waiting') AND status = 'running' AND ${column} IN (SELECT value FROM json_each(@keys)) GROUP BY ${column}`
-const RUNNING_BY_TASK = runningBy('task')
-const RUNNING_BY_QUEUE = runningBy('queue')
-
-/** Runs running now (on any worker) per task and per queue under a global limit. */
-function runningCounts(db: SqliteConnection, request: ClaimRequest): RunningCounts {
-  const count = (sql: string, keys: Iterable<string> | undefined): Map<string, number> => {
-    const list = [...(keys ?? [])]
-    if (list.length === 0) return new Map()
-    return new Map(db.raw(sql).all({ keys: JSON.stringify(list) }) as [string, number][])
-  }
-  return { tasks: count(RUNNING_BY_TASK, request.globalTaskLimits?.keys()), queues: count(RUNNING_BY_QUEUE, request.globalQueueLimits?.keys()) }
+interface Candidate {
+  readonly seq: number
+  readonly task: string
+  readonly queue: string
+  readonly groupKey?: string
 }
 
-/** Claims inside the caller's transaction (a write batch's claim). */
+/** Claims inside the caller's transaction (a write batch's claim). Write transactions are IMMEDIATE: nothing else claims between the counts and the claim. */
 export function claimInTransaction(db: SqliteConnection, request: ClaimRequest): ClaimedRun[] {
   if (request.limit <= 0 || request.tasks.length === 0) return []
-  if (hasGlobalLimits(request)) request = withGlobalCaps(request, runningCounts(db, request))
+  const flow = hasGlobalLimits(request)
+  if (flow) request = atClaimTime(request)
+  const usage = flow ? flowUsage(db, request) : undefined
+  if (usage !== undefined) request = withGlobalCaps(request, usage)
   const params = {
     now: request.now,
     leaseUntil: request.leaseUntil,
@@ -65,29 +84,34 @@ export function claimInTransaction(db: SqliteConnection, request: ClaimRequest):
     tasks: JSON.stringify(request.tasks),
     queues: request.queues === undefined ? null : JSON.stringify(request.queues),
   }
-  let claimed: ClaimRow[]
-  if (!limitsBind(request)) {
-    claimed = db.raw(request.queues === undefined ? FAST_CLAIM_ANY_QUEUE : FAST_CLAIM_QUEUES).all({ ...params, limit: request.limit }) as ClaimRow[]
+  const queueFilter = request.queues === undefined ? '' : QUEUE_FILTER
+  const grouped = [...(request.groups?.keys() ?? [])].filter((task) => request.tasks.includes(task))
+  let rows: ClaimRow[]
+  if (!limitsBind(request) && grouped.length === 0) {
+    rows = db.raw(request.queues === undefined ? FAST_CLAIM_ANY_QUEUE : FAST_CLAIM_QUEUES).all({ ...params, limit: request.limit }) as ClaimRow[]
   } else {
-    const queueFilter = request.queues === undefined ? '' : QUEUE_FILTER
-    const select = db.stmt(
-      `SELECT seq, task, queue FROM runs INDEXED BY runs_pending WHERE ${CLAIMABLE} ${queueFilter}
-           AND task NOT IN (SELECT value FROM json_each(@fullTasks)) AND queue NOT IN (SELECT value FROM json_each(@fullQueues))
-         ${CLAIM_ORDER} LIMIT @limit`,
-    )
-    const take = db.raw(`UPDATE runs SET ${CLAIM_SET} WHERE seq IN (SELECT value FROM json_each(@seqs)) AND status = 'pending' RETURNING ${CLAIM_COLUMNS}`)
+    const take = db.raw(TAKE)
     const plan = new ClaimPlan(request)
-    claimed = []
+    rows = []
+    for (const task of grouped) {
+      const free = Math.min(plan.remaining, plan.taskFree(task) ?? plan.remaining)
+      if (free <= 0) continue
+      const candidates = db.stmt(GROUP_ROUND(queueFilter)).all({ ...params, task, slots: request.groups!.get(task)!, fullQueues: JSON.stringify(plan.full.queues), limit: free + 8 }) as Candidate[]
+      const accepted = plan.accept(candidates, false)
+      if (accepted.length === 0) continue
+      rows.push(...(take.all({ ...params, seqs: JSON.stringify(accepted.map((c) => c.seq)) }) as ClaimRow[]))
+      recordServed(db, task, accepted.map((c) => c.groupKey!), request.now)
+    }
+    const select = db.stmt(ROUND(queueFilter))
+    const groupedJson = JSON.stringify(grouped)
     for (let round = plan.next(); round !== undefined; round = plan.next()) {
-      const candidates = select.all({ ...params, limit: round.count, fullTasks: JSON.stringify(round.fullTasks), fullQueues: JSON.stringify(round.fullQueues) }) as {
-        seq: number
-        task: string
-        queue: string
-      }[]
+      const candidates = select.all({ ...params, limit: round.count, fullTasks: JSON.stringify(round.fullTasks), fullQueues: JSON.stringify(round.fullQueues), grouped: groupedJson }) as Candidate[]
       const accepted = plan.accept(candidates)
-      if (accepted.length > 0) claimed.push(...(take.all({ ...params, seqs: JSON.stringify(accepted.map((c) => c.seq)) }) as ClaimRow[]))
+      if (accepted.length > 0) rows.push(...(take.all({ ...params, seqs: JSON.stringify(accepted.map((c) => c.seq)) }) as ClaimRow[]))
     }
   }
   // All runs of one claim start at once, so their order among themselves does not matter.
-  return claimed.map((row) => toClaimedRun(row, params.token))
+  const claimed = rows.map((row) => toClaimedRun(row, params.token))
+  if (usage !== undefined) recordStarts(db, request, usage, claimed)
+  return claimed
 }

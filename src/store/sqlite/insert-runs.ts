@@ -1,6 +1,8 @@
 /**
  * Inserting runs: any batch in a few multi-row INSERTs (one per chunk size), and the outcome of
  * each run (inserted, or the active run holding its unique key or the run holding its fire key).
+ * Runs with a debounce key or a throttle take their own path (`debounce-throttle.ts`) in the
+ * same transaction; batches without them never touch it.
  */
 import type Database from 'better-sqlite3'
 import { ConflictError, ValidationError } from '../../errors.js'
@@ -10,6 +12,7 @@ import { groupRuns } from '../sql/run-groups.js'
 import { toRun, type RunRow } from '../sql/run-rows.js'
 import type { SqliteConnection } from './connection.js'
 import { jsonOrNull, tagsJson } from '../sql/columns.js'
+import { debounceOrThrottle, isFlowRun } from './debounce-throttle.js'
 
 /** Rows per INSERT statement. */
 const INSERT_CHUNK = 512
@@ -18,8 +21,24 @@ const INSERT_CHUNK = 512
 export function insertRuns(db: SqliteConnection, runs: readonly NewRun[], options: InsertOptions): InsertOutcome[] {
   if (options.client !== undefined) throw new ValidationError('client: the SQLite store has no client connections; enqueue without `client`')
   if (runs.length === 0) return []
-  const inserted = db.write(() => insertRows(db, runs))
-  return insertOutcomes(db, runs, inserted)
+  if (!runs.some(isFlowRun)) {
+    const inserted = db.write(() => insertRows(db, runs))
+    return insertOutcomes(db, runs, inserted)
+  }
+  // Debounced and throttled runs, one at a time in one IMMEDIATE transaction: the write lock
+  // serializes every other inserter, in this process and others, so the look at the pending run
+  // or the throttle and the write that follows cannot interleave with theirs.
+  return db.write(() => {
+    const plain = runs.filter((r) => !isFlowRun(r))
+    const outcomes = new Map<NewRun, InsertOutcome>()
+    if (plain.length > 0) insertOutcomes(db, plain, insertRows(db, plain)).forEach((outcome, i) => outcomes.set(plain[i]!, outcome))
+    for (const run of runs) {
+      if (!isFlowRun(run)) continue
+      const inserted = debounceOrThrottle(db, run, (r) => insertRows(db, [r]))
+      outcomes.set(run, 'run' in inserted ? inserted : insertOutcomes(db, [run], inserted.inserted)[0]!)
+    }
+    return runs.map((r) => outcomes.get(r)!)
+  })
 }
 
 /**
@@ -32,6 +51,9 @@ export function insertRows(db: SqliteConnection, runs: readonly NewRun[]): Set<s
   // multi-row VALUES (measured: ~40% faster than one JSON array expanded by json_each, whose
   // per-row extractions cost more than binding). Rows without hash or keys bind two values.
   const hasUnique = runs.some((r) => r.uniqueKey !== null || (r.fireKey ?? null) !== null)
+  // Group keys and debounce keys travel per row, in statements of their own: batches without
+  // them keep the statement they always had.
+  const grouped = runs.some((r) => (r.groupKey ?? null) !== null || (r.debounceKey ?? null) !== null)
   const inserted = new Set<string>()
   for (const { shared, rows } of groupRuns(runs)) {
     const params = {
@@ -53,7 +75,7 @@ export function insertRows(db: SqliteConnection, runs: readonly NewRun[]): Set<s
       createdAt: shared.createdAt,
     }
     const keyed = hasUnique || rows.some((r) => r.argsHash !== null)
-    const width = keyed ? 5 : 2
+    const width = (keyed ? 5 : 2) + (grouped ? 2 : 0)
     for (let at = 0; at < rows.length; ) {
       const count = chunkSize(rows.length - at)
       const values = new Array<unknown>(count * width)
@@ -66,9 +88,13 @@ export function insertRows(db: SqliteConnection, runs: readonly NewRun[]): Set<s
           values[v++] = r.uniqueKey
           values[v++] = r.fireKey ?? null
         }
+        if (grouped) {
+          values[v++] = r.groupKey ?? null
+          values[v++] = r.debounceKey ?? null
+        }
       }
       at += count
-      const statement = insertStatement(db, count, keyed, hasUnique)
+      const statement = insertStatement(db, count, keyed, grouped, hasUnique)
       if (hasUnique) for (const id of statement.all(values, params) as string[]) inserted.add(id)
       else statement.run(values, params)
     }
@@ -76,12 +102,15 @@ export function insertRows(db: SqliteConnection, runs: readonly NewRun[]): Set<s
   return hasUnique ? inserted : undefined
 }
 
-/** The INSERT of `count` rows, binding id and arguments (and with `keyed`, hash, unique and fire key) per row. */
-function insertStatement(db: SqliteConnection, count: number, keyed: boolean, returning: boolean): Database.Statement {
-  return db.cached(`insert:${count}:${keyed}:${returning}`, () => {
-    const row = `(?, ?, ${keyed ? '?, ?, ?' : 'NULL, NULL, NULL'}, 'pending', @task, @label, @queue, @priority, @tags, @category, @createdBy, @parentId,
+/**
+ * The INSERT of `count` rows, binding id and arguments (with `keyed`, hash, unique and fire key;
+ * with `grouped`, group and debounce key) per row.
+ */
+function insertStatement(db: SqliteConnection, count: number, keyed: boolean, grouped: boolean, returning: boolean): Database.Statement {
+  return db.cached(`insert:${count}:${keyed}:${grouped}:${returning}`, () => {
+    const row = `(?, ?, ${keyed ? '?, ?, ?' : 'NULL, NULL, NULL'}, ${grouped ? '?, ?, ' : ''}'pending', @task, @label, @queue, @priority, @tags, @category, @createdBy, @parentId,
         @poolId, @scheduleId, @maxAttempts, @backoff, @timeoutMs, @runAt, @notAfter, @createdAt, @createdAt, @createdAt)`
-    const sql = `INSERT INTO runs (id, args, args_hash, unique_key, fire_key, status, task, label, queue, priority, tags, category, created_by, parent_id, pool_id,
+    const sql = `INSERT INTO runs (id, args, args_hash, unique_key, fire_key, ${grouped ? 'group_key, debounce_key, ' : ''}status, task, label, queue, priority, tags, category, created_by, parent_id, pool_id,
           schedule_id, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, enqueued_at, updated_at)
         VALUES ${Array.from({ length: count }, () => row).join(', ')} ON CONFLICT DO NOTHING${returning ? ' RETURNING id' : ''}`
     const statement = db.db.prepare(sql)

@@ -10,7 +10,7 @@
  * worker process may maintain.
  */
 import type Database from 'better-sqlite3'
-import type { CancelOutcome, CancelSelection, StoreStats, ThroughputBucket } from '../contract/admin.js'
+import type { CancelOutcome, CancelSelection, FlowUsage, FlowUsageQuery, StoreStats, ThroughputBucket } from '../contract/admin.js'
 import type { Artifact, ArtifactContent, ArtifactWrite } from '../contract/artifacts.js'
 import type { ExpiredRun, PurgeableCounts, RescueWrite } from '../contract/maintenance.js'
 import type { NewPool, Pool, PoolCounts } from '../contract/pools.js'
@@ -37,6 +37,7 @@ import { retryRun } from './retry-run.js'
 import * as schedules from './schedules.js'
 import * as settings from './settings.js'
 import { stats, throughput } from './stats.js'
+import { flowUsage } from './flow-report.js'
 import * as workers from './workers.js'
 import { writeBatch } from './write-batch.js'
 
@@ -198,6 +199,10 @@ export class SqliteStore implements Store {
 
   async stats(now: number): Promise<StoreStats> {
     return stats(this.#db, now)
+  }
+
+  async flowUsage(query: FlowUsageQuery): Promise<FlowUsage> {
+    return flowUsage(this.#db, query)
   }
 
   async throughput(since: number, until: number, bucketMs: number): Promise<ThroughputBucket[]> {

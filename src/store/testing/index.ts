@@ -28,6 +28,8 @@ import { describeArtifacts } from './artifacts.js'
 import { describeCancelRetryDelete } from './cancel-retry-delete.js'
 import { describeClaims } from './claim.js'
 import { describeDurablePlaces } from './durable.js'
+import { describeEnqueueFlow } from './enqueue-flow.js'
+import { describeFlowClaims } from './flow-claims.js'
 import { describeInsertAndRead } from './insert-read.js'
 import { describeLeaderElection } from './leader.js'
 import { describeLeasesAndRescue } from './leases.js'
@@ -74,6 +76,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
 
     describeInsertAndRead(suite)
     describeClaims(suite)
+    describeFlowClaims(suite)
     describeWriteBatches(suite)
     describeLeasesAndRescue(suite)
     describeCancelRetryDelete(suite)
@@ -89,5 +92,6 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     describeLeaderElection(suite)
     describeCallerTransactions(suite)
     describeDurablePlaces(suite)
+    describeEnqueueFlow(suite)
   })
 }

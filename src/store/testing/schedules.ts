@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { T0, newRun, claimOne, completion, EMPTY_BATCH } from './fixtures.js'
 import type { SuiteContext } from './suite.js'
 
-/** Schedule state and ticks taken exactly once.. */
+/** Schedule state and ticks taken exactly once. */
 export function describeSchedules(suite: SuiteContext): void {
   describe('schedules', () => {
     it('records a schedule once; a known one keeps its state', async () => {
@@ -18,6 +18,17 @@ export function describeSchedules(suite: SuiteContext): void {
         ['nightly', false],
       ])
       expect(await suite.store.setScheduleEnabled('missing', true, T0)).toBeUndefined()
+    })
+
+    // Engines starting together on one store each register the same schedules at once.
+    const together = suite.options.concurrentCalls === true ? 'racing each other' : 'made in turn'
+    it(`records a schedule once when many register it at once, each getting its state (calls ${together})`, async () => {
+      for (let round = 0; round < 5; round++) {
+        const id = `together-${round}`
+        const states = await Promise.all(Array.from({ length: 8 }, (_, i) => suite.store.initSchedule({ id, enabled: true, since: T0 + i, nextTickAt: T0 + 60_000, now: T0 + i })))
+        expect(new Set(states.map((s) => JSON.stringify(s))).size).toBe(1)
+        expect(states[0]).toMatchObject({ id, enabled: true })
+      }
     })
 
     it('takes each tick once, inserting its run in the same step; earlier ticks are refused', async () => {

@@ -1,10 +1,12 @@
 /**
  * Parts of a page that refresh in place (`data-live-region`: the overview's counts, chart,
  * queues, workers and failures; the schedules and workers tables): the page is fetched again
- * and each part swapped for its new self. The markup is the server's own page, escaped by
+ * and each part swapped for its new self (not while the user works in it: a focused field, an open
+ * form). The markup is the server's own page, escaped by
  * construction, the same as a reload would show.
  */
 import { $, $$ } from './dom.js'
+import { REFRESH_REGIONS } from './flow-forms.js'
 import type { LiveStream } from './stream.js'
 import { localTitles, refreshTimes } from './times.js'
 
@@ -35,6 +37,8 @@ export function followLiveRegions(stream: LiveStream): void {
     },
   })
   setInterval(() => void refreshRegions(), every)
+  // After a change made on the page (the Queues page's forms): at once.
+  document.addEventListener(REFRESH_REGIONS, () => void refreshRegions())
 }
 
 async function refreshRegions(): Promise<void> {
@@ -46,6 +50,8 @@ async function refreshRegions(): Promise<void> {
     for (const region of $$('[data-live-region]')) {
       // Not under the user's hands: a focused switch or field stays as it is until next time.
       if (region.contains(document.activeElement) && document.activeElement !== document.body) continue
+      // Nor a form opened to be filled in (`data-hold-live`), with what was typed and its errors.
+      if ($('details[open][data-hold-live]', region) !== null) continue
       const next = $(`[data-live-region="${region.dataset.liveRegion}"]`, fresh)
       if (next !== null) region.replaceWith(document.importNode(next, true))
       else region.classList.remove('stale')

@@ -6,6 +6,7 @@
  */
 import { initConfirmations } from './confirm.js'
 import { initCopyButtons } from './copy.js'
+import { initFlowForms } from './flow-forms.js'
 import { meta } from './dom.js'
 import { initKeyboard } from './keyboard.js'
 import { followLiveRegions } from './live-regions.js'
@@ -33,6 +34,7 @@ initCopyButtons()
 initConfirmations()
 initRunsSelection()
 initTaskSearch()
+initFlowForms()
 scrollTerminalsToEnd()
 
 // One stream for the page; it connects when the first feature subscribes. On the live task

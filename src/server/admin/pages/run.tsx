@@ -144,6 +144,12 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
                 <dd class="mono">{run.uniqueKey}</dd>
               </>
             )}
+            {run.groupKey === null ? null : (
+              <>
+                <dt>Group</dt>
+                <dd class="mono">{run.groupKey}</dd>
+              </>
+            )}
             {run.notAfter === null ? null : (
               <>
                 <dt>Expires</dt>

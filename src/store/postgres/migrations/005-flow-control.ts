@@ -1,0 +1,62 @@
+/** PostgreSQL migration 5: flow control (group keys, debounce keys, throttle windows, starts under rate limits). Released: never edit it; add the next number. */
+import type { Migration } from '../../sql/migration.js'
+
+export const migration005: Migration = {
+  version: 5,
+  name: 'flow control: group keys, debounce keys, throttle windows, rate-limited starts',
+  sql: `
+-- A run's group under its task's groupBy (or the enqueue's groupKey): at most groupConcurrency
+-- run per key at once, keys served in turn. Claims of a grouped task walk this index; runs
+-- without a group never enter it.
+ALTER TABLE runs ADD COLUMN group_key TEXT COLLATE "C";
+CREATE INDEX runs_pending_groups ON runs (task, group_key, priority DESC, run_at, id) WHERE status = 'pending' AND group_key IS NOT NULL;
+-- When each group of a grouped task last had a run handed out: among groups with room, claims
+-- serve the one served longest ago first (round robin), so no key starves another.
+CREATE TABLE flow_groups (
+  task TEXT COLLATE "C" NOT NULL,
+  group_key TEXT COLLATE "C" NOT NULL,
+  served_at BIGINT NOT NULL,
+  PRIMARY KEY (task, group_key)
+);
+-- Debounce: one pending run per task and key; a later enqueue with the key replaces its
+-- arguments and pushes its start back.
+ALTER TABLE runs ADD COLUMN debounce_key TEXT COLLATE "C";
+CREATE UNIQUE INDEX runs_debounce ON runs (task, debounce_key) WHERE status = 'pending' AND debounce_key IS NOT NULL;
+-- Throttle: the run that holds a task's key until a time; an enqueue with the key before then
+-- returns that run instead of adding one.
+CREATE TABLE throttles (
+  task TEXT COLLATE "C" NOT NULL,
+  key TEXT COLLATE "C" NOT NULL,
+  run_id TEXT COLLATE "C" NOT NULL,
+  until BIGINT NOT NULL,
+  PRIMARY KEY (task, key)
+);
+-- Starts under a rate limit ("task:<key>" or "queue:<name>"), kept for the limit's window.
+CREATE TABLE rate_starts (
+  limit_key TEXT COLLATE "C" NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX rate_starts_key_at ON rate_starts (limit_key, at);
+-- A claim round when some tasks are grouped: claim_candidates (migration 1) without the grouped
+-- runs of those tasks, which are claimed apart, per group.
+CREATE FUNCTION claim_candidates_ungrouped(p_now BIGINT, p_tasks TEXT[], p_queues TEXT[], p_full_tasks TEXT[], p_full_queues TEXT[], p_limit INTEGER, p_grouped TEXT[])
+RETURNS TABLE (id TEXT, task TEXT, queue TEXT)
+LANGUAGE plpgsql VOLATILE
+SET search_path FROM CURRENT
+SET enable_sort = off
+AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
+  SELECT r.id, r.task, r.queue FROM runs r
+  WHERE r.status = 'pending' AND r.run_at <= p_now AND (r.not_after IS NULL OR r.not_after > p_now)
+    AND r.task = ANY (p_tasks) AND (p_queues IS NULL OR r.queue = ANY (p_queues))
+    AND r.task <> ALL (p_full_tasks) AND r.queue <> ALL (p_full_queues)
+    AND (r.group_key IS NULL OR r.task <> ALL (p_grouped))
+  ORDER BY r.priority DESC, r.run_at, r.id
+  LIMIT p_limit
+  FOR UPDATE SKIP LOCKED;
+END
+$$;
+`,
+}
