@@ -7,7 +7,10 @@
  * - a binding limit: `limits: { concurrency: 10 }` over two engines with a store connection
  *   each (as two processes would have; the handlers share a counter in this process, so the
  *   maximum seen at once is exact), each at concurrency 20, handlers taking 1 ms: throughput
- *   and the most handlers running at once (must be ≤ 10).
+ *   and the most handlers running at once (must be ≤ 10);
+ * - groups: 100 keys with `groupConcurrency: 1`, GROUP_RUNS runs each, enqueued key after key
+ *   (the order least kind to fairness), one engine at concurrency 20, no-op handlers: throughput,
+ *   and the first key's completion time ÷ the last key's (fairness; 1 is perfect).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -116,11 +119,42 @@ async function binding(backend: Backend): Promise<{ perSec: number; maxSeen: num
   return { perSec, maxSeen }
 }
 
+const GROUP_KEYS = 100
+const GROUP_RUNS = Math.max(1, Math.floor(Math.min(FLOW_RUNS, 20_000) / GROUP_KEYS))
+
+/** 100 groups of one at a time: throughput, and how evenly the keys finish. */
+async function groups(backend: Backend): Promise<{ perSec: number; fairness: number }> {
+  const finished = new Map<string, number>()
+  let executed = 0
+  let start = 0
+  const task = defineTask({
+    key: 'grouped',
+    fields: [{ key: 'tenant', type: 'string', required: true }] as const,
+    limits: { groupBy: (args) => args.tenant, groupConcurrency: 1 },
+    run: (ctx) => {
+      finished.set(ctx.args.tenant, performance.now() - start)
+      executed++
+    },
+  })
+  const engine = new Engine({ tasks: [task], store: backend.place()(), onError: (e) => console.error(e) })
+  const args = Array.from({ length: GROUP_KEYS }, (_, k) => Array.from({ length: GROUP_RUNS }, () => ({ tenant: `t${k}` }))).flat()
+  for (let i = 0; i < args.length; i += 5000) await engine.enqueueMany(task, args.slice(i, i + 5000))
+  start = performance.now()
+  await engine.start({ concurrency: 20 })
+  while (executed < args.length) await wait(2)
+  const elapsed = performance.now() - start
+  await engine.close()
+  await backend.cleanup()
+  const times = [...finished.values()]
+  return { perSec: args.length / (elapsed / 1000), fairness: Math.min(...times) / Math.max(...times) }
+}
+
 export async function benchFlow(): Promise<Row[]> {
   const rows: Row[] = []
   for (const backend of [sqlite, postgres]) {
     const cost = await nonBinding(backend)
     const bound = await binding(backend)
+    const fair = await groups(backend)
     rows.push({
       store: backend.name,
       'no limit /s': Math.round(cost.free),
@@ -128,6 +162,8 @@ export async function benchFlow(): Promise<Row[]> {
       'limited ÷ free': (cost.limited / cost.free).toFixed(2),
       'limit 10 over 2 engines /s': Math.round(bound.perSec),
       'most at once': bound.maxSeen,
+      [`${GROUP_KEYS} groups of 1 /s`]: Math.round(fair.perSec),
+      'first ÷ last key done': fair.fairness.toFixed(2),
     })
   }
   return rows

@@ -417,7 +417,8 @@ export class Engine {
     const store = await this.#ready()
     const now = this.#now()
     const stats = await store.stats(now)
-    if (this.#settings.stored === undefined) await this.#settings.load()
+    // Fresh: another process may have changed limits since (a worker re-reads at each heartbeat).
+    await this.#settings.load(true)
     const flow = await flowReport({ flow: this.#flow, tasks: this.#registry.list(), queueStats: stats.queues, now, flowUsage: (query) => store.flowUsage(query) })
     return { ...stats, flow }
   }

@@ -10,6 +10,15 @@ import { concurrencyOf, type AnyTask } from '../../task/define.js'
 import type { ClaimRequest, ClaimedRun } from '../../store/types.js'
 import type { FlowPolicy } from '../flow/flow-control.js'
 
+/**
+ * Whether claiming runs under a concurrency limit across workers ahead of free slots could keep
+ * them from other workers: when this claim alone could take a good part of the limit. A limit far
+ * above what one worker takes costs nothing to claim ahead for (the common, non-binding case).
+ */
+function holdsBack(limit: number | undefined, claim: number): boolean {
+  return limit !== undefined && limit < claim * 4
+}
+
 /** Per-queue limits: a map of queue name → concurrency, or a list of queue names (no per-queue limit). */
 export type QueueSelection = Readonly<Record<string, number>> | readonly string[]
 
@@ -44,10 +53,11 @@ export class ClaimLimits {
   /**
    * A claim of up to `free` runs of `tasks` (those registered in this process) under `flow`:
    * tasks and queues paused or at their limit here are left out, and those with less room than
-   * `free` are capped; limits across workers go along for the store. Tasks and queues under such
-   * limits are not claimed ahead: at most `slots` (free execution slots), so a run held here
-   * waiting for a slot never keeps a limited slot from another worker. `undefined` when nothing
-   * may be claimed.
+   * `free` are capped; limits across workers go along for the store. Tasks and queues under rate
+   * limits or groups, or under a concurrency limit this claim could take much of (see
+   * `holdsBack`), are not claimed ahead: at most `slots` (free execution slots), so a run held
+   * here waiting for a slot never keeps a limited slot from another worker, and starts when it
+   * is counted. `undefined` when nothing may be claimed.
    */
   request(workerId: string, free: number, tasks: readonly AnyTask[], now: number, leaseUntil: number, flow: FlowPolicy, slots = free): ClaimRequest | undefined {
     const keys: string[] = []
@@ -55,7 +65,7 @@ export class ClaimLimits {
     for (const task of tasks) {
       if (flow.pausedTasks.has(task.key)) continue
       let left = task.maxConcurrent === undefined ? free : concurrencyOf(task.maxConcurrent) - (this.#taskRunning.get(task.key) ?? 0)
-      if (flow.taskConcurrency.has(task.key) || flow.taskRates.has(task.key) || flow.groups.has(task.key)) left = Math.min(left, slots)
+      if (holdsBack(flow.taskConcurrency.get(task.key), free) || flow.taskRates.has(task.key) || flow.groups.has(task.key)) left = Math.min(left, slots)
       if (left <= 0) continue
       keys.push(task.key)
       if (left < free) taskCaps.set(task.key, left)
@@ -63,7 +73,7 @@ export class ClaimLimits {
     if (keys.length === 0) return undefined
     let queues = this.queues
     const queueCaps = new Map<string, number>()
-    const limitedAcross = (queue: string): boolean => flow.queueConcurrency.has(queue) || flow.queueRates.has(queue)
+    const limitedAcross = (queue: string): boolean => holdsBack(flow.queueConcurrency.get(queue), free) || flow.queueRates.has(queue)
     if (queues !== undefined) {
       queues = queues.filter((queue) => {
         if (flow.pausedQueues.has(queue)) return false
@@ -77,7 +87,8 @@ export class ClaimLimits {
     } else {
       // Serving every queue: a paused one is capped at nothing (the claim leaves it out).
       for (const queue of flow.pausedQueues) queueCaps.set(queue, 0)
-      for (const queue of [...flow.queueConcurrency.keys(), ...flow.queueRates.keys()]) if (slots < free && !queueCaps.has(queue)) queueCaps.set(queue, Math.max(0, slots))
+      if (slots < free) for (const queue of flow.queueConcurrency.keys()) if (holdsBack(flow.queueConcurrency.get(queue), free)) queueCaps.set(queue, Math.max(0, slots))
+      if (slots < free) for (const queue of flow.queueRates.keys()) if (!queueCaps.has(queue)) queueCaps.set(queue, Math.max(0, slots))
     }
     const request: { -readonly [K in keyof ClaimRequest]: ClaimRequest[K] } = { workerId, limit: free, now, leaseUntil, tasks: keys, queues, taskCaps, queueCaps }
     if (flow.taskConcurrency.size > 0) request.globalTaskLimits = flow.taskConcurrency

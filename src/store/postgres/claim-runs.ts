@@ -57,24 +57,34 @@ async function claimFast(conn: PostgresConnection, db: Queryable, request: Claim
 }
 
 /**
- * A grouped task's candidates: in each group with room (fewer than $5 running), its runs in
- * claim order numbered from the group's running count up; the first free slot of every group
- * comes before any group's second, and among equals the group served longest ago goes first.
- * Claims of a grouped task hold its advisory lock, so no other claim takes these rows meanwhile.
+ * A grouped task's candidates, fairly: its group keys with pending runs, found by a skip scan of
+ * `runs_pending_groups` (one index seek per key, not a read of every pending run); in each with
+ * room (fewer than $5 running) its first due runs, numbered from the group's running count up.
+ * The first free slot of every group comes before any group's second, and among equals the group
+ * served longest ago goes first. Claims of a grouped task hold its advisory lock, so no other
+ * claim takes these rows meanwhile.
  */
-const GROUP_ROUND = (t: PostgresConnection['tables']): string => `WITH running AS (
+const GROUP_ROUND = (t: PostgresConnection['tables']): string => `WITH RECURSIVE keys AS (
+    (SELECT group_key FROM ${t.runs} WHERE task = $1 AND status = 'pending' AND group_key IS NOT NULL ORDER BY group_key LIMIT 1)
+    UNION ALL
+    SELECT (SELECT r.group_key FROM ${t.runs} r WHERE r.task = $1 AND r.status = 'pending' AND r.group_key IS NOT NULL AND r.group_key > keys.group_key ORDER BY r.group_key LIMIT 1)
+    FROM keys WHERE keys.group_key IS NOT NULL
+  ), running AS (
     SELECT group_key, count(*) AS n FROM ${t.runs} WHERE status = 'running' AND task = $1 AND group_key IS NOT NULL GROUP BY group_key
-  ), ranked AS (
-    SELECT id, task, queue, group_key, priority, run_at, row_number() OVER (PARTITION BY group_key ORDER BY priority DESC, run_at, id) AS rn
-    FROM ${t.runs}
-    WHERE task = $1 AND group_key IS NOT NULL AND status = 'pending' AND run_at <= $2 AND (not_after IS NULL OR not_after > $2)
-      AND ($3::text[] IS NULL OR queue = ANY ($3::text[])) AND queue <> ALL ($4::text[])
   )
-  SELECT r.id, r.task, r.queue, r.group_key AS "groupKey" FROM ranked r
-    LEFT JOIN running g ON g.group_key = r.group_key
-    LEFT JOIN ${t.flowGroups} s ON s.task = $1 AND s.group_key = r.group_key
-  WHERE r.rn + coalesce(g.n, 0) <= $5
-  ORDER BY r.rn + coalesce(g.n, 0), coalesce(s.served_at, 0), r.priority DESC, r.run_at, r.id
+  SELECT h.id, h.task, h.queue, k.group_key AS "groupKey" FROM keys k
+    LEFT JOIN running g ON g.group_key = k.group_key
+    LEFT JOIN ${t.flowGroups} s ON s.task = $1 AND s.group_key = k.group_key
+    CROSS JOIN LATERAL (
+      SELECT r.id, r.task, r.queue, r.priority, r.run_at, row_number() OVER (ORDER BY r.priority DESC, r.run_at, r.id) AS rn
+      FROM ${t.runs} r
+      WHERE r.task = $1 AND r.group_key = k.group_key AND r.status = 'pending' AND r.run_at <= $2 AND (r.not_after IS NULL OR r.not_after > $2)
+        AND ($3::text[] IS NULL OR r.queue = ANY ($3::text[])) AND r.queue <> ALL ($4::text[])
+      ORDER BY r.priority DESC, r.run_at, r.id
+      LIMIT greatest(0, $5 - coalesce(g.n, 0))
+    ) h
+  WHERE k.group_key IS NOT NULL
+  ORDER BY h.rn + coalesce(g.n, 0), coalesce(s.served_at, 0), h.priority DESC, h.run_at, h.id
   LIMIT $6`
 
 /** A claim under binding limits: {@link ClaimPlan} rounds inside the caller's transaction, grouped tasks' groups first. */

@@ -1,7 +1,7 @@
 /**
  * Claiming: one UPDATE over the partial index of pending runs in claim order when no cap binds,
- * else {@link ClaimPlan} rounds in the same transaction (grouped tasks first, through their own
- * index; see `flow-usage.ts` for what limits across workers count). Rows come back as arrays
+ * else {@link ClaimPlan} rounds in the same transaction (grouped tasks first: `group-candidates.ts`;
+ * `flow-usage.ts` counts what limits across workers need). Rows come back as arrays
  * (raw mode): building an object per row costs more than the update itself.
  */
 import { randomUUID } from 'node:crypto'
@@ -10,6 +10,7 @@ import type { ClaimRequest, ClaimedRun } from '../contract/queue.js'
 import { CLAIM_COLUMNS, toClaimedRun, type ClaimRow } from '../sql/claim-rows.js'
 import type { SqliteConnection } from './connection.js'
 import { flowUsage, recordStarts, recordServed } from './flow-usage.js'
+import { groupCandidates } from './group-candidates.js'
 
 // Claims walk the partial index of pending runs in claim order; without the hint the planner
 // prefers runs_status and sorts every pending run on each claim.
@@ -35,25 +36,6 @@ const ROUND = (queueFilter: string): string => `SELECT seq, task, queue FROM run
     AND task NOT IN (SELECT value FROM json_each(@fullTasks)) AND queue NOT IN (SELECT value FROM json_each(@fullQueues))
     AND (group_key IS NULL OR task NOT IN (SELECT value FROM json_each(@grouped)))
   ${CLAIM_ORDER} LIMIT @limit`
-/**
- * A grouped task's candidates: in each group with room (fewer than @slots running), its runs in
- * claim order numbered from the group's running count up; the first free slot of every group
- * comes before any group's second, and among equals the group served longest ago goes first.
- */
-const GROUP_ROUND = (queueFilter: string): string => `WITH running AS (
-    SELECT group_key, COUNT(*) AS n FROM runs INDEXED BY runs_leased
-    WHERE status IN ('running', 'waiting') AND status = 'running' AND task = @task AND group_key IS NOT NULL GROUP BY group_key
-  ), ranked AS (
-    SELECT seq, task, queue, group_key, priority, run_at, row_number() OVER (PARTITION BY group_key ORDER BY priority DESC, run_at, seq) AS rn
-    FROM runs INDEXED BY runs_pending_groups
-    WHERE task = @task AND group_key IS NOT NULL AND ${DUE} ${queueFilter} AND queue NOT IN (SELECT value FROM json_each(@fullQueues))
-  )
-  SELECT r.seq, r.task, r.queue, r.group_key AS groupKey FROM ranked r
-    LEFT JOIN running g ON g.group_key = r.group_key
-    LEFT JOIN flow_groups s ON s.task = @task AND s.group_key = r.group_key
-  WHERE r.rn + coalesce(g.n, 0) <= @slots
-  ORDER BY r.rn + coalesce(g.n, 0), coalesce(s.served_at, 0), r.priority DESC, r.run_at, r.seq
-  LIMIT @limit`
 const TAKE = `UPDATE runs SET ${CLAIM_SET} WHERE seq IN (SELECT value FROM json_each(@seqs)) AND status = 'pending' RETURNING ${CLAIM_COLUMNS}`
 
 /** Claims runs in a transaction of its own. */
@@ -96,7 +78,7 @@ export function claimInTransaction(db: SqliteConnection, request: ClaimRequest):
     for (const task of grouped) {
       const free = Math.min(plan.remaining, plan.taskFree(task) ?? plan.remaining)
       if (free <= 0) continue
-      const candidates = db.stmt(GROUP_ROUND(queueFilter)).all({ ...params, task, slots: request.groups!.get(task)!, fullQueues: JSON.stringify(plan.full.queues), limit: free + 8 }) as Candidate[]
+      const candidates = groupCandidates(db, params, task, request.groups!.get(task)!, queueFilter, plan.full.queues, free + 8)
       const accepted = plan.accept(candidates, false)
       if (accepted.length === 0) continue
       rows.push(...(take.all({ ...params, seqs: JSON.stringify(accepted.map((c) => c.seq)) }) as ClaimRow[]))
