@@ -107,6 +107,9 @@ export function rateMargin(rate: RateLimit): number {
   return Math.min(1000, Math.ceil(rate.perMs / 20))
 }
 
+/** Starts older than this no window counts (the longest window, a day, and its margin). */
+export const STALE_START_MS = 86_400_000 + 1000
+
 /** The time a rate limit's window starts after (starts at or before it no longer count), at `now`. */
 export function rateSince(rate: RateLimit, now: number): number {
   return now - rate.perMs - rateMargin(rate)

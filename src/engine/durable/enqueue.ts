@@ -329,6 +329,7 @@ export function newRunRows(task: AnyTask, argsList: readonly Record<string, unkn
   const sharedGroupKey = options.groupKey ?? null
   const debounceKey = debounce?.key ?? null
   const throttle = options.throttle === undefined ? null : { key: options.throttle.key, ms: options.throttle.ms }
+  const flowKeyed = groupBy !== undefined || sharedGroupKey !== null || debounceKey !== null || throttle !== null
   const rows = new Array<NewRun>(argsList.length)
   for (let i = 0; i < argsList.length; i++) {
     const args = argsList[i]!
@@ -340,7 +341,7 @@ export function newRunRows(task: AnyTask, argsList: readonly Record<string, unkn
       }
       uniqueKey = derived ?? null
     }
-    rows[i] = {
+    const row: NewRun = {
       id: newId(),
       task: task.key,
       label,
@@ -361,10 +362,10 @@ export function newRunRows(task: AnyTask, argsList: readonly Record<string, unkn
       runAt,
       notAfter,
       createdAt: now,
-      groupKey: groupBy === undefined ? sharedGroupKey : groupKeyOf(task, groupBy, args, argsList.length > 1 ? i : undefined),
-      debounceKey,
-      throttle,
     }
+    // Only runs that have them carry flow-control keys: the common row stays as small (and as
+    // quick to build) as before.
+    rows[i] = flowKeyed ? { ...row, groupKey: groupBy === undefined ? sharedGroupKey : groupKeyOf(task, groupBy, args, argsList.length > 1 ? i : undefined), debounceKey, throttle } : row
   }
   return rows
 }

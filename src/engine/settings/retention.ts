@@ -132,6 +132,9 @@ export function retentionTask(host: RetentionHost, options: RetentionOptions = {
         for (const backend of host.logBackends()) if (backend.purge !== undefined) logFilesDeleted += await backend.purge(logsBefore)
         ctx.log(`${logLinesDeleted} log lines deleted${logFilesDeleted > 0 ? `, ${logFilesDeleted} log files` : ''}`)
       }
+      // Flow control's bookkeeping: ended throttle windows, old starts, groups long unserved.
+      const flowRows = await store.purgeFlowState(now, runsBefore ?? now - 30 * DAY_MS)
+      if (flowRows > 0) ctx.log(`${flowRows} rows of flow-control state deleted (ended throttle windows, old rate starts, groups unserved since the cutoff)`)
       if (steps === 0) ctx.log('retention is off (both settings are 0): nothing to delete')
       ctx.progress({ percent: 100, message: 'done' })
       return {

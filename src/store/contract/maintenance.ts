@@ -100,6 +100,13 @@ export interface MaintenanceStore {
    */
   purgePools(before: number, limit: number): Promise<number>
   /**
+   * Deletes flow-control state nothing reads any more: throttle windows that ended before `now`,
+   * starts older than any rate window (a day and its margin) before `now`, and the last-served
+   * times of groups not served since `before` (such a group counts as never served). Returns how
+   * many rows went.
+   */
+  purgeFlowState(now: number, before: number): Promise<number>
+  /**
    * What {@link purgeRuns} and {@link purgeLogs} would delete now: runs purgeable at
    * `runsBefore`, and log lines purgeable at `logsBefore` that do not go with those runs (`null`:
    * that kind is not purged). For retention's progress.

@@ -9,7 +9,7 @@ import { ClaimPlan, atClaimTime, hasGlobalLimits, limitsBind, withGlobalCaps } f
 import type { ClaimRequest, ClaimedRun } from '../contract/queue.js'
 import { CLAIM_COLUMNS, toClaimedRun, type ClaimRow } from '../sql/claim-rows.js'
 import type { PostgresConnection, Queryable } from './connection.js'
-import { countUsage, lockLimits, recordServed, recordStarts } from './flow-usage.js'
+import { LIMIT_LOCK_CLASS, countUsage, lockKeys, lockLimits, recordServed, recordStarts } from './flow-usage.js'
 
 const CLAIM_RETURNING = CLAIM_COLUMNS.split(', ')
   .map((column) => `r.${column}`)
@@ -23,7 +23,14 @@ export async function claimRuns(conn: PostgresConnection, request: ClaimRequest)
 
 /** A claim outside a transaction of the caller's. */
 export async function claimThrough(conn: PostgresConnection, db: pg.Pool, request: ClaimRequest): Promise<ClaimedRun[]> {
-  if (hasGlobalLimits(request)) return conn.transaction((client) => claimInTransaction(conn, client, request))
+  if (hasGlobalLimits(request)) {
+    if (onlyConcurrencyLimits(request) && !limitsBind(request)) {
+      // Most claims under such limits: one statement, which claims unless a limit would bind.
+      const claimed = await claimUnderRoom(conn, db, request, randomUUID())
+      if (claimed !== undefined) return claimed
+    }
+    return conn.transaction((client) => claimInTransaction(conn, client, request))
+  }
   if (!limitsBind(request)) return claimFast(conn, db, request, randomUUID())
   return conn.transaction((client) => claimLimited(conn, client, request, randomUUID()))
 }
@@ -40,6 +47,37 @@ export async function claimInTransaction(conn: PostgresConnection, client: pg.Cl
   const claimed = limitsBind(request) || grouped.length > 0 ? await claimLimited(conn, client, request, token, grouped) : await claimFast(conn, client, request, token)
   await recordStarts(conn, client, request, usage, claimed)
   return claimed
+}
+
+/** Whether the request's limits across workers are concurrency limits only (no rates, no groups). */
+function onlyConcurrencyLimits(request: ClaimRequest): boolean {
+  return (request.taskRates?.size ?? 0) === 0 && (request.queueRates?.size ?? 0) === 0 && (request.groups?.size ?? 0) === 0
+}
+
+/**
+ * A claim under concurrency limits across workers in one statement (`claim_runs_limited`,
+ * migration 5): the claimed runs, or `undefined` when a limit would bind (then nothing was claimed).
+ */
+async function claimUnderRoom(conn: PostgresConnection, db: Queryable, request: ClaimRequest, token: string): Promise<ClaimedRun[] | undefined> {
+  const tasks = [...(request.globalTaskLimits ?? new Map<string, number>())]
+  const queues = [...(request.globalQueueLimits ?? new Map<string, number>())]
+  const rows = await conn.queryArrays<ClaimRow>(db, `SELECT ${CLAIM_COLUMNS} FROM ${conn.tables.claimRunsLimited}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, [
+    LIMIT_LOCK_CLASS,
+    lockKeys(conn, request),
+    tasks.map(([task]) => task),
+    tasks.map(([, limit]) => limit),
+    queues.map(([queue]) => queue),
+    queues.map(([, limit]) => limit),
+    request.now,
+    request.tasks,
+    request.queues ?? null,
+    request.limit,
+    request.workerId,
+    token,
+    request.leaseUntil,
+  ])
+  if (rows.length === 1 && rows[0]![0] === null) return undefined
+  return rows.map((row) => toClaimedRun(row, token))
 }
 
 /** A claim no limit binds: one statement (see claim_runs_counted, migration 4). */

@@ -57,6 +57,8 @@ export interface Tables {
   readonly claimCandidates: string
   /** `claim_candidates_ungrouped` (migration 5). */
   readonly claimCandidatesUngrouped: string
+  /** `claim_runs_limited` (migration 5). */
+  readonly claimRunsLimited: string
 }
 
 /** What a connection needs to know. */
@@ -109,6 +111,7 @@ export class PostgresConnection {
       claimRuns: `${s}.claim_runs_counted`,
       claimCandidates: `${s}.claim_candidates`,
       claimCandidatesUngrouped: `${s}.claim_candidates_ungrouped`,
+      claimRunsLimited: `${s}.claim_runs_limited`,
     }
     this.dialect = postgresDialect(this.tables.runs)
     // Start migrating now; callers see a failure through ready() (or the first operation they call).

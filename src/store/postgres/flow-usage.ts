@@ -11,12 +11,16 @@ import type { ClaimRequest, ClaimedRun } from '../contract/queue.js'
 import type { PostgresConnection } from './connection.js'
 
 /** The advisory lock class of claims under a global limit (the other key is the limit's name). */
-const LIMIT_LOCK_CLASS = 0x6c696d74
+export const LIMIT_LOCK_CLASS = 0x6c696d74
+
+/** The advisory lock keys of a claim's limits, in the one order every claim takes them. */
+export function lockKeys(conn: PostgresConnection, request: ClaimRequest): string[] {
+  return globalLimitKeys(request).map((key) => `${conn.schema}:${key}`)
+}
 
 /** Serializes this claim with every other under the same limits. */
 export async function lockLimits(conn: PostgresConnection, client: pg.ClientBase, request: ClaimRequest): Promise<void> {
-  const keys = globalLimitKeys(request).map((key) => `${conn.schema}:${key}`)
-  await conn.query(client, 'SELECT pg_advisory_xact_lock($1::int4, hashtext(k)) FROM unnest($2::text[]) WITH ORDINALITY AS l(k, n) ORDER BY n', [LIMIT_LOCK_CLASS, keys])
+  await conn.query(client, 'SELECT pg_advisory_xact_lock($1::int4, hashtext(k)) FROM unnest($2::text[]) WITH ORDINALITY AS l(k, n) ORDER BY n', [LIMIT_LOCK_CLASS, lockKeys(conn, request)])
 }
 
 /** Counts the usage of the request's limits (holding their locks). */

@@ -1,5 +1,6 @@
 /** Retention: purges of old finished (and deleted) runs, their log lines, and empty pools, in batches. */
 import type { PurgeableCounts } from '../contract/maintenance.js'
+import { STALE_START_MS } from '../claim-plan.js'
 import type { PostgresConnection } from './connection.js'
 
 /** A DELETE that answers how many rows it deleted (`n`). */
@@ -81,4 +82,19 @@ export async function purgeLogs(conn: PostgresConnection, before: number, limit:
     [before, limit],
   )
   return Number(rows[0]?.n ?? 0)
+}
+
+/** Deletes ended throttle windows, starts older than any rate window, and groups not served since `before` (see `MaintenanceStore.purgeFlowState`). */
+export async function purgeFlowState(conn: PostgresConnection, now: number, before: number): Promise<number> {
+  const db = await conn.db()
+  const t = conn.tables
+  const [row] = await conn.queryArrays<[string]>(
+    db,
+    `WITH a AS (DELETE FROM ${t.throttles} WHERE until <= $1 RETURNING 1),
+          b AS (DELETE FROM ${t.rateStarts} WHERE at < $2 RETURNING 1),
+          c AS (DELETE FROM ${t.flowGroups} WHERE served_at < $3 RETURNING 1)
+     SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b) + (SELECT count(*) FROM c)`,
+    [now, now - STALE_START_MS, before],
+  )
+  return Number(row?.[0] ?? 0)
 }

@@ -375,6 +375,10 @@ export class PostgresStore implements Store {
     return retention.purgePools(this.#conn, before, limit)
   }
 
+  purgeFlowState(now: number, before: number): Promise<number> {
+    return retention.purgeFlowState(this.#conn, now, before)
+  }
+
   countPurgeable(runsBefore: number | null, logsBefore: number | null): Promise<PurgeableCounts> {
     return retention.countPurgeable(this.#conn, runsBefore, logsBefore)
   }

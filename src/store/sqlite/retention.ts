@@ -1,5 +1,6 @@
 /** Retention: purges of old finished (and deleted) runs, their log lines, and empty pools, in batches. */
 import type { PurgeableCounts } from '../contract/maintenance.js'
+import { STALE_START_MS } from '../claim-plan.js'
 import type { SqliteConnection } from './connection.js'
 
 const FINISHED_BEFORE = `(status IN ('succeeded', 'failed', 'cancelled') AND finished_at < @before) OR deleted_at < @before`
@@ -58,5 +59,15 @@ export function purgeLogs(db: SqliteConnection, before: number, limit: number): 
              SELECT l.run_id, l.seq FROM runs r JOIN logs l ON l.run_id = r.id
              WHERE r.status IN ('succeeded', 'failed', 'cancelled') AND r.finished_at < @before LIMIT @limit)`,
       ).run({ before, limit }).changes,
+  )
+}
+
+/** Deletes ended throttle windows, starts older than any rate window, and groups not served since `before` (see `MaintenanceStore.purgeFlowState`). */
+export function purgeFlowState(db: SqliteConnection, now: number, before: number): number {
+  return db.write(
+    () =>
+      db.stmt('DELETE FROM throttles WHERE until <= ?').run(now).changes +
+      db.stmt('DELETE FROM rate_starts WHERE at < ?').run(now - STALE_START_MS).changes +
+      db.stmt('DELETE FROM flow_groups WHERE served_at < ?').run(before).changes,
   )
 }

@@ -253,6 +253,10 @@ export class SqliteStore implements Store {
     return retention.purgePools(this.#db, before, limit)
   }
 
+  async purgeFlowState(now: number, before: number): Promise<number> {
+    return retention.purgeFlowState(this.#db, now, before)
+  }
+
   async countPurgeable(runsBefore: number | null, logsBefore: number | null): Promise<PurgeableCounts> {
     return retention.countPurgeable(this.#db, runsBefore, logsBefore)
   }

@@ -1,6 +1,6 @@
 /** Retention: purges of runs, log lines and pools, and the counts of what they would delete. */
 import { describe, expect, it } from 'vitest'
-import { T0, newRun, claimOne, completion, EMPTY_BATCH, testRunId } from './fixtures.js'
+import { T0, newRun, claimOne, claimRequest, completion, EMPTY_BATCH, testRunId } from './fixtures.js'
 import type { SuiteContext } from './suite.js'
 
 /** Retention. */
@@ -79,6 +79,28 @@ export function describeRetention(suite: SuiteContext): void {
       expect(await suite.store.getPool(busy.id)).toBeDefined()
       expect(await suite.store.getPool(fresh.id)).toBeDefined()
       expect(await suite.store.countPurgeable(T0 + 1000, T0 + 200_000)).toEqual({ runs: 0, logLines: 3 })
+    })
+
+    it('purges ended throttle windows, starts older than any rate window and groups long unserved, keeping what is live', async () => {
+      const DAY = 86_400_000
+      // A throttle window that ends at T0 + 1000, one that ends at T0 + 5000.
+      await suite.store.insertRuns([newRun({ task: 'mail', throttle: { key: 'old', ms: 1000 } }), newRun({ task: 'mail', throttle: { key: 'live', ms: 5000 } })])
+      // Starts under a rate limit two days ago and now; groups served two days ago and now.
+      const taskRates = new Map([['work', { max: 100, perMs: 60_000 }]])
+      const groups = new Map([['work', 5]])
+      await suite.store.insertRuns([newRun({ groupKey: 'stale', runAt: T0 - 2 * DAY }), newRun({ groupKey: 'fresh', runAt: T0 - 2 * DAY })])
+      // (The queue's rate is not claimed under again: only retention removes its old start.)
+      const queueRates = new Map([['default', { max: 100, perMs: 60_000 }]])
+      expect(await suite.store.claimRuns(claimRequest({ now: T0 - 2 * DAY, leaseUntil: T0, taskRates, queueRates, groups, limit: 1 }))).toHaveLength(1)
+      expect(await suite.store.claimRuns(claimRequest({ now: T0, taskRates, groups }))).toHaveLength(1)
+      // At T0 + 2000: one window ended, one start is older than a day, one group unserved for a day.
+      expect(await suite.store.purgeFlowState(T0 + 2000, T0 - DAY)).toBe(3)
+      expect(await suite.store.purgeFlowState(T0 + 2000, T0 - DAY)).toBe(0)
+      // The live window still holds its key: a second enqueue with it returns the first run.
+      const again = await suite.store.insertRuns([newRun({ task: 'mail', throttle: { key: 'live', ms: 5000 }, createdAt: T0 + 2000 })])
+      expect(again[0]!.created).toBe(false)
+      const usage = await suite.store.flowUsage({ rates: [{ key: 'task:work', since: T0 - 60_000 }], tasks: [], grouped: [], groupsLimit: 1 })
+      expect(usage.starts.get('task:work')).toBe(1)
     })
   })
 }
