@@ -108,7 +108,7 @@ const GROUP_ROUND = (t: PostgresConnection['tables']): string => `WITH RECURSIVE
     SELECT (SELECT r.group_key FROM ${t.runs} r WHERE r.task = $1 AND r.status = 'pending' AND r.group_key IS NOT NULL AND r.group_key > keys.group_key ORDER BY r.group_key LIMIT 1)
     FROM keys WHERE keys.group_key IS NOT NULL
   ), running AS (
-    SELECT group_key, count(*) AS n FROM ${t.runs} WHERE status = 'running' AND task = $1 AND group_key IS NOT NULL GROUP BY group_key
+    SELECT group_key, count(*) AS n FROM ${t.runs} WHERE status IN ('running', 'waiting') AND status = 'running' AND task = $1 AND group_key IS NOT NULL GROUP BY group_key
   )
   SELECT h.id, h.task, h.queue, k.group_key AS "groupKey" FROM keys k
     LEFT JOIN running g ON g.group_key = k.group_key

@@ -18,8 +18,14 @@ export function lockKeys(conn: PostgresConnection, request: ClaimRequest): strin
   return globalLimitKeys(request).map((key) => `${conn.schema}:${key}`)
 }
 
-/** Serializes this claim with every other under the same limits. */
+/**
+ * Serializes this claim with every other under the same limits. The counts that follow read the
+ * partial index of leased runs in plain index scans, which mark the entries of runs no longer
+ * leased as dead as they pass them (a bitmap scan would visit every run finished since the last
+ * vacuum on each claim; see claim_runs_limited, migration 5).
+ */
 export async function lockLimits(conn: PostgresConnection, client: pg.ClientBase, request: ClaimRequest): Promise<void> {
+  await conn.query(client, 'SET LOCAL enable_bitmapscan = off', [])
   await conn.query(client, 'SELECT pg_advisory_xact_lock($1::int4, hashtext(k)) FROM unnest($2::text[]) WITH ORDINALITY AS l(k, n) ORDER BY n', [LIMIT_LOCK_CLASS, lockKeys(conn, request)])
 }
 
@@ -30,7 +36,8 @@ export async function countUsage(conn: PostgresConnection, client: pg.ClientBase
     if (list.length === 0) return new Map()
     const rows = await conn.queryArrays<[string, string]>(
       client,
-      `SELECT ${column}, count(*) FROM ${conn.tables.runs} WHERE status = 'running' AND ${column} = ANY($1::text[]) GROUP BY ${column}`,
+      // Through the partial index of leased runs (its condition stated so that it applies).
+      `SELECT ${column}, count(*) FROM ${conn.tables.runs} WHERE status IN ('running', 'waiting') AND status = 'running' AND ${column} = ANY($1::text[]) GROUP BY ${column}`,
       [list],
     )
     return new Map(rows.map(([key, n]) => [key, Number(n)]))

@@ -82,7 +82,7 @@ export function claimInTransaction(db: SqliteConnection, request: ClaimRequest):
       const accepted = plan.accept(candidates, false)
       if (accepted.length === 0) continue
       rows.push(...(take.all({ ...params, seqs: JSON.stringify(accepted.map((c) => c.seq)) }) as ClaimRow[]))
-      recordServed(db, task, accepted.map((c) => c.groupKey!), request.now)
+      recordServed(db, task, accepted.map((c) => c.groupKey), request.now)
     }
     const select = db.stmt(ROUND(queueFilter))
     const groupedJson = JSON.stringify(grouped)

@@ -60,7 +60,12 @@ END
 $$;
 -- A claim under concurrency limits across workers, in one statement when they do not bind: takes
 -- the limits' advisory locks (in the order given), counts the runs running per limited task and
--- queue (each statement of a volatile function sees what committed before it, so the count
+-- queue through the partial index of leased runs (its condition stated so that it applies, as it
+-- must with stale statistics: a scan of every run per claim would cost more than the claim), in
+-- a plain index scan: that one marks the entries of runs no longer leased as dead as it passes
+-- them, so later counts skip them; a bitmap scan does not, and would visit every run finished
+-- since the last vacuum on each claim)
+-- (each statement of a volatile function sees what committed before it, so the count
 -- includes the claims of whoever held the locks before), and when every limit leaves room for
 -- the whole claim, claims as claim_runs_counted does. When one would bind it claims nothing and
 -- returns one row with a null id: the caller then claims in rounds, in a transaction.
@@ -72,14 +77,15 @@ RETURNS TABLE (id TEXT, task TEXT, label TEXT, queue TEXT, pool_id TEXT, args JS
 LANGUAGE plpgsql VOLATILE
 SET search_path FROM CURRENT
 SET enable_sort = off
+SET enable_bitmapscan = off
 AS $$
 #variable_conflict use_column
 BEGIN
   PERFORM pg_advisory_xact_lock(p_lock_class, hashtext(k)) FROM unnest(p_lock_keys) AS l(k);
   IF EXISTS (SELECT 1 FROM unnest(p_limited_tasks, p_task_limits) AS l(name, most)
-             WHERE l.most - (SELECT count(*) FROM runs r WHERE r.status = 'running' AND r.task = l.name) < p_limit)
+             WHERE l.most - (SELECT count(*) FROM runs r WHERE r.status IN ('running', 'waiting') AND r.status = 'running' AND r.task = l.name) < p_limit)
      OR EXISTS (SELECT 1 FROM unnest(p_limited_queues, p_queue_limits) AS l(name, most)
-             WHERE l.most - (SELECT count(*) FROM runs r WHERE r.status = 'running' AND r.queue = l.name) < p_limit) THEN
+             WHERE l.most - (SELECT count(*) FROM runs r WHERE r.status IN ('running', 'waiting') AND r.status = 'running' AND r.queue = l.name) < p_limit) THEN
     RETURN QUERY SELECT NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::JSON, NULL::JSON, NULL::INTEGER, NULL::INTEGER,
       NULL::BIGINT, NULL::JSON, NULL::BIGINT, NULL::INTEGER;
     RETURN;
