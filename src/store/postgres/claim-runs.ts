@@ -24,7 +24,7 @@ export async function claimRuns(conn: PostgresConnection, request: ClaimRequest)
 /** A claim outside a transaction of the caller's. */
 export async function claimThrough(conn: PostgresConnection, db: pg.Pool, request: ClaimRequest): Promise<ClaimedRun[]> {
   if (hasGlobalLimits(request)) {
-    if (onlyConcurrencyLimits(request) && !limitsBind(request)) {
+    if (oneStatement(request)) {
       // Most claims under such limits: one statement, which claims unless a limit would bind.
       const claimed = await claimUnderRoom(conn, db, request, randomUUID())
       if (claimed !== undefined) return claimed
@@ -38,6 +38,12 @@ export async function claimThrough(conn: PostgresConnection, db: pg.Pool, reques
 /** A claim inside the caller's transaction (a write batch's, or its own when under limits across workers). */
 export async function claimInTransaction(conn: PostgresConnection, client: pg.ClientBase, request: ClaimRequest): Promise<ClaimedRun[]> {
   if (!hasGlobalLimits(request)) return limitsBind(request) ? claimLimited(conn, client, request, randomUUID()) : claimFast(conn, client, request, randomUUID())
+  if (oneStatement(request)) {
+    // Most claims under such limits: one statement, which claims unless a limit would bind (its
+    // locks stay held until the caller commits; the rounds below take them again, re-entrant).
+    const claimed = await claimUnderRoom(conn, client, request, randomUUID())
+    if (claimed !== undefined) return claimed
+  }
   await lockLimits(conn, client, request)
   request = atClaimTime(request)
   const usage = await countUsage(conn, client, request)
@@ -49,9 +55,12 @@ export async function claimInTransaction(conn: PostgresConnection, client: pg.Cl
   return claimed
 }
 
-/** Whether the request's limits across workers are concurrency limits only (no rates, no groups). */
-function onlyConcurrencyLimits(request: ClaimRequest): boolean {
-  return (request.taskRates?.size ?? 0) === 0 && (request.queueRates?.size ?? 0) === 0 && (request.groups?.size ?? 0) === 0
+/**
+ * Whether a claim under limits across workers may try the one statement (`claim_runs_limited`):
+ * concurrency limits only (no rates, no groups) and no cap of the worker's own that binds.
+ */
+export function oneStatement(request: ClaimRequest): boolean {
+  return (request.taskRates?.size ?? 0) === 0 && (request.queueRates?.size ?? 0) === 0 && (request.groups?.size ?? 0) === 0 && !limitsBind(request)
 }
 
 /**

@@ -11,7 +11,7 @@ import { jsonOrNull, tagsJson } from '../sql/columns.js'
 import { CANCELLED_ERROR_JSON } from '../sql/run-errors.js'
 import { attemptJson } from '../sql/run-rows.js'
 import { hasGlobalLimits } from '../claim-plan.js'
-import { claimInTransaction, claimThrough } from './claim-runs.js'
+import { claimInTransaction, claimThrough, oneStatement } from './claim-runs.js'
 import type { PostgresConnection } from './connection.js'
 import { appendAttempt } from './dialect.js'
 import { byId, firstPerKey, keyOf, lastPerKey } from './write-order.js'
@@ -230,9 +230,11 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
     steps.unshift({ text: `SELECT 1 FROM ${t.runs} WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, values: [[...ids].sort()], done: () => undefined })
   }
   const wanted = batch.claim !== undefined && batch.claim.limit > 0 && batch.claim.tasks.length > 0 ? batch.claim : undefined
-  // A claim under limits across workers holds their locks until it commits: it goes in a short
-  // transaction of its own after the batch's writes, so batches in flight never queue on them.
-  const separate = wanted !== undefined && hasGlobalLimits(wanted) ? wanted : undefined
+  // A claim under limits across workers holds their locks until it commits. One that can be a
+  // single statement (see oneStatement) goes last in the batch's transaction: the locks are held
+  // for its commit only. Others go in a short transaction of their own after the batch's writes,
+  // so batches in flight never queue on the locks while they write.
+  const separate = wanted !== undefined && hasGlobalLimits(wanted) && !oneStatement(wanted) ? wanted : undefined
   const claim = separate === undefined ? wanted : undefined
   let claimed: ClaimedRun[] | undefined
   if (steps.length + (claim === undefined ? 0 : 1) === 1) {
