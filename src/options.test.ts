@@ -89,7 +89,7 @@ describe('the options catalog: a typo is an error naming it and the option meant
     expect(() => defineTask({ key: 'sync', limits: { rate: 5 }, run: () => undefined } as never)).toThrow('task "sync": limits.rate must be { max, perMs }')
     expect(() => defineTask({ key: 'sync', limits: { groupBy: 'tenant', groupConcurrency: 1 }, run: () => undefined } as never)).toThrow('task "sync": limits.groupBy must be a function of the arguments')
     expect(() => defineTask({ key: 'sync', limits: { groupBy: () => 'a' }, run: () => undefined })).toThrow('task "sync": limits.groupBy needs limits.groupConcurrency')
-    expect(() => createEngine({ queues: { mail: { rate: { max: 1 } } } } as never)).toThrow('createEngine: queues.mail.rate.perMs must be an integer')
+    expect(() => createEngine({ queues: { mail: { rate: { max: 1 } } } } as never)).toThrow('createEngine: queues.mail.rate.perMs is missing: give the window in ms')
     expect(() => createEngine({ queues: { 'no spaces': { concurrency: 1 } } })).toThrow('createEngine: queues: "no spaces": expected a queue name')
     expect(() => createEngine({ queues: ['mail'] } as never)).toThrow('createEngine: queues: expected { <queue>: { concurrency, rate } }, got')
     expect(defineTask({ key: 'sync', limits: { concurrency: 3 }, run: () => undefined }).limits).toEqual({ concurrency: 3 })

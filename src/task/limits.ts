@@ -73,6 +73,7 @@ type ErrorClass = new (message: string) => Error
 
 /** Checks a limit count: an integer from 1 to {@link MAX_LIMIT}. Errors read `<where>: <field> must be …`. */
 export function checkLimit(value: unknown, where: string, field: string, ErrorClass: ErrorClass): number {
+  if (value === undefined) throw new ErrorClass(`${where}: ${field} is missing: give an integer from 1 to ${MAX_LIMIT}`)
   if (!Number.isSafeInteger(value) || (value as number) < 1 || (value as number) > MAX_LIMIT) {
     throw new ErrorClass(`${where}: ${field} must be an integer from 1 to ${MAX_LIMIT}, got ${describeValue(value)}`)
   }
@@ -87,6 +88,7 @@ export function checkRate(value: unknown, where: string, field: string, ErrorCla
   checkOptionKeys(value, RATE_KEYS, where, { prefix: `${field}.`, ErrorClass })
   const { max, perMs } = value as RateLimit
   checkLimit(max, where, `${field}.max`, ErrorClass)
+  if (perMs === undefined) throw new ErrorClass(`${where}: ${field}.perMs is missing: give the window in ms, an integer from 1 to ${MAX_RATE_WINDOW_MS} (a day)`)
   if (!Number.isSafeInteger(perMs) || perMs < 1 || perMs > MAX_RATE_WINDOW_MS) {
     throw new ErrorClass(`${where}: ${field}.perMs must be an integer from 1 to ${MAX_RATE_WINDOW_MS} (a day), got ${describeValue(perMs)}`)
   }

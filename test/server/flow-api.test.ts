@@ -85,7 +85,7 @@ describe('PUT /api/queues/:name', () => {
     expect(bad.body.error.code).toBe('ERR_VALIDATION')
     expect(fieldKeys(bad)).toEqual(['concurrency', 'rate', 'paused'])
     expect(bad.body.error.message).toContain('concurrency must be an integer from 1 to 1000000, got 0 (number)')
-    expect(bad.body.error.message).toContain('rate.perMs must be an integer from 1 to 86400000')
+    expect(bad.body.error.message).toContain('rate.perMs is missing: give the window in ms, an integer from 1 to 86400000 (a day)')
     const typo = await put('/api/queues/mail', { concurency: 2 })
     expect(typo.status).toBe(400)
     expect(typo.body.error.fields).toEqual([expect.objectContaining({ key: 'concurency' })])

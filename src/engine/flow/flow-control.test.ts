@@ -56,7 +56,7 @@ describe('FlowControl', () => {
     expect((bad as ValidationError).fields.map((f) => f.key)).toEqual(['concurrency', 'groupConcurrency', 'rate', 'paused'])
     expect((bad as ValidationError).message).toContain('concurrency must be an integer from 1 to 1000000, got -1')
     await expect(flow.updateQueue('mail', { concurency: 2 }, async () => true)).rejects.toThrow(/concurency.*did you mean concurrency/)
-    await expect(flow.updateQueue('mail', { rate: { max: 1 } }, async () => true)).rejects.toThrow(/rate\.perMs must be an integer/)
+    await expect(flow.updateQueue('mail', { rate: { max: 1 } }, async () => true)).rejects.toThrow(/rate\.perMs is missing/)
     await expect(flow.updateQueue('nowhere', { paused: true }, async () => false)).rejects.toBeInstanceOf(NotFoundError)
     await expect(flow.updateQueue('bad name!', { paused: true }, async () => true)).rejects.toBeInstanceOf(ValidationError)
     await expect(flow.updateTask('missing', { paused: true })).rejects.toBeInstanceOf(NotFoundError)
