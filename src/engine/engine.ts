@@ -416,9 +416,9 @@ export class Engine {
   async stats(): Promise<EngineStats> {
     const store = await this.#ready()
     const now = this.#now()
-    const stats = await store.stats(now)
-    // Fresh: another process may have changed limits since (a worker re-reads at each heartbeat).
-    await this.#settings.load(true)
+    // Limits as another process may have changed them: a worker here re-reads them at each
+    // heartbeat (the view it claims under); without one, read them now.
+    const [stats] = await Promise.all([store.stats(now), this.#worker === undefined || this.#settings.stored === undefined ? this.#settings.load(true) : undefined])
     const flow = await flowReport({ flow: this.#flow, tasks: this.#registry.list(), queueStats: stats.queues, now, flowUsage: (query) => store.flowUsage(query) })
     return { ...stats, flow }
   }

@@ -17,6 +17,7 @@
  * }
  * ```
  */
+import { MAX_RATE_WINDOW_MS } from '../task/limits.js'
 import type { ClaimRequest, RateLimit } from './types.js'
 
 /** A pending run considered for a claim. */
@@ -61,10 +62,8 @@ export interface RunningCounts {
   readonly tasks: ReadonlyMap<string, number>
   /** Running runs per queue under a concurrency limit. */
   readonly queues: ReadonlyMap<string, number>
-  /** Starts in the current window per task under a rate limit. */
-  readonly taskStarts?: ReadonlyMap<string, number>
-  /** Starts in the current window per queue under a rate limit. */
-  readonly queueStarts?: ReadonlyMap<string, number>
+  /** Starts in the current window per rate limit, by its {@link limitKey}. */
+  readonly starts?: ReadonlyMap<string, number>
 }
 
 /**
@@ -81,8 +80,8 @@ export function withGlobalCaps(request: ClaimRequest, usage: RunningCounts): Cla
   }
   for (const [task, limit] of request.globalTaskLimits ?? []) cap(taskCaps, task, limit - (usage.tasks.get(task) ?? 0))
   for (const [queue, limit] of request.globalQueueLimits ?? []) cap(queueCaps, queue, limit - (usage.queues.get(queue) ?? 0))
-  for (const [task, rate] of request.taskRates ?? []) cap(taskCaps, task, rate.max - (usage.taskStarts?.get(task) ?? 0))
-  for (const [queue, rate] of request.queueRates ?? []) cap(queueCaps, queue, rate.max - (usage.queueStarts?.get(queue) ?? 0))
+  for (const [task, rate] of request.taskRates ?? []) cap(taskCaps, task, rate.max - (usage.starts?.get(limitKey('task', task)) ?? 0))
+  for (const [queue, rate] of request.queueRates ?? []) cap(queueCaps, queue, rate.max - (usage.starts?.get(limitKey('queue', queue)) ?? 0))
   const { globalTaskLimits: _tasks, globalQueueLimits: _queues, ...rest } = request
   return { ...rest, taskCaps, queueCaps }
 }
@@ -90,11 +89,11 @@ export function withGlobalCaps(request: ClaimRequest, usage: RunningCounts): Cla
 /** The keys a claim under global limits serializes on, in one order (so claims never deadlock). */
 export function globalLimitKeys(request: ClaimRequest): string[] {
   const keys = new Set<string>()
-  for (const task of request.globalTaskLimits?.keys() ?? []) keys.add(`task:${task}`)
-  for (const task of request.taskRates?.keys() ?? []) keys.add(`task:${task}`)
-  for (const task of request.groups?.keys() ?? []) keys.add(`task:${task}`)
-  for (const queue of request.globalQueueLimits?.keys() ?? []) keys.add(`queue:${queue}`)
-  for (const queue of request.queueRates?.keys() ?? []) keys.add(`queue:${queue}`)
+  for (const task of request.globalTaskLimits?.keys() ?? []) keys.add(limitKey('task', task))
+  for (const task of request.taskRates?.keys() ?? []) keys.add(limitKey('task', task))
+  for (const task of request.groups?.keys() ?? []) keys.add(limitKey('task', task))
+  for (const queue of request.globalQueueLimits?.keys() ?? []) keys.add(limitKey('queue', queue))
+  for (const queue of request.queueRates?.keys() ?? []) keys.add(limitKey('queue', queue))
   return [...keys].sort()
 }
 
@@ -104,11 +103,14 @@ export function globalLimitKeys(request: ClaimRequest): string[] {
  * machine), so without this margin the starts handlers see could crowd one more into a window.
  */
 export function rateMargin(rate: RateLimit): number {
-  return Math.min(1000, Math.ceil(rate.perMs / 20))
+  return Math.min(MAX_RATE_MARGIN_MS, Math.ceil(rate.perMs / 20))
 }
 
-/** Starts older than this no window counts (the longest window, a day, and its margin). */
-export const STALE_START_MS = 86_400_000 + 1000
+/** The most {@link rateMargin} gives. */
+const MAX_RATE_MARGIN_MS = 1000
+
+/** Starts older than this no window counts (the longest window and its margin). */
+export const STALE_START_MS = MAX_RATE_WINDOW_MS + MAX_RATE_MARGIN_MS
 
 /** The time a rate limit's window starts after (starts at or before it no longer count), at `now`. */
 export function rateSince(rate: RateLimit, now: number): number {
@@ -120,16 +122,16 @@ export function rateOpensAt(rate: RateLimit, at: number): number {
   return at + rate.perMs + rateMargin(rate)
 }
 
-/** The rate-limit key of a task or queue, as kept in the store's log of starts. */
-export const rateKey = (kind: 'task' | 'queue', name: string): string => `${kind}:${name}`
+/** The key of a task's or queue's limits: what claims lock on, and the rate limit's key in the store's log of starts. */
+export const limitKey = (kind: 'task' | 'queue', name: string): string => `${kind}:${name}`
 
 /** The rate-limit keys each claimed run counts against (its task's and its queue's), for the log of starts. */
 export function rateStartKeys(request: ClaimRequest, claimed: readonly ClaimCandidate[]): string[] {
   const keys: string[] = []
   if (request.taskRates === undefined && request.queueRates === undefined) return keys
   for (const run of claimed) {
-    if (request.taskRates?.has(run.task) === true) keys.push(rateKey('task', run.task))
-    if (request.queueRates?.has(run.queue) === true) keys.push(rateKey('queue', run.queue))
+    if (request.taskRates?.has(run.task) === true) keys.push(limitKey('task', run.task))
+    if (request.queueRates?.has(run.queue) === true) keys.push(limitKey('queue', run.queue))
   }
   return keys
 }
@@ -137,9 +139,27 @@ export function rateStartKeys(request: ClaimRequest, claimed: readonly ClaimCand
 /** Every rate limit of the request by its key in the log of starts. */
 export function rateLimitsByKey(request: ClaimRequest): Map<string, RateLimit> {
   const limits = new Map<string, RateLimit>()
-  for (const [task, rate] of request.taskRates ?? []) limits.set(rateKey('task', task), rate)
-  for (const [queue, rate] of request.queueRates ?? []) limits.set(rateKey('queue', queue), rate)
+  for (const [task, rate] of request.taskRates ?? []) limits.set(limitKey('task', task), rate)
+  for (const [queue, rate] of request.queueRates ?? []) limits.set(limitKey('queue', queue), rate)
   return limits
+}
+
+/** A rate window a claim left full, and which of its logged starts (oldest first) has to leave it before it opens. */
+export interface FullWindow {
+  readonly key: string
+  readonly rate: RateLimit
+  /** The position of that start among the key's logged starts, oldest first (0: the oldest). */
+  readonly offset: number
+}
+
+/** The rate windows full after a claim that logged `logged` (one key per start) over `usage`. */
+export function fullWindows(request: ClaimRequest, usage: RunningCounts, logged: readonly string[]): FullWindow[] {
+  const full: FullWindow[] = []
+  for (const [key, rate] of rateLimitsByKey(request)) {
+    const starts = (usage.starts?.get(key) ?? 0) + logged.filter((k) => k === key).length
+    if (starts >= rate.max) full.push({ key, rate, offset: starts - rate.max })
+  }
+  return full
 }
 
 /** Whether any limit is smaller than the request (so a single-statement claim could exceed it). */

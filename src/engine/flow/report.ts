@@ -7,7 +7,7 @@
 import type { FlowUsage, FlowUsageQuery, QueueStats } from '../../store/types.js'
 import { DEFAULT_QUEUE, type AnyTask } from '../../task/define.js'
 import type { RateLimit } from '../../task/limits.js'
-import { rateKey } from '../../store/claim-plan.js'
+import { limitKey } from '../../store/claim-plan.js'
 import type { FlowControl, QueueFlow, TaskFlow } from './flow-control.js'
 
 /** One queue in a {@link FlowReport}. */
@@ -90,8 +90,8 @@ export async function flowReport(source: ReportSource): Promise<FlowReport> {
   const names = new Set<string>([...tasks.map((t) => t.queue ?? DEFAULT_QUEUE), ...flow.limitedQueues(), ...queueStats.map((q) => q.queue)])
   const queueFlows = [...names].sort().map((name) => ({ name, flow: flow.queue(name) }))
   const rates: { key: string; since: number }[] = []
-  for (const { task, flow: f } of taskFlows) if (f.rate !== null) rates.push({ key: rateKey('task', task.key), since: now - f.rate.perMs })
-  for (const { name, flow: f } of queueFlows) if (f.rate !== null) rates.push({ key: rateKey('queue', name), since: now - f.rate.perMs })
+  for (const { task, flow: f } of taskFlows) if (f.rate !== null) rates.push({ key: limitKey('task', task.key), since: now - f.rate.perMs })
+  for (const { name, flow: f } of queueFlows) if (f.rate !== null) rates.push({ key: limitKey('queue', name), since: now - f.rate.perMs })
   const grouped = taskFlows.filter((t) => t.flow.groupConcurrency !== null).map((t) => t.task.key)
   const usage =
     taskFlows.length === 0 && rates.length === 0 ? undefined : await source.flowUsage({ rates, tasks: taskFlows.map((t) => t.task.key), grouped, groupsLimit: GROUPS_SHOWN })
@@ -107,7 +107,7 @@ export async function flowReport(source: ReportSource): Promise<FlowReport> {
         tasks: tasks.filter((t) => (t.queue ?? DEFAULT_QUEUE) === name).map((t) => t.key),
         pending: q?.pending ?? 0,
         running: q?.running ?? 0,
-        startsInWindow: f.rate === null ? null : (usage?.starts.get(rateKey('queue', name)) ?? 0),
+        startsInWindow: f.rate === null ? null : (usage?.starts.get(limitKey('queue', name)) ?? 0),
         oldestPendingAt: q?.oldestPendingAt ?? null,
         nextDueAt: q?.nextDueAt ?? null,
       }
@@ -121,7 +121,7 @@ export async function flowReport(source: ReportSource): Promise<FlowReport> {
       paused: f.paused,
       pending: usage?.pending.get(task.key) ?? 0,
       running: usage?.running.get(task.key) ?? 0,
-      startsInWindow: f.rate === null ? null : (usage?.starts.get(rateKey('task', task.key)) ?? 0),
+      startsInWindow: f.rate === null ? null : (usage?.starts.get(limitKey('task', task.key)) ?? 0),
       groupCount: f.groupConcurrency === null ? null : (usage?.groupCounts.get(task.key) ?? 0),
       groups: (usage?.groups ?? []).filter((g) => g.task === task.key).map((g) => ({ key: g.groupKey, pending: g.pending, running: g.running })),
     })),

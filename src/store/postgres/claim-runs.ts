@@ -77,29 +77,20 @@ async function claimUnderRoom(conn: PostgresConnection, db: Queryable, request: 
     tasks.map(([, limit]) => limit),
     queues.map(([queue]) => queue),
     queues.map(([, limit]) => limit),
-    request.now,
-    request.tasks,
-    request.queues ?? null,
-    request.limit,
-    request.workerId,
-    token,
-    request.leaseUntil,
+    ...claimArgs(request, token),
   ])
   if (rows.length === 1 && rows[0]![0] === null) return undefined
   return rows.map((row) => toClaimedRun(row, token))
 }
 
+/** The arguments of claim_runs_counted (migration 4), also the last of claim_runs_limited's. */
+function claimArgs(request: ClaimRequest, token: string): unknown[] {
+  return [request.now, request.tasks, request.queues ?? null, request.limit, request.workerId, token, request.leaseUntil]
+}
+
 /** A claim no limit binds: one statement (see claim_runs_counted, migration 4). */
 async function claimFast(conn: PostgresConnection, db: Queryable, request: ClaimRequest, token: string): Promise<ClaimedRun[]> {
-  const rows = await conn.queryArrays<ClaimRow>(db, `SELECT ${CLAIM_COLUMNS} FROM ${conn.tables.claimRuns}($1, $2, $3, $4, $5, $6, $7)`, [
-    request.now,
-    request.tasks,
-    request.queues ?? null,
-    request.limit,
-    request.workerId,
-    token,
-    request.leaseUntil,
-  ])
+  const rows = await conn.queryArrays<ClaimRow>(db, `SELECT ${CLAIM_COLUMNS} FROM ${conn.tables.claimRuns}($1, $2, $3, $4, $5, $6, $7)`, claimArgs(request, token))
   return rows.map((row) => toClaimedRun(row, token))
 }
 

@@ -6,7 +6,7 @@
  * `rate_starts`, pruned as it is read); afterwards the claim's own starts and the groups it served.
  */
 import type pg from 'pg'
-import { globalLimitKeys, rateLimitsByKey, rateOpensAt, rateSince, rateStartKeys, type RunningCounts } from '../claim-plan.js'
+import { fullWindows, globalLimitKeys, rateLimitsByKey, rateOpensAt, rateSince, rateStartKeys, type RunningCounts } from '../claim-plan.js'
 import type { ClaimRequest, ClaimedRun } from '../contract/queue.js'
 import type { PostgresConnection } from './connection.js'
 
@@ -42,7 +42,7 @@ export async function countUsage(conn: PostgresConnection, client: pg.ClientBase
     )
     return new Map(rows.map(([key, n]) => [key, Number(n)]))
   }
-  const usage = { tasks: await count('task', request.globalTaskLimits?.keys()), queues: await count('queue', request.globalQueueLimits?.keys()), taskStarts: new Map<string, number>(), queueStarts: new Map<string, number>() }
+  const usage = { tasks: await count('task', request.globalTaskLimits?.keys()), queues: await count('queue', request.globalQueueLimits?.keys()), starts: new Map<string, number>() }
   const rates = rateLimitsByKey(request)
   if (rates.size > 0) {
     const names = [...rates.keys()]
@@ -53,28 +53,21 @@ export async function countUsage(conn: PostgresConnection, client: pg.ClientBase
        SELECT k.key, (SELECT count(*) FROM ${conn.tables.rateStarts} s WHERE s.limit_key = k.key AND s.at > k.since) FROM unnest($1::text[], $2::int8[]) AS k(key, since)`,
       [names, since],
     )
-    for (const [key, n] of rows) {
-      const colon = key.indexOf(':')
-      ;(key.startsWith('task:') ? usage.taskStarts : usage.queueStarts).set(key.slice(colon + 1), Number(n))
-    }
+    for (const [key, n] of rows) usage.starts.set(key, Number(n))
   }
   return usage
 }
 
 /** Logs the claimed runs' starts under rate limits and reports when the earliest full window next opens (see the SQLite store's `recordStarts`). */
 export async function recordStarts(conn: PostgresConnection, client: pg.ClientBase, request: ClaimRequest, usage: RunningCounts, claimed: readonly ClaimedRun[]): Promise<void> {
-  const limits = rateLimitsByKey(request)
-  if (limits.size === 0) return
+  if (request.taskRates === undefined && request.queueRates === undefined) return
   const keys = rateStartKeys(request, claimed)
   // Logged at the clock's time now, the claim done: the handlers start right after this commits.
   const at = request.clock?.() ?? request.now
   if (keys.length > 0) await conn.query(client, `INSERT INTO ${conn.tables.rateStarts} (limit_key, at) SELECT unnest($1::text[]), $2`, [keys, at])
   let next: number | undefined
-  for (const [key, rate] of limits) {
-    const before = (key.startsWith('task:') ? usage.taskStarts : usage.queueStarts)?.get(key.slice(key.indexOf(':') + 1)) ?? 0
-    const starts = before + keys.filter((k) => k === key).length
-    if (starts < rate.max) continue
-    const rows = await conn.queryArrays<[string]>(client, `SELECT at FROM ${conn.tables.rateStarts} WHERE limit_key = $1 ORDER BY at OFFSET $2 LIMIT 1`, [key, starts - rate.max])
+  for (const { key, rate, offset } of fullWindows(request, usage, keys)) {
+    const rows = await conn.queryArrays<[string]>(client, `SELECT at FROM ${conn.tables.rateStarts} WHERE limit_key = $1 ORDER BY at OFFSET $2 LIMIT 1`, [key, offset])
     const opens = rateOpensAt(rate, rows[0] === undefined ? at : Number(rows[0][0]))
     next = next === undefined ? opens : Math.min(next, opens)
   }

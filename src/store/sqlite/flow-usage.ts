@@ -4,9 +4,8 @@
  * each rate limit's window (the log `rate_starts`, pruned as it is read), and afterwards the
  * claim's own starts and the groups it served.
  */
-import { rateKey, rateLimitsByKey, rateOpensAt, rateSince, rateStartKeys, type RunningCounts } from '../claim-plan.js'
+import { fullWindows, rateLimitsByKey, rateOpensAt, rateSince, rateStartKeys, type RunningCounts } from '../claim-plan.js'
 import type { ClaimRequest, ClaimedRun } from '../contract/queue.js'
-import type { RateLimit } from '../types.js'
 import type { SqliteConnection } from './connection.js'
 
 // Running runs under a global limit, read through the partial index of leased runs (its
@@ -23,21 +22,12 @@ export function flowUsage(db: SqliteConnection, request: ClaimRequest): RunningC
     if (list.length === 0) return new Map()
     return new Map(db.raw(sql).all({ keys: JSON.stringify(list) }) as [string, number][])
   }
-  const starts = (kind: 'task' | 'queue', rates: ReadonlyMap<string, RateLimit> | undefined): Map<string, number> => {
-    const out = new Map<string, number>()
-    for (const [name, rate] of rates ?? []) {
-      const key = rateKey(kind, name)
-      db.stmt('DELETE FROM rate_starts WHERE limit_key = ? AND at <= ?').run(key, rateSince(rate, request.now))
-      out.set(name, (db.raw('SELECT COUNT(*) FROM rate_starts WHERE limit_key = ?').get(key) as [number])[0])
-    }
-    return out
+  const starts = new Map<string, number>()
+  for (const [key, rate] of rateLimitsByKey(request)) {
+    db.stmt('DELETE FROM rate_starts WHERE limit_key = ? AND at <= ?').run(key, rateSince(rate, request.now))
+    starts.set(key, (db.raw('SELECT COUNT(*) FROM rate_starts WHERE limit_key = ?').get(key) as [number])[0])
   }
-  return {
-    tasks: count(RUNNING_BY_TASK, request.globalTaskLimits?.keys()),
-    queues: count(RUNNING_BY_QUEUE, request.globalQueueLimits?.keys()),
-    taskStarts: starts('task', request.taskRates),
-    queueStarts: starts('queue', request.queueRates),
-  }
+  return { tasks: count(RUNNING_BY_TASK, request.globalTaskLimits?.keys()), queues: count(RUNNING_BY_QUEUE, request.globalQueueLimits?.keys()), starts }
 }
 
 /**
@@ -46,18 +36,14 @@ export function flowUsage(db: SqliteConnection, request: ClaimRequest): RunningC
  * leaves the window.
  */
 export function recordStarts(db: SqliteConnection, request: ClaimRequest, usage: RunningCounts, claimed: readonly ClaimedRun[]): void {
-  const limits = rateLimitsByKey(request)
-  if (limits.size === 0) return
+  if (request.taskRates === undefined && request.queueRates === undefined) return
   const keys = rateStartKeys(request, claimed)
   // Logged at the clock's time now, the claim done: the handlers start right after this commits.
   const at = request.clock?.() ?? request.now
   if (keys.length > 0) db.stmt('INSERT INTO rate_starts (limit_key, at) SELECT value, @at FROM json_each(@keys)').run({ at, keys: JSON.stringify(keys) })
   let next: number | undefined
-  for (const [key, rate] of limits) {
-    const before = (key.startsWith('task:') ? usage.taskStarts : usage.queueStarts)?.get(key.slice(key.indexOf(':') + 1)) ?? 0
-    const starts = before + keys.filter((k) => k === key).length
-    if (starts < rate.max) continue
-    const row = db.raw('SELECT at FROM rate_starts WHERE limit_key = ? ORDER BY at LIMIT 1 OFFSET ?').get(key, starts - rate.max) as [number] | undefined
+  for (const { key, rate, offset } of fullWindows(request, usage, keys)) {
+    const row = db.raw('SELECT at FROM rate_starts WHERE limit_key = ? ORDER BY at LIMIT 1 OFFSET ?').get(key, offset) as [number] | undefined
     const opens = rateOpensAt(rate, row?.[0] ?? at)
     next = next === undefined ? opens : Math.min(next, opens)
   }

@@ -97,6 +97,41 @@ export function QueuesPage({ page, data, edit }: { page: PageContext; data: Queu
   )
 }
 
+/** What a queue and a task with limits both show. */
+type FlowFigures = Pick<QueueInfo, 'pending' | 'running' | 'concurrency' | 'rate' | 'startsInWindow'>
+
+/** Pending and running runs (running out of the concurrency limit, if any). */
+function RunCounts({ flow }: { flow: FlowFigures }) {
+  return (
+    <>
+      <Stat label="Pending" name="pending">
+        {flow.pending}
+      </Stat>
+      <Stat label="Running" name="running">
+        {flow.running}
+        {flow.concurrency === null ? null : <span class="faint"> / {flow.concurrency}</span>}
+      </Stat>
+    </>
+  )
+}
+
+/** The concurrency and rate limits, and the starts in the rate window. */
+function LimitStats({ flow }: { flow: FlowFigures }) {
+  return (
+    <>
+      <Stat label="Concurrency" name="concurrency">
+        <Limit value={flow.concurrency} />
+      </Stat>
+      <Stat label="Rate" name="rate">
+        <RateText rate={flow.rate} />
+      </Stat>
+      <Stat label="Starts in window" name="starts">
+        {flow.startsInWindow === null || flow.rate === null ? <span class="faint">—</span> : `${flow.startsInWindow} / ${flow.rate.max}`}
+      </Stat>
+    </>
+  )
+}
+
 function QueueItem({ page, queue: q, canEdit, edit }: { page: PageContext; queue: QueueInfo; canEdit: boolean; edit: FlowEdit | undefined }) {
   const target = { kind: 'queue', name: q.name } as const
   return (
@@ -112,28 +147,14 @@ function QueueItem({ page, queue: q, canEdit, edit }: { page: PageContext; queue
         {canEdit ? <PauseButton page={page} target={target} paused={q.paused} edit={edit} /> : null}
       </div>
       <dl class="flow-stats">
-        <Stat label="Pending" name="pending">
-          {q.pending}
-        </Stat>
-        <Stat label="Running" name="running">
-          {q.running}
-          {q.concurrency === null ? null : <span class="faint"> / {q.concurrency}</span>}
-        </Stat>
+        <RunCounts flow={q} />
         <Stat label="Oldest due" name="oldest">
           <Time date={q.oldestPendingAt} now={page.now} />
         </Stat>
         <Stat label="Next due" name="next">
           <Time date={q.nextDueAt} now={page.now} />
         </Stat>
-        <Stat label="Concurrency" name="concurrency">
-          <Limit value={q.concurrency} />
-        </Stat>
-        <Stat label="Rate" name="rate">
-          <RateText rate={q.rate} />
-        </Stat>
-        <Stat label="Starts in window" name="starts">
-          {q.startsInWindow === null || q.rate === null ? <span class="faint">—</span> : `${q.startsInWindow} / ${q.rate.max}`}
-        </Stat>
+        <LimitStats flow={q} />
       </dl>
       {canEdit ? <LimitsEditor page={page} target={target} limits={q} edit={edit} /> : null}
     </article>
@@ -155,22 +176,8 @@ function TaskItem({ page, task: t, canEdit, edit }: { page: PageContext; task: T
         {canEdit ? <PauseButton page={page} target={target} paused={t.paused} edit={edit} /> : null}
       </div>
       <dl class="flow-stats">
-        <Stat label="Pending" name="pending">
-          {t.pending}
-        </Stat>
-        <Stat label="Running" name="running">
-          {t.running}
-          {t.concurrency === null ? null : <span class="faint"> / {t.concurrency}</span>}
-        </Stat>
-        <Stat label="Concurrency" name="concurrency">
-          <Limit value={t.concurrency} />
-        </Stat>
-        <Stat label="Rate" name="rate">
-          <RateText rate={t.rate} />
-        </Stat>
-        <Stat label="Starts in window" name="starts">
-          {t.startsInWindow === null || t.rate === null ? <span class="faint">—</span> : `${t.startsInWindow} / ${t.rate.max}`}
-        </Stat>
+        <RunCounts flow={t} />
+        <LimitStats flow={t} />
         <Stat label="Per group" name="group-concurrency">
           <Limit value={t.groupConcurrency} />
         </Stat>

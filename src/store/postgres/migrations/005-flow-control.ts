@@ -67,7 +67,7 @@ $$;
 -- since the last vacuum on each claim)
 -- (each statement of a volatile function sees what committed before it, so the count
 -- includes the claims of whoever held the locks before), and when every limit leaves room for
--- the whole claim, claims as claim_runs_counted does. When one would bind it claims nothing and
+-- the whole claim, claims through claim_runs_counted (migration 4). When one would bind it claims nothing and
 -- returns one row with a null id: the caller then claims in rounds, in a transaction.
 CREATE FUNCTION claim_runs_limited(p_lock_class INTEGER, p_lock_keys TEXT[], p_limited_tasks TEXT[], p_task_limits INTEGER[],
   p_limited_queues TEXT[], p_queue_limits INTEGER[], p_now BIGINT, p_tasks TEXT[], p_queues TEXT[], p_limit INTEGER, p_worker TEXT,
@@ -90,20 +90,7 @@ BEGIN
       NULL::BIGINT, NULL::JSON, NULL::BIGINT, NULL::INTEGER;
     RETURN;
   END IF;
-  RETURN QUERY
-  WITH picked AS MATERIALIZED (
-    SELECT r.id FROM runs r
-    WHERE r.status = 'pending' AND r.run_at <= p_now AND (r.not_after IS NULL OR r.not_after > p_now)
-      AND r.task = ANY (p_tasks) AND (p_queues IS NULL OR r.queue = ANY (p_queues))
-    ORDER BY r.priority DESC, r.run_at, r.id
-    LIMIT p_limit
-    FOR UPDATE SKIP LOCKED
-  )
-  UPDATE runs r SET status = 'running', attempt = r.attempt + 1,
-    started_at = CASE WHEN r.attempt + 1 - r.attempt_base < r.max_attempts THEN p_now END, updated_at = p_now, worker_id = p_worker,
-    lease_token = p_token, lease_expires_at = p_lease_until
-  FROM picked WHERE r.id = picked.id
-  RETURNING r.id, r.task, r.label, r.queue, r.pool_id, r.args, r.tags, r.attempt, r.attempt_base, r.max_attempts, r.backoff, r.timeout_ms, r.log_count;
+  RETURN QUERY SELECT * FROM claim_runs_counted(p_now, p_tasks, p_queues, p_limit, p_worker, p_token, p_lease_until);
 END
 $$;
 `,
