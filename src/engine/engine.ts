@@ -6,7 +6,7 @@
  * steering, pools), `events/` (the bus and the cross-process relay), `schedules/`, `settings/`.
  */
 import { hostname } from 'node:os'
-import { ConflictError, NotFoundError, coerceError } from '../errors.js'
+import { ConflictError, NotFoundError, ValidationError, coerceError, describeValue } from '../errors.js'
 import type { LogEntry, PoolOptions, RunResult } from '../task/context.js'
 import type { AnyTask, Task } from '../task/define.js'
 import type { ArgsInput } from '../task/fields.js'
@@ -367,11 +367,16 @@ export class Engine {
    * Cancels a durable run: a pending one at once; a running one by firing its handler's signal
    * (in this process at once, in another within one heartbeat), after which it ends
    * `cancelled`. Cancels every run in the pools it opened, too. A finished run is a
-   * `ConflictError`.
+   * `ConflictError`. `options.by` names who asks (kept as the run's `cancelledBy`).
+   *
+   * @example
+   * await engine.cancel(run.id, 'wrong tenant', { by: 'ada' })
    */
-  async cancel(id: string, reason = 'cancelled by request'): Promise<Run> {
+  async cancel(id: string, reason = 'cancelled by request', options: { readonly by?: string } = {}): Promise<Run> {
     checkId(id)
-    return this.#control.cancel(id, reason)
+    const by = options.by
+    if (by !== undefined && (typeof by !== 'string' || by === '' || by.length > 200)) throw new ValidationError(`options.by: expected a non-empty string of at most 200 characters, got ${describeValue(by)}`)
+    return this.#control.cancel(id, reason, by ?? null)
   }
 
   /** Failed or cancelled → pending again, with a fresh attempt budget and the cancel request cleared. */

@@ -74,6 +74,7 @@ function fromNew(row: NewRun, dateOf: (ms: number) => Date): Run {
     leaseExpiresAt: null,
     cancelRequestedAt: null,
     cancelReason: null,
+    cancelledBy: null,
     progress: null,
     data: null,
     error: null,

@@ -101,7 +101,7 @@ async function steer(engine: Engine, action: 'cancel' | 'retry' | 'delete', id: 
   let run: Run
   let outcome: string
   if (action === 'cancel') {
-    run = await engine.cancel(id, 'cancelled from the command line')
+    run = await engine.cancel(id, 'cancelled from the command line', { by: 'cli' })
     outcome = run.status === 'cancelled' ? 'cancelled' : `cancel requested: its handler is asked to stop, and the run ends cancelled`
   } else if (action === 'retry') {
     run = await engine.retry(id)

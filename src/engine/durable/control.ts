@@ -36,7 +36,7 @@ export class RunControl {
   }
 
   /** Cancels a pending, running or waiting run and the runs of the pools below it (see `Engine.cancel`). */
-  async cancel(id: string, reason: string): Promise<Run> {
+  async cancel(id: string, reason: string, by: string | null = null): Promise<Run> {
     const store = await this.#host.store()
     const run = await store.getRun(id)
     if (run === undefined) throw new NotFoundError(`unknown run "${id}"`)
@@ -44,7 +44,7 @@ export class RunControl {
       throw new ConflictError(`run ${id} ${statusPhrase(run.status)}; only pending, running or waiting runs can be cancelled`)
     }
     const poolIds = await this.#descendantPools(store, id)
-    await this.cancelSelection(store, { ids: [id], poolIds }, reason)
+    await this.cancelSelection(store, { ids: [id], poolIds }, reason, by)
     return (await store.getRun(id, { includeDeleted: true }))!
   }
 
@@ -86,9 +86,9 @@ export class RunControl {
   }
 
   /** Cancels the selected runs: pending ones at once, running ones by request (aborted here at once, elsewhere by signal or heartbeat). */
-  async cancelSelection(store: Store, selection: Selection, reason: string): Promise<void> {
+  async cancelSelection(store: Store, selection: Selection, reason: string, by: string | null = null): Promise<void> {
     const host = this.#host
-    const outcome = await store.cancelRuns(selection, reason, host.now())
+    const outcome = await store.cancelRuns(selection, reason, host.now(), by)
     for (const run of outcome.requested) host.worker()?.abort(run.id, new CancelledError(`cancelled: ${reason}`))
     // Runs executing in other processes hear of it at once where the store can push.
     const elsewhere = outcome.requested.filter((run) => host.worker()?.has(run.id) !== true).map((run) => run.id)

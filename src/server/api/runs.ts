@@ -91,7 +91,7 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
     const reason = body.reason
     if (reason !== undefined && (typeof reason !== 'string' || reason === '')) throw new ValidationError(`reason: expected a non-empty string, got ${describeValue(reason)}`)
     const run = await visibleRun(c, deps)
-    return c.json(await engine.cancel(run.id, reason ?? `cancelled by ${identity(c).id}`))
+    return c.json(await engine.cancel(run.id, reason ?? `cancelled by ${identity(c).id}`, { by: identity(c).id }))
   })
 
   routes.post('/runs/:id/retry', async (c) => {

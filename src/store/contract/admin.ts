@@ -106,9 +106,10 @@ export interface AdminStore {
   /**
    * Cancels runs: pending (or scheduled) ones at once, running and waiting ones by request (their
    * workers hear of it at their next heartbeat, or by signal). `ids` selects runs; `poolIds` adds
-   * every active run in those pools. A run asked before is not asked again.
+   * every active run in those pools. A run asked before is not asked again. `by` (who asks: an
+   * identity, `cli`) is kept with the run as `cancelledBy`.
    */
-  cancelRuns(selection: CancelSelection, reason: string, now: number): Promise<CancelOutcome>
+  cancelRuns(selection: CancelSelection, reason: string, now: number, by?: string | null): Promise<CancelOutcome>
   /**
    * Failed or cancelled → pending with a fresh attempt budget and no cancel request.
    * Returns the run, or `undefined` when it is not in a retryable state. Rejects with a

@@ -111,6 +111,8 @@ export interface Run {
   readonly cancelRequestedAt: Date | null
   /** Why it was cancelled, as the canceller said. */
   readonly cancelReason: string | null
+  /** Who asked for the cancel: the HTTP caller's identity, `cli`, or what the engine's caller named (`null`: not said, or no cancel). */
+  readonly cancelledBy: string | null
   /** The last progress its handler reported (saved at most every `progressIntervalMs`). */
   readonly progress: Progress | null
   /** The handler's return value (JSON). */

@@ -271,8 +271,8 @@ export class PostgresStore implements Store {
     return getLogs(this.#conn, runId, after, limit)
   }
 
-  cancelRuns(selection: CancelSelection, reason: string, now: number): Promise<CancelOutcome> {
-    return cancelRuns(this.#conn, selection, reason, now)
+  cancelRuns(selection: CancelSelection, reason: string, now: number, by: string | null = null): Promise<CancelOutcome> {
+    return cancelRuns(this.#conn, selection, reason, now, by)
   }
 
   retryRun(id: string, now: number): Promise<Run | undefined> {

@@ -19,7 +19,7 @@ export interface RetryRunParams {
 export function retryRunSql(d: SqlDialect, p: RetryRunParams): string {
   return `UPDATE ${d.runs} SET status = 'pending', attempt_base = attempt, run_at = ${p.now}, enqueued_at = ${p.now}, updated_at = ${p.now},
      attempts = CASE WHEN started_at IS NOT NULL AND json_array_length(attempts) < attempt THEN ${d.appendAttempt('attempts', d.currentAttemptJson)} ELSE attempts END,
-     finished_at = NULL, error = NULL, data = NULL, progress = NULL, cancel_requested_at = NULL, cancel_reason = NULL,
+     finished_at = NULL, error = NULL, data = NULL, progress = NULL, cancel_requested_at = NULL, cancel_reason = NULL, cancelled_by = NULL,
      lease_token = NULL, lease_expires_at = NULL, worker_id = NULL
    WHERE id = ${p.id} AND status IN ('failed', 'cancelled') AND deleted_at IS NULL RETURNING ${d.runColumns}`
 }

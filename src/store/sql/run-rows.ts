@@ -42,6 +42,8 @@ export interface RunRow {
   lease_expires_at: number | string | null
   cancel_requested_at: number | string | null
   cancel_reason: string | null
+  /** Absent from rows of statements that do not read it. */
+  cancelled_by?: string | null
   progress: unknown
   data: unknown
   error: unknown
@@ -85,6 +87,7 @@ export function toRun(row: RunRow): Run {
     leaseExpiresAt: maybeDate(row.lease_expires_at),
     cancelRequestedAt: maybeDate(row.cancel_requested_at),
     cancelReason: row.cancel_reason,
+    cancelledBy: row.cancelled_by ?? null,
     progress: fromJson(row.progress) as Progress | null,
     data: fromJson(row.data),
     error: fromJson(row.error) as RunError | null,

@@ -149,8 +149,8 @@ export class SqliteStore implements Store {
     return getLogs(this.#db, runId, after, limit)
   }
 
-  async cancelRuns(selection: CancelSelection, reason: string, now: number): Promise<CancelOutcome> {
-    return cancelRuns(this.#db, selection, reason, now)
+  async cancelRuns(selection: CancelSelection, reason: string, now: number, by: string | null = null): Promise<CancelOutcome> {
+    return cancelRuns(this.#db, selection, reason, now, by)
   }
 
   async retryRun(id: string, now: number): Promise<Run | undefined> {

@@ -24,6 +24,25 @@ export function describeCancelRetryDelete(suite: SuiteContext): void {
       expect(await suite.store.cancelRuns({ ids: [running.id, pending.id] }, 'again', T0 + 6)).toEqual({ cancelled: [], requested: [] })
     })
 
+    it('keeps who asked for a cancel with the run (pending or running; a later ask changes nothing), and a retry forgets it', async () => {
+      const running = newRun()
+      const pending = newRun({ runAt: T0 + 100_000 })
+      const unsaid = newRun({ runAt: T0 + 100_000 })
+      await suite.store.insertRuns([running])
+      const { token } = await claimOne(suite.store)
+      await suite.store.insertRuns([pending, unsaid])
+      expect((await suite.store.getRun(pending.id))?.cancelledBy).toBeNull()
+      const outcome = await suite.store.cancelRuns({ ids: [running.id, pending.id] }, 'wrong tenant', T0 + 5, 'ada')
+      expect([...outcome.cancelled, ...outcome.requested].map((r) => r.cancelledBy)).toEqual(['ada', 'ada'])
+      await suite.store.cancelRuns({ ids: [running.id, unsaid.id] }, 'again', T0 + 6)
+      expect(await suite.store.getRun(pending.id)).toMatchObject({ status: 'cancelled', cancelReason: 'wrong tenant', cancelledBy: 'ada' })
+      expect(await suite.store.getRun(running.id)).toMatchObject({ status: 'running', cancelReason: 'wrong tenant', cancelledBy: 'ada' })
+      expect(await suite.store.getRun(unsaid.id)).toMatchObject({ status: 'cancelled', cancelReason: 'again', cancelledBy: null })
+      const run = (await suite.store.getRun(running.id))!
+      await suite.store.writeBatch({ ...EMPTY_BATCH, completions: [completion(run, token, { status: 'cancelled', error: { message: 'cancelled', code: 'ERR_CANCELLED', name: 'CancelledError' }, data: undefined })] })
+      expect(await suite.store.retryRun(running.id, T0 + 7)).toMatchObject({ status: 'pending', cancelReason: null, cancelledBy: null })
+    })
+
     it('retries failed and cancelled runs with a fresh budget; refuses others', async () => {
       await suite.store.insertRuns([newRun({ maxAttempts: 1 })])
       const { run, token } = await claimOne(suite.store)

@@ -37,7 +37,7 @@ export function runActions(deps: AdminDeps): Record<'export' | 'bulk' | 'cancel'
       const run = await engine.getRun(id)
       if (run === undefined || !mayRead(scope, run)) throw notFound(`unknown run "${id}"`)
       try {
-        if (action === 'cancel') await engine.cancel(id, `cancelled by ${identity(c).id}`)
+        if (action === 'cancel') await engine.cancel(id, `cancelled by ${identity(c).id}`, { by: identity(c).id })
         else if (action === 'retry') await engine.retry(id)
         else await engine.delete(id)
       } catch (error) {
@@ -80,7 +80,7 @@ export function runActions(deps: AdminDeps): Record<'export' | 'bulk' | 'cancel'
       let skipped = 0
       for (const run of runs) {
         try {
-          if (action === 'cancel') await engine.cancel(run.id, `cancelled by ${identity(c).id}`)
+          if (action === 'cancel') await engine.cancel(run.id, `cancelled by ${identity(c).id}`, { by: identity(c).id })
           else if (action === 'retry') await engine.retry(run.id)
           else await engine.delete(run.id)
           done++
