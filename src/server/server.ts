@@ -236,7 +236,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
   )
   app.get('/admin/task/:key/start', taskSocketRoute(ws.upgradeWebSocket, { engine, report, timeoutMs: deps.syncRunTimeoutMs, track: (socket) => clients.add(closer({ close: () => undefined }, socket)) }))
   // The admin UI (admin/routes.tsx maps its URLs), and the JSON API, one file per resource (api/).
-  app.route('/admin', adminRoutes({ engine, base: basePath, auth, syncRunTimeoutMs: deps.syncRunTimeoutMs }))
+  app.route('/admin', adminRoutes({ engine, base: basePath, auth, syncRunTimeoutMs: deps.syncRunTimeoutMs, report }))
   for (const routes of [taskRoutes, runRoutes, poolRoutes, workerRoutes, queueRoutes, statsRoutes, scheduleRoutes, settingsRoutes, openApiRoutes]) app.route('/api', routes(deps))
 
   const handler = getRequestListener(app.fetch)

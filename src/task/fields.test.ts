@@ -124,7 +124,7 @@ describe('parseArgs: defaults, required, choices, ranges, unknown keys', () => {
     expect(error.fields).toEqual([
       { key: 'format', expected: 'one of "sql", "tar"', received: '"zip" (string)', message: 'format: expected one of "sql", "tar", got "zip" (string)' },
       { key: 'name', expected: 'string', received: undefined, message: 'name: required (string)' },
-      { key: 'count', expected: 'int from 1 to 10', received: '"11" (string)', message: 'count: expected int from 1 to 10, got "11" (string)' },
+      { key: 'count', expected: 'int from 1 to 10', received: '11 (number)', message: 'count: expected int from 1 to 10, got 11 (number)' },
       { key: 'verbose', expected: 'bool (true/false)', received: '"sometimes" (string)', message: 'verbose: expected bool (true/false), got "sometimes" (string)' },
       { key: 'colors', expected: 'a list of "red", "blue"', received: '"red,green" (string)', message: 'colors: expected a list of "red", "blue", got "red,green" (string)' },
       {
@@ -135,6 +135,22 @@ describe('parseArgs: defaults, required, choices, ranges, unknown keys', () => {
       },
     ])
     expect(error.message).toMatch(/^invalid arguments: format: expected one of "sql", "tar", got "zip" \(string\); name: required/)
+  })
+
+  it('shows a number typed as text (a form, a query) as the number it reads as, and other text as text', () => {
+    const numbers = [
+      { key: 'count', type: 'int', max: 100 },
+      { key: 'ratio', type: 'float', min: 0, max: 1 },
+      { key: 'whole', type: 'int' },
+      { key: 'word', type: 'int' },
+    ] as const
+    const error = issuesOf(() => parseArgs(numbers, { count: '500', ratio: [' 1.5 '], whole: '2.5', word: 'five' }))
+    expect(error.fields.map((f) => f.message)).toEqual([
+      'count: expected int <= 100, got 500 (number)',
+      'ratio: expected float from 0 to 1, got 1.5 (number)',
+      'whole: expected int, got 2.5 (number)',
+      'word: expected int, got "five" (string)',
+    ])
   })
 
   it('ignores unknown keys when asked (query strings carrying other parameters)', () => {

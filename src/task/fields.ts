@@ -204,7 +204,7 @@ export function parseArgs<const Fs extends readonly Field[]>(fields: Fs, input: 
     if (parsed.ok) {
       if (parsed.value !== undefined) out[field.key] = parsed.value
     } else {
-      ;(issues ??= []).push(issueFor(field.key, parsed.expected, raw))
+      ;(issues ??= []).push(issueFor(field.key, parsed.expected, shownValue(field, raw)))
     }
   }
   if (options?.unknownKeys !== 'ignore') {
@@ -222,6 +222,18 @@ export function parseArgs<const Fs extends readonly Field[]>(fields: Fs, input: 
   }
   if (issues !== undefined) throw new ValidationError('invalid arguments', issues)
   return out as ArgsOf<Fs>
+}
+
+/**
+ * A bad value as its issue shows it: a number typed as text (a form, a query string) as the
+ * number it reads as, so `500` out of range reads `got 500 (number)`, not `got "500" (string)`.
+ */
+function shownValue(field: Field, raw: unknown): unknown {
+  if (field.type !== 'int' && field.type !== 'float') return raw
+  const value = Array.isArray(raw) && raw.length === 1 ? (raw[0] as unknown) : raw
+  if (typeof value !== 'string') return raw
+  const text = value.trim()
+  return FLOAT_TEXT.test(text) && Number.isFinite(Number(text)) ? Number(text) : raw
 }
 
 /** Builds the issue record for one bad value. */

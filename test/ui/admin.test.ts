@@ -194,7 +194,7 @@ run('admin UI in Chromium', { timeout: 60_000 }, () => {
     await page.screenshot({ path: join(SHOTS, 'task-form.png'), fullPage: true })
     await page.fill('#f-count', '1000')
     await page.click('button[formaction$="/run"]')
-    await expect.poll(() => page.locator('[data-field="count"] .error').textContent()).toContain('Expected int from 0 to 100, got "1000" (string)')
+    await expect.poll(() => page.locator('[data-field="count"] .error').textContent()).toContain('Expected int from 0 to 100, got 1000 (number)')
     expect(await page.locator('[data-field="text"] .error').textContent()).toBe('Required.')
     await page.screenshot({ path: join(SHOTS, 'task-form-errors.png'), fullPage: true })
     await page.fill('#f-text', 'from the browser')
@@ -321,7 +321,9 @@ run('admin UI in Chromium', { timeout: 60_000 }, () => {
     await page.waitForSelector('h1 .status-cancelled')
     // The page reloads itself for the final state the server renders.
     await page.waitForSelector('#run-page[data-status="cancelled"]')
-    expect(await page.locator('.error-card .message').textContent()).toMatch(/cancelled/)
+    // A deliberate cancel is told neutrally, with who asked: no error card, no stack.
+    expect(await page.locator('#cancel-card').textContent()).toMatch(/^Cancelled by \S+ · asked at /)
+    expect(await page.locator('.error-card').count()).toBe(0)
     expect(problems).toEqual([])
     await context.close()
   })
@@ -556,9 +558,9 @@ run('admin UI in Chromium', { timeout: 60_000 }, () => {
     const runId = /runs\/([0-9a-f-]{36})/.exec(page.url())![1]!
     const triggered = await waitForStatus(runId, 'succeeded')
     expect(triggered).toMatchObject({ scheduleId: 'nightly-hello', category: 'system', args: { name: 'night' } })
-    // The run page names its schedule; a run triggered by hand has no tick, so no fire key.
+    // The run page names its schedule; a run triggered by hand has no tick, so no fire key, and says who pressed "Run now".
     await page.reload()
-    expect(await page.locator('dl.kv dd:has(a[href$="/schedules/nightly-hello"])').textContent()).toBe('nightly-hello (triggered by hand)')
+    expect(await page.locator('dl.kv dd:has(a[href$="/schedules/nightly-hello"])').textContent()).toMatch(/^nightly-hello \("Run now" by \S+\)$/)
 
     await page.goto(url('/admin/schedules/nightly-hello'))
     expect(await page.locator('h1').textContent()).toBe('Nightly hello')

@@ -52,8 +52,9 @@ export function formValues(task: AnyTask, args: Readonly<Record<string, unknown>
     const value = args?.[field.key] ?? field.default
     if (value === undefined || value === null) continue
     if (Array.isArray(value)) out[field.key] = value.map(String)
-    else if (value instanceof Date) out[field.key] = value.toISOString().slice(0, 16)
-    else if (field.type === 'time' && typeof value === 'string') out[field.key] = new Date(value).toISOString().slice(0, 16)
+    else if (value instanceof Date) out[field.key] = isoTimeText(value)
+    else if (field.type === 'time' && typeof value === 'string') out[field.key] = timeText(value)
+    else if (field.type === 'time' && typeof value === 'number') out[field.key] = isoTimeText(new Date(value))
     else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[field.key] = String(value)
     else out[field.key] = JSON.stringify(value)
   }
@@ -120,19 +121,42 @@ export function TaskForm({
         </div>
       )}
       <div class="actions">
-        <button type="submit" class="primary" formaction={`${base}/run`} title="Run now in the server process and show the result">
+        <button type="submit" class="primary" formaction={`${base}/run`} title="Run now in the server process and show the result" aria-describedby="mode-run">
           <Icon name="play" /> Run
         </button>
-        <button type="submit" formaction={`${base}/start`} title="Run now and watch log lines and progress live">
+        <button type="submit" formaction={`${base}/start`} title="Run now and watch log lines and progress live" aria-describedby="mode-start">
           <Icon name="timer" /> Start
         </button>
-        <button type="submit" formaction={`${base}/enqueue`} title="Store a durable run for a worker">
+        <button type="submit" formaction={`${base}/enqueue`} title="Store a durable run for a worker" aria-describedby="mode-enqueue">
           <Icon name="list" /> Enqueue
         </button>
       </div>
+      <RunModes />
     </form>
   )
 }
+
+/** What each button does, on the page (not only in tooltips). */
+function RunModes() {
+  return (
+    <dl class="run-modes" id="run-modes">
+      <dt>Run</dt>
+      <dd id="mode-run">runs it now in this server process and shows the result when it ends. Nothing is kept in the runs list.</dd>
+      <dt>Start</dt>
+      <dd id="mode-start">runs it now in this server process and streams its log and progress to the page as they come; Stop (or leaving the page) cancels it.</dd>
+      <dt>Enqueue</dt>
+      <dd id="mode-enqueue">stores a durable run for a worker: it survives restarts, is retried on failure, and takes the queue, priority, delay and attempts of the run options.</dd>
+    </dl>
+  )
+}
+
+/** `2026-12-06T18:00:00Z`: a time as the form shows it (ISO 8601 in UTC, to the second). */
+export function isoTimeText(date: Date): string {
+  return date.toISOString().replace(/\.000Z$/, 'Z')
+}
+
+/** The hint of a time field: what it accepts, with an example. */
+export const TIME_HINT = 'e.g. 2026-12-06T18:00:00+01:00 or 2026-12-06T17:00:00Z (ISO 8601; without a zone: UTC)'
 
 function FieldInput({ field, value, issue }: { field: Field; value: string | readonly string[] | undefined; issue: FieldIssue | undefined }) {
   const info = fieldInfo(field)
@@ -188,7 +212,23 @@ function FieldInput({ field, value, issue }: { field: Field; value: string | rea
       />
     )
   } else if (field.type === 'time') {
-    input = <input type="datetime-local" id={id} name={field.key} value={text} required={info.required} aria-describedby={describedBy} aria-invalid={issue === undefined ? undefined : 'true'} />
+    // Text, not datetime-local: that input takes no zone, and a time field takes one.
+    input = (
+      <input
+        type="text"
+        id={id}
+        name={field.key}
+        value={text}
+        required={info.required}
+        inputmode="text"
+        autocomplete="off"
+        spellcheck={false}
+        placeholder="2026-12-06T18:00:00+01:00"
+        class="mono"
+        aria-describedby={describedBy}
+        aria-invalid={issue === undefined ? undefined : 'true'}
+      />
+    )
   } else {
     input = <input type="text" id={id} name={field.key} value={text} required={info.required} aria-describedby={describedBy} aria-invalid={issue === undefined ? undefined : 'true'} />
   }
@@ -203,7 +243,7 @@ function FieldInput({ field, value, issue }: { field: Field; value: string | rea
       )}
       {input}
       <div class="help" id={describedBy}>
-        {[info.description, field.type === 'time' && !/UTC/.test(info.description) ? 'times without a zone are UTC' : '', info.choices === undefined && info.min !== undefined ? `min ${info.min}` : '', info.max !== undefined ? `max ${info.max}` : '']
+        {[info.description, field.type === 'time' ? TIME_HINT : '', info.choices === undefined && info.min !== undefined ? `min ${info.min}` : '', info.max !== undefined ? `max ${info.max}` : '']
           .filter((s) => s !== '')
           .join(' · ')}
       </div>
@@ -245,12 +285,18 @@ function appendValue(target: Record<string, unknown>, key: string, value: string
 
 function toFormValues(values: Record<string, unknown>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {}
-  for (const [k, v] of Object.entries(values)) {
-    if (Array.isArray(v)) out[k] = v.map(String)
-    else if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v)) out[k] = v.slice(0, 16)
-    else out[k] = String(v)
-  }
+  for (const [k, v] of Object.entries(values)) out[k] = Array.isArray(v) ? v.map(String) : String(v)
   return out
+}
+
+/**
+ * A stored time as the form shows it: in UTC to the second when it has a zone (`…Z`, `…+01:00`);
+ * else as it was (a time without a zone reads as UTC, and a bad one gets the parser's message).
+ */
+function timeText(value: string): string {
+  if (!/(Z|[+-]\d{2}:\d{2})$/i.test(value)) return value
+  const date = new Date(value)
+  return Number.isNaN(date.getTime()) ? value : isoTimeText(date)
 }
 
 /** Hidden inputs that post `args` back as a task form (the same parser reads them). */

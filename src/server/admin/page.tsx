@@ -6,6 +6,7 @@
 import type { Context, Handler } from 'hono'
 import { html } from 'hono/html'
 import type { JSX } from 'hono/jsx/jsx-runtime'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { Engine } from '../../engine/engine.js'
 import type { AuthResolver } from '../auth.js'
 import { identity, type ServerEnv } from '../caller.js'
@@ -21,6 +22,11 @@ export interface AdminDeps {
   readonly base: string
   readonly auth: AuthResolver
   readonly syncRunTimeoutMs: number
+  /**
+   * Receives the server's own errors (500s of admin pages).
+   * @default print to stderr
+   */
+  readonly report?: (error: Error) => void
 }
 
 export type AdminContext = Context<ServerEnv>
@@ -58,7 +64,7 @@ export function showPage<D>(page: AdminPage<D>, deps: AdminDeps): Handler<Server
 }
 
 /** Answers with a page: the doctype, then the document (standards mode). */
-export function render(c: AdminContext, view: JSX.Element, status: 200 | 400 | 401 = 200): Response | Promise<Response> {
+export function render(c: AdminContext, view: JSX.Element, status: ContentfulStatusCode = 200): Response | Promise<Response> {
   return c.html(html`<!DOCTYPE html>${view}`, status)
 }
 

@@ -14,6 +14,7 @@ import { settingsActions } from './actions/settings.js'
 import { signInActions } from './actions/sign-in.js'
 import { taskActions } from './actions/tasks.js'
 import { serveModule, serveStylesheet } from './assets.js'
+import { adminErrorHandler, adminNotFound } from './error-page.js'
 import { showPage, type AdminDeps } from './page.js'
 import { overviewPage } from './pages/overview.js'
 import { queuesPage } from './pages/queues.js'
@@ -40,6 +41,9 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
   const schedules = scheduleActions(deps)
   const settings = settingsActions(deps)
   const flow = queueActions(deps)
+
+  // Errors as pages in the layout (JSON for clients that ask for data): error-page.tsx.
+  routes.onError(adminErrorHandler(deps))
 
   routes.use('*', async (c, next) => {
     await next()
@@ -90,6 +94,9 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
 
   routes.get('/settings', showPage(settingsPage, deps))
   routes.post('/settings', settings.save)
+
+  // Last: any other path under /admin is a 404 page with the way back.
+  routes.all('*', adminNotFound)
 
   return routes
 }

@@ -1,10 +1,13 @@
 /**
  * The parts of the schedule pages: a schedule's times both ways (relative and in its own zone),
- * the on/off switch, the trigger button and its last run. Switch and trigger are forms that
+ * the on/off switch, the trigger button, its last run and its history (which tick, or who
+ * pressed "Run now"). Switch and trigger are forms that
  * work without the script.
  */
 import type { ScheduleInfo } from '../../engine/schedules/scheduler.js'
+import type { Run } from '../../store/types.js'
 import type { PageContext } from './layout.js'
+import { formatDuration } from './shared/format.js'
 import { Csrf, Icon, StatusPill, Time } from './ui.js'
 
 /** Whether a cron expression has a seconds field (six or seven fields, not a nickname like `@daily`). */
@@ -91,5 +94,80 @@ export function LastRun({ page, schedule }: { page: PageContext; schedule: Sched
         <Time date={run.finishedAt ?? run.startedAt ?? run.runAt} now={page.now} />
       </a>
     </span>
+  )
+}
+
+/**
+ * The tick a schedule's run was enqueued for: the time in its fire key (`<schedule id>@<ISO
+ * time>`), or `null` for a run enqueued by "Run now" (no fire key) or a key that says none.
+ */
+export function tickTimeOf(run: Run): Date | null {
+  if (run.fireKey === null) return null
+  const at = new Date(run.fireKey.slice(run.fireKey.lastIndexOf('@') + 1))
+  return Number.isNaN(at.getTime()) ? null : at
+}
+
+/** Where a schedule's run came from: its tick (fire time in the schedule's zone) or "Run now" and who pressed it. */
+export function RunSource({ run, schedule }: { run: Run; schedule: ScheduleInfo }) {
+  const tick = tickTimeOf(run)
+  if (run.fireKey !== null) {
+    return (
+      <span class="run-source" data-source="tick">
+        <span class="badge">tick</span>{' '}
+        {tick === null ? (
+          <span class="mono small">{run.fireKey}</span>
+        ) : (
+          <span class="mono small" data-local-title={tick.toISOString()} data-seconds={hasSeconds(schedule.cron) ? 'true' : undefined} title={`fired for ${tick.toISOString().replace('T', ' ').replace('.000Z', ' UTC')}`}>
+            {inZone(tick, schedule.timezone, hasSeconds(schedule.cron))}
+          </span>
+        )}
+      </span>
+    )
+  }
+  return (
+    <span class="run-source" data-source="run-now">
+      <span class="badge badge-manual">Run now</span> {run.createdBy === null ? <span class="faint">by the engine's API</span> : <span>by {run.createdBy}</span>}
+    </span>
+  )
+}
+
+/** A schedule's history: each run with its source (tick time, or "Run now" and who), status, when it was created and how long it took. */
+export function ScheduleHistory({ runs, schedule, page }: { runs: readonly Run[]; schedule: ScheduleInfo; page: PageContext }) {
+  if (runs.length === 0) return <p class="empty">No runs yet.</p>
+  return (
+    <div class="table-wrap">
+      <table class="schedule-history">
+        <thead>
+          <tr>
+            <th>Run</th>
+            <th>From</th>
+            <th>Status</th>
+            <th>Created</th>
+            <th class="num">Took</th>
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((run) => (
+            <tr data-run-id={run.id}>
+              <td class="mono">
+                <a href={`${page.admin}/runs/${run.id}`}>{run.label}</a> <span class="faint">{run.id.slice(-8)}</span>
+              </td>
+              <td>
+                <RunSource run={run} schedule={schedule} />
+              </td>
+              <td data-cell="status">
+                <StatusPill status={run.status} />
+              </td>
+              <td>
+                <Time date={run.createdAt} now={page.now} />
+              </td>
+              <td class="num" data-cell="took">
+                {run.startedAt !== null && run.finishedAt !== null ? formatDuration(run.finishedAt.getTime() - run.startedAt.getTime()) : ''}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   )
 }

@@ -1,8 +1,9 @@
 /**
  * The protocol of the live task socket, `GET /admin/task/:key/start?<args>` (WebSocket): the
  * task registry's message format, `{channel, cmd, param}` as JSON text, in types both ends use.
- * The server sends ({@link TaskSocketMessage}); the browser only listens: the arguments come in
- * the query, and closing the socket cancels the run.
+ * The server sends ({@link TaskSocketMessage}); the arguments come in the query. The browser
+ * says one thing, `{cmd: "stop"}` ({@link TaskSocketRequest}): the run stops (cancelled) and
+ * its result comes as usual. Closing the socket cancels the run too.
  *
  *   {channel, cmd: "started", param: {runId, label}}                once the run has its id
  *   {channel, cmd: "output", param: {msg, html, level, seq, time}}  per log line
@@ -68,4 +69,20 @@ export const TASK_SOCKET_CLOSE = {
 /** The channel of a task's messages. */
 export function taskChannel(key: string): string {
   return `task:${key}`
+}
+
+/** What the browser may send: stop the run (it ends `cancelled`, and `complete` follows). */
+export interface TaskSocketRequest {
+  readonly cmd: 'stop'
+}
+
+/** Whether a message from the browser asks to stop the run; anything else (bad JSON included) is not. */
+export function isStopRequest(data: unknown): boolean {
+  if (typeof data !== 'string' || data.length > 100) return false
+  try {
+    const parsed = JSON.parse(data) as unknown
+    return typeof parsed === 'object' && parsed !== null && (parsed as { cmd?: unknown }).cmd === 'stop'
+  } catch {
+    return false
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * `GET /admin/task/:key/start?<args>` (WebSocket): starts an in-process run and streams it in
  * the task registry's message format (`protocol.ts`). Invalid arguments answer `error` and
- * close (4000). Closing the socket cancels the run. Query parameters are the task's fields;
+ * close (4000). Closing the socket cancels the run; so does `{"cmd":"stop"}` from the browser,
+ * after which the result (cancelled) still comes. Query parameters are the task's fields;
  * `label` names the run.
  *
  * A dangerous task starts only with a confirmation: either `ticket=<id>`, a one-time start
@@ -18,7 +19,7 @@ import { ValidationError } from '../../errors.js'
 import { parseArgs } from '../../task/fields.js'
 import { requirePermission, type ServerContext } from '../caller.js'
 import { logHtml, resultHtml } from './html.js'
-import { TASK_SOCKET_CLOSE, taskChannel, type TaskSocketCommand, type TaskSocketMessage } from './protocol.js'
+import { TASK_SOCKET_CLOSE, isStopRequest, taskChannel, type TaskSocketCommand, type TaskSocketMessage } from './protocol.js'
 import { redeemTicket } from './tickets.js'
 
 /** Query parameters that are not task fields. */
@@ -117,6 +118,11 @@ export function taskSocket(engine: Engine, key: string, url: URL, report: (error
           send(ws, { cmd: 'error', param: { message: 'the run could not be started', code: 'ERR_INTERNAL' } })
           ws.close(TASK_SOCKET_CLOSE.internalError, 'internal error')
         })
+    },
+    onMessage(event: { readonly data: unknown }) {
+      // The one thing the browser says: stop the run (the live view's Stop button). It ends
+      // cancelled and its result comes as usual; anything else is ignored.
+      if (isStopRequest(event.data)) controller.abort('stopped from the live view')
     },
     onClose() {
       open = false

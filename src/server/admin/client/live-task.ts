@@ -31,13 +31,28 @@ export function runLiveTask(): void {
   }
   const socket = new WebSocket(socketUrl(live.dataset.socket ?? ''))
   let done = false
-  socket.addEventListener('open', () => setLive('live', 'live'))
+  const stop = $<HTMLButtonElement>('#live-stop')
+  /** Whether this page asked the run to stop (then its cancelled end is no error). */
+  let stopping = false
+  stop?.addEventListener('click', () => {
+    if (done || socket.readyState !== WebSocket.OPEN) return
+    stopping = true
+    socket.send(JSON.stringify({ cmd: 'stop' }))
+    stop.disabled = true
+    stop.textContent = 'Stopping…'
+    setStatus('stopping', 'running')
+  })
+  socket.addEventListener('open', () => {
+    setLive('live', 'live')
+    if (stop !== null) stop.hidden = false
+  })
   socket.addEventListener('message', (event: MessageEvent<string>) => {
     const message = JSON.parse(event.data) as Message
     switch (message.cmd) {
       case 'started':
         status.textContent = 'running'
         live.dataset.runId = message.param.runId
+        linkRun(message.param.runId)
         return
       case 'output':
         appendLog(terminal, { seq: message.param.seq, level: message.param.level, message: message.param.msg, time: message.param.time })
@@ -47,10 +62,12 @@ export function runLiveTask(): void {
         return
       case 'complete':
         done = true
-        showResult(message.param.result, terminal, setStatus)
+        if (stop !== null) stop.hidden = true
+        showResult(message.param.result, terminal, setStatus, stopping && message.param.result.status === 'cancelled')
         return
       case 'error':
         done = true
+        if (stop !== null) stop.hidden = true
         setStatus(message.param.code === 'ERR_TICKET' || message.param.code === 'ERR_CONFIRMATION_REQUIRED' ? 'not started' : 'failed', 'failed')
         show('#live-result')
         hide('#live-result .grid')
@@ -62,6 +79,7 @@ export function runLiveTask(): void {
     }
   })
   socket.addEventListener('close', () => {
+    if (stop !== null) stop.hidden = true
     if (done) return
     // Nothing to reconnect to: say so plainly instead of pretending to wait.
     setLive('stale', 'disconnected')
@@ -71,9 +89,17 @@ export function runLiveTask(): void {
   })
 }
 
-/** The result, as the result page shows it. */
-function showResult(result: Complete['param']['result'], terminal: HTMLElement, setStatus: (text: string, state: typeof result.status) => void): void {
-  setStatus(result.status, result.status)
+/** Points the link to the run's stored page at the run, once its id is known (shown with the actions when the run ends). */
+function linkRun(id: string): void {
+  const link = $<HTMLAnchorElement>('#live-stored')
+  if (link === null || id === '') return
+  link.href = `${link.dataset.runs ?? ''}/${encodeURIComponent(id)}`
+  link.hidden = false
+}
+
+/** The result, as the result page shows it; a run stopped from this page is told neutrally, not as an error. */
+function showResult(result: Complete['param']['result'], terminal: HTMLElement, setStatus: (text: string, state: typeof result.status) => void, stopped: boolean): void {
+  setStatus(stopped ? 'stopped' : result.status, result.status)
   if (result.progress !== undefined) setProgress($('#live-progress'), result.progress)
   terminal.classList.add('terminal-done')
   const box = show('#live-result')
@@ -91,10 +117,11 @@ function showResult(result: Complete['param']['result'], terminal: HTMLElement, 
   if (result.data === undefined && result.status !== 'succeeded') {
     $('[data-json-tree="live-data"]')?.closest('.json')?.replaceWith(el('p', 'empty', `No result: the run ${result.status}.`))
   } else fillJson('live-data', result.data ?? null)
-  if (result.error !== undefined) showError(result.error)
+  if (stopped) show('#live-stopped')
+  else if (result.error !== undefined) showError(result.error)
   show('#live-actions')
   const sub = $('#live-sub')
-  if (sub !== null) sub.textContent = `The run ${result.status} after ${formatDuration(result.durationMs)}. It executed in this server process, so it is not kept in the runs list.`
+  if (sub !== null) sub.textContent = `The run ${stopped ? 'was stopped' : result.status} after ${formatDuration(result.durationMs)}. It executed in this server process.`
   setLive('off', 'finished')
 }
 

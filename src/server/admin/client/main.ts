@@ -9,6 +9,7 @@ import { initCopyButtons } from './copy.js'
 import { initFlowForms } from './flow-forms.js'
 import { meta } from './dom.js'
 import { initKeyboard } from './keyboard.js'
+import { initLogFilter } from './log-filter.js'
 import { followLiveRegions } from './live-regions.js'
 import { liveViewOwnsIndicator, setLive } from './live-state.js'
 import { runLiveTask } from './live-task.js'
@@ -36,6 +37,7 @@ initRunsSelection()
 initTaskSearch()
 initFlowForms()
 scrollTerminalsToEnd()
+initLogFilter()
 
 // One stream for the page; it connects when the first feature subscribes. On the live task
 // page the indicator belongs to the live view's own socket.

@@ -1,10 +1,12 @@
 /**
  * The header menu of the caller's runs (`#my-runs`): active and recent, and the count of active
  * ones, kept live by the stream (a run of mine created, started or finished). Only while the
- * stream is down does a slow poll stand in for it.
+ * stream is down does a slow poll stand in for it. Each run shows when it started (active) or
+ * ended (recent), ticking; an active run is not repeated under Recent.
  */
 import type { Run } from '../../../store/types.js'
 import type { Jsonified } from '../../jsonified.js'
+import { relative } from '../shared/format.js'
 import { $, el, fetchJson } from './dom.js'
 import { statusPill } from './render.js'
 import type { LiveStream } from './stream.js'
@@ -35,7 +37,7 @@ export function followMyRuns(stream: LiveStream, admin: string): void {
     for (const run of runs) {
       const link = el('a')
       link.href = `${admin}/runs/${run.id}`
-      link.append(statusPill(run.status), el('span', '', `${run.task} · ${run.label}`))
+      link.append(statusPill(run.status), el('span', '', `${run.task} · ${run.label}`), timeOf(run))
       const item = el('li')
       item.append(link)
       list.append(item)
@@ -48,7 +50,8 @@ export function followMyRuns(stream: LiveStream, admin: string): void {
       const data = await fetchJson<MyRuns>(panel.dataset.src ?? '')
       if (data === undefined) return
       fill($('[data-list="active"]', panel), data.active)
-      fill($('[data-list="recent"]', panel), data.recent)
+      const active = new Set(data.active.map((run) => run.id))
+      fill($('[data-list="recent"]', panel), data.recent.filter((run) => !active.has(run.id)))
       const badge = $('#my-active-count')
       if (badge !== null) {
         badge.textContent = String(data.activeTotal)
@@ -79,4 +82,14 @@ export function followMyRuns(stream: LiveStream, admin: string): void {
   menu.addEventListener('toggle', () => {
     if (menu.open) void load()
   })
+}
+
+/** When a run started (active) or ended (recent), else when it was created: relative, ticking, absolute in the tooltip. */
+function timeOf(run: Jsonified<Run>): HTMLTimeElement {
+  const iso = run.finishedAt ?? run.startedAt ?? run.createdAt
+  const time = el('time', '', relative(new Date(iso)))
+  time.dateTime = iso
+  time.dataset.relative = ''
+  time.title = `${run.finishedAt !== null ? 'ended' : run.startedAt !== null ? 'started' : 'created'} ${iso.replace('T', ' ').replace('Z', ' UTC')}`
+  return time
 }

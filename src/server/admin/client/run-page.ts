@@ -9,6 +9,7 @@ import type { Jsonified } from '../../jsonified.js'
 import { relative } from '../shared/format.js'
 import { $, el, fetchJson } from './dom.js'
 import { appendLog, setProgress, statusPill } from './render.js'
+import { startRunClock } from './run-clock.js'
 import type { LiveStream } from './stream.js'
 
 /** Waits this long before reloading a run that changed, so its final writes are in. */
@@ -20,6 +21,7 @@ export function followRunPage(stream: LiveStream, base: string): void {
   const runId = page.dataset.runId ?? ''
   const terminal = $('#run-log')
   const statusCell = $('[data-cell="status"]', page)
+  const tick = startRunClock()
   let reloading = false
   const finish = (status: string): void => {
     if (reloading || status === page.dataset.status) return
@@ -46,6 +48,7 @@ export function followRunPage(stream: LiveStream, base: string): void {
     onRun(run) {
       // A snapshot from the store (the run executes in another process).
       setProgress($('#run-progress'), run.progress)
+      tick(run.progress)
       statusCell?.replaceChildren(statusPill(run.status))
       if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled' || run.status !== page.dataset.status) finish(run.status)
     },
@@ -62,7 +65,10 @@ export function followRunPage(stream: LiveStream, base: string): void {
       }
       if (event.type === 'log') {
         if (terminal !== null) appendLog(terminal, event.entry)
-      } else if (event.type === 'progress') setProgress($('#run-progress'), event.progress)
+      } else if (event.type === 'progress') {
+        setProgress($('#run-progress'), event.progress)
+        tick(event.progress)
+      }
       else if (event.type === 'started' || event.type === 'resumed') statusCell?.replaceChildren(statusPill('running'))
       else if (event.type === 'waiting') statusCell?.replaceChildren(statusPill('waiting'))
       else if (event.type === 'succeeded' || event.type === 'failed' || event.type === 'cancelled') {

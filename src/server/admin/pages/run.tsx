@@ -11,10 +11,11 @@ import { notFound } from '../../http-errors.js'
 import { prefillQuery } from '../form.js'
 import { Layout, type PageContext } from '../layout.js'
 import type { AdminPage } from '../page.js'
+import { CancelCard, PoolProgress, RunClockLine, RunLog, deliberateEnd } from '../run-parts.js'
 import { Timeline } from '../run-timeline.js'
 import { RunsTable } from '../runs-table.js'
 import { formatDuration } from '../shared/format.js'
-import { Csrf, ErrorCard, Icon, JsonView, LogTerminal, ProgressBar, StatusPill, Time } from '../ui.js'
+import { Csrf, ErrorCard, Icon, JsonView, ProgressBar, StatusPill, Time } from '../ui.js'
 
 /** Everything about one run. */
 export interface RunDetail {
@@ -91,16 +92,18 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
           </form>
         </div>
       </div>
-      {run.error === null ? null : <ErrorCard error={run.error} />}
+      {deliberateEnd(run) ? <CancelCard run={run} /> : run.error === null ? null : <ErrorCard error={run.error} />}
       <div class="grid grid-2">
         <section class="panel">
           <h2>Progress</h2>
           <ProgressBar progress={run.progress} id="run-progress" />
-          {run.progress === null ? (
+          {run.progress === null && detail.children.length > 0 ? <PoolProgress pools={detail.children} /> : null}
+          {run.progress === null && detail.children.length === 0 ? (
             <p class="faint" data-no-progress="">
               {active ? 'No progress reported yet.' : 'No progress was reported.'}
             </p>
           ) : null}
+          <RunClockLine run={run} now={page.now} />
           <h3>Timeline</h3>
           <Timeline run={run} pools={detail.children} now={page.now} />
         </section>
@@ -129,7 +132,7 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
                 <dd>
                   <a href={`${page.admin}/schedules/${encodeURIComponent(run.scheduleId)}`}>{run.scheduleId}</a>
                   {run.fireKey === null ? (
-                    <span class="faint"> (triggered by hand)</span>
+                    <span class="faint"> ("Run now"{run.createdBy === null ? '' : ` by ${run.createdBy}`})</span>
                   ) : (
                     <div class="mono small faint" title="fire key: one run per tick, whatever the number of processes">
                       {run.fireKey}
@@ -163,7 +166,7 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
       </div>
       <section class="panel">
         <h2>Log</h2>
-        <LogTerminal logs={detail.logs} id="run-log" follow={active} finished={!active} />
+        <RunLog run={run} logs={detail.logs} follow={active} />
       </section>
       <div class="grid grid-2">
         <section class="panel">
@@ -208,7 +211,7 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
                           <summary>
                             <span class="mono">{a.error.code}</span> {a.error.message}
                           </summary>
-                          {a.error.stack === undefined ? null : <pre class="stack">{a.error.stack}</pre>}
+                          {a.error.stack === undefined || a.outcome === 'cancelled' ? null : <pre class="stack">{a.error.stack}</pre>}
                         </details>
                       )}
                     </td>

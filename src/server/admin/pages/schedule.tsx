@@ -1,6 +1,7 @@
 /**
  * One schedule (`/admin/schedules/:id`): its definition and rules, switch and trigger, and its
- * history of runs (those the caller may read).
+ * history of runs (those the caller may read), each with the tick it fired for or who pressed
+ * "Run now".
  */
 import type { ScheduleInfo } from '../../../engine/schedules/scheduler.js'
 import type { RunPage } from '../../../store/types.js'
@@ -8,8 +9,7 @@ import { runRow } from '../../api/run-rows.js'
 import { requirePermission, runScope, scheduleForCaller } from '../../caller.js'
 import { Layout, type PageContext } from '../layout.js'
 import { positive, type AdminPage } from '../page.js'
-import { RunsTable } from '../runs-table.js'
-import { LastRun, Switch, TriggerButton, When } from '../schedule-parts.js'
+import { LastRun, ScheduleHistory, Switch, TriggerButton, When } from '../schedule-parts.js'
 import { Pagination } from '../ui.js'
 
 export interface ScheduleData {
@@ -77,7 +77,7 @@ export function SchedulePage({ page, schedule, runs }: { page: PageContext; sche
       </section>
       <section class="panel">
         <h2>History</h2>
-        <RunsTable runs={runs.data} page={page} showTask={false} />
+        <ScheduleHistory runs={runs.data} schedule={schedule} page={page} />
         <Pagination page={runs.page} pageSize={runs.pageSize} total={runs.total} href={(n) => `${base}?page=${n}`} />
       </section>
     </Layout>

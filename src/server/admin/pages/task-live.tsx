@@ -25,10 +25,18 @@ export function LivePage({ page, task, ticket, args, label }: { page: PageContex
           </h1>
           <p class="sub" id="live-sub">Live: log lines and progress arrive as the run writes them. The run executes in this server process: leaving this page cancels it.</p>
         </div>
-        <div class="actions" id="live-actions" hidden>
-          <a class="button primary" href={`${base}?${prefillQuery(args)}`}>
-            <Icon name="refresh" /> Edit &amp; run again
-          </a>
+        <div class="actions">
+          <button type="button" class="danger" id="live-stop" hidden title="Stop the run: it ends cancelled, and its log and result so far stay here">
+            <Icon name="stop" /> Stop
+          </button>
+          <span class="actions" id="live-actions" hidden>
+            <a class="button" id="live-stored" href={`${page.admin}/runs`} data-runs={`${page.admin}/runs`} hidden>
+              <Icon name="list" /> Stored run
+            </a>
+            <a class="button primary" href={`${base}?${prefillQuery(args)}`}>
+              <Icon name="refresh" /> Edit &amp; run again
+            </a>
+          </span>
         </div>
       </div>
       <noscript>
@@ -49,6 +57,9 @@ export function LivePage({ page, task, ticket, args, label }: { page: PageContex
         <strong>Connection lost: the run was interrupted.</strong> A run started here executes in the server process and is cancelled when this page loses its connection (the server
         restarted, or the network dropped); it was not stored. <a href={`${page.admin}/runs?task=${encodeURIComponent(task.key)}`}>See the task's stored runs</a> ·{' '}
         <a href={`${base}?${prefillQuery(args)}`}>start it again</a> (or enqueue it, to get a durable run that survives restarts).
+      </div>
+      <div id="live-stopped" class="notice notice-neutral" role="status" hidden>
+        <strong>Stopped</strong> from this page: the run ended cancelled. Its log and progress so far are below.
       </div>
       <div id="live-result" hidden>
         <div id="live-error" class="error-card" role="alert" hidden>
