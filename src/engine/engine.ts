@@ -484,7 +484,10 @@ export class Engine {
   async commandWorker(id: string, command: WorkerCommandType, options: { readonly by?: string } = {}): Promise<WorkerInfo> {
     const store = await this.#ready()
     const liveSince = (): number => this.#now() - this.#config.heartbeatMs * 3
-    return commandWorker({ store, now: this.#now, liveSince, onError: this.#config.onError }, id, command, options.by ?? null)
+    const row = await commandWorker({ store, now: this.#now, liveSince, onError: this.#config.onError }, id, command, options.by ?? null)
+    // This engine's own worker applies it at once (others at their heartbeat, or the signal's).
+    if (this.#worker?.id === id) await this.#worker.announce()
+    return row
   }
 
   /** Workers whose heartbeat stopped in the last day, last first, with the runs each held and what became of them. */

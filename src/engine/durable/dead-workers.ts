@@ -75,3 +75,17 @@ export async function deadWorkers(store: Store, now: number, liveSince: number):
     }),
   )
 }
+
+/** What became of a held run, in words (for the CLI and the admin UI). */
+export function describeFate(run: HeldRun): string {
+  switch (run.fate) {
+    case 'awaiting-rescue':
+      return 'awaiting rescue (its lease has not expired yet)'
+    case 'pending':
+      return 'pending again'
+    case 'purged':
+      return 'no longer stored (retention)'
+    default:
+      return `${run.fate}${run.nowOn === null ? '' : ` on ${run.nowOn}`}`
+  }
+}

@@ -26,6 +26,8 @@ export class WorkerRow {
   /** A pending save (busy slots, running runs). */
   #saveTimer: NodeJS.Timeout | undefined
   #removed = false
+  /** Saves in flight (each settles without rejecting). */
+  readonly #saving = new Set<Promise<void>>()
 
   /** `describe`: the row as of `now`; `onCommand`: the command read back at each save. */
   constructor(id: string, store: Store, describe: (now: number) => WorkerRowData, now: () => number, onError: (error: Error) => void, onCommand: (command: WorkerCommand | null) => void) {
@@ -44,9 +46,21 @@ export class WorkerRow {
 
   /** Saves the row now, then applies the command found on it (unless the row went meanwhile). */
   async save(): Promise<void> {
-    const command = await this.#store.saveWorker(this.#describe(this.#now()))
-    // A store of an older contract may answer nothing: no command.
-    if (!this.#removed) this.#onCommand(command ?? null)
+    // Never after the removal: a save landing after the delete would bring the row back.
+    if (this.#removed) return
+    const saving = this.#store.saveWorker(this.#describe(this.#now()))
+    const settled = saving.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.#saving.add(settled)
+    try {
+      const command = await saving
+      // A store of an older contract may answer nothing: no command.
+      if (!this.#removed) this.#onCommand(command ?? null)
+    } finally {
+      this.#saving.delete(settled)
+    }
   }
 
   /** Saves the row within a second (what the worker runs changed). */
@@ -68,6 +82,8 @@ export class WorkerRow {
   async remove(): Promise<void> {
     clearTimeout(this.#saveTimer)
     this.#removed = true
+    // Saves in flight first (on a pool of connections one could otherwise land after the delete).
+    await Promise.all(this.#saving)
     await this.#store.removeWorker(this.#id).catch((error: unknown) => this.#onError(coerceError(error)))
   }
 }

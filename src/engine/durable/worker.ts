@@ -366,21 +366,25 @@ export class Worker {
     if (command.type === 'resume') {
       if (!this.#quiet) return
       this.#quiet = false
-      this.#row.saveSoon()
+      this.#showState()
       this.#startLocal()
       this.wake()
       return
     }
-    if (!this.#quiet) {
-      this.#quiet = true
-      // Runs held ahead never started: back to pending at once, unspent, for other workers.
-      for (const run of this.#local.takeAll()) this.#releaseUnstarted(run, 'pending', null)
-      this.#row.saveSoon()
-    }
+    if (command.type === 'quiet' && this.#quiet) return
+    this.#quiet = true
+    // Runs held ahead never started: back to pending at once, unspent, for other workers.
+    for (const run of this.#local.takeAll()) this.#releaseUnstarted(run, 'pending', null)
     if (command.type === 'stop') {
       this.#stopRequested = true
       this.#engine.stopRequested(command)
     }
+    this.#showState()
+  }
+
+  /** Saves the row now, so that operators see the new state at once (the save reads the command back: applying it again changes nothing). */
+  #showState(): void {
+    this.#row.announce().catch((error: unknown) => this.#engine.onError(coerceError(error)))
   }
 
   /** Rescues runs whose worker died and expires runs past `notAfter`; emits their events. */
