@@ -3,7 +3,7 @@
  * that died, with what became of the runs they held.
  */
 import { describe, expect, it, vi } from 'vitest'
-import { ConflictError, NotFoundError, ValidationError, defineTask, type Engine, type WorkerCommand, type WorkerInfo } from '../../src/index.js'
+import { ConflictError, NotFoundError, RETENTION_ID, ValidationError, defineTask, type Engine, type WorkerCommand, type WorkerInfo } from '../../src/index.js'
 import { runReaches } from '../helpers/runs.js'
 import { severable, type DurableSuite } from './harness.js'
 
@@ -148,6 +148,24 @@ export function describeWorkerCommands({ backend, engineWith }: DurableSuite): v
       expect(byId.get(failed.id)).toMatchObject({ task: 'once', fate: 'failed', nowOn: null, lostAttempt: { workerId: doomedId, outcome: 'failed', error: { code: 'ERR_WORKER_LOST' } } })
       // The live list leaves it out.
       expect((await rescuer.workers()).map((w) => w.id)).not.toContain(doomedId)
+    })
+
+    it('keeps the rows of dead workers for a day: retention deletes older ones', async () => {
+      const open = backend.database()
+      const store = open()
+      const engine = engineWith({ store: open(), leaseMs: LEASE_MS })
+      const now = Date.now()
+      const row = { host: 'h', pid: 1, concurrency: 2, busy: 0, queues: null, tasks: [], running: [], startedAt: now - 3 * 86_400_000, observer: false }
+      await store.saveWorker({ ...row, id: 'dead-long-ago', heartbeatAt: now - 86_400_000 - 60_000 })
+      await store.saveWorker({ ...row, id: 'dead-recently', heartbeatAt: now - 60_000 })
+      expect((await engine.deadWorkers()).map((w) => w.id)).toEqual(['dead-recently'])
+      await engine.start()
+      const retention = await engine.enqueue(RETENTION_ID, {})
+      await runReaches(engine, retention.id, 'succeeded')
+      expect(await store.getWorker('dead-long-ago')).toBeUndefined()
+      expect(await store.getWorker('dead-recently')).toMatchObject({ id: 'dead-recently' })
+      expect((await engine.getLogs(retention.id)).map((l) => l.message)).toContain('rows of workers dead for over a day deleted: 1')
+      await store.close()
     })
   })
 }

@@ -138,7 +138,7 @@ export function retentionTask(host: RetentionHost, options: RetentionOptions = {
       if (flowRows > 0) ctx.log(`${flowRows} rows of flow-control state deleted (ended throttle windows, old rate starts, groups unserved since the cutoff)`)
       // Rows of workers dead for longer than the Workers page shows them.
       const workerRows = await store.purgeWorkers(now - DEAD_WORKER_KEEP_MS)
-      if (workerRows > 0) ctx.log(`${workerRows} rows of workers dead for over a day deleted`)
+      if (workerRows > 0) ctx.log(`rows of workers dead for over a day deleted: ${workerRows}`)
       if (steps === 0) ctx.log('retention is off (both settings are 0): nothing to delete')
       ctx.progress({ percent: 100, message: 'done' })
       return {
