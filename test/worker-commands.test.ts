@@ -152,6 +152,27 @@ describe('worker commands across processes on SQLite', () => {
   })
 })
 
+describe('taskengine serve stopped by an operator', () => {
+  it('stops its worker gracefully on workers stop <id>, closes the server and exits 0', async () => {
+    const file = join(dir, 'serve.db')
+    const child = startCli(['serve', '--port', '0', '--store', file, '--tasks', TASKS, '--concurrency', '2'])
+    children.push(child)
+    const done = finished(child)
+    await waitForOutput(child.stderr, 'metrics')
+    const engine = createEngine({ tasks: [nap], store: sqliteStore(file), onError: () => undefined })
+    engines.push(engine)
+    await vi.waitFor(async () => expect((await engine.workers()).some((w) => w.pid === child.pid && w.concurrency === 2)).toBe(true), { timeout: 10_000 })
+    const id = (await engine.workers()).find((w) => w.pid === child.pid && w.concurrency === 2)!.id
+    // The server's default heartbeat is 10 s: the stop arrives within one.
+    const stop = await runBin(['workers', 'stop', id, '--store', file], { env: { USER: 'ops' } })
+    expect(stop.code).toBe(0)
+    const exit = await done
+    expect(exit.code).toBe(0)
+    expect(exit.stderr).toMatch(/taskengine: stop requested by ops: stopping \(grace 10000 ms/)
+    expect(exit.stderr).toMatch(/taskengine: stopped/)
+  }, 30_000)
+})
+
 await describePostgres('worker commands across processes on PostgreSQL', ({ open, newSchema, storeUrl }) => {
   it('quiets, resumes and stops a taskengine worker process through another process\'s API, each within a heartbeat', async () => {
     const schema = newSchema()
