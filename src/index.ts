@@ -73,7 +73,10 @@ export type {
   RunState,
   StoreStats,
   ThroughputBucket,
+  WorkerCommand,
+  WorkerCommandType,
   WorkerInfo,
+  WorkerState,
 } from './store/types.js'
 export { RunBatch } from './engine/in-process/run-batch.js'
 export { RUN_EVENT_TYPES } from './engine/events/run-events.js'

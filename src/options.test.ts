@@ -194,7 +194,7 @@ describe('the options catalog: every declared option is still accepted', () => {
       queues: { default: { concurrency: 5 } },
     }
     const engine = opened(all)
-    const worker: Required<WorkerOptions> = { concurrency: 2, queues: { default: 1 }, pollIntervalMs: 50, prefetch: 0, schedules: false, keepAlive: false }
+    const worker: Required<WorkerOptions> = { concurrency: 2, queues: { default: 1 }, pollIntervalMs: 50, prefetch: 0, schedules: false, keepAlive: false, onStopRequested: () => undefined }
     await engine.start(worker)
     expect(engine.started).toBe(true)
     const stop: Required<StopOptions> = { graceMs: 0 }

@@ -11,6 +11,7 @@ import { schedulesCommand } from './commands/schedules.js'
 import { serveCommand } from './commands/serve.js'
 import { tasksCommand } from './commands/tasks.js'
 import { workerCommand } from './commands/worker.js'
+import { workersCommand } from './commands/workers.js'
 import { EXIT, reportError, writer, type CliIo } from './io.js'
 import { CONFIG_FILES } from './load-tasks.js'
 import { DEFAULT_STORE_FILE } from './store-option.js'
@@ -74,6 +75,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   queuesCommand(program, io, setExit, tasksOption, storeOption)
   schedulesCommand(program, io, setExit, tasksOption, storeOption)
   serveCommand(program, io, setExit, tasksOption, storeOption, (option, name) => withEnv(option, name, io))
+  workersCommand(program, io, setExit, storeOption)
   // Every subcommand reports through ours, not process.exit.
   for (const command of program.commands) applyOverrides(command, out, err)
 

@@ -12,12 +12,14 @@ import type { AnyTask, Task } from '../task/define.js'
 import type { ArgsInput } from '../task/fields.js'
 import { TaskRegistry, type TaskCategory } from '../task/registry.js'
 import type { Schedule } from '../task/schedule.js'
-import type { Artifact, ArtifactContent, Run, RunFilter, RunPage, Store, StoreStats, ThroughputBucket, WorkerInfo } from '../store/types.js'
+import type { Artifact, ArtifactContent, Run, RunFilter, RunPage, Store, StoreStats, ThroughputBucket, WorkerCommandType, WorkerInfo } from '../store/types.js'
 import { RunControl } from './durable/control.js'
 import { enqueueRuns, type EnqueueHost, type EnqueueOptions } from './durable/enqueue.js'
 import type { PoolHandle } from './durable/pool.js'
 import { Pools, type PoolReport } from './durable/pools.js'
 import { Worker, type WorkerOptions } from './durable/worker.js'
+import { commandWorker, stopRequestHandler } from './durable/worker-commands.js'
+import { deadWorkers, type DeadWorker } from './durable/dead-workers.js'
 import { EventBus } from './events/bus.js'
 import { EventRelay } from './events/relay.js'
 import type { RunEventFilter, RunEventListener } from './events/run-events.js'
@@ -54,6 +56,7 @@ import type { SettingInfo, Settings } from './settings/settings.js'
 export { DEFAULT_LABEL, resolveConcurrency } from './options.js'
 export type { ArgsInputOf, EngineOptions, RunAllOptions, RunOptions, StopOptions } from './options.js'
 export type { PoolReport } from './durable/pools.js'
+export type { DeadWorker, HeldRun, HeldRunFate } from './durable/dead-workers.js'
 export type { FlowReport, GroupInfo, QueueInfo, TaskFlowInfo } from './flow/report.js'
 
 /** Run counts by status and queue, and the limits across workers with their usage. */
@@ -266,7 +269,7 @@ export class Engine {
     const settings = await this.#settings.load(true)
     const config = this.#config
     const relay = this.#relay
-    const started = new Worker(
+    const started: Worker = new Worker(
       {
         store,
         registry: this.#registry,
@@ -287,6 +290,7 @@ export class Engine {
         maxArtifactBytes: config.maxArtifactBytes,
         openPool: this.#pools.open,
         flow: () => this.#flow.policy(),
+        stopRequested: stopRequestHandler(worker.onStopRequested, (): Promise<void> => (this.#worker === started ? this.stop() : Promise.resolve()), config.onError),
       },
       worker.concurrency,
       worker.queues,
@@ -473,6 +477,27 @@ export class Engine {
   async workers(): Promise<WorkerInfo[]> {
     const store = await this.#ready()
     return store.listWorkers(this.#now() - this.#config.heartbeatMs * 3)
+  }
+
+  /**
+   * Asks worker `id` (on any machine sharing the store) to `quiet` (claim nothing more, finish
+   * the runs it holds), `resume` (claim again) or `stop` (stop gracefully; see
+   * {@link WorkerOptions.onStopRequested}). It applies the command within a heartbeat (at once on
+   * PostgreSQL). Unknown id: `NotFoundError`; a dead worker, or a stopping one asked to quiet or
+   * resume: `ConflictError`. Returns its row, the command on it.
+   */
+  async commandWorker(id: string, command: WorkerCommandType, options: { readonly by?: string } = {}): Promise<WorkerInfo> {
+    const store = await this.#ready()
+    const liveSince = (): number => this.#now() - this.#config.heartbeatMs * 3
+    const row = await commandWorker({ store, now: this.#now, liveSince, onError: this.#config.onError }, id, command, options.by ?? null)
+    // This engine's own worker applies it at once (others at their heartbeat, or the signal's).
+    if (this.#worker?.id === id) await this.#worker.announce()
+    return row
+  }
+
+  /** Workers whose heartbeat stopped in the last day, last first, with the runs each held and what became of them. */
+  async deadWorkers(): Promise<DeadWorker[]> {
+    return deadWorkers(await this.#ready(), this.#now(), this.#now() - this.#config.heartbeatMs * 3)
   }
 
   /**

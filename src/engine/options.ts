@@ -158,7 +158,7 @@ export const ENGINE_OPTION_KEYS = optionKeys<EngineOptions>({
 })
 
 /** Every key of {@link WorkerOptions}. */
-export const WORKER_OPTION_KEYS = optionKeys<WorkerOptions>({ concurrency: true, queues: true, pollIntervalMs: true, prefetch: true, schedules: true, keepAlive: true })
+export const WORKER_OPTION_KEYS = optionKeys<WorkerOptions>({ concurrency: true, queues: true, pollIntervalMs: true, prefetch: true, schedules: true, keepAlive: true, onStopRequested: true })
 
 /** Options of one in-process run. */
 export interface RunOptions {
@@ -279,6 +279,7 @@ export interface WorkerConfig {
   readonly prefetch: number
   readonly keepAlive: boolean
   readonly schedules: boolean
+  readonly onStopRequested: WorkerOptions['onStopRequested']
 }
 
 /** Applies the defaults of {@link WorkerOptions} (the poll interval: the engine's) and checks every value, unknown keys first. */
@@ -290,7 +291,8 @@ export function workerConfig(options: WorkerOptions, enginePollIntervalMs: numbe
   const prefetch = options.prefetch ?? Math.max(concurrency, DEFAULT_MIN_PREFETCH)
   if (!Number.isSafeInteger(prefetch) || prefetch < 0) throw new ValidationError(`prefetch: expected an integer >= 0, got ${describeValue(prefetch)}`)
   if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') throw new ValidationError(`keepAlive: expected true or false, got ${describeValue(options.keepAlive)}`)
-  return { concurrency, queues: options.queues, pollIntervalMs, prefetch, keepAlive: options.keepAlive ?? true, schedules: options.schedules !== false }
+  if (options.onStopRequested !== undefined && typeof options.onStopRequested !== 'function') throw new ValidationError(`onStopRequested: expected a function, got ${describeValue(options.onStopRequested)}`)
+  return { concurrency, queues: options.queues, pollIntervalMs, prefetch, keepAlive: options.keepAlive ?? true, schedules: options.schedules !== false, onStopRequested: options.onStopRequested }
 }
 
 /** The parallelism a `maxConcurrent` value means: `0` → available parallelism, `-1` → 128. */

@@ -15,6 +15,7 @@ export const PERMISSIONS = [
   'runs:read:own',
   'runs:write',
   'workers:read',
+  'workers:write',
   'metrics:read',
   'schedules:read',
   'schedules:write',

@@ -33,7 +33,7 @@ export function severable(store: Store): { store: Store; sever(): void } {
     expiredLeases: async () => [],
     rescueRuns: async () => [],
     expireOverdue: async () => [],
-    saveWorker: async () => undefined,
+    saveWorker: async () => null,
     removeWorker: async () => undefined,
     lead: async () => false,
     signal: async () => undefined,

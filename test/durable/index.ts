@@ -12,6 +12,7 @@ import { describeLimits } from './limits.js'
 import { describePools } from './pools.js'
 import { describeLastAttemptStart, describePrefetch } from './prefetch.js'
 import { describeBackoff, describeCancelledError, describeRetries } from './retries.js'
+import { describeWorkerCommands } from './workers.js'
 
 export type { DurableBackend }
 
@@ -29,4 +30,5 @@ export function describeDurable(backend: DurableBackend): void {
   describeCancelledError(suite)
   describePrefetch(suite)
   describeLastAttemptStart(suite)
+  describeWorkerCommands(suite)
 }

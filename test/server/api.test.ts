@@ -249,7 +249,7 @@ describe('formats', () => {
       '/api/tasks': 'key,title,category,description,tags,dangerous,expensive,queue,fields',
       [`/api/runs/${run.id}/logs`]: 'seq,time,level,message',
       [`/api/runs/${run.id}/artifacts`]: 'runId,name,contentType,size,createdAt',
-      '/api/workers': 'id,host,pid,concurrency,busy,queues,tasks,startedAt,heartbeatAt,running,observer',
+      '/api/workers': 'id,host,pid,concurrency,busy,queues,tasks,startedAt,heartbeatAt,running,observer,state,command,commandBy,commandAt',
       '/api/me/runs': 'id,task,label,status,queue,priority,attempt,maxAttempts,createdAt,startedAt,finishedAt,durationMs,createdBy,category,tags,progress,args,errorCode,errorMessage,poolId,parentId',
       '/api/stats': 'start,succeeded,failed,cancelled',
       '/api/schedules': 'id,name,cron,timezone,task,enabled,nextRunAt,lastTickAt,lastRunId,lastRunStatus',

@@ -12,6 +12,7 @@ import { DEFAULT_HOST, DEFAULT_PORT, serve } from '../../server/serve.js'
 import { listenFailure } from '../failures.js'
 import { EXIT, interrupted, type CliIo } from '../io.js'
 import { loadTasks } from '../load-tasks.js'
+import { stopRequest } from '../stop-request.js'
 import { DEFAULT_LOG_DIR, describeStore, openStore } from '../store-option.js'
 import { intOption, portOption } from '../task-input.js'
 
@@ -74,14 +75,15 @@ async function run(flags: ServeFlags, io: CliIo): Promise<number> {
     await engine.close()
     throw inFlagTerms(listenFailure(error, { host, port, portOption: { option: '--port', env: 'TASKENGINE_PORT' }, hostOption: { option: '--host', env: 'TASKENGINE_HOST' } }))
   }
-  if (concurrency > 0) await engine.start({ concurrency })
+  const request = stopRequest()
+  if (concurrency > 0) await engine.start({ concurrency, onStopRequested: request.onStopRequested })
   err(
     `taskengine serving ${server.url}/admin\n` +
       `  store ${describeStore(flags.store, io.cwd)}; ${concurrency > 0 ? `worker concurrency ${concurrency}` : 'no worker'}; tasks from ${source} (${tasks.length})\n` +
       `  API ${server.url}/api  metrics ${server.url}/metrics${token === undefined ? '' : '  (token required)'}\n` +
       (allowedHosts.length === 0 ? '' : `  also answers as ${allowedHosts.join(', ')}\n`),
   )
-  const signal = await stopSignal
+  const signal = await Promise.race([stopSignal, request.requested])
   err(`taskengine: ${signal}: stopping (grace ${graceMs} ms; again to force quit)\n`)
   await server.close()
   await engine.close({ graceMs })

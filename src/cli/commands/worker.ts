@@ -1,6 +1,7 @@
 /**
- * `taskengine worker`: a worker process. Claims and executes durable runs until SIGINT/SIGTERM,
- * then stops gracefully: running handlers get the grace period, the rest go back to pending.
+ * `taskengine worker`: a worker process. Claims and executes durable runs until SIGINT/SIGTERM
+ * or an operator's stop (`taskengine workers stop <id>`, the API, the admin UI), then stops
+ * gracefully: running handlers get the grace period, the rest go back to pending; exits 0.
  */
 import { resolve } from 'node:path'
 import { Option, type Command } from 'commander'
@@ -14,6 +15,7 @@ import { listenFailure } from '../failures.js'
 import { EXIT, interrupted, type CliIo } from '../io.js'
 import { formatDuration } from '../live-output.js'
 import { loadTasks } from '../load-tasks.js'
+import { stopRequest } from '../stop-request.js'
 import { DEFAULT_LOG_DIR, describeStore, openStore } from '../store-option.js'
 import { intOption, portOption } from '../task-input.js'
 
@@ -33,7 +35,7 @@ interface WorkerFlags {
 export function workerCommand(program: Command, io: CliIo, setExit: (code: number) => void, tasksOption: () => Option, storeOption: () => Option, env: (option: Option, name: string) => Option): void {
   program
     .command('worker')
-    .description('run a worker: claim and execute durable runs until stopped (SIGINT/SIGTERM stop it gracefully)')
+    .description('run a worker: claim and execute durable runs until stopped (SIGINT/SIGTERM or taskengine workers stop <id> stop it gracefully)')
     .addOption(tasksOption())
     .addOption(storeOption())
     .option('--log-dir <dir>', 'directory of the "files" log backend (chosen with the logBackend setting)', DEFAULT_LOG_DIR)
@@ -81,14 +83,15 @@ async function worker(flags: WorkerFlags, io: CliIo): Promise<number> {
   const stopSignal = interrupted(io)
   // The engine's timers do not hold the process open (a library must not); a worker process must.
   const keepAlive = setInterval(() => undefined, 1 << 30)
-  await engine.start({ concurrency, ...(queues === undefined ? {} : { queues }) })
+  const request = stopRequest()
+  await engine.start({ concurrency, ...(queues === undefined ? {} : { queues }), onStopRequested: request.onStopRequested })
   err(
     `taskengine worker ${engine.workerId ?? ''} started: store ${describeStore(flags.store, io.cwd)}, ` +
       `concurrency ${concurrency}, tasks from ${source} (${tasks.map((t) => t.key).join(', ')})` +
       `${queues === undefined ? '' : `, queues ${flags.queues ?? ''}`}` +
       `${metrics === undefined ? '' : `; metrics ${metrics.url}/metrics`}\n`,
   )
-  const signal = await stopSignal
+  const signal = await Promise.race([stopSignal, request.requested])
   err(`taskengine worker: ${signal}: stopping (grace ${graceMs} ms; again to force quit)\n`)
   await engine.close({ graceMs })
   await metrics?.close()

@@ -4,7 +4,7 @@
  * starts a worker; the worker's parts (claim loop, executions, heartbeat, maintenance) share it.
  */
 import type { TaskRegistry } from '../../task/registry.js'
-import type { Store, WorkerInfo } from '../../store/types.js'
+import type { Store, WorkerCommand, WorkerInfo } from '../../store/types.js'
 import type { RunEvent } from '../events/run-events.js'
 import type { LogLimits, PoolOpener } from '../execute/active-run.js'
 import type { FlowPolicy } from '../flow/flow-control.js'
@@ -38,4 +38,9 @@ export interface WorkerEngine {
   readonly openPool: PoolOpener
   /** The limits across every worker sharing the store that hold now (code's and live changes). */
   flow(): FlowPolicy
+  /**
+   * An operator asked this worker to stop (see `engine.commandWorker`): the engine stops it, or
+   * hands the request to the host that asked to handle it (`onStopRequested`). Called once.
+   */
+  stopRequested(command: WorkerCommand): void
 }

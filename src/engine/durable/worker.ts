@@ -15,6 +15,10 @@
  * - A handler waiting on a pool lends its slot out; the run shows `waiting`.
  * - `stop()` stops claiming, lets handlers finish within the grace period, then aborts them: their
  *   runs go back to `pending` at once while attempts are left (the interrupted attempt counts).
+ * - Commands an operator leaves on the worker's row (`worker-row.ts`), read at each save:
+ *   `quiet` stops claiming (runs held ahead go back unspent; executing ones finish; the worker
+ *   keeps heartbeating and shows `quiet`), `resume` claims again, `stop` asks the engine to
+ *   stop the worker gracefully (`WorkerEngine.stopRequested`).
  * - At most once per attempt: a handler is called only while the store records its attempt as
  *   started — by the claim itself for runs with attempts left, or by a start the worker stores
  *   first for a run on its last attempt. A run held in the local buffer has that start taken
@@ -24,7 +28,7 @@
  */
 import { hostname } from 'node:os'
 import { CancelledError, ValidationError, coerceError } from '../../errors.js'
-import type { ClaimedRun } from '../../store/types.js'
+import type { ClaimedRun, WorkerCommand, WorkerState } from '../../store/types.js'
 import { newId } from '../ids.js'
 import { toRunError } from '../execute/run-error.js'
 import type { QueueSelection } from './claim-limits.js'
@@ -82,6 +86,19 @@ export interface WorkerOptions {
    * await engine.start({ keepAlive: false }) // a script that exits when its own work is done
    */
   readonly keepAlive?: boolean
+  /**
+   * Called when an operator asks this worker to stop (`engine.commandWorker(id, 'stop')`, from
+   * the API, the admin UI or the CLI, on any machine sharing the store). Given, the host decides
+   * how to stop (the CLI's `worker` and `serve` close the engine with their grace period, then
+   * exit 0); the engine does nothing more than stop claiming. Without it, the engine stops its
+   * worker itself (`engine.stop()`, the default grace): the process lives on, library code never
+   * exits it. Either way the worker claims nothing once the request arrives.
+   * @default stop the worker with `engine.stop()`
+   *
+   * @example
+   * await engine.start({ onStopRequested: (command) => void shutDown(`stop requested by ${command.by}`) })
+   */
+  readonly onStopRequested?: (command: WorkerCommand) => void
 }
 
 export class Worker {
@@ -100,6 +117,9 @@ export class Worker {
   readonly #heartbeat: HeartbeatHost
   readonly #startedAt: number
   #stopping = false
+  /** Quieted by an operator (or asked to stop): no claims, executing runs finish. */
+  #quiet = false
+  #stopRequested = false
   #timers: NodeJS.Timeout[] = []
   #unsubscribe: (() => void) | undefined
 
@@ -119,7 +139,7 @@ export class Worker {
         flow: () => engine.flow(),
         now: () => engine.now(),
         onError: (error) => engine.onError(error),
-        stopping: () => this.#stopping,
+        stopping: () => this.#stopping || this.#quiet,
         wanted: () => this.#wanted(),
         slots: () => this.#concurrency - this.#executions.busy - this.#local.length,
         capacity: () => this.#concurrency + this.#local.aheadLimit(),
@@ -145,7 +165,7 @@ export class Worker {
       engine,
       this.#buffer,
     )
-    this.#row = new WorkerRow(this.id, engine.store, (now) => this.#describe(now), () => engine.now(), (error) => engine.onError(error))
+    this.#row = new WorkerRow(this.id, engine.store, (now) => this.#describe(now), () => engine.now(), (error) => engine.onError(error), (command) => this.#apply(command))
     this.#heartbeat = {
       workerId: this.id,
       engine,
@@ -191,7 +211,12 @@ export class Worker {
     const unsubscribeSettings = engine.store.onSignal?.('settings', () => {
       engine.refreshSettings().catch((error: unknown) => engine.onError(coerceError(error)))
     })
+    // Commands left on this worker's row apply at once where the store pushes (else at the next heartbeat).
+    const unsubscribeCommand = engine.store.onSignal?.('worker', (message) => {
+      if (message.type === 'worker' && message.id === this.id) this.#row.announce().catch((error: unknown) => engine.onError(coerceError(error)))
+    })
     this.#unsubscribe = () => {
+      unsubscribeCommand?.()
       unsubscribeWake()
       unsubscribeCancel?.()
       unsubscribeObserving?.()
@@ -265,17 +290,17 @@ export class Worker {
   #accept(runs: readonly ClaimedRun[]): void {
     for (const run of runs) {
       this.#claims.count(run, 1)
-      if (this.#executions.busy < this.#concurrency && !this.#stopping) this.#executions.begin(run)
+      if (this.#executions.busy < this.#concurrency && !this.#stopping && !this.#quiet) this.#executions.begin(run)
       else this.#local.push(run)
     }
     // Counted runs that end up waiting here long are held (see HOLD_AFTER_MS).
     this.#local.watchHolds()
-    if (this.#stopping) for (const run of this.#local.takeAll()) this.#releaseUnstarted(run, 'pending', null)
+    if (this.#stopping || this.#quiet) for (const run of this.#local.takeAll()) this.#releaseUnstarted(run, 'pending', null)
   }
 
   /** Starts claimed-ahead runs while slots are free. Limits were counted when they were claimed. */
   #startLocal(): void {
-    while (this.#executions.busy < this.#concurrency && this.#local.length > 0 && !this.#stopping) this.#executions.begin(this.#local.shift()!)
+    while (this.#executions.busy < this.#concurrency && this.#local.length > 0 && !this.#stopping && !this.#quiet) this.#executions.begin(this.#local.shift()!)
   }
 
   /** Gives back a run held in the local buffer: `pending` (unspent, as if never claimed) or `cancelled` (`reason`). */
@@ -327,6 +352,41 @@ export class Worker {
     return this.#row.announce()
   }
 
+  /** What the worker does now, as its row says. */
+  get state(): WorkerState {
+    return this.#stopping || this.#stopRequested ? 'stopping' : this.#quiet ? 'quiet' : 'active'
+  }
+
+  /**
+   * Applies the command an operator left on the row (read back at each save): idempotent, so a
+   * command seen again at the next heartbeat changes nothing.
+   */
+  #apply(command: WorkerCommand | null): void {
+    if (command === null || this.#stopping || this.#stopRequested) return
+    if (command.type === 'resume') {
+      if (!this.#quiet) return
+      this.#quiet = false
+      this.#showState()
+      this.#startLocal()
+      this.wake()
+      return
+    }
+    if (command.type === 'quiet' && this.#quiet) return
+    this.#quiet = true
+    // Runs held ahead never started: back to pending at once, unspent, for other workers.
+    for (const run of this.#local.takeAll()) this.#releaseUnstarted(run, 'pending', null)
+    if (command.type === 'stop') {
+      this.#stopRequested = true
+      this.#engine.stopRequested(command)
+    }
+    this.#showState()
+  }
+
+  /** Saves the row now, so that operators see the new state at once (the save reads the command back: applying it again changes nothing). */
+  #showState(): void {
+    this.#row.announce().catch((error: unknown) => this.#engine.onError(coerceError(error)))
+  }
+
   /** Rescues runs whose worker died and expires runs past `notAfter`; emits their events. */
   maintain(): Promise<void> {
     return maintain(this.#engine, () => this.wake())
@@ -346,6 +406,7 @@ export class Worker {
       startedAt: this.#startedAt,
       heartbeatAt: now,
       observer: this.#engine.observing(),
+      state: this.state,
     }
   }
 }

@@ -9,6 +9,7 @@ import { optionKeys } from '../../options.js'
 import { defineTask, type Task } from '../../task/define.js'
 import { DEFAULT_TIMEZONE, defineSchedule, type Schedule } from '../../task/schedule.js'
 import type { Store } from '../../store/types.js'
+import { DEAD_WORKER_KEEP_MS } from '../durable/dead-workers.js'
 import type { LogBackend } from './log-backends.js'
 import type { Settings } from './settings.js'
 
@@ -135,6 +136,9 @@ export function retentionTask(host: RetentionHost, options: RetentionOptions = {
       // Flow control's bookkeeping: ended throttle windows, old starts, groups long unserved.
       const flowRows = await store.purgeFlowState(now, runsBefore ?? now - 30 * DAY_MS)
       if (flowRows > 0) ctx.log(`${flowRows} rows of flow-control state deleted (ended throttle windows, old rate starts, groups unserved since the cutoff)`)
+      // Rows of workers dead for longer than the Workers page shows them.
+      const workerRows = await store.purgeWorkers(now - DEAD_WORKER_KEEP_MS)
+      if (workerRows > 0) ctx.log(`rows of workers dead for over a day deleted: ${workerRows}`)
       if (steps === 0) ctx.log('retention is off (both settings are 0): nothing to delete')
       ctx.progress({ percent: 100, message: 'done' })
       return {

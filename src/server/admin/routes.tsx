@@ -13,6 +13,7 @@ import { scheduleActions } from './actions/schedules.js'
 import { settingsActions } from './actions/settings.js'
 import { signInActions } from './actions/sign-in.js'
 import { taskActions } from './actions/tasks.js'
+import { workerActions } from './actions/workers.js'
 import { serveModule, serveStylesheet } from './assets.js'
 import { adminErrorHandler, adminNotFound } from './error-page.js'
 import { showPage, type AdminDeps } from './page.js'
@@ -41,6 +42,7 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
   const schedules = scheduleActions(deps)
   const settings = settingsActions(deps)
   const flow = queueActions(deps)
+  const workers = workerActions(deps)
 
   // Errors as pages in the layout (JSON for clients that ask for data): error-page.tsx.
   routes.onError(adminErrorHandler(deps))
@@ -81,6 +83,7 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
   routes.post('/runs/:id/delete', runs.delete)
 
   routes.get('/workers', showPage(workersPage, deps))
+  routes.post('/workers/:id/:command', workers.command)
 
   routes.get('/queues', showPage(queuesPage, deps))
   routes.post('/flow/queue/:name', flow.queue)

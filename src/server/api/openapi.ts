@@ -270,6 +270,53 @@ export function openApiDocument(basePath: string, version: string): Record<strin
             },
           },
         },
+        WorkerInfo: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            host: { type: 'string' },
+            pid: { type: 'integer' },
+            concurrency: { type: 'integer', description: '0: a process that only serves live views' },
+            busy: { type: 'integer' },
+            queues: { type: ['array', 'null'], items: { type: 'string' }, description: 'null: every queue' },
+            tasks: { type: 'array', items: { type: 'string' } },
+            running: { type: 'array', items: { type: 'string' }, description: 'ids of the runs it holds' },
+            startedAt: { type: 'string', format: 'date-time' },
+            heartbeatAt: { type: 'string', format: 'date-time' },
+            observer: { type: 'boolean' },
+            state: { type: 'string', enum: ['active', 'quiet', 'stopping'], description: 'as the worker said at its last heartbeat' },
+            command: {
+              oneOf: [{ type: 'null' }, { type: 'object', properties: { type: { type: 'string', enum: ['quiet', 'resume', 'stop'] }, by: { type: ['string', 'null'] }, at: { type: 'string', format: 'date-time' } } }],
+              description: 'the last command an operator gave it',
+            },
+          },
+        },
+        DeadWorker: {
+          allOf: [
+            ref('WorkerInfo'),
+            {
+              type: 'object',
+              properties: {
+                heldTotal: { type: 'integer', description: 'runs it held at its last heartbeat' },
+                held: {
+                  type: 'array',
+                  description: 'the runs it held (at most 50), with what became of each',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      id: { type: 'string' },
+                      task: { type: ['string', 'null'] },
+                      label: { type: ['string', 'null'] },
+                      fate: { type: 'string', enum: ['awaiting-rescue', ...RUN_STATES, 'deleted', 'purged'] },
+                      nowOn: { type: ['string', 'null'], description: 'the worker that runs it now or ran its last attempt, when another' },
+                      lostAttempt: { type: ['object', 'null'], description: "the dead worker's attempt as the rescue recorded it" },
+                    },
+                  },
+                },
+              },
+            },
+          ],
+        },
       },
     },
     security: [{ bearer: [] }],
@@ -343,7 +390,23 @@ export function openApiDocument(basePath: string, version: string): Record<strin
       },
       '/api/pools/{id}': get('A pool: aggregate status over its tree, its runs and nested pools', { type: 'object' }, [idParam('id', 'Pool id')], { '404': error('Unknown pool') }),
       '/api/me/runs': get('The caller\'s active and recent runs', { type: 'object' }),
-      '/api/workers': get('Live worker processes', { type: 'array' }),
+      '/api/workers': get(
+        'Live worker processes (workers and servers), each with its state and the last command given to it; with dead=true, workers whose heartbeat stopped in the last day, with the runs each held and what became of them',
+        { oneOf: [{ type: 'array', items: ref('WorkerInfo') }, { type: 'array', items: ref('DeadWorker') }] },
+        [{ name: 'dead', in: 'query', description: 'true: the recently dead workers instead of the live ones', schema: { type: 'boolean' } }],
+      ),
+      '/api/workers/{id}/{command}': {
+        post: {
+          summary: 'Quiet a worker (it claims nothing more and finishes the runs it holds), resume it, or stop it gracefully, on any machine within a heartbeat (needs workers:write)',
+          parameters: [idParam('id', 'Worker id'), { name: 'command', in: 'path', required: true, schema: { type: 'string', enum: ['quiet', 'resume', 'stop'] } }],
+          responses: {
+            '200': { description: 'The worker with the command stored on it', content: json(ref('WorkerInfo')) },
+            ...ERRORS,
+            '404': error('Unknown worker'),
+            '409': error('The worker is dead, runs no worker, or is stopping (quiet and resume)'),
+          },
+        },
+      },
       '/api/schedules': get('Cron schedules with their state: enabled, next run, last tick and run', { type: 'array', items: ref('Schedule') }),
       '/api/schedules/{id}': get('One schedule', ref('Schedule'), [idParam('id', 'Schedule id')], { '404': error('Unknown schedule') }),
       '/api/schedules/{id}/toggle': {

@@ -14,6 +14,8 @@ export type StoreSignal =
   | { readonly type: 'observing'; readonly origin: string }
   /** Settings changed: every process reads them again. */
   | { readonly type: 'settings' }
+  /** An operator left a command on the row of worker `id`: it reads its row at once (else at its next heartbeat). */
+  | { readonly type: 'worker'; readonly id: string }
 
 /**
  * Push between the processes sharing a store. A backend has all three members or none.

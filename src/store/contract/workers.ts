@@ -27,22 +27,67 @@ export interface WorkerInfo {
    * {@link SignalBus.signal}). A process that only observes has concurrency 0.
    */
   readonly observer: boolean
+  /**
+   * What the worker does, as it said at its last save: `active` (claims runs), `quiet` (claims
+   * none, finishes those it holds), `stopping` (stops gracefully, then its row goes).
+   */
+  readonly state: WorkerState
+  /** The last command an operator gave it (it applies it within a heartbeat); `null`: none. */
+  readonly command: WorkerCommand | null
+}
+
+/** What a worker does now; see {@link WorkerInfo.state}. */
+export type WorkerState = 'active' | 'quiet' | 'stopping'
+
+/** What an operator can ask of a worker: stop claiming, claim again, stop gracefully. */
+export type WorkerCommandType = 'quiet' | 'resume' | 'stop'
+
+/** A command stored on a worker's row, read by the worker at its heartbeat. */
+export interface WorkerCommand {
+  readonly type: WorkerCommandType
+  /** Who gave it (a user id), if known. */
+  readonly by: string | null
+  /** When it was given. */
+  readonly at: Date
+}
+
+/** A command to store; see {@link WorkerStore.commandWorker}. */
+export interface WorkerCommandWrite {
+  readonly type: WorkerCommandType
+  readonly by: string | null
+  /** Epoch ms. */
+  readonly at: number
 }
 
 /** A worker's row to save; see {@link WorkerStore.saveWorker}. Times are epoch ms. */
-export type WorkerWrite = Omit<WorkerInfo, 'startedAt' | 'heartbeatAt'> & {
+export type WorkerWrite = Omit<WorkerInfo, 'startedAt' | 'heartbeatAt' | 'state' | 'command'> & {
   /** When it started, epoch ms (kept from the first save). */
   readonly startedAt: number
   /** This heartbeat, epoch ms. */
   readonly heartbeatAt: number
+  /** What it does now (default `active`). */
+  readonly state?: WorkerState
 }
 
 /** The workers role. */
 export interface WorkerStore {
-  /** Registers or refreshes a worker process (a known one keeps its host, pid and start time). */
-  saveWorker(worker: WorkerWrite): Promise<void>
+  /**
+   * Registers or refreshes a worker process (a known one keeps its host, pid, start time and
+   * command). Resolves to the command stored on its row (`null`: none): the worker applies it.
+   */
+  saveWorker(worker: WorkerWrite): Promise<WorkerCommand | null>
   /** Removes a worker's row (it stopped). */
   removeWorker(id: string): Promise<void>
-  /** Workers with a heartbeat at or after `since`, oldest start first. */
-  listWorkers(since: number): Promise<WorkerInfo[]>
+  /** Workers with a heartbeat at or after `since` (and before `until`, when given), oldest start first. */
+  listWorkers(since: number, until?: number): Promise<WorkerInfo[]>
+  /** One worker's row, live or not; `undefined` when there is none. */
+  getWorker(id: string): Promise<WorkerInfo | undefined>
+  /**
+   * Stores a command on a worker's row, replacing the one there, except that a `stop` stays (a
+   * stopping worker cannot be quieted or resumed). Resolves to the row as it is after, or
+   * `undefined` when there is none.
+   */
+  commandWorker(id: string, command: WorkerCommandWrite): Promise<WorkerInfo | undefined>
+  /** Deletes the rows of workers whose last heartbeat was before `before` (dead long enough); returns how many. */
+  purgeWorkers(before: number): Promise<number>
 }

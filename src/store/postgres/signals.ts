@@ -96,7 +96,7 @@ export class SignalChannels {
 export function signalPayloads(message: StoreSignal): string[] {
   const whole = JSON.stringify(message)
   if (Buffer.byteLength(whole) <= MAX_PAYLOAD) return [whole]
-  if (message.type === 'observing' || message.type === 'settings') return []
+  if (message.type === 'observing' || message.type === 'settings' || message.type === 'worker') return []
   if (message.type === 'cancel') {
     return message.ids.length <= 1 ? [] : halves(message.ids).flatMap((ids) => signalPayloads({ ...message, ids }))
   }

@@ -31,7 +31,7 @@ import type { BatchOutcome, ClaimRequest, ClaimedRun, InsertOptions, InsertOutco
 import type { Run, RunFilter, RunPage } from '../contract/runs.js'
 import type { FireOutcome, ScheduleFire, ScheduleInit, ScheduleState } from '../contract/schedules.js'
 import type { StoreSignal } from '../contract/signals.js'
-import type { WorkerInfo, WorkerWrite } from '../contract/workers.js'
+import type { WorkerCommand, WorkerCommandWrite, WorkerInfo, WorkerWrite } from '../contract/workers.js'
 import type { Store } from '../types.js'
 import * as artifacts from './artifacts.js'
 import { cancelRuns } from './cancel-runs.js'
@@ -331,7 +331,7 @@ export class PostgresStore implements Store {
     return throughput(this.#conn, since, until, bucketMs)
   }
 
-  saveWorker(worker: WorkerWrite): Promise<void> {
+  saveWorker(worker: WorkerWrite): Promise<WorkerCommand | null> {
     return workers.saveWorker(this.#conn, worker)
   }
 
@@ -339,8 +339,20 @@ export class PostgresStore implements Store {
     return workers.removeWorker(this.#conn, id)
   }
 
-  listWorkers(since: number): Promise<WorkerInfo[]> {
-    return workers.listWorkers(this.#conn, since)
+  listWorkers(since: number, until?: number): Promise<WorkerInfo[]> {
+    return workers.listWorkers(this.#conn, since, until)
+  }
+
+  getWorker(id: string): Promise<WorkerInfo | undefined> {
+    return workers.getWorker(this.#conn, id)
+  }
+
+  commandWorker(id: string, command: WorkerCommandWrite): Promise<WorkerInfo | undefined> {
+    return workers.commandWorker(this.#conn, id, command)
+  }
+
+  purgeWorkers(before: number): Promise<number> {
+    return workers.purgeWorkers(this.#conn, before)
   }
 
   initSchedule(init: ScheduleInit): Promise<ScheduleState> {

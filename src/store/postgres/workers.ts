@@ -1,20 +1,26 @@
-/** The worker registry: rows saved at each heartbeat, removed at stop, listed while alive. */
-import type { WorkerInfo, WorkerWrite } from '../contract/workers.js'
-import { toWorker, WORKER_COLUMNS, workerJson, type WorkerRow } from '../sql/worker-rows.js'
+/**
+ * The worker registry: rows saved at each heartbeat (reading back the command an operator left
+ * there), removed at stop, listed while alive and for a while after death, purged by retention.
+ */
+import type { WorkerCommand, WorkerCommandWrite, WorkerInfo, WorkerWrite } from '../contract/workers.js'
+import { COMMAND_COLUMNS, commandGuard, toCommand, toWorker, WORKER_COLUMNS, workerJson, type CommandRow, type WorkerRow } from '../sql/worker-rows.js'
 import type { PostgresConnection } from './connection.js'
 
-/** Registers or refreshes a worker. */
-export async function saveWorker(conn: PostgresConnection, worker: WorkerWrite): Promise<void> {
+/** Registers or refreshes a worker; returns the command on its row. */
+export async function saveWorker(conn: PostgresConnection, worker: WorkerWrite): Promise<WorkerCommand | null> {
   const db = await conn.db()
   const json = workerJson(worker)
-  await conn.query(
+  const rows = await conn.query<CommandRow>(
     db,
-    `INSERT INTO ${conn.tables.workers} (id, host, pid, concurrency, busy, queues, tasks, running, started_at, heartbeat_at, observer)
-       VALUES ($1, $2, $3, $4, $5, $6::json, $7::json, $8::json, $9, $10, $11)
+    `INSERT INTO ${conn.tables.workers} (id, host, pid, concurrency, busy, queues, tasks, running, started_at, heartbeat_at, observer, state)
+       VALUES ($1, $2, $3, $4, $5, $6::json, $7::json, $8::json, $9, $10, $11, $12)
        ON CONFLICT (id) DO UPDATE SET concurrency = excluded.concurrency, busy = excluded.busy, queues = excluded.queues,
-         tasks = excluded.tasks, running = excluded.running, heartbeat_at = excluded.heartbeat_at, observer = excluded.observer`,
-    [worker.id, worker.host, worker.pid, worker.concurrency, worker.busy, json.queues, json.tasks, json.running, worker.startedAt, worker.heartbeatAt, worker.observer],
+         tasks = excluded.tasks, running = excluded.running, heartbeat_at = excluded.heartbeat_at, observer = excluded.observer,
+         state = excluded.state
+       RETURNING ${COMMAND_COLUMNS}`,
+    [worker.id, worker.host, worker.pid, worker.concurrency, worker.busy, json.queues, json.tasks, json.running, worker.startedAt, worker.heartbeatAt, worker.observer, worker.state ?? 'active'],
   )
+  return toCommand(rows[0])
 }
 
 /** Removes a worker's row. */
@@ -23,9 +29,30 @@ export async function removeWorker(conn: PostgresConnection, id: string): Promis
   await conn.query(db, `DELETE FROM ${conn.tables.workers} WHERE id = $1`, [id])
 }
 
-/** Workers with a heartbeat at or after `since`. */
-export async function listWorkers(conn: PostgresConnection, since: number): Promise<WorkerInfo[]> {
+/** Workers with a heartbeat at or after `since` (and before `until`). */
+export async function listWorkers(conn: PostgresConnection, since: number, until = Number.MAX_SAFE_INTEGER): Promise<WorkerInfo[]> {
   const db = await conn.db()
-  const rows = await conn.query<WorkerRow>(db, `SELECT ${WORKER_COLUMNS} FROM ${conn.tables.workers} WHERE heartbeat_at >= $1 ORDER BY started_at`, [since])
+  const rows = await conn.query<WorkerRow>(db, `SELECT ${WORKER_COLUMNS} FROM ${conn.tables.workers} WHERE heartbeat_at >= $1 AND heartbeat_at < $2 ORDER BY started_at`, [since, until])
   return rows.map(toWorker)
+}
+
+/** One worker's row. */
+export async function getWorker(conn: PostgresConnection, id: string): Promise<WorkerInfo | undefined> {
+  const db = await conn.db()
+  const rows = await conn.query<WorkerRow>(db, `SELECT ${WORKER_COLUMNS} FROM ${conn.tables.workers} WHERE id = $1`, [id])
+  return rows[0] === undefined ? undefined : toWorker(rows[0])
+}
+
+/** Stores a command on a worker's row (a `stop` stays); returns the row after. */
+export async function commandWorker(conn: PostgresConnection, id: string, command: WorkerCommandWrite): Promise<WorkerInfo | undefined> {
+  const db = await conn.db()
+  await conn.query(db, `UPDATE ${conn.tables.workers} SET command = $2, command_by = $3, command_at = $4 WHERE id = $1 AND ${commandGuard('$2')}`, [id, command.type, command.by, command.at])
+  return getWorker(conn, id)
+}
+
+/** Deletes rows of workers dead since before `before`. */
+export async function purgeWorkers(conn: PostgresConnection, before: number): Promise<number> {
+  const db = await conn.db()
+  const rows = await conn.query<{ id: string }>(db, `DELETE FROM ${conn.tables.workers} WHERE heartbeat_at < $1 RETURNING id`, [before])
+  return rows.length
 }

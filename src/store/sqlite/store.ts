@@ -17,7 +17,7 @@ import type { NewPool, Pool, PoolCounts } from '../contract/pools.js'
 import type { BatchOutcome, ClaimRequest, ClaimedRun, InsertOptions, InsertOutcome, Lease, NewRun, RenewOutcome, WakeListener, WriteBatch } from '../contract/queue.js'
 import type { Run, RunFilter, RunPage } from '../contract/runs.js'
 import type { FireOutcome, ScheduleFire, ScheduleInit, ScheduleState } from '../contract/schedules.js'
-import type { WorkerInfo, WorkerWrite } from '../contract/workers.js'
+import type { WorkerCommand, WorkerCommandWrite, WorkerInfo, WorkerWrite } from '../contract/workers.js'
 import type { LogEntry } from '../../task/context.js'
 import { checkOptionKeys, optionKeys } from '../../options.js'
 import type { Store } from '../types.js'
@@ -209,16 +209,28 @@ export class SqliteStore implements Store {
     return throughput(this.#db, since, until, bucketMs)
   }
 
-  async saveWorker(worker: WorkerWrite): Promise<void> {
-    workers.saveWorker(this.#db, worker)
+  async saveWorker(worker: WorkerWrite): Promise<WorkerCommand | null> {
+    return workers.saveWorker(this.#db, worker)
   }
 
   async removeWorker(id: string): Promise<void> {
     workers.removeWorker(this.#db, id)
   }
 
-  async listWorkers(since: number): Promise<WorkerInfo[]> {
-    return workers.listWorkers(this.#db, since)
+  async listWorkers(since: number, until?: number): Promise<WorkerInfo[]> {
+    return workers.listWorkers(this.#db, since, until)
+  }
+
+  async getWorker(id: string): Promise<WorkerInfo | undefined> {
+    return workers.getWorker(this.#db, id)
+  }
+
+  async commandWorker(id: string, command: WorkerCommandWrite): Promise<WorkerInfo | undefined> {
+    return workers.commandWorker(this.#db, id, command)
+  }
+
+  async purgeWorkers(before: number): Promise<number> {
+    return workers.purgeWorkers(this.#db, before)
   }
 
   async initSchedule(init: ScheduleInit): Promise<ScheduleState> {
