@@ -9,6 +9,7 @@ import type { RunEvent } from '../events/run-events.js'
 import type { LogLimits, PoolOpener } from '../execute/active-run.js'
 import type { FlowPolicy } from '../flow/flow-control.js'
 import type { LogBackend } from '../settings/log-backends.js'
+import type { Tracing } from '../tracing/tracing.js'
 
 /** The engine services a worker uses. */
 export interface WorkerEngine {
@@ -38,4 +39,6 @@ export interface WorkerEngine {
   readonly openPool: PoolOpener
   /** The limits across every worker sharing the store that hold now (code's and live changes). */
   flow(): FlowPolicy
+  /** Spans of attempts (OpenTelemetry), when tracing is on. */
+  readonly tracing: Tracing
 }
