@@ -54,6 +54,7 @@ export type { ArgsInputOf, EngineOptions, PoolReport, QueueInfo, RunAllOptions, 
 export { createEngine } from './create-engine.js'
 export type { EnqueueOptions } from './engine/durable/enqueue.js'
 export type { QueueSelection, WorkerOptions } from './engine/durable/worker.js'
+export type { TracerLike, TracingOption, TracingOptions } from './engine/tracing/options.js'
 export { PoolHandle } from './engine/durable/pool.js'
 export { DEFAULT_BACKOFF, backoffDelay } from './task/backoff.js'
 export type { BackoffFunction, BackoffPolicy, BackoffSpec } from './task/backoff.js'

@@ -192,6 +192,7 @@ describe('the options catalog: every declared option is still accepted', () => {
       retention: { cron: '0 4 * * *', timezone: 'Europe/Berlin', batchSize: 10 },
       onError: () => undefined,
       queues: { default: { concurrency: 5 } },
+      tracing: false,
     }
     const engine = opened(all)
     const worker: Required<WorkerOptions> = { concurrency: 2, queues: { default: 1 }, pollIntervalMs: 50, prefetch: 0, schedules: false, keepAlive: false, onStopRequested: () => undefined }

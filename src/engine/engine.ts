@@ -50,6 +50,7 @@ import { flowReport, type FlowReport, type QueueInfo } from './flow/report.js'
 import { STORE_LOG_BACKEND, type LogBackend, type LogBackendInfo } from './settings/log-backends.js'
 import { retentionSchedule, retentionTask } from './settings/retention.js'
 import { SharedSettings } from './settings/shared-settings.js'
+import { Tracing } from './tracing/tracing.js'
 import type { SettingInfo, Settings } from './settings/settings.js'
 
 // The types of the engine's signature, where callers of the engine look for them.
@@ -84,6 +85,8 @@ export class Engine {
   readonly #flow: FlowControl
   /** What enqueueing uses of the engine (one object, not one per call). */
   readonly #enqueueHost: EnqueueHost
+  /** OpenTelemetry spans of enqueues and attempts (see `tracing/`). */
+  readonly #tracing: Tracing
   #worker: Worker | undefined
 
   constructor(options: EngineOptions = {}) {
@@ -92,6 +95,8 @@ export class Engine {
     const onError = config.onError
     const bus = new EventBus((error) => onError(coerceError(error)))
     this.#bus = bus
+    const tracing = new Tracing(config.tracing, onError)
+    this.#tracing = tracing
     this.#store = new LazyStore(options.store, (options as { readonly [OPEN_DEFAULT_STORE]?: DefaultStoreOpener })[OPEN_DEFAULT_STORE])
     const ready = (): Promise<Store> => this.#store.ready()
     this.#ready = ready
@@ -130,7 +135,7 @@ export class Engine {
       taskKeys: () => this.list().map((t) => t.key),
       onError,
     })
-    this.#enqueueHost = { store: ready, now, settings: this.#settings, bus }
+    this.#enqueueHost = { store: ready, now, settings: this.#settings, bus, tracing }
     this.#control = new RunControl({ store: ready, now, worker, emit: (event) => this.#relay.emit(event) })
     this.#pools = new Pools({
       store: ready,
@@ -141,7 +146,7 @@ export class Engine {
       enqueueMany: (task, argsList, enqueueOptions) => this.enqueueMany(task as string, argsList, enqueueOptions),
       cancelPool: (id, reason) => this.#control.cancelPool(id, reason),
     })
-    this.#inProcess = new InProcessRuns({ bus, hookTimeoutMs: config.hookTimeoutMs, logLimits: config.logLimits, maxArtifactBytes: config.maxArtifactBytes, openPool: this.#pools.open, onError })
+    this.#inProcess = new InProcessRuns({ bus, hookTimeoutMs: config.hookTimeoutMs, logLimits: config.logLimits, maxArtifactBytes: config.maxArtifactBytes, openPool: this.#pools.open, tracing, onError })
     this.#schedules = new EngineSchedules({
       registry: this.#registry,
       bus,
@@ -291,6 +296,7 @@ export class Engine {
         openPool: this.#pools.open,
         flow: () => this.#flow.policy(),
         stopRequested: stopRequestHandler(worker.onStopRequested, (): Promise<void> => (this.#worker === started ? this.stop() : Promise.resolve()), config.onError),
+        tracing: this.#tracing,
       },
       worker.concurrency,
       worker.queues,

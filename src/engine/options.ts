@@ -15,6 +15,7 @@ import type { RunEventListener } from './events/run-events.js'
 import type { LogLimits } from './execute/active-run.js'
 import type { LogBackend } from './settings/log-backends.js'
 import { RETENTION_OPTION_KEYS, type RetentionOptions } from './settings/retention.js'
+import { checkTracingOption, type TracingOption } from './tracing/options.js'
 import { checkQueueLimits, type QueueLimits } from '../task/limits.js'
 
 /** How long a claimed run's lease lasts without a heartbeat, in ms ({@link EngineOptions.leaseMs}). */
@@ -134,6 +135,17 @@ export interface EngineOptions {
    * @example createEngine({ queues: { mail: { concurrency: 3 } } })
    */
   readonly queues?: Readonly<Record<string, QueueLimits>>
+  /**
+   * OpenTelemetry traces (`@opentelemetry/api`, an optional peer dependency): an enqueue is a
+   * span `taskengine.enqueue <task>` whose context is stored with the run, and each attempt a span
+   * `taskengine.run <task>` continuing that trace in whichever process executes it; handlers run
+   * inside their attempt's span, log lines become span events. `true`: on when the package is
+   * installed and a tracer provider is registered; `false`: off (the package is never loaded);
+   * `{ tracer }`: spans through that tracer.
+   * @default true
+   * @example createEngine({ tracing: { tracer: provider.getTracer('jobs') } })
+   */
+  readonly tracing?: TracingOption
 }
 
 /** Every key of {@link EngineOptions}. */
@@ -155,6 +167,7 @@ export const ENGINE_OPTION_KEYS = optionKeys<EngineOptions>({
   retention: true,
   onError: true,
   queues: true,
+  tracing: true,
 })
 
 /** Every key of {@link WorkerOptions}. */
@@ -229,6 +242,8 @@ export interface EngineConfig {
   readonly clock: () => number
   /** Concurrency per queue across every worker ({@link EngineOptions.queues}). */
   readonly queueLimits: ReadonlyMap<string, QueueLimits>
+  /** {@link EngineOptions.tracing}, checked. */
+  readonly tracing: TracingOption
 }
 
 /**
@@ -254,7 +269,8 @@ export function engineConfig(options: EngineOptions): EngineConfig {
   if (options.clock !== undefined && typeof options.clock !== 'function') throw new ValidationError(`clock: expected a function, got ${describeValue(options.clock)}`)
   const clock = options.clock ?? Date.now
   const queueLimits = checkQueueLimitOptions(options.queues)
-  return { onError, hookTimeoutMs, logLimits, leaseMs, heartbeatMs, pollIntervalMs, progressIntervalMs, defaultMaxAttempts, maxArtifactBytes, clock, queueLimits }
+  const tracing = checkTracingOption(options.tracing)
+  return { onError, hookTimeoutMs, logLimits, leaseMs, heartbeatMs, pollIntervalMs, progressIntervalMs, defaultMaxAttempts, maxArtifactBytes, clock, queueLimits, tracing }
 }
 
 /** Checks {@link EngineOptions.queues}; returns each queue's limits across workers. */

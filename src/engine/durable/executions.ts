@@ -13,6 +13,8 @@
  * - End: {@link decideAttempt} decides, the slot is freed and refilled from the local buffer
  *   before the completion is even written, and the completion (fenced by the lease token) goes
  *   to the write buffer; a fenced completion sends no event.
+ * - Traces: when tracing is on, each attempt is a span continuing the trace stored with the run,
+ *   the handler runs inside it, and the span ends with the decision.
  */
 import { LeaseLostError, ShutdownError, UnrecoverableError, coerceError } from '../../errors.js'
 import type { LogEntry, Progress } from '../../task/context.js'
@@ -22,6 +24,7 @@ import type { Attempt, ClaimedRun, Completion, Lease } from '../../store/types.j
 import { ActiveRun, type RunSink } from '../execute/active-run.js'
 import { toRunError } from '../execute/run-error.js'
 import { backoffPolicyOf, decideAttempt, type AttemptDecision, type AttemptResult } from './attempt-outcome.js'
+import type { AttemptTrace } from '../tracing/trace-context.js'
 import type { WorkerEngine } from './worker-engine.js'
 import type { WriteBuffer } from './write-buffer.js'
 
@@ -63,6 +66,8 @@ interface Execution {
   tags: readonly string[]
   lastStateWrite: number
   stateTimer: NodeJS.Timeout | undefined
+  /** The attempt's span, when tracing is on. */
+  trace: AttemptTrace | undefined
 }
 
 /** The worker's side of every execution's sink. */
@@ -182,6 +187,7 @@ export class Executions {
       tags: run.tags,
       lastStateWrite: 0,
       stateTimer: undefined,
+      trace: undefined,
       startedAt: this.#engine.now(),
     }
     this.#busy++
@@ -225,6 +231,8 @@ export class Executions {
   /** Calls the handler of a run whose attempt the store records as started. */
   #execute(execution: Execution): void {
     const { run, task } = execution
+    const trace = this.#engine.tracing.attempt(run, this.#host.workerId)
+    execution.trace = trace
     let args: Record<string, unknown> | undefined
     let invalid: Error | undefined
     if (task === undefined) invalid = new UnrecoverableError(`task "${run.task}" is not registered in this process`)
@@ -269,9 +277,12 @@ export class Executions {
       },
       run.id,
       args,
+      trace,
     )
     execution.active = active
-    void active.execute().then((result) => this.#end(execution, result, active.thrown, task, result.progress, result.tags))
+    void (trace === undefined ? active.execute() : trace.within(() => active.execute())).then((result) =>
+      this.#end(execution, result, active.thrown, task, result.progress, result.tags),
+    )
   }
 
   /** What an execution's sink calls back into (one object per worker, not closures per run). */
@@ -340,6 +351,12 @@ export class Executions {
   /** The attempt ended (with the handler's progress and tags, if it ran): decide, then complete. */
   #end(execution: Execution, result: AttemptResult, thrown: Error | undefined, task: AnyTask | undefined, progress: Progress | undefined, tags: readonly string[] | undefined): void {
     const decision = decideAttempt(execution, result, thrown, backoffPolicyOf(task, execution.run.backoff), this.#engine.now(), this.#host.workerId)
+    const trace = execution.trace
+    if (trace !== undefined) {
+      const outcome = decision.status === 'lost' ? 'lost' : decision.outcome
+      // A RetryLaterError's attempt did not fail: it asked to be tried later.
+      trace.end(outcome, decision.error ?? result.error, outcome === 'failed' || (outcome === 'retry' && decision.refund !== true))
+    }
     void this.#complete(execution, decision, progress, tags)
   }
 

@@ -9,6 +9,7 @@ import type { RunEvent } from '../events/run-events.js'
 import type { LogLimits, PoolOpener } from '../execute/active-run.js'
 import type { FlowPolicy } from '../flow/flow-control.js'
 import type { LogBackend } from '../settings/log-backends.js'
+import type { Tracing } from '../tracing/tracing.js'
 
 /** The engine services a worker uses. */
 export interface WorkerEngine {
@@ -43,4 +44,6 @@ export interface WorkerEngine {
    * hands the request to the host that asked to handle it (`onStopRequested`). Called once.
    */
   stopRequested(command: WorkerCommand): void
+  /** Spans of attempts (OpenTelemetry), when tracing is on. */
+  readonly tracing: Tracing
 }

@@ -26,6 +26,7 @@ import type {
   RunStatus,
 } from '../../task/context.js'
 import type { RunEvent } from '../events/run-events.js'
+import type { AttemptTrace } from '../tracing/trace-context.js'
 import { MAX_MEDIA_TYPE_LENGTH, isMediaType } from '../media-type.js'
 import { mergeProgress } from './progress.js'
 import { cancelReason, toRunError } from './run-error.js'
@@ -95,9 +96,18 @@ const NO_LOGS: readonly LogEntry[] = Object.freeze([])
 const NO_TAGS: readonly string[] = Object.freeze([])
 const NO_ARTIFACTS: readonly RunArtifact[] = Object.freeze([])
 
-/** Runs the task's handler once with validated `args` and resolves to its result. Never rejects. */
-export function executeRun<R>(spec: RunSpec, id: string, args: Record<string, unknown>): Promise<RunResult<R>> {
-  return new ActiveRun(spec, id, args).execute() as Promise<RunResult<R>>
+/**
+ * Runs the task's handler once with validated `args` and resolves to its result. Never rejects.
+ * With `trace`, the run (its handler and hooks) executes with the attempt's span active, its log
+ * lines and progress become span events, and the span ends with the outcome.
+ */
+export function executeRun<R>(spec: RunSpec, id: string, args: Record<string, unknown>, trace?: AttemptTrace): Promise<RunResult<R>> {
+  if (trace === undefined) return new ActiveRun(spec, id, args).execute() as Promise<RunResult<R>>
+  const active = new ActiveRun(spec, id, args, trace)
+  return trace.within(() => active.execute()).then((result) => {
+    trace.end(result.status, result.error, result.status === 'failed')
+    return result as RunResult<R>
+  })
 }
 
 // Printable characters only (no control characters), no path separators.
@@ -121,11 +131,14 @@ export class ActiveRun implements RunContext {
   #log: LogFunction | undefined
   #thrown: Error | undefined
   #artifacts: RunArtifact[] | undefined
+  readonly #trace: AttemptTrace | undefined
 
-  constructor(spec: RunSpec, id: string, args: Record<string, unknown>) {
+  /** `trace`: the attempt's span, which receives the run's log lines and progress as events. */
+  constructor(spec: RunSpec, id: string, args: Record<string, unknown>, trace?: AttemptTrace) {
     this.#req = spec
     this.#id = id
     this.#args = args
+    this.#trace = trace
   }
 
   get args(): Record<string, unknown> {
@@ -178,6 +191,7 @@ export class ActiveRun implements RunContext {
     if (this.#sealed) return
     this.#progress = mergeProgress(this.#progress, update)
     this.#req.sink?.state(this.#progress, this.#tags ?? this.#req.tags)
+    this.#trace?.progress(this.#progress)
     const emit = this.#req.emit
     if (emit !== undefined) emit({ type: 'progress', runId: this.#id, task: this.#req.task.key, poolId: this.#req.poolId, time: new Date(), progress: this.#progress })
   }
@@ -381,6 +395,7 @@ export class ActiveRun implements RunContext {
     if (message.length > maxLineLength) message = `${message.slice(0, maxLineLength)}… [${message.length - maxLineLength} characters cut]`
     const entry: LogEntry = { seq: this.#req.logSeqStart + ++this.#seq, time: new Date(), level, message }
     this.#req.sink?.log(entry)
+    this.#trace?.log(entry)
     if (this.#req.retainLogs) {
       const logs = (this.#logs ??= [])
       logs.push(entry)

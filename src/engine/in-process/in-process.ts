@@ -24,6 +24,7 @@ import {
   type RunAllOptions,
   type RunOptions,
 } from '../options.js'
+import type { Tracing } from '../tracing/tracing.js'
 import { RunBatch } from './run-batch.js'
 
 /** What in-process runs need from the engine. */
@@ -33,6 +34,7 @@ export interface InProcessHost {
   readonly logLimits: LogLimits
   readonly maxArtifactBytes: number
   readonly openPool: PoolOpener
+  readonly tracing: Tracing
   onError(error: Error): void
 }
 
@@ -48,7 +50,14 @@ export class InProcessRuns {
   /** Checks options and arguments, then executes one run (see `Engine.run`). */
   run(task: AnyTask, args: ArgsInput | undefined, options: RunOptions): Promise<RunResult> {
     const parsed = withOptionIssues(runOptionIssues(options, RUN_OPTION_KEYS), 'invalid run options', () => parseArgs(task.fields, args))
-    return executeRun(this.#spec(task, options.label ?? task.defaults.label ?? DEFAULT_LABEL, options), newId(), parsed)
+    const spec = this.#spec(task, options.label ?? task.defaults.label ?? DEFAULT_LABEL, options)
+    return this.#execute(spec, parsed, undefined)
+  }
+
+  /** Executes one run, traced when tracing is on (under `parent`, else the active span). */
+  #execute(spec: RunSpec, args: Record<string, unknown>, parent: unknown): Promise<RunResult> {
+    const id = newId()
+    return executeRun(spec, id, args, this.#host.tracing.inProcess(spec.task.key, id, parent))
   }
 
   /** Checks options and every argument object, then starts the batch (see `Engine.runAll`). */
@@ -61,7 +70,12 @@ export class InProcessRuns {
       options.concurrency === undefined ? `task "${task.key}": maxConcurrent` : 'concurrency',
     )
     const spec = this.#spec(task, label, options)
-    return new RunBatch(parsed.length, concurrency, (index) => executeRun(spec, newId(), parsed[index]!))
+    // Every item's span goes under the caller's span of this call, not under the lane's last run.
+    const tracing = this.#host.tracing
+    const parent = tracing.activeContext()
+    // Not tracing now: the batch's runs pay nothing for it.
+    if (parent === undefined) return new RunBatch(parsed.length, concurrency, (index) => executeRun(spec, newId(), parsed[index]!))
+    return new RunBatch(parsed.length, concurrency, (index) => this.#execute(spec, parsed[index]!, parent))
   }
 
   /** Waits up to `graceMs` for the runs executing, then ends the rest with a `ShutdownError`. */

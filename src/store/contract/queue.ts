@@ -73,6 +73,13 @@ export interface NewRun {
    * for `ms` from its creation. Atomic under concurrent inserts.
    */
   readonly throttle?: { readonly key: string; readonly ms: number } | null
+  /**
+   * The W3C `traceparent` of the span that enqueued the run (OpenTelemetry), handed back with
+   * each claim so the worker's span continues that trace in any process. `null`: none.
+   */
+  readonly traceparent?: string | null
+  /** The W3C `tracestate` that goes with {@link traceparent}. `null`: none. */
+  readonly tracestate?: string | null
 }
 
 /** Options of {@link QueueStore.insertRuns}. */
@@ -190,6 +197,10 @@ export interface ClaimedRun {
    * allows, even when its process dies with writes still buffered.
    */
   readonly started: boolean
+  /** The trace context stored with the run ({@link NewRun.traceparent}); absent or `null`: none. */
+  readonly traceparent?: string | null
+  /** Its `tracestate` ({@link NewRun.tracestate}). */
+  readonly tracestate?: string | null
 }
 
 /**

@@ -51,13 +51,13 @@ export interface Tables {
   readonly rateStarts: string
   /** When each group of a grouped task was last served (migration 5). */
   readonly flowGroups: string
-  /** `claim_runs_counted` (migration 4). */
+  /** `claim_runs_traced` (migration 9: `claim_runs_counted` of migration 4 with the trace context). */
   readonly claimRuns: string
   /** `claim_candidates` (migration 1). */
   readonly claimCandidates: string
   /** `claim_candidates_ungrouped` (migration 5). */
   readonly claimCandidatesUngrouped: string
-  /** `claim_runs_limited` (migration 5). */
+  /** `claim_runs_limited_traced` (migration 9: `claim_runs_limited` of migration 5 with the trace context). */
   readonly claimRunsLimited: string
 }
 
@@ -108,10 +108,10 @@ export class PostgresConnection {
       throttles: `${s}.throttles`,
       rateStarts: `${s}.rate_starts`,
       flowGroups: `${s}.flow_groups`,
-      claimRuns: `${s}.claim_runs_counted`,
+      claimRuns: `${s}.claim_runs_traced`,
       claimCandidates: `${s}.claim_candidates`,
       claimCandidatesUngrouped: `${s}.claim_candidates_ungrouped`,
-      claimRunsLimited: `${s}.claim_runs_limited`,
+      claimRunsLimited: `${s}.claim_runs_limited_traced`,
     }
     this.dialect = postgresDialect(this.tables.runs)
     // Start migrating now; callers see a failure through ready() (or the first operation they call).

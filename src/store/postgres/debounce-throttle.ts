@@ -41,12 +41,15 @@ export interface FlowInsertOptions {
   readonly retry: boolean
 }
 
-/** The columns of one new run, as {@link ROW_VALUES} lists them ($1–$23). */
+/** The columns of one new run, as {@link ROW_VALUES} lists them ($1–$23, then the trace context). */
 const ROW_COLUMNS = `id, args, args_hash, unique_key, fire_key, status, task, label, queue, priority, tags, category, created_by, parent_id, pool_id,
-  schedule_id, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, enqueued_at, updated_at, group_key, debounce_key`
-/** Typed, since they are selected, not inserted as VALUES (whose types would come from the columns). */
-const ROW_VALUES = `$1::text, $2::json, $3::text, $4::text, $5::text, 'pending', $6::text, $7::text, $8::text, $9::int8, $10::json, $11::text, $12::text,
-  $13::text, $14::text, $15::text, $16::int8, $17::json, $18::int8, $19::int8, $20::int8, $21::int8, $21::int8, $21::int8, $22::text, $23::text`
+  schedule_id, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, enqueued_at, updated_at, group_key, debounce_key, traceparent, tracestate`
+/**
+ * Typed, since they are selected, not inserted as VALUES (whose types would come from the columns).
+ * The trace context comes last in each statement's parameters, at `$trace` and the one after.
+ */
+const ROW_VALUES = (trace: number): string => `$1::text, $2::json, $3::text, $4::text, $5::text, 'pending', $6::text, $7::text, $8::text, $9::int8, $10::json, $11::text, $12::text,
+  $13::text, $14::text, $15::text, $16::int8, $17::json, $18::int8, $19::int8, $20::int8, $21::int8, $21::int8, $21::int8, $22::text, $23::text, $${trace}::text, $${trace + 1}::text`
 
 /** The parameters $1–$23 of one new run. */
 function rowValues(run: NewRun): unknown[] {
@@ -108,7 +111,7 @@ async function debounce(conn: PostgresConnection, db: Queryable, run: NewRun, op
          AND NOT EXISTS (SELECT 1 FROM ${t} WHERE fire_key = $5)`
     : ''
   const text = `WITH up AS (
-      INSERT INTO ${t} AS r (${ROW_COLUMNS}) SELECT ${ROW_VALUES} ${guard}
+      INSERT INTO ${t} AS r (${ROW_COLUMNS}) SELECT ${ROW_VALUES(26)} ${guard}
       ON CONFLICT (task, debounce_key) WHERE status = 'pending' AND debounce_key IS NOT NULL
       DO UPDATE SET args = EXCLUDED.args, args_hash = EXCLUDED.args_hash, label = EXCLUDED.label, tags = EXCLUDED.tags, priority = EXCLUDED.priority,
         run_at = GREATEST(r.run_at, EXCLUDED.run_at), not_after = EXCLUDED.not_after, group_key = EXCLUDED.group_key, updated_at = EXCLUDED.updated_at
@@ -116,7 +119,7 @@ async function debounce(conn: PostgresConnection, db: Queryable, run: NewRun, op
     ),
     wake AS MATERIALIZED (SELECT pg_notify($24, $25) FROM up WHERE up.id = $1)
     SELECT up.* FROM up LEFT JOIN wake ON true`
-  const values = [...rowValues(run), options.channel, options.payload]
+  const values = [...rowValues(run), options.channel, options.payload, run.traceparent ?? null, run.tracestate ?? null]
   let rows: RunRow[]
   try {
     rows = await conn.query<RunRow>(db, text, values)
@@ -146,7 +149,7 @@ async function throttle(conn: PostgresConnection, db: Queryable, run: NewRun, op
       WHERE t.until <= $28 OR t.run_id = $29
       RETURNING t.run_id
     ),
-    ins AS (INSERT INTO ${runs} (${ROW_COLUMNS}) SELECT ${ROW_VALUES} FROM took ON CONFLICT DO NOTHING RETURNING id),
+    ins AS (INSERT INTO ${runs} (${ROW_COLUMNS}) SELECT ${ROW_VALUES(30)} FROM took ON CONFLICT DO NOTHING RETURNING id),
     wake AS MATERIALIZED (SELECT pg_notify($24, $25) FROM (SELECT 1 FROM ins LIMIT 1) one)
     SELECT (SELECT count(*) FROM took)::int AS took, (SELECT count(*) FROM ins)::int AS inserted FROM (SELECT 1) x LEFT JOIN wake ON true`
   const holderSql = `SELECT t.run_id AS throttle_run_id, t.until AS throttle_until, ${RUN_COLUMNS.split(',')
@@ -156,7 +159,7 @@ async function throttle(conn: PostgresConnection, db: Queryable, run: NewRun, op
   const base = [...rowValues(run), options.channel, options.payload, key, run.createdAt + ms, run.createdAt]
   let gone: string | null = null
   for (let round = 0; round < THROTTLE_ROUNDS; round++) {
-    const [taken] = await conn.query<{ took: number; inserted: number }>(db, take, [...base, gone])
+    const [taken] = await conn.query<{ took: number; inserted: number }>(db, take, [...base, gone, run.traceparent ?? null, run.tracestate ?? null])
     if (taken!.took > 0) return taken!.inserted > 0 ? { run: runFromNew(run), created: true } : { inserted: new Set() }
     const [holder] = await conn.query<HolderRow>(db, holderSql, [run.task, key])
     // Taken by another run meanwhile, which is stored and holds it past now: that run answers.

@@ -82,19 +82,32 @@ export function insertStatement(table: string, runs: readonly NewRun[], options:
     extraArrays = `, $24::text[], $25::text[]`
     extraNames = ', group_key, debounce_key'
   }
+  // So do trace contexts (runs enqueued under a tracer).
+  const traced = runs.some((r) => (r.traceparent ?? null) !== null)
+  let columns = `${baseColumns}${extraColumns}`
+  let traceValues = ''
+  if (traced) {
+    values.push(
+      runs.map((r) => r.traceparent ?? null),
+      runs.map((r) => r.tracestate ?? null),
+    )
+    extraArrays += `, $${values.length - 1}::text[], $${values.length}::text[]`
+    extraNames += ', traceparent, tracestate'
+    columns += ', traceparent, tracestate'
+    traceValues = ', v.traceparent, v.tracestate'
+  }
   const g = `unnest($5::text[], $6::text[], $7::text[], $8::int8[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
       $15::int8[], $16::text[], $17::int8[], $18::int8[], $19::int8[], $20::int8[])
     WITH ORDINALITY AS g(task, label, queue, priority, tags, category, created_by, parent_id, pool_id, schedule_id, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, n)`
   // One group: a cross join with its single row. Several: a join on the group number.
-  const columns = `${baseColumns}${extraColumns}`
   let select: string
   if (groups.length === 1) {
-    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, v.fire_key, 'pending', ${shared}${extraValues}
+    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, v.fire_key, 'pending', ${shared}${extraValues}${traceValues}
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $23::text[]${extraArrays}) AS v(id, args, args_hash, unique_key, fire_key${extraNames}), ${g}`
   } else {
     values.push(groupOf)
     const grp = `$${values.length}`
-    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, v.fire_key, 'pending', ${shared}${extraValues}
+    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, v.fire_key, 'pending', ${shared}${extraValues}${traceValues}
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $23::text[]${extraArrays}, ${grp}::int4[]) AS v(id, args, args_hash, unique_key, fire_key${extraNames}, grp)
       JOIN ${g} ON g.n = v.grp`
   }

@@ -3,12 +3,12 @@ import type { BackoffSpec } from '../../task/backoff.js'
 import { attemptsLeftAfter, type ClaimedRun } from '../contract/queue.js'
 
 /** The columns a claim returns, in the order of {@link ClaimRow}. */
-export const CLAIM_COLUMNS = 'id, task, label, queue, pool_id, args, tags, attempt, attempt_base, max_attempts, backoff, timeout_ms, log_count'
+export const CLAIM_COLUMNS = 'id, task, label, queue, pool_id, args, tags, attempt, attempt_base, max_attempts, backoff, timeout_ms, log_count, traceparent, tracestate'
 
 /**
  * A claimed row as both backends return it (array mode), in this column order:
  * id, task, label, queue, pool_id, args, tags, attempt, attempt_base, max_attempts, backoff,
- * timeout_ms, log_count.
+ * timeout_ms, log_count, traceparent, tracestate.
  */
 export type ClaimRow = [
   id: string,
@@ -24,11 +24,13 @@ export type ClaimRow = [
   backoff: string | null,
   timeoutMs: number | null,
   logCount: number,
+  traceparent: string | null,
+  tracestate: string | null,
 ]
 
 /** A claim row as a {@link ClaimedRun} with the claim's token. */
 export function toClaimedRun(row: ClaimRow, token: string): ClaimedRun {
-  const [id, task, label, queue, poolId, args, tags, attempt, attemptBase, maxAttempts, backoff, timeoutMs, logCount] = row
+  const [id, task, label, queue, poolId, args, tags, attempt, attemptBase, maxAttempts, backoff, timeoutMs, logCount, traceparent, tracestate] = row
   return {
     id,
     task,
@@ -45,5 +47,7 @@ export function toClaimedRun(row: ClaimRow, token: string): ClaimedRun {
     logCount,
     token,
     started: attemptsLeftAfter({ attempt, attemptBase, maxAttempts }),
+    traceparent,
+    tracestate,
   }
 }

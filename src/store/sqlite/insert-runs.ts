@@ -54,6 +54,8 @@ export function insertRows(db: SqliteConnection, runs: readonly NewRun[]): Set<s
   // Group keys and debounce keys travel per row, in statements of their own: batches without
   // them keep the statement they always had.
   const grouped = runs.some((r) => (r.groupKey ?? null) !== null || (r.debounceKey ?? null) !== null)
+  // So do trace contexts (runs enqueued under a tracer).
+  const traced = runs.some((r) => (r.traceparent ?? null) !== null)
   const inserted = new Set<string>()
   for (const { shared, rows } of groupRuns(runs)) {
     const params = {
@@ -75,7 +77,7 @@ export function insertRows(db: SqliteConnection, runs: readonly NewRun[]): Set<s
       createdAt: shared.createdAt,
     }
     const keyed = hasUnique || rows.some((r) => r.argsHash !== null)
-    const width = (keyed ? 5 : 2) + (grouped ? 2 : 0)
+    const width = (keyed ? 5 : 2) + (grouped ? 2 : 0) + (traced ? 2 : 0)
     for (let at = 0; at < rows.length; ) {
       const count = chunkSize(rows.length - at)
       const values = new Array<unknown>(count * width)
@@ -92,9 +94,13 @@ export function insertRows(db: SqliteConnection, runs: readonly NewRun[]): Set<s
           values[v++] = r.groupKey ?? null
           values[v++] = r.debounceKey ?? null
         }
+        if (traced) {
+          values[v++] = r.traceparent ?? null
+          values[v++] = r.tracestate ?? null
+        }
       }
       at += count
-      const statement = insertStatement(db, count, keyed, grouped, hasUnique)
+      const statement = insertStatement(db, count, keyed, grouped, traced, hasUnique)
       if (hasUnique) for (const id of statement.all(values, params) as string[]) inserted.add(id)
       else statement.run(values, params)
     }
@@ -104,13 +110,13 @@ export function insertRows(db: SqliteConnection, runs: readonly NewRun[]): Set<s
 
 /**
  * The INSERT of `count` rows, binding id and arguments (with `keyed`, hash, unique and fire key;
- * with `grouped`, group and debounce key) per row.
+ * with `grouped`, group and debounce key; with `traced`, the trace context) per row.
  */
-function insertStatement(db: SqliteConnection, count: number, keyed: boolean, grouped: boolean, returning: boolean): Database.Statement {
-  return db.cached(`insert:${count}:${keyed}:${grouped}:${returning}`, () => {
-    const row = `(?, ?, ${keyed ? '?, ?, ?' : 'NULL, NULL, NULL'}, ${grouped ? '?, ?, ' : ''}'pending', @task, @label, @queue, @priority, @tags, @category, @createdBy, @parentId,
+function insertStatement(db: SqliteConnection, count: number, keyed: boolean, grouped: boolean, traced: boolean, returning: boolean): Database.Statement {
+  return db.cached(`insert:${count}:${keyed}:${grouped}:${traced}:${returning}`, () => {
+    const row = `(?, ?, ${keyed ? '?, ?, ?' : 'NULL, NULL, NULL'}, ${grouped ? '?, ?, ' : ''}${traced ? '?, ?, ' : ''}'pending', @task, @label, @queue, @priority, @tags, @category, @createdBy, @parentId,
         @poolId, @scheduleId, @maxAttempts, @backoff, @timeoutMs, @runAt, @notAfter, @createdAt, @createdAt, @createdAt)`
-    const sql = `INSERT INTO runs (id, args, args_hash, unique_key, fire_key, ${grouped ? 'group_key, debounce_key, ' : ''}status, task, label, queue, priority, tags, category, created_by, parent_id, pool_id,
+    const sql = `INSERT INTO runs (id, args, args_hash, unique_key, fire_key, ${grouped ? 'group_key, debounce_key, ' : ''}${traced ? 'traceparent, tracestate, ' : ''}status, task, label, queue, priority, tags, category, created_by, parent_id, pool_id,
           schedule_id, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, enqueued_at, updated_at)
         VALUES ${Array.from({ length: count }, () => row).join(', ')} ON CONFLICT DO NOTHING${returning ? ' RETURNING id' : ''}`
     const statement = db.db.prepare(sql)

@@ -29,6 +29,7 @@ import { describeCancelRetryDelete } from './cancel-retry-delete.js'
 import { describeClaims } from './claim.js'
 import { describeDurablePlaces } from './durable.js'
 import { describeEnqueueFlow } from './enqueue-flow.js'
+import { describeTraceContext } from './trace-context.js'
 import { describeFlowClaims } from './flow-claims.js'
 import { describeInsertAndRead } from './insert-read.js'
 import { describeLeaderElection } from './leader.js'
@@ -93,5 +94,6 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     describeCallerTransactions(suite)
     describeDurablePlaces(suite)
     describeEnqueueFlow(suite)
+    describeTraceContext(suite)
   })
 }
