@@ -59,6 +59,10 @@ export interface Tables {
   readonly claimCandidatesUngrouped: string
   /** `claim_runs_limited` (migration 5). */
   readonly claimRunsLimited: string
+  /** Finished runs per minute, task and queue (migration 7). */
+  readonly rollups: string
+  /** The rollups' watermark (migration 7). */
+  readonly rollupState: string
 }
 
 /** What a connection needs to know. */
@@ -112,6 +116,8 @@ export class PostgresConnection {
       claimCandidates: `${s}.claim_candidates`,
       claimCandidatesUngrouped: `${s}.claim_candidates_ungrouped`,
       claimRunsLimited: `${s}.claim_runs_limited`,
+      rollups: `${s}.run_rollups`,
+      rollupState: `${s}.rollup_state`,
     }
     this.dialect = postgresDialect(this.tables.runs)
     // Start migrating now; callers see a failure through ready() (or the first operation they call).
