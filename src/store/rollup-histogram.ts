@@ -10,16 +10,22 @@
 /** Buckets per doubling. */
 export const BUCKETS_PER_OCTAVE = 4
 
-/** A histogram: counts by bucket index (as JSON object keys), and the largest value seen (ms). */
+/** A histogram: counts by bucket index (as JSON object keys), the sum and the largest value seen (ms). */
 export interface Histogram {
   /** Values per bucket index; absent buckets are empty. */
   readonly counts: Readonly<Record<string, number>>
+  /** The sum of its values (ms). */
+  readonly sum: number
   /** The largest value in it (`null`: empty). */
   readonly max: number | null
 }
 
-/** An empty histogram. */
-export const EMPTY_HISTOGRAM: Histogram = { counts: {}, max: null }
+/** A histogram being added to. */
+export interface HistogramSum {
+  counts: Record<string, number>
+  sum: number
+  max: number | null
+}
 
 /** The bucket of a value in ms (negative values count as 0). */
 export function histogramBucket(ms: number): number {
@@ -32,8 +38,9 @@ export function bucketUpperMs(index: number): number {
 }
 
 /** Adds `from` into `into` (mutable counts), keeping the larger maximum; returns `into`. */
-export function addHistogram(into: { counts: Record<string, number>; max: number | null }, from: Histogram): { counts: Record<string, number>; max: number | null } {
+export function addHistogram(into: HistogramSum, from: Histogram): HistogramSum {
   for (const [bucket, n] of Object.entries(from.counts)) into.counts[bucket] = (into.counts[bucket] ?? 0) + n
+  into.sum += from.sum
   if (from.max !== null && (into.max === null || from.max > into.max)) into.max = from.max
   return into
 }
@@ -50,7 +57,7 @@ export function histogramCount(histogram: Histogram): number {
  * never above the maximum seen. `null` for an empty histogram.
  *
  * @example
- * histogramPercentile({ counts: { '40': 9, '44': 1 }, max: 2100 }, 50) // 1024
+ * histogramPercentile({ counts: { '40': 9, '44': 1 }, sum: 9300, max: 2100 }, 50) // 1024
  */
 export function histogramPercentile(histogram: Histogram, p: number): number | null {
   const total = histogramCount(histogram)

@@ -17,7 +17,8 @@ const bucket = (ms: string): string => `CASE WHEN started_at IS NULL THEN NULL W
 const foldSql = (runs: string): string => `SELECT (finished_at / 60000) * 60000 AS minute, task, queue, status,
     ${bucket('finished_at - started_at')} AS db, ${bucket('started_at - run_at')} AS wb,
     count(*) AS n, sum(greatest(attempt - attempt_base - 1, 0)) AS retries,
-    max(finished_at - started_at) AS dmax, max(started_at - run_at) AS wmax
+    max(finished_at - started_at) AS dmax, max(started_at - run_at) AS wmax,
+    sum(finished_at - started_at) AS dsum, sum(greatest(started_at - run_at, 0)) AS wsum
   FROM ${runs}
   WHERE finished_at >= $1::int8 AND finished_at < $2::int8 AND deleted_at IS NULL
   GROUP BY 1, 2, 3, 4, 5, 6`
@@ -44,10 +45,10 @@ export async function foldRollups(conn: PostgresConnection, until: number, floor
     const rows = start < end ? await foldRows(conn, client, start, end) : []
     if (rows.length > 0) {
       await client.query({
-        text: `INSERT INTO ${t.rollups} (minute, task, queue, succeeded, failed, cancelled, retries, duration_hist, duration_max, wait_hist, wait_max)
-               SELECT m, k, q, s, f, c, r, dh::json, dm, wh::json, wm
-               FROM unnest($1::int8[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::int[], $8::text[], $9::int8[], $10::text[], $11::int8[])
-                 AS u(m, k, q, s, f, c, r, dh, dm, wh, wm)`,
+        text: `INSERT INTO ${t.rollups} (minute, task, queue, succeeded, failed, cancelled, retries, duration_hist, duration_sum, duration_max, wait_hist, wait_sum, wait_max)
+               SELECT m, k, q, s, f, c, r, dh::json, ds, dm, wh::json, ws, wm
+               FROM unnest($1::int8[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::int[], $8::text[], $9::int8[], $10::int8[], $11::text[], $12::int8[], $13::int8[])
+                 AS u(m, k, q, s, f, c, r, dh, ds, dm, wh, ws, wm)`,
         values: [
           rows.map((r) => r.minute),
           rows.map((r) => r.task),
@@ -57,8 +58,10 @@ export async function foldRollups(conn: PostgresConnection, until: number, floor
           rows.map((r) => r.cancelled),
           rows.map((r) => r.retries),
           rows.map((r) => JSON.stringify(r.duration.counts)),
+          rows.map((r) => r.duration.sum),
           rows.map((r) => r.duration.max),
           rows.map((r) => JSON.stringify(r.wait.counts)),
+          rows.map((r) => r.wait.sum),
           rows.map((r) => r.wait.max),
         ],
       })
@@ -90,7 +93,7 @@ export async function readRollups(conn: PostgresConnection, query: RollupQuery):
     stored && query.totals === true
       ? conn.query<StoredTotalsRow>(
           db,
-          `SELECT succeeded, failed, cancelled, retries, duration_hist, duration_max, wait_hist, wait_max
+          `SELECT succeeded, failed, cancelled, retries, duration_hist, duration_sum, duration_max, wait_hist, wait_sum, wait_max
            FROM ${t.rollups} WHERE minute >= $1::int8 AND minute < $2::int8${task.replace('$4', '$3')}`,
           [query.since, cut, ...taskParam],
         )

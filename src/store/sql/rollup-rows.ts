@@ -4,7 +4,7 @@
  * runs finished after the watermark.
  */
 import type { RollupQuery, RollupReport, RollupTotals } from '../contract/rollups.js'
-import { addHistogram, type Histogram } from '../rollup-histogram.js'
+import { addHistogram, type Histogram, type HistogramSum } from '../rollup-histogram.js'
 import { bucketsFrom } from './stats-rows.js'
 
 /** Rollups are per minute. */
@@ -28,6 +28,8 @@ export interface FoldRow {
   retries: number | string | null
   dmax: number | string | null
   wmax: number | string | null
+  dsum: number | string | null
+  wsum: number | string | null
 }
 
 /** One minute of one task and queue. */
@@ -39,8 +41,8 @@ export interface RollupRow {
   failed: number
   cancelled: number
   retries: number
-  readonly duration: { counts: Record<string, number>; max: number | null }
-  readonly wait: { counts: Record<string, number>; max: number | null }
+  readonly duration: HistogramSum
+  readonly wait: HistogramSum
 }
 
 const maxOf = (a: number | null, b: number | string | null): number | null => (b === null ? a : a === null ? Math.max(0, Number(b)) : Math.max(a, Number(b)))
@@ -53,7 +55,7 @@ export function rollupsFrom(rows: readonly FoldRow[]): RollupRow[] {
     const key = JSON.stringify([minute, row.task, row.queue])
     let rollup = byKey.get(key)
     if (rollup === undefined) {
-      rollup = { minute, task: row.task, queue: row.queue, succeeded: 0, failed: 0, cancelled: 0, retries: 0, duration: { counts: {}, max: null }, wait: { counts: {}, max: null } }
+      rollup = { minute, task: row.task, queue: row.queue, succeeded: 0, failed: 0, cancelled: 0, retries: 0, duration: { counts: {}, sum: 0, max: null }, wait: { counts: {}, sum: 0, max: null } }
       byKey.set(key, rollup)
     }
     const n = Number(row.n)
@@ -63,11 +65,13 @@ export function rollupsFrom(rows: readonly FoldRow[]): RollupRow[] {
       const bucket = String(Number(row.db))
       rollup.duration.counts[bucket] = (rollup.duration.counts[bucket] ?? 0) + n
       rollup.duration.max = maxOf(rollup.duration.max, row.dmax)
+      rollup.duration.sum += Number(row.dsum ?? 0)
     }
     if (row.wb !== null) {
       const bucket = String(Number(row.wb))
       rollup.wait.counts[bucket] = (rollup.wait.counts[bucket] ?? 0) + n
       rollup.wait.max = maxOf(rollup.wait.max, row.wmax)
+      rollup.wait.sum += Number(row.wsum ?? 0)
     }
   }
   return [...byKey.values()].sort((a, b) => a.minute - b.minute || (a.task < b.task ? -1 : a.task > b.task ? 1 : a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0))
@@ -109,10 +113,13 @@ export interface StoredTotalsRow {
   wait_hist: string | Record<string, number>
   duration_max: number | string | null
   wait_max: number | string | null
+  duration_sum: number | string
+  wait_sum: number | string
 }
 
-const histogramOf = (counts: string | Record<string, number>, max: number | string | null): Histogram => ({
+const histogramOf = (counts: string | Record<string, number>, sum: number | string, max: number | string | null): Histogram => ({
   counts: typeof counts === 'string' ? (JSON.parse(counts) as Record<string, number>) : counts,
+  sum: Number(sum),
   max: max === null ? null : Number(max),
 })
 
@@ -138,7 +145,7 @@ export function rollupReport(
     query.bucketMs,
   )
   if (query.totals !== true) return { foldedUntil, buckets, totals: null }
-  const totals = { succeeded: 0, failed: 0, cancelled: 0, retries: 0, duration: { counts: {}, max: null }, wait: { counts: {}, max: null } } as { -readonly [K in keyof RollupTotals]: RollupTotals[K] } & {
+  const totals = { succeeded: 0, failed: 0, cancelled: 0, retries: 0, duration: { counts: {}, sum: 0, max: null }, wait: { counts: {}, sum: 0, max: null } } as { -readonly [K in keyof RollupTotals]: RollupTotals[K] } & {
     duration: { counts: Record<string, number>; max: number | null }
     wait: { counts: Record<string, number>; max: number | null }
   }
@@ -150,7 +157,7 @@ export function rollupReport(
     addHistogram(totals.duration, duration)
     addHistogram(totals.wait, wait)
   }
-  for (const row of storedTotals) add(row, histogramOf(row.duration_hist, row.duration_max), histogramOf(row.wait_hist, row.wait_max))
+  for (const row of storedTotals) add(row, histogramOf(row.duration_hist, row.duration_sum, row.duration_max), histogramOf(row.wait_hist, row.wait_sum, row.wait_max))
   for (const row of mine) add(row, row.duration, row.wait)
   return { foldedUntil, buckets, totals }
 }

@@ -18,7 +18,8 @@ const bucket = (ms: string): string => `CASE WHEN started_at IS NULL THEN NULL W
 const FOLD_SQL = `SELECT (finished_at / 60000) * 60000 AS minute, task, queue, status,
     ${bucket('(finished_at - started_at)')} AS db, ${bucket('(started_at - run_at)')} AS wb,
     count(*) AS n, sum(max(attempt - attempt_base - 1, 0)) AS retries,
-    max(finished_at - started_at) AS dmax, max(started_at - run_at) AS wmax
+    max(finished_at - started_at) AS dmax, max(started_at - run_at) AS wmax,
+    sum(finished_at - started_at) AS dsum, sum(max(started_at - run_at, 0)) AS wsum
   FROM runs INDEXED BY runs_finished
   WHERE finished_at >= @start AND finished_at < @end AND deleted_at IS NULL
   GROUP BY minute, task, queue, status, db, wb`
@@ -42,11 +43,11 @@ export function foldRollups(db: SqliteConnection, until: number, floor: number, 
     // Another process folded meanwhile: its rows stand, these are dropped.
     if (watermark(db) !== from) return { from, to: watermark(db), rows: 0 }
     const insert = db.stmt(
-      `INSERT INTO run_rollups (minute, task, queue, succeeded, failed, cancelled, retries, duration_hist, duration_max, wait_hist, wait_max)
-       VALUES (@minute, @task, @queue, @succeeded, @failed, @cancelled, @retries, @dh, @dmax, @wh, @wmax)`,
+      `INSERT INTO run_rollups (minute, task, queue, succeeded, failed, cancelled, retries, duration_hist, duration_sum, duration_max, wait_hist, wait_sum, wait_max)
+       VALUES (@minute, @task, @queue, @succeeded, @failed, @cancelled, @retries, @dh, @dsum, @dmax, @wh, @wsum, @wmax)`,
     )
     for (const r of rows) {
-      insert.run({ minute: r.minute, task: r.task, queue: r.queue, succeeded: r.succeeded, failed: r.failed, cancelled: r.cancelled, retries: r.retries, dh: JSON.stringify(r.duration.counts), dmax: r.duration.max, wh: JSON.stringify(r.wait.counts), wmax: r.wait.max })
+      insert.run({ minute: r.minute, task: r.task, queue: r.queue, succeeded: r.succeeded, failed: r.failed, cancelled: r.cancelled, retries: r.retries, dh: JSON.stringify(r.duration.counts), dsum: r.duration.sum, dmax: r.duration.max, wh: JSON.stringify(r.wait.counts), wsum: r.wait.sum, wmax: r.wait.max })
     }
     db.stmt('UPDATE rollup_state SET folded_until = ? WHERE id = 1').run(end)
     return { from, to: end, rows: rows.length }
@@ -72,7 +73,7 @@ export function readRollups(db: SqliteConnection, query: RollupQuery): RollupRep
     query.totals === true && cut > query.since
       ? (db
           .stmt(
-            `SELECT succeeded, failed, cancelled, retries, duration_hist, duration_max, wait_hist, wait_max
+            `SELECT succeeded, failed, cancelled, retries, duration_hist, duration_sum, duration_max, wait_hist, wait_sum, wait_max
              FROM run_rollups WHERE minute >= @since AND minute < @cut${task}`,
           )
           .all({ since: query.since, cut, ...(query.task === undefined ? {} : { task: query.task }) }) as StoredTotalsRow[])

@@ -63,7 +63,8 @@ export function describeRollups(suite: SuiteContext): void {
       expect(totals.duration.max).toBe(220_000)
       expect(totals.duration.counts).toEqual({ [histogramBucket(10)]: 1, [histogramBucket(30)]: 1, [histogramBucket(1000)]: 1, [histogramBucket(60_005)]: 1, [histogramBucket(100_000)]: 1, [histogramBucket(220_000)]: 1 })
       expect(histogramPercentile(totals.duration, 50)).toBe(2 ** (histogramBucket(1000) / 4))
-      expect(totals.wait).toEqual({ counts: { [histogramBucket(4000)]: 5, '0': 1 }, max: 4000 })
+      expect(totals.wait).toEqual({ counts: { [histogramBucket(4000)]: 5, '0': 1 }, sum: 20_000, max: 4000 })
+      expect(totals.duration.sum).toBe(10 + 1000 + 60_005 + 100_000 + 220_000 + 30)
       expect(histogramPercentile(totals.wait, 95)).toBe(4000)
 
       // One task; buckets of two minutes.

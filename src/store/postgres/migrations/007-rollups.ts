@@ -7,7 +7,7 @@ export const migration007: Migration = {
   sql: `
 -- Finished runs per minute, task and queue: counts by outcome, attempts beyond the first, and
 -- duration and wait-time histograms (JSON: bucket index -> count, buckets of rollup-histogram.ts)
--- with their maximum. The leader's maintenance folds closed minutes; dashboards over hours and
+-- with their sum and maximum (ms). The leader's maintenance folds closed minutes; dashboards over hours and
 -- days read these instead of the runs.
 CREATE TABLE run_rollups (
   minute BIGINT NOT NULL,
@@ -18,8 +18,10 @@ CREATE TABLE run_rollups (
   cancelled INTEGER NOT NULL,
   retries INTEGER NOT NULL,
   duration_hist json NOT NULL,
+  duration_sum BIGINT NOT NULL,
   duration_max BIGINT,
   wait_hist json NOT NULL,
+  wait_sum BIGINT NOT NULL,
   wait_max BIGINT,
   PRIMARY KEY (minute, task, queue)
 );

@@ -7,7 +7,7 @@ export const migration006: Migration = {
   sql: `
 -- Finished runs per minute, task and queue: counts by outcome, attempts beyond the first, and
 -- duration and wait-time histograms (JSON: bucket index -> count, buckets of rollup-histogram.ts)
--- with their maximum. Maintenance folds closed minutes; dashboards over hours and days read
+-- with their sum and maximum (ms). Maintenance folds closed minutes; dashboards over hours and days read
 -- these instead of the runs.
 CREATE TABLE run_rollups (
   minute INTEGER NOT NULL,
@@ -18,8 +18,10 @@ CREATE TABLE run_rollups (
   cancelled INTEGER NOT NULL,
   retries INTEGER NOT NULL,
   duration_hist TEXT NOT NULL,
+  duration_sum INTEGER NOT NULL,
   duration_max INTEGER,
   wait_hist TEXT NOT NULL,
+  wait_sum INTEGER NOT NULL,
   wait_max INTEGER,
   PRIMARY KEY (minute, task, queue)
 ) WITHOUT ROWID;
