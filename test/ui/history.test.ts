@@ -106,6 +106,23 @@ describe('history on the admin pages', () => {
     expect(html).not.toContain('<b>on purpose</b>')
   })
 
+  it('answers /api/history for a range and a task, as JSON or CSV, and names a bad range or parameter', async () => {
+    const { engine, get, finish } = setup()
+    await engine.start()
+    await finish(3, 1)
+    const history = (await (await get('/api/history?range=24h&task=flaky')).json()) as { range: string; succeeded: number; failed: number; failureRate: number; buckets: unknown[]; duration: { p50: number } }
+    expect(history).toMatchObject({ range: '24h', succeeded: 3, failed: 1, failureRate: 0.25 })
+    expect(history.buckets).toHaveLength(96)
+    expect(history.duration.p50).toBeGreaterThanOrEqual(0)
+    expect(((await (await get('/api/history?task=other')).json()) as { succeeded: number; range: string })).toMatchObject({ range: '1h', succeeded: 0 })
+    const csv = await (await get('/api/history?format=csv')).text()
+    expect(csv.split('\n')[0]).toBe('start,succeeded,failed,cancelled')
+    const bad = await get('/api/history?range=1y')
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toBe('range: expected one of 1h, 24h, 7d, got "1y" (string)')
+    expect((await get('/api/history?since=yesterday')).status).toBe(400)
+  })
+
   it('shows a task\'s throughput, failure rate and duration and wait percentiles for the range', async () => {
     const { engine, get, page, finish } = setup()
     await engine.start()
