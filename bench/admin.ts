@@ -21,20 +21,29 @@ export const ADMIN_RUNS = Number(process.env.BENCH_ADMIN_RUNS ?? 100_000)
 const REQUESTS = Number(process.env.BENCH_ADMIN_REQUESTS ?? 30)
 const TASKS = ['sync-users', 'send-mail', 'resize-image', 'backup', 'report']
 
-/** Rollup rows of the week before `now`: each task, each minute, in its queue. Returns how many. */
+/**
+ * Rollup rows of the week before `now`: each task, each minute, in its queue, and the hourly rows
+ * that sum them (as folds keep them). Returns how many minute rows.
+ */
 function fillWeekOfRollups(store: SqliteStore, now: number): number {
-  const insert = store.database.prepare(
-    `INSERT OR IGNORE INTO run_rollups (minute, task, queue, succeeded, failed, cancelled, retries, duration_hist, duration_sum, duration_max, wait_hist, wait_sum, wait_max)
-     VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?)`,
-  )
+  const columns = '(task, queue, succeeded, failed, cancelled, retries, duration_hist, duration_sum, duration_max, wait_hist, wait_sum, wait_max)'
+  const minutes = store.database.prepare(`INSERT OR IGNORE INTO run_rollups (minute, ${columns.slice(1)} VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, 30, ?, ?, 4)`)
+  const hours = store.database.prepare(`INSERT OR IGNORE INTO run_rollups_hourly (hour, ${columns.slice(1)} VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, 30, ?, ?, 4)`)
   let rows = 0
   store.database.transaction(() => {
-    const first = Math.floor((now - 7 * 86_400_000) / 60_000) * 60_000
-    for (let minute = first; minute < now - 120_000; minute += 60_000) {
+    const first = Math.floor((now - 8 * 86_400_000) / 3_600_000) * 3_600_000
+    // Whole hours only, ending before the hour of the runs the bench made.
+    for (let hour = first; hour < Math.floor(now / 3_600_000) * 3_600_000 - 3_600_000; hour += 3_600_000) {
       for (const [t, task] of TASKS.entries()) {
-        const n = 1 + ((minute / 60_000 + t) % 7)
-        const failed = n % 5 === 0 ? 1 : 0
-        rows += insert.run(minute, task, t % 2 === 0 ? 'default' : 'mail', n - failed, failed, JSON.stringify({ 8: n - 1, 20: 1 }), n * 20, 30, JSON.stringify({ 4: n }), n * 3, 4).changes
+        const sum = { n: 0, failed: 0 }
+        for (let minute = hour; minute < hour + 3_600_000; minute += 60_000) {
+          const n = 1 + ((minute / 60_000 + t) % 7)
+          const failed = n % 5 === 0 ? 1 : 0
+          rows += minutes.run(minute, task, t % 2 === 0 ? 'default' : 'mail', n - failed, failed, JSON.stringify({ 8: n - 1, 20: 1 }), n * 20, JSON.stringify({ 4: n }), n * 3).changes
+          sum.n += n
+          sum.failed += failed
+        }
+        hours.run(hour, task, t % 2 === 0 ? 'default' : 'mail', sum.n - sum.failed, sum.failed, JSON.stringify({ 8: sum.n - 60, 20: 60 }), sum.n * 20, JSON.stringify({ 4: sum.n }), sum.n * 3)
       }
     }
   })()

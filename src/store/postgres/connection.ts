@@ -63,6 +63,8 @@ export interface Tables {
   readonly rollups: string
   /** The rollups' watermark (migration 7). */
   readonly rollupState: string
+  /** Finished runs per hour, task and queue (migration 7). */
+  readonly rollupsHourly: string
 }
 
 /** What a connection needs to know. */
@@ -118,6 +120,7 @@ export class PostgresConnection {
       claimRunsLimited: `${s}.claim_runs_limited`,
       rollups: `${s}.run_rollups`,
       rollupState: `${s}.rollup_state`,
+      rollupsHourly: `${s}.run_rollups_hourly`,
     }
     this.dialect = postgresDialect(this.tables.runs)
     // Start migrating now; callers see a failure through ready() (or the first operation they call).

@@ -6,9 +6,22 @@
  */
 import type { Run } from '../contract/runs.js'
 import type { RollupFold, RollupQuery, RollupReport } from '../contract/rollups.js'
-import { foldWindow, rollupCut, rollupReport, rollupsFrom, skipIdle, type FoldRow, type RollupRow, type StoredTotalsRow } from '../sql/rollup-rows.js'
+import {
+  foldWindow,
+  rollupCut,
+  rollupOfStored,
+  rollupReport,
+  rollupsFrom,
+  rollupsPer,
+  ROLLUP_HOUR_MS,
+  skipIdle,
+  storedRanges,
+  type FoldRow,
+  type RollupRow,
+  type StoredTotalsRow,
+} from '../sql/rollup-rows.js'
 import { toRun, type RunRow } from '../sql/run-rows.js'
-import { type PostgresConnection, type Queryable } from './connection.js'
+import { TYPES, type PostgresConnection, type Queryable } from './connection.js'
 import { RUN_COLUMNS } from './dialect.js'
 
 /** The bucket of a value in ms: 0 up to 1 ms, else ceil(log2(ms) * 4), in numeric (exact at powers of two, as C's log2). */
@@ -22,6 +35,30 @@ const foldSql = (runs: string): string => `SELECT (finished_at / 60000) * 60000 
   FROM ${runs}
   WHERE finished_at >= $1::int8 AND finished_at < $2::int8 AND deleted_at IS NULL
   GROUP BY 1, 2, 3, 4, 5, 6`
+
+/** An insert of rollup rows sent as parallel arrays ({@link columns}). */
+const insertSql = (table: string, at: string, onConflict: string): string =>
+  `INSERT INTO ${table} (${at}, task, queue, succeeded, failed, cancelled, retries, duration_hist, duration_sum, duration_max, wait_hist, wait_sum, wait_max)
+   SELECT m, k, q, s, f, c, r, dh::json, ds, dm, wh::json, ws, wm
+   FROM unnest($1::int8[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::int[], $8::text[], $9::int8[], $10::int8[], $11::text[], $12::int8[], $13::int8[])
+     AS u(m, k, q, s, f, c, r, dh, ds, dm, wh, ws, wm) ${onConflict}`
+
+/** Rollup rows as the parallel arrays of {@link insertSql}. */
+const columns = (rows: readonly RollupRow[]): unknown[] => [
+  rows.map((r) => r.minute),
+  rows.map((r) => r.task),
+  rows.map((r) => r.queue),
+  rows.map((r) => r.succeeded),
+  rows.map((r) => r.failed),
+  rows.map((r) => r.cancelled),
+  rows.map((r) => r.retries),
+  rows.map((r) => JSON.stringify(r.duration.counts)),
+  rows.map((r) => r.duration.sum),
+  rows.map((r) => r.duration.max),
+  rows.map((r) => JSON.stringify(r.wait.counts)),
+  rows.map((r) => r.wait.sum),
+  rows.map((r) => r.wait.max),
+]
 
 async function foldRows(conn: PostgresConnection, db: Queryable, start: number, end: number): Promise<RollupRow[]> {
   return rollupsFrom(await conn.query<FoldRow>(db, foldSql(conn.tables.runs), [start, end]))
@@ -44,26 +81,25 @@ export async function foldRollups(conn: PostgresConnection, until: number, floor
     const { start, end } = skipIdle(window, first?.first ?? null, maxMs)
     const rows = start < end ? await foldRows(conn, client, start, end) : []
     if (rows.length > 0) {
+      await client.query({ text: insertSql(t.rollups, 'minute', ''), values: columns(rows) })
+      // The hours these minutes are in, with what earlier folds stored of them.
+      const hours = rollupsPer(ROLLUP_HOUR_MS, rows)
+      const { rows: stored } = await client.query<StoredTotalsRow & { minute: number; task: string; queue: string }>({
+        text: `SELECT h.hour AS minute, h.task, h.queue, succeeded, failed, cancelled, retries, duration_hist, duration_sum, duration_max, wait_hist, wait_sum, wait_max
+               FROM ${t.rollupsHourly} h JOIN unnest($1::int8[], $2::text[], $3::text[]) AS k(hour, task, queue) USING (hour, task, queue)`,
+        values: [hours.map((h) => h.minute), hours.map((h) => h.task), hours.map((h) => h.queue)],
+        types: TYPES,
+      })
+      const merged = rollupsPer(ROLLUP_HOUR_MS, hours, stored.map(rollupOfStored))
       await client.query({
-        text: `INSERT INTO ${t.rollups} (minute, task, queue, succeeded, failed, cancelled, retries, duration_hist, duration_sum, duration_max, wait_hist, wait_sum, wait_max)
-               SELECT m, k, q, s, f, c, r, dh::json, ds, dm, wh::json, ws, wm
-               FROM unnest($1::int8[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::int[], $8::text[], $9::int8[], $10::int8[], $11::text[], $12::int8[], $13::int8[])
-                 AS u(m, k, q, s, f, c, r, dh, ds, dm, wh, ws, wm)`,
-        values: [
-          rows.map((r) => r.minute),
-          rows.map((r) => r.task),
-          rows.map((r) => r.queue),
-          rows.map((r) => r.succeeded),
-          rows.map((r) => r.failed),
-          rows.map((r) => r.cancelled),
-          rows.map((r) => r.retries),
-          rows.map((r) => JSON.stringify(r.duration.counts)),
-          rows.map((r) => r.duration.sum),
-          rows.map((r) => r.duration.max),
-          rows.map((r) => JSON.stringify(r.wait.counts)),
-          rows.map((r) => r.wait.sum),
-          rows.map((r) => r.wait.max),
-        ],
+        text: insertSql(
+          t.rollupsHourly,
+          'hour',
+          `ON CONFLICT (hour, task, queue) DO UPDATE SET succeeded = excluded.succeeded, failed = excluded.failed, cancelled = excluded.cancelled, retries = excluded.retries,
+             duration_hist = excluded.duration_hist, duration_sum = excluded.duration_sum, duration_max = excluded.duration_max,
+             wait_hist = excluded.wait_hist, wait_sum = excluded.wait_sum, wait_max = excluded.wait_max`,
+        ),
+        values: columns(merged),
       })
     }
     await client.query({ text: `UPDATE ${t.rollupState} SET folded_until = $1 WHERE id = 1`, values: [end] })
@@ -78,34 +114,43 @@ export async function readRollups(conn: PostgresConnection, query: RollupQuery):
   const [state] = await conn.query<{ folded_until: number | null }>(db, `SELECT folded_until FROM ${t.rollupState} WHERE id = 1`, [])
   const foldedUntil = state?.folded_until ?? null
   const cut = rollupCut(query, foldedUntil)
-  const task = query.task === undefined ? '' : ' AND task = $4'
   const taskParam = query.task === undefined ? [] : [query.task]
-  const stored = cut > query.since
-  const [counts, totals, live] = await Promise.all([
-    stored
-      ? conn.query<{ b: number; succeeded: number; failed: number; cancelled: number }>(
-          db,
-          `SELECT (minute - $1::int8) / $3::int8 AS b, sum(succeeded)::int8 AS succeeded, sum(failed)::int8 AS failed, sum(cancelled)::int8 AS cancelled
-           FROM ${t.rollups} WHERE minute >= $1::int8 AND minute < $2::int8${task} GROUP BY 1`,
-          [query.since, cut, query.bucketMs, ...taskParam],
-        )
-      : [],
-    stored && query.totals === true
-      ? conn.query<StoredTotalsRow>(
-          db,
-          `SELECT succeeded, failed, cancelled, retries, duration_hist, duration_sum, duration_max, wait_hist, wait_sum, wait_max
-           FROM ${t.rollups} WHERE minute >= $1::int8 AND minute < $2::int8${task.replace('$4', '$3')}`,
-          [query.since, cut, ...taskParam],
-        )
-      : [],
+  const ranges = storedRanges(query, cut)
+  const [stored, live] = await Promise.all([
+    Promise.all(
+      ranges.map(async (range) => {
+        const [table, at] = range.hourly ? [t.rollupsHourly, 'hour'] : [t.rollups, 'minute']
+        const [counts, totals] = await Promise.all([
+          conn.query<{ b: number; succeeded: number; failed: number; cancelled: number }>(
+            db,
+            `SELECT (${at} - $4::int8) / $3::int8 AS b, sum(succeeded)::int8 AS succeeded, sum(failed)::int8 AS failed, sum(cancelled)::int8 AS cancelled
+             FROM ${table} WHERE ${at} >= $1::int8 AND ${at} < $2::int8${query.task === undefined ? '' : ' AND task = $5'} GROUP BY 1`,
+            [range.from, range.to, query.bucketMs, query.since, ...taskParam],
+          ),
+          query.totals === true
+            ? conn.query<StoredTotalsRow>(
+                db,
+                `SELECT succeeded, failed, cancelled, retries, duration_hist, duration_sum, duration_max, wait_hist, wait_sum, wait_max
+                 FROM ${table} WHERE ${at} >= $1::int8 AND ${at} < $2::int8${query.task === undefined ? '' : ' AND task = $3'}`,
+                [range.from, range.to, ...taskParam],
+              )
+            : [],
+        ])
+        return { counts, totals }
+      }),
+    ),
     cut < query.until ? foldRows(conn, db, cut, query.until) : [],
   ])
+  const counts = stored.flatMap((s) => s.counts)
+  const totals = stored.flatMap((s) => s.totals)
   return rollupReport(query, foldedUntil, counts, totals, live)
 }
 
 /** Deletes rollup rows of minutes before `before`; returns how many. */
 export async function purgeRollups(conn: PostgresConnection, before: number): Promise<number> {
   const db = await conn.db()
+  // An hour goes once all of it is before the cut-off.
+  await db.query({ text: `DELETE FROM ${conn.tables.rollupsHourly} WHERE hour + 3600000 <= $1`, values: [before] })
   const result = await db.query({ text: `DELETE FROM ${conn.tables.rollups} WHERE minute < $1`, values: [before] })
   return result.rowCount ?? 0
 }

@@ -7,7 +7,20 @@
  */
 import type { Run } from '../contract/runs.js'
 import type { RollupFold, RollupQuery, RollupReport } from '../contract/rollups.js'
-import { foldWindow, rollupCut, rollupReport, rollupsFrom, skipIdle, type FoldRow, type RollupRow, type StoredTotalsRow } from '../sql/rollup-rows.js'
+import {
+  foldWindow,
+  rollupCut,
+  rollupOfStored,
+  rollupReport,
+  rollupsFrom,
+  rollupsPer,
+  ROLLUP_HOUR_MS,
+  skipIdle,
+  storedRanges,
+  type FoldRow,
+  type RollupRow,
+  type StoredTotalsRow,
+} from '../sql/rollup-rows.js'
 import { toRun, type RunRow } from '../sql/run-rows.js'
 import type { SqliteConnection } from './connection.js'
 
@@ -31,6 +44,23 @@ function foldRows(db: SqliteConnection, start: number, end: number): RollupRow[]
   return rollupsFrom(db.stmt(FOLD_SQL).all({ start, end }) as FoldRow[])
 }
 
+/** A rollup row's statement parameters. */
+const bind = (r: RollupRow) => ({
+  minute: r.minute,
+  task: r.task,
+  queue: r.queue,
+  succeeded: r.succeeded,
+  failed: r.failed,
+  cancelled: r.cancelled,
+  retries: r.retries,
+  dh: JSON.stringify(r.duration.counts),
+  dsum: r.duration.sum,
+  dmax: r.duration.max,
+  wh: JSON.stringify(r.wait.counts),
+  wsum: r.wait.sum,
+  wmax: r.wait.max,
+})
+
 /** Folds the closed minutes after the watermark; see {@link RollupStore.foldRollups}. */
 export function foldRollups(db: SqliteConnection, until: number, floor: number, maxMs: number): RollupFold {
   const from = watermark(db)
@@ -46,9 +76,16 @@ export function foldRollups(db: SqliteConnection, until: number, floor: number, 
       `INSERT INTO run_rollups (minute, task, queue, succeeded, failed, cancelled, retries, duration_hist, duration_sum, duration_max, wait_hist, wait_sum, wait_max)
        VALUES (@minute, @task, @queue, @succeeded, @failed, @cancelled, @retries, @dh, @dsum, @dmax, @wh, @wsum, @wmax)`,
     )
-    for (const r of rows) {
-      insert.run({ minute: r.minute, task: r.task, queue: r.queue, succeeded: r.succeeded, failed: r.failed, cancelled: r.cancelled, retries: r.retries, dh: JSON.stringify(r.duration.counts), dsum: r.duration.sum, dmax: r.duration.max, wh: JSON.stringify(r.wait.counts), wsum: r.wait.sum, wmax: r.wait.max })
-    }
+    for (const r of rows) insert.run(bind(r))
+    // The hours these minutes are in, with what earlier folds stored of them.
+    const existing = db.stmt('SELECT hour AS minute, * FROM run_rollups_hourly WHERE hour = ? AND task = ? AND queue = ?')
+    const hours = rollupsPer(ROLLUP_HOUR_MS, rows)
+    const stored = hours.flatMap((h) => (existing.all(h.minute, h.task, h.queue) as (StoredTotalsRow & { minute: number; task: string; queue: string })[]).map(rollupOfStored))
+    const upsert = db.stmt(
+      `INSERT OR REPLACE INTO run_rollups_hourly (hour, task, queue, succeeded, failed, cancelled, retries, duration_hist, duration_sum, duration_max, wait_hist, wait_sum, wait_max)
+       VALUES (@minute, @task, @queue, @succeeded, @failed, @cancelled, @retries, @dh, @dsum, @dmax, @wh, @wsum, @wmax)`,
+    )
+    for (const h of rollupsPer(ROLLUP_HOUR_MS, hours, stored)) upsert.run(bind(h))
     db.stmt('UPDATE rollup_state SET folded_until = ? WHERE id = 1').run(end)
     return { from, to: end, rows: rows.length }
   })
@@ -59,32 +96,41 @@ export function readRollups(db: SqliteConnection, query: RollupQuery): RollupRep
   const foldedUntil = watermark(db)
   const cut = rollupCut(query, foldedUntil)
   const task = query.task === undefined ? '' : ' AND task = @task'
-  const params = { since: query.since, cut, bucket: query.bucketMs, ...(query.task === undefined ? {} : { task: query.task }) }
-  const counts =
-    cut > query.since
-      ? (db
-          .stmt(
-            `SELECT (minute - @since) / @bucket AS b, sum(succeeded) AS succeeded, sum(failed) AS failed, sum(cancelled) AS cancelled
-             FROM run_rollups WHERE minute >= @since AND minute < @cut${task} GROUP BY b`,
-          )
-          .all(params) as { b: number; succeeded: number; failed: number; cancelled: number }[])
-      : []
-  const totals =
-    query.totals === true && cut > query.since
-      ? (db
-          .stmt(
-            `SELECT succeeded, failed, cancelled, retries, duration_hist, duration_sum, duration_max, wait_hist, wait_sum, wait_max
-             FROM run_rollups WHERE minute >= @since AND minute < @cut${task}`,
-          )
-          .all({ since: query.since, cut, ...(query.task === undefined ? {} : { task: query.task }) }) as StoredTotalsRow[])
-      : []
+  const counts: { b: number; succeeded: number; failed: number; cancelled: number }[] = []
+  const totals: StoredTotalsRow[] = []
+  for (const range of storedRanges(query, cut)) {
+    const [table, at] = range.hourly ? ['run_rollups_hourly', 'hour'] : ['run_rollups', 'minute']
+    const params = { since: query.since, from: range.from, to: range.to, bucket: query.bucketMs, ...(query.task === undefined ? {} : { task: query.task }) }
+    counts.push(
+      ...(db
+        .stmt(
+          `SELECT (${at} - @since) / @bucket AS b, sum(succeeded) AS succeeded, sum(failed) AS failed, sum(cancelled) AS cancelled
+           FROM ${table} WHERE ${at} >= @from AND ${at} < @to${task} GROUP BY b`,
+        )
+        .all(params) as { b: number; succeeded: number; failed: number; cancelled: number }[]),
+    )
+    if (query.totals !== true) continue
+    const { bucket: _, since: __, ...rangeParams } = params
+    totals.push(
+      ...(db
+        .stmt(
+          `SELECT succeeded, failed, cancelled, retries, duration_hist, duration_sum, duration_max, wait_hist, wait_sum, wait_max
+           FROM ${table} WHERE ${at} >= @from AND ${at} < @to${task}`,
+        )
+        .all(rangeParams) as StoredTotalsRow[]),
+    )
+  }
   const live = cut < query.until ? foldRows(db, cut, query.until) : []
   return rollupReport(query, foldedUntil, counts, totals, live)
 }
 
 /** Deletes rollup rows of minutes before `before`; returns how many. */
 export function purgeRollups(db: SqliteConnection, before: number): number {
-  return db.write(() => db.stmt('DELETE FROM run_rollups WHERE minute < ?').run(before).changes)
+  return db.write(() => {
+    // An hour goes once all of it is before the cut-off.
+    db.stmt('DELETE FROM run_rollups_hourly WHERE hour + 3600000 <= ?').run(before)
+    return db.stmt('DELETE FROM run_rollups WHERE minute < ?').run(before).changes
+  })
 }
 
 /** The runs that finished last with `status`; see {@link RollupStore.recentlyFinished}. */

@@ -114,6 +114,42 @@ export function describeRollups(suite: SuiteContext): void {
       expect(report.totals).toMatchObject({ succeeded: 2, failed: 0, retries: 2 })
     })
 
+    it('keeps hourly rollups that agree with the minutes, whole hours read from them, also when an hour is folded in parts', async () => {
+      const HOUR = 60 * MIN
+      await finish(suite, [
+        ['succeeded', T0 + 10],
+        ['failed', T0 + 40 * MIN],
+        ['succeeded', T0 + HOUR + 5 * MIN],
+        ['cancelled', T0 + 2 * HOUR + 50 * MIN],
+      ])
+      await finish(suite, [['succeeded', T0 + 20 * MIN]], { task: 'other', queue: 'mail' })
+      // Half an hour per fold: each hour is folded in two parts, the second merged into the first.
+      const folds: number[] = []
+      for (;;) {
+        const fold = await suite.store.foldRollups(T0 + 2 * HOUR + 30 * MIN, T0 - DAY, 30 * MIN)
+        if (fold.to === fold.from) break
+        folds.push(fold.to!)
+      }
+      expect(folds.at(-1)).toBe(T0 + 2 * HOUR + 30 * MIN)
+      const query = { since: T0, until: T0 + 4 * HOUR, totals: true } as const
+      const byHour = await suite.store.readRollups({ ...query, bucketMs: HOUR })
+      const byMinute = await suite.store.readRollups({ ...query, bucketMs: MIN })
+      expect(byHour.buckets.map((b) => [b.succeeded, b.failed, b.cancelled])).toEqual([
+        [2, 1, 0],
+        [1, 0, 0],
+        [0, 0, 1],
+        [0, 0, 0],
+      ])
+      expect(byHour.totals).toEqual(byMinute.totals)
+      expect(byHour.totals).toMatchObject({ succeeded: 3, failed: 1, cancelled: 1 })
+      const task = await suite.store.readRollups({ ...query, bucketMs: 2 * HOUR, task: 'work' })
+      expect(task.buckets.map((b) => [b.succeeded, b.failed, b.cancelled])).toEqual([
+        [2, 1, 0],
+        [0, 0, 1],
+      ])
+      expect(task.totals?.duration.max).toBe(2 * HOUR + 50 * MIN)
+    })
+
     it('purges rollup rows of minutes before a cut-off', async () => {
       await finish(suite, [
         ['succeeded', T0 + 10],

@@ -26,6 +26,25 @@ CREATE TABLE run_rollups (
   PRIMARY KEY (minute, task, queue)
 );
 CREATE INDEX run_rollups_task ON run_rollups (task, minute);
+-- The same per hour (hour: the hour's start), kept up to date by each fold in its transaction:
+-- ranges of whole hours read these, sixty times fewer rows.
+CREATE TABLE run_rollups_hourly (
+  hour BIGINT NOT NULL,
+  task TEXT COLLATE "C" NOT NULL,
+  queue TEXT COLLATE "C" NOT NULL,
+  succeeded INTEGER NOT NULL,
+  failed INTEGER NOT NULL,
+  cancelled INTEGER NOT NULL,
+  retries INTEGER NOT NULL,
+  duration_hist json NOT NULL,
+  duration_sum BIGINT NOT NULL,
+  duration_max BIGINT,
+  wait_hist json NOT NULL,
+  wait_sum BIGINT NOT NULL,
+  wait_max BIGINT,
+  PRIMARY KEY (hour, task, queue)
+);
+CREATE INDEX run_rollups_hourly_task ON run_rollups_hourly (task, hour);
 -- Runs finished before folded_until are in run_rollups (NULL: nothing folded yet). A fold locks
 -- this row for its transaction.
 CREATE TABLE rollup_state (
