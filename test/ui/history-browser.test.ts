@@ -1,6 +1,7 @@
 /**
  * History in real Chromium: the range switch is links (the page it leads to keeps its range as
- * it refreshes live), and a task's metrics fit 400 px in light and dark.
+ * it refreshes live), and a task's metrics fit 400 px in light and dark (screenshots:
+ * /tmp/history-task-400-*.png).
  */
 import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -58,7 +59,7 @@ run('history in Chromium', { timeout: 60_000 }, () => {
       expect(await page.locator('[data-metric="duration"]').textContent()).toMatch(/^p50 \d+ ms · p95 \d+ ms · max \d+ ms$/)
       const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')
       expect(overflow).toBe(0)
-      await page.screenshot({ path: `/tmp/shots/history/test-task-400-${colorScheme}.png`, fullPage: true })
+      await page.screenshot({ path: `/tmp/history-task-400-${colorScheme}.png`, fullPage: true })
     })
   }
 })
