@@ -1,6 +1,7 @@
 /**
  * History on the admin pages over HTTP (in-process): the overview's and a task page's ranges
- * (links, the data they draw from rollups), a bad range named, counts grouped, idle queues listed,
+ * (links, the data they draw from rollups), a bad range named, counts grouped (the runs list's too),
+ * idle queues listed,
  * the latest failures by the time they failed.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -104,6 +105,10 @@ describe('history on the admin pages', () => {
     expect(failures).toEqual([late.id, early])
     expect(html).toContain('failed &lt;b&gt;on purpose&lt;/b&gt;')
     expect(html).not.toContain('<b>on purpose</b>')
+    // The runs list groups its counts too.
+    const runs = await page('/admin/runs')
+    expect(runs).toContain('<p class="sub">1,202 matching</p>')
+    expect(runs).toMatch(/1<!-- -->–<!-- -->25<!-- --> of <!-- -->1,202|1–25 of 1,202/)
   })
 
   it('answers /api/history for a range and a task, as JSON or CSV, and names a bad range or parameter', async () => {
