@@ -1,8 +1,7 @@
 /**
  * History on the admin pages over HTTP (in-process): the overview's and a task page's ranges
- * (links, the data they draw from rollups), a bad range named, counts grouped (the runs list's too),
- * idle queues listed,
- * the latest failures by the time they failed.
+ * (links, the data they draw from rollups), a bad range named, counts grouped (the runs list's
+ * too), idle queues listed, the latest failures by the time they failed.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createEngine, defineTask, type Engine } from '../../src/index.js'
