@@ -3,22 +3,54 @@
  *
  * The store is filled the way a busy day leaves it: runs of several tasks, queues and labels, most
  * succeeded, every tenth failed with an error, a share cancelled, some pending (a few far in the
- * future) and log lines on many. Then each page is requested repeatedly and the time to the last
- * byte is reported (median and p95). Target: list and overview pages under 200 ms.
+ * future) and log lines on many. The finished runs are folded into per-minute rollups (timed),
+ * and the week before them is filled with rollups of the same tasks and queues, one row per task
+ * and minute: 7 days of history. Then each page is requested repeatedly and the time to the last
+ * byte is reported (median and p95). Target: list and overview pages under 200 ms, the overview
+ * at 1 h, 24 h and 7 d included.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Engine, defineTask } from '../src/index.js'
 import { serve } from '../src/server/serve.js'
-import { sqliteStore } from '../src/store/sqlite/store.js'
+import { sqliteStore, type SqliteStore } from '../src/store/sqlite/store.js'
 import { median, percentile, type Row } from './table.js'
 
 export const ADMIN_RUNS = Number(process.env.BENCH_ADMIN_RUNS ?? 100_000)
 const REQUESTS = Number(process.env.BENCH_ADMIN_REQUESTS ?? 30)
 const TASKS = ['sync-users', 'send-mail', 'resize-image', 'backup', 'report']
 
-export async function benchAdmin(): Promise<{ rows: Row[]; seedMs: number }> {
+/**
+ * Rollup rows of the week before `now`: each task, each minute, in its queue, and the hourly rows
+ * that sum them (as folds keep them). Returns how many minute rows.
+ */
+function fillWeekOfRollups(store: SqliteStore, now: number): number {
+  const columns = '(task, queue, succeeded, failed, cancelled, retries, duration_hist, duration_sum, duration_max, wait_hist, wait_sum, wait_max)'
+  const minutes = store.database.prepare(`INSERT OR IGNORE INTO run_rollups (minute, ${columns.slice(1)} VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, 30, ?, ?, 4)`)
+  const hours = store.database.prepare(`INSERT OR IGNORE INTO run_rollups_hourly (hour, ${columns.slice(1)} VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, 30, ?, ?, 4)`)
+  let rows = 0
+  store.database.transaction(() => {
+    const first = Math.floor((now - 8 * 86_400_000) / 3_600_000) * 3_600_000
+    // Whole hours only, ending before the hour of the runs the bench made.
+    for (let hour = first; hour < Math.floor(now / 3_600_000) * 3_600_000 - 3_600_000; hour += 3_600_000) {
+      for (const [t, task] of TASKS.entries()) {
+        const sum = { n: 0, failed: 0 }
+        for (let minute = hour; minute < hour + 3_600_000; minute += 60_000) {
+          const n = 1 + ((minute / 60_000 + t) % 7)
+          const failed = n % 5 === 0 ? 1 : 0
+          rows += minutes.run(minute, task, t % 2 === 0 ? 'default' : 'mail', n - failed, failed, JSON.stringify({ 8: n - 1, 20: 1 }), n * 20, JSON.stringify({ 4: n }), n * 3).changes
+          sum.n += n
+          sum.failed += failed
+        }
+        hours.run(hour, task, t % 2 === 0 ? 'default' : 'mail', sum.n - sum.failed, sum.failed, JSON.stringify({ 8: sum.n - 60, 20: 60 }), sum.n * 20, JSON.stringify({ 4: sum.n }), sum.n * 3)
+      }
+    }
+  })()
+  return rows
+}
+
+export async function benchAdmin(): Promise<{ rows: Row[]; seedMs: number; foldMs: number; rollupRows: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'taskengine-bench-admin-'))
   const tasks = TASKS.map((key) =>
     defineTask({
@@ -32,7 +64,8 @@ export async function benchAdmin(): Promise<{ rows: Row[]; seedMs: number }> {
       },
     }),
   )
-  const engine = new Engine({ tasks, store: sqliteStore(join(dir, 'admin.db')), onError: (e) => console.error(e) })
+  const store = sqliteStore(join(dir, 'admin.db'))
+  const engine = new Engine({ tasks, store, onError: (e) => console.error(e) })
   const seedStart = performance.now()
   const perTask = Math.floor((ADMIN_RUNS * 0.95) / TASKS.length)
   for (const [t, task] of tasks.entries()) {
@@ -47,6 +80,16 @@ export async function benchAdmin(): Promise<{ rows: Row[]; seedMs: number }> {
   await engine.enqueueMany(tasks[0]!, Array.from({ length: Math.floor(rest / 2) }, (_, i) => ({ i })), { queue: 'reports' })
   await engine.enqueueMany(tasks[1]!, Array.from({ length: rest - Math.floor(rest / 2) }, (_, i) => ({ i })), { delayMs: 86_400_000 })
   const seedMs = performance.now() - seedStart
+  // The finished runs folded at once (maintenance folds at most an hour per pass; this is all of them).
+  const foldStart = performance.now()
+  let folded = 0
+  for (;;) {
+    const fold = await store.foldRollups(Date.now() + 120_000, Date.now() - 7 * 86_400_000, 7 * 86_400_000)
+    folded += fold.rows
+    if (fold.to === fold.from) break
+  }
+  const foldMs = performance.now() - foldStart
+  const rollupRows = folded + fillWeekOfRollups(store, Date.now())
   const stats = await engine.stats()
   const total = Object.values(stats.statuses).reduce((a, b) => a + b, 0)
   if (total !== ADMIN_RUNS) throw new Error(`expected ${ADMIN_RUNS} runs in the store, found ${total}`)
@@ -54,7 +97,10 @@ export async function benchAdmin(): Promise<{ rows: Row[]; seedMs: number }> {
   const server = await serve(engine, { port: 0 })
   const some = (await engine.listRuns({ status: 'failed', pageSize: 1 })).data[0]!
   const pages: [string, string][] = [
-    ['overview', '/admin'],
+    ['overview, 1 h', '/admin'],
+    ['overview, 24 h', '/admin?range=24h'],
+    ['overview, 7 d', '/admin?range=7d'],
+    ['task page, 7 d', `/admin/task/${TASKS[0]}?range=7d`],
     ['runs, newest', '/admin/runs'],
     ['runs, failed', '/admin/runs?status=failed'],
     ['runs, task + page 200', `/admin/runs?task=${TASKS[2]}&page=200`],
@@ -88,5 +134,5 @@ export async function benchAdmin(): Promise<{ rows: Row[]; seedMs: number }> {
   await server.close()
   await engine.close()
   rmSync(dir, { recursive: true, force: true })
-  return { rows, seedMs }
+  return { rows, seedMs, foldMs, rollupRows }
 }

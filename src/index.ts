@@ -51,6 +51,7 @@ export type {
 } from './task/context.js'
 export { Engine, resolveConcurrency, DEFAULT_LABEL } from './engine/engine.js'
 export type { ArgsInputOf, EngineOptions, PoolReport, QueueInfo, RunAllOptions, RunOptions, StopOptions } from './engine/engine.js'
+export type { History, HistoryOptions, HistoryRange, Percentiles } from './engine/history/history.js'
 export { createEngine } from './create-engine.js'
 export type { EnqueueOptions } from './engine/durable/enqueue.js'
 export type { QueueSelection, WorkerOptions } from './engine/durable/worker.js'

@@ -41,12 +41,12 @@ const chatty = defineTask({
 describe('settings', () => {
   it('has defaults, validates changes naming each bad key, and changes nothing on error', async () => {
     const engine = engineWith({ defaultMaxAttempts: 4 })
-    expect(await engine.settings.get()).toEqual({ workerConcurrency: null, runRetentionDays: 30, logRetentionDays: 14, defaultMaxAttempts: 4, logBackend: 'store' })
+    expect(await engine.settings.get()).toEqual({ workerConcurrency: null, runRetentionDays: 30, logRetentionDays: 14, defaultMaxAttempts: 4, logBackend: 'store', rollupRetentionDays: 7 })
     const error = await engine.settings.update({ workerConcurrency: 0, runRetentionDays: 1.5, logBackend: 'ftp', colour: 'red' } as never).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ValidationError)
     expect((error as Error).message).toBe(
       'invalid settings: workerConcurrency: expected an integer from 1 to 10000 or null, got 0 (number); runRetentionDays: expected an integer from 0 to 36500, got 1.5 (number); ' +
-        'logBackend: expected one of store, got "ftp" (string); colour: unknown setting (known: workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend)',
+        'logBackend: expected one of store, got "ftp" (string); colour: unknown setting (known: workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend, rollupRetentionDays)',
     )
     // Every bad key in fields, as every other validation error lists them.
     expect((error as ValidationError).fields).toEqual([
@@ -55,9 +55,9 @@ describe('settings', () => {
       { key: 'logBackend', expected: 'one of store', received: '"ftp" (string)', message: 'logBackend: expected one of store, got "ftp" (string)' },
       {
         key: 'colour',
-        expected: 'a known setting (workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend)',
+        expected: 'a known setting (workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend, rollupRetentionDays)',
         received: '"red" (string)',
-        message: 'colour: unknown setting (known: workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend)',
+        message: 'colour: unknown setting (known: workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend, rollupRetentionDays)',
       },
     ])
     const notAnObject = await engine.settings.update([1] as never).catch((e: unknown) => e)
@@ -207,6 +207,38 @@ describe('retention', () => {
     const idle = await engine.enqueue(RETENTION_ID, {})
     await vi.waitFor(async () => expect((await engine.getRun(idle.id))?.data).toMatchObject({ runsDeleted: 0, logLinesDeleted: 0, poolsDeleted: 0, runsBefore: null }))
     expect((await engine.getRun(middle))?.status).toBe('succeeded')
+  })
+
+  it('deletes per-minute rollups older than rollupRetentionDays, and keeps them all at 0', async () => {
+    let now = Date.UTC(2026, 0, 1)
+    const engine = engineWith({ tasks: [chatty], clock: () => now })
+    const store = await engine.store()
+    await engine.start()
+    const finishAndFold = async (): Promise<void> => {
+      const run = await engine.enqueue(chatty, { lines: 0 })
+      await vi.waitFor(async () => expect((await engine.getRun(run.id))?.status).toBe('succeeded'))
+      await store.foldRollups(now + 120_000, now - 86_400_000, 3_600_000)
+    }
+    const retain = async (): Promise<string[]> => {
+      const run = await engine.enqueue(RETENTION_ID, {})
+      await vi.waitFor(async () => expect((await engine.getRun(run.id))?.status).toBe('succeeded'))
+      return (await engine.getLogs(run.id)).map((l) => l.message)
+    }
+    const folded = async (): Promise<number> => {
+      const report = await store.readRollups({ since: Date.UTC(2025, 11, 31), until: Date.UTC(2026, 0, 1, 0, 2), bucketMs: 60_000 })
+      return report.buckets.reduce((n, b) => n + b.succeeded, 0)
+    }
+    await finishAndFold()
+    now += 10 * 86_400_000
+    await finishAndFold()
+    await engine.settings.update({ rollupRetentionDays: 0 })
+    expect((await retain()).join('\n')).not.toContain('rollup rows')
+    expect(await folded()).toBe(1)
+    await engine.settings.update({ rollupRetentionDays: 7 })
+    expect(await retain()).toContain('1 rollup rows older than 7 days deleted')
+    expect(await folded()).toBe(0)
+    expect((await engine.history({ range: '1h' })).succeeded).toBeGreaterThanOrEqual(1)
+    await expect(engine.settings.update({ rollupRetentionDays: -1 })).rejects.toThrow('rollupRetentionDays: expected an integer from 0 to 36500, got -1 (number)')
   })
 
   it('registers a daily retention schedule unless turned off', async () => {

@@ -52,6 +52,7 @@ import { retentionSchedule, retentionTask } from './settings/retention.js'
 import { SharedSettings } from './settings/shared-settings.js'
 import { Tracing } from './tracing/tracing.js'
 import type { SettingInfo, Settings } from './settings/settings.js'
+import { readHistory, type History, type HistoryOptions } from './history/history.js'
 
 // The types of the engine's signature, where callers of the engine look for them.
 export { DEFAULT_LABEL, resolveConcurrency } from './options.js'
@@ -474,6 +475,15 @@ export class Engine {
     checkThroughputWindow(windowMs, bucketMs)
     const until = Math.ceil((this.#now() + 1) / bucketMs) * bucketMs
     return (await this.#ready()).throughput(until - windowMs, until, bucketMs)
+  }
+
+  /**
+   * Throughput, failures and (with `totals`) duration and wait percentiles over the last hour,
+   * day or week, from the store's per-minute rollups.
+   * @example await engine.history({ range: '24h', task: 'send-mail', totals: true })
+   */
+  async history(options: HistoryOptions = {}): Promise<History> {
+    return readHistory(await this.#ready(), this.#now(), options)
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * Prometheus metrics (`GET /metrics`) on a registry of the server's own: runs created, started
- * and completed by task and status, queue length by queue, running runs, run duration, worker
- * count, and what local buffers dropped (stream clients that fell behind, log lines of
+ * and completed by task and status, queue length, depth and oldest due run by queue (idle queues
+ * included), running runs, run duration, wait from due to start (`wait-metric.ts`), worker
+ * count, the process's own (`taskengine_process_*`, `taskengine_nodejs_*`), and what local buffers dropped (stream clients that fell behind, log lines of
  * in-process runs past the in-memory limit). Counters follow the engine's events in this
  * process; gauges are read from the store at scrape time (so they count every process). A
  * worker process serves its own (`taskengine worker --metrics-port`).
@@ -9,7 +10,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Engine } from '../engine/engine.js'
 import type { RunEvent } from '../engine/events/run-events.js'
-import type { StoreStats } from '../store/types.js'
+import type { EngineStats } from '../engine/engine.js'
+import { RollupWaitHistogram } from './wait-metric.js'
 
 /** The metrics of one engine in this process, on a registry of their own (`registry.metrics()` is the scrape). */
 export class ServerMetrics {
@@ -22,12 +24,13 @@ export class ServerMetrics {
   readonly #droppedLogs: Counter<'task'>
   readonly #engine: Engine
   /** The run counts of the scrape in progress, shared by the gauges that need them. */
-  #stats: Promise<StoreStats> | undefined
+  #stats: Promise<EngineStats> | undefined
 
   constructor(engine: Engine) {
     this.#engine = engine
-    const scrapeStats = (): Promise<StoreStats> => this.#scrapeStats()
-    collectDefaultMetrics({ register: this.registry, prefix: 'taskengine_process_' })
+    const scrapeStats = (): Promise<EngineStats> => this.#scrapeStats()
+    // prom-client's own names start with process_ or nodejs_: the prefix is ours alone.
+    collectDefaultMetrics({ register: this.registry, prefix: 'taskengine_' })
     this.#created = new Counter({ name: 'taskengine_runs_created_total', help: 'Durable runs created through this process', labelNames: ['task'], registers: [this.registry] })
     this.#started = new Counter({ name: 'taskengine_runs_started_total', help: 'Attempts started in this process (durable and in-process runs)', labelNames: ['task'], registers: [this.registry] })
     this.#completed = new Counter({
@@ -67,6 +70,30 @@ export class ServerMetrics {
       },
     })
     new Gauge({
+      name: 'taskengine_queue_depth',
+      help: 'Pending runs by queue, due or not, idle queues included (all processes)',
+      labelNames: ['queue'],
+      registers: [this.registry],
+      async collect() {
+        this.reset()
+        const stats = await scrapeStats()
+        for (const queue of stats.flow.queues) this.set({ queue: queue.name }, queue.pending)
+      },
+    })
+    new Gauge({
+      name: 'taskengine_queue_oldest_due_seconds',
+      help: 'How long the longest-waiting due run of each queue has been due, in seconds; 0 when none is due (all processes)',
+      labelNames: ['queue'],
+      registers: [this.registry],
+      async collect() {
+        this.reset()
+        const stats = await scrapeStats()
+        const now = Date.now()
+        for (const queue of stats.flow.queues) this.set({ queue: queue.name }, queue.oldestPendingAt === null ? 0 : Math.max(0, now - queue.oldestPendingAt.getTime()) / 1000)
+      },
+    })
+    this.registry.registerMetric(new RollupWaitHistogram(engine).asMetric())
+    new Gauge({
       name: 'taskengine_runs_running',
       help: 'Runs executing now (all processes; waiting runs included)',
       registers: [this.registry],
@@ -90,7 +117,7 @@ export class ServerMetrics {
    * The store's run counts, read once per scrape: the registry collects every gauge at the
    * same time, so gauges asking while a read is in flight share it.
    */
-  #scrapeStats(): Promise<StoreStats> {
+  #scrapeStats(): Promise<EngineStats> {
     this.#stats ??= this.#engine.stats().finally(() => {
       this.#stats = undefined
     })

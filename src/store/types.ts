@@ -12,6 +12,7 @@
  * | {@link ScheduleStore}, {@link SettingsStore}, {@link WorkerStore}, {@link ArtifactStore}, {@link PoolStore} | their records | the engine's parts of those names |
  * | {@link SignalBus} (optional) | push between processes | cancels, settings, live events |
  * | {@link LeaderElection} (optional) | one maintainer at a time | maintenance |
+ * | {@link RollupStore} | per-minute rollups of finished runs: fold, read, purge | maintenance, dashboards |
  *
  * Times are epoch milliseconds from the engine's clock; ids are UUIDv7 strings made by the
  * engine. Every write a worker makes to a run it executes is fenced by the run's lease token:
@@ -27,6 +28,7 @@ import type { LeaderElection } from './contract/leader.js'
 import type { MaintenanceStore } from './contract/maintenance.js'
 import type { PoolStore } from './contract/pools.js'
 import type { QueueStore } from './contract/queue.js'
+import type { RollupStore } from './contract/rollups.js'
 import type { ScheduleStore } from './contract/schedules.js'
 import type { SettingsStore } from './contract/settings.js'
 import type { SignalBus } from './contract/signals.js'
@@ -67,6 +69,8 @@ export type { FireOutcome, ScheduleFire, ScheduleInit, ScheduleState, ScheduleSt
 export type { SettingsStore } from './contract/settings.js'
 export type { SignalBus, StoreSignal } from './contract/signals.js'
 export type { LeaderElection } from './contract/leader.js'
+export type { RollupFold, RollupQuery, RollupReport, RollupStore, RollupTotals } from './contract/rollups.js'
+export type { Histogram } from './rollup-histogram.js'
 
 /** What every backend has besides its roles: a name, readiness and an end. */
 export interface StoreLifecycle {
@@ -97,5 +101,6 @@ export interface Store
     WorkerStore,
     ArtifactStore,
     PoolStore,
+    RollupStore,
     Partial<SignalBus>,
     Partial<LeaderElection> {}

@@ -430,7 +430,7 @@ describe('admin UI over HTTP', () => {
       for (const t of times) expect(Number(t.slice(3)) % 15).toBe(0)
       expect(chart).toMatch(/<text class="label" x="3" y="\d+">(1 run|\d+ runs)\/min<\/text>/)
       expect(chart).not.toContain('>1 runs/min<')
-      expect(text(html)).toMatch(/(^| )(1 run|\d+ runs) finished in the last hour, \d+ failed\./)
+      expect(text(html)).toMatch(/(^| )(1 run|\d+ runs) finished in the last hour, \d+ failed( \(\d+(\.\d)?%\))?\./)
       expect(text(html)).not.toContain(' 1 runs finished')
       expect((chart.match(/<line class="grid"/g) ?? []).length).toBeGreaterThanOrEqual(5)
       // Failures are hatched (a pattern), not only red.

@@ -1,10 +1,13 @@
 /**
  * Maintenance, every `leaseMs / 2` in a process running a worker: the rescuer decides the fate of
  * runs whose lease expired (their worker died or hung), and pending runs past `notAfter` expire
- * (`cancelled`). Where the store elects a leader (PostgreSQL) only the leader maintains; SQLite
+ * (`cancelled`), and the minutes closed since the last pass are folded into the store's rollups
+ * (history). Where the store elects a leader (PostgreSQL) only the leader maintains; SQLite
  * statements are atomic, so every worker process may.
  */
 import { coerceError } from '../../errors.js'
+import { foldHistory } from '../history/history.js'
+import { DEFAULT_ROLLUP_RETENTION_DAYS } from '../settings/settings.js'
 import { rescueExpiredRuns } from './rescuer.js'
 import type { WorkerEngine } from './worker-engine.js'
 
@@ -23,6 +26,9 @@ export async function maintain(engine: WorkerEngine, wake: () => void): Promise<
       else if (run.status === 'failed' || run.status === 'cancelled') engine.emit({ ...base, type: run.status, error: run.error, run })
     }
     if (rescued.some((r) => r.status === 'pending')) wake()
+    // Last, so a failing fold never holds up rescues; it starts no earlier than the default
+    // retention (a longer one keeps older rollups, it does not fold older runs).
+    await foldHistory(engine.store, now, DEFAULT_ROLLUP_RETENTION_DAYS)
   } catch (error) {
     engine.onError(new Error(`maintenance failed: ${coerceError(error).message}`, { cause: error }))
   }

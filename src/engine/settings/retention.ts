@@ -1,8 +1,8 @@
 /**
  * Retention: a built-in task and a daily schedule that delete finished runs (with their logs,
- * artifacts and emptied pools) and old log lines, so a store does not grow without bound. How
- * old is "old" comes from the `runRetentionDays` and `logRetentionDays` settings (0 keeps
- * everything). Progress reports the share deleted so far of what there was to delete.
+ * artifacts and emptied pools), old log lines and old per-minute rollups, so a store does not
+ * grow without bound. How old is "old" comes from the `runRetentionDays`, `logRetentionDays` and
+ * `rollupRetentionDays` settings (0 keeps everything). Progress reports the share deleted so far of what there was to delete.
  */
 import { ValidationError, describeValue } from '../../errors.js'
 import { optionKeys } from '../../options.js'
@@ -132,6 +132,12 @@ export function retentionTask(host: RetentionHost, options: RetentionOptions = {
         }
         for (const backend of host.logBackends()) if (backend.purge !== undefined) logFilesDeleted += await backend.purge(logsBefore)
         ctx.log(`${logLinesDeleted} log lines deleted${logFilesDeleted > 0 ? `, ${logFilesDeleted} log files` : ''}`)
+      }
+      // Per-minute rollups (history) older than their own retention.
+      const rollupDays = settings.rollupRetentionDays
+      if (rollupDays > 0) {
+        const rollupRows = await store.purgeRollups(now - rollupDays * DAY_MS)
+        if (rollupRows > 0) ctx.log(`${rollupRows} rollup rows older than ${rollupDays} days deleted`)
       }
       // Flow control's bookkeeping: ended throttle windows, old starts, groups long unserved.
       const flowRows = await store.purgeFlowState(now, runsBefore ?? now - 30 * DAY_MS)

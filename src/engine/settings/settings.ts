@@ -20,6 +20,8 @@ export interface Settings {
   readonly defaultMaxAttempts: number
   /** Where workers write log lines: `store`, or a registered log backend such as `files`. */
   readonly logBackend: string
+  /** Per-minute rollups of finished runs (the overview's and task pages' history) older than this many days are deleted; 0 keeps them. */
+  readonly rollupRetentionDays: number
 }
 
 export type SettingKey = keyof Settings
@@ -84,13 +86,23 @@ const SPECS: Readonly<Record<SettingKey, Spec>> = {
     description: 'Where workers write the log lines of runs. Lines already written stay where they are and remain readable.',
     type: 'choice',
   },
+  rollupRetentionDays: {
+    title: 'History retention (days)',
+    description: 'Per-minute rollups of finished runs (the throughput, failures and durations the overview and task pages show over 24 h and 7 d) older than this are deleted by the retention run. 0 keeps them.',
+    type: 'int',
+    min: 0,
+    max: 36_500,
+  },
 }
+
+/** How long per-minute rollups are kept by default, in days (the `rollupRetentionDays` setting). */
+export const DEFAULT_ROLLUP_RETENTION_DAYS = 7
 
 export const SETTING_KEYS = Object.keys(SPECS) as SettingKey[]
 
 /** The defaults, given the engine's own `defaultMaxAttempts`. */
 export function defaultSettings(defaultMaxAttempts: number): Settings {
-  return { workerConcurrency: null, runRetentionDays: 30, logRetentionDays: 14, defaultMaxAttempts, logBackend: 'store' }
+  return { workerConcurrency: null, runRetentionDays: 30, logRetentionDays: 14, defaultMaxAttempts, logBackend: 'store', rollupRetentionDays: DEFAULT_ROLLUP_RETENTION_DAYS }
 }
 
 /**

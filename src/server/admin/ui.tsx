@@ -6,7 +6,7 @@ import type { Child } from 'hono/jsx'
 import type { RunState } from '../../store/types.js'
 import type { AnyTask } from '../../task/define.js'
 import type { LogEntry, Progress, RunError } from '../../task/context.js'
-import { clockTime, formatDuration, jsonText, jsonTree, progressCaption, relative, type JsonTree } from './shared/format.js'
+import { clockTime, formatCount, formatDuration, jsonText, jsonTree, progressCaption, relative, type JsonTree } from './shared/format.js'
 
 /** Icon names the UI draws; a task's `icon` picks one (unknown names get the default). */
 const ICONS: Readonly<Record<string, Child>> = {
@@ -253,7 +253,7 @@ export function Pagination({ page, pageSize, total, href }: { page: number; page
   return (
     <nav class="pagination" aria-label="pages">
       <span>
-        {from}–{to} of {total}
+        {formatCount(from)}–{formatCount(to)} of {formatCount(total)}
       </span>
       <span class="actions">
         {page > 1 ? (
@@ -262,7 +262,7 @@ export function Pagination({ page, pageSize, total, href }: { page: number; page
           </a>
         ) : null}
         <span>
-          page {page} of {pages}
+          page {formatCount(page)} of {formatCount(pages)}
         </span>
         {page < pages ? (
           <a class="button small" href={href(page + 1)} rel="next" data-key="]">

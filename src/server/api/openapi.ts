@@ -162,6 +162,7 @@ export function openApiDocument(basePath: string, version: string): Record<strin
             workerConcurrency: { type: ['integer', 'null'], minimum: 1, maximum: 10000 },
             runRetentionDays: { type: 'integer', minimum: 0, maximum: 36500 },
             logRetentionDays: { type: 'integer', minimum: 0, maximum: 36500 },
+            rollupRetentionDays: { type: 'integer', minimum: 0, maximum: 36500 },
             defaultMaxAttempts: { type: 'integer', minimum: 1, maximum: 1000 },
             logBackend: { type: 'string' },
           },
@@ -452,6 +453,14 @@ export function openApiDocument(basePath: string, version: string): Record<strin
       },
       '/api/flow': get('Flow control: every known queue and every task with limits or paused, with their limits and usage (running, starts in the rate window, pending per group)', ref('FlowReport')),
       '/api/stats': get('Run counts by status and queue, throughput over the last hour, and the flow report (flow: queues and tasks with limits)', { type: 'object' }),
+      '/api/history': get(
+        'Finished runs per bar (a minute, 15 minutes or 2 hours), their failure rate, runs per minute, retries, and duration (p50, p95, max) and wait from due to start (p50, p95) over the last hour, day or week, from the per-minute rollups',
+        { type: 'object' },
+        [
+          { name: 'range', in: 'query', schema: { type: 'string', enum: ['1h', '24h', '7d'], default: '1h' } },
+          { name: 'task', in: 'query', description: 'One task only', schema: { type: 'string' } },
+        ],
+      ),
       '/api/openapi.json': {
         get: {
           summary: 'This document (JSON, or YAML with format=yaml or Accept: application/yaml)',

@@ -1,10 +1,12 @@
 /**
- * Stats: run counts by status and queue, and throughput over the last hour.
+ * Stats: run counts by status and queue, and throughput over the last hour; history over the
+ * last hour, day or week (`/api/history`, from the per-minute rollups).
  */
 import { Hono } from 'hono'
 import { readScope, type ServerEnv } from '../caller.js'
 import { respond } from '../formats.js'
-import { checkQuery } from '../query.js'
+import { checkQuery, QueryReader } from '../query.js'
+import { parseHistoryRange } from '../../engine/history/history.js'
 import type { RouteDeps } from './deps.js'
 
 export function statsRoutes({ engine }: RouteDeps): Hono<ServerEnv> {
@@ -15,6 +17,16 @@ export function statsRoutes({ engine }: RouteDeps): Hono<ServerEnv> {
     readScope(c)
     const [stats, throughput] = await Promise.all([engine.stats(), engine.throughput()])
     return respond(c, { ...stats, throughput }, { name: 'stats', rows: () => throughput, columns: ['start', 'succeeded', 'failed', 'cancelled'] })
+  })
+
+  routes.get('/history', async (c) => {
+    const query = new QueryReader(c)
+    const range = parseHistoryRange(query.string('range'))
+    const task = query.string('task')
+    query.done()
+    readScope(c)
+    const history = await engine.history({ range, ...(task === undefined ? {} : { task }), totals: true })
+    return respond(c, history, { name: 'history', rows: () => history.buckets, columns: ['start', 'succeeded', 'failed', 'cancelled'] })
   })
 
   return routes

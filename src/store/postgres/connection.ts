@@ -59,6 +59,12 @@ export interface Tables {
   readonly claimCandidatesUngrouped: string
   /** `claim_runs_limited_traced` (migration 9: `claim_runs_limited` of migration 5 with the trace context). */
   readonly claimRunsLimited: string
+  /** Finished runs per minute, task and queue (migration 7). */
+  readonly rollups: string
+  /** The rollups' watermark (migration 7). */
+  readonly rollupState: string
+  /** Finished runs per hour, task and queue (migration 7). */
+  readonly rollupsHourly: string
 }
 
 /** What a connection needs to know. */
@@ -112,6 +118,9 @@ export class PostgresConnection {
       claimCandidates: `${s}.claim_candidates`,
       claimCandidatesUngrouped: `${s}.claim_candidates_ungrouped`,
       claimRunsLimited: `${s}.claim_runs_limited_traced`,
+      rollups: `${s}.run_rollups`,
+      rollupState: `${s}.rollup_state`,
+      rollupsHourly: `${s}.run_rollups_hourly`,
     }
     this.dialect = postgresDialect(this.tables.runs)
     // Start migrating now; callers see a failure through ready() (or the first operation they call).

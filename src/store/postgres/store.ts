@@ -51,6 +51,8 @@ import * as schedules from './schedules.js'
 import * as settings from './settings.js'
 import { SignalChannels } from './signals.js'
 import { stats, throughput } from './stats.js'
+import * as rollups from './rollups.js'
+import type { RollupFold, RollupQuery, RollupReport } from '../contract/rollups.js'
 import { flowUsage } from './flow-report.js'
 import * as workers from './workers.js'
 import { writeBatch } from './write-batch.js'
@@ -329,6 +331,22 @@ export class PostgresStore implements Store {
 
   throughput(since: number, until: number, bucketMs: number): Promise<ThroughputBucket[]> {
     return throughput(this.#conn, since, until, bucketMs)
+  }
+
+  foldRollups(until: number, floor: number, maxMs: number): Promise<RollupFold> {
+    return rollups.foldRollups(this.#conn, until, floor, maxMs)
+  }
+
+  readRollups(query: RollupQuery): Promise<RollupReport> {
+    return rollups.readRollups(this.#conn, query)
+  }
+
+  purgeRollups(before: number): Promise<number> {
+    return rollups.purgeRollups(this.#conn, before)
+  }
+
+  recentlyFinished(status: 'succeeded' | 'failed' | 'cancelled', limit: number, createdBy?: string): Promise<Run[]> {
+    return rollups.recentlyFinished(this.#conn, status, limit, createdBy)
   }
 
   saveWorker(worker: WorkerWrite): Promise<WorkerCommand | null> {

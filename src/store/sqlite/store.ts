@@ -37,6 +37,8 @@ import { retryRun } from './retry-run.js'
 import * as schedules from './schedules.js'
 import * as settings from './settings.js'
 import { stats, throughput } from './stats.js'
+import * as rollups from './rollups.js'
+import type { RollupFold, RollupQuery, RollupReport } from '../contract/rollups.js'
 import { flowUsage } from './flow-report.js'
 import * as workers from './workers.js'
 import { writeBatch } from './write-batch.js'
@@ -207,6 +209,22 @@ export class SqliteStore implements Store {
 
   async throughput(since: number, until: number, bucketMs: number): Promise<ThroughputBucket[]> {
     return throughput(this.#db, since, until, bucketMs)
+  }
+
+  async foldRollups(until: number, floor: number, maxMs: number): Promise<RollupFold> {
+    return rollups.foldRollups(this.#db, until, floor, maxMs)
+  }
+
+  async readRollups(query: RollupQuery): Promise<RollupReport> {
+    return rollups.readRollups(this.#db, query)
+  }
+
+  async purgeRollups(before: number): Promise<number> {
+    return rollups.purgeRollups(this.#db, before)
+  }
+
+  async recentlyFinished(status: 'succeeded' | 'failed' | 'cancelled', limit: number, createdBy?: string): Promise<Run[]> {
+    return rollups.recentlyFinished(this.#db, status, limit, createdBy)
   }
 
   async saveWorker(worker: WorkerWrite): Promise<WorkerCommand | null> {

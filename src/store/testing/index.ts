@@ -37,6 +37,7 @@ import { describeLeasesAndRescue } from './leases.js'
 import { describeOptionalParts } from './optional-parts.js'
 import { describePools } from './pools.js'
 import { describeRetention } from './retention.js'
+import { describeRollups } from './rollups.js'
 import { describeSchedules } from './schedules.js'
 import { describeSettings } from './settings.js'
 import { describeSignals } from './signals.js'
@@ -88,6 +89,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     describeSchedules(suite)
     describeSettings(suite)
     describeRetention(suite)
+    describeRollups(suite)
     describeOptionalParts(suite)
     describeSignals(suite)
     describeLeaderElection(suite)

@@ -9,6 +9,7 @@ import { Layout, type PageContext } from '../layout.js'
 import { positive, type AdminPage } from '../page.js'
 import { filterFromParams, filterParams, type FilterParams } from '../run-filter.js'
 import { Csrf, Duration, Icon, Pagination, StatusPill, Time } from '../ui.js'
+import { formatCount } from '../shared/format.js'
 
 export interface RunsData {
   readonly runs: RunPage
@@ -43,7 +44,7 @@ export function RunsPage({ page, runs, params, tasks }: { page: PageContext; run
       <div class="page-head">
         <div>
           <h1>Runs</h1>
-          <p class="sub">{runs.total} matching</p>
+          <p class="sub">{formatCount(runs.total)} matching</p>
         </div>
         <div class="actions">
           <a class="button" href={`${page.admin}/runs/export?${exportQuery}${exportQuery === '' ? '' : '&'}format=csv`}>

@@ -16,12 +16,15 @@ import { Layout, type PageContext } from '../layout.js'
 import type { AdminPage } from '../page.js'
 import { RunsTable } from '../runs-table.js'
 import { Icon, TaskBadges } from '../ui.js'
+import { loadTaskHistory, TaskMetrics } from '../task-metrics.js'
+import type { History } from '../../../engine/history/history.js'
 
 export interface TaskData {
   readonly task: AnyTask
   readonly recent: readonly Run[]
   /** The form's values: the task's defaults, or the arguments the URL prefills. */
   readonly values: FormValues
+  readonly history?: History
 }
 
 export const taskPage: AdminPage<TaskData> = {
@@ -29,10 +32,10 @@ export const taskPage: AdminPage<TaskData> = {
     requirePermission(c, 'tasks:read')
     const task = taskOf(engine, c.req.param('key'))
     const recent = await recentRunsOf(c, engine, task.key)
-    return { task, recent, values: prefillValues(task, new URL(c.req.url).searchParams) ?? formValues(task, undefined) }
+    return { task, recent, values: prefillValues(task, new URL(c.req.url).searchParams) ?? formValues(task, undefined), history: await loadTaskHistory(c, engine, task.key) }
   },
   data: ({ task, recent }) => ({ value: { task: taskInfo(task), recentRuns: recent }, name: `task-${task.key}`, rows: () => recent.map(runRow) }),
-  view: ({ page, data }) => <TaskPage page={page} task={data.task} values={data.values} issues={new Map()} own={{}} recent={data.recent} />,
+  view: ({ page, data }) => <TaskPage page={page} task={data.task} values={data.values} issues={new Map()} own={{}} recent={data.recent} history={data.history} />,
 }
 
 /** The task named in the path (404 otherwise). */
@@ -56,6 +59,7 @@ export function TaskPage({
   issues,
   own,
   recent,
+  history,
 }: {
   page: PageContext
   task: AnyTask
@@ -63,6 +67,7 @@ export function TaskPage({
   issues: ReadonlyMap<string, FieldIssue>
   own: Readonly<Record<string, string>>
   recent: readonly Run[]
+  history?: History | undefined
 }) {
   return (
     <Layout page={page} title={task.title} nav="tasks">
@@ -109,6 +114,7 @@ export function TaskPage({
           <RunsTable runs={recent} page={page} showTask={false} />
         </section>
       </div>
+      {history === undefined ? null : <TaskMetrics page={page} task={task.key} history={history} />}
     </Layout>
   )
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { clockTime, formatDuration, jsonText, jsonTree, plural, progressCaption, relative } from './format.js'
+import { clockTime, formatCompact, formatCount, formatDuration, formatPercent, jsonText, jsonTree, plural, progressCaption, relative } from './format.js'
 
 describe('formatDuration', () => {
   it('writes milliseconds, seconds with a tenth, minutes with seconds, hours with minutes', () => {
@@ -104,5 +104,42 @@ describe('jsonTree', () => {
     expect(jsonText({ a: [1] })).toBe('{\n  "a": [\n    1\n  ]\n}')
     expect(jsonText(undefined)).toBe('null')
     expect(jsonTree(JSON.parse(jsonText(undefined)))).toEqual({ kind: 'row', key: undefined, class: 'z', text: 'null' })
+  })
+})
+
+describe('counts', () => {
+  it('groups thousands with commas, rounding to a whole number', () => {
+    expect(formatCount(0)).toBe('0')
+    expect(formatCount(999)).toBe('999')
+    expect(formatCount(1000)).toBe('1,000')
+    expect(formatCount(20_001)).toBe('20,001')
+    expect(formatCount(1_234_567.6)).toBe('1,234,568')
+    expect(formatCount(-20_001)).toBe('-20,001')
+    expect(formatCount(-0.2)).toBe('0')
+    expect(formatCount(Number.NaN)).toBe('NaN')
+    expect(plural(20_001, 'run')).toBe('20,001 runs')
+    expect(plural(1, 'run')).toBe('1 run')
+  })
+
+  it('writes compact counts in at most four characters, never rounding up into the next unit', () => {
+    expect(formatCompact(0)).toBe('0')
+    expect(formatCompact(950)).toBe('950')
+    expect(formatCompact(999.6)).toBe('1000')
+    expect(formatCompact(1000)).toBe('1k')
+    expect(formatCompact(1250)).toBe('1.2k')
+    expect(formatCompact(20_001)).toBe('20k')
+    expect(formatCompact(999_999)).toBe('999k')
+    expect(formatCompact(1_000_000)).toBe('1M')
+    expect(formatCompact(3_456_789)).toBe('3.4M')
+    expect(formatCompact(12_000_000_000)).toBe('12B')
+    expect(formatCompact(-20_001)).toBe('-20k')
+  })
+
+  it('writes shares as percentages, with a decimal below 10%', () => {
+    expect(formatPercent(0)).toBe('0%')
+    expect(formatPercent(0.004)).toBe('0.4%')
+    expect(formatPercent(0.05)).toBe('5%')
+    expect(formatPercent(0.123)).toBe('12%')
+    expect(formatPercent(1)).toBe('100%')
   })
 })

@@ -1,5 +1,5 @@
 /**
- * How the admin UI writes durations, relative times, progress and JSON, in one place for the
+ * How the admin UI writes counts, durations, relative times, progress and JSON, in one place for the
  * server-rendered views (`ui.tsx`) and the browser script (`client/`), so a value reads the
  * same whether the server rendered it or a live update wrote it.
  *
@@ -29,9 +29,51 @@ export function relative(date: Date, now: number = Date.now()): string {
   return seconds < 0 ? `${n} ${unit} ago` : `in ${n} ${unit}`
 }
 
-/** `1 item`, `2 items`. */
+/** `1 item`, `2 items`, `20,001 items` (the count grouped, as {@link formatCount}). */
 export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`
+  return `${formatCount(n)} ${word}${n === 1 ? '' : 's'}`
+}
+
+/**
+ * A count with its thousands grouped by commas, rounded to a whole number.
+ *
+ * @example
+ * formatCount(20001) // "20,001"
+ */
+export function formatCount(n: number): string {
+  if (!Number.isFinite(n)) return String(n)
+  const whole = Math.round(Math.abs(n))
+  const grouped = String(whole).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+  return n < 0 && whole !== 0 ? `-${grouped}` : grouped
+}
+
+/**
+ * A count in at most four characters, for tight spaces (keep the exact {@link formatCount} in a
+ * `title`): `950`, `1.2k`, `20k`, `3.4M`, `12B`. Rounds down, so `999,999` is `999k`, never `1000k`.
+ *
+ * @example
+ * formatCompact(20001) // "20k"
+ */
+export function formatCompact(n: number): string {
+  if (!Number.isFinite(n)) return String(n)
+  const abs = Math.abs(n)
+  const sign = n < 0 ? '-' : ''
+  if (abs < 1000) return sign + String(Math.round(abs))
+  for (const [unit, size] of [['B', 1e9], ['M', 1e6], ['k', 1e3]] as const) {
+    if (abs < size) continue
+    const value = abs / size
+    // One decimal below 10 (1.2k), none above (20k); truncated, so a value never reads as the next unit's 1000.
+    const text = value < 10 ? (Math.floor(value * 10) / 10).toFixed(1).replace(/\.0$/, '') : String(Math.floor(value))
+    return `${sign}${text}${unit}`
+  }
+  return sign + String(Math.round(abs))
+}
+
+/** A share (0–1) as a percentage: `0%`, `0.4%`, `12%`, `100%` (one decimal below 10%). */
+export function formatPercent(fraction: number): string {
+  const percent = fraction * 100
+  if (percent === 0 || percent >= 10) return `${Math.round(percent)}%`
+  return `${percent.toFixed(1).replace(/\.0$/, '')}%`
 }
 
 /** A log line's time on screen: `14:03:59` (UTC), from an ISO 8601 time. */
