@@ -59,6 +59,8 @@ export interface Tables {
   readonly claimCandidatesUngrouped: string
   /** `claim_runs_limited` (migration 5). */
   readonly claimRunsLimited: string
+  /** Bulk jobs (migration 6). */
+  readonly bulkJobs: string
 }
 
 /** What a connection needs to know. */
@@ -112,6 +114,7 @@ export class PostgresConnection {
       claimCandidates: `${s}.claim_candidates`,
       claimCandidatesUngrouped: `${s}.claim_candidates_ungrouped`,
       claimRunsLimited: `${s}.claim_runs_limited`,
+      bulkJobs: `${s}.bulk_jobs`,
     }
     this.dialect = postgresDialect(this.tables.runs)
     // Start migrating now; callers see a failure through ready() (or the first operation they call).

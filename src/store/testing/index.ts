@@ -25,6 +25,7 @@
 import { afterEach, beforeEach, describe } from 'vitest'
 import type { Store } from '../types.js'
 import { describeArtifacts } from './artifacts.js'
+import { describeBulkJobs } from './bulk-jobs.js'
 import { describeCancelRetryDelete } from './cancel-retry-delete.js'
 import { describeClaims } from './claim.js'
 import { describeDurablePlaces } from './durable.js'
@@ -93,5 +94,6 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     describeCallerTransactions(suite)
     describeDurablePlaces(suite)
     describeEnqueueFlow(suite)
+    describeBulkJobs(suite)
   })
 }

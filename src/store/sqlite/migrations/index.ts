@@ -9,11 +9,12 @@ import { migration001 } from './001-runs.js'
 import { migration002 } from './002-schedules-settings.js'
 import { migration003 } from './003-fire-keys-finished-runs.js'
 import { migration004 } from './004-flow-control.js'
+import { migration005 } from './005-bulk-jobs.js'
 
 export type { Migration }
 
 /** Every SQLite migration, in order. */
-export const SQLITE_MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004]
+export const SQLITE_MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005]
 
 /** Applies the migrations `db` has not applied yet. */
 export function migrate(db: Database.Database, migrations: readonly Migration[] = SQLITE_MIGRATIONS): void {
