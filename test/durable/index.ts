@@ -4,6 +4,7 @@
  * test/postgres/durable.test.ts; one file here per concern, sharing harness.ts.
  */
 import { describeArtifactsAndEvents } from './artifacts-and-events.js'
+import { describeBulk } from './bulk.js'
 import { describeControl } from './control.js'
 import { describeEnqueue } from './enqueue.js'
 import { describeRunningHandlers } from './handlers.js'
@@ -29,4 +30,5 @@ export function describeDurable(backend: DurableBackend): void {
   describeCancelledError(suite)
   describePrefetch(suite)
   describeLastAttemptStart(suite)
+  describeBulk(suite)
 }
