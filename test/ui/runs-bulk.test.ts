@@ -117,7 +117,7 @@ describe.runIf(browserAvailable())('runs list in Chromium', () => {
     expect(cell).not.toBeNull()
     expect(cell!.x + cell!.width).toBeLessThanOrEqual(400)
     const wide = await open('/admin/runs', 1366)
-    const tops = await wide.locator('.runs-filters > .field, .runs-filters > .filter-buttons').evaluateAll((nodes) => nodes.map((n) => Math.round(n.getBoundingClientRect().bottom)))
+    const tops = await wide.locator('.runs-filters > .field, .runs-filters > .filter-buttons').evaluateAll((nodes) => nodes.map((n) => Math.round((n as unknown as { getBoundingClientRect(): { bottom: number } }).getBoundingClientRect().bottom)))
     expect(new Set(tops).size).toBe(1)
   })
 })
