@@ -13,6 +13,7 @@ import type { ArgsInput } from '../task/fields.js'
 import { TaskRegistry, type TaskCategory } from '../task/registry.js'
 import type { Schedule } from '../task/schedule.js'
 import type { Artifact, ArtifactContent, Run, RunFilter, RunPage, Store, StoreStats, ThroughputBucket, WorkerCommandType, WorkerInfo } from '../store/types.js'
+import { BulkJobs } from './durable/bulk-jobs.js'
 import { RunControl } from './durable/control.js'
 import { enqueueRuns, type EnqueueHost, type EnqueueOptions } from './durable/enqueue.js'
 import type { PoolHandle } from './durable/pool.js'
@@ -89,6 +90,11 @@ export class Engine {
   /** OpenTelemetry spans of enqueues and attempts (see `tracing/`). */
   readonly #tracing: Tracing
   #worker: Worker | undefined
+  /**
+   * Cancel, retry or delete every run matching a filter, in stored jobs worked through in
+   * batches (`preview`, `start`, `get`, `list`, `cancel`; `resume` picks up jobs other engines left).
+   */
+  readonly bulk: BulkJobs
 
   constructor(options: EngineOptions = {}) {
     const config = engineConfig(options)
@@ -138,6 +144,7 @@ export class Engine {
     })
     this.#enqueueHost = { store: ready, now, settings: this.#settings, bus, tracing }
     this.#control = new RunControl({ store: ready, now, worker, emit: (event) => this.#relay.emit(event) })
+    this.bulk = new BulkJobs({ store: ready, now, control: this.#control, onError })
     this.#pools = new Pools({
       store: ready,
       now,
@@ -348,7 +355,7 @@ export class Engine {
    */
   async close(options: StopOptions = {}): Promise<void> {
     const graceMs = stopGraceMs(options, 'engine.close')
-    await Promise.all([this.stop(options), this.#inProcess.close(graceMs)])
+    await Promise.all([this.stop(options), this.#inProcess.close(graceMs), this.bulk.stop()])
     await this.#relay.close()
     await this.#store.close()
   }

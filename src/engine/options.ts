@@ -9,7 +9,7 @@ import { checkOptionKeys, optionKeys, unknownKeyIssues } from '../options.js'
 import { checkConcurrency, checkQueueName, concurrencyOf, type AnyTask } from '../task/define.js'
 import { parseArgs, type ArgsInput } from '../task/fields.js'
 import type { Schedule } from '../task/schedule.js'
-import { RUN_STATES, type RunFilter, type Store } from '../store/types.js'
+import { RUN_SORTS, RUN_STATES, type RunFilter, type Store } from '../store/types.js'
 import type { QueueSelection, WorkerOptions } from './durable/worker.js'
 import type { RunEventListener } from './events/run-events.js'
 import type { LogLimits } from './execute/active-run.js'
@@ -419,6 +419,7 @@ export function checkFilter(filter: RunFilter): void {
     if (value !== undefined && !(value instanceof Date && !Number.isNaN(value.getTime()))) throw new ValidationError(`${key}: expected a valid Date, got ${describeValue(value)}`)
   }
   if (filter.before !== undefined) checkId(filter.before, 'before')
+  if (filter.sort !== undefined && !RUN_SORTS.includes(filter.sort)) throw new ValidationError(`sort: expected one of ${RUN_SORTS.join(', ')}, got ${describeValue(filter.sort)}`)
   if (filter.count !== undefined && typeof filter.count !== 'boolean') throw new ValidationError(`count: expected true or false, got ${describeValue(filter.count)}`)
 }
 

@@ -26,14 +26,18 @@ const TOKEN_QUERY = 'access_token'
  * query.done() // before anything is read or changed
  */
 export class QueryReader {
-  readonly #c: ServerContext
+  readonly #params: URLSearchParams
   readonly #common: readonly string[]
   readonly #issues: FieldIssue[] = []
   readonly #read = new Set<string>()
 
-  /** `common`: parameters taken besides those read. Default: `format` and `download` on GET, none otherwise. */
-  constructor(c: ServerContext, common: readonly string[] = c.req.method === 'GET' ? FORMAT_QUERY : []) {
-    this.#c = c
+  /**
+   * `common`: parameters taken besides those read. Default: `format` and `download` on GET,
+   * none otherwise. Parameters given as `URLSearchParams` (a filter sent in a body) are read by
+   * the same rules.
+   */
+  constructor(c: ServerContext | URLSearchParams, common: readonly string[] = c instanceof URLSearchParams || c.req.method !== 'GET' ? [] : FORMAT_QUERY) {
+    this.#params = c instanceof URLSearchParams ? c : new URL(c.req.url).searchParams
     this.#common = common
   }
 
@@ -81,6 +85,17 @@ export class QueryReader {
     return items.length === 0 ? undefined : [...new Set(items)]
   }
 
+  /** One value out of `allowed`; absent is `undefined`. */
+  oneOf<T extends string>(name: string, allowed: readonly T[]): T | undefined {
+    const text = this.string(name)
+    if (text === undefined) return undefined
+    if (!(allowed as readonly string[]).includes(text)) {
+      this.#issue(name, `one of ${allowed.join(', ')}`, text)
+      return undefined
+    }
+    return text as T
+  }
+
   /** `true` or `false`; absent is `undefined`. */
   bool(name: string): boolean | undefined {
     const text = this.string(name)
@@ -98,7 +113,7 @@ export class QueryReader {
    */
   done(): void {
     const known = [...this.#read, ...this.#common]
-    const params = new URL(this.#c.req.url).searchParams
+    const params = this.#params
     for (const name of new Set(params.keys())) {
       if (this.#read.has(name)) continue
       const values = params.getAll(name)
@@ -120,7 +135,7 @@ export class QueryReader {
 
   #values(name: string): string[] {
     this.#read.add(name)
-    return this.#c.req.queries(name) ?? []
+    return this.#params.getAll(name)
   }
 
   #repeated(name: string, values: readonly string[]): void {

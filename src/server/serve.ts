@@ -55,7 +55,7 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
-/** Listens on `host:port` and serves the engine. */
+/** Listens on `host:port` and serves the engine; picks up the bulk jobs other servers left (`engine.bulk.resume()`). */
 export async function serve(engine: Engine, options: ServeOptions = {}): Promise<RunningServer> {
   checkOptionKeys(options, SERVE_OPTION_KEYS, 'serve')
   const { host: givenHost, port: givenPort, ...serverOptions } = options
@@ -69,6 +69,8 @@ export async function serve(engine: Engine, options: ServeOptions = {}): Promise
   const server = createHttpServer(app.handler)
   app.injectWebSocket(server)
   const address = await listen(server, port, host)
+  // Bulk jobs left running by a server that stopped or died go on here.
+  void engine.bulk.resume()
   return {
     url: `http://${shownHost(address)}:${address.port}${app.basePath}`,
     port: address.port,

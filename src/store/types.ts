@@ -33,6 +33,7 @@ import type { ScheduleStore } from './contract/schedules.js'
 import type { SettingsStore } from './contract/settings.js'
 import type { SignalBus } from './contract/signals.js'
 import type { WorkerStore } from './contract/workers.js'
+import type { BulkStore } from './contract/bulk.js'
 
 export type { BackoffSpec } from '../task/backoff.js'
 export type { RateLimit } from '../task/limits.js'
@@ -71,6 +72,10 @@ export type { SignalBus, StoreSignal } from './contract/signals.js'
 export type { LeaderElection } from './contract/leader.js'
 export type { RollupFold, RollupQuery, RollupReport, RollupStore, RollupTotals } from './contract/rollups.js'
 export type { Histogram } from './rollup-histogram.js'
+export { BULK_ACTIONS } from './contract/bulk.js'
+export type { BulkAction, BulkBound, BulkJob, BulkProgress, BulkState, BulkStore, NewBulkJob } from './contract/bulk.js'
+export { RUN_SORTS } from './contract/runs.js'
+export type { RunSort } from './contract/runs.js'
 
 /** What every backend has besides its roles: a name, readiness and an end. */
 export interface StoreLifecycle {
@@ -102,5 +107,6 @@ export interface Store
     ArtifactStore,
     PoolStore,
     RollupStore,
+    BulkStore,
     Partial<SignalBus>,
     Partial<LeaderElection> {}

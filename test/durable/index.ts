@@ -4,6 +4,7 @@
  * test/postgres/durable.test.ts; one file here per concern, sharing harness.ts.
  */
 import { describeArtifactsAndEvents } from './artifacts-and-events.js'
+import { describeBulk } from './bulk.js'
 import { describeControl } from './control.js'
 import { describeEnqueue } from './enqueue.js'
 import { describeRunningHandlers } from './handlers.js'
@@ -31,4 +32,5 @@ export function describeDurable(backend: DurableBackend): void {
   describePrefetch(suite)
   describeLastAttemptStart(suite)
   describeWorkerCommands(suite)
+  describeBulk(suite)
 }

@@ -126,14 +126,14 @@ describe('OpenAPI', () => {
         checked.push(`${method} ${path}`)
       }
     }
-    expect(checked).toHaveLength(31)
+    expect(checked).toHaveLength(35)
     expect(JSON.stringify(await engine.getRun(run.id))).toBe(before)
     expect((await engine.listRuns()).total).toBe(1)
     // A typo is an error naming it, not a silently unfiltered list.
     const typo = await call('/api/runs?stauts=failed')
     expect(typo.status).toBe(400)
     expect((await body<{ error: { message: string } }>(typo)).error.message).toBe(
-      'invalid query: stauts: unknown query parameter (known: page, pageSize, status, task, queue, label, tag, createdBy, search, pool, from, to, format, download)',
+      'invalid query: stauts: unknown query parameter (known: page, pageSize, status, task, queue, label, tag, createdBy, search, pool, from, to, sort, format, download)',
     )
     expect((await call('/api/runs?access_token=x&format=json&download=false')).status).toBe(200)
     expect((await call('/api/settings?describe=maybe')).status).toBe(400)

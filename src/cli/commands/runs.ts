@@ -4,28 +4,17 @@
 import type { Command, Option } from 'commander'
 import { Engine } from '../../engine/engine.js'
 import { NotFoundError, ValidationError, describeValue } from '../../errors.js'
-import { FINAL_STATES, RUN_STATES, type Run, type RunFilter, type RunState } from '../../store/types.js'
+import { FINAL_STATES, type Run, type RunFilter } from '../../store/types.js'
 import type { LogEntry } from '../../task/context.js'
 import { EXIT, interrupted, renderTable, type CliIo } from '../io.js'
 import { formatDuration } from '../live-output.js'
 import { openStore } from '../store-option.js'
 import { intOption } from '../task-input.js'
+import { addFilterFlags, filterFromFlags, type FilterFlags } from '../run-filter-flags.js'
+import { bulkAction, type BulkFlags } from './runs-bulk.js'
 
-interface ListFlags {
+interface ListFlags extends FilterFlags {
   store?: string
-  status?: string
-  task?: string
-  queue?: string
-  label?: string
-  tag?: string
-  createdBy?: string
-  pool?: string
-  parent?: string
-  schedule?: string
-  category?: string
-  search?: string
-  from?: string
-  to?: string
   page?: string
   pageSize?: string
   json?: boolean
@@ -39,23 +28,7 @@ export function runsCommand(program: Command, io: CliIo, setExit: (code: number)
       setExit(await fn(...args))
     }
 
-  runs
-    .command('list', { isDefault: true })
-    .description('list runs, newest first')
-    .addOption(storeOption())
-    .option('--status <list>', `comma-separated: ${RUN_STATES.join(', ')}`)
-    .option('--task <key>', 'only this task')
-    .option('--queue <name>', 'only this queue')
-    .option('--label <label>', 'only this label')
-    .option('--tag <tag>', 'only runs with this tag')
-    .option('--created-by <user>', 'only runs created by this user')
-    .option('--pool <id>', 'only runs of this pool')
-    .option('--parent <id>', 'only children of this run')
-    .option('--schedule <id>', 'only runs of this schedule')
-    .option('--category <category>', 'user or system')
-    .option('--search <text>', 'text in id, task, label or arguments')
-    .option('--from <time>', 'created at or after (ISO time)')
-    .option('--to <time>', 'created before (ISO time)')
+  addFilterFlags(runs.command('list', { isDefault: true }).description('list runs, newest first').addOption(storeOption()))
     .option('--page <n>', 'page number', '1')
     .option('--page-size <n>', 'runs per page (1–1000)', '20')
     .option('--json', 'print the page as JSON')
@@ -82,16 +55,23 @@ export function runsCommand(program: Command, io: CliIo, setExit: (code: number)
     .action(act((id: string, flags: { store?: string; follow?: boolean; after?: string; interval?: string }) => logs(id, flags, io)))
 
   for (const [name, description] of [
-    ['cancel', 'cancel a run: pending at once, running through its handler\'s signal'],
-    ['retry', 'put a failed or cancelled run back to pending with a fresh attempt budget'],
-    ['delete', 'soft-delete a run (a pending one never executes; a running one is cancelled, then deleted)'],
+    ['cancel', 'cancel a run: pending at once, running through its handler\'s signal; with --all, every run matching the filter flags'],
+    ['retry', 'put a failed or cancelled run back to pending with a fresh attempt budget; with --all, every run matching the filter flags'],
+    ['delete', 'soft-delete a run (a pending one never executes; a running one is cancelled, then deleted); with --all, every run matching the filter flags'],
   ] as const) {
-    runs
-      .command(name)
-      .description(description)
-      .argument('<id>', 'run id')
-      .addOption(storeOption())
-      .action(act((id: string, flags: { store?: string }) => withEngine(flags.store, io, (engine) => steer(engine, name, id, io))))
+    addFilterFlags(runs.command(name).description(description).argument('[id]', 'run id (or --all with filter flags)').addOption(storeOption()))
+      .option('--all', 'every run matching the filter flags, in a bulk job (prints the count, asks on a terminal, follows progress)')
+      .option('-y, --yes', 'do not ask (needed off a terminal, and with --all and no filter flags: every run)')
+      .action(
+        act((id: string | undefined, flags: BulkFlags) => {
+          if (flags.all === true) {
+            if (id !== undefined) throw new ValidationError(`give a run id or --all with filter flags, not both (got ${describeValue(id)} and --all)`)
+            return withEngine(flags.store, io, (engine) => bulkAction(engine, name, flags, io))
+          }
+          if (id === undefined) throw new ValidationError(`runs ${name}: give a run id, or --all with filter flags (e.g. --status pending --task report --all)`)
+          return withEngine(flags.store, io, (engine) => steer(engine, name, id, io))
+        }),
+      )
   }
 }
 
@@ -136,29 +116,10 @@ async function found(engine: Engine, id: string): Promise<Run> {
 }
 
 async function list(flags: ListFlags, io: CliIo): Promise<number> {
-  const filter: { -readonly [K in keyof RunFilter]: RunFilter[K] } = {
+  const filter: RunFilter = {
+    ...filterFromFlags(flags),
     page: intOption(flags.page, '--page') ?? 1,
     pageSize: intOption(flags.pageSize, '--page-size') ?? 20,
-  }
-  if (flags.status !== undefined) {
-    const statuses = flags.status.split(',').map((s) => s.trim())
-    for (const s of statuses) if (!RUN_STATES.includes(s as RunState)) throw new ValidationError(`--status: expected ${RUN_STATES.join(', ')}, got ${describeValue(s)}`)
-    filter.status = statuses as RunState[]
-  }
-  for (const key of ['task', 'queue', 'label', 'tag', 'createdBy', 'search'] as const) if (flags[key] !== undefined) filter[key] = flags[key]
-  if (flags.pool !== undefined) filter.poolId = flags.pool
-  if (flags.parent !== undefined) filter.parentId = flags.parent
-  if (flags.schedule !== undefined) filter.scheduleId = flags.schedule
-  if (flags.category !== undefined) {
-    if (flags.category !== 'user' && flags.category !== 'system') throw new ValidationError(`--category: expected user or system, got ${describeValue(flags.category)}`)
-    filter.category = flags.category
-  }
-  for (const key of ['from', 'to'] as const) {
-    const text = flags[key]
-    if (text === undefined) continue
-    const date = new Date(text)
-    if (Number.isNaN(date.getTime())) throw new ValidationError(`--${key}: expected an ISO time, got ${describeValue(text)}`)
-    filter[key] = date
   }
   return withEngine(flags.store, io, async (engine) => {
     const page = await engine.listRuns(filter)

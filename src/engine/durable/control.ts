@@ -9,7 +9,7 @@
  * - Retry puts a failed or cancelled run back to pending with a fresh attempt budget.
  */
 import { CancelledError, ConflictError, NotFoundError } from '../../errors.js'
-import type { Run, RunState, Store } from '../../store/types.js'
+import type { CancelOutcome, Run, RunState, Store } from '../../store/types.js'
 import type { RunEvent } from '../events/run-events.js'
 
 /** What steering needs from the engine. */
@@ -86,7 +86,7 @@ export class RunControl {
   }
 
   /** Cancels the selected runs: pending ones at once, running ones by request (aborted here at once, elsewhere by signal or heartbeat). */
-  async cancelSelection(store: Store, selection: Selection, reason: string, by: string | null = null): Promise<void> {
+  async cancelSelection(store: Store, selection: Selection, reason: string, by: string | null = null): Promise<CancelOutcome> {
     const host = this.#host
     const outcome = await store.cancelRuns(selection, reason, host.now(), by)
     for (const run of outcome.requested) host.worker()?.abort(run.id, new CancelledError(`cancelled: ${reason}`))
@@ -96,6 +96,22 @@ export class RunControl {
     for (const run of outcome.cancelled) {
       host.emit({ type: 'cancelled', runId: run.id, task: run.task, poolId: run.poolId, time: new Date(host.now()), error: run.error, run })
     }
+    return outcome
+  }
+
+  /**
+   * Cancels a batch of runs (a bulk job's) as {@link cancel} does each, in one statement: returns
+   * how many were cancelled or asked to stop; the others were final or asked before. The pools
+   * below runs asked to stop are cancelled too (pending runs have opened none).
+   */
+  async cancelMany(ids: readonly string[], reason: string): Promise<number> {
+    const store = await this.#host.store()
+    const outcome = await this.cancelSelection(store, { ids }, reason)
+    for (const run of outcome.requested) {
+      const poolIds = await this.#descendantPools(store, run.id)
+      if (poolIds.length > 0) await this.cancelSelection(store, { poolIds }, reason)
+    }
+    return outcome.cancelled.length + outcome.requested.length
   }
 
   /** The pools opened by a run, and every pool below them. */

@@ -9,6 +9,7 @@ import { Hono } from 'hono'
 import type { ServerEnv } from '../caller.js'
 import { queueActions } from './actions/queues.js'
 import { runActions } from './actions/runs.js'
+import { runBulkActions } from './actions/runs-bulk.js'
 import { scheduleActions } from './actions/schedules.js'
 import { settingsActions } from './actions/settings.js'
 import { signInActions } from './actions/sign-in.js'
@@ -20,6 +21,7 @@ import { showPage, type AdminDeps } from './page.js'
 import { overviewPage } from './pages/overview.js'
 import { queuesPage } from './pages/queues.js'
 import { runPage } from './pages/run.js'
+import { bulkJobPage } from './pages/bulk-job.js'
 import { runsPage } from './pages/runs.js'
 import { schedulePage } from './pages/schedule.js'
 import { schedulesPage } from './pages/schedules.js'
@@ -39,6 +41,7 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
   const signIn = signInActions(deps)
   const tasks = taskActions(deps)
   const runs = runActions(deps)
+  const bulk = runBulkActions(deps)
   const schedules = scheduleActions(deps)
   const settings = settingsActions(deps)
   const flow = queueActions(deps)
@@ -77,6 +80,10 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
   // Before /runs/:id, which would take "export" for a run id.
   routes.get('/runs/export', runs.export)
   routes.post('/runs/bulk', runs.bulk)
+  routes.post('/runs/bulk/preview', bulk.preview)
+  routes.post('/runs/bulk/start', bulk.start)
+  routes.get('/runs/bulk/:id', showPage(bulkJobPage, deps))
+  routes.post('/runs/bulk/:id/cancel', bulk.cancel)
   routes.get('/runs/:id', showPage(runPage, deps))
   routes.post('/runs/:id/cancel', runs.cancel)
   routes.post('/runs/:id/retry', runs.retry)

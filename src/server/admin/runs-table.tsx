@@ -19,6 +19,13 @@ export function argsSummary(args: Readonly<Record<string, unknown>>, max = 60): 
   return text.length > max ? `${text.slice(0, max - 1)}…` : text
 }
 
+/** A run's progress bar: only while it may still move; finished runs show none. */
+export function RowProgress({ run }: { run: Run }) {
+  const percent = run.progress?.percent
+  if (percent === undefined || (run.status !== 'running' && run.status !== 'waiting' && run.status !== 'pending')) return <span class="faint">—</span>
+  return <progress class={`bar-${run.status}`} max="100" value={String(Math.round(percent))} />
+}
+
 /**
  * A compact table of runs (task page, schedule history, pools). `describe` names each run by
  * its task and arguments (a pool's runs share one label), with the label only when it says more.
@@ -56,7 +63,7 @@ export function RunsTable({ runs, page, showTask, describe = false }: { runs: re
                 <StatusPill status={run.status} />
               </td>
               <td data-cell="progress">
-                {run.progress?.percent === undefined ? <span class="faint">—</span> : <progress max="100" value={String(Math.round(run.progress.percent))} />}
+                <RowProgress run={run} />
               </td>
               <td>
                 <Time date={run.createdAt} now={page.now} />

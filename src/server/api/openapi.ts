@@ -6,7 +6,7 @@
  */
 import { Hono } from 'hono'
 import { ERROR_CATALOG, type ErrorCode } from '../../errors.js'
-import { RUN_STATES } from '../../store/types.js'
+import { RUN_SORTS, RUN_STATES } from '../../store/types.js'
 import { VERSION } from '../../version.js'
 import type { ServerEnv } from '../caller.js'
 import { respond } from '../formats.js'
@@ -354,7 +354,31 @@ export function openApiDocument(basePath: string, version: string): Record<strin
           STATUS_PARAM,
           { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
           { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+          { name: 'sort', in: 'query', description: 'Order: -created (default), created, due, -due, finished, -finished', schema: { type: 'string', enum: [...RUN_SORTS] } },
         ]),
+      },
+      '/api/runs/bulk': {
+        post: {
+          summary: 'Cancel, retry or delete every run matching a filter: a preview (dryRun) or a bulk job worked through in batches',
+          requestBody: {
+            required: true,
+            content: json({
+              type: 'object',
+              required: ['action', 'filter'],
+              properties: { action: { type: 'string', enum: ['cancel', 'retry', 'delete'] }, filter: { type: 'object', description: 'The filters of GET /api/runs; {} for every run' }, dryRun: { type: 'boolean' } },
+            }),
+          },
+          responses: { '200': { description: 'The preview: count and a sample', content: json({ type: 'object' }) }, '202': { description: 'The job started: id, count, job', content: json({ type: 'object' }) }, ...ERRORS },
+        },
+        ...get('Bulk jobs, newest first', { type: 'array' }, [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } }]),
+      },
+      '/api/runs/bulk/{id}': get('A bulk job: state, total, done and skipped counts', { type: 'object' }, [idParam('id', 'Bulk job id')], { '404': error('Unknown bulk job') }),
+      '/api/runs/bulk/{id}/cancel': {
+        post: {
+          summary: 'Stop a bulk job after its current batch',
+          parameters: [idParam('id', 'Bulk job id')],
+          responses: { '200': { description: 'The job', content: json({ type: 'object' }) }, ...ERRORS, '404': error('Unknown bulk job') },
+        },
       },
       '/api/runs/{id}': {
         ...get('A run with attempts, progress, result and error', ref('Run'), [idParam('id', 'Run id')], { '404': error('Unknown run') }),

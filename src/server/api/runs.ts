@@ -7,7 +7,7 @@ import { checkEnqueueOptions, type EnqueueOptions } from '../../engine/durable/e
 import { ValidationError, describeValue } from '../../errors.js'
 import { parseArgs } from '../../task/fields.js'
 import { isMediaType } from '../../engine/media-type.js'
-import { ACTIVE_STATES, RUN_STATES, type Run, type RunFilter, type RunState } from '../../store/types.js'
+import { ACTIVE_STATES, RUN_SORTS, type Run, type RunFilter, type RunSort } from '../../store/types.js'
 import { identity, mayRead, readScope, requirePermission, type ServerContext, type ServerEnv } from '../caller.js'
 import { respond } from '../formats.js'
 import { notFound } from '../http-errors.js'
@@ -15,6 +15,8 @@ import { IssueList, jsonBody, splitBody } from '../json-body.js'
 import { QueryReader, checkQuery } from '../query.js'
 import type { RouteDeps } from './deps.js'
 import { RUN_COLUMNS, runRow } from './run-rows.js'
+import { addBulkRoutes } from './runs-bulk.js'
+import { readRunFilter } from './run-filter-query.js'
 
 /** Enqueue options a client may set (pool, parent and schedule wiring stay internal). */
 const CLIENT_OPTIONS = ['label', 'queue', 'priority', 'runAt', 'delayMs', 'maxAttempts', 'backoff', 'timeoutMs', 'uniqueKey', 'notAfter', 'category', 'tags', 'groupKey', 'debounce', 'throttle'] as const
@@ -22,6 +24,7 @@ const CLIENT_OPTIONS = ['label', 'queue', 'priority', 'runAt', 'delayMs', 'maxAt
 export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
   const { engine } = deps
   const routes = new Hono<ServerEnv>()
+  addBulkRoutes(routes, deps)
 
   routes.post('/runs', async (c) => {
     checkQuery(c)
@@ -134,7 +137,7 @@ export async function visibleRun(c: ServerContext, deps: RouteDeps): Promise<Run
   return run
 }
 
-/** The list filter from the query: page, pageSize (1–100), search, task, status, queue, label, tag, createdBy, from, to, pool. */
+/** The list filter from the query: page, pageSize (1–100), sort (`-created`, `created`, `due`, `-due`, `finished`, `-finished`), and the filters of {@link readRunFilter}. */
 export function runFilter(c: ServerContext): RunFilter {
   const scope = readScope(c)
   const query = new QueryReader(c)
@@ -142,24 +145,9 @@ export function runFilter(c: ServerContext): RunFilter {
     page: query.int('page', 1, 1_000_000) ?? 1,
     pageSize: query.int('pageSize', 1, 100) ?? 20,
   }
-  const status = query.list<RunState>('status', RUN_STATES)
-  if (status !== undefined) filter.status = status
-  for (const [param, key] of [
-    ['task', 'task'],
-    ['queue', 'queue'],
-    ['label', 'label'],
-    ['tag', 'tag'],
-    ['createdBy', 'createdBy'],
-    ['search', 'search'],
-    ['pool', 'poolId'],
-  ] as const) {
-    const value = query.string(param)
-    if (value !== undefined) filter[key] = value
-  }
-  const from = query.time('from')
-  const to = query.time('to')
-  if (from !== undefined) filter.from = from
-  if (to !== undefined) filter.to = to
+  Object.assign(filter, readRunFilter(query))
+  const sort = query.oneOf<RunSort>('sort', RUN_SORTS)
+  if (sort !== undefined) filter.sort = sort
   query.done()
   if (!scope.all) filter.createdBy = scope.id
   return filter

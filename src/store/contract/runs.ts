@@ -183,6 +183,13 @@ export interface RunFilter {
    */
   readonly before?: string
   /**
+   * The order of the list: `-created` (newest first, the default), `created`, `due` / `-due`
+   * (by `runAt`), `finished` / `-finished` (runs not finished last). Ties go by creation order.
+   * `before` works with the default order only.
+   * @default '-created'
+   */
+  readonly sort?: RunSort
+  /**
    * Count every matching run for `total`; `false` skips that query and reports `total` as -1.
    * @default true
    */
@@ -200,3 +207,9 @@ export interface RunPage {
   /** Runs per page, as clamped. */
   readonly pageSize: number
 }
+
+/** The orders a run list may have (see {@link RunFilter.sort}). */
+export type RunSort = 'created' | '-created' | 'due' | '-due' | 'finished' | '-finished'
+
+/** Every {@link RunSort}. */
+export const RUN_SORTS: readonly RunSort[] = ['-created', 'created', 'due', '-due', 'finished', '-finished']

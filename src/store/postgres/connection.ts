@@ -65,6 +65,8 @@ export interface Tables {
   readonly rollupState: string
   /** Finished runs per hour, task and queue (migration 7). */
   readonly rollupsHourly: string
+  /** Bulk jobs (migration 6). */
+  readonly bulkJobs: string
 }
 
 /** What a connection needs to know. */
@@ -121,6 +123,7 @@ export class PostgresConnection {
       rollups: `${s}.run_rollups`,
       rollupState: `${s}.rollup_state`,
       rollupsHourly: `${s}.run_rollups_hourly`,
+      bulkJobs: `${s}.bulk_jobs`,
     }
     this.dialect = postgresDialect(this.tables.runs)
     // Start migrating now; callers see a failure through ready() (or the first operation they call).

@@ -1,7 +1,7 @@
 /** Reads of runs: one by id, lists (filters shared: `../sql/run-filter.ts`), logs, a reusable result. */
 import type { LogEntry } from '../../task/context.js'
 import type { Run, RunFilter, RunPage } from '../contract/runs.js'
-import { pageOf, runFilterSql } from '../sql/run-filter.js'
+import { checkSortAndCursor, pageOf, runFilterSql, runOrderSql } from '../sql/run-filter.js'
 import { toLogEntry, toRun, type LogRow, type RunRow } from '../sql/run-rows.js'
 import { TYPES, type PostgresConnection } from './connection.js'
 import { positionalBinder, RUN_COLUMNS } from './dialect.js'
@@ -20,12 +20,13 @@ export async function getRun(conn: PostgresConnection, id: string, options: { re
  * the filter, so it is sent unnamed.
  */
 export async function listRuns(conn: PostgresConnection, filter: RunFilter): Promise<RunPage> {
+  checkSortAndCursor(filter)
   const db = await conn.db()
   const { countWhere, countParams, where, params } = runFilterSql(filter, conn.dialect, positionalBinder())
   const { page, pageSize, offset } = pageOf(filter)
   const [count, rows] = await Promise.all([
     filter.count === false ? undefined : db.query<{ n: number }>({ text: `SELECT count(*) AS n FROM ${conn.tables.runs} ${countWhere}`, values: countParams, types: TYPES }),
-    db.query<RunRow>({ text: `SELECT ${RUN_COLUMNS} FROM ${conn.tables.runs} ${where} ORDER BY id DESC LIMIT ${pageSize} OFFSET ${offset}`, values: params, types: TYPES }),
+    db.query<RunRow>({ text: `SELECT ${RUN_COLUMNS} FROM ${conn.tables.runs} ${where} ORDER BY ${runOrderSql(filter.sort, 'id')} LIMIT ${pageSize} OFFSET ${offset}`, values: params, types: TYPES }),
   ])
   return { data: rows.rows.map(toRun), total: count === undefined ? -1 : Number(count.rows[0]?.n ?? 0), page, pageSize }
 }

@@ -25,6 +25,7 @@ import { checkOptionKeys, optionKeys } from '../../options.js'
 import type { LogEntry } from '../../task/context.js'
 import type { CancelOutcome, CancelSelection, FlowUsage, FlowUsageQuery, StoreStats, ThroughputBucket } from '../contract/admin.js'
 import type { Artifact, ArtifactContent, ArtifactWrite } from '../contract/artifacts.js'
+import type { BulkBound, BulkJob, BulkProgress, NewBulkJob } from '../contract/bulk.js'
 import type { ExpiredRun, PurgeableCounts, RescueWrite } from '../contract/maintenance.js'
 import type { NewPool, Pool, PoolCounts } from '../contract/pools.js'
 import type { BatchOutcome, ClaimRequest, ClaimedRun, InsertOptions, InsertOutcome, Lease, NewRun, RenewOutcome, WakeListener, WriteBatch } from '../contract/queue.js'
@@ -34,6 +35,7 @@ import type { StoreSignal } from '../contract/signals.js'
 import type { WorkerCommand, WorkerCommandWrite, WorkerInfo, WorkerWrite } from '../contract/workers.js'
 import type { Store } from '../types.js'
 import * as artifacts from './artifacts.js'
+import * as bulk from './bulk-jobs.js'
 import { cancelRuns } from './cancel-runs.js'
 import { claimRuns } from './claim-runs.js'
 import { PostgresConnection } from './connection.js'
@@ -327,6 +329,46 @@ export class PostgresStore implements Store {
 
   flowUsage(query: FlowUsageQuery): Promise<FlowUsage> {
     return flowUsage(this.#conn, query)
+  }
+
+  bulkBound(filter: RunFilter): Promise<BulkBound> {
+    return bulk.bulkBound(this.#conn, filter)
+  }
+
+  bulkSelection(filter: RunFilter, upTo: string, after: string | null, limit: number): Promise<string[]> {
+    return bulk.bulkSelection(this.#conn, filter, upTo, after, limit)
+  }
+
+  insertBulkJob(job: NewBulkJob): Promise<BulkJob> {
+    return bulk.insertBulkJob(this.#conn, job)
+  }
+
+  getBulkJob(id: string): Promise<BulkJob | undefined> {
+    return bulk.getBulkJob(this.#conn, id)
+  }
+
+  listBulkJobs(limit: number): Promise<BulkJob[]> {
+    return bulk.listBulkJobs(this.#conn, limit)
+  }
+
+  orphanBulkJobs(now: number): Promise<string[]> {
+    return bulk.orphanBulkJobs(this.#conn, now)
+  }
+
+  claimBulkJob(id: string, owner: string, now: number, leaseMs: number): Promise<BulkJob | undefined> {
+    return bulk.claimBulkJob(this.#conn, id, owner, now, leaseMs)
+  }
+
+  saveBulkProgress(id: string, owner: string, progress: BulkProgress, now: number, leaseMs: number): Promise<BulkJob | undefined> {
+    return bulk.saveBulkProgress(this.#conn, id, owner, progress, now, leaseMs)
+  }
+
+  releaseBulkJob(id: string, owner: string, now: number): Promise<void> {
+    return bulk.releaseBulkJob(this.#conn, id, owner, now)
+  }
+
+  cancelBulkJob(id: string, now: number): Promise<BulkJob | undefined> {
+    return bulk.cancelBulkJob(this.#conn, id, now)
   }
 
   throughput(since: number, until: number, bucketMs: number): Promise<ThroughputBucket[]> {

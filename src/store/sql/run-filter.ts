@@ -2,7 +2,8 @@
  * The WHERE clause of run lists (`listRuns`), the same in both SQL backends but for a few
  * dialect pieces, and the clamp of the page and its size.
  */
-import type { RunFilter } from '../contract/runs.js'
+import { ValidationError } from '../../errors.js'
+import type { RunFilter, RunSort } from '../contract/runs.js'
 import type { Binder, SqlDialect } from './dialect.js'
 
 /** Filters that compare one column with one value: filter key → column. */
@@ -56,4 +57,46 @@ export function pageOf(filter: Pick<RunFilter, 'page' | 'pageSize'>): { readonly
   const page = Math.max(1, Math.floor(filter.page ?? 1))
   const pageSize = Math.min(1000, Math.max(1, Math.floor(filter.pageSize ?? 50)))
   return { page, pageSize, offset: (page - 1) * pageSize }
+}
+
+/**
+ * The ORDER BY of a run list for `sort` (default `-created`); `created` is the column holding
+ * creation order (SQLite: `seq`, PostgreSQL: `id`), also the tie-breaker, so offset paging stays
+ * stable. Runs not finished sort after finished ones either way.
+ */
+export function runOrderSql(sort: RunSort | undefined, created: string): string {
+  switch (sort ?? '-created') {
+    case 'created':
+      return `${created} ASC`
+    case 'due':
+      return `run_at ASC, ${created} ASC`
+    case '-due':
+      return `run_at DESC, ${created} DESC`
+    case 'finished':
+      return `finished_at ASC NULLS LAST, ${created} ASC`
+    case '-finished':
+      return `finished_at DESC NULLS LAST, ${created} DESC`
+    default:
+      return `${created} DESC`
+  }
+}
+
+/** Refuses a cursor (`before`) with an order it does not walk. */
+export function checkSortAndCursor(filter: RunFilter): void {
+  if (filter.before !== undefined && filter.sort !== undefined && filter.sort !== '-created') {
+    throw new ValidationError(`before: walks the default order (sort -created) only, got sort ${JSON.stringify(filter.sort)}`)
+  }
+}
+
+/**
+ * The WHERE clause of a bulk job's next batch: the run filter (paging and sort left out), then
+ * `after < id <= upTo` by id.
+ */
+export function bulkSelectionSql<P>(filter: RunFilter, upTo: string, after: string | null, dialect: SqlDialect, binder: Binder<P>): { readonly where: string; readonly params: P } {
+  const { sort: _sort, before: _before, page: _page, pageSize: _pageSize, ...rest } = filter
+  const base = runFilterSql(rest, dialect, binder)
+  const bounds = [`id <= ${binder.bind(upTo)}`]
+  if (after !== null) bounds.push(`id > ${binder.bind(after)}`)
+  const where = base.countWhere === '' ? `WHERE ${bounds.join(' AND ')}` : `${base.countWhere} AND ${bounds.join(' AND ')}`
+  return { where, params: binder.snapshot() }
 }

@@ -1,7 +1,7 @@
 /** Reads of runs: one by id, lists (filters shared: `../sql/run-filter.ts`), logs, a reusable result. */
 import type { LogEntry } from '../../task/context.js'
 import type { Run, RunFilter, RunPage } from '../contract/runs.js'
-import { pageOf, runFilterSql } from '../sql/run-filter.js'
+import { checkSortAndCursor, pageOf, runFilterSql, runOrderSql } from '../sql/run-filter.js'
 import { toLogEntry, toRun, type LogRow, type RunRow } from '../sql/run-rows.js'
 import type { SqliteConnection } from './connection.js'
 import { namedBinder, SQLITE_DIALECT } from './dialect.js'
@@ -13,12 +13,13 @@ export function getRun(db: SqliteConnection, id: string, options: { readonly inc
   return toRun(row)
 }
 
-/** One page of runs, newest first (by `seq`, the insertion order). */
+/** One page of runs, newest first (by `seq`, the insertion order) unless `sort` says otherwise. */
 export function listRuns(db: SqliteConnection, filter: RunFilter): RunPage {
+  checkSortAndCursor(filter)
   const { countWhere, countParams, where, params } = runFilterSql(filter, SQLITE_DIALECT, namedBinder())
   const { page, pageSize, offset } = pageOf(filter)
   const total = filter.count === false ? -1 : (db.stmt(`SELECT count(*) AS n FROM runs ${countWhere}`).get(countParams) as { n: number }).n
-  const rows = db.stmt(`SELECT * FROM runs ${where} ORDER BY seq DESC LIMIT @limit OFFSET @offset`).all({ ...params, limit: pageSize, offset }) as RunRow[]
+  const rows = db.stmt(`SELECT * FROM runs ${where} ORDER BY ${runOrderSql(filter.sort, 'seq')} LIMIT @limit OFFSET @offset`).all({ ...params, limit: pageSize, offset }) as RunRow[]
   return { data: rows.map(toRun), total, page, pageSize }
 }
 

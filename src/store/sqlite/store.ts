@@ -12,6 +12,7 @@
 import type Database from 'better-sqlite3'
 import type { CancelOutcome, CancelSelection, FlowUsage, FlowUsageQuery, StoreStats, ThroughputBucket } from '../contract/admin.js'
 import type { Artifact, ArtifactContent, ArtifactWrite } from '../contract/artifacts.js'
+import type { BulkBound, BulkJob, BulkProgress, NewBulkJob } from '../contract/bulk.js'
 import type { ExpiredRun, PurgeableCounts, RescueWrite } from '../contract/maintenance.js'
 import type { NewPool, Pool, PoolCounts } from '../contract/pools.js'
 import type { BatchOutcome, ClaimRequest, ClaimedRun, InsertOptions, InsertOutcome, Lease, NewRun, RenewOutcome, WakeListener, WriteBatch } from '../contract/queue.js'
@@ -22,6 +23,7 @@ import type { LogEntry } from '../../task/context.js'
 import { checkOptionKeys, optionKeys } from '../../options.js'
 import type { Store } from '../types.js'
 import * as artifacts from './artifacts.js'
+import * as bulk from './bulk-jobs.js'
 import { cancelRuns } from './cancel-runs.js'
 import { claimRuns } from './claim-runs.js'
 import { SqliteConnection } from './connection.js'
@@ -205,6 +207,46 @@ export class SqliteStore implements Store {
 
   async flowUsage(query: FlowUsageQuery): Promise<FlowUsage> {
     return flowUsage(this.#db, query)
+  }
+
+  async bulkBound(filter: RunFilter): Promise<BulkBound> {
+    return bulk.bulkBound(this.#db, filter)
+  }
+
+  async bulkSelection(filter: RunFilter, upTo: string, after: string | null, limit: number): Promise<string[]> {
+    return bulk.bulkSelection(this.#db, filter, upTo, after, limit)
+  }
+
+  async insertBulkJob(job: NewBulkJob): Promise<BulkJob> {
+    return bulk.insertBulkJob(this.#db, job)
+  }
+
+  async getBulkJob(id: string): Promise<BulkJob | undefined> {
+    return bulk.getBulkJob(this.#db, id)
+  }
+
+  async listBulkJobs(limit: number): Promise<BulkJob[]> {
+    return bulk.listBulkJobs(this.#db, limit)
+  }
+
+  async orphanBulkJobs(now: number): Promise<string[]> {
+    return bulk.orphanBulkJobs(this.#db, now)
+  }
+
+  async claimBulkJob(id: string, owner: string, now: number, leaseMs: number): Promise<BulkJob | undefined> {
+    return bulk.claimBulkJob(this.#db, id, owner, now, leaseMs)
+  }
+
+  async saveBulkProgress(id: string, owner: string, progress: BulkProgress, now: number, leaseMs: number): Promise<BulkJob | undefined> {
+    return bulk.saveBulkProgress(this.#db, id, owner, progress, now, leaseMs)
+  }
+
+  async releaseBulkJob(id: string, owner: string, now: number): Promise<void> {
+    return bulk.releaseBulkJob(this.#db, id, owner, now)
+  }
+
+  async cancelBulkJob(id: string, now: number): Promise<BulkJob | undefined> {
+    return bulk.cancelBulkJob(this.#db, id, now)
   }
 
   async throughput(since: number, until: number, bucketMs: number): Promise<ThroughputBucket[]> {

@@ -25,6 +25,7 @@
 import { afterEach, beforeEach, describe } from 'vitest'
 import type { Store } from '../types.js'
 import { describeArtifacts } from './artifacts.js'
+import { describeBulkJobs } from './bulk-jobs.js'
 import { describeCancelRetryDelete } from './cancel-retry-delete.js'
 import { describeClaims } from './claim.js'
 import { describeDurablePlaces } from './durable.js'
@@ -97,5 +98,6 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     describeDurablePlaces(suite)
     describeEnqueueFlow(suite)
     describeTraceContext(suite)
+    describeBulkJobs(suite)
   })
 }

@@ -15,7 +15,7 @@ import { checkCsrf } from '../csrf.js'
 import { safeNext, withNotice } from '../notices.js'
 import { pageContext, render, type AdminDeps } from '../page.js'
 import { BulkConfirmPage } from '../pages/bulk-confirm.js'
-import { filterFromParams, filterParams } from '../run-filter.js'
+import { filterParams, parseFilterParams } from '../run-filter.js'
 
 /** The most runs an export holds. */
 const EXPORT_LIMIT = 100_000
@@ -54,7 +54,9 @@ export function runActions(deps: AdminDeps): Record<'export' | 'bulk' | 'cancel'
       const all: Run[] = []
       // Every matching run, newest first, up to 100,000: a thousand at a time, each page starting
       // after the last run of the one before (no offset to skip, no count to repeat).
-      const base = filterFromParams(params, 1, 1000)
+      const parsed = parseFilterParams(params)
+      if (parsed.issues.length > 0) throw new HttpError('ERR_VALIDATION', `invalid filter: ${parsed.issues.map((i) => i.message).join('; ')}`, parsed.issues)
+      const base = { ...parsed.filter, page: 1, pageSize: 1000 }
       while (all.length < EXPORT_LIMIT) {
         const filter = { ...base, count: false, ...(all.length > 0 ? { before: all[all.length - 1]!.id } : {}) }
         const batch = await engine.listRuns(scope.all ? filter : { ...filter, createdBy: scope.id })

@@ -4,6 +4,7 @@
  * without it; it adds live updates, keyboard shortcuts, the theme switch, confirmations and
  * small conveniences. Each feature starts only on a page that has its elements.
  */
+import { followBulkJob } from './bulk-job.js'
 import { initConfirmations } from './confirm.js'
 import { initCopyButtons } from './copy.js'
 import { initFlowForms } from './flow-forms.js'
@@ -50,3 +51,4 @@ followRunPage(stream, base)
 followLiveRegions(stream)
 followMyRuns(stream, admin)
 runLiveTask()
+followBulkJob()

@@ -10,7 +10,7 @@ import { formatDuration } from '../shared/format.js'
 import { $, $$, el, fetchJson } from './dom.js'
 import type { NewRunsBanner } from './new-runs.js'
 import { statusPill } from './render.js'
-import { STATUS_AFTER, type LiveStream } from './stream.js'
+import { STATUS_AFTER, type LiveStream, type StreamEvent } from './stream.js'
 
 /** Follows the page's run rows, and feeds the banner when the page has one. */
 export function followRunRows(stream: LiveStream, banner: NewRunsBanner | undefined): void {
@@ -28,16 +28,51 @@ export function followRunRows(stream: LiveStream, banner: NewRunsBanner | undefi
       for (const row of $$(`tr[data-run-id="${CSS.escape(event.runId)}"]`)) {
         const status = event.type === 'created' ? undefined : STATUS_AFTER[event.type]
         if (status !== undefined) $('[data-cell="status"]', row)?.replaceChildren(statusPill(status))
+        if (event.type === 'started') row.dataset.started = event.time
         if (event.type === 'progress') setRowProgress(row, event.progress.percent)
+        else if (status !== undefined) setRowProgress(row, currentPercent(row))
+        if (event.type === 'succeeded' || event.type === 'failed' || event.type === 'cancelled') setTook(row, tookOf(row, event))
       }
     },
   })
 }
 
+/** How long a run that just finished took: the worker's measure, else its stored times, else since its start seen here. */
+function tookOf(row: HTMLElement, event: Extract<StreamEvent, { type: 'succeeded' | 'failed' | 'cancelled' }>): number | undefined {
+  if (typeof event.durationMs === 'number') return event.durationMs
+  const run = event.run
+  if (run !== undefined && run.startedAt !== null && run.finishedAt !== null) return new Date(run.finishedAt).getTime() - new Date(run.startedAt).getTime()
+  const started = row.dataset.started
+  return started === undefined || started === '' ? undefined : new Date(event.time).getTime() - new Date(started).getTime()
+}
+
+function setTook(row: HTMLElement, ms: number | undefined): void {
+  const took = $('[data-cell="took"]', row)
+  if (took === null) return
+  if (ms === undefined) took.replaceChildren(el('span', 'faint', '—'))
+  else took.textContent = formatDuration(ms)
+}
+
+/** The status the row shows now. */
+function rowStatus(row: HTMLElement): string {
+  return $('[data-cell="status"] [data-status]', row)?.dataset.status ?? ''
+}
+
+function currentPercent(row: HTMLElement): number | undefined {
+  const bar = $<HTMLProgressElement>('[data-cell="progress"] progress', row)
+  return bar === null ? undefined : bar.value
+}
+
+/** A row's bar: coloured by its status while the run may still move; none once it finished. */
 function setRowProgress(row: HTMLElement, percent: number | undefined): void {
   const cell = $('[data-cell="progress"]', row)
-  if (cell === null || typeof percent !== 'number') return
-  const bar = el('progress')
+  if (cell === null) return
+  const status = rowStatus(row)
+  if (typeof percent !== 'number' || status === 'succeeded' || status === 'failed' || status === 'cancelled') {
+    if (cell.querySelector('progress') !== null) cell.replaceChildren(el('span', 'faint', '—'))
+    return
+  }
+  const bar = el('progress', `bar-${status}`)
   bar.max = 100
   bar.value = Math.round(percent)
   cell.replaceChildren(bar)
@@ -47,10 +82,10 @@ function setRowProgress(row: HTMLElement, percent: number | undefined): void {
 function updateRow(row: HTMLElement, run: Jsonified<Run>): void {
   $('[data-cell="status"]', row)?.replaceChildren(statusPill(run.status))
   setRowProgress(row, run.progress?.percent)
+  if (run.startedAt !== null) row.dataset.started = run.startedAt
   const attempt = $('[data-cell="attempt"]', row)
   if (attempt !== null) attempt.textContent = `${run.attempt}/${run.maxAttempts + run.attemptBase}`
-  const took = $('[data-cell="took"]', row)
-  if (took !== null) took.textContent = run.startedAt !== null && run.finishedAt !== null ? formatDuration(new Date(run.finishedAt).getTime() - new Date(run.startedAt).getTime()) : ''
+  setTook(row, run.startedAt !== null && run.finishedAt !== null ? new Date(run.finishedAt).getTime() - new Date(run.startedAt).getTime() : undefined)
   const error = $('[data-cell="error"]', row)
   if (error !== null) {
     error.textContent = run.error?.message ?? ''

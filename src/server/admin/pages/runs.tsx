@@ -2,13 +2,16 @@
  * The runs list (`/admin/runs`): filters, status and progress updating live, a notice when new
  * matching runs arrive, bulk cancel / retry / delete, and CSV or JSON export.
  */
-import { RUN_STATES, type RunPage } from '../../../store/types.js'
+import type { FieldIssue } from '../../../errors.js'
+import { RUN_STATES, type RunPage, type RunSort } from '../../../store/types.js'
 import { runRow } from '../../api/run-rows.js'
 import { readScope } from '../../caller.js'
+import { HttpError } from '../../http-errors.js'
 import { Layout, type PageContext } from '../layout.js'
-import { positive, type AdminPage } from '../page.js'
-import { filterFromParams, filterParams, type FilterParams } from '../run-filter.js'
-import { Csrf, Duration, Icon, Pagination, StatusPill, Time } from '../ui.js'
+import { positive, wantsData, type AdminPage } from '../page.js'
+import { filterParams, parseFilterParams, sortParam, type FilterParams } from '../run-filter.js'
+import { RunsList } from '../runs-list.js'
+import { Csrf, Icon, Pagination } from '../ui.js'
 import { formatCount } from '../shared/format.js'
 
 export interface RunsData {
@@ -16,6 +19,9 @@ export interface RunsData {
   readonly params: FilterParams
   /** Task keys, for the filter's choices. */
   readonly tasks: readonly string[]
+  readonly sort: RunSort
+  /** What is wrong with the URL's filter (then no run is listed). */
+  readonly issues: readonly FieldIssue[]
 }
 
 export const runsPage: AdminPage<RunsData> = {
@@ -24,27 +30,41 @@ export const runsPage: AdminPage<RunsData> = {
     const params = filterParams(c)
     const page = positive(c.req.query('page'), 1)
     const pageSize = Math.min(100, positive(c.req.query('pageSize'), 25))
-    const filter = filterFromParams(params, page, pageSize)
+    const parsed = parseFilterParams(params)
+    const { sort, issue } = sortParam(c.req.query('sort'))
+    const issues = issue === undefined ? parsed.issues : [...parsed.issues, issue]
+    const tasks = engine.list().map((t) => t.key)
+    if (issues.length > 0) {
+      // Data answers as the API does; the page shows what is wrong and lists nothing.
+      if (wantsData(c)) throw new HttpError('ERR_VALIDATION', `invalid filter: ${issues.map((i) => i.message).join('; ')}`, issues)
+      return { runs: { data: [], total: 0, page: 1, pageSize }, params, tasks, sort, issues }
+    }
+    const filter = { ...parsed.filter, page, pageSize, ...(sort === '-created' ? {} : { sort }) }
     const runs = await engine.listRuns(scope.all ? filter : { ...filter, createdBy: scope.id })
-    return { runs, params, tasks: engine.list().map((t) => t.key) }
+    return { runs, params, tasks, sort, issues }
   },
   data: ({ runs }) => ({ value: runs, name: 'runs', rows: () => runs.data.map(runRow) }),
-  view: ({ page, data }) => <RunsPage page={page} runs={data.runs} params={data.params} tasks={data.tasks} />,
+  view: ({ page, data }) => <RunsPage page={page} data={data} />,
 }
 
-export function RunsPage({ page, runs, params, tasks }: { page: PageContext; runs: RunPage; params: FilterParams; tasks: readonly string[] }) {
+export function RunsPage({ page, data }: { page: PageContext; data: RunsData }) {
+  const { runs, params, tasks, sort, issues } = data
+  const sortQuery: Record<string, string> = sort === '-created' ? {} : { sort }
   const query = (extra: Record<string, string>): string => {
     const q = new URLSearchParams()
-    for (const [k, v] of Object.entries({ ...params, ...extra })) if (v !== '') q.set(k, v)
+    for (const [k, v] of Object.entries({ ...params, ...sortQuery, ...extra })) if (v !== '') q.set(k, v)
     return q.toString()
   }
+  const filterQuery = new URLSearchParams(params).toString()
   const exportQuery = query({})
+  const invalid = new Set(issues.map((i) => i.key))
+  const statusKnown = params.status === undefined || (RUN_STATES as readonly string[]).includes(params.status)
   return (
     <Layout page={page} title="Runs" nav="runs">
       <div class="page-head">
         <div>
           <h1>Runs</h1>
-          <p class="sub">{formatCount(runs.total)} matching</p>
+          <p class="sub">{issues.length > 0 ? 'filter not applied' : `${formatCount(runs.total)} matching`}</p>
         </div>
         <div class="actions">
           <a class="button" href={`${page.admin}/runs/export?${exportQuery}${exportQuery === '' ? '' : '&'}format=csv`}>
@@ -55,8 +75,18 @@ export function RunsPage({ page, runs, params, tasks }: { page: PageContext; run
           </a>
         </div>
       </div>
-      <form method="get" class="filters panel" role="search">
-        <div class="field">
+      {issues.length > 0 ? (
+        <div class="notice notice-bad" role="alert" id="filter-error">
+          <strong>This filter cannot be applied</strong>, so no run is listed:
+          <ul>
+            {issues.map((issue) => (
+              <li>{issue.message}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      <form method="get" class="filters runs-filters panel" role="search">
+        <div class="field grow">
           <label for="q">Search</label>
           <input type="search" id="q" name="search" value={params.search ?? ''} placeholder="id, task, label, args" data-key="/" />
         </div>
@@ -73,8 +103,13 @@ export function RunsPage({ page, runs, params, tasks }: { page: PageContext; run
         </div>
         <div class="field">
           <label for="f-status">Status</label>
-          <select id="f-status" name="status">
+          <select id="f-status" name="status" aria-invalid={invalid.has('status') ? 'true' : undefined}>
             <option value="">any</option>
+            {statusKnown ? null : (
+              <option value={params.status} selected>
+                {params.status} (not a status)
+              </option>
+            )}
             {RUN_STATES.map((s) => (
               <option value={s} selected={params.status === s}>
                 {s}
@@ -94,22 +129,25 @@ export function RunsPage({ page, runs, params, tasks }: { page: PageContext; run
           <label for="f-tag">Tag</label>
           <input type="text" id="f-tag" name="tag" value={params.tag ?? ''} />
         </div>
-        <div class="field">
+        <div class="field time">
           <label for="f-from">From (UTC)</label>
-          <input type="datetime-local" id="f-from" name="from" value={params.from ?? ''} />
+          <input type="datetime-local" id="f-from" name="from" value={params.from ?? ''} aria-invalid={invalid.has('from') ? 'true' : undefined} />
         </div>
-        <div class="field">
+        <div class="field time">
           <label for="f-to">To (UTC)</label>
-          <input type="datetime-local" id="f-to" name="to" value={params.to ?? ''} />
+          <input type="datetime-local" id="f-to" name="to" value={params.to ?? ''} aria-invalid={invalid.has('to') ? 'true' : undefined} />
         </div>
+        {sort === '-created' ? null : <input type="hidden" name="sort" value={sort} />}
         {params.createdBy === undefined ? null : <input type="hidden" name="createdBy" value={params.createdBy} />}
         {params.pool === undefined ? null : <input type="hidden" name="pool" value={params.pool} />}
-        <button type="submit" class="primary">
-          Filter
-        </button>
-        <a class="button" href={`${page.admin}/runs`}>
-          Clear
-        </a>
+        <div class="filter-buttons">
+          <button type="submit" class="primary">
+            Filter
+          </button>
+          <a class="button" href={`${page.admin}/runs`}>
+            Clear
+          </a>
+        </div>
       </form>
       <div class="notice new-runs" id="new-runs" data-count="0" data-src={newRunsSource(page, params)} data-filter={JSON.stringify(params)}>
         <span data-part="text">New runs arrived.</span> <a href={`${page.admin}/runs?${query({ page: '1' })}`}>Show them</a>
@@ -130,59 +168,23 @@ export function RunsPage({ page, runs, params, tasks }: { page: PageContext; run
           <button type="submit" name="action" value="delete" class="small danger" data-confirm="Delete the selected runs? Running ones are cancelled first.">
             <Icon name="trash" /> Delete
           </button>
+          {issues.length > 0 || runs.total === 0 ? null : (
+            <span class="bulk-all" id="bulk-all">
+              <span class="muted">
+                or all <strong>{runs.total}</strong> matching:
+              </span>
+              {(['cancel', 'retry', 'delete'] as const).map((action) => (
+                <button type="submit" name="action" value={action} class={action === 'delete' ? 'small danger' : 'small'} formaction={`${page.admin}/runs/bulk/preview${filterQuery === '' ? '' : `?${filterQuery}`}`} formnovalidate data-bulk-all={action}>
+                  {action[0]!.toUpperCase() + action.slice(1)} all…
+                </button>
+              ))}
+            </span>
+          )}
         </div>
         {runs.data.length === 0 ? (
-          <p class="empty">No runs match.</p>
+          <p class="empty">{issues.length > 0 ? 'Fix the filter to list runs.' : 'No runs match.'}</p>
         ) : (
-          <div class="table-wrap">
-            <table id="runs-table" class="wide">
-              <thead>
-                <tr>
-                  <th>
-                    <input type="checkbox" id="select-all" aria-label="select all runs on this page" />
-                  </th>
-                  <th>Task / label</th>
-                  <th>Status</th>
-                  <th>Progress</th>
-                  <th>Queue</th>
-                  <th class="num">Attempt</th>
-                  <th>Created</th>
-                  <th class="num">Took</th>
-                  <th>Error</th>
-                </tr>
-              </thead>
-              <tbody>
-                {runs.data.map((run) => (
-                  <tr data-run-id={run.id}>
-                    <td>
-                      <input type="checkbox" name="id" value={run.id} aria-label={`select run ${run.id}`} />
-                    </td>
-                    <td>
-                      <a href={`${page.admin}/runs/${run.id}`}>{run.task}</a> <span class="muted">{run.label}</span>
-                      <div class="faint mono">{run.id}</div>
-                    </td>
-                    <td data-cell="status">
-                      <StatusPill status={run.status} />
-                    </td>
-                    <td data-cell="progress">{run.progress?.percent === undefined ? <span class="faint">—</span> : <progress max="100" value={String(Math.round(run.progress.percent))} />}</td>
-                    <td>{run.queue}</td>
-                    <td class="num" data-cell="attempt">
-                      {run.attempt}/{run.maxAttempts + run.attemptBase}
-                    </td>
-                    <td class="nowrap">
-                      <Time date={run.createdAt} now={page.now} />
-                    </td>
-                    <td class="num" data-cell="took">
-                      <Duration from={run.startedAt} to={run.finishedAt} />
-                    </td>
-                    <td class="truncate muted" title={run.error?.message} data-cell="error">
-                      {run.error?.message ?? ''}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <RunsList runs={runs.data} page={page} sort={sort} href={(next) => `${page.admin}/runs?${query({ sort: next === '-created' ? '' : next })}`} />
         )}
         <Pagination page={runs.page} pageSize={runs.pageSize} total={runs.total} href={(p) => `${page.admin}/runs?${query({ page: String(p) })}`} />
       </form>
@@ -197,7 +199,7 @@ export function RunsPage({ page, runs, params, tasks }: { page: PageContext; run
 function newRunsSource(page: PageContext, params: FilterParams): string {
   const query = new URLSearchParams()
   for (const [k, v] of Object.entries(params)) if (k !== 'from') query.set(k, v)
-  const from = filterFromParams(params, 1, 1).from
+  const from = parseFilterParams(params).filter.from
   const since = new Date(Math.max(page.now, from?.getTime() ?? 0))
   query.set('from', since.toISOString())
   query.set('pageSize', '100')

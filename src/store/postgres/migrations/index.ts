@@ -19,6 +19,7 @@ import { migration002 } from './002-schedules-settings.js'
 import { migration003 } from './003-fire-keys-finished-runs-unstarted-claims.js'
 import { migration004 } from './004-counted-claims.js'
 import { migration005 } from './005-flow-control.js'
+import { migration006 } from './006-bulk-jobs.js'
 import { migration007 } from './007-rollups.js'
 import { migration008 } from './008-worker-commands.js'
 import { migration009 } from './009-trace-context.js'
@@ -27,7 +28,7 @@ import { migration010 } from './010-cancelled-by.js'
 export type { Migration }
 
 /** Every PostgreSQL migration, in order. */
-export const POSTGRES_MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration007, migration008, migration009, migration010]
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010]
 
 /** First key of the migration lock (`'task'` in ASCII); the second is a hash of the schema name. */
 const LOCK_CLASS = 0x7461736b

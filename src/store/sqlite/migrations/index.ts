@@ -9,6 +9,7 @@ import { migration001 } from './001-runs.js'
 import { migration002 } from './002-schedules-settings.js'
 import { migration003 } from './003-fire-keys-finished-runs.js'
 import { migration004 } from './004-flow-control.js'
+import { migration005 } from './005-bulk-jobs.js'
 import { migration006 } from './006-rollups.js'
 import { migration007 } from './007-worker-commands.js'
 import { migration008 } from './008-trace-context.js'
@@ -17,7 +18,7 @@ import { migration009 } from './009-cancelled-by.js'
 export type { Migration }
 
 /** Every SQLite migration, in order. */
-export const SQLITE_MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration006, migration007, migration008, migration009]
+export const SQLITE_MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009]
 
 /** Applies the migrations `db` has not applied yet. */
 export function migrate(db: Database.Database, migrations: readonly Migration[] = SQLITE_MIGRATIONS): void {

@@ -1,0 +1,31 @@
+/** SQLite migration 5: bulk jobs (one action over every run matching a filter). Released: never edit it; add the next number. */
+import type { Migration } from '../../sql/migration.js'
+
+export const migration005: Migration = {
+  version: 5,
+  name: 'bulk jobs',
+  sql: `
+-- A cancel, retry or delete over every run matching a filter, worked through by id in batches
+-- (cursor = the last id handled, up_to = the newest id matching when the job was made), held by
+-- one engine at a time under a lease so a job left running after a crash is picked up again.
+CREATE TABLE bulk_jobs (
+  id TEXT PRIMARY KEY,
+  action TEXT NOT NULL,
+  filter TEXT NOT NULL,
+  up_to TEXT,
+  cursor TEXT,
+  total INTEGER NOT NULL,
+  done INTEGER NOT NULL DEFAULT 0,
+  skipped INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL,
+  error TEXT,
+  created_by TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  owner TEXT,
+  lease_expires_at INTEGER
+);
+CREATE INDEX bulk_jobs_running ON bulk_jobs (lease_expires_at) WHERE state = 'running';
+`,
+}
