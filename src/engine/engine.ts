@@ -18,8 +18,9 @@ import { RunControl } from './durable/control.js'
 import { enqueueRuns, type EnqueueHost, type EnqueueOptions } from './durable/enqueue.js'
 import type { PoolHandle } from './durable/pool.js'
 import { Pools, type PoolReport } from './durable/pools.js'
-import { Worker, type WorkerOptions } from './durable/worker.js'
-import { commandWorker, stopRequestHandler } from './durable/worker-commands.js'
+import type { Worker, WorkerOptions } from './durable/worker.js'
+import { commandWorker } from './durable/worker-commands.js'
+import { startWorker } from './durable/start-worker.js'
 import { deadWorkers, type DeadWorker } from './durable/dead-workers.js'
 import { EventBus } from './events/bus.js'
 import { EventRelay } from './events/relay.js'
@@ -35,7 +36,6 @@ import {
   engineConfig,
   logPage,
   stopGraceMs,
-  workerConfig,
   type ArgsInputOf,
   type EngineConfig,
   type EngineOptions,
@@ -48,7 +48,7 @@ import type { ScheduleInfo } from './schedules/scheduler.js'
 import { LogBackendRegistry } from './settings/log-backend-registry.js'
 import { FlowControl, type QueueFlow, type QueuePatch, type TaskFlow, type TaskPatch } from './flow/flow-control.js'
 import { flowReport, type FlowReport, type QueueInfo } from './flow/report.js'
-import { STORE_LOG_BACKEND, type LogBackend, type LogBackendInfo } from './settings/log-backends.js'
+import type { LogBackend, LogBackendInfo } from './settings/log-backends.js'
 import { retentionSchedule, retentionTask } from './settings/retention.js'
 import { SharedSettings } from './settings/shared-settings.js'
 import { Tracing } from './tracing/tracing.js'
@@ -277,46 +277,23 @@ export class Engine {
    */
   async start(options: WorkerOptions = {}): Promise<void> {
     if (this.#worker !== undefined) throw new ConflictError('a worker is already running in this engine; stop() it first')
-    const worker = workerConfig(options, this.#config.pollIntervalMs)
-    const store = await this.#ready()
-    const settings = await this.#settings.load(true)
-    const config = this.#config
-    const relay = this.#relay
-    const started: Worker = new Worker(
+    await startWorker(
       {
-        store,
+        config: this.#config,
         registry: this.#registry,
-        now: config.clock,
-        emit: (event) => relay.emit(event),
-        listening: () => relay.listening(),
-        observing: () => relay.observing(),
-        peers: (workers) => relay.peers(workers),
-        logBackend: () => this.#logBackends.writeTo(this.#settings.current?.logBackend ?? STORE_LOG_BACKEND.name),
-        refreshSettings: async () => void (await this.#settings.load(true)),
-        onError: config.onError,
-        leaseMs: config.leaseMs,
-        heartbeatMs: config.heartbeatMs,
-        maintenanceMs: Math.max(1, Math.floor(config.leaseMs / 2)),
-        progressIntervalMs: config.progressIntervalMs,
-        hookTimeoutMs: config.hookTimeoutMs,
-        logLimits: config.logLimits,
-        maxArtifactBytes: config.maxArtifactBytes,
-        openPool: this.#pools.open,
-        flow: () => this.#flow.policy(),
-        stopRequested: stopRequestHandler(worker.onStopRequested, (): Promise<void> => (this.#worker === started ? this.stop() : Promise.resolve()), config.onError),
+        relay: this.#relay,
+        settings: this.#settings,
+        logBackends: this.#logBackends,
+        pools: this.#pools,
+        flow: this.#flow,
         tracing: this.#tracing,
+        schedules: this.#schedules,
+        store: this.#ready,
+        stop: (worker) => (this.#worker === worker ? this.stop() : Promise.resolve()),
+        adopt: (worker) => void (this.#worker = worker),
       },
-      worker.concurrency,
-      worker.queues,
-      worker.pollIntervalMs,
-      worker.prefetch,
+      options,
     )
-    started.setConcurrency(settings.workerConcurrency)
-    this.#worker = started
-    await started.start(worker.keepAlive)
-    if (worker.schedules) await this.#schedules.start()
-    // The worker's row now says this process serves live views; the server's own row goes.
-    if (relay.observing()) await store.removeWorker(relay.presenceId).catch((error: unknown) => config.onError(coerceError(error)))
   }
 
   /** Whether a worker runs in this engine. */

@@ -551,8 +551,6 @@ describe('admin UI over HTTP', () => {
   })
 })
 
-
-
 describe('signing in to a server with a token', () => {
   const TOKEN = 'open sesame, open up'
   let engine: Engine
