@@ -35,7 +35,7 @@ function setup() {
   engines.push(engine)
   const server = createServer(engine, { onError: () => undefined })
   servers.push(server)
-  const get = (path: string) => server.app.request(path)
+  const get = (path: string, headers: Record<string, string> = {}) => server.app.request(path, { headers })
   const page = async (path: string): Promise<string> => {
     const response = await get(path)
     const text = await response.text()
@@ -82,7 +82,11 @@ describe('history on the admin pages', () => {
     expect(data.throughput).toHaveLength(84)
     expect(data.history.failed).toBe(1)
 
-    const bad = await get('/admin?range=2y')
+    // A browser gets the error inside the admin layout; a client asking for JSON gets JSON.
+    const shown = await get('/admin?range=2y')
+    expect(shown.status).toBe(400)
+    expect(await shown.text()).toContain('range: expected one of 1h, 24h, 7d, got &quot;2y&quot; (string)')
+    const bad = await get('/admin?range=2y', { accept: 'application/json' })
     expect(bad.status).toBe(400)
     expect(await bad.json()).toEqual({ error: { code: 'ERR_VALIDATION', message: 'range: expected one of 1h, 24h, 7d, got "2y" (string)' } })
   })
@@ -138,7 +142,7 @@ describe('history on the admin pages', () => {
     expect(html).toMatch(/data-metric="failure-rate"[^>]*>25%</)
     expect(html).toMatch(/data-metric="duration"><span class="percentiles">p50 <b>\d+ ms<\/b> · p95 <b>\d+ ms<\/b> · max <b>\d+ ms<\/b>/)
     expect(html).toMatch(/data-metric="wait"><span class="percentiles">p50 <b>/)
-    const bad = await get('/admin/task/flaky?range=week')
+    const bad = await get('/admin/task/flaky?range=week', { accept: 'application/json' })
     expect(bad.status).toBe(400)
     expect(((await bad.json()) as { error: { message: string } }).error.message).toBe('range: expected one of 1h, 24h, 7d, got "week" (string)')
   })
