@@ -209,6 +209,31 @@ describe('retention', () => {
     expect((await engine.getRun(middle))?.status).toBe('succeeded')
   })
 
+  it('deletes bulk jobs that ended before the run retention cut-off, never a running one', async () => {
+    let now = Date.UTC(2026, 0, 1)
+    const engine = engineWith({ tasks: [chatty], clock: () => now })
+    const store = await engine.store()
+    await engine.start()
+    const run = await engine.enqueue(chatty, {}, { runAt: now + 365 * 86_400_000 })
+    const ended = async (): Promise<string> => {
+      const job = await engine.bulk.start('cancel', { task: 'nothing-matches' })
+      await vi.waitFor(async () => expect((await engine.bulk.get(job.id))?.state).toBe('finished'))
+      return job.id
+    }
+    const old = await ended()
+    // Running for as long as anyone can remember: an engine may still be working through it.
+    const running = await store.insertBulkJob({ id: `0-running-${n}`, action: 'retry', filter: {}, upTo: run.id, total: 1, createdBy: null, now })
+    now += 20 * 86_400_000
+    const recent = await ended()
+    now += 15 * 86_400_000
+    const retention = await engine.enqueue(RETENTION_ID, {})
+    await vi.waitFor(async () => expect((await engine.getRun(retention.id))?.status).toBe('succeeded'))
+    expect(await engine.bulk.get(old)).toBeUndefined()
+    expect((await engine.bulk.get(recent))?.state).toBe('finished')
+    expect((await engine.bulk.get(running.id))?.state).toBe('running')
+    expect((await engine.getLogs(retention.id)).map((l) => l.message)).toContain('1 bulk job ended before 2026-01-06T00:00:00.000Z deleted')
+  })
+
   it('deletes per-minute rollups older than rollupRetentionDays, and keeps them all at 0', async () => {
     let now = Date.UTC(2026, 0, 1)
     const engine = engineWith({ tasks: [chatty], clock: () => now })

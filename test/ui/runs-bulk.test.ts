@@ -62,6 +62,11 @@ describe.runIf(browserAvailable())('runs list in Chromium', () => {
       return doc.querySelector('#bulk-job')?.getAttribute('data-state') === 'running' && done > 0 && done < 20_000
     })
     const page = await context.newPage()
+    // What the job's page hears on the stream, and how often it reads the job itself.
+    const bulkFrames: string[] = []
+    page.on('websocket', (socket) => socket.on('framereceived', ({ payload }) => void (String(payload).includes('"type":"bulk"') && bulkFrames.push(String(payload)))))
+    let polls = 0
+    page.on('request', (request) => void (/\/admin\/runs\/bulk\/[^/?]+\?format=json$/.test(request.url()) && polls++))
     await page.goto(`${server.url}/admin/runs?task=bulk-target&label=mistake`)
     await expect.poll(() => page.textContent('.page-head .sub')).toBe('20,000 matching')
     await submit(page, '[data-bulk-all="cancel"]')
@@ -78,10 +83,33 @@ describe.runIf(browserAvailable())('runs list in Chromium', () => {
     expect(await page.locator('#bulk-cancel').count()).toBe(0)
     // Seen part-way, not only at the end: the page followed the job.
     expect(await hasHeld(page, 'partial')).toBe(true)
+    // Followed on the stream, batch by batch (500 runs each), not by polling.
+    expect(bulkFrames.length).toBeGreaterThanOrEqual(3)
+    expect(bulkFrames.at(-1)).toContain('"state":"finished"')
+    expect(polls).toBeLessThanOrEqual(1)
     expect((await engine.listRuns({ task: 'bulk-target', label: 'mistake', status: 'cancelled', count: true, pageSize: 1 })).total).toBe(20_000)
     for (const run of kept) expect((await engine.getRun(run.id))?.status).toBe('pending')
     console.info(`bulk cancel of 20,000 runs in Chromium: ${tookMs} ms from confirm to finished`)
   }, 180_000)
+
+  it('reads a bulk job\'s progress every half second while the stream is down, and shows it ending', async () => {
+    const context = await contexts.open({ viewport: { width: 1366, height: 900 } })
+    // The stream is down for this page: every connection closes at once.
+    await context.routeWebSocket(/\/api\/stream$/, (socket) => socket.close())
+    const job = await store.insertBulkJob({ id: `fallback-${Date.now()}`, action: 'cancel', filter: { task: 'nothing-here' }, upTo: null, total: 0, createdBy: null, now: Date.now() })
+    // Held by an engine elsewhere for an hour: this server never works it (nor ends it early).
+    await store.claimBulkJob(job.id, 'engine-elsewhere', Date.now(), 3_600_000)
+    const page = await context.newPage()
+    let polls = 0
+    page.on('request', (request) => void (request.url().endsWith(`/runs/bulk/${job.id}?format=json`) && polls++))
+    await page.goto(`${server.url}/admin/runs/bulk/${job.id}`)
+    expect(await page.getAttribute('#bulk-job', 'data-state')).toBe('running')
+    await expect.poll(() => polls).toBeGreaterThanOrEqual(2)
+    await engine.bulk.cancel(job.id)
+    await expect.poll(() => page.getAttribute('#bulk-job', 'data-state')).toBe('cancelled')
+    expect(await page.textContent('[data-part="state"]')).toBe('cancelled')
+    expect(await page.locator('#bulk-cancel').count()).toBe(0)
+  })
 
   it('fills in Took from live updates, without a reload', async () => {
     await engine.start()

@@ -48,6 +48,8 @@ export class BulkJobs {
   /** This engine, as the owner of the jobs it holds. */
   readonly #owner = `engine-${newId()}`
   readonly #working = new Map<string, Promise<void>>()
+  /** Who hears of each change this engine saves ({@link watch}). */
+  readonly #watchers = new Set<(job: BulkJob) => void>()
   #stopping = false
   #timer: NodeJS.Timeout | undefined
 
@@ -77,6 +79,24 @@ export class BulkJobs {
     return job
   }
 
+  /**
+   * Calls `listener` with the job as saved each time this engine changes one: a batch saved, a
+   * job ended or cancelled. Jobs worked by other engines sharing the store are not heard here
+   * (read them with {@link get}). Returns the function that stops listening.
+   *
+   * @example
+   * const unwatch = engine.bulk.watch((job) => console.log(job.id, job.state, job.done))
+   */
+  watch(listener: (job: BulkJob) => void): () => void {
+    this.#watchers.add(listener)
+    return () => void this.#watchers.delete(listener)
+  }
+
+  /** Whether this engine is working through the job now (its changes reach {@link watch} as they are saved). */
+  working(id: string): boolean {
+    return this.#working.has(id)
+  }
+
   async get(id: string): Promise<BulkJob | undefined> {
     return (await this.#host.store()).getBulkJob(id)
   }
@@ -90,6 +110,7 @@ export class BulkJobs {
   async cancel(id: string): Promise<BulkJob> {
     const job = await (await this.#host.store()).cancelBulkJob(id, this.#host.now())
     if (job === undefined) throw new NotFoundError(`unknown bulk job "${id}"`)
+    this.#changed(job)
     return job
   }
 
@@ -150,18 +171,34 @@ export class BulkJobs {
           // Runs that stopped matching were never selected: they count as skipped.
           const skipped = Math.max(current.skipped, current.total - current.done)
           job = await store.saveBulkProgress(id, this.#owner, { cursor: current.cursor, done: current.done, skipped, state: 'finished', total: current.done + skipped }, host.now(), BULK_LEASE_MS)
+          if (job !== undefined) this.#changed(job)
           return
         }
         const done = await this.#apply(current, ids)
         job = await store.saveBulkProgress(id, this.#owner, { cursor: ids.at(-1)!, done: current.done + done, skipped: current.skipped + ids.length - done }, host.now(), BULK_LEASE_MS)
       } catch (error) {
         const cause = coerceError(error)
-        await store.saveBulkProgress(id, this.#owner, { cursor: current.cursor, done: current.done, skipped: current.skipped, state: 'failed', error: cause.message }, host.now(), BULK_LEASE_MS)
+        const failed = await store.saveBulkProgress(id, this.#owner, { cursor: current.cursor, done: current.done, skipped: current.skipped, state: 'failed', error: cause.message }, host.now(), BULK_LEASE_MS)
+        if (failed !== undefined) this.#changed(failed)
         throw cause
       }
-      if (job !== undefined) await host.afterBatch?.(job)
+      if (job !== undefined) {
+        this.#changed(job)
+        await host.afterBatch?.(job)
+      }
       // Let other work in (API requests, the worker) between batches.
       await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+
+  /** Tells the watchers; one that throws is reported and does not stop the job. */
+  #changed(job: BulkJob): void {
+    for (const listener of this.#watchers) {
+      try {
+        listener(job)
+      } catch (error) {
+        this.#host.onError(coerceError(error))
+      }
     }
   }
 

@@ -1,6 +1,6 @@
 /**
  * Retention: a built-in task and a daily schedule that delete finished runs (with their logs,
- * artifacts and emptied pools), old log lines and old per-minute rollups, so a store does not
+ * artifacts and emptied pools), old log lines, old per-minute rollups and ended bulk jobs, so a store does not
  * grow without bound. How old is "old" comes from the `runRetentionDays`, `logRetentionDays` and
  * `rollupRetentionDays` settings (0 keeps everything). Progress reports the share deleted so far of what there was to delete.
  */
@@ -142,6 +142,11 @@ export function retentionTask(host: RetentionHost, options: RetentionOptions = {
       // Flow control's bookkeeping: ended throttle windows, old starts, groups long unserved.
       const flowRows = await store.purgeFlowState(now, runsBefore ?? now - 30 * DAY_MS)
       if (flowRows > 0) ctx.log(`${flowRows} rows of flow-control state deleted (ended throttle windows, old rate starts, groups unserved since the cutoff)`)
+      // Bulk jobs that ended as long ago as runs are kept (a running one is never deleted).
+      if (runsBefore !== null) {
+        const bulkJobs = await store.purgeBulkJobs(runsBefore)
+        if (bulkJobs > 0) ctx.log(`${bulkJobs} bulk job${bulkJobs === 1 ? '' : 's'} ended before ${new Date(runsBefore).toISOString()} deleted`)
+      }
       // Rows of workers dead for longer than the Workers page shows them.
       const workerRows = await store.purgeWorkers(now - DEAD_WORKER_KEEP_MS)
       if (workerRows > 0) ctx.log(`rows of workers dead for over a day deleted: ${workerRows}`)

@@ -517,7 +517,7 @@ export function openApiDocument(basePath: string, version: string): Record<strin
       },
       '/api/stream': {
         get: {
-          summary: 'WebSocket: live run events with resume (see the README for the protocol)',
+          summary: 'WebSocket: live run events with resume, and bulk job progress (subscribe with "bulkId"; see the README for the protocol)',
           responses: { '101': { description: 'Switching protocols' }, '401': error('Not authenticated'), '403': error('Origin not allowed') },
         },
       },

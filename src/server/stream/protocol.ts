@@ -7,6 +7,7 @@
  * Client → server:
  *
  *   {"type":"subscribe","id":"s1","filter":{},"after":12,"epoch":"…","logsAfter":0}
+ *   {"type":"subscribe","id":"b1","bulkId":"…"}
  *   {"type":"unsubscribe","id":"s1"}
  *   {"type":"ping"}
  *
@@ -18,6 +19,7 @@
  *   {"type":"event","id":"s1","seq":22,"event":{"type":"log","runId":"…",…}}
  *   {"type":"logs","id":"s1","runId":"…","logs":[…]}
  *   {"type":"run","id":"s1","run":{…}}
+ *   {"type":"bulk","id":"b1","job":{"id":"…","state":"running","done":500,"skipped":0,"total":1200,…}}
  *   {"type":"gap","id":"s1","epoch":"…","seq":40}
  *   {"type":"unsubscribed","id":"s1"}
  *   {"type":"pong","seq":40}
@@ -28,7 +30,7 @@
  */
 import type { RunEvent } from '../../engine/events/run-events.js'
 import { describeValue } from '../../errors.js'
-import type { Run } from '../../store/types.js'
+import type { BulkJob, Run } from '../../store/types.js'
 import type { LogEntry } from '../../task/context.js'
 
 /** What a subscription receives; an empty filter receives every event. */
@@ -58,6 +60,13 @@ export interface SubscribeMessage {
   readonly epoch?: string
   /** A log position (`LogEntry.seq`) >= 0: send the stored lines after it, then follow the run. */
   readonly logsAfter?: number
+  /**
+   * Follows a bulk job instead of run events (no `filter`, `after` or `logsAfter` with it): a
+   * `bulk` message with the job now, then one each time a batch is saved and when it ends, also
+   * for a job worked by another process sharing the store. The caller must be allowed to read
+   * the job as `GET /api/runs/bulk/:id` (own-runs callers: only jobs they made).
+   */
+  readonly bulkId?: string
 }
 
 export interface UnsubscribeMessage {
@@ -111,6 +120,16 @@ export interface RunMessage {
   readonly run: Run
 }
 
+/**
+ * A followed bulk job as stored (see {@link SubscribeMessage.bulkId}): sent on subscribing, after
+ * each saved batch, and when it ends (`state` other than `running`: the last one).
+ */
+export interface BulkMessage {
+  readonly type: 'bulk'
+  readonly id: string
+  readonly job: BulkJob
+}
+
 /** Events after `after` cannot be replayed (the server restarted, or they are too old): read the state again. */
 export interface GapMessage {
   readonly type: 'gap'
@@ -142,6 +161,7 @@ export type ServerMessage =
   | EventMessage
   | LogsMessage
   | RunMessage
+  | BulkMessage
   | GapMessage
   | UnsubscribedMessage
   | PongMessage
@@ -195,6 +215,7 @@ function readSubscribe(m: Record<string, unknown>, admit: (id: string) => string
   if (typeof id !== 'string' || id === '' || id.length > MAX_ID) return error(`subscribe: "id" must be a non-empty string, got ${describeValue(id)}`)
   const refused = admit(id)
   if (refused !== undefined) return error(`subscribe: ${refused}`, id)
+  if (m.bulkId !== undefined) return readBulkSubscribe(m, id)
   const filter = readFilter(m.filter)
   if (typeof filter === 'string') return error(`subscribe: ${filter}`, id)
   const after = m.after
@@ -204,6 +225,14 @@ function readSubscribe(m: Record<string, unknown>, admit: (id: string) => string
   // An epoch that is not text never matches the server's, so resuming with it is a gap.
   const epoch = typeof m.epoch === 'string' ? m.epoch : undefined
   return { type: 'subscribe', id, filter, ...(after === undefined ? {} : { after }), ...(epoch === undefined ? {} : { epoch }), ...(logsAfter === undefined ? {} : { logsAfter }) }
+}
+
+/** A subscription to a bulk job: `bulkId` alone (besides `type` and `id`). */
+function readBulkSubscribe(m: Record<string, unknown>, id: string): ReadSubscribe | ErrorMessage {
+  const bulkId = m.bulkId
+  if (typeof bulkId !== 'string' || bulkId === '' || bulkId.length > MAX_ID) return error(`subscribe: "bulkId" must be a non-empty string of at most ${MAX_ID} characters, got ${describeValue(bulkId)}`, id)
+  for (const key of ['filter', 'after', 'epoch', 'logsAfter']) if (m[key] !== undefined) return error(`subscribe: "${key}" does not go with "bulkId" (a bulk job's subscription takes no run filter or position)`, id)
+  return { type: 'subscribe', id, filter: {}, bulkId }
 }
 
 /** A filter, or what is wrong with it. */

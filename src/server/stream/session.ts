@@ -7,6 +7,9 @@
  * changes as `run` snapshots, so a run executed by a worker in another process (or on another
  * machine) streams too, and nothing is doubled.
  *
+ * A bulk job subscription (`bulkId`) receives the job as `bulk` messages as it moves on
+ * (`bulk-follow.ts`), whichever process works it.
+ *
  * A client that cannot keep up (too many bytes waiting to be sent) is closed with code 4008
  * and a reason, so it never slows the engine or other clients.
  */
@@ -14,6 +17,7 @@ import type { WSContext } from 'hono/ws'
 import type { Engine } from '../../engine/engine.js'
 import type { RunScope } from '../caller.js'
 import type { EventLog, StreamEntry } from './event-log.js'
+import { BulkFollow } from './bulk-follow.js'
 import { OwnerGate } from './owner-gate.js'
 import { SLOW_CONSUMER_CLOSE, eventMessageText, matches, readClientMessage, type ReadSubscribe, type ServerMessage, type StreamFilter } from './protocol.js'
 
@@ -40,6 +44,10 @@ interface Subscription {
   poll: NodeJS.Timeout | undefined
   /** The run's `updatedAt` last sent, to send a snapshot only on change. */
   runVersion: number
+  /** The bulk job a bulk subscription follows (it receives no run events). */
+  readonly bulkId: string | undefined
+  /** Its follower, once the caller may read the job. */
+  bulk: BulkFollow | undefined
 }
 
 /** One WebSocket client of `/api/stream`. */
@@ -53,6 +61,7 @@ export class StreamSession {
   readonly #unlisten: () => void
   /** Decides which runs an own-runs-only client sees; absent when it sees every run. */
   readonly #owners: OwnerGate | undefined
+  readonly #scope: RunScope
   #closed = false
 
   constructor(ws: WSContext, engine: Engine, log: EventLog, limits: StreamLimits, scope: RunScope, onOverflow: () => void) {
@@ -61,6 +70,7 @@ export class StreamSession {
     this.#log = log
     this.#limits = limits
     this.#onOverflow = onOverflow
+    this.#scope = scope
     if (scope.all) {
       this.#owners = undefined
       this.#unlisten = log.listen((entry) => this.#deliver(entry))
@@ -82,10 +92,9 @@ export class StreamSession {
       case 'ping':
         return this.#send({ type: 'pong', seq: this.#log.seq })
       case 'subscribe':
-        return void this.#subscribe(message)
+        return void (message.bulkId === undefined ? this.#subscribe(message) : this.#subscribeBulk(message.id, message.bulkId))
       case 'unsubscribe':
-        clearTimeout(this.#subs.get(message.id)?.poll)
-        this.#subs.delete(message.id)
+        this.#drop(message.id)
         return this.#send({ type: 'unsubscribed', id: message.id })
     }
   }
@@ -95,8 +104,39 @@ export class StreamSession {
     this.#closed = true
     this.#unlisten()
     this.#owners?.close()
-    for (const sub of this.#subs.values()) clearTimeout(sub.poll)
-    this.#subs.clear()
+    for (const id of [...this.#subs.keys()]) this.#drop(id)
+  }
+
+  /** Ends a subscription's reads of the store and forgets it. */
+  #drop(id: string): void {
+    const sub = this.#subs.get(id)
+    clearTimeout(sub?.poll)
+    sub?.bulk?.close()
+    this.#subs.delete(id)
+  }
+
+  /** Follows a bulk job the caller may read (as `GET /api/runs/bulk/:id` decides); any other id is unknown. */
+  async #subscribeBulk(id: string, bulkId: string): Promise<void> {
+    const sub: Subscription = { filter: {}, from: this.#log.seq, pending: undefined, logsThrough: 0, follows: false, poll: undefined, runVersion: 0, bulkId, bulk: undefined }
+    this.#drop(id)
+    this.#subs.set(id, sub)
+    const current = (): boolean => !this.#closed && this.#subs.get(id) === sub
+    let job: Awaited<ReturnType<Engine['bulk']['get']>>
+    try {
+      job = await this.#engine.bulk.get(bulkId)
+    } catch (error) {
+      if (current()) this.#subs.delete(id)
+      return this.#error(`subscribe: could not read bulk job "${bulkId}": ${(error as Error).message}`, id)
+    }
+    if (!current()) return
+    if (job === undefined || (!this.#scope.all && job.createdBy !== this.#scope.id)) {
+      // Someone else's job does not exist for an own-runs-only caller.
+      this.#subs.delete(id)
+      return this.#error(`subscribe: unknown bulk job "${bulkId}"`, id)
+    }
+    this.#send({ type: 'subscribed', id, epoch: this.#log.epoch, seq: sub.from })
+    sub.bulk = new BulkFollow(this.#engine, bulkId, this.#limits.pollIntervalMs, (changed) => this.#send({ type: 'bulk', id, job: changed }))
+    sub.bulk.start(job)
   }
 
   async #subscribe(m: ReadSubscribe): Promise<void> {
@@ -104,8 +144,8 @@ export class StreamSession {
     // From here on, live entries wait in `pending` until the replay, the owner check and the
     // stored logs are through; the replay is taken now, before anything can await.
     const from = this.#log.seq
-    const sub: Subscription = { filter, from, pending: [], logsThrough: 0, follows: logsAfter !== undefined, poll: undefined, runVersion: 0 }
-    clearTimeout(this.#subs.get(id)?.poll)
+    const sub: Subscription = { filter, from, pending: [], logsThrough: 0, follows: logsAfter !== undefined, poll: undefined, runVersion: 0, bulkId: undefined, bulk: undefined }
+    this.#drop(id)
     this.#subs.set(id, sub)
     const missed = after === undefined ? [] : m.epoch === this.#log.epoch ? this.#log.since(after) : undefined
     const current = (): boolean => !this.#closed && this.#subs.get(id) === sub
@@ -176,7 +216,7 @@ export class StreamSession {
 
   #deliver(entry: StreamEntry): void {
     for (const [id, sub] of this.#subs) {
-      if (entry.seq <= sub.from || !matches(sub.filter, entry.event)) continue
+      if (sub.bulkId !== undefined || entry.seq <= sub.from || !matches(sub.filter, entry.event)) continue
       if (sub.pending !== undefined) sub.pending.push(entry)
       else this.#deliverTo(id, sub, entry)
     }

@@ -107,6 +107,11 @@ export interface MaintenanceStore {
    */
   purgeFlowState(now: number, before: number): Promise<number>
   /**
+   * Deletes bulk jobs that ended (finished, cancelled or failed) before `before`; a `running`
+   * job is never deleted, however old. Returns how many went.
+   */
+  purgeBulkJobs(before: number): Promise<number>
+  /**
    * What {@link purgeRuns} and {@link purgeLogs} would delete now: runs purgeable at
    * `runsBefore`, and log lines purgeable at `logsBefore` that do not go with those runs (`null`:
    * that kind is not purged). For retention's progress.

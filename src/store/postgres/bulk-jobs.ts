@@ -83,3 +83,9 @@ export async function cancelBulkJob(conn: PostgresConnection, id: string, now: n
   await conn.query(db, `UPDATE ${conn.tables.bulkJobs} SET state = 'cancelled', finished_at = $1, updated_at = $1, owner = NULL, lease_expires_at = NULL WHERE id = $2 AND state = 'running'`, [now, id])
   return getBulkJob(conn, id)
 }
+
+export async function purgeBulkJobs(conn: PostgresConnection, before: number): Promise<number> {
+  const db = await conn.db()
+  const rows = await conn.query<{ id: string }>(db, `DELETE FROM ${conn.tables.bulkJobs} WHERE state <> 'running' AND finished_at < $1 RETURNING id`, [before])
+  return rows.length
+}

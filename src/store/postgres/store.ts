@@ -371,6 +371,10 @@ export class PostgresStore implements Store {
     return bulk.cancelBulkJob(this.#conn, id, now)
   }
 
+  purgeBulkJobs(before: number): Promise<number> {
+    return bulk.purgeBulkJobs(this.#conn, before)
+  }
+
   throughput(since: number, until: number, bucketMs: number): Promise<ThroughputBucket[]> {
     return throughput(this.#conn, since, until, bucketMs)
   }

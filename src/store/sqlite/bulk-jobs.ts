@@ -83,3 +83,7 @@ export function cancelBulkJob(db: SqliteConnection, id: string, now: number): Bu
   db.stmt(`UPDATE bulk_jobs SET state = 'cancelled', finished_at = @now, updated_at = @now, owner = NULL, lease_expires_at = NULL WHERE id = @id AND state = 'running'`).run({ id, now })
   return getBulkJob(db, id)
 }
+
+export function purgeBulkJobs(db: SqliteConnection, before: number): number {
+  return db.stmt(`DELETE FROM bulk_jobs WHERE state <> 'running' AND finished_at < ?`).run(before).changes
+}

@@ -249,6 +249,10 @@ export class SqliteStore implements Store {
     return bulk.cancelBulkJob(this.#db, id, now)
   }
 
+  async purgeBulkJobs(before: number): Promise<number> {
+    return bulk.purgeBulkJobs(this.#db, before)
+  }
+
   async throughput(since: number, until: number, bucketMs: number): Promise<ThroughputBucket[]> {
     return throughput(this.#db, since, until, bucketMs)
   }

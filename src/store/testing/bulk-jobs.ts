@@ -64,6 +64,30 @@ export function describeBulkJobs(suite: SuiteContext): void {
       expect(await suite.store.getBulkJob(a.id)).toMatchObject({ state: 'cancelled', done: 0 })
     })
 
+    it('purges bulk jobs that ended before the cut-off (finished, cancelled, failed), never a running one', async () => {
+      const job = (createdAt: number) => suite.store.insertBulkJob({ id: testRunId(), action: 'cancel', filter: {}, upTo: null, total: 0, createdBy: null, now: createdAt })
+      const finished = await job(T0)
+      const cancelled = await job(T0)
+      const failed = await job(T0)
+      const late = await job(T0)
+      const running = await job(T0 - 1_000_000)
+      await suite.store.claimBulkJob(finished.id, 'e1', T0, LEASE)
+      await suite.store.saveBulkProgress(finished.id, 'e1', { cursor: null, done: 0, skipped: 0, state: 'finished' }, T0 + 10, LEASE)
+      await suite.store.cancelBulkJob(cancelled.id, T0 + 20)
+      await suite.store.claimBulkJob(failed.id, 'e1', T0, LEASE)
+      await suite.store.saveBulkProgress(failed.id, 'e1', { cursor: null, done: 0, skipped: 0, state: 'failed', error: 'boom' }, T0 + 30, LEASE)
+      await suite.store.cancelBulkJob(late.id, T0 + 5000)
+      // Ended at or after the cut-off: kept.
+      expect(await suite.store.purgeBulkJobs(T0 + 10)).toBe(0)
+      expect(await suite.store.purgeBulkJobs(T0 + 1000)).toBe(3)
+      for (const gone of [finished, cancelled, failed]) expect(await suite.store.getBulkJob(gone.id)).toBeUndefined()
+      // However old, a running job stays (an engine may be working through it); so does one that ended later.
+      expect(await suite.store.purgeBulkJobs(T0 + 1000)).toBe(0)
+      expect(await suite.store.getBulkJob(running.id)).toMatchObject({ state: 'running' })
+      expect(await suite.store.getBulkJob(late.id)).toMatchObject({ state: 'cancelled' })
+      expect((await suite.store.listBulkJobs(10)).map((j) => j.id).sort()).toEqual([running.id, late.id].sort())
+    })
+
     it('sorts run lists by creation, due time and finish time, pages stably, and refuses a cursor with another order', async () => {
       const late = newRun({ task: 'sort', runAt: T0 + 3000 })
       const early = newRun({ task: 'sort', runAt: T0 + 1000 })

@@ -1,28 +1,59 @@
 /**
- * A bulk job's page: while the job runs, reads its state again every half second (the page's
- * own `?format=json`, so a job worked through by another server process shows too) and updates
- * the counts, the bar and the state; when it ends, the stop button goes.
+ * A bulk job's page: while the job runs, follows it on the page's live stream (a `bulk` message
+ * per saved batch and one when it ends, whichever server process works it) and updates the
+ * counts, the bar and the state; when it ends, the stop button goes. While the stream is down
+ * (or refused the subscription), the page's own `?format=json` is read every half second
+ * instead.
  */
 import type { BulkJob } from '../../../store/types.js'
 import type { Jsonified } from '../../jsonified.js'
 import { $, fetchJson } from './dom.js'
+import type { LiveStream } from './stream.js'
 
+/** The poll while the stream is down. */
 const POLL_MS = 500
+/** The stream subscription's id. */
+const SUB = 'bulk-job'
 
-export function followBulkJob(): void {
+export function followBulkJob(stream: LiveStream): void {
   const panel = $('#bulk-job')
-  if (panel === null || panel.dataset.state !== 'running') return
+  const jobId = panel?.dataset.job
+  if (panel === null || jobId === undefined || panel.dataset.state !== 'running') return
   const src = panel.dataset.src ?? ''
-  const tick = async (): Promise<void> => {
-    let job: Jsonified<BulkJob> | undefined
-    try {
-      job = await fetchJson<Jsonified<BulkJob>>(src)
-    } catch {
-      // Offline for a moment: try again at the next tick.
+  let ended = false
+  /** Whether the stream follows the job now (then the poll rests). */
+  let followed = false
+  const update = (job: Jsonified<BulkJob>): void => {
+    if (ended) return
+    show(panel, job)
+    if (job.state !== 'running') {
+      ended = true
+      stream.remove(SUB)
     }
-    if (job !== undefined) show(panel, job)
-    // Until it ends (a failed read tries again).
-    if (job === undefined || job.state === 'running') setTimeout(() => void tick(), POLL_MS)
+  }
+  stream.add(SUB, {
+    filter: {},
+    bulkId: jobId,
+    onEvent: () => undefined,
+    onBulk(job) {
+      followed = true
+      update(job)
+    },
+    onError() {
+      followed = false
+    },
+  })
+  const tick = async (): Promise<void> => {
+    if (ended) return
+    if (!followed || !stream.up) {
+      try {
+        const job = await fetchJson<Jsonified<BulkJob>>(src)
+        if (job !== undefined) update(job)
+      } catch {
+        // Offline for a moment: try again at the next tick.
+      }
+    }
+    if (!ended) setTimeout(() => void tick(), POLL_MS)
   }
   setTimeout(() => void tick(), POLL_MS)
 }

@@ -5,7 +5,7 @@
  * subscription after the last event it received (or hears `gap` and reads state again).
  */
 import type { RunEvent } from '../../../engine/events/run-events.js'
-import type { Run, RunState } from '../../../store/types.js'
+import type { BulkJob, Run, RunState } from '../../../store/types.js'
 import type { LogEntry } from '../../../task/context.js'
 import type { Jsonified } from '../../jsonified.js'
 import type { ClientMessage, SLOW_CONSUMER_CLOSE, ServerMessage, StreamFilter, SubscribeMessage } from '../../stream/protocol.js'
@@ -39,6 +39,12 @@ export interface Subscription {
   onRun?(run: Jsonified<Run>): void
   /** Events were missed (the server restarted, or this page fell behind): read the state again. */
   onGap?(): void
+  /** Follows this bulk job instead of run events (`filter` is then not sent): see {@link onBulk}. */
+  readonly bulkId?: string
+  /** The followed bulk job: as it is on (re)subscribing, after each saved batch, and when it ends. */
+  onBulk?(job: Jsonified<BulkJob>): void
+  /** The server refused the subscription (`message` says why). */
+  onError?(message: string): void
 }
 
 /** The server closes a client that fell too far behind with this code; it reconnects and resumes. */
@@ -83,11 +89,17 @@ export class LiveStream {
     else this.#subscribe(id, entry)
   }
 
+  /** Ends a subscription: the server stops sending it, and a reconnect does not subscribe it again. */
+  remove(id: string): void {
+    if (this.#subs.delete(id)) this.#send({ type: 'unsubscribe', id })
+  }
+
   #send(message: ClientMessage): void {
     if (this.#socket !== undefined && this.#socket.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify(message))
   }
 
   #subscribe(id: string, { sub, lastSeq }: Entry): void {
+    if (sub.bulkId !== undefined) return this.#send({ type: 'subscribe', id, bulkId: sub.bulkId })
     const resume = lastSeq !== undefined && this.#epoch !== undefined ? { after: lastSeq, epoch: this.#epoch } : {}
     const message: SubscribeMessage = { type: 'subscribe', id, filter: sub.filter, ...resume, ...(sub.logsAfter === undefined ? {} : { logsAfter: sub.logsAfter() }) }
     this.#send(message)
@@ -139,13 +151,16 @@ export class LiveStream {
         return sub.onLogs?.(data.logs)
       case 'run':
         return sub.onRun?.(data.run)
+      case 'bulk':
+        return sub.onBulk?.(data.job)
       case 'gap':
         return sub.onGap?.()
       case 'subscribed':
         if (entry.lastSeq === undefined) entry.lastSeq = data.seq
         return
-      case 'unsubscribed':
       case 'error':
+        return sub.onError?.(data.message)
+      case 'unsubscribed':
         return
     }
   }

@@ -1,7 +1,8 @@
 /**
  * A bulk job (`/admin/runs/bulk/:id`): its action and filter, progress (done and skipped out of
  * the total), state, and a button to stop it. The script keeps it current while it runs
- * (`client/bulk-job.ts`, reading this page's `?format=json`).
+ * (`client/bulk-job.ts`: following the job on the live stream, or reading this page's
+ * `?format=json` while the stream is down).
  */
 import type { BulkJob } from '../../../store/types.js'
 import { readScope } from '../../caller.js'
@@ -56,7 +57,7 @@ export function BulkJobPage({ page, job }: { page: PageContext; job: BulkJob }) 
           </a>
         </div>
       </div>
-      <section class="panel bulk-job" id="bulk-job" data-state={job.state} data-src={`${page.admin}/runs/bulk/${job.id}?format=json`}>
+      <section class="panel bulk-job" id="bulk-job" data-job={job.id} data-state={job.state} data-src={`${page.admin}/runs/bulk/${job.id}?format=json`}>
         <p>
           <span class={`status bulk-${job.state}`} data-part="state">
             {job.state}
