@@ -58,7 +58,7 @@ describe.runIf(browserAvailable())('runs list in Chromium', () => {
     // In the page (no DOM types here): the job's page showed a count part-way.
     await watchFor(context, 'partial', () => {
       const doc = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null; getAttribute(n: string): string | null } | null } }).document
-      const done = Number(doc.querySelector('[data-part="done"]')?.textContent ?? '0')
+      const done = Number((doc.querySelector('[data-part="done"]')?.textContent ?? '0').replaceAll(',', ''))
       return doc.querySelector('#bulk-job')?.getAttribute('data-state') === 'running' && done > 0 && done < 20_000
     })
     const page = await context.newPage()
@@ -78,7 +78,7 @@ describe.runIf(browserAvailable())('runs list in Chromium', () => {
     expect(page.url()).toMatch(/\/admin\/runs\/bulk\/[0-9a-f-]{36}$/)
     await expect.poll(() => page.getAttribute('#bulk-job', 'data-state'), { timeout: 120_000, interval: 50 }).toBe('finished')
     const tookMs = Date.now() - started
-    expect(await page.textContent('[data-part="done"]')).toBe('20000')
+    expect(await page.textContent('[data-part="done"]')).toBe('20,000')
     expect(await page.textContent('[data-part="skipped"]')).toBe('0')
     expect(await page.locator('#bulk-cancel').count()).toBe(0)
     // Seen part-way, not only at the end: the page followed the job.

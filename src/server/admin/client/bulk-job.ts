@@ -7,6 +7,8 @@
  */
 import type { BulkJob } from '../../../store/types.js'
 import type { Jsonified } from '../../jsonified.js'
+import { bulkStateClass } from '../shared/bulk-state.js'
+import { formatCount } from '../shared/format.js'
 import { $, fetchJson } from './dom.js'
 import type { LiveStream } from './stream.js'
 
@@ -64,12 +66,12 @@ function show(panel: HTMLElement, job: Jsonified<BulkJob>): void {
     const node = $(`[data-part="${part}"]`, panel)
     if (node !== null) node.textContent = text
   }
-  set('done', String(job.done))
-  set('skipped', String(job.skipped))
-  set('total', String(job.total))
+  set('done', formatCount(job.done))
+  set('skipped', formatCount(job.skipped))
+  set('total', formatCount(job.total))
   set('state', job.state)
   set('error', job.error === null ? '' : ` — failed: ${job.error}`)
-  $('[data-part="state"]', panel)?.setAttribute('class', `status bulk-${job.state}`)
+  $('[data-part="state"]', panel)?.setAttribute('class', bulkStateClass(job.state))
   const bar = $<HTMLProgressElement>('#bulk-progress', panel)
   if (bar !== null) {
     bar.max = Math.max(1, job.total)

@@ -9,7 +9,8 @@ import { readScope } from '../../caller.js'
 import { notFound } from '../../http-errors.js'
 import { Layout, type PageContext } from '../layout.js'
 import type { AdminPage } from '../page.js'
-import { plural } from '../shared/format.js'
+import { bulkStateClass } from '../shared/bulk-state.js'
+import { formatCount, plural } from '../shared/format.js'
 import { Csrf, Icon, Time } from '../ui.js'
 
 export const bulkJobPage: AdminPage<BulkJob> = {
@@ -59,7 +60,7 @@ export function BulkJobPage({ page, job }: { page: PageContext; job: BulkJob }) 
       </div>
       <section class="panel bulk-job" id="bulk-job" data-job={job.id} data-state={job.state} data-src={`${page.admin}/runs/bulk/${job.id}?format=json`}>
         <p>
-          <span class={`status bulk-${job.state}`} data-part="state">
+          <span class={bulkStateClass(job.state)} data-part="state">
             {job.state}
           </span>{' '}
           Filter:{' '}
@@ -75,8 +76,8 @@ export function BulkJobPage({ page, job }: { page: PageContext; job: BulkJob }) 
         </p>
         <progress id="bulk-progress" class={`bar-${job.state === 'running' ? 'running' : 'done'}`} max={String(Math.max(1, job.total))} value={String(Math.min(handled, Math.max(1, job.total)))} />
         <p class="bulk-counts" aria-live="polite">
-          <strong data-part="done">{job.done}</strong> done, <strong data-part="skipped">{job.skipped}</strong> skipped (no longer in a state that allows it, or no longer matching) of{' '}
-          <strong data-part="total">{job.total}</strong>
+          <strong data-part="done">{formatCount(job.done)}</strong> done, <strong data-part="skipped">{formatCount(job.skipped)}</strong> skipped (no longer in a state that allows it, or no longer matching) of{' '}
+          <strong data-part="total">{formatCount(job.total)}</strong>
           <span data-part="error" class="error-text">
             {job.error === null ? '' : ` — failed: ${job.error}`}
           </span>
