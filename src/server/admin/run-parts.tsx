@@ -8,8 +8,8 @@ import type { PoolReport } from '../../engine/engine.js'
 import type { Run } from '../../store/types.js'
 import type { LogEntry } from '../../task/context.js'
 import { progressFraction, runClock } from './shared/estimate.js'
-import { clockTime, formatDuration } from './shared/format.js'
-import { ProgressBar } from './ui.js'
+import { formatDuration } from './shared/format.js'
+import { LogLine, ProgressBar } from './ui.js'
 
 /** A run cancelled on purpose (or expired), as opposed to one that failed: it is told neutrally. */
 export function deliberateEnd(run: Run): boolean {
@@ -160,15 +160,7 @@ export function RunLog({ run, logs, follow }: { run: Run; logs: readonly LogEntr
         {logs.map((entry, i) => {
           const attempt = attempts[i] ?? 1
           const first = split && (i === 0 || attempts[i - 1] !== attempt)
-          return (
-            <div class={first ? 'line attempt-start' : 'line'} data-seq={String(entry.seq)} data-level={entry.level} data-attempt={String(attempt)} data-attempt-label={first ? `attempt ${attempt}` : undefined}>
-              <span class="t" title={entry.time.toISOString()}>
-                {clockTime(entry.time.toISOString())}
-              </span>
-              <span class={`lv lv-${entry.level}`}>{entry.level}</span>
-              <span class="msg">{entry.message}</span>
-            </div>
-          )
+          return <LogLine entry={entry} attempt={attempt} first={first} />
         })}
       </div>
     </div>

@@ -3,8 +3,7 @@
  */
 import type { Run } from '../../store/types.js'
 import type { PageContext } from './layout.js'
-import { formatDuration } from './shared/format.js'
-import { StatusPill, Time } from './ui.js'
+import { StatusPill, Time, TookCell } from './ui.js'
 
 /** `name=world, count=3`: a run's arguments in one short line (a pool's runs differ by them). */
 export function argsSummary(args: Readonly<Record<string, unknown>>, max = 60): string {
@@ -68,9 +67,7 @@ export function RunsTable({ runs, page, showTask, describe = false }: { runs: re
               <td>
                 <Time date={run.createdAt} now={page.now} />
               </td>
-              <td class="num" data-cell="took">
-                {run.startedAt !== null && run.finishedAt !== null ? formatDuration(run.finishedAt.getTime() - run.startedAt.getTime()) : ''}
-              </td>
+              <TookCell run={run} />
             </tr>
           ))}
         </tbody>

@@ -7,8 +7,7 @@
 import type { ScheduleInfo } from '../../engine/schedules/scheduler.js'
 import type { Run } from '../../store/types.js'
 import type { PageContext } from './layout.js'
-import { formatDuration } from './shared/format.js'
-import { Csrf, Icon, StatusPill, Time } from './ui.js'
+import { Csrf, Icon, StatusPill, Time, TookCell } from './ui.js'
 
 /** Whether a cron expression has a seconds field (six or seven fields, not a nickname like `@daily`). */
 function hasSeconds(cron: string): boolean {
@@ -161,9 +160,7 @@ export function ScheduleHistory({ runs, schedule, page }: { runs: readonly Run[]
               <td>
                 <Time date={run.createdAt} now={page.now} />
               </td>
-              <td class="num" data-cell="took">
-                {run.startedAt !== null && run.finishedAt !== null ? formatDuration(run.finishedAt.getTime() - run.startedAt.getTime()) : ''}
-              </td>
+              <TookCell run={run} />
             </tr>
           ))}
         </tbody>

@@ -156,15 +156,34 @@ export function ErrorCard({ error, title }: { error: RunError; title?: string })
   )
 }
 
-export function LogLine({ entry }: { entry: LogEntry }) {
+/**
+ * A log line. With `attempt`, it carries the attempt that wrote it (the run page's filter and
+ * split read it); `first` marks the first line of an attempt, labelled by the stylesheet.
+ */
+export function LogLine({ entry, attempt, first = false }: { entry: LogEntry; attempt?: number; first?: boolean }) {
   return (
-    <div class="line" data-seq={String(entry.seq)}>
+    <div
+      class={first ? 'line attempt-start' : 'line'}
+      data-seq={String(entry.seq)}
+      data-level={entry.level}
+      data-attempt={attempt === undefined ? undefined : String(attempt)}
+      data-attempt-label={first ? `attempt ${String(attempt)}` : undefined}
+    >
       <span class="t" title={entry.time.toISOString()}>
         {clockTime(entry.time.toISOString())}
       </span>
       <span class={`lv lv-${entry.level}`}>{entry.level}</span>
       <span class="msg">{entry.message}</span>
     </div>
+  )
+}
+
+/** A table cell with how long a finished run took; empty until it ends (live updates fill it in). */
+export function TookCell({ run }: { run: { readonly startedAt: Date | null; readonly finishedAt: Date | null } }) {
+  return (
+    <td class="num" data-cell="took">
+      {run.startedAt !== null && run.finishedAt !== null ? formatDuration(run.finishedAt.getTime() - run.startedAt.getTime()) : ''}
+    </td>
   )
 }
 
