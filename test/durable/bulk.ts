@@ -37,8 +37,10 @@ export function describeBulk({ backend, engineWith }: DurableSuite): void {
       const later = await engine.enqueue(task, {}, { delayMs: 60_000 })
       const ended = await jobEnds(() => engine.bulk.get(job.id))
       expect(ended).toMatchObject({ state: 'finished', total: 13, done: 13, skipped: 0 })
-      for (const run of pending) expect(await engine.getRun(run.id)).toMatchObject({ status: 'cancelled', cancelReason: `cancelled by ann (bulk job ${job.id})` })
+      for (const run of pending) expect(await engine.getRun(run.id)).toMatchObject({ status: 'cancelled', cancelReason: `cancelled by ann (bulk job ${job.id})`, cancelledBy: 'ann' })
       await runReaches(engine, running.id, 'cancelled')
+      // Who cancelled is kept for the run page, on a running run as on a pending one.
+      expect((await engine.getRun(running.id))?.cancelledBy).toBe('ann')
       expect(aborted).toEqual([running.id])
       expect((await engine.getRun(later.id))?.status).toBe('pending')
       expect((await engine.getRun(other.id))?.status).toBe('pending')

@@ -205,7 +205,7 @@ export class BulkJobs {
   /** Applies the job's action to a batch; returns how many runs it changed. */
   async #apply(job: BulkJob, ids: readonly string[]): Promise<number> {
     const control = this.#host.control
-    if (job.action === 'cancel') return control.cancelMany(ids, `cancelled by ${job.createdBy ?? 'request'} (bulk job ${job.id})`)
+    if (job.action === 'cancel') return control.cancelMany(ids, `cancelled by ${job.createdBy ?? 'request'} (bulk job ${job.id})`, job.createdBy)
     let done = 0
     for (const id of ids) {
       try {

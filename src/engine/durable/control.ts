@@ -104,12 +104,12 @@ export class RunControl {
    * how many were cancelled or asked to stop; the others were final or asked before. The pools
    * below runs asked to stop are cancelled too (pending runs have opened none).
    */
-  async cancelMany(ids: readonly string[], reason: string): Promise<number> {
+  async cancelMany(ids: readonly string[], reason: string, by: string | null = null): Promise<number> {
     const store = await this.#host.store()
-    const outcome = await this.cancelSelection(store, { ids }, reason)
+    const outcome = await this.cancelSelection(store, { ids }, reason, by)
     for (const run of outcome.requested) {
       const poolIds = await this.#descendantPools(store, run.id)
-      if (poolIds.length > 0) await this.cancelSelection(store, { poolIds }, reason)
+      if (poolIds.length > 0) await this.cancelSelection(store, { poolIds }, reason, by)
     }
     return outcome.cancelled.length + outcome.requested.length
   }
