@@ -10,9 +10,9 @@ import { apiHarness, body } from '../helpers/api.js'
 
 const { setup } = apiHarness()
 
-/** Callers by the `x-user` header: `op` may steer workers, `viewer` may only look. */
+/** Callers by the `x-user` header: `op` may steer workers, `viewer` may only look, `reader` also reads runs. */
 const auth: AuthResolver = (request) => {
-  const users: Record<string, Permission[]> = { op: ['workers:read', 'workers:write'], viewer: ['workers:read'] }
+  const users: Record<string, Permission[]> = { op: ['workers:read', 'workers:write'], viewer: ['workers:read'], reader: ['runs:read', 'workers:read'] }
   const id = request.headers.get('x-user') ?? ''
   const permissions = users[id]
   return permissions === undefined ? null : { id, permissions }
@@ -31,6 +31,9 @@ describe('workers API', () => {
     expect(await body<WorkerInfo>(quiet)).toMatchObject({ id, command: { type: 'quiet', by: 'op' } })
     // Within a heartbeat (10 s by default): read at once here, the row saved within a second.
     await vi.waitFor(async () => expect((await body<WorkerInfo[]>(await call('/api/workers', as('viewer'))))[0]).toMatchObject({ state: 'quiet' }), { timeout: 3000 })
+    // The overview's workers panel says so too.
+    const overview = await (await call('/admin', as('reader'))).text()
+    expect(overview).toMatch(/data-live-region="workers"[\s\S]*data-state="quiet"[^>]*>quiet</)
     const csv = await (await call('/api/workers?format=csv', as('viewer'))).text()
     expect(csv.split('\n')[1]).toMatch(/,quiet,quiet,op,\d{4}-/)
     expect((await body<WorkerInfo>(await call(`${path}/resume`, post('op')))).command).toMatchObject({ type: 'resume', by: 'op' })

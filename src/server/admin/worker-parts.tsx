@@ -31,6 +31,16 @@ export function WorkerState({ worker, now }: { worker: WorkerInfo; now: number }
   )
 }
 
+/** A worker's state as a badge where it is not the usual one (quiet, stopping); nothing while active. */
+export function WorkerStateBadge({ worker }: { worker: WorkerInfo }) {
+  if (worker.state === 'active') return null
+  return (
+    <span class={`badge ${STATE_BADGE[worker.state]}`} data-state={worker.state} title={worker.command === null || worker.command.by === null ? undefined : `${COMMAND_DONE[worker.command.type]} by ${worker.command.by}`}>
+      {worker.state}
+    </span>
+  )
+}
+
 /** One command's button, as a form posting to the admin action. */
 function CommandButton({ page, worker, type, label, title, confirm }: { page: PageContext; worker: WorkerInfo; type: WorkerCommandType; label: string; title: string; confirm?: string }) {
   return (

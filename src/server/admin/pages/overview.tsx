@@ -13,6 +13,7 @@ import { Layout, type PageContext } from '../layout.js'
 import type { AdminPage } from '../page.js'
 import { formatCount, formatDuration, formatPercent, plural } from '../shared/format.js'
 import { StatusPill, Time } from '../ui.js'
+import { WorkerStateBadge } from '../worker-parts.js'
 
 export interface OverviewData {
   readonly stats: EngineStats
@@ -128,7 +129,9 @@ export function OverviewPage({ page, data }: { page: PageContext; data: Overview
                 <tbody>
                   {data.workers.map((w) => (
                     <tr>
-                      <td class="mono truncate">{w.id}</td>
+                      <td>
+                        <span class="mono">{w.id}</span> <WorkerStateBadge worker={w} />
+                      </td>
                       <td class="num">
                         {formatCount(w.busy)} / {formatCount(w.concurrency)}
                       </td>
