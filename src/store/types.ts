@@ -13,6 +13,7 @@
  * | {@link SignalBus} (optional) | push between processes | cancels, settings, live events |
  * | {@link LeaderElection} (optional) | one maintainer at a time | maintenance |
  * | {@link RollupStore} | per-minute rollups of finished runs: fold, read, purge | maintenance, dashboards |
+ * | {@link UserStore}, {@link AuditStore} | users, their tokens and sessions; the audit trail | the server, the CLI |
  *
  * Times are epoch milliseconds from the engine's clock; ids are UUIDv7 strings made by the
  * engine. Every write a worker makes to a run it executes is fenced by the run's lease token:
@@ -34,6 +35,8 @@ import type { SettingsStore } from './contract/settings.js'
 import type { SignalBus } from './contract/signals.js'
 import type { WorkerStore } from './contract/workers.js'
 import type { BulkStore } from './contract/bulk.js'
+import type { UserStore } from './contract/users.js'
+import type { AuditStore } from './contract/audit.js'
 
 export type { BackoffSpec } from '../task/backoff.js'
 export type { RateLimit } from '../task/limits.js'
@@ -76,6 +79,8 @@ export { BULK_ACTIONS } from './contract/bulk.js'
 export type { BulkAction, BulkBound, BulkJob, BulkProgress, BulkState, BulkStore, NewBulkJob } from './contract/bulk.js'
 export { RUN_SORTS } from './contract/runs.js'
 export type { RunSort } from './contract/runs.js'
+export type { Credential, NewSession, NewUser, NewUserToken, SessionRecord, UserPatch, UserRecord, UserStore, UserTokenRecord } from './contract/users.js'
+export type { AuditActorKind, AuditEntry, AuditFilter, AuditPage, AuditStore, NewAuditEntry } from './contract/audit.js'
 
 /** What every backend has besides its roles: a name, readiness and an end. */
 export interface StoreLifecycle {
@@ -108,5 +113,7 @@ export interface Store
     PoolStore,
     RollupStore,
     BulkStore,
+    UserStore,
+    AuditStore,
     Partial<SignalBus>,
     Partial<LeaderElection> {}
