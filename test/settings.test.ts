@@ -41,12 +41,12 @@ const chatty = defineTask({
 describe('settings', () => {
   it('has defaults, validates changes naming each bad key, and changes nothing on error', async () => {
     const engine = engineWith({ defaultMaxAttempts: 4 })
-    expect(await engine.settings.get()).toEqual({ workerConcurrency: null, runRetentionDays: 30, logRetentionDays: 14, defaultMaxAttempts: 4, logBackend: 'store', rollupRetentionDays: 7 })
+    expect(await engine.settings.get()).toEqual({ workerConcurrency: null, runRetentionDays: 30, logRetentionDays: 14, defaultMaxAttempts: 4, logBackend: 'store', rollupRetentionDays: 7, auditRetentionDays: 365 })
     const error = await engine.settings.update({ workerConcurrency: 0, runRetentionDays: 1.5, logBackend: 'ftp', colour: 'red' } as never).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ValidationError)
     expect((error as Error).message).toBe(
       'invalid settings: workerConcurrency: expected an integer from 1 to 10000 or null, got 0 (number); runRetentionDays: expected an integer from 0 to 36500, got 1.5 (number); ' +
-        'logBackend: expected one of store, got "ftp" (string); colour: unknown setting (known: workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend, rollupRetentionDays)',
+        'logBackend: expected one of store, got "ftp" (string); colour: unknown setting (known: workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend, rollupRetentionDays, auditRetentionDays)',
     )
     // Every bad key in fields, as every other validation error lists them.
     expect((error as ValidationError).fields).toEqual([
@@ -55,9 +55,9 @@ describe('settings', () => {
       { key: 'logBackend', expected: 'one of store', received: '"ftp" (string)', message: 'logBackend: expected one of store, got "ftp" (string)' },
       {
         key: 'colour',
-        expected: 'a known setting (workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend, rollupRetentionDays)',
+        expected: 'a known setting (workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend, rollupRetentionDays, auditRetentionDays)',
         received: '"red" (string)',
-        message: 'colour: unknown setting (known: workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend, rollupRetentionDays)',
+        message: 'colour: unknown setting (known: workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend, rollupRetentionDays, auditRetentionDays)',
       },
     ])
     const notAnObject = await engine.settings.update([1] as never).catch((e: unknown) => e)
@@ -259,7 +259,7 @@ describe('retention', () => {
     await engine.settings.update({ rollupRetentionDays: 0 })
     expect((await retain()).join('\n')).not.toContain('rollup rows')
     expect(await folded()).toBe(1)
-    await engine.settings.update({ rollupRetentionDays: 7 })
+    await engine.settings.update({ rollupRetentionDays: 7, auditRetentionDays: 365 })
     expect(await retain()).toContain('1 rollup rows older than 7 days deleted')
     expect(await folded()).toBe(0)
     expect((await engine.history({ range: '1h' })).succeeded).toBeGreaterThanOrEqual(1)

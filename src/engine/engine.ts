@@ -14,6 +14,8 @@ import { TaskRegistry, type TaskCategory } from '../task/registry.js'
 import type { Schedule } from '../task/schedule.js'
 import type { Artifact, ArtifactContent, Run, RunFilter, RunPage, Store, StoreStats, ThroughputBucket, WorkerCommandType, WorkerInfo } from '../store/types.js'
 import { BulkJobs } from './durable/bulk-jobs.js'
+import { Audit } from './access/audit.js'
+import { Users } from './access/users.js'
 import { RunControl } from './durable/control.js'
 import { enqueueRuns, type EnqueueHost, type EnqueueOptions } from './durable/enqueue.js'
 import type { PoolHandle } from './durable/pool.js'
@@ -95,6 +97,10 @@ export class Engine {
    * batches (`preview`, `start`, `get`, `list`, `cancel`; `resume` picks up jobs other engines left).
    */
   readonly bulk: BulkJobs
+  /** The audit trail: who did what (`record`, `list`). */
+  readonly audit: Audit
+  /** The built-in users, their roles, API tokens and sessions. */
+  readonly users: Users
 
   constructor(options: EngineOptions = {}) {
     const config = engineConfig(options)
@@ -145,6 +151,8 @@ export class Engine {
     this.#enqueueHost = { store: ready, now, settings: this.#settings, bus, tracing }
     this.#control = new RunControl({ store: ready, now, worker, emit: (event) => this.#relay.emit(event) })
     this.bulk = new BulkJobs({ store: ready, now, control: this.#control, onError })
+    this.audit = new Audit({ store: ready, now })
+    this.users = new Users({ store: ready, now, audit: this.audit, options: options.users ?? {} })
     this.#pools = new Pools({
       store: ready,
       now,

@@ -16,6 +16,7 @@ import type { LogLimits } from './execute/active-run.js'
 import type { LogBackend } from './settings/log-backends.js'
 import { RETENTION_OPTION_KEYS, type RetentionOptions } from './settings/retention.js'
 import { checkTracingOption, type TracingOption } from './tracing/options.js'
+import type { UsersOptions } from './access/users.js'
 import { checkQueueLimits, type QueueLimits } from '../task/limits.js'
 
 /** How long a claimed run's lease lasts without a heartbeat, in ms ({@link EngineOptions.leaseMs}). */
@@ -146,6 +147,13 @@ export interface EngineOptions {
    * @example createEngine({ tracing: { tracer: provider.getTracer('jobs') } })
    */
   readonly tracing?: TracingOption
+  /**
+   * The built-in users: their roles (names to permission codes) and how long sessions last.
+   * Users, their API tokens and sessions live in the store (`engine.users`, `taskengine users`).
+   * @default { roles: { viewer, operator, admin } } (see `DEFAULT_ROLES`)
+   * @example createEngine({ users: { roles: { ...DEFAULT_ROLES, auditor: ['audit:read', 'runs:read'] } } })
+   */
+  readonly users?: UsersOptions
 }
 
 /** Every key of {@link EngineOptions}. */
@@ -168,6 +176,7 @@ export const ENGINE_OPTION_KEYS = optionKeys<EngineOptions>({
   onError: true,
   queues: true,
   tracing: true,
+  users: true,
 })
 
 /** Every key of {@link WorkerOptions}. */

@@ -4,32 +4,30 @@
  * (the standalone server only allows that on loopback).
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
+import type { Engine } from '../engine/engine.js'
+import { grants, type Permission } from '../engine/access/permissions.js'
+import { isUserToken } from '../engine/access/secrets.js'
 import { ValidationError } from '../errors.js'
+import type { AuditActorKind } from '../store/types.js'
 import { checkOptionKeys, optionKeys } from '../options.js'
 
-/** Permissions: `*` (everything) or any of these. */
-export const PERMISSIONS = [
-  'tasks:read',
-  'tasks:run',
-  'runs:read',
-  'runs:read:own',
-  'runs:write',
-  'workers:read',
-  'workers:write',
-  'metrics:read',
-  'schedules:read',
-  'schedules:write',
-  'settings:read',
-  'settings:write',
-] as const
-export type Permission = (typeof PERMISSIONS)[number]
-
+export { PERMISSIONS, DEFAULT_ROLES, type Permission, type Roles } from '../engine/access/permissions.js'
 /** The caller. */
 export interface Identity {
   /** Recorded as `createdBy` on runs the caller enqueues. */
   readonly id: string
   /** What the caller may do; `['*']` for everything. */
   readonly permissions: readonly (Permission | '*')[]
+  /**
+   * What kind of caller it is, for the audit trail: a signed-in `user`, a user's API `token`, the
+   * `shared-token`, an `anonymous` loopback caller; a host resolver's identities are `host`.
+   * @default 'host'
+   */
+  readonly kind?: AuditActorKind
+  /** The user API token that authenticated the request, by name. */
+  readonly tokenName?: string
+  /** The sign-in session that authenticated the request. */
+  readonly sessionId?: string
 }
 
 /** Resolves the caller of a request; `null` means not authenticated (401). */
@@ -37,11 +35,11 @@ export type AuthResolver = (request: Request) => Identity | null | Promise<Ident
 
 /** Whether the identity may do `permission`. */
 export function can(identity: Identity, permission: Permission): boolean {
-  return identity.permissions.includes('*') || identity.permissions.includes(permission)
+  return grants(identity.permissions, permission)
 }
 
 /** Who a caller with the right token is, by default ({@link TokenAuthOptions.identity}). */
-export const DEFAULT_TOKEN_IDENTITY: Identity = Object.freeze({ id: 'token', permissions: Object.freeze(['*'] as const) })
+export const DEFAULT_TOKEN_IDENTITY: Identity = Object.freeze({ id: 'token', permissions: Object.freeze(['*'] as const), kind: 'shared-token' })
 
 /** Options of {@link tokenAuth}. */
 export interface TokenAuthOptions {
@@ -68,13 +66,8 @@ export function requestToken(request: Request): string | undefined {
     const match = /^Bearer\s+(.+)$/i.exec(header.trim())
     return match?.[1]?.trim()
   }
-  const cookie = request.headers.get('cookie')
-  if (cookie !== null) {
-    for (const part of cookie.split(';')) {
-      const [name, ...rest] = part.trim().split('=')
-      if (name === 'taskengine_token') return decodeURIComponent(rest.join('='))
-    }
-  }
+  const cookie = cookieOf(request, 'taskengine_token')
+  if (cookie !== undefined) return cookie
   return new URL(request.url).searchParams.get('access_token') ?? undefined
 }
 
@@ -107,14 +100,63 @@ export function tokenAuth(options: TokenAuthOptions = {}): AuthResolver {
   checkOptionKeys(options, TOKEN_AUTH_OPTION_KEYS, 'tokenAuth')
   const expected = hasToken(options.token) ? digest(options.token) : undefined
   const identity = options.identity ?? DEFAULT_TOKEN_IDENTITY
-  const local: Identity = { id: 'local', permissions: ['*'] }
   return (request) => {
-    if (expected === undefined) return local
+    if (expected === undefined) return ANONYMOUS
     const given = requestToken(request)
     if (given === undefined) return null
     // Compare fixed-length digests so neither the content nor the length of the token leaks through timing.
     return timingSafeEqual(digest(given), expected) ? identity : null
   }
+}
+
+/** The caller on an open loopback server (no token, no users): may do everything, recorded as `local` on runs and `api` in the audit trail. */
+export const ANONYMOUS: Identity = Object.freeze({ id: 'local', permissions: Object.freeze(['*'] as const), kind: 'anonymous' })
+
+/** The cookie of a sign-in session. */
+export const SESSION_COOKIE = 'taskengine_session'
+
+/**
+ * The server's own resolver when the host gives none: a sign-in session cookie or a user API
+ * token (`te_…`) of the built-in users, else the shared `token`; a caller with none of these
+ * is let in only while the server has no token and the store no enabled user (loopback use).
+ * Sessions and tokens are read from the store on every request, so a revoked one or a
+ * disabled user stops at once in every process.
+ */
+export function builtInAuth(engine: Engine, options: { readonly token?: string | undefined } = {}): AuthResolver {
+  const shared = tokenAuth({ token: options.token })
+  const tokenSet = hasToken(options.token)
+  return async (request) => {
+    const session = cookieOf(request, SESSION_COOKIE)
+    if (session !== undefined) {
+      const who = await engine.users.fromSession(session)
+      if (who !== null) return { id: who.user, permissions: who.permissions, kind: 'user', sessionId: who.sessionId! }
+    }
+    const given = requestToken(request)
+    if (given !== undefined && isUserToken(given)) {
+      const who = await engine.users.fromToken(given)
+      return who === null ? null : { id: who.user, permissions: who.permissions, kind: 'token', tokenName: who.tokenName! }
+    }
+    if (tokenSet) return shared(request)
+    if (given !== undefined) return null
+    return (await engine.users.enabledCount()) === 0 ? ANONYMOUS : null
+  }
+}
+
+/** A cookie's value, or `undefined`. */
+export function cookieOf(request: Request, name: string): string | undefined {
+  const cookie = request.headers.get('cookie')
+  if (cookie === null) return undefined
+  for (const part of cookie.split(';')) {
+    const [key, ...rest] = part.trim().split('=')
+    if (key === name) {
+      try {
+        return decodeURIComponent(rest.join('='))
+      } catch {
+        return undefined
+      }
+    }
+  }
+  return undefined
 }
 
 function digest(text: string): Buffer {

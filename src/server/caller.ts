@@ -2,7 +2,9 @@
  * The caller of a route: its identity (set by the authentication middleware), the permissions
  * it holds, and which runs it may read (every run, or only those it created).
  */
+import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Context, MiddlewareHandler } from 'hono'
+import type { Actor } from '../engine/access/audit.js'
 import type { Run } from '../store/types.js'
 import { can, type AuthResolver, type Identity, type Permission } from './auth.js'
 import { HttpError } from './http-errors.js'
@@ -85,4 +87,33 @@ export function scheduleForCaller<S extends { readonly lastRun: Run | null }>(c:
   if (run === null) return schedule
   const scope = runScope(c)
   return scope !== null && mayRead(scope, run) ? schedule : { ...schedule, lastRun: null }
+}
+
+/**
+ * Who the caller is for the audit trail, and from where: its identity, the surface (`admin` for
+ * the admin UI's pages and forms, `api` otherwise), its address and user agent. An anonymous
+ * loopback caller is recorded as `api`.
+ */
+export function actorOf(c: ServerContext, via?: string): Actor {
+  const who = identity(c)
+  const path = new URL(c.req.url).pathname
+  const surface = via ?? (/\/admin(\/|$)/.test(path) && !/\/api\//.test(path) ? 'admin' : 'api')
+  const kind = who.kind ?? 'host'
+  return {
+    id: kind === 'anonymous' ? 'api' : who.id,
+    kind,
+    tokenName: who.tokenName ?? null,
+    via: surface,
+    address: addressOf(c),
+    userAgent: c.req.header('user-agent') ?? null,
+  }
+}
+
+/** The caller's network address (the socket's; proxies' forwarding headers are not trusted), or `null` when not served over a socket. */
+export function addressOf(c: ServerContext): string | null {
+  try {
+    return getConnInfo(c).remote.address ?? null
+  } catch {
+    return null
+  }
 }

@@ -24,8 +24,8 @@ interface HostRule {
 
 /** What {@link hostPolicy} builds from the server's options. */
 export interface HostPolicy {
-  /** Whether `Host` is checked at all: only when nothing else (a token, a resolver) authenticates callers. */
-  readonly checkHost: boolean
+  /** Whether `Host` is checked at all: only when nothing else (a token, users, a resolver) authenticates callers. */
+  readonly checkHost: boolean | (() => Promise<boolean>)
   /** Whether a `Host` value (`name[:port]`) is a loopback name or allowed. */
   hostAllowed(host: string): boolean
   /** Whether an `Origin` value is a loopback origin, an allowed origin, or on an allowed host. */
@@ -36,7 +36,7 @@ export interface HostPolicy {
  * Checks and compiles `allowedHosts` and `allowedOrigins`; throws a `ValidationError` quoting
  * the first bad entry of each.
  */
-export function hostPolicy(options: { readonly allowedHosts?: readonly string[] | undefined; readonly allowedOrigins?: readonly string[] | undefined; readonly checkHost: boolean }): HostPolicy {
+export function hostPolicy(options: { readonly allowedHosts?: readonly string[] | undefined; readonly allowedOrigins?: readonly string[] | undefined; readonly checkHost: boolean | (() => Promise<boolean>) }): HostPolicy {
   const rules = (options.allowedHosts ?? []).map((entry, i) => hostRule(entry, `allowedHosts[${i}]`))
   const origins = new Set((options.allowedOrigins ?? []).map((entry, i) => normalOrigin(entry, `allowedOrigins[${i}]`)))
   const hostAllowed = (host: string): boolean => {
@@ -69,18 +69,19 @@ export function hostPolicy(options: { readonly allowedHosts?: readonly string[] 
 export function guardHosts(policy: HostPolicy): MiddlewareHandler<ServerEnv> {
   return async (c, next) => {
     const host = c.req.header('host') ?? new URL(c.req.url).host
-    if (policy.checkHost && !policy.hostAllowed(host)) {
+    const checkHost = typeof policy.checkHost === 'function' ? await policy.checkHost() : policy.checkHost
+    if (checkHost && !policy.hostAllowed(host)) {
       const name = parseHost(host)?.hostname ?? host
       throw new HttpError(
         'ERR_HOST_NOT_ALLOWED',
-        `host "${host}" is not allowed: without a token this server answers only loopback names (localhost, 127.0.0.1, [::1]); to reach it under another name, add that name to allowedHosts (taskengine serve --allowed-hosts ${name}), or require a token`,
+        `host "${host}" is not allowed: without a token this server answers only loopback names (localhost, 127.0.0.1, [::1]); to reach it under another name, add that name to allowedHosts (taskengine serve --allowed-hosts ${name}), or require a token or add users`,
       )
     }
     const origin = c.req.header('origin')
     // Where callers must authenticate, the server's own pages (Origin on the name they were
     // opened under) may write: a rebinding page shares that name but not the site's cookie or
     // token. Without credentials, the name proves nothing.
-    const ownPage = !policy.checkHost && origin !== undefined && sameHost(origin, host)
+    const ownPage = !checkHost && origin !== undefined && sameHost(origin, host)
     if (origin !== undefined && !ownPage && (WRITES.has(c.req.method) || c.req.header('upgrade')?.toLowerCase() === 'websocket') && !policy.originAllowed(origin)) {
       const name = originHostname(origin)
       const advice = name === undefined ? '' : ` (add "${name}" to allowedHosts, or "${origin}" to allowedOrigins, if it is yours)`

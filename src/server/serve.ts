@@ -1,7 +1,7 @@
 /**
  * Standalone serving: an HTTP server (with WebSockets) for an engine, safe by default —
- * loopback needs no credentials; any other address requires a token, or the server refuses
- * to start.
+ * loopback needs no credentials; any other address requires a token or built-in users, or the
+ * server refuses to start.
  */
 import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
@@ -29,7 +29,7 @@ const DEFAULT_METRICS_PORT = 9464
 /** Options of {@link serve}: the server's ({@link ServerOptions}) and where to listen. */
 export interface ServeOptions extends ServerOptions {
   /**
-   * The address to listen on; any but a loopback address requires a `token` or an `auth` resolver.
+   * The address to listen on; any but a loopback address requires a `token`, an `auth` resolver or an enabled user in the store.
    * @default '127.0.0.1'
    */
   readonly host?: string
@@ -62,8 +62,8 @@ export async function serve(engine: Engine, options: ServeOptions = {}): Promise
   const host = givenHost ?? DEFAULT_HOST
   const port = givenPort ?? DEFAULT_PORT
   checkPort(port, 'port')
-  if (!isLoopback(host) && !hasToken(options.token) && options.auth === undefined) {
-    throw new ValidationError(`refusing to listen on ${host} without a token: anyone who can reach it could run tasks. Set --token (or TASKENGINE_TOKEN), or listen on 127.0.0.1`)
+  if (!isLoopback(host) && !hasToken(options.token) && options.auth === undefined && (await engine.users.enabledCount()) === 0) {
+    throw new ValidationError(`refusing to listen on ${host} without a token or users: anyone who can reach it could run tasks. Set --token (or TASKENGINE_TOKEN), add a user (taskengine users add NAME --role admin), or listen on 127.0.0.1`)
   }
   const app = createServer(engine, serverOptions)
   const server = createHttpServer(app.handler)

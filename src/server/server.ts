@@ -24,7 +24,9 @@ import { queueRoutes } from './api/queues.js'
 import { statsRoutes } from './api/stats.js'
 import { taskRoutes } from './api/tasks.js'
 import { workerRoutes } from './api/workers.js'
-import { hasToken, tokenAuth, type AuthResolver } from './auth.js'
+import { userRoutes } from './api/users.js'
+import { auditRoutes } from './api/audit.js'
+import { builtInAuth, hasToken, type AuthResolver } from './auth.js'
 import { authenticate, type ServerEnv } from './caller.js'
 import { HttpError, errorResponse } from './http-errors.js'
 import { guardHosts, hostPolicy } from './hosts.js'
@@ -52,8 +54,8 @@ export interface ServerOptions {
    */
   readonly basePath?: string
   /**
-   * Who is calling.
-   * @default tokenAuth({ token }), which lets everyone in when no token is set
+   * Who is calling; when given, it alone decides (the built-in users and `token` are not consulted).
+   * @default the built-in users' sessions and API tokens, then `token`; everyone is let in while there is no token and no enabled user
    */
   readonly auth?: AuthResolver
   /**
@@ -182,9 +184,10 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
   const basePath = normalizeBasePath(options.basePath ?? '')
   const report = options.onError ?? ((error: Error) => console.error('[taskengine server]', error))
   const tokenSet = hasToken(options.token)
-  const auth = options.auth ?? tokenAuth({ token: options.token })
+  const auth = options.auth ?? builtInAuth(engine, { token: options.token })
   // Without credentials the name the request was sent to is all that tells a local tool from a rebinding page.
-  const hosts = hostPolicy({ allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins, checkHost: !tokenSet && options.auth === undefined })
+  const checkHost = tokenSet || options.auth !== undefined ? false : async () => (await engine.users.enabledCount()) === 0
+  const hosts = hostPolicy({ allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins, checkHost })
   const deps: RouteDeps = { engine, syncRunTimeoutMs: options.syncRunTimeoutMs ?? DEFAULT_SYNC_RUN_TIMEOUT_MS, report, basePath }
   const metrics = new ServerMetrics(engine)
   const log = new EventLog(options.streamBufferEvents ?? DEFAULT_STREAM_BUFFER_EVENTS)
@@ -236,8 +239,8 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
   )
   app.get('/admin/task/:key/start', taskSocketRoute(ws.upgradeWebSocket, { engine, report, timeoutMs: deps.syncRunTimeoutMs, track: (socket) => clients.add(closer({ close: () => undefined }, socket)) }))
   // The admin UI (admin/routes.tsx maps its URLs), and the JSON API, one file per resource (api/).
-  app.route('/admin', adminRoutes({ engine, base: basePath, auth, syncRunTimeoutMs: deps.syncRunTimeoutMs, report }))
-  for (const routes of [taskRoutes, runRoutes, poolRoutes, workerRoutes, queueRoutes, statsRoutes, scheduleRoutes, settingsRoutes, openApiRoutes]) app.route('/api', routes(deps))
+  app.route('/admin', adminRoutes({ engine, base: basePath, auth, syncRunTimeoutMs: deps.syncRunTimeoutMs, report, token: options.token }))
+  for (const routes of [taskRoutes, runRoutes, poolRoutes, workerRoutes, queueRoutes, statsRoutes, scheduleRoutes, settingsRoutes, userRoutes, auditRoutes, openApiRoutes]) app.route('/api', routes(deps))
 
   const handler = getRequestListener(app.fetch)
   const owns = (url: string | undefined): boolean => ownsPath(basePath, pathOf(url))

@@ -192,16 +192,16 @@ describe('schedules', () => {
 describe('settings', () => {
   it('reads, describes and changes settings; refuses unknown keys and bad values, changing nothing', async () => {
     const { call, engine } = setup()
-    expect(await body(await call('/api/settings'))).toEqual({ workerConcurrency: null, runRetentionDays: 30, logRetentionDays: 14, defaultMaxAttempts: 3, logBackend: 'store', rollupRetentionDays: 7 })
+    expect(await body(await call('/api/settings'))).toEqual({ workerConcurrency: null, runRetentionDays: 30, logRetentionDays: 14, defaultMaxAttempts: 3, logBackend: 'store', rollupRetentionDays: 7, auditRetentionDays: 365 })
     const described = await body<SettingInfo[]>(await call('/api/settings?describe=true'))
-    expect(described.map((s) => s.key)).toEqual(['workerConcurrency', 'runRetentionDays', 'logRetentionDays', 'defaultMaxAttempts', 'logBackend', 'rollupRetentionDays'])
+    expect(described.map((s) => s.key)).toEqual(['workerConcurrency', 'runRetentionDays', 'logRetentionDays', 'defaultMaxAttempts', 'logBackend', 'rollupRetentionDays', 'auditRetentionDays'])
     expect(await body(await call('/api/settings/log-backends'))).toEqual([{ name: 'store', title: 'Store', description: expect.stringContaining('store') as unknown }])
 
     const bad = await call('/api/settings', { method: 'PUT', json: { runRetentionDays: -1, shoeSize: 44 } })
     expect(bad.status).toBe(400)
     const { error } = await body<{ error: { message: string; fields: { key: string; expected: string; received: string }[] } }>(bad)
     expect(error.message).toBe(
-      'invalid settings: runRetentionDays: expected an integer from 0 to 36500, got -1 (number); shoeSize: unknown setting (known: workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend, rollupRetentionDays)',
+      'invalid settings: runRetentionDays: expected an integer from 0 to 36500, got -1 (number); shoeSize: unknown setting (known: workerConcurrency, runRetentionDays, logRetentionDays, defaultMaxAttempts, logBackend, rollupRetentionDays, auditRetentionDays)',
     )
     expect(error.fields.map((f) => [f.key, f.received])).toEqual([
       ['runRetentionDays', '-1 (number)'],

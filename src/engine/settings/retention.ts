@@ -147,6 +147,19 @@ export function retentionTask(host: RetentionHost, options: RetentionOptions = {
         const bulkJobs = await store.purgeBulkJobs(runsBefore)
         if (bulkJobs > 0) ctx.log(`${bulkJobs} bulk job${bulkJobs === 1 ? '' : 's'} ended before ${new Date(runsBefore).toISOString()} deleted`)
       }
+      // The audit trail, by its own retention; sessions that ended more than a day ago.
+      const auditDays = settings.auditRetentionDays
+      if (auditDays > 0) {
+        let auditRows = 0
+        for (;;) {
+          const n = await store.purgeAudit(now - auditDays * DAY_MS, batch * 10)
+          auditRows += n
+          if (n < batch * 10) break
+        }
+        if (auditRows > 0) ctx.log(`${auditRows} audit entries older than ${auditDays} days deleted`)
+      }
+      const sessions = await store.purgeSessions(now - DAY_MS)
+      if (sessions > 0) ctx.log(`${sessions} ended sign-in session${sessions === 1 ? '' : 's'} deleted`)
       // Rows of workers dead for longer than the Workers page shows them.
       const workerRows = await store.purgeWorkers(now - DEAD_WORKER_KEEP_MS)
       if (workerRows > 0) ctx.log(`rows of workers dead for over a day deleted: ${workerRows}`)

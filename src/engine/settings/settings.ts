@@ -22,6 +22,8 @@ export interface Settings {
   readonly logBackend: string
   /** Per-minute rollups of finished runs (the overview's and task pages' history) older than this many days are deleted; 0 keeps them. */
   readonly rollupRetentionDays: number
+  /** Audit entries (who did what) older than this many days are deleted; 0 keeps them. */
+  readonly auditRetentionDays: number
 }
 
 export type SettingKey = keyof Settings
@@ -93,7 +95,17 @@ const SPECS: Readonly<Record<SettingKey, Spec>> = {
     min: 0,
     max: 36_500,
   },
+  auditRetentionDays: {
+    title: 'Audit retention (days)',
+    description: 'Entries of the audit trail (who started, cancelled, retried or deleted runs, changed settings, users or tokens, failed sign-ins) older than this are deleted by the retention run. 0 keeps them.',
+    type: 'int',
+    min: 0,
+    max: 36_500,
+  },
 }
+
+/** How long audit entries are kept by default, in days (the `auditRetentionDays` setting). */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 365
 
 /** How long per-minute rollups are kept by default, in days (the `rollupRetentionDays` setting). */
 export const DEFAULT_ROLLUP_RETENTION_DAYS = 7
@@ -102,7 +114,7 @@ export const SETTING_KEYS = Object.keys(SPECS) as SettingKey[]
 
 /** The defaults, given the engine's own `defaultMaxAttempts`. */
 export function defaultSettings(defaultMaxAttempts: number): Settings {
-  return { workerConcurrency: null, runRetentionDays: 30, logRetentionDays: 14, defaultMaxAttempts, logBackend: 'store', rollupRetentionDays: DEFAULT_ROLLUP_RETENTION_DAYS }
+  return { workerConcurrency: null, runRetentionDays: 30, logRetentionDays: 14, defaultMaxAttempts, logBackend: 'store', rollupRetentionDays: DEFAULT_ROLLUP_RETENTION_DAYS, auditRetentionDays: DEFAULT_AUDIT_RETENTION_DAYS }
 }
 
 /**

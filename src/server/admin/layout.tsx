@@ -4,9 +4,10 @@
  * scripts or styles: the Content-Security-Policy forbids them).
  */
 import type { Child } from 'hono/jsx'
+import type { Permission } from '../../engine/access/permissions.js'
 import { Icon } from './ui.js'
 
-export type NavKey = 'overview' | 'tasks' | 'runs' | 'queues' | 'schedules' | 'workers' | 'settings' | 'none'
+export type NavKey = 'overview' | 'tasks' | 'runs' | 'queues' | 'schedules' | 'workers' | 'settings' | 'users' | 'audit' | 'none'
 
 /** A message shown on top of a page after an action. */
 export interface Notice {
@@ -22,12 +23,16 @@ export interface PageContext {
   readonly base: string
   readonly csrf: string
   readonly user: string
+  /** Whether the caller holds a permission (pages hide what it may not do). */
+  readonly may: (permission: Permission) => boolean
+  /** Whether the caller signed in here (a session or a token cookie), so the menu offers to sign out. */
+  readonly signedIn: boolean
   readonly now: number
   readonly notice: Notice | undefined
 }
 
-/** Sections: key, path, label, and the letter after "g" that jumps there. */
-const NAV: readonly [NavKey, string, string, string][] = [
+/** Sections: key, path, label, the letter after "g" that jumps there, and the permission it needs (if any). */
+const NAV: readonly [NavKey, string, string, string, Permission?][] = [
   ['overview', '', 'Overview', 'o'],
   ['tasks', '/task', 'Tasks', 't'],
   ['runs', '/runs', 'Runs', 'r'],
@@ -35,6 +40,8 @@ const NAV: readonly [NavKey, string, string, string][] = [
   ['schedules', '/schedules', 'Schedules', 'c'],
   ['workers', '/workers', 'Workers', 'w'],
   ['settings', '/settings', 'Settings', 's'],
+  ['users', '/users', 'Users', 'u', 'users:read'],
+  ['audit', '/audit', 'Audit', 'a', 'audit:read'],
 ]
 
 export function Layout({ page, title, nav, children }: { page: PageContext; title: string; nav: NavKey; children: Child }) {
@@ -56,7 +63,7 @@ export function Layout({ page, title, nav, children }: { page: PageContext; titl
             <Icon name="bolt" /> taskengine
           </a>
           <nav class="nav" aria-label="sections">
-            {NAV.map(([key, path, label, letter]) => (
+            {NAV.filter(([, , , , needs]) => needs === undefined || page.may(needs)).map(([key, path, label, letter]) => (
               <a href={`${page.admin}${path}`} aria-current={key === nav ? 'page' : undefined} data-key={`g ${letter}`} title={`${label} (g ${letter})`}>
                 {label}
               </a>
@@ -80,6 +87,14 @@ export function Layout({ page, title, nav, children }: { page: PageContext; titl
               <p>
                 <a href={`${page.admin}/runs?createdBy=${encodeURIComponent(page.user)}`}>All my runs →</a>
               </p>
+              {page.signedIn ? (
+                <form method="post" action={`${page.admin}/logout`} class="sign-out">
+                  <input type="hidden" name="_csrf" value={page.csrf} />
+                  <button type="submit" class="small">
+                    Sign out
+                  </button>
+                </form>
+              ) : null}
             </div>
           </details>
           <button type="button" class="small" id="theme-toggle" title="Switch light / dark theme" aria-label="Switch light / dark theme">
@@ -95,7 +110,7 @@ export function Layout({ page, title, nav, children }: { page: PageContext; titl
           {children}
           <p class="hint">
             Keys: <span class="kbd">/</span> search · <span class="kbd">g</span> then{' '}
-            {NAV.map(([, , , letter]) => (
+            {NAV.filter(([, , , , needs]) => needs === undefined || page.may(needs)).map(([, , , letter]) => (
               <>
                 <span class="kbd">{letter}</span>{' '}
               </>

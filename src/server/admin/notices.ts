@@ -24,6 +24,11 @@ const NOTICES: Readonly<Record<string, (q: URLSearchParams) => Notice>> = {
   'worker-quiet': (q) => ({ kind: 'ok', text: `Worker ${q.get('name') ?? ''} quieted: it claims no more runs and finishes those it holds (within a heartbeat).` }),
   'worker-resume': (q) => ({ kind: 'ok', text: `Worker ${q.get('name') ?? ''} resumed: it claims runs again (within a heartbeat).` }),
   'worker-stop': (q) => ({ kind: 'ok', text: `Stop requested for worker ${q.get('name') ?? ''}: it stops gracefully within a heartbeat, its running handlers given their grace period.` }),
+  'user-added': (q) => ({ kind: 'ok', text: `User "${q.get('name') ?? ''}" added.` }),
+  'user-changed': (q) => ({ kind: 'ok', text: `User "${q.get('name') ?? ''}" changed; it takes effect on their next request.` }),
+  'token-revoked': (q) => ({ kind: 'ok', text: `Token "${q.get('name') ?? ''}" revoked: it stopped working everywhere.` }),
+  'sessions-ended': (q) => ({ kind: 'ok', text: `Sessions of "${q.get('name') ?? ''}" ended: ${q.get('done') ?? 0}.` }),
+  'user-error': (q) => ({ kind: 'bad', text: q.get('message') ?? 'That change was refused.' }),
   bulk: (q) => ({ kind: q.get('skipped') === '0' ? 'ok' : 'warn', text: `${q.get('action') ?? ''}: ${q.get('done') ?? 0} done, ${q.get('skipped') ?? 0} skipped (not in a state that allows it).` }),
 }
 

@@ -8,7 +8,7 @@ import { html } from 'hono/html'
 import type { JSX } from 'hono/jsx/jsx-runtime'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { Engine } from '../../engine/engine.js'
-import type { AuthResolver } from '../auth.js'
+import { SESSION_COOKIE, can, cookieOf, type AuthResolver } from '../auth.js'
 import { identity, type ServerEnv } from '../caller.js'
 import { respond, type RespondOptions } from '../formats.js'
 import { csrfToken } from './csrf.js'
@@ -27,6 +27,8 @@ export interface AdminDeps {
    * @default print to stderr
    */
   readonly report?: (error: Error) => void
+  /** The shared token, when set (the sign-in page offers a token field). */
+  readonly token?: string | undefined
 }
 
 export type AdminContext = Context<ServerEnv>
@@ -77,7 +79,9 @@ export function wantsData(c: AdminContext): boolean {
 
 /** What every page knows about its request. */
 export function pageContext(c: AdminContext, deps: AdminDeps): PageContext {
-  return { admin: `${deps.base}/admin`, base: deps.base, csrf: csrfToken(c, deps.base), user: identity(c).id, now: Date.now(), notice: noticeOf(c) }
+  const who = identity(c)
+  const signedIn = cookieOf(c.req.raw, SESSION_COOKIE) !== undefined || cookieOf(c.req.raw, 'taskengine_token') !== undefined
+  return { admin: `${deps.base}/admin`, base: deps.base, csrf: csrfToken(c, deps.base), user: who.id, may: (permission) => can(who, permission), signedIn, now: Date.now(), notice: noticeOf(c) }
 }
 
 /** A positive integer from the query (page numbers), else `fallback`: pages never fail on a bad one. */

@@ -12,6 +12,9 @@ import { runActions } from './actions/runs.js'
 import { runBulkActions } from './actions/runs-bulk.js'
 import { scheduleActions } from './actions/schedules.js'
 import { settingsActions } from './actions/settings.js'
+import { auditPage } from './pages/audit.js'
+import { userActions } from './actions/users.js'
+import { usersPage } from './pages/users.js'
 import { signInActions } from './actions/sign-in.js'
 import { taskActions } from './actions/tasks.js'
 import { workerActions } from './actions/workers.js'
@@ -46,6 +49,7 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
   const settings = settingsActions(deps)
   const flow = queueActions(deps)
   const workers = workerActions(deps)
+  const users = userActions(deps)
 
   // Errors as pages in the layout (JSON for clients that ask for data): error-page.tsx.
   routes.onError(adminErrorHandler(deps))
@@ -64,6 +68,7 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
   routes.get('/assets/:dir/:file', serveModule)
   routes.get('/login', signIn.page)
   routes.post('/login', signIn.signIn)
+  routes.post('/logout', signIn.signOut)
 
   routes.get('/', showPage(overviewPage, deps))
 
@@ -103,6 +108,16 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
   routes.post('/schedules/:id/trigger', schedules.trigger)
 
   routes.get('/settings', showPage(settingsPage, deps))
+  routes.get('/audit', showPage(auditPage, deps))
+  routes.get('/users', showPage(usersPage, deps))
+  routes.post('/users', users.add)
+  routes.post('/users/:name/role', users.role)
+  routes.post('/users/:name/password', users.password)
+  routes.post('/users/:name/disable', users.disable)
+  routes.post('/users/:name/enable', users.enable)
+  routes.post('/users/:name/sessions/end', users.endSessions)
+  routes.post('/users/:name/tokens', users.createToken)
+  routes.post('/users/:name/tokens/:token/revoke', users.revokeToken)
   routes.post('/settings', settings.save)
 
   // Last: any other path under /admin is a 404 page with the way back.

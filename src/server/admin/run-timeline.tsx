@@ -3,11 +3,22 @@
  * it opened and its final state.
  */
 import type { PoolReport } from '../../engine/engine.js'
-import type { Run } from '../../store/types.js'
+import type { AuditEntry, Run } from '../../store/types.js'
 import { Time } from './ui.js'
 
+/** How the timeline says each audited action on a run. */
+const ACTION_VERBS: Readonly<Record<string, string>> = {
+  'run.enqueue': 'enqueued',
+  'run.sync': 'run from the admin UI',
+  'run.start': 'started from the live view',
+  'run.record': 'run from the command line',
+  'run.cancel': 'cancelled',
+  'run.retry': 'retried',
+  'run.delete': 'deleted',
+}
+
 /** What happened to the run, oldest first: from its attempts, its pools and its final state. */
-export function Timeline({ run, pools, now }: { run: Run; pools: readonly PoolReport[]; now: number }) {
+export function Timeline({ run, pools, actions = [], now }: { run: Run; pools: readonly PoolReport[]; actions?: readonly AuditEntry[]; now: number }) {
   const items: { when: Date; text: string; kind: string }[] = [{ when: run.createdAt, text: 'created', kind: '' }]
   if (run.enqueuedAt.getTime() !== run.createdAt.getTime()) items.push({ when: run.enqueuedAt, text: 'pending again (retried)', kind: 'warn' })
   for (const a of run.attempts) {
@@ -27,6 +38,13 @@ export function Timeline({ run, pools, now }: { run: Run; pools: readonly PoolRe
     } else if (status.done) {
       items.push({ when: new Date(pool.createdAt.getTime() + status.runtimeMs), text: `resumed: ${name} done (${status.succeeded} succeeded, ${status.failed} failed, ${status.cancelled} cancelled)`, kind: 'run' })
     }
+  }
+  // Who did what to it, from the audit trail: "cancelled by oncall", "retried by ci (token deploy)".
+  for (const entry of actions) {
+    const verb = ACTION_VERBS[entry.action]
+    if (verb === undefined) continue
+    const who = `${entry.actor}${entry.tokenName === null ? '' : ` (token ${entry.tokenName})`}`
+    items.push({ when: entry.at, text: `${verb} by ${who}`, kind: entry.action === 'run.cancel' || entry.action === 'run.delete' ? 'warn' : 'who' })
   }
   if (run.status === 'pending' && run.runAt.getTime() > now) items.push({ when: run.runAt, text: 'due', kind: '' })
   if (run.cancelRequestedAt !== null) items.push({ when: run.cancelRequestedAt, text: `cancel requested${run.cancelReason === null ? '' : `: ${run.cancelReason}`}`, kind: 'warn' })

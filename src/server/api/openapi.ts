@@ -163,6 +163,7 @@ export function openApiDocument(basePath: string, version: string): Record<strin
             runRetentionDays: { type: 'integer', minimum: 0, maximum: 36500 },
             logRetentionDays: { type: 'integer', minimum: 0, maximum: 36500 },
             rollupRetentionDays: { type: 'integer', minimum: 0, maximum: 36500 },
+            auditRetentionDays: { type: 'integer', minimum: 0, maximum: 36500 },
             defaultMaxAttempts: { type: 'integer', minimum: 1, maximum: 1000 },
             logBackend: { type: 'string' },
           },

@@ -11,6 +11,7 @@ import { respond } from '../formats.js'
 import { jsonBody } from '../json-body.js'
 import { checkQuery } from '../query.js'
 import type { RouteDeps } from './deps.js'
+import { limitsChange, recordAction } from '../audit.js'
 
 /** The CSV columns of a queue (lists become `a; b`, the rate `max/perMs`). */
 const QUEUE_COLUMNS = ['name', 'concurrency', 'rate', 'paused', 'tasks', 'pending', 'running', 'startsInWindow', 'oldestPendingAt', 'nextDueAt'] as const
@@ -21,7 +22,8 @@ const TASK_FLOW_COLUMNS = ['task', 'queue', 'concurrency', 'rate', 'groupConcurr
 /** A rate limit as one CSV cell: `100/60000` (starts per ms), or empty. */
 const rateCell = (rate: { max: number; perMs: number } | null): string => (rate === null ? '' : `${rate.max}/${rate.perMs}`)
 
-export function queueRoutes({ engine }: RouteDeps): Hono<ServerEnv> {
+export function queueRoutes(deps: RouteDeps): Hono<ServerEnv> {
+  const { engine } = deps
   const routes = new Hono<ServerEnv>()
 
   routes.get('/queues', async (c) => {
@@ -36,7 +38,10 @@ export function queueRoutes({ engine }: RouteDeps): Hono<ServerEnv> {
     checkQuery(c)
     requirePermission(c, 'settings:write')
     const name = c.req.param('name')
-    const limits = await engine.updateQueue(name, (await jsonBody(c)))
+    const patch = await jsonBody(c)
+    const before = (await engine.queues()).find((q) => q.name === name)
+    const limits = await engine.updateQueue(name, patch)
+    await recordAction(c, deps, limitsChange('queue', name, before, limits, patch))
     return c.json({ name, ...limits })
   })
 

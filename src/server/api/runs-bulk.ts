@@ -10,12 +10,13 @@
 import type { Hono } from 'hono'
 import { describeValue, type FieldIssue } from '../../errors.js'
 import { BULK_ACTIONS, type BulkAction, type BulkJob, type RunFilter } from '../../store/types.js'
-import { readScope, requirePermission, type ServerContext, type ServerEnv } from '../caller.js'
+import { identity, readScope, requirePermission, type ServerContext, type ServerEnv } from '../caller.js'
 import { respond } from '../formats.js'
 import { HttpError, notFound } from '../http-errors.js'
 import { IssueList, jsonBody } from '../json-body.js'
 import { QueryReader, checkQuery } from '../query.js'
 import type { RouteDeps } from './deps.js'
+import { recordAction } from '../audit.js'
 import { readRunFilter } from './run-filter-query.js'
 
 /** Keys of a bulk request's body. */
@@ -25,15 +26,17 @@ const BODY_KEYS = ['action', 'filter', 'dryRun'] as const
 export const BULK_COLUMNS = ['id', 'action', 'state', 'total', 'done', 'skipped', 'createdBy', 'createdAt', 'finishedAt', 'error'] as const
 
 /** Adds the bulk routes to the runs router (before `/runs/:id`, which would take `bulk` for an id). */
-export function addBulkRoutes(routes: Hono<ServerEnv>, { engine }: RouteDeps): void {
+export function addBulkRoutes(routes: Hono<ServerEnv>, deps: RouteDeps): void {
+  const { engine } = deps
   routes.post('/runs/bulk', async (c) => {
     checkQuery(c)
-    const who = requirePermission(c, 'runs:write')
     const body = await jsonBody(c)
     const issues = new IssueList()
     issues.unknownKeys(body, BODY_KEYS, '', 'property')
     const action = body.action as BulkAction
     if (!BULK_ACTIONS.includes(action)) issues.bad('action', BULK_ACTIONS.join(', '), body.action)
+    // Each action needs its own permission (runs:cancel, runs:retry, runs:delete); a bad action is a 400 first.
+    const who = BULK_ACTIONS.includes(action) ? requirePermission(c, `runs:${action}`) : identity(c)
     if (body.dryRun !== undefined && typeof body.dryRun !== 'boolean') issues.bad('dryRun', 'true or false', body.dryRun)
     if (body.filter === undefined) issues.bad('filter', 'an object of GET /api/runs filters ({} to act on every run, said explicitly)', undefined)
     issues.throwIfAny('invalid bulk request')
@@ -43,6 +46,7 @@ export function addBulkRoutes(routes: Hono<ServerEnv>, { engine }: RouteDeps): v
       return c.json({ dryRun: true, action, filter: body.filter, count: preview.count, sample: preview.sample })
     }
     const job = await engine.bulk.start(action, filter, who.id)
+    await recordAction(c, deps, { action: `bulk.${action}`, target: job.id, details: { filter: body.filter, count: job.total } })
     return c.json({ id: job.id, count: job.total, job }, 202)
   })
 
@@ -63,9 +67,11 @@ export function addBulkRoutes(routes: Hono<ServerEnv>, { engine }: RouteDeps): v
 
   routes.post('/runs/bulk/:id/cancel', async (c) => {
     checkQuery(c)
-    requirePermission(c, 'runs:write')
     const job = await visibleJob(c, engine.bulk.get.bind(engine.bulk))
-    return c.json(await engine.bulk.cancel(job.id))
+    requirePermission(c, `runs:${job.action}`)
+    const after = await engine.bulk.cancel(job.id)
+    await recordAction(c, deps, { action: 'bulk.stop', target: job.id, before: { state: job.state, done: job.done }, after: { state: after.state, done: after.done, skipped: after.skipped } })
+    return c.json(after)
   })
 }
 

@@ -14,6 +14,8 @@ import { notFound } from '../http-errors.js'
 import { IssueList, jsonBody, splitBody } from '../json-body.js'
 import { QueryReader, checkQuery } from '../query.js'
 import type { RouteDeps } from './deps.js'
+import type { AuditAction } from '../../engine/access/audit.js'
+import { recordAction } from '../audit.js'
 import { RUN_COLUMNS, runRow } from './run-rows.js'
 import { addBulkRoutes } from './runs-bulk.js'
 import { readRunFilter } from './run-filter-query.js'
@@ -28,7 +30,7 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
 
   routes.post('/runs', async (c) => {
     checkQuery(c)
-    const who = requirePermission(c, 'runs:write')
+    const who = requirePermission(c, 'tasks:run')
     const body = await jsonBody(c)
     const issues = new IssueList()
     const key = body.task
@@ -40,6 +42,7 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
     if (task !== undefined) issues.collect(() => parseArgs(task.fields, args))
     issues.throwIfAny('invalid request')
     const run = await engine.enqueue(task!, args, { ...enqueue, createdBy: who.id })
+    await recordAction(c, deps, { action: 'run.enqueue', target: run.id, details: { task: run.task, args: run.args, options: enqueue } })
     return c.json(run, 201)
   })
 
@@ -89,26 +92,32 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
 
   routes.post('/runs/:id/cancel', async (c) => {
     checkQuery(c)
-    requirePermission(c, 'runs:write')
+    requirePermission(c, 'runs:cancel')
     const body = await jsonBody(c)
     const reason = body.reason
     if (reason !== undefined && (typeof reason !== 'string' || reason === '')) throw new ValidationError(`reason: expected a non-empty string, got ${describeValue(reason)}`)
     const run = await visibleRun(c, deps)
-    return c.json(await engine.cancel(run.id, reason ?? `cancelled by ${identity(c).id}`, { by: identity(c).id }))
+    const after = await engine.cancel(run.id, reason ?? `cancelled by ${identity(c).id}`, { by: identity(c).id })
+    await recordAction(c, deps, runChange('run.cancel', run, after, { reason: reason ?? null }))
+    return c.json(after)
   })
 
   routes.post('/runs/:id/retry', async (c) => {
     checkQuery(c)
-    requirePermission(c, 'runs:write')
+    requirePermission(c, 'runs:retry')
     const run = await visibleRun(c, deps)
-    return c.json(await engine.retry(run.id))
+    const after = await engine.retry(run.id)
+    await recordAction(c, deps, runChange('run.retry', run, after))
+    return c.json(after)
   })
 
   routes.delete('/runs/:id', async (c) => {
     checkQuery(c)
-    requirePermission(c, 'runs:write')
+    requirePermission(c, 'runs:delete')
     const run = await visibleRun(c, deps)
-    return c.json(await engine.delete(run.id))
+    const after = await engine.delete(run.id)
+    await recordAction(c, deps, runChange('run.delete', run, after))
+    return c.json(after)
   })
 
   routes.get('/me/runs', async (c) => {
@@ -126,6 +135,11 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
   })
 
   return routes
+}
+
+/** An audit entry of a change to one run: its task and status before and after. */
+export function runChange(action: string, before: Run, after: Run, details?: unknown): AuditAction {
+  return { action, target: before.id, before: { status: before.status, attempt: before.attempt }, after: { status: after.status, attempt: after.attempt }, details: { task: before.task, ...(typeof details === 'object' && details !== null ? details : {}) } }
 }
 
 /** The run named in the path, if the caller may see it (404 otherwise: others' runs do not exist for them). */

@@ -12,12 +12,14 @@ import { respond } from '../formats.js'
 import { jsonBody } from '../json-body.js'
 import { QueryReader, checkQuery } from '../query.js'
 import type { RouteDeps } from './deps.js'
+import { recordAction } from '../audit.js'
 import { RUN_COLUMNS, runRow } from './run-rows.js'
 
 /** The one property of a toggle's body. */
 const TOGGLE_BODY_KEYS = ['enabled']
 
-export function scheduleRoutes({ engine }: RouteDeps): Hono<ServerEnv> {
+export function scheduleRoutes(deps: RouteDeps): Hono<ServerEnv> {
+  const { engine } = deps
   const routes = new Hono<ServerEnv>()
 
   routes.get('/schedules', async (c) => {
@@ -41,7 +43,10 @@ export function scheduleRoutes({ engine }: RouteDeps): Hono<ServerEnv> {
     const unknown = unknownKeyIssues(body, TOGGLE_BODY_KEYS, '', 'property')
     if (unknown.length > 0) throw new ValidationError('the body is {"enabled": true|false}', unknown)
     if (typeof body.enabled !== 'boolean') throw new ValidationError(`enabled: expected true or false, got ${describeValue(body.enabled)}`)
-    return c.json(scheduleForCaller(c, await engine.toggleSchedule(c.req.param('id'), body.enabled)))
+    const before = await engine.getSchedule(c.req.param('id'))
+    const after = await engine.toggleSchedule(before.id, body.enabled)
+    await recordAction(c, deps, { action: 'schedule.toggle', target: before.id, before: { enabled: before.enabled }, after: { enabled: after.enabled } })
+    return c.json(scheduleForCaller(c, after))
   })
 
   routes.post('/schedules/:id/trigger', async (c) => {
@@ -49,7 +54,9 @@ export function scheduleRoutes({ engine }: RouteDeps): Hono<ServerEnv> {
     const who = requirePermission(c, 'schedules:write')
     const body = await jsonBody(c)
     if (Object.keys(body).length > 0) throw new ValidationError('trigger takes no body: the run uses the schedule\'s arguments and options')
-    return c.json(await engine.triggerSchedule(c.req.param('id'), { createdBy: who.id }), 201)
+    const run = await engine.triggerSchedule(c.req.param('id'), { createdBy: who.id })
+    await recordAction(c, deps, { action: 'schedule.trigger', target: c.req.param('id'), details: { run: run.id, task: run.task } })
+    return c.json(run, 201)
   })
 
   routes.get('/schedules/:id/runs', async (c) => {

@@ -8,8 +8,10 @@ import { respond } from '../formats.js'
 import { jsonBody } from '../json-body.js'
 import { QueryReader, checkQuery } from '../query.js'
 import type { RouteDeps } from './deps.js'
+import { recordAction, settingsChange } from '../audit.js'
 
-export function settingsRoutes({ engine }: RouteDeps): Hono<ServerEnv> {
+export function settingsRoutes(deps: RouteDeps): Hono<ServerEnv> {
+  const { engine } = deps
   const routes = new Hono<ServerEnv>()
 
   routes.get('/settings', async (c) => {
@@ -23,7 +25,11 @@ export function settingsRoutes({ engine }: RouteDeps): Hono<ServerEnv> {
   routes.put('/settings', async (c) => {
     checkQuery(c)
     requirePermission(c, 'settings:write')
-    return c.json(await engine.settings.update(await jsonBody(c)))
+    const patch = await jsonBody(c)
+    const before = await engine.settings.get()
+    const after = await engine.settings.update(patch)
+    await recordAction(c, deps, settingsChange(before, after))
+    return c.json(after)
   })
 
   routes.get('/settings/log-backends', (c) => {

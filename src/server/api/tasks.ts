@@ -11,6 +11,7 @@ import { notFound } from '../http-errors.js'
 import { IssueList, jsonBody, splitBody } from '../json-body.js'
 import { checkQuery } from '../query.js'
 import type { RouteDeps } from './deps.js'
+import { limitsChange, recordAction } from '../audit.js'
 
 export function taskRoutes(deps: RouteDeps): Hono<ServerEnv> {
   const { engine } = deps
@@ -52,6 +53,7 @@ export function taskRoutes(deps: RouteDeps): Hono<ServerEnv> {
       signal: c.req.raw.signal,
       ...(label === undefined ? {} : { label: label as string }),
     })
+    await recordAction(c, deps, { action: 'run.sync', target: result.id, details: { task: task.key, args: result.args, status: result.status } })
     return c.json(result)
   })
 
@@ -61,7 +63,10 @@ export function taskRoutes(deps: RouteDeps): Hono<ServerEnv> {
     checkQuery(c)
     requirePermission(c, 'settings:write')
     const key = c.req.param('key')
-    const limits = await engine.updateTask(key, (await jsonBody(c)))
+    const patch = await jsonBody(c)
+    const before = (await engine.stats()).flow.tasks.find((t) => t.task === key)
+    const limits = await engine.updateTask(key, patch)
+    await recordAction(c, deps, limitsChange('task', key, before, limits, patch))
     return c.json({ task: key, ...limits })
   })
 

@@ -12,6 +12,7 @@ import { respond } from '../formats.js'
 import { jsonBody } from '../json-body.js'
 import { QueryReader, checkQuery } from '../query.js'
 import type { RouteDeps } from './deps.js'
+import { recordAction } from '../audit.js'
 
 /** The CSV columns of a worker (lists become `a; b`). */
 const WORKER_COLUMNS = ['id', 'host', 'pid', 'concurrency', 'busy', 'queues', 'tasks', 'startedAt', 'heartbeatAt', 'running', 'observer', 'state', 'command', 'commandBy', 'commandAt'] as const
@@ -19,7 +20,8 @@ const WORKER_COLUMNS = ['id', 'host', 'pid', 'concurrency', 'busy', 'queues', 't
 /** The CSV columns of a dead worker: each held run as `id: fate`. */
 const DEAD_COLUMNS = ['id', 'host', 'pid', 'concurrency', 'queues', 'startedAt', 'heartbeatAt', 'heldTotal', 'held'] as const
 
-export function workerRoutes({ engine }: RouteDeps): Hono<ServerEnv> {
+export function workerRoutes(deps: RouteDeps): Hono<ServerEnv> {
+  const { engine } = deps
   const routes = new Hono<ServerEnv>()
 
   routes.get('/workers', async (c) => {
@@ -59,7 +61,10 @@ export function workerRoutes({ engine }: RouteDeps): Hono<ServerEnv> {
     const who = requirePermission(c, 'workers:write')
     const body = await jsonBody(c)
     if (Object.keys(body).length > 0) throw new ValidationError('a worker command takes no body: the command is in the path (quiet, resume or stop)')
-    return c.json(await engine.commandWorker(c.req.param('id'), c.req.param('command') as 'quiet', { by: who.id }))
+    const command = c.req.param('command') as 'quiet'
+    const worker = await engine.commandWorker(c.req.param('id'), command, { by: who.id })
+    await recordAction(c, deps, { action: `worker.${command}`, target: c.req.param('id') })
+    return c.json(worker)
   })
 
   return routes

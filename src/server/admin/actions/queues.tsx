@@ -6,6 +6,7 @@
 import type { Context, Handler } from 'hono'
 import { ValidationError, describeValue } from '../../../errors.js'
 import { requirePermission, type ServerEnv } from '../../caller.js'
+import { limitsChange, recordAction } from '../../audit.js'
 import { checkCsrf } from '../csrf.js'
 import { issuesByField, type FlowEdit } from '../flow-parts.js'
 import { withNotice } from '../notices.js'
@@ -30,7 +31,10 @@ export function queueActions(deps: AdminDeps): Record<'queue' | 'task' | 'anothe
       if (name === undefined && !engine.list().some((t) => t.key === key)) {
         throw new ValidationError('invalid form', [{ key: 'task', expected: 'a registered task', received: describeValue(key), message: `task: expected a registered task, got ${describeValue(key)}` }])
       }
-      await update(key, patch)
+      const flow = (await engine.stats()).flow
+      const before = kind === 'queue' ? flow.queues.find((q) => q.name === key) : flow.tasks.find((t) => t.task === key)
+      const after = (await update(key, patch)) as object
+      await recordAction(c, deps, limitsChange(kind, key, before, after, patch))
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error
       // Show what was typed, with the reasons, and change nothing.

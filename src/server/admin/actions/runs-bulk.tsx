@@ -9,6 +9,7 @@ import type { Handler } from 'hono'
 import { BULK_ACTIONS, type BulkAction, type RunFilter } from '../../../store/types.js'
 import { identity, readScope, requirePermission, type ServerContext, type ServerEnv } from '../../caller.js'
 import { HttpError, notFound } from '../../http-errors.js'
+import { recordAction } from '../../audit.js'
 import { checkCsrf } from '../csrf.js'
 import { pageContext, render, type AdminDeps } from '../page.js'
 import { BulkFilterConfirmPage } from '../pages/bulk-confirm.js'
@@ -20,11 +21,11 @@ export function runBulkActions(deps: AdminDeps): Record<'preview' | 'start' | 'c
 
   /** The action and filter of a bulk form, checked; the caller's own runs only when it reads only those. */
   const read = async (c: ServerContext): Promise<{ action: BulkAction; filter: RunFilter; body: Record<string, unknown> }> => {
-    requirePermission(c, 'runs:write')
     const body = await c.req.parseBody()
     checkCsrf(c, body)
     const action = body.action as BulkAction
     if (!BULK_ACTIONS.includes(action)) throw new HttpError('ERR_VALIDATION', `action: expected cancel, retry or delete, got ${JSON.stringify(typeof body.action === 'string' ? body.action : '')}`)
+    requirePermission(c, `runs:${action}`)
     const { filter, issues } = parseFilterParams(filterParams(c))
     if (issues.length > 0) throw new HttpError('ERR_VALIDATION', `invalid filter: ${issues.map((i) => i.message).join('; ')}`, issues)
     const scope = readScope(c)
@@ -44,17 +45,19 @@ export function runBulkActions(deps: AdminDeps): Record<'preview' | 'start' | 'c
         throw new HttpError('ERR_VALIDATION', 'te:every-run: no filter given, so this would act on every run; confirm with te:every-run=yes')
       }
       const job = await engine.bulk.start(action, filter, identity(c).id)
+      await recordAction(c, deps, { action: `bulk.${action}`, target: job.id, details: { filter: filterParams(c), count: job.total } })
       return c.redirect(`${admin}/runs/bulk/${job.id}`, 303)
     },
 
     async cancel(c) {
-      requirePermission(c, 'runs:write')
       checkCsrf(c, await c.req.parseBody())
       const scope = readScope(c)
       const id = c.req.param('id') ?? ''
       const job = await engine.bulk.get(id)
       if (job === undefined || (!scope.all && job.createdBy !== scope.id)) throw notFound(`unknown bulk job "${id}"`)
-      await engine.bulk.cancel(id)
+      requirePermission(c, `runs:${job.action}`)
+      const after = await engine.bulk.cancel(id)
+      await recordAction(c, deps, { action: 'bulk.stop', target: id, before: { state: job.state, done: job.done }, after: { state: after.state, done: after.done, skipped: after.skipped } })
       return c.redirect(`${admin}/runs/bulk/${id}`, 303)
     },
   }

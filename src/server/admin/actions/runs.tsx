@@ -4,10 +4,12 @@
  * retry or delete one run. Conflicts (a run no longer in a state that allows it) come back as a
  * notice, not an error page.
  */
-import type { Handler } from 'hono'
+import type { Context, Handler } from 'hono'
 import { ConflictError, TaskEngineError } from '../../../errors.js'
 import type { Run } from '../../../store/types.js'
 import { runRow } from '../../api/run-rows.js'
+import { runChange } from '../../api/runs.js'
+import { recordAction } from '../../audit.js'
 import { identity, mayRead, readScope, requirePermission, type ServerEnv } from '../../caller.js'
 import { respond } from '../../formats.js'
 import { HttpError, notFound } from '../../http-errors.js'
@@ -30,22 +32,24 @@ export function runActions(deps: AdminDeps): Record<'export' | 'bulk' | 'cancel'
   const steer =
     (action: 'cancel' | 'retry' | 'delete'): Handler<ServerEnv> =>
     async (c) => {
-      requirePermission(c, 'runs:write')
+      requirePermission(c, `runs:${action}`)
       checkCsrf(c, await c.req.parseBody())
       const scope = readScope(c)
       const id = c.req.param('id') ?? ''
       const run = await engine.getRun(id)
       if (run === undefined || !mayRead(scope, run)) throw notFound(`unknown run "${id}"`)
       try {
-        if (action === 'cancel') await engine.cancel(id, `cancelled by ${identity(c).id}`, { by: identity(c).id })
-        else if (action === 'retry') await engine.retry(id)
-        else await engine.delete(id)
+        await recordAction(c, deps, runChange(`run.${action}`, run, await steerRun(c, action, run)))
       } catch (error) {
         if (error instanceof ConflictError) return c.redirect(withNotice(`${admin}/runs/${id}`, 'conflict', { message: error.message }), 303)
         throw error
       }
       return c.redirect(action === 'delete' ? withNotice(`${admin}/runs`, 'deleted') : withNotice(`${admin}/runs/${id}`, action === 'cancel' ? 'cancelled' : 'retried'), 303)
     }
+
+  /** Applies one action to one run as the caller. */
+  const steerRun = (c: Context<ServerEnv>, action: 'cancel' | 'retry' | 'delete', run: Run): Promise<Run> =>
+    action === 'cancel' ? engine.cancel(run.id, `cancelled by ${identity(c).id}`, { by: identity(c).id }) : action === 'retry' ? engine.retry(run.id) : engine.delete(run.id)
 
   return {
     async export(c) {
@@ -67,13 +71,13 @@ export function runActions(deps: AdminDeps): Record<'export' | 'bulk' | 'cancel'
     },
 
     async bulk(c) {
-      requirePermission(c, 'runs:write')
       const body = await c.req.parseBody({ all: true })
       checkCsrf(c, body)
       const action = typeof body.action === 'string' ? body.action : ''
       const ids = (Array.isArray(body.id) ? body.id : body.id === undefined ? [] : [body.id]).filter((v): v is string => typeof v === 'string')
       const returnTo = safeNext(typeof body['te:return'] === 'string' ? body['te:return'] : undefined, `${admin}/runs`)
       if (!['cancel', 'retry', 'delete'].includes(action)) throw new HttpError('ERR_VALIDATION', `action: expected cancel, retry or delete, got "${action}"`)
+      requirePermission(c, `runs:${action as 'cancel'}`)
       if (ids.length === 0) return c.redirect(withNotice(returnTo, 'none-selected'), 303)
       const scope = readScope(c)
       const runs = (await Promise.all(ids.slice(0, BULK_LIMIT).map((id) => engine.getRun(id)))).filter((r): r is Run => r !== undefined && mayRead(scope, r))
@@ -82,9 +86,7 @@ export function runActions(deps: AdminDeps): Record<'export' | 'bulk' | 'cancel'
       let skipped = 0
       for (const run of runs) {
         try {
-          if (action === 'cancel') await engine.cancel(run.id, `cancelled by ${identity(c).id}`, { by: identity(c).id })
-          else if (action === 'retry') await engine.retry(run.id)
-          else await engine.delete(run.id)
+          await recordAction(c, deps, runChange(`run.${action}`, run, await steerRun(c, action as 'cancel', run), { selected: runs.length }))
           done++
         } catch (error) {
           if (error instanceof ConflictError || (error instanceof TaskEngineError && error.code === 'ERR_NOT_FOUND')) skipped++

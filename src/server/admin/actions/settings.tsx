@@ -7,6 +7,7 @@ import { ValidationError } from '../../../errors.js'
 import { requirePermission, type ServerEnv } from '../../caller.js'
 import { checkCsrf } from '../csrf.js'
 import { withNotice } from '../notices.js'
+import { settingsChange, recordAction } from '../../audit.js'
 import { pageContext, render, type AdminDeps } from '../page.js'
 import { SettingsPage } from '../pages/settings.js'
 
@@ -29,7 +30,8 @@ export function settingsActions(deps: AdminDeps): Record<'save', Handler<ServerE
         else patch[setting.key] = /^-?\d+$/.test(text) ? Number(text) : text
       }
       try {
-        await engine.settings.update(patch)
+        const before = await engine.settings.get()
+        await recordAction(c, deps, settingsChange(before, await engine.settings.update(patch)))
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error
         // Show what was typed, with the reason, and change nothing.

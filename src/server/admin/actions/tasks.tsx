@@ -10,6 +10,7 @@ import type { FieldIssue } from '../../../errors.js'
 import type { AnyTask } from '../../../task/define.js'
 import { requirePermission, type ServerEnv } from '../../caller.js'
 import { issueStartTicket } from '../../task-socket/tickets.js'
+import { recordAction } from '../../audit.js'
 import { checkCsrf } from '../csrf.js'
 import { OWN, parseForm, splitForm } from '../form.js'
 import { pageContext, render, type AdminContext, type AdminDeps } from '../page.js'
@@ -55,6 +56,7 @@ export function taskActions(deps: AdminDeps): Record<'run' | 'start' | 'confirm'
         signal: c.req.raw.signal,
         ...(label === undefined || label === '' ? {} : { label }),
       })
+      await recordAction(c, deps, { action: 'run.sync', target: result.id, details: { task: task.key, args: result.args, status: result.status } })
       return render(c, <ResultPage page={pageContext(c, deps)} task={task} result={result} />)
     },
 
@@ -67,6 +69,7 @@ export function taskActions(deps: AdminDeps): Record<'run' | 'start' | 'confirm'
       if (form instanceof Response) return form
       const label = form.own[OWN.label]?.trim()
       const ticket = issueStartTicket(engine, task.key, form.args, label === '' ? undefined : label)
+      await recordAction(c, deps, { action: 'run.start', target: null, details: { task: task.key, args: form.args, live: true } })
       return render(c, <LivePage page={pageContext(c, deps)} task={task} ticket={ticket} args={form.args} label={label ?? ''} />)
     },
 
@@ -85,7 +88,7 @@ export function taskActions(deps: AdminDeps): Record<'run' | 'start' | 'confirm'
     },
 
     async enqueue(c) {
-      const who = requirePermission(c, 'runs:write')
+      const who = requirePermission(c, 'tasks:run')
       const task = taskOf(engine, c.req.param('key'))
       const form = await readTaskForm(c, task)
       if (form instanceof Response) return form
@@ -97,6 +100,7 @@ export function taskActions(deps: AdminDeps): Record<'run' | 'start' | 'confirm'
       if ((own[OWN.delay] ?? '') !== '') options.delayMs = Number(own[OWN.delay]) * 1000
       if ((own[OWN.maxAttempts] ?? '') !== '') options.maxAttempts = Number(own[OWN.maxAttempts])
       const run = await engine.enqueue(task, form.args, options)
+      await recordAction(c, deps, { action: 'run.enqueue', target: run.id, details: { task: task.key, args: run.args, options } })
       return c.redirect(`${admin}/runs/${run.id}?notice=enqueued`, 303)
     },
 
@@ -110,6 +114,7 @@ export function taskActions(deps: AdminDeps): Record<'run' | 'start' | 'confirm'
       checkCsrf(c, await c.req.parseBody())
       const task = taskOf(engine, c.req.param('key'))
       engine.remove(task.key)
+      await recordAction(c, deps, { action: 'task.remove', target: task.key })
       return c.redirect(`${admin}/task?notice=task-removed&key=${encodeURIComponent(task.key)}`, 303)
     },
   }

@@ -6,6 +6,7 @@ import type { Handler } from 'hono'
 import { ConflictError, NotFoundError } from '../../../errors.js'
 import { checkWorkerCommand } from '../../../engine/durable/worker-commands.js'
 import { requirePermission, type ServerEnv } from '../../caller.js'
+import { recordAction } from '../../audit.js'
 import { checkCsrf } from '../csrf.js'
 import { withNotice } from '../notices.js'
 import type { AdminDeps } from '../page.js'
@@ -22,6 +23,7 @@ export function workerActions(deps: AdminDeps): Record<'command', Handler<Server
       const id = c.req.param('id') ?? ''
       try {
         await engine.commandWorker(id, type, { by: who.id })
+        await recordAction(c, deps, { action: `worker.${type}`, target: id })
       } catch (error) {
         if (error instanceof ConflictError || error instanceof NotFoundError) return c.redirect(withNotice(workers, 'conflict', { message: error.message }), 303)
         throw error

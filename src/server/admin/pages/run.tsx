@@ -3,6 +3,7 @@
  * arguments, result or error, attempts, artifacts, the pool tree; cancel, retry, edit & retry,
  * delete.
  */
+import type { AuditEntry } from '../../../store/types.js'
 import type { PoolReport } from '../../../engine/engine.js'
 import type { Artifact, Run } from '../../../store/types.js'
 import type { LogEntry } from '../../../task/context.js'
@@ -26,6 +27,8 @@ export interface RunDetail {
   readonly pool: PoolReport | undefined
   readonly children: readonly PoolReport[]
   readonly taskKnown: boolean
+  /** What people did to the run, from the audit trail (who started, cancelled, retried it), newest first. */
+  readonly actions: readonly AuditEntry[]
 }
 
 export const runPage: AdminPage<RunDetail> = {
@@ -33,15 +36,16 @@ export const runPage: AdminPage<RunDetail> = {
     const scope = readScope(c)
     const run = await engine.getRun(c.req.param('id') ?? '')
     if (run === undefined || !mayRead(scope, run)) throw notFound(`unknown run "${c.req.param('id')}"`)
-    const [logs, artifacts, parent, pool, opened] = await Promise.all([
+    const [logs, artifacts, parent, pool, opened, audit] = await Promise.all([
       engine.getLogs(run.id, { limit: 10_000 }),
       engine.listArtifacts(run.id),
       run.parentId === null ? undefined : engine.getRun(run.parentId),
       run.poolId === null ? undefined : engine.getPool(run.poolId),
       (async () => (await engine.store()).poolsOfRun(run.id))(),
+      engine.audit.list({ target: run.id, action: 'run.', limit: 50 }),
     ])
     const children = (await Promise.all(opened.map((p) => engine.getPool(p.id)))).filter((p) => p !== undefined)
-    return { run, logs, artifacts, parent, pool, children, taskKnown: engine.get(run.task) !== undefined }
+    return { run, logs, artifacts, parent, pool, children, taskKnown: engine.get(run.task) !== undefined, actions: audit.entries }
   },
   data: (detail) => ({ value: detail, name: `run-${detail.run.id}`, rows: () => detail.logs }),
   view: ({ page, data }) => <RunPage page={page} detail={data} />,
@@ -63,7 +67,7 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
           </p>
         </div>
         <div class="actions">
-          {active ? (
+          {active && page.may('runs:cancel') ? (
             <form method="post" action={`${page.admin}/runs/${run.id}/cancel`} class="inline" data-confirm="Cancel this run?">
               <Csrf token={page.csrf} />
               <button type="submit">
@@ -71,7 +75,7 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
               </button>
             </form>
           ) : null}
-          {run.status === 'failed' || run.status === 'cancelled' ? (
+          {(run.status === 'failed' || run.status === 'cancelled') && page.may('runs:retry') ? (
             <form method="post" action={`${page.admin}/runs/${run.id}/retry`} class="inline">
               <Csrf token={page.csrf} />
               <button type="submit" class="primary">
@@ -79,17 +83,19 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
               </button>
             </form>
           ) : null}
-          {detail.taskKnown ? (
+          {detail.taskKnown && page.may('tasks:run') ? (
             <a class="button" href={`${page.admin}/task/${encodeURIComponent(run.task)}?${prefillQuery(run.args)}`}>
               Edit &amp; retry
             </a>
           ) : null}
-          <form method="post" action={`${page.admin}/runs/${run.id}/delete`} class="inline" data-confirm="Delete this run? A running run is cancelled first.">
-            <Csrf token={page.csrf} />
-            <button type="submit" class="danger">
-              <Icon name="trash" /> Delete
-            </button>
-          </form>
+          {page.may('runs:delete') ? (
+            <form method="post" action={`${page.admin}/runs/${run.id}/delete`} class="inline" data-confirm="Delete this run? A running run is cancelled first.">
+              <Csrf token={page.csrf} />
+              <button type="submit" class="danger">
+                <Icon name="trash" /> Delete
+              </button>
+            </form>
+          ) : null}
         </div>
       </div>
       {deliberateEnd(run) ? <CancelCard run={run} /> : run.error === null ? null : <ErrorCard error={run.error} />}
@@ -105,7 +111,7 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
           ) : null}
           <RunClockLine run={run} now={page.now} />
           <h3>Timeline</h3>
-          <Timeline run={run} pools={detail.children} now={page.now} />
+          <Timeline run={run} pools={detail.children} actions={detail.actions} now={page.now} />
         </section>
         <section class="panel">
           <h2>Details</h2>
