@@ -67,6 +67,14 @@ export interface Tables {
   readonly rollupsHourly: string
   /** Bulk jobs (migration 6). */
   readonly bulkJobs: string
+  /** Users (migration 12). */
+  readonly users: string
+  /** Users' API tokens (migration 12). */
+  readonly userTokens: string
+  /** Sign-in sessions (migration 12). */
+  readonly sessions: string
+  /** The audit trail (migration 12). */
+  readonly auditLog: string
 }
 
 /** What a connection needs to know. */
@@ -124,6 +132,10 @@ export class PostgresConnection {
       rollupState: `${s}.rollup_state`,
       rollupsHourly: `${s}.run_rollups_hourly`,
       bulkJobs: `${s}.bulk_jobs`,
+      users: `${s}.users`,
+      userTokens: `${s}.user_tokens`,
+      sessions: `${s}.sessions`,
+      auditLog: `${s}.audit_log`,
     }
     this.dialect = postgresDialect(this.tables.runs)
     // Start migrating now; callers see a failure through ready() (or the first operation they call).

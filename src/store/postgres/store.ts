@@ -24,6 +24,7 @@ import { ValidationError, describeValue } from '../../errors.js'
 import { checkOptionKeys, optionKeys } from '../../options.js'
 import type { LogEntry } from '../../task/context.js'
 import type { CancelOutcome, CancelSelection, FlowUsage, FlowUsageQuery, StoreStats, ThroughputBucket } from '../contract/admin.js'
+import type { AuditFilter, AuditPage, NewAuditEntry } from '../contract/audit.js'
 import type { Artifact, ArtifactContent, ArtifactWrite } from '../contract/artifacts.js'
 import type { BulkBound, BulkJob, BulkProgress, NewBulkJob } from '../contract/bulk.js'
 import type { ExpiredRun, PurgeableCounts, RescueWrite } from '../contract/maintenance.js'
@@ -32,9 +33,11 @@ import type { BatchOutcome, ClaimRequest, ClaimedRun, InsertOptions, InsertOutco
 import type { Run, RunFilter, RunPage } from '../contract/runs.js'
 import type { FireOutcome, ScheduleFire, ScheduleInit, ScheduleState } from '../contract/schedules.js'
 import type { StoreSignal } from '../contract/signals.js'
+import type { Credential, NewSession, NewUser, NewUserToken, SessionRecord, UserPatch, UserRecord, UserTokenRecord } from '../contract/users.js'
 import type { WorkerCommand, WorkerCommandWrite, WorkerInfo, WorkerWrite } from '../contract/workers.js'
 import type { Store } from '../types.js'
 import * as artifacts from './artifacts.js'
+import * as audit from './audit.js'
 import * as bulk from './bulk-jobs.js'
 import { cancelRuns } from './cancel-runs.js'
 import { claimRuns } from './claim-runs.js'
@@ -56,6 +59,7 @@ import { stats, throughput } from './stats.js'
 import * as rollups from './rollups.js'
 import type { RollupFold, RollupQuery, RollupReport } from '../contract/rollups.js'
 import { flowUsage } from './flow-report.js'
+import * as users from './users.js'
 import * as workers from './workers.js'
 import { writeBatch } from './write-batch.js'
 
@@ -461,5 +465,85 @@ export class PostgresStore implements Store {
 
   purgeLogs(before: number, limit: number): Promise<number> {
     return retention.purgeLogs(this.#conn, before, limit)
+  }
+
+  insertUser(user: NewUser): Promise<boolean> {
+    return users.insertUser(this.#conn, user)
+  }
+
+  getUser(name: string): Promise<UserRecord | undefined> {
+    return users.getUser(this.#conn, name)
+  }
+
+  listUsers(): Promise<UserRecord[]> {
+    return users.listUsers(this.#conn)
+  }
+
+  countEnabledUsers(): Promise<number> {
+    return users.countEnabledUsers(this.#conn)
+  }
+
+  updateUser(name: string, patch: UserPatch, now: number): Promise<{ readonly before: UserRecord; readonly after: UserRecord } | undefined> {
+    return users.updateUser(this.#conn, name, patch, now)
+  }
+
+  insertUserToken(token: NewUserToken): Promise<boolean> {
+    return users.insertUserToken(this.#conn, token)
+  }
+
+  getUserToken(id: string): Promise<Credential<UserTokenRecord> | undefined> {
+    return users.getUserToken(this.#conn, id)
+  }
+
+  listUserTokens(user?: string): Promise<UserTokenRecord[]> {
+    return users.listUserTokens(this.#conn, user)
+  }
+
+  touchUserToken(id: string, now: number): Promise<void> {
+    return users.touchUserToken(this.#conn, id, now)
+  }
+
+  revokeUserToken(id: string, now: number): Promise<UserTokenRecord | undefined> {
+    return users.revokeUserToken(this.#conn, id, now)
+  }
+
+  insertSession(session: NewSession): Promise<void> {
+    return users.insertSession(this.#conn, session)
+  }
+
+  getSession(id: string): Promise<Credential<SessionRecord> | undefined> {
+    return users.getSession(this.#conn, id)
+  }
+
+  touchSession(id: string, now: number, expiresAt: number): Promise<void> {
+    return users.touchSession(this.#conn, id, now, expiresAt)
+  }
+
+  revokeSessions(which: { readonly id: string } | { readonly user: string }, now: number): Promise<number> {
+    return users.revokeSessions(this.#conn, which, now)
+  }
+
+  listSessions(user?: string): Promise<SessionRecord[]> {
+    return users.listSessions(this.#conn, user)
+  }
+
+  purgeSessions(before: number): Promise<number> {
+    return users.purgeSessions(this.#conn, before)
+  }
+
+  appendAudit(entries: readonly NewAuditEntry[]): Promise<void> {
+    return audit.appendAudit(this.#conn, entries)
+  }
+
+  listAudit(filter: AuditFilter): Promise<AuditPage> {
+    return audit.listAudit(this.#conn, filter)
+  }
+
+  countAudit(query: { readonly action: string; readonly since: number; readonly target?: string; readonly address?: string }): Promise<number> {
+    return audit.countAudit(this.#conn, query)
+  }
+
+  purgeAudit(before: number, limit: number): Promise<number> {
+    return audit.purgeAudit(this.#conn, before, limit)
   }
 }

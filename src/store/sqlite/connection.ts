@@ -43,6 +43,9 @@ export class SqliteConnection {
     // of WAL instead of every 4 MB writes each page back once instead of several times.
     this.db.pragma('wal_autocheckpoint = 4000')
     this.db.pragma('journal_size_limit = 67108864')
+    // Off by default in SQLite: without it, a token or session could name a user that does not
+    // exist (PostgreSQL refuses those), and deleting a user would leave its credentials behind.
+    this.db.pragma('foreign_keys = ON')
     migrate(this.db)
   }
 

@@ -11,6 +11,7 @@
  */
 import type Database from 'better-sqlite3'
 import type { CancelOutcome, CancelSelection, FlowUsage, FlowUsageQuery, StoreStats, ThroughputBucket } from '../contract/admin.js'
+import type { AuditFilter, AuditPage, NewAuditEntry } from '../contract/audit.js'
 import type { Artifact, ArtifactContent, ArtifactWrite } from '../contract/artifacts.js'
 import type { BulkBound, BulkJob, BulkProgress, NewBulkJob } from '../contract/bulk.js'
 import type { ExpiredRun, PurgeableCounts, RescueWrite } from '../contract/maintenance.js'
@@ -18,11 +19,13 @@ import type { NewPool, Pool, PoolCounts } from '../contract/pools.js'
 import type { BatchOutcome, ClaimRequest, ClaimedRun, InsertOptions, InsertOutcome, Lease, NewRun, RenewOutcome, WakeListener, WriteBatch } from '../contract/queue.js'
 import type { Run, RunFilter, RunPage } from '../contract/runs.js'
 import type { FireOutcome, ScheduleFire, ScheduleInit, ScheduleState } from '../contract/schedules.js'
+import type { Credential, NewSession, NewUser, NewUserToken, SessionRecord, UserPatch, UserRecord, UserTokenRecord } from '../contract/users.js'
 import type { WorkerCommand, WorkerCommandWrite, WorkerInfo, WorkerWrite } from '../contract/workers.js'
 import type { LogEntry } from '../../task/context.js'
 import { checkOptionKeys, optionKeys } from '../../options.js'
 import type { Store } from '../types.js'
 import * as artifacts from './artifacts.js'
+import * as audit from './audit.js'
 import * as bulk from './bulk-jobs.js'
 import { cancelRuns } from './cancel-runs.js'
 import { claimRuns } from './claim-runs.js'
@@ -42,6 +45,7 @@ import { stats, throughput } from './stats.js'
 import * as rollups from './rollups.js'
 import type { RollupFold, RollupQuery, RollupReport } from '../contract/rollups.js'
 import { flowUsage } from './flow-report.js'
+import * as users from './users.js'
 import * as workers from './workers.js'
 import { writeBatch } from './write-batch.js'
 
@@ -339,5 +343,85 @@ export class SqliteStore implements Store {
 
   async purgeLogs(before: number, limit: number): Promise<number> {
     return retention.purgeLogs(this.#db, before, limit)
+  }
+
+  async insertUser(user: NewUser): Promise<boolean> {
+    return users.insertUser(this.#db, user)
+  }
+
+  async getUser(name: string): Promise<UserRecord | undefined> {
+    return users.getUser(this.#db, name)
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    return users.listUsers(this.#db)
+  }
+
+  async countEnabledUsers(): Promise<number> {
+    return users.countEnabledUsers(this.#db)
+  }
+
+  async updateUser(name: string, patch: UserPatch, now: number): Promise<{ readonly before: UserRecord; readonly after: UserRecord } | undefined> {
+    return users.updateUser(this.#db, name, patch, now)
+  }
+
+  async insertUserToken(token: NewUserToken): Promise<boolean> {
+    return users.insertUserToken(this.#db, token)
+  }
+
+  async getUserToken(id: string): Promise<Credential<UserTokenRecord> | undefined> {
+    return users.getUserToken(this.#db, id)
+  }
+
+  async listUserTokens(user?: string): Promise<UserTokenRecord[]> {
+    return users.listUserTokens(this.#db, user)
+  }
+
+  async touchUserToken(id: string, now: number): Promise<void> {
+    return users.touchUserToken(this.#db, id, now)
+  }
+
+  async revokeUserToken(id: string, now: number): Promise<UserTokenRecord | undefined> {
+    return users.revokeUserToken(this.#db, id, now)
+  }
+
+  async insertSession(session: NewSession): Promise<void> {
+    return users.insertSession(this.#db, session)
+  }
+
+  async getSession(id: string): Promise<Credential<SessionRecord> | undefined> {
+    return users.getSession(this.#db, id)
+  }
+
+  async touchSession(id: string, now: number, expiresAt: number): Promise<void> {
+    return users.touchSession(this.#db, id, now, expiresAt)
+  }
+
+  async revokeSessions(which: { readonly id: string } | { readonly user: string }, now: number): Promise<number> {
+    return users.revokeSessions(this.#db, which, now)
+  }
+
+  async listSessions(user?: string): Promise<SessionRecord[]> {
+    return users.listSessions(this.#db, user)
+  }
+
+  async purgeSessions(before: number): Promise<number> {
+    return users.purgeSessions(this.#db, before)
+  }
+
+  async appendAudit(entries: readonly NewAuditEntry[]): Promise<void> {
+    return audit.appendAudit(this.#db, entries)
+  }
+
+  async listAudit(filter: AuditFilter): Promise<AuditPage> {
+    return audit.listAudit(this.#db, filter)
+  }
+
+  async countAudit(query: { readonly action: string; readonly since: number; readonly target?: string; readonly address?: string }): Promise<number> {
+    return audit.countAudit(this.#db, query)
+  }
+
+  async purgeAudit(before: number, limit: number): Promise<number> {
+    return audit.purgeAudit(this.#db, before, limit)
   }
 }

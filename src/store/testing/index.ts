@@ -45,6 +45,7 @@ import { describeSignals } from './signals.js'
 import { describeStats } from './stats.js'
 import type { StoreConformanceOptions, SuiteContext } from './suite.js'
 import { describeCallerTransactions } from './transactions.js'
+import { describeUsersAndAudit } from './users-audit.js'
 import { describeWorkers } from './workers.js'
 import { describeWriteBatches } from './write-batch.js'
 
@@ -99,5 +100,6 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     describeEnqueueFlow(suite)
     describeTraceContext(suite)
     describeBulkJobs(suite)
+    describeUsersAndAudit(suite)
   })
 }
