@@ -193,6 +193,7 @@ describe('the options catalog: every declared option is still accepted', () => {
       onError: () => undefined,
       queues: { default: { concurrency: 5 } },
       tracing: false,
+      users: { roles: { viewer: ['runs:read'], admin: ['*'] }, sessionIdleMs: 60_000, sessionMaxMs: 120_000 },
     }
     const engine = opened(all)
     const worker: Required<WorkerOptions> = { concurrency: 2, queues: { default: 1 }, pollIntervalMs: 50, prefetch: 0, schedules: false, keepAlive: false, onStopRequested: () => undefined }

@@ -117,3 +117,13 @@ export function addressOf(c: ServerContext): string | null {
     return null
   }
 }
+
+/**
+ * Throws 403 unless the caller may enqueue runs: `tasks:run`, or the former `runs:write`, which
+ * allowed enqueueing before it was split (host resolvers that grant it keep working).
+ */
+export function requireEnqueue(c: ServerContext): Identity {
+  const who = identity(c)
+  if (can(who, 'tasks:run') || who.permissions.includes('runs:write')) return who
+  throw new HttpError('ERR_FORBIDDEN', `forbidden: "${who.id}" lacks the "tasks:run" permission`)
+}

@@ -69,7 +69,7 @@ describe('DNS rebinding', () => {
     expect(answer.status).toBe(403)
     expect(answer.body.error).toEqual({
       code: 'ERR_HOST_NOT_ALLOWED',
-      message: `host "attacker.example:${port}" is not allowed: without a token this server answers only loopback names (localhost, 127.0.0.1, [::1]); to reach it under another name, add that name to allowedHosts (taskengine serve --allowed-hosts attacker.example), or require a token`,
+      message: `host "attacker.example:${port}" is not allowed: without a token this server answers only loopback names (localhost, 127.0.0.1, [::1]); to reach it under another name, add that name to allowedHosts (taskengine serve --allowed-hosts attacker.example), or require a token or add users`,
     })
     // Reads too: a rebinding page must not read runs, tasks or the admin UI either.
     expect((await raw(port, 'GET', '/api/tasks', { host: `attacker.example:${port}` })).status).toBe(403)
@@ -196,7 +196,7 @@ describe('weak tokens', () => {
     const engine = newEngine()
     const { port } = await started(engine, { token: '' })
     expect((await raw(port, 'GET', '/api/tasks', { host: `127.0.0.1:${port}` })).status).toBe(200)
-    expect(tokenAuth({ token: '' })(new Request('http://localhost/'))).toEqual({ id: 'local', permissions: ['*'] })
+    expect(tokenAuth({ token: '' })(new Request('http://localhost/'))).toEqual({ id: 'local', permissions: ['*'], kind: 'anonymous' })
     await expect(serve(engine, { host: '0.0.0.0', port: 0, token: '' })).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without a token/)
   })
 })

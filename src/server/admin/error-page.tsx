@@ -5,6 +5,7 @@
  * list the page belongs to. A client that asks for data (`Accept: application/json` first, or
  * `?format=`) gets the API's JSON error instead; so do the stylesheet and script files.
  */
+import { can, type Identity } from '../auth.js'
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
 import type { FieldIssue } from '../../errors.js'
 import type { ServerEnv } from '../caller.js'
@@ -73,8 +74,8 @@ export const adminNotFound: NotFoundHandler<ServerEnv> = (c) => {
  * (a bad request to a page that needs no sign-in).
  */
 function errorPageContext(c: Context<ServerEnv>, deps: AdminDeps): PageContext {
-  const who = c.get('identity') as { id: string } | undefined
-  return { admin: `${deps.base}/admin`, base: deps.base, csrf: csrfToken(c, deps.base), user: who?.id ?? 'guest', now: Date.now(), notice: undefined }
+  const who = c.get('identity') as Identity | undefined
+  return { admin: `${deps.base}/admin`, base: deps.base, csrf: csrfToken(c, deps.base), user: who?.id ?? 'guest', may: (p) => who !== undefined && can(who, p), signedIn: false, now: Date.now(), notice: undefined }
 }
 
 /** An error inside the admin layout: status, message, bad fields, and the ways back. */

@@ -155,6 +155,50 @@ export function openApiDocument(basePath: string, version: string): Record<strin
             lastRun: { oneOf: [ref('Run'), { type: 'null' }] },
           },
         },
+        User: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            role: { type: 'string' },
+            roleKnown: { type: 'boolean' },
+            hasPassword: { type: 'boolean' },
+            disabledAt: { type: ['string', 'null'], format: 'date-time' },
+            createdAt: { type: 'string', format: 'date-time' },
+            updatedAt: { type: 'string', format: 'date-time' },
+            createdBy: { type: ['string', 'null'] },
+          },
+        },
+        UserToken: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            user: { type: 'string' },
+            name: { type: 'string' },
+            createdAt: { type: 'string', format: 'date-time' },
+            expiresAt: { type: ['string', 'null'], format: 'date-time' },
+            lastUsedAt: { type: ['string', 'null'], format: 'date-time' },
+            revokedAt: { type: ['string', 'null'], format: 'date-time' },
+            createdBy: { type: ['string', 'null'] },
+          },
+        },
+        AuditEntry: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            at: { type: 'string', format: 'date-time' },
+            actor: { type: 'string' },
+            actorKind: { type: 'string', enum: ['user', 'token', 'shared-token', 'anonymous', 'cli', 'host'] },
+            tokenName: { type: ['string', 'null'] },
+            via: { type: 'string' },
+            address: { type: ['string', 'null'] },
+            userAgent: { type: ['string', 'null'] },
+            action: { type: 'string' },
+            target: { type: ['string', 'null'] },
+            before: {},
+            after: {},
+            details: {},
+          },
+        },
         Settings: {
           type: 'object',
           additionalProperties: false,
@@ -466,6 +510,60 @@ export function openApiDocument(basePath: string, version: string): Record<strin
           responses: { '200': { description: 'All settings after the change', content: json(ref('Settings')) }, ...ERRORS, '415': error('Not JSON') },
         },
       },
+      '/api/me': get('Who the caller is: id, kind (user, token, shared-token, anonymous, host), the API token used, and its permission codes', { type: 'object', properties: { id: { type: 'string' }, kind: { type: 'string' }, tokenName: { type: ['string', 'null'] }, permissions: { type: 'array', items: { type: 'string' } } } }),
+      '/api/users': {
+        ...get('The built-in users, by name (needs users:read)', { type: 'array', items: ref('User') }),
+        post: {
+          summary: 'Add a user (needs users:write): name, role, and optionally a password (12 characters or more); audited',
+          requestBody: { required: true, content: json({ type: 'object', required: ['name', 'role'], additionalProperties: false, properties: { name: { type: 'string' }, role: { type: 'string' }, password: { type: 'string' } } }) },
+          responses: { '201': { description: 'The user', content: json(ref('User')) }, ...ERRORS, '409': error('The name is taken'), '415': error('Not JSON') },
+        },
+      },
+      '/api/users/{name}': {
+        ...get('One user (users:read, or the user themself)', ref('User'), [idParam('name', 'User name')]),
+        patch: {
+          summary: 'Change a user (needs users:write): role, disabled (ends their sessions; their tokens stop working) and/or password (ends their sessions); a bad value changes nothing; audited',
+          parameters: [idParam('name', 'User name')],
+          requestBody: { required: true, content: json({ type: 'object', additionalProperties: false, properties: { role: { type: 'string' }, disabled: { type: 'boolean' }, password: { type: 'string' } } }) },
+          responses: { '200': { description: 'The user after the change', content: json(ref('User')) }, ...ERRORS, '404': error('No such user'), '415': error('Not JSON') },
+        },
+      },
+      '/api/users/{name}/sessions': {
+        delete: {
+          summary: "End every sign-in session of a user (users:write, or the user themself); audited",
+          parameters: [idParam('name', 'User name')],
+          responses: { '200': { description: 'How many ended', content: json({ type: 'object', properties: { user: { type: 'string' }, ended: { type: 'integer' } } }) }, ...ERRORS, '404': error('No such user') },
+        },
+      },
+      '/api/users/{name}/tokens': {
+        ...get("A user's API tokens, never their secrets (users:read, or the user themself)", { type: 'array', items: ref('UserToken') }, [idParam('name', 'User name')]),
+        post: {
+          summary: 'Create an API token acting as the user (users:write, or the user themself); the token text is in this answer only; audited',
+          parameters: [idParam('name', 'User name')],
+          requestBody: { required: true, content: json({ type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string' }, expiresInDays: { type: 'integer', minimum: 1, maximum: 3650 } } }) },
+          responses: { '201': { description: 'The token (shown once) and its record', content: json({ type: 'object', properties: { token: { type: 'string' }, info: ref('UserToken') } }) }, ...ERRORS, '404': error('No such user'), '409': error('A live token of that name exists'), '415': error('Not JSON') },
+        },
+      },
+      '/api/users/{name}/tokens/{token}': {
+        delete: {
+          summary: 'Revoke a live API token by name or id (users:write, or the user themself): it stops working on the next request everywhere; audited',
+          parameters: [idParam('name', 'User name'), idParam('token', 'Token name or id')],
+          responses: { '200': { description: 'The revoked token', content: json(ref('UserToken')) }, ...ERRORS, '404': error('No such user or live token') },
+        },
+      },
+      '/api/audit': get(
+        'The audit trail, newest first (needs audit:read): who did what, when, from where, to which target, before and after',
+        { type: 'object', properties: { entries: { type: 'array', items: ref('AuditEntry') }, next: { type: ['string', 'null'] } } },
+        [
+          { name: 'actor', in: 'query', description: 'A user name, token, api, cli, …', schema: { type: 'string' } },
+          { name: 'action', in: 'query', description: 'An action (run.cancel), or a prefix ending in "." (run.)', schema: { type: 'string' } },
+          { name: 'target', in: 'query', description: 'A run id, schedule id, user name, queue, …', schema: { type: 'string' } },
+          { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
+          { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+          { name: 'before', in: 'query', description: 'Keyset paging: the next value of the previous page', schema: { type: 'string' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
+        ],
+      ),
       '/api/settings/log-backends': get('Where log lines can be stored', { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, title: { type: 'string' }, description: { type: 'string' } } } }),
       '/api/queues': get('Every known queue, idle ones too: its limits across workers (concurrency, rate), paused, the tasks that use it, pending and running runs, starts in the rate window, oldest due and next due', { type: 'array', items: ref('QueueInfo') }),
       '/api/queues/{name}': {

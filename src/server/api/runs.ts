@@ -8,7 +8,7 @@ import { ValidationError, describeValue } from '../../errors.js'
 import { parseArgs } from '../../task/fields.js'
 import { isMediaType } from '../../engine/media-type.js'
 import { ACTIVE_STATES, RUN_SORTS, type Run, type RunFilter, type RunSort } from '../../store/types.js'
-import { identity, mayRead, readScope, requirePermission, type ServerContext, type ServerEnv } from '../caller.js'
+import { identity, mayRead, readScope, requireEnqueue, requirePermission, type ServerContext, type ServerEnv } from '../caller.js'
 import { respond } from '../formats.js'
 import { notFound } from '../http-errors.js'
 import { IssueList, jsonBody, splitBody } from '../json-body.js'
@@ -30,7 +30,7 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
 
   routes.post('/runs', async (c) => {
     checkQuery(c)
-    const who = requirePermission(c, 'tasks:run')
+    const who = requireEnqueue(c)
     const body = await jsonBody(c)
     const issues = new IssueList()
     const key = body.task

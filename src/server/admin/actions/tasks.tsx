@@ -8,7 +8,7 @@ import type { Handler } from 'hono'
 import type { EnqueueOptions } from '../../../engine/durable/enqueue.js'
 import type { FieldIssue } from '../../../errors.js'
 import type { AnyTask } from '../../../task/define.js'
-import { requirePermission, type ServerEnv } from '../../caller.js'
+import { requireEnqueue, requirePermission, type ServerEnv } from '../../caller.js'
 import { issueStartTicket } from '../../task-socket/tickets.js'
 import { recordAction } from '../../audit.js'
 import { checkCsrf } from '../csrf.js'
@@ -88,7 +88,7 @@ export function taskActions(deps: AdminDeps): Record<'run' | 'start' | 'confirm'
     },
 
     async enqueue(c) {
-      const who = requirePermission(c, 'tasks:run')
+      const who = requireEnqueue(c)
       const task = taskOf(engine, c.req.param('key'))
       const form = await readTaskForm(c, task)
       if (form instanceof Response) return form

@@ -41,7 +41,7 @@ export function userActions(deps: AdminDeps): Record<Action, Handler<ServerEnv>>
     if (can(who, 'users:write') || ((who.kind === 'user' || who.kind === 'token') && who.id === name)) return name
     throw new HttpError('ERR_FORBIDDEN', `forbidden: "${who.id}" lacks the "users:write" permission`)
   }
-  const field = (body: Record<string, unknown>, key: string): string => (typeof body[key] === 'string' ? (body[key] as string) : '')
+  const field = (body: Record<string, unknown>, key: string): string => (typeof body[key] === 'string' ? (body[key]) : '')
   const name = (c: Context<ServerEnv>): string => c.req.param('name') ?? ''
 
   return {
