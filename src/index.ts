@@ -66,6 +66,10 @@ export type {
   Artifact,
   ArtifactContent,
   Attempt,
+  AuditActorKind,
+  AuditEntry,
+  AuditFilter,
+  AuditPage,
   Pool,
   PoolCounts,
   Run,
@@ -115,4 +119,10 @@ export {
 } from './errors.js'
 export type { ErrorCode, FieldIssue } from './errors.js'
 export { defineConfig } from './config.js'
+export { DEFAULT_ROLES, PERMISSIONS } from './engine/access/permissions.js'
+export type { Permission, Roles } from './engine/access/permissions.js'
+export type { Origin, Principal, SessionInfo, SignIn, TokenInfo, UserInfo, UsersOptions } from './engine/access/users.js'
+export { Users } from './engine/access/users.js'
+export { Audit } from './engine/access/audit.js'
+export type { Actor, AuditAction } from './engine/access/audit.js'
 export type { TaskEngineConfig } from './config.js'

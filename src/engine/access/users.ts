@@ -294,7 +294,8 @@ export class Users {
     const { credential: session, user } = found
     const now = this.#host.now()
     if (session.revokedAt !== null || session.expiresAt.getTime() <= now || user.disabledAt !== null) return null
-    if (now - (this.#touched.get(session.id) ?? 0) >= TOUCH_EVERY_MS) {
+    // Slide the expiry, writing at most once a minute (or a tenth of the idle time, when shorter).
+    if (now - (this.#touched.get(session.id) ?? 0) >= Math.min(TOUCH_EVERY_MS, this.#idleMs / 10)) {
       this.#touched.set(session.id, now)
       if (this.#touched.size > 10_000) this.#touched.clear()
       await store.touchSession(session.id, now, Math.min(now + this.#idleMs, session.createdAt.getTime() + this.#maxMs))

@@ -104,13 +104,14 @@ export function taskActions(deps: AdminDeps): Record<'run' | 'start' | 'confirm'
       return c.redirect(`${admin}/runs/${run.id}?notice=enqueued`, 303)
     },
 
+    // Removing a task from this server changes what it serves: an administrator's change.
     askRemove(c) {
-      requirePermission(c, 'tasks:run')
+      requirePermission(c, 'settings:write')
       return render(c, <RemoveTaskPage page={pageContext(c, deps)} task={taskOf(engine, c.req.param('key'))} />)
     },
 
     async remove(c) {
-      requirePermission(c, 'tasks:run')
+      requirePermission(c, 'settings:write')
       checkCsrf(c, await c.req.parseBody())
       const task = taskOf(engine, c.req.param('key'))
       engine.remove(task.key)
