@@ -120,17 +120,14 @@ export function UsersPage({ page, data, created, error }: { page: PageContext; d
                         {canEdit || page.user === u.name ? (
                           <form method="post" action={action(u.name, 'tokens')} class="inline token-form">
                             <Csrf token={page.csrf} />
-                            <label class="visually-hidden" for={`token-name-${u.name}`}>
-                              New token name for {u.name}
-                            </label>
-                            <input type="text" id={`token-name-${u.name}`} name="name" placeholder="token name, e.g. ci" required maxlength={64} />
+                            <input type="text" id={`token-name-${u.name}`} name="name" aria-label={`New token name for ${u.name}`} placeholder="token name, e.g. ci" required maxlength={64} />
                             <button type="submit" class="small">
                               New token
                             </button>
                           </form>
                         ) : null}
                       </td>
-                      <td>
+                      <td class="nowrap">
                         <Time date={u.createdAt} now={page.now} />
                         {u.createdBy === null ? null : <div class="faint small">by {u.createdBy}</div>}
                       </td>
@@ -138,10 +135,7 @@ export function UsersPage({ page, data, created, error }: { page: PageContext; d
                         <td class="user-edit">
                           <form method="post" action={action(u.name, 'role')} class="inline">
                             <Csrf token={page.csrf} />
-                            <label class="visually-hidden" for={`role-${u.name}`}>
-                              Role of {u.name}
-                            </label>
-                            <select id={`role-${u.name}`} name="role">
+                            <select id={`role-${u.name}`} name="role" aria-label={`Role of ${u.name}`}>
                               {roleNames.map((r) => (
                                 <option value={r} selected={r === u.role}>
                                   {r}
@@ -154,14 +148,12 @@ export function UsersPage({ page, data, created, error }: { page: PageContext; d
                           </form>
                           <form method="post" action={action(u.name, 'password')} class="inline">
                             <Csrf token={page.csrf} />
-                            <label class="visually-hidden" for={`password-${u.name}`}>
-                              New password for {u.name}
-                            </label>
-                            <input type="password" id={`password-${u.name}`} name="password" placeholder="new password" autocomplete="new-password" required minlength={12} />
+                            <input type="password" id={`password-${u.name}`} name="password" aria-label={`New password for ${u.name}`} placeholder="new password" autocomplete="new-password" required minlength={12} />
                             <button type="submit" class="small">
                               Set password
                             </button>
                           </form>
+                          <div class="row-actions">
                           <form method="post" action={action(u.name, u.disabledAt === null ? 'disable' : 'enable')} class="inline" data-confirm={u.disabledAt === null ? `Disable ${u.name}? Their sessions end and their tokens stop working at once.` : undefined}>
                             <Csrf token={page.csrf} />
                             <button type="submit" class={`small${u.disabledAt === null ? ' danger' : ''}`}>
@@ -174,6 +166,7 @@ export function UsersPage({ page, data, created, error }: { page: PageContext; d
                               End sessions
                             </button>
                           </form>
+                          </div>
                         </td>
                       ) : null}
                     </tr>
@@ -229,7 +222,7 @@ export function UsersPage({ page, data, created, error }: { page: PageContext; d
               {Object.entries(roles).map(([name, codes]) => (
                 <tr>
                   <td>{name}</td>
-                  <td class="mono small">{codes.includes('*') ? `everything (${PERMISSIONS.filter((p) => p !== 'runs:write').join(', ')})` : codes.join(', ')}</td>
+                  <td class="mono small wrap">{codes.includes('*') ? `everything (${PERMISSIONS.filter((p) => p !== 'runs:write').join(', ')})` : codes.join(', ')}</td>
                 </tr>
               ))}
             </tbody>
