@@ -126,7 +126,7 @@ describe('OpenAPI', () => {
         checked.push(`${method} ${path}`)
       }
     }
-    expect(checked).toHaveLength(35)
+    expect(checked).toHaveLength(36)
     expect(JSON.stringify(await engine.getRun(run.id))).toBe(before)
     expect((await engine.listRuns()).total).toBe(1)
     // A typo is an error naming it, not a silently unfiltered list.

@@ -7,6 +7,7 @@
 import type { PoolReport } from '../../engine/engine.js'
 import type { Run } from '../../store/types.js'
 import type { LogEntry } from '../../task/context.js'
+import { attemptsOfLines } from '../log-attempts.js'
 import { progressFraction, runClock } from './shared/estimate.js'
 import { formatDuration } from './shared/format.js'
 import { LogLine, ProgressBar } from './ui.js'
@@ -98,19 +99,6 @@ export function PoolProgress({ pools }: { pools: readonly PoolReport[] }) {
       ))}
     </div>
   )
-}
-
-/** The attempt each log line was written in, from the attempts' start times (lines before the first: attempt 1). */
-export function attemptsOfLines(run: Run, logs: readonly LogEntry[]): number[] {
-  const starts = run.attempts.map((a) => ({ number: a.number, at: a.startedAt.getTime() }))
-  const last = starts.at(-1)?.number ?? 0
-  if (run.startedAt !== null && run.attempt > last) starts.push({ number: run.attempt, at: run.startedAt.getTime() })
-  starts.sort((a, b) => a.at - b.at)
-  return logs.map((entry) => {
-    let attempt = starts[0]?.number ?? 1
-    for (const start of starts) if (start.at <= entry.time.getTime()) attempt = start.number
-    return attempt
-  })
 }
 
 /**

@@ -16,6 +16,7 @@ import { QueryReader, checkQuery } from '../query.js'
 import type { RouteDeps } from './deps.js'
 import { RUN_COLUMNS, runRow } from './run-rows.js'
 import { addBulkRoutes } from './runs-bulk.js'
+import { addDiffRoute } from './runs-diff.js'
 import { readRunFilter } from './run-filter-query.js'
 
 /** Enqueue options a client may set (pool, parent and schedule wiring stay internal). */
@@ -25,6 +26,7 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
   const { engine } = deps
   const routes = new Hono<ServerEnv>()
   addBulkRoutes(routes, deps)
+  addDiffRoute(routes, deps)
 
   routes.post('/runs', async (c) => {
     checkQuery(c)
