@@ -34,7 +34,7 @@ const report = defineTask({
 type Comparison = {
   a: { runId: string; attempt: number | null; status: string; error: { message: string } | null }
   b: { runId: string; attempt: number | null; status: string; error: { message: string } | null }
-  fields: { name: string; a: string | null; b: string | null; same: boolean }[]
+  fields: { name: string; a: string | null; b: string | null; same: boolean; compared: boolean }[]
   args: { changes: { path: string; kind: string; before?: unknown; after?: unknown; truncated?: true }[]; omitted: number }
   result: { changes: { path: string; kind: string }[] }
   sameError: boolean
@@ -74,8 +74,9 @@ describe('GET /api/runs/diff', () => {
     })
     expect(diff.result.changes).toEqual([{ path: 'region', kind: 'changed', before: 'eu', after: 'us' }])
     const field = (name: string) => diff.fields.find((f) => f.name === name)
-    expect(field('task')).toEqual({ name: 'task', a: 'report', b: 'report', same: true })
-    expect(field('attempt')).toEqual({ name: 'attempt', a: '1 of 2 (whole run)', b: '2 of 2 (whole run)', same: false })
+    expect(field('task')).toEqual({ name: 'task', a: 'report', b: 'report', same: true, compared: true })
+    expect(field('attempt')).toEqual({ name: 'attempt', a: '1 of 2 (whole run)', b: '2 of 2 (whole run)', same: false, compared: true })
+    expect(field('createdAt')).toMatchObject({ same: false, compared: false })
     // us logged its first attempt's lines, then the second's: the diff lines them up by content.
     expect(diff.logs.chunks).toEqual([
       { same: 1 },
@@ -96,7 +97,7 @@ describe('GET /api/runs/diff', () => {
     expect(diff.sameError).toBe(false)
     expect(diff.args.changes).toEqual([])
     expect(diff.logs.chunks).toEqual([{ same: 2 }, { removed: ['error upstream down'] }, { added: ['info done'] }])
-    expect(diff.fields.find((f) => f.name === 'status')).toEqual({ name: 'status', a: 'retry', b: 'succeeded', same: false })
+    expect(diff.fields.find((f) => f.name === 'status')).toEqual({ name: 'status', a: 'retry', b: 'succeeded', same: false, compared: true })
   })
 
   it('answers 400 naming the parameter for a missing or malformed side, or an attempt the run does not have', async () => {

@@ -1,10 +1,12 @@
 /**
  * Parts of the run page (`pages/run.tsx`): how a deliberate cancel reads (neutral, who and why,
  * no stack), the run's clock (elapsed, and an estimate to completion from its progress rate),
- * the progress of the pool a parent waits on, and the log with its level filter, search and
- * split by attempt (the script filters; without it every line shows).
+ * the progress of the pool a parent waits on, the log with its level filter, search and split
+ * by attempt (the script filters; without it every line shows), and the form that compares two
+ * of its attempts.
  */
 import type { PoolReport } from '../../engine/engine.js'
+import type { PageContext } from './layout.js'
 import type { Run } from '../../store/types.js'
 import type { LogEntry } from '../../task/context.js'
 import { attemptsOfLines } from '../log-attempts.js'
@@ -152,5 +154,33 @@ export function RunLog({ run, logs, follow }: { run: Run; logs: readonly LogEntr
         })}
       </div>
     </div>
+  )
+}
+
+/**
+ * Compare any two attempts of a run (a plain GET form to the diff page, so it works without the
+ * script): the one before the last and the last are chosen at first. Shown from two attempts on.
+ */
+export function AttemptsCompare({ run, page }: { run: Run; page: PageContext }) {
+  const numbers = run.attempts.map((a) => a.number)
+  if (numbers.length < 2) return null
+  const options = (chosen: number) =>
+    numbers.map((n) => (
+      <option value={`${run.id}:${n}`} selected={n === chosen}>
+        {`attempt ${n}`}
+      </option>
+    ))
+  return (
+    <form method="get" action={`${page.admin}/runs/diff`} class="attempts-compare" id="attempts-compare">
+      <label>
+        Compare <select name="a">{options(numbers.at(-2)!)}</select>
+      </label>{' '}
+      <label>
+        with <select name="b">{options(numbers.at(-1)!)}</select>
+      </label>{' '}
+      <button type="submit" class="small">
+        Compare
+      </button>
+    </form>
   )
 }

@@ -27,6 +27,8 @@ export interface ComparedField {
   readonly a: string | null
   readonly b: string | null
   readonly same: boolean
+  /** `false` for fields shown for reference that always differ between two runs (their times): not marked as a difference. */
+  readonly compared: boolean
 }
 
 /** Everything the diff page and the API show. */
@@ -70,10 +72,10 @@ export function logKey(entry: LogEntry): string {
 }
 
 function summaryFields(a: RunSide, b: RunSide): ComparedField[] {
-  const field = (name: string, read: (side: RunSide) => string | null): ComparedField => {
+  const field = (name: string, read: (side: RunSide) => string | null, compared = true): ComparedField => {
     const left = read(a)
     const right = read(b)
-    return { name, a: left, b: right, same: left === right }
+    return { name, a: left, b: right, same: left === right, compared }
   }
   const ms = (n: number | null): string | null => (n === null ? null : String(n))
   return [
@@ -87,9 +89,9 @@ function summaryFields(a: RunSide, b: RunSide): ComparedField[] {
     field('createdBy', (s) => s.run.createdBy),
     field('queue', (s) => s.run.queue),
     field('worker', (s) => (s.attempt === null ? s.run.workerId : (s.run.attempts.find((x) => x.number === s.attempt)?.workerId ?? s.run.workerId))),
-    field('createdAt', (s) => s.run.createdAt.toISOString()),
-    field('startedAt', (s) => s.startedAt?.toISOString() ?? null),
-    field('finishedAt', (s) => s.finishedAt?.toISOString() ?? null),
+    field('createdAt', (s) => s.run.createdAt.toISOString(), false),
+    field('startedAt', (s) => s.startedAt?.toISOString() ?? null, false),
+    field('finishedAt', (s) => s.finishedAt?.toISOString() ?? null, false),
     field('logLines', (s) => (s.logTotal === null ? `more than ${DIFF_LOG_LINES}` : String(s.logTotal))),
   ]
 }

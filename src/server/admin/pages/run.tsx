@@ -1,7 +1,7 @@
 /**
  * One run (`/admin/runs/:id`): progress, timeline, details, a live log tail with follow,
- * arguments, result or error, attempts, artifacts, the pool tree; cancel, retry, edit & retry,
- * delete.
+ * arguments, result or error, attempts (each compared with the one before, or any two), artifacts,
+ * the pool tree; cancel, retry, edit & retry, delete.
  */
 import type { PoolReport } from '../../../engine/engine.js'
 import type { Artifact, Run } from '../../../store/types.js'
@@ -11,7 +11,8 @@ import { notFound } from '../../http-errors.js'
 import { prefillQuery } from '../form.js'
 import { Layout, type PageContext } from '../layout.js'
 import type { AdminPage } from '../page.js'
-import { CancelCard, PoolProgress, RunClockLine, RunLog, deliberateEnd } from '../run-parts.js'
+import { AttemptsCompare, CancelCard, PoolProgress, RunClockLine, RunLog, deliberateEnd } from '../run-parts.js'
+import { diffHref } from './run-diff.js'
 import { Timeline } from '../run-timeline.js'
 import { RunsTable } from '../runs-table.js'
 import { formatDuration } from '../shared/format.js'
@@ -191,11 +192,12 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
                   <th>Started</th>
                   <th class="num">Took</th>
                   <th>Error</th>
+                  <th>Compare</th>
                 </tr>
               </thead>
               <tbody>
                 {run.attempts.map((a) => (
-                  <tr>
+                  <tr data-attempt={String(a.number)}>
                     <td class="num">{a.number}</td>
                     <td>{a.outcome}</td>
                     <td class="mono truncate">{a.workerId ?? ''}</td>
@@ -215,11 +217,21 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
                         </details>
                       )}
                     </td>
+                    <td class="nowrap">
+                      {a.number === 1 ? (
+                        <span class="faint">—</span>
+                      ) : (
+                        <a href={diffHref(page.admin, `${run.id}:${a.number - 1}`, `${run.id}:${a.number}`)} data-compare-previous={String(a.number)}>
+                          with #{a.number - 1}
+                        </a>
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
+          <AttemptsCompare run={run} page={page} />
         </section>
       )}
       {detail.artifacts.length === 0 ? null : (
