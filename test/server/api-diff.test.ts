@@ -31,6 +31,19 @@ const report = defineTask({
   },
 })
 
+/** Logs `lines` numbered lines, every `every`-th one marked. */
+const long = defineTask({
+  key: 'long',
+  fields: [
+    { key: 'lines', type: 'int', required: true },
+    { key: 'mark', type: 'string', default: '' },
+    { key: 'every', type: 'int', default: 1000 },
+  ],
+  run(ctx) {
+    for (let i = 1; i <= ctx.args.lines; i++) ctx.log(i % ctx.args.every === 0 ? `line ${i} ${ctx.args.mark}` : `line ${i}`)
+  },
+})
+
 type Comparison = {
   a: { runId: string; attempt: number | null; status: string; error: { message: string } | null }
   b: { runId: string; attempt: number | null; status: string; error: { message: string } | null }
@@ -43,7 +56,7 @@ type Comparison = {
 type ErrorBody = { error: { code: string; message: string; fields?: { key: string }[] } }
 
 function setup(auth?: AuthResolver) {
-  const engine = createEngine({ tasks: [report], pollIntervalMs: 20 })
+  const engine = createEngine({ tasks: [report, long], pollIntervalMs: 20 })
   engines.push(engine)
   const server = createServer(engine, { onError: () => undefined, ...(auth === undefined ? {} : { auth }) })
   servers.push(server)
@@ -52,7 +65,8 @@ function setup(auth?: AuthResolver) {
     const run = await engine.enqueue(report, args, createdBy === undefined ? {} : { createdBy })
     return waitFor(engine, run.id, 'succeeded')
   }
-  return { engine, call, finished }
+  const logged = async (args: { lines: number; mark: string; every?: number }): Promise<Run> => waitFor(engine, (await engine.enqueue(long, args)).id, 'succeeded')
+  return { engine, call, finished, logged }
 }
 
 describe('GET /api/runs/diff', () => {
@@ -147,5 +161,33 @@ describe('GET /api/runs/diff', () => {
     const [change] = diff.args.changes
     expect(change).toMatchObject({ path: 'region', kind: 'changed', before: 'eu', truncated: true })
     expect(String(change?.after)).toMatch(/^"x{1999}… \(5,002 chars\)$/)
+  })
+
+  it('diffs logs longer than its bound on their first 10,000 lines, and the page says so', async () => {
+    const { engine, call, logged } = setup()
+    await engine.start()
+    const a = await logged({ lines: 10_500, mark: 'a' })
+    const b = await logged({ lines: 10_500, mark: 'b' })
+    const diff = await body<Comparison & { logs: { compared: { a: number; b: number }; unchanged: number } }>(await call(`/api/runs/diff?a=${a.id}&b=${b.id}`))
+    // Lines 1000, 2000 … 10000 differ; those past 10,000 are not compared.
+    expect(diff.logs).toMatchObject({ truncated: true, approximate: false, compared: { a: 10_000, b: 10_000 }, added: 10, removed: 10, unchanged: 9_990 })
+    expect(diff.fields.find((f) => f.name === 'logLines')).toMatchObject({ a: '10500', b: '10500', same: true })
+    const page = await (await call(`/admin/runs/diff?a=${a.id}&b=${b.id}`, { accept: 'text/html' })).text()
+    expect(page).toContain('Logs too long to diff fully: showing the first 10,000 lines of each (A has 10,500 lines, B 10,500).')
+    expect(page).toContain('… 993 unchanged lines')
+  })
+
+  it('past its work bound shows the differing middle removed then added, and draws at most 2,000 changed lines', async () => {
+    const { engine, call, logged } = setup()
+    await engine.start()
+    const a = await logged({ lines: 3000, mark: 'a', every: 1 })
+    const b = await logged({ lines: 3000, mark: 'b', every: 1 })
+    const diff = await body<Comparison>(await call(`/api/runs/diff?a=${a.id}&b=${b.id}`))
+    expect(diff.logs).toMatchObject({ truncated: false, approximate: true, added: 3000, removed: 3000 })
+    expect(diff.logs.chunks.map((c) => Object.keys(c)[0])).toEqual(['removed', 'added'])
+    const page = await (await call(`/admin/runs/diff?a=${a.id}&b=${b.id}`, { accept: 'text/html' })).text()
+    expect(page).toContain('Too many differences to line up within the diff')
+    expect(page).toContain('… 4,000 more changed lines not shown here')
+    expect(page.match(/class="line diff-(added|removed)"/g)).toHaveLength(2000)
   })
 })

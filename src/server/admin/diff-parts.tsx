@@ -16,6 +16,8 @@ import { ErrorCard, StatusPill } from './ui.js'
 const CONTEXT = 3
 /** A collapsed stretch up to this long can be opened in place; a longer one only says its size. */
 const EXPANDABLE = 500
+/** Changed log lines drawn at most (the rest are counted). */
+const SHOWN_CHANGES = 2_000
 /** Characters of a value shown in a JSON change (the rest is cut, its length said). */
 const VALUE_CHARS = 300
 
@@ -157,25 +159,40 @@ function SameLines({ a, from, to, b }: { a: readonly LogEntry[]; from: number; t
 
 /**
  * The log diff: changed lines with a few unchanged ones around them; longer unchanged stretches
- * collapse to "… 120 unchanged lines" (opened in place when not huge).
+ * collapse to "… 120 unchanged lines" (opened in place when not huge). At most
+ * {@link SHOWN_CHANGES} changed lines are drawn, so two very different logs still make a page of
+ * bounded size; the rest are counted.
  */
 export function LogDiff({ diff, a, b }: { diff: LineDiff; a: RunSide; b: RunSide }) {
-  const onlySame = diff.chunks.every((c) => c.kind === 'same')
   if (diff.chunks.length === 0) return <p class="empty">Neither has log lines.</p>
+  if (diff.chunks.every((c) => c.kind === 'same')) {
+    return (
+      <div class="terminal terminal-done log-diff" id="log-diff">
+        <div class="diff-skip">No differences in {formatCount(diff.unchanged)} compared lines.</div>
+      </div>
+    )
+  }
+  const parts = []
+  let shown = 0
+  for (const [index, chunk] of diff.chunks.entries()) {
+    if (chunk.kind === 'same') {
+      parts.push(<SameChunk chunk={chunk} first={index === 0} last={index === diff.chunks.length - 1} a={a.logs} />)
+      continue
+    }
+    const count = Math.min(chunk.count, SHOWN_CHANGES - shown)
+    const side = chunk.kind === 'removed' ? a : b
+    const start = chunk.kind === 'removed' ? chunk.a : chunk.b
+    for (let i = 0; i < count; i++) parts.push(<DiffLine entry={side.logs[start + i]!} kind={chunk.kind} where={`line ${start + i + 1} of ${chunk.kind === 'removed' ? 'A' : 'B'}`} />)
+    shown += count
+    if (shown >= SHOWN_CHANGES) {
+      const rest = diff.added + diff.removed - shown
+      if (rest > 0) parts.push(<div class="diff-skip" id="log-diff-more">… {formatCount(rest)} more changed lines not shown here (the API's answer, GET /api/runs/diff, has them all)</div>)
+      break
+    }
+  }
   return (
     <div class="terminal terminal-done log-diff" id="log-diff" tabindex={0} aria-label="log differences">
-      {onlySame ? <div class="diff-skip">No differences in {formatCount(diff.unchanged)} compared lines.</div> : null}
-      {onlySame
-        ? null
-        : diff.chunks.map((chunk, index) => {
-            if (chunk.kind === 'removed') {
-              return Array.from({ length: chunk.count }, (_, i) => <DiffLine entry={a.logs[chunk.a + i]!} kind="removed" where={`line ${chunk.a + i + 1} of A`} />)
-            }
-            if (chunk.kind === 'added') {
-              return Array.from({ length: chunk.count }, (_, i) => <DiffLine entry={b.logs[chunk.b + i]!} kind="added" where={`line ${chunk.b + i + 1} of B`} />)
-            }
-            return <SameChunk chunk={chunk} first={index === 0} last={index === diff.chunks.length - 1} a={a.logs} />
-          })}
+      {parts}
     </div>
   )
 }
