@@ -99,6 +99,10 @@ describe('GET /api/runs/diff', () => {
       { same: 1 },
     ])
     expect(diff.logs).toMatchObject({ added: 4, removed: 1, truncated: false, approximate: false })
+    // The admin page's data is the API's answer; every format answers (CSV flattens it), none with a 500.
+    expect(await body(await call(`/admin/runs/diff?a=${eu.id}&b=${us.id}&format=json`))).toEqual(diff)
+    for (const format of ['csv', 'xml', 'yaml']) expect((await call(`/admin/runs/diff?a=${eu.id}&b=${us.id}&format=${format}`)).status, format).toBe(200)
+    expect((await call(`/api/runs/diff?a=${eu.id}&b=${us.id}&format=yaml`)).status).toBe(200)
   })
 
   it('compares two attempts of one run: outcomes, errors and each attempt\'s own log lines', async () => {
