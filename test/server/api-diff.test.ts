@@ -3,7 +3,7 @@
  * result diffs, errors, the log line diff), the caller's run scope, and the 400s and 404s that
  * name the bad parameter or the missing run.
  */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createEngine, defineTask, type Run } from '../../src/index.js'
 import { createServer, type AuthResolver } from '../../src/server/index.js'
 import { apiHarness, body, waitFor } from '../helpers/api.js'
@@ -44,6 +44,15 @@ const long = defineTask({
   },
 })
 
+/** Logs a line, then holds until cancelled. */
+const holding = defineTask({
+  key: 'holding',
+  run(ctx) {
+    ctx.log('holding on')
+    return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)))
+  },
+})
+
 type Comparison = {
   a: { runId: string; attempt: number | null; status: string; error: { message: string } | null }
   b: { runId: string; attempt: number | null; status: string; error: { message: string } | null }
@@ -56,7 +65,7 @@ type Comparison = {
 type ErrorBody = { error: { code: string; message: string; fields?: { key: string }[] } }
 
 function setup(auth?: AuthResolver) {
-  const engine = createEngine({ tasks: [report, long], pollIntervalMs: 20 })
+  const engine = createEngine({ tasks: [report, long, holding], pollIntervalMs: 20 })
   engines.push(engine)
   const server = createServer(engine, { onError: () => undefined, ...(auth === undefined ? {} : { auth }) })
   servers.push(server)
@@ -116,6 +125,23 @@ describe('GET /api/runs/diff', () => {
     expect(diff.args.changes).toEqual([])
     expect(diff.logs.chunks).toEqual([{ same: 2 }, { removed: ['error upstream down'] }, { added: ['info done'] }])
     expect(diff.fields.find((f) => f.name === 'status')).toEqual({ name: 'status', a: 'retry', b: 'succeeded', same: false, compared: true })
+  })
+
+  it('compares the attempt going on now with what it has so far', async () => {
+    const { engine, call, finished } = setup()
+    await engine.start()
+    const done = await finished({ region: 'eu' })
+    const run = await engine.enqueue(holding, {})
+    // Its line stored, and its start (a claimed run's start may be stored a little after its claim).
+    await vi.waitFor(async () => {
+      expect((await engine.getLogs(run.id)).map((l) => l.message)).toEqual(['holding on'])
+      expect((await engine.getRun(run.id))?.startedAt).not.toBeNull()
+    })
+    const diff = await body<Comparison>(await call(`/api/runs/diff?a=${done.id}:1&b=${run.id}:1`))
+    expect(diff.b).toMatchObject({ attempt: 1, status: 'running', error: null })
+    expect(diff.logs.chunks).toEqual([{ removed: ['info loading', 'info region eu', 'info done'] }, { added: ['info holding on'] }])
+    const later = await call(`/api/runs/diff?a=${done.id}&b=${run.id}:2`)
+    expect((await body<ErrorBody>(later)).error.message).toBe(`b: run "${run.id}" has no attempt 2 (it has attempt 1)`)
   })
 
   it('answers 400 naming the parameter for a missing or malformed side, or an attempt the run does not have', async () => {

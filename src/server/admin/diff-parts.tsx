@@ -224,7 +224,8 @@ function SameChunk({ chunk, first, last, a }: { chunk: LineChunk; first: boolean
 
 /** What the log diff could not do in its bound: lines past the compared ones, a middle not lined up. */
 export function LogDiffLimits({ diff, a, b }: { diff: LineDiff; a: RunSide; b: RunSide }) {
-  const count = (side: RunSide): string => (side.logTotal === null ? `more than ${formatCount(side.logs.length - 1)}` : formatCount(side.logTotal))
+  // No total: the reader stopped once it had more lines than are compared (or scanned its most).
+  const count = (side: RunSide): string => (side.logTotal === null ? `at least ${formatCount(side.logs.length)}` : formatCount(side.logTotal))
   return (
     <>
       {diff.truncated ? (

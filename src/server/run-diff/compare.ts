@@ -92,7 +92,7 @@ function summaryFields(a: RunSide, b: RunSide): ComparedField[] {
     field('createdAt', (s) => s.run.createdAt.toISOString(), false),
     field('startedAt', (s) => s.startedAt?.toISOString() ?? null, false),
     field('finishedAt', (s) => s.finishedAt?.toISOString() ?? null, false),
-    field('logLines', (s) => (s.logTotal === null ? `more than ${DIFF_LOG_LINES}` : String(s.logTotal))),
+    field('logLines', (s) => (s.logTotal === null ? `at least ${s.logs.length}` : String(s.logTotal))),
   ]
 }
 
