@@ -192,11 +192,11 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
                   <th>Started</th>
                   <th class="num">Took</th>
                   <th>Error</th>
-                  <th>Compare</th>
+                  {run.attempts.length > 1 ? <th>Compare</th> : null}
                 </tr>
               </thead>
               <tbody>
-                {run.attempts.map((a) => (
+                {run.attempts.map((a, i) => (
                   <tr data-attempt={String(a.number)}>
                     <td class="num">{a.number}</td>
                     <td>{a.outcome}</td>
@@ -217,15 +217,17 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
                         </details>
                       )}
                     </td>
-                    <td class="nowrap">
-                      {a.number === 1 ? (
-                        <span class="faint">—</span>
-                      ) : (
-                        <a href={diffHref(page.admin, `${run.id}:${a.number - 1}`, `${run.id}:${a.number}`)} data-compare-previous={String(a.number)}>
-                          with #{a.number - 1}
-                        </a>
-                      )}
-                    </td>
+                    {run.attempts.length > 1 ? (
+                      <td class="nowrap">
+                        {i === 0 ? (
+                          <span class="faint">—</span>
+                        ) : (
+                          <a href={diffHref(page.admin, `${run.id}:${run.attempts[i - 1]!.number}`, `${run.id}:${a.number}`)} data-compare-previous={String(a.number)}>
+                            with #{run.attempts[i - 1]!.number}
+                          </a>
+                        )}
+                      </td>
+                    ) : null}
                   </tr>
                 ))}
               </tbody>
