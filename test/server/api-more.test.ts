@@ -75,7 +75,7 @@ describe('query parameters', () => {
     const { engine, call } = setup({ onError: (e) => reported.push(e) })
     const run = await engine.enqueue(greet, { name: 'a' })
     const repeats = 'page=1&page=2&pageSize=5&pageSize=6&status=failed&status=bogus&task=x&task=y&from=a&from=b&q=a&q=b&a.name=x&a.name=y&name=a&name=b&label=a&label=b&async=true&async=false&next=/a&next=/b'
-    const pages = ['/admin', '/admin/task', '/admin/task/greet', '/admin/task/greet/run', '/admin/runs', '/admin/runs/export', `/admin/runs/${run.id}`, '/admin/workers', '/admin/schedules', '/admin/schedules/nightly-greet', '/admin/settings', '/admin/login']
+    const pages = ['/admin', '/admin/task', '/admin/task/greet', '/admin/task/greet/run', '/admin/runs', '/admin/runs/export', `/admin/runs/${run.id}`, '/admin/runs/diff', '/admin/workers', '/admin/schedules', '/admin/schedules/nightly-greet', '/admin/settings', '/admin/login']
     for (const path of pages) {
       for (const query of [repeats, `${repeats}&format=json&format=csv`]) {
         for (const accept of ['text/html', 'application/json']) {
@@ -126,7 +126,7 @@ describe('OpenAPI', () => {
         checked.push(`${method} ${path}`)
       }
     }
-    expect(checked).toHaveLength(45)
+    expect(checked).toHaveLength(46)
     expect(JSON.stringify(await engine.getRun(run.id))).toBe(before)
     expect((await engine.listRuns()).total).toBe(1)
     // A typo is an error naming it, not a silently unfiltered list.

@@ -21,6 +21,7 @@ const NOTICES: Readonly<Record<string, (q: URLSearchParams) => Notice>> = {
   'settings-saved': () => ({ kind: 'ok', text: 'Settings saved. Every process on the store uses them from now on.' }),
   'task-removed': (q) => ({ kind: 'ok', text: `Task "${q.get('key') ?? ''}" removed from this server.` }),
   'none-selected': () => ({ kind: 'warn', text: 'Select runs first.' }),
+  'compare-two': (q) => ({ kind: 'warn', text: `Tick exactly two runs to compare them (${q.get('done') ?? 0} were ticked).` }),
   'worker-quiet': (q) => ({ kind: 'ok', text: `Worker ${q.get('name') ?? ''} quieted: it claims no more runs and finishes those it holds (within a heartbeat).` }),
   'worker-resume': (q) => ({ kind: 'ok', text: `Worker ${q.get('name') ?? ''} resumed: it claims runs again (within a heartbeat).` }),
   'worker-stop': (q) => ({ kind: 'ok', text: `Stop requested for worker ${q.get('name') ?? ''}: it stops gracefully within a heartbeat, its running handlers given their grace period.` }),

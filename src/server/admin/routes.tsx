@@ -24,6 +24,7 @@ import { showPage, type AdminDeps } from './page.js'
 import { overviewPage } from './pages/overview.js'
 import { queuesPage } from './pages/queues.js'
 import { runPage } from './pages/run.js'
+import { runDiffPage } from './pages/run-diff.js'
 import { bulkJobPage } from './pages/bulk-job.js'
 import { runsPage } from './pages/runs.js'
 import { schedulePage } from './pages/schedule.js'
@@ -85,6 +86,8 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
   // Before /runs/:id, which would take "export" for a run id.
   routes.get('/runs/export', runs.export)
   routes.post('/runs/bulk', runs.bulk)
+  routes.get('/runs/diff', showPage(runDiffPage, deps))
+  routes.post('/runs/compare', runs.compare)
   routes.post('/runs/bulk/preview', bulk.preview)
   routes.post('/runs/bulk/start', bulk.start)
   routes.get('/runs/bulk/:id', showPage(bulkJobPage, deps))

@@ -1,12 +1,15 @@
 /**
  * Parts of the run page (`pages/run.tsx`): how a deliberate cancel reads (neutral, who and why,
  * no stack), the run's clock (elapsed, and an estimate to completion from its progress rate),
- * the progress of the pool a parent waits on, and the log with its level filter, search and
- * split by attempt (the script filters; without it every line shows).
+ * the progress of the pool a parent waits on, the log with its level filter, search and split
+ * by attempt (the script filters; without it every line shows), and the form that compares two
+ * of its attempts.
  */
 import type { PoolReport } from '../../engine/engine.js'
+import type { PageContext } from './layout.js'
 import type { Run } from '../../store/types.js'
 import type { LogEntry } from '../../task/context.js'
+import { attemptsOfLines } from '../log-attempts.js'
 import { progressFraction, runClock } from './shared/estimate.js'
 import { formatDuration } from './shared/format.js'
 import { LogLine, ProgressBar } from './ui.js'
@@ -100,19 +103,6 @@ export function PoolProgress({ pools }: { pools: readonly PoolReport[] }) {
   )
 }
 
-/** The attempt each log line was written in, from the attempts' start times (lines before the first: attempt 1). */
-export function attemptsOfLines(run: Run, logs: readonly LogEntry[]): number[] {
-  const starts = run.attempts.map((a) => ({ number: a.number, at: a.startedAt.getTime() }))
-  const last = starts.at(-1)?.number ?? 0
-  if (run.startedAt !== null && run.attempt > last) starts.push({ number: run.attempt, at: run.startedAt.getTime() })
-  starts.sort((a, b) => a.at - b.at)
-  return logs.map((entry) => {
-    let attempt = starts[0]?.number ?? 1
-    for (const start of starts) if (start.at <= entry.time.getTime()) attempt = start.number
-    return attempt
-  })
-}
-
 /**
  * The run's log: a terminal like `LogTerminal`, each line with its level and attempt, the first
  * line of each attempt marked when there were several; above it the filter (level, search,
@@ -164,5 +154,33 @@ export function RunLog({ run, logs, follow }: { run: Run; logs: readonly LogEntr
         })}
       </div>
     </div>
+  )
+}
+
+/**
+ * Compare any two attempts of a run (a plain GET form to the diff page, so it works without the
+ * script): the one before the last and the last are chosen at first. Shown from two attempts on.
+ */
+export function AttemptsCompare({ run, page }: { run: Run; page: PageContext }) {
+  const numbers = run.attempts.map((a) => a.number)
+  if (numbers.length < 2) return null
+  const options = (chosen: number) =>
+    numbers.map((n) => (
+      <option value={`${run.id}:${n}`} selected={n === chosen}>
+        {`attempt ${n}`}
+      </option>
+    ))
+  return (
+    <form method="get" action={`${page.admin}/runs/diff`} class="attempts-compare" id="attempts-compare">
+      <label>
+        Compare <select name="a">{options(numbers.at(-2)!)}</select>
+      </label>{' '}
+      <label>
+        with <select name="b">{options(numbers.at(-1)!)}</select>
+      </label>{' '}
+      <button type="submit" class="small">
+        Compare
+      </button>
+    </form>
   )
 }

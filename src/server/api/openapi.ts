@@ -417,6 +417,15 @@ export function openApiDocument(basePath: string, version: string): Record<strin
         },
         ...get('Bulk jobs, newest first', { type: 'array' }, [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } }]),
       },
+      '/api/runs/diff': get(
+        'Two runs, or two attempts of runs, compared: summary fields (differing ones marked), structural diffs of arguments and result (paths added, removed, changed; arrays by index; values over 2,000 characters of JSON cut, flagged truncated), both errors, and a line diff of their logs (level and message compared; at most the first 10,000 lines of each, with a bounded search: truncated and approximate say when it stopped short). Log chunks in order: {same: n}, {removed: [lines]}, {added: [lines]}.',
+        { type: 'object', required: ['a', 'b', 'fields', 'args', 'result', 'logs'] },
+        [
+          { name: 'a', in: 'query', required: true, description: 'The first side: <run id> (the whole run) or <run id>:<attempt> (one attempt, from 1: its outcome, error, timing and log lines)', schema: { type: 'string', pattern: '^[^:\\s]+(:[0-9]+)?$' } },
+          { name: 'b', in: 'query', required: true, description: 'The second side, as a', schema: { type: 'string', pattern: '^[^:\\s]+(:[0-9]+)?$' } },
+        ],
+        { '400': error('A missing or malformed a or b, or an attempt the run does not have: the error names the parameter'), '404': error('A run that does not exist (or that the caller may not read): the error names the parameter and the run') },
+      ),
       '/api/runs/bulk/{id}': get('A bulk job: state, total, done and skipped counts', { type: 'object' }, [idParam('id', 'Bulk job id')], { '404': error('Unknown bulk job') }),
       '/api/runs/bulk/{id}/cancel': {
         post: {

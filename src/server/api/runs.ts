@@ -18,6 +18,7 @@ import type { AuditAction } from '../../engine/access/audit.js'
 import { recordAction } from '../audit.js'
 import { RUN_COLUMNS, runRow } from './run-rows.js'
 import { addBulkRoutes } from './runs-bulk.js'
+import { addDiffRoute } from './runs-diff.js'
 import { readRunFilter } from './run-filter-query.js'
 
 /** Enqueue options a client may set (pool, parent and schedule wiring stay internal). */
@@ -27,6 +28,7 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
   const { engine } = deps
   const routes = new Hono<ServerEnv>()
   addBulkRoutes(routes, deps)
+  addDiffRoute(routes, deps)
 
   routes.post('/runs', async (c) => {
     checkQuery(c)

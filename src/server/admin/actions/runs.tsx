@@ -1,6 +1,7 @@
 /**
  * What the runs pages do: export every matching run (CSV or JSON), bulk cancel / retry /
- * delete (confirmed in the page, or on a page of its own without the script), and cancel,
+ * delete (confirmed in the page, or on a page of its own without the script), compare two
+ * ticked runs (on to the diff page), and cancel,
  * retry or delete one run. Conflicts (a run no longer in a state that allows it) come back as a
  * notice, not an error page.
  */
@@ -17,6 +18,7 @@ import { checkCsrf } from '../csrf.js'
 import { safeNext, withNotice } from '../notices.js'
 import { pageContext, render, type AdminDeps } from '../page.js'
 import { BulkConfirmPage } from '../pages/bulk-confirm.js'
+import { diffHref } from '../pages/run-diff.js'
 import { filterParams, parseFilterParams } from '../run-filter.js'
 
 /** The most runs an export holds. */
@@ -24,7 +26,7 @@ const EXPORT_LIMIT = 100_000
 /** The most runs one bulk action changes. */
 const BULK_LIMIT = 500
 
-export function runActions(deps: AdminDeps): Record<'export' | 'bulk' | 'cancel' | 'retry' | 'delete', Handler<ServerEnv>> {
+export function runActions(deps: AdminDeps): Record<'export' | 'bulk' | 'compare' | 'cancel' | 'retry' | 'delete', Handler<ServerEnv>> {
   const { engine } = deps
   const admin = `${deps.base}/admin`
 
@@ -94,6 +96,23 @@ export function runActions(deps: AdminDeps): Record<'export' | 'bulk' | 'cancel'
         }
       }
       return c.redirect(withNotice(returnTo, 'bulk', { action, done: String(done), skipped: String(skipped) }), 303)
+    },
+
+    /**
+     * The runs list's Compare button (the bulk form, posted without the script too): exactly two
+     * ticked runs go on to their diff page; any other number goes back with a notice. Reading
+     * only, so the caller needs to read runs, not to change them.
+     */
+    async compare(c) {
+      readScope(c)
+      const body = await c.req.parseBody({ all: true })
+      checkCsrf(c, body)
+      const ids = (Array.isArray(body.id) ? body.id : body.id === undefined ? [] : [body.id]).filter((v): v is string => typeof v === 'string')
+      const returnTo = safeNext(typeof body['te:return'] === 'string' ? body['te:return'] : undefined, `${admin}/runs`)
+      if (ids.length !== 2) return c.redirect(withNotice(returnTo, 'compare-two', { done: String(ids.length) }), 303)
+      // Ids are UUIDv7s, in creation order: the older run is A, so the newer one's changes read as added.
+      const [older, newer] = [...ids].sort()
+      return c.redirect(diffHref(admin, older!, newer!), 303)
     },
 
     cancel: steer('cancel'),

@@ -1,5 +1,6 @@
 /**
- * The runs list's selection for bulk actions: select all, the count, selected rows marked.
+ * The runs list's selection for bulk actions: select all, the count, selected rows marked, and
+ * Compare enabled only with exactly two rows ticked (without the script the server says so).
  */
 import { $, $$ } from './dom.js'
 
@@ -11,10 +12,16 @@ export function initRunsSelection(): void {
     const count = $('#selected-count')
     if (count !== null) count.textContent = `${chosen.length} selected`
     for (const box of boxes()) box.closest('tr')?.classList.toggle('selected', box.checked)
+    const compare = $<HTMLButtonElement>('#compare-selected')
+    if (compare !== null) {
+      compare.disabled = chosen.length !== 2
+      compare.title = chosen.length === 2 ? 'Compare the two ticked runs side by side' : 'Tick exactly two runs to compare them'
+    }
   }
   selectAll?.addEventListener('change', () => {
     for (const box of boxes()) box.checked = selectAll.checked
     update()
   })
   for (const box of boxes()) box.addEventListener('change', update)
+  update()
 }

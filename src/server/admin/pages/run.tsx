@@ -1,7 +1,7 @@
 /**
  * One run (`/admin/runs/:id`): progress, timeline, details, a live log tail with follow,
- * arguments, result or error, attempts, artifacts, the pool tree; cancel, retry, edit & retry,
- * delete.
+ * arguments, result or error, attempts (each compared with the one before, or any two), artifacts,
+ * the pool tree; cancel, retry, edit & retry, delete.
  */
 import type { AuditEntry } from '../../../store/types.js'
 import type { PoolReport } from '../../../engine/engine.js'
@@ -12,7 +12,8 @@ import { notFound } from '../../http-errors.js'
 import { prefillQuery } from '../form.js'
 import { Layout, type PageContext } from '../layout.js'
 import type { AdminPage } from '../page.js'
-import { CancelCard, PoolProgress, RunClockLine, RunLog, deliberateEnd } from '../run-parts.js'
+import { AttemptsCompare, CancelCard, PoolProgress, RunClockLine, RunLog, deliberateEnd } from '../run-parts.js'
+import { diffHref } from './run-diff.js'
 import { Timeline } from '../run-timeline.js'
 import { RunsTable } from '../runs-table.js'
 import { formatDuration } from '../shared/format.js'
@@ -197,11 +198,12 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
                   <th>Started</th>
                   <th class="num">Took</th>
                   <th>Error</th>
+                  {run.attempts.length > 1 ? <th>Compare</th> : null}
                 </tr>
               </thead>
               <tbody>
-                {run.attempts.map((a) => (
-                  <tr>
+                {run.attempts.map((a, i) => (
+                  <tr data-attempt={String(a.number)}>
                     <td class="num">{a.number}</td>
                     <td>{a.outcome}</td>
                     <td class="mono truncate">{a.workerId ?? ''}</td>
@@ -221,11 +223,23 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
                         </details>
                       )}
                     </td>
+                    {run.attempts.length > 1 ? (
+                      <td class="nowrap">
+                        {i === 0 ? (
+                          <span class="faint">—</span>
+                        ) : (
+                          <a href={diffHref(page.admin, `${run.id}:${run.attempts[i - 1]!.number}`, `${run.id}:${a.number}`)} data-compare-previous={String(a.number)}>
+                            with #{run.attempts[i - 1]!.number}
+                          </a>
+                        )}
+                      </td>
+                    ) : null}
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
+          <AttemptsCompare run={run} page={page} />
         </section>
       )}
       {detail.artifacts.length === 0 ? null : (

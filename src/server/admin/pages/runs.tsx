@@ -1,6 +1,7 @@
 /**
  * The runs list (`/admin/runs`): filters, status and progress updating live, a notice when new
- * matching runs arrive, bulk cancel / retry / delete, and CSV or JSON export.
+ * matching runs arrive, bulk cancel / retry / delete, Compare for two ticked runs, and CSV or
+ * JSON export.
  */
 import type { FieldIssue } from '../../../errors.js'
 import { RUN_STATES, type RunPage, type RunSort } from '../../../store/types.js'
@@ -167,6 +168,9 @@ export function RunsPage({ page, data }: { page: PageContext; data: RunsData }) 
           </button>
           <button type="submit" name="action" value="delete" class="small danger" data-confirm="Delete the selected runs? Running ones are cancelled first.">
             <Icon name="trash" /> Delete
+          </button>
+          <button type="submit" name="action" value="compare" class="small" id="compare-selected" formaction={`${page.admin}/runs/compare`} title="Compare two ticked runs side by side">
+            <Icon name="columns" /> Compare
           </button>
           {issues.length > 0 || runs.total === 0 ? null : (
             <span class="bulk-all" id="bulk-all">
