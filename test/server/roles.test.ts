@@ -53,6 +53,8 @@ const ROUTES: Readonly<Record<string, Call>> = {
   'POST /admin/task/:key/remove': { need: 'settings:write', form: {} },
   'GET /admin/runs': { need: 'read' },
   'GET /admin/runs/export': { need: 'read' },
+  'GET /admin/runs/diff': { need: 'read', query: 'a=RUN&b=RUN' },
+  'POST /admin/runs/compare': { need: 'read', form: { id: 'RUN' } },
   'POST /admin/runs/bulk': { need: 'runs:cancel', form: { action: 'cancel' } },
   'POST /admin/runs/bulk/preview': { need: 'runs:retry', form: { action: 'retry' }, query: 'task=nothing-matches' },
   'POST /admin/runs/bulk/start': { need: 'runs:delete', form: { action: 'delete' }, query: 'task=nothing-matches' },
@@ -95,6 +97,7 @@ const ROUTES: Readonly<Record<string, Call>> = {
   'GET /api/runs': { need: 'read' },
   'POST /api/runs/bulk': { need: 'runs:retry', json: { action: 'retry', filter: { task: 'nothing-matches' }, dryRun: true } },
   'GET /api/runs/bulk': { need: 'read' },
+  'GET /api/runs/diff': { need: 'read', query: 'a=RUN&b=RUN' },
   'GET /api/runs/bulk/:id': { need: 'read' },
   'POST /api/runs/bulk/:id/cancel': { need: 'runs:cancel', json: {} },
   'GET /api/runs/:id': { need: 'read' },
@@ -197,9 +200,9 @@ async function world(): Promise<{ world: World; request: (route: string, token: 
     } else if (call.form !== undefined) {
       headers.set('content-type', 'application/x-www-form-urlencoded')
       headers.set('cookie', `te_csrf=${CSRF}`)
-      body = new URLSearchParams({ ...call.form, _csrf: CSRF }).toString()
+      body = new URLSearchParams({ ...Object.fromEntries(Object.entries(call.form).map(([k, v]) => [k, v.replaceAll('RUN', run.id)])), _csrf: CSRF }).toString()
     }
-    const url = `${params(route)}${call.query === undefined ? '' : `?${call.query}`}`
+    const url = `${params(route)}${call.query === undefined ? '' : `?${call.query.replaceAll('RUN', run.id)}`}`
     return server.app.request(url, { method, headers, ...(body === undefined ? {} : { body }) })
   }
   return { world: { engine, tokens, run, bulkId: bulk.id }, request }
