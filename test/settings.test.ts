@@ -259,11 +259,34 @@ describe('retention', () => {
     await engine.settings.update({ rollupRetentionDays: 0 })
     expect((await retain()).join('\n')).not.toContain('rollup rows')
     expect(await folded()).toBe(1)
-    await engine.settings.update({ rollupRetentionDays: 7, auditRetentionDays: 365 })
+    await engine.settings.update({ rollupRetentionDays: 7 })
     expect(await retain()).toContain('1 rollup rows older than 7 days deleted')
     expect(await folded()).toBe(0)
     expect((await engine.history({ range: '1h' })).succeeded).toBeGreaterThanOrEqual(1)
     await expect(engine.settings.update({ rollupRetentionDays: -1 })).rejects.toThrow('rollupRetentionDays: expected an integer from 0 to 36500, got -1 (number)')
+  })
+
+  it('deletes audit entries older than auditRetentionDays and ended sessions, and keeps every entry at 0', async () => {
+    let now = Date.UTC(2026, 0, 1)
+    const engine = engineWith({ clock: () => now })
+    await engine.start()
+    const by = { id: 'cli', kind: 'cli', via: 'cli' } as const
+    const retain = async (): Promise<string[]> => {
+      const run = await engine.enqueue(RETENTION_ID, {})
+      await vi.waitFor(async () => expect((await engine.getRun(run.id))?.status).toBe('succeeded'))
+      return (await engine.getLogs(run.id)).map((l) => l.message)
+    }
+    await engine.audit.record(by, { action: 'run.cancel', target: 'old' })
+    await engine.users.add('ops', { role: 'viewer', by })
+    now += 400 * 86_400_000
+    await engine.audit.record(by, { action: 'run.cancel', target: 'recent' })
+    await engine.settings.update({ auditRetentionDays: 0 })
+    expect((await retain()).join('\n')).not.toContain('audit entries')
+    expect((await engine.audit.list({ action: 'run.cancel' })).entries.map((e) => e.target)).toEqual(['recent', 'old'])
+    await engine.settings.update({ auditRetentionDays: 365 })
+    expect(await retain()).toContain('2 audit entries older than 365 days deleted')
+    expect((await engine.audit.list({ action: 'run.cancel' })).entries.map((e) => e.target)).toEqual(['recent'])
+    await expect(engine.settings.update({ auditRetentionDays: 36_501 })).rejects.toThrow('auditRetentionDays: expected an integer from 0 to 36500, got 36501 (number)')
   })
 
   it('registers a daily retention schedule unless turned off', async () => {
