@@ -38,7 +38,14 @@ export function auditCommand(program: Command, io: CliIo, setExit: (code: number
     .option('--before <id>', 'only entries older than this entry (the next page, as printed under the table)')
     .option('--limit <n>', 'at most n entries (1–1000)', '50')
     .option('--json', 'print { entries, next } as JSON')
-    .addHelpText('after', '\nExamples:\n  taskengine audit --actor oncall --action run. --from 2026-12-01\n  taskengine audit --target 01936f0e-… --json\n')
+    .addHelpText(
+      'after',
+      '\nActions: run.enqueue run.cancel run.retry run.delete bulk.<action> bulk.stop\n' +
+        '  schedule.toggle schedule.trigger settings.update queue.pause|resume|limits\n' +
+        '  task.pause|resume|limits worker.quiet|resume|stop user.add user.role user.password\n' +
+        '  user.disable user.enable token.create token.revoke session.revoke login login.failed …\n' +
+        '\nExamples:\n  taskengine audit --actor oncall --action run. --from 2026-12-01\n  taskengine audit --target weekday-report --json\n',
+    )
     .action(async (flags: AuditFlags) => {
       setExit(await list(flags, io))
     })

@@ -26,7 +26,8 @@ export function usersCommand(program: Command, io: CliIo, setExit: (code: number
     .description('add, list and change the users who sign in to the server; their API tokens and sessions')
     .addHelpText(
       'after',
-      '\nRoles come from the config file\'s users.roles (default: viewer, operator, admin).\n' +
+      '\nRoles come from the config file\'s users.roles (or that of --tasks <module>\'s default\n' +
+        'export); without one: viewer, operator, admin — the roles `taskengine serve` checks.\n' +
         'Every change is recorded in the audit trail as done by "cli" (taskengine audit).\n' +
         '\nExamples:\n' +
         '  taskengine users add oncall --role operator              (asks for the password twice)\n' +
