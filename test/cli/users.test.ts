@@ -6,14 +6,19 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { createEngine, type Engine } from '../../src/index.js'
 import { sqliteStore } from '../../src/store/sqlite/store.js'
 import { VERSION } from '../../src/version.js'
-import { FIXTURES, finished, runInProcess, startCli } from '../helpers/cli.js'
+import { FIXTURES, finished, runInProcess, startCli, waitForOutput } from '../helpers/cli.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'taskengine-cli-users-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+const children: ReturnType<typeof startCli>[] = []
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+})
 
 const PASSWORD = 'correct horse battery'
 const ORIGIN = { via: 'admin', address: '127.0.0.1' }
@@ -172,5 +177,25 @@ describe('taskengine users', () => {
     // Without the config the default roles apply, and the user's role is shown as unknown.
     expect((await cli(store, ['users', 'list'])).stdout).toMatch(/\nnight\s+oncall \(unknown role: no permissions\)\s+enabled/)
     expect((await cli(store, ['users', 'list', '--tasks', tasks])).stdout).toMatch(/\nnight\s+oncall\s+enabled/)
+  })
+
+  it('serve checks permissions with the config file\'s roles', async () => {
+    const store = join(dir, 'serve.db')
+    const tasks = join(FIXTURES, 'users-config.mjs')
+    await cli(store, ['users', 'add', 'night', '--role', 'oncall', '--no-password', '--tasks', tasks])
+    const token = (await cli(store, ['users', 'token', 'create', 'night', '--name', 'ci', '--tasks', tasks])).stdout.trim()
+    const child = startCli(['serve', '--port', '0', '--tasks', tasks, '--store', store])
+    children.push(child)
+    const done = finished(child)
+    let banner = ''
+    child.stderr.on('data', (chunk: Buffer) => (banner += chunk.toString()))
+    await waitForOutput(child.stderr, 'metrics')
+    const url = /serving (http:\/\/127\.0\.0\.1:\d+)\/admin/.exec(banner)![1]!
+    const auth = { authorization: `Bearer ${token}` }
+    // oncall (from the config) reads runs but may not change settings.
+    expect((await fetch(`${url}/api/runs`, { headers: auth })).status).toBe(200)
+    expect((await fetch(`${url}/api/settings`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: '{"runRetentionDays":3}' })).status).toBe(403)
+    child.kill('SIGTERM')
+    expect((await done).code).toBe(0)
   })
 })
