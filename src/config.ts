@@ -1,6 +1,7 @@
 /**
  * The shape of `taskengine.config.{js,mjs,ts}`: what the CLI loads from the working directory.
  */
+import type { UsersOptions } from './engine/access/users.js'
 import type { QueueLimits } from './task/limits.js'
 import type { AnyTask } from './task/define.js'
 import type { Schedule } from './task/schedule.js'
@@ -13,6 +14,15 @@ export interface TaskEngineConfig {
   readonly schedules?: readonly Schedule[]
   /** Limits per queue across every worker (see `EngineOptions.queues`), for `worker`, `serve` and `queues`. */
   readonly queues?: Readonly<Record<string, QueueLimits>>
+  /**
+   * The built-in users' roles and session lifetimes (see `EngineOptions.users`), for every
+   * command that opens the store: `serve` checks permissions with these roles, and
+   * `taskengine users add|set-role` accepts only their names.
+   *
+   * @example
+   * users: { roles: { viewer: ['runs:read'], oncall: ['runs:read', 'runs:cancel', 'runs:retry'], admin: ['*'] } }
+   */
+  readonly users?: UsersOptions
 }
 
 /**

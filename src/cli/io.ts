@@ -10,6 +10,8 @@ export interface CliIo {
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }
   readonly cwd: string
   readonly env: Readonly<Record<string, string | undefined>>
+  /** Where passwords are read from (`users add`, `users password`); default `process.stdin`. */
+  readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean }
   /** Subscribes to interrupt requests (SIGINT/SIGTERM); returns the unsubscribe function. */
   readonly onInterrupt?: (handler: (signal: string) => void) => () => void
 }
@@ -109,4 +111,9 @@ export function renderTable(header: readonly string[], rows: readonly (readonly 
       .join('  ')
       .trimEnd()
   return `${[line(header), ...rows.map(line)].join('\n')}\n`
+}
+
+/** A time as `YYYY-MM-DD HH:MM:SS`, UTC (the CLI's tables say "(UTC)" in the header). */
+export function utc(at: Date): string {
+  return at.toISOString().replace('T', ' ').slice(0, 19)
 }

@@ -7,6 +7,7 @@ import { extname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { exampleSchedules, exampleTasks } from '../examples/tasks.js'
 import { TaskDefinitionError, coerceError } from '../errors.js'
+import type { UsersOptions } from '../engine/access/users.js'
 import type { QueueLimits } from '../task/limits.js'
 import { isTask, type AnyTask } from '../task/define.js'
 import { isSchedule, type Schedule } from '../task/schedule.js'
@@ -20,6 +21,8 @@ export interface LoadedTasks {
   readonly schedules: readonly Schedule[]
   /** Queue limits across workers from a config object's `queues` (checked by the engine). */
   readonly queues?: Readonly<Record<string, QueueLimits>>
+  /** The built-in users' roles and sessions from a config object's `users` (checked by the engine). */
+  readonly users?: UsersOptions
   /** `examples`, or the path of the module or config file. */
   readonly source: string
 }
@@ -55,10 +58,10 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
 
 /**
  * Collects the tasks and schedules a module exports: a config object as default export
- * (`{ tasks: [...], schedules: [...] }`), tasks, schedules or arrays of them as default or named
+ * (`{ tasks: [...], schedules: [...], queues, users }`), tasks, schedules or arrays of them as default or named
  * exports. Each once, in export order.
  */
-export function contentsOf(module: Record<string, unknown>, path: string): { tasks: AnyTask[]; schedules: Schedule[]; queues?: Readonly<Record<string, QueueLimits>> } {
+export function contentsOf(module: Record<string, unknown>, path: string): { tasks: AnyTask[]; schedules: Schedule[]; queues?: Readonly<Record<string, QueueLimits>>; users?: UsersOptions } {
   const tasks = new Set<AnyTask>()
   const schedules = new Set<Schedule>()
   const take = (value: unknown): void => {
@@ -68,10 +71,12 @@ export function contentsOf(module: Record<string, unknown>, path: string): { tas
   }
   const fallback = module.default
   let queues: Readonly<Record<string, QueueLimits>> | undefined
+  let users: UsersOptions | undefined
   if (typeof fallback === 'object' && fallback !== null && !Array.isArray(fallback) && !isTask(fallback) && !isSchedule(fallback) && ('tasks' in fallback || 'schedules' in fallback)) {
     take((fallback as { tasks?: unknown }).tasks)
     take((fallback as { schedules?: unknown }).schedules)
     queues = (fallback as { queues?: Readonly<Record<string, QueueLimits>> }).queues
+    users = (fallback as { users?: UsersOptions }).users
   } else {
     take(fallback)
   }
@@ -79,7 +84,7 @@ export function contentsOf(module: Record<string, unknown>, path: string): { tas
   if (tasks.size === 0) {
     throw new TaskDefinitionError(`${path} exports no tasks: export tasks made by defineTask() (named, as an array, or as default { tasks: [...] })`)
   }
-  return { tasks: [...tasks], schedules: [...schedules], ...(queues === undefined ? {} : { queues }) }
+  return { tasks: [...tasks], schedules: [...schedules], ...(queues === undefined ? {} : { queues }), ...(users === undefined ? {} : { users }) }
 }
 
 /** The tasks a module exports (see {@link contentsOf}). */

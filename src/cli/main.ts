@@ -8,6 +8,7 @@ let interrupts = 0
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
+  stdin: process.stdin,
   cwd: process.cwd(),
   env: process.env,
   onInterrupt(handler) {

@@ -3,6 +3,7 @@
  * as arguments, so tests can drive it in-process as well as through the real binary.
  */
 import { Command, CommanderError, Option } from 'commander'
+import { auditCommand } from './commands/audit.js'
 import { enqueueCommand } from './commands/enqueue.js'
 import { queuesCommand } from './commands/queues.js'
 import { runCommand } from './commands/run.js'
@@ -10,6 +11,7 @@ import { runsCommand } from './commands/runs.js'
 import { schedulesCommand } from './commands/schedules.js'
 import { serveCommand } from './commands/serve.js'
 import { tasksCommand } from './commands/tasks.js'
+import { usersCommand } from './commands/users.js'
 import { workerCommand } from './commands/worker.js'
 import { workersCommand } from './commands/workers.js'
 import { EXIT, reportError, writer, type CliIo } from './io.js'
@@ -30,7 +32,7 @@ export const ENVIRONMENT: readonly (readonly [name: string, about: string])[] = 
   ['TASKENGINE_TOKEN', 'serve --token'],
   ['TASKENGINE_ALLOWED_HOSTS', 'serve --allowed-hosts'],
   ['TASKENGINE_METRICS_PORT', 'worker --metrics-port'],
-  ['USER', 'creator of runs made by enqueue and schedules trigger (else the login name, else "local")'],
+  ['USER', 'creator of runs made by enqueue and schedules trigger, and USER@host in the audit trail (else the login name, else "local")'],
   ['NO_COLOR', 'set: no colours in live output'],
 ]
 
@@ -76,6 +78,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   schedulesCommand(program, io, setExit, tasksOption, storeOption)
   serveCommand(program, io, setExit, tasksOption, storeOption, (option, name) => withEnv(option, name, io))
   workersCommand(program, io, setExit, storeOption)
+  usersCommand(program, io, setExit, tasksOption, storeOption)
+  auditCommand(program, io, setExit, storeOption)
   // Every subcommand reports through ours, not process.exit.
   for (const command of program.commands) applyOverrides(command, out, err)
 

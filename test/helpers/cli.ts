@@ -5,7 +5,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
+import { Readable, Writable } from 'node:stream'
 import { runCli } from '../../src/cli/program.js'
 
 export const ROOT = join(import.meta.dirname, '..', '..')
@@ -79,6 +79,8 @@ export interface InProcessOptions {
   readonly tty?: boolean
   readonly cwd?: string
   readonly env?: Record<string, string | undefined>
+  /** What the CLI reads on stdin (passwords); default: an empty stream. */
+  readonly stdin?: string
 }
 
 /** Runs the CLI in this process through `runCli`, with streams that collect what it writes. */
@@ -97,6 +99,7 @@ export async function runInProcess(args: readonly string[], options: InProcessOp
   }
   const stdout = collect()
   const stderr = collect()
-  const code = await runCli(args, { stdout, stderr, cwd: options.cwd ?? ROOT, env: { NO_COLOR: '1', ...options.env } })
+  const stdin = Readable.from(options.stdin === undefined ? [] : [options.stdin])
+  const code = await runCli(args, { stdout, stderr, stdin, cwd: options.cwd ?? ROOT, env: { NO_COLOR: '1', ...options.env } })
   return { code, stdout: stdout.text, stderr: stderr.text }
 }

@@ -5,6 +5,7 @@ import type { Command, Option } from 'commander'
 import { Engine } from '../../engine/engine.js'
 import type { EnqueueOptions } from '../../engine/durable/enqueue.js'
 import { ValidationError, describeValue } from '../../errors.js'
+import { recordCli } from '../cli-actor.js'
 import type { ReservedOption } from '../field-argv.js'
 import { EXIT, cliUser, type CliIo } from '../io.js'
 import { openStore } from '../store-option.js'
@@ -96,6 +97,7 @@ async function enqueue(key: string, words: readonly string[], initial: Readonly<
   const engine = new Engine({ tasks: [task], store: await openStore(text('store'), io.cwd) })
   try {
     const run = await engine.enqueue(task, args, options)
+    await recordCli(engine, io, { action: 'run.enqueue', target: run.id, details: { task: run.task, args: run.args, options } })
     io.stdout.write(`${JSON.stringify(run, null, 2)}\n`)
     return EXIT.ok
   } finally {

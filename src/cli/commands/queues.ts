@@ -5,9 +5,11 @@
  * pause it, for every worker on the store (within one heartbeat), stored.
  */
 import type { Command, Option } from 'commander'
+import { limitsChange } from '../../engine/access/changes.js'
 import { Engine } from '../../engine/engine.js'
 import type { QueueInfo } from '../../engine/flow/report.js'
 import { describeFlow, formatRate, patchFromFlags, type FlowFlags } from '../flow-flags.js'
+import { recordCli } from '../cli-actor.js'
 import { EXIT, renderTable, type CliIo } from '../io.js'
 import { loadTasks } from '../load-tasks.js'
 import { openStore } from '../store-option.js'
@@ -52,7 +54,9 @@ export function queuesCommand(program: Command, io: CliIo, setExit: (code: numbe
       // Checked before the store is opened: a bad flag changes nothing.
       const patch = patchFromFlags(flags, false)
       await withEngine(flags, io, async (engine) => {
+        const before = (await engine.queues()).find((q) => q.name === name)
         const limits = await engine.updateQueue(name, patch)
+        await recordCli(engine, io, limitsChange('queue', name, before, limits, patch))
         io.stderr.write(`queue ${name}: ${describeFlow(limits)}\n`)
         if (flags.json === true) io.stdout.write(`${JSON.stringify({ name, ...limits }, null, 2)}\n`)
       })
@@ -62,8 +66,8 @@ export function queuesCommand(program: Command, io: CliIo, setExit: (code: numbe
 
 /** An engine on the store with the module's tasks and queue limits (not started: no worker). */
 async function withEngine(flags: Flags, io: CliIo, fn: (engine: Engine) => Promise<void>): Promise<void> {
-  const { tasks, queues } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
-  const engine = new Engine({ tasks: [...tasks], ...(queues === undefined ? {} : { queues }), store: await openStore(flags.store, io.cwd) })
+  const { tasks, queues, users } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
+  const engine = new Engine({ tasks: [...tasks], ...(queues === undefined ? {} : { queues }), ...(users === undefined ? {} : { users }), store: await openStore(flags.store, io.cwd) })
   try {
     await fn(engine)
   } finally {

@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline/promises'
 import type { Engine } from '../../engine/engine.js'
 import { ValidationError } from '../../errors.js'
 import type { BulkAction, BulkJob } from '../../store/types.js'
+import { recordCli } from '../cli-actor.js'
 import { EXIT, cliUser, interrupted, type CliIo } from '../io.js'
 import { filterFromFlags, type FilterFlags } from '../run-filter-flags.js'
 
@@ -40,6 +41,7 @@ export async function bulkAction(engine: Engine, action: BulkAction, flags: Bulk
     }
   }
   let job = await engine.bulk.start(action, filter, cliUser(io))
+  await recordCli(engine, io, { action: `bulk.${action}`, target: job.id, details: { filter, count: job.total } })
   io.stderr.write(`bulk job ${job.id}: ${action} ${job.total} runs\n`)
   let stop = false
   void interrupted(io).then(() => (stop = true))

@@ -2,10 +2,12 @@
  * `taskengine runs …`: list, inspect, follow and steer durable runs in a store.
  */
 import type { Command, Option } from 'commander'
+import { runChange } from '../../engine/access/changes.js'
 import { Engine } from '../../engine/engine.js'
 import { NotFoundError, ValidationError, describeValue } from '../../errors.js'
 import { FINAL_STATES, type Run, type RunFilter } from '../../store/types.js'
 import type { LogEntry } from '../../task/context.js'
+import { recordCli } from '../cli-actor.js'
 import { EXIT, interrupted, renderTable, type CliIo } from '../io.js'
 import { formatDuration } from '../live-output.js'
 import { openStore } from '../store-option.js'
@@ -80,8 +82,9 @@ async function steer(engine: Engine, action: 'cancel' | 'retry' | 'delete', id: 
   const before = await found(engine, id)
   let run: Run
   let outcome: string
+  const reason = 'cancelled from the command line'
   if (action === 'cancel') {
-    run = await engine.cancel(id, 'cancelled from the command line', { by: 'cli' })
+    run = await engine.cancel(id, reason, { by: 'cli' })
     outcome = run.status === 'cancelled' ? 'cancelled' : `cancel requested: its handler is asked to stop, and the run ends cancelled`
   } else if (action === 'retry') {
     run = await engine.retry(id)
@@ -95,6 +98,7 @@ async function steer(engine: Engine, action: 'cancel' | 'retry' | 'delete', id: 
           ? 'it was pending: cancelled (it will not execute), then deleted'
           : 'deleted'
   }
+  await recordCli(engine, io, runChange(`run.${action}`, before, run, action === 'cancel' ? { reason } : undefined))
   io.stderr.write(`run ${run.id}: ${outcome}\n`)
   io.stdout.write(`${JSON.stringify(run, null, 2)}\n`)
   return EXIT.ok

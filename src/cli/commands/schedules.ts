@@ -4,9 +4,11 @@
  * Both open the store like `runs` does, and the tasks module (for the schedule definitions).
  */
 import type { Command, Option } from 'commander'
+import { settingsChange } from '../../engine/access/changes.js'
 import { Engine } from '../../engine/engine.js'
 import { NotFoundError, ValidationError, describeValue } from '../../errors.js'
 import type { ScheduleInfo } from '../../engine/schedules/scheduler.js'
+import { recordCli } from '../cli-actor.js'
 import { EXIT, cliUser, renderTable, type CliIo } from '../io.js'
 import { loadTasks } from '../load-tasks.js'
 import { openStore } from '../store-option.js'
@@ -56,7 +58,9 @@ export function schedulesCommand(program: Command, io: CliIo, setExit: (code: nu
     .action(act((id: string, state: string, flags: Flags) => {
       if (state !== 'on' && state !== 'off') throw new ValidationError(`<state>: expected "on" or "off", got ${describeValue(state)}`)
       return withSchedule(flags, io, id, async (engine) => {
+        const before = await engine.getSchedule(id)
         const schedule = await engine.toggleSchedule(id, state === 'on')
+        await recordCli(engine, io, { action: 'schedule.toggle', target: id, before: { enabled: before.enabled }, after: { enabled: schedule.enabled } })
         io.stderr.write(`schedule ${id}: ${schedule.enabled ? `on, next run ${schedule.nextRunAt?.toISOString() ?? 'never'}` : 'off'}\n`)
         return EXIT.ok
       })
@@ -70,6 +74,7 @@ export function schedulesCommand(program: Command, io: CliIo, setExit: (code: nu
     .addOption(storeOption())
     .action(act((id: string, flags: Flags) => withSchedule(flags, io, id, async (engine) => {
       const run = await engine.triggerSchedule(id, { createdBy: cliUser(io) })
+      await recordCli(engine, io, { action: 'schedule.trigger', target: id, details: { run: run.id, task: run.task } })
       io.stderr.write(`schedule ${id}: run ${run.id} enqueued\n`)
       io.stdout.write(`${JSON.stringify(run, null, 2)}\n`)
       return EXIT.ok
@@ -129,7 +134,9 @@ export function schedulesCommand(program: Command, io: CliIo, setExit: (code: nu
         patch[assignment.slice(0, at)] = text === 'null' ? null : /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text
       }
       return withStore(flags, io, async (engine) => {
+        const before = await engine.settings.get()
         const after = await engine.settings.update(patch)
+        await recordCli(engine, io, settingsChange(before, after))
         io.stderr.write(`settings changed: ${Object.keys(patch).join(', ')}\n`)
         io.stdout.write(`${JSON.stringify(after, null, 2)}\n`)
         return EXIT.ok
@@ -144,18 +151,18 @@ function row(s: ScheduleInfo): string[] {
 
 /** An engine on the store with the module's tasks and schedules (not started: no worker). */
 async function withEngine(flags: Flags, io: CliIo, fn: (engine: Engine) => Promise<number>): Promise<number> {
-  const { tasks, schedules } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
-  return opened(new Engine({ tasks: [...tasks], schedules: [...schedules], store: await openStore(flags.store, io.cwd) }), fn)
+  const { tasks, schedules, users } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
+  return opened(new Engine({ tasks: [...tasks], schedules: [...schedules], ...(users === undefined ? {} : { users }), store: await openStore(flags.store, io.cwd) }), fn)
 }
 
 /** {@link withEngine} for one schedule, which must be among the module's (checked before the store is opened). */
 async function withSchedule(flags: Flags, io: CliIo, id: string, fn: (engine: Engine) => Promise<number>): Promise<number> {
-  const { tasks, schedules, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
+  const { tasks, schedules, users, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
   if (!schedules.some((s) => s.id === id)) {
     const known = schedules.map((s) => s.id).sort()
     throw new NotFoundError(`unknown schedule "${id}" (schedules from ${source}: ${known.join(', ') || 'none'})`)
   }
-  return opened(new Engine({ tasks: [...tasks], schedules: [...schedules], store: await openStore(flags.store, io.cwd) }), fn)
+  return opened(new Engine({ tasks: [...tasks], schedules: [...schedules], ...(users === undefined ? {} : { users }), store: await openStore(flags.store, io.cwd) }), fn)
 }
 
 /** An engine on the store, without tasks (settings need none). */

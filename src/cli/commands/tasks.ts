@@ -3,11 +3,13 @@
  * workers, or pause / resume it, for every worker on the store (within one heartbeat), stored.
  */
 import type { Command, Option } from 'commander'
+import { limitsChange } from '../../engine/access/changes.js'
 import { Engine } from '../../engine/engine.js'
 import { NotFoundError } from '../../errors.js'
 import type { AnyTask } from '../../task/define.js'
 import { taskInfo } from '../../task/describe.js'
 import { describeFlow, patchFromFlags, type FlowFlags } from '../flow-flags.js'
+import { recordCli } from '../cli-actor.js'
 import { EXIT, renderTable, type CliIo } from '../io.js'
 import { loadTasks } from '../load-tasks.js'
 import { openStore } from '../store-option.js'
@@ -43,13 +45,15 @@ export function tasksCommand(program: Command, io: CliIo, setExit: (code: number
     .action(async (key: string, flags: FlowFlags & { tasks?: string; store?: string; json?: boolean }) => {
       // Checked before the store is opened: a bad flag changes nothing.
       const patch = patchFromFlags(flags, true)
-      const { tasks, queues, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
+      const { tasks, queues, users, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
       if (!tasks.some((t) => t.key === key)) {
         throw new NotFoundError(`unknown task "${key}" (tasks from ${source}: ${tasks.map((t) => t.key).sort().join(', ') || 'none'})`)
       }
-      const engine = new Engine({ tasks: [...tasks], ...(queues === undefined ? {} : { queues }), store: await openStore(flags.store, io.cwd) })
+      const engine = new Engine({ tasks: [...tasks], ...(queues === undefined ? {} : { queues }), ...(users === undefined ? {} : { users }), store: await openStore(flags.store, io.cwd) })
       try {
+        const before = (await engine.stats()).flow.tasks.find((t) => t.task === key)
         const limits = await engine.updateTask(key, patch)
+        await recordCli(engine, io, limitsChange('task', key, before, limits, patch))
         io.stderr.write(`task ${key}: ${describeFlow(limits)}\n`)
         if (flags.json === true) io.stdout.write(`${JSON.stringify({ task: key, ...limits }, null, 2)}\n`)
       } finally {

@@ -8,6 +8,7 @@ import type { Command, Option } from 'commander'
 import { Engine } from '../../engine/engine.js'
 import { describeFate, type DeadWorker } from '../../engine/durable/dead-workers.js'
 import type { WorkerCommandType, WorkerInfo } from '../../store/types.js'
+import { recordCli } from '../cli-actor.js'
 import { EXIT, cliUser, renderTable, type CliIo } from '../io.js'
 import { openStore } from '../store-option.js'
 
@@ -50,6 +51,7 @@ export function workersCommand(program: Command, io: CliIo, setExit: (code: numb
       .action(async (id: string, flags: Flags) => {
         await withEngine(flags, io, async (engine) => {
           const worker = await engine.commandWorker(id, type, { by: cliUser(io) })
+          await recordCli(engine, io, { action: `worker.${type}`, target: id })
           io.stderr.write(`worker ${worker.id}: ${done}\n`)
           if (flags.json === true) io.stdout.write(`${JSON.stringify(worker, null, 2)}\n`)
         })

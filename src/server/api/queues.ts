@@ -11,7 +11,8 @@ import { respond } from '../formats.js'
 import { jsonBody } from '../json-body.js'
 import { checkQuery } from '../query.js'
 import type { RouteDeps } from './deps.js'
-import { limitsChange, recordAction } from '../audit.js'
+import { limitsChange } from '../../engine/access/changes.js'
+import { recordAction } from '../audit.js'
 
 /** The CSV columns of a queue (lists become `a; b`, the rate `max/perMs`). */
 const QUEUE_COLUMNS = ['name', 'concurrency', 'rate', 'paused', 'tasks', 'pending', 'running', 'startsInWindow', 'oldestPendingAt', 'nextDueAt'] as const

@@ -14,7 +14,7 @@ import { notFound } from '../http-errors.js'
 import { IssueList, jsonBody, splitBody } from '../json-body.js'
 import { QueryReader, checkQuery } from '../query.js'
 import type { RouteDeps } from './deps.js'
-import type { AuditAction } from '../../engine/access/audit.js'
+import { runChange } from '../../engine/access/changes.js'
 import { recordAction } from '../audit.js'
 import { RUN_COLUMNS, runRow } from './run-rows.js'
 import { addBulkRoutes } from './runs-bulk.js'
@@ -137,11 +137,6 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
   })
 
   return routes
-}
-
-/** An audit entry of a change to one run: its task and status before and after. */
-export function runChange(action: string, before: Run, after: Run, details?: unknown): AuditAction {
-  return { action, target: before.id, before: { status: before.status, attempt: before.attempt }, after: { status: after.status, attempt: after.attempt }, details: { task: before.task, ...(typeof details === 'object' && details !== null ? details : {}) } }
 }
 
 /** The run named in the path, if the caller may see it (404 otherwise: others' runs do not exist for them). */

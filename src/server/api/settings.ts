@@ -8,7 +8,8 @@ import { respond } from '../formats.js'
 import { jsonBody } from '../json-body.js'
 import { QueryReader, checkQuery } from '../query.js'
 import type { RouteDeps } from './deps.js'
-import { recordAction, settingsChange } from '../audit.js'
+import { settingsChange } from '../../engine/access/changes.js'
+import { recordAction } from '../audit.js'
 
 export function settingsRoutes(deps: RouteDeps): Hono<ServerEnv> {
   const { engine } = deps

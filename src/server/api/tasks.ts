@@ -11,7 +11,8 @@ import { notFound } from '../http-errors.js'
 import { IssueList, jsonBody, splitBody } from '../json-body.js'
 import { checkQuery } from '../query.js'
 import type { RouteDeps } from './deps.js'
-import { limitsChange, recordAction } from '../audit.js'
+import { limitsChange } from '../../engine/access/changes.js'
+import { recordAction } from '../audit.js'
 
 export function taskRoutes(deps: RouteDeps): Hono<ServerEnv> {
   const { engine } = deps
