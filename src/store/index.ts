@@ -23,6 +23,7 @@ export type {
   ExpiredRun,
   FireOutcome,
   HoldWrite,
+  InProcessStart,
   InsertOptions,
   InsertOutcome,
   LeaderElection,

@@ -46,6 +46,7 @@ export type {
   ClaimedRun,
   Completion,
   HoldWrite,
+  InProcessStart,
   InsertOptions,
   InsertOutcome,
   Lease,
