@@ -141,7 +141,7 @@ export class RecordedRuns {
     })
     const writes = this.#writesTo(store)
     const holder: { recorded?: Recorded } = {}
-    const sink = this.#sink(writes, holder)
+    const sink = this.#sink(store, writes, holder)
     const trace = traceOf?.(id)
     // Interruptible: a cancel settles the run at once, as a worker's runs do. The final event
     // is sent here, once the end is stored.
@@ -160,14 +160,9 @@ export class RecordedRuns {
       if (this.#runs.size === 0) this.#unwatch()
     }
     const completion = this.#completion(recorded, result)
-    if (completion !== undefined) {
-      try {
-        const fenced = await writes.complete(completion)
-        if (fenced) host.onError(new Error(`recorded run ${id}: its end was not stored (the run was rescued, deleted or retried meanwhile)`))
-      } catch (error) {
-        host.onError(coerceError(error))
-      }
-    }
+    // A fenced end (the run was deleted or rescued meanwhile) changes nothing, as a worker's.
+    if (completion !== undefined) await writes.complete(completion).catch((error: unknown) => host.onError(coerceError(error)))
+    // The caller's listener gets its final event as for any in-process run.
     spec.emit?.({ type: result.status, runId: id, task: spec.task.key, poolId: spec.poolId, time: result.finishedAt, error: result.error ?? null, result })
     return result
   }
@@ -219,7 +214,7 @@ export class RecordedRuns {
   }
 
   /** Where a run's output goes: the write buffer, fenced by its token. */
-  #sink(writes: WriteBuffer, holder: { recorded?: Recorded }): RunSink {
+  #sink(store: Store, writes: WriteBuffer, holder: { recorded?: Recorded }): RunSink {
     const host = this.#host
     return {
       log: (entry: LogEntry) => {
@@ -236,7 +231,7 @@ export class RecordedRuns {
       },
       artifact: async (name, data, contentType) => {
         const recorded = holder.recorded!
-        const stored = await this.#buffer!.store.putArtifact({ runId: recorded.id, token: recorded.token, name, contentType, data, now: host.now() })
+        const stored = await store.putArtifact({ runId: recorded.id, token: recorded.token, name, contentType, data, now: host.now() })
         if (stored) return
         // No longer ours (rescued, deleted): stop the handler, write nothing more.
         recorded.lost = true
