@@ -206,7 +206,7 @@ describe('the options catalog: every declared option is still accepted', () => {
 
   it('engine.run, engine.runAll, engine.enqueue', async () => {
     const engine = opened()
-    const run: Required<RunOptions> = { label: 'one', timeoutMs: 1000, signal: new AbortController().signal, onEvent: () => undefined, tags: ['t'] }
+    const run: Omit<Required<RunOptions>, 'record' | 'createdBy' | 'startedFrom'> = { label: 'one', timeoutMs: 1000, signal: new AbortController().signal, onEvent: () => undefined, tags: ['t'] }
     expect(await engine.run(noop, { n: 1 }, run)).toMatchObject({ status: 'succeeded', label: 'one', tags: ['t'] })
     const runAll: Required<RunAllOptions> = { timeoutMs: 1000, signal: new AbortController().signal, onEvent: () => undefined, tags: ['t'], concurrency: 2 }
     expect((await engine.runAll(noop, 'batch', [{ n: 1 }, { n: 2 }], runAll)).map((r) => r.status)).toEqual(['succeeded', 'succeeded'])

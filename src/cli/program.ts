@@ -70,7 +70,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     withEnv(new Option('--store <path|url>', `SQLite file or postgres:// URL (default: ${DEFAULT_STORE_FILE})`), 'TASKENGINE_STORE', io)
 
   tasksCommand(program, io, setExit, tasksOption, storeOption)
-  runCommand(program, io, setExit, tasksOption)
+  runCommand(program, io, setExit, tasksOption, storeOption)
   enqueueCommand(program, io, setExit, tasksOption, storeOption)
   workerCommand(program, io, setExit, tasksOption, storeOption, (option, name) => withEnv(option, name, io))
   runsCommand(program, io, setExit, storeOption)

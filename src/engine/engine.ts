@@ -29,6 +29,7 @@ import { EventRelay } from './events/relay.js'
 import type { RunEventFilter, RunEventListener } from './events/run-events.js'
 import { newId } from './ids.js'
 import { InProcessRuns } from './in-process/in-process.js'
+import { RecordedRuns } from './in-process/recorded-runs.js'
 import type { RunBatch } from './in-process/run-batch.js'
 import { LazyStore, OPEN_DEFAULT_STORE, type DefaultStoreOpener } from './lazy-store.js'
 import {
@@ -50,7 +51,7 @@ import type { ScheduleInfo } from './schedules/scheduler.js'
 import { LogBackendRegistry } from './settings/log-backend-registry.js'
 import { FlowControl, type QueueFlow, type QueuePatch, type TaskFlow, type TaskPatch } from './flow/flow-control.js'
 import { flowReport, type FlowReport, type QueueInfo } from './flow/report.js'
-import type { LogBackend, LogBackendInfo } from './settings/log-backends.js'
+import { STORE_LOG_BACKEND, type LogBackend, type LogBackendInfo } from './settings/log-backends.js'
 import { retentionSchedule, retentionTask } from './settings/retention.js'
 import { SharedSettings } from './settings/shared-settings.js'
 import { Tracing } from './tracing/tracing.js'
@@ -149,7 +150,8 @@ export class Engine {
       onError,
     })
     this.#enqueueHost = { store: ready, now, settings: this.#settings, bus, tracing }
-    this.#control = new RunControl({ store: ready, now, worker, emit: (event) => this.#relay.emit(event) })
+    const recorded = new RecordedRuns({ ...config, store: ready, now, logBackend: () => this.#logBackends.writeTo(this.#settings.current?.logBackend ?? STORE_LOG_BACKEND.name) })
+    this.#control = new RunControl({ store: ready, now, worker: recorded.withLocal(worker), emit: (event) => this.#relay.emit(event) })
     this.bulk = new BulkJobs({ store: ready, now, control: this.#control, onError })
     this.audit = new Audit({ store: ready, now })
     this.users = new Users({ store: ready, now, audit: this.audit, options: options.users ?? {} })
@@ -162,7 +164,7 @@ export class Engine {
       enqueueMany: (task, argsList, enqueueOptions) => this.enqueueMany(task as string, argsList, enqueueOptions),
       cancelPool: (id, reason) => this.#control.cancelPool(id, reason),
     })
-    this.#inProcess = new InProcessRuns({ bus, hookTimeoutMs: config.hookTimeoutMs, logLimits: config.logLimits, maxArtifactBytes: config.maxArtifactBytes, openPool: this.#pools.open, tracing, onError })
+    this.#inProcess = new InProcessRuns({ bus, hookTimeoutMs: config.hookTimeoutMs, logLimits: config.logLimits, maxArtifactBytes: config.maxArtifactBytes, openPool: this.#pools.open, tracing, recorded, onError })
     this.#schedules = new EngineSchedules({
       registry: this.#registry,
       bus,
@@ -216,7 +218,7 @@ export class Engine {
   /**
    * Executes a task now, in this process, and resolves to its result. Invalid arguments or an
    * unknown task reject with a `ValidationError` / `NotFoundError` before anything runs; a
-   * failing handler never rejects: its error is in the result.
+   * failing handler never rejects: its error is in the result. `record: true` also stores it.
    *
    * @example
    * const result = await engine.run('backup', { format: 'tar' }, { label: 'nightly', timeoutMs: 60_000 })
@@ -232,10 +234,8 @@ export class Engine {
    * Executes a task once per argument object, at most `maxConcurrent` at a time (the task's, or
    * `options.concurrency`): `0` = available CPU parallelism, `-1` = 128. Every argument object
    * is validated first; if any is invalid this throws a `ValidationError` listing each bad
-   * field as `[index].key` and nothing runs.
-   *
-   * `await` the batch for results in input order, or `for await` it for results in completion
-   * order as they finish.
+   * field as `[index].key` and nothing runs. `await` the batch for results in input order, or
+   * `for await` it for results in completion order as they finish.
    *
    * @example
    * for await (const result of engine.runAll('backup', 'batch', [{ format: 'sql' }, { format: 'tar' }])) {

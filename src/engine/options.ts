@@ -203,10 +203,35 @@ export interface RunOptions {
    * @default the task's `defaults.tags`, else none
    */
   readonly tags?: readonly string[]
+  /**
+   * Also store the run (it still executes here, now): it is inserted `running` before its
+   * handler starts, with its logs, progress and result written as a worker's are, so it shows in
+   * run lists, on the run page and in the API (`Run.inProcess`), and a cancel from anywhere stops
+   * it. It has one attempt and no worker ever claims it; if this process dies mid-run, the rescue
+   * ends it `failed`. The result's `id` is the stored run's id. Needs the engine's store; a
+   * store that cannot insert the run rejects the call before the handler starts.
+   * @default false (nothing is stored and the store is never touched)
+   *
+   * @example
+   * const result = await engine.run('report', { month: '2026-11' }, { record: true, createdBy: 'ada', startedFrom: 'cli' })
+   * await engine.getRun(result.id) // the stored run, inProcess: true
+   */
+  readonly record?: boolean
+  /**
+   * Who started a recorded run (`Run.createdBy`); only with `record`.
+   * @default nobody (`null`)
+   */
+  readonly createdBy?: string
+  /**
+   * Where a recorded run was started (`Run.startedFrom`: `admin`, `admin-live`, `cli`, or a
+   * short name of your own, at most 64 characters); only with `record`.
+   * @default 'engine'
+   */
+  readonly startedFrom?: string
 }
 
 /** Options of {@link Engine.runAll}. */
-export interface RunAllOptions extends Omit<RunOptions, 'label'> {
+export interface RunAllOptions extends Omit<RunOptions, 'label' | 'record' | 'createdBy' | 'startedFrom'> {
   /**
    * Overrides the task's `maxConcurrent` (same meaning: `0` = CPU count, `-1` = 128).
    * @default the task's `maxConcurrent`, else `0` (the CPU count)
@@ -215,7 +240,7 @@ export interface RunAllOptions extends Omit<RunOptions, 'label'> {
 }
 
 /** Every key of {@link RunOptions}. */
-export const RUN_OPTION_KEYS = optionKeys<RunOptions>({ label: true, timeoutMs: true, signal: true, onEvent: true, tags: true })
+export const RUN_OPTION_KEYS = optionKeys<RunOptions>({ label: true, timeoutMs: true, signal: true, onEvent: true, tags: true, record: true, createdBy: true, startedFrom: true })
 /** Every key of {@link RunAllOptions}. */
 export const RUN_ALL_OPTION_KEYS = optionKeys<RunAllOptions>({ timeoutMs: true, signal: true, onEvent: true, tags: true, concurrency: true })
 
@@ -343,12 +368,33 @@ export function runOptionIssues(options: unknown, known: readonly string[]): Fie
   if (signal !== undefined && !(signal instanceof AbortSignal)) issues.push(optionIssue('signal', 'an AbortSignal', signal))
   if (onEvent !== undefined && typeof onEvent !== 'function') issues.push(optionIssue('onEvent', 'a function', onEvent))
   if (tags !== undefined && (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string' && t !== ''))) issues.push(optionIssue('tags', 'an array of non-empty strings', tags))
+  // Only calls that record pay for the look (engine.run is a hot path).
+  if ((o.record !== undefined || o.createdBy !== undefined || o.startedFrom !== undefined) && known.includes('record')) issues.push(...recordIssues(o))
   if (known.includes('concurrency') && concurrency !== undefined) {
     try {
       checkConcurrency(concurrency, 'concurrency', ValidationError)
     } catch {
       issues.push(optionIssue('concurrency', 'a positive integer, 0 (available parallelism) or -1 (128)', concurrency))
     }
+  }
+  return issues
+}
+
+/** The longest `startedFrom` of a recorded run. */
+export const MAX_STARTED_FROM_LENGTH = 64
+
+/** Problems with the options of a recorded run (`record`, `createdBy`, `startedFrom`). */
+function recordIssues(o: Record<string, unknown>): FieldIssue[] {
+  const { record, createdBy, startedFrom } = o
+  const issues: FieldIssue[] = []
+  if (record !== undefined && typeof record !== 'boolean') issues.push(optionIssue('record', 'a boolean', record))
+  if (createdBy !== undefined && (typeof createdBy !== 'string' || createdBy === '')) issues.push(optionIssue('createdBy', 'a non-empty string', createdBy))
+  if (startedFrom !== undefined && (typeof startedFrom !== 'string' || startedFrom === '' || startedFrom.length > MAX_STARTED_FROM_LENGTH)) {
+    issues.push(optionIssue('startedFrom', `a non-empty string of at most ${MAX_STARTED_FROM_LENGTH} characters`, startedFrom))
+  }
+  if (record !== true) {
+    if (createdBy !== undefined) issues.push(optionIssue('createdBy', 'only with record: true (a run that is not stored has no creator)', createdBy))
+    if (startedFrom !== undefined) issues.push(optionIssue('startedFrom', 'only with record: true', startedFrom))
   }
   return issues
 }

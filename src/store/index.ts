@@ -38,6 +38,7 @@ export type {
   ExpiredRun,
   FireOutcome,
   HoldWrite,
+  InProcessStart,
   InsertOptions,
   InsertOutcome,
   LeaderElection,

@@ -75,6 +75,8 @@ function fromNew(row: NewRun, dateOf: (ms: number) => Date): Run {
     cancelRequestedAt: null,
     cancelReason: null,
     cancelledBy: null,
+    inProcess: false,
+    startedFrom: null,
     progress: null,
     data: null,
     error: null,

@@ -49,6 +49,7 @@ export type {
   ClaimedRun,
   Completion,
   HoldWrite,
+  InProcessStart,
   InsertOptions,
   InsertOutcome,
   Lease,

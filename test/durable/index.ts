@@ -1,7 +1,8 @@
 /**
  * Durable runs end to end, the same suite for every store: enqueue, workers, the lifecycle,
- * control, pools. Real stores, real timers kept short. Run by test/sqlite/durable.test.ts and
- * test/postgres/durable.test.ts; one file here per concern, sharing harness.ts.
+ * control, pools, recorded in-process runs. Real stores, real timers kept short. Run by
+ * test/sqlite/durable.test.ts and test/postgres/durable.test.ts; one file here per concern,
+ * sharing harness.ts.
  */
 import { describeArtifactsAndEvents } from './artifacts-and-events.js'
 import { describeBulk } from './bulk.js'
@@ -12,6 +13,7 @@ import { durableSuite, type DurableBackend } from './harness.js'
 import { describeLimits } from './limits.js'
 import { describePools } from './pools.js'
 import { describeLastAttemptStart, describePrefetch } from './prefetch.js'
+import { describeRecordedRuns } from './recorded.js'
 import { describeBackoff, describeCancelledError, describeRetries } from './retries.js'
 import { describeWorkerCommands } from './workers.js'
 
@@ -33,4 +35,5 @@ export function describeDurable(backend: DurableBackend): void {
   describeLastAttemptStart(suite)
   describeWorkerCommands(suite)
   describeBulk(suite)
+  describeRecordedRuns(suite)
 }

@@ -168,6 +168,27 @@ describe('runs', () => {
     expect(new Date(scheduled.runAt).getTime()).toBe(later.getTime())
   })
 
+  it('reads a recorded in-process run like any run (its logs and artifacts too); a cancel over the API stops its handler; a retry is a 409', async () => {
+    const { engine, call } = setup()
+    const greeted = await engine.run(greet, { name: 'Ann' }, { record: true, createdBy: 'ann', startedFrom: 'admin' })
+    expect(await body(await call(`/api/runs/${greeted.id}`))).toMatchObject({ id: greeted.id, status: 'succeeded', inProcess: true, startedFrom: 'admin', createdBy: 'ann', data: { greeting: 'Hello, Ann!' } })
+    expect((await body<{ logs: { message: string }[] }>(await call(`/api/runs/${greeted.id}/logs`))).logs.map((l) => l.message)).toEqual(['hello Ann'])
+    expect(await (await call(`/api/runs/${greeted.id}/artifacts/greeting.txt`)).text()).toBe('Hello, Ann!')
+    expect((await body<RunPage>(await call('/api/runs?createdBy=ann'))).data.map((r) => r.id)).toEqual([greeted.id])
+    const blocked = engine.run(blocker, {}, { record: true })
+    const id = await vi.waitFor(async () => {
+      const [running] = (await engine.listRuns({ task: 'blocker', status: 'running' })).data
+      expect(running).toBeDefined()
+      return running!.id
+    })
+    expect((await call(`/api/runs/${id}/cancel`, { method: 'POST', json: { reason: 'enough' } })).status).toBe(200)
+    expect(await blocked).toMatchObject({ id, status: 'cancelled', error: { message: 'cancelled: enough' } })
+    expect(await body(await call(`/api/runs/${id}`))).toMatchObject({ status: 'cancelled', cancelledBy: 'local', inProcess: true })
+    const retry = await call(`/api/runs/${id}/retry`, { method: 'POST' })
+    expect(retry.status).toBe(409)
+    expect(await body(retry)).toMatchObject({ error: { code: 'ERR_CONFLICT', message: expect.stringContaining('executed in-process') as string } })
+  })
+
   it('cancels, retries and deletes, with 409 for invalid transitions', async () => {
     const { engine, call } = setup()
     await engine.start()

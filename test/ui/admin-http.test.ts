@@ -70,6 +70,19 @@ const block = defineTask({
   key: 'block',
   run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))),
 })
+/** Logs, progress and an artifact: what a recorded in-process run stores as it goes. */
+const chatter = defineTask({
+  key: 'chatter',
+  title: 'Chatter',
+  fields: [{ key: 'name', type: 'string', default: 'x' }],
+  async run(ctx) {
+    ctx.log(`hello ${ctx.args.name}`)
+    ctx.progress({ step: 1, steps: 1, message: 'said it' })
+    await ctx.artifact('said.txt', `said ${ctx.args.name}`, 'text/plain')
+    ctx.log.warn('bye')
+    return { said: ctx.args.name }
+  },
+})
 const temp = defineTask({ key: 'temp', title: 'Temporary', run: () => 'temp' })
 const searchable = defineTask({ key: 'invoice-export', title: 'Export Invoices', category: 'billing', tags: ['csv'], run: () => 'ok' })
 
@@ -156,7 +169,7 @@ describe('admin UI over HTTP', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'taskengine-admin-http-'))
     engine = createEngine({
-      tasks: [danger, greet, echo, fanout, flaky, block, temp, searchable],
+      tasks: [danger, greet, echo, fanout, flaky, block, temp, searchable, chatter],
       schedules: [
         defineSchedule({ id: 'nightly', name: 'Nightly', cron: '0 3 * * *', task: 'greet', args: { name: 'night' } }),
         defineSchedule({ id: 'new-york', name: 'New York, to the second', cron: '0 0 3 * * *', timezone: 'America/New_York', task: 'greet', args: { name: 'ny' } }),
@@ -337,6 +350,43 @@ describe('admin UI over HTTP', () => {
       const file = await session.get(link![1]!)
       expect(file.status).toBe(200)
       expect(await file.text()).toBe('echo file')
+    })
+  })
+
+  describe('runs started from the task form', () => {
+    it('Run stores the run as it executes: the result page links to it, which says it ran in-process, started by the caller', async () => {
+      await session.page('/admin/task/chatter')
+      const response = await session.post('/admin/task/chatter/run', { _csrf: session.csrf, name: 'ann', 'te:label': 'by hand' })
+      expect(response.status).toBe(200)
+      const html = await response.text()
+      const id = /<a id="result-stored" href="\/admin\/runs\/([0-9a-f-]{36})">/.exec(html)?.[1]
+      expect(id).toBeDefined()
+      expect(text(html)).toContain(`Stored as run ${id!.slice(-8)}`)
+      expect(await engine.getRun(id!)).toMatchObject({ status: 'succeeded', inProcess: true, startedFrom: 'admin', createdBy: 'local', label: 'by hand', data: { said: 'ann' }, progress: { message: 'said it' }, attempt: 1, maxAttempts: 1 })
+      expect((await engine.getLogs(id!)).map((l) => l.message)).toEqual(['hello ann', 'bye'])
+      expect((await engine.listArtifacts(id!)).map((a) => a.name)).toEqual(['said.txt'])
+      const runPage = await session.page(`/admin/runs/${id}`)
+      expect(text(runPage)).toContain("ran in-process, started from the admin UI's Run by local")
+      expect(runPage).toContain('<dd id="run-origin">In-process (not on a worker), started from the admin UI&#39;s Run by local</dd>')
+      // Not retried on a worker: no Retry button (Edit & retry runs the task again).
+      expect(runPage).not.toContain(`action="/admin/runs/${id}/retry"`)
+      expect(text(await session.page('/admin/runs?task=chatter'))).toContain('by hand')
+    })
+
+    it('the live Start stores its run, with its logs, progress and result; the started message names it', async () => {
+      await session.page('/admin/task/chatter')
+      const page = await (await session.post('/admin/task/chatter/start', { _csrf: session.csrf, name: 'bob' })).text()
+      const path = /data-socket="([^"]+)"/.exec(page)![1]!.replace(/&amp;/g, '&')
+      const live = await socket(`${server.url.replace('http', 'ws')}${path}`)
+      expect(live.messages.map((m) => m.cmd)).toEqual(['started', 'output', 'progress', 'output', 'complete', 'close-connection'])
+      const id = (live.messages[0]!.param as { runId: string }).runId
+      expect(live.messages[4]).toMatchObject({ param: { result: { id, status: 'succeeded', data: { said: 'bob' } } } })
+      expect(await engine.getRun(id)).toMatchObject({ status: 'succeeded', inProcess: true, startedFrom: 'admin-live', createdBy: 'local', data: { said: 'bob' }, progress: { step: 1, steps: 1 } })
+      expect((await engine.getLogs(id)).map((l) => [l.level, l.message])).toEqual([
+        ['info', 'hello bob'],
+        ['warn', 'bye'],
+      ])
+      expect((await engine.listRuns({ task: 'chatter', createdBy: 'local' })).data.map((r) => r.id)).toContain(id)
     })
   })
 

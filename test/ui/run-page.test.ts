@@ -1,7 +1,8 @@
 /**
  * In real Chromium: errors as pages with the way back (404 at 400 px wide, the links work), the
  * run page's log filter (level, search, attempt; lines arriving live obey it), the live view's
- * Stop button, and the "My runs" menu (an active run once, with times).
+ * Stop button and its stored run (in the runs list while it runs, then its page), and the "My
+ * runs" menu (an active run once, with times).
  *
  * The tests share one engine, server and browser; pages are closed after each test, runs left
  * going are cancelled in a `finally`. Waits are on conditions, never on time.
@@ -155,11 +156,17 @@ run('the run page, errors, the live view and my runs in Chromium', { timeout: 60
     }
   })
 
-  it('stops a live run with the Stop button: the run sees its signal, the page says stopped, no error', async () => {
+  it('stops a live run with the Stop button: the run sees its signal, the page says stopped, no error; the run is stored as it goes', async () => {
     const { page, problems } = await openPage()
     await page.goto(url('/admin/task/waiter'))
     await submit(page, 'button[formaction$="/start"]')
     await page.waitForSelector('#live-log .line')
+    // Stored while it runs: the runs list shows it running, started by this caller, with its log line.
+    const id = (await page.locator('#live-run').getAttribute('data-run-id'))!
+    const list = (await openPage()).page
+    await list.goto(url('/admin/runs'))
+    expect(await list.locator(`tr[data-run-id="${id}"] [data-cell="status"]`).textContent()).toBe('running')
+    expect(await engine.getRun(id)).toMatchObject({ status: 'running', inProcess: true, startedFrom: 'admin-live', createdBy: 'local', task: 'waiter', logCount: 1 })
     await page.click('#live-stop')
     await expect.poll(() => page.locator('#live-status').textContent()).toBe('stopped')
     expect(await page.locator('#live-stopped').isVisible()).toBe(true)
@@ -170,6 +177,13 @@ run('the run page, errors, the live view and my runs in Chromium', { timeout: 60
     // The run's id is known: the link to its stored page is there with the actions.
     expect(await page.locator('#live-stored').getAttribute('href')).toMatch(/^\/admin\/runs\/[0-9a-f-]{36}$/)
     expect(await page.locator('#live-stored').isVisible()).toBe(true)
+    // It leads to the stored run: cancelled, with its log, saying where it ran.
+    await page.click('#live-stored')
+    await page.waitForSelector('#run-origin')
+    expect(page.url()).toBe(url(`/admin/runs/${id}`))
+    expect(await page.locator('#run-origin').textContent()).toBe("In-process (not on a worker), started from the admin UI's live view by local")
+    expect(await page.locator('#run-page').getAttribute('data-status')).toBe('cancelled')
+    expect(await page.locator('#run-log .msg').allTextContents()).toEqual(['waiting to be stopped'])
     expect(problems).toEqual([])
   })
 

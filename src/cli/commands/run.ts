@@ -1,17 +1,24 @@
 /**
- * `taskengine run <task>`: runs a task now, in this process.
+ * `taskengine run <task>`: runs a task now, in this process. Given a store (`--store`, or
+ * `TASKENGINE_STORE`), it also records the run there (in-process, created by the CLI user), so
+ * it shows in run lists and the admin UI; `--no-record` skips that. Without a store nothing is
+ * stored, and no store is opened.
  */
 import type { Command, Option } from 'commander'
 import { createEngine } from '../../create-engine.js'
 import { CancelledError } from '../../errors.js'
 import type { RunResult } from '../../task/context.js'
 import type { ReservedOption } from '../field-argv.js'
-import { EXIT, type CliIo } from '../io.js'
+import { EXIT, cliUser, type CliIo } from '../io.js'
 import { LiveOutput, renderSummary } from '../live-output.js'
+import { describeStore, openStore } from '../store-option.js'
 import { intOption, readTaskInput } from '../task-input.js'
 
 const RESERVED: readonly ReservedOption[] = [
   { name: 'tasks', kind: 'string' },
+  { name: 'store', kind: 'string' },
+  { name: 'no-record', kind: 'bool' },
+  { name: 'created-by', kind: 'string' },
   { name: 'label', kind: 'string' },
   { name: 'timeout', kind: 'string' },
   { name: 'args', kind: 'string' },
@@ -21,13 +28,16 @@ const RESERVED: readonly ReservedOption[] = [
   { name: 'help', kind: 'bool', short: 'h' },
 ]
 
-export function runCommand(program: Command, io: CliIo, setExit: (code: number) => void, tasksOption: () => Option): void {
+export function runCommand(program: Command, io: CliIo, setExit: (code: number) => void, tasksOption: () => Option, storeOption: () => Option): void {
   program
     .command('run')
     .description('run a task now, in this process: live logs and progress on stderr, then a summary (on a terminal) or the whole run as JSON')
     .argument('<task>', 'task key')
     .argument('[values...]', 'field values: --name value, --flag, --no-flag, or name=value')
     .addOption(tasksOption())
+    .addOption(storeOption())
+    .option('--no-record', 'with a store, do not record the run there')
+    .option('--created-by <user>', 'who the recorded run is for (default: $USER, else the login name, else "local")')
     .option('--label <label>', 'run label (default: the task\'s default label, else ad-hoc)')
     .option('--timeout <ms>', 'time limit in milliseconds')
     .option('--args <json>', 'field values as a JSON object (flags override it)')
@@ -40,8 +50,10 @@ export function runCommand(program: Command, io: CliIo, setExit: (code: number) 
       '\nField values follow the task key. `taskengine run <task> --help` lists its fields.\n' +
         'On a terminal, the run ends with a summary: status, duration, result data. Piped, or with --json,\n' +
         'stdout gets the whole run as JSON (args, data, error, logs, progress, artifacts, timing).\n' +
+        'With --store, the run is also recorded there as it goes (in-process; it shows in run lists and\n' +
+        'the admin UI) and its id is printed: in the summary, else on stderr. --no-record skips that.\n' +
         'Exit code: 0 succeeded, 1 failed or cancelled, 2 invalid input, 130 interrupted.\n\n' +
-        'Example:\n  taskengine run countdown --steps 5 --delayMs 200',
+        'Examples:\n  taskengine run countdown --steps 5 --delayMs 200\n  taskengine run countdown --steps 5 --store ./data/taskengine.db',
     )
     .action(async (key: string, words: string[], initial: Record<string, unknown>) => {
       setExit(await run(key, words, initial, io))
@@ -54,7 +66,10 @@ async function run(key: string, words: readonly string[], initial: Readonly<Reco
   if (typeof input === 'number') return input
   const { task, args, option } = input
   const timeoutMs = intOption(option('timeout'), '--timeout')
-  const engine = createEngine({ tasks: [task] })
+  const storeSpec = option('store')
+  // Recorded only when given a store: a plain `run` opens none, as it always did.
+  const record = storeSpec !== undefined && option('no-record') !== true && option('record') !== false
+  const engine = record ? createEngine({ tasks: [task], store: await openStore(String(storeSpec), io.cwd) }) : createEngine({ tasks: [task] })
   const controller = new AbortController()
   let interrupted = false
   const stopListening = io.onInterrupt?.((signal) => {
@@ -70,18 +85,23 @@ async function run(key: string, words: readonly string[], initial: Readonly<Reco
       signal: controller.signal,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(live === undefined ? {} : { onEvent: (event) => live.onEvent(event) }),
+      ...(record ? { record: true, createdBy: String(option('created-by') ?? cliUser(io)), startedFrom: 'cli' } : {}),
     })
   } finally {
     stopListening?.()
+    // Stores the run's end (recorded) and releases the store.
+    if (record) await engine.close()
   }
+  const stored = record ? `stored as run ${result.id} in ${describeStore(String(storeSpec), io.cwd)}\n` : undefined
   if (option('json') === true || io.stdout.isTTY !== true) {
     // For programs: the whole run. The live view (if any) ends with its summary line on stderr.
     live?.finish(result)
+    if (stored !== undefined && option('quiet') !== true) err(`taskengine: ${stored}`)
     io.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
   } else {
     // For a person at a terminal: the live view already showed the logs and progress.
     live?.end()
-    io.stdout.write(renderSummary(result, { color: colorOn(io, io.stdout), data: true }))
+    io.stdout.write(renderSummary(result, { color: colorOn(io, io.stdout), data: true }) + (stored ?? ''))
   }
   if (result.status === 'succeeded') return EXIT.ok
   return interrupted ? EXIT.interrupted : EXIT.failed

@@ -48,10 +48,17 @@ export class RunControl {
     return (await store.getRun(id, { includeDeleted: true }))!
   }
 
-  /** Failed or cancelled → pending again (see `Engine.retry`). */
+  /**
+   * Failed or cancelled → pending again (see `Engine.retry`). A run that executed in-process is
+   * not retried: a worker would execute it where its caller never asked for it (run it again).
+   */
   async retry(id: string): Promise<Run> {
     const host = this.#host
     const store = await host.store()
+    const stored = await store.getRun(id)
+    if (stored?.inProcess === true) {
+      throw new ConflictError(`run ${id} executed in-process (started from ${stored.startedFrom ?? 'code'}); it cannot be retried on a worker: run its task again instead`)
+    }
     const run = await store.retryRun(id, host.now())
     if (run === undefined) {
       const current = await store.getRun(id)

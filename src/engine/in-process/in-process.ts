@@ -26,6 +26,7 @@ import {
 } from '../options.js'
 import type { Tracing } from '../tracing/tracing.js'
 import { RunBatch } from './run-batch.js'
+import type { RecordedRuns } from './recorded-runs.js'
 
 /** What in-process runs need from the engine. */
 export interface InProcessHost {
@@ -35,6 +36,8 @@ export interface InProcessHost {
   readonly maxArtifactBytes: number
   readonly openPool: PoolOpener
   readonly tracing: Tracing
+  /** Where runs with `record: true` go (see `recorded-runs.ts`). */
+  readonly recorded: RecordedRuns
   onError(error: Error): void
 }
 
@@ -51,7 +54,15 @@ export class InProcessRuns {
   run(task: AnyTask, args: ArgsInput | undefined, options: RunOptions): Promise<RunResult> {
     const parsed = withOptionIssues(runOptionIssues(options, RUN_OPTION_KEYS), 'invalid run options', () => parseArgs(task.fields, args))
     const spec = this.#spec(task, options.label ?? task.defaults.label ?? DEFAULT_LABEL, options)
+    if (options.record === true) return this.#record(spec, parsed, options)
     return this.#execute(spec, parsed, undefined)
+  }
+
+  /** Executes one run and stores it as it goes (`record: true`), traced when tracing is on. */
+  #record(spec: RunSpec, args: Record<string, unknown>, options: RunOptions): Promise<RunResult> {
+    const tracing = this.#host.tracing
+    const parent = tracing.activeContext()
+    return this.#host.recorded.run(spec, args, options, (id) => tracing.inProcess(spec.task.key, id, parent))
   }
 
   /** Executes one run, traced when tracing is on (under `parent`, else the active span). */
@@ -89,6 +100,8 @@ export class InProcessRuns {
     runs.shutdown(new ShutdownError('engine shutting down'))
     // Handlers that stop when their signal fires settle within this turn; others are not waited for.
     if (runs.size > 0) await new Promise<void>((resolve) => setImmediate(resolve))
+    // Recorded runs store their end before the store closes.
+    await this.#host.recorded.close()
   }
 
   #spec(task: AnyTask, label: string, options: RunOptions): RunSpec {

@@ -1,9 +1,9 @@
 /**
  * Parts of the run page (`pages/run.tsx`): how a deliberate cancel reads (neutral, who and why,
  * no stack), the run's clock (elapsed, and an estimate to completion from its progress rate),
- * the progress of the pool a parent waits on, the log with its level filter, search and split
- * by attempt (the script filters; without it every line shows), and the form that compares two
- * of its attempts.
+ * the progress of the pool a parent waits on, where an in-process run was started, the log with
+ * its level filter, search and split by attempt (the script filters; without it every line
+ * shows), and the form that compares two of its attempts.
  */
 import type { PoolReport } from '../../engine/engine.js'
 import type { PageContext } from './layout.js'
@@ -13,6 +13,24 @@ import { attemptsOfLines } from '../log-attempts.js'
 import { progressFraction, runClock } from './shared/estimate.js'
 import { formatDuration } from './shared/format.js'
 import { LogLine, ProgressBar } from './ui.js'
+
+/** Where in-process runs were started, in words, by their stored `startedFrom`. */
+const STARTED_FROM: Readonly<Record<string, string>> = {
+  admin: "the admin UI's Run",
+  'admin-live': "the admin UI's live view",
+  cli: 'taskengine run',
+  engine: 'code (engine.run)',
+}
+
+/**
+ * How an in-process run came to be, for the run page: "started from the admin UI's Run by ann"
+ * (`null` for durable runs).
+ */
+export function inProcessOrigin(run: Run): string | null {
+  if (!run.inProcess) return null
+  const from = run.startedFrom === null ? 'code' : (STARTED_FROM[run.startedFrom] ?? run.startedFrom)
+  return `started from ${from}${run.createdBy === null ? '' : ` by ${run.createdBy}`}`
+}
 
 /** A run cancelled on purpose (or expired), as opposed to one that failed: it is told neutrally. */
 export function deliberateEnd(run: Run): boolean {

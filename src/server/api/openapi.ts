@@ -118,7 +118,7 @@ export function openApiDocument(basePath: string, version: string): Record<strin
         RunResult: { type: 'object', description: 'Result of an in-process run: id, task, label, args, status, data, error, logs, tags, progress, artifacts, startedAt, finishedAt, durationMs' },
         Run: {
           type: 'object',
-          description: 'A durable run',
+          description: 'A stored run: durable (executed by a worker), or executed in-process and recorded (inProcess)',
           properties: {
             id: { type: 'string' },
             task: { type: 'string' },
@@ -131,6 +131,8 @@ export function openApiDocument(basePath: string, version: string): Record<strin
             error: { type: ['object', 'null'] },
             attempts: { type: 'array' },
             groupKey: { type: ['string', 'null'], description: "its group under the task's per-key limit (limits.groupBy, or the enqueue's groupKey); null: none" },
+            inProcess: { type: 'boolean', description: 'executed in-process by the process that started it (the admin UI, taskengine run --store, engine.run with record), never by a worker' },
+            startedFrom: { type: ['string', 'null'], description: 'where an in-process run was started: admin, admin-live, cli, engine, or a name its caller gave; null for durable runs' },
             createdAt: { type: 'string', format: 'date-time' },
             startedAt: { type: ['string', 'null'], format: 'date-time' },
             finishedAt: { type: ['string', 'null'], format: 'date-time' },

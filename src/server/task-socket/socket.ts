@@ -3,7 +3,8 @@
  * the task registry's message format (`protocol.ts`). Invalid arguments answer `error` and
  * close (4000). Closing the socket cancels the run; so does `{"cmd":"stop"}` from the browser,
  * after which the result (cancelled) still comes. Query parameters are the task's fields;
- * `label` names the run.
+ * `label` names the run. The run is stored as it goes (`record`: in-process, who started it),
+ * so it shows in the runs list while it runs and the live view links to it.
  *
  * A dangerous task starts only with a confirmation: either `ticket=<id>`, a one-time start
  * ticket the admin UI issues after its form was posted (with CSRF token and the ticked box; the
@@ -38,8 +39,8 @@ export interface TaskSocketDeps {
 /** The route: `tasks:run` is checked on the upgrade request. */
 export function taskSocketRoute(upgrade: NodeWebSocket['upgradeWebSocket'], deps: TaskSocketDeps): MiddlewareHandler {
   return upgrade((c) => {
-    requirePermission(c as ServerContext, 'tasks:run')
-    const events = taskSocket(deps.engine, c.req.param('key') ?? '', new URL(c.req.url), deps.report, deps.timeoutMs)
+    const who = requirePermission(c as ServerContext, 'tasks:run')
+    const events = taskSocket(deps.engine, c.req.param('key') ?? '', new URL(c.req.url), deps.report, deps.timeoutMs, who.id)
     return {
       ...events,
       onOpen(event, socket) {
@@ -50,8 +51,12 @@ export function taskSocketRoute(upgrade: NodeWebSocket['upgradeWebSocket'], deps
   })
 }
 
-/** The socket's events for one start of task `key` with the arguments in `url`. */
-export function taskSocket(engine: Engine, key: string, url: URL, report: (error: Error) => void, timeoutMs: number): WSEvents {
+/**
+ * The socket's events for one start of task `key` with the arguments in `url`. The run is stored
+ * as it goes (in-process, started by `createdBy` from the live view): the `started` message
+ * carries the stored run's id.
+ */
+export function taskSocket(engine: Engine, key: string, url: URL, report: (error: Error) => void, timeoutMs: number, createdBy: string): WSEvents {
   const controller = new AbortController()
   const channel = taskChannel(key)
   let open = false
@@ -100,6 +105,9 @@ export function taskSocket(engine: Engine, key: string, url: URL, report: (error
           ...(label === '' ? {} : { label }),
           signal: controller.signal,
           timeoutMs: Math.min(task.timeoutMs ?? timeoutMs, timeoutMs),
+          record: true,
+          createdBy,
+          startedFrom: 'admin-live',
           onEvent: (event) => {
             if (event.type === 'log') {
               const { entry } = event

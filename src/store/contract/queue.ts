@@ -100,6 +100,25 @@ export interface InsertOutcome {
   readonly created: boolean
 }
 
+/**
+ * How a run executed in-process by its caller is stored (see {@link QueueStore.insertInProcessRun}):
+ * already started, held under its own lease like a claimed run, so the caller writes its logs,
+ * progress and completion through {@link QueueStore.writeBatch} and renews the lease with
+ * {@link QueueStore.renewLeases}, fenced by `token` as a worker's writes are.
+ */
+export interface InProcessStart {
+  /** The lease token every later write of the run names. */
+  readonly token: string
+  /** The process executing it (recorded as the run's `workerId`; it has no worker row). */
+  readonly workerId: string
+  /** When its handler starts, epoch ms. */
+  readonly startedAt: number
+  /** Its lease expiry, epoch ms: the process renews it while the handler runs. */
+  readonly leaseUntil: number
+  /** Where it was started (`Run.startedFrom`): `admin`, `admin-live`, `cli`, `engine`, … */
+  readonly from: string
+}
+
 /** A claim request from a worker with free slots. */
 export interface ClaimRequest {
   /** The claiming worker (recorded on the runs). */
@@ -403,6 +422,17 @@ export interface QueueStore {
    * const [{ run, created }] = await store.insertRuns([newRun], { client }) // inside the caller's transaction
    */
   insertRuns(runs: readonly NewRun[], options?: InsertOptions): Promise<InsertOutcome[]>
+  /**
+   * Stores a run its caller executes in-process now (`engine.run` with `record`): `running`
+   * at once, attempt 1, started and leased as `start` says, marked in-process (`Run.inProcess`,
+   * `Run.startedFrom`). It never passes through `pending`, so no claim ever takes it; when its
+   * lease expires the rescue ends it (its `maxAttempts` is 1: `failed`). The row's unique,
+   * fire, group, debounce and throttle keys are ignored. Returns the stored run.
+   *
+   * @example
+   * const run = await store.insertInProcessRun(row, { token, workerId, startedAt: now, leaseUntil: now + 30_000, from: 'cli' })
+   */
+  insertInProcessRun(run: NewRun, start: InProcessStart): Promise<Run>
   /** The newest run of `task` with `argsHash` that succeeded at or after `since` (and is not deleted), for result reuse. */
   findReusable(task: string, argsHash: string, since: number): Promise<Run | undefined>
   /**

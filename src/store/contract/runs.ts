@@ -113,6 +113,19 @@ export interface Run {
   readonly cancelReason: string | null
   /** Who asked for the cancel: the HTTP caller's identity, `cli`, or what the engine's caller named (`null`: not said, or no cancel). */
   readonly cancelledBy: string | null
+  /**
+   * Whether the run executed in-process, in the process that started it (`engine.run` with
+   * `record`: the admin UI's Run and live Start, `taskengine run --store`), rather than on a
+   * worker. Such a run is stored `running` before its handler starts, has one attempt, and is
+   * never claimed by a worker; if its process dies, the rescue ends it `failed`.
+   */
+  readonly inProcess: boolean
+  /**
+   * Where an in-process run was started (`admin`: the admin UI's Run, `admin-live`: its live
+   * view, `cli`: `taskengine run`, `engine`: `engine.run` from code, or what the caller named).
+   * `null` for durable runs.
+   */
+  readonly startedFrom: string | null
   /** The last progress its handler reported (saved at most every `progressIntervalMs`). */
   readonly progress: Progress | null
   /** The handler's return value (JSON). */

@@ -29,7 +29,7 @@ import type { Artifact, ArtifactContent, ArtifactWrite } from '../contract/artif
 import type { BulkBound, BulkJob, BulkProgress, NewBulkJob } from '../contract/bulk.js'
 import type { ExpiredRun, PurgeableCounts, RescueWrite } from '../contract/maintenance.js'
 import type { NewPool, Pool, PoolCounts } from '../contract/pools.js'
-import type { BatchOutcome, ClaimRequest, ClaimedRun, InsertOptions, InsertOutcome, Lease, NewRun, RenewOutcome, WakeListener, WriteBatch } from '../contract/queue.js'
+import type { BatchOutcome, ClaimRequest, ClaimedRun, InProcessStart, InsertOptions, InsertOutcome, Lease, NewRun, RenewOutcome, WakeListener, WriteBatch } from '../contract/queue.js'
 import type { Run, RunFilter, RunPage } from '../contract/runs.js'
 import type { FireOutcome, ScheduleFire, ScheduleInit, ScheduleState } from '../contract/schedules.js'
 import type { StoreSignal } from '../contract/signals.js'
@@ -44,6 +44,7 @@ import { claimRuns } from './claim-runs.js'
 import { PostgresConnection } from './connection.js'
 import { deleteRun } from './delete-run.js'
 import { expireOverdue } from './expire-runs.js'
+import { insertInProcessRun } from './in-process-run.js'
 import { insertRuns } from './insert-runs.js'
 import { Leadership } from './leader.js'
 import * as pools from './pools.js'
@@ -237,6 +238,10 @@ export class PostgresStore implements Store {
 
   insertRuns(runs: readonly NewRun[], options: InsertOptions = {}): Promise<InsertOutcome[]> {
     return insertRuns(this.#conn, runs, options)
+  }
+
+  insertInProcessRun(run: NewRun, start: InProcessStart): Promise<Run> {
+    return insertInProcessRun(this.#conn, run, start)
   }
 
   findReusable(task: string, argsHash: string, since: number): Promise<Run | undefined> {

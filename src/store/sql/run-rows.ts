@@ -44,6 +44,8 @@ export interface RunRow {
   cancel_reason: string | null
   /** Absent from rows of statements that do not read it. */
   cancelled_by?: string | null
+  /** Where an in-process run was started; `NULL` for durable runs. Absent from rows of statements that do not read it. */
+  in_process?: string | null
   progress: unknown
   data: unknown
   error: unknown
@@ -88,6 +90,8 @@ export function toRun(row: RunRow): Run {
     cancelRequestedAt: maybeDate(row.cancel_requested_at),
     cancelReason: row.cancel_reason,
     cancelledBy: row.cancelled_by ?? null,
+    inProcess: (row.in_process ?? null) !== null,
+    startedFrom: row.in_process ?? null,
     progress: fromJson(row.progress) as Progress | null,
     data: fromJson(row.data),
     error: fromJson(row.error) as RunError | null,

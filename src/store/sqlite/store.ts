@@ -16,7 +16,7 @@ import type { Artifact, ArtifactContent, ArtifactWrite } from '../contract/artif
 import type { BulkBound, BulkJob, BulkProgress, NewBulkJob } from '../contract/bulk.js'
 import type { ExpiredRun, PurgeableCounts, RescueWrite } from '../contract/maintenance.js'
 import type { NewPool, Pool, PoolCounts } from '../contract/pools.js'
-import type { BatchOutcome, ClaimRequest, ClaimedRun, InsertOptions, InsertOutcome, Lease, NewRun, RenewOutcome, WakeListener, WriteBatch } from '../contract/queue.js'
+import type { BatchOutcome, ClaimRequest, ClaimedRun, InProcessStart, InsertOptions, InsertOutcome, Lease, NewRun, RenewOutcome, WakeListener, WriteBatch } from '../contract/queue.js'
 import type { Run, RunFilter, RunPage } from '../contract/runs.js'
 import type { FireOutcome, ScheduleFire, ScheduleInit, ScheduleState } from '../contract/schedules.js'
 import type { Credential, NewSession, NewUser, NewUserToken, SessionRecord, UserPatch, UserRecord, UserTokenRecord } from '../contract/users.js'
@@ -32,6 +32,7 @@ import { claimRuns } from './claim-runs.js'
 import { SqliteConnection } from './connection.js'
 import { deleteRun } from './delete-run.js'
 import { expireOverdue } from './expire-runs.js'
+import { insertInProcessRun } from './in-process-run.js'
 import { insertRuns } from './insert-runs.js'
 import * as pools from './pools.js'
 import { findReusable, getLogs, getRun, listRuns } from './read-runs.js'
@@ -115,6 +116,10 @@ export class SqliteStore implements Store {
 
   async insertRuns(runs: readonly NewRun[], options: InsertOptions = {}): Promise<InsertOutcome[]> {
     return insertRuns(this.#db, runs, options)
+  }
+
+  async insertInProcessRun(run: NewRun, start: InProcessStart): Promise<Run> {
+    return insertInProcessRun(this.#db, run, start)
   }
 
   async findReusable(task: string, argsHash: string, since: number): Promise<Run | undefined> {

@@ -33,6 +33,7 @@ import { describeEnqueueFlow } from './enqueue-flow.js'
 import { describeTraceContext } from './trace-context.js'
 import { describeFlowClaims } from './flow-claims.js'
 import { describeInsertAndRead } from './insert-read.js'
+import { describeInProcessRuns } from './in-process.js'
 import { describeLeaderElection } from './leader.js'
 import { describeLeasesAndRescue } from './leases.js'
 import { describeOptionalParts } from './optional-parts.js'
@@ -83,6 +84,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     describeFlowClaims(suite)
     describeWriteBatches(suite)
     describeLeasesAndRescue(suite)
+    describeInProcessRuns(suite)
     describeCancelRetryDelete(suite)
     describeArtifacts(suite)
     describePools(suite)

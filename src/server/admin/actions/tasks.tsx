@@ -1,5 +1,5 @@
 /**
- * What the task form does: run now (the result page), start live (the live page with a start
+ * What the task form does: run now (the result page; the run is stored), start live (the live page with a start
  * ticket), enqueue (to the new run's page); a link to a run only asks (`confirm`); and removing
  * a task from this server. A form with bad values comes back as a 400 with each problem at its
  * field.
@@ -45,8 +45,10 @@ export function taskActions(deps: AdminDeps): Record<'run' | 'start' | 'confirm'
   }
 
   return {
+    // Run now: executed in this process and stored as it goes (in-process, who started it), so
+    // it shows in the runs list, and the result page links to the stored run.
     async run(c) {
-      requirePermission(c, 'tasks:run')
+      const who = requirePermission(c, 'tasks:run')
       const task = taskOf(engine, c.req.param('key'))
       const form = await readTaskForm(c, task)
       if (form instanceof Response) return form
@@ -54,6 +56,9 @@ export function taskActions(deps: AdminDeps): Record<'run' | 'start' | 'confirm'
       const result = await engine.run(task, form.args, {
         timeoutMs: Math.min(task.timeoutMs ?? deps.syncRunTimeoutMs, deps.syncRunTimeoutMs),
         signal: c.req.raw.signal,
+        record: true,
+        createdBy: who.id,
+        startedFrom: 'admin',
         ...(label === undefined || label === '' ? {} : { label }),
       })
       await recordAction(c, deps, { action: 'run.sync', target: result.id, details: { task: task.key, args: result.args, status: result.status } })

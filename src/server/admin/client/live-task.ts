@@ -121,7 +121,7 @@ function showResult(result: Complete['param']['result'], terminal: HTMLElement, 
   else if (result.error !== undefined) showError(result.error)
   show('#live-actions')
   const sub = $('#live-sub')
-  if (sub !== null) sub.textContent = `The run ${stopped ? 'was stopped' : result.status} after ${formatDuration(result.durationMs)}. It executed in this server process.`
+  if (sub !== null) sub.textContent = `The run ${stopped ? 'was stopped' : result.status} after ${formatDuration(result.durationMs)}. It executed in this server process and is stored.`
   setLive('off', 'finished')
 }
 

@@ -12,7 +12,7 @@ import { notFound } from '../../http-errors.js'
 import { prefillQuery } from '../form.js'
 import { Layout, type PageContext } from '../layout.js'
 import type { AdminPage } from '../page.js'
-import { AttemptsCompare, CancelCard, PoolProgress, RunClockLine, RunLog, deliberateEnd } from '../run-parts.js'
+import { AttemptsCompare, CancelCard, PoolProgress, RunClockLine, RunLog, deliberateEnd, inProcessOrigin } from '../run-parts.js'
 import { diffHref } from './run-diff.js'
 import { Timeline } from '../run-timeline.js'
 import { RunsTable } from '../runs-table.js'
@@ -55,6 +55,7 @@ export const runPage: AdminPage<RunDetail> = {
 export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail }) {
   const { run } = detail
   const active = run.status === 'pending' || run.status === 'running' || run.status === 'waiting'
+  const origin = inProcessOrigin(run)
   return (
     <Layout page={page} title={`${run.task} · ${run.status}`} nav="runs">
       <div class="page-head" id="run-page" data-run-id={run.id} data-status={run.status}>
@@ -63,7 +64,7 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
             <a href={`${page.admin}/task/${encodeURIComponent(run.task)}`}>{run.task}</a> <span data-cell="status"><StatusPill status={run.status} /></span>
           </h1>
           <p class="sub">
-            <span class="mono">{run.id}</span> · {run.label} · queue {run.queue}
+            <span class="mono">{run.id}</span> · {run.label} · {origin === null ? `queue ${run.queue}` : <span id="run-in-process">ran in-process, {origin}</span>}
             {run.cancelRequestedAt !== null && active ? <span class="badge badge-danger">cancel requested</span> : null}
           </p>
         </div>
@@ -76,7 +77,8 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
               </button>
             </form>
           ) : null}
-          {(run.status === 'failed' || run.status === 'cancelled') && page.may('runs:retry') ? (
+          {/* An in-process run is not retried on a worker: Edit & retry runs its task again. */}
+          {(run.status === 'failed' || run.status === 'cancelled') && !run.inProcess && page.may('runs:retry') ? (
             <form method="post" action={`${page.admin}/runs/${run.id}/retry`} class="inline">
               <Csrf token={page.csrf} />
               <button type="submit" class="primary">
@@ -131,8 +133,14 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
             <dd>{run.tags.length === 0 ? <span class="faint">none</span> : run.tags.map((t) => <span class="tag">{t}</span>)}</dd>
             <dt>Time limit</dt>
             <dd>{run.timeoutMs === null ? <span class="faint">none</span> : formatDuration(run.timeoutMs)}</dd>
-            <dt>Worker</dt>
+            <dt>{origin === null ? 'Worker' : 'Executed by'}</dt>
             <dd class="mono">{run.workerId ?? <span class="faint">—</span>}</dd>
+            {origin === null ? null : (
+              <>
+                <dt>Executed</dt>
+                <dd id="run-origin">In-process (not on a worker), {origin}</dd>
+              </>
+            )}
             {run.scheduleId === null ? null : (
               <>
                 <dt>Schedule</dt>

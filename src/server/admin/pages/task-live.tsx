@@ -23,7 +23,7 @@ export function LivePage({ page, task, ticket, args, label }: { page: PageContex
               starting
             </span>
           </h1>
-          <p class="sub" id="live-sub">Live: log lines and progress arrive as the run writes them. The run executes in this server process: leaving this page cancels it.</p>
+          <p class="sub" id="live-sub">Live: log lines and progress arrive as the run writes them. The run executes in this server process and is stored as it goes: leaving this page cancels it.</p>
         </div>
         <div class="actions">
           <button type="button" class="danger" id="live-stop" hidden title="Stop the run: it ends cancelled, and its log and result so far stay here">
@@ -55,7 +55,7 @@ export function LivePage({ page, task, ticket, args, label }: { page: PageContex
       </noscript>
       <div id="live-interrupted" class="notice notice-bad" role="alert" hidden>
         <strong>Connection lost: the run was interrupted.</strong> A run started here executes in the server process and is cancelled when this page loses its connection (the server
-        restarted, or the network dropped); it was not stored. <a href={`${page.admin}/runs?task=${encodeURIComponent(task.key)}`}>See the task's stored runs</a> ·{' '}
+        restarted, or the network dropped); its stored run ends cancelled (or failed, if the server stopped). <a href={`${page.admin}/runs?task=${encodeURIComponent(task.key)}`}>See the task's stored runs</a> ·{' '}
         <a href={`${base}?${prefillQuery(args)}`}>start it again</a> (or enqueue it, to get a durable run that survives restarts).
       </div>
       <div id="live-stopped" class="notice notice-neutral" role="status" hidden>

@@ -1,6 +1,6 @@
 /**
  * The result of a synchronous run from the task form (the answer to its POST): status, data,
- * details, arguments and log, and the form again to run it once more.
+ * details, arguments and log, a link to the stored run, and the form again to run it once more.
  */
 import type { RunResult } from '../../../task/context.js'
 import type { AnyTask } from '../../../task/define.js'
@@ -18,10 +18,16 @@ export function ResultPage({ page, task, result }: { page: PageContext; task: An
             <a href={`${page.admin}/task/${encodeURIComponent(task.key)}`}>{task.title}</a> <StatusPill status={result.status} />
           </h1>
           <p class="sub">
-            Run <span class="mono">{result.id}</span> · label {result.label} · {formatDuration(result.durationMs)}
+            Run <span class="mono">{result.id}</span> · label {result.label} · {formatDuration(result.durationMs)} · executed in this server process.{' '}
+            <a id="result-stored" href={`${page.admin}/runs/${encodeURIComponent(result.id)}`}>
+              Stored as run {result.id.slice(-8)}
+            </a>
           </p>
         </div>
         <div class="actions">
+          <a class="button" href={`${page.admin}/runs/${encodeURIComponent(result.id)}`}>
+            <Icon name="list" /> Stored run
+          </a>
           <a class="button" href={`${page.admin}/task/${encodeURIComponent(task.key)}?${prefillQuery(result.args)}`}>
             <Icon name="refresh" /> Edit &amp; run again
           </a>

@@ -1,0 +1,14 @@
+/** SQLite migration 10: runs executed in-process and recorded. Released: never edit it; add the next number. */
+import type { Migration } from '../../sql/migration.js'
+
+export const migration010: Migration = {
+  version: 10,
+  name: 'in-process runs',
+  sql: `
+-- Where a run executed in-process by its caller was started ("admin", "admin-live", "cli",
+-- "engine", …): such a run is stored running, attempt 1 of 1, under its own lease, and no worker
+-- ever claims it. NULL: a durable run (enqueued, executed by a worker). Nullable without a
+-- default: adding it rewrites no row.
+ALTER TABLE runs ADD COLUMN in_process TEXT;
+`,
+}
