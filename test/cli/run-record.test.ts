@@ -35,6 +35,10 @@ async function recordsInto(spec: string, described: string, open: () => Store): 
   const run = await reading(open(), (store) => store.getRun(result.id))
   expect(run).toMatchObject({ task: 'hello', status: 'succeeded', inProcess: true, startedFrom: 'cli', createdBy: 'ada', data: { greeting: 'Hello, Ada!' }, args: { name: 'Ada' } })
   expect(await reading(open(), (store) => store.getLogs(result.id, 0, 10))).toMatchObject([{ seq: 1, level: 'info', message: 'greeting Ada' }])
+  // The audit trail says the CLI ran it, and from where.
+  const audit = await reading(open(), (store) => store.listAudit({ target: result.id }))
+  expect(audit.entries.map((e) => [e.action, e.actor, e.actorKind, e.via, e.details])).toEqual([['run.sync', 'cli', 'cli', 'cli', { task: 'hello', args: { name: 'Ada', shout: false }, status: 'succeeded' }]])
+  expect(audit.entries[0]!.address).toMatch(/^ada@/)
 
   const skipped = await runBin(['run', 'hello', '--name', 'Bob', '--store', spec, '--no-record', '-q'])
   expect(skipped.code, skipped.stderr).toBe(0)
@@ -42,6 +46,7 @@ async function recordsInto(spec: string, described: string, open: () => Store): 
   const bob = (JSON.parse(skipped.stdout) as RunResult).id
   expect(await reading(open(), (store) => store.getRun(bob))).toBeUndefined()
   expect((await reading(open(), (store) => store.listRuns({}))).data.map((r) => r.id)).toEqual([result.id])
+  expect((await reading(open(), (store) => store.listAudit({ action: 'run.' }))).entries).toHaveLength(1)
 }
 
 describe('taskengine run --store', () => {

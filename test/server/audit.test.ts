@@ -8,7 +8,8 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import { createEngine, type AuditEntry, type Engine, type Run } from '../../src/index.js'
-import { createServer } from '../../src/server/index.js'
+import { createServer, serve } from '../../src/server/index.js'
+import { WsClient } from '../helpers/ws-client.js'
 import { apiHarness, blocker, body, greet, hang, nightly } from '../helpers/api.js'
 
 const { engines, servers } = apiHarness()
@@ -137,6 +138,34 @@ describe('the audit trail', () => {
     const page = await (await call(`/admin/runs/${run.id}`, { cookie, headers: { accept: 'text/html' } })).text()
     expect(page).toContain('cancelled by api')
     expect(page).toContain('retried by oncall')
+  })
+
+  it('records the live view\'s start and Stop against the stored run, as the caller who opened it', async () => {
+    const engine = createEngine({ tasks: [greet, blocker] })
+    engines.push(engine)
+    await engine.users.add('oncall', { role: 'operator', by: cli })
+    const { token } = await engine.users.createToken('oncall', { name: 'browser', by: cli })
+    const running = await serve(engine, { port: 0 })
+    try {
+      const auth = { authorization: `Bearer ${token}` }
+      const form = new URLSearchParams({ _csrf: CSRF }).toString()
+      const page = await (await fetch(`${running.url}/admin/task/blocker/start`, { method: 'POST', headers: { ...auth, cookie: `te_csrf=${CSRF}`, 'content-type': 'application/x-www-form-urlencoded' }, body: form })).text()
+      const path = /data-socket="([^"]+)"/.exec(page)![1]!.replace(/&amp;/g, '&')
+      const live = new WsClient(`${running.url.replace('http', 'ws')}${path}`, auth)
+      await live.opened
+      await vi.waitFor(() => expect(live.messages.some((m) => m.cmd === 'started')).toBe(true))
+      const runId = (live.messages.find((m) => m.cmd === 'started')!.param as { runId: string }).runId
+      live.send({ cmd: 'stop' })
+      await vi.waitFor(async () => expect((await engine.getRun(runId))?.status).toBe('cancelled'))
+      const recorded = await entries(engine, { target: runId })
+      expect(recorded.map((e) => [e.action, e.actor, e.tokenName, e.via])).toEqual([
+        ['run.start', 'oncall', 'browser', 'admin'],
+        ['run.cancel', 'oncall', 'browser', 'admin'],
+      ])
+      expect(recorded[0]!.details).toEqual({ task: 'blocker', args: {}, live: true })
+    } finally {
+      await running.close()
+    }
   })
 
   it('answers GET /api/audit filtered by actor, action, target and time, paged, in every format, to audit:read only', async () => {

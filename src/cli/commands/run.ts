@@ -9,6 +9,7 @@ import { createEngine } from '../../create-engine.js'
 import { CancelledError } from '../../errors.js'
 import type { RunResult } from '../../task/context.js'
 import type { ReservedOption } from '../field-argv.js'
+import { recordCli } from '../cli-actor.js'
 import { EXIT, cliUser, type CliIo } from '../io.js'
 import { LiveOutput, renderSummary } from '../live-output.js'
 import { describeStore, openStore } from '../store-option.js'
@@ -78,7 +79,7 @@ async function run(key: string, words: readonly string[], initial: Readonly<Reco
     controller.abort(new CancelledError(`interrupted (${signal})`))
   })
   const live = option('quiet') === true ? undefined : new LiveOutput(err, liveOptions(io))
-  let result: RunResult
+  let result: RunResult | undefined
   try {
     result = await engine.run(task, args, {
       ...(option('label') === undefined ? {} : { label: String(option('label')) }),
@@ -90,7 +91,11 @@ async function run(key: string, words: readonly string[], initial: Readonly<Reco
   } finally {
     stopListening?.()
     // Stores the run's end (recorded) and releases the store.
-    if (record) await engine.close()
+    if (record) {
+      // Who ran it, in the audit trail; then the run's end is stored and the store released.
+      if (result !== undefined) await recordCli(engine, io, { action: 'run.sync', target: result.id, details: { task: task.key, args: result.args, status: result.status } })
+      await engine.close()
+    }
   }
   const stored = record ? `stored as run ${result.id} in ${describeStore(String(storeSpec), io.cwd)}\n` : undefined
   if (option('json') === true || io.stdout.isTTY !== true) {

@@ -9,9 +9,8 @@ import { Time } from './ui.js'
 /** How the timeline says each audited action on a run. */
 const ACTION_VERBS: Readonly<Record<string, string>> = {
   'run.enqueue': 'enqueued',
-  'run.sync': 'run from the admin UI',
+  'run.sync': 'run in-process',
   'run.start': 'started from the live view',
-  'run.record': 'run from the command line',
   'run.cancel': 'cancelled',
   'run.retry': 'retried',
   'run.delete': 'deleted',

@@ -18,7 +18,7 @@ import type { WSContext, WSEvents } from 'hono/ws'
 import type { Engine } from '../../engine/engine.js'
 import { ValidationError } from '../../errors.js'
 import { parseArgs } from '../../task/fields.js'
-import { requirePermission, type ServerContext } from '../caller.js'
+import { actorOf, requirePermission, type ServerContext } from '../caller.js'
 import { logHtml, resultHtml } from './html.js'
 import { TASK_SOCKET_CLOSE, isStopRequest, taskChannel, type TaskSocketCommand, type TaskSocketMessage } from './protocol.js'
 import { redeemTicket } from './tickets.js'
@@ -40,7 +40,13 @@ export interface TaskSocketDeps {
 export function taskSocketRoute(upgrade: NodeWebSocket['upgradeWebSocket'], deps: TaskSocketDeps): MiddlewareHandler {
   return upgrade((c) => {
     const who = requirePermission(c as ServerContext, 'tasks:run')
-    const events = taskSocket(deps.engine, c.req.param('key') ?? '', new URL(c.req.url), deps.report, deps.timeoutMs, who.id)
+    // Who starts (and may stop) the run, for the audit trail: known at the upgrade, recorded when it happens.
+    const actor = actorOf(c as ServerContext, 'admin')
+    const audit: LiveAudit = {
+      started: (runId, task, args) => void deps.engine.audit.record(actor, { action: 'run.start', target: runId, details: { task, args, live: true } }).catch(deps.report),
+      stopped: (runId) => void deps.engine.audit.record(actor, { action: 'run.cancel', target: runId, details: { reason: 'stopped from the live view' } }).catch(deps.report),
+    }
+    const events = taskSocket(deps.engine, c.req.param('key') ?? '', new URL(c.req.url), deps.report, deps.timeoutMs, who.id, audit)
     return {
       ...events,
       onOpen(event, socket) {
@@ -51,13 +57,20 @@ export function taskSocketRoute(upgrade: NodeWebSocket['upgradeWebSocket'], deps
   })
 }
 
+/** Records the live view's start and stop in the audit trail, as the caller who opened it. */
+export interface LiveAudit {
+  started(runId: string, task: string, args: unknown): void
+  stopped(runId: string): void
+}
+
 /**
  * The socket's events for one start of task `key` with the arguments in `url`. The run is stored
  * as it goes (in-process, started by `createdBy` from the live view): the `started` message
  * carries the stored run's id.
  */
-export function taskSocket(engine: Engine, key: string, url: URL, report: (error: Error) => void, timeoutMs: number, createdBy: string): WSEvents {
+export function taskSocket(engine: Engine, key: string, url: URL, report: (error: Error) => void, timeoutMs: number, createdBy: string, audit?: LiveAudit): WSEvents {
   const controller = new AbortController()
+  let runId: string | undefined
   const channel = taskChannel(key)
   let open = false
   const send = (ws: WSContext, command: TaskSocketCommand): void => {
@@ -113,7 +126,11 @@ export function taskSocket(engine: Engine, key: string, url: URL, report: (error
               const { entry } = event
               send(ws, { cmd: 'output', param: { msg: entry.message, level: entry.level, seq: entry.seq, time: entry.time, html: logHtml(entry.level, entry.message) } })
             } else if (event.type === 'progress') send(ws, { cmd: 'progress', param: event.progress })
-            else if (event.type === 'started') send(ws, { cmd: 'started', param: { runId: event.runId, label: event.label } })
+            else if (event.type === 'started') {
+              runId = event.runId
+              audit?.started(event.runId, key, args)
+              send(ws, { cmd: 'started', param: { runId: event.runId, label: event.label } })
+            }
           },
         })
         .then((result) => {
@@ -130,7 +147,10 @@ export function taskSocket(engine: Engine, key: string, url: URL, report: (error
     onMessage(event: { readonly data: unknown }) {
       // The one thing the browser says: stop the run (the live view's Stop button). It ends
       // cancelled and its result comes as usual; anything else is ignored.
-      if (isStopRequest(event.data)) controller.abort('stopped from the live view')
+      if (isStopRequest(event.data) && !controller.signal.aborted) {
+        if (runId !== undefined) audit?.stopped(runId)
+        controller.abort('stopped from the live view')
+      }
     },
     onClose() {
       open = false

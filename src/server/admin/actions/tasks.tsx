@@ -74,7 +74,6 @@ export function taskActions(deps: AdminDeps): Record<'run' | 'start' | 'confirm'
       if (form instanceof Response) return form
       const label = form.own[OWN.label]?.trim()
       const ticket = issueStartTicket(engine, task.key, form.args, label === '' ? undefined : label)
-      await recordAction(c, deps, { action: 'run.start', target: null, details: { task: task.key, args: form.args, live: true } })
       return render(c, <LivePage page={pageContext(c, deps)} task={task} ticket={ticket} args={form.args} label={label ?? ''} />)
     },
 
