@@ -53,9 +53,8 @@ import { FlowControl, type QueueFlow, type QueuePatch, type TaskFlow, type TaskP
 import { flowReport, type FlowReport, type QueueInfo } from './flow/report.js'
 import { STORE_LOG_BACKEND, type LogBackend, type LogBackendInfo } from './settings/log-backends.js'
 import { retentionSchedule, retentionTask } from './settings/retention.js'
-import { SharedSettings } from './settings/shared-settings.js'
+import { SharedSettings, settingsFacade, type EngineSettings } from './settings/shared-settings.js'
 import { Tracing } from './tracing/tracing.js'
-import type { SettingInfo, Settings } from './settings/settings.js'
 import { readHistory, type History, type HistoryOptions } from './history/history.js'
 
 // The types of the engine's signature, where callers of the engine look for them.
@@ -575,16 +574,7 @@ export class Engine {
    * @example
    * await engine.settings.update({ workerConcurrency: 20, runRetentionDays: 7 })
    */
-  readonly settings = {
-    /** The current settings (read from the store). */
-    get: (): Promise<Settings> => this.#settings.load(true),
-    /** Changes some settings; unknown keys and bad values are a `ValidationError` naming each, and change nothing. */
-    update: (patch: Partial<Settings>): Promise<Settings> => this.#settings.update(patch),
-    /** Every setting with its title, description, constraints, default and value (for forms). */
-    describe: (): Promise<SettingInfo[]> => this.#settings.describe(),
-    /** The setting keys. */
-    keys: (): readonly string[] => this.#settings.keys(),
-  }
+  readonly settings: EngineSettings = settingsFacade(() => this.#settings)
 
   /** Adds a place for log lines, chosen with the `logBackend` setting. A duplicate name is an error. */
   registerLogBackend(backend: LogBackend): this {

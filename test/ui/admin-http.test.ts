@@ -11,12 +11,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import WebSocket from 'ws'
 import { createEngine, defineSchedule, defineTask, type Engine, type RunEvent, type RunState } from '../../src/index.js'
 import { serve, type RunningServer } from '../../src/server/index.js'
 import { sqliteStore } from '../../src/store/sqlite/store.js'
 import { PATIENCE } from '../helpers/browser.js'
 import { runReaches } from '../helpers/runs.js'
+import { Session, socket, text } from '../helpers/admin-session.js'
 
 /** Every start of the dangerous task, with its arguments: it must only run when confirmed. */
 const drops: unknown[] = []
@@ -88,75 +88,6 @@ const searchable = defineTask({ key: 'invoice-export', title: 'Export Invoices',
 
 class FlakyError extends Error {
   override readonly name = 'FlakyError'
-}
-
-/** The text of an HTML page (tags out, entities decoded, spaces collapsed), to read it like a user. */
-function text(html: string): string {
-  return html
-    .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/g, ' ')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
-    .replace(/\s+/g, ' ')
-    .trim()
-}
-
-/** A browser-like session: keeps the CSRF cookie and reads the form token from pages. */
-class Session {
-  cookie = ''
-  csrf = ''
-  constructor(readonly base: string) {}
-
-  async get(path: string, headers: Record<string, string> = {}): Promise<Response> {
-    const response = await fetch(`${this.base}${path}`, { headers: { accept: 'text/html', cookie: this.cookie, ...headers }, redirect: 'manual' })
-    this.keep(response)
-    return response
-  }
-
-  /** Fetches a page and remembers its form token. */
-  async page(path: string): Promise<string> {
-    const response = await this.get(path)
-    const html = await response.text()
-    const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1]
-    if (token !== undefined) this.csrf = token
-    return html
-  }
-
-  async post(path: string, form: Record<string, string | readonly string[]>, headers: Record<string, string> = {}): Promise<Response> {
-    const body = new URLSearchParams()
-    for (const [k, v] of Object.entries(form)) for (const one of typeof v === 'string' ? [v] : v) body.append(k, one)
-    const response = await fetch(`${this.base}${path}`, {
-      method: 'POST',
-      headers: { accept: 'text/html', cookie: this.cookie, 'content-type': 'application/x-www-form-urlencoded', ...headers },
-      body,
-      redirect: 'manual',
-    })
-    this.keep(response)
-    return response
-  }
-
-  private keep(response: Response): void {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';')
-      const [name] = pair!.split('=')
-      const others = this.cookie.split('; ').filter((c) => c !== '' && !c.startsWith(`${name}=`))
-      this.cookie = [...others, pair].join('; ')
-    }
-  }
-}
-
-/** Opens a WebSocket and collects its JSON messages until it closes. */
-function socket(url: string): Promise<{ messages: Record<string, unknown>[]; code: number }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url)
-    const messages: Record<string, unknown>[] = []
-    ws.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString()) as Record<string, unknown>))
-    ws.on('close', (code) => resolve({ messages, code }))
-    ws.on('error', reject)
-  })
 }
 
 describe('admin UI over HTTP', () => {
@@ -598,53 +529,5 @@ describe('admin UI over HTTP', () => {
       expect(plain.messages.map((m) => m.cmd)).toEqual(['started', 'complete', 'close-connection'])
       expect(plain.messages[1]).toMatchObject({ channel: 'task:greet', param: { result: { data: { greeting: 'Hello, script!' } } } })
     })
-  })
-})
-
-describe('signing in to a server with a token', () => {
-  const TOKEN = 'open sesame, open up'
-  let engine: Engine
-  let server: RunningServer
-
-  beforeAll(async () => {
-    engine = createEngine({ tasks: [greet] })
-    server = await serve(engine, { port: 0, token: TOKEN, onError: () => undefined })
-  })
-
-  afterAll(async () => {
-    await server?.close()
-    await engine?.close({ graceMs: 0 })
-  })
-
-  it('sends a browser to the sign-in page, refuses a wrong token, and signs in with the right one', async () => {
-    const browser = new Session(server.url)
-    const away = await browser.get('/admin/runs?status=failed')
-    expect(away.status).toBe(303)
-    expect(away.headers.get('location')).toBe('/admin/login?next=%2Fadmin%2Fruns%3Fstatus%3Dfailed')
-    const login = await browser.page('/admin/login?next=%2Fadmin%2Fruns%3Fstatus%3Dfailed')
-    expect(text(login)).toContain('This server requires its access token.')
-    expect(login).toContain('<input type="hidden" name="next" value="/admin/runs?status=failed"/>')
-    expect(login).toContain('<input type="password" id="token" name="token" autocomplete="current-password" required=""/>')
-
-    const wrong = await browser.post('/admin/login', { token: 'guess', next: '/admin/runs?status=failed' })
-    expect(wrong.status).toBe(401)
-    expect(text(await wrong.text())).toContain('That token is not valid.')
-    expect(browser.cookie).not.toContain('taskengine_token')
-
-    const right = await browser.post('/admin/login', { token: TOKEN, next: '/admin/runs?status=failed' })
-    expect(right.status).toBe(303)
-    expect(right.headers.get('location')).toBe('/admin/runs?status=failed')
-    expect(right.headers.getSetCookie().find((c) => c.startsWith('taskengine_token='))).toMatch(/HttpOnly; SameSite=Strict/)
-    const runs = await browser.get('/admin/runs?status=failed')
-    expect(runs.status).toBe(200)
-    expect(text(await runs.text())).toContain('Runs 0 matching')
-  })
-
-  it('never sends you elsewhere after signing in', async () => {
-    const browser = new Session(server.url)
-    for (const next of ['https://evil.example/admin', '//evil.example/admin', '/api/runs']) {
-      const response = await browser.post('/admin/login', { token: TOKEN, next })
-      expect(response.headers.get('location')).toBe('/admin')
-    }
   })
 })

@@ -97,3 +97,25 @@ export class SharedSettings {
     return defaultSettings(this.#host.defaultMaxAttempts)
   }
 }
+
+/** `engine.settings`: the runtime settings every process on the store shares. */
+export interface EngineSettings {
+  /** The current settings (read from the store). */
+  get(): Promise<Settings>
+  /** Changes some settings; unknown keys and bad values are a `ValidationError` naming each, and change nothing. */
+  update(patch: Partial<Settings>): Promise<Settings>
+  /** Every setting with its title, description, constraints, default and value (for forms). */
+  describe(): Promise<SettingInfo[]>
+  /** The setting keys. */
+  keys(): readonly string[]
+}
+
+/** The engine's settings API over its shared settings (`shared` is read when called, after the engine made it). */
+export function settingsFacade(shared: () => SharedSettings): EngineSettings {
+  return {
+    get: () => shared().load(true),
+    update: (patch) => shared().update(patch),
+    describe: () => shared().describe(),
+    keys: () => shared().keys(),
+  }
+}

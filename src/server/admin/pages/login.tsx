@@ -77,7 +77,7 @@ function TokenForm({ admin, next }: { admin: string; next: string }) {
       <input type="hidden" name="next" value={next} />
       <div class="field">
         <label for="token">Token</label>
-        <input type="password" id="token" name="token" autocomplete="off" required />
+        <input type="password" id="token" name="token" autocomplete="current-password" required />
       </div>
       <button type="submit">Sign in with the token</button>
     </form>
