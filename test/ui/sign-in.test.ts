@@ -131,6 +131,13 @@ describe('signing in with a user name and password', () => {
     expect(runPage).not.toContain(`action="/admin/runs/${run.id}/retry"`)
     expect(runPage).not.toContain(`action="/admin/runs/${run.id}/delete"`)
     expect(await admin.page(`/admin/runs/${run.id}`)).toContain(`action="/admin/runs/${run.id}/retry"`)
+    // Nor the runs list's steering buttons, nor the task form's start buttons.
+    const list = await viewer.page('/admin/runs')
+    expect(list).not.toContain('name="action" value="cancel"')
+    expect(list).toContain('value="compare"')
+    expect(text(await viewer.page('/admin/task/greet'))).toContain('Your role may look at this task but not start runs')
+    expect(await admin.page('/admin/runs')).toContain('name="action" value="cancel"')
+    expect(text(await admin.page('/admin/task/greet'))).not.toContain('Your role may look at this task')
     const audit = text(await admin.page('/admin/audit?action=user.'))
     expect(audit).toContain('user.add')
     expect(audit).toContain('viewer1')

@@ -68,6 +68,7 @@ export function TaskForm({
   values,
   issues,
   own,
+  canRun = true,
 }: {
   task: AnyTask
   admin: string
@@ -75,6 +76,8 @@ export function TaskForm({
   values: FormValues
   issues: ReadonlyMap<string, FieldIssue>
   own: Readonly<Record<string, string>>
+  /** Whether the caller may start runs (`tasks:run`); without it the form says so instead of offering buttons. */
+  canRun?: boolean
 }) {
   const base = `${admin}/task/${encodeURIComponent(task.key)}`
   return (
@@ -120,7 +123,12 @@ export function TaskForm({
           </div>
         </div>
       )}
-      <div class="actions">
+      {canRun ? null : (
+        <p class="notice notice-warn" id="cannot-run">
+          Your role may look at this task but not start runs (it lacks the tasks:run permission).
+        </p>
+      )}
+      <div class="actions" hidden={!canRun}>
         <button type="submit" class="primary" formaction={`${base}/run`} title="Run now in the server process and show the result" aria-describedby="mode-run">
           <Icon name="play" /> Run
         </button>

@@ -160,24 +160,30 @@ export function RunsPage({ page, data }: { page: PageContext; data: RunsData }) 
           <span class="selected-count" id="selected-count">
             0 selected
           </span>
-          <button type="submit" name="action" value="cancel" class="small" data-confirm="Cancel the selected runs?">
-            <Icon name="stop" /> Cancel
-          </button>
-          <button type="submit" name="action" value="retry" class="small" data-confirm="Retry the selected runs?">
-            <Icon name="refresh" /> Retry
-          </button>
-          <button type="submit" name="action" value="delete" class="small danger" data-confirm="Delete the selected runs? Running ones are cancelled first.">
-            <Icon name="trash" /> Delete
-          </button>
+          {page.may('runs:cancel') ? (
+            <button type="submit" name="action" value="cancel" class="small" data-confirm="Cancel the selected runs?">
+              <Icon name="stop" /> Cancel
+            </button>
+          ) : null}
+          {page.may('runs:retry') ? (
+            <button type="submit" name="action" value="retry" class="small" data-confirm="Retry the selected runs?">
+              <Icon name="refresh" /> Retry
+            </button>
+          ) : null}
+          {page.may('runs:delete') ? (
+            <button type="submit" name="action" value="delete" class="small danger" data-confirm="Delete the selected runs? Running ones are cancelled first.">
+              <Icon name="trash" /> Delete
+            </button>
+          ) : null}
           <button type="submit" name="action" value="compare" class="small" id="compare-selected" formaction={`${page.admin}/runs/compare`} title="Compare two ticked runs side by side">
             <Icon name="columns" /> Compare
           </button>
-          {issues.length > 0 || runs.total === 0 ? null : (
+          {issues.length > 0 || runs.total === 0 || !(['cancel', 'retry', 'delete'] as const).some((action) => page.may(`runs:${action}`)) ? null : (
             <span class="bulk-all" id="bulk-all">
               <span class="muted">
                 or all <strong>{runs.total}</strong> matching:
               </span>
-              {(['cancel', 'retry', 'delete'] as const).map((action) => (
+              {(['cancel', 'retry', 'delete'] as const).filter((action) => page.may(`runs:${action}`)).map((action) => (
                 <button type="submit" name="action" value={action} class={action === 'delete' ? 'small danger' : 'small'} formaction={`${page.admin}/runs/bulk/preview${filterQuery === '' ? '' : `?${filterQuery}`}`} formnovalidate data-bulk-all={action}>
                   {action[0]!.toUpperCase() + action.slice(1)} all…
                 </button>

@@ -107,7 +107,7 @@ export function TaskPage({
               Some values are invalid; see the fields below.
             </div>
           ) : null}
-          <TaskForm task={task} admin={page.admin} csrf={page.csrf} values={values} issues={issues} own={own} />
+          <TaskForm task={task} admin={page.admin} csrf={page.csrf} values={values} issues={issues} own={own} canRun={page.may('tasks:run')} />
         </section>
         <section class="panel">
           <h2>Recent runs</h2>
