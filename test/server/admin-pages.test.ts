@@ -10,24 +10,12 @@ import { createServer } from '../../src/server/index.js'
 import { apiHarness, body, greet } from '../helpers/api.js'
 import { PATIENCE } from '../helpers/browser.js'
 import { runReaches } from '../helpers/runs.js'
+import { text } from '../helpers/admin-session.js'
 
 const { setup, engines, servers } = apiHarness()
 
 const HOSTILE = '<img src=x onerror=alert(1)>'
 
-/** The text of an HTML page (tags out, entities decoded, spaces collapsed), as a user reads it. */
-function text(html: string): string {
-  return html
-    .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/g, ' ')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
-    .replace(/\s+/g, ' ')
-    .trim()
-}
 
 const page = { headers: { accept: 'text/html' } }
 
