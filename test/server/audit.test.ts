@@ -116,6 +116,21 @@ describe('the audit trail', () => {
     expect(JSON.stringify(await entries(engine))).not.toContain(token.split('_')[2])
   })
 
+  it('records a cancel that waits for a running handler as requested, not as done', async () => {
+    const { engine, call } = setup()
+    await engine.start({ concurrency: 1 })
+    try {
+      const run = await engine.enqueue(hang, {})
+      await vi.waitFor(async () => expect((await engine.getRun(run.id))?.status).toBe('running'))
+      await call(`/api/runs/${run.id}/cancel`, { json: {} })
+      const [entry] = await entries(engine, { action: 'run.cancel' })
+      expect(entry).toMatchObject({ before: { status: 'running' }, after: { status: 'running', cancelRequested: true } })
+      expect(entry!.before).toEqual({ status: 'running' })
+    } finally {
+      await engine.stop({ graceMs: 0 })
+    }
+  })
+
   it('records the admin UI\'s forms as via "admin", and anonymous loopback use as "api"', async () => {
     const { engine, call } = setup()
     const run = await engine.enqueue(hang, {})

@@ -5,9 +5,18 @@
 import type { Run } from '../../store/types.js'
 import type { AuditAction } from './audit.js'
 
-/** An entry for a change to one run (`run.cancel`, `run.retry`, `run.delete`): status and attempt before and after, the task and `details`. */
+/**
+ * An entry for a change to one run (`run.cancel`, `run.retry`, `run.delete`): its status before
+ * and after (and the attempt when it changed; a cancel that waits for a running handler says
+ * `cancelRequested`), the task and `details`.
+ */
 export function runChange(action: string, before: Run, after: Run, details?: unknown): AuditAction {
-  return { action, target: before.id, before: { status: before.status, attempt: before.attempt }, after: { status: after.status, attempt: after.attempt }, details: { task: before.task, ...(typeof details === 'object' && details !== null ? details : {}) } }
+  const state = (run: Run) => ({
+    status: run.status,
+    ...(before.attempt === after.attempt ? {} : { attempt: run.attempt }),
+    ...(run.cancelRequestedAt !== null && (run.status === 'running' || run.status === 'waiting') ? { cancelRequested: true } : {}),
+  })
+  return { action, target: before.id, before: state(before), after: state(after), details: { task: before.task, ...(typeof details === 'object' && details !== null ? details : {}) } }
 }
 
 /** An entry for a settings change: only the keys whose values changed, before and after. */
