@@ -164,7 +164,7 @@ export function AuditView({ page, data }: { page: PageContext; data: AuditData }
               <tbody>
                 {entries.map((e) => (
                   <tr data-audit={e.id} data-action={e.action}>
-                    <td>
+                    <td class="nowrap">
                       <Time date={e.at} now={page.now} />
                     </td>
                     <td>
