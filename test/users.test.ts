@@ -182,7 +182,7 @@ function describeUsers(name: string, open: () => { store: () => Store; second: (
       const { token, info } = await engine.users.createToken('ci', { name: 'deploy', by })
       expect(token).toMatch(/^te_[0-9a-f]{16}_[\w-]{43}$/)
       expect(info).toMatchObject({ user: 'ci', name: 'deploy', revokedAt: null, expiresAt: null })
-      expect(JSON.stringify(await engine.users.tokens())).not.toContain(token.split('_')[2])
+      expect(JSON.stringify(await engine.users.tokens())).not.toContain(token.slice('te_0123456789abcdef_'.length))
       expect(await other.users.fromToken(token)).toMatchObject({ user: 'ci', tokenName: 'deploy', role: 'operator' })
       await expect(engine.users.createToken('ci', { name: 'deploy', by })).rejects.toThrow('user "ci" already has a live token named "deploy": revoke it first or pick another name')
       await expect(engine.users.createToken('nobody', { name: 'x', by })).rejects.toThrow('no user "nobody"')
