@@ -11,7 +11,7 @@ import { ValidationError } from '../errors.js'
 import type { AuditActorKind } from '../store/types.js'
 import { checkOptionKeys, optionKeys } from '../options.js'
 
-export { PERMISSIONS, DEFAULT_ROLES, type Permission, type Roles } from '../engine/access/permissions.js'
+export { PERMISSIONS, type Permission } from '../engine/access/permissions.js'
 /** The caller. */
 export interface Identity {
   /** Recorded as `createdBy` on runs the caller enqueues. */
@@ -110,7 +110,7 @@ export function tokenAuth(options: TokenAuthOptions = {}): AuthResolver {
 }
 
 /** The caller on an open loopback server (no token, no users): may do everything, recorded as `local` on runs and `api` in the audit trail. */
-export const ANONYMOUS: Identity = Object.freeze({ id: 'local', permissions: Object.freeze(['*'] as const), kind: 'anonymous' })
+const ANONYMOUS: Identity = Object.freeze({ id: 'local', permissions: Object.freeze(['*'] as const), kind: 'anonymous' })
 
 /** The cookie of a sign-in session. */
 export const SESSION_COOKIE = 'taskengine_session'

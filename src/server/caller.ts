@@ -74,7 +74,7 @@ export function runScope(c: ServerContext): RunScope | null {
 }
 
 /** Whether a run is one the caller may read under `scope` (others' runs do not exist for an own-runs-only caller). */
-export function mayRead(scope: RunScope, run: Run): boolean {
+export function mayRead(scope: RunScope, run: Pick<Run, 'createdBy'>): boolean {
   return scope.all || run.createdBy === scope.id
 }
 

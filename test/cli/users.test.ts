@@ -11,6 +11,7 @@ import { createEngine, type Engine } from '../../src/index.js'
 import { sqliteStore } from '../../src/store/sqlite/store.js'
 import { VERSION } from '../../src/version.js'
 import { FIXTURES, finished, runInProcess, startCli, waitForOutput } from '../helpers/cli.js'
+import { parseCredential } from '../../src/engine/access/secrets.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'taskengine-cli-users-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -117,7 +118,7 @@ describe('taskengine users', () => {
     })
     const listed = await cli(store, ['users', 'token', 'list', 'deploy-bot'])
     expect(listed.stdout).toMatch(/^USER\s+NAME\s+ID\s+STATE.*\ndeploy-bot\s+ci\s+\S+\s+live\s/)
-    expect(listed.stdout).not.toContain(token.slice(token.indexOf('_', 3) + 1))
+    expect(listed.stdout).not.toContain(parseCredential(token, 'te')!.secret)
 
     expect((await cli(store, ['users', 'disable', 'deploy-bot'])).stderr).toBe('user deploy-bot: disabled\n')
     await withEngine(store, async (engine) => expect(await engine.users.fromToken(token)).toBeNull())

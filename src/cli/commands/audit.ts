@@ -40,10 +40,10 @@ export function auditCommand(program: Command, io: CliIo, setExit: (code: number
     .option('--json', 'print { entries, next } as JSON')
     .addHelpText(
       'after',
-      '\nActions: run.enqueue run.cancel run.retry run.delete bulk.<action> bulk.stop\n' +
+      '\nActions: run.enqueue run.sync run.start run.cancel run.retry run.delete bulk.<action> bulk.stop\n' +
         '  schedule.toggle schedule.trigger settings.update queue.pause|resume|limits\n' +
         '  task.pause|resume|limits worker.quiet|resume|stop user.add user.role user.password\n' +
-        '  user.disable user.enable token.create token.revoke session.revoke login login.failed …\n' +
+        '  user.disable user.enable token.create token.revoke session.revoke task.remove\n  login logout login.failed login.throttled\n' +
         '\nExamples:\n  taskengine audit --actor oncall --action run. --from 2026-12-01\n  taskengine audit --target weekday-report --json\n',
     )
     .action(async (flags: AuditFlags) => {

@@ -36,7 +36,8 @@ export interface AuditHost {
   readonly now: () => number
 }
 
-const USER_AGENT_MAX = 300
+/** The most characters of a user agent an entry keeps. */
+export const USER_AGENT_MAX = 300
 
 /** The audit trail of an engine's store. */
 export class Audit {

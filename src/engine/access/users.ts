@@ -6,8 +6,8 @@
  */
 import { ConflictError, NotFoundError, ValidationError, describeValue } from '../../errors.js'
 import type { SessionRecord, Store, UserRecord, UserTokenRecord } from '../../store/types.js'
-import type { Actor, Audit } from './audit.js'
-import { DEFAULT_ROLES, checkRoles, grants, type Permission, type Roles } from './permissions.js'
+import { USER_AGENT_MAX, type Actor, type Audit } from './audit.js'
+import { DEFAULT_ROLES, checkRoles, type Permission, type Roles } from './permissions.js'
 import { checkPassword, digest, hashPassword, newCredential, parseCredential, secretMatches, verifyPassword } from './secrets.js'
 
 /** A user as shown: never a hash. */
@@ -54,7 +54,7 @@ export interface Origin {
 }
 
 /** Sign-in throttling: failed attempts counted over this window… */
-export const THROTTLE_WINDOW_MS = 15 * 60_000
+const THROTTLE_WINDOW_MS = 15 * 60_000
 /** …at most this many for one user from one address… */
 export const MAX_FAILURES_PER_USER_ADDRESS = 5
 /** …and this many from one address for any users. */
@@ -113,11 +113,6 @@ export class Users {
   /** The permission codes of a role (none for an unknown role). */
   permissionsOf(role: string): readonly (Permission | '*')[] {
     return Object.hasOwn(this.roles, role) ? this.roles[role]! : []
-  }
-
-  /** Whether a role grants a permission. */
-  roleGrants(role: string, permission: Permission): boolean {
-    return grants(this.permissionsOf(role), permission)
   }
 
   /** Adds a user. Throws a `ValidationError` for a bad name, unknown role or weak password, a `ConflictError` when the name is taken. */
@@ -202,7 +197,7 @@ export class Users {
     const credential = newCredential('te')
     const ok = await store.insertUserToken({ id: credential.id, user, name: options.name, hash: digest(credential.secret), expiresAt: expiresIn === undefined ? null : now + expiresIn, createdBy: options.by.id, now })
     if (!ok) throw new ConflictError(`user "${user}" already has a live token named "${options.name}": revoke it first or pick another name`)
-    const info = (await store.listUserTokens(user)).find((t) => t.id === credential.id)!
+    const info = (await store.getUserToken(credential.id))!.credential
     await this.#host.audit.record(options.by, { action: 'token.create', target: `${user}/${options.name}`, after: { id: credential.id, expiresAt: info.expiresAt?.toISOString() ?? null } })
     return { token: credential.text, info: strip(info) }
   }
@@ -268,7 +263,7 @@ export class Users {
     }
     const credential = newCredential('ses')
     const expiresAt = Math.min(now + this.#idleMs, now + this.#maxMs)
-    await store.insertSession({ id: credential.id, user: name, hash: digest(credential.secret), expiresAt, address: origin.address ?? null, userAgent: origin.userAgent?.slice(0, 300) ?? null, now })
+    await store.insertSession({ id: credential.id, user: name, hash: digest(credential.secret), expiresAt, address: origin.address ?? null, userAgent: origin.userAgent?.slice(0, USER_AGENT_MAX) ?? null, now })
     await this.#host.audit.record({ ...actor, id: name, kind: 'user' }, { action: 'login', target: name, details: { session: credential.id } })
     return { ok: true, cookie: credential.text, user: this.#info(user), expiresAt: new Date(expiresAt) }
   }

@@ -55,14 +55,13 @@ export class RunControl {
   async retry(id: string): Promise<Run> {
     const host = this.#host
     const store = await host.store()
-    const stored = await store.getRun(id)
-    if (stored?.inProcess === true) {
-      throw new ConflictError(`run ${id} executed in-process (started from ${stored.startedFrom ?? 'code'}); it cannot be retried on a worker: run its task again instead`)
-    }
     const run = await store.retryRun(id, host.now())
     if (run === undefined) {
       const current = await store.getRun(id)
       if (current === undefined) throw new NotFoundError(`unknown run "${id}"`)
+      if (current.inProcess) {
+        throw new ConflictError(`run ${id} executed in-process (started from ${current.startedFrom ?? 'code'}); it cannot be retried on a worker: run its task again instead`)
+      }
       throw new ConflictError(`run ${id} ${statusPhrase(current.status)}; only failed or cancelled runs can be retried`)
     }
     host.emit({ type: 'retried', runId: run.id, task: run.task, poolId: run.poolId, time: new Date(host.now()), run })
@@ -114,10 +113,8 @@ export class RunControl {
   async cancelMany(ids: readonly string[], reason: string, by: string | null = null): Promise<number> {
     const store = await this.#host.store()
     const outcome = await this.cancelSelection(store, { ids }, reason, by)
-    for (const run of outcome.requested) {
-      const poolIds = await this.#descendantPools(store, run.id)
-      if (poolIds.length > 0) await this.cancelSelection(store, { poolIds }, reason, by)
-    }
+    const poolIds = (await Promise.all(outcome.requested.map((run) => this.#descendantPools(store, run.id)))).flat()
+    if (poolIds.length > 0) await this.cancelSelection(store, { poolIds }, reason, by)
     return outcome.cancelled.length + outcome.requested.length
   }
 

@@ -19,12 +19,12 @@
  *   reads the run finished.
  */
 import { hostname } from 'node:os'
-import { CancelledError, LeaseLostError, UnrecoverableError, coerceError } from '../../errors.js'
+import { LeaseLostError, UnrecoverableError, coerceError } from '../../errors.js'
 import type { LogEntry, Progress, RunResult } from '../../task/context.js'
 import { DEFAULT_PRIORITY, DEFAULT_QUEUE, DEFAULT_RUN_CATEGORY } from '../../task/define.js'
 import type { Completion, NewRun, Store } from '../../store/types.js'
 import { ActiveRun, type RunSink, type RunSpec } from '../execute/active-run.js'
-import { toRunError } from '../execute/run-error.js'
+import { cancelReason, toRunError } from '../execute/run-error.js'
 import { newId } from '../ids.js'
 import type { RunOptions } from '../options.js'
 import type { LogBackend } from '../settings/log-backends.js'
@@ -103,7 +103,7 @@ export class RecordedRuns {
    */
   withLocal(worker: () => LocalRuns | undefined): () => LocalRuns {
     const local: LocalRuns = {
-      has: (id) => this.#runs.has(id) || worker()?.has(id) === true,
+      has: (id) => this.has(id) || worker()?.has(id) === true,
       abort: (id, reason) => {
         if (!this.abort(id, reason)) worker()?.abort(id, reason)
       },
@@ -275,7 +275,7 @@ export class RecordedRuns {
     this.#beat.unref()
     this.#unsubscribe = store.onSignal?.('cancel', (message) => {
       if (message.type !== 'cancel') return
-      for (const id of message.ids) this.abort(id, new CancelledError(message.reason === '' ? 'cancelled' : `cancelled: ${message.reason}`))
+      for (const id of message.ids) this.abort(id, cancelReason(message.reason))
     })
   }
 
@@ -293,7 +293,7 @@ export class RecordedRuns {
     if (leases.length === 0) return
     try {
       const outcome = await store.renewLeases(this.workerId, leases, host.now() + host.leaseMs)
-      for (const { id, reason } of outcome.cancelRequested) this.abort(id, new CancelledError(reason === null || reason === '' ? 'cancelled' : `cancelled: ${reason}`))
+      for (const { id, reason } of outcome.cancelRequested) this.abort(id, cancelReason(reason ?? ''))
       for (const id of outcome.lost) {
         const recorded = this.#runs.get(id)
         if (recorded === undefined) continue

@@ -152,6 +152,7 @@ export function retentionTask(host: RetentionHost, options: RetentionOptions = {
       if (auditDays > 0) {
         let auditRows = 0
         for (;;) {
+          ctx.signal.throwIfAborted()
           const n = await store.purgeAudit(now - auditDays * DAY_MS, batch * 10)
           auditRows += n
           if (n < batch * 10) break

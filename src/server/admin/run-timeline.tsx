@@ -6,6 +6,9 @@ import type { PoolReport } from '../../engine/engine.js'
 import type { AuditEntry, Run } from '../../store/types.js'
 import { Time } from './ui.js'
 
+/** An audited action on a run as the timeline shows it: when, what, who (and with which token). */
+export type TimelineAction = Pick<AuditEntry, 'at' | 'action' | 'actor' | 'tokenName'>
+
 /** How the timeline says each audited action on a run. */
 const ACTION_VERBS: Readonly<Record<string, string>> = {
   'run.enqueue': 'enqueued',
@@ -17,7 +20,7 @@ const ACTION_VERBS: Readonly<Record<string, string>> = {
 }
 
 /** What happened to the run, oldest first: from its attempts, its pools and its final state. */
-export function Timeline({ run, pools, actions = [], now }: { run: Run; pools: readonly PoolReport[]; actions?: readonly AuditEntry[]; now: number }) {
+export function Timeline({ run, pools, actions = [], now }: { run: Run; pools: readonly PoolReport[]; actions?: readonly TimelineAction[]; now: number }) {
   const items: { when: Date; text: string; kind: string }[] = [{ when: run.createdAt, text: 'created', kind: '' }]
   if (run.enqueuedAt.getTime() !== run.createdAt.getTime()) items.push({ when: run.enqueuedAt, text: 'pending again (retried)', kind: 'warn' })
   for (const a of run.attempts) {

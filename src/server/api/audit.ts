@@ -35,7 +35,7 @@ export function auditRoutes({ engine }: RouteDeps): Hono<ServerEnv> {
 }
 
 /** An entry as one flat row (CSV): values as JSON text. */
-function auditRow(e: AuditEntry): Record<(typeof AUDIT_COLUMNS)[number], unknown> {
+export function auditRow(e: AuditEntry): Record<(typeof AUDIT_COLUMNS)[number], unknown> {
   const json = (v: unknown): string => (v === null || v === undefined ? '' : JSON.stringify(v))
   return { ...e, at: e.at.toISOString(), before: json(e.before), after: json(e.after), details: json(e.details) }
 }

@@ -10,7 +10,7 @@
 import type { Hono } from 'hono'
 import { describeValue, type FieldIssue } from '../../errors.js'
 import { BULK_ACTIONS, type BulkAction, type BulkJob, type RunFilter } from '../../store/types.js'
-import { identity, readScope, requirePermission, type ServerContext, type ServerEnv } from '../caller.js'
+import { identity, mayRead, readScope, requirePermission, type ServerContext, type ServerEnv } from '../caller.js'
 import { respond } from '../formats.js'
 import { HttpError, notFound } from '../http-errors.js'
 import { IssueList, jsonBody } from '../json-body.js'
@@ -55,7 +55,7 @@ export function addBulkRoutes(routes: Hono<ServerEnv>, deps: RouteDeps): void {
     const limit = query.int('limit', 1, 100) ?? 20
     query.done()
     const scope = readScope(c)
-    const jobs = (await engine.bulk.list(limit)).filter((job) => scope.all || job.createdBy === scope.id)
+    const jobs = (await engine.bulk.list(limit)).filter((job) => mayRead(scope, job))
     return respond(c, jobs, { name: 'bulk-jobs', columns: BULK_COLUMNS })
   })
 
@@ -80,7 +80,7 @@ async function visibleJob(c: ServerContext, get: (id: string) => Promise<BulkJob
   const scope = readScope(c)
   const id = c.req.param('id') ?? ''
   const job = await get(id)
-  if (job === undefined || (!scope.all && job.createdBy !== scope.id)) throw notFound(`unknown bulk job "${id}"`)
+  if (job === undefined || !mayRead(scope, job)) throw notFound(`unknown bulk job "${id}"`)
   return job
 }
 

@@ -15,7 +15,7 @@
  */
 import type { WSContext } from 'hono/ws'
 import type { Engine } from '../../engine/engine.js'
-import type { RunScope } from '../caller.js'
+import { mayRead, type RunScope } from '../caller.js'
 import type { EventLog, StreamEntry } from './event-log.js'
 import { BulkFollow } from './bulk-follow.js'
 import { OwnerGate } from './owner-gate.js'
@@ -129,7 +129,7 @@ export class StreamSession {
       return this.#error(`subscribe: could not read bulk job "${bulkId}": ${(error as Error).message}`, id)
     }
     if (!current()) return
-    if (job === undefined || (!this.#scope.all && job.createdBy !== this.#scope.id)) {
+    if (job === undefined || !mayRead(this.#scope, job)) {
       // Someone else's job does not exist for an own-runs-only caller.
       this.#subs.delete(id)
       return this.#error(`subscribe: unknown bulk job "${bulkId}"`, id)

@@ -112,7 +112,8 @@ export interface AdminStore {
   cancelRuns(selection: CancelSelection, reason: string, now: number, by?: string | null): Promise<CancelOutcome>
   /**
    * Failed or cancelled → pending with a fresh attempt budget and no cancel request.
-   * Returns the run, or `undefined` when it is not in a retryable state. Rejects with a
+   * Returns the run, or `undefined` when it is not in a retryable state or executed in-process
+   * (`Run.inProcess`: a worker must not execute it again). Rejects with a
    * `ConflictError` when another active run holds its unique key.
    */
   retryRun(id: string, now: number): Promise<Run | undefined>

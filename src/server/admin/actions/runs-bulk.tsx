@@ -7,7 +7,7 @@
  */
 import type { Handler } from 'hono'
 import { BULK_ACTIONS, type BulkAction, type RunFilter } from '../../../store/types.js'
-import { identity, readScope, requirePermission, type ServerContext, type ServerEnv } from '../../caller.js'
+import { identity, mayRead, readScope, requirePermission, type ServerContext, type ServerEnv } from '../../caller.js'
 import { HttpError, notFound } from '../../http-errors.js'
 import { recordAction } from '../../audit.js'
 import { checkCsrf } from '../csrf.js'
@@ -54,7 +54,7 @@ export function runBulkActions(deps: AdminDeps): Record<'preview' | 'start' | 'c
       const scope = readScope(c)
       const id = c.req.param('id') ?? ''
       const job = await engine.bulk.get(id)
-      if (job === undefined || (!scope.all && job.createdBy !== scope.id)) throw notFound(`unknown bulk job "${id}"`)
+      if (job === undefined || !mayRead(scope, job)) throw notFound(`unknown bulk job "${id}"`)
       requirePermission(c, `runs:${job.action}`)
       const after = await engine.bulk.cancel(id)
       await recordAction(c, deps, { action: 'bulk.stop', target: id, before: { state: job.state, done: job.done }, after: { state: after.state, done: after.done, skipped: after.skipped } })

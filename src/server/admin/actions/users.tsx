@@ -21,6 +21,8 @@ export function userActions(deps: AdminDeps): Record<Action, Handler<ServerEnv>>
   const { engine } = deps
   const users = `${deps.base}/admin/users`
 
+  /** The page's data: every user with `users:read`; a user managing their own tokens without it sees only the answer. */
+  const pageData = async (c: Context<ServerEnv>) => (can(identity(c), 'users:read') ? usersPage.load(c, deps) : { users: [], tokens: [], roles: engine.users.roles, canEdit: false })
   /** Runs a change; a refused one renders the page with its reason (400/404/409). */
   const change = async (c: Context<ServerEnv>, work: (body: Record<string, unknown>, by: ReturnType<typeof actorOf>) => Promise<string | Response>): Promise<Response> => {
     const body = await c.req.parseBody()
@@ -31,7 +33,7 @@ export function userActions(deps: AdminDeps): Record<Action, Handler<ServerEnv>>
     } catch (error) {
       if (!(error instanceof ValidationError || error instanceof ConflictError || error instanceof NotFoundError)) throw error
       const status = error instanceof ValidationError ? 400 : error instanceof NotFoundError ? 404 : 409
-      return render(c, <UsersPage page={pageContext(c, deps)} data={await usersPage.load(c, deps)} error={error.message} />, status)
+      return render(c, <UsersPage page={pageContext(c, deps)} data={await pageData(c)} error={error.message} />, status)
     }
   }
   /** The user in the path when the caller may manage its tokens: `users:write`, or that user. */
@@ -78,8 +80,7 @@ export function userActions(deps: AdminDeps): Record<Action, Handler<ServerEnv>>
       const user = tokenOwner(c)
       return change(c, async (body, by) => {
         const created = await engine.users.createToken(user, { name: field(body, 'name').trim(), by })
-        const page = can(identity(c), 'users:read') ? await usersPage.load(c, deps) : { users: [], tokens: [], roles: engine.users.roles, canEdit: false }
-        return render(c, <UsersPage page={pageContext(c, deps)} data={page} created={{ user, name: created.info.name, token: created.token }} />, 201)
+        return render(c, <UsersPage page={pageContext(c, deps)} data={await pageData(c)} created={{ user, name: created.info.name, token: created.token }} />, 201)
       })
     },
     revokeToken: (c) => {

@@ -5,6 +5,7 @@
  * `run.`), target and time; older entries a page at a time. The same data as `GET /api/audit`.
  */
 import type { AuditEntry, AuditFilter, AuditPage as AuditPageData } from '../../../store/types.js'
+import { AUDIT_COLUMNS, auditRow } from '../../api/audit.js'
 import { requirePermission } from '../../caller.js'
 import { Layout, type PageContext } from '../layout.js'
 import type { AdminPage } from '../page.js'
@@ -46,7 +47,7 @@ export const auditPage: AdminPage<AuditData> = {
     const page = query.problems.length > 0 ? { entries: [], next: null } : await engine.audit.list(query.filter)
     return { query, page }
   },
-  data: ({ page }) => ({ value: page, name: 'audit' }),
+  data: ({ page }) => ({ value: page, name: 'audit', rows: () => page.entries.map(auditRow), columns: AUDIT_COLUMNS }),
   view: ({ page, data }) => <AuditView page={page} data={data} />,
 }
 

@@ -5,7 +5,7 @@
  * `?format=json` while the stream is down).
  */
 import type { BulkJob } from '../../../store/types.js'
-import { readScope } from '../../caller.js'
+import { mayRead, readScope } from '../../caller.js'
 import { notFound } from '../../http-errors.js'
 import { Layout, type PageContext } from '../layout.js'
 import type { AdminPage } from '../page.js'
@@ -18,7 +18,7 @@ export const bulkJobPage: AdminPage<BulkJob> = {
     const scope = readScope(c)
     const id = c.req.param('id') ?? ''
     const job = await engine.bulk.get(id)
-    if (job === undefined || (!scope.all && job.createdBy !== scope.id)) throw notFound(`unknown bulk job "${id}"`)
+    if (job === undefined || !mayRead(scope, job)) throw notFound(`unknown bulk job "${id}"`)
     return job
   },
   data: (job) => ({ value: job, name: `bulk-${job.id}` }),

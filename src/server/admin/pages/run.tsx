@@ -3,7 +3,6 @@
  * arguments, result or error, attempts (each compared with the one before, or any two), artifacts,
  * the pool tree; cancel, retry, edit & retry, delete.
  */
-import type { AuditEntry } from '../../../store/types.js'
 import type { PoolReport } from '../../../engine/engine.js'
 import type { Artifact, Run } from '../../../store/types.js'
 import type { LogEntry } from '../../../task/context.js'
@@ -14,7 +13,7 @@ import { Layout, type PageContext } from '../layout.js'
 import type { AdminPage } from '../page.js'
 import { AttemptsCompare, CancelCard, PoolProgress, RunClockLine, RunLog, deliberateEnd, inProcessOrigin } from '../run-parts.js'
 import { diffHref } from './run-diff.js'
-import { Timeline } from '../run-timeline.js'
+import { Timeline, type TimelineAction } from '../run-timeline.js'
 import { RunsTable } from '../runs-table.js'
 import { formatDuration } from '../shared/format.js'
 import { Csrf, ErrorCard, Icon, JsonView, ProgressBar, StatusPill, Time } from '../ui.js'
@@ -28,8 +27,8 @@ export interface RunDetail {
   readonly pool: PoolReport | undefined
   readonly children: readonly PoolReport[]
   readonly taskKnown: boolean
-  /** What people did to the run, from the audit trail (who started, cancelled, retried it), newest first. */
-  readonly actions: readonly AuditEntry[]
+  /** Who did what to the run, from the audit trail (who started, cancelled, retried it), newest first: no address, agent or values, which need `audit:read`. */
+  readonly actions: readonly TimelineAction[]
 }
 
 export const runPage: AdminPage<RunDetail> = {
@@ -46,7 +45,7 @@ export const runPage: AdminPage<RunDetail> = {
       engine.audit.list({ target: run.id, action: 'run.', limit: 50 }),
     ])
     const children = (await Promise.all(opened.map((p) => engine.getPool(p.id)))).filter((p) => p !== undefined)
-    return { run, logs, artifacts, parent, pool, children, taskKnown: engine.get(run.task) !== undefined, actions: audit.entries }
+    return { run, logs, artifacts, parent, pool, children, taskKnown: engine.get(run.task) !== undefined, actions: audit.entries.map(({ at, action, actor, tokenName }) => ({ at, action, actor, tokenName })) }
   },
   data: (detail) => ({ value: detail, name: `run-${detail.run.id}`, rows: () => detail.logs }),
   view: ({ page, data }) => <RunPage page={page} detail={data} />,

@@ -5,6 +5,7 @@
  * answers its creation. Roles and what each may do are listed below.
  */
 import { PERMISSIONS } from '../../../engine/access/permissions.js'
+import { MIN_PASSWORD_LENGTH } from '../../../engine/access/secrets.js'
 import type { TokenInfo, UserInfo } from '../../../engine/access/users.js'
 import { can } from '../../auth.js'
 import { identity, requirePermission } from '../../caller.js'
@@ -148,7 +149,7 @@ export function UsersPage({ page, data, created, error }: { page: PageContext; d
                           </form>
                           <form method="post" action={action(u.name, 'password')} class="inline">
                             <Csrf token={page.csrf} />
-                            <input type="password" id={`password-${u.name}`} name="password" aria-label={`New password for ${u.name}`} placeholder="new password" autocomplete="new-password" required minlength={12} />
+                            <input type="password" id={`password-${u.name}`} name="password" aria-label={`New password for ${u.name}`} placeholder="new password" autocomplete="new-password" required minlength={MIN_PASSWORD_LENGTH} />
                             <button type="submit" class="small">
                               Set password
                             </button>
@@ -198,7 +199,7 @@ export function UsersPage({ page, data, created, error }: { page: PageContext; d
             </div>
             <div class="field">
               <label for="new-password">Password</label>
-              <input type="password" id="new-password" name="password" autocomplete="new-password" minlength={12} placeholder="at least 12 characters" />
+              <input type="password" id="new-password" name="password" autocomplete="new-password" minlength={MIN_PASSWORD_LENGTH} placeholder={`at least ${MIN_PASSWORD_LENGTH} characters`} />
             </div>
             <div class="field buttons">
               <button type="submit" class="primary">
