@@ -210,6 +210,23 @@ describe('the audit trail', () => {
     const html = await (await call('/admin/audit?actor=bob', { token: admin, headers: { accept: 'text/html' } })).text()
     expect(html).toContain('schedule.toggle')
     expect(html).not.toContain('>t0<')
+    // The Audit page's export is the same table as the API's: a row per entry.
+    const exported = (await (await call('/admin/audit?format=csv&action=schedule.', { token: admin })).text()).trim().split('\n')
+    expect(exported[0]).toBe('id,at,actor,actorKind,tokenName,via,address,userAgent,action,target,before,after,details')
+    expect(exported.slice(1).map((line) => line.split(',')[9])).toEqual(['t4', 't3'])
+  })
+
+  it('shows a run\'s readers who did what to it, but not the audit trail\'s addresses, agents or values', async () => {
+    const { engine, call } = setup()
+    await engine.users.add('looker', { role: 'viewer', by: cli })
+    const viewer = (await engine.users.createToken('looker', { name: 'v', by: cli })).token
+    const run = await engine.enqueue(hang, {})
+    await engine.audit.record({ id: 'oncall', kind: 'user', via: 'admin', address: '10.9.8.7', userAgent: 'secret-agent' }, { action: 'run.cancel', target: run.id, details: { reason: 'private reason' } })
+    const data = await call(`/admin/runs/${run.id}?format=json`, { token: viewer })
+    expect(data.status).toBe(200)
+    const detail = await body<{ actions: Record<string, unknown>[] }>(data)
+    expect(detail.actions).toEqual([{ at: expect.any(String) as unknown, action: 'run.cancel', actor: 'oncall', tokenName: null }])
+    expect(JSON.stringify(detail)).not.toMatch(/10\.9\.8\.7|secret-agent|private reason/)
   })
 })
 
@@ -270,6 +287,10 @@ describe('sign-in, sessions and tokens over HTTP', () => {
     await call('/api/users/ci', { token: admin, method: 'PATCH', json: { disabled: false } })
     expect((await call('/api/users/ci/tokens', { token: again.token, json: { name: 'mine' } })).status).toBe(201)
     expect((await call('/api/users/admin1/tokens', { token: again.token, json: { name: 'theirs' } })).status).toBe(403)
+    // Through the admin UI too, a user without users:read is told why their own token was refused.
+    const taken = await call('/admin/users/ci/tokens', { token: again.token, form: { name: 'mine' } })
+    expect(taken.status).toBe(409)
+    expect(await taken.text()).toContain('user &quot;ci&quot; already has a live token named &quot;mine&quot;')
     // Bad input changes nothing and says what is wrong.
     const weak = await call('/api/users', { token: admin, json: { name: 'new', role: 'viewer', password: 'short' } })
     expect(weak.status).toBe(400)
