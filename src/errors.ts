@@ -41,6 +41,7 @@ export const ERROR_CATALOG = {
   ERR_LEASE_LOST: { status: null, meaning: 'the worker lost the run to a rescue, retry or delete elsewhere; it writes nothing more' },
   ERR_WORKER_LOST: { status: null, meaning: 'the worker holding the run died or hung (its lease expired)' },
   ERR_EXPIRED: { status: null, meaning: 'the run did not start before its notAfter time' },
+  ERR_NO_WORKER: { status: null, meaning: 'no live worker served the run\'s task on its queue for unservedAfterMs while it was due (it never started)' },
 } as const satisfies Readonly<Record<string, { readonly status: number | null; readonly meaning: string }>>
 
 /** Stable codes of the engine's errors (see {@link ERROR_CATALOG}). */

@@ -187,6 +187,7 @@ describe('the options catalog: every declared option is still accepted', () => {
       maxLogLines: 10,
       maxLogLineLength: 100,
       clock: Date.now,
+      unservedAfterMs: 60_000,
       schedules: [],
       logBackends: [],
       retention: { cron: '0 4 * * *', timezone: 'Europe/Berlin', batchSize: 10 },

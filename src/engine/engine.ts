@@ -24,6 +24,7 @@ import type { Worker, WorkerOptions } from './durable/worker.js'
 import { commandWorker } from './durable/worker-commands.js'
 import { startWorker } from './durable/start-worker.js'
 import { deadWorkers, type DeadWorker } from './durable/dead-workers.js'
+import { UnservedWatch, findUnserved, unservedAfterMsOf, unservedRun, type UnservedRun, type UnservedTask } from './durable/unserved.js'
 import { EventBus } from './events/bus.js'
 import { EventRelay } from './events/relay.js'
 import type { RunEventFilter, RunEventListener } from './events/run-events.js'
@@ -62,6 +63,7 @@ export { DEFAULT_LABEL, resolveConcurrency } from './options.js'
 export type { ArgsInputOf, EngineOptions, RunAllOptions, RunOptions, StopOptions } from './options.js'
 export type { PoolReport } from './durable/pools.js'
 export type { DeadWorker, HeldRun, HeldRunFate } from './durable/dead-workers.js'
+export type { UnservedRun, UnservedTask } from './durable/unserved.js'
 export type { FlowReport, GroupInfo, QueueInfo, TaskFlowInfo } from './flow/report.js'
 
 /** Run counts by status and queue, and the limits across workers with their usage. */
@@ -91,6 +93,8 @@ export class Engine {
   readonly #enqueueHost: EnqueueHost
   /** OpenTelemetry spans of enqueues and attempts (see `tracing/`). */
   readonly #tracing: Tracing
+  /** Tasks with pending runs no live worker serves, read at most once a second. */
+  readonly #unserved: UnservedWatch
   #worker: Worker | undefined
   /**
    * Cancel, retry or delete every run matching a filter, in stored jobs worked through in
@@ -149,6 +153,7 @@ export class Engine {
       onError,
     })
     this.#enqueueHost = { store: ready, now, settings: this.#settings, bus, tracing }
+    this.#unserved = new UnservedWatch(async () => findUnserved(await ready(), now(), now() - config.heartbeatMs * 3), now)
     const recorded = new RecordedRuns({ ...config, store: ready, now, logBackend: () => this.#logBackends.writeTo(this.#settings.current?.logBackend ?? STORE_LOG_BACKEND.name) })
     this.#control = new RunControl({ store: ready, now, worker: recorded.withLocal(worker), emit: (event) => this.#relay.emit(event) })
     this.bulk = new BulkJobs({ store: ready, now, control: this.#control, onError })
@@ -500,6 +505,23 @@ export class Engine {
     // This engine's own worker applies it at once (others at their heartbeat, or the signal's).
     if (this.#worker?.id === id) await this.#worker.announce()
     return row
+  }
+
+  /**
+   * Tasks with pending runs that no live worker serves on their queue (by task, then queue), with
+   * when a worker serving them was last seen. Read at most once a second.
+   */
+  async unserved(): Promise<UnservedTask[]> {
+    return this.#unserved.current()
+  }
+
+  /**
+   * Why a pending run waits with nobody to execute it (since when, the last worker seen, when
+   * `unservedAfterMs` fails it); `undefined` when a live worker serves it or it is not pending.
+   */
+  async unservedRun(run: Run): Promise<UnservedRun | undefined> {
+    if (run.status !== 'pending') return undefined
+    return unservedRun(run, await this.#unserved.current(), unservedAfterMsOf(this.#registry, run.task, this.#config.unservedAfterMs))
   }
 
   /** Workers whose heartbeat stopped in the last day, last first, with the runs each held and what became of them. */

@@ -102,6 +102,14 @@ export interface EngineOptions {
    */
   readonly maxLogLineLength?: number
   /**
+   * Fails a pending durable run with `ERR_NO_WORKER` once it has been due, and no live worker has
+   * served its task on its queue, for this many milliseconds (see `TaskOptions.unservedAfterMs`,
+   * which wins). Applied by maintenance in a process running a worker (on PostgreSQL, the leader).
+   * @default off (such runs wait, with a notice in the admin UI and `unserved` in the API)
+   * @example createEngine({ unservedAfterMs: 15 * 60_000 })
+   */
+  readonly unservedAfterMs?: number
+  /**
    * The clock durable runs are scheduled by, in epoch ms.
    * @default Date.now
    */
@@ -170,6 +178,7 @@ export const ENGINE_OPTION_KEYS = optionKeys<EngineOptions>({
   maxLogLines: true,
   maxLogLineLength: true,
   clock: true,
+  unservedAfterMs: true,
   schedules: true,
   logBackends: true,
   retention: true,
@@ -278,6 +287,8 @@ export interface EngineConfig {
   readonly queueLimits: ReadonlyMap<string, QueueLimits>
   /** {@link EngineOptions.tracing}, checked. */
   readonly tracing: TracingOption
+  /** {@link EngineOptions.unservedAfterMs}; `undefined`: off. */
+  readonly unservedAfterMs: number | undefined
 }
 
 /**
@@ -304,7 +315,8 @@ export function engineConfig(options: EngineOptions): EngineConfig {
   const clock = options.clock ?? Date.now
   const queueLimits = checkQueueLimitOptions(options.queues)
   const tracing = checkTracingOption(options.tracing)
-  return { onError, hookTimeoutMs, logLimits, leaseMs, heartbeatMs, pollIntervalMs, progressIntervalMs, defaultMaxAttempts, maxArtifactBytes, clock, queueLimits, tracing }
+  const unservedAfterMs = options.unservedAfterMs === undefined ? undefined : positiveInt(options.unservedAfterMs, 0, 'unservedAfterMs')
+  return { onError, hookTimeoutMs, logLimits, leaseMs, heartbeatMs, pollIntervalMs, progressIntervalMs, defaultMaxAttempts, maxArtifactBytes, clock, queueLimits, tracing, unservedAfterMs }
 }
 
 /** Checks {@link EngineOptions.queues}; returns each queue's limits across workers. */

@@ -65,7 +65,7 @@ export type {
   WakeListener,
   WriteBatch,
 } from './contract/queue.js'
-export type { ExpiredRun, MaintenanceStore, PurgeableCounts, RescueWrite } from './contract/maintenance.js'
+export type { ExpiredRun, MaintenanceStore, PendingTaskQueue, PurgeableCounts, RescueWrite, UnservedFailure } from './contract/maintenance.js'
 export type { AdminStore, CancelOutcome, CancelSelection, FlowUsage, FlowUsageQuery, GroupUsage, QueueStats, StoreStats, ThroughputBucket } from './contract/admin.js'
 export type { NewPool, Pool, PoolCounts, PoolStore } from './contract/pools.js'
 export type { Artifact, ArtifactContent, ArtifactStore, ArtifactWrite } from './contract/artifacts.js'

@@ -86,6 +86,7 @@ const TASK_OPTION_KEYS = optionKeys<TaskOptions<readonly Field[], unknown>>({
   limits: true,
   fields: true,
   timeoutMs: true,
+  unservedAfterMs: true,
   queue: true,
   priority: true,
   maxAttempts: true,
@@ -164,6 +165,16 @@ export interface TaskOptions<Fs extends readonly Field[], R> {
    */
   readonly timeoutMs?: number
   /**
+   * Fails a pending durable run with `ERR_NO_WORKER` once it has been due, and no live worker has
+   * served this task on its queue, for this many milliseconds (measured from the later of its
+   * `runAt` and the last heartbeat of a worker that served it; no retry, no hooks). `false`: never,
+   * whatever the engine's `unservedAfterMs`. Applied by the process that maintains the store, so
+   * give every worker process the same definition.
+   * @default the engine's `unservedAfterMs`, else off
+   * @example defineTask({ key: 'render', unservedAfterMs: 10 * 60_000, run })
+   */
+  readonly unservedAfterMs?: number | false
+  /**
    * Default queue of durable runs.
    * @default 'default'
    */
@@ -223,6 +234,8 @@ export interface Task<A = Record<string, unknown>, R = unknown> {
   readonly limits: TaskLimits<A>
   readonly fields: readonly Field[]
   readonly timeoutMs: number | undefined
+  /** See {@link TaskOptions.unservedAfterMs}; `undefined` when not set. */
+  readonly unservedAfterMs: number | false | undefined
   readonly queue: string | undefined
   readonly priority: number | undefined
   readonly maxAttempts: number | undefined
@@ -306,6 +319,7 @@ export function defineTask<const Fs extends readonly Field[] = readonly [], R = 
   if (options.maxConcurrent !== undefined) checkConcurrency(options.maxConcurrent, `${where}: maxConcurrent`, TaskDefinitionError)
   const limits = checkTaskLimits<ArgsOf<Fs>>(options.limits, where, TaskDefinitionError)
   if (options.timeoutMs !== undefined) checkPositiveMs(options.timeoutMs, `${where}: timeoutMs`)
+  if (options.unservedAfterMs !== undefined && options.unservedAfterMs !== false) checkPositiveMs(options.unservedAfterMs, `${where}: unservedAfterMs`)
   if (options.reuseResultMs !== undefined) checkPositiveMs(options.reuseResultMs, `${where}: reuseResultMs`)
   if (options.queue !== undefined) checkQueueName(options.queue, `${where}: queue`, TaskDefinitionError)
   if (options.priority !== undefined && !Number.isSafeInteger(options.priority)) {
@@ -337,6 +351,7 @@ export function defineTask<const Fs extends readonly Field[] = readonly [], R = 
     limits,
     fields: Object.freeze(fields.map((f) => Object.freeze({ ...f }))),
     timeoutMs: options.timeoutMs,
+    unservedAfterMs: options.unservedAfterMs,
     queue: options.queue,
     priority: options.priority,
     maxAttempts: options.maxAttempts,

@@ -1,7 +1,8 @@
 /**
  * Maintenance, every `leaseMs / 2` in a process running a worker: the rescuer decides the fate of
- * runs whose lease expired (their worker died or hung), and pending runs past `notAfter` expire
- * (`cancelled`), and the minutes closed since the last pass are folded into the store's rollups
+ * runs whose lease expired (their worker died or hung), pending runs past `notAfter` expire
+ * (`cancelled`), pending runs no live worker served for `unservedAfterMs` fail (`ERR_NO_WORKER`,
+ * see `unserved.ts`), and the minutes closed since the last pass are folded into the store's rollups
  * (history). Where the store elects a leader (PostgreSQL) only the leader maintains; SQLite
  * statements are atomic, so every worker process may.
  */
@@ -9,6 +10,7 @@ import { coerceError } from '../../errors.js'
 import { foldHistory } from '../history/history.js'
 import { DEFAULT_ROLLUP_RETENTION_DAYS } from '../settings/settings.js'
 import { rescueExpiredRuns } from './rescuer.js'
+import { failUnservedRuns } from './unserved.js'
 import type { WorkerEngine } from './worker-engine.js'
 
 /** One maintenance pass; emits the events of the runs it changed, and `wake`s the worker when rescued runs are pending again. Never rejects. */
@@ -19,7 +21,8 @@ export async function maintain(engine: WorkerEngine, wake: () => void): Promise<
     const now = engine.now()
     const rescued = await rescueExpiredRuns(engine.store, engine.registry, now)
     const expired = await engine.store.expireOverdue(now)
-    for (const run of [...rescued, ...expired]) {
+    const unserved = await failUnservedRuns(engine.store, engine.registry, now, now - engine.heartbeatMs * 3, engine.unservedAfterMs)
+    for (const run of [...rescued, ...expired, ...unserved]) {
       const base = { runId: run.id, task: run.task, poolId: run.poolId, time: new Date(now) }
       // A run that never reached its handler goes back as if never claimed: nothing to announce.
       if (run.status === 'pending' && run.startedAt !== null) engine.emit({ ...base, type: 'retrying', attempt: run.attempt, runAt: run.runAt, error: run.error })

@@ -61,6 +61,7 @@ export async function startWorker(parts: WorkerParts, options: WorkerOptions): P
       hookTimeoutMs: config.hookTimeoutMs,
       logLimits: config.logLimits,
       maxArtifactBytes: config.maxArtifactBytes,
+      unservedAfterMs: config.unservedAfterMs,
       openPool: parts.pools.open,
       flow: () => parts.flow.policy(),
       stopRequested: stopRequestHandler(worker.onStopRequested, () => parts.stop(started), config.onError),

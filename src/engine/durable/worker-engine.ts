@@ -36,6 +36,8 @@ export interface WorkerEngine {
   readonly hookTimeoutMs: number
   readonly logLimits: LogLimits
   readonly maxArtifactBytes: number
+  /** The engine's `unservedAfterMs` (`undefined`: off); tasks may set their own. */
+  readonly unservedAfterMs: number | undefined
   readonly openPool: PoolOpener
   /** The limits across every worker sharing the store that hold now (code's and live changes). */
   flow(): FlowPolicy

@@ -62,6 +62,33 @@ export interface RescueWrite {
   readonly at: number
 }
 
+/** Pending runs of one task on one queue; see {@link MaintenanceStore.pendingByTask}. */
+export interface PendingTaskQueue {
+  /** The task's key. */
+  readonly task: string
+  /** The queue. */
+  readonly queue: string
+  /** How many of its runs are pending (due or not). */
+  readonly pending: number
+  /** The earliest `runAt` among them: when the longest-waiting one became (or becomes) due. */
+  readonly oldestRunAt: Date
+}
+
+/**
+ * Runs to fail because no live worker serves their task on their queue; see
+ * {@link MaintenanceStore.failUnserved}.
+ */
+export interface UnservedFailure {
+  /** The task's key. */
+  readonly task: string
+  /** The queue. */
+  readonly queue: string
+  /** Pending runs of the task on the queue due at or before this time (epoch ms, `runAt`) fail. */
+  readonly dueBy: number
+  /** The error they fail with (`ERR_NO_WORKER`). */
+  readonly error: RunError
+}
+
 /** What retention would delete now; see {@link MaintenanceStore.countPurgeable}. */
 export interface PurgeableCounts {
   /** Runs {@link MaintenanceStore.purgeRuns} would delete. */
@@ -86,6 +113,18 @@ export interface MaintenanceStore {
   rescueRuns(writes: readonly RescueWrite[]): Promise<Run[]>
   /** Pending runs past their `notAfter`: `cancelled` as expired (`ERR_EXPIRED`, reason `expired`). Returns them. */
   expireOverdue(now: number): Promise<Run[]>
+  /**
+   * Pending runs (due or not, deleted ones aside) counted per task and queue, with the earliest
+   * `runAt` of each: what the engine checks against the live workers to find runs nobody can
+   * execute.
+   */
+  pendingByTask(): Promise<PendingTaskQueue[]>
+  /**
+   * In one statement: every pending run of each target's task on its queue whose `runAt` is at
+   * or before the target's `dueBy` ends `failed` at `now` with the target's error, without an
+   * attempt (its handler never ran) and whatever attempts it had left. Returns them.
+   */
+  failUnserved(targets: readonly UnservedFailure[], now: number): Promise<Run[]>
   /**
    * Deletes up to `limit` finished runs (succeeded, failed, cancelled) that finished before
    * `before`, and deleted runs deleted before it, oldest first, with their log lines and

@@ -27,7 +27,7 @@ import type { CancelOutcome, CancelSelection, FlowUsage, FlowUsageQuery, StoreSt
 import type { AuditFilter, AuditPage, NewAuditEntry } from '../contract/audit.js'
 import type { Artifact, ArtifactContent, ArtifactWrite } from '../contract/artifacts.js'
 import type { BulkBound, BulkJob, BulkProgress, NewBulkJob } from '../contract/bulk.js'
-import type { ExpiredRun, PurgeableCounts, RescueWrite } from '../contract/maintenance.js'
+import type { ExpiredRun, PendingTaskQueue, PurgeableCounts, RescueWrite, UnservedFailure } from '../contract/maintenance.js'
 import type { NewPool, Pool, PoolCounts } from '../contract/pools.js'
 import type { BatchOutcome, ClaimRequest, ClaimedRun, InProcessStart, InsertOptions, InsertOutcome, Lease, NewRun, RenewOutcome, WakeListener, WriteBatch } from '../contract/queue.js'
 import type { Run, RunFilter, RunPage } from '../contract/runs.js'
@@ -44,6 +44,7 @@ import { claimRuns } from './claim-runs.js'
 import { PostgresConnection } from './connection.js'
 import { deleteRun } from './delete-run.js'
 import { expireOverdue } from './expire-runs.js'
+import { failUnserved, pendingByTask } from './unserved-runs.js'
 import { insertInProcessRun } from './in-process-run.js'
 import { insertRuns } from './insert-runs.js'
 import { Leadership } from './leader.js'
@@ -270,6 +271,14 @@ export class PostgresStore implements Store {
 
   expireOverdue(now: number): Promise<Run[]> {
     return expireOverdue(this.#conn, now)
+  }
+
+  pendingByTask(): Promise<PendingTaskQueue[]> {
+    return pendingByTask(this.#conn)
+  }
+
+  failUnserved(targets: readonly UnservedFailure[], now: number): Promise<Run[]> {
+    return failUnserved(this.#conn, targets, now)
   }
 
   getRun(id: string, options: { readonly includeDeleted?: boolean } = {}): Promise<Run | undefined> {

@@ -14,7 +14,7 @@ import type { CancelOutcome, CancelSelection, FlowUsage, FlowUsageQuery, StoreSt
 import type { AuditFilter, AuditPage, NewAuditEntry } from '../contract/audit.js'
 import type { Artifact, ArtifactContent, ArtifactWrite } from '../contract/artifacts.js'
 import type { BulkBound, BulkJob, BulkProgress, NewBulkJob } from '../contract/bulk.js'
-import type { ExpiredRun, PurgeableCounts, RescueWrite } from '../contract/maintenance.js'
+import type { ExpiredRun, PendingTaskQueue, PurgeableCounts, RescueWrite, UnservedFailure } from '../contract/maintenance.js'
 import type { NewPool, Pool, PoolCounts } from '../contract/pools.js'
 import type { BatchOutcome, ClaimRequest, ClaimedRun, InProcessStart, InsertOptions, InsertOutcome, Lease, NewRun, RenewOutcome, WakeListener, WriteBatch } from '../contract/queue.js'
 import type { Run, RunFilter, RunPage } from '../contract/runs.js'
@@ -32,6 +32,7 @@ import { claimRuns } from './claim-runs.js'
 import { SqliteConnection } from './connection.js'
 import { deleteRun } from './delete-run.js'
 import { expireOverdue } from './expire-runs.js'
+import { failUnserved, pendingByTask } from './unserved-runs.js'
 import { insertInProcessRun } from './in-process-run.js'
 import { insertRuns } from './insert-runs.js'
 import * as pools from './pools.js'
@@ -148,6 +149,14 @@ export class SqliteStore implements Store {
 
   async expireOverdue(now: number): Promise<Run[]> {
     return expireOverdue(this.#db, now)
+  }
+
+  async pendingByTask(): Promise<PendingTaskQueue[]> {
+    return pendingByTask(this.#db)
+  }
+
+  async failUnserved(targets: readonly UnservedFailure[], now: number): Promise<Run[]> {
+    return failUnserved(this.#db, targets, now)
   }
 
   async getRun(id: string, options: { readonly includeDeleted?: boolean } = {}): Promise<Run | undefined> {
