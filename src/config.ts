@@ -23,6 +23,13 @@ export interface TaskEngineConfig {
    * users: { roles: { viewer: ['runs:read'], oncall: ['runs:read', 'runs:cancel', 'runs:retry'], admin: ['*'] } }
    */
   readonly users?: UsersOptions
+  /**
+   * Fails pending runs no live worker served for this long (see `EngineOptions.unservedAfterMs`),
+   * for `worker` and `serve`.
+   * @default off
+   * @example unservedAfterMs: 15 * 60_000
+   */
+  readonly unservedAfterMs?: number
 }
 
 /**

@@ -23,6 +23,8 @@ export interface LoadedTasks {
   readonly queues?: Readonly<Record<string, QueueLimits>>
   /** The built-in users' roles and sessions from a config object's `users` (checked by the engine). */
   readonly users?: UsersOptions
+  /** A config object's `unservedAfterMs` (checked by the engine). */
+  readonly unservedAfterMs?: number
   /** `examples`, or the path of the module or config file. */
   readonly source: string
 }
@@ -58,10 +60,10 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
 
 /**
  * Collects the tasks and schedules a module exports: a config object as default export
- * (`{ tasks: [...], schedules: [...], queues, users }`), tasks, schedules or arrays of them as default or named
+ * (`{ tasks: [...], schedules: [...], queues, users, unservedAfterMs }`), tasks, schedules or arrays of them as default or named
  * exports. Each once, in export order.
  */
-export function contentsOf(module: Record<string, unknown>, path: string): { tasks: AnyTask[]; schedules: Schedule[]; queues?: Readonly<Record<string, QueueLimits>>; users?: UsersOptions } {
+export function contentsOf(module: Record<string, unknown>, path: string): Omit<LoadedTasks, 'source'> & { tasks: AnyTask[]; schedules: Schedule[] } {
   const tasks = new Set<AnyTask>()
   const schedules = new Set<Schedule>()
   const take = (value: unknown): void => {
@@ -72,11 +74,13 @@ export function contentsOf(module: Record<string, unknown>, path: string): { tas
   const fallback = module.default
   let queues: Readonly<Record<string, QueueLimits>> | undefined
   let users: UsersOptions | undefined
+  let unservedAfterMs: number | undefined
   if (typeof fallback === 'object' && fallback !== null && !Array.isArray(fallback) && !isTask(fallback) && !isSchedule(fallback) && ('tasks' in fallback || 'schedules' in fallback)) {
     take((fallback as { tasks?: unknown }).tasks)
     take((fallback as { schedules?: unknown }).schedules)
     queues = (fallback as { queues?: Readonly<Record<string, QueueLimits>> }).queues
     users = (fallback as { users?: UsersOptions }).users
+    unservedAfterMs = (fallback as { unservedAfterMs?: number }).unservedAfterMs
   } else {
     take(fallback)
   }
@@ -84,7 +88,7 @@ export function contentsOf(module: Record<string, unknown>, path: string): { tas
   if (tasks.size === 0) {
     throw new TaskDefinitionError(`${path} exports no tasks: export tasks made by defineTask() (named, as an array, or as default { tasks: [...] })`)
   }
-  return { tasks: [...tasks], schedules: [...schedules], ...(queues === undefined ? {} : { queues }), ...(users === undefined ? {} : { users }) }
+  return { tasks: [...tasks], schedules: [...schedules], ...(queues === undefined ? {} : { queues }), ...(users === undefined ? {} : { users }), ...(unservedAfterMs === undefined ? {} : { unservedAfterMs }) }
 }
 
 /** The tasks a module exports (see {@link contentsOf}). */

@@ -53,11 +53,11 @@ export function serveCommand(program: Command, io: CliIo, setExit: (code: number
 
 async function run(flags: ServeFlags, io: CliIo): Promise<number> {
   const err = (text: string): void => void io.stderr.write(text)
-  const { tasks, schedules, queues, users, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
+  const { tasks, schedules, queues, users, unservedAfterMs, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
   const port = portOption(flags.port, '--port') ?? DEFAULT_PORT
   const concurrency = intOption(flags.concurrency, '--concurrency', 0) ?? DEFAULT_CONCURRENCY
   const graceMs = intOption(flags.grace, '--grace', 0) ?? DEFAULT_GRACE_MS
-  const engine = new Engine({ tasks: [...tasks], schedules: [...schedules], ...(queues === undefined ? {} : { queues }), ...(users === undefined ? {} : { users }), logBackends: [filesLogBackend({ dir: resolve(io.cwd, flags.logDir ?? DEFAULT_LOG_DIR) })], store: await openStore(flags.store, io.cwd), onError: (e) => err(`taskengine: ${e.message}\n`) })
+  const engine = new Engine({ tasks: [...tasks], schedules: [...schedules], ...(queues === undefined ? {} : { queues }), ...(users === undefined ? {} : { users }), ...(unservedAfterMs === undefined ? {} : { unservedAfterMs }), logBackends: [filesLogBackend({ dir: resolve(io.cwd, flags.logDir ?? DEFAULT_LOG_DIR) })], store: await openStore(flags.store, io.cwd), onError: (e) => err(`taskengine: ${e.message}\n`) })
   const stopSignal = interrupted(io)
   let server: Awaited<ReturnType<typeof serve>>
   const host = flags.host ?? DEFAULT_HOST

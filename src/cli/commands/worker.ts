@@ -53,14 +53,14 @@ export function workerCommand(program: Command, io: CliIo, setExit: (code: numbe
 
 async function worker(flags: WorkerFlags, io: CliIo): Promise<number> {
   const err = (text: string): void => void io.stderr.write(text)
-  const { tasks, schedules, queues: queueLimits, users, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
+  const { tasks, schedules, queues: queueLimits, users, unservedAfterMs, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
   const concurrency = intOption(flags.concurrency, '--concurrency') ?? DEFAULT_CONCURRENCY
   const graceMs = intOption(flags.grace, '--grace', 0) ?? DEFAULT_GRACE_MS
   const leaseMs = intOption(flags.leaseMs, '--lease-ms') ?? DEFAULT_LEASE_MS
   const pollIntervalMs = intOption(flags.pollMs, '--poll-ms') ?? DEFAULT_POLL_INTERVAL_MS
   const queues = parseQueues(flags.queues)
   const metricsPort = portOption(flags.metricsPort, '--metrics-port')
-  const engine = new Engine({ tasks: [...tasks], schedules: [...schedules], ...(queueLimits === undefined ? {} : { queues: queueLimits }), ...(users === undefined ? {} : { users }), logBackends: [filesLogBackend({ dir: resolve(io.cwd, flags.logDir ?? DEFAULT_LOG_DIR) })], store: await openStore(flags.store, io.cwd), leaseMs, pollIntervalMs, onError: (e) => err(`taskengine: ${e.message}\n`) })
+  const engine = new Engine({ tasks: [...tasks], schedules: [...schedules], ...(queueLimits === undefined ? {} : { queues: queueLimits }), ...(users === undefined ? {} : { users }), ...(unservedAfterMs === undefined ? {} : { unservedAfterMs }), logBackends: [filesLogBackend({ dir: resolve(io.cwd, flags.logDir ?? DEFAULT_LOG_DIR) })], store: await openStore(flags.store, io.cwd), leaseMs, pollIntervalMs, onError: (e) => err(`taskengine: ${e.message}\n`) })
   if (flags.quiet !== true) {
     engine.subscribe((event) => {
       if (event.type === 'succeeded' || event.type === 'failed' || event.type === 'cancelled' || event.type === 'retrying') {

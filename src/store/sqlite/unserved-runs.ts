@@ -16,7 +16,7 @@ const FAIL = `UPDATE runs SET status = 'failed', finished_at = @now, updated_at 
   FROM (SELECT json_extract(value, '$.task') AS t_task, json_extract(value, '$.queue') AS t_queue, json_extract(value, '$.dueBy') AS t_due,
                json_extract(value, '$.error') AS t_error FROM json_each(@targets)) AS t
   WHERE runs.status = 'pending' AND runs.task = t.t_task AND runs.queue = t.t_queue AND runs.run_at <= t.t_due
-  RETURNING runs.*`
+  RETURNING *`
 
 /** Fails pending runs of the targets' tasks and queues due by each target's time; returns them. */
 export function failUnserved(db: SqliteConnection, targets: readonly UnservedFailure[], now: number): Run[] {

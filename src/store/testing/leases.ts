@@ -1,4 +1,4 @@
-/** Leases and rescue: renewals, expired leases, rescue decisions fenced by the token read, counted starts and holds, releases, expiry. */
+/** Leases and rescue: renewals, expired leases, rescue decisions fenced by the token read, counted starts and holds, releases, expiry, unserved runs. */
 import { describe, expect, it } from 'vitest'
 import { T0, newRun, claimRequest, claimOne, attempt, completion, EMPTY_BATCH, rescueExpired } from './fixtures.js'
 import type { SuiteContext } from './suite.js'
@@ -142,6 +142,43 @@ export function describeLeasesAndRescue(suite: SuiteContext): void {
       expect(await suite.store.expireOverdue(T0 + 9)).toEqual([])
       const expired = await suite.store.expireOverdue(T0 + 10)
       expect(expired.map((r) => [r.id, r.status, r.error?.code])).toEqual([[row.id, 'cancelled', 'ERR_EXPIRED']])
+    })
+
+    it('counts pending runs per task and queue, and fails the unserved ones due by a time, in one call', async () => {
+      const early = newRun({ task: 'render', queue: 'gpu', runAt: T0 })
+      const late = newRun({ task: 'render', queue: 'gpu', runAt: T0 + 50 })
+      const otherQueue = newRun({ task: 'render', queue: 'default', runAt: T0 })
+      const otherTask = newRun({ task: 'mail', queue: 'gpu', runAt: T0 + 5, maxAttempts: 3 })
+      await suite.store.insertRuns([early, late, otherQueue, otherTask])
+      const [claimed] = await suite.store.claimRuns(claimRequest({ tasks: ['render'], queues: ['default'] }))
+      expect(claimed?.id).toBe(otherQueue.id)
+      const counts = (await suite.store.pendingByTask()).sort((a, b) => `${a.task}/${a.queue}`.localeCompare(`${b.task}/${b.queue}`))
+      expect(counts).toEqual([
+        { task: 'mail', queue: 'gpu', pending: 1, oldestRunAt: new Date(T0 + 5) },
+        { task: 'render', queue: 'gpu', pending: 2, oldestRunAt: new Date(T0) },
+      ])
+      expect(await suite.store.failUnserved([], T0 + 100)).toEqual([])
+      const error = { code: 'ERR_NO_WORKER', name: 'NoWorkerError', message: 'no live worker served task "render"' }
+      const mailError = { ...error, message: 'no live worker served task "mail"' }
+      const failed = await suite.store.failUnserved(
+        [
+          { task: 'render', queue: 'gpu', dueBy: T0 + 10, error },
+          { task: 'render', queue: 'default', dueBy: T0 + 100, error },
+          { task: 'mail', queue: 'gpu', dueBy: T0 + 5, error: mailError },
+        ],
+        T0 + 100,
+      )
+      // Only pending runs due by their target's time: the running one and the later one stay; no attempt is spent or kept.
+      expect(failed.map((r) => [r.id, r.status, r.error?.message]).sort()).toEqual(
+        [
+          [early.id, 'failed', error.message],
+          [otherTask.id, 'failed', mailError.message],
+        ].sort(),
+      )
+      expect(await suite.store.getRun(otherTask.id)).toMatchObject({ status: 'failed', attempt: 0, attempts: [], startedAt: null, finishedAt: new Date(T0 + 100), error: { code: 'ERR_NO_WORKER' } })
+      expect(await suite.store.getRun(late.id)).toMatchObject({ status: 'pending' })
+      expect(await suite.store.getRun(otherQueue.id)).toMatchObject({ status: 'running' })
+      expect(await suite.store.pendingByTask()).toEqual([{ task: 'render', queue: 'gpu', pending: 1, oldestRunAt: new Date(T0 + 50) }])
     })
   })
 }
