@@ -4,6 +4,7 @@
 import type { Command, Option } from 'commander'
 import { runChange } from '../../engine/access/changes.js'
 import { Engine } from '../../engine/engine.js'
+import { unservedText } from '../../engine/durable/unserved.js'
 import { NotFoundError, ValidationError, describeValue } from '../../errors.js'
 import { FINAL_STATES, type Run, type RunFilter } from '../../store/types.js'
 import type { LogEntry } from '../../task/context.js'
@@ -38,11 +39,14 @@ export function runsCommand(program: Command, io: CliIo, setExit: (code: number)
 
   runs
     .command('show')
-    .description('print a run with its attempts, progress, result and error as JSON')
+    .description('print a run with its attempts, progress, result and error as JSON (on stderr: when no live worker serves a pending run)')
     .argument('<id>', 'run id')
     .addOption(storeOption())
     .action(act((id: string, flags: { store?: string }) => withEngine(flags.store, io, async (engine) => {
-      io.stdout.write(`${JSON.stringify(await found(engine, id), null, 2)}\n`)
+      const run = await found(engine, id)
+      const unserved = await engine.unservedRun(run)
+      if (unserved !== undefined) io.stderr.write(`run ${run.id}: ${unservedText(run.task, run.queue, unserved.lastSeen)}\n`)
+      io.stdout.write(`${JSON.stringify(run, null, 2)}\n`)
       return EXIT.ok
     })))
 

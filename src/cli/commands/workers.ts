@@ -1,12 +1,13 @@
 /**
  * `taskengine workers`: the live processes sharing the store (workers and servers) with their
  * state, and the workers that died in the last day with the runs they held and what became of
- * each. `taskengine workers quiet|resume|stop <id>`: steer one worker, on any machine sharing
+ * each, and the tasks with pending runs no live worker serves. `taskengine workers quiet|resume|stop <id>`: steer one worker, on any machine sharing
  * the store, within its heartbeat (at once on PostgreSQL).
  */
 import type { Command, Option } from 'commander'
 import { Engine } from '../../engine/engine.js'
 import { describeFate, type DeadWorker } from '../../engine/durable/dead-workers.js'
+import { unservedText, type UnservedTask } from '../../engine/durable/unserved.js'
 import type { WorkerCommandType, WorkerInfo } from '../../store/types.js'
 import { recordCli } from '../cli-actor.js'
 import { EXIT, cliUser, renderTable, type CliIo } from '../io.js'
@@ -29,14 +30,14 @@ export function workersCommand(program: Command, io: CliIo, setExit: (code: numb
 
   workers
     .command('list', { isDefault: true })
-    .description('list live processes (state, busy slots, runs held) and workers that died in the last day with the runs they held and what became of them')
+    .description('list live processes (state, busy slots, runs held), workers that died in the last day with the runs they held and what became of them, and tasks with pending runs no live worker serves')
     .addOption(storeOption())
-    .option('--json', 'print JSON: { live, dead }')
+    .option('--json', 'print JSON: { live, dead, unserved }')
     .action(async (flags: Flags) => {
       await withEngine(flags, io, async (engine) => {
-        const [live, dead] = await Promise.all([engine.workers(), engine.deadWorkers()])
-        if (flags.json === true) io.stdout.write(`${JSON.stringify({ live, dead }, null, 2)}\n`)
-        else io.stdout.write(renderWorkers(live, dead, Date.now()))
+        const [live, dead, unserved] = await Promise.all([engine.workers(), engine.deadWorkers(), engine.unserved()])
+        if (flags.json === true) io.stdout.write(`${JSON.stringify({ live, dead, unserved }, null, 2)}\n`)
+        else io.stdout.write(renderWorkers(live, dead, Date.now()) + renderUnserved(unserved))
       })
       setExit(EXIT.ok)
     })
@@ -93,4 +94,10 @@ function renderWorkers(live: readonly WorkerInfo[], dead: readonly DeadWorker[],
     if (w.heldTotal > w.held.length) text += `  … and ${w.heldTotal - w.held.length} more\n`
   }
   return text
+}
+
+/** The tasks with pending runs no live worker serves, one line each ("" when there are none). */
+function renderUnserved(unserved: readonly UnservedTask[]): string {
+  if (unserved.length === 0) return ''
+  return `\nwaiting for a worker:\n${unserved.map((u) => `${unservedText(u.task, u.queue, u.lastSeen)}: ${u.pending} pending\n`).join('')}`
 }

@@ -87,6 +87,28 @@ export const SCHEMAS: Record<string, unknown> = {
         createdAt: { type: 'string', format: 'date-time' },
         startedAt: { type: ['string', 'null'], format: 'date-time' },
         finishedAt: { type: ['string', 'null'], format: 'date-time' },
+        unserved: {
+          description:
+            'GET /api/runs/{id} only: for a pending run no live worker serves (none registered its task, serves its queue and has a heartbeat within three heartbeats), since when it waits for one (the later of its runAt and lastSeen), when a worker serving it was last seen (null: never, within the day dead workers are kept), and when unservedAfterMs fails it with ERR_NO_WORKER (null: off); null otherwise',
+          oneOf: [
+            {
+              type: 'object',
+              properties: { since: { type: 'string', format: 'date-time' }, lastSeen: { type: ['string', 'null'], format: 'date-time' }, failsAt: { type: ['string', 'null'], format: 'date-time' } },
+            },
+            { type: 'null' },
+          ],
+        },
+      },
+    },
+    UnservedTask: {
+      type: 'object',
+      description: 'A task with pending runs on a queue that no live worker serves',
+      properties: {
+        task: { type: 'string' },
+        queue: { type: 'string' },
+        pending: { type: 'integer', description: 'its pending runs on the queue, due or not' },
+        oldestRunAt: { type: 'string', format: 'date-time', description: 'the earliest runAt among them' },
+        lastSeen: { type: ['string', 'null'], format: 'date-time', description: 'the last heartbeat of a worker that served the task on the queue; null: never (within the day dead workers are kept)' },
       },
     },
     RunPage: { type: 'object', properties: { data: { type: 'array', items: ref('Run') }, total: { type: 'integer' }, page: { type: 'integer' }, pageSize: { type: 'integer' } } },

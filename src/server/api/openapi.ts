@@ -277,7 +277,10 @@ export function openApiDocument(basePath: string, version: string): Record<strin
         },
       },
       '/api/flow': get('Flow control: every known queue and every task with limits or paused, with their limits and usage (running, starts in the rate window, pending per group)', ref('FlowReport')),
-      '/api/stats': get('Run counts by status and queue, throughput over the last hour, and the flow report (flow: queues and tasks with limits)', { type: 'object' }),
+      '/api/stats': get('Run counts by status and queue, throughput over the last hour, the flow report (flow: queues and tasks with limits), and the tasks with pending runs no live worker serves (unserved)', {
+        type: 'object',
+        properties: { unserved: { type: 'array', items: ref('UnservedTask') } },
+      }),
       '/api/history': get(
         'Finished runs per bar (a minute, 15 minutes or 2 hours), their failure rate, runs per minute, retries, and duration (p50, p95, max) and wait from due to start (p50, p95) over the last hour, day or week, from the per-minute rollups',
         { type: 'object' },

@@ -57,7 +57,9 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
   routes.get('/runs/:id', async (c) => {
     checkQuery(c)
     const run = await visibleRun(c, deps)
-    return respond(c, run, { name: `run-${run.id}` })
+    // A pending run no live worker serves says so (since when, the last worker seen, when it fails).
+    const unserved = (await engine.unservedRun(run)) ?? null
+    return respond(c, { ...run, unserved }, { name: `run-${run.id}` })
   })
 
   routes.get('/runs/:id/logs', async (c) => {

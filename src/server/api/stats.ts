@@ -1,5 +1,6 @@
 /**
- * Stats: run counts by status and queue, and throughput over the last hour; history over the
+ * Stats: run counts by status and queue, throughput over the last hour, and the tasks with
+ * pending runs no live worker serves (`unserved`); history over the
  * last hour, day or week (`/api/history`, from the per-minute rollups).
  */
 import { Hono } from 'hono'
@@ -15,8 +16,8 @@ export function statsRoutes({ engine }: RouteDeps): Hono<ServerEnv> {
   routes.get('/stats', async (c) => {
     checkQuery(c)
     readScope(c)
-    const [stats, throughput] = await Promise.all([engine.stats(), engine.throughput()])
-    return respond(c, { ...stats, throughput }, { name: 'stats', rows: () => throughput, columns: ['start', 'succeeded', 'failed', 'cancelled'] })
+    const [stats, throughput, unserved] = await Promise.all([engine.stats(), engine.throughput(), engine.unserved()])
+    return respond(c, { ...stats, throughput, unserved }, { name: 'stats', rows: () => throughput, columns: ['start', 'succeeded', 'failed', 'cancelled'] })
   })
 
   routes.get('/history', async (c) => {

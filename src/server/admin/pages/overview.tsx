@@ -14,6 +14,8 @@ import type { AdminPage } from '../page.js'
 import { formatCount, formatDuration, formatPercent, plural } from '../shared/format.js'
 import { StatusPill, Time } from '../ui.js'
 import { WorkerStateBadge } from '../worker-parts.js'
+import { UnservedNotice } from '../unserved-notice.js'
+import type { UnservedTask } from '../../../engine/durable/unserved.js'
 
 export interface OverviewData {
   readonly stats: EngineStats
@@ -25,13 +27,15 @@ export interface OverviewData {
   readonly workers: readonly WorkerInfo[]
   /** The latest failed runs, by the time they failed. */
   readonly recentFailures: readonly Run[]
+  /** Tasks with pending runs no live worker serves. */
+  readonly unserved: readonly UnservedTask[]
 }
 
 /** The overview's data over `range`; `ownRunsOf` limits the recent failures to one creator's runs (callers allowed only their own). */
 export async function loadOverview(engine: Engine, ownRunsOf?: string, range: HistoryRange = '1h'): Promise<OverviewData> {
   const store = await engine.store()
-  const [stats, history, workers, recentFailures] = await Promise.all([engine.stats(), engine.history({ range }), engine.workers(), store.recentlyFinished('failed', 10, ownRunsOf)])
-  return { stats, range, throughput: history.buckets, history, workers: workers.filter((w) => w.concurrency > 0), recentFailures }
+  const [stats, history, workers, recentFailures, unserved] = await Promise.all([engine.stats(), engine.history({ range }), engine.workers(), store.recentlyFinished('failed', 10, ownRunsOf), engine.unserved()])
+  return { stats, range, throughput: history.buckets, history, workers: workers.filter((w) => w.concurrency > 0), recentFailures, unserved }
 }
 
 export const overviewPage: AdminPage<OverviewData> = {
@@ -58,6 +62,7 @@ export function OverviewPage({ page, data }: { page: PageContext; data: Overview
           </p>
         </div>
       </div>
+      <UnservedNotice unserved={data.unserved} page={page} live />
       <div class="cards" data-live-region="cards">
         {RUN_STATES.map((status) => (
           <a class="card" href={`${page.admin}/runs?status=${status}`}>

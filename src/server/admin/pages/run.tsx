@@ -17,6 +17,8 @@ import { Timeline, type TimelineAction } from '../run-timeline.js'
 import { RunsTable } from '../runs-table.js'
 import { formatDuration } from '../shared/format.js'
 import { Csrf, ErrorCard, Icon, JsonView, ProgressBar, StatusPill, Time } from '../ui.js'
+import { UnservedRunNotice } from '../unserved-notice.js'
+import type { UnservedRun } from '../../../engine/durable/unserved.js'
 
 /** Everything about one run. */
 export interface RunDetail {
@@ -29,6 +31,8 @@ export interface RunDetail {
   readonly taskKnown: boolean
   /** Who did what to the run, from the audit trail (who started, cancelled, retried it), newest first: no address, agent or values, which need `audit:read`. */
   readonly actions: readonly TimelineAction[]
+  /** Why a pending run waits for nobody (no live worker serves its task on its queue). */
+  readonly unserved: UnservedRun | undefined
 }
 
 export const runPage: AdminPage<RunDetail> = {
@@ -36,16 +40,17 @@ export const runPage: AdminPage<RunDetail> = {
     const scope = readScope(c)
     const run = await engine.getRun(c.req.param('id') ?? '')
     if (run === undefined || !mayRead(scope, run)) throw notFound(`unknown run "${c.req.param('id')}"`)
-    const [logs, artifacts, parent, pool, opened, audit] = await Promise.all([
+    const [logs, artifacts, parent, pool, opened, audit, unserved] = await Promise.all([
       engine.getLogs(run.id, { limit: 10_000 }),
       engine.listArtifacts(run.id),
       run.parentId === null ? undefined : engine.getRun(run.parentId),
       run.poolId === null ? undefined : engine.getPool(run.poolId),
       (async () => (await engine.store()).poolsOfRun(run.id))(),
       engine.audit.list({ target: run.id, action: 'run.', limit: 50 }),
+      engine.unservedRun(run),
     ])
     const children = (await Promise.all(opened.map((p) => engine.getPool(p.id)))).filter((p) => p !== undefined)
-    return { run, logs, artifacts, parent, pool, children, taskKnown: engine.get(run.task) !== undefined, actions: audit.entries.map(({ at, action, actor, tokenName }) => ({ at, action, actor, tokenName })) }
+    return { run, logs, artifacts, parent, pool, children, taskKnown: engine.get(run.task) !== undefined, actions: audit.entries.map(({ at, action, actor, tokenName }) => ({ at, action, actor, tokenName })), unserved }
   },
   data: (detail) => ({ value: detail, name: `run-${detail.run.id}`, rows: () => detail.logs }),
   view: ({ page, data }) => <RunPage page={page} detail={data} />,
@@ -100,6 +105,7 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
           ) : null}
         </div>
       </div>
+      <UnservedRunNotice run={run} unserved={detail.unserved} page={page} />
       {deliberateEnd(run) ? <CancelCard run={run} /> : run.error === null ? null : <ErrorCard error={run.error} />}
       <div class="grid grid-2">
         <section class="panel">

@@ -14,6 +14,8 @@ import { filterParams, parseFilterParams, sortParam, type FilterParams } from '.
 import { RunsList } from '../runs-list.js'
 import { Csrf, Icon, Pagination } from '../ui.js'
 import { formatCount } from '../shared/format.js'
+import { UnservedNotice, unservedShown } from '../unserved-notice.js'
+import type { UnservedTask } from '../../../engine/durable/unserved.js'
 
 export interface RunsData {
   readonly runs: RunPage
@@ -23,6 +25,8 @@ export interface RunsData {
   readonly sort: RunSort
   /** What is wrong with the URL's filter (then no run is listed). */
   readonly issues: readonly FieldIssue[]
+  /** Tasks with pending runs no live worker serves, of those the filter lists. */
+  readonly unserved: readonly UnservedTask[]
 }
 
 export const runsPage: AdminPage<RunsData> = {
@@ -38,11 +42,11 @@ export const runsPage: AdminPage<RunsData> = {
     if (issues.length > 0) {
       // Data answers as the API does; the page shows what is wrong and lists nothing.
       if (wantsData(c)) throw new HttpError('ERR_VALIDATION', `invalid filter: ${issues.map((i) => i.message).join('; ')}`, issues)
-      return { runs: { data: [], total: 0, page: 1, pageSize }, params, tasks, sort, issues }
+      return { runs: { data: [], total: 0, page: 1, pageSize }, params, tasks, sort, issues, unserved: [] }
     }
     const filter = { ...parsed.filter, page, pageSize, ...(sort === '-created' ? {} : { sort }) }
-    const runs = await engine.listRuns(scope.all ? filter : { ...filter, createdBy: scope.id })
-    return { runs, params, tasks, sort, issues }
+    const [runs, unserved] = await Promise.all([engine.listRuns(scope.all ? filter : { ...filter, createdBy: scope.id }), engine.unserved()])
+    return { runs, params, tasks, sort, issues, unserved: unservedShown(unserved, params) }
   },
   data: ({ runs }) => ({ value: runs, name: 'runs', rows: () => runs.data.map(runRow) }),
   view: ({ page, data }) => <RunsPage page={page} data={data} />,
@@ -86,6 +90,7 @@ export function RunsPage({ page, data }: { page: PageContext; data: RunsData }) 
           </ul>
         </div>
       ) : null}
+      <UnservedNotice unserved={data.unserved} page={page} />
       <form method="get" class="filters runs-filters panel" role="search">
         <div class="field grow">
           <label for="q">Search</label>
