@@ -112,7 +112,7 @@ export function noWorkerError(task: string, queue: string, afterMs: number, last
   return recordedError(
     'ERR_NO_WORKER',
     'NoWorkerError',
-    `no live worker served task "${task}" on queue "${queue}" for ${afterMs} ms (unservedAfterMs) while the run was due; a worker serving it was ${lastSeenText(lastSeen).replace(':', '')}`,
+    `no live worker served task "${task}" on queue "${queue}" for ${afterMs} ms (unservedAfterMs) while the run was due; ${lastSeen === null ? 'none serving it was ever seen' : `one serving it was last seen ${lastSeen.toISOString()}`}`,
   )
 }
 
