@@ -101,7 +101,7 @@ function describeUnserved(open: () => () => Promise<Store>): void {
     expect((await maintainer.getRun(run.id))?.status).toBe('pending')
   })
 
-  it('the overview, the runs list, the run page and the API say so, with when a worker was last seen, until a worker serves the task', async () => {
+  it('the overview, the runs list, the run page and the API say so, with when a worker was last seen (also one that stopped), until a worker serves the task', async () => {
     const place = open()
     const store = await place()
     const viewer = createEngine({ ...FAST, tasks: [render(), other], store })
@@ -142,6 +142,13 @@ function describeUnserved(open: () => () => Promise<Store>): void {
     expect(await page(`/admin/runs/${run.id}`)).not.toContain('run-unserved')
     expect(((await (await server.app.request(`/api/runs/${run.id}`)).json()) as { unserved: unknown }).unserved).toBeNull()
     expect((await viewer.getRun(run.id))?.status).toBe('pending')
+
+    // It stops gracefully (its row goes): the notices are back, with its last heartbeat, not the dead one's.
+    const stoppedAt = Date.now()
+    await worker.stop()
+    await vi.waitFor(async () => expect(await page('/admin')).toContain('data-unserved-task="render"'), WAIT)
+    const lastSeen = ((await (await server.app.request(`/api/runs/${run.id}`)).json()) as { unserved: { lastSeen: string } }).unserved.lastSeen
+    expect(Date.parse(lastSeen)).toBeGreaterThan(stoppedAt - 1000)
   })
 }
 

@@ -83,6 +83,7 @@ export type {
   WorkerCommandType,
   WorkerCommandWrite,
   WorkerInfo,
+  WorkerSeen,
   WorkerState,
   WorkerStore,
   WorkerWrite,

@@ -69,7 +69,7 @@ export type { ExpiredRun, MaintenanceStore, PendingTaskQueue, PurgeableCounts, R
 export type { AdminStore, CancelOutcome, CancelSelection, FlowUsage, FlowUsageQuery, GroupUsage, QueueStats, StoreStats, ThroughputBucket } from './contract/admin.js'
 export type { NewPool, Pool, PoolCounts, PoolStore } from './contract/pools.js'
 export type { Artifact, ArtifactContent, ArtifactStore, ArtifactWrite } from './contract/artifacts.js'
-export type { WorkerCommand, WorkerCommandType, WorkerCommandWrite, WorkerInfo, WorkerState, WorkerStore, WorkerWrite } from './contract/workers.js'
+export type { WorkerCommand, WorkerCommandType, WorkerCommandWrite, WorkerInfo, WorkerSeen, WorkerState, WorkerStore, WorkerWrite } from './contract/workers.js'
 export type { FireOutcome, ScheduleFire, ScheduleInit, ScheduleState, ScheduleStore } from './contract/schedules.js'
 export type { SettingsStore } from './contract/settings.js'
 export type { SignalBus, StoreSignal } from './contract/signals.js'

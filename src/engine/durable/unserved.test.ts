@@ -25,7 +25,7 @@ const pending = (task: string, queue: string): PendingTaskQueue => ({ task, queu
 describe('unservedOf', () => {
   it('a live worker with slots serves the tasks it registered on the queues it serves (null: every queue); quiet ones too', () => {
     const workers = [worker({ id: 'all' }), worker({ id: 'mail', tasks: ['mail'], queues: ['mail'], state: 'quiet' })]
-    expect(unservedOf([pending('render', 'gpu'), pending('mail', 'mail')], workers, LIVE_SINCE)).toEqual([])
+    expect(unservedOf([pending('render', 'gpu'), pending('mail', 'mail')], workers, [], LIVE_SINCE)).toEqual([])
   })
 
   it('counts as unserved: another queue only, a stopping worker, a process without slots, a dead worker (last seen: its last heartbeat, the latest of them)', () => {
@@ -37,10 +37,24 @@ describe('unservedOf', () => {
       worker({ id: 'older', heartbeatAt: new Date(LIVE_SINCE - 500) }),
       worker({ id: 'unrelated', tasks: ['mail'] }),
     ]
-    expect(unservedOf([pending('render', 'gpu'), pending('mail', 'default')], workers, LIVE_SINCE)).toEqual([
+    expect(unservedOf([pending('render', 'gpu'), pending('mail', 'default')], workers, [], LIVE_SINCE)).toEqual([
       { task: 'render', queue: 'gpu', pending: 2, oldestRunAt: new Date(NOW - 5000), lastSeen: new Date(NOW - 10) },
     ])
-    expect(unservedOf([pending('render', 'gpu')], [worker({ id: 'observer', concurrency: 0 })], LIVE_SINCE)).toMatchObject([{ lastSeen: null }])
+    expect(unservedOf([pending('render', 'gpu')], [worker({ id: 'observer', concurrency: 0 })], [], LIVE_SINCE)).toMatchObject([{ lastSeen: null }])
+  })
+
+  it('remembers workers whose rows went: the latest seen on the queue or on every queue, other tasks and queues aside', () => {
+    const seen = [
+      { task: 'render', queue: 'gpu', seenAt: new Date(NOW - 300) },
+      { task: 'render', queue: null, seenAt: new Date(NOW - 200) },
+      { task: 'render', queue: 'cpu', seenAt: new Date(NOW - 100) },
+      { task: 'mail', queue: null, seenAt: new Date(NOW - 50) },
+    ]
+    const dead = worker({ id: 'dead', heartbeatAt: new Date(NOW - 31_000) })
+    expect(unservedOf([pending('render', 'gpu')], [dead], seen, LIVE_SINCE)).toMatchObject([{ lastSeen: new Date(NOW - 200) }])
+    // A dead worker's row seen later than what was kept wins.
+    const older = [{ task: 'render', queue: null, seenAt: new Date(NOW - 40_000) }]
+    expect(unservedOf([pending('render', 'gpu')], [worker({ id: 'late', heartbeatAt: new Date(NOW - 35_000) })], older, LIVE_SINCE)).toMatchObject([{ lastSeen: new Date(NOW - 35_000) }])
   })
 })
 

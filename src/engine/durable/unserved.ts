@@ -7,9 +7,10 @@
  * stopping, it registered the run's task and it serves the run's queue (`queues: null`: every
  * queue). A quieted worker still serves: an operator paused it, it can resume.
  *
- * The check is one read of pending runs per task and queue and one read of the worker rows kept
- * (live ones and those dead within a day, whose last heartbeat says when a worker was last seen).
- * A worker that stopped gracefully removed its row, so it is not remembered.
+ * The check is one read of pending runs per task and queue, one of the worker rows kept (live
+ * ones and those dead within a day) and one of `workersSeen` (the last heartbeats of workers whose
+ * rows went: stopped gracefully, or purged a day after they died), which say when a worker serving
+ * the task on the queue was last seen.
  *
  * With `unservedAfterMs` (the task's, else the engine's), maintenance fails a pending run once
  * it has been due, and its task without a live worker on its queue, for that long: from the
@@ -17,7 +18,7 @@
  * before then claims it; one that came and went restarts the clock.
  */
 import { recordedError } from '../../errors.js'
-import type { PendingTaskQueue, Run, Store, UnservedFailure, WorkerInfo } from '../../store/types.js'
+import type { PendingTaskQueue, Run, Store, UnservedFailure, WorkerInfo, WorkerSeen } from '../../store/types.js'
 import type { RunError } from '../../task/context.js'
 import type { TaskRegistry } from '../../task/registry.js'
 import { DEAD_WORKER_KEEP_MS } from './dead-workers.js'
@@ -33,9 +34,9 @@ export interface UnservedTask {
   /** The earliest `runAt` among them. */
   readonly oldestRunAt: Date
   /**
-   * The last heartbeat of a worker that served the task on that queue (one that died, or is
-   * stopping), within the day dead workers are kept; `null`: none (never, as far as the store
-   * remembers).
+   * The last heartbeat of a worker that served the task on that queue (one that died, stopped or
+   * is stopping); `null`: never (since the store has kept track, migration 14 on SQLite and 15
+   * on PostgreSQL).
    */
   readonly lastSeen: Date | null
 }
@@ -57,13 +58,17 @@ export function serves(worker: WorkerInfo, task: string, queue: string): boolean
 
 /**
  * The tasks and queues with pending runs that no live worker serves, by task then queue: from
- * `pending` (the store's counts) and `workers` (rows with a heartbeat within the day dead
- * workers are kept), where rows with a heartbeat at or after `liveSince` are live.
+ * `pending` (the store's counts), `workers` (rows with a heartbeat within the day dead workers
+ * are kept; those with a heartbeat at or after `liveSince` are live) and `seen` (workers whose
+ * rows went).
  */
-export function unservedOf(pending: readonly PendingTaskQueue[], workers: readonly WorkerInfo[], liveSince: number): UnservedTask[] {
+export function unservedOf(pending: readonly PendingTaskQueue[], workers: readonly WorkerInfo[], seen: readonly WorkerSeen[], liveSince: number): UnservedTask[] {
   const found: UnservedTask[] = []
   for (const p of pending) {
     let lastSeen: number | null = null
+    for (const s of seen) {
+      if (s.task === p.task && (s.queue === null || s.queue === p.queue) && (lastSeen === null || s.seenAt.getTime() > lastSeen)) lastSeen = s.seenAt.getTime()
+    }
     let served = false
     for (const w of workers) {
       if (w.concurrency === 0 || !w.tasks.includes(p.task) || (w.queues !== null && !w.queues.includes(p.queue))) continue
@@ -79,10 +84,12 @@ export function unservedOf(pending: readonly PendingTaskQueue[], workers: readon
   return found.sort((a, b) => (a.task === b.task ? (a.queue < b.queue ? -1 : 1) : a.task < b.task ? -1 : 1))
 }
 
-/** Reads the store once for pending runs and worker rows: the unserved tasks at `now`. */
+/** Reads the store for pending runs, then (when there are some) the worker rows and `workersSeen`: the unserved tasks at `now`. */
 export async function findUnserved(store: Store, now: number, liveSince: number): Promise<UnservedTask[]> {
-  const [pending, workers] = await Promise.all([store.pendingByTask(), store.listWorkers(now - DEAD_WORKER_KEEP_MS)])
-  return pending.length === 0 ? [] : unservedOf(pending, workers, liveSince)
+  const pending = await store.pendingByTask()
+  if (pending.length === 0) return []
+  const [workers, seen] = await Promise.all([store.listWorkers(now - DEAD_WORKER_KEEP_MS), store.workersSeen()])
+  return unservedOf(pending, workers, seen, liveSince)
 }
 
 /**

@@ -69,6 +69,19 @@ export type WorkerWrite = Omit<WorkerInfo, 'startedAt' | 'heartbeatAt' | 'state'
   readonly state?: WorkerState
 }
 
+/**
+ * When a worker serving a task on a queue was last seen, for workers whose rows are gone (they
+ * stopped gracefully, or retention purged them); see {@link WorkerStore.workersSeen}.
+ */
+export interface WorkerSeen {
+  /** A task the worker served. */
+  readonly task: string
+  /** A queue it served; `null`: it served every queue. */
+  readonly queue: string | null
+  /** Its last heartbeat (the latest of the workers that served the task on the queue). */
+  readonly seenAt: Date
+}
+
 /** The workers role. */
 export interface WorkerStore {
   /**
@@ -76,8 +89,13 @@ export interface WorkerStore {
    * command). Resolves to the command stored on its row (`null`: none): the worker applies it.
    */
   saveWorker(worker: WorkerWrite): Promise<WorkerCommand | null>
-  /** Removes a worker's row (it stopped). */
+  /**
+   * Removes a worker's row (it stopped). A worker with slots leaves its last heartbeat per task
+   * and queue it served behind (see {@link workersSeen}), in the same transaction.
+   */
   removeWorker(id: string): Promise<void>
+  /** When workers whose rows were removed or purged were last seen, per task and queue they served. */
+  workersSeen(): Promise<WorkerSeen[]>
   /** Workers with a heartbeat at or after `since` (and before `until`, when given), oldest start first. */
   listWorkers(since: number, until?: number): Promise<WorkerInfo[]>
   /** One worker's row, live or not; `undefined` when there is none. */
@@ -88,6 +106,9 @@ export interface WorkerStore {
    * `undefined` when there is none.
    */
   commandWorker(id: string, command: WorkerCommandWrite): Promise<WorkerInfo | undefined>
-  /** Deletes the rows of workers whose last heartbeat was before `before` (dead long enough); returns how many. */
+  /**
+   * Deletes the rows of workers whose last heartbeat was before `before` (dead long enough),
+   * leaving their last heartbeats behind as {@link removeWorker} does; returns how many rows went.
+   */
   purgeWorkers(before: number): Promise<number>
 }

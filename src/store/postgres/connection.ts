@@ -43,6 +43,8 @@ export interface Tables {
   readonly artifacts: string
   readonly pools: string
   readonly workers: string
+  /** When workers whose rows went were last seen, per task and queue (migration 15). */
+  readonly workersSeen: string
   readonly schedules: string
   readonly settings: string
   /** Throttle windows (migration 5). */
@@ -119,6 +121,7 @@ export class PostgresConnection {
       artifacts: `${s}.artifacts`,
       pools: `${s}.pools`,
       workers: `${s}.workers`,
+      workersSeen: `${s}.workers_seen`,
       schedules: `${s}.schedules`,
       settings: `${s}.settings`,
       throttles: `${s}.throttles`,

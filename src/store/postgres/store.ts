@@ -34,7 +34,7 @@ import type { Run, RunFilter, RunPage } from '../contract/runs.js'
 import type { FireOutcome, ScheduleFire, ScheduleInit, ScheduleState } from '../contract/schedules.js'
 import type { StoreSignal } from '../contract/signals.js'
 import type { Credential, NewSession, NewUser, NewUserToken, SessionRecord, UserPatch, UserRecord, UserTokenRecord } from '../contract/users.js'
-import type { WorkerCommand, WorkerCommandWrite, WorkerInfo, WorkerWrite } from '../contract/workers.js'
+import type { WorkerCommand, WorkerCommandWrite, WorkerInfo, WorkerSeen, WorkerWrite } from '../contract/workers.js'
 import type { Store } from '../types.js'
 import * as artifacts from './artifacts.js'
 import * as audit from './audit.js'
@@ -419,6 +419,10 @@ export class PostgresStore implements Store {
 
   removeWorker(id: string): Promise<void> {
     return workers.removeWorker(this.#conn, id)
+  }
+
+  workersSeen(): Promise<WorkerSeen[]> {
+    return workers.workersSeen(this.#conn)
   }
 
   listWorkers(since: number, until?: number): Promise<WorkerInfo[]> {

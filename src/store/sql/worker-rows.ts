@@ -1,5 +1,5 @@
 /** Rows of the `workers` table ↔ worker records, for both SQL backends. */
-import type { WorkerCommand, WorkerCommandType, WorkerInfo, WorkerState, WorkerWrite } from '../contract/workers.js'
+import type { WorkerCommand, WorkerCommandType, WorkerInfo, WorkerSeen, WorkerState, WorkerWrite } from '../contract/workers.js'
 import { date, fromJson, num } from './columns.js'
 
 /** The columns of a {@link WorkerRow}, in a statement's select list. */
@@ -66,3 +66,18 @@ export function workerJson(worker: WorkerWrite): { queues: string | null; tasks:
  * `$type` is the parameter holding the new command's type.
  */
 export const commandGuard = (type: string): string => `(command IS NULL OR command <> 'stop' OR ${type} = 'stop')`
+
+/** The queue of a `workers_seen` row that stands for every queue (no queue name can be `*`). */
+export const EVERY_QUEUE = '*'
+
+/** A row of the `workers_seen` table. */
+export interface WorkerSeenRow {
+  task: string
+  queue: string
+  seen_at: number | string
+}
+
+/** Maps a `workers_seen` row to a {@link WorkerSeen}. */
+export function toWorkerSeen(row: WorkerSeenRow): WorkerSeen {
+  return { task: row.task, queue: row.queue === EVERY_QUEUE ? null : row.queue, seenAt: date(row.seen_at) }
+}

@@ -20,7 +20,7 @@ import type { BatchOutcome, ClaimRequest, ClaimedRun, InProcessStart, InsertOpti
 import type { Run, RunFilter, RunPage } from '../contract/runs.js'
 import type { FireOutcome, ScheduleFire, ScheduleInit, ScheduleState } from '../contract/schedules.js'
 import type { Credential, NewSession, NewUser, NewUserToken, SessionRecord, UserPatch, UserRecord, UserTokenRecord } from '../contract/users.js'
-import type { WorkerCommand, WorkerCommandWrite, WorkerInfo, WorkerWrite } from '../contract/workers.js'
+import type { WorkerCommand, WorkerCommandWrite, WorkerInfo, WorkerSeen, WorkerWrite } from '../contract/workers.js'
 import type { LogEntry } from '../../task/context.js'
 import { checkOptionKeys, optionKeys } from '../../options.js'
 import type { Store } from '../types.js'
@@ -297,6 +297,10 @@ export class SqliteStore implements Store {
 
   async removeWorker(id: string): Promise<void> {
     workers.removeWorker(this.#db, id)
+  }
+
+  async workersSeen(): Promise<WorkerSeen[]> {
+    return workers.workersSeen(this.#db)
   }
 
   async listWorkers(since: number, until?: number): Promise<WorkerInfo[]> {

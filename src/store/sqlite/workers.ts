@@ -2,8 +2,8 @@
  * The worker registry: rows saved at each heartbeat (reading back the command an operator left
  * there), removed at stop, listed while alive and for a while after death, purged by retention.
  */
-import type { WorkerCommand, WorkerCommandWrite, WorkerInfo, WorkerWrite } from '../contract/workers.js'
-import { COMMAND_COLUMNS, commandGuard, toCommand, toWorker, workerJson, type CommandRow, type WorkerRow } from '../sql/worker-rows.js'
+import type { WorkerCommand, WorkerCommandWrite, WorkerInfo, WorkerSeen, WorkerWrite } from '../contract/workers.js'
+import { COMMAND_COLUMNS, EVERY_QUEUE, commandGuard, toCommand, toWorker, toWorkerSeen, workerJson, type CommandRow, type WorkerRow, type WorkerSeenRow } from '../sql/worker-rows.js'
 import type { SqliteConnection } from './connection.js'
 
 /** Registers or refreshes a worker; returns the command on its row. */
@@ -32,9 +32,26 @@ export function saveWorker(db: SqliteConnection, worker: WorkerWrite): WorkerCom
   return toCommand(row)
 }
 
-/** Removes a worker's row. */
+/**
+ * Keeps the last heartbeat of the workers matching `where` per task and queue they served
+ * (`'*'`: every queue), before their rows go.
+ */
+const keepSeen = (where: string): string => `INSERT INTO workers_seen (task, queue, seen_at)
+  SELECT t.value, coalesce(q.value, '${EVERY_QUEUE}') AS queue, max(w.heartbeat_at) FROM workers w JOIN json_each(w.tasks) t LEFT JOIN json_each(w.queues) q
+  WHERE ${where} AND w.concurrency > 0 GROUP BY t.value, queue
+  ON CONFLICT (task, queue) DO UPDATE SET seen_at = max(seen_at, excluded.seen_at)`
+
+/** Removes a worker's row, keeping when it was last seen. */
 export function removeWorker(db: SqliteConnection, id: string): void {
-  db.stmt('DELETE FROM workers WHERE id = ?').run(id)
+  db.write(() => {
+    db.stmt(keepSeen('w.id = ?')).run(id)
+    db.stmt('DELETE FROM workers WHERE id = ?').run(id)
+  })
+}
+
+/** When workers whose rows went were last seen. */
+export function workersSeen(db: SqliteConnection): WorkerSeen[] {
+  return (db.stmt('SELECT task, queue, seen_at FROM workers_seen').all() as WorkerSeenRow[]).map(toWorkerSeen)
 }
 
 /** Workers with a heartbeat at or after `since` (and before `until`). */
@@ -57,5 +74,8 @@ export function commandWorker(db: SqliteConnection, id: string, command: WorkerC
 
 /** Deletes rows of workers dead since before `before`. */
 export function purgeWorkers(db: SqliteConnection, before: number): number {
-  return db.stmt('DELETE FROM workers WHERE heartbeat_at < ?').run(before).changes
+  return db.write(() => {
+    db.stmt(keepSeen('w.heartbeat_at < ?')).run(before)
+    return db.stmt('DELETE FROM workers WHERE heartbeat_at < ?').run(before).changes
+  })
 }

@@ -1,4 +1,4 @@
-/** The worker registry: rows, commands left on them, dead rows kept until purged. */
+/** The worker registry: rows, commands left on them, dead rows kept until purged, when workers whose rows went were last seen. */
 import { describe, expect, it } from 'vitest'
 import { T0 } from './fixtures.js'
 import type { SuiteContext } from './suite.js'
@@ -58,6 +58,38 @@ export function describeWorkers(suite: SuiteContext): void {
       expect((await suite.store.listWorkers(0)).map((w) => w.id).sort()).toEqual(['dead', 'live'])
       expect(await suite.store.purgeWorkers(T0 + 1)).toBe(2)
       expect(await suite.store.listWorkers(0)).toEqual([])
+    })
+
+    it('remembers when workers whose rows went were last seen, per task and queue they served; processes without slots leave nothing', async () => {
+      expect(await suite.store.workersSeen()).toEqual([])
+      await suite.store.saveWorker({ ...worker, id: 'every', tasks: ['a', 'b'], queues: null, heartbeatAt: T0 + 10 })
+      await suite.store.saveWorker({ ...worker, id: 'some', tasks: ['a'], queues: ['q1', 'q2'], heartbeatAt: T0 - 86_400_001 })
+      await suite.store.saveWorker({ ...worker, id: 'older', tasks: ['a'], queues: ['q1'], heartbeatAt: T0 - 86_400_002 })
+      await suite.store.saveWorker({ ...worker, id: 'server', tasks: ['c'], concurrency: 0, observer: true })
+      await suite.store.removeWorker('every')
+      await suite.store.removeWorker('server')
+      const sorted = async () => (await suite.store.workersSeen()).sort((x, y) => `${x.task}/${x.queue}`.localeCompare(`${y.task}/${y.queue}`))
+      expect(await sorted()).toEqual([
+        { task: 'a', queue: null, seenAt: new Date(T0 + 10) },
+        { task: 'b', queue: null, seenAt: new Date(T0 + 10) },
+      ])
+      // Purged rows too, the latest heartbeat of those that served a task on a queue.
+      expect(await suite.store.purgeWorkers(T0 - 86_400_000)).toBe(2)
+      expect(await sorted()).toEqual([
+        { task: 'a', queue: null, seenAt: new Date(T0 + 10) },
+        { task: 'a', queue: 'q1', seenAt: new Date(T0 - 86_400_001) },
+        { task: 'a', queue: 'q2', seenAt: new Date(T0 - 86_400_001) },
+        { task: 'b', queue: null, seenAt: new Date(T0 + 10) },
+      ])
+      // A worker seen earlier never moves a time back; a later one moves it on.
+      await suite.store.saveWorker({ ...worker, id: 'stale', tasks: ['a', 'b'], queues: null, heartbeatAt: T0 })
+      await suite.store.removeWorker('stale')
+      await suite.store.saveWorker({ ...worker, id: 'fresh', tasks: ['b'], queues: null, heartbeatAt: T0 + 20 })
+      await suite.store.removeWorker('fresh')
+      expect((await sorted()).filter((x) => x.queue === null)).toEqual([
+        { task: 'a', queue: null, seenAt: new Date(T0 + 10) },
+        { task: 'b', queue: null, seenAt: new Date(T0 + 20) },
+      ])
     })
   })
 }
