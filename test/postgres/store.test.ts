@@ -143,7 +143,7 @@ await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ })
         const { rows } = await admin.query<{ version: number; n: string }>(`SELECT version, count(*) OVER () AS n FROM "${schema}".schema_migrations ORDER BY version`)
         expect(rows.map((r) => r.version)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version))
         const tables = await admin.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [schema])
-        expect(tables.rows.map((r) => r.table_name)).toEqual(['artifacts', 'audit_log', 'bulk_jobs', 'flow_groups', 'logs', 'pools', 'rate_starts', 'rollup_state', 'run_rollups', 'run_rollups_hourly', 'runs', 'schedules', 'schema_migrations', 'sessions', 'settings', 'throttles', 'user_tokens', 'users', 'workers'])
+        expect(tables.rows.map((r) => r.table_name)).toEqual(['artifacts', 'audit_log', 'bulk_jobs', 'flow_groups', 'logs', 'pools', 'rate_starts', 'rollup_state', 'run_rollups', 'run_rollups_hourly', 'runs', 'schedules', 'schema_migrations', 'sessions', 'settings', 'throttles', 'user_tokens', 'users', 'workers', 'workers_seen'])
         // They share it: what one inserts, another reads.
         const row = newRun()
         await stores[0]!.insertRuns([row])
