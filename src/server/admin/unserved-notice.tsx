@@ -43,7 +43,7 @@ export function UnservedRunNotice({ run, unserved, page }: { run: Run; unserved:
   return (
     <div class="notice notice-warn" role="status" id="run-unserved">
       No live worker serves task <strong>{run.task}</strong> on queue <strong>{run.queue}</strong> (<LastSeen lastSeen={unserved.lastSeen} now={page.now} />): this run waits for
-      one. {unserved.failsAt === null ? null : <>Unless one comes, it fails with ERR_NO_WORKER <Time date={unserved.failsAt} now={page.now} />.</>}
+      one. {unserved.failsAt === null ? null : <>Unless one comes, it fails with <code>ERR_NO_WORKER</code> <Time date={unserved.failsAt} now={page.now} />.</>}
     </div>
   )
 }
