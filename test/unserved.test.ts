@@ -96,7 +96,7 @@ function describeUnserved(open: () => () => Promise<Store>): void {
     const run = await maintainer.enqueue('render')
     expect(await maintainer.unservedRun(run)).toMatchObject({ failsAt: null })
     // Maintenance passes every 300 ms: after several, the run still waits.
-    const passes = maintainer.enqueue('other', {}, { delayMs: 800 })
+    const passes = maintainer.enqueue('other', {}, { delayMs: 650 })
     await vi.waitFor(async () => expect((await maintainer.getRun((await passes).id))?.status).toBe('succeeded'), WAIT)
     expect((await maintainer.getRun(run.id))?.status).toBe('pending')
   })

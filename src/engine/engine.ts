@@ -93,7 +93,7 @@ export class Engine {
   readonly #enqueueHost: EnqueueHost
   /** OpenTelemetry spans of enqueues and attempts (see `tracing/`). */
   readonly #tracing: Tracing
-  /** Tasks with pending runs no live worker serves, read at most once a second. */
+  /** Tasks with pending runs no live worker serves, read at most once a second (or a heartbeat). */
   readonly #unserved: UnservedWatch
   #worker: Worker | undefined
   /**
@@ -153,7 +153,7 @@ export class Engine {
       onError,
     })
     this.#enqueueHost = { store: ready, now, settings: this.#settings, bus, tracing }
-    this.#unserved = new UnservedWatch(async () => findUnserved(await ready(), now(), now() - config.heartbeatMs * 3), now)
+    this.#unserved = new UnservedWatch(async () => findUnserved(await ready(), now(), now() - config.heartbeatMs * 3), now, config.heartbeatMs)
     const recorded = new RecordedRuns({ ...config, store: ready, now, logBackend: () => this.#logBackends.writeTo(this.#settings.current?.logBackend ?? STORE_LOG_BACKEND.name) })
     this.#control = new RunControl({ store: ready, now, worker: recorded.withLocal(worker), emit: (event) => this.#relay.emit(event) })
     this.bulk = new BulkJobs({ store: ready, now, control: this.#control, onError })

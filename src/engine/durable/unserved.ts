@@ -150,25 +150,30 @@ export async function failUnservedRuns(store: Store, registry: TaskRegistry, now
   return targets.length === 0 ? [] : store.failUnserved(targets, now)
 }
 
-/** How long {@link UnservedWatch} answers from its last read, in ms. */
+/** How long {@link UnservedWatch} answers from its last read at most, in ms. */
 export const UNSERVED_CACHE_MS = 1_000
 
-/** The unserved tasks for pages and the API, read at most once per {@link UNSERVED_CACHE_MS}. */
+/**
+ * The unserved tasks for pages and the API, read at most once per {@link UNSERVED_CACHE_MS}, or
+ * per heartbeat when heartbeats are more frequent (worker rows change no faster).
+ */
 export class UnservedWatch {
   readonly #read: () => Promise<UnservedTask[]>
   readonly #now: () => number
+  readonly #cacheMs: number
   #last: { at: number; value: Promise<UnservedTask[]> } | undefined
 
-  constructor(read: () => Promise<UnservedTask[]>, now: () => number) {
+  constructor(read: () => Promise<UnservedTask[]>, now: () => number, heartbeatMs: number) {
     this.#read = read
     this.#now = now
+    this.#cacheMs = Math.min(UNSERVED_CACHE_MS, heartbeatMs)
   }
 
-  /** The unserved tasks, as read within the last second. */
+  /** The unserved tasks, as read within the cache's time. */
   current(): Promise<UnservedTask[]> {
     const now = this.#now()
     const last = this.#last
-    if (last !== undefined && now - last.at < UNSERVED_CACHE_MS && now >= last.at) return last.value
+    if (last !== undefined && now - last.at < this.#cacheMs && now >= last.at) return last.value
     const value = this.#read()
     this.#last = { at: now, value }
     // A failed read is not kept: the next call reads again.
