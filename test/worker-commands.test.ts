@@ -149,6 +149,10 @@ describe('worker commands across processes on SQLite', () => {
     expect(exit.stderr).toMatch(/stop requested by ada: stopping/)
     const table = await runBin(['workers', '--store', file])
     expect(table.stdout).not.toContain(aId)
+    // Nobody serves nap now: the list and the run say so, with when a worker serving it was last seen (A, stopped).
+    expect(table.stdout).toMatch(/\nwaiting for a worker:\nno live worker serves task "nap" on queue "default" \(last seen \d{4}-\d\d-\d\dT[\d:.]+Z\): 1 pending\n$/)
+    const shown = await runBin(['runs', 'show', held.id, '--store', file])
+    expect(shown.stderr).toMatch(new RegExp(`^run ${held.id}: no live worker serves task "nap" on queue "default" \\(last seen \\d{4}-`))
   })
 })
 
