@@ -23,6 +23,16 @@ export interface TaskEngineConfig {
    * users: { roles: { viewer: ['runs:read'], oncall: ['runs:read', 'runs:cancel', 'runs:retry'], admin: ['*'] } }
    */
   readonly users?: UsersOptions
+  /**
+   * Origins whose pages may show the embeddable views (`/admin/embed/runs/:id`) in a frame, for
+   * `serve` (see `ServerOptions.allowedFrameAncestors`; `--allowed-frame-ancestors` wins). A bad
+   * entry stops `serve` at start with a message naming it.
+   * @default [] (no page may be framed)
+   *
+   * @example
+   * allowedFrameAncestors: ['https://app.example.com']
+   */
+  readonly allowedFrameAncestors?: readonly string[]
 }
 
 /**

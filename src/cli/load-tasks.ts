@@ -23,6 +23,8 @@ export interface LoadedTasks {
   readonly queues?: Readonly<Record<string, QueueLimits>>
   /** The built-in users' roles and sessions from a config object's `users` (checked by the engine). */
   readonly users?: UsersOptions
+  /** Origins that may frame the embeds, from a config object's `allowedFrameAncestors` (checked by the server). */
+  readonly allowedFrameAncestors?: readonly string[]
   /** `examples`, or the path of the module or config file. */
   readonly source: string
 }
@@ -61,7 +63,10 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
  * (`{ tasks: [...], schedules: [...], queues, users }`), tasks, schedules or arrays of them as default or named
  * exports. Each once, in export order.
  */
-export function contentsOf(module: Record<string, unknown>, path: string): { tasks: AnyTask[]; schedules: Schedule[]; queues?: Readonly<Record<string, QueueLimits>>; users?: UsersOptions } {
+export function contentsOf(
+  module: Record<string, unknown>,
+  path: string,
+): { tasks: AnyTask[]; schedules: Schedule[]; queues?: Readonly<Record<string, QueueLimits>>; users?: UsersOptions; allowedFrameAncestors?: readonly string[] } {
   const tasks = new Set<AnyTask>()
   const schedules = new Set<Schedule>()
   const take = (value: unknown): void => {
@@ -72,11 +77,13 @@ export function contentsOf(module: Record<string, unknown>, path: string): { tas
   const fallback = module.default
   let queues: Readonly<Record<string, QueueLimits>> | undefined
   let users: UsersOptions | undefined
+  let allowedFrameAncestors: readonly string[] | undefined
   if (typeof fallback === 'object' && fallback !== null && !Array.isArray(fallback) && !isTask(fallback) && !isSchedule(fallback) && ('tasks' in fallback || 'schedules' in fallback)) {
     take((fallback as { tasks?: unknown }).tasks)
     take((fallback as { schedules?: unknown }).schedules)
     queues = (fallback as { queues?: Readonly<Record<string, QueueLimits>> }).queues
     users = (fallback as { users?: UsersOptions }).users
+    allowedFrameAncestors = (fallback as { allowedFrameAncestors?: readonly string[] }).allowedFrameAncestors
   } else {
     take(fallback)
   }
@@ -84,7 +91,7 @@ export function contentsOf(module: Record<string, unknown>, path: string): { tas
   if (tasks.size === 0) {
     throw new TaskDefinitionError(`${path} exports no tasks: export tasks made by defineTask() (named, as an array, or as default { tasks: [...] })`)
   }
-  return { tasks: [...tasks], schedules: [...schedules], ...(queues === undefined ? {} : { queues }), ...(users === undefined ? {} : { users }) }
+  return { tasks: [...tasks], schedules: [...schedules], ...(queues === undefined ? {} : { queues }), ...(users === undefined ? {} : { users }), ...(allowedFrameAncestors === undefined ? {} : { allowedFrameAncestors }) }
 }
 
 /** The tasks a module exports (see {@link contentsOf}). */
