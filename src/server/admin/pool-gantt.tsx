@@ -39,7 +39,7 @@ const STEPS = [100, 200, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_00
 
 /** An offset from the start on the axis: `500 ms`, `15 s`, `2 min`, `3 h`. */
 function tickLabel(ms: number, step: number): string {
-  if (step < 1_000) return ms % 1_000 === 0 && ms > 0 ? `${ms / 1_000} s` : `${ms} ms`
+  if (step < 1_000) return ms < 1_000 ? `${ms} ms` : `${ms / 1_000} s`
   if (step < 60_000) return `${ms / 1_000} s`
   if (step < 3_600_000) return `${ms / 60_000} min`
   return `${ms / 3_600_000} h`
@@ -145,12 +145,14 @@ export function PoolGantt({ forest, page }: { forest: PoolForest; page: PageCont
             const from = node.pool.createdAt.getTime()
             const to = Math.max(from, ...own.map((s) => s.end))
             const text = `${node.depth === 0 ? 'pool' : 'nested pool'} ${poolName(node.pool)} · ${countsText(node.counts)}`
+            const c = node.counts
+            const short = `${poolName(node.pool)} · ${formatCount(c.succeeded + c.failed + c.cancelled)}/${formatCount(c.total)} done${c.failed === 0 ? '' : ` · ${formatCount(c.failed)} failed`}`
             return (
               <g class="gantt-pool" data-pool={node.pool.id} data-depth={String(node.depth)}>
                 <title>{text}</title>
                 <rect class="gantt-band" x="0" y={String(top + 1)} width={String(WIDTH)} height={String(ROW - 2)} />
                 <text class="gantt-pool-label" x={String(indent)} y={textY}>
-                  {fit(text, LABEL_WIDTH - indent - 6)}
+                  {fit(short, LABEL_WIDTH - indent - 6)}
                 </text>
                 <rect class="gantt-span" x={num(x(from))} y={String(top + ROW / 2 - 1)} width={num(Math.max(1, x(to) - x(from)))} height="2" />
               </g>
