@@ -59,7 +59,7 @@ const wide = defineTask({
   key: 'wide',
   fields: [{ key: 'count', type: 'int', default: 120 }],
   async run(ctx) {
-    const pool = ctx.pool({ label: 'wide' })
+    const pool = ctx.pool({ label: `wide ${HOSTILE}` })
     await pool.addMany('leaf', Array.from({ length: ctx.args.count }, (_, i) => ({ note: `n${i}` })))
     return (await pool.wait()).complete
   },
@@ -136,6 +136,10 @@ describe('the pool view of a run page', () => {
     expect(svg).toMatch(/data-rows="52"/)
     expect(text(svg)).toContain('… and 70 more runs')
     expect(svg).toContain('aria-label="Timeline of 50 runs (of 120) in 1 pool')
+    // A hostile pool label is text in the tree and the chart.
+    expect(html).not.toContain(HOSTILE)
+    expect(svg).toContain('wide &lt;img src=x')
+    expect(text(tree)).toContain(`Opened pool wide ${HOSTILE}`)
     // Oldest first: the first leaves added are the ones drawn.
     expect(text(svg)).toContain('leaf note=n0')
     expect(text(svg)).not.toContain('leaf note=n119')
