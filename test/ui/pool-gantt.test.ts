@@ -15,10 +15,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createEngine, defineTask, type Engine, type Run, type RunContext, type RunState } from '../../src/index.js'
+import { createEngine, defineTask, type Engine, type Run, type RunState } from '../../src/index.js'
 import { serve, type RunningServer } from '../../src/server/index.js'
 import { sqliteStore } from '../../src/store/sqlite/store.js'
-import { SHOTS } from '../helpers/admin-ui.js'
+// The run allowances of the admin UI's harness: the test hands out steps, a held run waits for them.
+import { SHOTS, allow, allowed } from '../helpers/admin-ui.js'
 import { Contexts, PATIENCE, browserAvailable, launchBrowser } from '../helpers/browser.js'
 import { runReaches } from '../helpers/runs.js'
 
@@ -30,28 +31,6 @@ interface InPage {
 }
 
 const HOSTILE = '<img src=x onerror="window.__xss=1">'
-
-/** How far each held run may go (steps), by run id; the test hands steps out. */
-const allowance = new Map<string, number>()
-const wakers = new Set<() => void>()
-function allow(runId: string, steps: number): void {
-  allowance.set(runId, steps)
-  for (const wake of [...wakers]) wake()
-}
-async function allowed(ctx: RunContext, steps: number): Promise<void> {
-  while ((allowance.get(ctx.runId) ?? 0) < steps) {
-    ctx.signal.throwIfAborted()
-    await new Promise<void>((resolve) => {
-      const wake = (): void => {
-        wakers.delete(wake)
-        ctx.signal.removeEventListener('abort', wake)
-        resolve()
-      }
-      wakers.add(wake)
-      ctx.signal.addEventListener('abort', wake, { once: true })
-    })
-  }
-}
 
 /** Holds until allowed one step, then reports 50%, and ends at the second. */
 const gate = defineTask({

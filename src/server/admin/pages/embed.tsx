@@ -15,7 +15,7 @@ import { mayRead, readScope, type ServerEnv } from '../../caller.js'
 import { respond } from '../../formats.js'
 import { frameAncestorsDirective } from '../../frame-ancestors.js'
 import { notFound } from '../../http-errors.js'
-import type { PageContext } from '../layout.js'
+import { PageHead, type PageContext } from '../layout.js'
 import { pageContext, render, wantsData, type AdminDeps } from '../page.js'
 import type { PoolForest } from '../pool-tree.js'
 import { CancelCard, RunClockLine, RunLog, deliberateEnd } from '../run-parts.js'
@@ -85,18 +85,10 @@ function EmbedLayout({ page, title, run, theme, children }: { page: PageContext;
   return (
     // `?theme=dark|light` matches the host app; else the viewer's choice or the system's.
     <html lang="en" data-theme={theme}>
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="te-base" content={page.base} />
-        <meta name="te-admin" content={page.admin} />
-        <title>{`${title} · taskengine`}</title>
+      <PageHead page={page} title={title}>
         {/* Links leave the frame for a tab of their own. */}
         <base target="_blank" />
-        <link rel="icon" href="data:," />
-        <link rel="stylesheet" href={`${page.admin}/assets/app.css`} />
-        <script type="module" src={`${page.admin}/assets/client/main.js`} />
-      </head>
+      </PageHead>
       <body class="embed">
         <main class="embed-main">
           {children}
