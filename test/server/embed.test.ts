@@ -8,11 +8,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { ValidationError, createEngine } from '../../src/index.js'
+import { ValidationError, createEngine, defineTask } from '../../src/index.js'
 import { createServer } from '../../src/server/index.js'
 import { apiHarness, greet } from '../helpers/api.js'
 import { text } from '../helpers/admin-session.js'
+import { PATIENCE } from '../helpers/browser.js'
 import { ROOT, runInProcess } from '../helpers/cli.js'
+import { runReaches } from '../helpers/runs.js'
 
 const { setup, engines, servers } = apiHarness()
 const page = { headers: { accept: 'text/html' } }
@@ -44,6 +46,35 @@ describe('embeddable views', () => {
     // Unknown runs are a 404; data for clients asking for it.
     expect((await call('/admin/embed/runs/nope', page)).status).toBe(404)
     expect(((await (await call(`/admin/embed/runs/${run.id}?format=json`)).json()) as { run: { id: string } }).run.id).toBe(run.id)
+  })
+
+  it('shows the pool view of a run that opened pools (timeline and tree), alone at …/pool', async () => {
+    const child = defineTask({ key: 'child', run: () => 'done' })
+    const parent = defineTask({
+      key: 'parent',
+      async run(ctx) {
+        const pool = ctx.pool({ label: 'kids' })
+        await pool.addMany('child', [{}, {}])
+        return (await pool.wait()).complete
+      },
+    })
+    const engine = createEngine({ tasks: [child, parent, greet], pollIntervalMs: 20 })
+    engines.push(engine)
+    const server = createServer(engine, { onError: () => undefined })
+    servers.push(server)
+    await engine.start({ concurrency: 3 })
+    const run = await engine.enqueue(parent, {})
+    await runReaches(engine, run.id, 'succeeded', PATIENCE.timeout)
+    const whole = await (await server.app.request(`/admin/embed/runs/${run.id}`, page)).text()
+    expect(whole).toContain('id="run-log"')
+    expect(whole.match(/<g class="gantt-run gantt-succeeded"/g)).toHaveLength(2)
+    const pool = await (await server.app.request(`/admin/embed/runs/${run.id}/pool`, page)).text()
+    expect(pool).toContain('data-embed="pool"')
+    expect(pool).not.toContain('id="run-log"')
+    expect(pool).toContain(`<div class="pool-view" id="pool-view" data-src="/admin/runs/${run.id}/pools">`)
+    expect(text(pool)).toContain('Opened pool kids')
+    const lone = await engine.enqueue(greet, { name: 'alone' })
+    expect(text(await (await server.app.request(`/admin/embed/runs/${lone.id}/pool`, page)).text())).toContain('This run opened no pool.')
   })
 
   it('without allowedFrameAncestors nothing may frame the embeds either (as before): frame-ancestors \'none\', X-Frame-Options DENY', async () => {
