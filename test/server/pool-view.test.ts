@@ -7,10 +7,12 @@
  */
 import { describe, expect, it } from 'vitest'
 import { createEngine, defineTask, type Engine, type Run, type RunState } from '../../src/index.js'
+import type { Store } from '../../src/store/types.js'
 import { createServer } from '../../src/server/index.js'
 import { apiHarness } from '../helpers/api.js'
 import { text } from '../helpers/admin-session.js'
 import { PATIENCE } from '../helpers/browser.js'
+import { describePostgres } from '../helpers/postgres.js'
 import { runReaches } from '../helpers/runs.js'
 
 const { engines, servers } = apiHarness()
@@ -65,8 +67,8 @@ const wide = defineTask({
   },
 })
 
-async function started(): Promise<{ engine: Engine; call: (path: string) => Promise<Response>; until: (id: string, status: RunState) => Promise<Run> }> {
-  const engine = createEngine({ tasks: [leaf, deep, mid, top, wide], pollIntervalMs: 20 })
+async function started(store?: Store): Promise<{ engine: Engine; call: (path: string) => Promise<Response>; until: (id: string, status: RunState) => Promise<Run> }> {
+  const engine = createEngine({ tasks: [leaf, deep, mid, top, wide], pollIntervalMs: 20, ...(store === undefined ? {} : { store }) })
   engines.push(engine)
   const server = createServer(engine, { onError: () => undefined })
   servers.push(server)
@@ -79,47 +81,51 @@ function runIds(html: string, pattern: RegExp): string[] {
   return [...html.matchAll(pattern)].map((m) => m[1]!)
 }
 
+/** A three-level tree on the run page: every run listed and drawn, nested, counted per level. */
+async function threeLevels({ engine, call, until }: Awaited<ReturnType<typeof started>>): Promise<void> {
+  const run = await engine.enqueue(top, {})
+  await until(run.id, 'succeeded')
+  const all = (await engine.listRuns({ pageSize: 100 })).data.filter((r) => r.id !== run.id)
+  // 2 mid + 1 leaf, 2 deep, 4 leaves below them.
+  expect(all).toHaveLength(9)
+  const html = await (await call(`/admin/runs/${run.id}`)).text()
+  const tree = html.slice(html.indexOf('<div class="pool-tree"'))
+  // Every run of the tree is listed once, however deep (before: the three of level 1 only).
+  expect(runIds(tree, /<li data-run-id="([^"]+)"/g).sort()).toEqual(all.map((r) => r.id).sort())
+  // Pools nested in the runs that opened them: level 1 once, level 2 twice, level 3 twice.
+  const depths = [...tree.matchAll(/<div class="pool-branch" data-pool="[^"]+" data-depth="(\d)"/g)].map((m) => m[1])
+  expect(depths).toEqual(['0', '1', '2', '1', '2'])
+  const words = text(tree)
+  expect(words).toContain('Opened pool level-1')
+  expect(words).toContain('9 of 9 done · 2 failed · 0 running · done')
+  expect(words).toContain('this level: 3 of 3 done · 0 failed · 0 running · 6 more in pools below')
+  expect(words).toContain('this level: 1 of 1 done · 0 failed · 0 running')
+  expect(words).toContain('this level: 2 of 2 done · 1 failed · 0 running')
+  expect(words).toContain(`leaf note=${HOSTILE}`.slice(0, 20))
+
+  // The Gantt: one bar per run, in the same nesting, coloured by a status class.
+  const svg = /<svg class="gantt"[\s\S]*?<\/svg>/.exec(html)![0]
+  expect(runIds(svg, /<g class="gantt-run gantt-\w+" data-run-id="([^"]+)"/g).sort()).toEqual(all.map((r) => r.id).sort())
+  const statuses = [...svg.matchAll(/<g class="gantt-run gantt-(\w+)" data-run-id="[^"]+" data-status="(\w+)" data-depth="(\d)"/g)].map((m) => [m[1], m[2], m[3]])
+  for (const [cls, status] of statuses) expect(cls).toBe(status)
+  expect(statuses.filter(([, status]) => status === 'failed')).toHaveLength(2)
+  expect(new Set(statuses.map(([, , depth]) => depth))).toEqual(new Set(['1', '2', '3']))
+  expect([...svg.matchAll(/<g class="gantt-pool" data-pool="[^"]+" data-depth="(\d)"/g)].map((m) => m[1])).toEqual(['0', '1', '2', '1', '2'])
+  // Each bar says what it is; the chart as a whole is an image with a label; ticks on an axis.
+  expect(svg).toMatch(/^<svg class="gantt" viewBox="0 0 960 \d+"[^>]* role="img" aria-label="Timeline of 9 runs in 5 pools, from \d\d:\d\d:\d\d UTC over [^"]+: 7 succeeded, 2 failed, 0 cancelled, 0 running, 0 pending"/)
+  expect(svg).toMatch(/<title>leaf note=fail: failed · waited \d+ ms · ran \d+ ms<\/title>/)
+  expect(svg).toMatch(/<g class="gantt-tick"><line class="grid"[^>]*><\/line><text [^>]*>0 (ms|s)<\/text>/)
+  expect(svg.match(/<rect class="gantt-bar"/g)).toHaveLength(9)
+  expect(svg.match(/<rect class="gantt-wait"/g)).toHaveLength(9)
+  expect(svg).toContain('data-active="false"')
+  // Hostile arguments stay text, in the tree and the chart.
+  expect(html).not.toContain(HOSTILE)
+  expect(svg).toContain('>leaf note=&lt;img src=x onerror=&quot;al…</text>')
+}
+
 describe('the pool view of a run page', () => {
   it('shows every level of a three-level tree, nested, with counts per level, and a bar per run coloured by status', async () => {
-    const { engine, call, until } = await started()
-    const run = await engine.enqueue(top, {})
-    await until(run.id, 'succeeded')
-    const all = (await engine.listRuns({ pageSize: 100 })).data.filter((r) => r.id !== run.id)
-    // 2 mid + 1 leaf, 2 deep, 4 leaves below them.
-    expect(all).toHaveLength(9)
-    const html = await (await call(`/admin/runs/${run.id}`)).text()
-    const tree = html.slice(html.indexOf('<div class="pool-tree"'))
-    // Every run of the tree is listed once, however deep (before: the three of level 1 only).
-    expect(runIds(tree, /<li data-run-id="([^"]+)"/g).sort()).toEqual(all.map((r) => r.id).sort())
-    // Pools nested in the runs that opened them: level 1 once, level 2 twice, level 3 twice.
-    const depths = [...tree.matchAll(/<div class="pool-branch" data-pool="[^"]+" data-depth="(\d)"/g)].map((m) => m[1])
-    expect(depths).toEqual(['0', '1', '2', '1', '2'])
-    const words = text(tree)
-    expect(words).toContain('Opened pool level-1')
-    expect(words).toContain('9 of 9 done · 2 failed · 0 running · done')
-    expect(words).toContain('this level: 3 of 3 done · 0 failed · 0 running · 6 more in pools below')
-    expect(words).toContain('this level: 1 of 1 done · 0 failed · 0 running')
-    expect(words).toContain('this level: 2 of 2 done · 1 failed · 0 running')
-    expect(words).toContain(`leaf note=${HOSTILE}`.slice(0, 20))
-
-    // The Gantt: one bar per run, in the same nesting, coloured by a status class.
-    const svg = /<svg class="gantt"[\s\S]*?<\/svg>/.exec(html)![0]
-    expect(runIds(svg, /<g class="gantt-run gantt-\w+" data-run-id="([^"]+)"/g).sort()).toEqual(all.map((r) => r.id).sort())
-    const statuses = [...svg.matchAll(/<g class="gantt-run gantt-(\w+)" data-run-id="[^"]+" data-status="(\w+)" data-depth="(\d)"/g)].map((m) => [m[1], m[2], m[3]])
-    for (const [cls, status] of statuses) expect(cls).toBe(status)
-    expect(statuses.filter(([, status]) => status === 'failed')).toHaveLength(2)
-    expect(new Set(statuses.map(([, , depth]) => depth))).toEqual(new Set(['1', '2', '3']))
-    expect([...svg.matchAll(/<g class="gantt-pool" data-pool="[^"]+" data-depth="(\d)"/g)].map((m) => m[1])).toEqual(['0', '1', '2', '1', '2'])
-    // Each bar says what it is; the chart as a whole is an image with a label; ticks on an axis.
-    expect(svg).toMatch(/^<svg class="gantt" viewBox="0 0 960 \d+"[^>]* role="img" aria-label="Timeline of 9 runs in 5 pools, from \d\d:\d\d:\d\d UTC over [^"]+: 7 succeeded, 2 failed, 0 cancelled, 0 running, 0 pending"/)
-    expect(svg).toMatch(/<title>leaf note=fail: failed · waited \d+ ms · ran \d+ ms<\/title>/)
-    expect(svg).toMatch(/<g class="gantt-tick"><line class="grid"[^>]*><\/line><text [^>]*>0 (ms|s)<\/text>/)
-    expect(svg.match(/<rect class="gantt-bar"/g)).toHaveLength(9)
-    expect(svg.match(/<rect class="gantt-wait"/g)).toHaveLength(9)
-    expect(svg).toContain('data-active="false"')
-    // Hostile arguments stay text, in the tree and the chart.
-    expect(html).not.toContain(HOSTILE)
-    expect(svg).toContain('>leaf note=&lt;img src=x onerror=&quot;al…</text>')
+    await threeLevels(await started())
   })
 
   it('bounds a wide pool: the first 50 runs in the tree and the chart, "and 70 more" linking to the pool\'s runs', async () => {
@@ -180,5 +186,11 @@ describe('the pool view of a run page', () => {
     // Unknown runs are a 404.
     expect((await server.app.request('/admin/runs/nope/pools', page)).status).toBe(404)
     await engine.cancel(run.id)
+  })
+})
+
+await describePostgres('the pool view of a run page on PostgreSQL', ({ open }) => {
+  it('shows every level of a three-level tree, nested, with counts per level, and a bar per run coloured by status', async () => {
+    await threeLevels(await started(open()))
   })
 })
