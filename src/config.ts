@@ -30,6 +30,16 @@ export interface TaskEngineConfig {
    * @example unservedAfterMs: 15 * 60_000
    */
   readonly unservedAfterMs?: number
+  /**
+   * Origins whose pages may show the embeddable views (`/admin/embed/runs/:id`) in a frame, for
+   * `serve` (see `ServerOptions.allowedFrameAncestors`; `--allowed-frame-ancestors` wins). A bad
+   * entry stops `serve` at start with a message naming it.
+   * @default [] (no page may be framed)
+   *
+   * @example
+   * allowedFrameAncestors: ['https://app.example.com']
+   */
+  readonly allowedFrameAncestors?: readonly string[]
 }
 
 /**

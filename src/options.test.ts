@@ -248,6 +248,7 @@ describe('the options catalog: every declared option is still accepted', () => {
       streamMaxBufferedBytes: 1000,
       streamPollIntervalMs: 100,
       allowedOrigins: ['https://ops.example'],
+      allowedFrameAncestors: ['https://app.example'],
       onError: () => undefined,
     }
     createServer(engine, server).close()

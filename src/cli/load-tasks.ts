@@ -25,6 +25,8 @@ export interface LoadedTasks {
   readonly users?: UsersOptions
   /** A config object's `unservedAfterMs` (checked by the engine). */
   readonly unservedAfterMs?: number
+  /** Origins that may frame the embeds, from a config object's `allowedFrameAncestors` (checked by the server). */
+  readonly allowedFrameAncestors?: readonly string[]
   /** `examples`, or the path of the module or config file. */
   readonly source: string
 }
@@ -60,7 +62,7 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
 
 /**
  * Collects the tasks and schedules a module exports: a config object as default export
- * (`{ tasks: [...], schedules: [...], queues, users, unservedAfterMs }`), tasks, schedules or arrays of them as default or named
+ * (`{ tasks: [...], schedules: [...], queues, users, unservedAfterMs, allowedFrameAncestors }`), tasks, schedules or arrays of them as default or named
  * exports. Each once, in export order.
  */
 export function contentsOf(module: Record<string, unknown>, path: string): Omit<LoadedTasks, 'source'> & { tasks: AnyTask[]; schedules: Schedule[] } {
@@ -72,15 +74,12 @@ export function contentsOf(module: Record<string, unknown>, path: string): Omit<
     else if (Array.isArray(value)) for (const item of value) take(item)
   }
   const fallback = module.default
-  let queues: Readonly<Record<string, QueueLimits>> | undefined
-  let users: UsersOptions | undefined
-  let unservedAfterMs: number | undefined
+  const settings: Record<string, unknown> = {}
   if (typeof fallback === 'object' && fallback !== null && !Array.isArray(fallback) && !isTask(fallback) && !isSchedule(fallback) && ('tasks' in fallback || 'schedules' in fallback)) {
-    take((fallback as { tasks?: unknown }).tasks)
-    take((fallback as { schedules?: unknown }).schedules)
-    queues = (fallback as { queues?: Readonly<Record<string, QueueLimits>> }).queues
-    users = (fallback as { users?: UsersOptions }).users
-    unservedAfterMs = (fallback as { unservedAfterMs?: number }).unservedAfterMs
+    const config = fallback as Record<string, unknown>
+    take(config.tasks)
+    take(config.schedules)
+    for (const key of CONFIG_SETTINGS) if (config[key] !== undefined) settings[key] = config[key]
   } else {
     take(fallback)
   }
@@ -88,8 +87,12 @@ export function contentsOf(module: Record<string, unknown>, path: string): Omit<
   if (tasks.size === 0) {
     throw new TaskDefinitionError(`${path} exports no tasks: export tasks made by defineTask() (named, as an array, or as default { tasks: [...] })`)
   }
-  return { tasks: [...tasks], schedules: [...schedules], ...(queues === undefined ? {} : { queues }), ...(users === undefined ? {} : { users }), ...(unservedAfterMs === undefined ? {} : { unservedAfterMs }) }
+  // The settings are checked where they are used (the engine, the server), so they pass through as given.
+  return { ...(settings as Omit<LoadedTasks, 'source' | 'tasks' | 'schedules'>), tasks: [...tasks], schedules: [...schedules] }
 }
+
+/** The keys of a config object, beside `tasks` and `schedules`, that the commands read. */
+const CONFIG_SETTINGS = ['queues', 'users', 'unservedAfterMs', 'allowedFrameAncestors'] as const satisfies readonly (keyof LoadedTasks)[]
 
 /** The tasks a module exports (see {@link contentsOf}). */
 export function tasksOf(module: Record<string, unknown>, path: string): AnyTask[] {

@@ -29,6 +29,7 @@ import { auditRoutes } from './api/audit.js'
 import { builtInAuth, hasToken, type AuthResolver } from './auth.js'
 import { authenticate, type ServerEnv } from './caller.js'
 import { HttpError, errorResponse } from './http-errors.js'
+import { frameAncestors } from './frame-ancestors.js'
 import { guardHosts, hostPolicy } from './hosts.js'
 import { ServerMetrics } from './metrics.js'
 import { EventLog } from './stream/event-log.js'
@@ -114,6 +115,19 @@ export interface ServerOptions {
    */
   readonly allowedOrigins?: readonly string[]
   /**
+   * Origins whose pages may show the embeddable views (`/admin/embed/runs/:id`, `…/pool`) in a
+   * frame: they get `frame-ancestors <origins>` in their CSP. Every other response stays
+   * unframeable (`frame-ancestors 'none'`, `X-Frame-Options: DENY`), and so do the embeds while
+   * this is empty. Entries are origins (scheme, host, port); a bad one throws a `ValidationError`
+   * when the server is built. The embeds need the same credentials as every page: see the
+   * README's "Embedding" section for how a framing app authenticates.
+   * @default [] (no page may be framed)
+   *
+   * @example
+   * createServer(engine, { allowedFrameAncestors: ['https://app.example.com'] })
+   */
+  readonly allowedFrameAncestors?: readonly string[]
+  /**
    * Receives the server's own errors (500s, failing listeners).
    * @default print to stderr
    */
@@ -132,6 +146,7 @@ export const SERVER_OPTION_KEYS = optionKeys<ServerOptions>({
   streamMaxBufferedBytes: true,
   streamPollIntervalMs: true,
   allowedOrigins: true,
+  allowedFrameAncestors: true,
   onError: true,
 })
 
@@ -187,6 +202,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
   const auth = options.auth ?? builtInAuth(engine, { token: options.token })
   // Without credentials the name the request was sent to is all that tells a local tool from a rebinding page.
   const checkHost = tokenSet || options.auth !== undefined ? false : async () => (await engine.users.enabledCount()) === 0
+  const frameOrigins = frameAncestors(options.allowedFrameAncestors)
   const hosts = hostPolicy({ allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins, checkHost })
   const deps: RouteDeps = { engine, syncRunTimeoutMs: options.syncRunTimeoutMs ?? DEFAULT_SYNC_RUN_TIMEOUT_MS, report, basePath }
   const metrics = new ServerMetrics(engine)
@@ -239,7 +255,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): TaskE
   )
   app.get('/admin/task/:key/start', taskSocketRoute(ws.upgradeWebSocket, { engine, report, timeoutMs: deps.syncRunTimeoutMs, track: (socket) => clients.add(closer({ close: () => undefined }, socket)) }))
   // The admin UI (admin/routes.tsx maps its URLs), and the JSON API, one file per resource (api/).
-  app.route('/admin', adminRoutes({ engine, base: basePath, auth, syncRunTimeoutMs: deps.syncRunTimeoutMs, report, token: options.token }))
+  app.route('/admin', adminRoutes({ engine, base: basePath, auth, syncRunTimeoutMs: deps.syncRunTimeoutMs, report, token: options.token, frameAncestors: frameOrigins }))
   for (const routes of [taskRoutes, runRoutes, poolRoutes, workerRoutes, queueRoutes, statsRoutes, scheduleRoutes, settingsRoutes, userRoutes, auditRoutes, openApiRoutes]) app.route('/api', routes(deps))
 
   const handler = getRequestListener(app.fetch)
@@ -328,7 +344,8 @@ const securityHeaders: MiddlewareHandler = async (c, next) => {
   await next()
   const h = c.res.headers
   h.set('x-content-type-options', 'nosniff')
-  h.set('x-frame-options', 'DENY')
+  // An embeddable view allowed in frames says so in its CSP (frame-ancestors with origins): DENY would block it.
+  if (!/frame-ancestors (?!'none')/.test(h.get('content-security-policy') ?? '')) h.set('x-frame-options', 'DENY')
   if (!h.has('referrer-policy')) h.set('referrer-policy', 'no-referrer')
   h.set('cross-origin-opener-policy', 'same-origin')
   h.set('cross-origin-resource-policy', 'same-origin')

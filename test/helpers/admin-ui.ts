@@ -74,7 +74,8 @@ export function allow(runId: string, lines: number): void {
   allowance.set(runId, lines)
   for (const wake of [...wakers]) wake()
 }
-async function allowed(ctx: RunContext, lines: number): Promise<void> {
+/** Resolves once the test has allowed run `ctx.runId` `lines` (see {@link allow}); rejects when the run is aborted. */
+export async function allowed(ctx: RunContext, lines: number): Promise<void> {
   while ((allowance.get(ctx.runId) ?? 0) < lines) {
     ctx.signal.throwIfAborted()
     await new Promise<void>((resolve) => {

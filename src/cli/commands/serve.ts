@@ -25,6 +25,7 @@ interface ServeFlags {
   concurrency?: string
   token?: string
   allowedHosts?: string
+  allowedFrameAncestors?: string
   grace?: string
 }
 
@@ -45,6 +46,12 @@ export function serveCommand(program: Command, io: CliIo, setExit: (code: number
         'TASKENGINE_ALLOWED_HOSTS',
       ),
     )
+    .addOption(
+      env(
+        new Option('--allowed-frame-ancestors <list>', 'origins whose pages may frame the embeddable views (/admin/embed/…), comma-separated: "https://app.example.com,http://localhost:3000"'),
+        'TASKENGINE_ALLOWED_FRAME_ANCESTORS',
+      ),
+    )
     .option('--grace <ms>', 'on stop, how long running handlers may take before they are aborted', String(DEFAULT_GRACE_MS))
     .action(async (flags: ServeFlags) => {
       setExit(await run(flags, io))
@@ -53,7 +60,7 @@ export function serveCommand(program: Command, io: CliIo, setExit: (code: number
 
 async function run(flags: ServeFlags, io: CliIo): Promise<number> {
   const err = (text: string): void => void io.stderr.write(text)
-  const { tasks, schedules, queues, users, unservedAfterMs, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
+  const { tasks, schedules, queues, users, unservedAfterMs, allowedFrameAncestors: configured, source } = await loadTasks({ module: flags.tasks, cwd: io.cwd })
   const port = portOption(flags.port, '--port') ?? DEFAULT_PORT
   const concurrency = intOption(flags.concurrency, '--concurrency', 0) ?? DEFAULT_CONCURRENCY
   const graceMs = intOption(flags.grace, '--grace', 0) ?? DEFAULT_GRACE_MS
@@ -63,12 +70,15 @@ async function run(flags: ServeFlags, io: CliIo): Promise<number> {
   const host = flags.host ?? DEFAULT_HOST
   const token = flags.token === '' ? undefined : flags.token
   const allowedHosts = parseList(flags.allowedHosts)
+  // The flag (or its variable) wins over the config file's `allowedFrameAncestors`.
+  const allowedFrameAncestors = flags.allowedFrameAncestors === undefined ? configured : parseList(flags.allowedFrameAncestors)
   try {
     server = await serve(engine, {
       host,
       port,
       ...(token === undefined ? {} : { token }),
       ...(allowedHosts.length === 0 ? {} : { allowedHosts }),
+      ...(allowedFrameAncestors === undefined ? {} : { allowedFrameAncestors }),
       onError: (e) => err(`taskengine server: ${e.stack ?? e.message}\n`),
     })
   } catch (error) {
@@ -103,6 +113,7 @@ function parseList(text: string | undefined): string[] {
 const FLAGS_OF_OPTIONS: readonly (readonly [RegExp, string])[] = [
   [/^token:/, '--token (or TASKENGINE_TOKEN):'],
   [/^allowedHosts\[\d+\]:/, '--allowed-hosts (or TASKENGINE_ALLOWED_HOSTS):'],
+  [/^allowedFrameAncestors(\[\d+\])?:/, '--allowed-frame-ancestors (or TASKENGINE_ALLOWED_FRAME_ANCESTORS, or allowedFrameAncestors in the config file):'],
 ]
 
 /** A server `ValidationError` about one of its options, worded with the flag a CLI user set. */

@@ -44,19 +44,27 @@ const NAV: readonly [NavKey, string, string, string, Permission?][] = [
   ['audit', '/audit', 'Audit', 'a', 'audit:read'],
 ]
 
+/** The document head every page shares: the base paths the script reads, the title, the stylesheet and the script. */
+export function PageHead({ page, title, children }: { page: PageContext; title: string; children?: Child }) {
+  return (
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="te-base" content={page.base} />
+      <meta name="te-admin" content={page.admin} />
+      <title>{`${title} · taskengine`}</title>
+      {children}
+      <link rel="icon" href="data:," />
+      <link rel="stylesheet" href={`${page.admin}/assets/app.css`} />
+      <script type="module" src={`${page.admin}/assets/client/main.js`} />
+    </head>
+  )
+}
+
 export function Layout({ page, title, nav, children }: { page: PageContext; title: string; nav: NavKey; children: Child }) {
   return (
     <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="te-base" content={page.base} />
-        <meta name="te-admin" content={page.admin} />
-        <title>{`${title} · taskengine`}</title>
-        <link rel="icon" href="data:," />
-        <link rel="stylesheet" href={`${page.admin}/assets/app.css`} />
-        <script type="module" src={`${page.admin}/assets/client/main.js`} />
-      </head>
+      <PageHead page={page} title={title} />
       <body>
         <header class="topbar">
           <a class="brand" href={page.admin === '' ? '/' : page.admin} data-key="g o">

@@ -29,6 +29,8 @@ export interface AdminDeps {
   readonly report?: (error: Error) => void
   /** The shared token, when set (the sign-in page offers a token field). */
   readonly token?: string | undefined
+  /** Origins whose pages may frame the embeddable views (`allowedFrameAncestors`, checked). */
+  readonly frameAncestors?: readonly string[]
 }
 
 export type AdminContext = Context<ServerEnv>

@@ -24,6 +24,8 @@ import { showPage, type AdminDeps } from './page.js'
 import { overviewPage } from './pages/overview.js'
 import { queuesPage } from './pages/queues.js'
 import { runPage } from './pages/run.js'
+import { poolViewFragment } from './pages/pool-view.js'
+import { embedRoutes } from './pages/embed.js'
 import { runDiffPage } from './pages/run-diff.js'
 import { bulkJobPage } from './pages/bulk-job.js'
 import { runsPage } from './pages/runs.js'
@@ -51,6 +53,7 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
   const flow = queueActions(deps)
   const workers = workerActions(deps)
   const users = userActions(deps)
+  const embed = embedRoutes(deps, ADMIN_CSP, deps.frameAncestors ?? [])
 
   // Errors as pages in the layout (JSON for clients that ask for data): error-page.tsx.
   routes.onError(adminErrorHandler(deps))
@@ -58,7 +61,8 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
   routes.use('*', async (c, next) => {
     await next()
     if ((c.res.headers.get('content-type') ?? '').startsWith('text/html')) {
-      c.res.headers.set('content-security-policy', ADMIN_CSP)
+      // The embeds set their own (framable by the allowed origins); every other page is unframeable.
+      if (!c.res.headers.has('content-security-policy')) c.res.headers.set('content-security-policy', ADMIN_CSP)
       // With no-referrer, browsers send `Origin: null` on a page's own form posts, which the
       // origin check must refuse; same-origin still sends nothing to other sites.
       c.res.headers.set('referrer-policy', 'same-origin')
@@ -93,9 +97,13 @@ export function adminRoutes(deps: AdminDeps): Hono<ServerEnv> {
   routes.get('/runs/bulk/:id', showPage(bulkJobPage, deps))
   routes.post('/runs/bulk/:id/cancel', bulk.cancel)
   routes.get('/runs/:id', showPage(runPage, deps))
+  routes.get('/runs/:id/pools', poolViewFragment(deps))
   routes.post('/runs/:id/cancel', runs.cancel)
   routes.post('/runs/:id/retry', runs.retry)
   routes.post('/runs/:id/delete', runs.delete)
+
+  routes.get('/embed/runs/:id', embed.run)
+  routes.get('/embed/runs/:id/pool', embed.pool)
 
   routes.get('/workers', showPage(workersPage, deps))
   routes.post('/workers/:id/:command', workers.command)

@@ -6,6 +6,8 @@ export interface Pool {
   readonly id: string
   /** The run that opened it, if any. */
   readonly parentRunId: string | null
+  /** The pool it sits below (the pool of the run that opened it), if any. */
+  readonly parentPoolId: string | null
   /** The pool at the top of the tree this pool belongs to (itself for a root). */
   readonly rootId: string
   /** A human label. */
@@ -68,4 +70,9 @@ export interface PoolStore {
   poolCounts(id: string, options?: { readonly tree?: boolean }): Promise<PoolCounts>
   /** Ids of the pool and every pool below it. */
   poolTree(id: string): Promise<string[]>
+  /**
+   * The pool and every pool below it, oldest first, at most `limit` (the admin UI's pool tree and
+   * timeline read a tree's shape in one query).
+   */
+  poolsBelow(id: string, limit: number): Promise<Pool[]>
 }

@@ -49,6 +49,17 @@ export async function poolTree(conn: PostgresConnection, id: string): Promise<st
   return rows.map((r) => r.id)
 }
 
+/** A pool and the pools below it, oldest first, at most `limit`. */
+export async function poolsBelow(conn: PostgresConnection, id: string, limit: number): Promise<Pool[]> {
+  const db = await conn.db()
+  const rows = await conn.query<PoolRow>(
+    db,
+    `${treeSql(conn, '$1')} SELECT ${POOL_COLUMNS} FROM ${conn.tables.pools} WHERE id IN (SELECT id FROM tree) ORDER BY created_at, id LIMIT $2`,
+    [id, limit],
+  )
+  return rows.map(toPool)
+}
+
 /** Counts of a pool's runs, or of its whole tree's. */
 export async function poolCounts(conn: PostgresConnection, id: string, options: { readonly tree?: boolean }): Promise<PoolCounts> {
   const db = await conn.db()

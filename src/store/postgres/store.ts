@@ -337,6 +337,10 @@ export class PostgresStore implements Store {
     return pools.poolTree(this.#conn, id)
   }
 
+  poolsBelow(id: string, limit: number): Promise<Pool[]> {
+    return pools.poolsBelow(this.#conn, id, limit)
+  }
+
   poolCounts(id: string, options: { readonly tree?: boolean } = {}): Promise<PoolCounts> {
     return pools.poolCounts(this.#conn, id, options)
   }

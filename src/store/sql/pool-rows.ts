@@ -3,12 +3,13 @@ import type { Pool, PoolCounts } from '../contract/pools.js'
 import { date, maybeDate } from './columns.js'
 
 /** The columns of a {@link PoolRow}, in a statement's select list. */
-export const POOL_COLUMNS = 'id, parent_run_id, root_id, label, created_at, closed_at'
+export const POOL_COLUMNS = 'id, parent_run_id, parent_pool_id, root_id, label, created_at, closed_at'
 
 /** A row of the `pools` table. */
 export interface PoolRow {
   id: string
   parent_run_id: string | null
+  parent_pool_id: string | null
   root_id: string
   label: string | null
   created_at: number | string
@@ -17,7 +18,7 @@ export interface PoolRow {
 
 /** Maps a `pools` row to a {@link Pool}. */
 export function toPool(row: PoolRow): Pool {
-  return { id: row.id, parentRunId: row.parent_run_id, rootId: row.root_id, label: row.label, createdAt: date(row.created_at), closedAt: maybeDate(row.closed_at) }
+  return { id: row.id, parentRunId: row.parent_run_id, parentPoolId: row.parent_pool_id, rootId: row.root_id, label: row.label, createdAt: date(row.created_at), closedAt: maybeDate(row.closed_at) }
 }
 
 /** Per-status counts of a pool's runs (or a tree's), as both backends query them. */

@@ -42,6 +42,17 @@ export function poolTree(db: SqliteConnection, id: string): string[] {
   return rows.map((r) => r.id)
 }
 
+/** A pool and the pools below it, oldest first, at most `limit`. */
+export function poolsBelow(db: SqliteConnection, id: string, limit: number): Pool[] {
+  const rows = db
+    .stmt(
+      `WITH RECURSIVE tree(id) AS (SELECT id FROM pools WHERE id = ? UNION SELECT p.id FROM pools p JOIN tree t ON p.parent_pool_id = t.id)
+       SELECT * FROM pools WHERE id IN (SELECT id FROM tree) ORDER BY created_at, id LIMIT ?`,
+    )
+    .all(id, limit) as PoolRow[]
+  return rows.map(toPool)
+}
+
 /** Counts of a pool's runs, or of its whole tree's. */
 export function poolCounts(db: SqliteConnection, id: string, options: { readonly tree?: boolean }): PoolCounts {
   const ids = options.tree === true ? poolTree(db, id) : [id]

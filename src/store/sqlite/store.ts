@@ -215,6 +215,10 @@ export class SqliteStore implements Store {
     return pools.poolTree(this.#db, id)
   }
 
+  async poolsBelow(id: string, limit: number): Promise<Pool[]> {
+    return pools.poolsBelow(this.#db, id, limit)
+  }
+
   async poolCounts(id: string, options: { readonly tree?: boolean } = {}): Promise<PoolCounts> {
     return pools.poolCounts(this.#db, id, options)
   }

@@ -22,6 +22,15 @@ export function describePools(suite: SuiteContext): void {
       expect(await suite.store.poolCounts(root.id)).toMatchObject({ total: 2, pending: 1, running: 1, progressSum: 50 })
       expect(await suite.store.poolCounts(root.id, { tree: true })).toMatchObject({ total: 4, pending: 3, running: 1 })
       expect((await suite.store.poolsOfRun(parent.id)).map((p) => p.id)).toEqual([child.id])
+      // The tree's shape in one read: each pool with the pool above it, oldest first, bounded.
+      const below = await suite.store.poolsBelow(root.id, 10)
+      expect(below.map((p) => [p.id, p.parentPoolId, p.parentRunId])).toEqual([
+        [root.id, null, null],
+        [child.id, root.id, parent.id],
+        [grandchild.id, child.id, null],
+      ])
+      expect((await suite.store.poolsBelow(child.id, 10)).map((p) => p.id)).toEqual([child.id, grandchild.id])
+      expect((await suite.store.poolsBelow(root.id, 2)).map((p) => p.id)).toEqual([root.id, child.id])
       expect((await suite.store.getPool(root.id))?.closedAt).toBeNull()
       await suite.store.closePool(root.id, T0 + 9)
       expect((await suite.store.getPool(root.id))?.closedAt).toEqual(new Date(T0 + 9))

@@ -18,6 +18,7 @@ import { followMyRuns } from './my-runs.js'
 import { NewRunsBanner } from './new-runs.js'
 import { scrollTerminalsToEnd } from './render.js'
 import { followRunPage } from './run-page.js'
+import { followPoolView } from './pool-view.js'
 import { followRunRows } from './run-rows.js'
 import { initRunsSelection } from './runs-selection.js'
 import { LiveStream } from './stream.js'
@@ -48,6 +49,7 @@ const stream = new LiveStream(base, (state, text) => {
 })
 followRunRows(stream, NewRunsBanner.find())
 followRunPage(stream, base)
+followPoolView(stream)
 followLiveRegions(stream)
 followMyRuns(stream, admin)
 runLiveTask()

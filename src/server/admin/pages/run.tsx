@@ -13,6 +13,8 @@ import { Layout, type PageContext } from '../layout.js'
 import type { AdminPage } from '../page.js'
 import { AttemptsCompare, CancelCard, PoolProgress, RunClockLine, RunLog, deliberateEnd, inProcessOrigin } from '../run-parts.js'
 import { diffHref } from './run-diff.js'
+import { PoolView } from './pool-view.js'
+import { loadPoolForest, type PoolForest } from '../pool-tree.js'
 import { Timeline, type TimelineAction } from '../run-timeline.js'
 import { RunsTable } from '../runs-table.js'
 import { formatDuration } from '../shared/format.js'
@@ -28,6 +30,8 @@ export interface RunDetail {
   readonly parent: Run | undefined
   readonly pool: PoolReport | undefined
   readonly children: readonly PoolReport[]
+  /** The pools the run opened, every level below them (bounded), for the tree and the timeline. */
+  readonly forest: PoolForest
   readonly taskKnown: boolean
   /** Who did what to the run, from the audit trail (who started, cancelled, retried it), newest first: no address, agent or values, which need `audit:read`. */
   readonly actions: readonly TimelineAction[]
@@ -50,7 +54,8 @@ export const runPage: AdminPage<RunDetail> = {
       engine.unservedRun(run),
     ])
     const children = (await Promise.all(opened.map((p) => engine.getPool(p.id)))).filter((p) => p !== undefined)
-    return { run, logs, artifacts, parent, pool, children, taskKnown: engine.get(run.task) !== undefined, actions: audit.entries.map(({ at, action, actor, tokenName }) => ({ at, action, actor, tokenName })), unserved }
+    const forest = await loadPoolForest(await engine.store(), opened, scope, Date.now())
+    return { run, logs, artifacts, parent, pool, children, forest, taskKnown: engine.get(run.task) !== undefined, actions: audit.entries.map(({ at, action, actor, tokenName }) => ({ at, action, actor, tokenName })), unserved }
   },
   data: (detail) => ({ value: detail, name: `run-${detail.run.id}`, rows: () => detail.logs }),
   view: ({ page, data }) => <RunPage page={page} detail={data} />,
@@ -286,9 +291,7 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
             </p>
           )}
           {detail.pool === undefined ? null : <PoolSummary title="In pool" report={detail.pool} page={page} />}
-          {detail.children.map((child) => (
-            <PoolSummary title="Opened pool" report={child} page={page} />
-          ))}
+          <PoolView run={run} forest={detail.forest} page={page} />
         </section>
       )}
     </Layout>
