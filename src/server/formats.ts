@@ -9,6 +9,7 @@ import type { Context } from 'hono'
 import { inspect } from 'node:util'
 import { stringify as yamlStringify } from 'yaml'
 import { HttpError } from './http-errors.js'
+import { jsonText } from '../json-text.js'
 
 export const FORMATS = ['json', 'csv', 'xml', 'yaml', 'debug'] as const
 export type Format = (typeof FORMATS)[number]
@@ -155,7 +156,7 @@ export function respond(c: Context, data: unknown, options: RespondOptions): Res
 export function serialize(data: unknown, format: Format, options: RespondOptions): string {
   switch (format) {
     case 'json':
-      return JSON.stringify(data)
+      return jsonText(data)
     case 'yaml':
       return yamlStringify(plain(data), { lineWidth: 0 })
     case 'debug':
@@ -175,7 +176,7 @@ function defaultRows(data: unknown): readonly unknown[] {
 
 /** JSON-compatible plain data: Dates → ISO strings, Buffers → base64, undefined dropped. */
 export function plain(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value ?? null, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as unknown
+  return JSON.parse(jsonText(value ?? null)) as unknown
 }
 
 /**
