@@ -71,7 +71,7 @@ describe('defining schedules', () => {
     expect(() => engine.registerSchedule(defineSchedule({ id: 'sat', cron: '0 9 * * 6', task: weekday, args: { day: 6 } }))).toThrow(
       'schedule "sat": invalid args for task "weekday": day: must be a weekday (1-5)',
     )
-    expect(() => engine.registerSchedule(defineSchedule({ id: 'bad', cron: '0 9 * * 6', task: weekday, args: { day: 'x' } as never }))).toThrow(/schedule "bad": invalid args for task "weekday": day: expected int/)
+    expect(() => engine.registerSchedule(defineSchedule({ id: 'bad', cron: '0 9 * * 6', task: weekday, args: { day: 'x' } }))).toThrow(/schedule "bad": invalid args for task "weekday": day: expected int/)
     expect(engine.get('weekday')).toBeUndefined()
     engine.registerSchedule(defineSchedule({ id: 'mon', cron: '0 9 * * 1', task: weekday, args: { day: 1 } }))
     expect(engine.get('weekday')).toBe(weekday)
