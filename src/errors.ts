@@ -77,6 +77,12 @@ export interface FieldIssue {
   received: string | undefined
   /** The whole sentence, e.g. `count: expected int, got "abc" (string)`. */
   message: string
+  /**
+   * `'validate'` when the task's own `validate` reported it (a rule across fields): `expected`
+   * is then the task's sentence, and `key` is `''` for a rule about the arguments as a whole.
+   * Absent for the fields' own checks.
+   */
+  origin?: 'validate'
 }
 
 /** Input did not match a task's fields (or an option was invalid). Lists every bad field at once. */

@@ -5,6 +5,8 @@ export { defineTask, isTask, DEFAULT_CATEGORY, DEFAULT_ICON, UNLIMITED_CONCURREN
 export type { AnyTask, Task, TaskArgs, TaskData, TaskOptions, TaskRunDefaults } from './task/define.js'
 export type { QueueLimits, RateLimit, TaskLimits } from './task/limits.js'
 export { parseArgs, titleCase, FIELD_TYPES } from './task/fields.js'
+export { parseTaskArgs } from './task/validate.js'
+export type { ArgsCheck, ArgsCheckResult, ArgsIssue } from './task/validate.js'
 export type {
   ArgsInput,
   ArgsOf,

@@ -65,6 +65,17 @@ describe('defining schedules', () => {
     engine.registerSchedule(defineSchedule({ id: 'c', cron: '* * * * *', task: other }))
     expect(engine.get('other')).toBe(other)
   })
+  it('refuses fixed args that fail the fields or its validate, naming the schedule and field; nothing is registered', () => {
+    const engine = engineWith()
+    const weekday = defineTask({ key: 'weekday', fields: [{ key: 'day', type: 'int', required: true }], validate: ({ day }) => (day > 5 ? { field: 'day', message: 'must be a weekday (1-5)' } : undefined), run: () => 1 })
+    expect(() => engine.registerSchedule(defineSchedule({ id: 'sat', cron: '0 9 * * 6', task: weekday, args: { day: 6 } }))).toThrow(
+      'schedule "sat": invalid args for task "weekday": day: must be a weekday (1-5)',
+    )
+    expect(() => engine.registerSchedule(defineSchedule({ id: 'bad', cron: '0 9 * * 6', task: weekday, args: { day: 'x' } }))).toThrow(/schedule "bad": invalid args for task "weekday": day: expected int/)
+    expect(engine.get('weekday')).toBeUndefined()
+    engine.registerSchedule(defineSchedule({ id: 'mon', cron: '0 9 * * 1', task: weekday, args: { day: 1 } }))
+    expect(engine.get('weekday')).toBe(weekday)
+  })
 })
 
 describe('ticks under a fake clock', () => {
@@ -204,5 +215,18 @@ describe('ticks under a fake clock', () => {
     expect(info).toMatchObject({ name: 'Toggled report', cron: '* * * * *', timezone: 'UTC', task: 'report', lastRun: { id: triggered.id }, lastTickAt: new Date('2026-06-01T00:04:00Z') })
     await expect(a.getSchedule('nope')).rejects.toThrow(NotFoundError)
     await expect(a.toggleSchedule('toggled', 'yes' as never)).rejects.toThrow(/enabled: expected true or false/)
+  })
+
+  it('skips a tick whose built args fail validate, reporting why; the next good tick runs; a trigger is refused', async () => {
+    vi.setSystemTime(new Date('2026-06-01T00:00:30Z'))
+    const errors: Error[] = []
+    let minute = 0
+    const even = defineTask({ key: 'even', fields: [{ key: 'n', type: 'int', required: true }], validate: ({ n }) => (n % 2 === 1 ? 'n must be even' : undefined), run: () => 1 })
+    const engine = engineWith({ tasks: [even], onError: (error) => errors.push(error), schedules: [defineSchedule({ id: 'evens', cron: '* * * * *', task: even, argsBuilder: () => ({ n: ++minute }) })] })
+    await scheduling(engine)
+    await vi.advanceTimersByTimeAsync(2 * 60_000) // 00:01 → n = 1, skipped; 00:02 → n = 2, a run
+    expect((await runsOf(engine, 'evens')).map((r) => [r.runAt.toISOString(), r.args])).toEqual([['2026-06-01T00:02:00.000Z', { n: 2 }]])
+    expect(errors.map((e) => e.message)).toEqual(['schedule "evens": tick 2026-06-01T00:01:00.000Z skipped: invalid arguments: n must be even'])
+    await expect(engine.triggerSchedule('evens')).rejects.toThrow(/invalid arguments: n must be even/)
   })
 })

@@ -4,6 +4,7 @@
  */
 import type { RunEvent } from '../engine/events/run-events.js'
 import type { LogEntry, Progress, RunResult } from '../task/context.js'
+import { jsonText } from '../json-text.js'
 
 /** Where and how to write. */
 export interface LiveOutputOptions {
@@ -115,9 +116,9 @@ export function renderSummary(result: RunResult, { color, data = false }: { read
   text += '\n'
   if (status === 'failed' && result.error?.stack !== undefined) text += `${paint('dim', indent(result.error.stack))}\n`
   if (data && result.data !== undefined) {
-    const compact = JSON.stringify(result.data)
+    const compact = jsonText(result.data)
     // Short data on the line; longer data pretty-printed below it.
-    text += compact.length <= 100 ? `data: ${compact}\n` : `data:\n${indent(JSON.stringify(result.data, null, 2))}\n`
+    text += compact.length <= 100 ? `data: ${compact}\n` : `data:\n${indent(jsonText(result.data, 2))}\n`
   }
   return text
 }

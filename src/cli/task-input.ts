@@ -5,7 +5,7 @@
 import { ValidationError, coerceError, describeValue } from '../errors.js'
 import type { AnyTask } from '../task/define.js'
 import { taskInfo } from '../task/describe.js'
-import { parseArgs } from '../task/fields.js'
+import { parseTaskArgs } from '../task/validate.js'
 import { parseFieldArgv, type ReservedOption } from './field-argv.js'
 import { EXIT, type CliIo } from './io.js'
 import { loadTasks } from './load-tasks.js'
@@ -50,10 +50,11 @@ export async function readTaskInput(
   const option = (name: string): string | boolean | undefined => options[name] ?? (initial[camel(name)] as string | boolean | undefined)
   const input: Record<string, unknown> = { ...parseJsonArgs(option('args')), ...fields }
   try {
-    return { tasks, task, args: parseArgs(task.fields, input), option }
+    return { tasks, task, args: parseTaskArgs(task, input), option }
   } catch (error) {
     if (error instanceof ValidationError) {
-      err(`taskengine: invalid arguments for task "${task.key}":\n${error.fields.map((f) => `  --${f.message}\n`).join('')}`)
+      // A field's problem names its flag; a problem of the arguments as a whole (key '') none.
+      err(`taskengine: invalid arguments for task "${task.key}":\n${error.fields.map((f) => `  ${f.key === '' ? '' : '--'}${f.message}\n`).join('')}`)
       return EXIT.usage
     }
     throw error

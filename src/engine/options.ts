@@ -7,7 +7,8 @@
 import { ValidationError, describeValue, type FieldIssue } from '../errors.js'
 import { checkOptionKeys, optionKeys, unknownKeyIssues } from '../options.js'
 import { checkConcurrency, checkQueueName, concurrencyOf, type AnyTask } from '../task/define.js'
-import { parseArgs, type ArgsInput } from '../task/fields.js'
+import type { ArgsInput } from '../task/fields.js'
+import { parseTaskArgs } from '../task/validate.js'
 import type { Schedule } from '../task/schedule.js'
 import { RUN_SORTS, RUN_STATES, type RunFilter, type Store } from '../store/types.js'
 import type { QueueSelection, WorkerOptions } from './durable/worker.js'
@@ -438,11 +439,12 @@ export function parseBatch(task: AnyTask, argsList: readonly ArgsInput[]): Recor
   let issues: FieldIssue[] | undefined
   for (let i = 0; i < argsList.length; i++) {
     try {
-      parsed[i] = parseArgs(task.fields, argsList[i])
+      parsed[i] = parseTaskArgs(task, argsList[i])
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error
       const batchIssues = (issues ??= [])
-      for (const issue of error.fields) batchIssues.push({ ...issue, key: `[${i}].${issue.key}`, message: `[${i}].${issue.message}` })
+      // An issue of the arguments as a whole (key '') is the item's own: `[i]`.
+      for (const issue of error.fields) batchIssues.push(issue.key === '' ? { ...issue, key: `[${i}]`, message: `[${i}]: ${issue.message}` } : { ...issue, key: `[${i}].${issue.key}`, message: `[${i}].${issue.message}` })
       if (error.fields.length === 0) batchIssues.push({ key: `[${i}]`, expected: 'an object', received: describeValue(argsList[i]), message: `[${i}]: ${error.message}` })
     }
   }

@@ -1,7 +1,8 @@
 /**
- * Output formats: every GET that returns data answers `?format=json|csv|xml|yaml|debug` (any
- * case) or the `Accept` header (with q-values), and `download=true` adds `Content-Disposition`. CSV turns lists into one row
- * per item with flat columns.
+ * Output formats: every GET that returns data answers `?format=json|csv|xml|yaml|toml|debug`
+ * (any case; `?t=` is the same parameter) or the `Accept` header (with q-values), and
+ * `download=true` adds `Content-Disposition`. CSV turns lists into one row per item with flat
+ * columns; TOML leaves nulls out (see `toml-format.ts`).
  */
 import { stringify as csvStringify } from 'csv-stringify/sync'
 import { XMLBuilder } from 'fast-xml-parser'
@@ -9,8 +10,10 @@ import type { Context } from 'hono'
 import { inspect } from 'node:util'
 import { stringify as yamlStringify } from 'yaml'
 import { HttpError } from './http-errors.js'
+import { toToml } from './toml-format.js'
+import { jsonText } from '../json-text.js'
 
-export const FORMATS = ['json', 'csv', 'xml', 'yaml', 'debug'] as const
+export const FORMATS = ['json', 'csv', 'xml', 'yaml', 'toml', 'debug'] as const
 export type Format = (typeof FORMATS)[number]
 
 const CONTENT_TYPES: Readonly<Record<Format, string>> = {
@@ -18,6 +21,7 @@ const CONTENT_TYPES: Readonly<Record<Format, string>> = {
   csv: 'text/csv; charset=utf-8',
   xml: 'application/xml; charset=utf-8',
   yaml: 'application/yaml; charset=utf-8',
+  toml: 'application/toml; charset=utf-8',
   debug: 'text/plain; charset=utf-8',
 }
 
@@ -27,21 +31,40 @@ const MEDIA_TYPES: Readonly<Record<Format, readonly string[]>> = {
   csv: ['text/csv'],
   xml: ['application/xml', 'text/xml'],
   yaml: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'],
+  toml: ['application/toml'],
   debug: ['text/plain'],
 }
 
+/** The query parameters that name a format: `format`, and its short alias `t`. */
+export const FORMAT_PARAMS = ['format', 't'] as const
+
 /**
- * The format asked for: `?format=` (any case) first, else negotiated from the `Accept` header
- * (see {@link negotiateFormat}), else JSON. `offered` are the formats the route answers in.
+ * The format named in the query, as given (`?format=`, or its alias `?t=`); `undefined` when
+ * neither is (an empty value is none). Both given, naming different formats, is a 400.
+ */
+export function askedFormat(c: Context): { readonly param: (typeof FORMAT_PARAMS)[number]; readonly value: string } | undefined {
+  const format = c.req.query('format')
+  const t = c.req.query('t')
+  const given = [format === undefined || format === '' ? undefined : { param: 'format' as const, value: format }, t === undefined || t === '' ? undefined : { param: 't' as const, value: t }].filter((x) => x !== undefined)
+  if (given.length === 2 && given[0]!.value.toLowerCase() !== given[1]!.value.toLowerCase()) {
+    const message = `format and t name the same parameter (t is short for format), got format=${format} and t=${t}`
+    throw new HttpError('ERR_VALIDATION', message, [{ key: 't', expected: 'the same format as format, or only one of them', received: `"${t}" (string)`, message }])
+  }
+  return given[0]
+}
+
+/**
+ * The format asked for: `?format=` or `?t=` (any case) first, else negotiated from the `Accept`
+ * header (see {@link negotiateFormat}), else JSON. `offered` are the formats the route answers
+ * in; another is a 400 naming them.
  */
 export function pickFormat(c: Context, offered: readonly Format[] = FORMATS): Format {
-  const asked = c.req.query('format')
-  if (asked !== undefined && asked !== '') {
-    const format = asked.toLowerCase()
+  const asked = askedFormat(c)
+  if (asked !== undefined) {
+    const format = asked.value.toLowerCase()
     if (!(offered as readonly string[]).includes(format)) {
-      throw new HttpError('ERR_VALIDATION', `format: expected one of ${offered.join(', ')}, got "${asked}"`, [
-        { key: 'format', expected: `one of ${offered.join(', ')}`, received: `"${asked}" (string)`, message: `format: expected one of ${offered.join(', ')}, got "${asked}"` },
-      ])
+      const message = `${asked.param}: expected one of ${offered.join(', ')}, got "${asked.value}"`
+      throw new HttpError('ERR_VALIDATION', message, [{ key: asked.param, expected: `one of ${offered.join(', ')}`, received: `"${asked.value}" (string)`, message }])
     }
     return format as Format
   }
@@ -155,13 +178,15 @@ export function respond(c: Context, data: unknown, options: RespondOptions): Res
 export function serialize(data: unknown, format: Format, options: RespondOptions): string {
   switch (format) {
     case 'json':
-      return JSON.stringify(data)
+      return jsonText(data)
     case 'yaml':
       return yamlStringify(plain(data), { lineWidth: 0 })
     case 'debug':
       return `${inspect(plain(data), { depth: 8, maxArrayLength: 1000, maxStringLength: 100_000, breakLength: 120 })}\n`
     case 'xml':
       return toXml(data, options.name)
+    case 'toml':
+      return toToml(data, options.name)
     case 'csv':
       return toCsv((options.rows ?? defaultRows)(data), options.columns)
   }
@@ -175,7 +200,7 @@ function defaultRows(data: unknown): readonly unknown[] {
 
 /** JSON-compatible plain data: Dates → ISO strings, Buffers → base64, undefined dropped. */
 export function plain(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value ?? null, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as unknown
+  return JSON.parse(jsonText(value ?? null)) as unknown
 }
 
 /**

@@ -1,14 +1,14 @@
 /**
  * Reading a route's query, one rule for every API route: a route takes only the parameters it
- * reads (plus `format` and `download` on GETs, and `access_token` anywhere); anything else,
+ * reads (plus `format` (or `t`) and `download` on GETs, and `access_token` anywhere); anything else,
  * a repeat of a one-value parameter, or a bad value is one 400 listing each.
  */
 import { describeValue, type FieldIssue } from '../errors.js'
 import type { ServerContext } from './caller.js'
 import { HttpError } from './http-errors.js'
 
-/** Query parameters every GET route takes (it answers data through `respond`). */
-const FORMAT_QUERY = ['format', 'download'] as const
+/** Query parameters every GET route takes (it answers data through `respond`; `t` is short for `format`). */
+const FORMAT_QUERY = ['format', 't', 'download'] as const
 /** Accepted on every route, unlisted: clients that cannot send headers (browser WebSockets) authenticate with it. */
 const TOKEN_QUERY = 'access_token'
 

@@ -6,8 +6,9 @@ import { TaskDefinitionError, describeValue } from '../errors.js'
 import { checkOptionKeys, optionKeys } from '../options.js'
 import { checkBackoff, type BackoffPolicy } from './backoff.js'
 import type { RunContext, RunError, RunResult } from './context.js'
-import { checkFields, titleCase, type ArgsOf, type Field } from './fields.js'
+import { checkFields, resolveAliases, titleCase, type ArgsOf, type Field } from './fields.js'
 import { checkTaskLimits, type TaskLimits } from './limits.js'
+import { checkValidateOption, type ArgsCheck } from './validate.js'
 
 /** Marks task objects, so a module's exports can be scanned for tasks (works across copies of the package). */
 export const TASK_BRAND: unique symbol = Symbol.for('taskengine.task') as never
@@ -85,6 +86,7 @@ const TASK_OPTION_KEYS = optionKeys<TaskOptions<readonly Field[], unknown>>({
   maxConcurrent: true,
   limits: true,
   fields: true,
+  validate: true,
   timeoutMs: true,
   unservedAfterMs: true,
   queue: true,
@@ -160,6 +162,20 @@ export interface TaskOptions<Fs extends readonly Field[], R> {
    */
   readonly fields?: Fs
   /**
+   * Checks the arguments as a whole, after every field has parsed (rules across fields, the
+   * seeds' `Valid()`): return nothing when they are fine, else a message, `{ field, message }`
+   * (shown beside that field in the admin form) or a list of them; or throw a
+   * `ValidationError`. Runs wherever arguments enter (run, enqueue, schedules, HTTP, CLI, the
+   * form) and again before each durable attempt; what it reports fails the call with a
+   * `ValidationError` and nothing runs or is stored. Synchronous, and may run more than once
+   * per run: keep it a pure function of the arguments.
+   * @default none
+   *
+   * @example
+   * validate: ({ start, end }) => (end < start ? { field: 'end', message: 'must be after start' } : undefined)
+   */
+  readonly validate?: ArgsCheck<ArgsOf<Fs>>
+  /**
    * Time limit of one run (of each attempt, for durable runs), in milliseconds.
    * @default none
    */
@@ -233,6 +249,8 @@ export interface Task<A = Record<string, unknown>, R = unknown> {
   /** Limits across every worker (see {@link TaskOptions.limits}); `{}` when none. */
   readonly limits: TaskLimits<A>
   readonly fields: readonly Field[]
+  /** The task's check of its arguments as a whole (see {@link TaskOptions.validate}). */
+  readonly validate: ArgsCheck<A> | undefined
   readonly timeoutMs: number | undefined
   /** See {@link TaskOptions.unservedAfterMs}; `undefined` when not set. */
   readonly unservedAfterMs: number | false | undefined
@@ -329,6 +347,7 @@ export function defineTask<const Fs extends readonly Field[] = readonly [], R = 
     throw new TaskDefinitionError(`${where}: maxAttempts must be an integer >= 1, got ${describeValue(options.maxAttempts)}`)
   }
   if (options.backoff !== undefined) checkBackoff(options.backoff, `${where}: backoff`, true, TaskDefinitionError)
+  checkValidateOption(options.validate, where)
   if (options.uniqueKey !== undefined && typeof options.uniqueKey !== 'function') {
     throw new TaskDefinitionError(`${where}: uniqueKey must be a function of the arguments, got ${describeValue(options.uniqueKey)}`)
   }
@@ -349,7 +368,9 @@ export function defineTask<const Fs extends readonly Field[] = readonly [], R = 
     webUrl: options.webUrl ?? `/admin/task/${encodeURIComponent(key)}`,
     maxConcurrent: options.maxConcurrent,
     limits,
-    fields: Object.freeze(fields.map((f) => Object.freeze({ ...f }))),
+    // Aliased types (`number`, `boolean`, `bigint`) are stored as the type they stand for.
+    fields: Object.freeze(resolveAliases(fields).map((f) => Object.freeze({ ...f }))),
+    validate: options.validate,
     timeoutMs: options.timeoutMs,
     unservedAfterMs: options.unservedAfterMs,
     queue: options.queue,

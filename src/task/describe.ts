@@ -3,9 +3,12 @@
  */
 import { DEFAULT_PRIORITY, DEFAULT_QUEUE, type AnyTask } from './define.js'
 import type { Field, FieldType } from './fields.js'
-import { titleCase } from './fields.js'
+import { canonicalType, titleCase } from './fields.js'
 
-/** One field as data. Time defaults are ISO strings. */
+/**
+ * One field as data. The type is the one an alias stands for (`number` → `int`); time defaults
+ * are ISO strings; an int64's default and bounds are decimal strings (exact beyond 2^53).
+ */
 export interface FieldInfo {
   readonly key: string
   readonly title: string
@@ -14,8 +17,8 @@ export interface FieldInfo {
   readonly required: boolean
   readonly default?: string | number | boolean | readonly string[]
   readonly choices?: readonly (string | number)[]
-  readonly min?: number
-  readonly max?: number
+  readonly min?: number | string
+  readonly max?: number | string
 }
 
 /** A task's metadata and fields as data. */
@@ -49,13 +52,14 @@ export function fieldInfo(field: Field): FieldInfo {
     key: field.key,
     title: field.title ?? titleCase(field.key),
     description: field.description ?? '',
-    type: field.type,
+    type: canonicalType(field.type) ?? (field.type as FieldType),
     required: field.required === true,
   }
-  if (field.default !== undefined) info.default = field.default instanceof Date ? field.default.toISOString() : field.default
+  const value = field.default
+  if (value !== undefined) info.default = value instanceof Date ? value.toISOString() : typeof value === 'bigint' || info.type === 'int64' ? String(value) : value
   if ('choices' in field && field.choices !== undefined) info.choices = field.choices
-  if ((field.type === 'int' || field.type === 'float') && field.min !== undefined) info.min = field.min
-  if ((field.type === 'int' || field.type === 'float') && field.max !== undefined) info.max = field.max
+  if ('min' in field && field.min !== undefined) info.min = typeof field.min === 'number' && info.type !== 'int64' ? field.min : String(field.min)
+  if ('max' in field && field.max !== undefined) info.max = typeof field.max === 'number' && info.type !== 'int64' ? field.max : String(field.max)
   return info
 }
 

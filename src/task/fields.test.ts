@@ -179,7 +179,7 @@ describe('checkFields', () => {
   it('names the task and field of each definition problem', () => {
     expect(bad([{ key: '1x', type: 'string' }])).toThrow(/task "demo", field "1x" \(string\): a field key must start/)
     expect(bad([{ key: 'a', type: 'string' }, { key: 'a', type: 'int' }])).toThrow(/field "a" \(string\): duplicate field key/)
-    expect(bad([{ key: 'a', type: 'number' }])).toThrow(/unknown type "number" \(string\); expected one of string, int, float, bool, string\[\], time/)
+    expect(bad([{ key: 'a', type: 'integer' }])).toThrow(/unknown type "integer" \(string\); expected one of string, int, float, bool, string\[\], time/)
     expect(bad([{ key: 'a', type: 'string', choices: [] }])).toThrow(/choices must be a non-empty array/)
     expect(bad([{ key: 'a', type: 'int', choices: [1, 'two'] }])).toThrow(/choice "two" \(string\) is not a int/)
     expect(bad([{ key: 'a', type: 'string', choices: ['x'], default: 'y' }])).toThrow(/default "y" \(string\) is invalid: one of "x"/)

@@ -9,10 +9,27 @@
 import { TaskDefinitionError, ValidationError, describeValue, type FieldIssue } from '../errors.js'
 
 /** The value types a field can have. */
-export type FieldType = 'string' | 'int' | 'float' | 'bool' | 'string[]' | 'time'
+export type FieldType = 'string' | 'int' | 'float' | 'bool' | 'string[]' | 'time' | 'int64'
 
 /** The field types, in display order. */
-export const FIELD_TYPES: readonly FieldType[] = ['string', 'int', 'float', 'bool', 'string[]', 'time']
+export const FIELD_TYPES: readonly FieldType[] = ['string', 'int', 'float', 'bool', 'string[]', 'time', 'int64']
+
+/** Other names a field's type may be given by: `number` is `int`, `boolean` is `bool`, `bigint` is `int64`. */
+export type FieldTypeAlias = 'number' | 'boolean' | 'bigint'
+
+/** What each alias stands for (a task's fields hold the type it stands for). */
+export const FIELD_TYPE_ALIASES: Readonly<Record<FieldTypeAlias, FieldType>> = Object.freeze({ number: 'int', boolean: 'bool', bigint: 'int64' })
+
+/** The type a field's `type` (a type or an alias) stands for; `undefined` for neither. */
+export function canonicalType(type: unknown): FieldType | undefined {
+  if (typeof type !== 'string') return undefined
+  if (Object.hasOwn(FIELD_TYPE_ALIASES, type)) return FIELD_TYPE_ALIASES[type as FieldTypeAlias]
+  return (FIELD_TYPES as readonly string[]).includes(type) ? (type as FieldType) : undefined
+}
+
+/** The smallest and largest `int64` values (a signed 64-bit integer). */
+export const INT64_MIN = -(2n ** 63n)
+export const INT64_MAX = 2n ** 63n - 1n
 
 interface FieldBase {
   /** Argument name; letters, digits, `_` and `-`, starting with a letter or `_`. */
@@ -32,9 +49,9 @@ export interface StringField extends FieldBase {
   readonly choices?: readonly string[]
 }
 
-/** A whole number (a safe integer). */
+/** A whole number (a safe integer). `number` is another name of the type. */
 export interface IntField extends FieldBase {
-  readonly type: 'int'
+  readonly type: 'int' | 'number'
   readonly default?: number
   readonly choices?: readonly number[]
   /** Smallest accepted value (inclusive). */
@@ -55,11 +72,11 @@ export interface FloatField extends FieldBase {
 }
 
 /**
- * A flag. Absent means `false` unless a default says otherwise (an unchecked checkbox sends
+ * A flag (`boolean` is another name of the type). Absent means `false` unless a default says otherwise (an unchecked checkbox sends
  * nothing), so a bool argument always has a value.
  */
 export interface BoolField extends FieldBase {
-  readonly type: 'bool'
+  readonly type: 'bool' | 'boolean'
   readonly default?: boolean
 }
 
@@ -81,30 +98,47 @@ export interface TimeField extends FieldBase {
   readonly default?: Date | string
 }
 
+/**
+ * A signed 64-bit integer kept exact beyond 2^53 (`bigint` is another name of the type): the
+ * handler gets a `bigint`. Accepted as a `bigint`, a JSON number that is a safe integer, or a
+ * decimal string (the only way to send one beyond 2^53 in JSON). Stored, and shown in JSON
+ * (a run's `args`, the API), as its decimal string.
+ */
+export interface Int64Field extends FieldBase {
+  readonly type: 'int64' | 'bigint'
+  readonly default?: bigint | number | string
+  /** Smallest accepted value (inclusive). */
+  readonly min?: bigint | number
+  /** Largest accepted value (inclusive). */
+  readonly max?: bigint | number
+}
+
 /** One typed input of a task. */
-export type Field = StringField | IntField | FloatField | BoolField | StringListField | TimeField
+export type Field = StringField | IntField | FloatField | BoolField | StringListField | TimeField | Int64Field
 
 type ChoiceOf<F, Fallback> = F extends { readonly choices: readonly (infer C)[] } ? C : Fallback
 
 /** The parsed value type of one field. */
 export type FieldValue<F extends Field> = F extends { readonly type: 'string' }
   ? ChoiceOf<F, string>
-  : F extends { readonly type: 'int' | 'float' }
+  : F extends { readonly type: 'int' | 'number' | 'float' }
     ? ChoiceOf<F, number>
-    : F extends { readonly type: 'bool' }
+    : F extends { readonly type: 'bool' | 'boolean' }
       ? boolean
       : F extends { readonly type: 'string[]' }
         ? ChoiceOf<F, string>[]
         : F extends { readonly type: 'time' }
           ? Date
-          : never
+          : F extends { readonly type: 'int64' | 'bigint' }
+            ? bigint
+            : never
 
 /** Whether a parsed field always has a value: required, defaulted, or a bool. */
 type AlwaysPresent<F> = F extends { readonly required: true }
   ? true
   : F extends { readonly default: unknown }
     ? true
-    : F extends { readonly type: 'bool' }
+    : F extends { readonly type: 'bool' | 'boolean' }
       ? true
       : false
 
@@ -151,8 +185,15 @@ export function checkFields(taskKey: string, fields: readonly Field[]): void {
     if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) {
       throw new TaskDefinitionError(`task "${taskKey}": each field must be an object, got ${describeValue(candidate)}`)
     }
-    const field = candidate as Field
-    const where = `task "${taskKey}", field ${describeValue(field.key)}`
+    const given = candidate as Field
+    const where = `task "${taskKey}", field ${describeValue(given.key)}`
+    const type = canonicalType(given.type)
+    if (type === undefined) {
+      throw new TaskDefinitionError(
+        `${where}: unknown type ${describeValue(given.type)}; expected one of ${FIELD_TYPES.join(', ')} (or ${Object.keys(FIELD_TYPE_ALIASES).join(', ')})`,
+      )
+    }
+    const field = (type === given.type ? given : { ...given, type }) as Field
     if (typeof field.key !== 'string' || !FIELD_KEY.test(field.key)) {
       throw new TaskDefinitionError(
         `${where}: a field key must start with a letter or "_" and hold only letters, digits, "_" and "-" (at most 64)`,
@@ -160,9 +201,7 @@ export function checkFields(taskKey: string, fields: readonly Field[]): void {
     }
     if (seen.has(field.key)) throw new TaskDefinitionError(`${where}: duplicate field key`)
     seen.add(field.key)
-    if (!FIELD_TYPES.includes(field.type)) {
-      throw new TaskDefinitionError(`${where}: unknown type ${describeValue(field.type)}; expected one of ${FIELD_TYPES.join(', ')}`)
-    }
+    if (field.type === 'int64' && 'choices' in field) throw new TaskDefinitionError(`${where}: an int64 field takes no choices`)
     if ('choices' in field && field.choices !== undefined) {
       if (!Array.isArray(field.choices) || field.choices.length === 0) {
         throw new TaskDefinitionError(`${where}: choices must be a non-empty array`)
@@ -175,7 +214,15 @@ export function checkFields(taskKey: string, fields: readonly Field[]): void {
         }
       }
     }
-    if ((field.type === 'int' || field.type === 'float') && field.min !== undefined && field.max !== undefined && field.min > field.max) {
+    if (field.type === 'int64') {
+      for (const bound of ['min', 'max'] as const) {
+        const value = field[bound]
+        if (value !== undefined && !(typeof value === 'bigint' ? value >= INT64_MIN && value <= INT64_MAX : Number.isSafeInteger(value))) {
+          throw new TaskDefinitionError(`${where}: ${bound} must be a bigint in the int64 range or a safe integer, got ${describeValue(value)}`)
+        }
+      }
+    }
+    if ((field.type === 'int' || field.type === 'float' || field.type === 'int64') && field.min !== undefined && field.max !== undefined && field.min > field.max) {
       throw new TaskDefinitionError(`${where}: min ${field.min} is greater than max ${field.max}`)
     }
     if (field.default !== undefined) {
@@ -194,7 +241,8 @@ export function checkFields(taskKey: string, fields: readonly Field[]): void {
  * @example
  * parseArgs([{ key: 'n', type: 'int', default: 1 }], { n: '3' }) // → { n: 3 }
  */
-export function parseArgs<const Fs extends readonly Field[]>(fields: Fs, input: ArgsInput, options?: ParseArgsOptions): ArgsOf<Fs> {
+export function parseArgs<const Fs extends readonly Field[]>(given: Fs, input: ArgsInput, options?: ParseArgsOptions): ArgsOf<Fs> {
+  const fields = resolveAliases(given)
   const source = normalizeInput(input)
   const out: Record<string, unknown> = {}
   let issues: FieldIssue[] | undefined
@@ -225,6 +273,15 @@ export function parseArgs<const Fs extends readonly Field[]>(fields: Fs, input: 
 }
 
 /**
+ * The fields with every type alias replaced by the type it stands for (the same list when none
+ * is aliased, as in a task's own fields). Types that are neither are left for the parser to refuse.
+ */
+export function resolveAliases(fields: readonly Field[]): readonly Field[] {
+  if (!fields.some((f) => Object.hasOwn(FIELD_TYPE_ALIASES, f.type))) return fields
+  return fields.map((f) => (Object.hasOwn(FIELD_TYPE_ALIASES, f.type) ? ({ ...f, type: FIELD_TYPE_ALIASES[f.type as FieldTypeAlias] } as Field) : f))
+}
+
+/**
  * A bad value as its issue shows it: a number typed as text (a form, a query string) as the
  * number it reads as, so `500` out of range reads `got 500 (number)`, not `got "500" (string)`.
  */
@@ -250,7 +307,7 @@ function parseField(field: Field, raw: unknown): Parsed {
   if (isMissing(raw)) {
     if (field.default !== undefined) {
       const value = field.default
-      if (field.type === 'time') return coerceOne(field, value)
+      if (field.type === 'time' || field.type === 'int64') return coerceOne(field, value)
       return { ok: true, value: Array.isArray(value) ? [...(value as readonly string[])] : value }
     }
     if (field.required === true) return { ok: false, expected: expectation(field) }
@@ -276,6 +333,11 @@ function expectation(field: Field): string {
 }
 
 function describeType(field: Field): string {
+  if (field.type === 'int64') {
+    const { min, max } = field
+    const range = min !== undefined && max !== undefined ? `from ${min} to ${max}` : min !== undefined ? `>= ${min}` : max !== undefined ? `<= ${max}` : 'from -2^63 to 2^63-1'
+    return `int64 ${range} (beyond 2^53 as a decimal string)`
+  }
   if (field.type === 'int' || field.type === 'float') {
     const { min, max } = field
     if (min !== undefined && max !== undefined) return `${field.type} from ${min} to ${max}`
@@ -303,22 +365,43 @@ function coerceOne(field: Field, raw: unknown): Parsed {
       if (typeof value !== 'string') return fail
       return inChoices(field.choices, value) ? { ok: true, value } : fail
     }
+    case 'int64':
+    case 'bigint': {
+      let n: bigint
+      if (typeof value === 'bigint') n = value
+      else if (typeof value === 'number') {
+        // A number beyond 2^53 has already lost digits: such values come as decimal strings.
+        if (!Number.isSafeInteger(value)) return fail
+        n = BigInt(value)
+      } else if (typeof value === 'string') {
+        const text = value.trim()
+        if (!INT_TEXT.test(text)) return fail
+        n = BigInt(text)
+      } else return fail
+      if (n < INT64_MIN || n > INT64_MAX) return fail
+      if (field.min !== undefined && n < BigInt(field.min)) return fail
+      if (field.max !== undefined && n > BigInt(field.max)) return fail
+      return { ok: true, value: n }
+    }
     case 'int':
+    case 'number':
     case 'float': {
+      const integer = field.type !== 'float'
       let n: number
       if (typeof value === 'number') n = value
       else if (typeof value === 'string') {
         const text = value.trim()
-        if (!(field.type === 'int' ? INT_TEXT : FLOAT_TEXT).test(text)) return fail
+        if (!(integer ? INT_TEXT : FLOAT_TEXT).test(text)) return fail
         n = Number(text)
       } else return fail
       if (!Number.isFinite(n)) return fail
-      if (field.type === 'int' && !Number.isSafeInteger(n)) return fail
+      if (integer && !Number.isSafeInteger(n)) return fail
       if (field.min !== undefined && n < field.min) return fail
       if (field.max !== undefined && n > field.max) return fail
       return inChoices(field.choices, n) ? { ok: true, value: n } : fail
     }
-    case 'bool': {
+    case 'bool':
+    case 'boolean': {
       if (typeof value === 'boolean') return { ok: true, value }
       if (value === 1 || value === 0) return { ok: true, value: value === 1 }
       if (typeof value === 'string') {
@@ -394,6 +477,20 @@ function normalizeInput(input: ArgsInput): Readonly<Record<string, unknown>> {
     throw new ValidationError(`invalid arguments: expected an object of field values, got ${describeValue(input)}`)
   }
   return input
+}
+
+/**
+ * Parsed arguments as they are stored and shown as JSON: an int64's `bigint` becomes its decimal
+ * string (JSON has no bigint; the field parses the string back to the same `bigint`), other
+ * values stay as they are. The same object when there is no `bigint` in it.
+ */
+export function storedArgs(args: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined
+  for (const key in args) {
+    const value = args[key]
+    if (typeof value === 'bigint') (out ??= { ...args })[key] = value.toString()
+  }
+  return out ?? args
 }
 
 /** Default field title: the key in title case (`max_items` → `Max Items`). */

@@ -15,6 +15,7 @@ import { describePools } from './pools.js'
 import { describeLastAttemptStart, describePrefetch } from './prefetch.js'
 import { describeRecordedRuns } from './recorded.js'
 import { describeBackoff, describeCancelledError, describeRetries } from './retries.js'
+import { describeValidate } from './validate.js'
 import { describeWorkerCommands } from './workers.js'
 
 export type { DurableBackend }
@@ -36,4 +37,5 @@ export function describeDurable(backend: DurableBackend): void {
   describeWorkerCommands(suite)
   describeBulk(suite)
   describeRecordedRuns(suite)
+  describeValidate(suite)
 }

@@ -60,7 +60,7 @@ describe('query parameters', () => {
     const { engine, call } = setup()
     const tasks = await call('/api/tasks?stauts=x')
     expect(tasks.status).toBe(400)
-    expect((await errorOf(tasks)).message).toBe('invalid query: stauts: unknown query parameter (known: format, download)')
+    expect((await errorOf(tasks)).message).toBe('invalid query: stauts: unknown query parameter (known: format, t, download)')
     const posted = await call('/api/runs?dryRun=true', { method: 'POST', json: { task: 'greet', args: { name: 'a' } } })
     expect(posted.status).toBe(400)
     expect((await errorOf(posted)).message).toBe('invalid query: dryRun: unknown query parameter (this route takes none)')
@@ -133,7 +133,7 @@ describe('OpenAPI', () => {
     const typo = await call('/api/runs?stauts=failed')
     expect(typo.status).toBe(400)
     expect((await body<{ error: { message: string } }>(typo)).error.message).toBe(
-      'invalid query: stauts: unknown query parameter (known: page, pageSize, status, task, queue, label, tag, createdBy, search, pool, from, to, sort, format, download)',
+      'invalid query: stauts: unknown query parameter (known: page, pageSize, status, task, queue, label, tag, createdBy, search, pool, from, to, sort, format, t, download)',
     )
     expect((await call('/api/runs?access_token=x&format=json&download=false')).status).toBe(200)
     expect((await call('/api/settings?describe=maybe')).status).toBe(400)

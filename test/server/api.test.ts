@@ -321,7 +321,7 @@ describe('formats', () => {
     expect(refused.status).toBe(406)
     expect((await body<{ error: { code: string; message: string } }>(refused)).error).toEqual({
       code: 'ERR_NOT_ACCEPTABLE',
-      message: 'none of the formats this route answers in (json, csv, xml, yaml, debug) is acceptable to the Accept header; ask with ?format=',
+      message: 'none of the formats this route answers in (json, csv, xml, yaml, toml, debug) is acceptable to the Accept header; ask with ?format=',
     })
     // ?format= wins over the header.
     expect((await call('/api/tasks/greet?format=json', { headers: { accept: 'text/csv' } })).headers.get('content-type')).toBe('application/json; charset=utf-8')

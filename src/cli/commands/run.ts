@@ -14,6 +14,7 @@ import { EXIT, cliUser, type CliIo } from '../io.js'
 import { LiveOutput, renderSummary } from '../live-output.js'
 import { describeStore, openStore } from '../store-option.js'
 import { intOption, readTaskInput } from '../task-input.js'
+import { jsonText } from '../../json-text.js'
 
 const RESERVED: readonly ReservedOption[] = [
   { name: 'tasks', kind: 'string' },
@@ -102,7 +103,7 @@ async function run(key: string, words: readonly string[], initial: Readonly<Reco
     // For programs: the whole run. The live view (if any) ends with its summary line on stderr.
     live?.finish(result)
     if (stored !== undefined && option('quiet') !== true) err(`taskengine: ${stored}`)
-    io.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+    io.stdout.write(`${jsonText(result, 2)}\n`)
   } else {
     // For a person at a terminal: the live view already showed the logs and progress.
     live?.end()

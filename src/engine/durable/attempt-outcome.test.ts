@@ -40,12 +40,14 @@ describe('decideAttempt', () => {
     it('fails at once, with attempts left, when the data cannot be stored as JSON', () => {
       const circular: Record<string, unknown> = {}
       circular.self = circular
-      for (const data of [circular, { big: 10n }]) {
-        const decision = decideAttempt(end(), succeeded(data), undefined, FIXED, NOW, WORKER)
-        expect(decision).toMatchObject({ status: 'failed', data: undefined, finishedAt: NOW, outcome: 'failed', error: { code: 'ERR_UNRECOVERABLE', name: 'UnrecoverableError' } })
-        expect(decision.error?.message).toMatch(/^the handler's result cannot be stored as JSON: /)
-        expect(decision.runAt).toBeUndefined()
-      }
+      const decision = decideAttempt(end(), succeeded(circular), undefined, FIXED, NOW, WORKER)
+      expect(decision).toMatchObject({ status: 'failed', data: undefined, finishedAt: NOW, outcome: 'failed', error: { code: 'ERR_UNRECOVERABLE', name: 'UnrecoverableError' } })
+      expect(decision.error?.message).toMatch(/^the handler's result cannot be stored as JSON: /)
+      expect(decision.runAt).toBeUndefined()
+    })
+
+    it('stores a bigint in the data as its decimal string (as int64 arguments are stored)', () => {
+      expect(decideAttempt(end(), succeeded({ big: 2n ** 64n }), undefined, FIXED, NOW, WORKER)).toMatchObject({ status: 'succeeded', data: '{"big":"18446744073709551616"}' })
     })
 
     it('succeeds even when the worker is stopping: the handler finished', () => {

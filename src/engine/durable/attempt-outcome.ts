@@ -18,6 +18,7 @@ import type { RunError, RunResult } from '../../task/context.js'
 import type { AnyTask } from '../../task/define.js'
 import { attemptsLeftAfter, type Attempt } from '../../store/types.js'
 import { toRunError } from '../execute/run-error.js'
+import { jsonText } from '../../json-text.js'
 
 /** What the decision reads of the run: its attempt number and budget. */
 export interface AttemptBudget {
@@ -93,7 +94,7 @@ export function decideAttempt(end: AttemptEnd, result: AttemptResult, thrown: Er
   if (result.status === 'succeeded') {
     let data: string | undefined
     try {
-      data = JSON.stringify(result.data ?? null)
+      data = jsonText(result.data ?? null)
     } catch (error) {
       const err = new UnrecoverableError(`the handler's result cannot be stored as JSON: ${coerceError(error).message}`)
       return { status: 'failed', error: toRunError(err), data: undefined, finishedAt: now, outcome: 'failed' }

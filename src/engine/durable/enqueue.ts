@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto'
 import { ValidationError, coerceError, describeValue, type FieldIssue } from '../../errors.js'
 import { checkBackoff, type BackoffSpec } from '../../task/backoff.js'
 import { DEFAULT_PRIORITY, DEFAULT_QUEUE, DEFAULT_RUN_CATEGORY, checkQueueName, type AnyTask } from '../../task/define.js'
-import { parseArgs, type ArgsInput } from '../../task/fields.js'
+import { storedArgs, type ArgsInput } from '../../task/fields.js'
+import { parseTaskArgs } from '../../task/validate.js'
 import { MAX_GROUP_KEY_LENGTH } from '../../task/limits.js'
 import type { NewRun, Run, RunCategory, Store } from '../../store/types.js'
 import type { EventBus } from '../events/bus.js'
@@ -350,8 +351,8 @@ export function newRunRows(task: AnyTask, argsList: readonly Record<string, unkn
       label,
       queue,
       priority,
-      args: hasKeys(args) ? JSON.stringify(args) : '{}',
-      argsHash: hashed ? hashArgs(args) : null,
+      args: hasKeys(args) ? JSON.stringify(storedArgs(args)) : '{}',
+      argsHash: hashed ? hashArgs(storedArgs(args)) : null,
       tags,
       category,
       createdBy,
@@ -445,7 +446,7 @@ export async function enqueueRuns(host: EnqueueHost, task: AnyTask, argsList: re
     }
   }
   const parsed = withOptionIssues(optionIssues, 'invalid enqueue options', () =>
-    argsList.length === 1 ? [parseArgs(task.fields, argsList[0])] : parseBatch(task, argsList),
+    argsList.length === 1 ? [parseTaskArgs(task, argsList[0])] : parseBatch(task, argsList),
   )
   const span = host.tracing.enqueue(task.key, options.queue ?? task.queue ?? DEFAULT_QUEUE, parsed.length)
   if (span === undefined) return storeRuns(host, task, parsed, options, undefined)
@@ -471,7 +472,7 @@ async function storeRuns(host: EnqueueHost, task: AnyTask, parsed: readonly Reco
   if (task.reuseResultMs !== undefined) {
     const kept: Record<string, unknown>[] = []
     for (let i = 0; i < parsed.length; i++) {
-      const reusable = await store.findReusable(task.key, hashArgs(JSON.parse(JSON.stringify(parsed[i])) as unknown), now - task.reuseResultMs)
+      const reusable = await store.findReusable(task.key, hashArgs(JSON.parse(JSON.stringify(storedArgs(parsed[i]!))) as unknown), now - task.reuseResultMs)
       if (reusable === undefined) kept.push(parsed[i]!)
       else (reused ??= new Map()).set(i, reusable)
     }

@@ -19,7 +19,7 @@
 import { LeaseLostError, ShutdownError, UnrecoverableError, coerceError } from '../../errors.js'
 import type { LogEntry, Progress } from '../../task/context.js'
 import type { AnyTask } from '../../task/define.js'
-import { parseArgs } from '../../task/fields.js'
+import { parseTaskArgs } from '../../task/validate.js'
 import type { Attempt, ClaimedRun, Completion, Lease } from '../../store/types.js'
 import { ActiveRun, type RunSink } from '../execute/active-run.js'
 import { toRunError } from '../execute/run-error.js'
@@ -238,8 +238,9 @@ export class Executions {
     if (task === undefined) invalid = new UnrecoverableError(`task "${run.task}" is not registered in this process`)
     else {
       try {
-        // Stored arguments may come from older code: validate them again before running.
-        args = parseArgs(task.fields, run.args)
+        // Stored arguments may come from older code: validate them again (fields and the
+        // task's own validate) before running.
+        args = parseTaskArgs(task, run.args)
       } catch (error) {
         invalid = new UnrecoverableError(`stored arguments no longer match the task's fields: ${coerceError(error).message}`, { cause: error })
       }

@@ -11,6 +11,7 @@ import { coerceError } from '../../errors.js'
 import type { Store, WorkerInfo } from '../../store/types.js'
 import type { EventBus } from './bus.js'
 import type { RunEvent } from './run-events.js'
+import { jsonText } from '../../json-text.js'
 
 /** Log lines pushed to other processes per 200 ms batch, at most. */
 const MAX_SHARED_LOGS = 500
@@ -101,7 +102,7 @@ export class EventRelay {
     this.#outboxLogs = 0
     const store = this.#host.currentStore()
     if (events.length === 0 || store?.signal === undefined) return
-    await store.signal({ type: 'events', origin: this.#host.processId, events: JSON.parse(JSON.stringify(events)) as unknown[] }).catch((error: unknown) => this.#host.onError(coerceError(error)))
+    await store.signal({ type: 'events', origin: this.#host.processId, events: JSON.parse(jsonText(events)) as unknown[] }).catch((error: unknown) => this.#host.onError(coerceError(error)))
   }
 
   /** Marks this process as serving live views (see `Engine.observe`). Returns the function that stops observing. */

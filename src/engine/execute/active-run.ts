@@ -11,6 +11,7 @@
 import { format } from 'node:util'
 import { CancelledError, ShutdownError, TimeoutError, ValidationError, coerceError, describeValue } from '../../errors.js'
 import type { AnyTask } from '../../task/define.js'
+import { storedArgs } from '../../task/fields.js'
 import type {
   LogEntry,
   LogFunction,
@@ -286,7 +287,8 @@ export class ActiveRun implements RunContext {
       id: this.#id,
       task: req.task.key,
       label: req.label,
-      args: this.#args,
+      // As stored: an int64's bigint as its decimal string, so a result always turns into JSON.
+      args: storedArgs(this.#args),
       status,
       data,
       error,

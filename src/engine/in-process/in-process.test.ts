@@ -200,3 +200,43 @@ describe('engine.close and in-process runs', () => {
     expect((await engine.run(backup)).status).toBe('succeeded')
   })
 })
+
+describe('in-process runs: the task validate and int64 arguments', () => {
+  let handled = 0
+  const span = defineTask({
+    key: 'span',
+    fields: [
+      { key: 'from', type: 'bigint', required: true },
+      { key: 'to', type: 'int64', required: true },
+    ],
+    validate: ({ from, to }) => (to < from ? [{ field: 'to', message: 'must not come before from' }, 'a span runs forwards'] : undefined),
+    run: (ctx) => {
+      handled++
+      return { length: ctx.args.to - ctx.args.from, isBig: typeof ctx.args.to === 'bigint' }
+    },
+  })
+
+  it('run refuses what validate reports, beside the bad options, and runs nothing', async () => {
+    handled = 0
+    const engine = createEngine({ tasks: [span] })
+    const error = (await engine.run(span, { from: 5, to: 1 }, { colour: 'red' } as never).catch((e: unknown) => e)) as ValidationError
+    expect(error).toBeInstanceOf(ValidationError)
+    expect(error.fields.map((f) => [f.key, f.message])).toEqual([
+      ['to', 'to: must not come before from'],
+      ['', 'a span runs forwards'],
+      ['options.colour', expect.stringMatching(/^options\.colour: unknown option/) as string],
+    ])
+    const batch = (await Promise.resolve()
+      .then(() => engine.runAll(span, 'batch', [{ from: 1, to: 2 }, { from: 3, to: 2 }]))
+      .catch((e: unknown) => e)) as ValidationError
+    expect(batch.fields.map((f) => f.key)).toEqual(['[1].to', '[1]'])
+    expect(batch.message).toBe('invalid arguments in batch: [1].to: must not come before from; [1]: a span runs forwards')
+    expect(handled).toBe(0)
+  })
+
+  it('gives the handler bigints; the result keeps args as decimal strings, exact beyond 2^53', async () => {
+    const engine = createEngine({ tasks: [span] })
+    const result = await engine.run(span, { from: '1', to: '9007199254740993' })
+    expect(result).toMatchObject({ status: 'succeeded', args: { from: '1', to: '9007199254740993' }, data: { length: 9007199254740992n, isBig: true } })
+  })
+})

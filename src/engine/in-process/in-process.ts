@@ -6,7 +6,8 @@
 import { ShutdownError, coerceError } from '../../errors.js'
 import type { RunResult } from '../../task/context.js'
 import { DEFAULT_MAX_CONCURRENT, type AnyTask } from '../../task/define.js'
-import { parseArgs, type ArgsInput } from '../../task/fields.js'
+import type { ArgsInput } from '../../task/fields.js'
+import { parseTaskArgs } from '../../task/validate.js'
 import { deliver, type EventBus } from '../events/bus.js'
 import type { RunEvent, RunEventListener } from '../events/run-events.js'
 import { executeRun, type LogLimits, type PoolOpener, type RunSpec } from '../execute/active-run.js'
@@ -52,7 +53,7 @@ export class InProcessRuns {
 
   /** Checks options and arguments, then executes one run (see `Engine.run`). */
   run(task: AnyTask, args: ArgsInput | undefined, options: RunOptions): Promise<RunResult> {
-    const parsed = withOptionIssues(runOptionIssues(options, RUN_OPTION_KEYS), 'invalid run options', () => parseArgs(task.fields, args))
+    const parsed = withOptionIssues(runOptionIssues(options, RUN_OPTION_KEYS), 'invalid run options', () => parseTaskArgs(task, args))
     const spec = this.#spec(task, options.label ?? task.defaults.label ?? DEFAULT_LABEL, options)
     if (options.record === true) return this.#record(spec, parsed, options)
     return this.#execute(spec, parsed, undefined)

@@ -22,6 +22,7 @@ import { hostname } from 'node:os'
 import { LeaseLostError, UnrecoverableError, coerceError } from '../../errors.js'
 import type { LogEntry, Progress, RunResult } from '../../task/context.js'
 import { DEFAULT_PRIORITY, DEFAULT_QUEUE, DEFAULT_RUN_CATEGORY } from '../../task/define.js'
+import { storedArgs } from '../../task/fields.js'
 import type { Completion, NewRun, Store } from '../../store/types.js'
 import { ActiveRun, type RunSink, type RunSpec } from '../execute/active-run.js'
 import { cancelReason, toRunError } from '../execute/run-error.js'
@@ -30,6 +31,7 @@ import type { RunOptions } from '../options.js'
 import type { LogBackend } from '../settings/log-backends.js'
 import type { AttemptTrace } from '../tracing/trace-context.js'
 import { WriteBuffer } from '../durable/write-buffer.js'
+import { jsonText } from '../../json-text.js'
 
 /** Where a recorded run was started when its caller does not say. */
 export const DEFAULT_STARTED_FROM = 'engine'
@@ -183,7 +185,7 @@ export class RecordedRuns {
     let data: string | undefined
     if (status === 'succeeded') {
       try {
-        data = JSON.stringify(result.data ?? null)
+        data = jsonText(result.data ?? null)
       } catch (thrown) {
         // The caller still gets its result; the store says why it has none.
         status = 'failed'
@@ -315,7 +317,7 @@ function newRecordedRow(spec: RunSpec, id: string, args: Record<string, unknown>
     label: spec.label,
     queue: task.queue ?? DEFAULT_QUEUE,
     priority: task.priority ?? DEFAULT_PRIORITY,
-    args: JSON.stringify(args),
+    args: JSON.stringify(storedArgs(args)),
     argsHash: null,
     tags: spec.tags,
     category: task.defaults.category ?? DEFAULT_RUN_CATEGORY,

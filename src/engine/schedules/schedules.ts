@@ -7,7 +7,7 @@
  */
 import { ConflictError, NotFoundError, ValidationError, describeValue } from '../../errors.js'
 import type { AnyTask } from '../../task/define.js'
-import { parseArgs } from '../../task/fields.js'
+import { parseTaskArgs } from '../../task/validate.js'
 import type { TaskRegistry } from '../../task/registry.js'
 import { describeCron, isSchedule, type Schedule } from '../../task/schedule.js'
 import type { NewRun, Run, RunFilter, RunPage, Store } from '../../store/types.js'
@@ -46,10 +46,11 @@ export class EngineSchedules {
     for (const schedule of schedules) {
       if (!isSchedule(schedule)) throw new ValidationError(`registerSchedule: expected a schedule made by defineSchedule(), got ${describeValue(schedule)}`)
       if (this.#registry.has(schedule.id)) throw new ConflictError(`a schedule with id "${schedule.id}" is already registered`)
-      if (!host.registry.has(schedule.task)) {
-        if (schedule.taskDefinition === undefined) throw new NotFoundError(`schedule "${schedule.id}": unknown task "${schedule.task}"; register the task first, or give its definition`)
-        host.register(schedule.taskDefinition)
-      }
+      const task = host.registry.get(schedule.task) ?? schedule.taskDefinition
+      if (task === undefined) throw new NotFoundError(`schedule "${schedule.id}": unknown task "${schedule.task}"; register the task first, or give its definition`)
+      // Fixed arguments that fail the task's fields or validate would skip every tick: refuse them now.
+      if (schedule.args !== undefined) checkScheduleArgs(schedule, task)
+      if (!host.registry.has(schedule.task)) host.register(task)
     }
     for (const schedule of schedules) this.#registry.add(schedule)
     void this.#scheduler?.wake()
@@ -144,7 +145,7 @@ export class EngineSchedules {
     const task = host.registry.get(schedule.task)
     if (task === undefined) throw new NotFoundError(`unknown task "${schedule.task}"`)
     const input = schedule.argsBuilder === undefined ? (schedule.args ?? {}) : await schedule.argsBuilder({ scheduleId: schedule.id, scheduledAt: new Date(tickAt ?? host.now()) })
-    const args = parseArgs(task.fields, input)
+    const args = parseTaskArgs(task, input)
     const settings = await host.settings()
     const options: EnqueueOptions = {
       ...schedule.options,
@@ -158,5 +159,15 @@ export class EngineSchedules {
     checkEnqueueOptions(options)
     const row = newRunRow(task, args, options, { maxAttempts: settings.defaultMaxAttempts, label: DEFAULT_LABEL }, host.now())
     return tickAt === null ? row : { ...row, fireKey: fireKeyOf(schedule.id, tickAt) }
+  }
+}
+
+/** A schedule's fixed arguments, checked as its ticks will check them; a `ValidationError` naming the schedule. */
+function checkScheduleArgs(schedule: Schedule, task: AnyTask): void {
+  try {
+    parseTaskArgs(task, schedule.args)
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error
+    throw new ValidationError(`schedule "${schedule.id}": invalid args for task "${task.key}"`, error.fields, { cause: error })
   }
 }

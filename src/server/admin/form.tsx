@@ -7,7 +7,8 @@
 import { ValidationError, type FieldIssue } from '../../errors.js'
 import { DEFAULT_QUEUE, type AnyTask } from '../../task/define.js'
 import { fieldInfo } from '../../task/describe.js'
-import { parseArgs, type Field } from '../../task/fields.js'
+import type { Field } from '../../task/fields.js'
+import { parseTaskArgs } from '../../task/validate.js'
 import { Csrf, Icon } from './ui.js'
 
 /** Form names of the engine's own inputs (a task's field keys cannot contain ":"). */
@@ -35,14 +36,28 @@ export function splitForm(body: Readonly<Record<string, unknown>>, fields: reado
   return { values, own }
 }
 
-/** Parses submitted values; returns the arguments or the problems by field key. */
+/**
+ * Parses submitted values (the fields, then the task's `validate`); returns the arguments or the
+ * problems by field key. Problems of the arguments as a whole are under `''`; several problems
+ * of one key are joined into one.
+ */
 export function parseForm(task: AnyTask, values: FormValues): { args: Record<string, unknown> } | { issues: ReadonlyMap<string, FieldIssue> } {
   try {
-    return { args: parseArgs(task.fields, values) }
+    return { args: parseTaskArgs(task, values) }
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error
-    return { issues: new Map(error.fields.map((f) => [f.key, f])) }
+    const issues = new Map<string, FieldIssue>()
+    for (const issue of error.fields) {
+      const before = issues.get(issue.key)
+      issues.set(issue.key, before === undefined ? issue : { ...before, expected: `${before.expected}; ${issue.expected}`, message: `${before.message}; ${issue.message}` })
+    }
+    return { issues }
   }
+}
+
+/** The problems a form cannot show beside one of its fields: those of the arguments as a whole (and of keys that are not fields). */
+export function formWideIssues(task: AnyTask, issues: ReadonlyMap<string, FieldIssue>): FieldIssue[] {
+  return [...issues.values()].filter((issue) => issue.key !== OWN.confirm && !task.fields.some((f) => f.key === issue.key))
 }
 
 /** Values to show in the form: what was submitted, else stored arguments, else defaults. */
@@ -55,7 +70,7 @@ export function formValues(task: AnyTask, args: Readonly<Record<string, unknown>
     else if (value instanceof Date) out[field.key] = isoTimeText(value)
     else if (field.type === 'time' && typeof value === 'string') out[field.key] = timeText(value)
     else if (field.type === 'time' && typeof value === 'number') out[field.key] = isoTimeText(new Date(value))
-    else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[field.key] = String(value)
+    else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') out[field.key] = String(value)
     else out[field.key] = JSON.stringify(value)
   }
   return out
@@ -219,6 +234,23 @@ function FieldInput({ field, value, issue }: { field: Field; value: string | rea
         aria-invalid={issue === undefined ? undefined : 'true'}
       />
     )
+  } else if (field.type === 'int64') {
+    // Text, not number: a number input holds a double, and int64 values beyond 2^53 must stay exact.
+    input = (
+      <input
+        type="text"
+        id={id}
+        name={field.key}
+        value={text}
+        required={info.required}
+        inputmode="numeric"
+        pattern="[+\-]?[0-9]+"
+        autocomplete="off"
+        class="mono"
+        aria-describedby={describedBy}
+        aria-invalid={issue === undefined ? undefined : 'true'}
+      />
+    )
   } else if (field.type === 'time') {
     // Text, not datetime-local: that input takes no zone, and a time field takes one.
     input = (
@@ -257,7 +289,7 @@ function FieldInput({ field, value, issue }: { field: Field; value: string | rea
       </div>
       {issue === undefined ? null : (
         <div class="error" role="alert">
-          {issue.received === undefined ? 'Required.' : `Expected ${issue.expected}, got ${issue.received}.`}
+          {issue.origin === 'validate' ? issue.expected : issue.received === undefined ? 'Required.' : `Expected ${issue.expected}, got ${issue.received}.`}
         </div>
       )}
     </div>

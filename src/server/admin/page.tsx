@@ -1,6 +1,6 @@
 /**
  * What every admin page shares. A page is a loader (its data, read with the caller's
- * permissions) plus a view (JSX); the same data answers `?format=json|csv|xml|yaml|debug` (or an
+ * permissions) plus a view (JSX); the same data answers `?format=json|csv|xml|yaml|toml|debug` (or `?t=`, or an
  * `Accept` header asking for one of them), so what a page shows can always be had as data.
  */
 import type { Context, Handler } from 'hono'
@@ -10,7 +10,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { Engine } from '../../engine/engine.js'
 import { SESSION_COOKIE, can, cookieOf, type AuthResolver } from '../auth.js'
 import { identity, type ServerEnv } from '../caller.js'
-import { respond, type RespondOptions } from '../formats.js'
+import { askedFormat, respond, type RespondOptions } from '../formats.js'
 import { csrfToken } from './csrf.js'
 import type { PageContext } from './layout.js'
 import { noticeOf } from './notices.js'
@@ -74,9 +74,9 @@ export function render(c: AdminContext, view: JSX.Element, status: ContentfulSta
 
 /** Whether the client asked for data rather than a page. */
 export function wantsData(c: AdminContext): boolean {
-  if (c.req.query('format') !== undefined) return true
+  if (askedFormat(c) !== undefined) return true
   const first = (c.req.header('accept') ?? '').split(',')[0]?.split(';')[0]?.trim().toLowerCase() ?? ''
-  return /^(application\/json|text\/csv|(application|text)\/(xml|(x-)?yaml)|text\/plain)$/.test(first)
+  return /^(application\/json|text\/csv|(application|text)\/(xml|(x-)?yaml)|application\/toml|text\/plain)$/.test(first)
 }
 
 /** What every page knows about its request. */

@@ -4,6 +4,7 @@
  */
 import { ERROR_CATALOG, type ErrorCode } from '../../errors.js'
 import { RUN_STATES } from '../../store/types.js'
+import { FIELD_TYPES } from '../../task/fields.js'
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 /** The codes the API answers with: those of the catalog that have an HTTP status. */
@@ -28,7 +29,7 @@ export const SCHEMAS: Record<string, unknown> = {
           properties: {
             code: { type: 'string', enum: API_ERROR_CODES, description: API_ERROR_CODES.map((code) => `${code} (${ERROR_CATALOG[code].status}): ${ERROR_CATALOG[code].meaning}`).join('; ') },
             message: { type: 'string' },
-            fields: { type: 'array', items: { type: 'object', properties: { key: { type: 'string' }, expected: { type: 'string' }, received: { type: ['string', 'null'] }, message: { type: 'string' } } } },
+            fields: { type: 'array', items: { type: 'object', properties: { key: { type: 'string' }, expected: { type: 'string' }, received: { type: ['string', 'null'] }, message: { type: 'string' }, origin: { type: 'string', enum: ['validate'], description: "the task's own validate reported it; key '' = the arguments as a whole" } } } },
           },
         },
       },
@@ -39,12 +40,12 @@ export const SCHEMAS: Record<string, unknown> = {
         key: { type: 'string' },
         title: { type: 'string' },
         description: { type: 'string' },
-        type: { type: 'string', enum: ['string', 'int', 'float', 'bool', 'string[]', 'time'] },
+        type: { type: 'string', enum: [...FIELD_TYPES], description: 'int64 values (arguments, default, min, max) are decimal strings, exact beyond 2^53' },
         required: { type: 'boolean' },
         default: {},
         choices: { type: 'array' },
-        min: { type: 'number' },
-        max: { type: 'number' },
+        min: { type: ['number', 'string'] },
+        max: { type: ['number', 'string'] },
       },
     },
     Task: {

@@ -8,7 +8,7 @@ import { Hono } from 'hono'
 import { RUN_SORTS, RUN_STATES } from '../../store/types.js'
 import { VERSION } from '../../version.js'
 import type { ServerEnv } from '../caller.js'
-import { respond } from '../formats.js'
+import { FORMATS, respond } from '../formats.js'
 import { checkQuery } from '../query.js'
 import type { RouteDeps } from './deps.js'
 import { SCHEMAS } from './openapi-schemas.js'
@@ -26,7 +26,8 @@ const json = (schema: object) => ({ 'application/json': { schema } })
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const error = (description: string) => ({ description, content: json(ref('Error')) })
 const FORMAT_PARAMS = [
-  { name: 'format', in: 'query', description: 'Output format (or use the Accept header)', schema: { type: 'string', enum: ['json', 'csv', 'xml', 'yaml', 'debug'] } },
+  { name: 'format', in: 'query', description: 'Output format (or use the Accept header); TOML leaves nulls out', schema: { type: 'string', enum: [...FORMATS] } },
+  { name: 't', in: 'query', description: 'Short for format', schema: { type: 'string', enum: [...FORMATS] } },
   { name: 'download', in: 'query', description: 'Answer as a file download', schema: { type: 'boolean' } },
 ]
 /** Statuses, comma-separated or the parameter repeated (`status=failed&status=cancelled`). */
@@ -292,7 +293,7 @@ export function openApiDocument(basePath: string, version: string): Record<strin
       '/api/openapi.json': {
         get: {
           summary: 'This document (JSON, or YAML with format=yaml or Accept: application/yaml)',
-          parameters: [{ ...FORMAT_PARAMS[0], schema: { type: 'string', enum: ['json', 'yaml'] } }, FORMAT_PARAMS[1]],
+          parameters: [{ ...FORMAT_PARAMS[0], schema: { type: 'string', enum: ['json', 'yaml'] } }, { ...FORMAT_PARAMS[1], schema: { type: 'string', enum: ['json', 'yaml'] } }, FORMAT_PARAMS[2]],
           responses: { '200': { description: 'OpenAPI 3.1', content: { ...json({ type: 'object' }), 'application/yaml': { schema: { type: 'object' } } } }, '400': error('A format other than json or yaml') },
         },
       },

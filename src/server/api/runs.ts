@@ -5,7 +5,7 @@
 import { Hono } from 'hono'
 import { checkEnqueueOptions, type EnqueueOptions } from '../../engine/durable/enqueue.js'
 import { ValidationError, describeValue } from '../../errors.js'
-import { parseArgs } from '../../task/fields.js'
+import { parseTaskArgs } from '../../task/validate.js'
 import { isMediaType } from '../../engine/media-type.js'
 import { ACTIVE_STATES, RUN_SORTS, type Run, type RunFilter, type RunSort } from '../../store/types.js'
 import { identity, mayRead, readScope, requireEnqueue, requirePermission, type ServerContext, type ServerEnv } from '../caller.js'
@@ -41,7 +41,7 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
     else if (task === undefined) throw notFound(`unknown task "${key}"`)
     const { args, options } = splitBody(body, issues, ['task', 'args', 'options'])
     const enqueue = enqueueOptions(options, issues)
-    if (task !== undefined) issues.collect(() => parseArgs(task.fields, args))
+    if (task !== undefined) issues.collect(() => parseTaskArgs(task, args))
     issues.throwIfAny('invalid request')
     const run = await engine.enqueue(task!, args, { ...enqueue, createdBy: who.id })
     await recordAction(c, deps, { action: 'run.enqueue', target: run.id, details: { task: run.task, args: run.args, options: enqueue } })

@@ -4,9 +4,9 @@
  */
 import { Hono } from 'hono'
 import { taskInfo } from '../../task/describe.js'
-import { parseArgs } from '../../task/fields.js'
+import { parseTaskArgs } from '../../task/validate.js'
 import { requirePermission, type ServerEnv } from '../caller.js'
-import { respond } from '../formats.js'
+import { plain, respond } from '../formats.js'
 import { notFound } from '../http-errors.js'
 import { IssueList, jsonBody, splitBody } from '../json-body.js'
 import { checkQuery } from '../query.js'
@@ -45,7 +45,7 @@ export function taskRoutes(deps: RouteDeps): Hono<ServerEnv> {
     if (label !== undefined && (typeof label !== 'string' || label === '')) issues.bad('options.label', 'a non-empty string', label)
     const asked = options.timeoutMs
     if (asked !== undefined && (typeof asked !== 'number' || !Number.isFinite(asked) || asked <= 0)) issues.bad('options.timeoutMs', 'a positive number of milliseconds', asked)
-    issues.collect(() => parseArgs(task.fields, args))
+    issues.collect(() => parseTaskArgs(task, args))
     issues.throwIfAny('invalid request')
     // A synchronous run over HTTP never outlives the server's limit, nor the client's connection.
     const timeoutMs = Math.min((asked as number | undefined) ?? task.timeoutMs ?? deps.syncRunTimeoutMs, deps.syncRunTimeoutMs)
@@ -55,7 +55,8 @@ export function taskRoutes(deps: RouteDeps): Hono<ServerEnv> {
       ...(label === undefined ? {} : { label: label as string }),
     })
     await recordAction(c, deps, { action: 'run.sync', target: result.id, details: { task: task.key, args: result.args, status: result.status } })
-    return c.json(result)
+    // Data a handler returns may hold bigints: JSON has none, they go as decimal strings.
+    return c.json(plain(result))
   })
 
   // Changes the task's limits on every worker (within a heartbeat) and stores them: the body is

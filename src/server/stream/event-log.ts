@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import type { RunEvent } from '../../engine/events/run-events.js'
 import { ValidationError, describeValue } from '../../errors.js'
+import { jsonText } from '../../json-text.js'
 
 /** An event with its position in the server's stream. */
 export interface StreamEntry {
@@ -41,7 +42,7 @@ export class EventLog {
   }
 
   append(event: RunEvent): StreamEntry {
-    const entry: StreamEntry = { seq: ++this.#seq, event, json: JSON.stringify(event) }
+    const entry: StreamEntry = { seq: ++this.#seq, event, json: jsonText(event) }
     if (this.#capacity > 0) this.#ring[(entry.seq - 1) % this.#capacity] = entry
     for (const listener of this.#listeners) listener(entry)
     return entry

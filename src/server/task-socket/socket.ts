@@ -17,11 +17,12 @@ import type { MiddlewareHandler } from 'hono'
 import type { WSContext, WSEvents } from 'hono/ws'
 import type { Engine } from '../../engine/engine.js'
 import { ValidationError } from '../../errors.js'
-import { parseArgs } from '../../task/fields.js'
+import { parseTaskArgs } from '../../task/validate.js'
 import { actorOf, requirePermission, type ServerContext } from '../caller.js'
 import { logHtml, resultHtml } from './html.js'
 import { TASK_SOCKET_CLOSE, isStopRequest, taskChannel, type TaskSocketCommand, type TaskSocketMessage } from './protocol.js'
 import { redeemTicket } from './tickets.js'
+import { jsonText } from '../../json-text.js'
 
 /** Query parameters that are not task fields. */
 const RESERVED = new Set(['label', 'category', 'access_token', 'confirm', 'ticket'])
@@ -75,7 +76,7 @@ export function taskSocket(engine: Engine, key: string, url: URL, report: (error
   let open = false
   const send = (ws: WSContext, command: TaskSocketCommand): void => {
     const message: TaskSocketMessage = { channel, ...command }
-    if (open) ws.send(JSON.stringify(message))
+    if (open) ws.send(jsonText(message))
   }
   return {
     onOpen(_event, ws) {
@@ -104,7 +105,7 @@ export function taskSocket(engine: Engine, key: string, url: URL, report: (error
         const query = new URLSearchParams()
         for (const [name, value] of url.searchParams) if (!RESERVED.has(name)) query.append(name, value)
         try {
-          args = parseArgs(task.fields, query)
+          args = parseTaskArgs(task, query)
         } catch (error) {
           const fields = error instanceof ValidationError ? error.fields : []
           send(ws, { cmd: 'error', param: { message: (error as Error).message, code: 'ERR_VALIDATION', fields } })

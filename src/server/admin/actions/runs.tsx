@@ -12,7 +12,7 @@ import { runRow } from '../../api/run-rows.js'
 import { runChange } from '../../../engine/access/changes.js'
 import { recordAction } from '../../audit.js'
 import { identity, mayRead, readScope, requirePermission, type ServerEnv } from '../../caller.js'
-import { respond } from '../../formats.js'
+import { askedFormat, respond } from '../../formats.js'
 import { HttpError, notFound } from '../../http-errors.js'
 import { checkCsrf } from '../csrf.js'
 import { safeNext, withNotice } from '../notices.js'
@@ -69,7 +69,7 @@ export function runActions(deps: AdminDeps): Record<'export' | 'bulk' | 'compare
         all.push(...batch.data)
         if (batch.data.length < 1000) break
       }
-      return respond(c, all, { name: 'runs', format: c.req.query('format') === 'json' ? 'json' : 'csv', download: true, rows: (d) => (d as Run[]).map(runRow) })
+      return respond(c, all, { name: 'runs', format: askedFormat(c)?.value.toLowerCase() === 'json' ? 'json' : 'csv', download: true, rows: (d) => (d as Run[]).map(runRow) })
     },
 
     async bulk(c) {

@@ -3,6 +3,7 @@
  * what would run; running takes the POST this page's button sends.
  */
 import type { AnyTask } from '../../../task/define.js'
+import { storedArgs } from '../../../task/fields.js'
 import { ArgsInputs, prefillQuery } from '../form.js'
 import { Layout, type PageContext } from '../layout.js'
 import { Csrf, Icon, JsonView, TaskBadges } from '../ui.js'
@@ -31,7 +32,7 @@ export function ConfirmRunPage({
       {error === undefined ? null : <div class="notice notice-bad">{error}</div>}
       <section class="panel" id="confirm-run">
         <p>These arguments came with the link. Running a task changes state, so it takes a click here{task.dangerous === undefined ? '' : ' and your confirmation'}:</p>
-        {args === undefined ? null : <JsonView value={args} id="confirm-args" />}
+        {args === undefined ? null : <JsonView value={storedArgs(args)} id="confirm-args" />}
         {label === '' ? null : (
           <p>
             Label: <span class="mono">{label}</span>

@@ -8,6 +8,7 @@ import { prefillQuery } from '../form.js'
 import { Layout, type PageContext } from '../layout.js'
 import { formatDuration } from '../shared/format.js'
 import { ErrorCard, Icon, JsonView, LogTerminal, ProgressBar, StatusPill, Time } from '../ui.js'
+import { plain } from '../../formats.js'
 
 export function ResultPage({ page, task, result }: { page: PageContext; task: AnyTask; result: RunResult }) {
   return (
@@ -37,7 +38,7 @@ export function ResultPage({ page, task, result }: { page: PageContext; task: An
       <div class="grid grid-2">
         <section class="panel">
           <h2>Result</h2>
-          {result.data === undefined && result.status !== 'succeeded' ? <p class="empty">No result: the run {result.status}.</p> : <JsonView value={result.data ?? null} id="result-data" />}
+          {result.data === undefined && result.status !== 'succeeded' ? <p class="empty">No result: the run {result.status}.</p> : <JsonView value={plain(result.data)} id="result-data" />}
         </section>
         <section class="panel">
           <h2>Details</h2>

@@ -11,7 +11,7 @@ import { taskInfo } from '../../../task/describe.js'
 import { requirePermission, runScope, type ServerContext } from '../../caller.js'
 import { notFound } from '../../http-errors.js'
 import { runRow } from '../../api/run-rows.js'
-import { TaskForm, formValues, prefillValues, type FormValues } from '../form.js'
+import { TaskForm, formValues, formWideIssues, prefillValues, type FormValues } from '../form.js'
 import { Layout, type PageContext } from '../layout.js'
 import type { AdminPage } from '../page.js'
 import { RunsTable } from '../runs-table.js'
@@ -102,11 +102,7 @@ export function TaskPage({
       <div class="grid grid-2">
         <section class="panel">
           <h2>Run it</h2>
-          {issues.size > 0 ? (
-            <div class="notice notice-bad" role="alert">
-              Some values are invalid; see the fields below.
-            </div>
-          ) : null}
+          {issues.size > 0 ? <FormIssues task={task} issues={issues} /> : null}
           <TaskForm task={task} admin={page.admin} csrf={page.csrf} values={values} issues={issues} own={own} canRun={page.may('tasks:run')} />
         </section>
         <section class="panel">
@@ -116,5 +112,25 @@ export function TaskPage({
       </div>
       {history === undefined ? null : <TaskMetrics page={page} task={task.key} history={history} />}
     </Layout>
+  )
+}
+
+/**
+ * Above the form: that something is wrong, and every problem no field can show (the task's rules
+ * about the arguments as a whole); the others are shown beside their fields.
+ */
+function FormIssues({ task, issues }: { task: AnyTask; issues: ReadonlyMap<string, FieldIssue> }) {
+  const wide = formWideIssues(task, issues)
+  return (
+    <div class="notice notice-bad" role="alert" id="form-issues">
+      {wide.length === issues.size ? 'The values are invalid.' : 'Some values are invalid; see the fields below.'}
+      {wide.length === 0 ? null : (
+        <ul>
+          {wide.map((issue) => (
+            <li data-issue={issue.key}>{issue.message}</li>
+          ))}
+        </ul>
+      )}
+    </div>
   )
 }
