@@ -26,7 +26,8 @@ export function taskWord(task: string): string {
  * The JSON body of an event: its own fields (type, runId, task, time, poolId, and what the type
  * carries: progress, a log entry, an error, attempt, runAt, durationMs, tags), without the
  * full run and result objects; a `created` event adds the run's label, queue, creator and
- * request id, a `succeeded` one the result's data. `seq` numbers the bridge's events in the order
+ * request id, a `succeeded` one of an in-process run its result's data (a durable run's data is
+ * read from the run: `GET /api/runs/<id>`). `seq` numbers the bridge's events in the order
  * they happened (a consumer can drop a repeat after a reconnect).
  */
 export function eventBody(event: RunEvent, seq: number): Buffer {
