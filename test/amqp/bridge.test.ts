@@ -14,7 +14,7 @@ import { Engine } from '../../src/engine/engine.js'
 import { ValidationError } from '../../src/errors.js'
 import { sqliteStore } from '../../src/store/sqlite/store.js'
 import { defineTask } from '../../src/task/define.js'
-import { AMQP_URL, closeConnectionsNamed, describeAmqp, openBroker, testNames, type TestNames } from '../helpers/amqp.js'
+import { AMQP_URL, amqpReachable, closeConnectionsNamed, describeAmqp, openBroker, testNames, type TestNames } from '../helpers/amqp.js'
 import { closedPort } from '../helpers/cli.js'
 import { describePostgres } from '../helpers/postgres.js'
 import { Watched } from '../helpers/watched.js'
@@ -45,7 +45,7 @@ const boom = defineTask({
 const hold = defineTask({
   key: 'hold',
   async run(ctx) {
-    await new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)))
+    await new Promise((_resolve, reject: (reason: Error) => void) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)))
   },
 })
 
@@ -183,8 +183,9 @@ await describeAmqp('AMQP bridge', () => {
   })
 })
 
-await describeAmqp('AMQP bridge on PostgreSQL', async () => {
-  await describePostgres('request ids', (pg) => {
+// Without a broker the suite above already says so (or fails under CI).
+if (await amqpReachable()) {
+  await describePostgres('AMQP bridge on PostgreSQL', (pg) => {
     it('a request delivered twice (and one reusing its id with other content) makes one run on a PostgreSQL store', async () => {
       const names = testNames('pg')
       const broker = await openBroker()
@@ -215,4 +216,4 @@ await describeAmqp('AMQP bridge on PostgreSQL', async () => {
       }
     })
   })
-})
+}

@@ -25,6 +25,12 @@ async function probe(): Promise<true | string> {
   }
 }
 
+/** Whether the broker answers (asked once per file). */
+export async function amqpReachable(): Promise<boolean> {
+  reachable ??= probe()
+  return (await reachable) === true
+}
+
 /** Declares a RabbitMQ suite: `body` runs when the broker answers; else skipped with a warning, or failing when CI=true. */
 export async function describeAmqp(name: string, body: () => void): Promise<void> {
   reachable ??= probe()
