@@ -142,6 +142,9 @@ export class Egress {
     if (this.#session !== session) return
     const item = this.#unconfirmed.get(seq)
     if (item === undefined) return
+    // The channel closed with the message unconfirmed ("channel closed"): the session is ending,
+    // and `lost` puts the message back in its place. Only a nack is the broker's refusal.
+    if (error !== null && error !== undefined && !(error instanceof Error && error.message === 'message nacked')) return
     this.#unconfirmed.delete(seq)
     if (error === null || error === undefined) this.counters.published++
     else {

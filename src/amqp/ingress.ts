@@ -40,6 +40,8 @@ export class Ingress {
   readonly #options: ResolvedBridgeOptions
   readonly counters: IngressCounters = { received: 0, enqueued: 0, deadLettered: 0, requeued: 0, replies: 0 }
   #consumer: { channel: Channel; tag: string } | undefined
+  /** The session consuming now; requests of an older one are delivered again by the broker. */
+  #current: BrokerSession | undefined
   #inFlight = 0
   #idle: (() => void)[] = []
 
@@ -64,10 +66,12 @@ export class Ingress {
       else void this.#handle(session, channel, message)
     })
     this.#consumer = { channel, tag: consumerTag }
+    this.#current = session
   }
 
   /** The session ended: its deliveries can no longer be acknowledged (the broker delivers them again). */
   lost(session: BrokerSession): void {
+    if (this.#current === session) this.#current = undefined
     if (this.#consumer !== undefined && this.#consumer.channel.connection === session.connection.connection) this.#consumer = undefined
   }
 
@@ -106,6 +110,9 @@ export class Ingress {
       await this.#reply(session, message, { ok: true, runId })
       settle(() => channel.ack(message))
     } catch (thrown) {
+      // Its session ended meanwhile: the broker delivers the message again (and the run, if it
+      // was committed, is found by its request id).
+      if (this.#current !== session) return
       // Not the request's fault (the store or the broker failed): try it again, once. A message
       // that fails on its redelivery too is dead-lettered rather than requeued forever.
       const error = coerceError(thrown)
