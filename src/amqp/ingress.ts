@@ -75,19 +75,25 @@ export class Ingress {
     if (this.#consumer !== undefined && this.#consumer.channel.connection === session.connection.connection) this.#consumer = undefined
   }
 
-  /** Stops consuming and waits (at most `timeoutMs`) for the requests being handled to finish. */
+  /**
+   * Stops consuming, waits (at most `timeoutMs`) for the requests being handled to finish, and
+   * closes the consuming channel: its close handshake comes after the broker took every ack (a
+   * connection closed at once could overtake acks still queued on the channel).
+   */
   async stop(timeoutMs: number): Promise<void> {
     const consumer = this.#consumer
     this.#consumer = undefined
     if (consumer !== undefined) await consumer.channel.cancel(consumer.tag).catch(() => undefined)
-    if (this.#inFlight === 0) return
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs)
-      this.#idle.push(() => {
-        clearTimeout(timer)
-        resolve()
+    if (this.#inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs)
+        this.#idle.push(() => {
+          clearTimeout(timer)
+          resolve()
+        })
       })
-    })
+    }
+    if (consumer !== undefined) await consumer.channel.close().catch(() => undefined)
   }
 
   async #handle(session: BrokerSession, channel: Channel, message: ConsumeMessage): Promise<void> {

@@ -94,7 +94,14 @@ await describeAmqp('AMQP bridge process: requests survive SIGKILL', () => {
       child = await start()
       const valid = sent.filter((s) => s.valid)
       await untilRuns(valid.length)
-      // Everything handled: the queue is empty once the bridge stops cleanly.
+      // And every invalid one dead-lettered (a kill between the copy and the ack may copy one twice).
+      const deadExpected = TOTAL / 20 + 5
+      const deadline = Date.now() + 30_000
+      while ((await broker.channel.checkQueue(names.deadLetterQueue)).messageCount < deadExpected || (await broker.channel.checkQueue(names.queue)).messageCount > 0) {
+        if (Date.now() > deadline) throw new Error('timed out waiting for the dead letters')
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      // Everything handled and acknowledged: the queue is still empty once the bridge stops cleanly.
       child.kill('SIGTERM')
       const last = await finished(child)
       child = undefined
