@@ -85,7 +85,7 @@ export function insertStatement(table: string, runs: readonly NewRun[], options:
   // So do trace contexts (runs enqueued under a tracer).
   const traced = runs.some((r) => (r.traceparent ?? null) !== null)
   let columns = `${baseColumns}${extraColumns}`
-  let traceValues = ''
+  let perRowValues = ''
   if (traced) {
     values.push(
       runs.map((r) => r.traceparent ?? null),
@@ -94,7 +94,7 @@ export function insertStatement(table: string, runs: readonly NewRun[], options:
     extraArrays += `, $${values.length - 1}::text[], $${values.length}::text[]`
     extraNames += ', traceparent, tracestate'
     columns += ', traceparent, tracestate'
-    traceValues = ', v.traceparent, v.tracestate'
+    perRowValues = ', v.traceparent, v.tracestate'
   }
   // And request ids (runs enqueued with a requestId, e.g. by the AMQP bridge).
   if (runs.some((r) => (r.requestId ?? null) !== null)) {
@@ -102,7 +102,7 @@ export function insertStatement(table: string, runs: readonly NewRun[], options:
     extraArrays += `, $${values.length}::text[]`
     extraNames += ', request_id'
     columns += ', request_id'
-    traceValues += ', v.request_id'
+    perRowValues += ', v.request_id'
   }
   const g = `unnest($5::text[], $6::text[], $7::text[], $8::int8[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
       $15::int8[], $16::text[], $17::int8[], $18::int8[], $19::int8[], $20::int8[])
@@ -110,12 +110,12 @@ export function insertStatement(table: string, runs: readonly NewRun[], options:
   // One group: a cross join with its single row. Several: a join on the group number.
   let select: string
   if (groups.length === 1) {
-    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, v.fire_key, 'pending', ${shared}${extraValues}${traceValues}
+    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, v.fire_key, 'pending', ${shared}${extraValues}${perRowValues}
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $23::text[]${extraArrays}) AS v(id, args, args_hash, unique_key, fire_key${extraNames}), ${g}`
   } else {
     values.push(groupOf)
     const grp = `$${values.length}`
-    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, v.fire_key, 'pending', ${shared}${extraValues}${traceValues}
+    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, v.fire_key, 'pending', ${shared}${extraValues}${perRowValues}
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $23::text[]${extraArrays}, ${grp}::int4[]) AS v(id, args, args_hash, unique_key, fire_key${extraNames}, grp)
       JOIN ${g} ON g.n = v.grp`
   }
