@@ -2,14 +2,15 @@
  * The AMQP bridge in this process against the real broker: run events on a bound queue with
  * their routing keys, in order per run; a connection closed by the broker is survived; a request
  * id dedupes on PostgreSQL too; a broker that is away costs buffered events (oldest dropped),
- * never a blocked worker; bad options are refused.
+ * never a blocked worker (and shows in its metrics); bad options are refused.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Channel, ConsumeMessage } from 'amqplib'
 import { afterAll, expect, it } from 'vitest'
-import { startAmqpBridge, type AmqpBridge } from '../../src/amqp/index.js'
+import { Registry } from 'prom-client'
+import { registerAmqpMetrics, startAmqpBridge, type AmqpBridge } from '../../src/amqp/index.js'
 import { Engine } from '../../src/engine/engine.js'
 import { ValidationError } from '../../src/errors.js'
 import { sqliteStore } from '../../src/store/sqlite/store.js'
@@ -158,6 +159,11 @@ await describeAmqp('AMQP bridge', () => {
       await engine.enqueueMany(steps, Array.from({ length: 20 }, (_, n) => ({ n })))
       expect(bridge.stats()).toMatchObject({ connected: false, eventsBuffered: 5, eventsDropped: 15, eventsPublished: 0 })
       expect(logs.value.filter((line) => line.includes('dropping the oldest'))).toHaveLength(1)
+      // The same counts as Prometheus metrics.
+      const registry = new Registry()
+      registerAmqpMetrics(registry, bridge)
+      const scrape = await registry.metrics()
+      for (const line of ['taskengine_amqp_events_dropped_total 15', 'taskengine_amqp_events_buffered 5', 'taskengine_amqp_connected 0', 'taskengine_amqp_requests_total{outcome="enqueued"} 0']) expect(scrape).toContain(line)
     } finally {
       // Not connected, waiting 5 s for its next try: close() ends the wait at once.
       const closing = Date.now()

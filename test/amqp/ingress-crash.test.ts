@@ -50,8 +50,11 @@ await describeAmqp('AMQP bridge process: requests survive SIGKILL', () => {
     const broker = await openBroker()
     const replyQueue = `${names.queue}.replies`
     let child: ChildProcessWithoutNullStreams | undefined
-    const start = async (): Promise<ChildProcessWithoutNullStreams> => {
-      const process = startCli(['amqp', '--url', AMQP_URL, '--queue', names.queue, '--exchange', names.exchange, '--tasks', join(FIXTURES, 'amqp-tasks.mjs'), '--store', dbFile])
+    let stderr = ''
+    const start = async (extra: readonly string[] = []): Promise<ChildProcessWithoutNullStreams> => {
+      const process = startCli(['amqp', '--url', AMQP_URL, '--queue', names.queue, '--exchange', names.exchange, '--tasks', join(FIXTURES, 'amqp-tasks.mjs'), '--store', dbFile, ...extra])
+      stderr = ''
+      process.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
       const collected = finished(process)
       await Promise.race([waitForOutput(process.stderr, 'taskengine amqp: connected'), collected.then((r) => Promise.reject(new Error(`the bridge exited: ${r.stderr}`)))])
       return process
@@ -91,7 +94,10 @@ await describeAmqp('AMQP bridge process: requests survive SIGKILL', () => {
       await untilRuns(6_000)
       child.kill('SIGKILL')
       await finished(child)
-      child = await start()
+      // The last one also serves its metrics.
+      child = await start(['--metrics-port', '0'])
+      const metricsUrl = /metrics (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(stderr)?.[1]
+      expect(metricsUrl, stderr).toBeDefined()
       const valid = sent.filter((s) => s.valid)
       await untilRuns(valid.length)
       // And every invalid one dead-lettered (a kill between the copy and the ack may copy one twice).
@@ -101,6 +107,9 @@ await describeAmqp('AMQP bridge process: requests survive SIGKILL', () => {
         if (Date.now() > deadline) throw new Error('timed out waiting for the dead letters')
         await new Promise((resolve) => setTimeout(resolve, 20))
       }
+      const scrape = await (await fetch(metricsUrl!)).text()
+      expect(scrape).toMatch(/^taskengine_amqp_requests_total\{outcome="enqueued"\} [1-9]\d*$/m)
+      expect(scrape).toContain('taskengine_amqp_connected 1')
       // Everything handled and acknowledged: the queue is still empty once the bridge stops cleanly.
       child.kill('SIGTERM')
       const last = await finished(child)

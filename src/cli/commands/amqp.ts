@@ -7,16 +7,18 @@
  */
 import { resolve } from 'node:path'
 import { Option, type Command } from 'commander'
-import type { startAmqpBridge as StartAmqpBridge } from '../../amqp/bridge.js'
+import type { registerAmqpMetrics as RegisterAmqpMetrics, startAmqpBridge as StartAmqpBridge } from '../../amqp/index.js'
 import type { AmqpBridgeOptions } from '../../amqp/options.js'
 import { Engine } from '../../engine/engine.js'
 import { DEFAULT_CONCURRENCY, DEFAULT_GRACE_MS } from '../../engine/options.js'
 import { filesLogBackend } from '../../engine/settings/log-backends.js'
 import { ValidationError } from '../../errors.js'
+import { serveMetrics, type RunningMetrics } from '../../server/serve.js'
+import { listenFailure } from '../failures.js'
 import { EXIT, interrupted, type CliIo } from '../io.js'
 import { loadTasks } from '../load-tasks.js'
 import { DEFAULT_LOG_DIR, describeStore, openStore } from '../store-option.js'
-import { intOption } from '../task-input.js'
+import { intOption, portOption } from '../task-input.js'
 
 interface AmqpFlags {
   tasks?: string
@@ -33,6 +35,7 @@ interface AmqpFlags {
   concurrency?: string
   logDir?: string
   grace?: string
+  metricsPort?: string
 }
 
 export function amqpCommand(program: Command, io: CliIo, setExit: (code: number) => void, tasksOption: () => Option, storeOption: () => Option, env: (option: Option, name: string) => Option): void {
@@ -53,6 +56,7 @@ export function amqpCommand(program: Command, io: CliIo, setExit: (code: number)
     .option('-c, --concurrency <n>', 'with --worker: runs executing at once', String(DEFAULT_CONCURRENCY))
     .option('--log-dir <dir>', 'with --worker: directory of the "files" log backend', DEFAULT_LOG_DIR)
     .option('--grace <ms>', 'with --worker: on stop, how long running handlers may take', String(DEFAULT_GRACE_MS))
+    .option('--metrics-port <port>', 'serve /metrics (with the bridge\'s taskengine_amqp_* counters), /healthz and /readyz on 127.0.0.1:<port>')
     .action(async (flags: AmqpFlags) => {
       setExit(await bridge(flags, io))
     })
@@ -65,10 +69,12 @@ async function bridge(flags: AmqpFlags, io: CliIo): Promise<number> {
   const bufferLimit = intOption(flags.bufferLimit, '--buffer-limit')
   const concurrency = intOption(flags.concurrency, '--concurrency') ?? DEFAULT_CONCURRENCY
   const graceMs = intOption(flags.grace, '--grace', 0) ?? DEFAULT_GRACE_MS
+  const metricsPort = portOption(flags.metricsPort, '--metrics-port')
   // amqplib is an optional peer dependency: loaded only by this command.
   let startAmqpBridge: typeof StartAmqpBridge
+  let registerAmqpMetrics: typeof RegisterAmqpMetrics
   try {
-    ;({ startAmqpBridge } = await import('../../amqp/bridge.js'))
+    ;({ startAmqpBridge, registerAmqpMetrics } = await import('../../amqp/index.js'))
   } catch (error) {
     if ((error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes('amqplib')) {
       throw new ValidationError('taskengine amqp needs the amqplib package: npm install amqplib', [], { cause: error })
@@ -100,16 +106,29 @@ async function bridge(flags: AmqpFlags, io: CliIo): Promise<number> {
   // The engine's timers do not hold the process open (a library must not); this process must.
   const keepAlive = setInterval(() => undefined, 1 << 30)
   await engine.store()
+  let metrics: RunningMetrics | undefined
+  if (metricsPort !== undefined) {
+    try {
+      // Before the worker starts, so that every run it executes is counted.
+      metrics = await serveMetrics(engine, { port: metricsPort, onError: (e) => err(`taskengine metrics: ${e.stack ?? e.message}\n`) })
+    } catch (error) {
+      await engine.close()
+      clearInterval(keepAlive)
+      throw listenFailure(error, { host: '127.0.0.1', port: metricsPort, portOption: { option: '--metrics-port' } })
+    }
+  }
   const running = startAmqpBridge(engine, options)
+  if (metrics !== undefined) registerAmqpMetrics(metrics.metrics.registry, running)
   if (flags.worker === true) await engine.start({ concurrency })
   err(
     `taskengine amqp started: queue ${flags.queue}${flags.events ? `, events to ${flags.exchange}` : ''}, store ${describeStore(flags.store, io.cwd)}, ` +
-      `tasks from ${source} (${tasks.map((t) => t.key).join(', ')})${flags.worker === true ? `, worker concurrency ${concurrency}` : ''}\n`,
+      `tasks from ${source} (${tasks.map((t) => t.key).join(', ')})${flags.worker === true ? `, worker concurrency ${concurrency}` : ''}${metrics === undefined ? '' : `; metrics ${metrics.url}/metrics`}\n`,
   )
   const signal = await stopSignal
   err(`taskengine amqp: ${signal}: stopping\n`)
   await running.close()
   await engine.close({ graceMs })
+  await metrics?.close()
   clearInterval(keepAlive)
   const s = running.stats()
   err(`taskengine amqp: stopped (${s.enqueued} requests enqueued, ${s.deadLettered} dead-lettered, ${s.eventsPublished} events published, ${s.eventsDropped} dropped)\n`)
