@@ -508,7 +508,7 @@ async function storeRuns(host: EnqueueHost, task: AnyTask, parsed: readonly Reco
   for (let i = 0, j = 0; i < parsed.length; i++) results[i] = reused?.get(i) ?? outcomes[j++]!.run
   const requested = options.requestId === undefined ? undefined : results[0]
   if (requested !== undefined && requested.task !== task.key) {
-    throw new ConflictError(`requestId ${describeValue(options.requestId)} already names run ${requested.id} of task "${requested.task}", not of task "${task.key}"`)
+    throw new ConflictError(`requestId ${JSON.stringify(options.requestId)} already names run ${requested.id} of task "${requested.task}", not of task "${task.key}"`)
   }
   const bus = host.bus
   if (client === undefined && bus.active) {
