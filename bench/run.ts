@@ -8,13 +8,16 @@
  *   admin   admin pages and the runs API over a socket with 100,000 runs in the store (`npm run bench:admin`)
  *   kill    re-executions per SIGKILL of a worker process, SQLite and PostgreSQL (`npm run bench -- kill`)
  *   flow    limits across workers on SQLite and PostgreSQL: the cost of one that does not bind, one that does (`npm run bench -- flow`)
+ *   amqp    the AMQP bridge on SQLite: requests → committed runs, run events → confirmed (skipped without a broker)
  *
- * Without arguments: core and sqlite. Sizes: BENCH_CORE_RUNS (1,000,000), BENCH_RUNS (100,000), BENCH_LATENCY_RUNS, BENCH_REPEATS.
+ * Without arguments: core, sqlite and amqp. Sizes: BENCH_CORE_RUNS (1,000,000), BENCH_RUNS (100,000), BENCH_LATENCY_RUNS, BENCH_REPEATS,
+ * BENCH_AMQP_RUNS (20,000).
  *
  * The suites that compare with peers (BullMQ, graphile-worker, pg-boss) are in peers/, a package of
  * its own with its own lock file, which the npm scripts install on demand (peers/install.mjs).
  */
 import { ADMIN_RUNS, benchAdmin } from './admin.js'
+import { AMQP_RUNS, benchAmqp } from './amqp.js'
 import { benchCore } from './core.js'
 import { FLOW_RUNS, benchFlow } from './flow.js'
 import { KILLS, KILL_CONCURRENCY, KILL_HANDLER_MS, KILL_RUNS, benchKill } from './kill.js'
@@ -76,9 +79,19 @@ async function benchFlowControl(): Promise<void> {
   )
 }
 
-const suites: Record<string, () => Promise<void>> = { core: benchCore, sqlite: benchSqlite, pg: benchPg, admin: benchAdminPages, kill: benchKills, flow: benchFlowControl }
+async function benchAmqpBridge(): Promise<void> {
+  const rows = await benchAmqp()
+  if (rows === undefined) return
+  printTable(
+    `AMQP bridge on a SQLite file (RabbitMQ on this machine): ${AMQP_RUNS.toLocaleString('en-US')} requests published at once until each is a committed run (acked after commit); ` +
+      `${AMQP_RUNS.toLocaleString('en-US')} runs enqueued in one call until the broker confirmed each created event.`,
+    rows,
+  )
+}
+
+const suites: Record<string, () => Promise<void>> = { core: benchCore, sqlite: benchSqlite, pg: benchPg, admin: benchAdminPages, kill: benchKills, flow: benchFlowControl, amqp: benchAmqpBridge }
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
-const selected = wanted.length > 0 ? wanted : ['core', 'sqlite']
+const selected = wanted.length > 0 ? wanted : ['core', 'sqlite', 'amqp']
 for (const name of selected) {
   if (suites[name] === undefined) {
     console.error(`unknown suite "${name}"; known: ${Object.keys(suites).join(', ')}`)

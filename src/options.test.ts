@@ -212,7 +212,7 @@ describe('the options catalog: every declared option is still accepted', () => {
     const runAll: Required<RunAllOptions> = { timeoutMs: 1000, signal: new AbortController().signal, onEvent: () => undefined, tags: ['t'], concurrency: 2 }
     expect((await engine.runAll(noop, 'batch', [{ n: 1 }, { n: 2 }], runAll)).map((r) => r.status)).toEqual(['succeeded', 'succeeded'])
     // debounce sets the start itself (not with delayMs): its own call below.
-    const enqueue: Omit<Required<EnqueueOptions>, 'runAt' | 'client' | 'poolId' | 'parentId' | 'scheduleId' | 'debounce'> = {
+    const enqueue: Omit<Required<EnqueueOptions>, 'runAt' | 'client' | 'poolId' | 'parentId' | 'scheduleId' | 'debounce' | 'requestId'> = {
       label: 'later',
       queue: 'mail',
       priority: 2,
@@ -231,6 +231,8 @@ describe('the options catalog: every declared option is still accepted', () => {
     expect(await engine.enqueue(noop, { n: 1 }, enqueue)).toMatchObject({ label: 'later', queue: 'mail', priority: 2, maxAttempts: 2, uniqueKey: 'u', createdBy: 'ada', category: 'system', groupKey: 'g' })
     expect(await engine.enqueue(noop, { n: 2 }, { debounce: { key: 'd', ms: 1000 } })).toMatchObject({ status: 'pending', args: { n: 2 } })
     expect(await engine.enqueue(noop, { n: 1 }, { runAt: new Date(), backoff: { type: 'fixed', delayMs: 5 } })).toMatchObject({ status: 'pending' })
+    // requestId is not with throttle: its own call.
+    expect(await engine.enqueue(noop, { n: 3 }, { requestId: 'r-1' })).toMatchObject({ status: 'pending', requestId: 'r-1' })
   })
 
   it('createServer, serve (its host and port are not the server\'s), serveMetrics, tokenAuth', async () => {

@@ -3,6 +3,7 @@
  * as arguments, so tests can drive it in-process as well as through the real binary.
  */
 import { Command, CommanderError, Option } from 'commander'
+import { amqpCommand } from './commands/amqp.js'
 import { auditCommand } from './commands/audit.js'
 import { enqueueCommand } from './commands/enqueue.js'
 import { queuesCommand } from './commands/queues.js'
@@ -32,6 +33,7 @@ export const ENVIRONMENT: readonly (readonly [name: string, about: string])[] = 
   ['TASKENGINE_TOKEN', 'serve --token'],
   ['TASKENGINE_ALLOWED_HOSTS', 'serve --allowed-hosts'],
   ['TASKENGINE_METRICS_PORT', 'worker --metrics-port'],
+  ['TASKENGINE_AMQP_URL', 'amqp --url'],
   ['USER', 'creator of runs made by enqueue and schedules trigger, and USER@host in the audit trail (else the login name, else "local")'],
   ['NO_COLOR', 'set: no colours in live output'],
 ]
@@ -77,6 +79,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   queuesCommand(program, io, setExit, tasksOption, storeOption)
   schedulesCommand(program, io, setExit, tasksOption, storeOption)
   serveCommand(program, io, setExit, tasksOption, storeOption, (option, name) => withEnv(option, name, io))
+  amqpCommand(program, io, setExit, tasksOption, storeOption, (option, name) => withEnv(option, name, io))
   workersCommand(program, io, setExit, storeOption)
   usersCommand(program, io, setExit, tasksOption, storeOption)
   auditCommand(program, io, setExit, storeOption)

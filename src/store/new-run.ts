@@ -57,6 +57,7 @@ function fromNew(row: NewRun, dateOf: (ms: number) => Date): Run {
     poolId: row.poolId,
     scheduleId: row.scheduleId,
     fireKey: row.fireKey ?? null,
+    requestId: row.requestId ?? null,
     groupKey: row.groupKey ?? null,
     attempt: 0,
     attemptBase: 0,

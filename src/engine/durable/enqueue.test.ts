@@ -156,3 +156,25 @@ describe('engine.enqueue with group keys, debounce and throttle', () => {
     expect((await engine.listRuns({})).total).toBe(0)
   })
 })
+
+describe('enqueue option requestId', () => {
+  it('returns the run a request id made, whatever its status, with no second created event; another task\'s id is a conflict', async () => {
+    const { engine, events } = engineAt()
+    const first = await engine.enqueue(plain, { n: 1 }, { requestId: 'msg-1' })
+    await engine.cancel(first.id)
+    const again = await engine.enqueue(plain, { n: 2 }, { requestId: 'msg-1' })
+    expect(again).toMatchObject({ id: first.id, status: 'cancelled', args: { n: 1 }, requestId: 'msg-1' })
+    expect(events.filter((e) => e.type === 'created')).toHaveLength(1)
+    await expect(engine.enqueue(tenant, { tenantId: 't' }, { requestId: 'msg-1' })).rejects.toThrow(`requestId "msg-1" already names run ${first.id} of task "reindex", not of task "sync-tenant"`)
+    expect((await engine.listRuns({})).total).toBe(1)
+  })
+
+  it('names a bad one, and refuses it with debounce, throttle or many runs', async () => {
+    const messages = (options: unknown): string[] => enqueueOptionIssues(options).map((i) => i.message)
+    expect(messages({ requestId: '' })).toEqual(['options.requestId: expected a non-empty string of at most 200 characters, got "" (string)'])
+    expect(messages({ requestId: 'r'.repeat(201) })).toHaveLength(1)
+    expect(messages({ requestId: 'r', throttle: { key: 'k', ms: 10 } })).toEqual(['options.requestId and options.throttle: a request id names one stored run; give one of them, not both'])
+    const { engine } = engineAt()
+    await expect(engine.enqueueMany(plain, [{ n: 1 }, { n: 2 }], { requestId: 'r' })).rejects.toThrow('options.requestId: requestId applies to one run; use enqueue')
+  })
+})

@@ -6,7 +6,7 @@
  * are carried on the row for the store to apply atomically.
  */
 import { createHash } from 'node:crypto'
-import { ValidationError, coerceError, describeValue, type FieldIssue } from '../../errors.js'
+import { ConflictError, ValidationError, coerceError, describeValue, type FieldIssue } from '../../errors.js'
 import { checkBackoff, type BackoffSpec } from '../../task/backoff.js'
 import { DEFAULT_PRIORITY, DEFAULT_QUEUE, DEFAULT_RUN_CATEGORY, checkQueueName, type AnyTask } from '../../task/define.js'
 import { storedArgs, type ArgsInput } from '../../task/fields.js'
@@ -131,6 +131,17 @@ export interface EnqueueOptions {
    * @example { throttle: { key: 'user-7', ms: 60_000 } } // at most one notification a minute
    */
   readonly throttle?: ThrottleOptions
+  /**
+   * The caller's id of this request (e.g. an AMQP message id): a non-empty string of at most 200
+   * characters, unique among all runs of the store whatever their status, so sending the same
+   * request again (a redelivery, a client's retry) returns the run it made (`created` is not sent
+   * again) instead of adding one. Kept as long as the run is stored (`run.requestId`); a request id
+   * already held by a run of another task is a `ConflictError`. For one run at a time (not
+   * `enqueueMany`), not with `debounce` or `throttle`.
+   * @default none
+   * @example { requestId: 'order-7781-import' }
+   */
+  readonly requestId?: string
 }
 
 /** A debounce ({@link EnqueueOptions.debounce}): the key, and how long after the last enqueue with it the run starts. */
@@ -178,7 +189,11 @@ export const ENQUEUE_OPTION_KEYS = optionKeys<EnqueueOptions>({
   groupKey: true,
   debounce: true,
   throttle: true,
+  requestId: true,
 })
+
+/** The longest request id. */
+export const MAX_REQUEST_ID_LENGTH = 200
 
 /**
  * Every problem with enqueue options, each as a field issue keyed `<prefix><name>` (default
@@ -251,6 +266,14 @@ function flowOptionIssues(o: Record<string, unknown>, prefix: string): FieldIssu
   for (const name of ['debounce', 'throttle'] as const) if (o[name] !== undefined) issues.push(...keyWindowIssues(o[name], `${prefix}${name}`))
   const both = (a: string, b: string, why: string): void => {
     issues.push({ key: `${prefix}${a}`, expected: `${a} without ${b}`, received: describeValue(o[a]), message: `${prefix}${a} and ${prefix}${b}: ${why}` })
+  }
+  const requestId = o.requestId
+  if (requestId !== undefined) {
+    if (typeof requestId !== 'string' || requestId === '' || requestId.length > MAX_REQUEST_ID_LENGTH) {
+      const expected = `a non-empty string of at most ${MAX_REQUEST_ID_LENGTH} characters`
+      issues.push({ key: `${prefix}requestId`, expected, received: describeValue(requestId), message: `${prefix}requestId: expected ${expected}, got ${describeValue(requestId)}` })
+    }
+    for (const flow of ['debounce', 'throttle']) if (o[flow] !== undefined) both('requestId', flow, 'a request id names one stored run; give one of them, not both')
   }
   if (o.debounce !== undefined) {
     for (const start of ['runAt', 'delayMs']) if (o[start] !== undefined) both('debounce', start, 'a debounced run starts debounce.ms after the last enqueue; give one of them, not both')
@@ -373,6 +396,7 @@ export function newRunRows(task: AnyTask, argsList: readonly Record<string, unkn
       row.traceparent = trace.traceparent
       row.tracestate = trace.tracestate
     }
+    if (options.requestId !== undefined) row.requestId = options.requestId
     // Only runs that have them carry flow-control keys: the common row stays as small (and as
     // quick to build) as before.
     rows[i] = flowKeyed ? { ...row, groupKey: groupBy === undefined ? sharedGroupKey : groupKeyOf(task, groupBy, args, argsList.length > 1 ? i : undefined), debounceKey, throttle } : row
@@ -438,7 +462,7 @@ export async function enqueueRuns(host: EnqueueHost, task: AnyTask, argsList: re
   // Every bad argument and every bad option, in one error; nothing is stored.
   const optionIssues = enqueueOptionIssues(options)
   if (argsList.length > 1) {
-    for (const name of ['debounce', 'throttle'] as const) {
+    for (const name of ['debounce', 'throttle', 'requestId'] as const) {
       const value = (options as Record<string, unknown> | null)?.[name]
       if (value !== undefined) {
         optionIssues.push({ key: `options.${name}`, expected: 'one run (engine.enqueue)', received: describeValue(value), message: `options.${name}: ${name} applies to one run; use enqueue` })
@@ -483,6 +507,10 @@ async function storeRuns(host: EnqueueHost, task: AnyTask, parsed: readonly Reco
   const outcomes = await store.insertRuns(rows, client === undefined ? undefined : { client })
   const results = new Array<Run>(parsed.length)
   for (let i = 0, j = 0; i < parsed.length; i++) results[i] = reused?.get(i) ?? outcomes[j++]!.run
+  const requested = options.requestId === undefined ? undefined : results[0]
+  if (requested !== undefined && requested.task !== task.key) {
+    throw new ConflictError(`requestId ${JSON.stringify(options.requestId)} already names run ${requested.id} of task "${requested.task}", not of task "${task.key}"`)
+  }
   const bus = host.bus
   if (client === undefined && bus.active) {
     for (const outcome of outcomes) {

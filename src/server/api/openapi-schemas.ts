@@ -83,6 +83,7 @@ export const SCHEMAS: Record<string, unknown> = {
         error: { type: ['object', 'null'] },
         attempts: { type: 'array' },
         groupKey: { type: ['string', 'null'], description: "its group under the task's per-key limit (limits.groupBy, or the enqueue's groupKey); null: none" },
+        requestId: { type: ['string', 'null'], description: "the client's id of the request that made it (the enqueue's requestId, an AMQP message id), unique among all runs; null: none" },
         inProcess: { type: 'boolean', description: 'executed in-process by the process that started it (the admin UI, taskengine run --store, engine.run with record), never by a worker' },
         startedFrom: { type: ['string', 'null'], description: 'where an in-process run was started: admin, admin-live, cli, engine, or a name its caller gave; null for durable runs' },
         createdAt: { type: 'string', format: 'date-time' },

@@ -44,6 +44,11 @@ export interface NewRun {
   readonly scheduleId: string | null
   /** The schedule tick the run is for; unique among all runs (an insert that repeats one returns the run holding it). */
   readonly fireKey?: string | null
+  /**
+   * The client's id of the request that made the run (the enqueue's `requestId`), unique among
+   * all runs: an insert that repeats one returns the run holding it, whatever its status.
+   */
+  readonly requestId?: string | null
   /** Attempts allowed. */
   readonly maxAttempts: number
   /** The stored backoff policy (`null`: the engine's default, or the task's own function). */
@@ -96,7 +101,7 @@ export interface InsertOptions {
 export interface InsertOutcome {
   /** The stored run: the new one, or the active run holding the same unique key. */
   readonly run: Run
-  /** `false` when an active run with the same unique key was returned instead. */
+  /** `false` when an active run with the same unique key (or the run with the same fire key or request id) was returned instead. */
   readonly created: boolean
 }
 

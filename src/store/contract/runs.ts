@@ -70,6 +70,11 @@ export interface Run {
    */
   readonly fireKey: string | null
   /**
+   * The client's id of the request that made this run (the enqueue's `requestId`, e.g. an AMQP
+   * message id), unique among all runs: a repeated request gets this run back. `null`: none.
+   */
+  readonly requestId: string | null
+  /**
    * Its group under the task's per-key limit (`limits.groupConcurrency`): the enqueue's
    * `groupKey`, else the task's `limits.groupBy(args)`. `null`: the run is in no group.
    */

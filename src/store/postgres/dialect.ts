@@ -9,7 +9,7 @@ import type { Binder, SqlDialect } from '../sql/dialect.js'
  */
 export const RUN_COLUMNS = `id, task, label, queue, priority, status, args, tags, category, created_by, unique_key, parent_id, pool_id, schedule_id, fire_key,
   group_key, attempt, attempt_base, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, enqueued_at, started_at, finished_at, updated_at,
-  worker_id, lease_expires_at, cancel_requested_at, cancel_reason, progress, data, error, attempts, log_count, deleted_at, cancelled_by, in_process`
+  worker_id, lease_expires_at, cancel_requested_at, cancel_reason, progress, data, error, attempts, log_count, deleted_at, cancelled_by, in_process, request_id`
 
 /** Numbered parameters (`$1`, `$2`, …) bound from one array. */
 export function positionalBinder(): Binder<unknown[]> {

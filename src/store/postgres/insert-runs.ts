@@ -1,6 +1,6 @@
 /**
  * Inserting runs: one statement for any batch, however large, and the outcome of each run
- * (inserted, or the active run holding its unique key or the run holding its fire key).
+ * (inserted, or the active run holding its unique key or the run holding its fire key or request id).
  *
  * Rows of one enqueueMany share everything but id, arguments and keys, so the shared columns
  * travel once per group and only the varying ones per row, all as parallel arrays expanded by
@@ -85,7 +85,7 @@ export function insertStatement(table: string, runs: readonly NewRun[], options:
   // So do trace contexts (runs enqueued under a tracer).
   const traced = runs.some((r) => (r.traceparent ?? null) !== null)
   let columns = `${baseColumns}${extraColumns}`
-  let traceValues = ''
+  let perRowValues = ''
   if (traced) {
     values.push(
       runs.map((r) => r.traceparent ?? null),
@@ -94,7 +94,15 @@ export function insertStatement(table: string, runs: readonly NewRun[], options:
     extraArrays += `, $${values.length - 1}::text[], $${values.length}::text[]`
     extraNames += ', traceparent, tracestate'
     columns += ', traceparent, tracestate'
-    traceValues = ', v.traceparent, v.tracestate'
+    perRowValues = ', v.traceparent, v.tracestate'
+  }
+  // And request ids (runs enqueued with a requestId, e.g. by the AMQP bridge).
+  if (runs.some((r) => (r.requestId ?? null) !== null)) {
+    values.push(runs.map((r) => r.requestId ?? null))
+    extraArrays += `, $${values.length}::text[]`
+    extraNames += ', request_id'
+    columns += ', request_id'
+    perRowValues += ', v.request_id'
   }
   const g = `unnest($5::text[], $6::text[], $7::text[], $8::int8[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
       $15::int8[], $16::text[], $17::int8[], $18::int8[], $19::int8[], $20::int8[])
@@ -102,12 +110,12 @@ export function insertStatement(table: string, runs: readonly NewRun[], options:
   // One group: a cross join with its single row. Several: a join on the group number.
   let select: string
   if (groups.length === 1) {
-    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, v.fire_key, 'pending', ${shared}${extraValues}${traceValues}
+    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, v.fire_key, 'pending', ${shared}${extraValues}${perRowValues}
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $23::text[]${extraArrays}) AS v(id, args, args_hash, unique_key, fire_key${extraNames}), ${g}`
   } else {
     values.push(groupOf)
     const grp = `$${values.length}`
-    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, v.fire_key, 'pending', ${shared}${extraValues}${traceValues}
+    select = `SELECT v.id, v.args::json, v.args_hash, v.unique_key, v.fire_key, 'pending', ${shared}${extraValues}${perRowValues}
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $23::text[]${extraArrays}, ${grp}::int4[]) AS v(id, args, args_hash, unique_key, fire_key${extraNames}, grp)
       JOIN ${g} ON g.n = v.grp`
   }
@@ -150,7 +158,7 @@ export async function insertRuns(conn: PostgresConnection, runs: readonly NewRun
 
 /** Inserts runs without debounce or throttle in one statement (see {@link insertStatement}). */
 async function insertPlain(conn: PostgresConnection, db: Queryable, runs: readonly NewRun[], viaClient: boolean): Promise<InsertOutcome[]> {
-  const hasUnique = runs.some((r) => r.uniqueKey !== null || (r.fireKey ?? null) !== null)
+  const hasUnique = runs.some((r) => r.uniqueKey !== null || (r.fireKey ?? null) !== null || (r.requestId ?? null) !== null)
   const { text, values } = insertStatement(conn.tables.runs, runs, { returnIds: hasUnique, channel: conn.schema, payload: viaClient ? '' : conn.instance })
   const rows = await conn.query<{ id: string | null }>(db, text, values)
   if (!hasUnique) {
@@ -188,8 +196,15 @@ async function insertOutcomes(conn: PostgresConnection, db: Queryable, runs: rea
   const skipped = runs.filter((r) => !inserted.has(r.id))
   const lost = [...new Set(skipped.map((r) => r.uniqueKey).filter((k) => k !== null))]
   const lostTicks = [...new Set(skipped.map((r) => r.fireKey ?? null).filter((k) => k !== null))]
+  const lostRequests = [...new Set(skipped.map((r) => r.requestId ?? null).filter((k) => k !== null))]
   const holders = new Map<string | null, RunRow>()
   const tickHolders = new Map<string | null, RunRow>()
+  const requestHolders = new Map<string | null, RunRow>()
+  if (lostRequests.length > 0) {
+    for (const row of await conn.query<RunRow>(db, `SELECT ${RUN_COLUMNS} FROM ${conn.tables.runs} WHERE request_id = ANY($1::text[])`, [lostRequests])) {
+      requestHolders.set(row.request_id ?? null, row)
+    }
+  }
   if (lost.length > 0) {
     for (const row of await conn.query<RunRow>(db, `SELECT ${RUN_COLUMNS} FROM ${conn.tables.runs} WHERE unique_key = ANY($1::text[]) AND status IN ('pending', 'running', 'waiting')`, [lost])) {
       holders.set(row.unique_key, row)
@@ -200,8 +215,8 @@ async function insertOutcomes(conn: PostgresConnection, db: Queryable, runs: rea
   }
   return runs.map((r) => {
     if (inserted.has(r.id)) return { run: runFromNew(r), created: true }
-    const holder = tickHolders.get(r.fireKey ?? null) ?? holders.get(r.uniqueKey)
-    if (holder === undefined) throw new ConflictError(`run ${r.id} was not inserted and no run holds its fire key or unique key ${describeValue(r.uniqueKey)}`)
+    const holder = requestHolders.get(r.requestId ?? null) ?? tickHolders.get(r.fireKey ?? null) ?? holders.get(r.uniqueKey)
+    if (holder === undefined) throw new ConflictError(`run ${r.id} was not inserted and no run holds its request id, fire key or unique key ${describeValue(r.uniqueKey)}`)
     return { run: toRun(holder), created: false }
   })
 }

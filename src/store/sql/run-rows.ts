@@ -24,6 +24,8 @@ export interface RunRow {
   pool_id: string | null
   schedule_id: string | null
   fire_key: string | null
+  /** Absent from rows read before migration 12 (SQLite) / 13 (PostgreSQL) ran. */
+  request_id?: string | null
   /** Absent from rows read before migration 4 (SQLite) / 5 (PostgreSQL) ran. */
   group_key?: string | null
   attempt: number | string
@@ -72,6 +74,7 @@ export function toRun(row: RunRow): Run {
     poolId: row.pool_id,
     scheduleId: row.schedule_id,
     fireKey: row.fire_key,
+    requestId: row.request_id ?? null,
     groupKey: row.group_key ?? null,
     attempt: num(row.attempt),
     attemptBase: num(row.attempt_base),

@@ -1,6 +1,7 @@
 /**
  * Inserting runs: any batch in a few multi-row INSERTs (one per chunk size), and the outcome of
- * each run (inserted, or the active run holding its unique key or the run holding its fire key).
+ * each run (inserted, or the active run holding its unique key or the run holding its fire key or
+ * request id).
  * Runs with a debounce key or a throttle take their own path (`debounce-throttle.ts`) in the
  * same transaction; batches without them never touch it.
  */
@@ -50,12 +51,14 @@ export function insertRows(db: SqliteConnection, runs: readonly NewRun[]): Set<s
   // once per statement as named parameters, the varying ones as positional parameters of a
   // multi-row VALUES (measured: ~40% faster than one JSON array expanded by json_each, whose
   // per-row extractions cost more than binding). Rows without hash or keys bind two values.
-  const hasUnique = runs.some((r) => r.uniqueKey !== null || (r.fireKey ?? null) !== null)
+  const hasUnique = runs.some((r) => r.uniqueKey !== null || (r.fireKey ?? null) !== null || (r.requestId ?? null) !== null)
   // Group keys and debounce keys travel per row, in statements of their own: batches without
   // them keep the statement they always had.
   const grouped = runs.some((r) => (r.groupKey ?? null) !== null || (r.debounceKey ?? null) !== null)
   // So do trace contexts (runs enqueued under a tracer).
   const traced = runs.some((r) => (r.traceparent ?? null) !== null)
+  // And request ids (runs enqueued with a requestId, e.g. by the AMQP bridge).
+  const requested = runs.some((r) => (r.requestId ?? null) !== null)
   const inserted = new Set<string>()
   for (const { shared, rows } of groupRuns(runs)) {
     const params = {
@@ -77,7 +80,7 @@ export function insertRows(db: SqliteConnection, runs: readonly NewRun[]): Set<s
       createdAt: shared.createdAt,
     }
     const keyed = hasUnique || rows.some((r) => r.argsHash !== null)
-    const width = (keyed ? 5 : 2) + (grouped ? 2 : 0) + (traced ? 2 : 0)
+    const width = (keyed ? 5 : 2) + (grouped ? 2 : 0) + (traced ? 2 : 0) + (requested ? 1 : 0)
     for (let at = 0; at < rows.length; ) {
       const count = chunkSize(rows.length - at)
       const values = new Array<unknown>(count * width)
@@ -98,9 +101,10 @@ export function insertRows(db: SqliteConnection, runs: readonly NewRun[]): Set<s
           values[v++] = r.traceparent ?? null
           values[v++] = r.tracestate ?? null
         }
+        if (requested) values[v++] = r.requestId ?? null
       }
       at += count
-      const statement = insertStatement(db, count, keyed, grouped, traced, hasUnique)
+      const statement = insertStatement(db, count, { keyed, grouped, traced, requested }, hasUnique)
       if (hasUnique) for (const id of statement.all(values, params) as string[]) inserted.add(id)
       else statement.run(values, params)
     }
@@ -110,13 +114,15 @@ export function insertRows(db: SqliteConnection, runs: readonly NewRun[]): Set<s
 
 /**
  * The INSERT of `count` rows, binding id and arguments (with `keyed`, hash, unique and fire key;
- * with `grouped`, group and debounce key; with `traced`, the trace context) per row.
+ * with `grouped`, group and debounce key; with `traced`, the trace context; with `requested`, the
+ * request id) per row.
  */
-function insertStatement(db: SqliteConnection, count: number, keyed: boolean, grouped: boolean, traced: boolean, returning: boolean): Database.Statement {
-  return db.cached(`insert:${count}:${keyed}:${grouped}:${traced}:${returning}`, () => {
-    const row = `(?, ?, ${keyed ? '?, ?, ?' : 'NULL, NULL, NULL'}, ${grouped ? '?, ?, ' : ''}${traced ? '?, ?, ' : ''}'pending', @task, @label, @queue, @priority, @tags, @category, @createdBy, @parentId,
+function insertStatement(db: SqliteConnection, count: number, parts: { keyed: boolean; grouped: boolean; traced: boolean; requested: boolean }, returning: boolean): Database.Statement {
+  const { keyed, grouped, traced, requested } = parts
+  return db.cached(`insert:${count}:${keyed}:${grouped}:${traced}:${requested}:${returning}`, () => {
+    const row = `(?, ?, ${keyed ? '?, ?, ?' : 'NULL, NULL, NULL'}, ${grouped ? '?, ?, ' : ''}${traced ? '?, ?, ' : ''}${requested ? '?, ' : ''}'pending', @task, @label, @queue, @priority, @tags, @category, @createdBy, @parentId,
         @poolId, @scheduleId, @maxAttempts, @backoff, @timeoutMs, @runAt, @notAfter, @createdAt, @createdAt, @createdAt)`
-    const sql = `INSERT INTO runs (id, args, args_hash, unique_key, fire_key, ${grouped ? 'group_key, debounce_key, ' : ''}${traced ? 'traceparent, tracestate, ' : ''}status, task, label, queue, priority, tags, category, created_by, parent_id, pool_id,
+    const sql = `INSERT INTO runs (id, args, args_hash, unique_key, fire_key, ${grouped ? 'group_key, debounce_key, ' : ''}${traced ? 'traceparent, tracestate, ' : ''}${requested ? 'request_id, ' : ''}status, task, label, queue, priority, tags, category, created_by, parent_id, pool_id,
           schedule_id, max_attempts, backoff, timeout_ms, run_at, not_after, created_at, enqueued_at, updated_at)
         VALUES ${Array.from({ length: count }, () => row).join(', ')} ON CONFLICT DO NOTHING${returning ? ' RETURNING id' : ''}`
     const statement = db.db.prepare(sql)
@@ -135,8 +141,11 @@ export function insertOutcomes(db: SqliteConnection, runs: readonly NewRun[], in
   const byFireKey = db.stmt('SELECT * FROM runs WHERE fire_key = ?')
   const outcomes = runs.map((r) => {
     if (inserted.has(r.id)) return { run: runFromNew(r), created: true }
-    const holder = ((r.fireKey ?? null) === null ? undefined : byFireKey.get(r.fireKey)) ?? byKey.get(r.uniqueKey)
-    if (holder === undefined) throw new ConflictError(`run ${r.id} was not inserted and no run holds its fire key or unique key ${String(r.uniqueKey)}`)
+    const holder =
+      ((r.requestId ?? null) === null ? undefined : db.stmt('SELECT * FROM runs WHERE request_id = ?').get(r.requestId)) ??
+      ((r.fireKey ?? null) === null ? undefined : byFireKey.get(r.fireKey)) ??
+      byKey.get(r.uniqueKey)
+    if (holder === undefined) throw new ConflictError(`run ${r.id} was not inserted and no run holds its request id, fire key or unique key ${String(r.uniqueKey)}`)
     return { run: toRun(holder as RunRow), created: false }
   })
   if (inserted.size > 0) db.notify()

@@ -39,6 +39,7 @@ import { describeLeasesAndRescue } from './leases.js'
 import { describeOptionalParts } from './optional-parts.js'
 import { describePools } from './pools.js'
 import { describeRetention } from './retention.js'
+import { describeRequestIds } from './request-ids.js'
 import { describeRollups } from './rollups.js'
 import { describeSchedules } from './schedules.js'
 import { describeSettings } from './settings.js'
@@ -101,6 +102,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     describeDurablePlaces(suite)
     describeEnqueueFlow(suite)
     describeTraceContext(suite)
+    describeRequestIds(suite)
     describeBulkJobs(suite)
     describeUsersAndAudit(suite)
   })

@@ -37,6 +37,7 @@ export function describeInsertAndRead(suite: SuiteContext): void {
         logCount: 0,
         deletedAt: null,
         fireKey: null,
+        requestId: null,
       })
       expect(outcome?.run).toEqual(run)
       expect(await suite.store.getRun('no-such-id')).toBeUndefined()
