@@ -15,7 +15,7 @@ import { Engine } from '../../src/engine/engine.js'
 import { ValidationError } from '../../src/errors.js'
 import { sqliteStore } from '../../src/store/sqlite/store.js'
 import { defineTask } from '../../src/task/define.js'
-import { AMQP_URL, amqpReachable, closeConnectionsNamed, describeAmqp, openBroker, testNames, type TestNames } from '../helpers/amqp.js'
+import { AMQP_URL, amqpReachable, closeConnectionsNamed, describeAmqp, drainQueue, openBroker, testNames, type TestNames } from '../helpers/amqp.js'
 import { closedPort } from '../helpers/cli.js'
 import { describePostgres } from '../helpers/postgres.js'
 import { Watched } from '../helpers/watched.js'
@@ -170,6 +170,41 @@ await describeAmqp('AMQP bridge', () => {
       await bridge.close()
       expect(Date.now() - closing).toBeLessThan(1_000)
       await engine.close()
+    }
+  })
+
+  it("runs the task's validate(args) after its fields: a request it refuses is dead-lettered and answered with the field it names, and makes no run", async () => {
+    const names = testNames('validate')
+    const broker = await openBroker()
+    const window = defineTask({
+      key: 'report.window',
+      fields: [{ key: 'from', type: 'int', required: true }, { key: 'to', type: 'int', required: true }],
+      validate: (args) => (args.to > args.from ? undefined : { field: 'to', message: 'must be after from' }),
+      async run() {},
+    })
+    const engine = new Engine({ tasks: [window], store: sqliteStore(join(dir, `validate-${++files}.db`)) })
+    const bridge = bridgeOn(engine, names)
+    try {
+      await bridge.ready
+      const replyQueue = (await broker.channel.assertQueue('', { exclusive: true })).queue
+      const replies = await collect(broker.channel, replyQueue)
+      broker.channel.sendToQueue(names.queue, body({ type: 'report.window', params: { from: 5, to: 1 } }), { messageId: 'w-bad', correlationId: 'w-bad', replyTo: replyQueue })
+      broker.channel.sendToQueue(names.queue, body({ type: 'report.window', params: { from: 1, to: 5 } }), { messageId: 'w-good', correlationId: 'w-good', replyTo: replyQueue })
+      const all = await replies.until((r) => r.length === 2, 'two replies')
+      const byId = new Map(all.map((m) => [m.properties.correlationId as string, JSON.parse(m.content.toString()) as { ok: boolean; runId?: string; code?: string; errors?: { key?: string; message: string }[] }]))
+      expect(byId.get('w-bad')).toMatchObject({ ok: false, code: 'ERR_VALIDATION', errors: [{ key: 'to', message: expect.stringContaining('must be after from') as string }] })
+      expect(byId.get('w-good')).toMatchObject({ ok: true })
+      const runs = (await engine.listRuns({})).data
+      expect(runs.map((r) => r.requestId)).toEqual(['w-good'])
+      let dead: Awaited<ReturnType<typeof drainQueue>> = []
+      const deadline = Date.now() + 10_000
+      while (dead.length === 0 && Date.now() < deadline) dead = await drainQueue(broker.channel, names.deadLetterQueue)
+      expect(dead.map((m): unknown => m.properties.messageId)).toEqual(['w-bad'])
+      expect(String(dead[0]!.properties.headers?.['x-taskengine-error'])).toContain('must be after from')
+    } finally {
+      await bridge.close()
+      await engine.close()
+      await broker.cleanUp(names)
     }
   })
 

@@ -83,6 +83,20 @@ describe('runs', () => {
     expect((await body<{ error: { message: string } }>(long)).error.message).toBe('run id: expected at most 100 characters, got 10,000 characters')
   })
 
+  it('takes a client request id: the same request again answers the run it made, even once finished; a bad one is a 400 naming it', async () => {
+    const { engine, call } = setup()
+    const send = async (options: Record<string, unknown>): Promise<Response> => await call('/api/runs', { method: 'POST', json: { task: 'greet', args: { name: 'Ann' }, options } })
+    const first = await body<Run>(await send({ requestId: 'order-7' }))
+    await engine.start()
+    await waitFor(engine, first.id, 'succeeded')
+    const again = await send({ requestId: 'order-7' })
+    expect(await body<Run>(again)).toMatchObject({ id: first.id, requestId: 'order-7', status: 'succeeded' })
+    const bad = await send({ requestId: 'x'.repeat(201) })
+    expect(bad.status).toBe(400)
+    expect((await body<{ error: { message: string } }>(bad)).error.message).toMatch(/requestId/)
+    expect((await engine.listRuns({})).data).toHaveLength(1)
+  })
+
   it('serves an artifact stored with a content type that is no media type (before such types were refused) as bytes', async () => {
     const { engine, call } = setup()
     const run = await engine.enqueue('greet', { name: 'Old' })

@@ -22,6 +22,7 @@ const RESERVED: readonly ReservedOption[] = [
   { name: 'max-attempts', kind: 'string' },
   { name: 'timeout', kind: 'string' },
   { name: 'unique-key', kind: 'string' },
+  { name: 'request-id', kind: 'string' },
   { name: 'group-key', kind: 'string' },
   { name: 'debounce', kind: 'string' },
   { name: 'throttle', kind: 'string' },
@@ -48,6 +49,7 @@ export function enqueueCommand(program: Command, io: CliIo, setExit: (code: numb
     .option('--max-attempts <n>', 'attempts allowed')
     .option('--timeout <ms>', 'time limit of each attempt')
     .option('--unique-key <key>', 'while a run with this key is active, return it instead')
+    .option('--request-id <id>', 'your id of this request: enqueueing it again returns the run it made, whatever its state')
     .option('--group-key <key>', "the run's group under the task's limits.groupConcurrency (default: limits.groupBy(args))")
     .option('--debounce <key:ms>', 'while a run with this key is pending, give it these values and start it ms from now instead')
     .option('--throttle <key:ms>', 'within ms of the run that took this key, return that run instead')
@@ -85,6 +87,7 @@ async function enqueue(key: string, words: readonly string[], initial: Readonly<
     maxAttempts: intOption(option('max-attempts'), '--max-attempts'),
     timeoutMs: intOption(option('timeout'), '--timeout'),
     uniqueKey: text('unique-key'),
+    requestId: text('request-id'),
     groupKey: text('group-key'),
     debounce: keyWindow(text('debounce'), '--debounce'),
     throttle: keyWindow(text('throttle'), '--throttle'),

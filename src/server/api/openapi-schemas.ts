@@ -283,6 +283,7 @@ export const SCHEMAS: Record<string, unknown> = {
             backoff: { type: 'object' },
             timeoutMs: { type: 'integer' },
             uniqueKey: { type: 'string' },
+            requestId: { type: 'string', maxLength: 200, description: "the client's id of this request: a repeat with the same id returns the run it made, whatever its state, instead of adding one" },
             notAfter: { type: 'string', format: 'date-time' },
             category: { type: 'string', enum: ['user', 'system'] },
             tags: { type: 'array', items: { type: 'string' } },

@@ -22,7 +22,7 @@ import { addDiffRoute } from './runs-diff.js'
 import { readRunFilter } from './run-filter-query.js'
 
 /** Enqueue options a client may set (pool, parent and schedule wiring stay internal). */
-const CLIENT_OPTIONS = ['label', 'queue', 'priority', 'runAt', 'delayMs', 'maxAttempts', 'backoff', 'timeoutMs', 'uniqueKey', 'notAfter', 'category', 'tags', 'groupKey', 'debounce', 'throttle'] as const
+const CLIENT_OPTIONS = ['label', 'queue', 'priority', 'runAt', 'delayMs', 'maxAttempts', 'backoff', 'timeoutMs', 'uniqueKey', 'requestId', 'notAfter', 'category', 'tags', 'groupKey', 'debounce', 'throttle'] as const
 
 export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
   const { engine } = deps
