@@ -23,6 +23,7 @@ import { parseArgs } from '../../task/fields.js'
 import type { Attempt, ClaimedRun, Completion, Lease } from '../../store/types.js'
 import { ActiveRun, type RunSink } from '../execute/active-run.js'
 import { toRunError } from '../execute/run-error.js'
+import { partialJson } from '../execute/partial-result.js'
 import { backoffPolicyOf, decideAttempt, type AttemptDecision, type AttemptResult } from './attempt-outcome.js'
 import type { AttemptTrace } from '../tracing/trace-context.js'
 import type { WorkerEngine } from './worker-engine.js'
@@ -64,6 +65,8 @@ interface Execution {
   stopping: boolean
   progress: Progress | undefined
   tags: readonly string[]
+  /** The partial result (`ctx.setResult`) not stored yet; `undefined` once written (or never set). */
+  partial: Readonly<Record<string, unknown>> | undefined
   lastStateWrite: number
   stateTimer: NodeJS.Timeout | undefined
   /** The attempt's span, when tracing is on. */
@@ -74,6 +77,7 @@ interface Execution {
 interface SinkHost {
   log(execution: Execution, entry: LogEntry): void
   state(execution: Execution, progress: Progress | undefined, tags: readonly string[]): void
+  result(execution: Execution, partial: Readonly<Record<string, unknown>>): void
   artifact(execution: Execution, name: string, data: Buffer, contentType: string): Promise<void>
   waiting(execution: Execution, waiting: boolean): void
 }
@@ -91,6 +95,9 @@ class ExecutionSink implements RunSink {
   }
   state(progress: Progress | undefined, tags: readonly string[]): void {
     this.#host.state(this.#execution, progress, tags)
+  }
+  result(partial: Readonly<Record<string, unknown>>): void {
+    this.#host.result(this.#execution, partial)
   }
   artifact(name: string, data: Buffer, contentType: string): Promise<void> {
     return this.#host.artifact(this.#execution, name, data, contentType)
@@ -185,6 +192,7 @@ export class Executions {
       stopping: false,
       progress: undefined,
       tags: run.tags,
+      partial: undefined,
       lastStateWrite: 0,
       stateTimer: undefined,
       trace: undefined,
@@ -298,6 +306,10 @@ export class Executions {
       execution.tags = tags
       this.#writeStateThrottled(execution)
     },
+    result: (execution, partial) => {
+      execution.partial = partial
+      this.#writeStateThrottled(execution)
+    },
     artifact: async (execution, name, data, contentType) => {
       const stored = await this.#engine.store.putArtifact({ runId: execution.run.id, token: execution.token, name, contentType, data, now: this.#engine.now() })
       if (stored) return
@@ -323,7 +335,7 @@ export class Executions {
     },
   }
 
-  /** Progress and tags reach subscribers at once; the store gets at most one write per interval per run. */
+  /** Progress, tags and the partial result reach subscribers at once; the store gets at most one write per interval per run. */
   #writeStateThrottled(execution: Execution): void {
     const now = this.#engine.now()
     const wait = execution.lastStateWrite + this.#engine.progressIntervalMs - now
@@ -338,14 +350,15 @@ export class Executions {
   #writeState(execution: Execution, now: number): void {
     clearTimeout(execution.stateTimer)
     execution.stateTimer = undefined
+    const result = takePartial(execution)
     if (!this.#byId.has(execution.run.id) || execution.progress === undefined) {
-      if (execution.progress === undefined && execution.tags !== execution.run.tags) {
-        this.#buffer.progress({ id: execution.run.id, token: execution.token, progress: {}, tags: execution.tags })
+      if (execution.progress === undefined && (execution.tags !== execution.run.tags || result !== undefined)) {
+        this.#buffer.progress({ id: execution.run.id, token: execution.token, progress: {}, tags: execution.tags, ...(result === undefined ? {} : { result }) })
       }
       return
     }
     execution.lastStateWrite = now
-    this.#buffer.progress({ id: execution.run.id, token: execution.token, progress: execution.progress, tags: execution.tags })
+    this.#buffer.progress({ id: execution.run.id, token: execution.token, progress: execution.progress, tags: execution.tags, ...(result === undefined ? {} : { result }) })
   }
 
   /** The attempt ended (with the handler's progress and tags, if it ran): decide, then complete. */
@@ -419,4 +432,12 @@ export class Executions {
       this.#engine.emit({ ...base, type: completion.status, error: completion.error, attempt: run.attempt, durationMs })
     }
   }
+}
+
+/** JSON text of a partial result not stored yet (then marked stored); `undefined` when none waits or it cannot be stored as JSON. */
+function takePartial(execution: { partial: Readonly<Record<string, unknown>> | undefined }): string | undefined {
+  const partial = execution.partial
+  if (partial === undefined) return undefined
+  execution.partial = undefined
+  return partialJson(partial)
 }

@@ -64,6 +64,12 @@ export interface RunProgressEvent extends EventBase {
   readonly progress: Progress
 }
 
+/** The handler set part of its result (`ctx.setResult`): the partial result so far, merged. */
+export interface RunResultEvent extends EventBase {
+  readonly type: 'result'
+  readonly result: Readonly<Record<string, unknown>>
+}
+
 /** Tags were added (the full set). */
 export interface RunTagsEvent extends EventBase {
   readonly type: 'tags'
@@ -90,6 +96,7 @@ export type RunEvent =
   | RunLogEvent
   | RunProgressEvent
   | RunTagsEvent
+  | RunResultEvent
   | RunWaitingEvent
   | RunRetryingEvent
   | RunRetriedEvent
@@ -103,6 +110,7 @@ export const RUN_EVENT_TYPES: readonly RunEvent['type'][] = [
   'log',
   'progress',
   'tags',
+  'result',
   'waiting',
   'resumed',
   'retrying',

@@ -249,7 +249,11 @@ export interface Completion {
   readonly finishedAt: number
   /** For `pending`: when to try again. */
   readonly runAt?: number
-  /** JSON text of the result data, for `succeeded`. */
+  /**
+   * JSON text of the result data: for `succeeded`, what the handler returned (merged over its
+   * partial result); otherwise its partial result (`ctx.setResult`), if it set one. A `pending`
+   * completion (a retry) stores it too, and clears the data without it.
+   */
   readonly data?: string
   /** The run's error (for `pending`: the failed attempt's, kept while it waits). */
   readonly error: RunError | null
@@ -289,6 +293,11 @@ export interface ProgressWrite {
   readonly progress: Progress
   /** The run's tags now. */
   readonly tags: readonly string[]
+  /**
+   * JSON text of the handler's partial result so far (`ctx.setResult`), stored as the run's data;
+   * absent: the data stays as it is.
+   */
+  readonly result?: string
 }
 
 /**

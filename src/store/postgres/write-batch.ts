@@ -82,11 +82,12 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
   const progress = lastPerKey(batch.progress).sort(byId)
   if (progress.length > 0) {
     steps.push({
-      text: `UPDATE ${t.runs} r SET progress = p.progress::json, tags = p.tags::json, updated_at = $5
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS p(id, token, progress, tags)
+      // A partial result (ctx.setResult) is stored as the run's data; without one the data stays.
+      text: `UPDATE ${t.runs} r SET progress = p.progress::json, tags = p.tags::json, data = coalesce(p.data::json, r.data), updated_at = $5
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $6::text[]) AS p(id, token, progress, tags, data)
         WHERE r.id = p.id AND r.lease_token = p.token
         RETURNING p.id, p.token`,
-      values: [progress.map((p) => p.id), progress.map((p) => p.token), progress.map((p) => JSON.stringify(p.progress)), progress.map((p) => JSON.stringify(p.tags)), now],
+      values: [progress.map((p) => p.id), progress.map((p) => p.token), progress.map((p) => JSON.stringify(p.progress)), progress.map((p) => JSON.stringify(p.tags)), now, progress.map((p) => p.result ?? null)],
       done: collect,
     })
   }
@@ -159,12 +160,12 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
             status = CASE WHEN r.cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'pending' END,
             finished_at = CASE WHEN r.cancel_requested_at IS NOT NULL THEN c.finished_at END,
             error = CASE WHEN r.cancel_requested_at IS NOT NULL THEN $10::json ELSE c.error::json END,
-            run_at = c.run_at, started_at = c.started_at, progress = c.progress::json, tags = c.tags::json,
+            run_at = c.run_at, started_at = c.started_at, progress = c.progress::json, tags = c.tags::json, data = c.data::json,
             attempts = ${appendAttempt('r.attempts', 'c.attempt')},
             attempt_base = r.attempt_base + c.refund,
             lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = c.finished_at
-          FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int4[], $13::int8[])
-            AS c(id, token, finished_at, run_at, error, progress, tags, attempt, refund, started_at)
+          FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int4[], $13::int8[], $14::text[])
+            AS c(id, token, finished_at, run_at, error, progress, tags, attempt, refund, started_at, data)
           WHERE r.id = c.id AND r.lease_token = c.token
           RETURNING c.id, c.token, r.status`,
         '$11',
@@ -184,6 +185,7 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
         conn.schema,
         conn.instance,
         retries.map((c) => c.attempt.startedAt.getTime()),
+        retries.map((c) => c.data ?? null),
       ],
       done: collectWaking,
     })

@@ -16,7 +16,8 @@ const INSERT_LOGS = `INSERT OR IGNORE INTO logs (run_id, seq, time, level, messa
            JOIN runs r ON r.id = v.value->>0 AND r.lease_token = v.value->>5`
 const COUNT_LOGS = 'UPDATE runs SET log_count = (SELECT coalesce(max(seq), 0) FROM logs WHERE run_id = ?) WHERE id = ?'
 const RAISE_LOG_COUNT = 'UPDATE runs SET log_count = max(log_count, ?) WHERE id = ? AND lease_token = ?'
-const SAVE_PROGRESS = 'UPDATE runs SET progress = ?, tags = ?, updated_at = ? WHERE id = ? AND lease_token = ?'
+// A partial result (ctx.setResult) is stored as the run's data; without one the data stays.
+const SAVE_PROGRESS = 'UPDATE runs SET progress = ?, tags = ?, data = coalesce(?, data), updated_at = ? WHERE id = ? AND lease_token = ?'
 const HOLD = 'UPDATE runs SET started_at = NULL WHERE id = ? AND lease_token = ?'
 const START = 'UPDATE runs SET started_at = ? WHERE id = ? AND lease_token = ?'
 const WAIT = `UPDATE runs SET status = ?, updated_at = ? WHERE id = ? AND lease_token = ? AND status IN ('running', 'waiting')`
@@ -30,7 +31,7 @@ const RETRY = `UPDATE runs SET
              status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'pending' END,
              finished_at = CASE WHEN cancel_requested_at IS NOT NULL THEN @finishedAt END,
              error = CASE WHEN cancel_requested_at IS NOT NULL THEN @cancelError ELSE @error END,
-             run_at = @runAt, started_at = @startedAt, progress = @progress, tags = @tags,
+             run_at = @runAt, started_at = @startedAt, progress = @progress, tags = @tags, data = @data,
              attempts = ${appendAttempt('attempts', '@attempt')},
              attempt_base = attempt_base + @refund,
              lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = @finishedAt
@@ -60,7 +61,7 @@ export function writeBatch(db: SqliteConnection, batch: WriteBatch): BatchOutcom
     if (batch.progress.length > 0) {
       const save = db.stmt(SAVE_PROGRESS)
       const now = Date.now()
-      for (const p of batch.progress) if (save.run(JSON.stringify(p.progress), JSON.stringify(p.tags), now, p.id, p.token).changes === 0) fenced.add(p.id)
+      for (const p of batch.progress) if (save.run(JSON.stringify(p.progress), JSON.stringify(p.tags), p.result ?? null, now, p.id, p.token).changes === 0) fenced.add(p.id)
     }
     if (batch.holds !== undefined && batch.holds.length > 0) {
       const hold = db.stmt(HOLD)
@@ -92,6 +93,7 @@ export function writeBatch(db: SqliteConnection, batch: WriteBatch): BatchOutcom
                 startedAt: c.attempt.startedAt.getTime(),
                 progress,
                 tags,
+                data: c.data ?? null,
                 attempt: attemptJson(c.attempt),
                 refund: c.refundAttempt === true ? 1 : 0,
                 id: c.id,
