@@ -64,10 +64,11 @@ export interface RunProgressEvent extends EventBase {
   readonly progress: Progress
 }
 
-/** The handler set part of its result (`ctx.setResult`): the partial result so far, merged. */
+/** The handler set part of its result (`ctx.setResult`). */
 export interface RunResultEvent extends EventBase {
   readonly type: 'result'
-  readonly result: Readonly<Record<string, unknown>>
+  /** The partial result so far (every `setResult` of the attempt merged). */
+  readonly data: Readonly<Record<string, unknown>>
 }
 
 /** Tags were added (the full set). */

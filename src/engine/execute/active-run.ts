@@ -285,7 +285,7 @@ export class ActiveRun implements RunContext {
     this.#partial = merged
     this.#req.sink?.result(merged)
     const emit = this.#req.emit
-    if (emit !== undefined) emit({ type: 'result', runId: this.#id, task: this.#req.task.key, poolId: this.#req.poolId, time: new Date(), result: merged })
+    if (emit !== undefined) emit({ type: 'result', runId: this.#id, task: this.#req.task.key, poolId: this.#req.poolId, time: new Date(), data: merged })
   }
 
   async execute(): Promise<RunResult> {

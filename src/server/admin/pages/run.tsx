@@ -15,6 +15,7 @@ import { AttemptsCompare, CancelCard, PoolProgress, RunClockLine, RunLog, delibe
 import { diffHref } from './run-diff.js'
 import { Timeline, type TimelineAction } from '../run-timeline.js'
 import { RunsTable } from '../runs-table.js'
+import { RunResultSection } from '../run-result.js'
 import { formatDuration } from '../shared/format.js'
 import { Csrf, ErrorCard, Icon, JsonView, ProgressBar, StatusPill, Time } from '../ui.js'
 
@@ -189,7 +190,7 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
         </section>
         <section class="panel">
           <h2>Result</h2>
-          {run.status === 'succeeded' ? <JsonView value={run.data} id="run-data" /> : <p class="empty">{active ? 'Not finished yet.' : 'No result.'}</p>}
+          <RunResultSection run={run} active={active} />
         </section>
       </div>
       {run.attempts.length === 0 ? null : (
