@@ -55,6 +55,8 @@ export interface RunSink {
   artifact(name: string, data: Buffer, contentType: string): Promise<void>
   /** The handler started (`true`) or stopped (`false`) waiting on a pool. */
   waiting(waiting: boolean): void
+  /** The attempt's final line (`completed in 12 ms`); without this method it goes to {@link log}. */
+  finalLog?(entry: LogEntry): void
 }
 
 /** Opens a pool for a handler; `onWait` is told when the handler waits on it, `log` writes an error line on the run (`false`: the run has ended). */
@@ -353,7 +355,7 @@ export class ActiveRun implements RunContext {
       await this.#hook('onSettled', () => task.onSettled!(this, result))
     }
     // The run's last line says how it ended and how long its handler took.
-    if (ran) this.#write('info', [finalLine(status, result.durationMs)])
+    if (ran && !this.#sealed) this.#append('info', finalLine(status, result.durationMs), true)
     this.#sealed = true
     this.#fill(result)
     if (req.emitFinal && req.emit !== undefined) req.emit({ type: status, runId: this.#id, task: req.task.key, poolId: req.poolId, time: result.finishedAt, error: error ?? null, result })
@@ -451,10 +453,20 @@ export class ActiveRun implements RunContext {
   #write(level: LogLevel, parts: unknown[]): void {
     if (this.#sealed) return
     let message = parts.length === 1 && typeof parts[0] === 'string' ? parts[0] : format(...parts)
-    const { maxLines, maxLineLength } = this.#req.logLimits
+    const { maxLineLength } = this.#req.logLimits
     if (message.length > maxLineLength) message = `${message.slice(0, maxLineLength)}… [${message.length - maxLineLength} characters cut]`
+    this.#append(level, message)
+  }
+
+  /** Adds a line, already formatted and cut, to the run's log (the sink, the trace, the result, the listeners). */
+  #append(level: LogLevel, message: string, final = false): void {
+    const { maxLines } = this.#req.logLimits
     const entry: LogEntry = { seq: this.#req.logSeqStart + ++this.#seq, time: new Date(), level, message }
-    this.#req.sink?.log(entry)
+    const sink = this.#req.sink
+    if (sink !== undefined) {
+      if (final && sink.finalLog !== undefined) sink.finalLog(entry)
+      else sink.log(entry)
+    }
     this.#trace?.log(entry)
     if (this.#req.retainLogs) {
       const logs = (this.#logs ??= [])
