@@ -29,6 +29,7 @@ import type { RunEvent } from '../events/run-events.js'
 import type { AttemptTrace } from '../tracing/trace-context.js'
 import { MAX_MEDIA_TYPE_LENGTH, isMediaType } from '../media-type.js'
 import { mergeProgress } from './progress.js'
+import { finalLine } from './final-line.js'
 import { mergePartialResult, settledData } from './partial-result.js'
 import { addSortedTags } from './tags.js'
 import { cancelReason, toRunError } from './run-error.js'
@@ -117,11 +118,6 @@ export function executeRun<R>(spec: RunSpec, id: string, args: Record<string, un
     trace.end(result.status, result.error, result.status === 'failed')
     return result as RunResult<R>
   })
-}
-
-/** The final log line of an attempt: `completed in 12 ms`, `failed after 12 ms`, `cancelled after 12 ms`. */
-export function finalLine(status: RunStatus, durationMs: number): string {
-  return status === 'succeeded' ? `completed in ${durationMs} ms` : `${status} after ${durationMs} ms`
 }
 
 // Printable characters only (no control characters), no path separators.
