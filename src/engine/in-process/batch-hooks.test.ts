@@ -44,7 +44,9 @@ describe('runAll hooks', () => {
     const calls: string[] = []
     const batch = engine.runAll(job, 'fine', [{}, {}]).onFailure(() => void calls.push('failure'))
     for await (const result of batch) expect(result.status).toBe('succeeded')
-    const late = await new Promise((resolve) => batch.onSettled(resolve))
+    const late = await new Promise((resolve) => {
+      batch.onSettled(resolve)
+    })
     expect(late).toMatchObject({ status: { total: 2, succeeded: 2, failed: 0, cancelled: 0 }, failed: [] })
     expect(calls).toEqual([])
   })
