@@ -139,6 +139,14 @@ export function describeHandlerContext({ engineWith }: DurableSuite): void {
       const late = new Promise((resolve) => pool.onSettled(resolve))
       expect(await late).toMatchObject({ status: { total: 2 } })
       expect(calls).toHaveLength(3)
+      // A pool waited on without hooks: one added afterwards still runs, with the failed runs read then.
+      const plain = engine.pool()
+      const [broken] = await plain.addMany(job, [{ fail: true }], { maxAttempts: 1 })
+      await plain.wait()
+      const afterwards = await new Promise<readonly Run[]>((resolve) => {
+        plain.onFailure((s) => resolve(s.failed))
+      })
+      expect(afterwards.map((r) => r.id)).toEqual([broken!.id])
     })
 
     it('logs a throwing hook of a pool opened by a handler on that run; wait() resolves after the hooks', async () => {

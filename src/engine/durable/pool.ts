@@ -12,7 +12,7 @@
  */
 import { coerceError } from '../../errors.js'
 import { checkOptionKeys, optionKeys } from '../../options.js'
-import type { PoolHook, PoolOptions, PoolSettlement, PoolStatus, QueuedRun, RunPool } from '../../task/context.js'
+import type { PoolHook, PoolOptions, PoolStatus, QueuedRun, RunPool } from '../../task/context.js'
 import type { AnyTask } from '../../task/define.js'
 import type { ArgsInput } from '../../task/fields.js'
 import type { Pool, PoolCounts, Run } from '../../store/types.js'
@@ -84,6 +84,10 @@ export class PoolHandle implements RunPool {
   readonly #hooks: PoolHooks<Run>
   /** Watches the pool until it settles, then runs its hooks (started by `wait()`, or by `close()` when hooks exist). */
   #settling: Promise<PoolStatus> | undefined
+  /** The status this handle saw the pool settle with. */
+  #settled: PoolStatus | undefined
+  /** The hooks' run (once): the failed runs read, then every hook. */
+  #hooksRun: Promise<void> | undefined
 
   constructor(engine: PoolEngine, options: PoolOptions, parent: PoolParent) {
     checkOptionKeys(options, POOL_OPTION_KEYS, 'pool')
@@ -127,12 +131,29 @@ export class PoolHandle implements RunPool {
 
   onSettled(hook: PoolHook<Run>): this {
     this.#hooks.add('onSettled', hook)
+    this.#lateHook()
     return this
   }
 
   onFailure(hook: PoolHook<Run>): this {
     this.#hooks.add('onFailure', hook)
+    this.#lateHook()
     return this
+  }
+
+  /** A hook added after the pool settled runs at once (through the hooks' one run, if it has not happened yet). */
+  #lateHook(): void {
+    if (this.#settled === undefined) return
+    this.#runHooks(this.#settled).catch((error: unknown) => this.#engine.onError(new Error(`pool ${this.id}: running its hooks failed: ${coerceError(error).message}`, { cause: error })))
+  }
+
+  /** Runs the hooks once: reads the failed runs (only if there are any), then calls every hook registered so far. */
+  #runHooks(status: PoolStatus): Promise<void> {
+    this.#hooksRun ??= (async () => {
+      const failed = status.failed + status.cancelled === 0 ? [] : await this.#engine.failedRuns(this.id)
+      await this.#hooks.settle({ status, failed })
+    })()
+    return this.#hooksRun
   }
 
   async status(): Promise<PoolStatus> {
@@ -163,8 +184,9 @@ export class PoolHandle implements RunPool {
     for (;;) {
       const status = await this.status()
       if (status.done) {
-        const settlement: PoolSettlement<Run> = { status, failed: status.failed + status.cancelled === 0 ? [] : await this.#engine.failedRuns(this.id) }
-        await this.#hooks.settle(settlement)
+        // Without hooks nothing more is read: a pool's wait costs what it did.
+        if (this.#hooks.size > 0) await this.#runHooks(status)
+        this.#settled = status
         return status
       }
       await this.#engine.poolChanged(this.id)
