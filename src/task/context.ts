@@ -231,7 +231,10 @@ export interface RunResult<T = unknown> {
   /** The arguments after coercion and defaults. */
   readonly args: Readonly<Record<string, unknown>>
   readonly status: RunStatus
-  /** The handler's return value, when it succeeded. */
+  /**
+   * The handler's return value, when it succeeded (merged over its partial result, see
+   * {@link RunContext.setResult}); a failed or cancelled run's partial result, if it set one.
+   */
   readonly data: T | undefined
   /** Why it failed or was cancelled. */
   readonly error: RunError | undefined
