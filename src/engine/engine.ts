@@ -167,6 +167,7 @@ export class Engine {
       enqueue: (task, args, enqueueOptions) => this.enqueue(task as string, args, enqueueOptions),
       enqueueMany: (task, argsList, enqueueOptions) => this.enqueueMany(task as string, argsList, enqueueOptions),
       cancelPool: (id, reason) => this.#control.cancelPool(id, reason),
+      onError,
     })
     this.#inProcess = new InProcessRuns({ bus, hookTimeoutMs: config.hookTimeoutMs, logLimits: config.logLimits, maxArtifactBytes: config.maxArtifactBytes, openPool: this.#pools.open, tracing, recorded, onError })
     this.#schedules = new EngineSchedules({

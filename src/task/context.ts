@@ -78,6 +78,21 @@ export interface PoolStatus {
   readonly done: boolean
 }
 
+/**
+ * What a pool's `onSettled` and `onFailure` hooks receive once it settled (closed, and every run
+ * in it and below it finished). `R` is a run as the pool knows it: a stored run for durable pools,
+ * a {@link RunResult} for `runAll` batches.
+ */
+export interface PoolSettlement<R = unknown> {
+  /** The aggregate status as it settled. */
+  readonly status: PoolStatus
+  /** The runs that failed or were cancelled (durable pools: in the whole tree, up to 1000). */
+  readonly failed: readonly R[]
+}
+
+/** A pool hook; its return value is awaited. A throw or rejection is logged, and the next hook still runs. */
+export type PoolHook<R = unknown> = (settlement: PoolSettlement<R>) => void | Promise<void>
+
 /** Options of a pool. */
 export interface PoolOptions {
   /** A label shown with the pool. */
@@ -106,6 +121,21 @@ export interface RunPool {
   status(): Promise<PoolStatus>
   /** Cancels every unfinished run in the pool and below it. */
   cancel(reason?: string): Promise<void>
+  /**
+   * Runs `hook` once the pool settles, whatever its outcome (the seeds' pool cleanups); hooks run
+   * in registration order, after every `onFailure` hook. See {@link RunPool.onFailure} for where
+   * and when. Returns the pool, for chaining.
+   */
+  onSettled(hook: PoolHook): this
+  /**
+   * Runs `hook` once the pool settles if any run in it (or below it) failed or was cancelled (the
+   * seeds' error cleanups); in registration order, before the `onSettled` hooks. Hooks run in the
+   * process that holds this handle, once, when this handle sees the pool settle: its `wait()`
+   * resolves after them, and a pool only closed (`close()`) is watched until it settles. A hook
+   * registered after that runs at once. A throwing hook is logged (on the run that opened the
+   * pool, else through the engine's `onError`); the next hook still runs.
+   */
+  onFailure(hook: PoolHook): this
 }
 
 /** The handler's view of its run. */
@@ -131,8 +161,30 @@ export interface RunContext<A = Record<string, unknown>> {
   readonly log: LogFunction
   /** Reports progress; merged into the previous report and streamed to watchers. */
   progress(update: ProgressUpdate): void
-  /** Adds tags to the run's result. */
+  /** Adds tags to the run's result (kept sorted and without duplicates). */
   addTags(...tags: string[]): void
+  /**
+   * Extends the time limit of this attempt (the seeds' `SetTimeout`), extend-only: the deadline
+   * becomes the later of the current one and `ms` from now, so a shorter value changes nothing.
+   * A run without a time limit keeps none. Returns the deadline now in force (`undefined`: no
+   * time limit). Throws a `ValidationError` unless `ms` is a finite number >= 0.
+   *
+   * @example
+   * for (const file of files) { ctx.extendTimeout(30_000); await copy(file) } // 30 s per file
+   */
+  extendTimeout(ms: number): Date | undefined
+  /**
+   * Merges the object's keys into the run's partial result while it runs: stored (durable runs,
+   * throttled like progress), streamed to watchers as a `result` event and shown live on the run
+   * page. What the handler returns merges over it: a returned object's keys win, any other
+   * returned value replaces it, and `undefined` keeps the partial result as the data. A failed
+   * or cancelled run keeps its partial result as its data; a new attempt starts from an empty one.
+   * Throws a `ValidationError` unless `partial` is a plain object.
+   *
+   * @example
+   * ctx.setResult({ copied: 10 }); ctx.setResult({ skipped: 2 }) // result so far: { copied: 10, skipped: 2 }
+   */
+  setResult(partial: Readonly<Record<string, unknown>>): void
   /**
    * Stores a file for the run, readable back by name (durable runs: in the store; in-process
    * runs: on the result). Size-limited (`maxArtifactBytes`, default 10 MiB). Same name replaces.
@@ -179,7 +231,10 @@ export interface RunResult<T = unknown> {
   /** The arguments after coercion and defaults. */
   readonly args: Readonly<Record<string, unknown>>
   readonly status: RunStatus
-  /** The handler's return value, when it succeeded. */
+  /**
+   * The handler's return value, when it succeeded (merged over its partial result, see
+   * {@link RunContext.setResult}); a failed or cancelled run's partial result, if it set one.
+   */
   readonly data: T | undefined
   /** Why it failed or was cancelled. */
   readonly error: RunError | undefined

@@ -99,6 +99,7 @@ const TASK_OPTION_KEYS = optionKeys<TaskOptions<readonly Field[], unknown>>({
   run: true,
   onSuccess: true,
   onFailure: true,
+  onCancel: true,
   onSettled: true,
 })
 
@@ -228,6 +229,12 @@ export interface TaskOptions<Fs extends readonly Field[], R> {
   readonly onSuccess?: (ctx: RunContext<ArgsOf<Fs>>, data: Awaited<R>) => HookResult
   /** After a failed run, not a cancelled one (the seeds' error cleanup). Errors are logged on the run. */
   readonly onFailure?: (ctx: RunContext<ArgsOf<Fs>>, error: RunError) => HookResult
+  /**
+   * After a cancelled run (cancelled while pending never runs a handler, so never this hook):
+   * cancelled while its handler ran, or interrupted by the cancel (the seeds' error cleanup on
+   * cancel). Receives the cancel's error (`ERR_CANCELLED`, with the reason). Errors are logged on the run.
+   */
+  readonly onCancel?: (ctx: RunContext<ArgsOf<Fs>>, error: RunError) => HookResult
   /** After every run, whatever its status (the seeds' cleanup). Errors are logged on the run. */
   readonly onSettled?: (ctx: RunContext<ArgsOf<Fs>>, result: RunResult<Awaited<R>>) => HookResult
 }
@@ -265,6 +272,7 @@ export interface Task<A = Record<string, unknown>, R = unknown> {
   readonly run: (ctx: RunContext<A>) => R | Promise<R>
   readonly onSuccess: Hook<A, R> | undefined
   readonly onFailure: Hook<A, RunError> | undefined
+  readonly onCancel: Hook<A, RunError> | undefined
   readonly onSettled: Hook<A, RunResult<R>> | undefined
 }
 
@@ -315,7 +323,7 @@ export function defineTask<const Fs extends readonly Field[] = readonly [], R = 
   const where = `task "${key}"`
   checkOptionKeys(options, TASK_OPTION_KEYS, where, { ErrorClass: TaskDefinitionError })
   if (typeof options.run !== 'function') throw new TaskDefinitionError(`${where}: run must be a function, got ${describeValue(options.run)}`)
-  for (const hook of ['onSuccess', 'onFailure', 'onSettled'] as const) {
+  for (const hook of ['onSuccess', 'onFailure', 'onCancel', 'onSettled'] as const) {
     if (options[hook] !== undefined && typeof options[hook] !== 'function') {
       throw new TaskDefinitionError(`${where}: ${hook} must be a function, got ${describeValue(options[hook])}`)
     }
@@ -384,6 +392,7 @@ export function defineTask<const Fs extends readonly Field[] = readonly [], R = 
     run: options.run as Task<ArgsOf<Fs>, Awaited<R>>['run'],
     onSuccess: options.onSuccess,
     onFailure: options.onFailure,
+    onCancel: options.onCancel,
     onSettled: options.onSettled,
   }
   return Object.freeze(task)

@@ -9,6 +9,7 @@ import { describeBulk } from './bulk.js'
 import { describeControl } from './control.js'
 import { describeEnqueue } from './enqueue.js'
 import { describeRunningHandlers } from './handlers.js'
+import { describeHandlerContext } from './handler-context.js'
 import { durableSuite, type DurableBackend } from './harness.js'
 import { describeLimits } from './limits.js'
 import { describePools } from './pools.js'
@@ -38,4 +39,5 @@ export function describeDurable(backend: DurableBackend): void {
   describeBulk(suite)
   describeRecordedRuns(suite)
   describeValidate(suite)
+  describeHandlerContext(suite)
 }

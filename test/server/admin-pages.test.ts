@@ -198,8 +198,10 @@ describe('the run page', () => {
     const lines = [...html.matchAll(/<div class="(line[^"]*)" data-seq="\d+" data-level="(\w+)" data-attempt="(\d)"( data-attempt-label="[^"]+")?>/g)].map((m) => [m[1], m[2], m[3], m[4]?.trim() ?? ''])
     expect(lines).toEqual([
       ['line attempt-start', 'info', '1', 'data-attempt-label="attempt 1"'],
+      ['line', 'info', '1', ''],
       ['line attempt-start', 'info', '2', 'data-attempt-label="attempt 2"'],
       ['line', 'warn', '2', ''],
+      ['line', 'info', '2', ''],
     ])
     // The filter is drawn hidden (every line shows without the script), with both attempts to pick.
     expect(html).toMatch(/<form class="log-filter" id="log-filter" data-for="run-log" hidden=""/)

@@ -27,7 +27,7 @@ describe('tasks', () => {
     const { call } = setup()
     const response = await call('/api/tasks/greet/run', { method: 'POST', json: { args: { name: 'Ada', times: '2' }, options: { label: 'http' } } })
     expect(response.status).toBe(200)
-    expect(await body(response)).toMatchObject({ task: 'greet', label: 'http', status: 'succeeded', args: { name: 'Ada', times: 2 }, data: { greeting: 'Hello, Ada!Hello, Ada!' }, logs: [{ message: 'hello Ada' }] })
+    expect(await body(response)).toMatchObject({ task: 'greet', label: 'http', status: 'succeeded', args: { name: 'Ada', times: 2 }, data: { greeting: 'Hello, Ada!Hello, Ada!' }, logs: [{ message: 'hello Ada' }, { message: expect.stringMatching(/^completed in \d+ ms$/) as string }] })
   })
 
   it('bounds a synchronous run by the server\'s time limit', async () => {
@@ -68,9 +68,9 @@ describe('runs', () => {
     await waitFor(engine, run.id, 'succeeded')
     expect(await body(await call(`/api/runs/${run.id}`))).toMatchObject({ id: run.id, status: 'succeeded', data: { greeting: 'Hello, Bob!' } })
     const logs = await body<{ logs: { seq: number; message: string }[]; next: number }>(await call(`/api/runs/${run.id}/logs`))
-    expect(logs.logs.map((l) => l.message)).toEqual(['hello Bob'])
-    expect(logs.next).toBe(1)
-    expect((await body<{ logs: unknown[] }>(await call(`/api/runs/${run.id}/logs?after=1`))).logs).toEqual([])
+    expect(logs.logs.map((l) => l.message)).toEqual(['hello Bob', expect.stringMatching(/^completed in \d+ ms$/)])
+    expect(logs.next).toBe(2)
+    expect((await body<{ logs: unknown[] }>(await call(`/api/runs/${run.id}/logs?after=2`))).logs).toEqual([])
     expect(await body(await call(`/api/runs/${run.id}/artifacts`))).toMatchObject([{ name: 'greeting.txt', contentType: 'text/plain', size: 11 }])
     const file = await call(`/api/runs/${run.id}/artifacts/greeting.txt`)
     expect(file.headers.get('content-type')).toBe('text/plain')
@@ -186,7 +186,7 @@ describe('runs', () => {
     const { engine, call } = setup()
     const greeted = await engine.run(greet, { name: 'Ann' }, { record: true, createdBy: 'ann', startedFrom: 'admin' })
     expect(await body(await call(`/api/runs/${greeted.id}`))).toMatchObject({ id: greeted.id, status: 'succeeded', inProcess: true, startedFrom: 'admin', createdBy: 'ann', data: { greeting: 'Hello, Ann!' } })
-    expect((await body<{ logs: { message: string }[] }>(await call(`/api/runs/${greeted.id}/logs`))).logs.map((l) => l.message)).toEqual(['hello Ann'])
+    expect((await body<{ logs: { message: string }[] }>(await call(`/api/runs/${greeted.id}/logs`))).logs.map((l) => l.message)).toEqual(['hello Ann', `completed in ${greeted.durationMs} ms`])
     expect(await (await call(`/api/runs/${greeted.id}/artifacts/greeting.txt`)).text()).toBe('Hello, Ann!')
     expect((await body<RunPage>(await call('/api/runs?createdBy=ann'))).data.map((r) => r.id)).toEqual([greeted.id])
     const blocked = engine.run(blocker, {}, { record: true })
@@ -310,7 +310,7 @@ describe('formats', () => {
       expect(debug.headers.get('content-type'), path).toBe('text/plain; charset=utf-8')
       expect(await debug.text(), path).toMatch(/^[[{]/)
     }
-    expect(await (await call(`/api/runs/${run.id}/logs?format=csv`)).text()).toMatch(/^seq,time,level,message\n1,[^,]+,info,hello fmt\n$/)
+    expect(await (await call(`/api/runs/${run.id}/logs?format=csv`)).text()).toMatch(/^seq,time,level,message\n1,[^,]+,info,hello fmt\n2,[^,]+,info,completed in \d+ ms\n$/)
   })
 
   it('takes the format name in any case', async () => {

@@ -294,7 +294,7 @@ describe('admin UI over HTTP', () => {
       expect(id).toBeDefined()
       expect(text(html)).toContain(`Stored as run ${id!.slice(-8)}`)
       expect(await engine.getRun(id!)).toMatchObject({ status: 'succeeded', inProcess: true, startedFrom: 'admin', createdBy: 'local', label: 'by hand', data: { said: 'ann' }, progress: { message: 'said it' }, attempt: 1, maxAttempts: 1 })
-      expect((await engine.getLogs(id!)).map((l) => l.message)).toEqual(['hello ann', 'bye'])
+      expect((await engine.getLogs(id!)).map((l) => l.message)).toEqual(['hello ann', 'bye', expect.stringMatching(/^completed in \d+ ms$/)])
       expect((await engine.listArtifacts(id!)).map((a) => a.name)).toEqual(['said.txt'])
       const runPage = await session.page(`/admin/runs/${id}`)
       expect(text(runPage)).toContain("ran in-process, started from the admin UI's Run by local")
@@ -309,13 +309,14 @@ describe('admin UI over HTTP', () => {
       const page = await (await session.post('/admin/task/chatter/start', { _csrf: session.csrf, name: 'bob' })).text()
       const path = /data-socket="([^"]+)"/.exec(page)![1]!.replace(/&amp;/g, '&')
       const live = await socket(`${server.url.replace('http', 'ws')}${path}`)
-      expect(live.messages.map((m) => m.cmd)).toEqual(['started', 'output', 'progress', 'output', 'complete', 'close-connection'])
+      expect(live.messages.map((m) => m.cmd)).toEqual(['started', 'output', 'progress', 'output', 'output', 'complete', 'close-connection'])
       const id = (live.messages[0]!.param as { runId: string }).runId
-      expect(live.messages[4]).toMatchObject({ param: { result: { id, status: 'succeeded', data: { said: 'bob' } } } })
+      expect(live.messages[5]).toMatchObject({ param: { result: { id, status: 'succeeded', data: { said: 'bob' } } } })
       expect(await engine.getRun(id)).toMatchObject({ status: 'succeeded', inProcess: true, startedFrom: 'admin-live', createdBy: 'local', data: { said: 'bob' }, progress: { step: 1, steps: 1 } })
       expect((await engine.getLogs(id)).map((l) => [l.level, l.message])).toEqual([
         ['info', 'hello bob'],
         ['warn', 'bye'],
+        ['info', expect.stringMatching(/^completed in \d+ ms$/)],
       ])
       expect((await engine.listRuns({ task: 'chatter', createdBy: 'local' })).data.map((r) => r.id)).toContain(id)
     })
@@ -494,8 +495,9 @@ describe('admin UI over HTTP', () => {
     it('runs a dangerous task for a scripted client that confirms with confirm=1', async () => {
       const confirmed = await socket(ws('/admin/task/danger/start?table=logs&confirm=1'))
       expect(confirmed.code).toBe(1000)
-      expect(confirmed.messages.map((m) => m.cmd)).toEqual(['started', 'complete', 'close-connection'])
-      expect(confirmed.messages[1]).toMatchObject({ param: { result: { status: 'succeeded', data: 'dropped logs' } } })
+      // The one line is the run's final one.
+      expect(confirmed.messages.map((m) => m.cmd)).toEqual(['started', 'output', 'complete', 'close-connection'])
+      expect(confirmed.messages[2]).toMatchObject({ param: { result: { status: 'succeeded', data: 'dropped logs' } } })
       expect(drops.splice(0)).toEqual([{ table: 'logs' }])
     })
 
@@ -526,8 +528,8 @@ describe('admin UI over HTTP', () => {
 
     it('keeps the seed protocol for other tasks: no ticket or confirmation needed', async () => {
       const plain = await socket(ws('/admin/task/greet/start?name=script'))
-      expect(plain.messages.map((m) => m.cmd)).toEqual(['started', 'complete', 'close-connection'])
-      expect(plain.messages[1]).toMatchObject({ channel: 'task:greet', param: { result: { data: { greeting: 'Hello, script!' } } } })
+      expect(plain.messages.map((m) => m.cmd)).toEqual(['started', 'output', 'complete', 'close-connection'])
+      expect(plain.messages[2]).toMatchObject({ channel: 'task:greet', param: { result: { data: { greeting: 'Hello, script!' } } } })
     })
   })
 })

@@ -72,7 +72,9 @@ describeAdminUi('admin UI in Chromium', () => {
     expect(Number(await page.locator('#live-progress progress').evaluate((p) => (p as unknown as { value: number }).value))).toBeGreaterThan(0)
     await page.screenshot({ path: join(SHOTS, 'live.png'), fullPage: true })
     await page.waitForSelector('#live-result:not([hidden])')
-    expect(await page.locator('#live-log .line').count()).toBe(6)
+    // Six steps, then the run's final line.
+    await expect.poll(() => page.locator('#live-log .line').count()).toBe(7)
+    expect(await page.locator('#live-log .line').last().textContent()).toMatch(/completed in \d+ ms/)
     expect(await page.locator('h1 .status-succeeded').count()).toBe(1)
     expect(JSON.parse((await page.locator('#live-data').textContent()) ?? 'null')).toEqual({ steps: 6 })
     // The result reads like the result page: status, tree with copy, details, run again.

@@ -183,7 +183,7 @@ run('the run page, errors, the live view and my runs in Chromium', { timeout: 60
     expect(page.url()).toBe(url(`/admin/runs/${id}`))
     expect(await page.locator('#run-origin').textContent()).toBe("In-process (not on a worker), started from the admin UI's live view by local")
     expect(await page.locator('#run-page').getAttribute('data-status')).toBe('cancelled')
-    expect(await page.locator('#run-log .msg').allTextContents()).toEqual(['waiting to be stopped'])
+    expect(await page.locator('#run-log .msg').allTextContents()).toEqual(['waiting to be stopped', expect.stringMatching(/^cancelled after \d+ ms$/)])
     expect(problems).toEqual([])
   })
 

@@ -19,6 +19,7 @@ import type { AnyTask } from '../../task/define.js'
 import { attemptsLeftAfter, type Attempt } from '../../store/types.js'
 import { toRunError } from '../execute/run-error.js'
 import { jsonText } from '../../json-text.js'
+import { partialJson } from '../execute/partial-result.js'
 
 /** What the decision reads of the run: its attempt number and budget. */
 export interface AttemptBudget {
@@ -50,7 +51,7 @@ export interface AttemptDecision {
   /** The attempt is given back (`RetryLaterError`): it does not count against `maxAttempts`. */
   readonly refund?: boolean
   readonly error: RunError | null
-  /** For `succeeded`: the handler's data as JSON. */
+  /** The handler's data as JSON (for `succeeded`; for `failed`, `cancelled` and `pending`: its partial result, if any). */
   readonly data: string | undefined
   readonly finishedAt: number
   /** What the attempt's history records. */
@@ -101,13 +102,15 @@ export function decideAttempt(end: AttemptEnd, result: AttemptResult, thrown: Er
     }
     return { status: 'succeeded', error: null, data, finishedAt: now, outcome: 'succeeded' }
   }
-  if (result.status === 'cancelled') return { status: 'cancelled', error: result.error ?? null, data: undefined, finishedAt: now, outcome: 'cancelled' }
-  return afterFailure(end.run, thrown, result.error ?? null, backoff, now)
+  // A failed or cancelled attempt keeps its partial result (ctx.setResult), if it set one.
+  const data = result.data === undefined ? undefined : partialJson(result.data)
+  if (result.status === 'cancelled') return { status: 'cancelled', error: result.error ?? null, data, finishedAt: now, outcome: 'cancelled' }
+  return afterFailure(end.run, thrown, result.error ?? null, backoff, now, data)
 }
 
 /** A failed attempt: retry later (with backoff, or when asked), or fail for good. */
-function afterFailure(run: AttemptBudget, thrown: Error | undefined, error: RunError | null, backoff: BackoffPolicy, now: number): AttemptDecision {
-  const base = { error, data: undefined, finishedAt: now }
+function afterFailure(run: AttemptBudget, thrown: Error | undefined, error: RunError | null, backoff: BackoffPolicy, now: number, data: string | undefined): AttemptDecision {
+  const base = { error, data, finishedAt: now }
   if (thrown instanceof RetryLaterError) return { ...base, status: 'pending', runAt: now + thrown.delayMs, refund: true, outcome: 'retry' }
   if (thrown instanceof UnrecoverableError || thrown instanceof ValidationError) return { ...base, status: 'failed', outcome: 'failed' }
   if (!attemptsLeftAfter(run)) return { ...base, status: 'failed', outcome: 'failed' }

@@ -15,6 +15,7 @@ import { MAX_GROUP_KEY_LENGTH } from '../../task/limits.js'
 import type { NewRun, Run, RunCategory, Store } from '../../store/types.js'
 import type { EventBus } from '../events/bus.js'
 import { newId } from '../ids.js'
+import { normalizeTags } from '../execute/tags.js'
 import { optionKeys, unknownKeyIssues } from '../../options.js'
 import { DEFAULT_LABEL, parseBatch, withOptionIssues } from '../options.js'
 import type { SharedSettings } from '../settings/shared-settings.js'
@@ -340,7 +341,7 @@ export function newRunRows(task: AnyTask, argsList: readonly Record<string, unkn
   const label = options.label ?? taskDefaults.label ?? defaults.label
   const queue = options.queue ?? task.queue ?? DEFAULT_QUEUE
   const priority = options.priority ?? task.priority ?? DEFAULT_PRIORITY
-  const tags = options.tags ?? taskDefaults.tags ?? NO_TAGS
+  const tags = normalizeTags(options.tags ?? taskDefaults.tags ?? NO_TAGS)
   const category = options.category ?? taskDefaults.category ?? DEFAULT_RUN_CATEGORY
   const createdBy = options.createdBy ?? taskDefaults.createdBy ?? null
   const parentId = options.parentId ?? null

@@ -20,9 +20,10 @@ import { LeaseLostError, ShutdownError, UnrecoverableError, coerceError } from '
 import type { LogEntry, Progress } from '../../task/context.js'
 import type { AnyTask } from '../../task/define.js'
 import { parseTaskArgs } from '../../task/validate.js'
-import type { Attempt, ClaimedRun, Completion, Lease } from '../../store/types.js'
+import type { Attempt, ClaimedRun, Completion, Lease, NewLogLine } from '../../store/types.js'
 import { ActiveRun, type RunSink } from '../execute/active-run.js'
 import { toRunError } from '../execute/run-error.js'
+import { partialJson } from '../execute/partial-result.js'
 import { backoffPolicyOf, decideAttempt, type AttemptDecision, type AttemptResult } from './attempt-outcome.js'
 import type { AttemptTrace } from '../tracing/trace-context.js'
 import type { WorkerEngine } from './worker-engine.js'
@@ -64,6 +65,10 @@ interface Execution {
   stopping: boolean
   progress: Progress | undefined
   tags: readonly string[]
+  /** The attempt's final log line, written with its completion. */
+  finalLog: NewLogLine | undefined
+  /** The partial result (`ctx.setResult`) not stored yet; `undefined` once written (or never set). */
+  partial: Readonly<Record<string, unknown>> | undefined
   lastStateWrite: number
   stateTimer: NodeJS.Timeout | undefined
   /** The attempt's span, when tracing is on. */
@@ -73,7 +78,9 @@ interface Execution {
 /** The worker's side of every execution's sink. */
 interface SinkHost {
   log(execution: Execution, entry: LogEntry): void
+  finalLog(execution: Execution, entry: LogEntry): void
   state(execution: Execution, progress: Progress | undefined, tags: readonly string[]): void
+  result(execution: Execution, partial: Readonly<Record<string, unknown>>): void
   artifact(execution: Execution, name: string, data: Buffer, contentType: string): Promise<void>
   waiting(execution: Execution, waiting: boolean): void
 }
@@ -89,8 +96,14 @@ class ExecutionSink implements RunSink {
   log(entry: LogEntry): void {
     this.#host.log(this.#execution, entry)
   }
+  finalLog(entry: LogEntry): void {
+    this.#host.finalLog(this.#execution, entry)
+  }
   state(progress: Progress | undefined, tags: readonly string[]): void {
     this.#host.state(this.#execution, progress, tags)
+  }
+  result(partial: Readonly<Record<string, unknown>>): void {
+    this.#host.result(this.#execution, partial)
   }
   artifact(name: string, data: Buffer, contentType: string): Promise<void> {
     return this.#host.artifact(this.#execution, name, data, contentType)
@@ -185,6 +198,8 @@ export class Executions {
       stopping: false,
       progress: undefined,
       tags: run.tags,
+      partial: undefined,
+      finalLog: undefined,
       lastStateWrite: 0,
       stateTimer: undefined,
       trace: undefined,
@@ -294,9 +309,20 @@ export class Executions {
         this.#engine.logBackend(),
       )
     },
+    finalLog: (execution, entry) => {
+      const line = { runId: execution.run.id, token: execution.token, seq: entry.seq, time: entry.time.getTime(), level: entry.level, message: entry.message }
+      const backend = this.#engine.logBackend()
+      // Lines kept outside the store go there as any other; else it rides on the completion.
+      if (backend === undefined) execution.finalLog = line
+      else this.#buffer.log(line, backend)
+    },
     state: (execution, progress, tags) => {
       execution.progress = progress
       execution.tags = tags
+      this.#writeStateThrottled(execution)
+    },
+    result: (execution, partial) => {
+      execution.partial = partial
       this.#writeStateThrottled(execution)
     },
     artifact: async (execution, name, data, contentType) => {
@@ -324,7 +350,7 @@ export class Executions {
     },
   }
 
-  /** Progress and tags reach subscribers at once; the store gets at most one write per interval per run. */
+  /** Progress, tags and the partial result reach subscribers at once; the store gets at most one write per interval per run. */
   #writeStateThrottled(execution: Execution): void {
     const now = this.#engine.now()
     const wait = execution.lastStateWrite + this.#engine.progressIntervalMs - now
@@ -339,14 +365,15 @@ export class Executions {
   #writeState(execution: Execution, now: number): void {
     clearTimeout(execution.stateTimer)
     execution.stateTimer = undefined
+    const result = takePartial(execution)
     if (!this.#byId.has(execution.run.id) || execution.progress === undefined) {
-      if (execution.progress === undefined && execution.tags !== execution.run.tags) {
-        this.#buffer.progress({ id: execution.run.id, token: execution.token, progress: {}, tags: execution.tags })
+      if (execution.progress === undefined && (execution.tags !== execution.run.tags || result !== undefined)) {
+        this.#buffer.progress({ id: execution.run.id, token: execution.token, progress: {}, tags: execution.tags, ...(result === undefined ? {} : { result }) })
       }
       return
     }
     execution.lastStateWrite = now
-    this.#buffer.progress({ id: execution.run.id, token: execution.token, progress: execution.progress, tags: execution.tags })
+    this.#buffer.progress({ id: execution.run.id, token: execution.token, progress: execution.progress, tags: execution.tags, ...(result === undefined ? {} : { result }) })
   }
 
   /** The attempt ended (with the handler's progress and tags, if it ran): decide, then complete. */
@@ -399,6 +426,7 @@ export class Executions {
         tags: tags ?? execution.tags,
         attempt,
         ...(decision.refund === true ? { refundAttempt: true } : {}),
+        ...(execution.finalLog === undefined ? {} : { log: execution.finalLog }),
       }
       const fenced = await this.#buffer.complete(completion)
       if (!fenced) this.#emitCompletion(run, completion)
@@ -420,4 +448,12 @@ export class Executions {
       this.#engine.emit({ ...base, type: completion.status, error: completion.error, attempt: run.attempt, durationMs })
     }
   }
+}
+
+/** JSON text of a partial result not stored yet (then marked stored); `undefined` when none waits or it cannot be stored as JSON. */
+function takePartial(execution: { partial: Readonly<Record<string, unknown>> | undefined }): string | undefined {
+  const partial = execution.partial
+  if (partial === undefined) return undefined
+  execution.partial = undefined
+  return partialJson(partial)
 }

@@ -33,7 +33,11 @@ export interface PoolsHost {
   enqueue(task: AnyTask | string, args: ArgsInput, options: EnqueueOptions): Promise<Run>
   enqueueMany(task: AnyTask | string, argsList: readonly ArgsInput[], options: EnqueueOptions): Promise<Run[]>
   cancelPool(id: string, reason: string): Promise<void>
+  onError(error: Error): void
 }
+
+/** The most failed runs a pool's hooks receive. */
+const MAX_FAILED_RUNS = 1000
 
 /** Events after which a waiting pool looks at its counts again. */
 const SETTLING = new Set<RunEvent['type']>(['succeeded', 'failed', 'cancelled', 'retrying', 'deleted'])
@@ -56,6 +60,17 @@ export class Pools {
       poolCounts: async (id): Promise<PoolCounts> => (await host.store()).poolCounts(id, { tree: true }),
       cancelPool: (id, reason) => host.cancelPool(id, reason),
       poolChanged: (id) => this.#changed(id),
+      failedRuns: async (id) => {
+        const store = await host.store()
+        const failed: Run[] = []
+        for (const poolId of await store.poolTree(id)) {
+          if (failed.length >= MAX_FAILED_RUNS) break
+          const page = await store.listRuns({ poolId, status: ['failed', 'cancelled'], pageSize: MAX_FAILED_RUNS - failed.length })
+          failed.push(...page.data)
+        }
+        return failed
+      },
+      onError: (error) => host.onError(error),
       now: () => host.now(),
     }
     this.open = (options, parent) => new PoolHandle(this.#engine, options, parent)
@@ -63,7 +78,7 @@ export class Pools {
 
   /** Opens a pool outside any run (`engine.pool()`). */
   create(options: Parameters<PoolOpener>[0]): PoolHandle {
-    return new PoolHandle(this.#engine, options, { runId: null, poolId: null, onWait: undefined })
+    return new PoolHandle(this.#engine, options, { runId: null, poolId: null, onWait: undefined, log: undefined })
   }
 
   /** A pool with its aggregate status (over the whole tree below it), its runs and the pools nested in it. */

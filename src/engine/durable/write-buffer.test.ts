@@ -259,4 +259,19 @@ describe('WriteBuffer', () => {
       await buffer.drain()
     })
   })
+
+  it('keeps a partial result that a newer progress write of the same claim does not carry', async () => {
+    const { store, flushes } = manualStore()
+    const buffer = new WriteBuffer(store, () => undefined)
+    buffer.progress({ id: 'r1', token: 't', progress: { percent: 10 }, tags: [], result: '{"a":1}' })
+    buffer.progress({ id: 'r1', token: 't', progress: { percent: 20 }, tags: [] })
+    await turn()
+    expect(flushes[0]!.batch.progress).toEqual([{ id: 'r1', token: 't', progress: { percent: 20 }, tags: [], result: '{"a":1}' }])
+    // Another claim's write does not inherit it.
+    buffer.progress({ id: 'r2', token: 'old', progress: {}, tags: [], result: '{"b":1}' })
+    buffer.progress({ id: 'r2', token: 'new', progress: {}, tags: [] })
+    flushes[0]!.resolve({ fenced: [] })
+    await vi.waitFor(() => expect(flushes).toHaveLength(2))
+    expect(flushes[1]!.batch.progress).toEqual([{ id: 'r2', token: 'new', progress: {}, tags: [] }])
+  })
 })

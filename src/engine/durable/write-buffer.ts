@@ -105,9 +105,9 @@ export class WriteBuffer {
     this.#schedule(this.#logs.length + this.#external.length >= MAX_PENDING_LOGS)
   }
 
-  /** Saves a progress snapshot (the newest per run wins). */
+  /** Saves a progress snapshot (the newest per run wins, keeping a partial result an older one carried). */
   progress(write: ProgressWrite): void {
-    this.#progress.set(write.id, write)
+    this.#progress.set(write.id, withResultOf(this.#progress.get(write.id), write))
     this.#schedule(false)
   }
 
@@ -327,7 +327,10 @@ export class WriteBuffer {
   #putBack(taken: Taken): void {
     this.#logs = [...taken.logs, ...this.#logs]
     this.#external = [...taken.external, ...this.#external]
-    for (const write of taken.progress) if (!this.#progress.has(write.id)) this.#progress.set(write.id, write)
+    for (const write of taken.progress) {
+      const newer = this.#progress.get(write.id)
+      this.#progress.set(write.id, newer === undefined ? write : withResultOf(write, newer))
+    }
     this.#waits = [...taken.waits, ...this.#waits]
     // The failed batch may have committed all the same: its holds are written again, never
     // cancelled (see unhold); a run started meanwhile has its start write after its hold.
@@ -339,6 +342,12 @@ export class WriteBuffer {
     this.#completions = [...taken.completions, ...this.#completions]
     this.#releases = [...taken.releases, ...this.#releases]
   }
+}
+
+/** `newer`, carrying the partial result of `older` (the same claim's) when it has none of its own. */
+function withResultOf(older: ProgressWrite | undefined, newer: ProgressWrite): ProgressWrite {
+  if (older?.result === undefined || newer.result !== undefined || older.token !== newer.token) return newer
+  return { ...newer, result: older.result }
 }
 
 /** The highest line per run and token, for the store's log counts. */

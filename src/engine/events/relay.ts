@@ -85,8 +85,9 @@ export class EventRelay {
     if (event.type === 'log') {
       if (this.#outboxLogs >= MAX_SHARED_LOGS) return
       this.#outboxLogs++
-    } else if (event.type === 'progress') {
-      const at = this.#outbox.findIndex((e) => e.type === 'progress' && e.runId === event.runId)
+    } else if (event.type === 'progress' || event.type === 'result') {
+      // Both carry the run's whole state so far: the newest replaces an unsent one.
+      const at = this.#outbox.findIndex((e) => e.type === event.type && e.runId === event.runId)
       if (at !== -1) this.#outbox.splice(at, 1)
     }
     const { run: _run, result: _result, ...light } = event as RunEvent & { run?: unknown; result?: unknown }

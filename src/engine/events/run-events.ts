@@ -64,6 +64,13 @@ export interface RunProgressEvent extends EventBase {
   readonly progress: Progress
 }
 
+/** The handler set part of its result (`ctx.setResult`). */
+export interface RunResultEvent extends EventBase {
+  readonly type: 'result'
+  /** The partial result so far (every `setResult` of the attempt merged). */
+  readonly data: Readonly<Record<string, unknown>>
+}
+
 /** Tags were added (the full set). */
 export interface RunTagsEvent extends EventBase {
   readonly type: 'tags'
@@ -90,6 +97,7 @@ export type RunEvent =
   | RunLogEvent
   | RunProgressEvent
   | RunTagsEvent
+  | RunResultEvent
   | RunWaitingEvent
   | RunRetryingEvent
   | RunRetriedEvent
@@ -103,6 +111,7 @@ export const RUN_EVENT_TYPES: readonly RunEvent['type'][] = [
   'log',
   'progress',
   'tags',
+  'result',
   'waiting',
   'resumed',
   'retrying',

@@ -30,6 +30,9 @@ import type { RunEvent } from '../events/run-events.js'
 import type { AttemptTrace } from '../tracing/trace-context.js'
 import { MAX_MEDIA_TYPE_LENGTH, isMediaType } from '../media-type.js'
 import { mergeProgress } from './progress.js'
+import { finalLine } from './final-line.js'
+import { mergePartialResult, settledData } from './partial-result.js'
+import { addSortedTags } from './tags.js'
 import { cancelReason, toRunError } from './run-error.js'
 import type { RunTracker, TrackedRun } from './run-tracker.js'
 
@@ -49,13 +52,20 @@ export interface RunSink {
   log(entry: LogEntry): void
   /** Progress or tags changed; both are passed so one write saves both. */
   state(progress: Progress | undefined, tags: readonly string[]): void
+  /** The partial result changed (`ctx.setResult`): the merged object so far. */
+  result(partial: Readonly<Record<string, unknown>>): void
   artifact(name: string, data: Buffer, contentType: string): Promise<void>
   /** The handler started (`true`) or stopped (`false`) waiting on a pool. */
   waiting(waiting: boolean): void
+  /** The attempt's final line (`completed in 12 ms`); without this method it goes to {@link log}. */
+  finalLog?(entry: LogEntry): void
 }
 
-/** Opens a pool for a handler; `onWait` is told when the handler waits on it. */
-export type PoolOpener = (options: PoolOptions, parent: { readonly runId: string | null; readonly poolId: string | null; readonly onWait: ((waiting: boolean) => void) | undefined }) => RunPool
+/** Opens a pool for a handler; `onWait` is told when the handler waits on it, `log` writes an error line on the run (`false`: the run has ended). */
+export type PoolOpener = (
+  options: PoolOptions,
+  parent: { readonly runId: string | null; readonly poolId: string | null; readonly onWait: ((waiting: boolean) => void) | undefined; readonly log?: ((message: string) => boolean) | undefined },
+) => RunPool
 
 /**
  * How to execute runs of one task: everything but the run's id and arguments, so a batch
@@ -132,6 +142,12 @@ export class ActiveRun implements RunContext {
   #log: LogFunction | undefined
   #thrown: Error | undefined
   #artifacts: RunArtifact[] | undefined
+  /** The partial result so far (`setResult`); `undefined` until the handler sets one. */
+  #partial: Readonly<Record<string, unknown>> | undefined
+  /** When the attempt times out (epoch ms), while a time limit is armed; moved by `extendTimeout`. */
+  #deadline: number | undefined
+  #timer: NodeJS.Timeout | undefined
+  #startedAt = 0
   readonly #trace: AttemptTrace | undefined
 
   /** `trace`: the attempt's span, which receives the run's log lines and progress as events. */
@@ -228,29 +244,53 @@ export class ActiveRun implements RunContext {
       runId: this.#req.durable ? this.#id : null,
       poolId: this.#req.poolId,
       onWait: sink === undefined ? undefined : (waiting) => sink.waiting(waiting),
+      // A run that ended before its pool settled has no log to write on any more.
+      log: (message) => {
+        if (this.#sealed) return false
+        this.#write('error', [message])
+        return true
+      },
     })
   }
 
   addTags(...tags: string[]): void {
     if (this.#sealed) return
     const current = (this.#tags ??= [...this.#req.tags])
-    let changed = false
-    for (const tag of tags) {
-      if (typeof tag !== 'string' || tag === '') throw new TypeError(`addTags() takes non-empty strings, got ${String(tag)}`)
-      if (!current.includes(tag)) {
-        current.push(tag)
-        changed = true
-      }
-    }
-    if (!changed) return
+    if (!addSortedTags(current, tags)) return
     this.#req.sink?.state(this.#progress, current)
     const emit = this.#req.emit
     if (emit !== undefined) emit({ type: 'tags', runId: this.#id, task: this.#req.task.key, poolId: this.#req.poolId, time: new Date(), tags: [...current] })
   }
 
+  extendTimeout(ms: number): Date | undefined {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+      throw new ValidationError(`extendTimeout(): expected a number of milliseconds >= 0, got ${describeValue(ms)}`)
+    }
+    let deadline = this.#deadline
+    if (deadline === undefined) return undefined
+    const next = Date.now() + ms
+    // Extend-only, and only while the limit is armed (not once the run settled or was stopped).
+    if (next > deadline && this.#timer !== undefined && this.#abortReason === undefined) {
+      deadline = this.#deadline = next
+      clearTimeout(this.#timer)
+      this.#timer = setTimeout(() => this.#timedOut(), ms)
+    }
+    return new Date(deadline)
+  }
+
+  setResult(partial: Readonly<Record<string, unknown>>): void {
+    const merged = mergePartialResult(this.#partial, partial)
+    if (this.#sealed) return
+    this.#partial = merged
+    this.#req.sink?.result(merged)
+    const emit = this.#req.emit
+    if (emit !== undefined) emit({ type: 'result', runId: this.#id, task: this.#req.task.key, poolId: this.#req.poolId, time: new Date(), data: merged })
+  }
+
   async execute(): Promise<RunResult> {
     const req = this.#req
     const startedAt = Date.now()
+    this.#startedAt = startedAt
     const tracker = req.tracker
     // Queued before the engine closed: it never starts (no started event, nothing counted).
     const stale = tracker !== undefined && tracker.epoch !== req.epoch
@@ -261,7 +301,8 @@ export class ActiveRun implements RunContext {
     let data: unknown
     let error: RunError | undefined
     let tracking: TrackedRun | undefined
-    if (req.signal?.aborted === true || stale) {
+    const ran = req.signal?.aborted !== true && !stale
+    if (!ran) {
       const reason = stale ? new ShutdownError('engine shutting down') : cancelReason(req.signal?.reason)
       this.#abortReason = reason
       this.#thrown = reason
@@ -279,6 +320,8 @@ export class ActiveRun implements RunContext {
         error = toRunError(err)
         data = undefined
       }
+      // Cheap when the handler never set a partial result: `data` is returned as is.
+      if (this.#partial !== undefined) data = settledData(this.#partial, data, status)
       // Hooks belong to the run: it stays tracked (and graced on close) until they are done.
       if (tracked !== undefined) tracking = tracked
     }
@@ -304,10 +347,13 @@ export class ActiveRun implements RunContext {
     const { task } = req
     if (task.onSuccess !== undefined && status === 'succeeded') await this.#hook('onSuccess', () => task.onSuccess!(this, data))
     if (task.onFailure !== undefined && status === 'failed') await this.#hook('onFailure', () => task.onFailure!(this, error!))
+    if (task.onCancel !== undefined && status === 'cancelled' && ran) await this.#hook('onCancel', () => task.onCancel!(this, error!))
     if (task.onSettled !== undefined) {
       this.#fill(result)
       await this.#hook('onSettled', () => task.onSettled!(this, result))
     }
+    // The run's last line says how it ended and how long its handler took.
+    if (ran && !this.#sealed) this.#append('info', finalLine(status, result.durationMs), true)
     this.#sealed = true
     this.#fill(result)
     if (req.emitFinal && req.emit !== undefined) req.emit({ type: status, runId: this.#id, task: req.task.key, poolId: req.poolId, time: result.finishedAt, error: error ?? null, result })
@@ -330,11 +376,17 @@ export class ActiveRun implements RunContext {
     if (timeoutMs === undefined && signal === undefined && !this.#req.interruptible) return task.run(this)
     return new Promise((resolve, reject) => {
       this.#interrupt = reject
-      const timer = timeoutMs === undefined ? undefined : setTimeout(() => this.#abort(new TimeoutError(timeoutMs)), timeoutMs)
+      if (timeoutMs !== undefined) {
+        this.#deadline = this.#startedAt + timeoutMs
+        this.#timer = setTimeout(() => this.#timedOut(), timeoutMs)
+      }
       const onAbort = (): void => this.#abort(cancelReason(signal?.reason))
       signal?.addEventListener('abort', onAbort, { once: true })
       const cleanup = (): void => {
-        if (timer !== undefined) clearTimeout(timer)
+        if (this.#timer !== undefined) {
+          clearTimeout(this.#timer)
+          this.#timer = undefined
+        }
         signal?.removeEventListener('abort', onAbort)
       }
       try {
@@ -353,6 +405,12 @@ export class ActiveRun implements RunContext {
         reject(coerceError(thrown))
       }
     })
+  }
+
+  /** The time limit passed: the error names the whole limit, extensions included. */
+  #timedOut(): void {
+    this.#timer = undefined
+    this.#abort(new TimeoutError((this.#deadline ?? Date.now()) - this.#startedAt))
   }
 
   /**
@@ -393,10 +451,20 @@ export class ActiveRun implements RunContext {
   #write(level: LogLevel, parts: unknown[]): void {
     if (this.#sealed) return
     let message = parts.length === 1 && typeof parts[0] === 'string' ? parts[0] : format(...parts)
-    const { maxLines, maxLineLength } = this.#req.logLimits
+    const { maxLineLength } = this.#req.logLimits
     if (message.length > maxLineLength) message = `${message.slice(0, maxLineLength)}… [${message.length - maxLineLength} characters cut]`
+    this.#append(level, message)
+  }
+
+  /** Adds a line, already formatted and cut, to the run's log (the sink, the trace, the result, the listeners). */
+  #append(level: LogLevel, message: string, final = false): void {
+    const { maxLines } = this.#req.logLimits
     const entry: LogEntry = { seq: this.#req.logSeqStart + ++this.#seq, time: new Date(), level, message }
-    this.#req.sink?.log(entry)
+    const sink = this.#req.sink
+    if (sink !== undefined) {
+      if (final && sink.finalLog !== undefined) sink.finalLog(entry)
+      else sink.log(entry)
+    }
     this.#trace?.log(entry)
     if (this.#req.retainLogs) {
       const logs = (this.#logs ??= [])

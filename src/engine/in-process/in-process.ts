@@ -12,6 +12,7 @@ import { deliver, type EventBus } from '../events/bus.js'
 import type { RunEvent, RunEventListener } from '../events/run-events.js'
 import { executeRun, type LogLimits, type PoolOpener, type RunSpec } from '../execute/active-run.js'
 import { RunTracker } from '../execute/run-tracker.js'
+import { normalizeTags } from '../execute/tags.js'
 import { newId } from '../ids.js'
 import {
   DEFAULT_LABEL,
@@ -85,9 +86,10 @@ export class InProcessRuns {
     // Every item's span goes under the caller's span of this call, not under the lane's last run.
     const tracing = this.#host.tracing
     const parent = tracing.activeContext()
+    const report = (what: string, error: Error): void => this.#host.onError(new Error(`${what} failed: ${error.message}`, { cause: error }))
     // Not tracing now: the batch's runs pay nothing for it.
-    if (parent === undefined) return new RunBatch(parsed.length, concurrency, (index) => executeRun(spec, newId(), parsed[index]!))
-    return new RunBatch(parsed.length, concurrency, (index) => this.#execute(spec, parsed[index]!, parent))
+    if (parent === undefined) return new RunBatch(parsed.length, concurrency, (index) => executeRun(spec, newId(), parsed[index]!), report)
+    return new RunBatch(parsed.length, concurrency, (index) => this.#execute(spec, parsed[index]!, parent), report)
   }
 
   /** Waits up to `graceMs` for the runs executing, then ends the rest with a `ShutdownError`. */
@@ -111,7 +113,7 @@ export class InProcessRuns {
       task,
       label,
       attempt: 1,
-      tags: options.tags ?? task.defaults.tags ?? [],
+      tags: normalizeTags(options.tags ?? task.defaults.tags ?? []),
       timeoutMs: options.timeoutMs ?? task.timeoutMs,
       signal: options.signal,
       interruptible: false,

@@ -26,6 +26,7 @@ import { storedArgs } from '../../task/fields.js'
 import type { Completion, NewRun, Store } from '../../store/types.js'
 import { ActiveRun, type RunSink, type RunSpec } from '../execute/active-run.js'
 import { cancelReason, toRunError } from '../execute/run-error.js'
+import { partialJson } from '../execute/partial-result.js'
 import { newId } from '../ids.js'
 import type { RunOptions } from '../options.js'
 import type { LogBackend } from '../settings/log-backends.js'
@@ -67,6 +68,8 @@ interface Recorded {
   progress: Progress | undefined
   tags: readonly string[]
   readonly initialTags: readonly string[]
+  /** The partial result (`ctx.setResult`) not stored yet. */
+  partial: Readonly<Record<string, unknown>> | undefined
   lastStateWrite: number
   stateTimer: NodeJS.Timeout | undefined
 }
@@ -148,7 +151,7 @@ export class RecordedRuns {
     // Interruptible: a cancel settles the run at once, as a worker's runs do. The final event
     // is sent here, once the end is stored.
     const active = new ActiveRun({ ...spec, sink, interruptible: true, durable: true, emitFinal: false }, id, args, trace)
-    const recorded: Recorded = { id, token, startedAt, active, lost: false, progress: undefined, tags: spec.tags, initialTags: spec.tags, lastStateWrite: 0, stateTimer: undefined }
+    const recorded: Recorded = { id, token, startedAt, active, lost: false, progress: undefined, tags: spec.tags, initialTags: spec.tags, partial: undefined, lastStateWrite: 0, stateTimer: undefined }
     holder.recorded = recorded
     this.#runs.set(id, recorded)
     this.#watch(store)
@@ -183,7 +186,8 @@ export class RecordedRuns {
     let status = result.status
     let error = result.error ?? null
     let data: string | undefined
-    if (status === 'succeeded') {
+    if (status !== 'succeeded') data = partialJson(result.data)
+    else {
       try {
         data = jsonText(result.data ?? null)
       } catch (thrown) {
@@ -241,6 +245,12 @@ export class RecordedRuns {
         recorded.active.abort(lost)
         throw lost
       },
+      result: (partial) => {
+        const recorded = holder.recorded
+        if (recorded === undefined || recorded.lost) return
+        recorded.partial = partial
+        this.#writeStateThrottled(writes, recorded)
+      },
       waiting: (waiting) => {
         const recorded = holder.recorded
         if (recorded === undefined || recorded.lost) return
@@ -264,9 +274,11 @@ export class RecordedRuns {
     clearTimeout(recorded.stateTimer)
     recorded.stateTimer = undefined
     if (!this.#runs.has(recorded.id) || recorded.lost) return
-    if (recorded.progress === undefined && recorded.tags === recorded.initialTags) return
+    const result = recorded.partial === undefined ? undefined : partialJson(recorded.partial)
+    recorded.partial = undefined
+    if (recorded.progress === undefined && recorded.tags === recorded.initialTags && result === undefined) return
     recorded.lastStateWrite = now
-    writes.progress({ id: recorded.id, token: recorded.token, progress: recorded.progress ?? {}, tags: recorded.tags })
+    writes.progress({ id: recorded.id, token: recorded.token, progress: recorded.progress ?? {}, tags: recorded.tags, ...(result === undefined ? {} : { result }) })
   }
 
   /** Renews the leases of the runs executing here while there are any, and listens for cancels pushed by the store. */

@@ -4,6 +4,7 @@
  * for `GET /api/runs/diff` and the admin page `/admin/runs/diff`, which read the same query:
  * `a` and `b`, each `<run id>` or `<run id>:<attempt>`.
  */
+import { withoutDuration } from '../../engine/execute/final-line.js'
 import type { Engine } from '../../engine/engine.js'
 import { diffJson, previewJson, type JsonDiff } from '../../diff/json-diff.js'
 import { diffLines, type LineDiff } from '../../diff/line-diff.js'
@@ -66,9 +67,12 @@ export async function compareRuns(engine: Engine, scope: RunScope, query: { a: s
   }
 }
 
-/** A log line as compared: its level and message (times and positions always differ between runs). */
+/**
+ * A log line as compared: its level and message (times and positions always differ between runs,
+ * and so does the duration an attempt's final line gives: `completed in … ms`).
+ */
 export function logKey(entry: LogEntry): string {
-  return `${entry.level} ${entry.message}`
+  return `${entry.level} ${withoutDuration(entry.message)}`
 }
 
 function summaryFields(a: RunSide, b: RunSide): ComparedField[] {

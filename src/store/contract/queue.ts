@@ -254,7 +254,11 @@ export interface Completion {
   readonly finishedAt: number
   /** For `pending`: when to try again. */
   readonly runAt?: number
-  /** JSON text of the result data, for `succeeded`. */
+  /**
+   * JSON text of the result data: for `succeeded`, what the handler returned (merged over its
+   * partial result); otherwise its partial result (`ctx.setResult`), if it set one. A `pending`
+   * completion (a retry) stores it too, and clears the data without it.
+   */
   readonly data?: string
   /** The run's error (for `pending`: the failed attempt's, kept while it waits). */
   readonly error: RunError | null
@@ -266,6 +270,12 @@ export interface Completion {
   readonly attempt: Attempt
   /** Add this to the attempt base (an attempt that must not count against the budget: a `RetryLaterError`). */
   readonly refundAttempt?: boolean
+  /**
+   * The attempt's final log line (`completed in 12 ms`), stored with the completion: appended to
+   * the run's log (fenced like any line, before the completion ends the token) and counted in its
+   * log count, so that a run pays no log statement of its own for it.
+   */
+  readonly log?: NewLogLine
 }
 
 /** A log line to append (fenced: written only while the token holds the run). */
@@ -294,6 +304,11 @@ export interface ProgressWrite {
   readonly progress: Progress
   /** The run's tags now. */
   readonly tags: readonly string[]
+  /**
+   * JSON text of the handler's partial result so far (`ctx.setResult`), stored as the run's data;
+   * absent: the data stays as it is.
+   */
+  readonly result?: string
 }
 
 /**

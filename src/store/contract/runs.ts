@@ -133,7 +133,10 @@ export interface Run {
   readonly startedFrom: string | null
   /** The last progress its handler reported (saved at most every `progressIntervalMs`). */
   readonly progress: Progress | null
-  /** The handler's return value (JSON). */
+  /**
+   * The handler's return value (JSON); while it runs, and after a failed, cancelled or retried
+   * attempt, its partial result (`ctx.setResult`), if it set one.
+   */
   readonly data: unknown
   /** Why it failed or was cancelled (or why its last attempt failed, while it waits to retry). */
   readonly error: RunError | null

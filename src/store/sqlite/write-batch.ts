@@ -16,21 +16,22 @@ const INSERT_LOGS = `INSERT OR IGNORE INTO logs (run_id, seq, time, level, messa
            JOIN runs r ON r.id = v.value->>0 AND r.lease_token = v.value->>5`
 const COUNT_LOGS = 'UPDATE runs SET log_count = (SELECT coalesce(max(seq), 0) FROM logs WHERE run_id = ?) WHERE id = ?'
 const RAISE_LOG_COUNT = 'UPDATE runs SET log_count = max(log_count, ?) WHERE id = ? AND lease_token = ?'
-const SAVE_PROGRESS = 'UPDATE runs SET progress = ?, tags = ?, updated_at = ? WHERE id = ? AND lease_token = ?'
+// A partial result (ctx.setResult) is stored as the run's data; without one the data stays.
+const SAVE_PROGRESS = 'UPDATE runs SET progress = ?, tags = ?, data = coalesce(?, data), updated_at = ? WHERE id = ? AND lease_token = ?'
 const HOLD = 'UPDATE runs SET started_at = NULL WHERE id = ? AND lease_token = ?'
 const START = 'UPDATE runs SET started_at = ? WHERE id = ? AND lease_token = ?'
 const WAIT = `UPDATE runs SET status = ?, updated_at = ? WHERE id = ? AND lease_token = ? AND status IN ('running', 'waiting')`
 // Final outcomes leave the attempt list alone: the last attempt is read from the run's own
 // columns (see run-rows.ts), which keeps the hot path free of JSON work.
 const FINISH = `UPDATE runs SET status = ?, started_at = ?, finished_at = ?, updated_at = ?, data = ?, error = ?, progress = ?, tags = ?,
-             lease_token = NULL, lease_expires_at = NULL
+             log_count = max(log_count, ?), lease_token = NULL, lease_expires_at = NULL
            WHERE id = ? AND lease_token = ?`
 // A cancel requested elsewhere wins over a retry the worker decided before it heard of it.
 const RETRY = `UPDATE runs SET
              status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'pending' END,
              finished_at = CASE WHEN cancel_requested_at IS NOT NULL THEN @finishedAt END,
              error = CASE WHEN cancel_requested_at IS NOT NULL THEN @cancelError ELSE @error END,
-             run_at = @runAt, started_at = @startedAt, progress = @progress, tags = @tags,
+             run_at = @runAt, started_at = @startedAt, progress = @progress, tags = @tags, data = @data, log_count = max(log_count, @logCount),
              attempts = ${appendAttempt('attempts', '@attempt')},
              attempt_base = attempt_base + @refund,
              lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = @finishedAt
@@ -48,8 +49,11 @@ export function writeBatch(db: SqliteConnection, batch: WriteBatch): BatchOutcom
   const fenced = new Set<string>()
   let claimed: ClaimedRun[] | undefined
   db.write(() => {
+    // Completions' final lines go in with the batch's lines; their count is set by the completion itself.
+    const lines: unknown[][] = batch.logs.map((l) => [l.runId, l.seq, l.time, l.level, l.message, l.token])
+    for (const c of batch.completions) if (c.log !== undefined) lines.push([c.log.runId, c.log.seq, c.log.time, c.log.level, c.log.message, c.log.token])
+    if (lines.length > 0) db.stmt(INSERT_LOGS).run(JSON.stringify(lines))
     if (batch.logs.length > 0) {
-      db.stmt(INSERT_LOGS).run(JSON.stringify(batch.logs.map((l) => [l.runId, l.seq, l.time, l.level, l.message, l.token])))
       const count = db.stmt(COUNT_LOGS)
       for (const id of new Set(batch.logs.map((l) => l.runId))) count.run(id, id)
     }
@@ -60,7 +64,7 @@ export function writeBatch(db: SqliteConnection, batch: WriteBatch): BatchOutcom
     if (batch.progress.length > 0) {
       const save = db.stmt(SAVE_PROGRESS)
       const now = Date.now()
-      for (const p of batch.progress) if (save.run(JSON.stringify(p.progress), JSON.stringify(p.tags), now, p.id, p.token).changes === 0) fenced.add(p.id)
+      for (const p of batch.progress) if (save.run(JSON.stringify(p.progress), JSON.stringify(p.tags), p.result ?? null, now, p.id, p.token).changes === 0) fenced.add(p.id)
     }
     if (batch.holds !== undefined && batch.holds.length > 0) {
       const hold = db.stmt(HOLD)
@@ -92,12 +96,14 @@ export function writeBatch(db: SqliteConnection, batch: WriteBatch): BatchOutcom
                 startedAt: c.attempt.startedAt.getTime(),
                 progress,
                 tags,
+                data: c.data ?? null,
+                logCount: c.log?.seq ?? 0,
                 attempt: attemptJson(c.attempt),
                 refund: c.refundAttempt === true ? 1 : 0,
                 id: c.id,
                 token: c.token,
               }).changes
-            : finish.run(c.status, c.attempt.startedAt.getTime(), c.finishedAt, c.finishedAt, c.data ?? null, error, progress, tags, c.id, c.token).changes
+            : finish.run(c.status, c.attempt.startedAt.getTime(), c.finishedAt, c.finishedAt, c.data ?? null, error, progress, tags, c.log?.seq ?? 0, c.id, c.token).changes
         if (changes === 0) fenced.add(c.id)
       }
     }

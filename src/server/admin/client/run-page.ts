@@ -10,6 +10,7 @@ import { relative } from '../shared/format.js'
 import { $, el, fetchJson } from './dom.js'
 import { appendLog, setProgress, statusPill } from './render.js'
 import { startRunClock } from './run-clock.js'
+import { showPartialResult } from './run-result.js'
 import type { LiveStream } from './stream.js'
 
 /** Waits this long before reloading a run that changed, so its final writes are in. */
@@ -49,6 +50,7 @@ export function followRunPage(stream: LiveStream, base: string): void {
       // A snapshot from the store (the run executes in another process).
       setProgress($('#run-progress'), run.progress)
       tick(run.progress)
+      showPartialResult(run.data)
       statusCell?.replaceChildren(statusPill(run.status))
       if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled' || run.status !== page.dataset.status) finish(run.status)
     },
@@ -68,7 +70,7 @@ export function followRunPage(stream: LiveStream, base: string): void {
       } else if (event.type === 'progress') {
         setProgress($('#run-progress'), event.progress)
         tick(event.progress)
-      }
+      } else if (event.type === 'result') showPartialResult(event.data)
       else if (event.type === 'started' || event.type === 'resumed') statusCell?.replaceChildren(statusPill('running'))
       else if (event.type === 'waiting') statusCell?.replaceChildren(statusPill('waiting'))
       else if (event.type === 'succeeded' || event.type === 'failed' || event.type === 'cancelled') {

@@ -17,6 +17,7 @@ import { PoolView } from './pool-view.js'
 import { loadPoolForest, type PoolForest } from '../pool-tree.js'
 import { Timeline, type TimelineAction } from '../run-timeline.js'
 import { RunsTable } from '../runs-table.js'
+import { RunResultSection } from '../run-result.js'
 import { formatDuration } from '../shared/format.js'
 import { Csrf, ErrorCard, Icon, JsonView, ProgressBar, StatusPill, Time } from '../ui.js'
 import { UnservedRunNotice } from '../unserved-notice.js'
@@ -200,7 +201,7 @@ export function RunPage({ page, detail }: { page: PageContext; detail: RunDetail
         </section>
         <section class="panel">
           <h2>Result</h2>
-          {run.status === 'succeeded' ? <JsonView value={run.data} id="run-data" /> : <p class="empty">{active ? 'Not finished yet.' : 'No result.'}</p>}
+          <RunResultSection run={run} active={active} />
         </section>
       </div>
       {run.attempts.length === 0 ? null : (
