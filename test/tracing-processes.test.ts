@@ -99,7 +99,6 @@ async function acrossProcesses(store: Store, spec: string): Promise<void> {
       expect(span.attributes).toMatchObject({ 'taskengine.task': 'traced', 'taskengine.queue': 'default' })
       expect(span.events.filter((e) => e.name === 'log').map((e) => e.attributes)).toEqual([
         { level: 'info', message: expect.stringMatching(new RegExp(`^attempt ${String(span.attributes['taskengine.attempt'])} in \\d+$`)) as unknown },
-        { level: 'info', message: expect.stringMatching(/^(completed in|failed after) \d+ ms$/) as unknown },
       ])
       // The handler's own span nests under the attempt's.
       expect(spans.filter((s) => s.name === 'handler work' && s.parentSpanId === span.spanId)).toHaveLength(1)
@@ -125,9 +124,9 @@ describe('traces across processes', () => {
     expect(result.code).toBe(0)
     expect(JSON.parse(result.stdout)).toEqual({
       api: { import: 'absent (ERR_MODULE_NOT_FOUND)', require: 'absent (MODULE_NOT_FOUND)' },
-      inProcess: ['succeeded', ['attempt 1', expect.stringMatching(/^completed in \d+ ms$/)]],
+      inProcess: ['succeeded', ['attempt 1']],
       batch: ['succeeded', 'succeeded'],
-      durable: ['succeeded', 2, ['attempt 1', expect.stringMatching(/^failed after \d+ ms$/), 'attempt 2', expect.stringMatching(/^completed in \d+ ms$/)]],
+      durable: ['succeeded', 2, ['attempt 1', 'attempt 2']],
     })
   })
 })

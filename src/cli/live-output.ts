@@ -5,6 +5,7 @@
 import type { RunEvent } from '../engine/events/run-events.js'
 import type { LogEntry, Progress, RunResult } from '../task/context.js'
 import { jsonText } from '../json-text.js'
+import { resultFinalLine } from '../engine/execute/final-line.js'
 
 /** Where and how to write. */
 export interface LiveOutputOptions {
@@ -44,6 +45,7 @@ export class LiveOutput {
 
   /** Clears the bar and prints the summary line. */
   finish(result: RunResult): void {
+    this.#log(resultFinalLine(result))
     this.#clearBar()
     this.#write(renderSummary(result, { color: this.#options.color }))
   }

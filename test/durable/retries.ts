@@ -122,15 +122,7 @@ export function describeRetries({ engineWith }: DurableSuite): void {
         [2, 'retry', 'boom 2'],
         [3, 'succeeded', null],
       ])
-      // Each attempt's log ends with how it ended (a retried attempt's line rides on its completion too).
-      expect((await engine.getLogs(run.id)).map((l) => l.message)).toEqual([
-        'attempt 1',
-        expect.stringMatching(/^failed after \d+ ms$/),
-        'attempt 2',
-        expect.stringMatching(/^failed after \d+ ms$/),
-        'attempt 3',
-        expect.stringMatching(/^completed in \d+ ms$/),
-      ])
+      expect((await engine.getLogs(run.id)).map((l) => l.message)).toEqual(['attempt 1', 'attempt 2', 'attempt 3'])
       expect(events.filter((t) => t === 'retrying')).toHaveLength(2)
       expect(events.at(-1)).toBe('succeeded')
     })

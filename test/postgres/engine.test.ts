@@ -151,10 +151,10 @@ await describePostgres('engines sharing a PostgreSQL schema', ({ admin, newSchem
     for (const run of runs) {
       // Progress travels as the latest value of each batch; every log line and state change arrives, in order.
       const types = events.filter((e) => e.runId === run.id && e.type !== 'created' && e.type !== 'progress').map((e) => e.type)
-      expect(types).toEqual(['started', 'log', 'log', 'log', 'log', 'succeeded'])
+      expect(types).toEqual(['started', 'log', 'log', 'log', 'succeeded'])
       const progress = events.filter((e) => e.runId === run.id && e.type === 'progress') as unknown as { progress: { step: number } }[]
       expect(progress.at(-1)?.progress.step).toBe(3)
-      expect(events.filter((e) => e.runId === run.id && e.type === 'log').map((e) => e.entry!.message)).toEqual(['step 1', 'step 2', 'step 3', expect.stringMatching(/^completed in \d+ ms$/)])
+      expect(events.filter((e) => e.runId === run.id && e.type === 'log').map((e) => e.entry!.message)).toEqual(['step 1', 'step 2', 'step 3'])
     }
     expect(events.filter((e) => e.type === 'started').every((e) => e.remote === true)).toBe(true)
     // Both workers took part.

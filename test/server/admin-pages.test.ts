@@ -198,11 +198,12 @@ describe('the run page', () => {
     const lines = [...html.matchAll(/<div class="(line[^"]*)" data-seq="\d+" data-level="(\w+)" data-attempt="(\d)"( data-attempt-label="[^"]+")?>/g)].map((m) => [m[1], m[2], m[3], m[4]?.trim() ?? ''])
     expect(lines).toEqual([
       ['line attempt-start', 'info', '1', 'data-attempt-label="attempt 1"'],
-      ['line', 'info', '1', ''],
       ['line attempt-start', 'info', '2', 'data-attempt-label="attempt 2"'],
       ['line', 'warn', '2', ''],
+      // The run's final line (derived from its times) ends the last attempt.
       ['line', 'info', '2', ''],
     ])
+    expect(html).toMatch(/completed in \d+ ms/)
     // The filter is drawn hidden (every line shows without the script), with both attempts to pick.
     expect(html).toMatch(/<form class="log-filter" id="log-filter" data-for="run-log" hidden=""/)
     expect(html).toContain('<option value="2">attempt 2</option>')

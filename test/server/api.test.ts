@@ -27,7 +27,7 @@ describe('tasks', () => {
     const { call } = setup()
     const response = await call('/api/tasks/greet/run', { method: 'POST', json: { args: { name: 'Ada', times: '2' }, options: { label: 'http' } } })
     expect(response.status).toBe(200)
-    expect(await body(response)).toMatchObject({ task: 'greet', label: 'http', status: 'succeeded', args: { name: 'Ada', times: 2 }, data: { greeting: 'Hello, Ada!Hello, Ada!' }, logs: [{ message: 'hello Ada' }, { message: expect.stringMatching(/^completed in \d+ ms$/) as string }] })
+    expect(await body(response)).toMatchObject({ task: 'greet', label: 'http', status: 'succeeded', args: { name: 'Ada', times: 2 }, data: { greeting: 'Hello, Ada!Hello, Ada!' }, logs: [{ message: 'hello Ada' }] })
   })
 
   it('bounds a synchronous run by the server\'s time limit', async () => {
@@ -186,7 +186,7 @@ describe('runs', () => {
     const { engine, call } = setup()
     const greeted = await engine.run(greet, { name: 'Ann' }, { record: true, createdBy: 'ann', startedFrom: 'admin' })
     expect(await body(await call(`/api/runs/${greeted.id}`))).toMatchObject({ id: greeted.id, status: 'succeeded', inProcess: true, startedFrom: 'admin', createdBy: 'ann', data: { greeting: 'Hello, Ann!' } })
-    expect((await body<{ logs: { message: string }[] }>(await call(`/api/runs/${greeted.id}/logs`))).logs.map((l) => l.message)).toEqual(['hello Ann', `completed in ${greeted.durationMs} ms`])
+    expect((await body<{ logs: { message: string }[] }>(await call(`/api/runs/${greeted.id}/logs`))).logs.map((l) => l.message)).toEqual(['hello Ann', expect.stringMatching(/^completed in \d+ ms$/)])
     expect(await (await call(`/api/runs/${greeted.id}/artifacts/greeting.txt`)).text()).toBe('Hello, Ann!')
     expect((await body<RunPage>(await call('/api/runs?createdBy=ann'))).data.map((r) => r.id)).toEqual([greeted.id])
     const blocked = engine.run(blocker, {}, { record: true })

@@ -131,7 +131,7 @@ describe('GET /api/stream', () => {
     const run = await engine.enqueue(chatty, { lines: 2 })
     await vi.waitFor(() => expect(client.events().at(-1)?.event.type).toBe('succeeded'))
     const mine = client.events().filter((e) => e.event.runId === run.id)
-    expect(mine.map((e) => e.event.type)).toEqual(['created', 'started', 'log', 'progress', 'log', 'progress', 'log', 'succeeded'])
+    expect(mine.map((e) => e.event.type)).toEqual(['created', 'started', 'log', 'progress', 'log', 'progress', 'succeeded'])
     const seqs = mine.map((e) => e.seq)
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
     expect(new Set(seqs).size).toBe(seqs.length)
@@ -180,7 +180,7 @@ describe('GET /api/stream', () => {
     const replayed = second.events()
     expect(replayed[0]!.seq).toBe(lastSeen + 1)
     expect(replayed.every((e) => e.event.runId === b.id)).toBe(true)
-    expect(replayed.map((e) => e.event.type)).toEqual(['created', 'started', 'log', 'progress', 'log', 'progress', 'log', 'succeeded'])
+    expect(replayed.map((e) => e.event.type)).toEqual(['created', 'started', 'log', 'progress', 'log', 'progress', 'succeeded'])
     // A resume from another server process (another epoch) cannot be served from memory.
     second.send({ type: 'subscribe', id: 'old', after: 3, epoch: 'another-process' })
     await vi.waitFor(() => expect(second.of('gap')).toMatchObject([{ id: 'old' }]))
@@ -199,9 +199,8 @@ describe('GET /api/stream', () => {
     const stored = (client.of('logs')[0]!.logs as { seq: number }[]).map((l) => l.seq)
     const live = client.events().flatMap((e) => (e.event.type === 'log' ? [e.event.entry.seq] : []))
     expect(stored[0]).toBe(2)
-    // Six lines, then the attempt's final line (7).
-    expect([...stored, ...live]).toEqual([2, 3, 4, 5, 6, 7].slice(0, stored.length + live.length))
-    expect(stored.length + live.length).toBe(6)
+    expect([...stored, ...live]).toEqual([2, 3, 4, 5, 6].slice(0, stored.length + live.length))
+    expect(stored.length + live.length).toBe(5)
   })
 
   it('follows a run executed by a worker in another process through the store', async () => {
@@ -218,7 +217,7 @@ describe('GET /api/stream', () => {
     await workerEngine.start()
     await vi.waitFor(() => expect(client.of('run').some((m) => (m.run as { status: string }).status === 'succeeded')).toBe(true), { timeout: 5000 })
     const seqs = client.of('logs').flatMap((m) => (m.logs as { seq: number }[]).map((l) => l.seq))
-    expect(seqs).toEqual([1, 2, 3, 4, 5, 6])
+    expect(seqs).toEqual([1, 2, 3, 4, 5])
     expect(client.events()).toEqual([])
   })
 
@@ -263,7 +262,7 @@ describe('GET /api/stream', () => {
     const run = await engine.enqueue(chatty, { lines: 400, padding: 60_000, delayMs: 2 })
     await vi.waitFor(async () => expect((await engine.getRun(run.id))?.status).toBe('succeeded'), { timeout: 20_000 })
     await vi.waitFor(() => expect(healthy.events().some((e) => e.event.type === 'succeeded')).toBe(true), { timeout: 20_000 })
-    expect(healthy.events().filter((e) => e.event.type === 'log')).toHaveLength(401)
+    expect(healthy.events().filter((e) => e.event.type === 'log')).toHaveLength(400)
     slow.socket.resume()
     ;(slow.socket as unknown as { _socket: { resume(): void } })._socket.resume()
     await vi.waitFor(() => expect(slow.closed).toEqual({ code: 4008, reason: 'slow consumer: too many undelivered events; reconnect and resume' }), { timeout: 20_000 })
@@ -303,9 +302,10 @@ describe('GET /admin/task/:key/start (live task view)', () => {
     await client.opened
     await vi.waitFor(() => expect(client.closed).toBeDefined())
     const cmds = client.messages.map((m) => m.cmd)
+    // The last output line says how the run ended and how long its handler took.
     expect(cmds).toEqual(['started', 'output', 'progress', 'output', 'progress', 'output', 'complete', 'close-connection'])
+    expect(client.messages[5]).toMatchObject({ cmd: 'output', param: { msg: expect.stringMatching(/^completed in \d+ ms$/) as string, level: 'info' } })
     expect(client.messages[1]).toMatchObject({ channel: 'task:chatty', cmd: 'output', param: { msg: 'line 1', level: 'info' } })
-    expect(client.messages[5]).toMatchObject({ cmd: 'output', param: { msg: expect.stringMatching(/^completed in \d+ ms$/) as string } })
     expect(client.messages[6]).toMatchObject({ cmd: 'complete', param: { result: { status: 'succeeded', label: 'live', data: { lines: 2 } } } })
     const xss = new Client(`${base}/admin/task/hostile/start`)
     await xss.opened

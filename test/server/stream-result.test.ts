@@ -38,7 +38,7 @@ describe('result events on the stream', () => {
     const inProcess = await engine.run(counter, { n: 1 })
     await vi.waitFor(() => expect(client.events().filter((e) => e.event.type === 'succeeded')).toHaveLength(2))
     const of = (runId: string) => client.events().filter((e) => e.event.runId === runId)
-    expect(of(durable.id).map((e) => e.event.type)).toEqual(['created', 'started', 'result', 'result', 'log', 'succeeded'])
+    expect(of(durable.id).map((e) => e.event.type)).toEqual(['created', 'started', 'result', 'result', 'succeeded'])
     expect(of(durable.id).flatMap((e) => (e.event.type === 'result' ? [e.event.data] : []))).toEqual([
       { item1: 1, last: 1 },
       { item1: 1, item2: 2, last: 2 },

@@ -144,8 +144,8 @@ describe.runIf(browserAvailable())('run diff in Chromium', { timeout: 60_000 }, 
     expect(await page.locator('.diff-side .badge').allTextContents()).toEqual(['attempt 1', 'attempt 2'])
     expect(await page.locator('#diff-summary tr[data-field="status"] td').allTextContents()).toEqual(['retry', 'succeeded'])
     expect(await page.locator('[data-side="a"] .error-card .message').textContent()).toBe(`upstream down ${HOSTILE}`)
-    expect(await page.locator('#log-diff .diff-removed .msg').allTextContents()).toEqual(['removed: upstream down', expect.stringMatching(/^removed: failed after \d+ ms$/)])
-    expect(await page.locator('#log-diff .diff-added .msg').allTextContents()).toEqual(['added: done', expect.stringMatching(/^added: completed in \d+ ms$/)])
+    expect(await page.locator('#log-diff .diff-removed .msg').allTextContents()).toEqual(['removed: upstream down'])
+    expect(await page.locator('#log-diff .diff-added .msg').allTextContents()).toEqual(['added: done'])
     expect(await page.locator('#diff-args').count()).toBe(0)
     // The form compares any two: here the same attempt twice, which differs in nothing.
     await page.goBack()

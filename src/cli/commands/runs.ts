@@ -7,6 +7,7 @@ import { Engine } from '../../engine/engine.js'
 import { unservedText } from '../../engine/durable/unserved.js'
 import { NotFoundError, ValidationError, describeValue } from '../../errors.js'
 import { FINAL_STATES, type Run, type RunFilter } from '../../store/types.js'
+import { withFinalLine } from '../../engine/execute/final-line.js'
 import type { LogEntry } from '../../task/context.js'
 import { recordCli } from '../cli-actor.js'
 import { EXIT, interrupted, renderTable, type CliIo } from '../io.js'
@@ -173,14 +174,20 @@ async function logs(id: string, flags: { store?: string; follow?: boolean; after
         if (lines.length < 1000) return
       }
     }
+    // A finished run's log ends with how it ended and how long its handler took (derived, not stored).
+    const printFinal = (run: Run): void => print(withFinalLine(run, [], after, 1))
     await drain()
-    if (flags.follow !== true) return EXIT.ok
+    if (flags.follow !== true) {
+      printFinal(await found(engine, id))
+      return EXIT.ok
+    }
     let stop = false
     void interrupted(io).then(() => (stop = true))
     for (;;) {
       const run = await found(engine, id)
       await drain()
       if (FINAL_STATES.includes(run.status)) {
+        printFinal(run)
         io.stderr.write(`run ${id} ${run.status}${run.error === null ? '' : `: ${run.error.message}`}\n`)
         return run.status === 'succeeded' ? EXIT.ok : EXIT.failed
       }

@@ -20,7 +20,7 @@ import { LeaseLostError, ShutdownError, UnrecoverableError, coerceError } from '
 import type { LogEntry, Progress } from '../../task/context.js'
 import type { AnyTask } from '../../task/define.js'
 import { parseTaskArgs } from '../../task/validate.js'
-import type { Attempt, ClaimedRun, Completion, Lease, NewLogLine } from '../../store/types.js'
+import type { Attempt, ClaimedRun, Completion, Lease } from '../../store/types.js'
 import { ActiveRun, type RunSink } from '../execute/active-run.js'
 import { toRunError } from '../execute/run-error.js'
 import { partialJson } from '../execute/partial-result.js'
@@ -65,8 +65,6 @@ interface Execution {
   stopping: boolean
   progress: Progress | undefined
   tags: readonly string[]
-  /** The attempt's final log line, written with its completion. */
-  finalLog: NewLogLine | undefined
   /** The partial result (`ctx.setResult`) not stored yet; `undefined` once written (or never set). */
   partial: Readonly<Record<string, unknown>> | undefined
   lastStateWrite: number
@@ -78,7 +76,6 @@ interface Execution {
 /** The worker's side of every execution's sink. */
 interface SinkHost {
   log(execution: Execution, entry: LogEntry): void
-  finalLog(execution: Execution, entry: LogEntry): void
   state(execution: Execution, progress: Progress | undefined, tags: readonly string[]): void
   result(execution: Execution, partial: Readonly<Record<string, unknown>>): void
   artifact(execution: Execution, name: string, data: Buffer, contentType: string): Promise<void>
@@ -95,9 +92,6 @@ class ExecutionSink implements RunSink {
   }
   log(entry: LogEntry): void {
     this.#host.log(this.#execution, entry)
-  }
-  finalLog(entry: LogEntry): void {
-    this.#host.finalLog(this.#execution, entry)
   }
   state(progress: Progress | undefined, tags: readonly string[]): void {
     this.#host.state(this.#execution, progress, tags)
@@ -199,7 +193,6 @@ export class Executions {
       progress: undefined,
       tags: run.tags,
       partial: undefined,
-      finalLog: undefined,
       lastStateWrite: 0,
       stateTimer: undefined,
       trace: undefined,
@@ -308,13 +301,6 @@ export class Executions {
         { runId: execution.run.id, token: execution.token, seq: entry.seq, time: entry.time.getTime(), level: entry.level, message: entry.message },
         this.#engine.logBackend(),
       )
-    },
-    finalLog: (execution, entry) => {
-      const line = { runId: execution.run.id, token: execution.token, seq: entry.seq, time: entry.time.getTime(), level: entry.level, message: entry.message }
-      const backend = this.#engine.logBackend()
-      // Lines kept outside the store go there as any other; else it rides on the completion.
-      if (backend === undefined) execution.finalLog = line
-      else this.#buffer.log(line, backend)
     },
     state: (execution, progress, tags) => {
       execution.progress = progress
@@ -426,7 +412,6 @@ export class Executions {
         tags: tags ?? execution.tags,
         attempt,
         ...(decision.refund === true ? { refundAttempt: true } : {}),
-        ...(execution.finalLog === undefined ? {} : { log: execution.finalLog }),
       }
       const fenced = await this.#buffer.complete(completion)
       if (!fenced) this.#emitCompletion(run, completion)

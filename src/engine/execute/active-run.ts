@@ -30,7 +30,6 @@ import type { RunEvent } from '../events/run-events.js'
 import type { AttemptTrace } from '../tracing/trace-context.js'
 import { MAX_MEDIA_TYPE_LENGTH, isMediaType } from '../media-type.js'
 import { mergeProgress } from './progress.js'
-import { finalLine } from './final-line.js'
 import { mergePartialResult, settledData } from './partial-result.js'
 import { addSortedTags } from './tags.js'
 import { cancelReason, toRunError } from './run-error.js'
@@ -57,8 +56,6 @@ export interface RunSink {
   artifact(name: string, data: Buffer, contentType: string): Promise<void>
   /** The handler started (`true`) or stopped (`false`) waiting on a pool. */
   waiting(waiting: boolean): void
-  /** The attempt's final line (`completed in 12 ms`); without this method it goes to {@link log}. */
-  finalLog?(entry: LogEntry): void
 }
 
 /** Opens a pool for a handler; `onWait` is told when the handler waits on it, `log` writes an error line on the run (`false`: the run has ended). */
@@ -352,8 +349,6 @@ export class ActiveRun implements RunContext {
       this.#fill(result)
       await this.#hook('onSettled', () => task.onSettled!(this, result))
     }
-    // The run's last line says how it ended and how long its handler took.
-    if (ran && !this.#sealed) this.#append('info', finalLine(status, result.durationMs), true)
     this.#sealed = true
     this.#fill(result)
     if (req.emitFinal && req.emit !== undefined) req.emit({ type: status, runId: this.#id, task: req.task.key, poolId: req.poolId, time: result.finishedAt, error: error ?? null, result })
@@ -457,14 +452,10 @@ export class ActiveRun implements RunContext {
   }
 
   /** Adds a line, already formatted and cut, to the run's log (the sink, the trace, the result, the listeners). */
-  #append(level: LogLevel, message: string, final = false): void {
+  #append(level: LogLevel, message: string): void {
     const { maxLines } = this.#req.logLimits
     const entry: LogEntry = { seq: this.#req.logSeqStart + ++this.#seq, time: new Date(), level, message }
-    const sink = this.#req.sink
-    if (sink !== undefined) {
-      if (final && sink.finalLog !== undefined) sink.finalLog(entry)
-      else sink.log(entry)
-    }
+    this.#req.sink?.log(entry)
     this.#trace?.log(entry)
     if (this.#req.retainLogs) {
       const logs = (this.#logs ??= [])

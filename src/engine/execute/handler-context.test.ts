@@ -8,6 +8,9 @@ import { ValidationError } from '../../errors.js'
 import { createEngine } from '../../create-engine.js'
 import { defineTask } from '../../task/define.js'
 import type { RunEvent } from '../events/run-events.js'
+import { finalLineOf, resultFinalLine, withFinalLine } from './final-line.js'
+import type { Attempt, Run } from '../../store/types.js'
+import type { LogEntry } from '../../task/context.js'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -178,7 +181,7 @@ describe('onCancel', () => {
     const result = await running
     expect(result.status).toBe('cancelled')
     expect(calls).toEqual(['cancel ERR_CANCELLED cancelled: user pressed stop', 'settled cancelled'])
-    expect(result.logs.map((l) => l.message)).toEqual(['cleaned up', `cancelled after ${result.durationMs} ms`])
+    expect(result.logs.map((l) => l.message)).toEqual(['cleaned up'])
     calls.length = 0
     const before = new AbortController()
     before.abort()
@@ -211,7 +214,7 @@ describe('tags and the final log line', () => {
     expect(untouched.tags).toEqual(['a', 'b'])
   })
 
-  it('ends every run\'s log with how it ended and how long its handler took', async () => {
+  it('ends a result\'s shown log with how it ended and how long its handler took, derived from its times (the result keeps only the handler\'s lines)', async () => {
     const task = defineTask({
       key: 'outcomes',
       fields: [{ key: 'fail', type: 'bool' }],
@@ -222,11 +225,32 @@ describe('tags and the final log line', () => {
     })
     const engine = createEngine({ tasks: [task] })
     const ok = await engine.run(task)
-    expect(ok.logs.map((l) => [l.seq, l.level, l.message])).toEqual([
-      [1, 'info', 'working'],
-      [2, 'info', `completed in ${ok.durationMs} ms`],
-    ])
+    expect(ok.logs.map((l) => [l.seq, l.level, l.message])).toEqual([[1, 'info', 'working']])
+    expect(resultFinalLine(ok)).toEqual({ seq: 2, time: ok.finishedAt, level: 'info', message: `completed in ${ok.durationMs} ms` })
     const failed = await engine.run(task, { fail: true })
-    expect(failed.logs.at(-1)?.message).toBe(`failed after ${failed.durationMs} ms`)
+    expect(resultFinalLine(failed).message).toBe(`failed after ${failed.durationMs} ms`)
+  })
+
+  it('a stored run\'s final line: numbered after its stored lines, only once a handler ended it, added when a page of lines reaches it', () => {
+    const startedAt = new Date('2026-01-01T00:00:00.000Z')
+    const finishedAt = new Date('2026-01-01T00:00:00.250Z')
+    const attempt = (outcome: Attempt['outcome']): Attempt => ({ number: 1, workerId: 'w', startedAt, finishedAt, outcome, error: null })
+    const run = (status: Run['status'], attempts: Attempt[], logCount = 2): Run => ({ status, attempts, logCount }) as unknown as Run
+    const line = (seq: number): LogEntry => ({ seq, time: startedAt, level: 'info', message: `line ${seq}` })
+    expect(finalLineOf(run('succeeded', [attempt('succeeded')]))).toEqual({ seq: 3, time: finishedAt, level: 'info', message: 'completed in 250 ms' })
+    expect(finalLineOf(run('failed', [attempt('failed')]))?.message).toBe('failed after 250 ms')
+    expect(finalLineOf(run('cancelled', [attempt('cancelled')]))?.message).toBe('cancelled after 250 ms')
+    // No handler ended it: cancelled while pending (after a retried attempt, or before any), lost with its worker, still running.
+    expect(finalLineOf(run('cancelled', [attempt('retry')]))).toBeUndefined()
+    expect(finalLineOf(run('failed', []))).toBeUndefined()
+    expect(finalLineOf(run('failed', [attempt('interrupted')]))).toBeUndefined()
+    expect(finalLineOf(run('running', [attempt('retry')]))).toBeUndefined()
+    const done = run('succeeded', [attempt('succeeded')])
+    expect(withFinalLine(done, [line(1), line(2)], 0, 1000).map((l) => l.seq)).toEqual([1, 2, 3])
+    // A full page has more to come; a page after the final line has nothing; a page between gets it.
+    expect(withFinalLine(done, [line(1), line(2)], 0, 2).map((l) => l.seq)).toEqual([1, 2])
+    expect(withFinalLine(done, [], 3, 1000)).toEqual([])
+    expect(withFinalLine(done, [], 2, 1000).map((l) => l.message)).toEqual(['completed in 250 ms'])
+    expect(withFinalLine(undefined, [line(1)], 0, 1000)).toEqual([line(1)])
   })
 })

@@ -8,6 +8,7 @@ import { ValidationError, describeValue } from '../../errors.js'
 import { parseTaskArgs } from '../../task/validate.js'
 import { isMediaType } from '../../engine/media-type.js'
 import { ACTIVE_STATES, RUN_SORTS, type Run, type RunFilter, type RunSort } from '../../store/types.js'
+import { withFinalLine } from '../../engine/execute/final-line.js'
 import { identity, mayRead, readScope, requireEnqueue, requirePermission, type ServerContext, type ServerEnv } from '../caller.js'
 import { respond } from '../formats.js'
 import { notFound } from '../http-errors.js'
@@ -68,7 +69,8 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
     const after = query.int('after', 0, Number.MAX_SAFE_INTEGER) ?? 0
     const limit = query.int('limit', 1, 10_000) ?? 1000
     query.done()
-    const logs = await engine.getLogs(run.id, { after, limit })
+    // A finished run's log ends with how it ended and how long its handler took (derived, not stored).
+    const logs = withFinalLine(run, await engine.getLogs(run.id, { after, limit }), after, limit)
     return respond(c, { runId: run.id, after, logs, next: logs.at(-1)?.seq ?? after }, { name: `logs-${run.id}`, rows: (d) => (d as { logs: unknown[] }).logs, columns: LOG_COLUMNS })
   })
 

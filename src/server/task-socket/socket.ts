@@ -23,6 +23,7 @@ import { logHtml, resultHtml } from './html.js'
 import { TASK_SOCKET_CLOSE, isStopRequest, taskChannel, type TaskSocketCommand, type TaskSocketMessage } from './protocol.js'
 import { redeemTicket } from './tickets.js'
 import { jsonText } from '../../json-text.js'
+import { resultFinalLine } from '../../engine/execute/final-line.js'
 
 /** Query parameters that are not task fields. */
 const RESERVED = new Set(['label', 'category', 'access_token', 'confirm', 'ticket'])
@@ -135,6 +136,9 @@ export function taskSocket(engine: Engine, key: string, url: URL, report: (error
           },
         })
         .then((result) => {
+          // The log's last line says how the run ended and how long its handler took.
+          const final = resultFinalLine(result)
+          send(ws, { cmd: 'output', param: { msg: final.message, level: final.level, seq: final.seq, time: final.time, html: logHtml(final.level, final.message) } })
           send(ws, { cmd: 'complete', param: { result, html: resultHtml(result) } })
           send(ws, { cmd: 'close-connection' })
           ws.close(TASK_SOCKET_CLOSE.complete, 'complete')

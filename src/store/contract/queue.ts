@@ -270,12 +270,6 @@ export interface Completion {
   readonly attempt: Attempt
   /** Add this to the attempt base (an attempt that must not count against the budget: a `RetryLaterError`). */
   readonly refundAttempt?: boolean
-  /**
-   * The attempt's final log line (`completed in 12 ms`), stored with the completion: appended to
-   * the run's log (fenced like any line, before the completion ends the token) and counted in its
-   * log count, so that a run pays no log statement of its own for it.
-   */
-  readonly log?: NewLogLine
 }
 
 /** A log line to append (fenced: written only while the token holds the run). */

@@ -41,13 +41,10 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
     if (rows.some((r) => r.status === 'pending')) woke = true
   }
 
-  // Retries' final lines go in with the batch's lines, before the retries end their tokens (final
-  // outcomes write theirs in their own statement, below).
-  const finalLines = batch.completions.flatMap((c) => (c.log === undefined || c.status !== 'pending' ? [] : [c.log]))
-  if (batch.logs.length + finalLines.length > 0) {
+  if (batch.logs.length > 0) {
     // The run rows are updated (locked) first and the lines inserted only for runs whose token
     // held under that lock, so a rescue racing this batch cannot let a stale line in.
-    const logs = finalLines.length === 0 ? batch.logs : [...batch.logs, ...finalLines]
+    const logs = batch.logs
     steps.push({
       text: `WITH l AS MATERIALIZED (
           SELECT * FROM unnest($1::text[], $2::text[], $3::int4[], $4::int8[], $5::text[], $6::text[]) AS l(run_id, token, seq, time, level, message)
@@ -134,23 +131,13 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
   if (finals.length > 0) {
     // Final outcomes leave the attempt list alone: the last attempt is read from the run's own
     // columns (see run-rows.ts), which keeps the hot path free of JSON work.
-    // The attempt's final log line (if any) is inserted for the rows this statement updated: one
-    // statement, whether or not the runs logged.
     steps.push({
-      text: `WITH up AS (
-          UPDATE ${t.runs} r SET status = c.status, started_at = c.started_at, finished_at = c.finished_at, updated_at = c.finished_at, data = c.data::json,
-            error = c.error::json, progress = c.progress::json, tags = c.tags::json, log_count = greatest(r.log_count, c.log_seq),
-            lease_token = NULL, lease_expires_at = NULL
-          FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int8[], $10::int4[], $11::int8[], $12::text[], $13::text[])
-            AS c(id, token, status, finished_at, data, error, progress, tags, started_at, log_seq, log_time, log_level, log_message)
-          WHERE r.id = c.id AND r.lease_token = c.token
-          RETURNING c.id, c.token, c.log_seq, c.log_time, c.log_level, c.log_message
-        ), lines AS (
-          INSERT INTO ${t.logs} (run_id, seq, time, level, message)
-          SELECT id, log_seq, log_time, log_level, log_message FROM up WHERE log_seq > 0
-          ON CONFLICT DO NOTHING
-        )
-        SELECT id, token FROM up`,
+      text: `UPDATE ${t.runs} r SET status = c.status, started_at = c.started_at, finished_at = c.finished_at, updated_at = c.finished_at, data = c.data::json,
+          error = c.error::json, progress = c.progress::json, tags = c.tags::json, lease_token = NULL, lease_expires_at = NULL
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int8[])
+          AS c(id, token, status, finished_at, data, error, progress, tags, started_at)
+        WHERE r.id = c.id AND r.lease_token = c.token
+        RETURNING c.id, c.token`,
       values: [
         finals.map((c) => c.id),
         finals.map((c) => c.token),
@@ -161,10 +148,6 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
         finals.map((c) => jsonOrNull(c.progress)),
         finals.map((c) => tagsJson(c.tags)),
         finals.map((c) => c.attempt.startedAt.getTime()),
-        finals.map((c) => c.log?.seq ?? 0),
-        finals.map((c) => c.log?.time ?? 0),
-        finals.map((c) => c.log?.level ?? null),
-        finals.map((c) => (c.log === undefined ? null : withoutNul(c.log.message))),
       ],
       done: collect,
     })
@@ -245,7 +228,6 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
     // row of the batch first, in id order, keeps one order for all.
     const ids = new Set<string>()
     for (const l of batch.logs) ids.add(l.runId)
-    for (const l of finalLines) ids.add(l.runId)
     for (const list of [logCounts, progress, holds, starts, waits, completions, releases]) for (const write of list) ids.add(write.id)
     steps.unshift({ text: `SELECT 1 FROM ${t.runs} WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, values: [[...ids].sort()], done: () => undefined })
   }

@@ -24,14 +24,14 @@ const WAIT = `UPDATE runs SET status = ?, updated_at = ? WHERE id = ? AND lease_
 // Final outcomes leave the attempt list alone: the last attempt is read from the run's own
 // columns (see run-rows.ts), which keeps the hot path free of JSON work.
 const FINISH = `UPDATE runs SET status = ?, started_at = ?, finished_at = ?, updated_at = ?, data = ?, error = ?, progress = ?, tags = ?,
-             log_count = max(log_count, ?), lease_token = NULL, lease_expires_at = NULL
+             lease_token = NULL, lease_expires_at = NULL
            WHERE id = ? AND lease_token = ?`
 // A cancel requested elsewhere wins over a retry the worker decided before it heard of it.
 const RETRY = `UPDATE runs SET
              status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'pending' END,
              finished_at = CASE WHEN cancel_requested_at IS NOT NULL THEN @finishedAt END,
              error = CASE WHEN cancel_requested_at IS NOT NULL THEN @cancelError ELSE @error END,
-             run_at = @runAt, started_at = @startedAt, progress = @progress, tags = @tags, data = @data, log_count = max(log_count, @logCount),
+             run_at = @runAt, started_at = @startedAt, progress = @progress, tags = @tags, data = @data,
              attempts = ${appendAttempt('attempts', '@attempt')},
              attempt_base = attempt_base + @refund,
              lease_token = NULL, lease_expires_at = NULL, worker_id = NULL, updated_at = @finishedAt
@@ -49,11 +49,8 @@ export function writeBatch(db: SqliteConnection, batch: WriteBatch): BatchOutcom
   const fenced = new Set<string>()
   let claimed: ClaimedRun[] | undefined
   db.write(() => {
-    // Completions' final lines go in with the batch's lines; their count is set by the completion itself.
-    const lines: unknown[][] = batch.logs.map((l) => [l.runId, l.seq, l.time, l.level, l.message, l.token])
-    for (const c of batch.completions) if (c.log !== undefined) lines.push([c.log.runId, c.log.seq, c.log.time, c.log.level, c.log.message, c.log.token])
-    if (lines.length > 0) db.stmt(INSERT_LOGS).run(JSON.stringify(lines))
     if (batch.logs.length > 0) {
+      db.stmt(INSERT_LOGS).run(JSON.stringify(batch.logs.map((l) => [l.runId, l.seq, l.time, l.level, l.message, l.token])))
       const count = db.stmt(COUNT_LOGS)
       for (const id of new Set(batch.logs.map((l) => l.runId))) count.run(id, id)
     }
@@ -97,13 +94,12 @@ export function writeBatch(db: SqliteConnection, batch: WriteBatch): BatchOutcom
                 progress,
                 tags,
                 data: c.data ?? null,
-                logCount: c.log?.seq ?? 0,
                 attempt: attemptJson(c.attempt),
                 refund: c.refundAttempt === true ? 1 : 0,
                 id: c.id,
                 token: c.token,
               }).changes
-            : finish.run(c.status, c.attempt.startedAt.getTime(), c.finishedAt, c.finishedAt, c.data ?? null, error, progress, tags, c.log?.seq ?? 0, c.id, c.token).changes
+            : finish.run(c.status, c.attempt.startedAt.getTime(), c.finishedAt, c.finishedAt, c.data ?? null, error, progress, tags, c.id, c.token).changes
         if (changes === 0) fenced.add(c.id)
       }
     }

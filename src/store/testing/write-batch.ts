@@ -72,7 +72,7 @@ export function describeWriteBatches(suite: SuiteContext): void {
     })
   })
 
-  describe('partial results and final log lines', () => {
+  describe('partial results', () => {
     it('stores a partial result with a progress write as the run\'s data, keeps it without one, fenced', async () => {
       await suite.store.insertRuns([newRun()])
       const { run, token } = await claimOne(suite.store)
@@ -90,31 +90,6 @@ export function describeWriteBatches(suite: SuiteContext): void {
       const again = await claimOne(suite.store)
       await suite.store.writeBatch({ ...EMPTY_BATCH, completions: [completion(again.run, again.token, { status: 'pending', runAt: T0, error, data: undefined, attempt: { ...attempt(again.run, 'retry'), error } })] })
       expect((await suite.store.getRun(run.id))?.data).toBeNull()
-    })
-
-    it('appends a completion\'s final line and counts it, in the same batch as other lines or alone; a fenced completion adds none', async () => {
-      await suite.store.insertRuns([newRun(), newRun(), newRun()])
-      const [a, b, c] = [await claimOne(suite.store), await claimOne(suite.store), await claimOne(suite.store)]
-      const line = (claimed: typeof a, seq: number, message: string, token = claimed.token) => ({ runId: claimed.run.id, token, seq, time: T0 + seq, level: 'info' as const, message })
-      const outcome = await suite.store.writeBatch({
-        ...EMPTY_BATCH,
-        logs: [line(a, 1, 'working')],
-        completions: [
-          completion(a.run, a.token, { log: line(a, 2, 'completed in 3 ms') }),
-          completion(b.run, b.token, { log: line(b, 1, 'completed in 1 ms') }),
-          completion(c.run, 'stale', { log: line(c, 1, 'completed in 9 ms', 'stale') }),
-        ],
-      })
-      expect(outcome.fenced).toEqual([c.run.id])
-      expect((await suite.store.getLogs(a.run.id, 0, 10)).map((l) => [l.seq, l.message])).toEqual([
-        [1, 'working'],
-        [2, 'completed in 3 ms'],
-      ])
-      expect(await suite.store.getRun(a.run.id)).toMatchObject({ status: 'succeeded', logCount: 2 })
-      expect((await suite.store.getLogs(b.run.id, 0, 10)).map((l) => [l.seq, l.message])).toEqual([[1, 'completed in 1 ms']])
-      expect(await suite.store.getRun(b.run.id)).toMatchObject({ status: 'succeeded', logCount: 1 })
-      expect(await suite.store.getLogs(c.run.id, 0, 10)).toEqual([])
-      expect(await suite.store.getRun(c.run.id)).toMatchObject({ status: 'running', logCount: 0 })
     })
   })
 

@@ -10,6 +10,7 @@
 import type { Child } from 'hono/jsx'
 import type { Handler } from 'hono'
 import type { Run } from '../../../store/types.js'
+import { withFinalLine } from '../../../engine/execute/final-line.js'
 import type { LogEntry } from '../../../task/context.js'
 import { mayRead, readScope, type ServerEnv } from '../../caller.js'
 import { respond } from '../../formats.js'
@@ -46,7 +47,7 @@ export function embedRoutes(deps: AdminDeps, csp: string, origins: readonly stri
       const run = await deps.engine.getRun(c.req.param('id') ?? '')
       if (run === undefined || !mayRead(scope, run)) throw notFound(`unknown run "${c.req.param('id')}"`)
       const [logs, forest] = await Promise.all([
-        view === 'run' ? deps.engine.getLogs(run.id, { after: Math.max(0, run.logCount - EMBED_LOG_TAIL), limit: EMBED_LOG_TAIL }) : [],
+        view === 'run' ? deps.engine.getLogs(run.id, { after: Math.max(0, run.logCount - EMBED_LOG_TAIL), limit: EMBED_LOG_TAIL }).then((lines) => withFinalLine(run, lines, 0, EMBED_LOG_TAIL + 1)) : [],
         runPoolForest(c, deps.engine, run),
       ])
       if (wantsData(c)) return respond(c, { run, logs, forest }, { name: `run-${run.id}`, rows: () => logs })

@@ -5,6 +5,7 @@
  */
 import type { PoolReport } from '../../../engine/engine.js'
 import type { Artifact, Run } from '../../../store/types.js'
+import { withFinalLine } from '../../../engine/execute/final-line.js'
 import type { LogEntry } from '../../../task/context.js'
 import { mayRead, readScope } from '../../caller.js'
 import { notFound } from '../../http-errors.js'
@@ -56,7 +57,8 @@ export const runPage: AdminPage<RunDetail> = {
     ])
     const children = (await Promise.all(opened.map((p) => engine.getPool(p.id)))).filter((p) => p !== undefined)
     const forest = await loadPoolForest(await engine.store(), opened, scope, Date.now())
-    return { run, logs, artifacts, parent, pool, children, forest, taskKnown: engine.get(run.task) !== undefined, actions: audit.entries.map(({ at, action, actor, tokenName }) => ({ at, action, actor, tokenName })), unserved }
+    // A finished run's log ends with how it ended and how long its handler took (derived, not stored).
+    return { run, logs: withFinalLine(run, logs, 0, 10_000), artifacts, parent, pool, children, forest, taskKnown: engine.get(run.task) !== undefined, actions: audit.entries.map(({ at, action, actor, tokenName }) => ({ at, action, actor, tokenName })), unserved }
   },
   data: (detail) => ({ value: detail, name: `run-${detail.run.id}`, rows: () => detail.logs }),
   view: ({ page, data }) => <RunPage page={page} detail={data} />,

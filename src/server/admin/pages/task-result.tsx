@@ -9,6 +9,7 @@ import { Layout, type PageContext } from '../layout.js'
 import { formatDuration } from '../shared/format.js'
 import { ErrorCard, Icon, JsonView, LogTerminal, ProgressBar, StatusPill, Time } from '../ui.js'
 import { plain } from '../../formats.js'
+import { resultFinalLine } from '../../../engine/execute/final-line.js'
 
 export function ResultPage({ page, task, result }: { page: PageContext; task: AnyTask; result: RunResult }) {
   return (
@@ -64,7 +65,7 @@ export function ResultPage({ page, task, result }: { page: PageContext; task: An
       </div>
       <section class="panel">
         <h2>Log</h2>
-        <LogTerminal logs={result.logs} id="result-log" finished />
+        <LogTerminal logs={[...result.logs, resultFinalLine(result)]} id="result-log" finished />
         {result.droppedLogs > 0 ? <p class="faint">{result.droppedLogs} earlier lines were dropped.</p> : null}
       </section>
     </Layout>
