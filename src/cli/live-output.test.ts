@@ -30,7 +30,7 @@ describe('LiveOutput', () => {
     const live = new LiveOutput((t) => (out += t), { tty: false, color: false })
     live.finish({ task: 't', status: 'failed', durationMs: 1500, finishedAt: new Date(), logs: [], error: { message: 'boom', code: 'X', name: 'Error', stack: 'Error: boom\n  at x' } } as unknown as RunResult)
     // The log's last line says how it ended and how long its handler took; then the summary.
-    expect(out).toMatch(/^\d\d:\d\d:\d\d\.\d{3} info  failed after 1500 ms\n✖ t failed in 1\.5 s: boom\n {4}Error: boom\n {6}at x\n$/)
+    expect(out).toMatch(/^\d\d:\d\d:\d\d\.\d{3} info {2}failed after 1500 ms\n✖ t failed in 1\.5 s: boom\n {4}Error: boom\n {6}at x\n$/)
   })
 })
 
