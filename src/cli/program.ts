@@ -24,6 +24,9 @@ export { EXIT, type CliIo } from './io.js'
 
 
 /** The environment variables the CLI reads, for `--help` (a test checks that every one read is here). */
+/** The width of the variables' column in the help: the longest name and two spaces. */
+const environmentWidth = (): number => Math.max(...ENVIRONMENT.map(([name]) => name.length)) + 2
+
 export const ENVIRONMENT: readonly (readonly [name: string, about: string])[] = [
   ['TASKENGINE_TASKS', '--tasks: module exporting tasks'],
   ['TASKENGINE_STORE', '--store: SQLite file or postgres:// URL'],
@@ -32,6 +35,7 @@ export const ENVIRONMENT: readonly (readonly [name: string, about: string])[] = 
   ['TASKENGINE_CONCURRENCY', 'serve --concurrency'],
   ['TASKENGINE_TOKEN', 'serve --token'],
   ['TASKENGINE_ALLOWED_HOSTS', 'serve --allowed-hosts'],
+  ['TASKENGINE_ALLOWED_FRAME_ANCESTORS', 'serve --allowed-frame-ancestors'],
   ['TASKENGINE_METRICS_PORT', 'worker --metrics-port'],
   ['TASKENGINE_AMQP_URL', 'amqp --url'],
   ['USER', 'creator of runs made by enqueue and schedules trigger, and USER@host in the audit trail (else the login name, else "local")'],
@@ -63,7 +67,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     `\nTasks come from --tasks <module>, else ${configFiles} in the working\n` +
       'directory, else the built-in examples. The store is --store: a SQLite file (default\n' +
       `${DEFAULT_STORE_FILE}) or a postgres:// URL. --debug prints the stack of an error.\n` +
-      `\nEnvironment variables (a command-line option wins):\n${ENVIRONMENT.map(([name, about]) => `  ${name.padEnd(25)}${about}`).join('\n')}\n`,
+      `\nEnvironment variables (a command-line option wins):\n${ENVIRONMENT.map(([name, about]) => `  ${name.padEnd(environmentWidth())}${about}`).join('\n')}\n`,
   )
   // Commander reads options' environment variables from process.env; give it ours.
   const tasksOption = (): Option =>
