@@ -13,8 +13,8 @@ import { Engine } from '../../engine/engine.js'
 import { DEFAULT_CONCURRENCY, DEFAULT_GRACE_MS } from '../../engine/options.js'
 import { filesLogBackend } from '../../engine/settings/log-backends.js'
 import { ValidationError } from '../../errors.js'
-import { serveMetrics, type RunningMetrics } from '../../server/serve.js'
-import { listenFailure } from '../failures.js'
+import type { RunningMetrics } from '../../server/serve.js'
+import { serveMetricsPort } from '../metrics-port.js'
 import { EXIT, interrupted, type CliIo } from '../io.js'
 import { loadTasks } from '../load-tasks.js'
 import { DEFAULT_LOG_DIR, describeStore, openStore } from '../store-option.js'
@@ -108,14 +108,8 @@ async function bridge(flags: AmqpFlags, io: CliIo): Promise<number> {
   await engine.store()
   let metrics: RunningMetrics | undefined
   if (metricsPort !== undefined) {
-    try {
-      // Before the worker starts, so that every run it executes is counted.
-      metrics = await serveMetrics(engine, { port: metricsPort, onError: (e) => err(`taskengine metrics: ${e.stack ?? e.message}\n`) })
-    } catch (error) {
-      await engine.close()
-      clearInterval(keepAlive)
-      throw listenFailure(error, { host: '127.0.0.1', port: metricsPort, portOption: { option: '--metrics-port' } })
-    }
+    // Before the worker starts, so that every run it executes is counted.
+    metrics = await serveMetricsPort(engine, metricsPort, err, { cleanUp: () => clearInterval(keepAlive) })
   }
   const running = startAmqpBridge(engine, options)
   if (metrics !== undefined) registerAmqpMetrics(metrics.metrics.registry, running)

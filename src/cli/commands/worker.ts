@@ -10,8 +10,8 @@ import { DEFAULT_CONCURRENCY, DEFAULT_GRACE_MS, DEFAULT_LEASE_MS, DEFAULT_POLL_I
 import { filesLogBackend } from '../../engine/settings/log-backends.js'
 import type { QueueSelection } from '../../engine/durable/worker.js'
 import { ValidationError, describeValue } from '../../errors.js'
-import { serveMetrics, type RunningMetrics } from '../../server/serve.js'
-import { listenFailure } from '../failures.js'
+import type { RunningMetrics } from '../../server/serve.js'
+import { serveMetricsPort } from '../metrics-port.js'
 import { EXIT, interrupted, type CliIo } from '../io.js'
 import { formatDuration } from '../live-output.js'
 import { loadTasks } from '../load-tasks.js'
@@ -71,15 +71,8 @@ async function worker(flags: WorkerFlags, io: CliIo): Promise<number> {
     })
   }
   let metrics: RunningMetrics | undefined
-  if (metricsPort !== undefined) {
-    try {
-      // Before the worker starts, so that every run it executes is counted.
-      metrics = await serveMetrics(engine, { port: metricsPort, onError: (e) => err(`taskengine metrics: ${e.stack ?? e.message}\n`) })
-    } catch (error) {
-      await engine.close()
-      throw listenFailure(error, { host: '127.0.0.1', port: metricsPort, portOption: { option: '--metrics-port', env: 'TASKENGINE_METRICS_PORT' } })
-    }
-  }
+  // Before the worker starts, so that every run it executes is counted.
+  if (metricsPort !== undefined) metrics = await serveMetricsPort(engine, metricsPort, err, { env: 'TASKENGINE_METRICS_PORT' })
   const stopSignal = interrupted(io)
   // The engine's timers do not hold the process open (a library must not); a worker process must.
   const keepAlive = setInterval(() => undefined, 1 << 30)
