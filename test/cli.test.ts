@@ -15,7 +15,7 @@ describe('taskengine tasks', () => {
     expect(code).toBe(0)
     const lines = stdout.trim().split('\n')
     expect(lines[0]).toMatch(/^KEY\s+TITLE\s+CATEGORY\s+FIELDS/)
-    expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['all-fields', 'always-fails', 'countdown', 'hello'])
+    expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['all-fields', 'always-fails', 'countdown', 'fan-out', 'hello'])
     expect(stdout).toMatch(/always-fails\s+Always Fails\s+examples\s+message:string\s+dangerous/)
   })
 
@@ -132,7 +132,7 @@ describe('taskengine run', () => {
   it('exits 2 for an unknown task, naming the known ones', async () => {
     const { code, stderr } = await runBin(['run', 'nope'])
     expect(code).toBe(2)
-    expect(stderr).toBe('taskengine: unknown task "nope" (tasks from examples: all-fields, always-fails, countdown, hello)\n')
+    expect(stderr).toBe('taskengine: unknown task "nope" (tasks from examples: all-fields, always-fails, countdown, fan-out, hello)\n')
   })
 
   it('exits 2 for malformed --args JSON and a bad --timeout', async () => {

@@ -20,7 +20,7 @@ afterEach(() => {
 describe('taskengine serve', () => {
   it('serves the API with the store, a worker and the examples, and stops gracefully on SIGTERM', async () => {
     const { url, banner, stop } = await startServe(['--store', join(dir, 'serve.db')])
-    expect(banner).toMatch(/worker concurrency 10; tasks from examples \(4\)/)
+    expect(banner).toMatch(/worker concurrency 10; tasks from examples \(5\)/)
     const created = await fetch(`${url}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: 'hello', args: { name: 'serve' } }) })
     expect(created.status).toBe(201)
     const { id } = (await created.json()) as { id: string }

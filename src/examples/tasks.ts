@@ -1,7 +1,7 @@
 /**
  * The built-in example tasks: what the CLI and server offer when no tasks module or config is
  * given, so the product can be tried at once. One quick, one long with progress, one that
- * fails, one that takes every field type.
+ * fails, one that takes every field type, one that opens nested pools.
  */
 import { defineTask } from '../task/define.js'
 import { defineSchedule } from '../task/schedule.js'
@@ -108,8 +108,36 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   })
 }
 
+/**
+ * Nested pools: opens a pool of `width` runs, each of which opens its own pool one level down,
+ * until the leaves count down. Shows the pool tree and its timeline on the run page, a partial
+ * result growing while it runs, and a check of the arguments as a whole.
+ */
+export const fanOut = defineTask({
+  key: 'fan-out',
+  title: 'Fan Out',
+  category: 'examples',
+  icon: 'columns',
+  description: 'Opens a pool of runs that open pools of their own, to watch the pool tree and its timeline fill in.',
+  tags: ['example', 'pools'],
+  fields: [
+    { key: 'width', title: 'Width', type: 'int', default: 3, min: 1, max: 20, description: 'Runs in each pool' },
+    { key: 'depth', title: 'Depth', type: 'int', default: 2, min: 1, max: 4, description: 'Levels of pools' },
+  ],
+  validate: ({ width, depth }) => (width ** depth > 200 ? { field: 'width', message: `width^depth is ${width ** depth} runs; at most 200` } : undefined),
+  async run(ctx) {
+    const { width, depth } = ctx.args
+    const pool = ctx.pool({ label: `level ${depth}` })
+    if (depth === 1) await pool.addMany(countdown, Array.from({ length: width }, (_, i) => ({ steps: 3 + i, delayMs: 300 })))
+    else await pool.addMany(fanOut, Array.from({ length: width }, () => ({ width, depth: depth - 1 })))
+    ctx.setResult({ opened: width })
+    const status = await pool.wait()
+    return { succeeded: status.succeeded, failed: status.failed }
+  },
+})
+
 /** All example tasks. */
-export const exampleTasks = [hello, countdown, alwaysFails, allFields]
+export const exampleTasks = [hello, countdown, alwaysFails, allFields, fanOut]
 
 /** A schedule to see ticks happen: a short countdown every five minutes. */
 export const exampleSchedules = [
