@@ -75,17 +75,24 @@ export async function loadPoolForest(store: Store, tops: readonly Pool[], scope:
   let budget = limits.maxPools
   let runBudget = limits.maxRuns
   let notShown = 0
-  const load = async (pool: Pool, depth: number): Promise<PoolNode> => {
-    // Allotted before the level's reads go out in parallel.
-    const pageSize = Math.min(limits.perPool, runBudget)
-    runBudget -= pageSize
-    const [page, counts, tree] = await Promise.all([
-      pageSize === 0 ? { data: [] } : store.listRuns({ poolId: pool.id, sort: 'created', pageSize, count: false }),
-      store.poolCounts(pool.id),
-      depth === 0 ? store.poolCounts(pool.id, { tree: true }) : undefined,
-    ])
-    const runs = page.data.filter((run) => mayRead(scope, run)).map((run): RunNode => ({ run, pools: [], poolsNotShown: 0 }))
-    return { pool, depth, counts, status: tree === undefined ? undefined : poolStatus(pool, tree, now), runs, more: Math.max(0, counts.total - runs.length) }
+  /**
+   * Reads one level: the pools' counts first, then each pool's first runs, the run budget going
+   * to the pools in order, each taking no more than it has (a budget reserved by page size ran out
+   * on pools of a few runs each).
+   */
+  const loadLevel = async (pools: readonly Pool[], depth: number): Promise<PoolNode[]> => {
+    const counted = await Promise.all(pools.map((pool) => Promise.all([store.poolCounts(pool.id), depth === 0 ? store.poolCounts(pool.id, { tree: true }) : Promise.resolve(undefined)])))
+    const sizes = counted.map(([counts]) => {
+      const size = Math.max(0, Math.min(limits.perPool, counts.total, runBudget))
+      runBudget -= size
+      return size
+    })
+    const pages = await Promise.all(pools.map((pool, i) => (sizes[i] === 0 ? Promise.resolve({ data: [] as Run[] }) : store.listRuns({ poolId: pool.id, sort: 'created', pageSize: sizes[i]!, count: false }))))
+    return pools.map((pool, i): PoolNode => {
+      const [counts, tree] = counted[i]!
+      const runs = pages[i]!.data.filter((run) => mayRead(scope, run)).map((run): RunNode => ({ run, pools: [], poolsNotShown: 0 }))
+      return { pool, depth, counts, status: tree === undefined ? undefined : poolStatus(pool, tree, now), runs, more: Math.max(0, counts.total - runs.length) }
+    })
   }
   /** Takes pools off the budget; the rest are counted as not shown. */
   const take = (pools: readonly Pool[]): Pool[] => {
@@ -94,10 +101,10 @@ export async function loadPoolForest(store: Store, tops: readonly Pool[], scope:
     notShown += pools.length - taken.length
     return taken
   }
-  const roots = await Promise.all(take(tops).map((pool) => load(pool, 0)))
+  const roots = await loadLevel(take(tops), 0)
   let level: PoolNode[] = roots
-  while (level.length > 0) {
-    const next: Promise<PoolNode>[] = []
+  for (let depth = 1; level.length > 0; depth++) {
+    const next: Pool[] = []
     const attach: { parent: RunNode; index: number }[] = []
     for (const node of level) {
       for (const runNode of node.runs) {
@@ -106,11 +113,11 @@ export async function loadPoolForest(store: Store, tops: readonly Pool[], scope:
         ;(runNode as { poolsNotShown: number }).poolsNotShown = below.length - taken.length
         for (const pool of taken) {
           attach.push({ parent: runNode, index: next.length })
-          next.push(load(pool, node.depth + 1))
+          next.push(pool)
         }
       }
     }
-    const loaded = await Promise.all(next)
+    const loaded = await loadLevel(next, depth)
     for (const { parent, index } of attach) parent.pools.push(loaded[index]!)
     level = loaded
   }
