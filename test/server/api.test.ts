@@ -514,6 +514,19 @@ describe('auth and safety', () => {
     expect((await call('/api/tasks/greet/run', { method: 'POST', json: { args: { name: 'x' } }, ...as('ada') })).status).toBe(403)
     expect((await call('/api/workers', as('ada'))).status).toBe(403)
     expect((await call('/api/tasks', as('eve'))).status).toBe(401)
+    // Another caller's request id (or unique key) answers nothing of that run: a 409 without it.
+    const order = await call('/api/runs', { method: 'POST', json: { task: 'greet', args: { name: 'a' }, options: { requestId: 'order-1', uniqueKey: 'u-1' } }, ...as('ada') })
+    expect(order.status).toBe(201)
+    const orderId = (await body<Run>(order)).id
+    const again = await call('/api/runs', { method: 'POST', json: { task: 'greet', args: { name: 'a' }, options: { requestId: 'order-1' } }, ...as('ada') })
+    expect(again.status).toBe(200)
+    for (const options of [{ requestId: 'order-1' }, { uniqueKey: 'u-1' }]) {
+      const taken = await call('/api/runs', { method: 'POST', json: { task: 'greet', args: { name: 'b' }, options }, ...as('bob') })
+      expect(taken.status).toBe(409)
+      const text = await taken.text()
+      expect(text).not.toContain(orderId)
+      expect(text).not.toContain('"args"')
+    }
   })
 
   it("shows schedules' runs only to callers who may read them: all, their own, or none", async () => {

@@ -4,12 +4,12 @@
  */
 import { Hono } from 'hono'
 import { checkEnqueueOptions, type EnqueueOptions } from '../../engine/durable/enqueue.js'
-import { ValidationError, describeValue } from '../../errors.js'
+import { ConflictError, ValidationError, describeValue } from '../../errors.js'
 import { parseTaskArgs } from '../../task/validate.js'
 import { isMediaType } from '../../engine/media-type.js'
 import { ACTIVE_STATES, RUN_SORTS, type Run, type RunFilter, type RunSort } from '../../store/types.js'
 import { withFinalLine } from '../../engine/execute/final-line.js'
-import { identity, mayRead, readScope, requireEnqueue, requirePermission, type ServerContext, type ServerEnv } from '../caller.js'
+import { identity, mayRead, readScope, requireEnqueue, requirePermission, runScope, type ServerContext, type ServerEnv } from '../caller.js'
 import { respond } from '../formats.js'
 import { notFound } from '../http-errors.js'
 import { IssueList, jsonBody, splitBody } from '../json-body.js'
@@ -44,7 +44,15 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
     const enqueue = enqueueOptions(options, issues)
     if (task !== undefined) issues.collect(() => parseTaskArgs(task, args))
     issues.throwIfAny('invalid request')
+    const asked = Date.now()
     const run = await engine.enqueue(task!, args, { ...enqueue, createdBy: who.id })
+    if (enqueue.debounce === undefined && run.createdAt.getTime() < asked) {
+      // An existing run answered (its requestId, uniqueKey or throttle key): shown only to a
+      // caller who may read it, else the request is refused without a word about that run.
+      const scope = runScope(c)
+      if (scope === null || !mayRead(scope, run)) throw new ConflictError('this request names a run that already exists (its requestId, uniqueKey or throttle key is taken)')
+      return c.json(run, 200)
+    }
     await recordAction(c, deps, { action: 'run.enqueue', target: run.id, details: { task: run.task, args: run.args, options: enqueue } })
     return c.json(run, 201)
   })
