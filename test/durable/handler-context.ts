@@ -14,12 +14,13 @@ export function describeHandlerContext({ engineWith }: DurableSuite): void {
     it('honours ctx.extendTimeout: a run that extends outlives its limit; one that does not times out', async () => {
       const slow = defineTask({
         key: 'slow',
-        timeoutMs: 300,
+        timeoutMs: 1000,
         fields: [{ key: 'extend', type: 'bool' }],
         async run(ctx) {
+          // 1.2 s in all: past the limit unless extended; each step leaves a busy machine 700 ms of slack.
           for (let i = 0; i < 4; i++) {
-            if (ctx.args.extend) ctx.extendTimeout(300)
-            await sleep(100)
+            if (ctx.args.extend) ctx.extendTimeout(1000)
+            await sleep(300)
           }
           return 'done'
         },
@@ -28,7 +29,7 @@ export function describeHandlerContext({ engineWith }: DurableSuite): void {
       await engine.start()
       const [extended, plain] = await engine.enqueueMany(slow, [{ extend: true }, { extend: false }], { maxAttempts: 1 })
       expect(await runReaches(engine, extended!.id, 'succeeded')).toMatchObject({ data: 'done' })
-      expect(await runReaches(engine, plain!.id, 'failed')).toMatchObject({ error: { code: 'ERR_TIMEOUT', message: 'timed out after 300 ms' } })
+      expect(await runReaches(engine, plain!.id, 'failed')).toMatchObject({ error: { code: 'ERR_TIMEOUT', message: 'timed out after 1000 ms' } })
     })
 
     it('stores a partial result while the run runs, streams it, and merges the return value over it', async () => {
@@ -53,6 +54,32 @@ export function describeHandlerContext({ engineWith }: DurableSuite): void {
       expect(events.flatMap((e) => (e.type === 'result' ? [e.data] : []))).toEqual([{ copied: 10 }, { copied: 10, skipped: 1 }])
       release()
       expect((await runReaches(engine, run.id, 'succeeded')).data).toEqual({ copied: 20, skipped: 1, total: 21 })
+    })
+
+    it('throttles partial results like progress: a handler that only sets results writes once an interval, and the last one is stored', async () => {
+      const counter = defineTask({
+        key: 'counter',
+        async run(ctx) {
+          for (let i = 1; i <= 200; i++) {
+            ctx.setResult({ [`item${i % 5}`]: i })
+            await new Promise((resolve) => setImmediate(resolve))
+          }
+          throw new Error('stop here: the partial result stays')
+        },
+      })
+      const engine = engineWith({ tasks: [counter], progressIntervalMs: 60_000 })
+      const store = await engine.store()
+      let progressWrites = 0
+      const writeBatch = store.writeBatch.bind(store)
+      store.writeBatch = async (batch) => {
+        progressWrites += batch.progress.length
+        return writeBatch(batch)
+      }
+      await engine.start()
+      const run = await engine.enqueue(counter, {}, { maxAttempts: 1 })
+      expect((await runReaches(engine, run.id, 'failed')).data).toEqual({ item0: 200, item1: 196, item2: 197, item3: 198, item4: 199 })
+      // One write at the first call; the rest waited for the interval, which the run did not outlive.
+      expect(progressWrites).toBeLessThanOrEqual(2)
     })
 
     it('keeps a failed attempt\'s partial result; a retry starts from an empty one', async () => {

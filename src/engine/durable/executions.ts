@@ -354,6 +354,8 @@ export class Executions {
     const result = takePartial(execution)
     if (!this.#byId.has(execution.run.id) || execution.progress === undefined) {
       if (execution.progress === undefined && (execution.tags !== execution.run.tags || result !== undefined)) {
+        // Throttled like progress: a handler that only sets partial results writes once an interval.
+        execution.lastStateWrite = now
         this.#buffer.progress({ id: execution.run.id, token: execution.token, progress: {}, tags: execution.tags, ...(result === undefined ? {} : { result }) })
       }
       return
