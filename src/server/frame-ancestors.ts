@@ -30,7 +30,8 @@ export function frameAncestors(entries: unknown, option = 'allowedFrameAncestors
       throw bad('not a URL')
     }
     // Nothing a CSP source would read differently: no path, query, credentials, wildcard or separators.
-    if (/[\s;,'*"]/.test(entry) || url.username !== '' || url.password !== '' || entry.replace(/\/$/, '').toLowerCase() !== url.origin.toLowerCase()) throw bad('an origin only')
+    // (A default port may be written: `https://app.example:443` is `https://app.example`.)
+    if (/[\s;,'*"]/.test(entry) || !/^https?:\/\/[^/?#@]+\/?$/i.test(entry)) throw bad('an origin only')
     return url.origin
   })
 }

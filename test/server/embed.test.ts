@@ -15,6 +15,7 @@ import { text } from '../helpers/admin-session.js'
 import { PATIENCE } from '../helpers/browser.js'
 import { ROOT, runInProcess } from '../helpers/cli.js'
 import { runReaches } from '../helpers/runs.js'
+import { frameAncestors } from '../../src/server/frame-ancestors.js'
 
 const { setup, engines, servers } = apiHarness()
 const page = { headers: { accept: 'text/html' } }
@@ -42,7 +43,7 @@ describe('embeddable views', () => {
     expect(html).not.toContain('<b>embed</b>')
     expect(html).toContain(`href="/admin/runs/${run.id}" rel="noopener">Open in taskengine ↗</a>`)
     // The host app's theme, when it says one.
-    expect(await (await call(`/admin/embed/runs/${run.id}?theme=dark`, page)).text()).toMatch(/^<!DOCTYPE html><html lang="en" data-theme="dark">/)
+    expect(await (await call(`/admin/embed/runs/${run.id}?theme=dark`, page)).text()).toMatch(/^<!DOCTYPE html><html lang="en" data-theme="dark" data-theme-fixed="">/)
     // Unknown runs are a 404; data for clients asking for it.
     expect((await call('/admin/embed/runs/nope', page)).status).toBe(404)
     expect(((await (await call(`/admin/embed/runs/${run.id}?format=json`)).json()) as { run: { id: string } }).run.id).toBe(run.id)
@@ -138,6 +139,8 @@ describe('embeddable views', () => {
       expect(() => createServer(engine, { allowedFrameAncestors: value as string[] }), String(value)).toThrow(ValidationError)
       expect(() => createServer(engine, { allowedFrameAncestors: value as string[] }), String(value)).toThrow(message)
     }
+    // A default port or a trailing slash is the same origin.
+    expect(frameAncestors(['https://app.example:443', 'http://localhost:3000/', 'HTTPS://Big.Example'])).toEqual(['https://app.example', 'http://localhost:3000', 'https://big.example'])
   })
 
   it('taskengine serve refuses a bad origin of --allowed-frame-ancestors, its variable or the config file, naming where it came from', async () => {

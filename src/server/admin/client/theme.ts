@@ -19,7 +19,8 @@ function storage(): Storage | undefined {
 export function initTheme(): void {
   const root = document.documentElement
   const stored = storage()?.getItem(KEY)
-  if (stored === 'dark' || stored === 'light') root.dataset.theme = stored
+  // A page drawn in a fixed theme (an embed's `?theme=`, matching its host app) keeps it.
+  if ((stored === 'dark' || stored === 'light') && root.dataset.themeFixed === undefined) root.dataset.theme = stored
   $('#theme-toggle')?.addEventListener('click', () => {
     const dark = root.dataset.theme === 'dark' || (root.dataset.theme === undefined && matchMedia('(prefers-color-scheme: dark)').matches)
     const next = dark ? 'light' : 'dark'

@@ -85,7 +85,7 @@ function EmbedRun({ page, data, view, theme }: { page: PageContext; data: EmbedD
 function EmbedLayout({ page, title, run, theme, children }: { page: PageContext; title: string; run: Run; theme: 'dark' | 'light' | undefined; children: Child }) {
   return (
     // `?theme=dark|light` matches the host app; else the viewer's choice or the system's.
-    <html lang="en" data-theme={theme}>
+    <html lang="en" data-theme={theme} data-theme-fixed={theme === undefined ? undefined : ''}>
       <PageHead page={page} title={title}>
         {/* Links leave the frame for a tab of their own. */}
         <base target="_blank" />
