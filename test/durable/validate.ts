@@ -51,7 +51,7 @@ export function describeValidate({ backend, engineWith }: DurableSuite): void {
       await worker.start()
       const failed = await runReaches(worker, run.id, 'failed')
       expect(failed.error).toMatchObject({ code: 'ERR_UNRECOVERABLE' })
-      expect(failed.error?.message).toBe("stored arguments no longer match the task's fields: invalid arguments: to: must not come before from")
+      expect(failed.error?.message).toBe("stored arguments no longer match the task's fields or its validate(): invalid arguments: to: must not come before from")
       expect(failed.attempt).toBe(1)
     })
   })

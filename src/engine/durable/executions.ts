@@ -250,7 +250,7 @@ export class Executions {
         // task's own validate) before running.
         args = parseTaskArgs(task, run.args)
       } catch (error) {
-        invalid = new UnrecoverableError(`stored arguments no longer match the task's fields: ${coerceError(error).message}`, { cause: error })
+        invalid = new UnrecoverableError(`stored arguments no longer match the task's fields or its validate(): ${coerceError(error).message}`, { cause: error })
       }
     }
     if (task === undefined || args === undefined) {

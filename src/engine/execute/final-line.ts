@@ -1,8 +1,10 @@
 /**
  * The last line of a run's log: how it ended and how long its handler took (`completed in 12
- * ms`). It is derived from the run's own times when the log is read, never stored, so a run pays
- * nothing for it on the hot path; readers of a durable log (`engine.getLogs`: the API, the run
- * page, the CLI, diffs, the stream) see it as the line after the stored ones.
+ * ms`). It is derived from the run's own times where a log is shown, never stored, so a run pays
+ * nothing for it on the hot path: the logs API, the run page, the embed and `taskengine runs logs`
+ * add it after a finished run's stored lines ({@link withFinalLine}); the CLI's run output, the
+ * live view and the result page after an in-process result's ({@link resultFinalLine}).
+ * `engine.getLogs()`, the stream and diffs hold the handler's own lines only.
  */
 import type { Run } from '../../store/types.js'
 import type { LogEntry, RunStatus } from '../../task/context.js'

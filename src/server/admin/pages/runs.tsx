@@ -45,7 +45,10 @@ export const runsPage: AdminPage<RunsData> = {
       return { runs: { data: [], total: 0, page: 1, pageSize }, params, tasks, sort, issues, unserved: [] }
     }
     const filter = { ...parsed.filter, page, pageSize, ...(sort === '-created' ? {} : { sort }) }
-    const [runs, unserved] = await Promise.all([engine.listRuns(scope.all ? filter : { ...filter, createdBy: scope.id }), engine.unserved()])
+    // The unserved check reads pending runs: only when the list may show some.
+    const statuses = filter.status === undefined ? undefined : ([] as string[]).concat(filter.status)
+    const mayShowPending = statuses === undefined || statuses.includes('pending')
+    const [runs, unserved] = await Promise.all([engine.listRuns(scope.all ? filter : { ...filter, createdBy: scope.id }), mayShowPending ? engine.unserved() : []])
     return { runs, params, tasks, sort, issues, unserved: unservedShown(unserved, params) }
   },
   data: ({ runs }) => ({ value: runs, name: 'runs', rows: () => runs.data.map(runRow) }),
