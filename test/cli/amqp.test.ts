@@ -17,6 +17,6 @@ describe('taskengine amqp', () => {
   it('lists its flags in --help', async () => {
     const { code, stdout } = await runInProcess(['amqp', '--help'])
     expect(code).toBe(0)
-    for (const flag of ['--url', '--queue', '--exchange', '--dead-letter-exchange', '--prefetch', '--buffer-limit', '--no-events', '--worker']) expect(stdout).toContain(flag)
+    for (const flag of ['--url', '--queue', '--exchange', '--dead-letter-exchange', '--prefetch', '--buffer-limit', '--no-events', '--events', '--worker']) expect(stdout).toContain(flag)
   })
 })

@@ -5,7 +5,7 @@
  */
 
 /** Who acted: a signed-in user, a user's API token, the shared server token, an anonymous loopback caller, the CLI, or the host's own resolver. */
-export type AuditActorKind = 'user' | 'token' | 'shared-token' | 'anonymous' | 'cli' | 'host'
+export type AuditActorKind = 'user' | 'token' | 'shared-token' | 'anonymous' | 'cli' | 'host' | 'amqp'
 
 /** One audit entry as stored. */
 export interface AuditEntry {
