@@ -301,6 +301,40 @@ await describeAmqp('AMQP bridge', () => {
 // Without a broker the suite above already says so (or fails under CI).
 if (await amqpReachable()) {
   await describePostgres('AMQP bridge on PostgreSQL', (pg) => {
+    it("publishes each event once with a bridge next to every process (events 'local'); one bridge with events 'all' publishes what other processes relay", async () => {
+      const names = testNames('pg-events')
+      const relayed = testNames('pg-relayed')
+      const broker = await openBroker()
+      const schema = pg.newSchema()
+      // A runs the worker; B only takes requests; C runs no worker and publishes relayed events too.
+      const [a, b, c] = [0, 1, 2].map(() => new Engine({ tasks: [boom], store: pg.open({ schema }), pollIntervalMs: 20 }))
+      const bridges = [bridgeOn(a!, names), bridgeOn(b!, names), bridgeOn(c!, relayed, [], { events: 'all' })]
+      const watch = [`${names.queue}.watch`, `${relayed.queue}.watch`]
+      try {
+        await Promise.all(bridges.map((bridge) => bridge.ready))
+        const [local, all] = await Promise.all(
+          [names, relayed].map(async (n, i) => {
+            await broker.channel.assertQueue(watch[i], { exclusive: true })
+            await broker.channel.bindQueue(watch[i]!, n.exchange, 'runs.#')
+            return collect(broker.channel, watch[i]!)
+          }),
+        )
+        await a!.start({ concurrency: 1 })
+        const run = await b!.enqueue(boom, {})
+        const failed = `runs.boom.failed.${run.id}`
+        // C got the failure relayed from A and published it: by then B (had it published relayed events) would have too.
+        await all!.until((list) => list.some((m) => m.fields.routingKey === failed), 'the relayed failure on the "all" bridge', 10_000)
+        const seen = await local!.until((list) => list.some((m) => m.fields.routingKey === failed), 'the failure from A')
+        expect(seen.map((m) => (JSON.parse(m.content.toString()) as { type: string }).type)).toEqual(['created', 'started', 'failed'])
+        expect(seen.map((m) => m.fields.routingKey).filter((key) => key === failed)).toHaveLength(1)
+      } finally {
+        for (const bridge of bridges) await bridge.close()
+        await Promise.all([a, b, c].map((e) => e!.close({ graceMs: 0 })))
+        await broker.cleanUp(names, [watch[0]!])
+        await (await openBroker()).cleanUp(relayed)
+      }
+    })
+
     it('a request delivered twice (and one reusing its id with other content) makes one run on a PostgreSQL store', async () => {
       const names = testNames('pg')
       const broker = await openBroker()
