@@ -294,6 +294,7 @@ await describeAmqp('AMQP bridge', () => {
         'prefetch: expected an integer from 1 to 65535, got 0 (number)',
       ])
     }
+    expect(() => startAmqpBridge(engine, { url: 'amqp://x', queue: 'q', exchange: 'x', events: 'remote' } as never)).toThrow(`events: expected 'local', 'all', true or false, got "remote" (string)`)
     expect(() => startAmqpBridge(engine, { url: 'amqp://x', queue: 'q', exchange: 'x', bufferLimt: 3 } as never)).toThrow(/bufferLimt: unknown option \(did you mean bufferLimit\?\)/)
   })
 })
