@@ -135,7 +135,8 @@ export class Ingress {
         throw error
       }
       // Committed. A run made before this delivery began is the one an earlier delivery of the
-      // same id made (a redelivery): not audited again.
+      // same id made (a redelivery): not audited again. (Read against the wall clock: an engine
+      // with its own `clock` option that runs behind it would count new runs as redeliveries.)
       if (run.createdAt.getTime() < began) this.counters.deduplicated++
       else {
         this.counters.enqueued++
