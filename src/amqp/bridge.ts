@@ -16,8 +16,10 @@ export interface AmqpBridgeStats {
   readonly reconnects: number
   /** Request messages delivered to it (redeliveries included). */
   readonly received: number
-  /** Requests that got their run (a new one, or the run their id made before). */
+  /** Requests that made a new run. */
   readonly enqueued: number
+  /** Requests whose id had already made a run (a redelivery): they got that run. */
+  readonly deduplicated: number
   /** Requests copied to the dead-letter exchange with their reason. */
   readonly deadLettered: number
   /** Requests given back to the queue after a failure that was not theirs (the store was down). */
@@ -39,15 +41,21 @@ export interface AmqpBridge {
   /** Counters (see {@link AmqpBridgeStats}). */
   stats(): AmqpBridgeStats
   /**
-   * Stops consuming, lets the requests in hand finish, waits (at most `closeTimeoutMs`) for
+   * Stops consuming and lets the requests in hand finish (at most `closeTimeoutMs`); events are
+   * still published. For a process that closes its engine next: stop requests, close the engine
+   * (runs finishing in its grace period still send their events), then `close()`.
+   */
+  stopIngress(): Promise<void>
+  /**
+   * Stops consuming (as {@link stopIngress}), lets the requests in hand finish, waits (at most `closeTimeoutMs`) for
    * buffered events to be confirmed, and disconnects. The engine stays open.
    */
   close(): Promise<void>
 }
 
 /**
- * Starts the bridge on `engine`: consumes task requests from `queue` and publishes every run
- * event to `exchange`. Returns at once; it connects (and reconnects, with backoff) in the
+ * Starts the bridge on `engine`: consumes task requests from `queue` and publishes run events
+ * to `exchange` (those of this engine; see the `events` option). Returns at once; it connects (and reconnects, with backoff) in the
  * background: await `ready` to know it consumes.
  *
  * @example
@@ -73,11 +81,16 @@ export function startAmqpBridge(engine: Engine, options: AmqpBridgeOptions): Amq
       },
     },
   )
-  // Events of other processes reach this one through the engine's relay (stores that push).
-  const unsubscribe = egress === undefined ? undefined : engine.subscribe(egress.push)
-  const stopObserving = egress === undefined ? undefined : engine.observe()
+  // Events of other processes reach this one through the engine's relay (stores that push),
+  // marked `remote`: published with events 'all' only.
+  const unsubscribe = egress === undefined ? undefined : engine.subscribe(o.events === 'all' ? egress.push : (event) => {
+    if (event.remote !== true) egress.push(event)
+  })
+  const stopObserving = o.events === 'all' ? engine.observe() : undefined
   link.start()
   let closing: Promise<void> | undefined
+  let stopping: Promise<void> | undefined
+  const stopIngress = (): Promise<void> => (stopping ??= ingress.stop(o.closeTimeoutMs))
   return {
     ready: link.ready,
     stats() {
@@ -90,9 +103,10 @@ export function startAmqpBridge(engine: Engine, options: AmqpBridgeOptions): Amq
         eventsDropped: egress?.counters.dropped ?? 0,
       }
     },
+    stopIngress,
     close() {
       closing ??= (async () => {
-        await ingress.stop(o.closeTimeoutMs)
+        await stopIngress()
         unsubscribe?.()
         stopObserving?.()
         if (egress !== undefined && link.session !== undefined) await egress.flush(o.closeTimeoutMs)

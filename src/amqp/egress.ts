@@ -42,6 +42,8 @@ export class Egress {
   #session: BrokerSession | undefined
   #waitingForDrain = false
   #droppedSinceLog = 0
+  #pumpScheduled = false
+  #unencodableLogged = false
   #drained: (() => void)[] = []
 
   constructor(exchange: string, bufferLimit: number, log: (message: string) => void) {
@@ -63,7 +65,15 @@ export class Egress {
       if (this.#droppedSinceLog++ === 0) this.#log(`event buffer full (${this.#limit}): dropping the oldest run events until the broker takes them again`)
     }
     this.#queue.push({ event, seq: ++this.#seq })
-    if (this.#session !== undefined && !this.#waitingForDrain && this.#unconfirmed.size < MAX_UNCONFIRMED) this.#pump()
+    // Published a moment later, not inside the engine's emit (a ctx.log or ctx.progress call):
+    // one pump at a time takes whatever piled up meanwhile.
+    if (!this.#pumpScheduled && this.#session !== undefined) {
+      this.#pumpScheduled = true
+      queueMicrotask(() => {
+        this.#pumpScheduled = false
+        if (!this.#waitingForDrain && this.#unconfirmed.size < MAX_UNCONFIRMED) this.#pump()
+      })
+    }
   }
 
   /** Publishes on a new session. */
@@ -116,9 +126,20 @@ export class Egress {
     const channel = session.publisher
     while (this.#head < this.#queue.length && this.#unconfirmed.size < MAX_UNCONFIRMED && !this.#waitingForDrain) {
       const item = this.#queue[this.#head++]!
+      let body: Buffer
+      try {
+        body = eventBody(item.event, item.seq)
+      } catch (error) {
+        // An event that cannot be written as JSON is dropped, never retried: it would stop every later one.
+        this.counters.dropped++
+        if (!this.#unencodableLogged) this.#log(`run event ${item.event.type} of run ${item.event.runId} cannot be written as JSON (${(error as Error).message}): dropped (logged once)`)
+        this.#unencodableLogged = true
+        continue
+      }
       this.#unconfirmed.set(item.seq, item)
-      if (!this.#publish(channel, session, item)) this.#waitingForDrain = true
+      if (!this.#publish(channel, session, item, body)) this.#waitingForDrain = true
     }
+    if (this.buffered === 0 && this.#unconfirmed.size === 0) for (const wake of this.#drained.splice(0)) wake()
     // Reclaim the consumed front now and then (cheaper than shifting each item).
     if (this.#head > 4096 && this.#head * 2 > this.#queue.length) {
       this.#queue = this.#queue.slice(this.#head)
@@ -127,10 +148,10 @@ export class Egress {
   }
 
   /** Publishes one event; `false` when the channel's write buffer is full (wait for `drain`). */
-  #publish(channel: ConfirmChannel, session: BrokerSession, item: Outgoing): boolean {
+  #publish(channel: ConfirmChannel, session: BrokerSession, item: Outgoing, body: Buffer): boolean {
     const { event, seq } = item
     try {
-      return channel.publish(this.#exchange, routingKeyOf(event), eventBody(event, seq), { contentType: 'application/json', persistent: true, timestamp: Math.floor(event.time.getTime() / 1000), type: event.type, messageId: `${event.runId}:${seq}` }, (error: unknown) => this.#confirmed(session, seq, error))
+      return channel.publish(this.#exchange, routingKeyOf(event), body, { contentType: 'application/json', persistent: true, timestamp: Math.floor(event.time.getTime() / 1000), type: event.type, messageId: `${event.runId}:${seq}` }, (error: unknown) => this.#confirmed(session, seq, error))
     } catch {
       // The channel closed under us: the session is ending, and `lost` puts the item back.
       return false

@@ -6,6 +6,7 @@
 import type { RunEvent } from '../engine/events/run-events.js'
 import type { Run } from '../store/types.js'
 import type { RunResult } from '../task/context.js'
+import { jsonText } from '../json-text.js'
 
 /** The routing key of an event: `runs.<task, dots as %2E>.<event type>.<run id>`. */
 export function routingKeyOf(event: Pick<RunEvent, 'task' | 'type' | 'runId'>): string {
@@ -28,12 +29,13 @@ export function taskWord(task: string): string {
  * full run and result objects; a `created` event adds the run's label, queue, creator and
  * request id, a `succeeded` one of an in-process run its result's data (a durable run's data is
  * read from the run: `GET /api/runs/<id>`). `seq` numbers the bridge's events in the order
- * they happened (a consumer can drop a repeat after a reconnect).
+ * they happened (a consumer can drop a repeat after a reconnect). A bigint (in a result's data)
+ * is written as its decimal string.
  */
 export function eventBody(event: RunEvent, seq: number): Buffer {
   const { run, result, remote: _remote, ...own } = event as RunEvent & { run?: Run; result?: RunResult }
   const body: Record<string, unknown> = { ...own, seq }
   if (event.type === 'created' && run !== undefined) Object.assign(body, { label: run.label, queue: run.queue, createdBy: run.createdBy, requestId: run.requestId })
   if (event.type === 'succeeded' && result !== undefined) body.data = result.data ?? null
-  return Buffer.from(JSON.stringify(body))
+  return Buffer.from(jsonText(body))
 }

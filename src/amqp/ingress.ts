@@ -5,8 +5,13 @@
  * redelivery (the bridge died between commit and ack) finds the run its id made instead of adding
  * one. A message that can never become a run (not JSON, not a request, unknown task, bad
  * arguments, no id) is copied to the dead-letter exchange with the reason in its headers,
- * confirmed, then acknowledged: never requeued. A message that asks for a reply (`replyTo`) gets
- * `{ ok: true, runId }` or `{ ok: false, errors }` with its correlation id.
+ * confirmed, then acknowledged: never requeued. A failure that is not the request's (the store is
+ * briefly unreachable) holds the message for a delay that doubles from {@link RETRY_FIRST_DELAY_MS}
+ * and gives it back to the queue; only after {@link MAX_ATTEMPTS} failed attempts, counted here by
+ * request id (the broker's `redelivered` flag says nothing: every message in hand when a process
+ * died comes back with it), is it dead-lettered. A message that asks for a reply (`replyTo`) gets
+ * `{ ok: true, runId }` or `{ ok: false, errors }` with its correlation id. Each new run is
+ * recorded in the audit trail (actor `amqp`, action `run.enqueue`).
  */
 import type { Channel, ConsumeMessage } from 'amqplib'
 import type { Engine } from '../engine/engine.js'
@@ -14,13 +19,22 @@ import { TaskEngineError, ValidationError, coerceError } from '../errors.js'
 import { publishConfirmed } from './confirmed.js'
 import type { BrokerSession } from './connection.js'
 import type { ResolvedBridgeOptions } from './options.js'
-import { parseTaskRequest, type RequestFailure } from './request-message.js'
+import { parseTaskRequest, requestIdOf, type RequestFailure } from './request-message.js'
 import { declareTopology } from './topology.js'
 
 /** The header naming why a request was dead-lettered. */
 export const ERROR_HEADER = 'x-taskengine-error'
 /** The header with the stable code of that reason (`ERR_VALIDATION`, `ERR_NOT_FOUND`, …). */
 export const ERROR_CODE_HEADER = 'x-taskengine-error-code'
+
+/** Attempts of a request that fail through no fault of its own before it is dead-lettered. */
+export const MAX_ATTEMPTS = 5
+/** The wait before a failed request goes back to the queue, doubled per attempt up to {@link RETRY_MAX_DELAY_MS}. */
+export const RETRY_FIRST_DELAY_MS = 100
+export const RETRY_MAX_DELAY_MS = 3_000
+
+/** The bridge in the audit trail. */
+const AMQP_ACTOR = { id: 'amqp', kind: 'amqp', via: 'amqp' } as const
 
 /** The engine's errors that are the request's fault: dead-lettered, never retried. */
 const REQUEST_FAULTS = new Set(['ERR_VALIDATION', 'ERR_NOT_FOUND', 'ERR_CONFLICT', 'ERR_FORBIDDEN'])
@@ -29,6 +43,7 @@ const REQUEST_FAULTS = new Set(['ERR_VALIDATION', 'ERR_NOT_FOUND', 'ERR_CONFLICT
 export interface IngressCounters {
   received: number
   enqueued: number
+  deduplicated: number
   deadLettered: number
   requeued: number
   replies: number
@@ -38,12 +53,17 @@ export interface IngressCounters {
 export class Ingress {
   readonly #engine: Engine
   readonly #options: ResolvedBridgeOptions
-  readonly counters: IngressCounters = { received: 0, enqueued: 0, deadLettered: 0, requeued: 0, replies: 0 }
+  readonly counters: IngressCounters = { received: 0, enqueued: 0, deduplicated: 0, deadLettered: 0, requeued: 0, replies: 0 }
   #consumer: { channel: Channel; tag: string } | undefined
   /** The session consuming now; requests of an older one are delivered again by the broker. */
   #current: BrokerSession | undefined
   #inFlight = 0
   #idle: (() => void)[] = []
+  /** Failed attempts so far of the requests that failed through no fault of theirs, by request id. */
+  readonly #attempts = new Map<string, number>()
+  /** Ends the waits before requeueing (on stop). */
+  readonly #wakeRetries = new Set<() => void>()
+  #stopping = false
 
   constructor(engine: Engine, options: ResolvedBridgeOptions) {
     this.#engine = engine
@@ -83,6 +103,8 @@ export class Ingress {
   async stop(timeoutMs: number): Promise<void> {
     const consumer = this.#consumer
     this.#consumer = undefined
+    this.#stopping = true
+    for (const wake of this.#wakeRetries) wake()
     if (consumer !== undefined) await consumer.channel.cancel(consumer.tag).catch(() => undefined)
     if (this.#inFlight > 0) {
       await new Promise<void>((resolve) => {
@@ -103,37 +125,75 @@ export class Ingress {
       const parsed = parseTaskRequest(message.content, message.properties)
       if (!parsed.ok) return await this.#deadLetter(session, channel, message, parsed.failure)
       const { task, args, options } = parsed.request
-      let runId: string
+      let run: Awaited<ReturnType<Engine['enqueue']>>
+      const began = Date.now()
       try {
-        runId = (await this.#engine.enqueue(task, args, options)).id
+        run = await this.#engine.enqueue(task, args, options)
       } catch (thrown) {
         const error = coerceError(thrown)
         if (error instanceof TaskEngineError && REQUEST_FAULTS.has(error.code)) return await this.#deadLetter(session, channel, message, failureOf(error))
         throw error
       }
-      // Committed: now the reply, then the ack (a crash in between only repeats the reply).
-      this.counters.enqueued++
-      await this.#reply(session, message, { ok: true, runId })
+      // Committed. A run made before this delivery began is the one an earlier delivery of the
+      // same id made (a redelivery): not audited again. (Read against the wall clock: an engine
+      // with its own `clock` option that runs behind it would count new runs as redeliveries.)
+      if (run.createdAt.getTime() < began) this.counters.deduplicated++
+      else {
+        this.counters.enqueued++
+        await this.#audit(run.id, task, parsed.requestId, options.createdBy)
+      }
+      this.#attempts.delete(parsed.requestId)
+      // Then the reply, then the ack (a crash in between only repeats the reply).
+      await this.#reply(session, message, { ok: true, runId: run.id })
       settle(() => channel.ack(message))
     } catch (thrown) {
       // Its session ended meanwhile: the broker delivers the message again (and the run, if it
       // was committed, is found by its request id).
       if (this.#current !== session) return
-      // Not the request's fault (the store or the broker failed): try it again, once. A message
-      // that fails on its redelivery too is dead-lettered rather than requeued forever.
+      // Not the request's fault (the store or the broker failed): wait, then give it back to the
+      // queue; dead-lettered only after MAX_ATTEMPTS such failures.
       const error = coerceError(thrown)
-      if (message.fields.redelivered) {
-        this.#options.onLog(`request ${describeMessage(message)} failed again (${error.message}): dead-lettered`)
+      const key = requestIdOf(message.properties) ?? `#${message.fields.deliveryTag}`
+      const attempts = (this.#attempts.get(key) ?? 0) + 1
+      if (attempts >= MAX_ATTEMPTS) {
+        this.#attempts.delete(key)
+        this.#options.onLog(`request ${describeMessage(message)} failed ${attempts} times (${error.message}): dead-lettered`)
         await this.#deadLetter(session, channel, message, { code: 'ERR_INTERNAL', message: error.message, issues: [] }).catch((e: unknown) => {
           this.#options.onLog(`request ${describeMessage(message)}: cannot dead-letter it (${coerceError(e).message}); the broker delivers it again`)
         })
       } else {
-        this.#options.onLog(`request ${describeMessage(message)} failed (${error.message}): requeued`)
+        this.#attempts.set(key, attempts)
+        const delay = Math.min(RETRY_MAX_DELAY_MS, RETRY_FIRST_DELAY_MS * 2 ** (attempts - 1))
+        this.#options.onLog(`request ${describeMessage(message)} failed (${error.message}): requeued in ${delay} ms (attempt ${attempts} of ${MAX_ATTEMPTS})`)
+        await this.#pause(delay)
         this.counters.requeued++
         settle(() => channel.nack(message, false, true))
       }
     } finally {
       if (--this.#inFlight === 0) for (const wake of this.#idle.splice(0)) wake()
+    }
+  }
+
+  /** Waits `ms`, or less when the bridge stops. */
+  async #pause(ms: number): Promise<void> {
+    if (this.#stopping) return
+    await new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer)
+        this.#wakeRetries.delete(wake)
+        resolve()
+      }
+      const timer = setTimeout(wake, ms)
+      this.#wakeRetries.add(wake)
+    })
+  }
+
+  /** Records a new run in the audit trail; a failing write is logged, not the request's failure (its run exists). */
+  async #audit(runId: string, task: string, requestId: string, userId: string | undefined): Promise<void> {
+    try {
+      await this.#engine.audit.record(AMQP_ACTOR, { action: 'run.enqueue', target: runId, details: { task, requestId, userId: userId ?? null } })
+    } catch (error) {
+      this.#options.onLog(`run ${runId} was enqueued, but the audit trail could not record it: ${coerceError(error).message}`)
     }
   }
 

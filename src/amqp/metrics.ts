@@ -6,7 +6,7 @@ import { Counter, Gauge, type Registry } from 'prom-client'
 import type { AmqpBridge } from './bridge.js'
 
 /**
- * Registers `taskengine_amqp_requests_total{outcome}` (enqueued, dead_lettered, requeued),
+ * Registers `taskengine_amqp_requests_total{outcome}` (enqueued, deduplicated, dead_lettered, requeued),
  * `taskengine_amqp_events_published_total`, `taskengine_amqp_events_dropped_total`,
  * `taskengine_amqp_events_buffered`, `taskengine_amqp_connected` and
  * `taskengine_amqp_reconnects_total` on `registry`.
@@ -31,13 +31,14 @@ export function registerAmqpMetrics(registry: Registry, bridge: AmqpBridge): voi
   }
   new Counter({
     name: 'taskengine_amqp_requests_total',
-    help: 'AMQP task requests handled by the bridge, by outcome (enqueued: got their run; dead_lettered: rejected with a reason; requeued: given back after a failure not theirs)',
+    help: 'AMQP task requests handled by the bridge, by outcome (enqueued: made a new run; deduplicated: their id had made a run before, a redelivery; dead_lettered: rejected with a reason; requeued: given back after a failure not theirs)',
     labelNames: ['outcome'],
     registers,
     collect() {
       const s = bridge.stats()
       this.reset()
       this.inc({ outcome: 'enqueued' }, s.enqueued)
+      this.inc({ outcome: 'deduplicated' }, s.deduplicated)
       this.inc({ outcome: 'dead_lettered' }, s.deadLettered)
       this.inc({ outcome: 'requeued' }, s.requeued)
     },

@@ -66,10 +66,14 @@ export interface AmqpBridgeOptions {
    */
   readonly connectionName?: string
   /**
-   * Publish run events (egress). `false`: the bridge only takes requests in.
-   * @default true
+   * Which run events to publish (egress). `'local'`: those of this engine (its enqueues, the runs
+   * its workers execute, its cancels). `'all'`: also those of other processes that reach it
+   * through the store's event relay (PostgreSQL): for a bridge without workers next to workers
+   * elsewhere; give it one bridge only, or each event goes out once per bridge. `false`: none,
+   * the bridge only takes requests in. `true` means `'local'`.
+   * @default 'local'
    */
-  readonly events?: boolean
+  readonly events?: 'local' | 'all' | boolean
   /**
    * Where the bridge reports what happens to it (connected, reconnecting, dropping events, a
    * request it could not handle).
@@ -96,7 +100,7 @@ export const AMQP_BRIDGE_OPTION_KEYS = optionKeys<AmqpBridgeOptions>({
 })
 
 /** The options with every default filled in. */
-export type ResolvedBridgeOptions = Required<AmqpBridgeOptions>
+export type ResolvedBridgeOptions = Required<Omit<AmqpBridgeOptions, 'events'>> & { readonly events: 'local' | 'all' | false }
 
 /** The defaults of the bridge's bounds. */
 export const DEFAULT_PREFETCH = 256
@@ -131,7 +135,7 @@ export function resolveBridgeOptions(options: AmqpBridgeOptions): ResolvedBridge
   int('reconnectDelayMs', 1, 3_600_000)
   int('maxReconnectDelayMs', 1, 3_600_000)
   int('closeTimeoutMs', 0, 3_600_000)
-  if (options.events !== undefined && typeof options.events !== 'boolean') bad('events', 'true or false')
+  if (options.events !== undefined && typeof options.events !== 'boolean' && options.events !== 'local' && options.events !== 'all') bad('events', `'local', 'all', true or false`)
   if (options.onLog !== undefined && typeof options.onLog !== 'function') bad('onLog', 'a function')
   if (issues.length > 0) throw new ValidationError('startAmqpBridge: invalid options', issues)
   const reconnectDelayMs = options.reconnectDelayMs ?? 100
@@ -147,7 +151,7 @@ export function resolveBridgeOptions(options: AmqpBridgeOptions): ResolvedBridge
     maxReconnectDelayMs: Math.max(reconnectDelayMs, options.maxReconnectDelayMs ?? 30_000),
     closeTimeoutMs: options.closeTimeoutMs ?? 5_000,
     connectionName: options.connectionName ?? 'taskengine-amqp',
-    events: options.events ?? true,
+    events: options.events === undefined || options.events === true ? 'local' : options.events,
     onLog: options.onLog ?? ((message) => void process.stderr.write(`taskengine amqp: ${message}\n`)),
   }
 }

@@ -208,6 +208,80 @@ await describeAmqp('AMQP bridge', () => {
     }
   })
 
+  it('publishes a result holding a bigint as its decimal string, and the events after it still go out', async () => {
+    const names = testNames('bigint')
+    const broker = await openBroker()
+    const big = defineTask({
+      key: 'big',
+      maxAttempts: 1,
+      async run(ctx) {
+        ctx.setResult({ n: 2n ** 64n })
+        ctx.log('after the result')
+      },
+    })
+    const engine = new Engine({ tasks: [big], store: sqliteStore(join(dir, `bigint-${++files}.db`)), pollIntervalMs: 20 })
+    const bridge = bridgeOn(engine, names)
+    const watchQueue = `${names.queue}.watch`
+    try {
+      await bridge.ready
+      await broker.channel.assertQueue(watchQueue, { exclusive: true })
+      await broker.channel.bindQueue(watchQueue, names.exchange, 'runs.#')
+      const events = await collect(broker.channel, watchQueue)
+      const run = await engine.enqueue(big, {})
+      await engine.start({ concurrency: 1 })
+      const all = await events.until((list) => list.some((m) => m.fields.routingKey === `runs.big.succeeded.${run.id}`), 'the run to succeed')
+      const parsed = all.map((m) => JSON.parse(m.content.toString()) as { type: string; data?: unknown; entry?: { message?: string } })
+      expect(parsed.map((e) => e.type)).toEqual(['created', 'started', 'result', 'log', 'succeeded'])
+      expect(parsed[2]!.data).toEqual({ n: '18446744073709551616' })
+      expect(bridge.stats()).toMatchObject({ eventsDropped: 0 })
+    } finally {
+      await bridge.close()
+      await engine.close({ graceMs: 0 })
+      await broker.cleanUp(names, [watchQueue])
+    }
+  })
+
+  it('a request whose enqueue fails twice (the store briefly away) still gets its run, after waits, and is never dead-lettered; a new run is audited once, a redelivery counted as deduplicated', async () => {
+    const names = testNames('outage')
+    const broker = await openBroker()
+    const engine = new Engine({ tasks: [steps], store: sqliteStore(join(dir, `outage-${++files}.db`)) })
+    const original = engine.enqueue.bind(engine)
+    let failures = 0
+    Object.assign(engine, {
+      enqueue: (...args: Parameters<typeof original>) => (failures < 2 ? (failures++, Promise.reject(new Error('the store is unreachable'))) : original(...args)),
+    })
+    const logs: string[] = []
+    const bridge = bridgeOn(engine, names, logs)
+    try {
+      await bridge.ready
+      const replyQueue = (await broker.channel.assertQueue('', { exclusive: true })).queue
+      const replies = await collect(broker.channel, replyQueue)
+      const send = (): boolean => broker.channel.sendToQueue(names.queue, body({ type: 'report.steps', userId: 'ada', params: { n: 3 } }), { messageId: 'flaky-1', replyTo: replyQueue })
+      send()
+      const [first] = await replies.until((r) => r.length === 1, 'the reply after two failures', 10_000)
+      const runs = (await engine.listRuns({})).data
+      expect(runs.map((r) => r.requestId)).toEqual(['flaky-1'])
+      expect(JSON.parse(first!.content.toString())).toEqual({ ok: true, runId: runs[0]!.id })
+      expect(failures).toBe(2)
+      expect(logs.filter((line) => /failed \(the store is unreachable\): requeued in \d+ ms/.test(line))).toHaveLength(2)
+      send()
+      await replies.until((r) => r.length === 2, 'the reply to the redelivery')
+      expect(bridge.stats()).toMatchObject({ enqueued: 1, deduplicated: 1, requeued: 2, deadLettered: 0 })
+      expect(await drainQueue(broker.channel, names.deadLetterQueue)).toHaveLength(0)
+      const audit = (await engine.audit.list({ action: 'run.enqueue' })).entries
+      expect(audit).toHaveLength(1)
+      expect(audit[0]).toMatchObject({ actor: 'amqp', actorKind: 'amqp', via: 'amqp', target: runs[0]!.id, details: { task: 'report.steps', requestId: 'flaky-1', userId: 'ada' } })
+      const registry = new Registry()
+      registerAmqpMetrics(registry, bridge)
+      const scrape = await registry.metrics()
+      for (const line of ['taskengine_amqp_requests_total{outcome="enqueued"} 1', 'taskengine_amqp_requests_total{outcome="deduplicated"} 1', 'taskengine_amqp_requests_total{outcome="requeued"} 2']) expect(scrape).toContain(line)
+    } finally {
+      await bridge.close()
+      await engine.close()
+      await broker.cleanUp(names)
+    }
+  })
+
   it('refuses bad options, naming each', () => {
     const engine = new Engine({ tasks: [steps] })
     expect(() => startAmqpBridge(engine, { url: 'http://x', queue: '', exchange: 'x', prefetch: 0, bufferSize: 3 } as never)).toThrow(ValidationError)
@@ -220,6 +294,7 @@ await describeAmqp('AMQP bridge', () => {
         'prefetch: expected an integer from 1 to 65535, got 0 (number)',
       ])
     }
+    expect(() => startAmqpBridge(engine, { url: 'amqp://x', queue: 'q', exchange: 'x', events: 'remote' } as never)).toThrow(`events: expected 'local', 'all', true or false, got "remote" (string)`)
     expect(() => startAmqpBridge(engine, { url: 'amqp://x', queue: 'q', exchange: 'x', bufferLimt: 3 } as never)).toThrow(/bufferLimt: unknown option \(did you mean bufferLimit\?\)/)
   })
 })
@@ -227,6 +302,40 @@ await describeAmqp('AMQP bridge', () => {
 // Without a broker the suite above already says so (or fails under CI).
 if (await amqpReachable()) {
   await describePostgres('AMQP bridge on PostgreSQL', (pg) => {
+    it("publishes each event once with a bridge next to every process (events 'local'); one bridge with events 'all' publishes what other processes relay", async () => {
+      const names = testNames('pg-events')
+      const relayed = testNames('pg-relayed')
+      const broker = await openBroker()
+      const schema = pg.newSchema()
+      // A runs the worker; B only takes requests; C runs no worker and publishes relayed events too.
+      const [a, b, c] = [0, 1, 2].map(() => new Engine({ tasks: [boom], store: pg.open({ schema }), pollIntervalMs: 20 }))
+      const bridges = [bridgeOn(a!, names), bridgeOn(b!, names), bridgeOn(c!, relayed, [], { events: 'all' })]
+      const watch = [`${names.queue}.watch`, `${relayed.queue}.watch`]
+      try {
+        await Promise.all(bridges.map((bridge) => bridge.ready))
+        const [local, all] = await Promise.all(
+          [names, relayed].map(async (n, i) => {
+            await broker.channel.assertQueue(watch[i], { exclusive: true })
+            await broker.channel.bindQueue(watch[i]!, n.exchange, 'runs.#')
+            return collect(broker.channel, watch[i]!)
+          }),
+        )
+        await a!.start({ concurrency: 1 })
+        const run = await b!.enqueue(boom, {})
+        const failed = `runs.boom.failed.${run.id}`
+        // C got the failure relayed from A and published it: by then B (had it published relayed events) would have too.
+        await all!.until((list) => list.some((m) => m.fields.routingKey === failed), 'the relayed failure on the "all" bridge', 10_000)
+        const seen = await local!.until((list) => list.some((m) => m.fields.routingKey === failed), 'the failure from A')
+        expect(seen.map((m) => (JSON.parse(m.content.toString()) as { type: string }).type)).toEqual(['created', 'started', 'failed'])
+        expect(seen.map((m) => m.fields.routingKey).filter((key) => key === failed)).toHaveLength(1)
+      } finally {
+        for (const bridge of bridges) await bridge.close()
+        await Promise.all([a, b, c].map((e) => e!.close({ graceMs: 0 })))
+        await broker.cleanUp(names, [watch[0]!])
+        await (await openBroker()).cleanUp(relayed)
+      }
+    })
+
     it('a request delivered twice (and one reusing its id with other content) makes one run on a PostgreSQL store', async () => {
       const names = testNames('pg')
       const broker = await openBroker()
@@ -249,7 +358,7 @@ if (await amqpReachable()) {
         expect(runs[0]).toMatchObject({ requestId: 'pg-1', args: { n: 1 } })
         expect(all.slice(0, 3)).toEqual([0, 1, 2].map(() => ({ ok: true, runId: runs[0]!.id })))
         expect(all[3]).toMatchObject({ ok: false, code: 'ERR_CONFLICT' })
-        expect(bridge.stats()).toMatchObject({ enqueued: 3, deadLettered: 1 })
+        expect(bridge.stats()).toMatchObject({ enqueued: 1, deduplicated: 2, deadLettered: 1 })
       } finally {
         await bridge.close()
         await engine.close()

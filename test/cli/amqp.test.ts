@@ -14,9 +14,15 @@ describe('taskengine amqp', () => {
     expect(stderr).toContain('--prefetch')
   })
 
+  it('refuses an unknown --events choice, naming the choices', async () => {
+    const { code, stderr } = await runInProcess(['amqp', '--url', 'amqp://127.0.0.1', '--events', 'remote'])
+    expect(code).not.toBe(0)
+    expect(stderr).toContain('Allowed choices are local, all, none')
+  })
+
   it('lists its flags in --help', async () => {
     const { code, stdout } = await runInProcess(['amqp', '--help'])
     expect(code).toBe(0)
-    for (const flag of ['--url', '--queue', '--exchange', '--dead-letter-exchange', '--prefetch', '--buffer-limit', '--no-events', '--worker']) expect(stdout).toContain(flag)
+    for (const flag of ['--url', '--queue', '--exchange', '--dead-letter-exchange', '--prefetch', '--buffer-limit', '--no-events', '--events', '--worker']) expect(stdout).toContain(flag)
   })
 })

@@ -1,8 +1,8 @@
 /**
  * `taskengine amqp`: the AMQP bridge as a process. Consumes task requests from a queue into
  * durable runs and publishes run events to a topic exchange (see `taskengine/amqp`), until
- * SIGINT/SIGTERM; then stops consuming, lets the requests in hand finish, flushes events and
- * exits 0. With `--worker` it executes runs too (one process for a SQLite store: events of runs
+ * SIGINT/SIGTERM; then stops consuming, lets the requests in hand finish, closes the engine (with
+ * `--worker`, runs get their grace period and their final events), flushes events and exits 0. With `--worker` it executes runs too (one process for a SQLite store: events of runs
  * executed by other processes reach it only through a store that relays them, PostgreSQL).
  */
 import { resolve } from 'node:path'
@@ -30,7 +30,7 @@ interface AmqpFlags {
   deadLetterQueue?: string
   prefetch?: string
   bufferLimit?: string
-  events: boolean
+  events?: string | boolean
   worker?: boolean
   concurrency?: string
   logDir?: string
@@ -51,7 +51,8 @@ export function amqpCommand(program: Command, io: CliIo, setExit: (code: number)
     .option('--dead-letter-queue <name>', 'the queue bound to it (default: <queue>.dead)')
     .option('--prefetch <n>', 'requests handled at once', '256')
     .option('--buffer-limit <n>', 'run events kept while the broker is away (then the oldest are dropped)', '10000')
-    .option('--no-events', 'take requests in only; publish no run events')
+    .addOption(new Option('--events <which>', 'run events to publish: local (of this process: its enqueues, and its runs with --worker), all (also those of other processes, relayed by a PostgreSQL store: for one bridge without --worker), none').choices(['local', 'all', 'none']).default('local'))
+    .option('--no-events', 'the same as --events none: take requests in only')
     .option('--worker', 'also execute runs in this process (a worker)')
     .option('-c, --concurrency <n>', 'with --worker: runs executing at once', String(DEFAULT_CONCURRENCY))
     .option('--log-dir <dir>', 'with --worker: directory of the "files" log backend', DEFAULT_LOG_DIR)
@@ -70,6 +71,7 @@ async function bridge(flags: AmqpFlags, io: CliIo): Promise<number> {
   const concurrency = intOption(flags.concurrency, '--concurrency') ?? DEFAULT_CONCURRENCY
   const graceMs = intOption(flags.grace, '--grace', 0) ?? DEFAULT_GRACE_MS
   const metricsPort = portOption(flags.metricsPort, '--metrics-port')
+  const events = flags.events === false || flags.events === 'none' ? false : flags.events === 'all' ? 'all' : 'local'
   // amqplib is an optional peer dependency: loaded only by this command.
   let startAmqpBridge: typeof StartAmqpBridge
   let registerAmqpMetrics: typeof RegisterAmqpMetrics
@@ -99,7 +101,7 @@ async function bridge(flags: AmqpFlags, io: CliIo): Promise<number> {
     ...(flags.deadLetterQueue === undefined ? {} : { deadLetterQueue: flags.deadLetterQueue }),
     ...(prefetch === undefined ? {} : { prefetch }),
     ...(bufferLimit === undefined ? {} : { bufferLimit }),
-    events: flags.events,
+    events,
     onLog: (message) => err(`${new Date().toISOString()} taskengine amqp: ${message}\n`),
   }
   const stopSignal = interrupted(io)
@@ -115,13 +117,16 @@ async function bridge(flags: AmqpFlags, io: CliIo): Promise<number> {
   if (metrics !== undefined) registerAmqpMetrics(metrics.metrics.registry, running)
   if (flags.worker === true) await engine.start({ concurrency })
   err(
-    `taskengine amqp started: queue ${flags.queue}${flags.events ? `, events to ${flags.exchange}` : ''}, store ${describeStore(flags.store, io.cwd)}, ` +
+    `taskengine amqp started: queue ${flags.queue}${events === false ? '' : `, ${events} events to ${flags.exchange}`}, store ${describeStore(flags.store, io.cwd)}, ` +
       `tasks from ${source} (${tasks.map((t) => t.key).join(', ')})${flags.worker === true ? `, worker concurrency ${concurrency}` : ''}${metrics === undefined ? '' : `; metrics ${metrics.url}/metrics`}\n`,
   )
   const signal = await stopSignal
   err(`taskengine amqp: ${signal}: stopping\n`)
-  await running.close()
+  // Requests first; then the engine, whose runs finishing in their grace period still publish
+  // their final events; then those events are flushed and the connection closed.
+  await running.stopIngress()
   await engine.close({ graceMs })
+  await running.close()
   await metrics?.close()
   clearInterval(keepAlive)
   const s = running.stats()

@@ -9,12 +9,12 @@ import { newId } from '../ids.js'
 
 /** Who acts, and through what. */
 export interface Actor {
-  /** A user name, `token` (the shared server token), `api` (anonymous loopback HTTP), `cli`, or a host identity's id. */
+  /** A user name, `token` (the shared server token), `api` (anonymous loopback HTTP), `cli`, `amqp` (the AMQP bridge), or a host identity's id. */
   readonly id: string
   readonly kind: AuditActorKind
   /** The user API token used, by name. */
   readonly tokenName?: string | null
-  /** `api`, `admin`, `stream`, `cli`, `engine`. */
+  /** `api`, `admin`, `stream`, `cli`, `engine`, `amqp`. */
   readonly via: string
   readonly address?: string | null
   readonly userAgent?: string | null

@@ -164,7 +164,7 @@ export const SCHEMAS: Record<string, unknown> = {
         id: { type: 'string' },
         at: { type: 'string', format: 'date-time' },
         actor: { type: 'string' },
-        actorKind: { type: 'string', enum: ['user', 'token', 'shared-token', 'anonymous', 'cli', 'host'] },
+        actorKind: { type: 'string', enum: ['user', 'token', 'shared-token', 'anonymous', 'cli', 'host', 'amqp'] },
         tokenName: { type: ['string', 'null'] },
         via: { type: 'string' },
         address: { type: ['string', 'null'] },

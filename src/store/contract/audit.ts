@@ -4,20 +4,20 @@
  * deletes the oldest entries; nothing updates an entry.
  */
 
-/** Who acted: a signed-in user, a user's API token, the shared server token, an anonymous loopback caller, the CLI, or the host's own resolver. */
-export type AuditActorKind = 'user' | 'token' | 'shared-token' | 'anonymous' | 'cli' | 'host'
+/** Who acted: a signed-in user, a user's API token, the shared server token, an anonymous loopback caller, the CLI, the host's own resolver, or the AMQP bridge (a request from the broker). */
+export type AuditActorKind = 'user' | 'token' | 'shared-token' | 'anonymous' | 'cli' | 'host' | 'amqp'
 
 /** One audit entry as stored. */
 export interface AuditEntry {
   /** UUIDv7 made by the engine: entries sort by id as by time. */
   readonly id: string
   readonly at: Date
-  /** Who: a user name, `token` (the shared server token), `api` (anonymous loopback HTTP), `cli`, or a host identity's id. */
+  /** Who: a user name, `token` (the shared server token), `api` (anonymous loopback HTTP), `cli`, `amqp`, or a host identity's id. */
   readonly actor: string
   readonly actorKind: AuditActorKind
   /** The name of the user's API token that acted (`null` otherwise). */
   readonly tokenName: string | null
-  /** The surface: `api`, `admin`, `stream`, `cli`, `engine`. */
+  /** The surface: `api`, `admin`, `stream`, `cli`, `engine`, `amqp`. */
   readonly via: string
   /** The caller's address (HTTP), or the host and OS user for the CLI. */
   readonly address: string | null
