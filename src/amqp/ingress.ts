@@ -15,6 +15,7 @@
  */
 import type { Channel, ConsumeMessage } from 'amqplib'
 import type { Engine } from '../engine/engine.js'
+import { answeredByExisting } from '../engine/durable/enqueue.js'
 import { TaskEngineError, ValidationError, coerceError } from '../errors.js'
 import { publishConfirmed } from './confirmed.js'
 import type { BrokerSession } from './connection.js'
@@ -126,7 +127,6 @@ export class Ingress {
       if (!parsed.ok) return await this.#deadLetter(session, channel, message, parsed.failure)
       const { task, args, options } = parsed.request
       let run: Awaited<ReturnType<Engine['enqueue']>>
-      const began = Date.now()
       try {
         run = await this.#engine.enqueue(task, args, options)
       } catch (thrown) {
@@ -134,10 +134,9 @@ export class Ingress {
         if (error instanceof TaskEngineError && REQUEST_FAULTS.has(error.code)) return await this.#deadLetter(session, channel, message, failureOf(error))
         throw error
       }
-      // Committed. A run made before this delivery began is the one an earlier delivery of the
-      // same id made (a redelivery): not audited again. (Read against the wall clock: an engine
-      // with its own `clock` option that runs behind it would count new runs as redeliveries.)
-      if (run.createdAt.getTime() < began) this.counters.deduplicated++
+      // Committed. A run the enqueue answered with is the one an earlier delivery of the same id
+      // made (a redelivery): not audited again.
+      if (answeredByExisting(run)) this.counters.deduplicated++
       else {
         this.counters.enqueued++
         await this.#audit(run.id, task, parsed.requestId, options.createdBy)

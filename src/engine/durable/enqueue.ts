@@ -507,7 +507,17 @@ async function storeRuns(host: EnqueueHost, task: AnyTask, parsed: readonly Reco
   const client = options.client
   const outcomes = await store.insertRuns(rows, client === undefined ? undefined : { client })
   const results = new Array<Run>(parsed.length)
-  for (let i = 0, j = 0; i < parsed.length; i++) results[i] = reused?.get(i) ?? outcomes[j++]!.run
+  for (let i = 0, j = 0; i < parsed.length; i++) {
+    const existing = reused?.get(i)
+    if (existing !== undefined) {
+      results[i] = existing
+      ANSWERED_BY_EXISTING.add(existing)
+    } else {
+      const outcome = outcomes[j++]!
+      results[i] = outcome.run
+      if (!outcome.created) ANSWERED_BY_EXISTING.add(outcome.run)
+    }
+  }
   const requested = options.requestId === undefined ? undefined : results[0]
   if (requested !== undefined && requested.task !== task.key) {
     throw new ConflictError(`requestId ${JSON.stringify(options.requestId)} already names run ${requested.id} of task "${requested.task}", not of task "${task.key}"`)
@@ -519,4 +529,15 @@ async function storeRuns(host: EnqueueHost, task: AnyTask, parsed: readonly Reco
     }
   }
   return results
+}
+
+/** Runs an enqueue answered with instead of making them (marked only then: nothing on the path that makes runs). */
+const ANSWERED_BY_EXISTING = new WeakSet<Run>()
+
+/**
+ * Whether `enqueue` answered with this run rather than making it: an existing run with the same
+ * `requestId`, `uniqueKey`, throttle or debounce key, or a result reused under `reuseResultMs`.
+ */
+export function answeredByExisting(run: Run): boolean {
+  return ANSWERED_BY_EXISTING.has(run)
 }

@@ -3,7 +3,7 @@
  * (cancel, retry, delete), and the caller's own active and recent runs (the header menu).
  */
 import { Hono } from 'hono'
-import { checkEnqueueOptions, type EnqueueOptions } from '../../engine/durable/enqueue.js'
+import { answeredByExisting, checkEnqueueOptions, type EnqueueOptions } from '../../engine/durable/enqueue.js'
 import { ConflictError, ValidationError, describeValue } from '../../errors.js'
 import { parseTaskArgs } from '../../task/validate.js'
 import { isMediaType } from '../../engine/media-type.js'
@@ -44,9 +44,8 @@ export function runRoutes(deps: RouteDeps): Hono<ServerEnv> {
     const enqueue = enqueueOptions(options, issues)
     if (task !== undefined) issues.collect(() => parseTaskArgs(task, args))
     issues.throwIfAny('invalid request')
-    const asked = Date.now()
     const run = await engine.enqueue(task!, args, { ...enqueue, createdBy: who.id })
-    if (enqueue.debounce === undefined && run.createdAt.getTime() < asked) {
+    if (enqueue.debounce === undefined && answeredByExisting(run)) {
       // An existing run answered (its requestId, uniqueKey or throttle key): shown only to a
       // caller who may read it, else the request is refused without a word about that run.
       const scope = runScope(c)
