@@ -6,7 +6,7 @@
  * steering, pools), `events/` (the bus and the cross-process relay), `schedules/`, `settings/`.
  */
 import { hostname } from 'node:os'
-import { ConflictError, NotFoundError, ValidationError, coerceError, describeValue } from '../errors.js'
+import { ConflictError, NotFoundError, coerceError } from '../errors.js'
 import type { LogEntry, PoolOptions, RunResult } from '../task/context.js'
 import type { AnyTask, Task } from '../task/define.js'
 import type { ArgsInput } from '../task/fields.js'
@@ -21,10 +21,10 @@ import { enqueueRuns, type EnqueueHost, type EnqueueOptions } from './durable/en
 import type { PoolHandle } from './durable/pool.js'
 import { Pools, type PoolReport } from './durable/pools.js'
 import type { Worker, WorkerOptions } from './durable/worker.js'
-import { commandWorker } from './durable/worker-commands.js'
 import { startWorker } from './durable/start-worker.js'
-import { deadWorkers, type DeadWorker } from './durable/dead-workers.js'
-import { UnservedWatch, findUnserved, unservedAfterMsOf, unservedRun, type UnservedRun, type UnservedTask } from './durable/unserved.js'
+import type { DeadWorker } from './durable/dead-workers.js'
+import { Fleet } from './durable/fleet.js'
+import type { UnservedRun, UnservedTask } from './durable/unserved.js'
 import { EventBus } from './events/bus.js'
 import { EventRelay } from './events/relay.js'
 import type { RunEventFilter, RunEventListener } from './events/run-events.js'
@@ -33,20 +33,8 @@ import { InProcessRuns } from './in-process/in-process.js'
 import { RecordedRuns } from './in-process/recorded-runs.js'
 import type { RunBatch } from './in-process/run-batch.js'
 import { LazyStore, OPEN_DEFAULT_STORE, type DefaultStoreOpener } from './lazy-store.js'
-import {
-  checkFilter,
-  checkId,
-  checkThroughputWindow,
-  engineConfig,
-  logPage,
-  stopGraceMs,
-  type ArgsInputOf,
-  type EngineConfig,
-  type EngineOptions,
-  type RunAllOptions,
-  type RunOptions,
-  type StopOptions,
-} from './options.js'
+import { checkBy, checkFilter, checkId, checkThroughputWindow, engineConfig, logPage, stopGraceMs } from './options.js'
+import type { ArgsInputOf, EngineConfig, EngineOptions, RunAllOptions, RunOptions, StopOptions } from './options.js'
 import { EngineSchedules } from './schedules/schedules.js'
 import type { ScheduleInfo } from './schedules/scheduler.js'
 import { LogBackendRegistry } from './settings/log-backend-registry.js'
@@ -93,8 +81,8 @@ export class Engine {
   readonly #enqueueHost: EnqueueHost
   /** OpenTelemetry spans of enqueues and attempts (see `tracing/`). */
   readonly #tracing: Tracing
-  /** Tasks with pending runs no live worker serves, read at most once a second (or a heartbeat). */
-  readonly #unserved: UnservedWatch
+  /** The processes sharing the store: live, dead, commanded, and the tasks none of them serves. */
+  readonly #fleet: Fleet
   #worker: Worker | undefined
   /**
    * Cancel, retry or delete every run matching a filter, in stored jobs worked through in
@@ -153,7 +141,7 @@ export class Engine {
       onError,
     })
     this.#enqueueHost = { store: ready, now, settings: this.#settings, bus, tracing }
-    this.#unserved = new UnservedWatch(async () => findUnserved(await ready(), now(), now() - config.heartbeatMs * 3), now, config.heartbeatMs)
+    this.#fleet = new Fleet({ store: ready, now, heartbeatMs: config.heartbeatMs, registry: this.#registry, unservedAfterMs: config.unservedAfterMs, worker, onError })
     const recorded = new RecordedRuns({ ...config, store: ready, now, logBackend: () => this.#logBackends.writeTo(this.#settings.current?.logBackend ?? STORE_LOG_BACKEND.name) })
     this.#control = new RunControl({ store: ready, now, worker: recorded.withLocal(worker), emit: (event) => this.#relay.emit(event) })
     this.bulk = new BulkJobs({ store: ready, now, control: this.#control, onError })
@@ -382,9 +370,7 @@ export class Engine {
    */
   async cancel(id: string, reason = 'cancelled by request', options: { readonly by?: string } = {}): Promise<Run> {
     checkId(id)
-    const by = options.by
-    if (by !== undefined && (typeof by !== 'string' || by === '' || by.length > 200)) throw new ValidationError(`options.by: expected a non-empty string of at most 200 characters, got ${describeValue(by)}`)
-    return this.#control.cancel(id, reason, by ?? null)
+    return this.#control.cancel(id, reason, checkBy(options.by))
   }
 
   /** Failed or cancelled → pending again, with a fresh attempt budget and the cancel request cleared. */
@@ -488,8 +474,7 @@ export class Engine {
    * servers that only serve live views (`observer: true`, concurrency 0; see {@link Engine.observe}).
    */
   async workers(): Promise<WorkerInfo[]> {
-    const store = await this.#ready()
-    return store.listWorkers(this.#now() - this.#config.heartbeatMs * 3)
+    return this.#fleet.workers()
   }
 
   /**
@@ -500,12 +485,7 @@ export class Engine {
    * resume: `ConflictError`. Returns its row, the command on it.
    */
   async commandWorker(id: string, command: WorkerCommandType, options: { readonly by?: string } = {}): Promise<WorkerInfo> {
-    const store = await this.#ready()
-    const liveSince = (): number => this.#now() - this.#config.heartbeatMs * 3
-    const row = await commandWorker({ store, now: this.#now, liveSince, onError: this.#config.onError }, id, command, options.by ?? null)
-    // This engine's own worker applies it at once (others at their heartbeat, or the signal's).
-    if (this.#worker?.id === id) await this.#worker.announce()
-    return row
+    return this.#fleet.command(id, command, options.by ?? null)
   }
 
   /**
@@ -513,7 +493,7 @@ export class Engine {
    * when a worker serving them was last seen. Read at most once a second.
    */
   async unserved(): Promise<UnservedTask[]> {
-    return this.#unserved.current()
+    return this.#fleet.unserved()
   }
 
   /**
@@ -521,13 +501,12 @@ export class Engine {
    * `unservedAfterMs` fails it); `undefined` when a live worker serves it or it is not pending.
    */
   async unservedRun(run: Run): Promise<UnservedRun | undefined> {
-    if (run.status !== 'pending') return undefined
-    return unservedRun(run, await this.#unserved.current(), unservedAfterMsOf(this.#registry, run.task, this.#config.unservedAfterMs))
+    return this.#fleet.unservedRun(run)
   }
 
   /** Workers whose heartbeat stopped in the last day, last first, with the runs each held and what became of them. */
   async deadWorkers(): Promise<DeadWorker[]> {
-    return deadWorkers(await this.#ready(), this.#now(), this.#now() - this.#config.heartbeatMs * 3)
+    return this.#fleet.dead()
   }
 
   /**

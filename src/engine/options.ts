@@ -473,6 +473,12 @@ export function checkId(id: unknown, name = 'run id'): asserts id is string {
   if (id.length > MAX_ID_LENGTH) throw new ValidationError(`${name}: expected at most ${MAX_ID_LENGTH} characters, got ${id.length.toLocaleString('en-US')} characters`)
 }
 
+/** Who asks for a cancel (`options.by`): a non-empty name of at most 200 characters, or nobody (`null`). */
+export function checkBy(by: unknown): string | null {
+  if (by !== undefined && (typeof by !== 'string' || by === '' || by.length > 200)) throw new ValidationError(`options.by: expected a non-empty string of at most 200 characters, got ${describeValue(by)}`)
+  return by ?? null
+}
+
 export function checkFilter(filter: RunFilter): void {
   if (typeof filter !== 'object' || filter === null) throw new ValidationError(`filter: expected an object, got ${describeValue(filter)}`)
   const statuses = filter.status === undefined ? [] : typeof filter.status === 'string' ? [filter.status] : filter.status
