@@ -106,25 +106,34 @@ export async function benchTaskengineSqlite(): Promise<DurableFigures> {
   }
 }
 
+/** A system's best processing rate and the concurrency it was reached at. */
+function best(f: DurableFigures): [number, number] {
+  return [...f.processPerSec].reduce<[number, number]>((b, [c, v]) => (v > b[1] ? [c, v] : b), [0, 0])
+}
+
+/** A system's best processing rate (runs/s) over the concurrencies tried. */
+export function bestRate(f: DurableFigures): number {
+  return best(f)[1]
+}
+
 /** Rows of a comparison table, with ratios against the first system. */
 export function durableRows(figures: readonly DurableFigures[]): Row[] {
   const base = figures[0]!
   const at10 = (f: DurableFigures): number => f.processPerSec.get(10) ?? NaN
-  const best = (f: DurableFigures): [number, number] => [...f.processPerSec].reduce<[number, number]>((b, [c, v]) => (v > b[1] ? [c, v] : b), [0, 0])
   return figures.map((f) => {
     const ratio = (a: number, b: number): string => (f === base ? '—' : `${(a / b).toFixed(2)}×`)
-    const [bestAt, bestRate] = best(f)
+    const [bestAt, rate] = best(f)
     return {
       system: f.system,
       'enqueue/s': Math.round(f.enqueuePerSec),
       'process/s @10': Math.round(at10(f)),
-      'process/s best': `${Math.round(bestRate).toLocaleString('en-US')} (@${bestAt})`,
+      'process/s best': `${Math.round(rate).toLocaleString('en-US')} (@${bestAt})`,
       'p50 ms': f.latencyMs.p50,
       'p95 ms': f.latencyMs.p95,
       'p99 ms': f.latencyMs.p99,
       '÷ enqueue': ratio(base.enqueuePerSec, f.enqueuePerSec),
       '÷ @10': ratio(at10(base), at10(f)),
-      '÷ best': ratio(best(base)[1], bestRate),
+      '÷ best': ratio(best(base)[1], rate),
       '÷ p50': ratio(f.latencyMs.p50, base.latencyMs.p50),
     }
   })

@@ -23,6 +23,7 @@ import { PgBoss } from 'pg-boss'
 import { Engine, defineTask, type AnyTask } from '../../src/index.js'
 import { postgresStore } from '../../src/store/postgres/index.js'
 import { percentile, type Row } from '../table.js'
+import { target } from '../targets.js'
 
 export const PG_URL = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test'
 const N = Number(process.env.BENCH_RUNS ?? 100_000)
@@ -289,7 +290,7 @@ function bestOf(rounds: readonly PgFigures[]): PgFigures {
  * last on a warm or a tired database), and returns the table rows with ratios (taskengine against
  * graphile-worker and the best peer). Each phase drops its schema before the next begins.
  */
-export async function benchPostgres(): Promise<{ rows: Row[]; targets: string }> {
+export async function benchPostgres(): Promise<Row[]> {
   const systems = [benchTaskenginePg, benchGraphile, benchPgBoss]
   const rounds = new Map<string, PgFigures[]>()
   try {
@@ -327,16 +328,13 @@ export async function benchPostgres(): Promise<{ rows: Row[]; targets: string }>
     'te process ÷': f === base ? '—' : `${(base.processPerSec / f.processPerSec).toFixed(2)}×`,
     'te p50 ÷': f === base ? '—' : `${(base.latencyMs.p50 / f.latencyMs.p50).toFixed(2)}×`,
   }))
-  let targets = 'Targets: not checked (a peer failed to run)'
   if (graphile !== undefined && peers.length === 2) {
-    const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED')
-    targets = (
-      `Targets: processing ≥ 1.5× graphile-worker: ${(base.processPerSec / graphile.processPerSec).toFixed(2)}× (${verdict(base.processPerSec >= 1.5 * graphile.processPerSec)}); ` +
-        `bulk enqueue ≥ 1.2× best peer: ${(base.enqueuePerSec / bestPeerEnqueue).toFixed(2)}× (${verdict(base.enqueuePerSec >= 1.2 * bestPeerEnqueue)}); ` +
-        `latency p50 ≤ graphile-worker's: ${base.latencyMs.p50.toFixed(2)} vs ${graphile.latencyMs.p50.toFixed(2)} ms (${verdict(base.latencyMs.p50 <= graphile.latencyMs.p50)})`
-    )
-  }
-  return { rows, targets }
+    target('PostgreSQL processing ÷ graphile-worker (same run)', base.processPerSec / graphile.processPerSec, '≥', 3, '×')
+    target('PostgreSQL latency p50', base.latencyMs.p50, '≤', 1, 'ms')
+    target("PostgreSQL latency p50 − graphile-worker's (below it)", base.latencyMs.p50 - graphile.latencyMs.p50, '≤', 0, 'ms')
+    target('PostgreSQL bulk enqueue ÷ best peer', base.enqueuePerSec / bestPeerEnqueue, '≥', 1.5, '×')
+  } else console.error('PostgreSQL targets not checked: a peer failed to run')
+  return rows
 }
 
 export { N as PG_RUNS, LATENCY_RUNS as PG_LATENCY_RUNS }
