@@ -104,6 +104,9 @@ const NO_LOGS: readonly LogEntry[] = Object.freeze([])
 const NO_TAGS: readonly string[] = Object.freeze([])
 const NO_ARTIFACTS: readonly RunArtifact[] = Object.freeze([])
 
+/** A result while it is assembled. */
+type MutableResult = { -readonly [K in keyof RunResult]: RunResult[K] }
+
 /**
  * Runs the task's handler once with validated `args` and resolves to its result. Never rejects.
  * With `trace`, the run (its handler and hooks) executes with the attempt's span active, its log
@@ -284,7 +287,12 @@ export class ActiveRun implements RunContext {
     if (emit !== undefined) emit({ type: 'result', runId: this.#id, task: this.#req.task.key, poolId: this.#req.poolId, time: new Date(), data: merged })
   }
 
-  async execute(): Promise<RunResult> {
+  /**
+   * Runs the attempt: the handler, then the hooks. Not an `async` function: a run without hooks
+   * (the common case) settles through one `then` on the handler's promise, without an async
+   * frame and the promises an `await` makes, which is most of a no-op run's cost.
+   */
+  execute(): Promise<RunResult> {
     const req = this.#req
     const startedAt = Date.now()
     this.#startedAt = startedAt
@@ -294,39 +302,42 @@ export class ActiveRun implements RunContext {
     if (req.emit !== undefined && !stale) {
       req.emit({ type: 'started', runId: this.#id, task: req.task.key, poolId: req.poolId, time: new Date(startedAt), label: req.label, attempt: req.attempt })
     }
-    let status: RunStatus
-    let data: unknown
-    let error: RunError | undefined
-    let tracking: TrackedRun | undefined
-    const ran = req.signal?.aborted !== true && !stale
-    if (!ran) {
+    if (req.signal?.aborted === true || stale) {
       const reason = stale ? new ShutdownError('engine shutting down') : cancelReason(req.signal?.reason)
       this.#abortReason = reason
       this.#thrown = reason
-      status = 'cancelled'
-      error = toRunError(reason)
-    } else {
-      const tracked = tracker?.add(this)
-      try {
-        data = await this.#invoke()
-        status = 'succeeded'
-      } catch (thrown) {
-        const err = this.#abortReason ?? coerceError(thrown)
-        this.#thrown = err
-        status = err instanceof CancelledError ? 'cancelled' : 'failed'
-        error = toRunError(err)
-        data = undefined
-      }
-      // Cheap when the handler never set a partial result: `data` is returned as is.
-      if (this.#partial !== undefined) data = settledData(this.#partial, data, status)
-      // Hooks belong to the run: it stays tracked (and graced on close) until they are done.
-      if (tracked !== undefined) tracking = tracked
+      return Promise.resolve(this.#settle('cancelled', undefined, toRunError(reason), false, undefined))
     }
+    // Hooks belong to the run: it stays tracked (and graced on close) until they are done.
+    const tracked = tracker?.add(this)
+    let invoked: unknown
+    try {
+      invoked = this.#invoke()
+    } catch (thrown) {
+      return Promise.resolve(this.#failed(thrown, tracked))
+    }
+    return Promise.resolve(invoked).then(
+      (data) => this.#settle('succeeded', data, undefined, true, tracked),
+      (thrown: unknown) => this.#failed(thrown, tracked),
+    )
+  }
+
+  /** The handler threw or rejected (or the run was aborted: the abort reason wins). */
+  #failed(thrown: unknown, tracked: TrackedRun | undefined): RunResult | Promise<RunResult> {
+    const err = this.#abortReason ?? coerceError(thrown)
+    this.#thrown = err
+    return this.#settle(err instanceof CancelledError ? 'cancelled' : 'failed', undefined, toRunError(err), true, tracked)
+  }
+
+  /** Builds the result; runs the task's hooks first when it has any. `ran`: the handler was called. */
+  #settle(status: RunStatus, data: unknown, error: RunError | undefined, ran: boolean, tracked: TrackedRun | undefined): RunResult | Promise<RunResult> {
+    // Cheap when the handler never set a partial result: `data` is returned as is.
+    if (this.#partial !== undefined) data = settledData(this.#partial, data, status)
     const finishedAt = Date.now()
-    const result: { -readonly [K in keyof RunResult]: RunResult[K] } = {
+    const result: MutableResult = {
       id: this.#id,
-      task: req.task.key,
-      label: req.label,
+      task: this.#req.task.key,
+      label: this.#req.label,
       // As stored: an int64's bigint as its decimal string, so a result always turns into JSON.
       args: storedArgs(this.#args),
       status,
@@ -337,11 +348,24 @@ export class ActiveRun implements RunContext {
       tags: NO_TAGS,
       progress: undefined,
       artifacts: NO_ARTIFACTS,
-      startedAt: new Date(startedAt),
+      startedAt: new Date(this.#startedAt),
       finishedAt: new Date(finishedAt),
-      durationMs: finishedAt - startedAt,
+      durationMs: finishedAt - this.#startedAt,
     }
-    const { task } = req
+    const { task } = this.#req
+    const hooked =
+      (task.onSuccess !== undefined && status === 'succeeded') ||
+      (task.onFailure !== undefined && status === 'failed') ||
+      (task.onCancel !== undefined && status === 'cancelled' && ran) ||
+      task.onSettled !== undefined
+    if (hooked) return this.#runHooks(result, ran, tracked)
+    return this.#seal(result, tracked)
+  }
+
+  /** Runs the task's hooks for the outcome on `result`, then seals it. */
+  async #runHooks(result: MutableResult, ran: boolean, tracked: TrackedRun | undefined): Promise<RunResult> {
+    const { task } = this.#req
+    const { status, data, error } = result
     if (task.onSuccess !== undefined && status === 'succeeded') await this.#hook('onSuccess', () => task.onSuccess!(this, data))
     if (task.onFailure !== undefined && status === 'failed') await this.#hook('onFailure', () => task.onFailure!(this, error!))
     if (task.onCancel !== undefined && status === 'cancelled' && ran) await this.#hook('onCancel', () => task.onCancel!(this, error!))
@@ -349,10 +373,16 @@ export class ActiveRun implements RunContext {
       this.#fill(result)
       await this.#hook('onSettled', () => task.onSettled!(this, result))
     }
+    return this.#seal(result, tracked)
+  }
+
+  /** Ends the run: nothing the handler does from now on counts; the final event; untracked. */
+  #seal(result: MutableResult, tracked: TrackedRun | undefined): RunResult {
+    const req = this.#req
     this.#sealed = true
     this.#fill(result)
-    if (req.emitFinal && req.emit !== undefined) req.emit({ type: status, runId: this.#id, task: req.task.key, poolId: req.poolId, time: result.finishedAt, error: error ?? null, result })
-    if (tracking !== undefined) tracker!.delete(tracking)
+    if (req.emitFinal && req.emit !== undefined) req.emit({ type: result.status, runId: this.#id, task: req.task.key, poolId: req.poolId, time: result.finishedAt, error: result.error ?? null, result })
+    if (tracked !== undefined) req.tracker!.delete(tracked)
     return result
   }
 
