@@ -2,12 +2,14 @@
  * Core benchmark: the engine's overhead for in-process runs.
  *
  * - runAll of N no-op runs at concurrency 10, against a bare promise semaphore (acquire /
- *   release around each call) and bare worker lanes (the leanest possible loop) doing the same.
+ *   release around each call), bare worker lanes (the leanest possible loop) doing the same, and
+ *   those lanes building the result object runAll returns for each run.
  * - run() latency: sequential no-op runs, per-call time percentiles, against a direct call.
  *
  * Each measurement is repeated and the median is reported; rows alternate between contenders
  * so machine noise hits them alike.
  */
+import { newId } from '../src/engine/ids.js'
 import { createEngine, defineTask } from '../src/index.js'
 import { median, percentile, printTable, settle, timeIt, type Row } from './table.js'
 import { target } from './targets.js'
@@ -58,6 +60,45 @@ async function bareSemaphore(items: readonly object[]): Promise<unknown[]> {
   )
 }
 
+const NONE: readonly never[] = Object.freeze([])
+
+/**
+ * The floor for what runAll returns: the same lanes, each item ending in a result object shaped
+ * like a `RunResult` (an id, two Dates, the arguments), kept until the batch ends as runAll's
+ * results are. What this costs over the bare lanes is allocating and keeping a million results.
+ */
+async function resultLanes(items: readonly object[]): Promise<unknown[]> {
+  const results = new Array<unknown>(items.length)
+  let next = 0
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++
+      const startedAt = Date.now()
+      const data = await noop()
+      const finishedAt = Date.now()
+      results[i] = {
+        id: newId(),
+        task: 'noop',
+        label: 'bench',
+        args: items[i],
+        status: 'succeeded',
+        data,
+        error: undefined,
+        logs: NONE,
+        droppedLogs: 0,
+        tags: NONE,
+        progress: undefined,
+        artifacts: NONE,
+        startedAt: new Date(startedAt),
+        finishedAt: new Date(finishedAt),
+        durationMs: finishedAt - startedAt,
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, lane))
+  return results
+}
+
 /** The floor: CONCURRENCY loops pulling the next item. */
 async function bareLanes(items: readonly object[]): Promise<unknown[]> {
   const results = new Array<unknown>(items.length)
@@ -77,7 +118,7 @@ export async function benchCore(): Promise<void> {
   const engine = createEngine({ tasks: [task] })
   const items = Array.from({ length: N }, () => ({}))
 
-  const times: Record<string, number[]> = { engine: [], semaphore: [], lanes: [] }
+  const times: Record<string, number[]> = { engine: [], semaphore: [], results: [], lanes: [] }
   for (let r = 0; r < REPEATS; r++) {
     settle()
     times.semaphore!.push(await timeIt(() => bareSemaphore(items)))
@@ -89,6 +130,8 @@ export async function benchCore(): Promise<void> {
       }),
     )
     settle()
+    times.results!.push(await timeIt(() => resultLanes(items)))
+    settle()
     times.lanes!.push(await timeIt(() => bareLanes(items)))
   }
   const engineMs = median(times.engine!)
@@ -97,6 +140,7 @@ export async function benchCore(): Promise<void> {
   ]
   for (const [name, label] of [
     ['semaphore', 'bare promise semaphore'],
+    ['results', 'bare lanes building RunResult-shaped results'],
     ['lanes', 'bare worker lanes (floor)'],
   ] as const) {
     const ms = median(times[name]!)

@@ -4,13 +4,14 @@
  *
  *   core    in-process runs: runAll overhead against a bare semaphore, run() latency
  *   sqlite  durable runs on SQLite against BullMQ on the local Redis, same workload, one run
+ *   breakdown  where a durable run's CPU time goes on SQLite: the engine against the store's own calls alone
  *   pg      durable runs on PostgreSQL against graphile-worker and pg-boss (`npm run bench:pg`)
  *   admin   admin pages and the runs API over a socket with 100,000 runs in the store (`npm run bench:admin`)
  *   kill    re-executions per SIGKILL of a worker process, SQLite and PostgreSQL (`npm run bench -- kill`)
  *   flow    limits across workers on SQLite and PostgreSQL: the cost of one that does not bind, one that does (`npm run bench -- flow`)
  *   amqp    the AMQP bridge on SQLite: requests → committed runs, run events → confirmed (skipped without a broker)
  *
- * Without arguments: core, sqlite and amqp. Sizes: BENCH_CORE_RUNS (1,000,000), BENCH_RUNS (100,000), BENCH_LATENCY_RUNS, BENCH_REPEATS,
+ * Without arguments: core, sqlite, breakdown and amqp. Sizes: BENCH_CORE_RUNS (1,000,000), BENCH_RUNS (100,000), BENCH_LATENCY_RUNS, BENCH_REPEATS,
  * BENCH_AMQP_RUNS (20,000).
  *
  * The suites that compare with peers (BullMQ, graphile-worker, pg-boss) are in peers/, a package of
@@ -18,6 +19,7 @@
  */
 import { ADMIN_RUNS, benchAdmin } from './admin.js'
 import { AMQP_RUNS, benchAmqp } from './amqp.js'
+import { benchBreakdown } from './breakdown.js'
 import { benchCore } from './core.js'
 import { FLOW_RUNS, benchFlow } from './flow.js'
 import { KILLS, KILL_CONCURRENCY, KILL_HANDLER_MS, KILL_RUNS, benchKill } from './kill.js'
@@ -94,9 +96,9 @@ async function benchAmqpBridge(): Promise<void> {
   )
 }
 
-const suites: Record<string, () => Promise<void>> = { core: benchCore, sqlite: benchSqlite, pg: benchPg, admin: benchAdminPages, kill: benchKills, flow: benchFlowControl, amqp: benchAmqpBridge }
+const suites: Record<string, () => Promise<void>> = { core: benchCore, sqlite: benchSqlite, breakdown: benchBreakdown, pg: benchPg, admin: benchAdminPages, kill: benchKills, flow: benchFlowControl, amqp: benchAmqpBridge }
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
-const selected = wanted.length > 0 ? wanted : ['core', 'sqlite', 'amqp']
+const selected = wanted.length > 0 ? wanted : ['core', 'sqlite', 'breakdown', 'amqp']
 for (const name of selected) {
   if (suites[name] === undefined) {
     console.error(`unknown suite "${name}"; known: ${Object.keys(suites).join(', ')}`)

@@ -12,9 +12,20 @@ export function bigintAsText(_key: string, value: unknown): unknown {
 /**
  * `JSON.stringify(value, null, space)` with every bigint as its decimal string.
  *
+ * The plain `JSON.stringify` goes first: a replacer takes V8 off its fast serializer for every
+ * value (it showed in the profile of each completed run), and bigints are rare. Only a value
+ * holding one (the one `TypeError` whose message names BigInt) is written again with the
+ * replacer; any other error (a cycle) is thrown as before.
+ *
  * @example
  * jsonText({ n: 2n ** 64n }) // '{"n":"18446744073709551616"}'
  */
 export function jsonText(value: unknown, space?: number): string {
-  return JSON.stringify(value, bigintAsText, space)
+  if (value === null || value === undefined) return JSON.stringify(value)
+  try {
+    return JSON.stringify(value, null, space)
+  } catch (error) {
+    if (error instanceof TypeError && /BigInt/i.test(error.message)) return JSON.stringify(value, bigintAsText, space)
+    throw error
+  }
 }
