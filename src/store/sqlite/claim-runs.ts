@@ -2,12 +2,13 @@
  * Claiming: one UPDATE over the partial index of pending runs in claim order when no cap binds,
  * else {@link ClaimPlan} rounds in the same transaction (grouped tasks first: `group-candidates.ts`;
  * `flow-usage.ts` counts what limits across workers need). Rows come back as arrays
- * (raw mode): building an object per row costs more than the update itself.
+ * (raw mode): building an object per row costs more than the update itself; the columns most
+ * runs leave at their defaults come packed in one (`PACKED_CLAIM_COLUMNS`).
  */
 import { randomUUID } from 'node:crypto'
 import { ClaimPlan, atClaimTime, hasGlobalLimits, limitsBind, withGlobalCaps } from '../claim-plan.js'
 import type { ClaimRequest, ClaimedRun } from '../contract/queue.js'
-import { CLAIM_COLUMNS, toClaimedRun, type ClaimRow } from '../sql/claim-rows.js'
+import { PACKED_CLAIM_COLUMNS, fromPackedClaimRow, type PackedClaimRow } from '../sql/claim-rows.js'
 import type { SqliteConnection } from './connection.js'
 import { flowUsage, recordStarts, recordServed } from './flow-usage.js'
 import { groupCandidates } from './group-candidates.js'
@@ -28,7 +29,7 @@ const CLAIMABLE = `${DUE} AND task IN (SELECT value FROM json_each(@tasks))`
 const QUEUE_FILTER = 'AND queue IN (SELECT value FROM json_each(@queues))'
 /** The one-statement claim, for any queue and for the queues asked for (built once: the cache looks statements up by text). */
 const FAST_CLAIM = (queueFilter: string): string =>
-  `UPDATE runs SET ${CLAIM_SET} WHERE seq IN (SELECT seq FROM runs INDEXED BY runs_pending WHERE ${CLAIMABLE} ${queueFilter} ${CLAIM_ORDER} LIMIT @limit) RETURNING ${CLAIM_COLUMNS}`
+  `UPDATE runs SET ${CLAIM_SET} WHERE seq IN (SELECT seq FROM runs INDEXED BY runs_pending WHERE ${CLAIMABLE} ${queueFilter} ${CLAIM_ORDER} LIMIT @limit) RETURNING ${PACKED_CLAIM_COLUMNS}`
 const FAST_CLAIM_ANY_QUEUE = FAST_CLAIM('')
 const FAST_CLAIM_QUEUES = FAST_CLAIM(QUEUE_FILTER)
 /** A round's candidates: runs outside the full tasks and queues; grouped runs of grouped tasks are claimed apart. */
@@ -36,7 +37,7 @@ const ROUND = (queueFilter: string): string => `SELECT seq, task, queue FROM run
     AND task NOT IN (SELECT value FROM json_each(@fullTasks)) AND queue NOT IN (SELECT value FROM json_each(@fullQueues))
     AND (group_key IS NULL OR task NOT IN (SELECT value FROM json_each(@grouped)))
   ${CLAIM_ORDER} LIMIT @limit`
-const TAKE = `UPDATE runs SET ${CLAIM_SET} WHERE seq IN (SELECT value FROM json_each(@seqs)) AND status = 'pending' RETURNING ${CLAIM_COLUMNS}`
+const TAKE = `UPDATE runs SET ${CLAIM_SET} WHERE seq IN (SELECT value FROM json_each(@seqs)) AND status = 'pending' RETURNING ${PACKED_CLAIM_COLUMNS}`
 
 /** Claims runs in a transaction of its own. */
 export function claimRuns(db: SqliteConnection, request: ClaimRequest): ClaimedRun[] {
@@ -68,9 +69,9 @@ export function claimInTransaction(db: SqliteConnection, request: ClaimRequest):
   }
   const queueFilter = request.queues === undefined ? '' : QUEUE_FILTER
   const grouped = [...(request.groups?.keys() ?? [])].filter((task) => request.tasks.includes(task))
-  let rows: ClaimRow[]
+  let rows: PackedClaimRow[]
   if (!limitsBind(request) && grouped.length === 0) {
-    rows = db.raw(request.queues === undefined ? FAST_CLAIM_ANY_QUEUE : FAST_CLAIM_QUEUES).all({ ...params, limit: request.limit }) as ClaimRow[]
+    rows = db.raw(request.queues === undefined ? FAST_CLAIM_ANY_QUEUE : FAST_CLAIM_QUEUES).all({ ...params, limit: request.limit }) as PackedClaimRow[]
   } else {
     const take = db.raw(TAKE)
     const plan = new ClaimPlan(request)
@@ -81,7 +82,7 @@ export function claimInTransaction(db: SqliteConnection, request: ClaimRequest):
       const candidates = groupCandidates(db, params, task, request.groups!.get(task)!, queueFilter, plan.full.queues, free + 8)
       const accepted = plan.accept(candidates, false)
       if (accepted.length === 0) continue
-      rows.push(...(take.all({ ...params, seqs: JSON.stringify(accepted.map((c) => c.seq)) }) as ClaimRow[]))
+      rows.push(...(take.all({ ...params, seqs: JSON.stringify(accepted.map((c) => c.seq)) }) as PackedClaimRow[]))
       recordServed(db, task, accepted.map((c) => c.groupKey), request.now)
     }
     const select = db.stmt(ROUND(queueFilter))
@@ -89,11 +90,11 @@ export function claimInTransaction(db: SqliteConnection, request: ClaimRequest):
     for (let round = plan.next(); round !== undefined; round = plan.next()) {
       const candidates = select.all({ ...params, limit: round.count, fullTasks: JSON.stringify(round.fullTasks), fullQueues: JSON.stringify(round.fullQueues), grouped: groupedJson }) as Candidate[]
       const accepted = plan.accept(candidates)
-      if (accepted.length > 0) rows.push(...(take.all({ ...params, seqs: JSON.stringify(accepted.map((c) => c.seq)) }) as ClaimRow[]))
+      if (accepted.length > 0) rows.push(...(take.all({ ...params, seqs: JSON.stringify(accepted.map((c) => c.seq)) }) as PackedClaimRow[]))
     }
   }
   // All runs of one claim start at once, so their order among themselves does not matter.
-  const claimed = rows.map((row) => toClaimedRun(row, params.token))
+  const claimed = rows.map((row) => fromPackedClaimRow(row, params.token))
   if (usage !== undefined) recordStarts(db, request, usage, claimed)
   return claimed
 }
