@@ -76,7 +76,8 @@ function curveTitle(backend: string, sizes: readonly number[], settings: string)
   const list = sizes.map((s) => s.toLocaleString('en-US')).join(', ')
   return (
     `Scale curve, ${backend}: process ${SCALE_RUNS.toLocaleString('en-US')} queued no-op runs (${settings}) with ${list} finished runs (2–3 log lines each) already in the store; ` +
-    'best of the rounds (alternating order). Target: ≥ 90 % of the empty store\'s rate.'
+    'best of the rounds (alternating order); CPU: this process\'s user + system time per run, least of the rounds (on PostgreSQL the server\'s is not counted). ' +
+    'Target: ≥ 90 % of the empty store\'s rate.'
   )
 }
 

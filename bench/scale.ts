@@ -45,11 +45,17 @@ interface Seeded {
   readonly bytes: number
 }
 
-/** One point of a curve: its size, its seed, and the rate of each round. */
+/** One round: processing rate (runs/s, wall clock) and this process's CPU time per run (µs). */
+interface Round {
+  readonly perSec: number
+  readonly cpuUs: number
+}
+
+/** One point of a curve: its size, its seed, and its rounds. */
 interface Point {
   readonly size: number
   readonly seed: Seeded
-  readonly rates: number[]
+  readonly rounds: Round[]
 }
 
 /** How one backend opens a store at a size for a round, counts the round's succeeded runs, and cleans up. */
@@ -65,8 +71,12 @@ interface Backend {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-/** Enqueues N no-op runs, then times processing them all; returns runs/s. */
-async function measure(backend: Backend, size: number): Promise<number> {
+/**
+ * Enqueues N no-op runs, then times processing them all. Also takes this process's CPU time over
+ * the same span: on a shared machine it moves less with the neighbours' load than the wall clock,
+ * and on SQLite it is the whole cost of a run (the database works in this process).
+ */
+async function measure(backend: Backend, size: number): Promise<Round> {
   let executed = 0
   const noop = defineTask({
     key: 'noop',
@@ -81,24 +91,26 @@ async function measure(backend: Backend, size: number): Promise<number> {
     Array.from({ length: SCALE_RUNS }, () => ({})),
   )
   const start = performance.now()
+  const cpu = process.cpuUsage()
   await engine.start(backend.worker)
   while (executed < SCALE_RUNS) await sleep(2)
   await engine.stop()
   const perSec = SCALE_RUNS / ((performance.now() - start) / 1000)
+  const { user, system } = process.cpuUsage(cpu)
   const stored = await roundRuns()
   await engine.close()
   if (stored !== SCALE_RUNS) throw new Error(`${backend.name} at ${size}: expected ${SCALE_RUNS} succeeded runs of the round, found ${stored}`)
-  return perSec
+  return { perSec, cpuUs: (user + system) / SCALE_RUNS }
 }
 
 /** Seeds each size, then measures the rounds in alternating order. */
 async function curve(backend: Backend, sizeList: readonly number[]): Promise<Point[]> {
   const points = new Map<number, Point>()
   try {
-    for (const size of sizeList) points.set(size, { size, seed: size === 0 ? { ms: 0, bytes: 0 } : await backend.prepare(size), rates: [] })
+    for (const size of sizeList) points.set(size, { size, seed: size === 0 ? { ms: 0, bytes: 0 } : await backend.prepare(size), rounds: [] })
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? sizeList : [...sizeList].reverse()
-      for (const size of order) points.get(size)!.rates.push(await measure(backend, size))
+      for (const size of order) points.get(size)!.rounds.push(await measure(backend, size))
     }
   } finally {
     await backend.dispose()
@@ -183,7 +195,8 @@ function postgresBackend(): Backend {
   }
 }
 
-const best = (p: Point): number => Math.max(...p.rates)
+const best = (p: Point): number => Math.max(...p.rounds.map((r) => r.perSec))
+const leastCpu = (p: Point): number => Math.min(...p.rounds.map((r) => r.cpuUs))
 
 /** Table rows of a curve, and its targets: each size ≥ 90 % of the empty store's rate. */
 function report(backend: string, points: readonly Point[]): Row[] {
@@ -195,8 +208,10 @@ function report(backend: string, points: readonly Point[]): Row[] {
     'seed s': p.size === 0 ? '—' : (p.seed.ms / 1000).toFixed(1),
     'runs + logs MB': p.size === 0 ? '—' : Math.round(p.seed.bytes / 1e6),
     'processing runs/s': Math.round(best(p)),
-    rounds: p.rates.map((r) => Math.round(r).toLocaleString('en-US')).join(' / '),
+    rounds: p.rounds.map((r) => Math.round(r.perSec).toLocaleString('en-US')).join(' / '),
     '÷ empty': empty === undefined ? '—' : `${((best(p) / best(empty)) * 100).toFixed(1)} %`,
+    'CPU µs/run': Number(leastCpu(p).toFixed(1)),
+    'CPU ÷ empty': empty === undefined ? '—' : `${((leastCpu(p) / leastCpu(empty)) * 100).toFixed(1)} %`,
   }))
 }
 
