@@ -16,12 +16,13 @@
  * rounds (default 2) go through the sizes in alternating order (small to large, then back), so
  * warm-up and the neighbours' load hit every size alike; each size's best round is reported.
  */
-import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { Engine, defineTask } from '../src/index.js'
 import { postgresStore } from '../src/store/postgres/index.js'
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_POOL_MAX } from '../src/store/postgres/store.js'
 import { sqliteStore } from '../src/store/sqlite/store.js'
 import type { Store } from '../src/store/types.js'
 import { seedPostgres, seedSqlite } from './scale-seed.js'
@@ -45,10 +46,11 @@ interface Seeded {
   readonly bytes: number
 }
 
-/** One round: processing rate (runs/s, wall clock) and this process's CPU time per run (µs). */
+/** One round: processing rate (runs/s, wall clock), this process's CPU time per run and the database server's (µs; NaN: not measured). */
 interface Round {
   readonly perSec: number
   readonly cpuUs: number
+  readonly serverCpuUs: number
 }
 
 /** One point of a curve: its size, its seed, and its rounds. */
@@ -64,8 +66,11 @@ interface Backend {
   readonly worker: { readonly concurrency: number; readonly prefetch?: number }
   /** Seeds what `size` needs once (before any round). */
   prepare(size: number): Promise<Seeded>
-  /** A store holding `size` finished runs, and how to count the succeeded runs this round added. */
-  open(size: number): Promise<{ store: Store; roundRuns: () => Promise<number> }>
+  /**
+   * A store holding `size` finished runs, how to count the succeeded runs this round added, and
+   * (PostgreSQL) a reading of the CPU time its server processes spent so far.
+   */
+  open(size: number): Promise<{ store: Store; roundRuns: () => Promise<number>; serverCpu?: () => Promise<CpuReading>; close?: () => Promise<void> }>
   dispose(): Promise<void>
 }
 
@@ -84,12 +89,13 @@ async function measure(backend: Backend, size: number): Promise<Round> {
       executed++
     },
   })
-  const { store, roundRuns } = await backend.open(size)
+  const { store, roundRuns, serverCpu, close } = await backend.open(size)
   const engine = new Engine({ tasks: [noop], store, onError: (e) => console.error(e) })
   await engine.enqueueMany(
     noop,
     Array.from({ length: SCALE_RUNS }, () => ({})),
   )
+  const server = await serverCpu?.()
   const start = performance.now()
   const cpu = process.cpuUsage()
   await engine.start(backend.worker)
@@ -97,10 +103,12 @@ async function measure(backend: Backend, size: number): Promise<Round> {
   await engine.stop()
   const perSec = SCALE_RUNS / ((performance.now() - start) / 1000)
   const { user, system } = process.cpuUsage(cpu)
+  const serverUs = server === undefined ? NaN : cpuSince(server, await serverCpu!())
   const stored = await roundRuns()
   await engine.close()
+  await close?.()
   if (stored !== SCALE_RUNS) throw new Error(`${backend.name} at ${size}: expected ${SCALE_RUNS} succeeded runs of the round, found ${stored}`)
-  return { perSec, cpuUs: (user + system) / SCALE_RUNS }
+  return { perSec, cpuUs: (user + system) / SCALE_RUNS, serverCpuUs: serverUs / SCALE_RUNS }
 }
 
 /** Seeds each size, then measures the rounds in alternating order. */
@@ -116,6 +124,35 @@ async function curve(backend: Backend, sizeList: readonly number[]): Promise<Poi
     await backend.dispose()
   }
   return [...points.values()]
+}
+
+/** CPU time (µs) each server process had spent, by process id. */
+type CpuReading = ReadonlyMap<number, number>
+
+/**
+ * The CPU time of server processes read from /proc (the database runs on this machine): user +
+ * system clock ticks, at the 100 Hz Linux reports them in. Processes gone by then are left out.
+ */
+function readCpu(pids: readonly number[]): CpuReading {
+  const reading = new Map<number, number>()
+  for (const pid of pids) {
+    try {
+      // Fields after the command name (which ends at the last ')'): state is field 3, utime 14, stime 15.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      reading.set(pid, (Number(fields[11]) + Number(fields[12])) * 10_000)
+    } catch {
+      // Not on this machine, or exited.
+    }
+  }
+  return reading
+}
+
+/** CPU time spent between two readings, by the processes of the second (new ones from zero). */
+function cpuSince(before: CpuReading, after: CpuReading): number {
+  if (after.size === 0) return NaN
+  let us = 0
+  for (const [pid, now] of after) us += now - (before.get(pid) ?? 0)
+  return us
 }
 
 function sqliteBackend(): Backend {
@@ -150,6 +187,7 @@ function sqliteBackend(): Backend {
 function postgresBackend(): Backend {
   const schemas: string[] = []
   const schemaFor = new Map<number, string>()
+  let roundNo = 0
   const newSchema = (): string => {
     const schema = `bench_scale_${process.pid}_${schemas.length + 1}`
     schemas.push(schema)
@@ -183,10 +221,17 @@ function postgresBackend(): Backend {
     async open(size) {
       const schema = size === 0 ? newSchema() : schemaFor.get(size)!
       const since = Date.now()
-      const store = postgresStore({ connectionString: PG_URL, schema })
+      // A pool of the bench's own (the store's defaults), named so that its server processes can
+      // be told from those of anyone else using the database.
+      const application = `${schema}_${++roundNo}`
+      const pool = new pg.Pool({ connectionString: PG_URL, max: DEFAULT_POOL_MAX, connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS, application_name: application })
+      pool.on('error', (error) => console.error(error))
+      const store = postgresStore({ pool, schema })
       return {
         store,
         roundRuns: async () => Number(await scalar(`SELECT count(*) FROM "${schema}".runs WHERE created_at >= $1 AND status = 'succeeded'`, [since])),
+        serverCpu: async () => readCpu(((await scalar('SELECT array_agg(pid) FROM pg_stat_activity WHERE application_name = $1', [application])) as number[] | null) ?? []),
+        close: () => pool.end(),
       }
     },
     async dispose() {
@@ -197,6 +242,7 @@ function postgresBackend(): Backend {
 
 const best = (p: Point): number => Math.max(...p.rounds.map((r) => r.perSec))
 const leastCpu = (p: Point): number => Math.min(...p.rounds.map((r) => r.cpuUs))
+const leastServerCpu = (p: Point): number => Math.min(...p.rounds.map((r) => r.serverCpuUs))
 
 /** Table rows of a curve, and its targets: each size ≥ 90 % of the empty store's rate. */
 function report(backend: string, points: readonly Point[]): Row[] {
@@ -212,6 +258,12 @@ function report(backend: string, points: readonly Point[]): Row[] {
     '÷ empty': empty === undefined ? '—' : `${((best(p) / best(empty)) * 100).toFixed(1)} %`,
     'CPU µs/run': Number(leastCpu(p).toFixed(1)),
     'CPU ÷ empty': empty === undefined ? '—' : `${((leastCpu(p) / leastCpu(empty)) * 100).toFixed(1)} %`,
+    ...(Number.isNaN(leastServerCpu(p))
+      ? {}
+      : {
+          'server CPU µs/run': Number(leastServerCpu(p).toFixed(1)),
+          'server ÷ empty': empty === undefined ? '—' : `${((leastServerCpu(p) / leastServerCpu(empty)) * 100).toFixed(1)} %`,
+        }),
   }))
 }
 
