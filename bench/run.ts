@@ -76,7 +76,7 @@ function curveTitle(backend: string, sizes: readonly number[], settings: string)
   const list = sizes.map((s) => s.toLocaleString('en-US')).join(', ')
   return (
     `Scale curve, ${backend}: process ${SCALE_RUNS.toLocaleString('en-US')} queued no-op runs (${settings}) with ${list} finished runs (2–3 log lines each) already in the store; ` +
-    'best of the rounds (alternating order); CPU: this process\'s user + system time per run, least of the rounds (on PostgreSQL the server\'s is not counted). ' +
+    'best of the rounds (alternating order); CPU: user + system time per run of this process (and of the database server\'s processes for this bench), least of the rounds. ' +
     'Target: ≥ 90 % of the empty store\'s rate.'
   )
 }
