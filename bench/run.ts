@@ -15,7 +15,7 @@
  *   amqp      the AMQP bridge on SQLite: requests → committed runs, run events → confirmed (skipped without a broker)
  *
  * Without arguments: core, sqlite, scale, memory and amqp. Sizes: BENCH_CORE_RUNS (1,000,000), BENCH_RUNS (100,000), BENCH_LATENCY_RUNS, BENCH_REPEATS,
- * BENCH_AMQP_RUNS (20,000), BENCH_SCALE_SIZES (SQLite, 0,1000000,10000000), BENCH_SCALE_PG_SIZES (0,1000000), BENCH_SCALE_ROUNDS (2),
+ * BENCH_AMQP_RUNS (20,000), BENCH_SCALE_SIZES (SQLite, 0,1000000,10000000), BENCH_SCALE_PG_SIZES (0,1000000), BENCH_SCALE_ROUNDS (3),
  * BENCH_MEMORY_RUNS (1,000,000).
  *
  * The suites that compare with peers (BullMQ, graphile-worker, pg-boss) are in peers/, a package of

@@ -13,7 +13,7 @@
  *
  * Processing is timed from `start()` until the handler ran N times and `stop()` wrote everything
  * out; the store is then checked to hold N succeeded runs of this round. BENCH_SCALE_ROUNDS
- * rounds (default 2) go through the sizes in alternating order (small to large, then back), so
+ * rounds (default 3) go through the sizes in alternating order (small to large, then back), so
  * warm-up and the neighbours' load hit every size alike; each size's best round is reported.
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
@@ -38,7 +38,7 @@ export const PG_SIZES = sizes(process.env.BENCH_SCALE_PG_SIZES ?? '0,1000000')
 export const SQLITE_CONCURRENCY = Number(process.env.BENCH_SCALE_CONCURRENCY ?? 100)
 const [pgConcurrency, pgPrefetch] = (process.env.BENCH_SCALE_PG_SETTING ?? '100/500').split('/').map(Number)
 export const PG_SETTING = { concurrency: pgConcurrency!, prefetch: pgPrefetch ?? 500 }
-const ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 2)
+const ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 3)
 
 /** What seeding a size took, and what it left on disk (runs and logs with their indexes). */
 interface Seeded {
