@@ -11,7 +11,7 @@
  * take many minutes at ten million. The rollup watermark is then moved past the seeded runs, as
  * a live store's maintenance would have left it: unfolded, the measured worker's maintenance
  * would fold an hour of them per pass while the bench times it. Their rollup rows are not built
- * (the store's fold does ~50,000 runs/s here: minutes at ten million); nothing on the path of a
+ * (the store's fold does 50,000–100,000 runs/s here: minutes at ten million); nothing on the path of a
  * claim or a completion reads rollups. PostgreSQL is then vacuumed and analyzed, as autovacuum
  * would have done; SQLite gets no ANALYZE, as the engine never runs one.
  */
