@@ -2,17 +2,22 @@
  * `npm run bench`: runs the benchmark suites and prints their tables.
  * Pick suites with arguments: `npm run bench -- core`, `npm run bench -- sqlite`.
  *
- *   core    in-process runs: runAll overhead against a bare semaphore, run() latency
- *   sqlite  durable runs on SQLite against BullMQ on the local Redis, same workload, one run
- *   breakdown  where a durable run's CPU time goes on SQLite: the engine against the store's own calls alone
- *   pg      durable runs on PostgreSQL against graphile-worker and pg-boss (`npm run bench:pg`)
- *   admin   admin pages and the runs API over a socket with 100,000 runs in the store (`npm run bench:admin`)
- *   kill    re-executions per SIGKILL of a worker process, SQLite and PostgreSQL (`npm run bench -- kill`)
- *   flow    limits across workers on SQLite and PostgreSQL: the cost of one that does not bind, one that does (`npm run bench -- flow`)
- *   amqp    the AMQP bridge on SQLite: requests → committed runs, run events → confirmed (skipped without a broker)
+ *   core      in-process runs: runAll overhead against a bare semaphore, run() latency
+ *   sqlite    durable runs on SQLite against BullMQ on the local Redis, same workload, one run
+ *   breakdown where a durable run's CPU time goes on SQLite: the engine against the store's own calls alone
+ *   scale     the scale curve on SQLite: processing with 0, 1M and 10M finished runs (and their logs) in the store
+ *   memory    a worker process's RSS after 10,000 and after 1,000,000 runs (SQLite)
+ *   pg        durable runs on PostgreSQL against graphile-worker and pg-boss, then the PostgreSQL
+ *             scale curve (0 and 1M finished runs) (`npm run bench:pg`)
+ *   scale-pg  the PostgreSQL scale curve alone
+ *   admin     admin pages and the runs API over a socket with 100,000 runs in the store (`npm run bench:admin`)
+ *   kill      re-executions per SIGKILL of a worker process, SQLite and PostgreSQL (`npm run bench -- kill`)
+ *   flow      limits across workers on SQLite and PostgreSQL: the cost of one that does not bind, one that does (`npm run bench -- flow`)
+ *   amqp      the AMQP bridge on SQLite: requests → committed runs, run events → confirmed (skipped without a broker)
  *
- * Without arguments: core, sqlite, breakdown and amqp. Sizes: BENCH_CORE_RUNS (1,000,000), BENCH_RUNS (100,000), BENCH_LATENCY_RUNS, BENCH_REPEATS,
- * BENCH_AMQP_RUNS (20,000).
+ * Without arguments: core, sqlite, breakdown, scale, memory and amqp. Sizes: BENCH_CORE_RUNS (1,000,000), BENCH_RUNS (100,000), BENCH_LATENCY_RUNS, BENCH_REPEATS,
+ * BENCH_AMQP_RUNS (20,000), BENCH_SCALE_SIZES (SQLite, 0,1000000,10000000), BENCH_SCALE_PG_SIZES (0,1000000), BENCH_SCALE_ROUNDS (3),
+ * BENCH_MEMORY_RUNS (1,000,000).
  *
  * The suites that compare with peers (BullMQ, graphile-worker, pg-boss) are in peers/, a package of
  * its own with its own lock file, which the npm scripts install on demand (peers/install.mjs).
@@ -21,11 +26,13 @@ import { ADMIN_RUNS, benchAdmin } from './admin.js'
 import { AMQP_RUNS, benchAmqp } from './amqp.js'
 import { benchBreakdown } from './breakdown.js'
 import { benchCore } from './core.js'
+import { MEMORY_RUNS, benchMemory } from './memory.js'
 import { FLOW_RUNS, benchFlow } from './flow.js'
 import { KILLS, KILL_CONCURRENCY, KILL_HANDLER_MS, KILL_RUNS, benchKill } from './kill.js'
 import { benchBullmq } from './peers/bullmq.js'
 import { CONCURRENCIES, LATENCY_RUNS, N, benchTaskengineSqlite, bestRate, durableRows, type DurableFigures } from './sqlite.js'
 import { PG_LATENCY_RUNS, PG_RUNS, PG_URL, benchPostgres } from './peers/postgres.js'
+import { PG_SIZES, SCALE_RUNS, SQLITE_CONCURRENCY, SQLITE_SIZES, PG_SETTING, benchScalePostgres, benchScaleSqlite } from './scale.js'
 import { printTable } from './table.js'
 import { printTargets, target } from './targets.js'
 
@@ -50,6 +57,11 @@ async function benchSqlite(): Promise<void> {
 }
 
 async function benchPg(): Promise<void> {
+  await benchPgPeers()
+  await benchScalePg()
+}
+
+async function benchPgPeers(): Promise<void> {
   const url = new URL(PG_URL)
   url.password = ''
   console.log(`\nPostgreSQL at ${url.toString()} (BENCH_PG)`)
@@ -58,6 +70,32 @@ async function benchPg(): Promise<void> {
     `Durable runs on PostgreSQL, no-op handlers: enqueue ${PG_RUNS.toLocaleString('en-US')} in one call; process ${PG_RUNS.toLocaleString('en-US')} queued ` +
       `(until the database shows all done); latency enqueue → handler start over ${PG_LATENCY_RUNS} sequential runs. Ratios: taskengine ÷ that system (latency: lower is better).`,
     rows,
+  )
+}
+
+/** The title of a scale curve's table. */
+function curveTitle(backend: string, sizes: readonly number[], settings: string): string {
+  const list = sizes.map((s) => s.toLocaleString('en-US')).join(', ')
+  return (
+    `Scale curve, ${backend}: process ${SCALE_RUNS.toLocaleString('en-US')} queued no-op runs (${settings}) with ${list} finished runs (2–3 log lines each) already in the store; ` +
+    'best of the rounds (alternating order); CPU: user + system time per run of this process (and of the database server\'s processes for this bench), least of the rounds. ' +
+    'Target: ≥ 90 % of the empty store\'s rate.'
+  )
+}
+
+async function benchScale(): Promise<void> {
+  printTable(curveTitle('SQLite', SQLITE_SIZES, `concurrency ${SQLITE_CONCURRENCY}; each round on a copy of the seeded file`), await benchScaleSqlite())
+}
+
+async function benchScalePg(): Promise<void> {
+  printTable(curveTitle('PostgreSQL', PG_SIZES, `concurrency ${PG_SETTING.concurrency}, prefetch ${PG_SETTING.prefetch}; the seeded schema gains each round's runs`), await benchScalePostgres())
+}
+
+async function benchMemoryGrowth(): Promise<void> {
+  printTable(
+    `Memory of one worker process (node --expose-gc, SQLite file, concurrency 100) over ${MEMORY_RUNS.toLocaleString('en-US')} no-op runs it enqueues itself 10,000 at a time: ` +
+      'RSS and heap after gc() at each point. Target: RSS growth from the first point to the last ≤ 30 MB.',
+    await benchMemory(),
   )
 }
 
@@ -96,9 +134,9 @@ async function benchAmqpBridge(): Promise<void> {
   )
 }
 
-const suites: Record<string, () => Promise<void>> = { core: benchCore, sqlite: benchSqlite, breakdown: benchBreakdown, pg: benchPg, admin: benchAdminPages, kill: benchKills, flow: benchFlowControl, amqp: benchAmqpBridge }
+const suites: Record<string, () => Promise<void>> = { core: benchCore, sqlite: benchSqlite, breakdown: benchBreakdown, scale: benchScale, memory: benchMemoryGrowth, pg: benchPg, 'scale-pg': benchScalePg, admin: benchAdminPages, kill: benchKills, flow: benchFlowControl, amqp: benchAmqpBridge }
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
-const selected = wanted.length > 0 ? wanted : ['core', 'sqlite', 'breakdown', 'amqp']
+const selected = wanted.length > 0 ? wanted : ['core', 'sqlite', 'breakdown', 'scale', 'memory', 'amqp']
 for (const name of selected) {
   if (suites[name] === undefined) {
     console.error(`unknown suite "${name}"; known: ${Object.keys(suites).join(', ')}`)
