@@ -27,11 +27,12 @@ export interface FillOptions {
 /** Rows per transaction: the fill's memory stays flat and each commit is short. */
 const CHUNK = 20_000
 
-/** A UUIDv7 string for `ms` (random tail, as `newId` makes them). */
+/** A UUIDv7 string for `ms` (random tail from 9 bytes of `random` at `at`, as `newId` makes them). */
 function idAt(ms: number, random: Buffer, at: number): string {
   const time = ms.toString(16).padStart(12, '0')
-  const tail = random.toString('hex', at, at + 10)
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${tail.slice(0, 3)}-${((parseInt(tail[3]!, 16) & 0x3) | 0x8).toString(16)}${tail.slice(4, 7)}-${tail.slice(7)}${random.toString('hex', at + 10, at + 14).slice(0, 9)}`
+  const tail = random.toString('hex', at, at + 9)
+  const variant = ((parseInt(tail[3]!, 16) & 0x3) | 0x8).toString(16)
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${tail.slice(0, 3)}-${variant}${tail.slice(4, 7)}-${tail.slice(7, 19)}`
 }
 
 /** Inserts `options.runs` finished runs (and their log lines); returns how many log lines. */
@@ -45,7 +46,7 @@ export function fillFinishedRuns(store: SqliteStore, options: FillOptions): numb
   let logLines = 0
   for (let from = 0; from < options.runs; from += CHUNK) {
     const to = Math.min(options.runs, from + CHUNK)
-    const random = randomBytes((to - from) * 14)
+    const random = randomBytes((to - from) * 9)
     db.transaction(() => {
       for (let n = from; n < to; n++) {
         const t = n % options.tasks.length
@@ -56,7 +57,7 @@ export function fillFinishedRuns(store: SqliteStore, options: FillOptions): numb
         const cancelled = n % 97 === 0
         const failed = !cancelled && i % 10 === 0
         const logged = n % options.logEvery === 0
-        const id = idAt(createdAt, random, (n - from) * 14)
+        const id = idAt(createdAt, random, (n - from) * 9)
         insertRun.run({
           id,
           task: options.tasks[t]!,

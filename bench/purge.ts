@@ -47,7 +47,8 @@ const newPhase = (): Phase => ({ claims: [], latencies: [], executed: 0, started
 export interface PurgeFigures {
   readonly rows: Row[]
   readonly purgeMs: number
-  readonly deleted: number
+  /** Attempts the retention run took (more than one: an attempt's lease expired while it purged). */
+  readonly attempts: number
   readonly fillMs: number
 }
 
@@ -124,12 +125,11 @@ export async function benchPurge(size = PURGE_RUNS): Promise<PurgeFigures> {
   const loopDuring = { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 }
   loop.disable()
   const result = (await engine.getRun(purge.id))!
-  const deleted = (result.data as { runsDeleted: number }).runsDeleted
   producing = false
   await producer
   await engine.stop()
   const left = store.database.prepare('SELECT count(*) FROM runs WHERE task NOT IN (?, ?)').pluck().get(noop.key, RETENTION_ID) as number
-  if (deleted !== size || left !== 0) throw new Error(`the purge deleted ${deleted} runs of ${size}; ${left} old runs left`)
+  if (left !== 0) throw new Error(`the purge left ${left} of ${size} old runs`)
   await engine.close()
   rmSync(dir, { recursive: true, force: true })
 
@@ -154,5 +154,5 @@ export async function benchPurge(size = PURGE_RUNS): Promise<PurgeFigures> {
   const purgeMs = during.endedAt - during.startedAt
   target(`Claim p99 during a purge of ${size.toLocaleString('en-US')} runs (SQLite)`, percentile([...during.claims].sort((a, b) => a - b), 99), '≤', 50, 'ms')
   target('Throughput during the purge ÷ before (SQLite)', (rate(during) / rate(before)) * 100, '≥', 80, '%')
-  return { rows: [row('before', before, loopBefore), row('during purge', during, loopDuring)], purgeMs, deleted, fillMs }
+  return { rows: [row('before', before, loopBefore), row('during purge', during, loopDuring)], purgeMs, attempts: result.attempt, fillMs }
 }
