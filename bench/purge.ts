@@ -30,6 +30,8 @@ export const PURGE_RUNS = Number(process.env.BENCH_PURGE_RUNS ?? 1_000_000)
 /** Runs per second offered to the worker (one it sustains on this machine with room to spare). */
 export const PURGE_RATE = Number(process.env.BENCH_PURGE_RATE ?? 5000)
 const BEFORE_MS = Number(process.env.BENCH_PURGE_BEFORE_MS ?? 5000)
+/** Runs per retention batch (`retention.batchSize`; unset: the engine's default). */
+const BATCH = process.env.BENCH_PURGE_BATCH === undefined ? undefined : Number(process.env.BENCH_PURGE_BATCH)
 const CONCURRENCY = 50
 const DAY_MS = 86_400_000
 
@@ -78,7 +80,7 @@ export async function benchPurge(size = PURGE_RUNS): Promise<PurgeFigures> {
       phase.claims.push(performance.now() - t0)
     }
   }
-  const engine = new Engine({ tasks: [noop], store, onError: (e) => console.error(e) })
+  const engine = new Engine({ tasks: [noop], store, onError: (e) => console.error(e), ...(BATCH === undefined ? {} : { retention: { batchSize: BATCH } }) })
   await engine.settings.update({ runRetentionDays: 30, logRetentionDays: 14 })
   await engine.start({ concurrency: CONCURRENCY })
 

@@ -15,7 +15,7 @@
  *
  * Without arguments: core, sqlite, purge and amqp. Sizes: BENCH_CORE_RUNS (1,000,000), BENCH_RUNS (100,000), BENCH_LATENCY_RUNS, BENCH_REPEATS,
  * BENCH_AMQP_RUNS (20,000), BENCH_ADMIN_RUNS (100,000),
- * BENCH_PURGE_RUNS (1,000,000), BENCH_PURGE_RATE (5,000 runs/s offered). A number after a suite's name is that suite's size, where it takes one (admin, purge).
+ * BENCH_PURGE_RUNS (1,000,000), BENCH_PURGE_RATE (5,000 runs/s offered), BENCH_PURGE_BATCH (retention.batchSize). A number after a suite's name is that suite's size, where it takes one (admin, purge).
  *
  * The suites that compare with peers (BullMQ, graphile-worker, pg-boss) are in peers/, a package of
  * its own with its own lock file, which the npm scripts install on demand (peers/install.mjs).
