@@ -496,6 +496,7 @@ export function checkFilter(filter: RunFilter): void {
   if (filter.before !== undefined) checkId(filter.before, 'before')
   if (filter.sort !== undefined && !RUN_SORTS.includes(filter.sort)) throw new ValidationError(`sort: expected one of ${RUN_SORTS.join(', ')}, got ${describeValue(filter.sort)}`)
   if (filter.count !== undefined && typeof filter.count !== 'boolean') throw new ValidationError(`count: expected true or false, got ${describeValue(filter.count)}`)
+  if (filter.countLimit !== undefined && (!Number.isSafeInteger(filter.countLimit) || filter.countLimit < 1)) throw new ValidationError(`countLimit: expected a positive integer, got ${describeValue(filter.countLimit)}`)
 }
 
 /** Checks `getLogs` paging: `after` (default 0) and `limit` (default 1000, at most 10 000). */

@@ -21,6 +21,13 @@ export const DEFAULT_RETENTION_BATCH_SIZE = 1000
 export const DEFAULT_RETENTION_CRON = '15 3 * * *'
 const DAY_MS = 86_400_000
 
+/**
+ * Lets timers and I/O run between two batches. A SQLite store answers at once (better-sqlite3 is
+ * synchronous), so awaiting it alone would chain every batch of a purge in one turn of the event
+ * loop: the workers of this process could not claim, complete or renew a lease until it ended.
+ */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
 /** Where the retention task finds what it works on. */
 export interface RetentionHost {
   store(): Promise<Store>
@@ -53,7 +60,8 @@ export interface RetentionOptions {
    */
   readonly timezone?: string
   /**
-   * Runs deleted per transaction (log lines: ten times as many). Smaller batches hold the store's write lock for shorter.
+   * Runs deleted per transaction (log lines: ten times as many; a batch of runs stops early at that many of their log lines).
+   * Smaller batches hold the store's write lock for shorter; the event loop turns between two.
    * @default 1000
    */
   readonly batchSize?: number
@@ -103,13 +111,15 @@ export function retentionTask(host: RetentionHost, options: RetentionOptions = {
       if (runsBefore !== null) {
         step++
         ctx.log(`deleting runs finished before ${new Date(runsBefore).toISOString()}`)
+        // Until a batch finds nothing: one may stop short of `batch` at its budget of log lines.
         for (;;) {
           ctx.signal.throwIfAborted()
           const ids = await store.purgeRuns(runsBefore, batch)
-          if (ids.length > 0) await Promise.all(host.logBackends().map((b) => b.remove(ids)))
+          if (ids.length === 0) break
+          await Promise.all(host.logBackends().map((b) => b.remove(ids)))
           runsDeleted += ids.length
           report(`${runsDeleted} runs deleted`)
-          if (ids.length < batch) break
+          await nextTurn()
         }
         // Pools of the deleted runs, leaves of a tree first: one level per round.
         for (;;) {
@@ -117,6 +127,7 @@ export function retentionTask(host: RetentionHost, options: RetentionOptions = {
           const n = await store.purgePools(runsBefore, batch)
           poolsDeleted += n
           if (n === 0) break
+          await nextTurn()
         }
         ctx.log(`${runsDeleted} runs deleted${poolsDeleted > 0 ? `, ${poolsDeleted} pool${poolsDeleted === 1 ? '' : 's'}` : ''}`)
       }
@@ -129,6 +140,7 @@ export function retentionTask(host: RetentionHost, options: RetentionOptions = {
           logLinesDeleted += n
           report(`${logLinesDeleted} log lines deleted`)
           if (n < batch * 10) break
+          await nextTurn()
         }
         for (const backend of host.logBackends()) if (backend.purge !== undefined) logFilesDeleted += await backend.purge(logsBefore)
         ctx.log(`${logLinesDeleted} log lines deleted${logFilesDeleted > 0 ? `, ${logFilesDeleted} log files` : ''}`)
@@ -156,6 +168,7 @@ export function retentionTask(host: RetentionHost, options: RetentionOptions = {
           const n = await store.purgeAudit(now - auditDays * DAY_MS, batch * 10)
           auditRows += n
           if (n < batch * 10) break
+          await nextTurn()
         }
         if (auditRows > 0) ctx.log(`${auditRows} audit entries older than ${auditDays} days deleted`)
       }

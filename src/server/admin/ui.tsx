@@ -271,14 +271,19 @@ function JsonNode({ node }: { node: JsonTree }): Child {
   )
 }
 
-export function Pagination({ page, pageSize, total, href }: { page: number; pageSize: number; total: number; href: (page: number) => string }) {
+/**
+ * Page links under a list. `capped`: `total` is a lower bound (the count stopped there), so there
+ * is no last page to name and an older page follows whenever this one is full.
+ */
+export function Pagination({ page, pageSize, total, capped = false, href }: { page: number; pageSize: number; total: number; capped?: boolean; href: (page: number) => string }) {
   const pages = Math.max(1, Math.ceil(total / pageSize))
   const from = total === 0 ? 0 : (page - 1) * pageSize + 1
   const to = Math.min(total, page * pageSize)
+  const of = `${formatCount(total)}${capped ? '+' : ''}`
   return (
     <nav class="pagination" aria-label="pages">
       <span>
-        {formatCount(from)}–{formatCount(to)} of {formatCount(total)}
+        {formatCount(from)}–{formatCount(to)} of {of}
       </span>
       <span class="actions">
         {page > 1 ? (
@@ -287,9 +292,9 @@ export function Pagination({ page, pageSize, total, href }: { page: number; page
           </a>
         ) : null}
         <span>
-          page {formatCount(page)} of {formatCount(pages)}
+          page {formatCount(page)} of {capped ? 'many' : formatCount(pages)}
         </span>
-        {page < pages ? (
+        {page < pages || capped ? (
           <a class="button small" href={href(page + 1)} rel="next" data-key="]">
             Older →
           </a>

@@ -128,7 +128,9 @@ export interface MaintenanceStore {
   /**
    * Deletes up to `limit` finished runs (succeeded, failed, cancelled) that finished before
    * `before`, and deleted runs deleted before it, oldest first, with their log lines and
-   * artifacts. Returns their ids.
+   * artifacts, in one transaction. A batch ends early when its runs' log lines would pass ten per
+   * run of `limit` (the first run always goes, however many it has), so only an empty answer
+   * means nothing is left to purge. Returns their ids.
    */
   purgeRuns(before: number, limit: number): Promise<string[]>
   /** Deletes up to `limit` stored log lines of runs that finished before `before`; returns how many. */

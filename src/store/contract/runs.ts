@@ -215,14 +215,22 @@ export interface RunFilter {
    * @default true
    */
   readonly count?: boolean
+  /**
+   * Count at most this many matching runs: counting reads every matching run, a few hundred
+   * milliseconds for a million, while a page of the newest reads only its own. When this many or
+   * more match, `total` is this number and `totalCapped` is true. Without it, every run counts.
+   */
+  readonly countLimit?: number
 }
 
 /** One page of runs. */
 export interface RunPage {
   /** The runs of this page, newest first. */
   readonly data: readonly Run[]
-  /** Runs matching the filter on every page (`-1` when not counted). */
+  /** Runs matching the filter on every page (`-1` when not counted; at most `countLimit`). */
   readonly total: number
+  /** True when `total` stopped at the filter's `countLimit`: at least that many match. */
+  readonly totalCapped?: boolean
   /** This page's number, from 1. */
   readonly page: number
   /** Runs per page, as clamped. */

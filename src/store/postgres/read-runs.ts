@@ -1,7 +1,7 @@
 /** Reads of runs: one by id, lists (filters shared: `../sql/run-filter.ts`), logs, a reusable result. */
 import type { LogEntry } from '../../task/context.js'
 import type { Run, RunFilter, RunPage } from '../contract/runs.js'
-import { checkSortAndCursor, pageOf, runFilterSql, runOrderSql } from '../sql/run-filter.js'
+import { checkSortAndCursor, countSql, pageOf, runFilterSql, runOrderSql } from '../sql/run-filter.js'
 import { toLogEntry, toRun, type LogRow, type RunRow } from '../sql/run-rows.js'
 import { TYPES, type PostgresConnection } from './connection.js'
 import { positionalBinder, RUN_COLUMNS } from './dialect.js'
@@ -25,10 +25,11 @@ export async function listRuns(conn: PostgresConnection, filter: RunFilter): Pro
   const { countWhere, countParams, where, params } = runFilterSql(filter, conn.dialect, positionalBinder())
   const { page, pageSize, offset } = pageOf(filter)
   const [count, rows] = await Promise.all([
-    filter.count === false ? undefined : db.query<{ n: number }>({ text: `SELECT count(*) AS n FROM ${conn.tables.runs} ${countWhere}`, values: countParams, types: TYPES }),
+    filter.count === false ? undefined : db.query<{ n: number }>({ text: countSql(conn.tables.runs, countWhere, filter.countLimit), values: countParams, types: TYPES }),
     db.query<RunRow>({ text: `SELECT ${RUN_COLUMNS} FROM ${conn.tables.runs} ${where} ORDER BY ${runOrderSql(filter.sort, 'id')} LIMIT ${pageSize} OFFSET ${offset}`, values: params, types: TYPES }),
   ])
-  return { data: rows.rows.map(toRun), total: count === undefined ? -1 : Number(count.rows[0]?.n ?? 0), page, pageSize }
+  const total = count === undefined ? -1 : Number(count.rows[0]?.n ?? 0)
+  return { data: rows.rows.map(toRun), total, page, pageSize, ...(filter.countLimit !== undefined && total >= filter.countLimit ? { totalCapped: true } : {}) }
 }
 
 /** Log lines of a run after `after`, oldest first. */

@@ -1,6 +1,7 @@
 /** Retention: purges of old finished (and deleted) runs, their log lines, and empty pools, in batches. */
 import type { PurgeableCounts } from '../contract/maintenance.js'
 import { STALE_START_MS } from '../claim-plan.js'
+import { purgeBatch, type PurgeCandidate } from '../sql/purge-batch.js'
 import type { PostgresConnection } from './connection.js'
 
 /** A DELETE that answers how many rows it deleted (`n`). */
@@ -11,24 +12,39 @@ function counted(deletion: string): string {
        SELECT count(*) AS n FROM gone`
 }
 
-/** Deletes up to `limit` purgeable runs with their logs and artifacts in one transaction; returns their ids. */
+const FINAL = `status IN ('succeeded', 'failed', 'cancelled')`
+
+/**
+ * Deletes up to `limit` purgeable runs with their logs and artifacts in one transaction, fewer when
+ * their log lines would pass the batch's budget (`purgeBatch`); returns their ids.
+ */
 export async function purgeRuns(conn: PostgresConnection, before: number, limit: number): Promise<string[]> {
   await conn.db()
   const t = conn.tables
   return conn.transaction(async (client) => {
-    // Oldest first by id (ids sort by creation time): old finished runs come first.
-    const { rows } = await client.query<{ id: string }>({
-      text: `DELETE FROM ${t.runs} WHERE id IN (
-            SELECT id FROM ${t.runs}
-            WHERE (status IN ('succeeded', 'failed', 'cancelled') AND finished_at < $1) OR deleted_at < $1
-            ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-          RETURNING id`,
+    // Oldest first by finished_at on runs_finished, then deleted runs on runs_deleted: each batch
+    // reads what it deletes, however many runs the store keeps. Locked and skipped if locked, so
+    // two purges (or a purge and a cancel) never wait on each other.
+    const { rows } = await client.query<PurgeCandidate>({
+      text: `SELECT id, log_count FROM ${t.runs}
+             WHERE finished_at < $1 AND finished_at IS NOT NULL AND deleted_at IS NULL AND ${FINAL}
+             ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
       values: [before, limit],
     })
-    const ids = rows.map((r) => r.id)
+    if (rows.length < limit) {
+      const deleted = await client.query<PurgeCandidate>({
+        text: `SELECT id, log_count FROM ${t.runs}
+               WHERE deleted_at IS NOT NULL AND (deleted_at < $1 OR (${FINAL} AND finished_at < $1))
+               ORDER BY deleted_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        values: [before, limit - rows.length],
+      })
+      rows.push(...deleted.rows)
+    }
+    const ids = purgeBatch(rows, limit)
     if (ids.length > 0) {
       await client.query({ text: `DELETE FROM ${t.logs} WHERE run_id = ANY($1::text[])`, values: [ids] })
       await client.query({ text: `DELETE FROM ${t.artifacts} WHERE run_id = ANY($1::text[])`, values: [ids] })
+      await client.query({ text: `DELETE FROM ${t.runs} WHERE id = ANY($1::text[])`, values: [ids] })
     }
     return ids
   })
@@ -57,7 +73,12 @@ export async function countPurgeable(conn: PostgresConnection, runsBefore: numbe
   const [runs, logs] = await Promise.all([
     runsBefore === null
       ? undefined
-      : conn.query<{ n: number }>(db, `SELECT count(*) AS n FROM ${t.runs} WHERE (status IN ('succeeded', 'failed', 'cancelled') AND finished_at < $1) OR deleted_at < $1`, [runsBefore]),
+      : conn.query<{ n: number }>(
+          db,
+          `SELECT (SELECT count(*) FROM ${t.runs} WHERE finished_at < $1 AND finished_at IS NOT NULL AND deleted_at IS NULL AND ${FINAL})
+                + (SELECT count(*) FROM ${t.runs} WHERE deleted_at IS NOT NULL AND (deleted_at < $1 OR (${FINAL} AND finished_at < $1))) AS n`,
+          [runsBefore],
+        ),
     logsBefore === null
       ? undefined
       : conn.query<{ n: number }>(

@@ -52,6 +52,16 @@ export function runFilterSql<P>(filter: RunFilter, dialect: SqlDialect, binder: 
   return { countWhere, countParams, where: where.length > 0 ? `WHERE ${where.join(' AND ')}` : '', params: binder.snapshot() }
 }
 
+/**
+ * The count query of a list: every matching run, or at most `countLimit` of them (the inner LIMIT
+ * stops the scan there).
+ */
+export function countSql(table: string, countWhere: string, countLimit: number | undefined): string {
+  if (countLimit === undefined) return `SELECT count(*) AS n FROM ${table} ${countWhere}`
+  if (!Number.isSafeInteger(countLimit) || countLimit < 1) throw new ValidationError(`countLimit: expected a positive integer, got ${String(countLimit)}`)
+  return `SELECT count(*) AS n FROM (SELECT 1 FROM ${table} ${countWhere} LIMIT ${countLimit}) AS matching`
+}
+
 /** The page of a list: number from 1, size 1–1000 (default 50), and the rows to skip. */
 export function pageOf(filter: Pick<RunFilter, 'page' | 'pageSize'>): { readonly page: number; readonly pageSize: number; readonly offset: number } {
   const page = Math.max(1, Math.floor(filter.page ?? 1))

@@ -1,7 +1,7 @@
 /** Reads of runs: one by id, lists (filters shared: `../sql/run-filter.ts`), logs, a reusable result. */
 import type { LogEntry } from '../../task/context.js'
 import type { Run, RunFilter, RunPage } from '../contract/runs.js'
-import { checkSortAndCursor, pageOf, runFilterSql, runOrderSql } from '../sql/run-filter.js'
+import { checkSortAndCursor, countSql, pageOf, runFilterSql, runOrderSql } from '../sql/run-filter.js'
 import { toLogEntry, toRun, type LogRow, type RunRow } from '../sql/run-rows.js'
 import type { SqliteConnection } from './connection.js'
 import { namedBinder, SQLITE_DIALECT } from './dialect.js'
@@ -18,9 +18,12 @@ export function listRuns(db: SqliteConnection, filter: RunFilter): RunPage {
   checkSortAndCursor(filter)
   const { countWhere, countParams, where, params } = runFilterSql(filter, SQLITE_DIALECT, namedBinder())
   const { page, pageSize, offset } = pageOf(filter)
-  const total = filter.count === false ? -1 : (db.stmt(`SELECT count(*) AS n FROM runs ${countWhere}`).get(countParams) as { n: number }).n
   const rows = db.stmt(`SELECT * FROM runs ${where} ORDER BY ${runOrderSql(filter.sort, 'seq')} LIMIT @limit OFFSET @offset`).all({ ...params, limit: pageSize, offset }) as RunRow[]
-  return { data: rows.map(toRun), total, page, pageSize }
+  // A page that ends the list (short, and not past the end) tells the total: a search matching a
+  // few runs reads the table once instead of twice.
+  const ends = filter.before === undefined && rows.length < pageSize && (rows.length > 0 || offset === 0) && offset + rows.length < (filter.countLimit ?? Infinity)
+  const total = filter.count === false ? -1 : ends ? offset + rows.length : (db.stmt(countSql('runs', countWhere, filter.countLimit)).get(countParams) as { n: number }).n
+  return { data: rows.map(toRun), total, page, pageSize, ...(filter.countLimit !== undefined && total >= filter.countLimit ? { totalCapped: true } : {}) }
 }
 
 /** Log lines of a run after `after`, oldest first. */

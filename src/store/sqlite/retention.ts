@@ -1,16 +1,30 @@
 /** Retention: purges of old finished (and deleted) runs, their log lines, and empty pools, in batches. */
 import type { PurgeableCounts } from '../contract/maintenance.js'
 import { STALE_START_MS } from '../claim-plan.js'
+import { purgeBatch, type PurgeCandidate } from '../sql/purge-batch.js'
 import type { SqliteConnection } from './connection.js'
 
-const FINISHED_BEFORE = `(status IN ('succeeded', 'failed', 'cancelled') AND finished_at < @before) OR deleted_at < @before`
+const FINAL = `status IN ('succeeded', 'failed', 'cancelled')`
 
-/** Deletes up to `limit` purgeable runs with their logs and artifacts; returns their ids. */
+/**
+ * Deletes up to `limit` purgeable runs with their logs and artifacts in one transaction, fewer when
+ * their log lines would pass the batch's budget (`purgeBatch`); returns their ids.
+ */
 export function purgeRuns(db: SqliteConnection, before: number, limit: number): string[] {
   return db.write(() => {
-    // Oldest first in insertion order: old finished runs sit at the start of the table.
-    const ids = db.stmt(`SELECT id FROM runs WHERE ${FINISHED_BEFORE}
-         ORDER BY seq LIMIT @limit`).pluck().all({ before, limit }) as string[]
+    // Oldest first by finished_at on runs_finished: each batch reads only what it deletes, however
+    // many runs the store keeps (a scan in seq order read every kept run to find the last old ones).
+    const candidates = db
+      .stmt(`SELECT id, log_count FROM runs WHERE finished_at < @before AND finished_at IS NOT NULL AND deleted_at IS NULL AND ${FINAL} ORDER BY finished_at LIMIT @limit`)
+      .all({ before, limit }) as PurgeCandidate[]
+    // Then deleted runs (runs_deleted): deleted before the cut-off, or finished before it.
+    if (candidates.length < limit) {
+      const deleted = db
+        .stmt(`SELECT id, log_count FROM runs WHERE deleted_at IS NOT NULL AND (deleted_at < @before OR (${FINAL} AND finished_at < @before)) ORDER BY deleted_at LIMIT @limit`)
+        .all({ before, limit: limit - candidates.length }) as PurgeCandidate[]
+      candidates.push(...deleted)
+    }
+    const ids = purgeBatch(candidates, limit)
     if (ids.length === 0) return ids
     const list = JSON.stringify(ids)
     db.stmt('DELETE FROM logs WHERE run_id IN (SELECT value FROM json_each(?))').run(list)
@@ -34,9 +48,18 @@ export function purgePools(db: SqliteConnection, before: number, limit: number):
   )
 }
 
-/** What the purges would delete now. */
+/** What the purges would delete now, counted on the indexes the purges walk (runs_finished, runs_deleted). */
 export function countPurgeable(db: SqliteConnection, runsBefore: number | null, logsBefore: number | null): PurgeableCounts {
-  const runs = runsBefore === null ? 0 : (db.stmt(`SELECT count(*) FROM runs WHERE ${FINISHED_BEFORE}`).pluck().get({ before: runsBefore }) as number)
+  const runs =
+    runsBefore === null
+      ? 0
+      : (db
+          .stmt(
+            `SELECT (SELECT count(*) FROM runs WHERE finished_at < @before AND finished_at IS NOT NULL AND deleted_at IS NULL AND ${FINAL})
+                  + (SELECT count(*) FROM runs WHERE deleted_at IS NOT NULL AND (deleted_at < @before OR (${FINAL} AND finished_at < @before)))`,
+          )
+          .pluck()
+          .get({ before: runsBefore }) as number)
   const logLines =
     logsBefore === null
       ? 0

@@ -150,5 +150,19 @@ export function describeInsertAndRead(suite: SuiteContext): void {
       expect((await suite.store.listRuns({ before: gone.id, pageSize: 10 })).data.map((r) => r.id)).toEqual(newestFirst)
       expect((await suite.store.listRuns({ before: rows[0]!.id.replace(/^.{8}/, '00000000'), pageSize: 10 })).data).toEqual([])
     })
+
+    it('counts at most countLimit matching runs, saying when the count stopped there', async () => {
+      const rows = Array.from({ length: 5 }, (_, i) => newRun({ task: i < 4 ? 'many' : 'few', createdAt: T0 + i }))
+      await suite.store.insertRuns(rows)
+      const capped = await suite.store.listRuns({ task: 'many', pageSize: 2, countLimit: 3 })
+      expect(capped).toMatchObject({ total: 3, totalCapped: true })
+      expect(capped.data.map((r) => r.id)).toEqual([rows[3]!.id, rows[2]!.id])
+      // Exactly at the limit: at least that many match, so capped as well.
+      expect(await suite.store.listRuns({ task: 'many', countLimit: 4 })).toMatchObject({ total: 4, totalCapped: true })
+      const exact = await suite.store.listRuns({ task: 'many', countLimit: 5 })
+      expect(exact.total).toBe(4)
+      expect(exact.totalCapped).toBeUndefined()
+      expect((await suite.store.listRuns({ task: 'few', countLimit: 3 })).total).toBe(1)
+    })
   })
 }

@@ -44,6 +44,59 @@ export function describeRetention(suite: SuiteContext): void {
     })
   })
 
+  describe('retention in batches', () => {
+    /** Inserts, claims and completes one run finished at `finishedAt` with `lines` log lines; returns its id. */
+    const finished = async (finishedAt: number, lines: number): Promise<string> => {
+      const run = newRun()
+      await suite.store.insertRuns([run])
+      const { run: claimed, token } = await claimOne(suite.store)
+      expect(claimed.id).toBe(run.id)
+      const logs = Array.from({ length: lines }, (_, i) => ({ runId: run.id, token, seq: i + 1, time: T0, level: 'info' as const, message: `l${i + 1}` }))
+      await suite.store.writeBatch({ ...EMPTY_BATCH, logs, completions: [completion(claimed, token, { finishedAt })] })
+      return run.id
+    }
+
+    it('a purge larger than one batch deletes every run past the cut-off with its logs, batch by batch, and nothing else', async () => {
+      const old: string[] = []
+      for (let i = 0; i < 7; i++) old.push(await finished(T0 + 10 + i, 2))
+      const kept = await finished(T0 + 100_000, 2)
+      const pending = newRun({ runAt: T0 + 10_000_000 })
+      await suite.store.insertRuns([pending])
+      // Deleted after the cut-off, but finished before it: it goes with the finished ones.
+      await suite.store.deleteRun(old[6]!, T0 + 200_000)
+      const batches: string[][] = []
+      for (;;) {
+        const ids = await suite.store.purgeRuns(T0 + 1000, 3)
+        if (ids.length === 0) break
+        batches.push(ids)
+      }
+      expect(batches.map((b) => b.length)).toEqual([3, 3, 1])
+      expect(batches.flat().sort()).toEqual([...old].sort())
+      // Oldest first: the first batch holds the three that finished first.
+      expect([...batches[0]!].sort()).toEqual(old.slice(0, 3).sort())
+      for (const id of old) {
+        expect(await suite.store.getRun(id, { includeDeleted: true })).toBeUndefined()
+        expect(await suite.store.getLogs(id, 0, 10)).toEqual([])
+      }
+      expect((await suite.store.getRun(kept))?.status).toBe('succeeded')
+      expect((await suite.store.getLogs(kept, 0, 10)).map((l) => l.message)).toEqual(['l1', 'l2'])
+      expect((await suite.store.getRun(pending.id))?.status).toBe('pending')
+      expect(await suite.store.countPurgeable(T0 + 1000, null)).toEqual({ runs: 0, logLines: 0 })
+    })
+
+    it('ends a batch at its budget of log lines (ten per run it may take); a run with more goes alone', async () => {
+      const heavy = await finished(T0 + 10, 25)
+      const light = [await finished(T0 + 11, 12), await finished(T0 + 12, 12), await finished(T0 + 13, 12)]
+      expect(await suite.store.countPurgeable(T0 + 1000, null)).toEqual({ runs: 4, logLines: 0 })
+      // Budget 20 lines: the heavy run alone; budget 30: two light ones (24 lines; a third would pass 30).
+      expect(await suite.store.purgeRuns(T0 + 1000, 2)).toEqual([heavy])
+      expect(await suite.store.getLogs(heavy, 0, 100)).toEqual([])
+      expect(await suite.store.purgeRuns(T0 + 1000, 3)).toEqual(light.slice(0, 2))
+      expect(await suite.store.purgeRuns(T0 + 1000, 3)).toEqual(light.slice(2))
+      expect(await suite.store.purgeRuns(T0 + 1000, 3)).toEqual([])
+    })
+  })
+
   describe('retention of pools', () => {
     it('deletes pools left without runs, leaves of a tree first, and counts what retention would delete', async () => {
       const pool = (parentPoolId: string | null, now = T0) => suite.store.createPool({ id: testRunId(), parentRunId: null, parentPoolId, label: null, now })

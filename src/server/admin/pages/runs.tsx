@@ -29,6 +29,12 @@ export interface RunsData {
   readonly unserved: readonly UnservedTask[]
 }
 
+/**
+ * Matching runs the list counts at most (or one past its page, if more): counting a million reads every
+ * one of them (a few hundred milliseconds), where a page of the newest reads its own rows only.
+ */
+const COUNT_LIMIT = 10_000
+
 export const runsPage: AdminPage<RunsData> = {
   async load(c, { engine }) {
     const scope = readScope(c)
@@ -44,7 +50,7 @@ export const runsPage: AdminPage<RunsData> = {
       if (wantsData(c)) throw new HttpError('ERR_VALIDATION', `invalid filter: ${issues.map((i) => i.message).join('; ')}`, issues)
       return { runs: { data: [], total: 0, page: 1, pageSize }, params, tasks, sort, issues, unserved: [] }
     }
-    const filter = { ...parsed.filter, page, pageSize, ...(sort === '-created' ? {} : { sort }) }
+    const filter = { ...parsed.filter, page, pageSize, countLimit: Math.max(COUNT_LIMIT, page * pageSize + 1), ...(sort === '-created' ? {} : { sort }) }
     // The unserved check reads pending runs: only when the list may show some.
     const statuses = filter.status === undefined ? undefined : ([] as string[]).concat(filter.status)
     const mayShowPending = statuses === undefined || statuses.includes('pending')
@@ -72,7 +78,7 @@ export function RunsPage({ page, data }: { page: PageContext; data: RunsData }) 
       <div class="page-head">
         <div>
           <h1>Runs</h1>
-          <p class="sub">{issues.length > 0 ? 'filter not applied' : `${formatCount(runs.total)} matching`}</p>
+          <p class="sub">{issues.length > 0 ? 'filter not applied' : `${formatCount(runs.total)}${runs.totalCapped === true ? '+' : ''} matching`}</p>
         </div>
         <div class="actions">
           <a class="button" href={`${page.admin}/runs/export?${exportQuery}${exportQuery === '' ? '' : '&'}format=csv`}>
@@ -189,7 +195,7 @@ export function RunsPage({ page, data }: { page: PageContext; data: RunsData }) 
           {issues.length > 0 || runs.total === 0 || !(['cancel', 'retry', 'delete'] as const).some((action) => page.may(`runs:${action}`)) ? null : (
             <span class="bulk-all" id="bulk-all">
               <span class="muted">
-                or all <strong>{runs.total}</strong> matching:
+                or all <strong>{`${runs.total}${runs.totalCapped === true ? '+' : ''}`}</strong> matching:
               </span>
               {(['cancel', 'retry', 'delete'] as const).filter((action) => page.may(`runs:${action}`)).map((action) => (
                 <button type="submit" name="action" value={action} class={action === 'delete' ? 'small danger' : 'small'} formaction={`${page.admin}/runs/bulk/preview${filterQuery === '' ? '' : `?${filterQuery}`}`} formnovalidate data-bulk-all={action}>
@@ -204,7 +210,7 @@ export function RunsPage({ page, data }: { page: PageContext; data: RunsData }) 
         ) : (
           <RunsList runs={runs.data} page={page} sort={sort} href={(next) => `${page.admin}/runs?${query({ sort: next === '-created' ? '' : next })}`} />
         )}
-        <Pagination page={runs.page} pageSize={runs.pageSize} total={runs.total} href={(p) => `${page.admin}/runs?${query({ page: String(p) })}`} />
+        <Pagination page={runs.page} pageSize={runs.pageSize} total={runs.total} capped={runs.totalCapped === true} href={(p) => `${page.admin}/runs?${query({ page: String(p) })}`} />
       </form>
     </Layout>
   )
