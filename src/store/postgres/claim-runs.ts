@@ -1,6 +1,7 @@
 /**
- * Claiming: `claim_runs_counted` (migration 4: `UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED)`
- * in a plpgsql function only for its planner settings) when no cap binds; else
+ * Claiming: `claim_runs_by_tid` (migration 18, after `claim_runs_counted` of migration 4:
+ * `UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED)` joined on the locked rows' ctid, in a plpgsql
+ * function only for its planner settings) when no cap binds; else
  * {@link ClaimPlan} rounds over `claim_candidates` in one transaction. Rows come back as arrays.
  */
 import { randomUUID } from 'node:crypto'
@@ -88,7 +89,7 @@ function claimArgs(request: ClaimRequest, token: string): unknown[] {
   return [request.now, request.tasks, request.queues ?? null, request.limit, request.workerId, token, request.leaseUntil]
 }
 
-/** A claim no limit binds: one statement (see claim_runs_counted, migration 4). */
+/** A claim no limit binds: one statement (see claim_runs_by_tid, migration 18). */
 async function claimFast(conn: PostgresConnection, db: Queryable, request: ClaimRequest, token: string): Promise<ClaimedRun[]> {
   const rows = await conn.queryArrays<ClaimRow>(db, `SELECT ${CLAIM_COLUMNS} FROM ${conn.tables.claimRuns}($1, $2, $3, $4, $5, $6, $7)`, claimArgs(request, token))
   return rows.map((row) => toClaimedRun(row, token))
