@@ -95,6 +95,46 @@ async function claimFast(conn: PostgresConnection, db: Queryable, request: Claim
   return rows.map((row) => toClaimedRun(row, token))
 }
 
+/** Typed NULLs for the claim columns after `id` (see {@link ClaimRow}), for the rows of a fused update. */
+const CLAIM_NULLS = 'NULL::text, NULL::text, NULL::text, NULL::text, NULL::json, NULL::json, NULL::int4, NULL::int4, NULL::int8, NULL::json, NULL::int8, NULL::int4, NULL::text, NULL::text'
+
+/** What {@link claimAfterUpdate} returns: the (id, token) rows of the update, and the claimed runs. */
+export interface FusedClaim {
+  readonly updated: { id: string; token: string }[]
+  readonly claimed: ClaimedRun[]
+}
+
+/**
+ * An UPDATE of runs (`update`: `UPDATE … RETURNING <id>, <token>`, parameters from $1) and a
+ * claim no limit binds (see {@link claimFast}) as one statement: one round trip and one commit
+ * for a batch's writes and the claim that refills the slots they free, instead of BEGIN, the
+ * update, the claim and COMMIT. The update runs first (it is read first); the claim's own
+ * statement takes a later snapshot and skips the rows the update locked, so the two lock in the
+ * same order as in a transaction of two statements.
+ */
+export async function claimAfterUpdate(conn: PostgresConnection, db: Queryable, update: { text: string; values: unknown[] }, request: ClaimRequest): Promise<FusedClaim> {
+  const token = randomUUID()
+  const n = update.values.length
+  const params = Array.from({ length: 7 }, (_, i) => `$${n + i + 1}`).join(', ')
+  const text = `WITH done AS (${update.text})
+    SELECT done.token, done.id, ${CLAIM_NULLS} FROM done
+    UNION ALL
+    SELECT NULL, ${CLAIM_COLUMNS} FROM ${conn.tables.claimRuns}(${params})`
+  const rows = await conn.queryArrays<[string | null, ...ClaimRow]>(db, text, [...update.values, ...claimArgs(request, token)])
+  const updated: { id: string; token: string }[] = []
+  const claimed: ClaimedRun[] = []
+  for (const [held, ...row] of rows) {
+    if (held === null) claimed.push(toClaimedRun(row, token))
+    else updated.push({ id: row[0], token: held })
+  }
+  return { updated, claimed }
+}
+
+/** Whether a claim can be fused into a write (see {@link claimAfterUpdate}): no limit across workers, none binding. */
+export function fusable(request: ClaimRequest): boolean {
+  return !hasGlobalLimits(request) && !limitsBind(request)
+}
+
 /**
  * A grouped task's candidates, fairly: its group keys with pending runs, found by a skip scan of
  * `runs_pending_groups` (one index seek per key, not a read of every pending run); in each with

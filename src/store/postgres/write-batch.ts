@@ -11,7 +11,7 @@ import { jsonOrNull, tagsJson } from '../sql/columns.js'
 import { CANCELLED_ERROR_JSON } from '../sql/run-errors.js'
 import { attemptJson } from '../sql/run-rows.js'
 import { hasGlobalLimits } from '../claim-plan.js'
-import { claimInTransaction, claimThrough, oneStatement } from './claim-runs.js'
+import { claimAfterUpdate, claimInTransaction, claimThrough, fusable, oneStatement } from './claim-runs.js'
 import type { PostgresConnection } from './connection.js'
 import { appendAttempt } from './dialect.js'
 import { byId, firstPerKey, keyOf, lastPerKey } from './write-order.js'
@@ -21,6 +21,8 @@ interface Step {
   readonly text: string
   readonly values: unknown[]
   readonly done: (rows: Record<string, unknown>[]) => void
+  /** A plain `UPDATE … RETURNING <id>, <token>` (see claimAfterUpdate), which a claim may join in one statement. */
+  readonly plain?: true
 }
 
 /** Writes a batch; runs back to `pending` wake workers (here at once, elsewhere by the statements' NOTIFY). */
@@ -138,6 +140,7 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
           AS c(id, token, status, finished_at, data, error, progress, tags, started_at)
         WHERE r.id = c.id AND r.lease_token = c.token
         RETURNING c.id, c.token`,
+      plain: true,
       values: [
         finals.map((c) => c.id),
         finals.map((c) => c.token),
@@ -239,7 +242,13 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
   const separate = wanted !== undefined && hasGlobalLimits(wanted) && !oneStatement(wanted) ? wanted : undefined
   const claim = separate === undefined ? wanted : undefined
   let claimed: ClaimedRun[] | undefined
-  if (steps.length + (claim === undefined ? 0 : 1) === 1) {
+  const only = steps.length === 1 ? steps[0]! : undefined
+  if (only?.plain === true && claim !== undefined && fusable(claim)) {
+    // The usual batch of a busy worker: its completions and the claim refilling their slots, as one statement.
+    const fused = await claimAfterUpdate(conn, db, only, claim)
+    only.done(fused.updated)
+    claimed = fused.claimed
+  } else if (steps.length + (claim === undefined ? 0 : 1) === 1) {
     // One statement is a transaction of its own.
     const step = steps[0]
     if (step !== undefined) step.done(await conn.query(db, step.text, step.values))
