@@ -174,7 +174,7 @@ await describePostgres('postgres store', ({ admin, newSchema, open, url: URL_ })
         expect(rows[0]?.version).toBe(POSTGRES_MIGRATIONS.at(-1)!.version)
         // Processes of the previous version keep their claim function during a rolling upgrade.
         const fns = await admin.query<{ proname: string }>(`SELECT proname FROM pg_proc WHERE pronamespace = $1::regnamespace ORDER BY proname`, [schema])
-        expect(fns.rows.map((r) => r.proname)).toEqual(['claim_candidates', 'claim_candidates_ungrouped', 'claim_runs', 'claim_runs_counted', 'claim_runs_limited', 'claim_runs_limited_traced', 'claim_runs_traced', 'claim_runs_unstarted'])
+        expect(fns.rows.map((r) => r.proname)).toEqual(['claim_candidates', 'claim_candidates_ungrouped', 'claim_runs', 'claim_runs_by_tid', 'claim_runs_counted', 'claim_runs_limited', 'claim_runs_limited_traced', 'claim_runs_traced', 'claim_runs_unstarted'])
         await expectUpgradedRows(store)
       } finally {
         await store.close()

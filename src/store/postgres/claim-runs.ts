@@ -1,6 +1,7 @@
 /**
- * Claiming: `claim_runs_counted` (migration 4: `UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED)`
- * in a plpgsql function only for its planner settings) when no cap binds; else
+ * Claiming: `claim_runs_by_tid` (migration 18, after `claim_runs_counted` of migration 4:
+ * `UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED)` joined on the locked rows' ctid, in a plpgsql
+ * function only for its planner settings) when no cap binds; else
  * {@link ClaimPlan} rounds over `claim_candidates` in one transaction. Rows come back as arrays.
  */
 import { randomUUID } from 'node:crypto'
@@ -88,10 +89,50 @@ function claimArgs(request: ClaimRequest, token: string): unknown[] {
   return [request.now, request.tasks, request.queues ?? null, request.limit, request.workerId, token, request.leaseUntil]
 }
 
-/** A claim no limit binds: one statement (see claim_runs_counted, migration 4). */
+/** A claim no limit binds: one statement (see claim_runs_by_tid, migration 18). */
 async function claimFast(conn: PostgresConnection, db: Queryable, request: ClaimRequest, token: string): Promise<ClaimedRun[]> {
   const rows = await conn.queryArrays<ClaimRow>(db, `SELECT ${CLAIM_COLUMNS} FROM ${conn.tables.claimRuns}($1, $2, $3, $4, $5, $6, $7)`, claimArgs(request, token))
   return rows.map((row) => toClaimedRun(row, token))
+}
+
+/** Typed NULLs for the claim columns after `id` (see {@link ClaimRow}), for the rows of a fused update. */
+const CLAIM_NULLS = 'NULL::text, NULL::text, NULL::text, NULL::text, NULL::json, NULL::json, NULL::int4, NULL::int4, NULL::int8, NULL::json, NULL::int8, NULL::int4, NULL::text, NULL::text'
+
+/** What {@link claimAfterUpdate} returns: the (id, token) rows of the update, and the claimed runs. */
+export interface FusedClaim {
+  readonly updated: { id: string; token: string }[]
+  readonly claimed: ClaimedRun[]
+}
+
+/**
+ * An UPDATE of runs (`update`: `UPDATE … RETURNING <id>, <token>`, parameters from $1) and a
+ * claim no limit binds (see {@link claimFast}) as one statement: one round trip and one commit
+ * for a batch's writes and the claim that refills the slots they free, instead of BEGIN, the
+ * update, the claim and COMMIT. The update runs first (it is read first); the claim's own
+ * statement takes a later snapshot and skips the rows the update locked, so the two lock in the
+ * same order as in a transaction of two statements.
+ */
+export async function claimAfterUpdate(conn: PostgresConnection, db: Queryable, update: { text: string; values: unknown[] }, request: ClaimRequest): Promise<FusedClaim> {
+  const token = randomUUID()
+  const n = update.values.length
+  const params = Array.from({ length: 7 }, (_, i) => `$${n + i + 1}`).join(', ')
+  const text = `WITH done AS (${update.text})
+    SELECT done.token, done.id, ${CLAIM_NULLS} FROM done
+    UNION ALL
+    SELECT NULL, ${CLAIM_COLUMNS} FROM ${conn.tables.claimRuns}(${params})`
+  const rows = await conn.queryArrays<[string | null, ...ClaimRow]>(db, text, [...update.values, ...claimArgs(request, token)])
+  const updated: { id: string; token: string }[] = []
+  const claimed: ClaimedRun[] = []
+  for (const [held, ...row] of rows) {
+    if (held === null) claimed.push(toClaimedRun(row, token))
+    else updated.push({ id: row[0], token: held })
+  }
+  return { updated, claimed }
+}
+
+/** Whether a claim can be fused into a write (see {@link claimAfterUpdate}): no limit across workers, none binding. */
+export function fusable(request: ClaimRequest): boolean {
+  return !hasGlobalLimits(request) && !limitsBind(request)
 }
 
 /**

@@ -53,7 +53,7 @@ export interface Tables {
   readonly rateStarts: string
   /** When each group of a grouped task was last served (migration 5). */
   readonly flowGroups: string
-  /** `claim_runs_traced` (migration 9: `claim_runs_counted` of migration 4 with the trace context). */
+  /** `claim_runs_by_tid` (migration 18: `claim_runs_traced` of migration 9 finding its locked rows by ctid). */
   readonly claimRuns: string
   /** `claim_candidates` (migration 1). */
   readonly claimCandidates: string
@@ -127,7 +127,7 @@ export class PostgresConnection {
       throttles: `${s}.throttles`,
       rateStarts: `${s}.rate_starts`,
       flowGroups: `${s}.flow_groups`,
-      claimRuns: `${s}.claim_runs_traced`,
+      claimRuns: `${s}.claim_runs_by_tid`,
       claimCandidates: `${s}.claim_candidates`,
       claimCandidatesUngrouped: `${s}.claim_candidates_ungrouped`,
       claimRunsLimited: `${s}.claim_runs_limited_traced`,

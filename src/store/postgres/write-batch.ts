@@ -11,16 +11,18 @@ import { jsonOrNull, tagsJson } from '../sql/columns.js'
 import { CANCELLED_ERROR_JSON } from '../sql/run-errors.js'
 import { attemptJson } from '../sql/run-rows.js'
 import { hasGlobalLimits } from '../claim-plan.js'
-import { claimInTransaction, claimThrough, oneStatement } from './claim-runs.js'
+import { claimAfterUpdate, claimInTransaction, claimThrough, fusable, oneStatement } from './claim-runs.js'
 import type { PostgresConnection } from './connection.js'
 import { appendAttempt } from './dialect.js'
-import { byId, firstPerKey, keyOf, lastPerKey } from './write-order.js'
+import { Held, byId, distinctRuns, firstPerKey, keyOf, lastPerKey } from './write-order.js'
 
 /** One statement of a batch write and what to do with its rows. */
 interface Step {
   readonly text: string
   readonly values: unknown[]
   readonly done: (rows: Record<string, unknown>[]) => void
+  /** A plain `UPDATE … RETURNING <id>, <token>` (see claimAfterUpdate), which a claim may join in one statement. */
+  readonly plain?: true
 }
 
 /** Writes a batch; runs back to `pending` wake workers (here at once, elsewhere by the statements' NOTIFY). */
@@ -30,9 +32,9 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
   const now = Date.now()
   const steps: Step[] = []
   // Keys (run, token) whose write took effect.
-  const held = new Set<string>()
+  const held = new Held()
   const collect = (rows: Record<string, unknown>[]): void => {
-    for (const row of rows) held.add(`${row.id as string}\u0000${row.token as string}`)
+    for (const row of rows) held.add(row.id as string, row.token as string)
   }
   let woke = false
   // Writes that may put runs back to pending wake the workers (here and, by NOTIFY, elsewhere).
@@ -138,14 +140,15 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
           AS c(id, token, status, finished_at, data, error, progress, tags, started_at)
         WHERE r.id = c.id AND r.lease_token = c.token
         RETURNING c.id, c.token`,
+      plain: true,
       values: [
         finals.map((c) => c.id),
         finals.map((c) => c.token),
         finals.map((c) => c.status),
         finals.map((c) => c.finishedAt),
-        finals.map((c) => c.data ?? null),
-        finals.map((c) => jsonOrNull(c.error)),
-        finals.map((c) => jsonOrNull(c.progress)),
+        orNone(finals.map((c) => c.data ?? null)),
+        orNone(finals.map((c) => jsonOrNull(c.error))),
+        orNone(finals.map((c) => jsonOrNull(c.progress))),
         finals.map((c) => tagsJson(c.tags)),
         finals.map((c) => c.attempt.startedAt.getTime()),
       ],
@@ -239,7 +242,13 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
   const separate = wanted !== undefined && hasGlobalLimits(wanted) && !oneStatement(wanted) ? wanted : undefined
   const claim = separate === undefined ? wanted : undefined
   let claimed: ClaimedRun[] | undefined
-  if (steps.length + (claim === undefined ? 0 : 1) === 1) {
+  const only = steps.length === 1 ? steps[0]! : undefined
+  if (only?.plain === true && claim !== undefined && fusable(claim)) {
+    // The usual batch of a busy worker: its completions and the claim refilling their slots, as one statement.
+    const fused = await claimAfterUpdate(conn, db, only, claim)
+    only.done(fused.updated)
+    claimed = fused.claimed
+  } else if (steps.length + (claim === undefined ? 0 : 1) === 1) {
     // One statement is a transaction of its own.
     const step = steps[0]
     if (step !== undefined) step.done(await conn.query(db, step.text, step.values))
@@ -255,12 +264,17 @@ export async function writeBatch(conn: PostgresConnection, batch: WriteBatch): P
   if (woke) conn.notify()
 
   const fenced = new Set<string>()
-  for (const write of [...batch.progress, ...batch.waits, ...(batch.holds ?? []), ...(batch.starts ?? [])]) if (!held.has(keyOf(write))) fenced.add(write.id)
-  const seen = new Set<string>()
-  for (const c of [...batch.completions, ...(batch.releases ?? [])]) {
-    const key = keyOf(c)
-    if (seen.has(key) || !held.has(key)) fenced.add(c.id)
-    seen.add(key)
+  for (const list of [batch.progress, batch.waits, batch.holds ?? [], batch.starts ?? []]) for (const write of list) if (!held.has(write)) fenced.add(write.id)
+  // A second completion or release under one token is fenced (the first ended the token).
+  const ends = [...batch.completions, ...(batch.releases ?? [])]
+  const seen = distinctRuns(ends) ? undefined : new Set<string>()
+  for (const c of ends) {
+    if (!held.has(c)) fenced.add(c.id)
+    else if (seen !== undefined) {
+      const key = keyOf(c)
+      if (seen.has(key)) fenced.add(c.id)
+      seen.add(key)
+    }
   }
   if (batch.claim !== undefined) claimed ??= []
   return claimed === undefined ? { fenced: [...fenced] } : { fenced: [...fenced], claimed }
@@ -276,6 +290,14 @@ function waking(update: string, channel: string, payload: string): string {
           ${update}
         ), wake AS MATERIALIZED (SELECT pg_notify(${channel}, ${payload}) FROM up WHERE status = 'pending' LIMIT 1)
         SELECT up.id, up.token, up.status FROM up LEFT JOIN wake ON true`
+}
+
+/**
+ * A per-run column, or an empty array when every value is NULL (no data, no error, no progress:
+ * the usual success): `unnest` pads it with NULLs, so neither side writes or parses one per run.
+ */
+function orNone(values: (string | null)[]): (string | null)[] {
+  return values.every((v) => v === null) ? [] : values
 }
 
 /** PostgreSQL text cannot hold NUL characters; a log line keeps its place with U+FFFD instead. */

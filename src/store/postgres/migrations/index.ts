@@ -29,11 +29,12 @@ import { migration012 } from './012-users-audit.js'
 import { migration013 } from './013-request-ids.js'
 import { migration015 } from './015-workers-seen.js'
 import { migration017 } from './017-purge-deleted-runs.js'
+import { migration018 } from './018-claims-by-tid.js'
 
 export type { Migration }
 
 /** Every PostgreSQL migration, in order. */
-export const POSTGRES_MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011, migration012, migration013, migration015, migration017]
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011, migration012, migration013, migration015, migration017, migration018]
 
 /** First key of the migration lock (`'task'` in ASCII); the second is a hash of the schema name. */
 const LOCK_CLASS = 0x7461736b
