@@ -18,7 +18,7 @@ import { migration010 } from './010-in-process-runs.js'
 import { migration011 } from './011-users-audit.js'
 import { migration012 } from './012-request-ids.js'
 import { migration014 } from './014-workers-seen.js'
-import { migration016 } from './016-finished-by-status-deleted-runs.js'
+import { migration016 } from './016-deleted-runs.js'
 
 export type { Migration }
 
