@@ -26,7 +26,7 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_POOL_MAX } from '../src/store/postg
 import { sqliteStore } from '../src/store/sqlite/store.js'
 import type { Store } from '../src/store/types.js'
 import { seedPostgres, seedSqlite } from './scale-seed.js'
-import { PG_URL } from './peers/postgres.js'
+import { PG_URL } from './pg-url.js'
 import type { Row } from './table.js'
 import { target } from './targets.js'
 

@@ -23,9 +23,9 @@ import { PgBoss } from 'pg-boss'
 import { Engine, defineTask, type AnyTask } from '../../src/index.js'
 import { postgresStore } from '../../src/store/postgres/index.js'
 import { percentile, type Row } from '../table.js'
+import { PG_URL } from '../pg-url.js'
 import { target } from '../targets.js'
 
-export const PG_URL = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test'
 const N = Number(process.env.BENCH_RUNS ?? 100_000)
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 1000)
 const WARM_UP = 50
@@ -337,4 +337,4 @@ export async function benchPostgres(): Promise<Row[]> {
   return rows
 }
 
-export { N as PG_RUNS, LATENCY_RUNS as PG_LATENCY_RUNS }
+export { N as PG_RUNS, LATENCY_RUNS as PG_LATENCY_RUNS, PG_URL }
