@@ -70,6 +70,7 @@ describe.runIf(browserAvailable())('runs list in Chromium', () => {
     await page.goto(`${server.url}/admin/runs?task=bulk-target&label=mistake`)
     // The list counts at most 10,000 matches; the bulk preview counts them all.
     await expect.poll(() => page.textContent('.page-head .sub')).toBe('10,000+ matching')
+    expect(await page.textContent('#bulk-all strong')).toBe('10,000+')
     await submit(page, '[data-bulk-all="cancel"]')
     expect(await page.textContent('#bulk-title')).toContain('Cancel all 20,000 matching runs?')
     expect(await page.locator('.bulk-sample tbody tr').count()).toBe(10)

@@ -195,7 +195,7 @@ export function RunsPage({ page, data }: { page: PageContext; data: RunsData }) 
           {issues.length > 0 || runs.total === 0 || !(['cancel', 'retry', 'delete'] as const).some((action) => page.may(`runs:${action}`)) ? null : (
             <span class="bulk-all" id="bulk-all">
               <span class="muted">
-                or all <strong>{`${runs.total}${runs.totalCapped === true ? '+' : ''}`}</strong> matching:
+                or all <strong>{`${formatCount(runs.total)}${runs.totalCapped === true ? '+' : ''}`}</strong> matching:
               </span>
               {(['cancel', 'retry', 'delete'] as const).filter((action) => page.may(`runs:${action}`)).map((action) => (
                 <button type="submit" name="action" value={action} class={action === 'delete' ? 'small danger' : 'small'} formaction={`${page.admin}/runs/bulk/preview${filterQuery === '' ? '' : `?${filterQuery}`}`} formnovalidate data-bulk-all={action}>
