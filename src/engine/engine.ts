@@ -219,8 +219,13 @@ export class Engine {
    */
   run<A, R>(task: Task<A, R>, args?: ArgsInputOf<A>, options?: RunOptions): Promise<RunResult<R>>
   run(key: string, args?: ArgsInput, options?: RunOptions): Promise<RunResult>
-  async run(taskOrKey: AnyTask | string, args?: ArgsInput, options: RunOptions = {}): Promise<RunResult> {
-    return this.#inProcess.run(this.#resolve(taskOrKey), args, options)
+  run(taskOrKey: AnyTask | string, args?: ArgsInput, options?: RunOptions): Promise<RunResult> {
+    // Not async (an async frame around the run's own promise costs ticks on every call); a bad call still rejects.
+    try {
+      return this.#inProcess.run(this.#resolve(taskOrKey), args, options)
+    } catch (error) {
+      return Promise.reject(coerceError(error))
+    }
   }
 
   /**

@@ -240,3 +240,45 @@ describe('in-process runs: the task validate and int64 arguments', () => {
     expect(result).toMatchObject({ status: 'succeeded', args: { from: '1', to: '9007199254740993' }, data: { length: 9007199254740992n, isBig: true } })
   })
 })
+
+describe('engine.run without options (the task default spec is reused)', () => {
+  it('still rejects (not throws) an unknown task or bad arguments', async () => {
+    const engine = createEngine({ tasks: [backup] })
+    const unknown = engine.run('nope')
+    await expect(unknown).rejects.toThrow(/nope/)
+    await expect(engine.run(backup, { format: 'zip' })).rejects.toBeInstanceOf(ValidationError)
+  })
+
+  it('sends events to a subscriber that came after earlier runs, and stops when it leaves', async () => {
+    const engine = createEngine({ tasks: [backup] })
+    expect((await engine.run(backup)).status).toBe('succeeded')
+    const seen: string[] = []
+    const unsubscribe = engine.subscribe((event) => seen.push(event.type))
+    await engine.run(backup)
+    expect(seen).toContain('started')
+    expect(seen).toContain('succeeded')
+    unsubscribe()
+    const before = seen.length
+    await engine.run(backup)
+    expect(seen.length).toBe(before)
+  })
+
+  it('runs the task registered now under a key, with its defaults, not the one it replaced', async () => {
+    const first = defineTask({ key: 'swap', defaults: { label: 'first', tags: ['a'] }, run: () => 'first' })
+    const second = defineTask({ key: 'swap', defaults: { label: 'second', tags: ['b'] }, run: () => 'second' })
+    const engine = createEngine({ tasks: [first] })
+    expect(await engine.run('swap')).toMatchObject({ data: 'first', label: 'first', tags: ['a'] })
+    engine.remove('swap')
+    engine.register(second)
+    expect(await engine.run('swap')).toMatchObject({ data: 'second', label: 'second', tags: ['b'] })
+  })
+
+  it('runs a call made after close as any new call runs: the spec from before the shutdown is not reused (its runs would end unstarted)', async () => {
+    const engine = createEngine({ tasks: [backup] })
+    expect((await engine.run(backup)).status).toBe('succeeded')
+    await engine.close()
+    const late = await engine.run(backup)
+    expect(late.status).toBe('succeeded')
+    expect(late.data).toEqual({ file: 'backup.sql' })
+  })
+})

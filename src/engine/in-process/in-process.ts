@@ -47,17 +47,32 @@ export class InProcessRuns {
   readonly #host: InProcessHost
   /** The runs executing now, ended by {@link close}. */
   readonly #tracker = new RunTracker()
+  /** Specs of runs without options, by task key (see {@link #defaultSpec}). */
+  readonly #defaults = new Map<string, { readonly spec: RunSpec; readonly listening: boolean }>()
 
   constructor(host: InProcessHost) {
     this.#host = host
   }
 
-  /** Checks options and arguments, then executes one run (see `Engine.run`). */
-  run(task: AnyTask, args: ArgsInput | undefined, options: RunOptions): Promise<RunResult> {
+  /** Checks options and arguments, then executes one run (see `Engine.run`). Without options, the task's default spec is reused. */
+  run(task: AnyTask, args: ArgsInput | undefined, options: RunOptions | undefined): Promise<RunResult> {
+    if (options === undefined) return this.#execute(this.#defaultSpec(task), parseTaskArgs(task, args), undefined)
     const parsed = withOptionIssues(runOptionIssues(options, RUN_OPTION_KEYS), 'invalid run options', () => parseTaskArgs(task, args))
     const spec = this.#spec(task, options.label ?? task.defaults.label ?? DEFAULT_LABEL, options)
     if (options.record === true) return this.#record(spec, parsed, options)
     return this.#execute(spec, parsed, undefined)
+  }
+
+  /**
+   * The spec of a run without options: built once per task and kept while it stays true (the
+   * same task object, no subscriber came or went, the engine not shut down since).
+   */
+  #defaultSpec(task: AnyTask): RunSpec {
+    const cached = this.#defaults.get(task.key)
+    if (cached !== undefined && cached.spec.task === task && cached.listening === this.#host.bus.active && cached.spec.epoch === this.#tracker.epoch) return cached.spec
+    const spec = this.#spec(task, task.defaults.label ?? DEFAULT_LABEL, {})
+    this.#defaults.set(task.key, { spec, listening: this.#host.bus.active })
+    return spec
   }
 
   /** Executes one run and stores it as it goes (`record: true`), traced when tracing is on. */
