@@ -6,7 +6,7 @@
  * steering, pools), `events/` (the bus and the cross-process relay), `schedules/`, `settings/`.
  */
 import { hostname } from 'node:os'
-import { ConflictError, NotFoundError, coerceError } from '../errors.js'
+import { ConflictError, coerceError } from '../errors.js'
 import type { LogEntry, PoolOptions, RunResult } from '../task/context.js'
 import type { AnyTask, Task } from '../task/define.js'
 import type { ArgsInput } from '../task/fields.js'
@@ -222,7 +222,7 @@ export class Engine {
   run(taskOrKey: AnyTask | string, args?: ArgsInput, options?: RunOptions): Promise<RunResult> {
     // Not async (an async frame around the run's own promise costs ticks on every call); a bad call still rejects.
     try {
-      return this.#inProcess.run(this.#resolve(taskOrKey), args, options)
+      return this.#inProcess.run(this.#registry.resolve(taskOrKey), args, options)
     } catch (error) {
       return Promise.reject(coerceError(error))
     }
@@ -243,7 +243,7 @@ export class Engine {
   runAll<A, R>(task: Task<A, R>, label: string, argsList: readonly ArgsInputOf<A>[], options?: RunAllOptions): RunBatch<R>
   runAll(key: string, label: string, argsList: readonly ArgsInput[], options?: RunAllOptions): RunBatch
   runAll(taskOrKey: AnyTask | string, label: string, argsList: readonly ArgsInput[], options: RunAllOptions = {}): RunBatch {
-    return this.#inProcess.runAll(this.#resolve(taskOrKey), label, argsList, options)
+    return this.#inProcess.runAll(this.#registry.resolve(taskOrKey), label, argsList, options)
   }
 
   // ─── Durable runs ───────────────────────────────────────────────────────────
@@ -265,7 +265,7 @@ export class Engine {
   enqueue<A, R>(task: Task<A, R>, args?: ArgsInputOf<A>, options?: EnqueueOptions): Promise<Run>
   enqueue(key: string, args?: ArgsInput, options?: EnqueueOptions): Promise<Run>
   async enqueue(taskOrKey: AnyTask | string, args?: ArgsInput, options: EnqueueOptions = {}): Promise<Run> {
-    const [run] = await enqueueRuns(this.#enqueueHost, this.#resolve(taskOrKey), [args], options)
+    const [run] = await enqueueRuns(this.#enqueueHost, this.#registry.resolve(taskOrKey), [args], options)
     return run!
   }
 
@@ -273,7 +273,7 @@ export class Engine {
   enqueueMany<A, R>(task: Task<A, R>, argsList: readonly ArgsInputOf<A>[], options?: EnqueueOptions): Promise<Run[]>
   enqueueMany(key: string, argsList: readonly ArgsInput[], options?: EnqueueOptions): Promise<Run[]>
   async enqueueMany(taskOrKey: AnyTask | string, argsList: readonly ArgsInput[], options: EnqueueOptions = {}): Promise<Run[]> {
-    return enqueueRuns(this.#enqueueHost, this.#resolve(taskOrKey), argsList, options)
+    return enqueueRuns(this.#enqueueHost, this.#registry.resolve(taskOrKey), argsList, options)
   }
 
   /**
@@ -592,14 +592,5 @@ export class Engine {
   /** The log backends to choose from: the store, then the registered ones. */
   logBackends(): LogBackendInfo[] {
     return this.#logBackends.infos()
-  }
-
-  // ─── Internals ──────────────────────────────────────────────────────────────
-
-  #resolve(taskOrKey: AnyTask | string): AnyTask {
-    if (typeof taskOrKey === 'string') return this.#registry.require(taskOrKey)
-    const registered = this.#registry.get(taskOrKey.key)
-    if (registered !== taskOrKey) throw new NotFoundError(`task "${String(taskOrKey.key)}" is not registered on this engine`)
-    return registered
   }
 }

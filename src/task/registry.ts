@@ -49,6 +49,13 @@ export class TaskRegistry {
     return task
   }
 
+  /** The registered task for a key, or this very task object when it is the one registered; a {@link NotFoundError} otherwise. */
+  resolve(taskOrKey: AnyTask | string): AnyTask {
+    if (typeof taskOrKey === 'string') return this.require(taskOrKey)
+    if (this.#tasks.get(taskOrKey.key) !== taskOrKey) throw new NotFoundError(`task "${String(taskOrKey.key)}" is not registered on this engine`)
+    return taskOrKey
+  }
+
   /** Whether a task with this key is registered. */
   has(key: string): boolean {
     return this.#tasks.has(key)
