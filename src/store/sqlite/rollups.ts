@@ -23,6 +23,7 @@ import {
 } from '../sql/rollup-rows.js'
 import { toRun, type RunRow } from '../sql/run-rows.js'
 import type { SqliteConnection } from './connection.js'
+import { FAILED_RUNS } from './stats.js'
 
 /** The bucket of a value in ms: 0 up to 1 ms, else ceil(log2(ms) * 4) (`rollup-histogram.ts`). */
 const bucket = (ms: string): string => `CASE WHEN started_at IS NULL THEN NULL WHEN ${ms} <= 1 THEN 0 ELSE CAST(ceil(log2(${ms}) * 4) AS INTEGER) END`
@@ -135,11 +136,11 @@ export function purgeRollups(db: SqliteConnection, before: number): number {
 
 /** The runs that finished last with `status`; see {@link RollupStore.recentlyFinished}. */
 export function recentlyFinished(db: SqliteConnection, status: string, limit: number, createdBy: string | undefined): Run[] {
+  // Failed and cancelled runs are in runs_failed by status, newest last: the page is the end of a range.
+  const from = status === 'failed' || status === 'cancelled' ? `runs INDEXED BY runs_failed WHERE ${FAILED_RUNS}` : 'runs INDEXED BY runs_finished WHERE finished_at IS NOT NULL AND deleted_at IS NULL'
   const rows =
     createdBy === undefined
-      ? db.stmt(`SELECT * FROM runs INDEXED BY runs_finished WHERE finished_at IS NOT NULL AND deleted_at IS NULL AND status = ? ORDER BY finished_at DESC LIMIT ?`).all(status, limit)
-      : db
-          .stmt(`SELECT * FROM runs INDEXED BY runs_finished WHERE finished_at IS NOT NULL AND deleted_at IS NULL AND status = ? AND created_by = ? ORDER BY finished_at DESC LIMIT ?`)
-          .all(status, createdBy, limit)
+      ? db.stmt(`SELECT * FROM ${from} AND status = ? ORDER BY finished_at DESC LIMIT ?`).all(status, limit)
+      : db.stmt(`SELECT * FROM ${from} AND status = ? AND created_by = ? ORDER BY finished_at DESC LIMIT ?`).all(status, createdBy, limit)
   return (rows as RunRow[]).map(toRun)
 }

@@ -19,11 +19,12 @@ import { migration011 } from './011-users-audit.js'
 import { migration012 } from './012-request-ids.js'
 import { migration014 } from './014-workers-seen.js'
 import { migration016 } from './016-deleted-runs.js'
+import { migration017 } from './017-failed-runs.js'
 
 export type { Migration }
 
 /** Every SQLite migration, in order. */
-export const SQLITE_MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011, migration012, migration014, migration016]
+export const SQLITE_MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011, migration012, migration014, migration016, migration017]
 
 /** Applies the migrations `db` has not applied yet. */
 export function migrate(db: Database.Database, migrations: readonly Migration[] = SQLITE_MIGRATIONS): void {
