@@ -10,12 +10,15 @@
  * and the week before them is filled with rollups of the same tasks and queues, one row per task
  * and minute: 7 days of history. Then each page is requested repeatedly and the time to the last
  * byte is reported (median and p95). Target: p95 under 200 ms for the overview (1 h, 24 h, 7 d),
- * the runs list, a filtered list, an args search and a run page.
+ * the runs list, a filtered list, an args search and a run page. The admin's search reads a slice
+ * of the newest runs (SEARCH_SCAN) and links on to the next: both slices are measured, and the
+ * API's search of every run beside them.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Engine, defineTask } from '../src/index.js'
+import { SEARCH_SCAN } from '../src/server/admin/pages/runs.js'
 import { serve } from '../src/server/serve.js'
 import { sqliteStore, type SqliteStore } from '../src/store/sqlite/store.js'
 import { fillFinishedRuns } from './fill-runs.js'
@@ -59,7 +62,7 @@ function fillWeekOfRollups(store: SqliteStore, now: number): number {
 }
 
 /** The pages with a target (p95 ≤ 200 ms), by their row's name. */
-const TARGETED = new Set(['overview, 1 h', 'overview, 24 h', 'overview, 7 d', 'runs, newest', 'runs, failed + task', 'runs, tag + queue', 'runs, label', 'runs, args search', 'run page (with logs)'])
+const TARGETED = new Set(['overview, 1 h', 'overview, 24 h', 'overview, 7 d', 'runs, newest', 'runs, failed + task', 'runs, tag + queue', 'runs, label', 'runs, args search', 'runs, args search, next slice', 'run page (with logs)'])
 
 export async function benchAdmin(size = ADMIN_RUNS): Promise<{ rows: Row[]; seedMs: number; foldMs: number; rollupRows: number; filled: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'taskengine-bench-admin-'))
@@ -113,6 +116,9 @@ export async function benchAdmin(size = ADMIN_RUNS): Promise<{ rows: Row[]; seed
   const some = (await engine.listRuns({ status: 'failed', pageSize: 1 })).data[0]!
   // A run with log lines, from the middle of the store.
   const logged = store.database.prepare('SELECT id FROM runs WHERE log_count > 0 AND seq > (SELECT max(seq) / 2 FROM runs) LIMIT 1').pluck().get() as string
+  // A search reads a slice of the newest runs (SEARCH_SCAN); where the next slice starts.
+  const argsSearch = '"i":1234}'
+  const nextSlice = (await engine.listRuns({ search: argsSearch, scanLimit: SEARCH_SCAN, pageSize: 25, count: false })).scanBefore
   const pages: [string, string][] = [
     ['overview, 1 h', '/admin'],
     ['overview, 24 h', '/admin?range=24h'],
@@ -124,7 +130,9 @@ export async function benchAdmin(size = ADMIN_RUNS): Promise<{ rows: Row[]; seed
     ['runs, task + page 200', `/admin/runs?task=${TASKS[2]}&page=200`],
     ['runs, search (no match)', '/admin/runs?search=upstream'],
     // Args search: `"i":1234` matches the runs of every task with that argument.
-    ['runs, args search', `/admin/runs?search=${encodeURIComponent('"i":1234}')}`],
+    ['runs, args search', `/admin/runs?search=${encodeURIComponent(argsSearch)}`],
+    ...(nextSlice === undefined ? [] : [['runs, args search, next slice', `/admin/runs?search=${encodeURIComponent(argsSearch)}&before=${nextSlice}`] as [string, string]]),
+    ['API runs, args search (every run)', `/api/runs?search=${encodeURIComponent(argsSearch)}`],
     ['runs, tag + queue', '/admin/runs?tag=team-1&queue=mail'],
     ['runs, label', '/admin/runs?label=batch-4'],
     ['run page', `/admin/runs/${some.id}`],

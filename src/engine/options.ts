@@ -497,6 +497,7 @@ export function checkFilter(filter: RunFilter): void {
   if (filter.sort !== undefined && !RUN_SORTS.includes(filter.sort)) throw new ValidationError(`sort: expected one of ${RUN_SORTS.join(', ')}, got ${describeValue(filter.sort)}`)
   if (filter.count !== undefined && typeof filter.count !== 'boolean') throw new ValidationError(`count: expected true or false, got ${describeValue(filter.count)}`)
   if (filter.countLimit !== undefined && (!Number.isSafeInteger(filter.countLimit) || filter.countLimit < 1)) throw new ValidationError(`countLimit: expected a positive integer, got ${describeValue(filter.countLimit)}`)
+  if (filter.scanLimit !== undefined && (!Number.isSafeInteger(filter.scanLimit) || filter.scanLimit < 1)) throw new ValidationError(`scanLimit: expected a positive integer, got ${describeValue(filter.scanLimit)}`)
 }
 
 /** Checks `getLogs` paging: `after` (default 0) and `limit` (default 1000, at most 10 000). */

@@ -158,6 +158,30 @@ describe('runs', () => {
     expect(ids(await list('search=ebra-4'))).toEqual([first.id])
     expect(ids(await list('task=greet&createdBy=ada&search=tiger'))).toEqual([fourth.id])
     expect((await list('createdBy=nobody')).total).toBe(0)
+    // A bounded search: the newest two runs, then on from scanBefore; before alone walks pages.
+    const sliced = await list('search=e&scanLimit=2')
+    expect(ids(sliced)).toEqual([fourth.id, third.id])
+    expect(sliced.scanBefore).toBe(third.id)
+    const rest = await list(`search=e&scanLimit=2&before=${sliced.scanBefore}`)
+    expect(ids(rest)).toEqual([second.id, first.id])
+    expect(rest.scanBefore).toBeUndefined()
+    expect(ids(await list(`before=${second.id}`))).toEqual([first.id])
+    expect(await list('countLimit=2')).toMatchObject({ total: 2, totalCapped: true })
+  })
+
+  it('refuses a bad scanLimit, countLimit or before, naming it', async () => {
+    const { call } = setup()
+    for (const [query, named] of [
+      ['scanLimit=0', /scanLimit/],
+      ['scanLimit=lots', /scanLimit/],
+      ['countLimit=-1', /countLimit/],
+      [`before=${'x'.repeat(101)}`, /before: expected at most 100 characters/],
+      ['scanLimit=5&sort=created', /scanLimit: .*sort -created/],
+    ] as const) {
+      const response = await call(`/api/runs?${query}`)
+      expect(response.status, query).toBe(400)
+      expect((await body<{ error: { message: string } }>(response)).error.message).toMatch(named)
+    }
   })
 
   it('lists every bad option and argument of an enqueue at once, and stores nothing', async () => {

@@ -40,7 +40,7 @@ export interface BulkPreview {
 }
 
 /** Filter keys a bulk job takes (paging, sorting and cursors are the job's own). */
-const PAGING_KEYS = ['page', 'pageSize', 'sort', 'before', 'count', 'countLimit'] as const
+const PAGING_KEYS = ['page', 'pageSize', 'sort', 'before', 'count', 'countLimit', 'scanLimit'] as const
 
 /** Bulk jobs of one engine. */
 export class BulkJobs {

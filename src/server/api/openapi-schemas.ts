@@ -113,7 +113,17 @@ export const SCHEMAS: Record<string, unknown> = {
         lastSeen: { type: ['string', 'null'], format: 'date-time', description: 'the last heartbeat of a worker that served the task on the queue; null: never (within the day dead workers are kept)' },
       },
     },
-    RunPage: { type: 'object', properties: { data: { type: 'array', items: ref('Run') }, total: { type: 'integer' }, page: { type: 'integer' }, pageSize: { type: 'integer' } } },
+    RunPage: {
+      type: 'object',
+      properties: {
+        data: { type: 'array', items: ref('Run') },
+        total: { type: 'integer' },
+        totalCapped: { type: 'boolean', description: 'total stopped at countLimit: at least that many match' },
+        scanBefore: { type: 'string', description: 'With scanLimit, when older runs were not examined: pass as before to go on' },
+        page: { type: 'integer' },
+        pageSize: { type: 'integer' },
+      },
+    },
     Schedule: {
       type: 'object',
       properties: {

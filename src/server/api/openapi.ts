@@ -94,6 +94,14 @@ export function openApiDocument(basePath: string, version: string): Record<strin
           { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
           { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
           { name: 'sort', in: 'query', description: 'Order: -created (default), created, due, -due, finished, -finished', schema: { type: 'string', enum: [...RUN_SORTS] } },
+          { name: 'before', in: 'query', description: 'Keyset paging (default order only): runs older than this run id', schema: { type: 'string' } },
+          { name: 'countLimit', in: 'query', description: 'Count at most this many matches (total stops there; totalCapped says so)', schema: { type: 'integer', minimum: 1 } },
+          {
+            name: 'scanLimit',
+            in: 'query',
+            description: 'Examine at most this many of the newest runs (older than before, if given): a bounded search on a big store; the page’s scanBefore continues it',
+            schema: { type: 'integer', minimum: 1 },
+          },
         ]),
       },
       '/api/runs/bulk': {

@@ -170,6 +170,12 @@ export function runFilter(c: ServerContext): RunFilter {
   Object.assign(filter, readRunFilter(query))
   const sort = query.oneOf<RunSort>('sort', RUN_SORTS)
   if (sort !== undefined) filter.sort = sort
+  const before = query.string('before')
+  if (before !== undefined) filter.before = before
+  const countLimit = query.int('countLimit', 1, Number.MAX_SAFE_INTEGER)
+  if (countLimit !== undefined) filter.countLimit = countLimit
+  const scanLimit = query.int('scanLimit', 1, Number.MAX_SAFE_INTEGER)
+  if (scanLimit !== undefined) filter.scanLimit = scanLimit
   query.done()
   if (!scope.all) filter.createdBy = scope.id
   return filter

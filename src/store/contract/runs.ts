@@ -221,6 +221,14 @@ export interface RunFilter {
    * more match, `total` is this number and `totalCapped` is true. Without it, every run counts.
    */
   readonly countLimit?: number
+  /**
+   * Examine at most this many runs: the newest, or the newest older than `before`, in creation
+   * order; the page and `total` are the matches among them. For a text `search` over a big
+   * store, which no index serves: each request reads a bounded slice, and `scanBefore` on the
+   * page continues the search in the next. Works with the default order only, as `before` does.
+   * @default every run
+   */
+  readonly scanLimit?: number
 }
 
 /** One page of runs. */
@@ -231,6 +239,12 @@ export interface RunPage {
   readonly total: number
   /** True when `total` stopped at the filter's `countLimit`: at least that many match. */
   readonly totalCapped?: boolean
+  /**
+   * With `scanLimit`, when older runs were left unexamined: pass it as `before` (with the same
+   * filter) to go on with the runs older than those examined. Absent when the scan reached the
+   * oldest run.
+   */
+  readonly scanBefore?: string
   /** This page's number, from 1. */
   readonly page: number
   /** Runs per page, as clamped. */

@@ -30,9 +30,23 @@ export interface RunFilterSql<P> {
   readonly params: P
 }
 
-/** Builds the WHERE clauses of `filter` for `dialect`, binding values with `binder`. */
-export function runFilterSql<P>(filter: RunFilter, dialect: SqlDialect, binder: Binder<P>): RunFilterSql<P> {
+/**
+ * The runs a `scanLimit` lets a list examine, by the column holding creation order (SQLite:
+ * `seq`, PostgreSQL: `id`): from `from` (inclusive), below `below` when a cursor set it.
+ */
+export interface ScanWindow {
+  readonly column: string
+  readonly from: unknown
+  readonly below: unknown
+}
+
+/** Builds the WHERE clauses of `filter` for `dialect`, binding values with `binder`; `window` bounds both the page and the count. */
+export function runFilterSql<P>(filter: RunFilter, dialect: SqlDialect, binder: Binder<P>, window?: ScanWindow): RunFilterSql<P> {
   const where: string[] = []
+  if (window !== undefined) {
+    if (window.from !== undefined) where.push(`${window.column} >= ${binder.bind(window.from)}`)
+    if (window.below !== undefined) where.push(`${window.column} < ${binder.bind(window.below)}`)
+  }
   if (filter.includeDeleted !== true) where.push('deleted_at IS NULL')
   if (filter.status !== undefined) where.push(dialect.oneOf('status', typeof filter.status === 'string' ? [filter.status] : filter.status, binder))
   for (const [key, column] of EQUAL_FILTERS) {
@@ -91,11 +105,11 @@ export function runOrderSql(sort: RunSort | undefined, created: string): string 
   }
 }
 
-/** Refuses a cursor (`before`) with an order it does not walk. */
+/** Refuses a cursor (`before`) or a bounded scan (`scanLimit`) with an order it does not walk. */
 export function checkSortAndCursor(filter: RunFilter): void {
-  if (filter.before !== undefined && filter.sort !== undefined && filter.sort !== '-created') {
-    throw new ValidationError(`before: walks the default order (sort -created) only, got sort ${JSON.stringify(filter.sort)}`)
-  }
+  if (filter.sort === undefined || filter.sort === '-created') return
+  if (filter.before !== undefined) throw new ValidationError(`before: walks the default order (sort -created) only, got sort ${JSON.stringify(filter.sort)}`)
+  if (filter.scanLimit !== undefined) throw new ValidationError(`scanLimit: examines the newest runs in the default order (sort -created) only, got sort ${JSON.stringify(filter.sort)}`)
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Reads of runs: one by id, lists (filters shared: `../sql/run-filter.ts`), logs, a reusable result. */
 import type { LogEntry } from '../../task/context.js'
 import type { Run, RunFilter, RunPage } from '../contract/runs.js'
-import { checkSortAndCursor, countSql, pageOf, runFilterSql, runOrderSql } from '../sql/run-filter.js'
+import { checkSortAndCursor, countSql, pageOf, runFilterSql, runOrderSql, type ScanWindow } from '../sql/run-filter.js'
 import { toLogEntry, toRun, type LogRow, type RunRow } from '../sql/run-rows.js'
 import type { SqliteConnection } from './connection.js'
 import { namedBinder, SQLITE_DIALECT } from './dialect.js'
@@ -16,14 +16,40 @@ export function getRun(db: SqliteConnection, id: string, options: { readonly inc
 /** One page of runs, newest first (by `seq`, the insertion order) unless `sort` says otherwise. */
 export function listRuns(db: SqliteConnection, filter: RunFilter): RunPage {
   checkSortAndCursor(filter)
-  const { countWhere, countParams, where, params } = runFilterSql(filter, SQLITE_DIALECT, namedBinder())
+  const window = filter.scanLimit === undefined ? undefined : scanWindow(db, filter.before, filter.scanLimit)
+  const { countWhere, countParams, where, params } = runFilterSql(filter, SQLITE_DIALECT, namedBinder(), window)
   const { page, pageSize, offset } = pageOf(filter)
   const rows = db.stmt(`SELECT * FROM runs ${where} ORDER BY ${runOrderSql(filter.sort, 'seq')} LIMIT @limit OFFSET @offset`).all({ ...params, limit: pageSize, offset }) as RunRow[]
   // A page that ends the list (short, and not past the end) tells the total: a search matching a
-  // few runs reads the table once instead of twice.
-  const ends = filter.before === undefined && rows.length < pageSize && (rows.length > 0 || offset === 0) && offset + rows.length < (filter.countLimit ?? Infinity)
+  // few runs reads the table once instead of twice. With a cursor the count (which has none) would differ, but not in a window below it.
+  const ends = (filter.before === undefined || window !== undefined) && rows.length < pageSize && (rows.length > 0 || offset === 0) && offset + rows.length < (filter.countLimit ?? Infinity)
   const total = filter.count === false ? -1 : ends ? offset + rows.length : (db.stmt(countSql('runs', countWhere, filter.countLimit)).get(countParams) as { n: number }).n
-  return { data: rows.map(toRun), total, page, pageSize, ...(filter.countLimit !== undefined && total >= filter.countLimit ? { totalCapped: true } : {}) }
+  const scanBefore = window?.from === undefined ? undefined : (db.stmt('SELECT id FROM runs WHERE seq >= ? ORDER BY seq LIMIT 1').pluck().get(window.from) as string | undefined)
+  return {
+    data: rows.map(toRun),
+    total,
+    page,
+    pageSize,
+    ...(filter.countLimit !== undefined && total >= filter.countLimit ? { totalCapped: true } : {}),
+    ...(scanBefore === undefined ? {} : { scanBefore }),
+  }
+}
+
+/**
+ * The `seq` range a `scanLimit` examines: the `limit` values of `seq` below the cursor's run (or
+ * the newest); `from` is left out when that range reaches the oldest run. A range of `seq`, not a
+ * count of rows: the table is read by rowid from its top, without an index, and deleted rows
+ * leave gaps that only make the slice smaller.
+ */
+function scanWindow(db: SqliteConnection, before: string | undefined, limit: number): ScanWindow {
+  const below =
+    before === undefined
+      ? undefined
+      : (db.stmt('SELECT coalesce((SELECT seq FROM runs WHERE id = @id), (SELECT min(seq) FROM runs WHERE id > @id), max(seq) + 1) FROM runs').pluck().get({ id: before }) as number | null)
+  const top = below ?? ((db.stmt('SELECT max(seq) + 1 FROM runs').pluck().get() as number | null) ?? 1)
+  const from = top - limit
+  const older = db.stmt('SELECT 1 FROM runs WHERE seq < ? LIMIT 1').pluck().get(from) !== undefined
+  return { column: 'seq', from: older ? from : undefined, below: below ?? undefined }
 }
 
 /** Log lines of a run after `after`, oldest first. */

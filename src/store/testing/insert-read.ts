@@ -164,5 +164,33 @@ export function describeInsertAndRead(suite: SuiteContext): void {
       expect(exact.totalCapped).toBeUndefined()
       expect((await suite.store.listRuns({ task: 'few', countLimit: 3 })).total).toBe(1)
     })
+
+    it('searches a bounded slice of the newest runs with scanLimit, and goes on from scanBefore until the oldest', async () => {
+      // 10 runs, newest last; every third has the word in its arguments.
+      const rows = Array.from({ length: 10 }, (_, i) => newRun({ task: 'scan', createdAt: T0 + i, args: JSON.stringify({ note: i % 3 === 0 ? `needle ${i}` : `hay ${i}` }) }))
+      await suite.store.insertRuns(rows)
+      const index = (id: string): number => rows.findIndex((r) => r.id === id)
+      // The newest four (9, 8, 7, 6) hold two matches; the rest of the store is not read.
+      const first = await suite.store.listRuns({ search: 'needle', scanLimit: 4, pageSize: 10 })
+      expect(first.data.map((r) => index(r.id))).toEqual([9, 6])
+      expect(first.total).toBe(2)
+      expect(first.scanBefore).toBe(rows[6]!.id)
+      // On from there: the next four (5, 4, 3, 2), then the last two, where the scan ends.
+      const second = await suite.store.listRuns({ search: 'needle', scanLimit: 4, pageSize: 10, before: first.scanBefore! })
+      expect(second.data.map((r) => index(r.id))).toEqual([3])
+      expect(second.total).toBe(1)
+      expect(second.scanBefore).toBe(rows[2]!.id)
+      const last = await suite.store.listRuns({ search: 'needle', scanLimit: 4, pageSize: 10, before: second.scanBefore! })
+      expect(last.data.map((r) => index(r.id))).toEqual([0])
+      expect(last.scanBefore).toBeUndefined()
+      // A slice that holds every run has nothing to go on with; pages and counts stay within the slice.
+      const whole = await suite.store.listRuns({ search: 'needle', scanLimit: 10, pageSize: 2, page: 2 })
+      expect(whole).toMatchObject({ total: 4, page: 2 })
+      expect(whole.data.map((r) => index(r.id))).toEqual([3, 0])
+      expect(whole.scanBefore).toBeUndefined()
+      // Other filters apply within the slice; other orders are refused, as with before.
+      expect((await suite.store.listRuns({ task: 'other', scanLimit: 4 })).data).toEqual([])
+      await expect(suite.store.listRuns({ search: 'needle', scanLimit: 4, sort: 'created' })).rejects.toThrow(/scanLimit: .*sort -created/)
+    })
   })
 }

@@ -27,6 +27,10 @@ export interface RunsData {
   readonly issues: readonly FieldIssue[]
   /** Tasks with pending runs no live worker serves, of those the filter lists. */
   readonly unserved: readonly UnservedTask[]
+  /** A text search examines a slice of runs (see {@link SEARCH_SCAN}): below which run it started, if not at the newest. */
+  readonly before?: string
+  /** Whether the list is a search over a slice of the runs. */
+  readonly sliced: boolean
 }
 
 /**
@@ -35,12 +39,22 @@ export interface RunsData {
  */
 const COUNT_LIMIT = 10_000
 
+/** Runs per page unless the URL says (`pageSize`, at most 100). */
+const PAGE_SIZE = 25
+
+/**
+ * Runs a text search examines per page load: no index serves a search inside arguments, so a
+ * search reads rows, and a million take longer than a page may (~0.5 s here). It reads this
+ * many of the newest (~0.1 s); a link goes on with the next slice, older.
+ */
+export const SEARCH_SCAN = 200_000
+
 export const runsPage: AdminPage<RunsData> = {
   async load(c, { engine }) {
     const scope = readScope(c)
     const params = filterParams(c)
     const page = positive(c.req.query('page'), 1)
-    const pageSize = Math.min(100, positive(c.req.query('pageSize'), 25))
+    const pageSize = Math.min(100, positive(c.req.query('pageSize'), PAGE_SIZE))
     const parsed = parseFilterParams(params)
     const { sort, issue } = sortParam(c.req.query('sort'))
     const issues = issue === undefined ? parsed.issues : [...parsed.issues, issue]
@@ -48,22 +62,36 @@ export const runsPage: AdminPage<RunsData> = {
     if (issues.length > 0) {
       // Data answers as the API does; the page shows what is wrong and lists nothing.
       if (wantsData(c)) throw new HttpError('ERR_VALIDATION', `invalid filter: ${issues.map((i) => i.message).join('; ')}`, issues)
-      return { runs: { data: [], total: 0, page: 1, pageSize }, params, tasks, sort, issues, unserved: [] }
+      return { runs: { data: [], total: 0, page: 1, pageSize }, params, tasks, sort, issues, unserved: [], sliced: false }
     }
-    const filter = { ...parsed.filter, page, pageSize, countLimit: Math.max(COUNT_LIMIT, page * pageSize + 1), ...(sort === '-created' ? {} : { sort }) }
+    // A search in the default order reads a slice (other orders read every run to sort them anyway).
+    const sliced = parsed.filter.search !== undefined && sort === '-created'
+    const before = sliced ? c.req.query('before') || undefined : undefined
+    const filter = {
+      ...parsed.filter,
+      page,
+      pageSize,
+      countLimit: Math.max(COUNT_LIMIT, page * pageSize + 1),
+      ...(sort === '-created' ? {} : { sort }),
+      ...(sliced ? { scanLimit: SEARCH_SCAN } : {}),
+      ...(before === undefined ? {} : { before }),
+    }
     // The unserved check reads pending runs: only when the list may show some.
     const statuses = filter.status === undefined ? undefined : ([] as string[]).concat(filter.status)
     const mayShowPending = statuses === undefined || statuses.includes('pending')
     const [runs, unserved] = await Promise.all([engine.listRuns(scope.all ? filter : { ...filter, createdBy: scope.id }), mayShowPending ? engine.unserved() : []])
-    return { runs, params, tasks, sort, issues, unserved: unservedShown(unserved, params) }
+    return { runs, params, tasks, sort, issues, unserved: unservedShown(unserved, params), sliced, ...(before === undefined ? {} : { before }) }
   },
   data: ({ runs }) => ({ value: runs, name: 'runs', rows: () => runs.data.map(runRow) }),
   view: ({ page, data }) => <RunsPage page={page} data={data} />,
 }
 
 export function RunsPage({ page, data }: { page: PageContext; data: RunsData }) {
-  const { runs, params, tasks, sort, issues } = data
-  const sortQuery: Record<string, string> = sort === '-created' ? {} : { sort }
+  const { runs, params, tasks, sort, issues, sliced, before } = data
+  // A page size from the URL stays on the page and sort links.
+  const sortQuery: Record<string, string> = { ...(runs.pageSize === PAGE_SIZE ? {} : { pageSize: String(runs.pageSize) }), ...(sort === '-created' ? {} : { sort }) }
+  // Pages of a slice stay in it; the filter form and the sort links start from the newest again.
+  const sliceQuery: Record<string, string> = before === undefined ? {} : { before }
   const query = (extra: Record<string, string>): string => {
     const q = new URLSearchParams()
     for (const [k, v] of Object.entries({ ...params, ...sortQuery, ...extra })) if (v !== '') q.set(k, v)
@@ -78,7 +106,11 @@ export function RunsPage({ page, data }: { page: PageContext; data: RunsData }) 
       <div class="page-head">
         <div>
           <h1>Runs</h1>
-          <p class="sub">{issues.length > 0 ? 'filter not applied' : `${formatCount(runs.total)}${runs.totalCapped === true ? '+' : ''} matching`}</p>
+          <p class="sub">
+            {issues.length > 0
+              ? 'filter not applied'
+              : `${formatCount(runs.total)}${runs.totalCapped === true ? '+' : ''} matching${sliced ? sliceWords(before, runs.scanBefore, ' in ') : ''}`}
+          </p>
         </div>
         <div class="actions">
           <a class="button" href={`${page.admin}/runs/export?${exportQuery}${exportQuery === '' ? '' : '&'}format=csv`}>
@@ -194,9 +226,15 @@ export function RunsPage({ page, data }: { page: PageContext; data: RunsData }) 
           </button>
           {issues.length > 0 || runs.total === 0 || !(['cancel', 'retry', 'delete'] as const).some((action) => page.may(`runs:${action}`)) ? null : (
             <span class="bulk-all" id="bulk-all">
-              <span class="muted">
-                or all <strong>{`${formatCount(runs.total)}${runs.totalCapped === true ? '+' : ''}`}</strong> matching:
-              </span>
+              {sliced && (before !== undefined || runs.scanBefore !== undefined) ? (
+                <span class="muted" title="Every run the search matches, not only those in the runs searched so far">
+                  or all matching, in every run:
+                </span>
+              ) : (
+                <span class="muted">
+                  or all <strong>{`${formatCount(runs.total)}${runs.totalCapped === true ? '+' : ''}`}</strong> matching:
+                </span>
+              )}
               {(['cancel', 'retry', 'delete'] as const).filter((action) => page.may(`runs:${action}`)).map((action) => (
                 <button type="submit" name="action" value={action} class={action === 'delete' ? 'small danger' : 'small'} formaction={`${page.admin}/runs/bulk/preview${filterQuery === '' ? '' : `?${filterQuery}`}`} formnovalidate data-bulk-all={action}>
                   {action[0]!.toUpperCase() + action.slice(1)} all…
@@ -210,10 +248,28 @@ export function RunsPage({ page, data }: { page: PageContext; data: RunsData }) 
         ) : (
           <RunsList runs={runs.data} page={page} sort={sort} href={(next) => `${page.admin}/runs?${query({ sort: next === '-created' ? '' : next })}`} />
         )}
-        <Pagination page={runs.page} pageSize={runs.pageSize} total={runs.total} capped={runs.totalCapped === true} href={(p) => `${page.admin}/runs?${query({ page: String(p) })}`} />
+        <Pagination page={runs.page} pageSize={runs.pageSize} total={runs.total} capped={runs.totalCapped === true} href={(p) => `${page.admin}/runs?${query({ ...sliceQuery, page: String(p) })}`} />
+        {sliced && (before !== undefined || runs.scanBefore !== undefined) ? (
+          <p class="scan-more" id="scan-more">
+            <span class="muted">Searched{sliceWords(before, runs.scanBefore, ' ')}.</span>{' '}
+            {runs.scanBefore === undefined ? null : <a href={`${page.admin}/runs?${query({ before: runs.scanBefore })}`}>Search older runs</a>}
+            {before === undefined ? null : (
+              <>
+                {' '}
+                <a href={`${page.admin}/runs?${query({})}`}>Back to the newest</a>
+              </>
+            )}
+          </p>
+        ) : null}
       </form>
     </Layout>
   )
+}
+
+/** Which runs a search's slice holds, after `lead` (empty when it holds every run). */
+function sliceWords(before: string | undefined, scanBefore: string | undefined, lead: string): string {
+  if (before === undefined) return scanBefore === undefined ? '' : `${lead}the newest ${formatCount(SEARCH_SCAN)} runs`
+  return scanBefore === undefined ? `${lead}the older runs, down to the oldest` : `${lead}the next ${formatCount(SEARCH_SCAN)} older runs`
 }
 
 /**
