@@ -150,7 +150,9 @@ export async function benchCore(): Promise<void> {
   target('runAll of no-op runs', N / (engineMs / 1000), '≥', 1_000_000, 'runs/s')
   target('runAll time ÷ bare worker lanes (the floor)', engineMs / median(times.lanes!), '≤', 6, '×')
 
-  // run() latency, sequential.
+  // run() latency, sequential; after a collection, so that it does not pay for the results of
+  // the batches above (a million each) being freed in its first samples.
+  settle()
   const samples: number[] = []
   const direct: number[] = []
   for (let i = 0; i < 1000; i++) await engine.run(task) // warm-up
