@@ -133,7 +133,7 @@ describe('OpenAPI', () => {
     const typo = await call('/api/runs?stauts=failed')
     expect(typo.status).toBe(400)
     expect((await body<{ error: { message: string } }>(typo)).error.message).toBe(
-      'invalid query: stauts: unknown query parameter (known: page, pageSize, status, task, queue, label, tag, createdBy, search, pool, from, to, sort, format, t, download)',
+      'invalid query: stauts: unknown query parameter (known: page, pageSize, status, task, queue, label, tag, createdBy, search, pool, from, to, sort, before, countLimit, scanLimit, format, t, download)',
     )
     expect((await call('/api/runs?access_token=x&format=json&download=false')).status).toBe(200)
     expect((await call('/api/settings?describe=maybe')).status).toBe(400)
