@@ -27,16 +27,20 @@ const CLAIM_SET = `status = 'running', attempt = attempt + 1,
 const DUE = `status = 'pending' AND run_at <= @now AND (not_after IS NULL OR not_after > @now)`
 const CLAIMABLE = `${DUE} AND task IN (SELECT value FROM json_each(@tasks))`
 const QUEUE_FILTER = 'AND queue IN (SELECT value FROM json_each(@queues))'
+// The claim's size as an integer: bound as it comes from JavaScript, the subquery's LIMIT made a
+// claim of one run take ~0.1 ms longer (0.16 against 0.06 ms, the whole transaction), most of a
+// claim's cost when runs arrive one at a time.
+const LIMIT = 'LIMIT CAST(@limit AS INTEGER)'
 /** The one-statement claim, for any queue and for the queues asked for (built once: the cache looks statements up by text). */
 const FAST_CLAIM = (queueFilter: string): string =>
-  `UPDATE runs SET ${CLAIM_SET} WHERE seq IN (SELECT seq FROM runs INDEXED BY runs_pending WHERE ${CLAIMABLE} ${queueFilter} ${CLAIM_ORDER} LIMIT @limit) RETURNING ${PACKED_CLAIM_COLUMNS}`
+  `UPDATE runs SET ${CLAIM_SET} WHERE seq IN (SELECT seq FROM runs INDEXED BY runs_pending WHERE ${CLAIMABLE} ${queueFilter} ${CLAIM_ORDER} ${LIMIT}) RETURNING ${PACKED_CLAIM_COLUMNS}`
 const FAST_CLAIM_ANY_QUEUE = FAST_CLAIM('')
 const FAST_CLAIM_QUEUES = FAST_CLAIM(QUEUE_FILTER)
 /** A round's candidates: runs outside the full tasks and queues; grouped runs of grouped tasks are claimed apart. */
 const ROUND = (queueFilter: string): string => `SELECT seq, task, queue FROM runs INDEXED BY runs_pending WHERE ${CLAIMABLE} ${queueFilter}
     AND task NOT IN (SELECT value FROM json_each(@fullTasks)) AND queue NOT IN (SELECT value FROM json_each(@fullQueues))
     AND (group_key IS NULL OR task NOT IN (SELECT value FROM json_each(@grouped)))
-  ${CLAIM_ORDER} LIMIT @limit`
+  ${CLAIM_ORDER} ${LIMIT}`
 const TAKE = `UPDATE runs SET ${CLAIM_SET} WHERE seq IN (SELECT value FROM json_each(@seqs)) AND status = 'pending' RETURNING ${PACKED_CLAIM_COLUMNS}`
 
 /** Claims runs in a transaction of its own. */
