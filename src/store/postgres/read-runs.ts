@@ -48,7 +48,7 @@ async function scanWindow(conn: PostgresConnection, before: string | undefined, 
   const runs = conn.tables.runs
   const [row] = await conn.query<{ from: string | null; older: boolean }>(
     await conn.db(),
-    `WITH edge AS (SELECT id FROM ${runs} WHERE $1::text IS NULL OR id < $1 ORDER BY id DESC OFFSET $2::int - 1 LIMIT 1)
+    `WITH edge AS (SELECT id FROM ${runs} WHERE $1::text IS NULL OR id < $1 ORDER BY id DESC OFFSET $2::bigint - 1 LIMIT 1)
      SELECT (SELECT id FROM edge) AS from, EXISTS (SELECT 1 FROM ${runs} WHERE id < (SELECT id FROM edge)) AS older`,
     [before ?? null, limit],
   )

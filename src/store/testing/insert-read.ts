@@ -188,6 +188,10 @@ export function describeInsertAndRead(suite: SuiteContext): void {
       expect(whole).toMatchObject({ total: 4, page: 2 })
       expect(whole.data.map((r) => index(r.id))).toEqual([3, 0])
       expect(whole.scanBefore).toBeUndefined()
+      // However large the limit (the API takes any safe integer), it examines every run.
+      const huge = await suite.store.listRuns({ search: 'needle', scanLimit: Number.MAX_SAFE_INTEGER, pageSize: 10 })
+      expect(huge.data.map((r) => index(r.id))).toEqual([9, 6, 3, 0])
+      expect(huge.scanBefore).toBeUndefined()
       // Other filters apply within the slice; other orders are refused, as with before.
       expect((await suite.store.listRuns({ task: 'other', scanLimit: 4 })).data).toEqual([])
       await expect(suite.store.listRuns({ search: 'needle', scanLimit: 4, sort: 'created' })).rejects.toThrow(/scanLimit: .*sort -created/)
