@@ -16,40 +16,40 @@ export function getRun(db: SqliteConnection, id: string, options: { readonly inc
 /** One page of runs, newest first (by `seq`, the insertion order) unless `sort` says otherwise. */
 export function listRuns(db: SqliteConnection, filter: RunFilter): RunPage {
   checkSortAndCursor(filter)
-  const window = filter.scanLimit === undefined ? undefined : scanWindow(db, filter.before, filter.scanLimit)
-  const { countWhere, countParams, where, params } = runFilterSql(filter, SQLITE_DIALECT, namedBinder(), window)
+  const scan = filter.scanLimit === undefined ? undefined : scanWindow(db, filter.before, filter.scanLimit)
+  const { countWhere, countParams, where, params } = runFilterSql(filter, SQLITE_DIALECT, namedBinder(), scan?.window)
   const { page, pageSize, offset } = pageOf(filter)
   const rows = db.stmt(`SELECT * FROM runs ${where} ORDER BY ${runOrderSql(filter.sort, 'seq')} LIMIT @limit OFFSET @offset`).all({ ...params, limit: pageSize, offset }) as RunRow[]
   // A page that ends the list (short, and not past the end) tells the total: a search matching a
   // few runs reads the table once instead of twice. With a cursor the count (which has none) would differ, but not in a window below it.
-  const ends = (filter.before === undefined || window !== undefined) && rows.length < pageSize && (rows.length > 0 || offset === 0) && offset + rows.length < (filter.countLimit ?? Infinity)
+  const ends = (filter.before === undefined || scan !== undefined) && rows.length < pageSize && (rows.length > 0 || offset === 0) && offset + rows.length < (filter.countLimit ?? Infinity)
   const total = filter.count === false ? -1 : ends ? offset + rows.length : (db.stmt(countSql('runs', countWhere, filter.countLimit)).get(countParams) as { n: number }).n
-  const scanBefore = window?.from === undefined ? undefined : (db.stmt('SELECT id FROM runs WHERE seq >= ? ORDER BY seq LIMIT 1').pluck().get(window.from) as string | undefined)
   return {
     data: rows.map(toRun),
     total,
     page,
     pageSize,
     ...(filter.countLimit !== undefined && total >= filter.countLimit ? { totalCapped: true } : {}),
-    ...(scanBefore === undefined ? {} : { scanBefore }),
+    ...(scan?.scanBefore === undefined ? {} : { scanBefore: scan.scanBefore }),
   }
 }
 
 /**
  * The `seq` range a `scanLimit` examines: the `limit` values of `seq` below the cursor's run (or
- * the newest); `from` is left out when that range reaches the oldest run. A range of `seq`, not a
- * count of rows: the table is read by rowid from its top, without an index, and deleted rows
- * leave gaps that only make the slice smaller.
+ * the newest), and the oldest run in it (`scanBefore`) when older ones are left. A range of
+ * `seq`, not a count of rows: the table is read by rowid from its top, without an index, and
+ * deleted rows leave gaps that only make the slice smaller.
  */
-function scanWindow(db: SqliteConnection, before: string | undefined, limit: number): ScanWindow {
-  const below =
-    before === undefined
-      ? undefined
-      : (db.stmt('SELECT coalesce((SELECT seq FROM runs WHERE id = @id), (SELECT min(seq) FROM runs WHERE id > @id), max(seq) + 1) FROM runs').pluck().get({ id: before }) as number | null)
-  const top = below ?? ((db.stmt('SELECT max(seq) + 1 FROM runs').pluck().get() as number | null) ?? 1)
-  const from = top - limit
-  const older = db.stmt('SELECT 1 FROM runs WHERE seq < ? LIMIT 1').pluck().get(from) !== undefined
-  return { column: 'seq', from: older ? from : undefined, below: below ?? undefined }
+function scanWindow(db: SqliteConnection, before: string | undefined, limit: number): { readonly window: ScanWindow; readonly scanBefore: string | undefined } {
+  const top = db
+    .stmt('SELECT CASE WHEN @id IS NULL THEN max(seq) + 1 ELSE coalesce((SELECT seq FROM runs WHERE id = @id), (SELECT min(seq) FROM runs WHERE id > @id), max(seq) + 1) END FROM runs')
+    .pluck()
+    .get({ id: before ?? null }) as number | null
+  const from = (top ?? 1) - limit
+  // The oldest run of the slice, when a run older than the slice is left to go on with.
+  const scanBefore =
+    (db.stmt('SELECT (SELECT id FROM runs WHERE seq >= @from ORDER BY seq LIMIT 1) WHERE EXISTS (SELECT 1 FROM runs WHERE seq < @from)').pluck().get({ from }) as string | null | undefined) ?? undefined
+  return { window: { column: 'seq', from: scanBefore === undefined ? undefined : from, below: before === undefined ? undefined : (top ?? undefined) }, scanBefore }
 }
 
 /** Log lines of a run after `after`, oldest first. */

@@ -92,6 +92,8 @@ export function RunsPage({ page, data }: { page: PageContext; data: RunsData }) 
   const sortQuery: Record<string, string> = { ...(runs.pageSize === PAGE_SIZE ? {} : { pageSize: String(runs.pageSize) }), ...(sort === '-created' ? {} : { sort }) }
   // Pages of a slice stay in it; the filter form and the sort links start from the newest again.
   const sliceQuery: Record<string, string> = before === undefined ? {} : { before }
+  // The search read a slice and not every run: counts are the slice's.
+  const partial = sliced && (before !== undefined || runs.scanBefore !== undefined)
   const query = (extra: Record<string, string>): string => {
     const q = new URLSearchParams()
     for (const [k, v] of Object.entries({ ...params, ...sortQuery, ...extra })) if (v !== '') q.set(k, v)
@@ -226,7 +228,7 @@ export function RunsPage({ page, data }: { page: PageContext; data: RunsData }) 
           </button>
           {issues.length > 0 || runs.total === 0 || !(['cancel', 'retry', 'delete'] as const).some((action) => page.may(`runs:${action}`)) ? null : (
             <span class="bulk-all" id="bulk-all">
-              {sliced && (before !== undefined || runs.scanBefore !== undefined) ? (
+              {partial ? (
                 <span class="muted" title="Every run the search matches, not only those in the runs searched so far">
                   or all matching, in every run:
                 </span>
@@ -249,7 +251,7 @@ export function RunsPage({ page, data }: { page: PageContext; data: RunsData }) 
           <RunsList runs={runs.data} page={page} sort={sort} href={(next) => `${page.admin}/runs?${query({ sort: next === '-created' ? '' : next })}`} />
         )}
         <Pagination page={runs.page} pageSize={runs.pageSize} total={runs.total} capped={runs.totalCapped === true} href={(p) => `${page.admin}/runs?${query({ ...sliceQuery, page: String(p) })}`} />
-        {sliced && (before !== undefined || runs.scanBefore !== undefined) ? (
+        {partial ? (
           <p class="scan-more" id="scan-more">
             <span class="muted">Searched{sliceWords(before, runs.scanBefore, ' ')}.</span>{' '}
             {runs.scanBefore === undefined ? null : <a href={`${page.admin}/runs?${query({ before: runs.scanBefore })}`}>Search older runs</a>}
