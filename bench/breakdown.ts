@@ -24,6 +24,7 @@ import { join } from 'node:path'
 import { Engine, defineTask } from '../src/index.js'
 import { sqliteStore } from '../src/store/sqlite/store.js'
 import type { ClaimRequest, ClaimedRun, Completion } from '../src/store/types.js'
+import { benchLayouts } from './layouts.js'
 import { printTable, settle } from './table.js'
 
 const N = Number(process.env.BENCH_BREAKDOWN_RUNS ?? 100_000)
@@ -181,4 +182,5 @@ export async function benchBreakdown(): Promise<void> {
       row('a minimal queue table: claim + complete (better-sqlite3 alone)', best.minimal!),
     ],
   )
+  benchLayouts(dir, N, REPEATS)
 }
