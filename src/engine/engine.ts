@@ -140,7 +140,7 @@ export class Engine {
       taskKeys: () => this.list().map((t) => t.key),
       onError,
     })
-    this.#enqueueHost = { store: ready, now, settings: this.#settings, bus, tracing }
+    this.#enqueueHost = { store: ready, now, settings: this.#settings, bus, tracing, claimer: () => this.#worker?.claimer }
     this.#fleet = new Fleet({ store: ready, now, heartbeatMs: config.heartbeatMs, registry: this.#registry, unservedAfterMs: config.unservedAfterMs, worker, onError })
     const recorded = new RecordedRuns({ ...config, store: ready, now, logBackend: () => this.#logBackends.writeTo(this.#settings.current?.logBackend ?? STORE_LOG_BACKEND.name) })
     this.#control = new RunControl({ store: ready, now, worker: recorded.withLocal(worker), emit: (event) => this.#relay.emit(event) })

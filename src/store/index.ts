@@ -39,6 +39,7 @@ export type {
   FireOutcome,
   HoldWrite,
   InProcessStart,
+  InsertAndClaim,
   InsertOptions,
   InsertOutcome,
   LeaderElection,

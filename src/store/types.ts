@@ -50,6 +50,7 @@ export type {
   Completion,
   HoldWrite,
   InProcessStart,
+  InsertAndClaim,
   InsertOptions,
   InsertOutcome,
   Lease,

@@ -12,7 +12,7 @@ import { DEFAULT_PRIORITY, DEFAULT_QUEUE, DEFAULT_RUN_CATEGORY, checkQueueName, 
 import { storedArgs, type ArgsInput } from '../../task/fields.js'
 import { parseTaskArgs } from '../../task/validate.js'
 import { MAX_GROUP_KEY_LENGTH } from '../../task/limits.js'
-import type { NewRun, Run, RunCategory, Store } from '../../store/types.js'
+import type { InsertAndClaim, InsertOutcome, NewRun, Run, RunCategory, Store } from '../../store/types.js'
 import type { EventBus } from '../events/bus.js'
 import { newId } from '../ids.js'
 import { normalizeTags } from '../execute/tags.js'
@@ -21,6 +21,7 @@ import { DEFAULT_LABEL, parseBatch, withOptionIssues } from '../options.js'
 import type { SharedSettings } from '../settings/shared-settings.js'
 import type { TraceContext } from '../tracing/trace-context.js'
 import type { Tracing } from '../tracing/tracing.js'
+import type { BatchClaimer } from './write-buffer.js'
 
 /**
  * Options of `engine.enqueue` / `enqueueMany`. Task definitions give defaults for queue,
@@ -450,6 +451,8 @@ export interface EnqueueHost {
   readonly settings: SharedSettings
   readonly bus: EventBus
   readonly tracing: Tracing
+  /** The claims of a worker running in this engine, to ride on the enqueue's transaction where the store can (`insertRunsAndClaim`). */
+  claimer(): BatchClaimer | undefined
 }
 
 /**
@@ -505,7 +508,29 @@ async function storeRuns(host: EnqueueHost, task: AnyTask, parsed: readonly Reco
   }
   const rows = newRunRows(task, fresh, options, defaults, now, trace)
   const client = options.client
-  const outcomes = await store.insertRuns(rows, client === undefined ? undefined : { client })
+  // A worker of this engine takes runs in the enqueue's own transaction where the store can: one
+  // commit from enqueue to handler start instead of two (the insert's, then the woken worker's claim).
+  const claimer = client === undefined && rows.length > 0 && store.insertRunsAndClaim !== undefined ? host.claimer() : undefined
+  const claim = claimer?.request()
+  if (claim === undefined) return answer(host, task, options, parsed, reused, await store.insertRuns(rows, client === undefined ? undefined : { client }))
+  let inserted: InsertAndClaim
+  try {
+    inserted = await store.insertRunsAndClaim!(rows, claim)
+  } catch (error) {
+    claimer!.failed(claim)
+    throw error
+  }
+  try {
+    return answer(host, task, options, parsed, reused, inserted.outcomes)
+  } finally {
+    // After the `created` events; whatever the answer, the worker holds what it claimed.
+    claimer!.claimed(inserted.claimed, claim)
+  }
+}
+
+/** The runs an enqueue answers with, in input order (stored, or reused), after their `created` events. */
+function answer(host: EnqueueHost, task: AnyTask, options: EnqueueOptions, parsed: readonly Record<string, unknown>[], reused: Map<number, Run> | undefined, outcomes: readonly InsertOutcome[]): Run[] {
+  const client = options.client
   const results = new Array<Run>(parsed.length)
   for (let i = 0, j = 0; i < parsed.length; i++) {
     const existing = reused?.get(i)

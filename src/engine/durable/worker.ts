@@ -39,7 +39,7 @@ import { LocalBuffer } from './local-buffer.js'
 import { maintain } from './maintenance.js'
 import type { WorkerEngine } from './worker-engine.js'
 import { WorkerRow, type WorkerRowData } from './worker-row.js'
-import { WriteBuffer } from './write-buffer.js'
+import { WriteBuffer, type BatchClaimer } from './write-buffer.js'
 
 export type { QueueSelection } from './claim-limits.js'
 
@@ -119,6 +119,8 @@ export class Worker {
   #stopping = false
   /** Quieted by an operator (or asked to stop): no claims, executing runs finish. */
   #quiet = false
+  /** Whether start() has subscribed and the claim loop may take runs (see {@link claimer}). */
+  #claiming = false
   #stopRequested = false
   #timers: NodeJS.Timeout[] = []
   #unsubscribe: (() => void) | undefined
@@ -235,7 +237,17 @@ export class Worker {
     maintenance.unref()
     this.#timers.push(poll, beat, maintenance)
     await this.maintain()
+    this.#claiming = true
     this.wake()
+  }
+
+  /**
+   * The claim loop's claims that ride on other writes, for an enqueue in this process to claim in
+   * its own transaction (`Store.insertRunsAndClaim`): `undefined` until the worker is started.
+   * The claimer itself declines while the worker stops or a claim of its own is out.
+   */
+  get claimer(): BatchClaimer | undefined {
+    return this.#claiming ? this.#claims.batchClaimer : undefined
   }
 
   /** Looks for runs now. */
@@ -257,6 +269,7 @@ export class Worker {
   async stop(graceMs: number): Promise<void> {
     if (this.#row.removed) return
     this.#stopping = true
+    this.#claiming = false
     this.#unsubscribe?.()
     // Runs claimed ahead never started: back to pending at once, unspent, for other workers.
     for (const run of this.#local.close()) this.#releaseUnstarted(run, 'pending', null)

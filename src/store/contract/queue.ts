@@ -97,6 +97,12 @@ export interface InsertOptions {
   readonly client?: unknown
 }
 
+/** What {@link QueueStore.insertRunsAndClaim} did: each run's outcome, in order, and the runs the claim took. */
+export interface InsertAndClaim {
+  readonly outcomes: InsertOutcome[]
+  readonly claimed: ClaimedRun[]
+}
+
 /** What an insert did with one new run. */
 export interface InsertOutcome {
   /** The stored run: the new one, or the active run holding the same unique key. */
@@ -436,6 +442,14 @@ export interface QueueStore {
    * const [{ run, created }] = await store.insertRuns([newRun], { client }) // inside the caller's transaction
    */
   insertRuns(runs: readonly NewRun[], options?: InsertOptions): Promise<InsertOutcome[]>
+  /**
+   * Optional: {@link insertRuns}, then a claim ({@link claimRuns}) in the same transaction: a
+   * worker in the enqueuing process takes its runs with the enqueue's commit instead of a commit
+   * of its own after the wake-up (one write transaction from enqueue to handler start instead of
+   * two). Wakes workers ({@link onRunsAvailable}) only for inserted runs the claim did not take.
+   * Backends that cannot share the transaction leave it out; the engine then inserts and wakes.
+   */
+  insertRunsAndClaim?(runs: readonly NewRun[], claim: ClaimRequest): Promise<InsertAndClaim>
   /**
    * Stores a run its caller executes in-process now (`engine.run` with `record`): `running`
    * at once, attempt 1, started and leased as `start` says, marked in-process (`Run.inProcess`,

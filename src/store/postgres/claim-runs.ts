@@ -32,7 +32,7 @@ export async function claimThrough(conn: PostgresConnection, db: pg.Pool, reques
     }
     return conn.transaction((client) => claimInTransaction(conn, client, request))
   }
-  if (!limitsBind(request)) return claimFast(conn, db, request, randomUUID())
+  if (!limitsBind(request)) return claimFast(conn, db, request, randomUUID(), conn.asyncClaims)
   return conn.transaction((client) => claimLimited(conn, client, request, randomUUID()))
 }
 
@@ -89,9 +89,17 @@ function claimArgs(request: ClaimRequest, token: string): unknown[] {
   return [request.now, request.tasks, request.queues ?? null, request.limit, request.workerId, token, request.leaseUntil]
 }
 
-/** A claim no limit binds: one statement (see claim_runs_by_tid, migration 18). */
-async function claimFast(conn: PostgresConnection, db: Queryable, request: ClaimRequest, token: string): Promise<ClaimedRun[]> {
-  const rows = await conn.queryArrays<ClaimRow>(db, `SELECT ${CLAIM_COLUMNS} FROM ${conn.tables.claimRuns}($1, $2, $3, $4, $5, $6, $7)`, claimArgs(request, token))
+/**
+ * A claim on its own, committing without waiting for its WAL flush (`synchronous_commit` set for
+ * its own transaction only, the statement's): what it writes is a lease, which a server crash may
+ * undo at no cost but running the run again, as after a worker's crash. Only for a statement that
+ * is its own transaction and writes nothing else (see PostgresStoreOptions.synchronous).
+ */
+const ASYNC_COMMIT = "CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS claim_commit"
+
+/** A claim no limit binds: one statement (see claim_runs_by_tid, migration 18); `alone` when it is its own transaction. */
+async function claimFast(conn: PostgresConnection, db: Queryable, request: ClaimRequest, token: string, alone = false): Promise<ClaimedRun[]> {
+  const rows = await conn.queryArrays<ClaimRow>(db, `SELECT ${CLAIM_COLUMNS} FROM ${conn.tables.claimRuns}($1, $2, $3, $4, $5, $6, $7)${alone ? ` ${ASYNC_COMMIT}` : ''}`, claimArgs(request, token))
   return rows.map((row) => toClaimedRun(row, token))
 }
 

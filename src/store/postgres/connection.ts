@@ -88,6 +88,8 @@ export interface PostgresConnectionOptions {
   readonly schema: string
   /** Receives connection errors the store survives. */
   readonly onError: (error: Error) => void
+  /** Whether a claim alone commits without waiting for its WAL flush (`PostgresStoreOptions.synchronous` `'normal'`). */
+  readonly asyncClaims: boolean
 }
 
 /** The pool, statements, transactions and wake-ups of one store; see the module comment. */
@@ -101,6 +103,8 @@ export class PostgresConnection {
   /** Payload of this store's own NOTIFYs: its listener skips them, having woken locally already. */
   readonly instance = randomUUID()
   readonly onError: (error: Error) => void
+  /** Whether a claim alone commits without waiting for its WAL flush (see claim-runs.ts). */
+  readonly asyncClaims: boolean
   readonly #ownsPool: boolean
   readonly #names = new Map<string, string>()
   readonly #wake = new Set<WakeListener>()
@@ -114,6 +118,7 @@ export class PostgresConnection {
     this.pool = options.pool
     this.#ownsPool = options.ownsPool
     this.onError = options.onError
+    this.asyncClaims = options.asyncClaims
     const s = `"${options.schema}"`
     this.tables = {
       runs: `${s}.runs`,

@@ -108,10 +108,21 @@ export interface PostgresStoreOptions {
    * @default a one-line `console.warn`
    */
   readonly onError?: (error: Error) => void
+  /**
+   * `normal`: a claim on its own (a worker taking runs with nothing to write beside them) commits
+   * without waiting for its WAL flush, which takes one disk flush off the way from enqueue to
+   * handler start. If the server crashes within a moment of such a claim, the claim is undone
+   * and the run is claimed again, as after a worker's crash (execution is at least once either
+   * way). Every other write (enqueues, starts, logs, results, state changes) waits for the flush
+   * as the server's `synchronous_commit` says, and the WAL being written in order, makes the
+   * claims before it durable too. `full`: claims wait for the flush as well.
+   * @default 'normal'
+   */
+  readonly synchronous?: 'normal' | 'full'
 }
 
 /** Every key of {@link PostgresStoreOptions}. */
-const POSTGRES_STORE_OPTION_KEYS = optionKeys<PostgresStoreOptions>({ connectionString: true, pool: true, schema: true, max: true, connectTimeoutMs: true, onError: true })
+const POSTGRES_STORE_OPTION_KEYS = optionKeys<PostgresStoreOptions>({ connectionString: true, pool: true, schema: true, max: true, connectTimeoutMs: true, onError: true, synchronous: true })
 /** The schema the store uses by default ({@link PostgresStoreOptions.schema}). */
 export const DEFAULT_SCHEMA = 'taskengine'
 /** Connections in the store's own pool by default ({@link PostgresStoreOptions.max}). */
@@ -147,6 +158,9 @@ function connect(options: PostgresStoreOptions): PostgresConnection {
     throw new ValidationError(`connectTimeoutMs: expected an integer number of milliseconds from 1 and up, got ${describeValue(options.connectTimeoutMs)}`)
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') throw new ValidationError(`onError: expected a function, got ${describeValue(options.onError)}`)
+  if (options.synchronous !== undefined && options.synchronous !== 'normal' && options.synchronous !== 'full') {
+    throw new ValidationError(`synchronous: expected 'normal' or 'full', got ${describeValue(options.synchronous)}`)
+  }
   const onError = options.onError ?? ((error) => console.warn(`taskengine postgres store (schema ${schema}): ${error.message}`))
   let pool: pg.Pool
   let ownsPool: boolean
@@ -172,7 +186,7 @@ function connect(options: PostgresStoreOptions): PostgresConnection {
     pool.on('error', (error) => onError(new Error(`idle connection lost: ${error.message}`, { cause: error })))
     ownsPool = true
   }
-  return new PostgresConnection({ pool, ownsPool, schema, onError })
+  return new PostgresConnection({ pool, ownsPool, schema, onError, asyncClaims: options.synchronous !== 'full' })
 }
 
 /** The PostgreSQL implementation of {@link Store}, with the signal bus and leader election. */

@@ -93,6 +93,15 @@ export class SqliteConnection {
     })
   }
 
+  /** Wakes this process's workers after the current turn if `needed()` says so then (it may look at what the rest of the transaction did). */
+  notifyIf(needed: () => boolean): void {
+    if (this.#wake.size === 0) return
+    queueMicrotask(() => {
+      if (!needed()) return
+      for (const listener of this.#wake) listener()
+    })
+  }
+
   /** Adds a wake-up listener; returns the function that removes it. */
   onRunsAvailable(listener: WakeListener): () => void {
     this.#wake.add(listener)

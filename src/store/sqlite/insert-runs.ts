@@ -7,10 +7,11 @@
  */
 import type Database from 'better-sqlite3'
 import { ConflictError, ValidationError } from '../../errors.js'
-import type { InsertOptions, InsertOutcome, NewRun } from '../contract/queue.js'
+import type { ClaimRequest, ClaimedRun, InsertAndClaim, InsertOptions, InsertOutcome, NewRun } from '../contract/queue.js'
 import { runFromNew, runsFromNew } from '../new-run.js'
 import { groupRuns } from '../sql/run-groups.js'
 import { toRun, type RunRow } from '../sql/run-rows.js'
+import { claimInTransaction } from './claim-runs.js'
 import type { SqliteConnection } from './connection.js'
 import { jsonOrNull, tagsJson } from '../sql/columns.js'
 import { debounceOrThrottle, isFlowRun } from './debounce-throttle.js'
@@ -26,20 +27,45 @@ export function insertRuns(db: SqliteConnection, runs: readonly NewRun[], option
     const inserted = db.write(() => insertRows(db, runs))
     return insertOutcomes(db, runs, inserted)
   }
-  // Debounced and throttled runs, one at a time in one IMMEDIATE transaction: the write lock
-  // serializes every other inserter, in this process and others, so the look at the pending run
-  // or the throttle and the write that follows cannot interleave with theirs.
-  return db.write(() => {
-    const plain = runs.filter((r) => !isFlowRun(r))
-    const outcomes = new Map<NewRun, InsertOutcome>()
-    if (plain.length > 0) insertOutcomes(db, plain, insertRows(db, plain)).forEach((outcome, i) => outcomes.set(plain[i]!, outcome))
-    for (const run of runs) {
-      if (!isFlowRun(run)) continue
-      const inserted = debounceOrThrottle(db, run, (r) => insertRows(db, [r]))
-      outcomes.set(run, 'run' in inserted ? inserted : insertOutcomes(db, [run], inserted.inserted)[0]!)
-    }
-    return runs.map((r) => outcomes.get(r)!)
+  return db.write(() => insertFlowRuns(db, runs))
+}
+
+/**
+ * Inserts runs and claims in the same transaction (see `QueueStore.insertRunsAndClaim`); wakes
+ * this process's workers only when an inserted run was left unclaimed.
+ */
+export function insertRunsAndClaim(db: SqliteConnection, runs: readonly NewRun[], claim: ClaimRequest): InsertAndClaim {
+  let claimed: ClaimedRun[] = []
+  const taken = new Set<string>()
+  const unclaimed = (id: string): boolean => !taken.has(id)
+  const outcomes = db.write(() => {
+    const flow = runs.some(isFlowRun)
+    const inserted = flow || runs.length === 0 ? undefined : insertRows(db, runs)
+    // Flow runs wake from inside their transaction (see insertFlowRuns): the wake-up is a
+    // microtask, so it still comes after the claim below and sees what it took.
+    const within = flow ? insertFlowRuns(db, runs, unclaimed) : undefined
+    claimed = claimInTransaction(db, claim)
+    for (const run of claimed) taken.add(run.id)
+    return within ?? inserted
   })
+  return { outcomes: Array.isArray(outcomes) ? outcomes : insertOutcomes(db, runs, outcomes, unclaimed), claimed }
+}
+
+/**
+ * Debounced and throttled runs, one at a time inside the caller's IMMEDIATE transaction: the
+ * write lock serializes every other inserter, in this process and others, so the look at the
+ * pending run or the throttle and the write that follows cannot interleave with theirs.
+ */
+function insertFlowRuns(db: SqliteConnection, runs: readonly NewRun[], unclaimed?: (id: string) => boolean): InsertOutcome[] {
+  const plain = runs.filter((r) => !isFlowRun(r))
+  const outcomes = new Map<NewRun, InsertOutcome>()
+  if (plain.length > 0) insertOutcomes(db, plain, insertRows(db, plain), unclaimed).forEach((outcome, i) => outcomes.set(plain[i]!, outcome))
+  for (const run of runs) {
+    if (!isFlowRun(run)) continue
+    const inserted = debounceOrThrottle(db, run, (r) => insertRows(db, [r]))
+    outcomes.set(run, 'run' in inserted ? inserted : insertOutcomes(db, [run], inserted.inserted, unclaimed)[0]!)
+  }
+  return runs.map((r) => outcomes.get(r)!)
 }
 
 /**
@@ -131,10 +157,20 @@ function insertStatement(db: SqliteConnection, count: number, parts: { keyed: bo
   })
 }
 
-/** The outcomes of an insert (after its transaction), waking workers when runs were added. */
-export function insertOutcomes(db: SqliteConnection, runs: readonly NewRun[], inserted: Set<string> | undefined): InsertOutcome[] {
+/**
+ * The outcomes of an insert (after its transaction), waking workers when runs were added (with
+ * `unclaimed`, only when one of them is: the wake-up comes after the transaction, see notify).
+ */
+export function insertOutcomes(db: SqliteConnection, runs: readonly NewRun[], inserted: Set<string> | undefined, unclaimed?: (id: string) => boolean): InsertOutcome[] {
+  const wake = (ids: Iterable<string>): void => {
+    if (unclaimed === undefined) return db.notify()
+    db.notifyIf(() => {
+      for (const id of ids) if (unclaimed(id)) return true
+      return false
+    })
+  }
   if (inserted === undefined) {
-    db.notify()
+    wake(runs.map((r) => r.id))
     return runsFromNew(runs).map((run) => ({ run, created: true }))
   }
   const byKey = db.stmt(`SELECT * FROM runs WHERE unique_key = ? AND status IN ('pending', 'running', 'waiting')`)
@@ -148,7 +184,7 @@ export function insertOutcomes(db: SqliteConnection, runs: readonly NewRun[], in
     if (holder === undefined) throw new ConflictError(`run ${r.id} was not inserted and no run holds its request id, fire key or unique key ${String(r.uniqueKey)}`)
     return { run: toRun(holder as RunRow), created: false }
   })
-  if (inserted.size > 0) db.notify()
+  if (inserted.size > 0) wake(inserted)
   return outcomes
 }
 

@@ -16,7 +16,7 @@ import type { Artifact, ArtifactContent, ArtifactWrite } from '../contract/artif
 import type { BulkBound, BulkJob, BulkProgress, NewBulkJob } from '../contract/bulk.js'
 import type { ExpiredRun, PendingTaskQueue, PurgeableCounts, RescueWrite, UnservedFailure } from '../contract/maintenance.js'
 import type { NewPool, Pool, PoolCounts } from '../contract/pools.js'
-import type { BatchOutcome, ClaimRequest, ClaimedRun, InProcessStart, InsertOptions, InsertOutcome, Lease, NewRun, RenewOutcome, WakeListener, WriteBatch } from '../contract/queue.js'
+import type { BatchOutcome, ClaimRequest, ClaimedRun, InProcessStart, InsertAndClaim, InsertOptions, InsertOutcome, Lease, NewRun, RenewOutcome, WakeListener, WriteBatch } from '../contract/queue.js'
 import type { Run, RunFilter, RunPage } from '../contract/runs.js'
 import type { FireOutcome, ScheduleFire, ScheduleInit, ScheduleState } from '../contract/schedules.js'
 import type { Credential, NewSession, NewUser, NewUserToken, SessionRecord, UserPatch, UserRecord, UserTokenRecord } from '../contract/users.js'
@@ -34,7 +34,7 @@ import { deleteRun } from './delete-run.js'
 import { expireOverdue } from './expire-runs.js'
 import { failUnserved, pendingByTask } from './unserved-runs.js'
 import { insertInProcessRun } from './in-process-run.js'
-import { insertRuns } from './insert-runs.js'
+import { insertRuns, insertRunsAndClaim } from './insert-runs.js'
 import * as pools from './pools.js'
 import { findReusable, getLogs, getRun, listRuns } from './read-runs.js'
 import { renewLeases } from './renew-leases.js'
@@ -117,6 +117,10 @@ export class SqliteStore implements Store {
 
   async insertRuns(runs: readonly NewRun[], options: InsertOptions = {}): Promise<InsertOutcome[]> {
     return insertRuns(this.#db, runs, options)
+  }
+
+  async insertRunsAndClaim(runs: readonly NewRun[], claim: ClaimRequest): Promise<InsertAndClaim> {
+    return insertRunsAndClaim(this.#db, runs, claim)
   }
 
   async insertInProcessRun(run: NewRun, start: InProcessStart): Promise<Run> {

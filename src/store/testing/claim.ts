@@ -121,4 +121,62 @@ export function describeClaims(suite: SuiteContext): void {
       expect(new Set(ids).size).toBe(50)
     })
   })
+
+  describe('insert and claim in one transaction (optional: insertRunsAndClaim)', () => {
+    /** Counts wake-ups of this store's listeners until the next turns have run. */
+    async function wakeUps(fn: () => Promise<unknown>): Promise<number> {
+      let woken = 0
+      const off = suite.store.onRunsAvailable(() => woken++)
+      try {
+        await fn()
+        await new Promise((resolve) => setImmediate(resolve))
+      } finally {
+        off()
+      }
+      return woken
+    }
+
+    it('inserts, then claims in claim order, and wakes no one when the claim took every new run', async (context) => {
+      const store = suite.store
+      if (store.insertRunsAndClaim === undefined) return context.skip()
+      const older = newRun({ priority: 0, runAt: T0 - 100 })
+      await store.insertRuns([older])
+      const fresh = newRun({ priority: 5 })
+      let outcome: Awaited<ReturnType<NonNullable<typeof store.insertRunsAndClaim>>> | undefined
+      expect(await wakeUps(async () => (outcome = await store.insertRunsAndClaim!([fresh], claimRequest())))).toBe(0)
+      expect(outcome!.outcomes).toHaveLength(1)
+      expect(outcome!.outcomes[0]).toMatchObject({ run: { id: fresh.id, status: 'pending' }, created: true })
+      // The claim is an ordinary one: every due run it may take (in no order among themselves: they start together).
+      expect(outcome!.claimed.map((c) => c.id).sort()).toEqual([fresh.id, older.id].sort())
+      for (const c of outcome!.claimed) expect(await store.getRun(c.id)).toMatchObject({ status: 'running', attempt: 1, workerId: 'worker-a', leaseExpiresAt: new Date(T0 + 30_000) })
+      // Completions are fenced by the claim's token, as after claimRuns.
+      const first = outcome!.claimed.find((c) => c.id === fresh.id)
+      expect((await store.writeBatch({ ...EMPTY_BATCH, completions: [completion(first!, 'not-the-token')] })).fenced).toEqual([first!.id])
+      expect((await store.writeBatch({ ...EMPTY_BATCH, completions: [completion(first!, first!.token)] })).fenced).toEqual([])
+      expect(await store.getRun(first!.id)).toMatchObject({ status: 'succeeded' })
+    })
+
+    it('wakes workers for new runs the claim left, and keeps unique keys, debounce and the claim limit', async (context) => {
+      const store = suite.store
+      if (store.insertRunsAndClaim === undefined) return context.skip()
+      const runs = [newRun({ uniqueKey: 'k' }), newRun({ task: 'elsewhere' }), newRun()]
+      let outcome: Awaited<ReturnType<NonNullable<typeof store.insertRunsAndClaim>>> | undefined
+      // A run of a task the claimer does not serve stays pending: the others are woken for it.
+      expect(await wakeUps(async () => (outcome = await store.insertRunsAndClaim!(runs, claimRequest({ limit: 1 }))))).toBe(1)
+      expect(outcome!.claimed.map((c) => c.id)).toEqual([runs[0]!.id])
+      expect((await store.getRun(runs[1]!.id))?.status).toBe('pending')
+      expect((await store.getRun(runs[2]!.id))?.status).toBe('pending')
+      // A unique key held by an active (claimed) run answers with that run; the claim still claims.
+      const again = await store.insertRunsAndClaim(
+        [newRun({ uniqueKey: 'k' }), newRun({ debounceKey: 'shop', runAt: T0 + 5_000 }), newRun({ debounceKey: 'shop', runAt: T0 + 6_000 })],
+        claimRequest(),
+      )
+      expect(again.outcomes[0]).toMatchObject({ run: { id: runs[0]!.id, status: 'running' }, created: false })
+      expect(again.outcomes[1]!.created).toBe(true)
+      // The second debounced run moves the first one on instead of adding one.
+      expect(again.outcomes[2]!.run.id).toBe(again.outcomes[1]!.run.id)
+      expect(again.claimed.map((c) => c.id)).toEqual([runs[2]!.id])
+      expect((await store.listRuns({ status: 'pending' })).data.map((r) => r.id).sort()).toEqual([runs[1]!.id, again.outcomes[1]!.run.id].sort())
+    })
+  })
 }
