@@ -1,7 +1,7 @@
 /**
  * Which PostgreSQL writes wait for their WAL flush (PostgresStoreOptions.synchronous): with
- * `normal` (the default) a claim alone commits without waiting, and nothing else does; with
- * `full` nothing commits without waiting. Observed on the server: the store is given a pool
+ * `full` (the default) every write waits; with `normal` a claim alone commits without waiting,
+ * and nothing else does. Observed on the server: the store is given a pool
  * whose `query` runs each statement in a transaction of its own and reads, before committing,
  * the `synchronous_commit` that statement left for its commit.
  */
@@ -68,8 +68,8 @@ await describePostgres('postgres claims and the WAL flush', ({ url, newSchema })
     return seen
   }
 
-  it('by default, a claim alone commits without waiting for the flush, and no other write does', async () => {
-    const seen = await processRuns(undefined)
+  it("with synchronous: 'normal', a claim alone commits without waiting for the flush, and no other write does", async () => {
+    const seen = await processRuns('normal')
     const claims = seen.filter((s) => s.text.includes('claim_runs_by_tid'))
     const alone = claims.filter((s) => !s.text.includes('WITH done'))
     expect(alone.length).toBeGreaterThan(0)
@@ -81,11 +81,13 @@ await describePostgres('postgres claims and the WAL flush', ({ url, newSchema })
     expect(seen.filter((s) => s.text.includes('WITH done')).every((s) => s.commit === 'on')).toBe(true)
   })
 
-  it("with synchronous: 'full', every write waits for the flush", async () => {
-    const seen = await processRuns('full')
-    expect(seen.some((s) => s.text.includes('claim_runs_by_tid'))).toBe(true)
-    expect(seen.filter((s) => s.commit !== 'on')).toEqual([])
-  })
+  for (const synchronous of [undefined, 'full'] as const) {
+    it(`${synchronous === undefined ? 'by default' : "with synchronous: 'full'"}, every write waits for the flush`, async () => {
+      const seen = await processRuns(synchronous)
+      expect(seen.some((s) => s.text.includes('claim_runs_by_tid'))).toBe(true)
+      expect(seen.filter((s) => s.commit !== 'on')).toEqual([])
+    })
+  }
 
   it('refuses a synchronous setting it does not know, naming it', () => {
     expect(() => postgresStore({ connectionString: url, synchronous: 'off' as never })).toThrow("synchronous: expected 'normal' or 'full', got \"off\" (string)")

@@ -109,14 +109,15 @@ export interface PostgresStoreOptions {
    */
   readonly onError?: (error: Error) => void
   /**
+   * `full`: every write waits for the WAL flush as the server's `synchronous_commit` says.
    * `normal`: a claim on its own (a worker taking runs with nothing to write beside them) commits
-   * without waiting for its WAL flush, which takes one disk flush off the way from enqueue to
-   * handler start. If the server crashes within a moment of such a claim, the claim is undone
-   * and the run is claimed again, as after a worker's crash (execution is at least once either
-   * way). Every other write (enqueues, starts, logs, results, state changes) waits for the flush
-   * as the server's `synchronous_commit` says, and the WAL being written in order, makes the
-   * claims before it durable too. `full`: claims wait for the flush as well.
-   * @default 'normal'
+   * without waiting for its flush, which takes one disk flush off the way from enqueue to handler
+   * start. If the server crashes within a moment of such a claim, the claim is undone and the run
+   * is claimed again, as after a worker's crash; but a handler the lost claim had started then
+   * runs once more than its attempts count (the attempt it ran in was never stored). Every other
+   * write (enqueues, starts, logs, results, state changes) still waits for the flush and, the WAL
+   * being written in order, makes the claims before it durable too.
+   * @default 'full'
    */
   readonly synchronous?: 'normal' | 'full'
 }
@@ -186,7 +187,7 @@ function connect(options: PostgresStoreOptions): PostgresConnection {
     pool.on('error', (error) => onError(new Error(`idle connection lost: ${error.message}`, { cause: error })))
     ownsPool = true
   }
-  return new PostgresConnection({ pool, ownsPool, schema, onError, asyncClaims: options.synchronous !== 'full' })
+  return new PostgresConnection({ pool, ownsPool, schema, onError, asyncClaims: options.synchronous === 'normal' })
 }
 
 /** The PostgreSQL implementation of {@link Store}, with the signal bus and leader election. */
