@@ -510,21 +510,23 @@ async function storeRuns(host: EnqueueHost, task: AnyTask, parsed: readonly Reco
   const client = options.client
   // A worker of this engine takes runs in the enqueue's own transaction where the store can: one
   // commit from enqueue to handler start instead of two (the insert's, then the woken worker's claim).
-  const claimer = client === undefined && rows.length > 0 && store.insertRunsAndClaim !== undefined ? host.claimer() : undefined
-  const claim = claimer?.request()
-  if (claim === undefined) return answer(host, task, options, parsed, reused, await store.insertRuns(rows, client === undefined ? undefined : { client }))
+  const claimer = client === undefined && rows.length > 0 ? host.claimer() : undefined
+  const claim = store.insertRunsAndClaim === undefined ? undefined : claimer?.request()
+  if (claimer === undefined || claim === undefined || store.insertRunsAndClaim === undefined) {
+    return answer(host, task, options, parsed, reused, await store.insertRuns(rows, client === undefined ? undefined : { client }))
+  }
   let inserted: InsertAndClaim
   try {
-    inserted = await store.insertRunsAndClaim!(rows, claim)
+    inserted = await store.insertRunsAndClaim(rows, claim)
   } catch (error) {
-    claimer!.failed(claim)
+    claimer.failed(claim)
     throw error
   }
   try {
     return answer(host, task, options, parsed, reused, inserted.outcomes)
   } finally {
     // After the `created` events; whatever the answer, the worker holds what it claimed.
-    claimer!.claimed(inserted.claimed, claim)
+    claimer.claimed(inserted.claimed, claim)
   }
 }
 

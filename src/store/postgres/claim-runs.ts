@@ -97,9 +97,9 @@ function claimArgs(request: ClaimRequest, token: string): unknown[] {
  */
 const ASYNC_COMMIT = "CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS claim_commit"
 
-/** A claim no limit binds: one statement (see claim_runs_by_tid, migration 18); `alone` when it is its own transaction. */
-async function claimFast(conn: PostgresConnection, db: Queryable, request: ClaimRequest, token: string, alone = false): Promise<ClaimedRun[]> {
-  const rows = await conn.queryArrays<ClaimRow>(db, `SELECT ${CLAIM_COLUMNS} FROM ${conn.tables.claimRuns}($1, $2, $3, $4, $5, $6, $7)${alone ? ` ${ASYNC_COMMIT}` : ''}`, claimArgs(request, token))
+/** A claim no limit binds: one statement (see claim_runs_by_tid, migration 18); `asyncCommit` only when that statement is its own transaction. */
+async function claimFast(conn: PostgresConnection, db: Queryable, request: ClaimRequest, token: string, asyncCommit = false): Promise<ClaimedRun[]> {
+  const rows = await conn.queryArrays<ClaimRow>(db, `SELECT ${CLAIM_COLUMNS} FROM ${conn.tables.claimRuns}($1, $2, $3, $4, $5, $6, $7)${asyncCommit ? ` ${ASYNC_COMMIT}` : ''}`, claimArgs(request, token))
   return rows.map((row) => toClaimedRun(row, token))
 }
 

@@ -19,6 +19,9 @@ export interface SqliteConnectionOptions {
   readonly busyTimeoutMs?: number
 }
 
+/** A wake-up that is always needed (see notifyIf). */
+const ALWAYS = (): boolean => true
+
 /** How often the file is synced by default (`SqliteStoreOptions.synchronous`). */
 export const DEFAULT_SYNCHRONOUS = 'normal'
 /** How long a write waits for another process's lock by default, in ms (`SqliteStoreOptions.busyTimeoutMs`). */
@@ -87,10 +90,7 @@ export class SqliteConnection {
 
   /** Wakes this process's workers, after the current turn (the caller's transaction has committed). */
   notify(): void {
-    if (this.#wake.size === 0) return
-    queueMicrotask(() => {
-      for (const listener of this.#wake) listener()
-    })
+    this.notifyIf(ALWAYS)
   }
 
   /** Wakes this process's workers after the current turn if `needed()` says so then (it may look at what the rest of the transaction did). */

@@ -38,17 +38,21 @@ export function insertRunsAndClaim(db: SqliteConnection, runs: readonly NewRun[]
   let claimed: ClaimedRun[] = []
   const taken = new Set<string>()
   const unclaimed = (id: string): boolean => !taken.has(id)
-  const outcomes = db.write(() => {
-    const flow = runs.some(isFlowRun)
-    const inserted = flow || runs.length === 0 ? undefined : insertRows(db, runs)
-    // Flow runs wake from inside their transaction (see insertFlowRuns): the wake-up is a
-    // microtask, so it still comes after the claim below and sees what it took.
-    const within = flow ? insertFlowRuns(db, runs, unclaimed) : undefined
-    claimed = claimInTransaction(db, claim)
-    for (const run of claimed) taken.add(run.id)
-    return within ?? inserted
-  })
-  return { outcomes: Array.isArray(outcomes) ? outcomes : insertOutcomes(db, runs, outcomes, unclaimed), claimed }
+  // The wake-ups of the insert are microtasks: they run after this transaction and see what the claim took.
+  const thenClaim = <T>(insert: () => T): T =>
+    db.write(() => {
+      const inserted = insert()
+      claimed = claimInTransaction(db, claim)
+      for (const run of claimed) taken.add(run.id)
+      return inserted
+    })
+  const outcomes =
+    runs.length === 0
+      ? thenClaim(() => [])
+      : runs.some(isFlowRun)
+        ? thenClaim(() => insertFlowRuns(db, runs, unclaimed))
+        : insertOutcomes(db, runs, thenClaim(() => insertRows(db, runs)), unclaimed)
+  return { outcomes, claimed }
 }
 
 /**
@@ -162,15 +166,8 @@ function insertStatement(db: SqliteConnection, count: number, parts: { keyed: bo
  * `unclaimed`, only when one of them is: the wake-up comes after the transaction, see notify).
  */
 export function insertOutcomes(db: SqliteConnection, runs: readonly NewRun[], inserted: Set<string> | undefined, unclaimed?: (id: string) => boolean): InsertOutcome[] {
-  const wake = (ids: Iterable<string>): void => {
-    if (unclaimed === undefined) return db.notify()
-    db.notifyIf(() => {
-      for (const id of ids) if (unclaimed(id)) return true
-      return false
-    })
-  }
   if (inserted === undefined) {
-    wake(runs.map((r) => r.id))
+    wakeFor(db, () => runs.map((r) => r.id), unclaimed)
     return runsFromNew(runs).map((run) => ({ run, created: true }))
   }
   const byKey = db.stmt(`SELECT * FROM runs WHERE unique_key = ? AND status IN ('pending', 'running', 'waiting')`)
@@ -184,8 +181,17 @@ export function insertOutcomes(db: SqliteConnection, runs: readonly NewRun[], in
     if (holder === undefined) throw new ConflictError(`run ${r.id} was not inserted and no run holds its request id, fire key or unique key ${String(r.uniqueKey)}`)
     return { run: toRun(holder as RunRow), created: false }
   })
-  if (inserted.size > 0) wake(inserted)
+  if (inserted.size > 0) wakeFor(db, () => inserted, unclaimed)
   return outcomes
+}
+
+/** Wakes this process's workers for new runs (`ids`, read only when needed): always, or with `unclaimed` when one of them is. */
+function wakeFor(db: SqliteConnection, ids: () => Iterable<string>, unclaimed: ((id: string) => boolean) | undefined): void {
+  if (unclaimed === undefined) return db.notify()
+  db.notifyIf(() => {
+    for (const id of ids()) if (unclaimed(id)) return true
+    return false
+  })
 }
 
 /**
