@@ -54,6 +54,27 @@ export function describePrefetch({ backend, engineWith }: DurableSuite): void {
       expect(await engine.getRun(held[0]!.id)).toMatchObject({ status: 'cancelled', attempt: 0, attempts: [] })
     })
 
+    it('a claim on its way when the worker stops: stop waits for its answer and hands its runs back unspent', async () => {
+      // The worker's first claim takes the run in the store, but its answer is held until the
+      // worker is stopping: the run is this worker's, and no handler may start it.
+      const held = heldClaim(backend.store())
+      const { quick } = scenario()
+      const engine = engineWith({ tasks: [quick], store: held.store })
+      const run = await engine.enqueue(quick, {})
+      await engine.start({ concurrency: 1 })
+      await held.taken
+      expect(await engine.getRun(run.id)).toMatchObject({ status: 'running' })
+      const stopping = engine.stop({ graceMs: 0 })
+      // Before, the worker left at once (its row removed) with the claim still out: its runs came
+      // back after it had gone, and their hand-back was written after its last drain, if ever.
+      await Promise.race([held.removed, stopping, new Promise((resolve) => setTimeout(resolve, 500))])
+      held.answer()
+      await stopping
+      expect(await engine.getRun(run.id)).toMatchObject({ status: 'pending', attempt: 0, attempts: [], startedAt: null, workerId: null })
+      await engine.close()
+      expect(held.writesAfterRemoval(), 'writes after the worker row was removed').toBe(0)
+    })
+
     it('gives back runs it could not start within a second, so other workers can take them', async () => {
       const { started, quick, blocking } = scenario()
       // A clock that moves only when the test moves it: every completion falls in the current
@@ -169,6 +190,45 @@ export function describePrefetch({ backend, engineWith }: DurableSuite): void {
       expect((await aheadOf(engine)).length).toBe(1)
     })
   })
+}
+
+/**
+ * A store whose first claim is made, but its answer held until `answer()`: `taken` resolves once
+ * the claim has taken its runs in the store, `removed` once a worker row is removed; it counts
+ * the writes made after that.
+ */
+function heldClaim(store: Store): { store: Store; taken: Promise<void>; removed: Promise<void>; answer(): void; writesAfterRemoval(): number } {
+  let answer: () => void = () => undefined
+  const answered = new Promise<void>((resolve) => (answer = resolve))
+  let taken: () => void = () => undefined
+  const tookRuns = new Promise<void>((resolve) => (taken = resolve))
+  let removed: () => void = () => undefined
+  const wasRemoved = new Promise<void>((resolve) => (removed = resolve))
+  let first = true
+  let gone = false
+  let late = 0
+  const proxy = new Proxy(store, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver)
+      if (typeof value !== 'function') return value
+      if (key === 'removeWorker') {
+        gone = true
+        removed()
+      }
+      if (key === 'writeBatch' && gone) late++
+      if (key !== 'claimRuns') return (value as (...args: unknown[]) => unknown).bind(target)
+      return async (...args: Parameters<Store['claimRuns']>) => {
+        const claimed = await target.claimRuns(...args)
+        if (first && claimed.length > 0) {
+          first = false
+          taken()
+          await answered
+        }
+        return claimed
+      }
+    },
+  })
+  return { store: proxy, taken: tookRuns, removed: wasRemoved, answer, writesAfterRemoval: () => late }
 }
 
 export function describeLastAttemptStart({ backend, engineWith }: DurableSuite): void {

@@ -20,6 +20,8 @@ const WORKER_SCRIPT = join(FIXTURES, 'flow-worker.mjs')
 export const LOCAL = 10
 /** How long a batch may take to finish on a busy machine. */
 export const FINISH_MS = 45_000
+/** How long a worker may take to exit once asked to stop (its grace is 2 s). */
+const EXIT_MS = 30_000
 
 /** The tasks of test/fixtures/flow-tasks.mjs by export name. */
 export const tasks = (await import(TASKS)) as Record<string, AnyTask>
@@ -29,6 +31,8 @@ export interface WorkerProcess {
   readonly done: Promise<CliRun>
   /** Resolves once the worker says it started; rejects, with its output, if it exits before. */
   readonly started: Promise<void>
+  /** What it wrote to stderr so far. */
+  stderr(): string
 }
 
 /** What the shared counter holds for one name. */
@@ -88,6 +92,8 @@ export function flowHarness() {
             env: { ...process.env, NO_COLOR: '1', ...options.env, FLOW_ENGINE: JSON.stringify(options.engine), FLOW_LEASE_MS: leaseMs, FLOW_CONCURRENCY: String(options.concurrency ?? LOCAL), FLOW_POLL_MS: String(options.pollMs ?? 50) },
           })
     const done = finished(child)
+    let stderr = ''
+    child.stderr.on('data', (chunk: string) => (stderr += chunk))
     const started = Promise.race([
       waitForOutput(child.stderr, 'started'),
       done.then((exit) => {
@@ -95,7 +101,7 @@ export function flowHarness() {
       }),
     ])
     started.catch(() => undefined)
-    const worker = { child, done, started }
+    const worker = { child, done, started, stderr: () => stderr }
     children.push(worker)
     return worker
   }
@@ -107,10 +113,17 @@ export function flowHarness() {
     return workers
   }
 
-  /** Stops workers with SIGTERM; each exits 0. */
+  /** Stops workers with SIGTERM; each exits 0, within {@link EXIT_MS} (else the test fails with what the worker wrote). */
   async function stopWorkers(workers: readonly WorkerProcess[]): Promise<void> {
     for (const w of workers) w.child.kill('SIGTERM')
-    const exits = await Promise.all(workers.map((w) => w.done))
+    const exited = (w: WorkerProcess): Promise<CliRun> => {
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`worker ${w.child.pid} did not exit within ${EXIT_MS} ms of SIGTERM; its stderr ends:\n${w.stderr().slice(-4000)}`)), EXIT_MS)
+      })
+      return Promise.race([w.done, late]).finally(() => clearTimeout(timer))
+    }
+    const exits = await Promise.all(workers.map(exited))
     expect(exits.map((e) => [e.code, e.signal])).toEqual(workers.map(() => [0, null]))
   }
 

@@ -46,6 +46,8 @@ export class ClaimLoop {
   readonly #limits: ClaimLimits
   readonly #parallelWrites: number
   #claiming = false
+  /** The latest claim of its own ({@link fill}): resolved once its runs are taken. */
+  #current: Promise<void> | undefined
   /** Runs asked for by claims riding on write batches, not answered yet. */
   #requested = 0
   /** Claims that failed in a row (store unreachable), and when to try again. */
@@ -98,14 +100,28 @@ export class ClaimLoop {
   }
 
   /** Claims until the worker has what it wants (or the store has no more). */
-  async fill(): Promise<void> {
+  fill(): Promise<void> {
     const host = this.#host
-    if (host.stopping() || (this.#claimFailures > 0 && host.now() < this.#claimPausedUntil)) return
+    if (host.stopping() || (this.#claimFailures > 0 && host.now() < this.#claimPausedUntil)) return Promise.resolve()
     if (this.#claiming) {
       this.#again = true
-      return
+      return Promise.resolve()
     }
     this.#claiming = true
+    this.#current = this.#claimRounds()
+    return this.#current
+  }
+
+  /**
+   * Resolves once the claim of its own on the way, if any, is answered and its runs are taken
+   * (a stopping worker gives them back): the worker waits for it before its last writes.
+   */
+  async settled(): Promise<void> {
+    await this.#current
+  }
+
+  async #claimRounds(): Promise<void> {
+    const host = this.#host
     try {
       do {
         this.#again = false

@@ -286,7 +286,10 @@ export class Worker {
       }
       this.#executions.stopAll()
       await this.#executions.allDone()
+      // A claim still out takes its runs in the store: they come back here, and go back unspent.
+      await this.#claims.settled()
       await this.#buffer.drain()
+      this.#buffer.close()
     } finally {
       clearInterval(beat)
       await this.#row.remove()

@@ -89,6 +89,9 @@ export class WriteBuffer {
   readonly #resultWaitMs: number
 
   readonly #claimer: BatchClaimer | undefined
+  /** Set by {@link close}: writes are refused (reported once). */
+  #closed = false
+  #refusalReported = false
 
   constructor(store: Store, onError: (error: Error) => void, claimer?: BatchClaimer, parallel = 1, resultWaitMs = RESULT_WAIT_MS) {
     this.#store = store
@@ -100,6 +103,7 @@ export class WriteBuffer {
 
   /** Queues a log line for the store, or for `backend` (the store then records only the run's log count). */
   log(line: NewLogLine, backend?: LogBackend): void {
+    if (this.#refused()) return
     if (backend === undefined) this.#logs.push(line)
     else this.#external.push({ line, backend })
     this.#schedule(this.#logs.length + this.#external.length >= MAX_PENDING_LOGS)
@@ -107,6 +111,7 @@ export class WriteBuffer {
 
   /** Saves a progress snapshot (the newest per run wins, keeping a partial result an older one carried). */
   progress(write: ProgressWrite): void {
+    if (this.#refused()) return
     this.#progress.set(write.id, withResultOf(this.#progress.get(write.id), write))
     this.#schedule(false)
   }
@@ -116,6 +121,7 @@ export class WriteBuffer {
    * {@link HoldWrite}). {@link unhold} cancels it while it has not left.
    */
   hold(write: HoldWrite): void {
+    if (this.#refused()) return
     this.#holds.set(write.id, write)
     this.#schedule(false)
   }
@@ -133,6 +139,7 @@ export class WriteBuffer {
 
   /** Stores that a run's handler is about to start; resolves once stored (`true` if fenced: the run is no longer this claim's). */
   start(write: StartWrite): Promise<boolean> {
+    if (this.#refused()) return Promise.resolve(true)
     return new Promise((resolve) => {
       this.#starts.push({ write, resolve })
       this.#schedule(false)
@@ -141,6 +148,7 @@ export class WriteBuffer {
 
   /** Hands a claimed run back unstarted (see {@link ReleaseWrite}); resolves once stored, `true` if fenced. */
   release(write: ReleaseWrite): Promise<boolean> {
+    if (this.#refused()) return Promise.resolve(true)
     return new Promise((resolve) => {
       this.#holds.delete(write.id)
       this.#uncertainHolds.delete(write.id)
@@ -150,12 +158,14 @@ export class WriteBuffer {
   }
 
   wait(write: WaitWrite): void {
+    if (this.#refused()) return
     this.#waits.push(write)
     this.#schedule(false)
   }
 
   /** Queues a completion; resolves once written, with `true` if it was fenced (changed nothing). */
   complete(completion: Completion): Promise<boolean> {
+    if (this.#refused()) return Promise.resolve(true)
     return new Promise((resolve) => {
       // The run's own pending progress is part of the completion.
       this.#progress.delete(completion.id)
@@ -171,6 +181,25 @@ export class WriteBuffer {
       if (this.#inFlight.size > 0) await Promise.race(this.#inFlight)
       else await this.#flush()
     }
+  }
+
+  /**
+   * The worker has stopped, its writes drained: the store may close. A write made after this (a
+   * handler that went on after it was abandoned) is not sent, as it could only be retried for ever
+   * against a closed store; the first is reported. A write the caller waits for resolves as fenced
+   * (the run is no longer this worker's): its lease runs out and the run is taken again.
+   */
+  close(): void {
+    this.#closed = true
+  }
+
+  #refused(): boolean {
+    if (!this.#closed) return false
+    if (!this.#refusalReported) {
+      this.#refusalReported = true
+      this.#onError(new Error('a write came after the worker stopped (a handler still running after it was abandoned?): it is not stored, and neither are later ones; their runs are taken again once their leases run out'))
+    }
+    return true
   }
 
   #hasWork(): boolean {
