@@ -91,3 +91,45 @@ it('leaves runs of queues it does not serve to the worker that does, and inserts
     await producer.close()
   }
 })
+
+it('a stop while an enqueue’s claim is being answered waits for it: the run goes back unspent before the worker is gone', async () => {
+  // The claim is made in the store with the insert; its answer reaches the worker only once the
+  // test lets it, after the worker began to stop.
+  const inner = sqliteStore(join(dir, `store-${++fileNo}.db`))
+  let answer: () => void = () => undefined
+  const answered = new Promise<void>((resolve) => (answer = resolve))
+  let inserted: () => void = () => undefined
+  const insertedAndClaimed = new Promise<void>((resolve) => (inserted = resolve))
+  let removed = false
+  const store = new Proxy(inner, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target) as unknown
+      if (typeof value !== 'function') return value
+      if (key === 'removeWorker') removed = true
+      if (key !== 'insertRunsAndClaim') return (value as (...a: unknown[]) => unknown).bind(target)
+      return async (...args: Parameters<NonNullable<Store['insertRunsAndClaim']>>) => {
+        const result = await target.insertRunsAndClaim(...args)
+        inserted()
+        await answered
+        return result
+      }
+    },
+  })
+  const engine = createEngine({ tasks: [work], store })
+  try {
+    await engine.start({ concurrency: 1 })
+    const enqueued = engine.enqueue(work, {})
+    await insertedAndClaimed
+    const stopping = engine.stop({ graceMs: 0 })
+    // Before, the worker was gone (its row removed) while the claim was still out.
+    await Promise.race([stopping, new Promise((resolve) => setTimeout(resolve, 300))])
+    expect(removed, 'worker row removed with a claim still out').toBe(false)
+    answer()
+    const run = await enqueued
+    await stopping
+    expect(await engine.getRun(run.id)).toMatchObject({ status: 'pending', attempt: 0, attempts: [], startedAt: null, workerId: null })
+  } finally {
+    answer()
+    await engine.close()
+  }
+})

@@ -48,8 +48,10 @@ export class ClaimLoop {
   #claiming = false
   /** The latest claim of its own ({@link fill}): resolved once its runs are taken. */
   #current: Promise<void> | undefined
-  /** Runs asked for by claims riding on write batches, not answered yet. */
+  /** Runs asked for by claims riding on write batches (or enqueues), not answered yet. */
   #requested = 0
+  /** Waiting in {@link settled} for those claims to be answered. */
+  #answered: (() => void)[] = []
   /** Claims that failed in a row (store unreachable), and when to try again. */
   #claimFailures = 0
   #claimPausedUntil = 0
@@ -90,13 +92,11 @@ export class ClaimLoop {
       return request
     },
     claimed: (runs, request) => {
-      this.#requested -= request.limit
+      this.#answer(request)
       this.#host.accept(runs)
       if (runs.length === request.limit || this.#again) void this.fill()
     },
-    failed: (request) => {
-      this.#requested -= request.limit
-    },
+    failed: (request) => this.#answer(request),
   }
 
   /** Claims until the worker has what it wants (or the store has no more). */
@@ -113,11 +113,18 @@ export class ClaimLoop {
   }
 
   /**
-   * Resolves once the claim of its own on the way, if any, is answered and its runs are taken
-   * (a stopping worker gives them back): the worker waits for it before its last writes.
+   * Resolves once every claim on the way (its own, and those given to write batches and
+   * enqueues) is answered and its runs are taken (a stopping worker gives them back): the worker
+   * waits for them before its last writes.
    */
   async settled(): Promise<void> {
     await this.#current
+    while (this.#requested > 0) await new Promise<void>((resolve) => this.#answered.push(resolve))
+  }
+
+  #answer(request: ClaimRequest): void {
+    this.#requested -= request.limit
+    if (this.#requested === 0) for (const resolve of this.#answered.splice(0)) resolve()
   }
 
   async #claimRounds(): Promise<void> {
