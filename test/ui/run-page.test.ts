@@ -32,9 +32,10 @@ const chatty = defineTask({
     ctx.log.error(`error of attempt ${ctx.attempt}`)
     if (ctx.attempt === 1) throw new Error('first attempt breaks')
     for (let tick = 1; ; tick++) {
-      await new Promise((resolve, reject) => {
-        const timer = setTimeout(resolve, 100)
-        ctx.signal.addEventListener('abort', () => (clearTimeout(timer), reject(ctx.signal.reason as Error)), { once: true })
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => (clearTimeout(timer), reject(ctx.signal.reason as Error))
+        const timer = setTimeout(() => (ctx.signal.removeEventListener('abort', onAbort), resolve()), 100)
+        ctx.signal.addEventListener('abort', onAbort, { once: true })
       })
       ctx.log.info(`tick ${tick}`)
     }

@@ -120,6 +120,34 @@ describe('engine.runAll', () => {
     expect(results.map((r) => r.status)).toEqual(Array(6).fill('cancelled'))
   })
 
+  it('shares the caller’s signal among fifty runs at once with one listener on it: no leak warning, and its abort still cancels them all with its reason', async () => {
+    const controller = new AbortController()
+    const warnings: string[] = []
+    const onWarning = (warning: Error): void => void warnings.push(warning.name)
+    process.on('warning', onWarning)
+    let started = 0
+    const task = defineTask({
+      key: 'wide-batch',
+      run: (ctx) =>
+        new Promise((_, reject) => {
+          if (++started === 50) controller.abort(new Error('enough'))
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))
+        }),
+    })
+    try {
+      const engine = createEngine({ tasks: [task] })
+      const results = await engine.runAll(task, 'b', Array.from({ length: 60 }, () => ({})), { signal: controller.signal, concurrency: 50 })
+      expect(started).toBe(50)
+      expect(results.map((r) => r.status)).toEqual(Array(60).fill('cancelled'))
+      expect(results[0]?.error?.message).toContain('enough')
+      // Warnings are emitted on a later turn.
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(warnings).not.toContain('MaxListenersExceededWarning')
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+
   it('handles an empty list', async () => {
     const engine = createEngine({ tasks: [backup] })
     expect(await engine.runAll('backup', 'b', [])).toEqual([])

@@ -3,6 +3,7 @@
  * `RunSpec` per call (a batch shares it between its items) and `executeRun` for each run. The
  * runs are tracked, so that `engine.close()` gives them the grace period and then ends them.
  */
+import { setMaxListeners } from 'node:events'
 import { ShutdownError, coerceError } from '../../errors.js'
 import type { RunResult } from '../../task/context.js'
 import { DEFAULT_MAX_CONCURRENT, type AnyTask } from '../../task/define.js'
@@ -97,7 +98,9 @@ export class InProcessRuns {
       options.concurrency ?? task.maxConcurrent ?? DEFAULT_MAX_CONCURRENT,
       options.concurrency === undefined ? `task "${task.key}": maxConcurrent` : 'concurrency',
     )
-    const spec = this.#spec(task, label, options)
+    // The batch's runs listen to a signal of the batch's own: the caller's gets one listener, not
+    // one per run executing (Node warns of a leak past ten).
+    const spec = this.#spec(task, label, options.signal === undefined ? options : { ...options, signal: batchSignal(options.signal) })
     // Every item's span goes under the caller's span of this call, not under the lane's last run.
     const tracing = this.#host.tracing
     const parent = tracing.activeContext()
@@ -158,4 +161,15 @@ export class InProcessRuns {
       if (bus.active) bus.emit(event)
     }
   }
+}
+
+/**
+ * A signal that follows `outer` (aborts when it does, with its reason) and takes any number of
+ * listeners. `AbortSignal.any` holds `outer` to it weakly: nothing is left on `outer` once the
+ * batch is gone.
+ */
+function batchSignal(outer: AbortSignal): AbortSignal {
+  const signal = AbortSignal.any([outer])
+  setMaxListeners(0, signal)
+  return signal
 }
