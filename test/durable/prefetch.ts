@@ -67,6 +67,7 @@ export function describePrefetch({ backend, engineWith }: DurableSuite): void {
       const stopping = engine.stop({ graceMs: 0 })
       // Before, the worker left at once (its row removed) with the claim still out: its runs came
       // back after it had gone, and their hand-back was written after its last drain, if ever.
+      // Now nothing happens until the answer comes, so no event can end this wait: it is bounded.
       await Promise.race([held.removed, stopping, new Promise((resolve) => setTimeout(resolve, 500))])
       held.answer()
       await stopping

@@ -121,7 +121,8 @@ it('a stop while an enqueue’s claim is being answered waits for it: the run go
     const enqueued = engine.enqueue(work, {})
     await insertedAndClaimed
     const stopping = engine.stop({ graceMs: 0 })
-    // Before, the worker was gone (its row removed) while the claim was still out.
+    // Before, the worker was gone (its row removed) while the claim was still out. Now nothing
+    // happens until the answer comes, so no event can end this wait: it is bounded.
     await Promise.race([stopping, new Promise((resolve) => setTimeout(resolve, 300))])
     expect(removed, 'worker row removed with a claim still out').toBe(false)
     answer()

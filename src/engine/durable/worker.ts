@@ -119,8 +119,8 @@ export class Worker {
   #stopping = false
   /** Quieted by an operator (or asked to stop): no claims, executing runs finish. */
   #quiet = false
-  /** Whether start() has subscribed and the claim loop may take runs (see {@link claimer}). */
-  #claiming = false
+  /** Started (subscribed, first maintenance done) and not stopping: enqueues may claim for it (see {@link claimer}). */
+  #lendsClaims = false
   #stopRequested = false
   #timers: NodeJS.Timeout[] = []
   #unsubscribe: (() => void) | undefined
@@ -237,7 +237,7 @@ export class Worker {
     maintenance.unref()
     this.#timers.push(poll, beat, maintenance)
     await this.maintain()
-    this.#claiming = true
+    this.#lendsClaims = true
     this.wake()
   }
 
@@ -247,7 +247,7 @@ export class Worker {
    * The claimer itself declines while the worker stops or a claim of its own is out.
    */
   get claimer(): BatchClaimer | undefined {
-    return this.#claiming ? this.#claims.batchClaimer : undefined
+    return this.#lendsClaims ? this.#claims.batchClaimer : undefined
   }
 
   /** Looks for runs now. */
@@ -269,7 +269,7 @@ export class Worker {
   async stop(graceMs: number): Promise<void> {
     if (this.#row.removed) return
     this.#stopping = true
-    this.#claiming = false
+    this.#lendsClaims = false
     this.#unsubscribe?.()
     // Runs claimed ahead never started: back to pending at once, unspent, for other workers.
     for (const run of this.#local.close()) this.#releaseUnstarted(run, 'pending', null)
